@@ -1,0 +1,28 @@
+//! The model: Arkiv's pure types and the rules they obey.
+//!
+//! Everything else in Arkiv is a way of moving a [`Record`] somewhere: into a
+//! database, out as XML, onto a page. This crate holds the record itself, the
+//! people and documents in it, the checks a record must pass before it is
+//! stored ([`validate`]), and the citation line a reader sees ([`citation`]).
+//! It does no I/O, so every rule here can be tested as a plain function.
+
+pub mod browse;
+pub mod citation;
+pub mod date;
+pub mod document;
+pub mod item_type;
+pub mod person;
+pub mod record;
+pub mod revision;
+pub mod subject;
+pub mod validate;
+
+pub use browse::{BrowseEntry, BrowseView};
+pub use date::{DatePrecision, PartialDate, Timestamp};
+pub use document::{Document, DocumentSecurity, StoredFile};
+pub use item_type::{ItemType, ItemTypes};
+pub use person::{Contributor, CorporateCreator, Creator, PersonName};
+pub use record::{ExtraField, RecordId, Record, RelatedLink, Status};
+pub use revision::{changed_fields, Revision};
+pub use subject::{Subject, SubjectTree};
+pub use validate::{validate, ValidationError};

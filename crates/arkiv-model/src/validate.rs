@@ -1,0 +1,213 @@
+//! The rules a record must satisfy before it is stored. They are the same for
+//! every way in (import, deposit form, SWORD, REST), which is why they live
+//! here and not in any of those.
+
+use crate::item_type::ItemTypes;
+use crate::record::Record;
+
+/// Upper bounds on field sizes. A title of ten megabytes is an attack or an
+/// accident, never a title.
+pub const MAX_TITLE_CHARS: usize = 2_000;
+pub const MAX_ABSTRACT_CHARS: usize = 100_000;
+pub const MAX_FIELD_CHARS: usize = 10_000;
+pub const MAX_LIST_LEN: usize = 10_000;
+
+/// One reason a record was refused, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct ValidationError {
+    pub field: String,
+    pub problem: String,
+}
+
+fn err(field: &str, problem: impl Into<String>) -> ValidationError {
+    ValidationError { field: field.into(), problem: problem.into() }
+}
+
+/// Checks a record; returns every problem found, not just the first.
+pub fn validate(record: &Record, types: &ItemTypes) -> Result<(), Vec<ValidationError>> {
+    let mut problems = Vec::new();
+    if record.title.trim().is_empty() {
+        problems.push(err("title", "a record needs a title"));
+    }
+    check_text(&mut problems, "title", &record.title, MAX_TITLE_CHARS);
+    if record.item_type.is_empty() {
+        problems.push(err("type", "a record needs an item type"));
+    } else if !types.contains(&record.item_type) {
+        problems.push(err(
+            "type",
+            format!(
+                "unknown item type {:?} (a repository can add it under [types] in arkiv.toml)",
+                clip(&record.item_type)
+            ),
+        ));
+    }
+    if let Some(a) = &record.abstract_text {
+        check_text(&mut problems, "abstract", a, MAX_ABSTRACT_CHARS);
+    }
+    if let Some(n) = &record.note {
+        check_text(&mut problems, "note", n, MAX_ABSTRACT_CHARS);
+    }
+    let short_fields = [
+        ("date_type", &record.date_type),
+        ("ispublished", &record.ispublished),
+        ("series", &record.series),
+        ("number", &record.number),
+        ("publisher", &record.publisher),
+        ("institution", &record.institution),
+        ("department", &record.department),
+        ("place_of_pub", &record.place_of_pub),
+        ("pages", &record.pages),
+        ("pagerange", &record.pagerange),
+        ("publication", &record.publication),
+        ("book_title", &record.book_title),
+        ("volume", &record.volume),
+        ("event_title", &record.event_title),
+        ("official_url", &record.official_url),
+        ("doi", &record.doi),
+        ("isbn", &record.isbn),
+        ("issn", &record.issn),
+        ("id_number", &record.id_number),
+        ("license", &record.license),
+        ("withdrawn_reason", &record.withdrawn_reason),
+    ];
+    for (name, value) in short_fields {
+        if let Some(v) = value {
+            check_text(&mut problems, name, v, MAX_FIELD_CHARS);
+        }
+    }
+    for (name, len) in [
+        ("creators", record.creators.len()),
+        ("editors", record.editors.len()),
+        ("contributors", record.contributors.len()),
+        ("keywords", record.keywords.len()),
+        ("subjects", record.subjects.len()),
+        ("documents", record.documents.len()),
+    ] {
+        if len > MAX_LIST_LEN {
+            problems.push(err(name, format!("{len} entries; at most {MAX_LIST_LEN}")));
+        }
+    }
+    let people = record.creators.iter().chain(&record.editors).chain(record.contributors.iter().map(|c| &c.person));
+    for (i, c) in people.enumerate() {
+        if c.name.family.trim().is_empty() && c.name.given.trim().is_empty() {
+            problems.push(err("creators", format!("person {} has no name", i + 1)));
+        }
+        check_text(&mut problems, "creators", &c.name.family, MAX_FIELD_CHARS);
+        check_text(&mut problems, "creators", &c.name.given, MAX_FIELD_CHARS);
+        if let Some(o) = &c.orcid {
+            if !is_orcid(o) {
+                problems.push(err("creators", format!("{:?} is not an ORCID iD", clip(o))));
+            }
+        }
+    }
+    for k in record.keywords.iter().chain(&record.subjects).chain(&record.languages) {
+        check_text(&mut problems, "keywords", k, MAX_FIELD_CHARS);
+    }
+    let mut positions = std::collections::HashSet::new();
+    for d in &record.documents {
+        if d.pos == 0 || !positions.insert(d.pos) {
+            problems.push(err("documents", format!("document position {} is zero or repeated", d.pos)));
+        }
+        for f in &d.files {
+            if !is_safe_filename(&f.filename) {
+                problems.push(err("documents", format!("unsafe file name {:?}", clip(&f.filename))));
+            }
+            if let Some(h) = &f.sha256 {
+                if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+                    problems.push(err("documents", format!("{:?} is not a SHA-256", clip(h))));
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+fn clip(s: &str) -> String {
+    let mut c: String = s.chars().take(60).collect();
+    if c.len() < s.len() {
+        c.push('…');
+    }
+    c
+}
+
+/// Length bound, and no control characters but tab and newlines (XML 1.0
+/// cannot carry them, and no one types them on purpose).
+fn check_text(problems: &mut Vec<ValidationError>, field: &str, text: &str, max_chars: usize) {
+    if text.len() > max_chars * 4 || text.chars().count() > max_chars {
+        problems.push(err(field, format!("longer than {max_chars} characters")));
+    }
+    if text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        problems.push(err(field, "contains control characters"));
+    }
+}
+
+/// A file name that can stand as the last segment of a URL path and as a
+/// name on disk: no separators, no `..`, no control characters.
+pub fn is_safe_filename(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\'])
+        && !name.chars().any(char::is_control)
+}
+
+/// `0000-0002-1825-0097`, with the ISO 7064 11,2 check digit.
+pub fn is_orcid(s: &str) -> bool {
+    let s = s.trim().trim_start_matches("https://orcid.org/").trim_start_matches("http://orcid.org/");
+    let digits: Vec<char> = s.chars().filter(|c| *c != '-').collect();
+    if digits.len() != 16 || s.len() != 19 {
+        return false;
+    }
+    let mut total = 0u32;
+    for c in &digits[..15] {
+        let Some(d) = c.to_digit(10) else { return false };
+        total = (total + d) * 2;
+    }
+    let check = (12 - total % 11) % 11;
+    let expected = if check == 10 { 'X' } else { char::from_digit(check, 10).unwrap_or('?') };
+    digits[15] == expected
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_needs_a_title_and_a_known_type() {
+        let types = ItemTypes::default();
+        assert!(validate(&Record::new("policy_paper", "A title"), &types).is_ok());
+        let problems = validate(&Record::new("pamphlet", " "), &types).unwrap_err();
+        let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["title", "type"]);
+    }
+
+    #[test]
+    fn huge_titles_are_refused() {
+        let r = Record::new("article", &"x".repeat(10 * 1024 * 1024));
+        let problems = validate(&r, &ItemTypes::default()).unwrap_err();
+        assert!(problems[0].problem.contains("longer than"));
+    }
+
+    #[test]
+    fn orcids_are_checked() {
+        assert!(is_orcid("0000-0002-1825-0097"));
+        assert!(is_orcid("0000-0003-3108-8271"));
+        assert!(is_orcid("https://orcid.org/0000-0002-1694-233X"));
+        assert!(!is_orcid("0000-0002-1825-0098"));
+        assert!(!is_orcid("not an orcid"));
+    }
+
+    #[test]
+    fn file_names_cannot_escape() {
+        assert!(is_safe_filename("paper.pdf"));
+        for bad in ["", "..", "../etc/passwd", "a/b", "a\\b", "a\0b"] {
+            assert!(!is_safe_filename(bad), "{bad:?}");
+        }
+    }
+}
