@@ -1,1 +1,190 @@
-//! arkiv-storage
+//! Storage: where records, their revisions, the change feed, the browse
+//! tables and file bytes persist.
+//!
+//! Two seams, one trait each. [`RecordStore`] is the database: SQLite (the
+//! embedded default, [`sqlite::SqliteStore`]) or PostgreSQL
+//! ([`postgres::PostgresStore`]), chosen by the URL in the repository's
+//! configuration, both held to the same test suite. [`FileStore`] keeps file
+//! bytes addressed by their SHA-256 through the `object_store` crate.
+//!
+//! Invariants every backend keeps:
+//! - a write of a batch is one transaction: every record in it, its revision,
+//!   its change-feed entry and its browse entries land together or not at all;
+//! - change sequence numbers increase in commit order, so a follower that has
+//!   seen sequence N never later finds a change numbered below N;
+//! - record ids are never reused;
+//! - a file is referenced by a record only after its bytes are stored.
+
+pub mod files;
+pub mod postgres;
+pub mod sqlite;
+mod rows;
+
+use arkiv_model::{BrowseView, Record, RecordId, Revision, Status, Subject, Timestamp};
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use std::sync::Arc;
+
+pub use files::{FileStore, Fixity};
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored record {id} cannot be read: {source}")]
+    Corrupt { id: RecordId, source: serde_json::Error },
+    #[error("record {id} was changed by someone else (now at revision {current}, the change was made to revision {expected})")]
+    Conflict { id: RecordId, expected: i64, current: i64 },
+    #[error("no record {0}")]
+    NotFound(RecordId),
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+    #[error("file store: {0}")]
+    Files(#[from] object_store::Error),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// One record to write, with who writes it.
+#[derive(Debug, Clone)]
+pub struct RecordWrite {
+    pub record: Record,
+    /// User name, `import`, `system`...
+    pub actor: String,
+    /// For edits: the revision the editor started from. The write fails with
+    /// [`StoreError::Conflict`] if the record has moved on since.
+    pub expected_revision: Option<i64>,
+}
+
+impl RecordWrite {
+    pub fn new(record: Record, actor: &str) -> Self {
+        RecordWrite { record, actor: actor.to_string(), expected_revision: None }
+    }
+}
+
+/// An entry of the change feed: record `record_id` reached revision
+/// `revision` (with status `status`) at sequence `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub seq: i64,
+    pub record_id: RecordId,
+    pub revision: i64,
+    pub status: Status,
+    pub at: Timestamp,
+}
+
+/// Which records a scan walks.
+#[derive(Debug, Clone, Default)]
+pub struct ScanFilter {
+    /// Only records in this status.
+    pub status: Option<Status>,
+    /// Start after this id (scans run in id order).
+    pub after_id: Option<RecordId>,
+}
+
+/// A value of a browse view with the number of live records under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowseValue {
+    pub value: String,
+    pub count: i64,
+}
+
+/// Where a page of a browse view starts: after this (sort key, id).
+pub type BrowseCursor = (String, RecordId);
+
+/// A page of records and where the next page starts.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub records: Vec<Record>,
+    pub next: Option<BrowseCursor>,
+}
+
+/// Counts of records per status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub inbox: i64,
+    pub buffer: i64,
+    pub archive: i64,
+    pub deletion: i64,
+}
+
+/// The database behind a repository. See the crate docs for the invariants.
+#[async_trait]
+pub trait RecordStore: Send + Sync + 'static {
+    /// Writes records in one transaction. Records without an id get a new
+    /// one; a record with an id is created or updated under that id. Each
+    /// gets a revision, a change-feed entry and its browse entries. Returns
+    /// the ids in input order.
+    async fn put_records(&self, batch: Vec<RecordWrite>) -> Result<Vec<RecordId>>;
+
+    async fn get_record(&self, id: RecordId) -> Result<Option<Record>>;
+
+    /// The record and its current revision number.
+    async fn get_record_with_revision(&self, id: RecordId) -> Result<Option<(Record, i64)>>;
+
+    /// Records by id, in the order asked; unknown ids are left out.
+    async fn get_records(&self, ids: &[RecordId]) -> Result<Vec<Record>>;
+
+    /// Every revision of a record, oldest first.
+    async fn revisions(&self, id: RecordId) -> Result<Vec<Revision>>;
+
+    /// Records in id order, streamed in constant memory.
+    fn scan(&self, filter: ScanFilter) -> BoxStream<'_, Result<Record>>;
+
+    /// Change-feed entries after `seq`, oldest first.
+    async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<Change>>;
+
+    /// The sequence number of the newest change (0 for an empty store).
+    async fn last_change(&self) -> Result<i64>;
+
+    /// Live records, newest first by datestamp.
+    async fn latest(&self, limit: i64) -> Result<Vec<Record>>;
+
+    /// Values of a browse view with counts, in value order, starting after
+    /// `after`.
+    async fn browse_values(&self, view: BrowseView, after: Option<&str>, limit: i64) -> Result<Vec<BrowseValue>>;
+
+    /// Number of live records under a value of a view.
+    async fn browse_count(&self, view: BrowseView, value: &str) -> Result<i64>;
+
+    /// A page of the live records under a value of a view.
+    async fn browse_page(
+        &self,
+        view: BrowseView,
+        value: &str,
+        after: Option<&BrowseCursor>,
+        limit: i64,
+    ) -> Result<Page>;
+
+    async fn status_counts(&self) -> Result<StatusCounts>;
+
+    async fn subjects(&self) -> Result<Vec<Subject>>;
+
+    /// Adds or renames subjects (by id).
+    async fn put_subjects(&self, subjects: &[Subject]) -> Result<()>;
+
+    /// A value of the repository's own settings table.
+    async fn meta(&self, key: &str) -> Result<Option<String>>;
+
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+
+    /// Bytes the database takes on disk, where the backend can tell.
+    async fn size_bytes(&self) -> Result<Option<u64>>;
+}
+
+/// Opens the store a URL names (`sqlite://path/arkiv.db`, `postgres://...`),
+/// creating and migrating it as needed.
+pub async fn open_store(url: &str) -> Result<Arc<dyn RecordStore>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(postgres::PostgresStore::open(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_string()))
+    }
+}

@@ -1,0 +1,145 @@
+//! What a write means, independent of the database: the revision number, the
+//! JSON, the changed fields, and which browse entries come and go. Both
+//! backends call [`prepare`] and then only run SQL.
+
+use crate::{RecordWrite, Result, StoreError};
+use arkiv_model::browse::browse_entries;
+use arkiv_model::{changed_fields, BrowseEntry, Record, RecordId, Status, Timestamp};
+use std::collections::{BTreeMap, HashMap};
+
+/// A record write ready for SQL.
+pub(crate) struct PreparedWrite {
+    pub id: RecordId,
+    pub revision: i64,
+    pub status: Status,
+    pub item_type: String,
+    pub datestamp: Option<i64>,
+    pub lastmod: i64,
+    pub at: i64,
+    pub actor: String,
+    pub changed_json: String,
+    pub json: String,
+}
+
+/// How one record's browse entries change over a whole batch.
+pub(crate) struct BrowseChange {
+    pub id: RecordId,
+    pub remove: Vec<BrowseEntry>,
+    pub add: Vec<BrowseEntry>,
+}
+
+/// A batch ready for SQL: the rows of every write, and the browse changes
+/// from the stored state of each record to its final state in the batch.
+pub(crate) struct PreparedBatch {
+    pub ids: Vec<RecordId>,
+    pub writes: Vec<PreparedWrite>,
+    pub browse: Vec<BrowseChange>,
+}
+
+/// Prepares a batch. `stored` holds the current state of the records the
+/// batch names by id; `allocate` hands out ids for new records. A batch may
+/// write one record several times: each write builds on the one before, and
+/// each gets its own revision and change-feed entry.
+pub(crate) fn prepare_batch(
+    batch: Vec<RecordWrite>,
+    stored: &HashMap<RecordId, (Record, i64)>,
+    mut allocate: impl FnMut() -> RecordId,
+    now: Timestamp,
+) -> Result<PreparedBatch> {
+    let mut latest: HashMap<RecordId, (Record, i64)> = HashMap::new();
+    let mut ids = Vec::with_capacity(batch.len());
+    let mut writes = Vec::with_capacity(batch.len());
+    let mut order = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for write in batch {
+        let id = write.record.id.unwrap_or_else(&mut allocate);
+        let previous = latest.remove(&id).or_else(|| stored.get(&id).cloned());
+        if seen.insert(id) {
+            order.push(id);
+        }
+        let (prepared, record) = prepare(write, id, previous, now)?;
+        latest.insert(id, (record, prepared.revision));
+        ids.push(id);
+        writes.push(prepared);
+    }
+    let mut browse = Vec::new();
+    for id in order {
+        let old_entries = stored.get(&id).map(|(r, _)| browse_entries(r)).unwrap_or_default();
+        let new_entries = latest.get(&id).map(|(r, _)| browse_entries(r)).unwrap_or_default();
+        let remove: Vec<_> = old_entries.iter().filter(|e| !new_entries.contains(e)).cloned().collect();
+        let add: Vec<_> = new_entries.iter().filter(|e| !old_entries.contains(e)).cloned().collect();
+        if !remove.is_empty() || !add.is_empty() {
+            browse.push(BrowseChange { id, remove, add });
+        }
+    }
+    Ok(PreparedBatch { ids, writes, browse })
+}
+
+/// Turns a write into rows. `old` is the stored record and its revision, if
+/// the id exists. Fills the bookkeeping fields the store owns: `lastmod`
+/// when missing, and `datestamp` the first time a record goes live.
+fn prepare(mut write: RecordWrite, id: RecordId, old: Option<(Record, i64)>, now: Timestamp) -> Result<(PreparedWrite, Record)> {
+    let current = old.as_ref().map(|(_, rev)| *rev).unwrap_or(0);
+    if let Some(expected) = write.expected_revision {
+        if expected != current {
+            return Err(StoreError::Conflict { id, expected, current });
+        }
+    }
+    let record = &mut write.record;
+    record.id = Some(id);
+    if record.lastmod.is_none() {
+        record.lastmod = Some(now);
+    }
+    if record.status == Status::Archive && record.datestamp.is_none() {
+        record.datestamp = old.as_ref().and_then(|(o, _)| o.datestamp).or(Some(now));
+    }
+    let old_record = old.as_ref().map(|(r, _)| r);
+    let changed = changed_fields(old_record, record);
+    let prepared = PreparedWrite {
+        id,
+        revision: current + 1,
+        status: record.status,
+        item_type: record.item_type.clone(),
+        datestamp: record.datestamp.map(|t| t.0),
+        lastmod: record.lastmod.map(|t| t.0).unwrap_or(now.0),
+        at: now.0,
+        actor: write.actor,
+        changed_json: serde_json::to_string(&changed).expect("strings serialize"),
+        json: serde_json::to_string(record).expect("records serialize"),
+    };
+    Ok((prepared, write.record))
+}
+
+impl PreparedBatch {
+    /// The last write of each record: the state its `records` row takes.
+    pub fn final_writes(&self) -> Vec<&PreparedWrite> {
+        let mut seen = std::collections::HashSet::new();
+        let mut last: Vec<&PreparedWrite> = self.writes.iter().rev().filter(|w| seen.insert(w.id)).collect();
+        last.reverse();
+        last
+    }
+}
+
+/// Net change of each browse value's count over a batch, so that a batch of
+/// a thousand records from one year updates that year's count once.
+pub(crate) fn count_deltas(changes: &[BrowseChange]) -> BTreeMap<(&'static str, String), i64> {
+    let mut deltas = BTreeMap::new();
+    for c in changes {
+        for e in &c.add {
+            *deltas.entry((e.view.as_str(), e.value.clone())).or_insert(0) += 1;
+        }
+        for e in &c.remove {
+            *deltas.entry((e.view.as_str(), e.value.clone())).or_insert(0) -= 1;
+        }
+    }
+    deltas.retain(|_, d| *d != 0);
+    deltas
+}
+
+pub(crate) fn decode(id: RecordId, json: &str) -> Result<Record> {
+    serde_json::from_str(json).map_err(|source| StoreError::Corrupt { id, source })
+}
+
+pub(crate) fn parse_status(s: &str) -> Status {
+    Status::parse(s).unwrap_or_default()
+}
