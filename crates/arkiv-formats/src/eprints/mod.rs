@@ -1,0 +1,209 @@
+//! EPrints 3 XML (`http://eprints.org/ep2/data/2.0`): the format EPrints'
+//! "EP3 XML" export plugin writes and its import plugin reads. It is how a
+//! repository moves from EPrints to Arkiv and how Arkiv hands records back,
+//! so the mapping is one to one wherever the model allows: the element names
+//! are the model's field names, and what the model has no field for is kept
+//! verbatim in [`arkiv_model::ExtraField`]s and written back out.
+//!
+//! Where the mapping is not one to one, and why:
+//!
+//! * A record without `eprint_status` is read as live (`archive`): files
+//!   without it (EPrints' import-API files) list published items.
+//! * Blank elements are read as absent, and text is trimmed (line breaks
+//!   inside an abstract or note are kept).
+//! * `keywords` is one text in EPrints and a list in Arkiv: read split on
+//!   line breaks, commas and semicolons, written joined with `, `.
+//! * `language` and `languages/item` are both read; `languages` is written,
+//!   since the model's field is a list.
+//! * `corp_creators/item` is read as text or as `name` + `id` (repositories
+//!   configure it both ways) and written as `name` + `id`.
+//! * A file's `<url>` becomes its `source_url` and a [`FileSource`] the
+//!   importer fetches; `<data encoding="base64">` becomes the bytes.
+//! * `withdrawn_reason` has no EPrints element, and a file's `sha256` is the
+//!   key of Arkiv's own store; neither is written.
+//!
+//! The codec is written by hand on quick-xml's event reader rather than with
+//! a serde mapping or a DOM crate. No crate maps EPrints XML, and serde-style
+//! mapping cannot do what an importer needs here: keep unknown elements as
+//! XML, carry on after a bad record, bound the size of every text node and
+//! the nesting depth *while* reading (a 10 MB title must be refused without
+//! being held), and stream a file of any size in constant memory.
+
+mod reader;
+mod writer;
+
+// The import types are shared with the JSON codec and live at the crate
+// root; they are re-exported here so that EPrints code needs one path.
+pub use crate::{FileData, FileSource, ImportedRecord, ReadItem, RecordError};
+pub use reader::{EprintsReader, ReaderLimits};
+pub use writer::{check_extra, record_to_xml, EprintsWriter, WriteOptions};
+
+/// The namespace of EPrints 3 XML. Both the reader and the writer insist on
+/// it: without it a file is not EPrints XML, whatever its element names.
+pub const EPRINTS_NS: &str = "http://eprints.org/ep2/data/2.0";
+
+/// Top-level elements of `<eprint>` that the codec maps to [`arkiv_model::Record`]
+/// fields. Listed so that the writer can refuse an extra field that would be
+/// read back as one of them.
+pub const MAPPED_ELEMENTS: &[&str] = &[
+    "eprintid",
+    "eprint_status",
+    "type",
+    "title",
+    "creators",
+    "corp_creators",
+    "editors",
+    "contributors",
+    "date",
+    "date_type",
+    "ispublished",
+    "series",
+    "number",
+    "publisher",
+    "institution",
+    "department",
+    "place_of_pub",
+    "pages",
+    "pagerange",
+    "publication",
+    "book_title",
+    "volume",
+    "event_title",
+    "official_url",
+    "doi",
+    "isbn",
+    "issn",
+    "id_number",
+    "keywords",
+    "subjects",
+    "language",
+    "languages",
+    "abstract",
+    "note",
+    "license",
+    "refereed",
+    "related_url",
+    "userid",
+    "datestamp",
+    "lastmod",
+    "replacedby",
+    "documents",
+];
+
+/// Top-level elements that EPrints derives from other data or from its own
+/// storage (revision counter, disk directory, cached flags). Arkiv keeps its
+/// own equivalents, recomputed on every save, so importing EPrints' values
+/// would only store numbers that are wrong the moment the record changes.
+/// They are dropped silently: they are not data anyone entered.
+pub const RECOMPUTED_ELEMENTS: &[&str] = &[
+    "rev_number",
+    "dir",
+    "metadata_visibility",
+    "status_changed",
+    "item_issues_count",
+    "full_text_status",
+    "fileinfo",
+];
+
+/// EPrints' bookkeeping inside `<document>` and `<file>`: database ids of the
+/// document, file and owning record, revision counter, display order,
+/// relations to derived documents (thumbnails, index codes) and file times.
+/// They refer to EPrints' database, mean nothing in Arkiv, and are dropped
+/// silently. Any other unknown element there is reported as a warning.
+pub const DOCUMENT_BOOKKEEPING: &[&str] =
+    &["docid", "rev_number", "eprintid", "placement", "relation", "fileid", "datasetid", "objectid", "mtime"];
+
+/// Unmapped elements that EPrints shows only to staff: the depositor's
+/// contact address and notes to the editors. Kept in `extra` like any other
+/// unmapped element, but written only when private data is asked for
+/// ([`WriteOptions::include_private`]), as are creators' addresses. Any
+/// other element whose name ends in `email` is treated the same way.
+pub const PRIVATE_ELEMENTS: &[&str] = &["contact_email", "suggestions"];
+
+/// Whether an extra field may appear only in a private export.
+pub fn is_private_extra(name: &str) -> bool {
+    PRIVATE_ELEMENTS.contains(&name) || name.ends_with("email")
+}
+
+/// Characters a record's text may not contain: the model's rule (control
+/// characters but tab and line breaks). Most of them cannot be carried by XML
+/// 1.0 at all, and none is ever typed on purpose.
+pub(crate) fn is_forbidden_char(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// Characters XML 1.0 cannot carry in any form, not even as a reference.
+fn is_xml_illegal(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// Escapes character data. `\r` is written as a reference because a parser
+/// would otherwise normalise it to `\n`; characters XML cannot carry are left
+/// out, since one of them would make the whole export unreadable.
+pub(crate) fn escape_text(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#13;"),
+            c if is_xml_illegal(c) => {}
+            c => out.push(c),
+        }
+    }
+}
+
+/// Escapes an attribute value for double quotes. Whitespace other than the
+/// space is referenced because attribute-value normalisation would turn it
+/// into spaces.
+pub(crate) fn escape_attr(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c if is_xml_illegal(c) => {}
+            c => out.push(c),
+        }
+    }
+}
+
+/// Keywords as EPrints keeps them, one text, split into entries: on line
+/// breaks, commas and semicolons, since exports use all three.
+pub fn split_keywords(text: &str) -> Vec<String> {
+    text.split(['\n', '\r', ',', ';']).map(str::trim).filter(|k| !k.is_empty()).map(String::from).collect()
+}
+
+/// A value as it may appear in an error message: short, whatever its size.
+pub(crate) fn clip(s: &str) -> String {
+    let mut c: String = s.chars().take(60).collect();
+    if c.len() < s.len() {
+        c.push('…');
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_split_on_all_three_separators() {
+        assert_eq!(split_keywords("a; b,c\n d ;; "), vec!["a", "b", "c", "d"]);
+        assert!(split_keywords(" , ").is_empty());
+    }
+
+    #[test]
+    fn escaping_keeps_what_xml_can_carry() {
+        let mut s = String::new();
+        escape_text("a<b>&c\r\n\u{1}d", &mut s);
+        assert_eq!(s, "a&lt;b&gt;&amp;c&#13;\nd");
+        let mut a = String::new();
+        escape_attr("\"x\"\t", &mut a);
+        assert_eq!(a, "&quot;x&quot;&#9;");
+    }
+}
