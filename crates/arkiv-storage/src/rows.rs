@@ -90,8 +90,12 @@ fn prepare(mut write: RecordWrite, id: RecordId, old: Option<(Record, i64)>, now
     if record.lastmod.is_none() {
         record.lastmod = Some(now);
     }
+    if record.datestamp.is_none() {
+        // Kept even by a write that does not carry it (a withdrawal, say).
+        record.datestamp = old.as_ref().and_then(|(o, _)| o.datestamp);
+    }
     if record.status == Status::Archive && record.datestamp.is_none() {
-        record.datestamp = old.as_ref().and_then(|(o, _)| o.datestamp).or(Some(now));
+        record.datestamp = Some(now);
     }
     let old_record = old.as_ref().map(|(r, _)| r);
     let changed = changed_fields(old_record, record);

@@ -180,6 +180,8 @@ impl RecordStore for SqliteStore {
             )
             .fetch_one(&mut *conn)
             .await?;
+            // Above the batch's explicit ids too: a new record must not take an id the batch names.
+            next_id = next_id.max(known.iter().copied().max().unwrap_or(0));
             let batch = prepare_batch(batch, &stored, || {
                 next_id += 1;
                 next_id

@@ -1,0 +1,1064 @@
+//! One test suite for every `RecordStore` backend.
+//!
+//! Each test is written once as `async fn name(store: Arc<dyn RecordStore>)`
+//! and run by `suite!` against SQLite (a fresh file per test) and PostgreSQL
+//! (a fresh database per test, created through the server named by
+//! `ARKIV_TEST_POSTGRES_URL` and dropped afterwards):
+//!
+//! ```sh
+//! export ARKIV_TEST_POSTGRES_URL=$(scripts/postgres.sh | tail -n1)
+//! cargo test -p arkiv-storage --test store_suite
+//! ```
+//!
+//! Without `ARKIV_TEST_POSTGRES_URL` the PostgreSQL variants say they were
+//! skipped and pass, unless `CI=true`, where they fail.
+
+use arkiv_model::browse::sort_key;
+use arkiv_model::{
+    BrowseView, Contributor, CorporateCreator, Creator, Document, DocumentSecurity, ExtraField, PartialDate, Record,
+    RecordId, RelatedLink, Status, StoredFile, Subject, Timestamp,
+};
+use arkiv_storage::files::{sha256_hex, FileStore, Fixity};
+use arkiv_storage::{open_store, BrowseCursor, Change, RecordStore, RecordWrite, ScanFilter, StatusCounts, StoreError};
+use futures::{FutureExt, StreamExt, TryStreamExt};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+// ---------------------------------------------------------------------------
+// Backends
+
+async fn with_sqlite<F, Fut>(test: F)
+where
+    F: FnOnce(Arc<dyn RecordStore>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("arkiv.db").display());
+    let store = open_store(&url).await.expect("open SQLite store");
+    test(store).await;
+}
+
+/// The server to test against, or `None` (after saying so) to skip.
+fn postgres_url() -> Option<String> {
+    match std::env::var("ARKIV_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url.trim().to_string()),
+        _ => {
+            if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
+                panic!("CI=true but ARKIV_TEST_POSTGRES_URL is not set: the PostgreSQL store must be tested in CI (scripts/postgres.sh prints a URL)");
+            }
+            println!("skipped: set ARKIV_TEST_POSTGRES_URL (scripts/postgres.sh prints one)");
+            None
+        }
+    }
+}
+
+/// `url` with its database name replaced by `db`.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.find('?') {
+        Some(i) => (&url[..i], &url[i..]),
+        None => (url, ""),
+    };
+    let host_start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[host_start..].find('/') {
+        Some(i) => &base[..host_start + i],
+        None => base,
+    };
+    format!("{base}/{db}{query}")
+}
+
+const DB_PREFIX: &str = "arkiv_t_";
+
+/// A database of its own for one test, named `arkiv_t_<pid>_<n>_<nanos>`.
+struct TestDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    async fn create(admin_url: &str) -> TestDatabase {
+        use sqlx::Connection;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to ARKIV_TEST_POSTGRES_URL: {e}"));
+        if !SWEPT.swap(true, Ordering::SeqCst) {
+            sweep_abandoned(&mut admin).await;
+        }
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let name = format!("{DB_PREFIX}{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), nanos);
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create a test database (the role needs CREATEDB): {e}"));
+        admin.close().await.ok();
+        TestDatabase { admin_url: admin_url.to_string(), url: with_database(admin_url, &name), name }
+    }
+
+    async fn drop_database(self) {
+        use sqlx::Connection;
+        if let Ok(mut admin) = sqlx::PgConnection::connect(&self.admin_url).await {
+            let dropped =
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut admin).await;
+            if let Err(e) = dropped {
+                eprintln!("could not drop test database {}: {e}", self.name);
+            }
+            admin.close().await.ok();
+        }
+    }
+}
+
+/// Drops test databases left by test processes that no longer run (killed
+/// before they could clean up).
+async fn sweep_abandoned(admin: &mut sqlx::PgConnection) {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'arkiv\\_t\\_%'")
+        .fetch_all(&mut *admin)
+        .await
+        .unwrap_or_default();
+    for name in names {
+        let pid = name[DB_PREFIX.len()..].split('_').next().unwrap_or("");
+        if !pid.is_empty()
+            && pid.bytes().all(|b| b.is_ascii_digit())
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut *admin).await;
+        }
+    }
+}
+
+async fn with_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(Arc<dyn RecordStore>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(admin_url) = postgres_url() else { return };
+    let db = TestDatabase::create(&admin_url).await;
+    let outcome = AssertUnwindSafe(async {
+        let store = open_store(&db.url).await.expect("open PostgreSQL store");
+        test(store).await;
+    })
+    .catch_unwind()
+    .await;
+    db.drop_database().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Runs each named test against both backends: `sqlite::NAME` and
+/// `postgres::NAME`.
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::with_sqlite(super::$name).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::with_postgres(super::$name).await
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    round_trip_and_ids,
+    new_ids_never_collide_with_ids_in_the_batch,
+    revisions_keep_every_state,
+    stale_revision_is_a_conflict,
+    change_feed,
+    batch_writing_one_record_twice,
+    browse_views_count_and_page,
+    withdrawing_and_editing_update_browse,
+    latest_and_datestamp,
+    scan_in_id_order,
+    subjects_meta_and_counts,
+    failed_batch_writes_nothing,
+    concurrent_writers,
+    bulk_insert,
+);
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+fn rec(title: &str, status: Status) -> Record {
+    let mut r = Record::new("report", title);
+    r.status = status;
+    r
+}
+
+fn write(record: Record) -> RecordWrite {
+    RecordWrite::new(record, "test")
+}
+
+async fn put_one(store: &dyn RecordStore, record: Record) -> RecordId {
+    store.put_records(vec![write(record)]).await.expect("put")[0]
+}
+
+async fn all_changes(store: &dyn RecordStore) -> Vec<Change> {
+    store.changes_since(0, 1_000_000).await.expect("changes")
+}
+
+fn assert_consecutive(ids: &[RecordId]) {
+    for pair in ids.windows(2) {
+        assert_eq!(pair[1], pair[0] + 1, "new ids are consecutive: {ids:?}");
+    }
+}
+
+fn rich_record() -> Record {
+    let mut r = Record::new("policy_paper", "Energy security in Central Asia: Kazakhstan’s «multi-vector» policy");
+    r.status = Status::Archive;
+    r.creators = vec![
+        Creator {
+            id: Some("j.doe@example.org".into()),
+            orcid: Some("0000-0002-1825-0097".into()),
+            email: Some("j.doe@example.org".into()),
+            ..Creator::new("Doe", "Jane")
+        },
+        Creator::new("Jarosiewicz", "Aleksandra"),
+    ];
+    r.corp_creators = vec![CorporateCreator { name: "OSW Centre for Eastern Studies".into(), id: None }];
+    r.editors = vec![Creator::new("Müller", "Jörg")];
+    r.contributors = vec![Contributor {
+        role: "http://www.loc.gov/loc.terms/relators/TRL".into(),
+        person: Creator::new("Smith", "Ann"),
+    }];
+    r.date = Some(PartialDate { year: 2014, month: Some(5), day: Some(29) });
+    r.date_type = Some("published".into());
+    r.ispublished = Some("pub".into());
+    r.series = Some("OSW Commentary".into());
+    r.number = Some("137".into());
+    r.publisher = Some("OSW".into());
+    r.place_of_pub = Some("Warsaw".into());
+    r.pages = Some("8".into());
+    r.doi = Some("10.1234/abc".into());
+    r.keywords = vec!["energy".into(), "gas".into()];
+    r.subjects = vec!["kz".into(), "energy".into()];
+    r.languages = vec!["en".into(), "pl".into()];
+    r.abstract_text = Some("Line one.\nLine two with ‘quotes’ and 中文.".into());
+    r.refereed = Some(false);
+    r.related = vec![RelatedLink {
+        url: "https://example.org/data".into(),
+        relation: Some("dataset".into()),
+        description: None,
+    }];
+    r.userid = Some(42);
+    r.datestamp = Some(Timestamp(1_400_000_000));
+    r.lastmod = Some(Timestamp(1_400_000_500));
+    r.documents = vec![Document {
+        pos: 1,
+        format: Some("application/pdf".into()),
+        mime_type: Some("application/pdf".into()),
+        language: Some("en".into()),
+        security: DocumentSecurity::Public,
+        embargo: Some(PartialDate { year: 2015, month: Some(1), day: None }),
+        license: Some("cc_by".into()),
+        content: Some("published".into()),
+        main: Some("commentary_137.pdf".into()),
+        files: vec![
+            StoredFile {
+                filename: "commentary_137.pdf".into(),
+                mime_type: Some("application/pdf".into()),
+                size: 123_456,
+                sha256: Some(sha256_hex(b"pdf bytes")),
+                source_hash: Some(("MD5".into(), "0123456789abcdef0123456789abcdef".into())),
+                source_url: Some("https://old.example.org/1/commentary_137.pdf".into()),
+            },
+            StoredFile { filename: "cover.png".into(), size: 10, ..Default::default() },
+        ],
+        ..Default::default()
+    }];
+    r.extra = vec![ExtraField { name: "funders".into(), xml: "<funders><item>EU</item></funders>".into() }];
+    r
+}
+
+// ---------------------------------------------------------------------------
+// Tests, each run against every backend
+
+async fn round_trip_and_ids(store: Arc<dyn RecordStore>) {
+    // A rich record reads back exactly as written, with its new id.
+    let original = rich_record();
+    let id = put_one(&*store, original.clone()).await;
+    let read = store.get_record(id).await.unwrap().expect("record is there");
+    assert_eq!(read, Record { id: Some(id), ..original.clone() });
+    let (_, rev) = store.get_record_with_revision(id).await.unwrap().unwrap();
+    assert_eq!(rev, 1);
+
+    // The store fills lastmod when it is missing.
+    let before = Timestamp::now();
+    let plain = put_one(&*store, rec("plain", Status::Inbox)).await;
+    let plain = store.get_record(plain).await.unwrap().unwrap();
+    assert!(plain.lastmod.unwrap() >= before);
+    assert_eq!(plain.datestamp, None, "not live: no datestamp");
+
+    // New ids are consecutive and increasing.
+    let ids =
+        store.put_records((0..5).map(|i| write(rec(&format!("new {i}"), Status::Inbox))).collect()).await.unwrap();
+    assert_consecutive(&ids);
+    assert!(ids[0] > plain.id.unwrap());
+
+    // An explicit id is kept, and later new records come after it.
+    let mut explicit = rec("explicit", Status::Archive);
+    explicit.id = Some(5000);
+    assert_eq!(put_one(&*store, explicit).await, 5000);
+    assert_eq!(store.get_record(5000).await.unwrap().unwrap().title, "explicit");
+    let later = store
+        .put_records(vec![write(rec("later a", Status::Inbox)), write(rec("later b", Status::Inbox))])
+        .await
+        .unwrap();
+    assert_eq!(later, vec![5001, 5002]);
+
+    // An explicit id below the highest one is fine too, and does not move
+    // the counter back.
+    let mut low = rec("low", Status::Inbox);
+    low.id = Some(100);
+    assert_eq!(put_one(&*store, low).await, 100);
+    assert_eq!(put_one(&*store, rec("after low", Status::Inbox)).await, 5003);
+
+    // Every id still names the record it was given to: none was reused.
+    let mut every: Vec<RecordId> = vec![id];
+    every.extend(&ids);
+    every.extend([5000, 5001, 5002, 100, 5003]);
+    let unique: HashSet<_> = every.iter().collect();
+    assert_eq!(unique.len(), every.len());
+    let titles: Vec<String> = store.get_records(&ids).await.unwrap().into_iter().map(|r| r.title).collect();
+    assert_eq!(titles, (0..5).map(|i| format!("new {i}")).collect::<Vec<_>>());
+
+    // get_records keeps the order asked and leaves out unknown ids.
+    let got: Vec<_> =
+        store.get_records(&[5001, 999_999, id]).await.unwrap().into_iter().map(|r| r.id.unwrap()).collect();
+    assert_eq!(got, vec![5001, id]);
+    assert!(store.get_record(999_999).await.unwrap().is_none());
+}
+
+async fn new_ids_never_collide_with_ids_in_the_batch(store: Arc<dyn RecordStore>) {
+    let first = put_one(&*store, rec("first", Status::Inbox)).await;
+    // The batch names, as a new record, the very id the store would hand out
+    // next, after a record without id.
+    let mut named = rec("named", Status::Inbox);
+    named.id = Some(first + 1);
+    let ids = store.put_records(vec![write(rec("anonymous", Status::Inbox)), write(named)]).await.unwrap();
+    assert_eq!(ids[1], first + 1);
+    assert_ne!(ids[0], ids[1], "a new record must not take an id the batch names");
+    assert_eq!(store.get_record(ids[0]).await.unwrap().unwrap().title, "anonymous");
+    assert_eq!(store.get_record(ids[1]).await.unwrap().unwrap().title, "named");
+    assert_eq!(store.revisions(ids[1]).await.unwrap().len(), 1);
+    let next = put_one(&*store, rec("next", Status::Inbox)).await;
+    assert!(next > ids[0].max(ids[1]));
+}
+
+async fn revisions_keep_every_state(store: Arc<dyn RecordStore>) {
+    let id = put_one(&*store, rec("First title", Status::Inbox)).await;
+    for (rev, title) in [(1, "Second title"), (2, "Third title")] {
+        let (mut r, current) = store.get_record_with_revision(id).await.unwrap().unwrap();
+        assert_eq!(current, rev);
+        r.title = title.into();
+        let w = RecordWrite { record: r, actor: format!("editor{rev}"), expected_revision: Some(rev) };
+        assert_eq!(store.put_records(vec![w]).await.unwrap(), vec![id]);
+    }
+    let revs = store.revisions(id).await.unwrap();
+    assert_eq!(revs.iter().map(|r| r.number).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        revs.iter().map(|r| r.record.title.as_str()).collect::<Vec<_>>(),
+        ["First title", "Second title", "Third title"]
+    );
+    assert_eq!(revs.iter().map(|r| r.actor.as_str()).collect::<Vec<_>>(), ["test", "editor1", "editor2"]);
+    assert!(revs[0].changed.contains(&"title".to_string()));
+    assert_eq!(revs[1].changed, vec!["title"]);
+    assert_eq!(revs[2].changed, vec!["title"]);
+    assert!(revs.iter().all(|r| r.record_id == id && r.record.id == Some(id)));
+    assert_eq!(store.get_record_with_revision(id).await.unwrap().unwrap().1, 3);
+    assert!(store.revisions(999_999).await.unwrap().is_empty());
+}
+
+async fn stale_revision_is_a_conflict(store: Arc<dyn RecordStore>) {
+    let id = put_one(&*store, rec("v1", Status::Inbox)).await;
+    let (mut r, _) = store.get_record_with_revision(id).await.unwrap().unwrap();
+    r.title = "v2".into();
+    store
+        .put_records(vec![RecordWrite { record: r.clone(), actor: "a".into(), expected_revision: Some(1) }])
+        .await
+        .unwrap();
+    let seq = store.last_change().await.unwrap();
+
+    // Someone else edited revision 1 too: their save is refused.
+    r.title = "v2 by someone else".into();
+    let err = store
+        .put_records(vec![RecordWrite { record: r, actor: "b".into(), expected_revision: Some(1) }])
+        .await
+        .expect_err("stale revision must be refused");
+    match err {
+        StoreError::Conflict { id: cid, expected, current } => assert_eq!((cid, expected, current), (id, 1, 2)),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(store.get_record(id).await.unwrap().unwrap().title, "v2");
+    assert_eq!(store.revisions(id).await.unwrap().len(), 2);
+    assert_eq!(store.last_change().await.unwrap(), seq);
+
+    // Creating with expected revision 0 works for a new id, not an existing one.
+    let mut fresh = rec("fresh", Status::Inbox);
+    fresh.id = Some(777);
+    store
+        .put_records(vec![RecordWrite { record: fresh.clone(), actor: "a".into(), expected_revision: Some(0) }])
+        .await
+        .unwrap();
+    let again =
+        store.put_records(vec![RecordWrite { record: fresh, actor: "a".into(), expected_revision: Some(0) }]).await;
+    assert!(matches!(again, Err(StoreError::Conflict { id: 777, expected: 0, current: 1 })), "{again:?}");
+}
+
+async fn change_feed(store: Arc<dyn RecordStore>) {
+    assert_eq!(store.last_change().await.unwrap(), 0);
+    assert!(all_changes(&*store).await.is_empty());
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.extend(
+            store
+                .put_records(vec![
+                    write(rec(&format!("a{i}"), Status::Inbox)),
+                    write(rec(&format!("b{i}"), Status::Archive)),
+                ])
+                .await
+                .unwrap(),
+        );
+    }
+    let changes = all_changes(&*store).await;
+    assert_eq!(changes.len(), 6);
+    assert!(changes.windows(2).all(|w| w[0].seq < w[1].seq), "seqs strictly increase: {changes:?}");
+    assert_eq!(changes.iter().map(|c| c.record_id).collect::<Vec<_>>(), ids);
+    assert!(changes.iter().all(|c| c.revision == 1));
+    assert_eq!(changes[0].status, Status::Inbox);
+    assert_eq!(changes[1].status, Status::Archive);
+    assert_eq!(store.last_change().await.unwrap(), changes[5].seq);
+
+    // Exactly the later ones, and the limit holds.
+    let later = store.changes_since(changes[2].seq, 100).await.unwrap();
+    assert_eq!(later, changes[3..].to_vec());
+    assert_eq!(store.changes_since(changes[0].seq, 2).await.unwrap(), changes[1..3].to_vec());
+    assert!(store.changes_since(changes[5].seq, 100).await.unwrap().is_empty());
+
+    // An update is a change too, with its new revision and status.
+    let (mut r, _) = store.get_record_with_revision(ids[0]).await.unwrap().unwrap();
+    r.status = Status::Buffer;
+    store.put_records(vec![write(r)]).await.unwrap();
+    let last = store.changes_since(changes[5].seq, 100).await.unwrap();
+    assert_eq!(last.len(), 1);
+    assert_eq!((last[0].record_id, last[0].revision, last[0].status), (ids[0], 2, Status::Buffer));
+    assert!(last[0].seq > changes[5].seq);
+    assert_eq!(store.last_change().await.unwrap(), last[0].seq);
+}
+
+async fn batch_writing_one_record_twice(store: Arc<dyn RecordStore>) {
+    let id = put_one(&*store, rec("v1", Status::Archive)).await;
+    let seq = store.last_change().await.unwrap();
+    let (r, _) = store.get_record_with_revision(id).await.unwrap().unwrap();
+    let mut v2 = r.clone();
+    v2.title = "v2".into();
+    let mut v3 = r.clone();
+    v3.title = "v3".into();
+    v3.series = Some("Series".into());
+    assert_eq!(store.put_records(vec![write(v2), write(v3)]).await.unwrap(), vec![id, id]);
+
+    let revs = store.revisions(id).await.unwrap();
+    assert_eq!(
+        revs.iter().map(|r| (r.number, r.record.title.as_str())).collect::<Vec<_>>(),
+        [(1, "v1"), (2, "v2"), (3, "v3")]
+    );
+    assert_eq!(revs[1].changed, vec!["title"]);
+    assert_eq!(revs[2].changed, vec!["series", "title"]);
+    let changes = store.changes_since(seq, 100).await.unwrap();
+    assert_eq!(changes.iter().map(|c| (c.record_id, c.revision)).collect::<Vec<_>>(), [(id, 2), (id, 3)]);
+    assert!(changes[0].seq < changes[1].seq);
+    let (now, rev) = store.get_record_with_revision(id).await.unwrap().unwrap();
+    assert_eq!((now.title.as_str(), rev), ("v3", 3));
+    // Browse entries follow the final state only.
+    assert_eq!(store.browse_count(BrowseView::Series, "Series").await.unwrap(), 1);
+    assert_eq!(store.browse_count(BrowseView::Type, "report").await.unwrap(), 1);
+
+    // A new record named twice in one batch: revisions 1 and 2.
+    let mut a = rec("new a", Status::Inbox);
+    a.id = Some(9000);
+    let mut b = a.clone();
+    b.title = "new b".into();
+    assert_eq!(store.put_records(vec![write(a), write(b)]).await.unwrap(), vec![9000, 9000]);
+    assert_eq!(store.revisions(9000).await.unwrap().len(), 2);
+    assert_eq!(store.get_record(9000).await.unwrap().unwrap().title, "new b");
+}
+
+const NAMES: [(&str, &str); 7] = [
+    ("zeta", "Anna"),
+    ("Alpha", "Bert"),
+    ("Ärger", "Carl"),
+    ("beta", "Dora"),
+    ("Doe", "Jane"),
+    ("O'Brien", "Pat"),
+    ("Żak", "Ewa"),
+];
+
+/// Record `i` of the browse tests.
+fn browsable(i: usize) -> Record {
+    // Every 14th record has the same title and creator (equal sort keys), so
+    // paging must order them by id, across page boundaries.
+    let title = if i.is_multiple_of(14) {
+        "Same title".to_string()
+    } else {
+        format!("Paper {:03} on {}", (i * 37) % 230, ["Gas", "oil", "Öl"][i % 3])
+    };
+    let mut r = rec(&title, Status::Archive);
+    let (family, given) = NAMES[i % NAMES.len()];
+    r.creators = vec![Creator::new(family, given)];
+    r.date = Some(PartialDate::year(2001 + (i % 3) as i32));
+    if i.is_multiple_of(2) {
+        r.subjects.push("econ".into());
+    }
+    if i.is_multiple_of(5) {
+        r.subjects.push("geo".into());
+    }
+    if i.is_multiple_of(4) {
+        r.series = Some("Working Papers".into());
+    }
+    r
+}
+
+async fn browse_views_count_and_page(store: Arc<dyn RecordStore>) {
+    const N: usize = 230;
+    let ids = store.put_records((0..N).map(|i| write(browsable(i))).collect()).await.unwrap();
+    // Records that are not live, under the same values: never listed.
+    let hidden: Vec<RecordId> = store
+        .put_records(
+            [Status::Inbox, Status::Buffer, Status::Deletion]
+                .iter()
+                .flat_map(|s| (0..7).map(move |i| Record { status: *s, ..browsable(i) }))
+                .map(write)
+                .collect(),
+        )
+        .await
+        .unwrap();
+
+    let years = store.browse_values(BrowseView::Year, None, 100).await.unwrap();
+    let expect = |pred: &dyn Fn(usize) -> bool| (0..N).filter(|i| pred(*i)).count() as i64;
+    assert_eq!(
+        years.iter().map(|v| (v.value.as_str(), v.count)).collect::<Vec<_>>(),
+        [("2001", expect(&|i| i % 3 == 0)), ("2002", expect(&|i| i % 3 == 1)), ("2003", expect(&|i| i % 3 == 2))]
+    );
+    let after = store.browse_values(BrowseView::Year, Some("2001"), 1).await.unwrap();
+    assert_eq!(after.iter().map(|v| v.value.as_str()).collect::<Vec<_>>(), ["2002"]);
+    assert_eq!(store.browse_count(BrowseView::Type, "report").await.unwrap(), N as i64);
+    assert_eq!(store.browse_count(BrowseView::Subject, "econ").await.unwrap(), expect(&|i| i % 2 == 0));
+    assert_eq!(store.browse_count(BrowseView::Subject, "geo").await.unwrap(), expect(&|i| i % 5 == 0));
+    assert_eq!(store.browse_count(BrowseView::Series, "Working Papers").await.unwrap(), expect(&|i| i % 4 == 0));
+    assert_eq!(store.browse_count(BrowseView::Creator, "Doe, Jane").await.unwrap(), expect(&|i| i % 7 == 4));
+    assert_eq!(store.browse_count(BrowseView::Creator, "nobody").await.unwrap(), 0);
+
+    // Creator values come in byte order (as Rust orders strings), whatever
+    // the database's locale.
+    let creators: Vec<String> =
+        store.browse_values(BrowseView::Creator, None, 100).await.unwrap().into_iter().map(|v| v.value).collect();
+    let mut expected: Vec<String> = NAMES.iter().map(|(f, g)| format!("{f}, {g}")).collect();
+    expected.sort();
+    assert_eq!(creators, expected);
+
+    // Paging visits every live record once, in (sort key, id) order.
+    let mut order: Vec<(String, RecordId)> = (0..N).map(|i| (sort_key(&browsable(i)), ids[i])).collect();
+    order.sort();
+    let mut seen = Vec::new();
+    let mut cursor: Option<BrowseCursor> = None;
+    let mut pages = 0;
+    loop {
+        let page = store.browse_page(BrowseView::Type, "report", cursor.as_ref(), 50).await.unwrap();
+        pages += 1;
+        assert!(page.records.len() <= 50);
+        seen.extend(page.records.iter().map(|r| r.id.unwrap()));
+        match page.next {
+            Some(next) => {
+                assert_eq!(page.records.len(), 50);
+                assert_eq!(next.1, *seen.last().unwrap());
+                cursor = Some(next);
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, 5);
+    assert_eq!(seen, order.iter().map(|(_, id)| *id).collect::<Vec<_>>());
+    assert!(seen.iter().all(|id| !hidden.contains(id)));
+
+    // A smaller view pages the same way.
+    let mut econ = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.browse_page(BrowseView::Subject, "econ", cursor.as_ref(), 7).await.unwrap();
+        econ.extend(page.records.into_iter().map(|r| r.id.unwrap()));
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let expected: Vec<RecordId> =
+        order.iter().map(|(_, id)| *id).filter(|id| ids.iter().position(|x| x == id).unwrap() % 2 == 0).collect();
+    assert_eq!(econ, expected);
+    let empty = store.browse_page(BrowseView::Subject, "unknown", None, 10).await.unwrap();
+    assert!(empty.records.is_empty() && empty.next.is_none());
+}
+
+async fn withdrawing_and_editing_update_browse(store: Arc<dyn RecordStore>) {
+    let ids = store.put_records((0..30).map(|i| write(browsable(i))).collect()).await.unwrap();
+    let mut solo = browsable(1);
+    solo.creators.push(Creator::new("Solo", "Han"));
+    let solo_id = put_one(&*store, solo).await;
+    assert_eq!(store.browse_count(BrowseView::Creator, "Solo, Han").await.unwrap(), 1);
+
+    let count = |view, value: &'static str| {
+        let store = store.clone();
+        async move { store.browse_count(view, value).await.unwrap() }
+    };
+    let before = (
+        count(BrowseView::Year, "2001").await,
+        count(BrowseView::Subject, "econ").await,
+        count(BrowseView::Subject, "geo").await,
+        count(BrowseView::Series, "Working Papers").await,
+        count(BrowseView::Type, "report").await,
+    );
+    // Record 0: year 2001, econ, geo, Working Papers.
+    let (mut r, _) = store.get_record_with_revision(ids[0]).await.unwrap().unwrap();
+    r.status = Status::Deletion;
+    r.withdrawn_reason = Some("duplicate".into());
+    store.put_records(vec![write(r)]).await.unwrap();
+    let after = (
+        count(BrowseView::Year, "2001").await,
+        count(BrowseView::Subject, "econ").await,
+        count(BrowseView::Subject, "geo").await,
+        count(BrowseView::Series, "Working Papers").await,
+        count(BrowseView::Type, "report").await,
+    );
+    assert_eq!(after, (before.0 - 1, before.1 - 1, before.2 - 1, before.3 - 1, before.4 - 1));
+    let listed: Vec<RecordId> = store
+        .browse_page(BrowseView::Type, "report", None, 100)
+        .await
+        .unwrap()
+        .records
+        .iter()
+        .map(|r| r.id.unwrap())
+        .collect();
+    assert_eq!(listed.len(), 30);
+    assert!(!listed.contains(&ids[0]));
+    assert!(store.latest(100).await.unwrap().iter().all(|r| r.id != Some(ids[0])));
+
+    // The last record under a value leaves: the value is gone from the list.
+    let (mut s, _) = store.get_record_with_revision(solo_id).await.unwrap().unwrap();
+    s.status = Status::Deletion;
+    store.put_records(vec![write(s)]).await.unwrap();
+    assert_eq!(store.browse_count(BrowseView::Creator, "Solo, Han").await.unwrap(), 0);
+    let creators = store.browse_values(BrowseView::Creator, None, 100).await.unwrap();
+    assert!(creators.iter().all(|v| v.value != "Solo, Han"), "{creators:?}");
+
+    // An edit moves a record from one value to another.
+    let (mut r, _) = store.get_record_with_revision(ids[3]).await.unwrap().unwrap();
+    assert_eq!(r.year(), Some(2001));
+    r.date = Some(PartialDate::year(1999));
+    store.put_records(vec![write(r)]).await.unwrap();
+    assert_eq!(count(BrowseView::Year, "2001").await, after.0 - 1);
+    assert_eq!(count(BrowseView::Year, "1999").await, 1);
+    let page = store.browse_page(BrowseView::Year, "1999", None, 10).await.unwrap();
+    assert_eq!(page.records.iter().map(|r| r.id.unwrap()).collect::<Vec<_>>(), vec![ids[3]]);
+
+    // Back to live: listed again (the solo record stays withdrawn).
+    let (mut r, _) = store.get_record_with_revision(ids[0]).await.unwrap().unwrap();
+    r.status = Status::Archive;
+    store.put_records(vec![write(r)]).await.unwrap();
+    assert_eq!(count(BrowseView::Type, "report").await, before.4 - 1);
+    assert_eq!(count(BrowseView::Subject, "geo").await, before.2);
+}
+
+async fn latest_and_datestamp(store: Arc<dyn RecordStore>) {
+    // Explicit datestamps (an import keeps them).
+    let mut dated = Vec::new();
+    for t in [1000, 3000, 2000] {
+        let mut r = rec(&format!("at {t}"), Status::Archive);
+        r.datestamp = Some(Timestamp(t));
+        dated.push(put_one(&*store, r).await);
+    }
+    // Not live: never in latest, whatever its datestamp.
+    let mut hidden = rec("hidden", Status::Buffer);
+    hidden.datestamp = Some(Timestamp(9_999_999_999));
+    put_one(&*store, hidden).await;
+
+    // A record that is not live yet has no datestamp; it gets one when it
+    // goes live, and keeps it.
+    let id = put_one(&*store, rec("goes live", Status::Inbox)).await;
+    assert_eq!(store.get_record(id).await.unwrap().unwrap().datestamp, None);
+    let t0 = Timestamp::now();
+    let (mut r, _) = store.get_record_with_revision(id).await.unwrap().unwrap();
+    r.status = Status::Archive;
+    store.put_records(vec![write(r)]).await.unwrap();
+    let live = store.get_record(id).await.unwrap().unwrap();
+    let stamp = live.datestamp.expect("datestamp set when the record went live");
+    assert!(stamp >= t0 && stamp <= Timestamp::now());
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // An edit that does not carry the datestamp keeps it...
+    let mut edit = live.clone();
+    edit.title = "goes live, edited".into();
+    edit.datestamp = None;
+    store.put_records(vec![write(edit)]).await.unwrap();
+    assert_eq!(store.get_record(id).await.unwrap().unwrap().datestamp, Some(stamp));
+    // ...and so does withdrawing and reinstating.
+    for status in [Status::Deletion, Status::Archive] {
+        let (mut r, _) = store.get_record_with_revision(id).await.unwrap().unwrap();
+        r.status = status;
+        r.datestamp = None;
+        store.put_records(vec![write(r)]).await.unwrap();
+    }
+    assert_eq!(store.get_record(id).await.unwrap().unwrap().datestamp, Some(stamp));
+
+    let latest: Vec<RecordId> = store.latest(10).await.unwrap().iter().map(|r| r.id.unwrap()).collect();
+    assert_eq!(latest, vec![id, dated[1], dated[2], dated[0]]);
+    let two: Vec<RecordId> = store.latest(2).await.unwrap().iter().map(|r| r.id.unwrap()).collect();
+    assert_eq!(two, vec![id, dated[1]]);
+}
+
+async fn scan_in_id_order(store: Arc<dyn RecordStore>) {
+    const N: usize = 1234;
+    let status = |i: usize| Status::ALL[i % 4];
+    let mut ids = Vec::new();
+    for chunk in (0..N).collect::<Vec<_>>().chunks(300) {
+        ids.extend(
+            store.put_records(chunk.iter().map(|&i| write(rec(&format!("r{i}"), status(i)))).collect()).await.unwrap(),
+        );
+    }
+    let scanned: Vec<Record> = store.scan(ScanFilter::default()).try_collect().await.unwrap();
+    assert_eq!(scanned.len(), N);
+    assert_eq!(scanned.iter().map(|r| r.id.unwrap()).collect::<Vec<_>>(), ids);
+    assert_eq!(scanned[777].title, "r777");
+
+    let archived: Vec<RecordId> = store
+        .scan(ScanFilter { status: Some(Status::Archive), after_id: None })
+        .map(|r| r.unwrap().id.unwrap())
+        .collect()
+        .await;
+    let expected: Vec<RecordId> = (0..N).filter(|&i| status(i) == Status::Archive).map(|i| ids[i]).collect();
+    assert_eq!(archived, expected);
+
+    let tail: Vec<RecordId> = store
+        .scan(ScanFilter { status: None, after_id: Some(ids[1000]) })
+        .map(|r| r.unwrap().id.unwrap())
+        .collect()
+        .await;
+    assert_eq!(tail, ids[1001..].to_vec());
+    let tail_inbox: Vec<RecordId> = store
+        .scan(ScanFilter { status: Some(Status::Inbox), after_id: Some(ids[1000]) })
+        .map(|r| r.unwrap().id.unwrap())
+        .collect()
+        .await;
+    assert_eq!(tail_inbox, (1001..N).filter(|&i| status(i) == Status::Inbox).map(|i| ids[i]).collect::<Vec<_>>());
+}
+
+async fn subjects_meta_and_counts(store: Arc<dyn RecordStore>) {
+    let s = |id: &str, name: &str, parent: Option<&str>| Subject {
+        id: id.into(),
+        name: name.into(),
+        parent: parent.map(Into::into),
+    };
+    assert!(store.subjects().await.unwrap().is_empty());
+    let tree = vec![
+        s("geo", "Geographical area", None),
+        s("casia", "Central Asia", Some("geo")),
+        s("kz", "Kazakhstan", Some("casia")),
+    ];
+    store.put_subjects(&tree).await.unwrap();
+    assert_eq!(store.subjects().await.unwrap(), tree);
+    // Renaming keeps the position; a new subject comes last.
+    store.put_subjects(&[s("geo", "Regions", None), s("econ", "Economy", None)]).await.unwrap();
+    let got = store.subjects().await.unwrap();
+    assert_eq!(
+        got.iter().map(|s| (s.id.as_str(), s.name.as_str())).collect::<Vec<_>>(),
+        [("geo", "Regions"), ("casia", "Central Asia"), ("kz", "Kazakhstan"), ("econ", "Economy")]
+    );
+
+    assert_eq!(store.meta("name").await.unwrap(), None);
+    store.set_meta("name", "OSW Repository").await.unwrap();
+    store.set_meta("schema", "1").await.unwrap();
+    assert_eq!(store.meta("name").await.unwrap().as_deref(), Some("OSW Repository"));
+    store.set_meta("name", "Ośrodek Studiów Wschodnich").await.unwrap();
+    assert_eq!(store.meta("name").await.unwrap().as_deref(), Some("Ośrodek Studiów Wschodnich"));
+    assert_eq!(store.meta("schema").await.unwrap().as_deref(), Some("1"));
+
+    assert_eq!(store.status_counts().await.unwrap(), StatusCounts::default());
+    let mut batch = Vec::new();
+    for (status, n) in [(Status::Inbox, 3), (Status::Buffer, 2), (Status::Archive, 5), (Status::Deletion, 1)] {
+        batch.extend((0..n).map(|i| write(rec(&format!("{status:?} {i}"), status))));
+    }
+    let ids = store.put_records(batch).await.unwrap();
+    assert_eq!(store.status_counts().await.unwrap(), StatusCounts { inbox: 3, buffer: 2, archive: 5, deletion: 1 });
+    // Moving a record from inbox to archive moves its count.
+    let (mut r, _) = store.get_record_with_revision(ids[0]).await.unwrap().unwrap();
+    r.status = Status::Archive;
+    store.put_records(vec![write(r)]).await.unwrap();
+    assert_eq!(store.status_counts().await.unwrap(), StatusCounts { inbox: 2, buffer: 2, archive: 6, deletion: 1 });
+
+    let size = store.size_bytes().await.unwrap();
+    assert!(size.unwrap_or(1) > 0, "{size:?}");
+}
+
+async fn failed_batch_writes_nothing(store: Arc<dyn RecordStore>) {
+    let existing = put_one(&*store, rec("existing", Status::Archive)).await;
+    let before_seq = store.last_change().await.unwrap();
+    let before_counts = store.status_counts().await.unwrap();
+    let before_browse = store.browse_count(BrowseView::Type, "report").await.unwrap();
+
+    let (mut stale, _) = store.get_record_with_revision(existing).await.unwrap().unwrap();
+    stale.title = "changed".into();
+    let mut named = rec("named", Status::Archive);
+    named.id = Some(4242);
+    let batch = vec![
+        write(rec("new 1", Status::Archive)),
+        write(named),
+        RecordWrite { record: stale, actor: "x".into(), expected_revision: Some(7) },
+        write(rec("new 2", Status::Archive)),
+    ];
+    let err = store.put_records(batch).await.expect_err("the batch has a conflict");
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+
+    assert_eq!(store.last_change().await.unwrap(), before_seq);
+    assert_eq!(store.status_counts().await.unwrap(), before_counts);
+    assert_eq!(store.browse_count(BrowseView::Type, "report").await.unwrap(), before_browse);
+    assert!(store.get_record(4242).await.unwrap().is_none());
+    assert_eq!(store.get_record(existing).await.unwrap().unwrap().title, "existing");
+    let all: Vec<Record> = store.scan(ScanFilter::default()).try_collect().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(store.revisions(existing).await.unwrap().len(), 1);
+
+    // The store is still usable, and new ids still increase.
+    let next = put_one(&*store, rec("next", Status::Inbox)).await;
+    assert!(next > existing);
+}
+
+async fn concurrent_writers(store: Arc<dyn RecordStore>) {
+    const TASKS: usize = 4;
+    const PER_TASK: usize = 200;
+    const BATCH: usize = 10;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+
+    // A follower that polls the feed while the writers write, always asking
+    // for what comes after the highest seq it has seen. If seqs did not
+    // follow commit order it would skip changes committed late with a lower
+    // number.
+    let follower = {
+        let store = store.clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut seen: Vec<Change> = Vec::new();
+            let mut cursor = 0;
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                let batch = store.changes_since(cursor, 50).await.unwrap();
+                if let Some(last) = batch.last() {
+                    cursor = last.seq;
+                }
+                let empty = batch.is_empty();
+                seen.extend(batch);
+                if finished && empty {
+                    return seen;
+                }
+                if empty {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+            }
+        })
+    };
+
+    let writers: Vec<_> = (0..TASKS)
+        .map(|t| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for b in 0..PER_TASK / BATCH {
+                    let batch = (0..BATCH)
+                        .map(|i| write(rec(&format!("task {t} record {}", b * BATCH + i), Status::Archive)))
+                        .collect();
+                    let got = store.put_records(batch).await.unwrap();
+                    // Each batch's new ids are consecutive.
+                    assert_consecutive(&got);
+                    ids.extend(got);
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for w in writers {
+        ids.extend(w.await.unwrap());
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let followed = follower.await.unwrap();
+
+    assert_eq!(ids.len(), TASKS * PER_TASK);
+    let distinct: BTreeSet<_> = ids.iter().copied().collect();
+    assert_eq!(distinct.len(), TASKS * PER_TASK, "every record got its own id");
+
+    let changes = all_changes(&*store).await;
+    assert_eq!(changes.len(), TASKS * PER_TASK);
+    assert!(changes.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(changes.iter().map(|c| c.record_id).collect::<BTreeSet<_>>(), distinct);
+
+    // The follower saw every change, none twice.
+    assert_eq!(followed.len(), TASKS * PER_TASK, "the follower missed changes");
+    assert_eq!(followed, changes);
+    assert_eq!(store.browse_count(BrowseView::Type, "report").await.unwrap(), (TASKS * PER_TASK) as i64);
+    assert_eq!(store.status_counts().await.unwrap().archive, (TASKS * PER_TASK) as i64);
+}
+
+async fn bulk_insert(store: Arc<dyn RecordStore>) {
+    const N: usize = 20_000;
+    const BATCH: usize = 5_000;
+    let records: Vec<Record> = (0..N)
+        .map(|i| {
+            let mut r = browsable(i);
+            r.title = format!("Bulk record {i}");
+            r.abstract_text = Some("An abstract of a few words. ".repeat(20));
+            r
+        })
+        .collect();
+    let start = std::time::Instant::now();
+    let mut ids = Vec::with_capacity(N);
+    for chunk in records.chunks(BATCH) {
+        ids.extend(store.put_records(chunk.iter().cloned().map(write).collect()).await.unwrap());
+    }
+    let elapsed = start.elapsed();
+    println!("bulk insert: {N} records in {elapsed:.2?} = {:.0} records/s", N as f64 / elapsed.as_secs_f64());
+    assert_consecutive(&ids);
+    assert_eq!(store.status_counts().await.unwrap().archive, N as i64);
+    assert_eq!(store.browse_count(BrowseView::Type, "report").await.unwrap(), N as i64);
+    let years: BTreeMap<String, i64> = store
+        .browse_values(BrowseView::Year, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.value, v.count))
+        .collect();
+    assert_eq!(years.values().sum::<i64>(), N as i64);
+    assert_eq!(store.changes_since(0, N as i64 + 1).await.unwrap().len(), N);
+}
+
+// ---------------------------------------------------------------------------
+// PostgreSQL only
+
+/// PostgreSQL TEXT cannot hold NUL: the store says so instead of failing
+/// obscurely (or panicking), and writes nothing.
+#[tokio::test]
+async fn postgres_refuses_nul_with_a_clear_error() {
+    with_postgres(|store: Arc<dyn RecordStore>| async move {
+        let mut r = rec("fine", Status::Archive);
+        r.creators.push(Creator::new("Nul\0Byte", "X"));
+        let err = store.put_records(vec![write(rec("ok", Status::Inbox)), write(r)]).await.expect_err("NUL is refused");
+        assert!(err.to_string().contains("NUL"), "{err}");
+        assert_eq!(store.last_change().await.unwrap(), 0, "nothing written");
+        let err = store.set_meta("k", "a\0b").await.expect_err("NUL is refused");
+        assert!(err.to_string().contains("NUL"), "{err}");
+        // NUL inside JSON is escaped, so a field that only lives there is fine.
+        let mut r = rec("fine", Status::Inbox);
+        r.note = Some("a\0b".into());
+        let id = put_one(&*store, r).await;
+        assert_eq!(store.get_record(id).await.unwrap().unwrap().note.as_deref(), Some("a\0b"));
+    })
+    .await
+}
+
+#[test]
+fn database_names_are_replaced_in_urls() {
+    assert_eq!(with_database("postgres://a:b@h:1/arkiv_test", "x"), "postgres://a:b@h:1/x");
+    assert_eq!(
+        with_database("postgres://a:b@h:1/arkiv_test?sslmode=disable", "x"),
+        "postgres://a:b@h:1/x?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+    assert_eq!(with_database("postgresql://h/", "x"), "postgresql://h/x");
+}
+
+// ---------------------------------------------------------------------------
+// The file store (independent of the database backend)
+
+#[tokio::test]
+async fn file_store_by_sha256() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = FileStore::local(dir.path()).unwrap();
+    let bytes = bytes::Bytes::from_static(b"The quick brown fox jumps over the lazy dog");
+    let sha = files.put(bytes.clone()).await.unwrap();
+    assert_eq!(sha, "d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592");
+    assert_eq!(files.put(bytes.clone()).await.unwrap(), sha, "same bytes, same name");
+    let (streamed, size) = files
+        .put_stream(futures::stream::iter(bytes.chunks(5).map(|c| Ok(bytes::Bytes::copy_from_slice(c)))), 1000)
+        .await
+        .unwrap();
+    assert_eq!((streamed.as_str(), size), (sha.as_str(), bytes.len() as u64));
+    assert_eq!(regular_files(dir.path()).len(), 1, "stored once: {:?}", regular_files(dir.path()));
+
+    assert_eq!(files.get(&sha).await.unwrap().unwrap(), bytes);
+    assert_eq!(files.get_range(&sha, 4..9).await.unwrap(), &b"quick"[..]);
+    assert_eq!(files.size(&sha).await.unwrap(), Some(bytes.len() as u64));
+    let absent = sha256_hex(b"never stored");
+    assert_eq!(files.get(&absent).await.unwrap(), None);
+    assert_eq!(files.size(&absent).await.unwrap(), None);
+
+    // A stream over the limit is refused and leaves no file behind.
+    let big = futures::stream::iter((0..10).map(|_| Ok(bytes::Bytes::from(vec![7u8; 100]))));
+    let err = files.put_stream(big, 550).await.expect_err("over the limit");
+    assert!(err.to_string().contains("limit"), "{err}");
+    assert_eq!(regular_files(dir.path()).len(), 1, "no staging garbage: {:?}", regular_files(dir.path()));
+    assert_eq!(files.size(&sha256_hex(&[7u8; 1000])).await.unwrap(), None);
+    // Exactly at the limit is fine.
+    let exact = futures::stream::iter((0..2).map(|_| Ok(bytes::Bytes::from(vec![1u8; 50]))));
+    let (exact_sha, n) = files.put_stream(exact, 100).await.unwrap();
+    assert_eq!((exact_sha, n), (sha256_hex(&[1u8; 100]), 100));
+
+    // Fixity: Ok, then Mismatch once the bytes are damaged, Missing once gone.
+    assert_eq!(files.check(&sha).await.unwrap(), Fixity::Ok);
+    let on_disk = dir.path().join("sha256").join(&sha[..2]).join(&sha[2..4]).join(&sha);
+    assert!(on_disk.is_file(), "stored at {}", on_disk.display());
+    std::fs::write(&on_disk, b"The quick brown fox jumps over the lazy cat").unwrap();
+    match files.check(&sha).await.unwrap() {
+        Fixity::Mismatch { actual } => assert_eq!(actual, sha256_hex(b"The quick brown fox jumps over the lazy cat")),
+        other => panic!("expected a mismatch, got {other:?}"),
+    }
+    std::fs::remove_file(&on_disk).unwrap();
+    assert_eq!(files.check(&sha).await.unwrap(), Fixity::Missing);
+    assert_eq!(files.get(&sha).await.unwrap(), None);
+
+    // Only lower-case hex SHA-256 names: nothing can climb out of the store.
+    for bad in ["../secret", "../../etc/passwd", &sha.to_uppercase(), &sha[..63], "", "sha256/../../secret"] {
+        assert!(files.get(bad).await.is_err(), "get {bad:?}");
+        assert!(files.size(bad).await.is_err(), "size {bad:?}");
+        assert!(files.check(bad).await.is_err(), "check {bad:?}");
+        assert!(files.get_range(bad, 0..1).await.is_err(), "get_range {bad:?}");
+    }
+}
+
+fn regular_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
