@@ -27,6 +27,11 @@ fn err(field: &str, problem: impl Into<String>) -> ValidationError {
 /// Checks a record; returns every problem found, not just the first.
 pub fn validate(record: &Record, types: &ItemTypes) -> Result<(), Vec<ValidationError>> {
     let mut problems = Vec::new();
+    if let Some(id) = record.id {
+        if id <= 0 {
+            problems.push(err("id", format!("record ids are positive; {id} is not")));
+        }
+    }
     if record.title.trim().is_empty() {
         problems.push(err("title", "a record needs a title"));
     }

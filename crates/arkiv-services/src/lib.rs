@@ -1,1 +1,18 @@
-//! arkiv-services
+//! Services: Arkiv's use cases, over the model, the formats and the store.
+//!
+//! A service knows what a user wants done (import an export, check every
+//! file, make a demo repository) and nothing of how it was asked: the CLI and
+//! the web handlers call the same functions. No HTTP here, no SQL.
+
+pub mod config;
+pub mod demo;
+pub mod export;
+pub mod fsck;
+pub mod generate;
+pub mod import;
+pub mod pdf;
+pub mod populate;
+pub mod repository;
+
+pub use config::Config;
+pub use repository::Repository;

@@ -1,0 +1,221 @@
+//! The repository's configuration: `arkiv.toml` in the repository directory.
+//! Every setting has a default, and `arkiv init` writes them all out with a
+//! comment each, so the file documents itself.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const CONFIG_FILE: &str = "arkiv.toml";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub repository: RepositorySettings,
+    pub storage: StorageSettings,
+    pub server: ServerSettings,
+    pub import: ImportSettings,
+    /// Item types beyond the defaults: key = label.
+    pub types: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RepositorySettings {
+    pub name: String,
+    pub description: String,
+    /// The public address; used in links, exports and OAI-PMH identifiers.
+    pub base_url: String,
+    pub contact_email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSettings {
+    /// `sqlite://FILE` (relative to the repository directory) or
+    /// `postgres://USER:PASSWORD@HOST/DB`.
+    pub database: String,
+    /// Directory for file bytes, relative to the repository directory.
+    pub files: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: String,
+    /// Directory of templates that override the built-in ones, relative to
+    /// the repository directory. Missing templates fall back to the built-in.
+    pub templates: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportSettings {
+    /// Records written per transaction.
+    pub batch_size: usize,
+    /// Largest file accepted, in bytes.
+    pub max_file_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            repository: RepositorySettings::default(),
+            storage: StorageSettings::default(),
+            server: ServerSettings::default(),
+            import: ImportSettings::default(),
+            types: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for RepositorySettings {
+    fn default() -> Self {
+        RepositorySettings {
+            name: "Arkiv".into(),
+            description: "An open-access repository of papers, reports and articles.".into(),
+            base_url: "http://127.0.0.1:8080".into(),
+            contact_email: "repository@example.org".into(),
+        }
+    }
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        StorageSettings { database: "sqlite://arkiv.db".into(), files: "files".into() }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings { listen: "127.0.0.1:8080".into(), templates: "templates".into() }
+    }
+}
+
+impl Default for ImportSettings {
+    fn default() -> Self {
+        ImportSettings { batch_size: 1000, max_file_bytes: 512 * 1024 * 1024 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a valid configuration: {source}")]
+    Parse { path: PathBuf, source: toml::de::Error },
+}
+
+impl Config {
+    pub fn load(dir: &Path) -> Result<Config, ConfigError> {
+        let path = dir.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse { path, source })
+    }
+
+    /// The database URL with a relative SQLite path made absolute against
+    /// the repository directory.
+    pub fn database_url(&self, dir: &Path) -> String {
+        let db = &self.storage.database;
+        match db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")) {
+            Some(path) if !Path::new(path).is_absolute() => format!("sqlite://{}", dir.join(path).display()),
+            _ => db.clone(),
+        }
+    }
+
+    pub fn files_dir(&self, dir: &Path) -> PathBuf {
+        dir.join(&self.storage.files)
+    }
+
+    /// The host part of the base URL, as OAI-PMH identifiers use it.
+    pub fn host(&self) -> String {
+        let url = &self.repository.base_url;
+        let rest = url.split("://").nth(1).unwrap_or(url);
+        rest.split(['/', ':']).next().unwrap_or("localhost").to_string()
+    }
+
+    /// The configuration file `arkiv init` writes: every setting, its
+    /// default, and what it means.
+    pub fn documented_toml(&self) -> String {
+        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let mut types = String::new();
+        for (k, v) in &self.types {
+            types.push_str(&format!("{} = {}\n", q(k), q(v)));
+        }
+        format!(
+            r#"# Arkiv repository configuration. Every setting is listed with its default.
+
+[repository]
+# Shown in the page header, feeds and OAI-PMH Identify.
+name = {name}
+# One or two sentences on the home page.
+description = {description}
+# The public address of the site, without a trailing slash. Links, exports
+# and OAI-PMH identifiers (oai:HOST:ID) are built from it.
+base_url = {base_url}
+# Where readers and harvesters write to.
+contact_email = {contact}
+
+[storage]
+# sqlite://FILE (relative to this directory) is the embedded default;
+# postgres://USER:PASSWORD@HOST:PORT/DATABASE for PostgreSQL.
+database = {database}
+# Directory for file bytes, stored by SHA-256 (relative to this directory).
+files = {files}
+
+[server]
+# Address and port `arkiv serve` listens on.
+listen = {listen}
+# Templates here override the built-in ones, file by file, without a rebuild.
+templates = {templates}
+
+[import]
+# Records written per transaction during an import.
+batch_size = {batch}
+# Largest file accepted from an import or an upload, in bytes.
+max_file_bytes = {max_file}
+
+# Item types beyond the built-in list (article, book, book_section,
+# monograph, conference_item, thesis, report, working_paper, policy_paper,
+# dataset, other and EPrints' stock types), as key = "Label". For example:
+# oral_history = "Oral History"
+[types]
+{types}"#,
+            name = q(&self.repository.name),
+            description = q(&self.repository.description),
+            base_url = q(&self.repository.base_url),
+            contact = q(&self.repository.contact_email),
+            database = q(&self.storage.database),
+            files = q(&self.storage.files),
+            listen = q(&self.server.listen),
+            templates = q(&self.server.templates),
+            batch = self.import.batch_size,
+            max_file = self.import.max_file_bytes,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_file_reads_back_as_the_defaults() {
+        let mut c = Config::default();
+        c.types.insert("oral_history".into(), "Oral History".into());
+        let back: Config = toml::from_str(&c.documented_toml()).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn relative_sqlite_paths_resolve_against_the_repository() {
+        let c = Config::default();
+        assert_eq!(c.database_url(Path::new("/srv/repo")), "sqlite:///srv/repo/arkiv.db");
+        assert_eq!(c.host(), "127.0.0.1");
+    }
+
+    #[test]
+    fn misspelt_settings_are_refused() {
+        assert!(toml::from_str::<Config>("[repository]\nnmae = \"x\"\n").is_err());
+    }
+}

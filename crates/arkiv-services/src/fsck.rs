@@ -1,0 +1,108 @@
+//! `arkiv fsck`: the repository checks itself. Every record is read back
+//! and held against the model's rules; every stored file is re-hashed and
+//! compared with the SHA-256 it is filed under. Problems are reported with
+//! the record, document and file they concern, never repaired silently.
+
+use crate::repository::Repository;
+use anyhow::Result;
+use arkiv_model::validate;
+use arkiv_storage::{Fixity, ScanFilter};
+use futures::StreamExt;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Severity {
+    /// Something is wrong: damaged or missing bytes, an invalid record.
+    Error,
+    /// Worth knowing, not damage: a file whose bytes were never imported.
+    Notice,
+}
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub severity: Severity,
+    /// Where: `record 12`, `record 12, document 1, paper.pdf`.
+    pub place: String,
+    pub problem: String,
+}
+
+#[derive(Debug, Default)]
+pub struct FsckReport {
+    pub records: u64,
+    pub files_checked: u64,
+    pub findings: Vec<Finding>,
+}
+
+impl FsckReport {
+    pub fn errors(&self) -> usize {
+        self.findings.iter().filter(|f| f.severity == Severity::Error).count()
+    }
+}
+
+/// Checks every record and file. `progress` is told the number of records
+/// checked so far.
+pub async fn fsck(repo: &Repository, progress: &mut dyn FnMut(u64)) -> Result<FsckReport> {
+    let mut report = FsckReport::default();
+    // Files shared by several records are hashed once.
+    let mut checked: HashMap<String, Fixity> = HashMap::new();
+    let mut records = repo.store.scan(ScanFilter::default());
+    while let Some(record) = records.next().await {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                report.findings.push(Finding { severity: Severity::Error, place: "database".into(), problem: e.to_string() });
+                continue;
+            }
+        };
+        report.records += 1;
+        let id = record.id.unwrap_or_default();
+        if let Err(problems) = validate(&record, &repo.types) {
+            for p in problems {
+                report.findings.push(Finding {
+                    severity: Severity::Error,
+                    place: format!("record {id}"),
+                    problem: p.to_string(),
+                });
+            }
+        }
+        for (pos, file) in record.files() {
+            let place = format!("record {id}, document {pos}, {}", file.filename);
+            let Some(sha) = &file.sha256 else {
+                let from = file.source_url.as_deref().map(|u| format!(" (source: {u})")).unwrap_or_default();
+                report.findings.push(Finding {
+                    severity: Severity::Notice,
+                    place,
+                    problem: format!("bytes were never stored in this repository{from}"),
+                });
+                continue;
+            };
+            let fixity = match checked.get(sha) {
+                Some(f) => f.clone(),
+                None => {
+                    report.files_checked += 1;
+                    let f = repo.files.check(sha).await?;
+                    checked.insert(sha.clone(), f.clone());
+                    f
+                }
+            };
+            match fixity {
+                Fixity::Ok => {}
+                Fixity::Missing => report.findings.push(Finding {
+                    severity: Severity::Error,
+                    place,
+                    problem: format!("file bytes {sha} are missing from the file store"),
+                }),
+                Fixity::Mismatch { actual } => report.findings.push(Finding {
+                    severity: Severity::Error,
+                    place,
+                    problem: format!("file bytes are damaged: stored under SHA-256 {sha} but now hash to {actual}"),
+                }),
+            }
+        }
+        if report.records % 1000 == 0 {
+            progress(report.records);
+        }
+    }
+    progress(report.records);
+    Ok(report)
+}

@@ -1,0 +1,358 @@
+//! Importing EPrints XML exports: streamed, batched, and forgiving of bad
+//! records.
+//!
+//! A blocking thread parses the export and hands records over a bounded
+//! channel, so a 5 GB export never sits in memory. The async side checks each
+//! record against the repository's rules, stores its files (bytes first: a
+//! record is written only after the bytes it references are durably in the
+//! file store), and writes records in batches, one transaction each. A batch
+//! that the database refuses is retried record by record, so one bad record
+//! is reported with its position and the rest land.
+
+use crate::repository::Repository;
+use anyhow::{Context, Result};
+use arkiv_formats::eprints::{EprintsReader, FileData, ImportedRecord, ReadItem};
+use arkiv_model::{validate, Record};
+use arkiv_storage::RecordWrite;
+use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Why one record of an import did not land.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub file: PathBuf,
+    /// 1-based position of the `<eprint>` within its file (0: the file itself).
+    pub position: usize,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.position == 0 {
+            write!(f, "{}: {}", self.file.display(), self.reason)
+        } else {
+            write!(f, "{}, record {}: {}", self.file.display(), self.position, self.reason)
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Default, Clone)]
+pub struct ImportReport {
+    pub imported: u64,
+    pub rejected: Vec<Rejection>,
+    /// Elements kept verbatim because Arkiv does not model them, with counts.
+    pub unmapped: BTreeMap<String, u64>,
+    /// Other remarks (ignored sub-elements, files not fetched), first few.
+    pub warnings: Vec<String>,
+    pub warning_count: u64,
+    pub files_stored: u64,
+    /// Files referenced by a remote URL: their metadata is kept, their bytes
+    /// are not in the repository.
+    pub files_not_fetched: u64,
+    /// Id of the last record of the last committed batch.
+    pub last_id: Option<i64>,
+}
+
+/// Where an import stands, reported after every committed batch.
+#[derive(Debug, Clone)]
+pub struct ImportProgress {
+    pub file: PathBuf,
+    pub bytes_read: u64,
+    pub bytes_total: u64,
+    pub imported: u64,
+    pub rejected: u64,
+    pub last_id: Option<i64>,
+}
+
+pub struct ImportOptions {
+    /// Who the revisions name.
+    pub actor: String,
+    pub batch_size: usize,
+    /// Whether a record whose id already exists replaces it (as a new
+    /// revision). Without it such a record is rejected: an import never
+    /// overwrites a record unasked.
+    pub update_existing: bool,
+}
+
+impl ImportOptions {
+    pub fn for_repository(repo: &Repository) -> Self {
+        ImportOptions { actor: "import".into(), batch_size: repo.config.import.batch_size.max(1), update_existing: false }
+    }
+}
+
+const MAX_WARNINGS_KEPT: usize = 50;
+
+/// Counts bytes as the parser reads them, for the progress bar.
+struct CountingReader<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Imports EPrints XML files into the repository.
+pub async fn import_eprints_xml(
+    repo: &Repository,
+    paths: &[PathBuf],
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(&ImportProgress),
+) -> Result<ImportReport> {
+    let mut report = ImportReport::default();
+    for path in paths {
+        import_file(repo, path, options, &mut report, progress).await?;
+    }
+    Ok(report)
+}
+
+async fn import_file(
+    repo: &Repository,
+    path: &Path,
+    options: &ImportOptions,
+    report: &mut ImportReport,
+    progress: &mut dyn FnMut(&ImportProgress),
+) -> Result<()> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            report.rejected.push(Rejection { file: path.into(), position: 0, reason: format!("cannot open: {e}") });
+            return Ok(());
+        }
+    };
+    let bytes_total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let export_dir = path
+        .parent()
+        .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+        .unwrap_or(Path::new("."))
+        .canonicalize()
+        .with_context(|| format!("cannot resolve the folder of {}", path.display()))?;
+    let count = Arc::new(AtomicU64::new(0));
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<ReadItem>(2 * options.batch_size);
+    let reader_count = count.clone();
+    let parser = std::thread::spawn(move || {
+        let counting = CountingReader { inner: file, count: reader_count };
+        for item in EprintsReader::new(BufReader::with_capacity(256 * 1024, counting)) {
+            if tx.blocking_send(item).is_err() {
+                break;
+            }
+        }
+    });
+
+    let mut batch: Vec<(usize, Record)> = Vec::with_capacity(options.batch_size);
+    let mut file_progress = ImportProgress {
+        file: path.to_path_buf(),
+        bytes_read: 0,
+        bytes_total,
+        imported: 0,
+        rejected: 0,
+        last_id: None,
+    };
+    while let Some(item) = rx.recv().await {
+        let position = item.position;
+        let reject = |report: &mut ImportReport, reason: String| {
+            report.rejected.push(Rejection { file: path.to_path_buf(), position, reason })
+        };
+        let imported = match item.result {
+            Ok(imported) => imported,
+            Err(e) => {
+                reject(report, e.to_string());
+                continue;
+            }
+        };
+        match prepare_record(repo, imported, &export_dir, report).await {
+            Ok(record) => batch.push((position, record)),
+            Err(reason) => reject(report, reason),
+        }
+        if batch.len() >= options.batch_size {
+            flush(repo, path, options, &mut batch, report).await?;
+            file_progress.bytes_read = count.load(Ordering::Relaxed);
+            update(&mut file_progress, report);
+            progress(&file_progress);
+        }
+    }
+    flush(repo, path, options, &mut batch, report).await?;
+    parser.join().map_err(|_| anyhow::anyhow!("the XML parser thread failed on {}", path.display()))?;
+    file_progress.bytes_read = bytes_total;
+    update(&mut file_progress, report);
+    progress(&file_progress);
+    Ok(())
+}
+
+fn update(p: &mut ImportProgress, report: &ImportReport) {
+    p.imported = report.imported;
+    p.rejected = report.rejected.len() as u64;
+    p.last_id = report.last_id;
+}
+
+fn warn(report: &mut ImportReport, warning: String) {
+    report.warning_count += 1;
+    if report.warnings.len() < MAX_WARNINGS_KEPT {
+        report.warnings.push(warning);
+    }
+}
+
+/// Checks a parsed record and stores its files. Returns the record ready to
+/// write, or why it cannot be imported.
+async fn prepare_record(
+    repo: &Repository,
+    imported: ImportedRecord,
+    export_dir: &Path,
+    report: &mut ImportReport,
+) -> Result<Record, String> {
+    let ImportedRecord { mut record, files, unmapped, warnings } = imported;
+    if let Err(problems) = validate(&record, &repo.types) {
+        return Err(problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "));
+    }
+    let label = record.id.map(|id| format!("record {id}")).unwrap_or_else(|| "a record".into());
+    for w in warnings {
+        warn(report, format!("{label}: {w}"));
+    }
+    let max = repo.config.import.max_file_bytes;
+    for source in files {
+        let bytes = match source.source {
+            FileData::None => continue,
+            FileData::Embedded(bytes) => bytes,
+            FileData::Url(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                report.files_not_fetched += 1;
+                warn(report, format!("{label}: {} not fetched from {url}; its metadata is kept", source.filename));
+                continue;
+            }
+            FileData::Url(url) => read_local(export_dir, &url, max).await?,
+        };
+        if bytes.len() as u64 > max {
+            return Err(format!("file {} is larger than the limit of {max} bytes", source.filename));
+        }
+        let size = bytes.len() as u64;
+        let sha = repo.files.put(Bytes::from(bytes)).await.map_err(|e| format!("cannot store {}: {e}", source.filename))?;
+        report.files_stored += 1;
+        let doc = record.documents.iter_mut().find(|d| d.pos == source.doc_pos);
+        match doc.and_then(|d| d.files.iter_mut().find(|f| f.filename == source.filename)) {
+            Some(f) => {
+                f.sha256 = Some(sha);
+                f.size = size;
+            }
+            None => return Err(format!("file {} belongs to no document", source.filename)),
+        }
+    }
+    for name in unmapped {
+        *report.unmapped.entry(name).or_insert(0) += 1;
+    }
+    Ok(record)
+}
+
+/// Reads a file an export references by a relative path or a `file:` URL.
+/// The path must stay inside the export's folder: an export cannot make the
+/// importer read `/etc/passwd`.
+async fn read_local(export_dir: &Path, url: &str, max: u64) -> Result<Vec<u8>, String> {
+    let raw = url.strip_prefix("file://").unwrap_or(url);
+    let decoded = percent_decode(raw);
+    let candidate = export_dir.join(&decoded);
+    let resolved = candidate
+        .canonicalize()
+        .map_err(|e| format!("file {url:?} referenced by the export cannot be read: {e}"))?;
+    if !resolved.starts_with(export_dir) {
+        return Err(format!("file reference {url:?} points outside the export's folder"));
+    }
+    let meta = tokio::fs::metadata(&resolved).await.map_err(|e| format!("file {url:?}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("file reference {url:?} is not a file"));
+    }
+    if meta.len() > max {
+        return Err(format!("file {url:?} is larger than the limit of {max} bytes"));
+    }
+    tokio::fs::read(&resolved).await.map_err(|e| format!("file {url:?}: {e}"))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes the batch in one transaction; if the database refuses it, writes
+/// its records one by one so that only the bad ones are rejected.
+async fn flush(
+    repo: &Repository,
+    path: &Path,
+    options: &ImportOptions,
+    batch: &mut Vec<(usize, Record)>,
+    report: &mut ImportReport,
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let mut items = std::mem::take(batch);
+    if !options.update_existing {
+        let ids: Vec<i64> = items.iter().filter_map(|(_, r)| r.id).collect();
+        if !ids.is_empty() {
+            let existing: std::collections::HashSet<i64> =
+                repo.store.get_records(&ids).await?.iter().filter_map(|r| r.id).collect();
+            items.retain(|(position, record)| match record.id {
+                Some(id) if existing.contains(&id) => {
+                    report.rejected.push(Rejection {
+                        file: path.to_path_buf(),
+                        position: *position,
+                        reason: format!("record {id} already exists (import with --update to replace it)"),
+                    });
+                    false
+                }
+                _ => true,
+            });
+        }
+    }
+    let writes = items.iter().map(|(_, r)| RecordWrite::new(r.clone(), &options.actor)).collect();
+    match repo.store.put_records(writes).await {
+        Ok(ids) => {
+            report.imported += ids.len() as u64;
+            report.last_id = ids.last().copied().or(report.last_id);
+        }
+        Err(batch_error) => {
+            tracing::warn!("batch refused ({batch_error}); retrying its records one by one");
+            for (position, record) in items {
+                match repo.store.put_records(vec![RecordWrite::new(record, &options.actor)]).await {
+                    Ok(ids) => {
+                        report.imported += 1;
+                        report.last_id = ids.last().copied().or(report.last_id);
+                    }
+                    Err(e) => report.rejected.push(Rejection { file: path.to_path_buf(), position, reason: e.to_string() }),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn percent_decoding_keeps_what_it_cannot_decode() {
+        assert_eq!(percent_decode("files/a%20b.pdf"), "files/a b.pdf");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+}
