@@ -162,12 +162,20 @@ fn known_values_of_the_corpus_are_read() {
 #[test]
 fn exports_use_the_repository_base_url() {
     let Some(dir) = corpus_dir() else { return };
-    let r = read_file(&dir.join("lemurprints-8599.xml")).remove(0).record;
+    let mut r = read_file(&dir.join("lemurprints-8599.xml")).remove(0).record;
     let opts = WriteOptions { base_url: Some("https://repo.example.org/".into()), ..Default::default() };
     let xml = record_to_xml(&r, &opts);
     let id = r.id.unwrap();
     assert!(xml.contains(&format!(
         "<eprint xmlns=\"http://eprints.org/ep2/data/2.0\" id=\"https://repo.example.org/id/eprint/{id}\">"
     )));
+    // Bytes this repository does not hold keep the address they came from...
+    assert!(!xml.contains(&format!("https://repo.example.org/{id}/1/")), "{xml}");
+    let first = r.documents.iter().position(|d| d.pos == 1).unwrap();
+    let original = r.documents[first].files[0].source_url.clone().unwrap();
+    assert!(xml.contains(&format!("<url>{}</url>", original.replace('&', "&amp;"))), "{xml}");
+    // ...and those it holds are served from it.
+    r.documents[first].files[0].sha256 = Some("0".repeat(64));
+    let xml = record_to_xml(&r, &opts);
     assert!(xml.contains(&format!("<url>https://repo.example.org/{id}/1/Call%201915.zip</url>")), "{xml}");
 }

@@ -82,6 +82,11 @@ fn files_point_where_asked() {
     r.id = Some(42);
     let xml =
         record_to_xml(&r, &WriteOptions { base_url: Some("https://repo.example.org/".into()), ..Default::default() });
+    // Bytes the repository does not hold are not served by it.
+    assert!(xml.contains("<url>https://old.example.edu/1/1/paper.pdf</url>"), "{xml}");
+    r.documents[0].files[0].sha256 = Some("a".repeat(64));
+    let xml =
+        record_to_xml(&r, &WriteOptions { base_url: Some("https://repo.example.org/".into()), ..Default::default() });
     assert!(xml.contains("id=\"https://repo.example.org/id/eprint/42\""));
     assert!(xml.contains("<url>https://repo.example.org/42/1/paper%20v2.pdf</url>"), "{xml}");
 

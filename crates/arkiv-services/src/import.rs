@@ -137,7 +137,8 @@ async fn import_file(
         .canonicalize()
         .with_context(|| format!("cannot resolve the folder of {}", path.display()))?;
     let count = Arc::new(AtomicU64::new(0));
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<ReadItem>(2 * options.batch_size);
+    // A short queue: parsed records may carry embedded file bytes.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<ReadItem>(64);
     let reader_count = count.clone();
     let parser = std::thread::spawn(move || {
         let counting = CountingReader { inner: file, count: reader_count };
@@ -240,6 +241,9 @@ async fn prepare_record(
             Some(f) => {
                 f.sha256 = Some(sha);
                 f.size = size;
+                // The bytes are here now: where the export kept them says
+                // nothing about the file any more (exports write their own URLs).
+                f.source_url = None;
             }
             None => return Err(format!("file {} belongs to no document", source.filename)),
         }

@@ -46,7 +46,10 @@ pub struct ReaderLimits {
     pub max_embedded_bytes: usize,
     /// Deepest nesting of elements inside an `<eprint>`.
     pub max_record_depth: usize,
-    /// Deepest nesting anywhere in the file; past it reading stops.
+    /// Deepest nesting anywhere in the file; past it reading stops. The
+    /// parser keeps the name of every open element to match end tags, so
+    /// this bounds its memory; a record nested deeper than
+    /// `max_record_depth` but within this fails alone.
     pub max_depth: usize,
 }
 
@@ -58,7 +61,7 @@ impl Default for ReaderLimits {
             max_record_text_bytes: 32 << 20,
             max_embedded_bytes: 256 << 20,
             max_record_depth: 64,
-            max_depth: 10_000,
+            max_depth: 100_000,
         }
     }
 }

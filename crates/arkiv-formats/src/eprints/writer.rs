@@ -20,8 +20,9 @@ use std::io::{self, Write};
 pub struct WriteOptions {
     /// The repository's public base URL (`https://repo.example.org`), for
     /// `<eprint id="{base}/id/eprint/{id}">` and for file URLs
-    /// `{base}/{id}/{pos}/{filename}`. Without it, a file's URL is the one it
-    /// was imported from, if any.
+    /// `{base}/{id}/{pos}/{filename}` of files whose bytes are stored. Without
+    /// it, and for files never stored, a file's URL is the one it was
+    /// imported from, if any.
     pub base_url: Option<String>,
     /// Whether to write what only staff may see: creators', editors' and
     /// contributors' e-mail addresses, and the extra fields listed in
@@ -52,8 +53,10 @@ impl WriteOptions {
         if let Some(f) = &self.file_url {
             return f(record, pos, file);
         }
-        match (self.base(), record.id) {
-            (Some(base), Some(id)) => Some(format!("{base}/{id}/{pos}/{}", encode_path_segment(&file.filename))),
+        match (self.base(), record.id, &file.sha256) {
+            // Only files whose bytes this repository holds are served by it;
+            // the others keep the address they came from.
+            (Some(base), Some(id), Some(_)) => Some(format!("{base}/{id}/{pos}/{}", encode_path_segment(&file.filename))),
             _ => file.source_url.clone(),
         }
     }
