@@ -1,1 +1,146 @@
-fn main() {}
+//! The `arkiv` command: one binary that creates, fills, checks, exports and
+//! serves a repository. This file only parses the command line; each
+//! command's work is in `commands/`, over the services crate.
+
+mod commands;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "arkiv", version, about = "Arkiv: an open-access repository server in one binary")]
+struct Cli {
+    /// The repository directory (the one holding arkiv.toml).
+    #[arg(long, global = true, env = "ARKIV_REPO", default_value = ".")]
+    repo: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a repository: configuration, database and file store.
+    Init {
+        dir: PathBuf,
+        /// The repository's name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Public address, e.g. https://papers.example.org
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Database URL: sqlite://FILE (relative to DIR) or postgres://...
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Load records from an export.
+    Import {
+        #[arg(value_enum)]
+        format: ImportFormat,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Replace records whose id already exists (each becomes a new
+        /// revision); without it they are rejected.
+        #[arg(long)]
+        update: bool,
+    },
+    /// Write records out, streamed, to standard output or a file.
+    Export {
+        #[arg(value_enum)]
+        format: ExportFormat,
+        /// Only records in this status (`live` is `archive`).
+        #[arg(long)]
+        status: Option<String>,
+        /// Copy file bytes into OUTPUT.files/ beside the export (EPrints
+        /// XML), so that it re-imports with its documents anywhere.
+        #[arg(long)]
+        with_files: bool,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Make realistic synthetic records, deterministic for a seed.
+    Generate {
+        #[arg(long, default_value_t = 1000)]
+        count: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Give each record a small PDF.
+        #[arg(long)]
+        pdfs: bool,
+        /// Write EPrints XML here (with the PDFs beside it) instead of
+        /// importing into the repository.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Check every record against the model and every file against its SHA-256.
+    Fsck,
+    /// Serve the repository over HTTP.
+    Serve {
+        /// Address to listen on (default: the configuration's server.listen).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Create (if absent) and serve a demo repository with the seed record
+    /// and generated records.
+    Demo {
+        #[arg(long, default_value = "arkiv-demo")]
+        dir: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Generated records besides the seed.
+        #[arg(long, default_value_t = 2000)]
+        count: u64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ImportFormat {
+    EprintsXml,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    EprintsXml,
+    Json,
+    Jsonl,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ARKIV_LOG").unwrap_or_else(|_| "warn,arkiv=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Init { dir, name, base_url, database } => commands::init(&dir, name, base_url, database).await,
+            Command::Import { format: ImportFormat::EprintsXml, files, update } => commands::import(&cli.repo, &files, update).await,
+            Command::Export { format, status, with_files, output } => {
+                commands::export(&cli.repo, format, status.as_deref(), with_files, output.as_deref()).await
+            }
+            Command::Generate { count, seed, pdfs, output } => {
+                commands::generate(&cli.repo, count, seed, pdfs, output.as_deref()).await
+            }
+            Command::Fsck => commands::fsck(&cli.repo).await,
+            Command::Serve { listen } => commands::serve(&cli.repo, listen).await,
+            Command::Demo { dir, listen, count } => commands::demo(&dir, &listen, count).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `arkiv export | head` closes the pipe early; that is the reader's choice,
+/// not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}

@@ -1,0 +1,280 @@
+//! HTTP plumbing shared by every page: HTML responses, error pages,
+//! validators (ETag, Last-Modified, 304s), security headers and
+//! compression.
+//!
+//! Handlers return either a response or a [`Problem`]; the [`finish`]
+//! middleware then gives every response the same treatment, so no handler
+//! can forget it: a problem (or a bare error status from the framework, such
+//! as a 405) becomes the site's error page; a 200 HTML page gets a weak ETag
+//! computed from its body and becomes a 304 when the browser already has
+//! it; every response gets the security headers. Downloads of stored files
+//! mark themselves with [`OwnHeaders`]: they carry their own validators and
+//! content policy and their bodies are never buffered here.
+
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tower_http::compression::predicate::{Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
+
+/// The policy of every HTML page: nothing but our own stylesheet and
+/// images; no script at all, no framing, no foreign form targets.
+pub const PAGE_CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Why a request could not be answered with the page it asked for. Turned
+/// into the site's error page by [`finish`], which has the templates.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub title: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, title: &str, message: impl Into<String>) -> Problem {
+        Problem { status, title: title.to_string(), message: message.into() }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, "Not found", message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::FORBIDDEN, "Not available to the public", message)
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::BAD_REQUEST, "Bad request", message)
+    }
+
+    /// A failure on our side (the database, the file store). The details go
+    /// to the log, not to the visitor.
+    pub fn internal(error: impl std::fmt::Display) -> Problem {
+        tracing::error!(%error, "request failed");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "The repository could not answer this request. Please try again later.",
+        )
+    }
+
+    /// The generic problem for a status the framework answered by itself.
+    fn from_status(status: StatusCode) -> Problem {
+        let title = status.canonical_reason().unwrap_or("Error");
+        let message = match status {
+            StatusCode::NOT_FOUND => "There is no page at this address.",
+            StatusCode::METHOD_NOT_ALLOWED => "This address can only be read, not written to.",
+            s if s.is_server_error() => "The repository could not answer this request. Please try again later.",
+            _ => "The request could not be understood.",
+        };
+        Problem::new(status, title, message)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut res = self.status.into_response();
+        res.extensions_mut().insert(self);
+        res
+    }
+}
+
+/// The answer to any address the site does not have.
+pub async fn not_found() -> Problem {
+    Problem::not_found("There is no page at this address. It may have moved, or the link may be mistyped.")
+}
+
+/// Marks a response that set its own content policy and validators (a file
+/// download): [`finish`] leaves its body and those headers alone.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnHeaders;
+
+impl AppState {
+    /// Renders a template into an HTML response.
+    pub fn page<S: Serialize>(&self, status: StatusCode, template: &str, ctx: S) -> Result<Response, Problem> {
+        match self.templates.render(template, ctx) {
+            Ok(body) => Ok(html(status, body)),
+            Err(e) => Err(Problem::internal(format!("template {template}: {e:#}"))),
+        }
+    }
+}
+
+pub fn html(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], body).into_response()
+}
+
+/// A permanent redirect to a path of this site.
+pub fn moved(path: &str) -> Response {
+    match HeaderValue::from_str(path) {
+        Ok(location) => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, location)]).into_response(),
+        Err(_) => Problem::not_found("There is no page at this address.").into_response(),
+    }
+}
+
+/// The middleware every response passes through; see the module docs.
+pub async fn finish(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut res = next.run(req).await;
+    let own = res.extensions().get::<OwnHeaders>().is_some();
+    if let Some(problem) = res.extensions_mut().remove::<Problem>() {
+        res = error_page(&state, res, problem);
+    } else if !own && (res.status().is_client_error() || res.status().is_server_error()) && !is_html(res.headers()) {
+        let problem = Problem::from_status(res.status());
+        res = error_page(&state, res, problem);
+    }
+    if !own && res.status() == StatusCode::OK && is_html(res.headers()) && !res.headers().contains_key(header::ETAG) {
+        res = validate(res, if_none_match.as_deref()).await;
+    }
+    security_headers(res.headers_mut(), own);
+    res
+}
+
+fn is_html(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("text/html"))
+}
+
+/// Replaces a response's body with the error page, keeping its status and
+/// headers (a 416 keeps its `Content-Range`, a 405 its `Allow`).
+fn error_page(state: &AppState, res: Response, problem: Problem) -> Response {
+    #[derive(Serialize)]
+    struct Ctx<'a> {
+        status: u16,
+        title: &'a str,
+        message: &'a str,
+    }
+    let ctx = Ctx { status: problem.status.as_u16(), title: &problem.title, message: &problem.message };
+    let body = state.templates.render("error.html", &ctx).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the error page template failed");
+        format!(
+            "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>{t}</title><h1>{t}</h1><p>{m}</p><p><a href=\"/\">Home</a></p></html>",
+            t = escape(&problem.title),
+            m = escape(&problem.message)
+        )
+    });
+    let (mut parts, _) = res.into_parts();
+    parts.status = problem.status;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_DISPOSITION);
+    parts.headers.remove(header::ETAG);
+    parts.headers.remove(header::LAST_MODIFIED);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Response::from_parts(parts, Body::from(body))
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Gives a page a weak ETag from its body (weak, because compression may
+/// change the bytes but not the page) and answers 304 if the browser sent
+/// it back. Pages are rendered whole, so buffering the body costs nothing.
+async fn validate(res: Response, if_none_match: Option<&str>) -> Response {
+    let (mut parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => return Problem::internal(format!("page body: {e}")).into_response(),
+    };
+    let digest = Sha256::digest(&bytes);
+    let etag = format!("W/\"{}\"", hex::encode(&digest[..16]));
+    let etag_value = HeaderValue::from_str(&etag).expect("hex is a valid header value");
+    parts.headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-cache"));
+    if if_none_match.is_some_and(|h| etag_matches(h, &etag)) {
+        return not_modified(&parts.headers, etag_value);
+    }
+    parts.headers.insert(header::ETAG, etag_value);
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A 304 carrying the validators and caching headers of the full answer.
+pub fn not_modified(full: &HeaderMap, etag: HeaderValue) -> Response {
+    let mut res = StatusCode::NOT_MODIFIED.into_response();
+    let h = res.headers_mut();
+    h.insert(header::ETAG, etag);
+    for name in [header::CACHE_CONTROL, header::LAST_MODIFIED, header::VARY, header::CONTENT_LOCATION] {
+        if let Some(v) = full.get(&name) {
+            h.insert(name, v.clone());
+        }
+    }
+    res
+}
+
+/// If-None-Match's weak comparison: `*`, or any listed tag equal to ours
+/// once `W/` is set aside.
+pub fn etag_matches(header: &str, etag: &str) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    let ours = opaque(etag);
+    header.split(',').any(|t| t.trim() == "*" || opaque(t) == ours)
+}
+
+/// An HTTP date for a Unix time (clamped to the epoch).
+pub fn http_date(unix_seconds: i64) -> HeaderValue {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds.max(0) as u64);
+    HeaderValue::from_str(&httpdate::fmt_http_date(t)).expect("HTTP dates are valid header values")
+}
+
+/// True if `If-Modified-Since` says the client's copy is as new as ours.
+pub fn unmodified_since(header: &str, unix_seconds: i64) -> bool {
+    match httpdate::parse_http_date(header.trim()) {
+        Ok(t) => {
+            let theirs = t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+            unix_seconds <= theirs
+        }
+        Err(_) => false,
+    }
+}
+
+fn security_headers(h: &mut HeaderMap, own: bool) {
+    if !own {
+        h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(PAGE_CSP));
+        h.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
+    }
+    h.entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
+    h.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
+}
+
+/// Gzip for text the site renders (pages, the stylesheet, the icon), never
+/// for stored files: compressing a PDF gains little and would break byte
+/// ranges.
+pub fn compression() -> CompressionLayer<impl Predicate> {
+    let textual = |_status: StatusCode, _v: axum::http::Version, h: &HeaderMap, _e: &axum::http::Extensions| {
+        let ct = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let text = ct.starts_with("text/html") || ct.starts_with("text/css") || ct.starts_with("image/svg+xml");
+        text && !h.contains_key(header::ACCEPT_RANGES) && !h.contains_key(header::CONTENT_RANGE)
+    };
+    CompressionLayer::new().compress_when(SizeAbove::new(256).and(textual))
+}
+
+/// A header by name as text, if it is text.
+pub fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_compare_weakly() {
+        assert!(etag_matches("\"abc\"", "W/\"abc\""));
+        assert!(etag_matches("W/\"x\", W/\"abc\"", "W/\"abc\""));
+        assert!(etag_matches("*", "\"abc\""));
+        assert!(!etag_matches("\"abd\"", "\"abc\""));
+        assert!(!etag_matches("", "\"abc\""));
+    }
+
+    #[test]
+    fn dates_round_trip() {
+        let d = http_date(1_400_000_000);
+        assert!(unmodified_since(d.to_str().unwrap(), 1_400_000_000));
+        assert!(!unmodified_since(d.to_str().unwrap(), 1_400_000_001));
+        assert!(!unmodified_since("yesterday", 0));
+    }
+}

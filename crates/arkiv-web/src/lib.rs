@@ -1,0 +1,125 @@
+//! The public site: Arkiv's HTML interface for readers and harvesters'
+//! crawlers — home page, abstract pages (with EPrints' URL scheme), file
+//! downloads and browse views.
+//!
+//! This file wires things together: it builds the shared state (the
+//! repository and the templates, parsed once at startup), the routes, and
+//! the layers every response passes through (compression, caching headers,
+//! security headers, error pages). The handlers in [`pages`] are thin: they
+//! ask the repository's store, shape what they found for a template, and
+//! render it. Nothing here prints; the caller decides what to tell the user.
+
+pub mod access;
+pub mod http;
+pub mod pages;
+pub mod present;
+pub mod range;
+pub mod templates;
+
+use anyhow::Result;
+use arkiv_services::Repository;
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+use templates::{Site, Templates};
+use tokio::net::TcpListener;
+
+/// What every handler shares: the repository and the parsed templates.
+#[derive(Clone)]
+pub struct AppState {
+    pub repo: Arc<Repository>,
+    pub templates: Arc<Templates>,
+}
+
+/// The site's routes over a repository. Template overrides are read from
+/// the repository's templates directory now; one that cannot be parsed is
+/// logged and the built-in templates are used instead (use [`try_router`]
+/// to fail on it).
+pub fn router(repo: Arc<Repository>) -> Router {
+    let site = site(&repo);
+    let templates = match load_templates(&repo) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "template overrides ignored: using the built-in templates");
+            Templates::builtin(site)
+        }
+    };
+    build(repo, templates)
+}
+
+/// Like [`router`], but fails if a template override cannot be read or
+/// parsed.
+pub fn try_router(repo: Arc<Repository>) -> Result<Router> {
+    let templates = load_templates(&repo)?;
+    Ok(build(repo, templates))
+}
+
+/// Binds the listening socket (`127.0.0.1:8080`, `[::]:80`, port 0 for any
+/// free port), so a caller can print the address before serving.
+pub async fn bind(listen: &str) -> Result<TcpListener> {
+    use anyhow::Context;
+    TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))
+}
+
+/// Serves the site on an already bound socket until the server fails.
+pub async fn serve_on(listener: TcpListener, repo: Arc<Repository>) -> Result<()> {
+    let app = try_router(repo)?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// Binds `listen` and serves until Ctrl-C, letting requests in flight
+/// finish. Prints nothing.
+pub async fn serve(repo: Arc<Repository>, listen: &str) -> Result<()> {
+    let listener = bind(listen).await?;
+    let app = try_router(repo)?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+fn site(repo: &Repository) -> Site {
+    let r = &repo.config.repository;
+    Site {
+        name: r.name.clone(),
+        description: r.description.clone(),
+        contact_email: r.contact_email.clone(),
+        base_url: r.base_url.trim_end_matches('/').to_string(),
+        css: pages::assets::css_url(),
+    }
+}
+
+fn load_templates(repo: &Repository) -> Result<Templates> {
+    let dir = repo.dir.join(&repo.config.server.templates);
+    Templates::load(Some(&dir), site(repo))
+}
+
+fn build(repo: Arc<Repository>, templates: Templates) -> Router {
+    use pages::{assets, browse, files, home, record};
+    let state = AppState { repo, templates: Arc::new(templates) };
+    Router::new()
+        .route("/", get(home::home))
+        .route("/static/arkiv.css", get(assets::stylesheet))
+        .route("/static/favicon.svg", get(assets::favicon))
+        .route("/robots.txt", get(assets::robots))
+        .route("/view", get(browse::to_index))
+        .route("/view/", get(browse::index))
+        .route("/view/{view}", get(browse::to_values))
+        .route("/view/{view}/", get(browse::values))
+        .route("/view/{view}/{file}", get(browse::value_page))
+        .route("/id/eprint/{id}", get(record::eprint_redirect))
+        .route("/id/eprint/{id}/", get(record::abstract_page))
+        .route("/{id}", get(record::add_slash))
+        .route("/{id}/", get(record::abstract_page))
+        .route("/{id}/{pos}/{filename}", get(files::download))
+        .fallback(http::not_found)
+        // Innermost first: a panic becomes a 500 that `finish` still dresses
+        // as a page; compression sees the final body.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http::finish))
+        .layer(http::compression())
+        .with_state(state)
+}

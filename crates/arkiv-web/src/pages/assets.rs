@@ -1,0 +1,57 @@
+//! The site's own static files: one stylesheet and an icon, compiled into
+//! the binary so a repository needs no web root. The stylesheet's address
+//! carries a hash of its content, so it can be cached for a year and a new
+//! build is still seen at once.
+
+use crate::http::{etag_matches, not_modified};
+use axum::extract::RawQuery;
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+
+const CSS: &str = include_str!("../../static/arkiv.css");
+const FAVICON: &str = include_str!("../../static/favicon.svg");
+
+static CSS_HASH: LazyLock<String> = LazyLock::new(|| hex::encode(&Sha256::digest(CSS.as_bytes())[..8]));
+
+/// The stylesheet's versioned address, as pages link it.
+pub fn css_url() -> String {
+    format!("/static/arkiv.css?v={}", *CSS_HASH)
+}
+
+pub async fn stylesheet(headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    // Versioned links may be cached for good; a bare one for an hour.
+    let cache = if query.is_some_and(|q| q.contains(CSS_HASH.as_str())) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=3600"
+    };
+    asset(&headers, CSS, "text/css; charset=utf-8", &CSS_HASH, cache)
+}
+
+pub async fn favicon(headers: HeaderMap) -> Response {
+    asset(&headers, FAVICON, "image/svg+xml", "favicon-1", "public, max-age=86400")
+}
+
+pub async fn robots() -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "User-agent: *\nDisallow:\n").into_response()
+}
+
+fn asset(req: &HeaderMap, body: &'static str, content_type: &'static str, tag: &str, cache: &'static str) -> Response {
+    let etag = HeaderValue::from_str(&format!("\"{tag}\"")).expect("hex tags are valid header values");
+    let mut full = HeaderMap::new();
+    full.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if req.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|h| etag_matches(h, etag.to_str().unwrap_or(""))) {
+        return not_modified(&full, etag);
+    }
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+            (header::ETAG, etag),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,314 @@
+//! File downloads: `/{id}/{pos}/{filename}`, EPrints' document addresses.
+//!
+//! The bytes are found by the file's SHA-256 in the file store, never by
+//! the name in the URL: the name only selects one of the record's own files
+//! by exact comparison, so no path a visitor writes (`..%2F`, `%00`) can
+//! reach anything else. Bytes are served only for a live record's public,
+//! unembargoed documents — checked before any validator is compared, so not
+//! even a 304 is given for a restricted file. Bodies are streamed from the
+//! store in chunks, so a large file costs a chunk of memory, not its size.
+//!
+//! Downloads support the HTTP a reader's PDF viewer and a download manager
+//! use: ETag (the SHA-256) and Last-Modified with conditional requests,
+//! single byte ranges (with If-Range), and HEAD without reading the bytes.
+//! Files a browser would run as a page (HTML, SVG, XML) are sent as
+//! attachments under `Content-Security-Policy: sandbox`, so an uploaded
+//! file can never act with the site's origin.
+
+use crate::access::{restriction, today, visibility, Restriction, Visibility};
+use crate::http::{etag_matches, header_str, http_date, not_modified, unmodified_since, OwnHeaders, Problem};
+use crate::pages::{no_such_record, parse_id};
+use crate::present::{date_label, segment};
+use crate::range::{answer, RangeAnswer};
+use crate::AppState;
+use arkiv_storage::files::is_sha256;
+use arkiv_storage::FileStore;
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// Bytes read from the store per chunk of a streamed body.
+const CHUNK: u64 = 256 * 1024;
+
+fn no_such_file() -> Problem {
+    Problem::not_found("This item has no file by that name. The item's page lists the files it has.")
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Result<Response, Problem> {
+    let Path((id, pos, filename)) = path.map_err(|_| no_such_file())?;
+    let id = parse_id(&id).ok_or_else(no_such_record)?;
+    let pos: u32 = parse_id(&pos).and_then(|p| u32::try_from(p).ok()).ok_or_else(no_such_file)?;
+    if filename.is_empty() || filename.contains(['/', '\\', '\0']) || filename == "." || filename == ".." {
+        return Err(no_such_file());
+    }
+
+    let record = state.repo.store.get_record(id).await.map_err(Problem::internal)?.ok_or_else(no_such_record)?;
+    match visibility(&record) {
+        Visibility::Public => {}
+        Visibility::Hidden => return Err(no_such_record()),
+        Visibility::Withdrawn => {
+            return Err(Problem::new(
+                StatusCode::GONE,
+                "Withdrawn",
+                format!("This item has been withdrawn, and its files with it. Its page at /{id}/ says why."),
+            ))
+        }
+    }
+    let doc = record.document(pos).ok_or_else(no_such_file)?;
+    let file = doc.file(&filename).ok_or_else(no_such_file)?;
+    match restriction(doc, today()) {
+        None => {}
+        Some(Restriction::Security) => {
+            return Err(Problem::forbidden(format!(
+                "This document is available to {} only.",
+                doc.security.label().to_lowercase()
+            )))
+        }
+        Some(Restriction::Embargo(until)) => {
+            return Err(Problem::forbidden(format!("This document is embargoed until {}.", date_label(until))))
+        }
+    }
+    let Some(sha) = file.sha256.as_deref().filter(|s| is_sha256(s)) else {
+        return Err(Problem::not_found(
+            "The repository lists this file but does not hold its bytes: it was imported from an address \
+             that could not be fetched. The repository's staff can restore it.",
+        ));
+    };
+    let len = match state.repo.files.size(sha).await.map_err(Problem::internal)? {
+        Some(len) => len,
+        None => {
+            tracing::warn!(record = id, pos, file = %filename, sha, "file bytes missing from the file store");
+            return Err(Problem::not_found(
+                "This file's bytes are missing from the repository's file store. The repository's staff have been told.",
+            ));
+        }
+    };
+
+    let content_type = content_type(file.mime_type.as_deref(), &filename);
+    let active = is_active(&content_type, &filename);
+    let inline = !active && essence(&content_type) == "application/pdf";
+    let etag = format!("\"{sha}\"");
+    let mut h = HeaderMap::new();
+    h.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex is a valid header value"));
+    if let Some(t) = record.lastmod {
+        h.insert(header::LAST_MODIFIED, http_date(t.0));
+    }
+    // Access may change (a document made staff-only), so caches must ask.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+
+    if fresh(&headers, &etag, record.lastmod.map(|t| t.0)) {
+        let mut res = not_modified(&h, h[header::ETAG].clone());
+        res.extensions_mut().insert(OwnHeaders);
+        return Ok(res);
+    }
+
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&content_type).expect("checked in content_type"));
+    h.insert(header::CONTENT_DISPOSITION, disposition(inline, &filename));
+    if !inline {
+        // Belt and braces: even if a browser did render it, it would run
+        // in a sandbox with no origin, no script and no forms.
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
+    }
+
+    let wanted = if_range_holds(&headers, &etag, record.lastmod.map(|t| t.0))
+        .then(|| header_str(&headers, &header::RANGE))
+        .flatten();
+    let (status, start, end) = match answer(wanted, len) {
+        RangeAnswer::Full => (StatusCode::OK, 0, len),
+        RangeAnswer::Partial { start, end } => {
+            let range = format!("bytes {start}-{end}/{len}");
+            h.insert(header::CONTENT_RANGE, HeaderValue::from_str(&range).expect("digits are a valid header value"));
+            (StatusCode::PARTIAL_CONTENT, start, end + 1)
+        }
+        RangeAnswer::Unsatisfiable => {
+            let mut res = Problem::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "Range not satisfiable",
+                format!("The file is {len} bytes long; the part asked for lies beyond its end."),
+            )
+            .into_response();
+            let range = HeaderValue::from_str(&format!("bytes */{len}")).expect("digits are a valid header value");
+            res.headers_mut().insert(header::CONTENT_RANGE, range);
+            res.headers_mut().insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+            return Ok(res);
+        }
+    };
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
+
+    let body = if method == Method::HEAD { Body::empty() } else { stream(state.repo.files.clone(), sha.to_string(), start, end) };
+    let mut res = (status, h, body).into_response();
+    res.extensions_mut().insert(OwnHeaders);
+    Ok(res)
+}
+
+/// True if the client's copy is current: If-None-Match when sent, else
+/// If-Modified-Since (RFC 9110 §13.2.2).
+fn fresh(req: &HeaderMap, etag: &str, lastmod: Option<i64>) -> bool {
+    if let Some(inm) = header_str(req, &header::IF_NONE_MATCH) {
+        return etag_matches(inm, etag);
+    }
+    match (header_str(req, &header::IF_MODIFIED_SINCE), lastmod) {
+        (Some(ims), Some(t)) => unmodified_since(ims, t),
+        _ => false,
+    }
+}
+
+/// If-Range: the range applies only if the client's copy is this one
+/// (strong comparison for tags, exact date otherwise).
+fn if_range_holds(req: &HeaderMap, etag: &str, lastmod: Option<i64>) -> bool {
+    let Some(v) = header_str(req, &header::IF_RANGE) else { return true };
+    let v = v.trim();
+    if v.starts_with('"') {
+        return v == etag;
+    }
+    match (httpdate::parse_http_date(v), lastmod) {
+        (Ok(t), Some(ours)) => t.duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs() as i64) == Some(ours),
+        _ => false,
+    }
+}
+
+/// The body from `start` up to `end` (exclusive), read chunk by chunk.
+fn stream(files: FileStore, sha: String, start: u64, end: u64) -> Body {
+    let chunks = futures::stream::try_unfold(start, move |at| {
+        let (files, sha) = (files.clone(), sha.clone());
+        async move {
+            if at >= end {
+                return Ok(None);
+            }
+            let next = (at + CHUNK).min(end);
+            let bytes = files.get_range(&sha, at..next).await.map_err(|e| std::io::Error::other(e.to_string()))?;
+            if bytes.is_empty() {
+                return Err(std::io::Error::other("file store returned no bytes"));
+            }
+            let next = at + bytes.len() as u64;
+            Ok(Some((bytes, next)))
+        }
+    });
+    Body::from_stream(chunks)
+}
+
+/// The file's own type if it is a well-formed one, else one guessed from
+/// the extension, else bytes.
+fn content_type(declared: Option<&str>, filename: &str) -> String {
+    if let Some(t) = declared.map(str::trim).filter(|t| well_formed_type(t)) {
+        return t.to_string();
+    }
+    guess(filename).unwrap_or("application/octet-stream").to_string()
+}
+
+fn well_formed_type(t: &str) -> bool {
+    let e = essence(t);
+    let Some((top, sub)) = e.split_once('/') else { return false };
+    let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b));
+    token(top) && token(sub) && t.len() <= 200 && HeaderValue::from_str(t).is_ok() && t.is_ascii()
+}
+
+fn essence(t: &str) -> String {
+    t.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
+fn extension(filename: &str) -> String {
+    filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default()
+}
+
+/// Types a browser would run as a document with scripts.
+fn is_active(content_type: &str, filename: &str) -> bool {
+    let e = essence(content_type);
+    let active_type = matches!(
+        e.as_str(),
+        "text/html" | "application/xhtml+xml" | "image/svg+xml" | "text/xml" | "application/xml" | "text/xsl"
+    ) || e.ends_with("+xml");
+    let active_ext = matches!(
+        extension(filename).as_str(),
+        "html" | "htm" | "xhtml" | "shtml" | "svg" | "svgz" | "xml" | "xsl" | "xslt" | "mht" | "mhtml"
+    );
+    active_type || active_ext
+}
+
+fn guess(filename: &str) -> Option<&'static str> {
+    Some(match extension(filename).as_str() {
+        "pdf" => "application/pdf",
+        "txt" | "text" => "text/plain; charset=utf-8",
+        "csv" => "text/csv",
+        "tsv" => "text/tab-separated-values",
+        "html" | "htm" => "text/html",
+        "xml" => "application/xml",
+        "svg" => "image/svg+xml",
+        "json" => "application/json",
+        "rtf" => "application/rtf",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "ppt" => "application/vnd.ms-powerpoint",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "ods" => "application/vnd.oasis.opendocument.spreadsheet",
+        "odp" => "application/vnd.oasis.opendocument.presentation",
+        "epub" => "application/epub+zip",
+        "zip" => "application/zip",
+        "gz" => "application/gzip",
+        "tar" => "application/x-tar",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "tif" | "tiff" => "image/tiff",
+        "mp3" => "audio/mpeg",
+        "wav" => "audio/wav",
+        "ogg" => "audio/ogg",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "bib" => "text/x-bibtex",
+        "tex" => "text/x-tex",
+        _ => return None,
+    })
+}
+
+/// `inline` or `attachment`, with the name twice: quoted in ASCII for old
+/// clients, and RFC 5987-encoded for everyone else.
+fn disposition(inline: bool, filename: &str) -> HeaderValue {
+    let ascii: String = filename
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
+    let kind = if inline { "inline" } else { "attachment" };
+    let value = format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{}", segment(filename));
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("attachment"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_come_from_the_file_then_the_name() {
+        assert_eq!(content_type(Some("application/pdf"), "x.bin"), "application/pdf");
+        assert_eq!(content_type(None, "Paper.PDF"), "application/pdf");
+        assert_eq!(content_type(Some("not a type"), "x.unknown"), "application/octet-stream");
+        assert_eq!(content_type(Some("text/html\r\nX: y"), "x"), "application/octet-stream");
+    }
+
+    #[test]
+    fn pages_and_images_that_run_script_are_active() {
+        assert!(is_active("text/html; charset=utf-8", "a"));
+        assert!(is_active("application/octet-stream", "a.svg"));
+        assert!(is_active("application/atom+xml", "a"));
+        assert!(!is_active("application/pdf", "a.pdf"));
+    }
+
+    #[test]
+    fn names_are_quoted_and_encoded() {
+        let d = disposition(true, "Łódź \"report\".pdf");
+        assert_eq!(d.to_str().unwrap(), "inline; filename=\"__d_ _report_.pdf\"; filename*=UTF-8''%C5%81%C3%B3d%C5%BA%20%22report%22.pdf");
+    }
+}

@@ -1,0 +1,46 @@
+//! The handlers, one module per kind of page. Each is a thin async function
+//! over typed extractors: read what the request names, ask the store, shape
+//! the answer for a template. Access rules live in [`crate::access`], URL
+//! shapes in [`crate::present`], headers and error pages in [`crate::http`].
+
+pub mod assets;
+pub mod browse;
+pub mod files;
+pub mod home;
+pub mod record;
+
+use crate::http::Problem;
+use arkiv_model::RecordId;
+
+/// A record id from a path segment: ASCII digits only (no sign, no
+/// spaces), at most 18 of them so that it always fits, and above zero.
+/// Anything else names no record.
+pub fn parse_id(s: &str) -> Option<RecordId> {
+    if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<RecordId>().ok().filter(|&id| id > 0)
+}
+
+/// The answer for a record that does not exist, or that a visitor may not
+/// know exists.
+pub fn no_such_record() -> Problem {
+    Problem::not_found(
+        "There is no item at this address. It may never have existed, or the link may be mistyped. \
+         The latest additions are on the home page, and everything can be browsed by year, subject or author.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_plain_positive_numbers() {
+        assert_eq!(parse_id("42"), Some(42));
+        assert_eq!(parse_id("007"), Some(7));
+        for bad in ["", "0", "-1", "+1", "abc", "1.0", " 1", "99999999999999999999999", "１"] {
+            assert_eq!(parse_id(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The page templates: built into the binary, overridable per installation.
+//!
+//! Every built-in template is compiled in with `include_str!`, so the binary
+//! serves a complete site on its own. At startup, each `.html` file in the
+//! repository's templates directory (`server.templates` in `arkiv.toml`)
+//! replaces the built-in template of the same name, or adds a new one that
+//! an override can include. Everything is parsed once, here, into one
+//! [`minijinja::Environment`] shared by all requests: no request parses a
+//! template. Output is HTML-escaped by default (minijinja escapes templates
+//! whose names end in `.html`), so a title with `<script>` in it is text.
+
+use anyhow::{Context, Result};
+use minijinja::Environment;
+use serde::Serialize;
+use std::path::Path;
+
+/// The built-in templates, by name.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("layout.html", include_str!("../templates/layout.html")),
+    ("macros.html", include_str!("../templates/macros.html")),
+    ("home.html", include_str!("../templates/home.html")),
+    ("record.html", include_str!("../templates/record.html")),
+    ("tombstone.html", include_str!("../templates/tombstone.html")),
+    ("views.html", include_str!("../templates/views.html")),
+    ("view_values.html", include_str!("../templates/view_values.html")),
+    ("view_subjects.html", include_str!("../templates/view_subjects.html")),
+    ("view_page.html", include_str!("../templates/view_page.html")),
+    ("error.html", include_str!("../templates/error.html")),
+];
+
+/// An override larger than this is refused: a template is not a data file.
+const MAX_TEMPLATE_BYTES: u64 = 1 << 20;
+
+/// What every page may show of the repository itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct Site {
+    pub name: String,
+    pub description: String,
+    pub contact_email: String,
+    pub base_url: String,
+    /// The stylesheet's address, versioned by its content so that browsers
+    /// may cache it for long and still see a new one at once.
+    pub css: String,
+}
+
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    /// The built-in templates with the overrides found in `dir` (if any).
+    /// Fails if an override cannot be read or parsed: a broken site should
+    /// stop `arkiv serve`, not show up in front of readers.
+    pub fn load(dir: Option<&Path>, site: Site) -> Result<Templates> {
+        let mut env = Environment::new();
+        env.set_formatter(html_formatter);
+        for (name, source) in BUILTIN {
+            env.add_template(name, source).with_context(|| format!("built-in template {name}"))?;
+        }
+        if let Some(dir) = dir {
+            for (name, source) in read_overrides(dir)? {
+                env.add_template_owned(name.clone(), source)
+                    .with_context(|| format!("template {} cannot be parsed", dir.join(&name).display()))?;
+            }
+        }
+        env.add_global("site", minijinja::Value::from_serialize(&site));
+        Ok(Templates { env })
+    }
+
+    /// The built-in templates alone.
+    pub fn builtin(site: Site) -> Templates {
+        Templates::load(None, site).expect("the built-in templates parse")
+    }
+
+    pub fn render<S: Serialize>(&self, name: &str, ctx: S) -> Result<String, minijinja::Error> {
+        self.env.get_template(name)?.render(ctx)
+    }
+}
+
+/// HTML escaping of the five characters that matter (`&<>"'`). minijinja's
+/// own escaper also turns every `/` into `&#x2f;`, which is safe but makes
+/// every URL in the page source unreadable and the pages larger.
+fn html_formatter(out: &mut minijinja::Output, state: &minijinja::State, value: &minijinja::Value) -> Result<(), minijinja::Error> {
+    if state.auto_escape() != minijinja::AutoEscape::Html || value.is_safe() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let text = value.to_string();
+    let mut last = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.write_str(&text[last..i]).map_err(minijinja::Error::from)?;
+        out.write_str(entity).map_err(minijinja::Error::from)?;
+        last = i + 1;
+    }
+    out.write_str(&text[last..]).map_err(minijinja::Error::from)
+}
+
+/// Every `.html` file directly in `dir`, by file name. A missing directory
+/// is no error: most installations override nothing.
+fn read_overrides(dir: &Path) -> Result<Vec<(String, String)>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read the templates directory {}", dir.display())),
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
+        if !name.ends_with(".html") || name.starts_with('.') {
+            continue;
+        }
+        let meta = std::fs::metadata(&path)?;
+        if !meta.is_file() {
+            continue;
+        }
+        if meta.len() > MAX_TEMPLATE_BYTES {
+            anyhow::bail!("template {} is larger than {MAX_TEMPLATE_BYTES} bytes", path.display());
+        }
+        let source = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        tracing::info!(template = %name, "using the installation's template");
+        found.push((name, source));
+    }
+    found.sort();
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> Site {
+        Site {
+            name: "R & D <Papers>".into(),
+            description: String::new(),
+            contact_email: "a@b".into(),
+            base_url: "http://x".into(),
+            css: "/static/arkiv.css".into(),
+        }
+    }
+
+    #[test]
+    fn output_is_escaped_but_urls_stay_readable() {
+        let t = Templates::builtin(site());
+        let html = t.render("error.html", minijinja::context! { status => 404, title => "<script>x</script>", message => "it's /here/" }).unwrap();
+        assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
+        assert!(html.contains("it&#39;s /here/"));
+        assert!(html.contains("R &amp; D &lt;Papers&gt;"));
+        assert!(!html.contains("<script>"));
+    }
+
+    #[test]
+    fn overrides_replace_builtins_and_broken_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("error.html"), "custom {{ title }}").unwrap();
+        let t = Templates::load(Some(dir.path()), site()).unwrap();
+        assert_eq!(t.render("error.html", minijinja::context! { title => "T" }).unwrap(), "custom T");
+        std::fs::write(dir.path().join("home.html"), "{% if %}").unwrap();
+        assert!(Templates::load(Some(dir.path()), site()).is_err());
+        assert!(Templates::load(Some(&dir.path().join("missing")), site()).is_ok());
+    }
+}

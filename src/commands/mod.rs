@@ -1,0 +1,73 @@
+//! The commands behind `arkiv`'s subcommands: each opens the repository,
+//! calls a service, and reports to the terminal (progress bars when stderr is
+//! a terminal, plain lines when it is not, so logs and tests can read them).
+
+mod demo;
+mod transfer;
+
+pub use demo::{demo, serve};
+pub use transfer::{export, generate, import};
+
+use anyhow::Result;
+use arkiv_services::fsck::Severity;
+use arkiv_services::{Config, Repository};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub async fn init(dir: &Path, name: Option<String>, base_url: Option<String>, database: Option<String>) -> Result<ExitCode> {
+    let mut config = Config::default();
+    if let Some(n) = name {
+        config.repository.name = n;
+    }
+    if let Some(u) = base_url {
+        config.repository.base_url = u.trim_end_matches('/').to_string();
+    }
+    if let Some(d) = database {
+        config.storage.database = d;
+    }
+    Repository::init(dir, config).await?;
+    eprintln!("Created a repository in {} (settings in {}/arkiv.toml).", dir.display(), dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn fsck(repo_dir: &Path) -> Result<ExitCode> {
+    let repo = Repository::open(repo_dir).await?;
+    let total = repo.store.status_counts().await?;
+    let bar = progress_bar(total.inbox + total.buffer + total.archive + total.deletion, "checking {pos}/{len} records");
+    let report = arkiv_services::fsck::fsck(&repo, &mut |n| bar.set_position(n)).await?;
+    bar.finish_and_clear();
+    for f in &report.findings {
+        let tag = match f.severity {
+            Severity::Error => "error",
+            Severity::Notice => "notice",
+        };
+        println!("{tag}: {}: {}", f.place, f.problem);
+    }
+    let errors = report.errors();
+    println!(
+        "{} records and {} files checked: {} errors, {} notices.",
+        report.records,
+        report.files_checked,
+        errors,
+        report.findings.len() - errors
+    );
+    Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// A progress bar on a terminal; a hidden one elsewhere.
+pub(crate) fn progress_bar(len: i64, template: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len.max(0) as u64);
+    if let Ok(style) = ProgressStyle::with_template(&format!("{{elapsed_precise}} [{{bar:30}}] {template}")) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+pub(crate) fn is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}

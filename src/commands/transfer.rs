@@ -1,0 +1,126 @@
+//! Records in and out: `import`, `export` and `generate`.
+
+use super::{is_terminal, progress_bar};
+use crate::ExportFormat;
+use anyhow::{Context, Result};
+use arkiv_model::Status;
+use arkiv_services::import::{import_eprints_xml, ImportOptions};
+use arkiv_services::Repository;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub async fn import(repo_dir: &Path, files: &[PathBuf], update: bool) -> Result<ExitCode> {
+    let repo = Repository::open(repo_dir).await?;
+    let options = ImportOptions { update_existing: update, ..ImportOptions::for_repository(&repo) };
+    let bar = if is_terminal() {
+        let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+        let bar = ProgressBar::new(total);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {bytes}/{total_bytes} {msg}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut done_before = 0u64;
+    let mut current_file = PathBuf::new();
+    let report = import_eprints_xml(&repo, files, &options, &mut |p| {
+        if p.file != current_file {
+            if p.bytes_total > 0 && !current_file.as_os_str().is_empty() {
+                done_before = bar.position();
+            }
+            current_file = p.file.clone();
+        }
+        bar.set_position(done_before + p.bytes_read);
+        bar.set_message(format!("{} imported, {} rejected", p.imported, p.rejected));
+        if !is_terminal() {
+            // One line per committed batch: what is reported here is durable.
+            eprintln!(
+                "committed: {} imported, {} rejected, last id {}",
+                p.imported,
+                p.rejected,
+                p.last_id.map(|i| i.to_string()).unwrap_or_else(|| "-".into())
+            );
+        }
+    })
+    .await?;
+    bar.finish_and_clear();
+    for r in &report.rejected {
+        println!("rejected: {r}");
+    }
+    for w in &report.warnings {
+        println!("warning: {w}");
+    }
+    if report.warning_count > report.warnings.len() as u64 {
+        println!("warning: ... and {} more warnings", report.warning_count - report.warnings.len() as u64);
+    }
+    if !report.unmapped.is_empty() {
+        let list: Vec<String> = report.unmapped.iter().map(|(k, v)| format!("{k} ({v})")).collect();
+        println!("kept verbatim, not mapped to Arkiv fields: {}", list.join(", "));
+    }
+    println!(
+        "{} imported, {} rejected; {} files stored, {} files referenced by URL not fetched.",
+        report.imported,
+        report.rejected.len(),
+        report.files_stored,
+        report.files_not_fetched
+    );
+    Ok(if report.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+pub async fn export(
+    repo_dir: &Path,
+    format: ExportFormat,
+    status: Option<&str>,
+    with_files: bool,
+    output: Option<&Path>,
+) -> Result<ExitCode> {
+    let repo = Repository::open(repo_dir).await?;
+    let status = match status {
+        None => None,
+        Some("live") => Some(Status::Archive),
+        Some(s) => Some(Status::parse(s).with_context(|| {
+            format!("unknown status {s:?}: use live, archive, inbox, buffer or deletion")
+        })?),
+    };
+    let format = match format {
+        ExportFormat::EprintsXml => arkiv_services::export::Format::EprintsXml {
+            files_dir: match (with_files, output) {
+                (false, _) => None,
+                (true, Some(path)) => Some(arkiv_services::export::files_dir_for(path)),
+                (true, None) => anyhow::bail!("--with-files needs --output: the files go into a folder beside it"),
+            },
+        },
+        ExportFormat::Json => arkiv_services::export::Format::JsonArray,
+        ExportFormat::Jsonl => arkiv_services::export::Format::JsonLines,
+    };
+    let count = match output {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            arkiv_services::export::export(&repo, format, status, std::io::BufWriter::new(file)).await?
+        }
+        None => arkiv_services::export::export(&repo, format, status, std::io::BufWriter::new(std::io::stdout().lock())).await?,
+    };
+    eprintln!("{count} records exported.");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn generate(repo_dir: &Path, count: u64, seed: u64, pdfs: bool, output: Option<&Path>) -> Result<ExitCode> {
+    match output {
+        Some(path) => {
+            let n = arkiv_services::export::write_generated(path, count, seed, pdfs)?;
+            eprintln!("{n} records written to {}.", path.display());
+        }
+        None => {
+            let repo = Repository::open(repo_dir).await?;
+            let bar = progress_bar(count as i64, "{pos}/{len} records");
+            let n = arkiv_services::populate::add_generated(&repo, count, seed, pdfs, &mut |n| bar.set_position(n)).await?;
+            bar.finish_and_clear();
+            eprintln!("{n} records generated into {}.", repo_dir.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
