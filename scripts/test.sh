@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Arkiv's whole test suite: the command README.md names and .ci/run calls.
+#
+# Installs and starts what the tests need on 127.0.0.1 (PostgreSQL through
+# scripts/postgres.sh; Chromium and the npm packages of the browser test
+# through scripts/browser-test.sh), then runs every Rust test of the
+# workspace against SQLite and PostgreSQL, then the browser test.
+#
+# The tests read ../shared (the corpus and schemas) when it is there; without
+# it they say so and skip, except under CI=true, where they fail.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ ! -d ../shared ]; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "error: ../shared is missing; CI needs it beside the project" >&2
+    exit 1
+  fi
+  echo "note: ../shared is absent: the tests that read it will skip" >&2
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "error: cargo is not installed (https://rustup.rs)" >&2
+  exit 1
+fi
+
+echo "== PostgreSQL for the store tests"
+ARKIV_TEST_POSTGRES_URL=$(scripts/postgres.sh | tail -n1)
+export ARKIV_TEST_POSTGRES_URL
+trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
+
+echo "== Rust tests (SQLite and PostgreSQL)"
+cargo test --workspace --locked
+
+echo "== Browser test (headless Chromium, axe-core)"
+scripts/browser-test.sh
