@@ -3,7 +3,8 @@
 //! The generated records stay within what the formats promise to carry:
 //! text is trimmed and non-empty where the reader reads blank as absent;
 //! keywords hold no separator (EPrints keeps keywords as one text);
-//! `withdrawn_reason` and `sha256` are Arkiv's own and not part of EPrints XML.
+//! `sha256` is Arkiv's own and not part of EPrints XML (an import stores the
+//! bytes and computes it again).
 
 use arkiv_formats::{read_json_lines, EprintsReader, EprintsWriter, JsonLinesWriter, WriteOptions};
 use arkiv_model::{
@@ -185,6 +186,8 @@ prop_compose! {
             .enumerate()
             .map(|(i, mut d)| { d.pos = i as u32 + 1; d })
             .collect();
+        // Any text will do for the reason a record was withdrawn.
+        let withdrawn_reason = note.clone();
         Record {
             id, status, item_type, title, creators, editors,
             corp_creators: corp.into_iter().map(|(name, id)| CorporateCreator { name, id }).collect(),
@@ -196,7 +199,7 @@ prop_compose! {
             userid,
             datestamp: datestamp.map(Timestamp),
             lastmod: lastmod.map(Timestamp),
-            withdrawn_reason: None,
+            withdrawn_reason,
             replaced_by,
             documents,
             extra,

@@ -29,6 +29,20 @@ impl PartialDate {
         PartialDate { year, month: None, day: None }
     }
 
+    /// Whether the parts make a real date (a value built by hand, not parsed,
+    /// can claim month 13).
+    pub fn is_valid(&self) -> bool {
+        if !(0..=9999).contains(&self.year) {
+            return false;
+        }
+        match (self.month, self.day) {
+            (None, None) => true,
+            (Some(m), None) => (1..=12).contains(&m),
+            (Some(m), Some(d)) => (1..=12).contains(&m) && d >= 1 && d <= days_in_month(self.year, m),
+            (None, Some(_)) => false,
+        }
+    }
+
     pub fn precision(&self) -> DatePrecision {
         match (self.month, self.day) {
             (Some(_), Some(_)) => DatePrecision::Day,
@@ -107,7 +121,7 @@ fn parse_digits(s: Option<&str>, max_len: usize) -> Option<i32> {
     s.parse().ok()
 }
 
-fn days_in_month(year: i32, month: u8) -> u8 {
+pub fn days_in_month(year: i32, month: u8) -> u8 {
     match month {
         4 | 6 | 9 | 11 => 30,
         2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,

@@ -93,26 +93,66 @@ pub fn validate(record: &Record, types: &ItemTypes) -> Result<(), Vec<Validation
             problems.push(err(name, format!("{len} entries; at most {MAX_LIST_LEN}")));
         }
     }
-    let people = record.creators.iter().chain(&record.editors).chain(record.contributors.iter().map(|c| &c.person));
-    for (i, c) in people.enumerate() {
+    let people = record.creators.iter().map(|c| ("creators", c))
+        .chain(record.editors.iter().map(|c| ("editors", c)))
+        .chain(record.contributors.iter().map(|c| ("contributors", &c.person)));
+    for (i, (field, c)) in people.enumerate() {
         if c.name.family.trim().is_empty() && c.name.given.trim().is_empty() {
-            problems.push(err("creators", format!("person {} has no name", i + 1)));
+            problems.push(err(field, format!("person {} has no name", i + 1)));
         }
-        check_text(&mut problems, "creators", &c.name.family, MAX_FIELD_CHARS);
-        check_text(&mut problems, "creators", &c.name.given, MAX_FIELD_CHARS);
+        for text in [Some(&c.name.family), Some(&c.name.given), c.id.as_ref(), c.email.as_ref()].into_iter().flatten() {
+            check_text(&mut problems, field, text, MAX_FIELD_CHARS);
+        }
         if let Some(o) = &c.orcid {
             if !is_orcid(o) {
-                problems.push(err("creators", format!("{:?} is not an ORCID iD", clip(o))));
+                problems.push(err(field, format!("{:?} is not an ORCID iD", clip(o))));
             }
         }
     }
-    for k in record.keywords.iter().chain(&record.subjects).chain(&record.languages) {
-        check_text(&mut problems, "keywords", k, MAX_FIELD_CHARS);
+    for c in &record.contributors {
+        check_text(&mut problems, "contributors", &c.role, MAX_FIELD_CHARS);
+    }
+    for c in &record.corp_creators {
+        check_text(&mut problems, "corp_creators", &c.name, MAX_FIELD_CHARS);
+        if let Some(id) = &c.id {
+            check_text(&mut problems, "corp_creators", id, MAX_FIELD_CHARS);
+        }
+    }
+    for (field, list) in [("keywords", &record.keywords), ("subjects", &record.subjects), ("languages", &record.languages)] {
+        for k in list {
+            check_text(&mut problems, field, k, MAX_FIELD_CHARS);
+        }
+    }
+    for link in &record.related {
+        for text in [Some(&link.url), link.relation.as_ref(), link.description.as_ref()].into_iter().flatten() {
+            check_text(&mut problems, "related", text, MAX_FIELD_CHARS);
+        }
+    }
+    if record.related.len() > MAX_LIST_LEN || record.corp_creators.len() > MAX_LIST_LEN || record.extra.len() > MAX_LIST_LEN {
+        problems.push(err("record", format!("a list holds more than {MAX_LIST_LEN} entries")));
+    }
+    for e in &record.extra {
+        check_text(&mut problems, "extra", &e.name, MAX_FIELD_CHARS);
+        check_text(&mut problems, "extra", &e.xml, MAX_ABSTRACT_CHARS * 10);
+    }
+    if let Some(d) = record.date {
+        if !d.is_valid() {
+            problems.push(err("date", format!("{d} is not a date")));
+        }
     }
     let mut positions = std::collections::HashSet::new();
     for d in &record.documents {
         if d.pos == 0 || !positions.insert(d.pos) {
             problems.push(err("documents", format!("document position {} is zero or repeated", d.pos)));
+        }
+        if let Some(e) = d.embargo {
+            if !e.is_valid() {
+                problems.push(err("documents", format!("embargo {e} of document {} is not a date", d.pos)));
+            }
+        }
+        let doc_texts = [&d.format, &d.format_description, &d.mime_type, &d.language, &d.license, &d.content, &d.main];
+        for text in doc_texts.into_iter().flatten() {
+            check_text(&mut problems, "documents", text, MAX_FIELD_CHARS);
         }
         for f in &d.files {
             if !is_safe_filename(&f.filename) {
@@ -146,7 +186,7 @@ fn check_text(problems: &mut Vec<ValidationError>, field: &str, text: &str, max_
     if text.len() > max_chars * 4 || text.chars().count() > max_chars {
         problems.push(err(field, format!("longer than {max_chars} characters")));
     }
-    if text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+    if text.chars().any(|c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')) {
         problems.push(err(field, "contains control characters"));
     }
 }
@@ -165,10 +205,12 @@ pub fn is_safe_filename(name: &str) -> bool {
 /// `0000-0002-1825-0097`, with the ISO 7064 11,2 check digit.
 pub fn is_orcid(s: &str) -> bool {
     let s = s.trim().trim_start_matches("https://orcid.org/").trim_start_matches("http://orcid.org/");
-    let digits: Vec<char> = s.chars().filter(|c| *c != '-').collect();
-    if digits.len() != 16 || s.len() != 19 {
+    // Four groups of four, hyphens between them.
+    let groups: Vec<&str> = s.split('-').collect();
+    if groups.len() != 4 || groups.iter().any(|g| g.len() != 4) {
         return false;
     }
+    let digits: Vec<char> = s.chars().filter(|c| *c != '-').collect();
     let mut total = 0u32;
     for c in &digits[..15] {
         let Some(d) = c.to_digit(10) else { return false };
@@ -193,6 +235,22 @@ mod tests {
     }
 
     #[test]
+    fn dates_built_by_hand_must_be_real() {
+        let mut r = Record::new("article", "T");
+        r.date = Some(crate::PartialDate { year: 2014, month: Some(13), day: Some(40) });
+        assert_eq!(validate(&r, &ItemTypes::default()).unwrap_err()[0].field, "date");
+    }
+
+    #[test]
+    fn problems_name_the_field_they_are_in() {
+        let mut r = Record::new("article", "T");
+        r.editors.push(crate::Creator::new("", ""));
+        r.languages.push("en\u{0}".into());
+        let fields: Vec<_> = validate(&r, &ItemTypes::default()).unwrap_err().into_iter().map(|p| p.field).collect();
+        assert_eq!(fields, ["editors", "languages"]);
+    }
+
+    #[test]
     fn huge_titles_are_refused() {
         let r = Record::new("article", &"x".repeat(10 * 1024 * 1024));
         let problems = validate(&r, &ItemTypes::default()).unwrap_err();
@@ -206,6 +264,8 @@ mod tests {
         assert!(is_orcid("https://orcid.org/0000-0002-1694-233X"));
         assert!(!is_orcid("0000-0002-1825-0098"));
         assert!(!is_orcid("not an orcid"));
+        assert!(!is_orcid("0000000218250097---"));
+        assert!(!is_orcid("00-00000218250-097-"));
     }
 
     #[test]

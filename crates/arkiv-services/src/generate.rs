@@ -19,6 +19,7 @@
 //! use `example.org` hosts, and DOIs the `10.5555` test prefix.
 
 use crate::pdf::{ascii_fold, small_pdf};
+use arkiv_model::date::days_in_month;
 use arkiv_model::{
     Contributor, CorporateCreator, Creator, Document, DocumentSecurity, PartialDate, PersonName, Record, RecordId,
     Status, StoredFile, Subject, SubjectTree, Timestamp,
@@ -768,15 +769,6 @@ fn isbn13(rng: &mut ChaCha8Rng, group: &str) -> String {
 fn isbn13_check(digits: &[u8]) -> u8 {
     let sum: u32 = digits.iter().enumerate().map(|(i, d)| u32::from(*d) * if i % 2 == 0 { 1 } else { 3 }).sum();
     ((10 - sum % 10) % 10) as u8
-}
-
-fn days_in_month(year: i32, month: u8) -> u8 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 31,
-    }
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's

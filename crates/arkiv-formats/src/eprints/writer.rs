@@ -285,6 +285,7 @@ fn render(r: &Record, opts: &WriteOptions, level: usize, standalone: bool, s: &m
     if let Some(id) = r.replaced_by {
         o.leaf(l, "replacedby", &id.to_string());
     }
+    o.opt(l, "withdrawn_reason", r.withdrawn_reason.as_deref());
     o.leaf(l, "title", &r.title);
     o.people(l, "creators", &r.creators, opts);
     if !r.corp_creators.is_empty() {
