@@ -186,3 +186,35 @@ fn broken_files_keep_what_came_before_and_other_files_still_import() {
     assert!(text.contains("malformed.xml"), "{text}");
     assert!(text.contains("missing.xml: cannot open"), "{text}");
 }
+
+#[test]
+fn documents_embedded_as_base64_are_stored_by_their_checksum() {
+    use base64::Engine;
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = init_repo(&tmp.path().join("r"));
+    let pdf = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/seed/files/commentary_137.pdf")).unwrap();
+    let data = base64::engine::general_purpose::STANDARD.encode(&pdf);
+    let xml = format!(
+        "<eprints xmlns=\"{NS}\"><eprint><eprintid>3</eprintid><type>report</type><title>Embedded</title>\
+         <documents><document><pos>1</pos><format>application/pdf</format><security>public</security>\
+         <main>report.pdf</main><files><file><filename>report.pdf</filename>\
+         <data encoding=\"base64\">{data}</data></file></files></document></documents></eprint></eprints>"
+    );
+    let file = tmp.path().join("embedded.xml");
+    std::fs::write(&file, xml).unwrap();
+    let out = arkiv(&repo, &["import", "eprints-xml", file.to_str().unwrap()]);
+    assert_eq!(import_counts(&out), (1, 0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("1 files stored"));
+    let record = stdout(&arkiv(&repo, &["export", "jsonl"]));
+    let sha = sha256_hex(&pdf);
+    assert!(record.contains(&format!("\"sha256\":\"{sha}\"")), "{record}");
+    assert!(record.contains(&format!("\"size\":{}", pdf.len())));
+    let stored = repo.join("files/sha256").join(&sha[..2]).join(&sha[2..4]).join(&sha);
+    assert_eq!(std::fs::read(stored).unwrap(), pdf, "the bytes are filed under their SHA-256");
+    assert!(arkiv(&repo, &["fsck"]).status.success());
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
