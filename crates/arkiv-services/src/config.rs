@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 pub const CONFIG_FILE: &str = "arkiv.toml";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub repository: RepositorySettings,
@@ -55,18 +55,6 @@ pub struct ImportSettings {
     pub batch_size: usize,
     /// Largest file accepted, in bytes.
     pub max_file_bytes: u64,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            repository: RepositorySettings::default(),
-            storage: StorageSettings::default(),
-            server: ServerSettings::default(),
-            import: ImportSettings::default(),
-            types: BTreeMap::new(),
-        }
-    }
 }
 
 impl Default for RepositorySettings {
