@@ -207,21 +207,55 @@ fn content_label(c: &str) -> String {
     }
 }
 
-/// A licence as text, linked when it is a URL or a Creative Commons id.
+/// A licence as text, linked when it is a URL or a Creative Commons id,
+/// either SPDX's (`CC-BY-4.0`) or EPrints' (`cc_by`, `cc_by_nc_4`).
 fn license_item(l: &str) -> Item {
     let l = l.trim();
     if let Some(url) = safe_link(l) {
         return Item { text: l.to_string(), url: Some(url) };
     }
     let lower = l.to_ascii_lowercase();
-    let url = lower.strip_prefix("cc-").and_then(|rest| {
-        let (kind, version) = rest.rsplit_once('-')?;
-        let ok = ["by", "by-sa", "by-nd", "by-nc", "by-nc-sa", "by-nc-nd"].contains(&kind)
-            && version.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-        ok.then(|| format!("https://creativecommons.org/licenses/{kind}/{version}/"))
-    });
-    let url = url.or_else(|| (lower == "cc0-1.0").then(|| "https://creativecommons.org/publicdomain/zero/1.0/".into()));
-    Item { text: l.to_string(), url }
+    if lower == "cc0-1.0" || lower == "cc_public_domain" || lower == "cc0" {
+        return Item {
+            text: "Creative Commons Public Domain Dedication (CC0)".into(),
+            url: Some("https://creativecommons.org/publicdomain/zero/1.0/".into()),
+        };
+    }
+    // SPDX: cc-by-nc-4.0.
+    if let Some((kind, version)) = lower.strip_prefix("cc-").and_then(|rest| rest.rsplit_once('-')) {
+        if cc_name(kind).is_some() && !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return Item { text: l.to_string(), url: Some(format!("https://creativecommons.org/licenses/{kind}/{version}/")) };
+        }
+    }
+    // EPrints: cc_by_nc, optionally with a major version (cc_by_nc_4).
+    if let Some(rest) = lower.strip_prefix("cc_") {
+        let (kind, version) = match rest.rsplit_once('_') {
+            Some((k, v)) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => (k.replace('_', "-"), Some(format!("{v}.0"))),
+            _ => (rest.replace('_', "-"), None),
+        };
+        if let Some(name) = cc_name(&kind) {
+            return match version {
+                Some(v) => Item {
+                    text: format!("Creative Commons {name} {v}"),
+                    url: Some(format!("https://creativecommons.org/licenses/{kind}/{v}/")),
+                },
+                None => Item { text: format!("Creative Commons {name}"), url: None },
+            };
+        }
+    }
+    Item { text: l.to_string(), url: None }
+}
+
+fn cc_name(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "by" => "Attribution",
+        "by-sa" => "Attribution-ShareAlike",
+        "by-nd" => "Attribution-NoDerivatives",
+        "by-nc" => "Attribution-NonCommercial",
+        "by-nc-sa" => "Attribution-NonCommercial-ShareAlike",
+        "by-nc-nd" => "Attribution-NonCommercial-NoDerivatives",
+        _ => return None,
+    })
 }
 
 fn text(s: impl Into<String>) -> Item {
@@ -342,6 +376,9 @@ mod tests {
         assert_eq!(license_item("CC-BY-4.0").url.as_deref(), Some("https://creativecommons.org/licenses/by/4.0/"));
         assert_eq!(license_item("cc-by-nc-nd-3.0").url.as_deref(), Some("https://creativecommons.org/licenses/by-nc-nd/3.0/"));
         assert_eq!(license_item("all rights reserved").url, None);
+        assert_eq!(license_item("cc_by").text, "Creative Commons Attribution");
+        assert_eq!(license_item("cc_by_nc_4").url.as_deref(), Some("https://creativecommons.org/licenses/by-nc/4.0/"));
+        assert_eq!(license_item("cc_public_domain").url.as_deref(), Some("https://creativecommons.org/publicdomain/zero/1.0/"));
         assert_eq!(license_item("javascript:x").url, None);
     }
 }
