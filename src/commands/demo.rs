@@ -32,6 +32,9 @@ async fn run(repo: Arc<Repository>, listen: &str) -> Result<ExitCode> {
         counts.archive,
         listener.local_addr()?
     );
-    arkiv_web::serve_on(listener, repo).await?;
+    tokio::select! {
+        served = arkiv_web::serve_on(listener, repo) => served?,
+        _ = tokio::signal::ctrl_c() => eprintln!("Stopped."),
+    }
     Ok(ExitCode::SUCCESS)
 }
