@@ -1,0 +1,502 @@
+//! [`SearchIndex`]: the index on disk, written by one follower and read by
+//! any number of searches at once.
+//!
+//! Layout of the index directory (`root`):
+//!
+//! ```text
+//! root/CURRENT          the name of the generation being served ("gen-000002")
+//! root/gen-000002/      a tantivy index
+//! root/text-cache/      extracted texts by SHA-256 (see crate::extract)
+//! ```
+//!
+//! A rebuild ([`crate::follow::reindex`]) writes a new generation beside the
+//! served one and then replaces `CURRENT` by a rename: readers keep the old
+//! generation until they notice ([`SearchIndex::reload_if_swapped`], called
+//! by the follower on every poll), so searches never see a half-built
+//! index. Each commit carries as payload the last change-feed sequence
+//! applied ([`SearchIndex::indexed_seq`]): what was committed is exactly
+//! what the payload says, so a restart resumes where the last commit left
+//! off. An index of another [`SCHEMA_VERSION`], or one that cannot be
+//! opened, is replaced by a new empty generation, which the follower then
+//! fills from sequence 0: the index holds nothing the store does not.
+
+use crate::collect::TopAfter;
+use crate::query::{facet_query, parse, parse_years, Compiler};
+use crate::request::{
+    Cursor, Facet, FacetCount, Hit, SearchRequest, SearchResults, Snippet, Sort, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
+};
+use crate::schema::{build_schema, record_document, register_analyzers, Fields, SCHEMA_VERSION};
+use anyhow::{Context, Result};
+use arkiv_model::{Record, RecordId, SubjectTree};
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use tantivy::collector::{Count, FacetCollector, FacetCounts, MultiCollector};
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery};
+use tantivy::schema::Facet as TFacet;
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+/// Total, ranked hits (one more than a page), facet counts.
+type Outcome = (u64, Vec<crate::collect::Ranked>, BTreeMap<Facet, Vec<FacetCount>>);
+
+const CURRENT: &str = "CURRENT";
+/// Memory the index writer may buffer before it writes a segment.
+const WRITER_MEMORY: usize = 64 << 20;
+/// At most this many facet filters are applied.
+const MAX_FILTERS: usize = 20;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Payload {
+    version: u32,
+    seq: i64,
+}
+
+/// One generation of the index, open.
+struct Generation {
+    name: String,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    writer: Mutex<Option<IndexWriter<TantivyDocument>>>,
+    seq: AtomicI64,
+}
+
+impl Generation {
+    /// Opens (or creates) the generation in `dir`. `Ok(None)` when what is
+    /// there is of another schema or version.
+    fn open(dir: &Path, name: &str) -> Result<Option<Generation>> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let directory = MmapDirectory::open(dir).with_context(|| format!("cannot open {}", dir.display()))?;
+        let schema = build_schema();
+        let index = if Index::exists(&directory)? {
+            let index = Index::open(directory)?;
+            if index.schema() != schema {
+                return Ok(None);
+            }
+            index
+        } else {
+            Index::create(directory, schema.clone(), IndexSettings::default())?
+        };
+        let seq = match index.load_metas()?.payload {
+            Some(p) => match serde_json::from_str::<Payload>(&p) {
+                Ok(p) if p.version == SCHEMA_VERSION => p.seq,
+                _ => return Ok(None),
+            },
+            None => 0,
+        };
+        register_analyzers(&index);
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
+        let fields = Fields::new(&index.schema())?;
+        Ok(Some(Generation {
+            name: name.to_string(),
+            index,
+            reader,
+            fields,
+            writer: Mutex::new(None),
+            seq: AtomicI64::new(seq),
+        }))
+    }
+
+    fn with_writer<T>(&self, f: impl FnOnce(&mut IndexWriter<TantivyDocument>) -> Result<T>) -> Result<T> {
+        let mut guard = self.writer.lock().map_err(|_| anyhow::anyhow!("index writer lock poisoned"))?;
+        if guard.is_none() {
+            let w = self.index.writer_with_num_threads(1, WRITER_MEMORY).context(
+                "cannot open the index for writing (is another arkiv process following this repository?)",
+            )?;
+            *guard = Some(w);
+        }
+        f(guard.as_mut().expect("writer just made"))
+    }
+}
+
+/// The search index of a repository. Share it as `Arc<SearchIndex>`:
+/// searches take `&self` and run concurrently with the follower's writes.
+/// Searching is synchronous CPU work: call it from `spawn_blocking` in async
+/// code.
+pub struct SearchIndex {
+    root: PathBuf,
+    current: RwLock<Arc<Generation>>,
+    subjects: RwLock<Arc<SubjectTree>>,
+}
+
+fn read_current(root: &Path) -> Option<String> {
+    let name = std::fs::read_to_string(root.join(CURRENT)).ok()?;
+    let name = name.trim();
+    (name.starts_with("gen-") && !name.contains(['/', '\\']) && root.join(name).is_dir()).then(|| name.to_string())
+}
+
+fn generations(root: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with("gen-"))
+        .collect();
+    out.sort();
+    out
+}
+
+fn next_generation(root: &Path) -> String {
+    let last = generations(root).iter().filter_map(|n| n[4..].parse::<u64>().ok()).max().unwrap_or(0);
+    format!("gen-{:06}", last + 1)
+}
+
+impl SearchIndex {
+    /// Opens the index in `root`, creating it (empty, at sequence 0) if
+    /// missing, unreadable or of another schema version.
+    pub fn open(root: &Path) -> Result<SearchIndex> {
+        std::fs::create_dir_all(root).with_context(|| format!("cannot create {}", root.display()))?;
+        if let Some(name) = read_current(root) {
+            match Generation::open(&root.join(&name), &name) {
+                Ok(Some(g)) => return Ok(SearchIndex::from_generation(root, g)),
+                Ok(None) => tracing::info!("search index {name} is of another version: starting a new one"),
+                Err(e) => tracing::warn!("search index {name} cannot be opened ({e:#}): starting a new one"),
+            }
+        }
+        let fresh = SearchIndex::create_unpublished(root)?;
+        fresh.publish()?;
+        Ok(fresh)
+    }
+
+    /// A new, empty generation in `root`, not yet served: fill it, commit,
+    /// then [`SearchIndex::publish`] it.
+    pub fn create_unpublished(root: &Path) -> Result<SearchIndex> {
+        std::fs::create_dir_all(root).with_context(|| format!("cannot create {}", root.display()))?;
+        let name = next_generation(root);
+        let g = Generation::open(&root.join(&name), &name)?
+            .ok_or_else(|| anyhow::anyhow!("a new index generation is unreadable"))?;
+        Ok(SearchIndex::from_generation(root, g))
+    }
+
+    fn from_generation(root: &Path, g: Generation) -> SearchIndex {
+        SearchIndex {
+            root: root.to_path_buf(),
+            current: RwLock::new(Arc::new(g)),
+            subjects: RwLock::new(Arc::new(SubjectTree::default())),
+        }
+    }
+
+    /// Makes this generation the one served (atomically, by a rename of
+    /// `CURRENT`) and removes generations older than the one it replaces.
+    pub fn publish(&self) -> Result<()> {
+        let name = self.generation().name.clone();
+        let previous = read_current(&self.root);
+        crate::extract::write_atomically(&self.root, CURRENT, name.as_bytes())
+            .with_context(|| format!("cannot write {}", self.root.join(CURRENT).display()))?;
+        for g in generations(&self.root) {
+            if g != name && Some(&g) != previous.as_ref() {
+                let _ = std::fs::remove_dir_all(self.root.join(&g));
+            }
+        }
+        Ok(())
+    }
+
+    fn generation(&self) -> Arc<Generation> {
+        self.current.read().expect("index lock").clone()
+    }
+
+    /// The directory the index lives in.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where extracted texts are cached (see [`crate::Extractor::with_cache`]).
+    pub fn text_cache_dir(&self) -> PathBuf {
+        self.root.join("text-cache")
+    }
+
+    /// If another process published a new generation (`arkiv reindex`),
+    /// switch to it. Returns whether it switched.
+    pub fn reload_if_swapped(&self) -> Result<bool> {
+        let Some(name) = read_current(&self.root) else { return Ok(false) };
+        if name == self.generation().name {
+            return Ok(false);
+        }
+        match Generation::open(&self.root.join(&name), &name)? {
+            Some(g) => {
+                *self.current.write().expect("index lock") = Arc::new(g);
+                tracing::info!("search index switched to {name}");
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// The subject tree used to index subject paths and label subject facets.
+    pub fn set_subjects(&self, tree: Arc<SubjectTree>) {
+        *self.subjects.write().expect("subject lock") = tree;
+    }
+
+    pub fn subjects(&self) -> Arc<SubjectTree> {
+        self.subjects.read().expect("subject lock").clone()
+    }
+
+    /// The last change-feed sequence whose changes are committed.
+    pub fn indexed_seq(&self) -> i64 {
+        self.generation().seq.load(Ordering::SeqCst)
+    }
+
+    /// Number of records in the index (as of the last reload).
+    pub fn num_docs(&self) -> u64 {
+        self.generation().reader.searcher().num_docs()
+    }
+
+    /// Adds or replaces records: a live record is (re)indexed, any other is
+    /// removed. `full_texts` holds the extracted text of those that have
+    /// some. Records without an id are skipped. Visible after
+    /// [`SearchIndex::commit`].
+    pub fn index_records(&self, records: &[Record], full_texts: &HashMap<RecordId, String>) -> Result<()> {
+        let g = self.generation();
+        let subjects = self.subjects();
+        g.with_writer(|w| {
+            for r in records {
+                let Some(id) = r.id else { continue };
+                w.delete_term(Term::from_field_u64(g.fields.id, id as u64));
+                if r.is_live() {
+                    let text = full_texts.get(&id).map(String::as_str);
+                    w.add_document(record_document(&g.fields, r, id as u64, &subjects, text))?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Removes a record. Visible after [`SearchIndex::commit`].
+    pub fn delete(&self, id: RecordId) -> Result<()> {
+        let g = self.generation();
+        g.with_writer(|w| {
+            w.delete_term(Term::from_field_u64(g.fields.id, id as u64));
+            Ok(())
+        })
+    }
+
+    /// Commits what was written, keeping the indexed sequence.
+    pub fn commit(&self) -> Result<()> {
+        self.commit_at(self.indexed_seq())
+    }
+
+    /// Commits what was written as having applied the change feed up to
+    /// `seq`, and makes it searchable at once.
+    pub fn commit_at(&self, seq: i64) -> Result<()> {
+        let g = self.generation();
+        g.with_writer(|w| {
+            let payload = serde_json::to_string(&Payload { version: SCHEMA_VERSION, seq })?;
+            let mut prepared = w.prepare_commit()?;
+            prepared.set_payload(&payload);
+            prepared.commit()?;
+            Ok(())
+        })?;
+        g.seq.store(seq, Ordering::SeqCst);
+        g.reader.reload()?;
+        Ok(())
+    }
+
+    /// Runs a search. Fails only on I/O errors of the index: any query text,
+    /// filter value or cursor gives results, possibly with warnings.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
+        let g = self.generation();
+        let searcher = g.reader.searcher();
+        let subjects = self.subjects();
+        let parsed = parse(&req.query);
+        let mut warnings = parsed.warnings.clone();
+        let page_size = match req.page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n => n.min(MAX_PAGE_SIZE),
+        };
+        let after = match req.cursor.as_deref().filter(|c| !c.trim().is_empty()) {
+            Some(c) => match Cursor::decode(c) {
+                Some(c) => Some(c),
+                None => {
+                    warnings.push("The page link was not understood; showing the first page.".into());
+                    None
+                }
+            },
+            None => None,
+        };
+        let sort = if parsed.node.is_none() && req.sort == Sort::Relevance { Sort::Newest } else { req.sort };
+
+        // Filters.
+        let mut filters: Vec<Box<dyn Query>> = Vec::new();
+        let mut subject_path: Vec<String> = Vec::new();
+        if req.filters.len() > MAX_FILTERS {
+            warnings.push(format!("Only the first {MAX_FILTERS} filters were applied."));
+        }
+        for (facet, value) in req.filters.iter().take(MAX_FILTERS) {
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            let f = &g.fields;
+            let q = match facet {
+                Facet::Type => facet_query(f.f_type, &[value]),
+                Facet::Creator => facet_query(f.f_creator, &[value]),
+                Facet::Series => facet_query(f.f_series, &[value]),
+                Facet::Language => facet_query(f.f_language, &[&value.to_lowercase()]),
+                Facet::FullText => facet_query(f.f_fulltext, &[&value.to_lowercase()]),
+                Facet::Subject => {
+                    let mut path: Vec<String> = subjects.path(value).iter().map(|s| s.id.clone()).collect();
+                    if path.is_empty() {
+                        path = vec![value.to_string()];
+                    }
+                    let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+                    let q = facet_query(f.f_subject, &refs);
+                    if path.len() > subject_path.len() {
+                        subject_path = path;
+                    }
+                    q
+                }
+                Facet::Year => match parse_years(value) {
+                    Some((from, to)) => {
+                        let b = |y: Option<i64>| match y {
+                            Some(y) => Bound::Included(Term::from_field_i64(f.year, y)),
+                            None => Bound::Unbounded,
+                        };
+                        Box::new(RangeQuery::new(b(from), b(to)))
+                    }
+                    None => {
+                        warnings.push(format!("The year filter {value:?} is not a year or a range; it was ignored."));
+                        continue;
+                    }
+                },
+            };
+            filters.push(Box::new(ConstScoreQuery::new(q, 0.0)));
+        }
+
+        let mut compiler = Compiler::new(&g.fields);
+        let compile = |compiler: &mut Compiler, node: Option<&crate::query::Node>, warnings: &mut Vec<String>| {
+            let main: Box<dyn Query> = match node {
+                None => Box::new(AllQuery),
+                Some(n) => match compiler.compile(n) {
+                    Some(q) => q,
+                    None => {
+                        warnings.push("Nothing in the query can be searched for.".into());
+                        Box::new(EmptyQuery)
+                    }
+                },
+            };
+            main
+        };
+        let with_filters = |main: Box<dyn Query>| -> Box<dyn Query> {
+            if filters.is_empty() {
+                return main;
+            }
+            let mut clauses = vec![(Occur::Must, main)];
+            for f in &filters {
+                clauses.push((Occur::Must, f.box_clone()));
+            }
+            Box::new(BooleanQuery::new(clauses))
+        };
+
+        let mut main = compile(&mut compiler, parsed.node.as_ref(), &mut warnings);
+        let mut outcome = self.run(&searcher, &*with_filters(main.box_clone()), sort, after, page_size, req, &subject_path)?;
+        if outcome.0 == 0 {
+            if let Some(relaxed) = parsed.relaxed() {
+                if let Some(q) = compiler.compile(&relaxed) {
+                    let again = self.run(&searcher, &*with_filters(q.box_clone()), sort, after, page_size, req, &subject_path)?;
+                    if again.0 > 0 {
+                        warnings.push("No record has all of these words; showing records with any of them.".into());
+                        outcome = again;
+                        main = q;
+                    }
+                }
+            }
+        }
+        let (total, ranked, facet_counts) = outcome;
+
+        // Snippets.
+        let snippet_gen = |field, chars| -> Option<SnippetGenerator> {
+            let mut s = SnippetGenerator::create(&searcher, &*main, field).ok()?;
+            s.set_max_num_chars(chars);
+            Some(s)
+        };
+        let gens: Vec<(&str, Option<SnippetGenerator>)> = vec![
+            ("title", snippet_gen(g.fields.title, 500)),
+            ("abstract", snippet_gen(g.fields.abstract_, 240)),
+            ("fulltext", snippet_gen(g.fields.fulltext, 240)),
+        ];
+        let mut hits = Vec::with_capacity(page_size);
+        let more = ranked.len() > page_size;
+        for r in ranked.iter().take(page_size) {
+            let mut snippets = Vec::new();
+            if gens.iter().any(|(_, s)| s.is_some()) {
+                if let Ok(doc) = searcher.doc::<TantivyDocument>(r.addr) {
+                    for (name, gen) in &gens {
+                        if let Some(gen) = gen {
+                            let s = gen.snippet_from_doc(&doc);
+                            if !s.is_empty() && !s.highlighted().is_empty() {
+                                snippets.push(Snippet { field: name.to_string(), html: s.to_html() });
+                            }
+                        }
+                    }
+                }
+            }
+            hits.push(Hit { id: r.cursor.id as RecordId, score: r.score, snippets });
+        }
+        let next_cursor = if more { hits.last().map(|_| ranked[page_size - 1].cursor.encode()) } else { None };
+        Ok(SearchResults { total, hits, facets: facet_counts, next_cursor, warnings })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        sort: Sort,
+        after: Option<Cursor>,
+        page_size: usize,
+        req: &SearchRequest,
+        subject_path: &[String],
+    ) -> Result<Outcome> {
+        let top = TopAfter { sort, after, limit: page_size + 1 };
+        let mut multi = MultiCollector::new();
+        let mut handles = Vec::new();
+        if !req.no_facets {
+            for facet in Facet::ALL {
+                let field_name = match facet {
+                    Facet::Type => "f_type",
+                    Facet::Year => "f_year",
+                    Facet::Subject => "f_subject",
+                    Facet::Creator => "f_creator",
+                    Facet::Series => "f_series",
+                    Facet::Language => "f_language",
+                    Facet::FullText => "f_fulltext",
+                };
+                let mut c = FacetCollector::for_field(field_name);
+                let from = if facet == Facet::Subject && !subject_path.is_empty() {
+                    crate::schema::facet_of(subject_path.iter())
+                } else {
+                    TFacet::root()
+                };
+                c.add_facet(from.clone());
+                handles.push((facet, from, multi.add_collector(c)));
+            }
+        }
+        let (total, ranked, mut fruits) = searcher.search(query, &(Count, top, multi))?;
+        let subjects = self.subjects();
+        let mut facets = BTreeMap::new();
+        for (facet, from, handle) in handles {
+            let counts: FacetCounts = handle.extract(&mut fruits);
+            let mut values: Vec<FacetCount> = counts
+                .get(from)
+                .filter_map(|(f, n)| {
+                    let value = f.to_path().last()?.to_string();
+                    let label = if facet == Facet::Subject { subjects.name(&value).to_string() } else { value.clone() };
+                    Some(FacetCount { value, label, count: n })
+                })
+                .collect();
+            if facet == Facet::Year {
+                values.sort_by_key(|v| v.value.parse::<i64>().unwrap_or(i64::MAX));
+            } else {
+                values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            }
+            values.truncate(facet.max_values());
+            facets.insert(facet, values);
+        }
+        Ok((total as u64, ranked, facets))
+    }
+}

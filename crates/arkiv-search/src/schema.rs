@@ -1,0 +1,302 @@
+//! The index's schema: which fields a record becomes, how their text is
+//! analysed, and the record → document mapping.
+//!
+//! Text is analysed by two analyzers, registered under [`FOLD`] and [`STEM`]:
+//! both split on anything that is not a letter or digit (Unicode-aware, so
+//! Cyrillic, Greek or Arabic words are words; CJK and other unspaced
+//! scripts one character a token, see [`crate::words`]), drop tokens over 64 bytes,
+//! lower-case (Unicode) and fold diacritics to ASCII where an ASCII form
+//! exists (`Jarosiéwicz` → `jarosiewicz`, `Łódź` → `lodz`; Cyrillic stays
+//! Cyrillic). [`STEM`] then stems: Russian Snowball for Cyrillic tokens,
+//! English for the others (see [`crate::stem`]). Title and
+//! abstract are indexed both ways: the stemmed field finds `integrating`
+//! for `integration`, the unstemmed one ranks exact forms higher and serves
+//! prefix queries (`integr*`) against real words. Names, series and
+//! identifiers are never stemmed.
+//!
+//! Facets are tantivy facet fields (`/policy_paper`, `/2014`, the subject's
+//! path of ids from the root, ...): tantivy indexes every ancestor of a
+//! facet path, so filtering on a subject also finds records filed under its
+//! descendants, and counting the children of a path drills down the tree.
+//!
+//! Sorting and cursors use fast fields: `id`, `date_key` (yyyymmdd, with a
+//! missing month or day as 00) and `title_key` (the first eight bytes of the
+//! folded, lower-cased title: titles that share eight bytes are then ordered
+//! by id, which keeps the cursor exact and the order nearly alphabetical).
+
+use arkiv_model::{DocumentSecurity, PartialDate, Record, SubjectTree};
+use tantivy::schema::{
+    Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer,
+};
+use tantivy::{Index, TantivyDocument};
+
+/// Analyzer name: Unicode words, lower-cased, accents folded.
+pub const FOLD: &str = "arkiv_fold";
+/// Analyzer name: as [`FOLD`], then English stemming.
+pub const STEM: &str = "arkiv_stem";
+
+/// Bumped whenever the schema or the analysis changes: an index of another
+/// version is rebuilt from the store on open.
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// The most bytes of extracted full text kept per record.
+pub const MAX_FULL_TEXT_BYTES: usize = 2 << 20;
+
+pub fn fold_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(crate::words::WordTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+pub fn stem_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(crate::words::WordTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(crate::stem::ScriptStemmer)
+        .build()
+}
+
+/// Registers the analyzers an index of this schema needs.
+pub fn register_analyzers(index: &Index) {
+    index.tokenizers().register(FOLD, fold_analyzer());
+    index.tokenizers().register(STEM, stem_analyzer());
+}
+
+/// The fields, looked up once.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    pub id: Field,
+    pub title: Field,
+    pub title_x: Field,
+    pub creator: Field,
+    pub abstract_: Field,
+    pub abstract_x: Field,
+    pub subject: Field,
+    pub series: Field,
+    pub ident: Field,
+    pub fulltext: Field,
+    pub date_key: Field,
+    pub title_key: Field,
+    pub year: Field,
+    pub f_type: Field,
+    pub f_year: Field,
+    pub f_subject: Field,
+    pub f_creator: Field,
+    pub f_series: Field,
+    pub f_language: Field,
+    pub f_fulltext: Field,
+}
+
+fn text(analyzer: &str, stored: bool) -> TextOptions {
+    let opts = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    if stored {
+        opts.set_stored()
+    } else {
+        opts
+    }
+}
+
+pub fn build_schema() -> Schema {
+    let mut b = Schema::builder();
+    b.add_u64_field("id", INDEXED | STORED | FAST);
+    b.add_text_field("title", text(STEM, true));
+    b.add_text_field("title_x", text(FOLD, false));
+    b.add_text_field("creator", text(FOLD, false));
+    b.add_text_field("abstract", text(STEM, true));
+    b.add_text_field("abstract_x", text(FOLD, false));
+    b.add_text_field("subject", text(STEM, false));
+    b.add_text_field("series", text(FOLD, false));
+    b.add_text_field("ident", text(FOLD, false));
+    b.add_text_field("fulltext", text(STEM, true));
+    b.add_i64_field("date_key", FAST);
+    b.add_u64_field("title_key", FAST);
+    b.add_i64_field("year", INDEXED | FAST);
+    for f in ["f_type", "f_year", "f_subject", "f_creator", "f_series", "f_language", "f_fulltext"] {
+        b.add_facet_field(f, FacetOptions::default());
+    }
+    b.build()
+}
+
+impl Fields {
+    pub fn new(schema: &Schema) -> tantivy::Result<Fields> {
+        let f = |name: &str| schema.get_field(name);
+        Ok(Fields {
+            id: f("id")?,
+            title: f("title")?,
+            title_x: f("title_x")?,
+            creator: f("creator")?,
+            abstract_: f("abstract")?,
+            abstract_x: f("abstract_x")?,
+            subject: f("subject")?,
+            series: f("series")?,
+            ident: f("ident")?,
+            fulltext: f("fulltext")?,
+            date_key: f("date_key")?,
+            title_key: f("title_key")?,
+            year: f("year")?,
+            f_type: f("f_type")?,
+            f_year: f("f_year")?,
+            f_subject: f("f_subject")?,
+            f_creator: f("f_creator")?,
+            f_series: f("f_series")?,
+            f_language: f("f_language")?,
+            f_fulltext: f("f_fulltext")?,
+        })
+    }
+}
+
+/// A facet from path segments. Tantivy separates segments by NUL; a NUL
+/// inside a value (never legitimate) becomes a space, so one value stays one
+/// segment.
+pub fn facet_of<I>(parts: I) -> Facet
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
+    Facet::from_path(parts.into_iter().map(|p| p.as_ref().replace('\0', " ")))
+}
+
+/// `2014-05-29` → 20140529; `2014` → 20140000; no date → 0.
+pub fn date_key(date: Option<&PartialDate>) -> i64 {
+    match date {
+        Some(d) => d.year as i64 * 10_000 + d.month.unwrap_or(0) as i64 * 100 + d.day.unwrap_or(0) as i64,
+        None => 0,
+    }
+}
+
+/// The title's sort key: its first eight bytes once folded and lower-cased,
+/// words joined by single spaces, big-endian.
+pub fn title_key(title: &str) -> u64 {
+    let mut analyzer = fold_analyzer();
+    let mut stream = analyzer.token_stream(title);
+    let mut bytes = Vec::with_capacity(8);
+    while bytes.len() < 8 && stream.advance() {
+        if !bytes.is_empty() {
+            bytes.push(b' ');
+        }
+        bytes.extend_from_slice(stream.token().text.as_bytes());
+    }
+    bytes.resize(8, 0);
+    u64::from_be_bytes(bytes[..8].try_into().unwrap_or([0; 8]))
+}
+
+/// Whether a document's text may be indexed: public and not under embargo
+/// today.
+pub fn document_is_public(doc: &arkiv_model::Document, today: PartialDate) -> bool {
+    doc.security == DocumentSecurity::Public && doc.embargo.is_none_or(|e| e <= today)
+}
+
+pub fn today() -> PartialDate {
+    let now = time::OffsetDateTime::now_utc();
+    PartialDate { year: now.year(), month: Some(u8::from(now.month())), day: Some(now.day()) }
+}
+
+/// A creator's name as indexed and faceted: "Family, Given".
+pub fn person_label(c: &arkiv_model::Creator) -> String {
+    c.name.inverted()
+}
+
+/// Cuts `s` to at most `max` bytes at a character boundary.
+pub fn truncate_at_char(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The document a record becomes. `full_text` is the extracted text of its
+/// public documents (already cut to size by the caller or here).
+pub fn record_document(
+    fields: &Fields,
+    record: &Record,
+    id: u64,
+    subjects: &SubjectTree,
+    full_text: Option<&str>,
+) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    doc.add_u64(fields.id, id);
+    doc.add_text(fields.title, &record.title);
+    doc.add_text(fields.title_x, &record.title);
+    for c in record.creators.iter().chain(&record.editors) {
+        doc.add_text(fields.creator, format!("{} {}", c.name.family, c.name.given));
+    }
+    for c in &record.contributors {
+        doc.add_text(fields.creator, format!("{} {}", c.person.name.family, c.person.name.given));
+    }
+    for c in &record.corp_creators {
+        doc.add_text(fields.creator, &c.name);
+    }
+    if let Some(a) = record.abstract_text.as_deref() {
+        doc.add_text(fields.abstract_, a);
+        doc.add_text(fields.abstract_x, a);
+    }
+    for k in &record.keywords {
+        doc.add_text(fields.subject, k);
+    }
+    for s in record.subjects.iter().filter(|s| !s.trim().is_empty()) {
+        doc.add_text(fields.subject, subjects.path_label(s));
+        let path: Vec<String> = {
+            let p = subjects.path(s);
+            if p.is_empty() {
+                vec![s.clone()]
+            } else {
+                p.iter().map(|s| s.id.clone()).collect()
+            }
+        };
+        doc.add_facet(fields.f_subject, facet_of(path));
+    }
+    for s in record.series.iter().chain(&record.number).chain(&record.publication).chain(&record.publisher) {
+        doc.add_text(fields.series, s);
+    }
+    if let Some(s) = record.series.as_deref().filter(|s| !s.trim().is_empty()) {
+        doc.add_facet(fields.f_series, facet_of([s.trim()]));
+    }
+    for i in [&record.doi, &record.isbn, &record.issn, &record.id_number, &record.official_url].into_iter().flatten() {
+        doc.add_text(fields.ident, i);
+    }
+    let mut has_text = false;
+    if let Some(t) = full_text.filter(|t| !t.trim().is_empty()) {
+        doc.add_text(fields.fulltext, truncate_at_char(t, MAX_FULL_TEXT_BYTES));
+        has_text = true;
+    }
+    doc.add_facet(fields.f_fulltext, facet_of([if has_text { "yes" } else { "no" }]));
+    doc.add_i64(fields.date_key, date_key(record.date.as_ref()));
+    doc.add_u64(fields.title_key, title_key(&record.title));
+    if let Some(y) = record.year() {
+        doc.add_i64(fields.year, y as i64);
+        doc.add_facet(fields.f_year, facet_of([y.to_string()]));
+    }
+    let item_type = if record.item_type.trim().is_empty() { "other" } else { record.item_type.trim() };
+    doc.add_facet(fields.f_type, facet_of([item_type]));
+    let mut seen = std::collections::BTreeSet::new();
+    for c in &record.creators {
+        let label = person_label(c);
+        if !label.trim().is_empty() && seen.insert(label.clone()) {
+            doc.add_facet(fields.f_creator, facet_of([label]));
+        }
+    }
+    for c in &record.corp_creators {
+        if !c.name.trim().is_empty() && seen.insert(c.name.clone()) {
+            doc.add_facet(fields.f_creator, facet_of([c.name.trim()]));
+        }
+    }
+    for l in &record.languages {
+        let l = l.trim().to_lowercase();
+        if !l.is_empty() {
+            doc.add_facet(fields.f_language, facet_of([l]));
+        }
+    }
+    doc
+}

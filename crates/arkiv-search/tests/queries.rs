@@ -1,0 +1,203 @@
+//! The query language on a small hand-made index: fields, operators,
+//! prefixes, diacritics both ways, Cyrillic, years, types; and a property
+//! test that no input makes the parser or a search fail.
+
+use arkiv_model::{CorporateCreator, Creator, PartialDate, Record, RecordId, Status};
+use arkiv_search::{Facet, SearchIndex, SearchRequest, Sort};
+use proptest::prelude::*;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+fn rec(id: RecordId, title: &str, family: &str, year: i32, ty: &str) -> Record {
+    let mut r = Record::new(ty, title);
+    r.id = Some(id);
+    r.status = Status::Archive;
+    r.creators = vec![Creator::new(family, "Anna")];
+    r.date = Some(PartialDate::year(year));
+    r
+}
+
+fn index() -> &'static SearchIndex {
+    static INDEX: OnceLock<(tempfile::TempDir, SearchIndex)> = OnceLock::new();
+    &INDEX
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let index = SearchIndex::open(dir.path()).unwrap();
+            let mut a = rec(1, "Integrating Central Asia: the Eurasian Union", "Jarosiéwicz", 2014, "policy_paper");
+            a.abstract_text = Some("Kazakhstan and Russia in the customs union.".into());
+            a.series = Some("OSW Commentary".into());
+            a.number = Some("137".into());
+            a.keywords = vec!["Eurasian integration".into()];
+            a.languages = vec!["en".into()];
+            a.doi = Some("10.1234/osw.137".into());
+            let mut b = rec(2, "Интеграция России и Казахстана", "Ярошевич", 2012, "working_paper");
+            b.languages = vec!["ru".into()];
+            b.abstract_text = Some("Евразийский союз и его экономика.".into());
+            let mut c = rec(3, "Polityka energetyczna Polski", "Jarosiewicz", 2010, "report");
+            c.corp_creators = vec![CorporateCreator { name: "Ośrodek Studiów Wschodnich".into(), id: None }];
+            c.languages = vec!["pl".into()];
+            c.isbn = Some("978-83-62936-13-7".into());
+            let mut d = rec(4, "Die Energiepolitik Deutschlands: Müller über Gas", "Müller", 2008, "article");
+            d.languages = vec!["de".into()];
+            let mut e = rec(6, "日本のエネルギー政策と中央アジア", "山田", 2016, "article");
+            e.abstract_text = Some("한국의 에너지 정책".into());
+            let mut withdrawn = rec(5, "Withdrawn paper on integration", "Nobody", 2011, "article");
+            withdrawn.status = Status::Deletion;
+            let mut texts = HashMap::new();
+            texts.insert(4, "Der Text des Dokuments spricht von Pipelines und Nord Stream.".to_string());
+            index.index_records(&[a, b, c, d, e, withdrawn], &texts).unwrap();
+            index.commit_at(5).unwrap();
+            (dir, index)
+        })
+        .1
+}
+
+fn ids(q: &str) -> Vec<RecordId> {
+    let mut ids: Vec<RecordId> = index().search(&SearchRequest::new(q)).unwrap().hits.iter().map(|h| h.id).collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn diacritics_fold_both_ways() {
+    assert_eq!(ids("Jarosiewicz"), vec![1, 3]);
+    assert_eq!(ids("Jarosiéwicz"), vec![1, 3]);
+    assert_eq!(ids("muller"), vec![4]);
+    assert_eq!(ids("Osrodek Studiow"), vec![3]);
+    assert_eq!(ids("creator:\"Ośrodek Studiów Wschodnich\""), vec![3]);
+}
+
+#[test]
+fn cyrillic_is_found_by_cyrillic() {
+    assert_eq!(ids("Интеграция"), vec![2]);
+    assert_eq!(ids("интеграция казахстана"), vec![2]);
+    assert_eq!(ids("Ярошевич"), vec![2]);
+    assert_eq!(ids("евразийский"), vec![2]);
+    // Russian stemming: other forms of the same words.
+    assert_eq!(ids("Казахстан"), vec![2]);
+    assert_eq!(ids("интеграции"), vec![2]);
+    assert_eq!(ids("title:россия"), vec![2]);
+    assert_eq!(ids("Евразийского союза"), vec![2]);
+}
+
+#[test]
+fn unspaced_scripts_are_found_by_any_word_in_them() {
+    assert_eq!(ids("エネルギー政策"), vec![6]);
+    assert_eq!(ids("中央アジア"), vec![6]);
+    assert_eq!(ids("山田"), vec![6]);
+    assert_eq!(ids("에너지"), vec![6]);
+    assert_eq!(ids("政策中央"), Vec::<RecordId>::new(), "characters apart are not a match");
+}
+
+#[test]
+fn stemming_prefixes_phrases_fields() {
+    assert_eq!(ids("integration"), vec![1], "stemmed title: Integrating; withdrawn records are not found");
+    assert_eq!(ids("integr*"), vec![1]);
+    assert_eq!(ids("title:eurasian"), vec![1]);
+    assert_eq!(ids("abstract:customs"), vec![1]);
+    assert_eq!(ids("\"customs union\""), vec![1]);
+    assert_eq!(ids("\"union customs\""), Vec::<RecordId>::new());
+    assert_eq!(ids("series:osw"), vec![1]);
+    assert_eq!(ids("OSW Commentary 137"), vec![1]);
+    assert_eq!(ids("subject:integration"), vec![1]);
+    assert_eq!(ids("10.1234/osw.137"), vec![1]);
+    assert_eq!(ids("isbn:978-83-62936-13-7"), vec![3]);
+    assert_eq!(ids("pipelines"), vec![4], "full text");
+    assert_eq!(ids("fulltext:stream"), vec![4]);
+    assert_eq!(ids("type:report"), vec![3]);
+    assert_eq!(ids("year:2010..2012"), vec![2, 3]);
+    assert_eq!(ids("year:2014"), vec![1]);
+    assert_eq!(ids("lang:ru"), vec![2]);
+    assert_eq!(ids("jarosiewicz AND energetyczna"), vec![3]);
+    assert_eq!(ids("jarosiewicz NOT energetyczna"), vec![1]);
+    assert_eq!(ids("jarosiewicz -energetyczna"), vec![1]);
+    assert_eq!(ids("muller OR Ярошевич"), vec![2, 4]);
+    assert_eq!(ids("(muller OR Ярошевич) year:2012"), vec![2]);
+    assert_eq!(ids("NOT jarosiewicz"), vec![2, 4, 6]);
+}
+
+#[test]
+fn any_words_when_none_has_all() {
+    let res = index().search(&SearchRequest::new("muller jarosiewicz")).unwrap();
+    assert_eq!(res.total, 3);
+    assert!(!res.warnings.is_empty());
+}
+
+#[test]
+fn facets_and_filters() {
+    let mut req = SearchRequest::new("");
+    let res = index().search(&req).unwrap();
+    assert_eq!(res.total, 5);
+    let types: Vec<(String, u64)> = res.facets[&Facet::Type].iter().map(|c| (c.value.clone(), c.count)).collect();
+    assert_eq!(types.len(), 4);
+    assert_eq!(res.facets[&Facet::FullText].iter().find(|c| c.value == "yes").map(|c| c.count), Some(1));
+    assert_eq!(res.facets[&Facet::Year].iter().map(|c| c.value.as_str()).collect::<Vec<_>>(), ["2008", "2010", "2012", "2014", "2016"]);
+    req.filters = vec![(Facet::Creator, "Jarosiewicz, Anna".into())];
+    assert_eq!(index().search(&req).unwrap().hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![3]);
+    req.filters = vec![(Facet::Language, "RU".into())];
+    assert_eq!(index().search(&req).unwrap().total, 1);
+    req.filters = vec![(Facet::Year, "nonsense".into())];
+    let res = index().search(&req).unwrap();
+    assert_eq!(res.total, 5);
+    assert_eq!(res.warnings.len(), 1);
+    // Sorting.
+    let mut req = SearchRequest::new("");
+    req.sort = Sort::Oldest;
+    assert_eq!(index().search(&req).unwrap().hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![4, 3, 2, 1, 6]);
+    req.sort = Sort::Title;
+    assert_eq!(index().search(&req).unwrap().hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![4, 1, 3, 2, 6]);
+    // A bad cursor is the first page with a warning.
+    req.cursor = Some("garbage".into());
+    assert_eq!(index().search(&req).unwrap().warnings.len(), 1);
+}
+
+#[test]
+fn hostile_inputs_give_results_or_messages() {
+    let long = "integration ".repeat(1000);
+    let inputs = [
+        "", ":", "/", "\"", "(", ")", "((((", "))))", "\"unbalanced", "title:", "title:(", "year:", "year:abc",
+        "type:(a b)", "AND", "OR OR", "NOT", "- - -", "*", "**", "a*", "\u{0}\u{1}\u{7f}", "title:\"", "::::",
+        "foo:bar:baz", "https://doi.org/10.1234/osw.137", "\\", "[]{}^~", "!!", "&&||", "😀 🇵🇱", long.as_str(),
+        "日本語のテキスト", "עברית", "العربية", "ελληνικά", "한국어", "x\u{200b}y", "\u{feff}", "\u{fffd}",
+    ];
+    for q in inputs {
+        let res = index().search(&SearchRequest::new(q));
+        assert!(res.is_ok(), "{q:?}: {res:?}");
+    }
+    let deep = "(".repeat(10_000);
+    assert!(index().search(&SearchRequest::new(deep)).is_ok());
+}
+
+fn mixed_string() -> impl Strategy<Value = String> {
+    let pieces = prop_oneof![
+        proptest::sample::select((0x20u8..0x7f).filter(|b| b.is_ascii_punctuation()).map(|b| (b as char).to_string()).collect::<Vec<_>>()),
+        proptest::sample::select(vec![
+            "title:", "creator:", "year:", "type:", "lang:", "AND", "OR", "NOT", " ", "\"", "(", ")", "*", "-",
+            "integr", "Казахстан", "Jarosiéwicz", "日本", "عرب", "ελλη", "😀", "\u{0}", "\t", "\n", "..", "2010",
+        ])
+        .prop_map(String::from),
+        any::<char>().prop_map(|c| c.to_string()),
+        "[a-zA-Z0-9]{1,8}",
+    ];
+    proptest::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_input_fails(q in mixed_string()) {
+        let parsed = arkiv_search::query::parse(&q);
+        // Anything that parses compiles and runs.
+        let res = index().search(&SearchRequest::new(q.clone()));
+        prop_assert!(res.is_ok(), "{:?}: {:?} ({:?})", q, res.err(), parsed);
+    }
+
+    #[test]
+    fn any_string_at_all(q in any::<String>(), cursor in any::<String>(), filter in any::<String>()) {
+        let mut req = SearchRequest::new(q);
+        req.cursor = Some(cursor);
+        req.filters = vec![(Facet::Subject, filter.clone()), (Facet::Year, filter)];
+        prop_assert!(index().search(&req).is_ok());
+    }
+}
