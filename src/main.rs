@@ -74,6 +74,9 @@ enum Command {
     },
     /// Check every record against the model and every file against its SHA-256.
     Fsck,
+    /// Rebuild the search index from the database; the current index keeps
+    /// serving until the new one is complete.
+    Reindex,
     /// Serve the repository over HTTP.
     Serve {
         /// Address to listen on (default: the configuration's server.listen).
@@ -106,6 +109,8 @@ pub enum ExportFormat {
 }
 
 fn main() -> std::process::ExitCode {
+    // The server runs this binary again as the isolated PDF-text child.
+    arkiv_search::extract::run_child_if_requested();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -125,6 +130,7 @@ fn main() -> std::process::ExitCode {
                 commands::generate(&cli.repo, count, seed, pdfs, output.as_deref()).await
             }
             Command::Fsck => commands::fsck(&cli.repo).await,
+            Command::Reindex => commands::reindex(&cli.repo).await,
             Command::Serve { listen } => commands::serve(&cli.repo, listen).await,
             Command::Demo { dir, listen, count } => commands::demo(&dir, &listen, count).await,
         }

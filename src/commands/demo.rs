@@ -32,9 +32,14 @@ async fn run(repo: Arc<Repository>, listen: &str) -> Result<ExitCode> {
         counts.archive,
         listener.local_addr()?
     );
-    tokio::select! {
-        served = arkiv_web::serve_on(listener, repo) => served?,
-        _ = tokio::signal::ctrl_c() => eprintln!("Stopped."),
-    }
+    // Full text by this very binary (see main), unless an extractor is found
+    // beside it; stopping lets requests in flight and the search index's
+    // current batch finish.
+    arkiv_web::serve_with(listener, repo, arkiv_web::FullText::Discover, async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("Stopping...");
+    })
+    .await?;
+    eprintln!("Stopped.");
     Ok(ExitCode::SUCCESS)
 }

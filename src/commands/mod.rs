@@ -68,6 +68,31 @@ pub(crate) fn progress_bar(len: i64, template: &str) -> ProgressBar {
     bar
 }
 
+/// Rebuilds the search index in a new generation beside the served one,
+/// then publishes it; a running server switches to it on its next poll.
+pub async fn reindex(repo_dir: &Path) -> Result<ExitCode> {
+    let repo = Repository::open(repo_dir).await?;
+    let root = repo.dir.join("search");
+    let extractor = match arkiv_search::Extractor::discover() {
+        Ok(e) => Some(e.with_cache(root.join("text-cache"))),
+        Err(e) => {
+            eprintln!("warning: no text extractor ({e}): indexing metadata only");
+            None
+        }
+    };
+    let total = repo.store.status_counts().await?.archive;
+    let bar = progress_bar(total, "indexing {pos}/{len} records");
+    let started = std::time::Instant::now();
+    let done = arkiv_search::reindex(&*repo.store, &repo.files, extractor.as_ref(), &root, |p| {
+        bar.set_length(p.total);
+        bar.set_position(p.done);
+    })
+    .await?;
+    bar.finish_and_clear();
+    eprintln!("Indexed {done} records in {:.1} s; the new index is being served.", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(crate) fn is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }

@@ -14,28 +14,42 @@ pub mod http;
 pub mod pages;
 pub mod present;
 pub mod range;
+pub mod search;
 pub mod templates;
 
 use anyhow::Result;
+use arkiv_search::SearchIndex;
 use arkiv_services::Repository;
 use axum::routing::get;
 use axum::Router;
+use std::future::Future;
 use std::sync::Arc;
+pub use search::FullText;
 use templates::{Site, Templates};
 use tokio::net::TcpListener;
 
-/// What every handler shares: the repository and the parsed templates.
+/// What every handler shares: the repository, the parsed templates and the
+/// search index (`None`: search is unavailable, the search pages say so).
 #[derive(Clone)]
 pub struct AppState {
     pub repo: Arc<Repository>,
     pub templates: Arc<Templates>,
+    pub search: Option<Arc<SearchIndex>>,
 }
 
 /// The site's routes over a repository. Template overrides are read from
 /// the repository's templates directory now; one that cannot be parsed is
 /// logged and the built-in templates are used instead (use [`try_router`]
-/// to fail on it).
+/// to fail on it). Search reads the repository's index as it is on disk;
+/// nothing keeps it up to date here (see [`serve_with`], or
+/// [`router_with_search`] with an index a follower writes).
 pub fn router(repo: Arc<Repository>) -> Router {
+    let search = search::open_index(&repo);
+    router_with_search(repo, search)
+}
+
+/// Like [`router`], searching `search`.
+pub fn router_with_search(repo: Arc<Repository>, search: Option<Arc<SearchIndex>>) -> Router {
     let site = site(&repo);
     let templates = match load_templates(&repo) {
         Ok(t) => t,
@@ -44,14 +58,15 @@ pub fn router(repo: Arc<Repository>) -> Router {
             Templates::builtin(site)
         }
     };
-    build(repo, templates)
+    build(repo, templates, search)
 }
 
 /// Like [`router`], but fails if a template override cannot be read or
 /// parsed.
 pub fn try_router(repo: Arc<Repository>) -> Result<Router> {
     let templates = load_templates(&repo)?;
-    Ok(build(repo, templates))
+    let search = search::open_index(&repo);
+    Ok(build(repo, templates, search))
 }
 
 /// Binds the listening socket (`127.0.0.1:8080`, `[::]:80`, port 0 for any
@@ -61,10 +76,31 @@ pub async fn bind(listen: &str) -> Result<TcpListener> {
     TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))
 }
 
-/// Serves the site on an already bound socket until the server fails.
+/// Serves the site on an already bound socket until the server fails, with
+/// a search index kept up to date from metadata (no full text: see
+/// [`serve_with`]).
 pub async fn serve_on(listener: TcpListener, repo: Arc<Repository>) -> Result<()> {
-    let app = try_router(repo)?;
-    axum::serve(listener, app).await?;
+    serve_with(listener, repo, FullText::Off, std::future::pending()).await
+}
+
+/// Serves the site on an already bound socket until `shutdown` completes
+/// (letting requests in flight finish) or the server fails. Opens the
+/// search index (`<repo>/search`) and runs its follower meanwhile; stops it
+/// before returning.
+pub async fn serve_with(
+    listener: TcpListener,
+    repo: Arc<Repository>,
+    full_text: FullText,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let templates = load_templates(&repo)?;
+    let searching = search::Searching::start(&repo, full_text);
+    let app = build(repo, templates, searching.as_ref().map(|s| s.index.clone()));
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    if let Some(s) = searching {
+        s.stop().await;
+    }
+    served?;
     Ok(())
 }
 
@@ -72,13 +108,10 @@ pub async fn serve_on(listener: TcpListener, repo: Arc<Repository>) -> Result<()
 /// finish. Prints nothing.
 pub async fn serve(repo: Arc<Repository>, listen: &str) -> Result<()> {
     let listener = bind(listen).await?;
-    let app = try_router(repo)?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    Ok(())
+    serve_with(listener, repo, FullText::Off, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }
 
 fn site(repo: &Repository) -> Site {
@@ -97,11 +130,15 @@ fn load_templates(repo: &Repository) -> Result<Templates> {
     Templates::load(Some(&dir), site(repo))
 }
 
-fn build(repo: Arc<Repository>, templates: Templates) -> Router {
+fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchIndex>>) -> Router {
     use pages::{assets, browse, files, home, record};
-    let state = AppState { repo, templates: Arc::new(templates) };
+    let state = AppState { repo, templates: Arc::new(templates), search };
     Router::new()
         .route("/", get(home::home))
+        .route("/search", get(pages::search::search_page))
+        .route("/search/advanced", get(pages::search::advanced))
+        .route("/api/search", get(pages::search::api))
+        .route("/opensearch.xml", get(pages::search::opensearch))
         .route("/static/arkiv.css", get(assets::stylesheet))
         .route("/static/favicon.svg", get(assets::favicon))
         .route("/robots.txt", get(assets::robots))

@@ -25,6 +25,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("view_values.html", include_str!("../templates/view_values.html")),
     ("view_subjects.html", include_str!("../templates/view_subjects.html")),
     ("view_page.html", include_str!("../templates/view_page.html")),
+    ("search.html", include_str!("../templates/search.html")),
+    ("search_advanced.html", include_str!("../templates/search_advanced.html")),
     ("error.html", include_str!("../templates/error.html")),
 ];
 

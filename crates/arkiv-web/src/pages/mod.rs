@@ -8,6 +8,7 @@ pub mod browse;
 pub mod files;
 pub mod home;
 pub mod record;
+pub mod search;
 
 use crate::http::Problem;
 use arkiv_model::RecordId;
