@@ -8,12 +8,19 @@
 //! file store), and writes records in batches, one transaction each. A batch
 //! that the database refuses is retried record by record, so one bad record
 //! is reported with its position and the rest land.
+//!
+//! Three stages run at once: the parser reads ahead while the async side
+//! checks the next batch, and the batch before it is written by a task of
+//! its own. Batches still commit one at a time and in file order (a batch is
+//! written only once the one before it has committed), and what the report
+//! says (rejections in the same order, progress only for committed batches)
+//! is what a one-stage import would say.
 
 use crate::repository::Repository;
 use anyhow::{Context, Result};
 use arkiv_formats::eprints::{EprintsReader, FileData, ImportedRecord, ReadItem};
 use arkiv_model::{validate, Record};
-use arkiv_storage::RecordWrite;
+use arkiv_storage::{RecordStore, RecordWrite};
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::io::{BufReader, Read};
@@ -87,6 +94,16 @@ impl ImportOptions {
 
 const MAX_WARNINGS_KEPT: usize = 50;
 
+/// The parser hands records over in chunks (one wake-up of the async side
+/// per chunk, not per record) of at most this many records...
+const CHUNK_RECORDS: usize = 64;
+/// ...or this many bytes of XML, whichever comes first.
+const CHUNK_BYTES: u64 = 1 << 20;
+/// Chunks parsed ahead of the writer. With the limits above: at most about
+/// 32 MB of XML (plus one record, if a record alone is larger) or 2,048
+/// records wait in the queue. Parsed records may carry embedded file bytes.
+const CHUNKS_AHEAD: usize = 32;
+
 /// Counts bytes as the parser reads them, for the progress bar.
 struct CountingReader<R> {
     inner: R,
@@ -137,19 +154,33 @@ async fn import_file(
         .canonicalize()
         .with_context(|| format!("cannot resolve the folder of {}", path.display()))?;
     let count = Arc::new(AtomicU64::new(0));
-    // A short queue: parsed records may carry embedded file bytes.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<ReadItem>(64);
+    // A short queue, bounded in records and in bytes: see CHUNKS_AHEAD.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ReadItem>>(CHUNKS_AHEAD);
     let reader_count = count.clone();
     let parser = std::thread::spawn(move || {
-        let counting = CountingReader { inner: file, count: reader_count };
+        let counting = CountingReader { inner: file, count: reader_count.clone() };
+        let mut chunk = Vec::with_capacity(CHUNK_RECORDS);
+        let mut chunk_start = 0;
         for item in EprintsReader::new(BufReader::with_capacity(256 * 1024, counting)) {
-            if tx.blocking_send(item).is_err() {
-                break;
+            chunk.push(item);
+            let read = reader_count.load(Ordering::Relaxed);
+            if chunk.len() >= CHUNK_RECORDS || read - chunk_start >= CHUNK_BYTES {
+                chunk_start = read;
+                if tx.blocking_send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_RECORDS))).is_err() {
+                    return;
+                }
             }
+        }
+        if !chunk.is_empty() {
+            let _ = tx.blocking_send(chunk);
         }
     });
 
     let mut batch: Vec<(usize, Record)> = Vec::with_capacity(options.batch_size);
+    // Rejections of the records gathered since the last batch was handed
+    // to the writer: reported once the batches before them are.
+    let mut held: Vec<Rejection> = Vec::new();
+    let mut writing: Option<tokio::task::JoinHandle<Result<BatchOutcome>>> = None;
     let mut file_progress = ImportProgress {
         file: path.to_path_buf(),
         bytes_read: 0,
@@ -158,35 +189,103 @@ async fn import_file(
         rejected: 0,
         last_id: None,
     };
-    while let Some(item) = rx.recv().await {
-        let position = item.position;
-        let reject = |report: &mut ImportReport, reason: String| {
-            report.rejected.push(Rejection { file: path.to_path_buf(), position, reason })
-        };
-        let imported = match item.result {
-            Ok(imported) => imported,
-            Err(e) => {
-                reject(report, e.to_string());
-                continue;
+    let result = async {
+        loop {
+            let chunk = tokio::select! {
+                // A committed batch is reported as soon as it commits.
+                outcome = async { writing.as_mut().expect("guarded").await }, if writing.is_some() => {
+                    writing = None;
+                    committed(outcome, path, report, &count, &mut file_progress, progress)?;
+                    continue;
+                }
+                chunk = rx.recv() => chunk,
+            };
+            let Some(chunk) = chunk else { break };
+            for item in chunk {
+                let position = item.position;
+                let imported = match item.result {
+                    Ok(imported) => imported,
+                    Err(e) => {
+                        held.push(Rejection { file: path.to_path_buf(), position, reason: e.to_string() });
+                        continue;
+                    }
+                };
+                match prepare_record(repo, imported, &export_dir, report).await {
+                    Ok(record) => batch.push((position, record)),
+                    Err(reason) => held.push(Rejection { file: path.to_path_buf(), position, reason }),
+                }
+                if batch.len() >= options.batch_size {
+                    // One batch at a time, in order: the next is written
+                    // only after this one has committed.
+                    if let Some(previous) = writing.take() {
+                        committed(previous.await, path, report, &count, &mut file_progress, progress)?;
+                    }
+                    report.rejected.append(&mut held);
+                    writing = Some(tokio::spawn(write_batch(
+                        repo.store.clone(),
+                        options.actor.clone(),
+                        options.update_existing,
+                        std::mem::take(&mut batch),
+                    )));
+                }
             }
-        };
-        match prepare_record(repo, imported, &export_dir, report).await {
-            Ok(record) => batch.push((position, record)),
-            Err(reason) => reject(report, reason),
         }
-        if batch.len() >= options.batch_size {
-            flush(repo, path, options, &mut batch, report).await?;
-            file_progress.bytes_read = count.load(Ordering::Relaxed);
-            update(&mut file_progress, report);
-            progress(&file_progress);
+        if let Some(previous) = writing.take() {
+            committed(previous.await, path, report, &count, &mut file_progress, progress)?;
         }
+        report.rejected.append(&mut held);
+        let last = write_batch(
+            repo.store.clone(),
+            options.actor.clone(),
+            options.update_existing,
+            std::mem::take(&mut batch),
+        )
+        .await;
+        merge(last?, path, report);
+        Ok::<_, anyhow::Error>(())
     }
-    flush(repo, path, options, &mut batch, report).await?;
+    .await;
+    if let Err(e) = result {
+        // Stop the parser (it fails to send and returns) and let a batch
+        // being written finish, so that the error is the last thing to happen.
+        drop(rx);
+        if let Some(previous) = writing.take() {
+            let _ = previous.await;
+        }
+        let _ = parser.join();
+        return Err(e);
+    }
     parser.join().map_err(|_| anyhow::anyhow!("the XML parser thread failed on {}", path.display()))?;
     file_progress.bytes_read = bytes_total;
     update(&mut file_progress, report);
     progress(&file_progress);
     Ok(())
+}
+
+/// Takes in the outcome of a batch written in the background and reports
+/// progress.
+fn committed(
+    outcome: Result<Result<BatchOutcome>, tokio::task::JoinError>,
+    path: &Path,
+    report: &mut ImportReport,
+    count: &AtomicU64,
+    file_progress: &mut ImportProgress,
+    progress: &mut dyn FnMut(&ImportProgress),
+) -> Result<()> {
+    let outcome = outcome.map_err(|e| anyhow::anyhow!("writing a batch of {} failed: {e}", path.display()))??;
+    merge(outcome, path, report);
+    file_progress.bytes_read = count.load(Ordering::Relaxed);
+    update(file_progress, report);
+    progress(file_progress);
+    Ok(())
+}
+
+fn merge(outcome: BatchOutcome, path: &Path, report: &mut ImportReport) {
+    report.imported += outcome.imported;
+    report.last_id = outcome.last_id.or(report.last_id);
+    report
+        .rejected
+        .extend(outcome.rejected.into_iter().map(|(position, reason)| Rejection { file: path.to_path_buf(), position, reason }));
 }
 
 fn update(p: &mut ImportProgress, report: &ImportReport) {
@@ -296,57 +395,63 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// What writing a batch did.
+#[derive(Default)]
+struct BatchOutcome {
+    imported: u64,
+    last_id: Option<i64>,
+    /// Position and reason of each record refused.
+    rejected: Vec<(usize, String)>,
+}
+
 /// Writes the batch in one transaction; if the database refuses it, writes
 /// its records one by one so that only the bad ones are rejected.
-async fn flush(
-    repo: &Repository,
-    path: &Path,
-    options: &ImportOptions,
-    batch: &mut Vec<(usize, Record)>,
-    report: &mut ImportReport,
-) -> Result<()> {
-    if batch.is_empty() {
-        return Ok(());
+async fn write_batch(
+    store: Arc<dyn RecordStore>,
+    actor: String,
+    update_existing: bool,
+    mut items: Vec<(usize, Record)>,
+) -> Result<BatchOutcome> {
+    let mut outcome = BatchOutcome::default();
+    if items.is_empty() {
+        return Ok(outcome);
     }
-    let mut items = std::mem::take(batch);
-    if !options.update_existing {
+    if !update_existing {
         let ids: Vec<i64> = items.iter().filter_map(|(_, r)| r.id).collect();
         if !ids.is_empty() {
             let existing: std::collections::HashSet<i64> =
-                repo.store.get_records(&ids).await?.iter().filter_map(|r| r.id).collect();
+                store.get_records(&ids).await?.iter().filter_map(|r| r.id).collect();
             items.retain(|(position, record)| match record.id {
                 Some(id) if existing.contains(&id) => {
-                    report.rejected.push(Rejection {
-                        file: path.to_path_buf(),
-                        position: *position,
-                        reason: format!("record {id} already exists (import with --update to replace it)"),
-                    });
+                    outcome
+                        .rejected
+                        .push((*position, format!("record {id} already exists (import with --update to replace it)")));
                     false
                 }
                 _ => true,
             });
         }
     }
-    let writes = items.iter().map(|(_, r)| RecordWrite::new(r.clone(), &options.actor)).collect();
-    match repo.store.put_records(writes).await {
+    let writes = items.iter().map(|(_, r)| RecordWrite::new(r.clone(), &actor)).collect();
+    match store.put_records(writes).await {
         Ok(ids) => {
-            report.imported += ids.len() as u64;
-            report.last_id = ids.last().copied().or(report.last_id);
+            outcome.imported += ids.len() as u64;
+            outcome.last_id = ids.last().copied().or(outcome.last_id);
         }
         Err(batch_error) => {
             tracing::warn!("batch refused ({batch_error}); retrying its records one by one");
             for (position, record) in items {
-                match repo.store.put_records(vec![RecordWrite::new(record, &options.actor)]).await {
+                match store.put_records(vec![RecordWrite::new(record, &actor)]).await {
                     Ok(ids) => {
-                        report.imported += 1;
-                        report.last_id = ids.last().copied().or(report.last_id);
+                        outcome.imported += 1;
+                        outcome.last_id = ids.last().copied().or(outcome.last_id);
                     }
-                    Err(e) => report.rejected.push(Rejection { file: path.to_path_buf(), position, reason: e.to_string() }),
+                    Err(e) => outcome.rejected.push((position, e.to_string())),
                 }
             }
         }
     }
-    Ok(())
+    Ok(outcome)
 }
 
 #[cfg(test)]
