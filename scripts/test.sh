@@ -2,7 +2,8 @@
 # Arkiv's whole test suite: the command README.md names and .ci/run calls.
 #
 # Installs and starts what the tests need on 127.0.0.1 (PostgreSQL through
-# scripts/postgres.sh; Chromium and the npm packages of the browser test
+# scripts/postgres.sh; xmllint, bibtex, biber and the Python clients through
+# scripts/tools.sh; Chromium and the npm packages of the browser test
 # through scripts/browser-test.sh), then runs every Rust test of the
 # workspace against SQLite and PostgreSQL, then the browser test.
 #
@@ -28,6 +29,10 @@ echo "== PostgreSQL for the store tests"
 ARKIV_TEST_POSTGRES_URL=$(scripts/postgres.sh | tail -n1)
 export ARKIV_TEST_POSTGRES_URL
 trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
+
+echo "== Third-party checkers (xmllint, bibtex, biber, Python clients)"
+ARKIV_PYTHON=$(scripts/tools.sh | tail -n1)
+export ARKIV_PYTHON
 
 echo "== Rust tests (SQLite and PostgreSQL)"
 cargo test --workspace --locked

@@ -84,6 +84,11 @@ impl<W: Write> JsonArrayWriter<W> {
         self.out.write_all(&json)
     }
 
+    /// The output written so far (to drain a `Vec` between records).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     pub fn finish(mut self) -> io::Result<W> {
         self.out.write_all(b"]\n")?;
         self.out.flush()?;

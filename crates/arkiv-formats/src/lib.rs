@@ -15,6 +15,7 @@
 //! only that record (see [`ReadItem`]).
 
 pub mod eprints;
+pub mod export;
 pub mod json;
 
 pub use eprints::{record_to_xml, EprintsReader, EprintsWriter, ReaderLimits, WriteOptions, EPRINTS_NS};

@@ -111,4 +111,21 @@ impl Document {
     pub fn file(&self, filename: &str) -> Option<&StoredFile> {
         self.files.iter().find(|f| f.filename == filename)
     }
+
+    /// Whether anyone may read this document on `today` (a full date):
+    /// security `public` and no embargo, or one that has run out. Every way
+    /// out (downloads, exports, feeds, search snippets, OAI-PMH) asks this.
+    pub fn is_open_access(&self, today: PartialDate) -> bool {
+        self.security == DocumentSecurity::Public && self.embargo.is_none_or(|until| embargo_over(until, today))
+    }
+}
+
+/// True once the embargo date has come. A date known only to the year or the
+/// month is read as its last day: "embargoed until 2030" must not open on
+/// the first of January if the depositor meant the end of the year, and
+/// releasing late is the mistake that can be undone.
+pub fn embargo_over(until: PartialDate, today: PartialDate) -> bool {
+    let month = until.month.unwrap_or(12).clamp(1, 12);
+    let day = until.day.unwrap_or_else(|| crate::date::days_in_month(until.year, month));
+    (until.year, month, day) <= (today.year, today.month.unwrap_or(1), today.day.unwrap_or(1))
 }

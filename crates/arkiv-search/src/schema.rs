@@ -24,7 +24,7 @@
 //! folded, lower-cased title: titles that share eight bytes are then ordered
 //! by id, which keeps the cursor exact and the order nearly alphabetical).
 
-use arkiv_model::{DocumentSecurity, PartialDate, Record, SubjectTree};
+use arkiv_model::{PartialDate, Record, SubjectTree};
 use tantivy::schema::{
     Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED,
 };
@@ -188,10 +188,10 @@ pub fn title_key(title: &str) -> u64 {
     u64::from_be_bytes(bytes[..8].try_into().unwrap_or([0; 8]))
 }
 
-/// Whether a document's text may be indexed: public and not under embargo
-/// today.
+/// Whether a document's text may be indexed: the same rule as downloads
+/// ([`arkiv_model::Document::is_open_access`]).
 pub fn document_is_public(doc: &arkiv_model::Document, today: PartialDate) -> bool {
-    doc.security == DocumentSecurity::Public && doc.embargo.is_none_or(|e| e <= today)
+    doc.is_open_access(today)
 }
 
 pub fn today() -> PartialDate {

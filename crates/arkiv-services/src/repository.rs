@@ -5,6 +5,7 @@
 use crate::config::{Config, CONFIG_FILE};
 use anyhow::{bail, Context, Result};
 use arkiv_model::citation::{citation, Citation};
+use arkiv_formats::export::ExportContext;
 use arkiv_model::{ItemTypes, Record, SubjectTree};
 use arkiv_storage::{open_store, FileStore, RecordStore};
 use std::path::{Path, PathBuf};
@@ -67,8 +68,48 @@ impl Repository {
         citation(record, &self.types)
     }
 
+    /// What export formats and OAI-PMH need to know of this repository,
+    /// as of now (today's date decides which embargoes are over).
+    pub fn export_context(&self) -> ExportContext {
+        let base_url = self.config.repository.base_url.trim_end_matches('/').to_string();
+        ExportContext {
+            oai_host: oai_host(&base_url),
+            base_url,
+            repository_name: self.config.repository.name.clone(),
+            subjects: self.subjects(),
+            item_types: self.types.clone(),
+            today: today(),
+        }
+    }
+
     /// The record's public address: `{base_url}/{id}/`.
     pub fn record_url(&self, record: &Record) -> String {
         format!("{}/{}/", self.config.repository.base_url.trim_end_matches('/'), record.id.unwrap_or(0))
+    }
+}
+
+/// The host name of a base URL, as EPrints puts it in OAI identifiers
+/// (`oai:HOST:ID`): no scheme, port or path.
+pub fn oai_host(base_url: &str) -> String {
+    let rest = base_url.split_once("://").map(|(_, r)| r).unwrap_or(base_url);
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
+    let host = if host.starts_with('[') { host } else { host.split(':').next().unwrap_or(host) };
+    if host.is_empty() { "localhost".into() } else { host.to_ascii_lowercase() }
+}
+
+/// Today in UTC, the calendar embargo dates are read in.
+pub fn today() -> arkiv_model::PartialDate {
+    let now = time::OffsetDateTime::now_utc();
+    arkiv_model::PartialDate { year: now.year(), month: Some(u8::from(now.month())), day: Some(now.day()) }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn oai_host_is_the_bare_host() {
+        assert_eq!(super::oai_host("https://Repo.Example.org:8443/base/"), "repo.example.org");
+        assert_eq!(super::oai_host("http://127.0.0.1:8080"), "127.0.0.1");
+        assert_eq!(super::oai_host(""), "localhost");
     }
 }

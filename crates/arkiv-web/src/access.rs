@@ -49,20 +49,14 @@ pub fn restriction(doc: &Document, today: time::Date) -> Option<Restriction> {
     }
 }
 
-/// True once the embargo date has come. A date known only to the year or the
-/// month is read as its last day: "embargoed until 2030" must not open on
-/// the first of January if the depositor meant the end of the year, and
-/// releasing late is the mistake that can be undone.
+/// True once the embargo date has come (see [`arkiv_model::document::embargo_over`]).
 pub fn embargo_over(until: PartialDate, today: time::Date) -> bool {
-    let month = until.month.unwrap_or(12).clamp(1, 12);
-    let last_day = match time::Month::try_from(month) {
-        Ok(m) => m.length(until.year),
-        Err(_) => 31,
-    };
-    let day = until.day.unwrap_or(last_day);
-    let until_key = (until.year, month, day);
-    let today_key = (today.year(), u8::from(today.month()), today.day());
-    until_key <= today_key
+    arkiv_model::document::embargo_over(until, as_partial(today))
+}
+
+/// A calendar day as the model's date type.
+pub fn as_partial(day: time::Date) -> PartialDate {
+    PartialDate { year: day.year(), month: Some(u8::from(day.month())), day: Some(day.day()) }
 }
 
 /// Today in UTC, the calendar embargo dates are read in.

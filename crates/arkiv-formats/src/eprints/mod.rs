@@ -36,7 +36,7 @@ mod writer;
 // root; they are re-exported here so that EPrints code needs one path.
 pub use crate::{FileData, FileSource, ImportedRecord, ReadItem, RecordError};
 pub use reader::{EprintsReader, ReaderLimits};
-pub use writer::{check_extra, record_to_xml, EprintsWriter, WriteOptions};
+pub use writer::{check_extra, encode_path_segment, record_to_xml, EprintsWriter, WriteOptions};
 
 /// The namespace of EPrints 3 XML. Both the reader and the writer insist on
 /// it: without it a file is not EPrints XML, whatever its element names.

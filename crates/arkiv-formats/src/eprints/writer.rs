@@ -82,6 +82,11 @@ impl<W: Write> EprintsWriter<W> {
         self.out.write_all(self.buf.as_bytes())
     }
 
+    /// The output written so far (to drain a `Vec` between records).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     /// Closes the root element, flushes, and hands the writer back.
     pub fn finish(mut self) -> io::Result<W> {
         self.out.write_all(b"</eprints>\n")?;
@@ -407,7 +412,8 @@ fn render(r: &Record, opts: &WriteOptions, level: usize, standalone: bool, s: &m
 
 /// Percent-encodes a file name for use as the last segment of a URL path
 /// (`Call 1915.pdf` → `Call%201915.pdf`).
-fn encode_path_segment(s: &str) -> String {
+/// Percent-encodes a file name for use as one URL path segment.
+pub fn encode_path_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric()

@@ -1,0 +1,283 @@
+//! The export formats: every way a record or a list of records leaves Arkiv
+//! as a file a reference manager, a harvester or a catalogue reads (BibTeX,
+//! RIS, CSL-JSON, MODS, DataCite, MARCXML, Dublin Core, JSON-LD, CSV...).
+//!
+//! One table, [`FORMATS`], lists them; the abstract page's export links, the
+//! export URLs of search results and browse views, `arkiv export` and the
+//! OAI-PMH provider's metadata formats are all read from it, so a format
+//! added here appears everywhere at once.
+//!
+//! Each format is an [`ExportWriter`]: `begin` writes what comes before the
+//! first record (an XML root, a CSV header line, a JSON `[`), `record` one
+//! record, `end` what closes the list. Writers stream: they keep no more
+//! than one record, plus whatever small state the format needs across
+//! records (BibTeX keys already used, so that keys are unique within an
+//! export). A writer is a pure function of the records and the
+//! [`ExportContext`]: no I/O but the `Write` it is given.
+//!
+//! What may go out: exports are public. A creator's e-mail address never
+//! does; a document's file is named (with its download URL) only if
+//! [`ExportContext::is_open_access`] says anyone may read it today.
+
+pub mod styles;
+
+use crate::eprints::{EprintsWriter, WriteOptions};
+use crate::json::JsonArrayWriter;
+use arkiv_model::{Document, ItemTypes, PartialDate, Record, StoredFile, SubjectTree};
+use std::io::{self, Write};
+use std::sync::Arc;
+
+/// What a format needs to know beyond the record: the repository it comes
+/// from.
+#[derive(Debug, Clone)]
+pub struct ExportContext {
+    /// Public base URL without a trailing slash: `https://repo.example.org`.
+    /// A record's page is `{base_url}/{id}/`, a file
+    /// `{base_url}/{id}/{pos}/{filename}`.
+    pub base_url: String,
+    /// The repository's name (publisher of last resort, DataCite's
+    /// `publisher` when a record names none).
+    pub repository_name: String,
+    /// The host part of OAI identifiers: `oai:{oai_host}:{id}`.
+    pub oai_host: String,
+    /// Names and paths of the subject ids records carry.
+    pub subjects: Arc<SubjectTree>,
+    /// Labels of the item types.
+    pub item_types: ItemTypes,
+    /// The day the export is made, for embargoes.
+    pub today: PartialDate,
+}
+
+impl ExportContext {
+    /// The record's landing page: `{base_url}/{id}/`.
+    pub fn record_url(&self, record: &Record) -> String {
+        format!("{}/{}/", self.base_url, record.id.unwrap_or(0))
+    }
+
+    /// The record's OAI-PMH identifier, as EPrints makes it: `oai:HOST:ID`.
+    pub fn oai_identifier(&self, record: &Record) -> String {
+        format!("oai:{}:{}", self.oai_host, record.id.unwrap_or(0))
+    }
+
+    /// Whether anyone may read the document today (public, embargo over).
+    pub fn is_open_access(&self, doc: &Document) -> bool {
+        doc.is_open_access(self.today)
+    }
+
+    /// The download URL of a file whose bytes this repository holds.
+    pub fn file_url(&self, record: &Record, pos: u32, file: &StoredFile) -> Option<String> {
+        file.sha256.as_ref()?;
+        Some(format!("{}/{}/{pos}/{}", self.base_url, record.id?, crate::eprints::encode_path_segment(&file.filename)))
+    }
+
+    /// The documents anyone may read, each with the URL of its main file
+    /// (when its bytes are here).
+    pub fn open_documents<'r>(&'r self, record: &'r Record) -> impl Iterator<Item = (&'r Document, Option<String>)> + 'r {
+        record
+            .documents
+            .iter()
+            .filter(|d| self.is_open_access(d))
+            .map(move |d| (d, d.main_file().and_then(|f| self.file_url(record, d.pos, f))))
+    }
+}
+
+/// Writes a list of records in one format. See the module documentation.
+pub trait ExportWriter: Send {
+    fn begin(&mut self, _out: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
+    fn record(&mut self, record: &Record, out: &mut dyn Write) -> io::Result<()>;
+    fn end(&mut self, _out: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// How OAI-PMH serves a format: its `metadataPrefix`, schema and namespace,
+/// and the record as one element to embed in `<metadata>` (no XML
+/// declaration; the element declares its own namespaces).
+#[derive(Clone, Copy)]
+pub struct OaiFormat {
+    pub prefix: &'static str,
+    pub schema: &'static str,
+    pub namespace: &'static str,
+    pub element: fn(&Record, &ExportContext, &mut String),
+}
+
+/// One export format. `id` is the URL segment (`/{id}/export/{format}`) and
+/// the name `arkiv export` takes.
+#[derive(Clone, Copy)]
+pub struct ExportFormat {
+    pub id: &'static str,
+    /// What a person calls it: "BibTeX", "MODS 3.8".
+    pub label: &'static str,
+    /// Content-Type of a response, charset included where it applies.
+    pub media_type: &'static str,
+    /// File name extension of a download, without the dot.
+    pub extension: &'static str,
+    pub writer: fn(&ExportContext) -> Box<dyn ExportWriter>,
+    /// Set for the formats OAI-PMH serves.
+    pub oai: Option<OaiFormat>,
+}
+
+impl std::fmt::Debug for ExportFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportFormat").field("id", &self.id).finish()
+    }
+}
+
+/// Every export format, in the order the abstract page lists them.
+pub static FORMATS: &[ExportFormat] = &[EP3, JSON];
+
+/// The format with this id.
+pub fn find(id: &str) -> Option<&'static ExportFormat> {
+    FORMATS.iter().find(|f| f.id == id)
+}
+
+/// The formats OAI-PMH serves.
+pub fn oai_formats() -> impl Iterator<Item = (&'static ExportFormat, &'static OaiFormat)> {
+    FORMATS.iter().filter_map(|f| f.oai.as_ref().map(|o| (f, o)))
+}
+
+/// Writes `records` in `format` to `out`: a whole export in one call.
+pub fn write_all<'r>(
+    format: &ExportFormat,
+    ctx: &ExportContext,
+    records: impl IntoIterator<Item = &'r Record>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut writer = (format.writer)(ctx);
+    writer.begin(out)?;
+    for record in records {
+        writer.record(record, out)?;
+    }
+    writer.end(out)
+}
+
+fn public_options(ctx: &ExportContext) -> WriteOptions {
+    WriteOptions { base_url: Some(ctx.base_url.clone()).filter(|b| !b.is_empty()), ..Default::default() }
+}
+
+/// EPrints 3 XML, as EPrints' own export and OAI-PMH `ep3` write it.
+pub const EP3: ExportFormat = ExportFormat {
+    id: "ep3",
+    label: "EPrints XML",
+    media_type: "application/xml; charset=utf-8",
+    extension: "xml",
+    writer: |ctx| Box::new(Ep3Writer { options: public_options(ctx), inner: None }),
+    oai: Some(OaiFormat {
+        prefix: "ep3",
+        schema: "http://eprints.org/ep2/data/2.0",
+        namespace: crate::EPRINTS_NS,
+        element: |record, ctx, out| out.push_str(&crate::record_to_xml(record, &public_options(ctx))),
+    }),
+};
+
+struct Ep3Writer {
+    options: WriteOptions,
+    inner: Option<EprintsWriter<Vec<u8>>>,
+}
+
+impl ExportWriter for Ep3Writer {
+    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let mut header = EprintsWriter::new(Vec::new())?;
+        out.write_all(&std::mem::take(header.get_mut()))?;
+        self.inner = Some(header);
+        Ok(())
+    }
+    fn record(&mut self, record: &Record, out: &mut dyn Write) -> io::Result<()> {
+        let inner = self.inner.as_mut().expect("begin was called");
+        inner.write_record(record, &self.options)?;
+        out.write_all(&std::mem::take(inner.get_mut()))
+    }
+    fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let inner = self.inner.take().expect("begin was called");
+        out.write_all(&inner.finish()?)
+    }
+}
+
+/// The model's own JSON (an array of records), as the REST API serves it.
+pub const JSON: ExportFormat = ExportFormat {
+    id: "json",
+    label: "JSON",
+    media_type: "application/json",
+    extension: "json",
+    writer: |ctx| Box::new(JsonWriter { options: public_options(ctx), inner: None }),
+    oai: None,
+};
+
+struct JsonWriter {
+    options: WriteOptions,
+    inner: Option<JsonArrayWriter<Vec<u8>>>,
+}
+
+impl ExportWriter for JsonWriter {
+    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let mut inner = JsonArrayWriter::new(Vec::new())?;
+        out.write_all(&std::mem::take(inner.get_mut()))?;
+        self.inner = Some(inner);
+        Ok(())
+    }
+    fn record(&mut self, record: &Record, out: &mut dyn Write) -> io::Result<()> {
+        let inner = self.inner.as_mut().expect("begin was called");
+        inner.write_record(record, &self.options)?;
+        out.write_all(&std::mem::take(inner.get_mut()))
+    }
+    fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let inner = self.inner.take().expect("begin was called");
+        out.write_all(&inner.finish()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> ExportContext {
+        ExportContext {
+            base_url: "https://repo.example.org".into(),
+            repository_name: "Example".into(),
+            oai_host: "repo.example.org".into(),
+            today: "2026-11-28".parse().unwrap(),
+            subjects: Default::default(),
+            item_types: Default::default(),
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_and_found() {
+        for f in FORMATS {
+            assert_eq!(FORMATS.iter().filter(|g| g.id == f.id).count(), 1, "{} listed twice", f.id);
+            assert!(find(f.id).is_some());
+        }
+    }
+
+    #[test]
+    fn ep3_and_json_lists_parse_back() {
+        let mut record = Record::new("article", "A title");
+        record.id = Some(7);
+        let mut xml = Vec::new();
+        write_all(&EP3, &ctx(), [&record, &record], &mut xml).unwrap();
+        let read: Vec<_> = crate::EprintsReader::new(&xml[..]).collect();
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[0].result.as_ref().unwrap().record.title, "A title");
+
+        let mut json = Vec::new();
+        write_all(&JSON, &ctx(), [&record], &mut json).unwrap();
+        let parsed: Vec<Record> = serde_json::from_slice(&json).unwrap();
+        assert_eq!(parsed[0].id, Some(7));
+    }
+
+    #[test]
+    fn restricted_documents_are_not_open() {
+        let mut doc = Document { pos: 1, ..Default::default() };
+        assert!(ctx().is_open_access(&doc));
+        doc.embargo = Some("2027".parse().unwrap());
+        assert!(!ctx().is_open_access(&doc), "embargoed to the end of 2027");
+        doc.embargo = Some("2026-11".parse().unwrap());
+        assert!(!ctx().is_open_access(&doc), "a month-precision embargo lasts to the month's end");
+        doc.embargo = Some("2026-11-28".parse().unwrap());
+        assert!(ctx().is_open_access(&doc));
+        doc.security = arkiv_model::DocumentSecurity::Validuser;
+        assert!(!ctx().is_open_access(&doc));
+    }
+}
