@@ -96,7 +96,8 @@ fn main() -> Result<()> {
     index.commit()?;
     let tantivy_index_secs = started.elapsed().as_secs_f64();
     let tantivy_bytes = dir_size(&index_dir);
-    let tantivy = run_tantivy(&index, &mix)?;
+    let tantivy = run_tantivy(&index, &mix, true)?;
+    let tantivy_no_facets = run_tantivy(&index, &mix, false)?;
     let tantivy_hwm = peak_rss_kib();
 
     // --- SQLite FTS5 ---
@@ -114,6 +115,7 @@ fn main() -> Result<()> {
                 "records_per_sec": count as f64 / tantivy_index_secs,
                 "index_bytes": tantivy_bytes,
                 "latency": tantivy,
+                "latency_without_facets": tantivy_no_facets,
                 "peak_rss_kib": tantivy_hwm,
             },
             "fts5": {
@@ -223,7 +225,9 @@ fn tantivy_request(q: &Query) -> SearchRequest {
     req
 }
 
-fn run_tantivy(index: &SearchIndex, mix: &[Query]) -> Result<serde_json::Value> {
+/// The mix on Tantivy, with every facet counted or (to see what facets
+/// cost) none.
+fn run_tantivy(index: &SearchIndex, mix: &[Query], facets: bool) -> Result<serde_json::Value> {
     // Warm up: the first searches load the index's files.
     for q in mix.iter().take(50) {
         index.search(&tantivy_request(q))?;
@@ -231,6 +235,7 @@ fn run_tantivy(index: &SearchIndex, mix: &[Query]) -> Result<serde_json::Value> 
     let mut times = Vec::with_capacity(mix.len());
     for q in mix {
         let mut req = tantivy_request(q);
+        req.no_facets = !facets;
         if let Query::DeepPage(_) = q {
             // Reach the page by its cursor (not timed), then time the page.
             req.no_facets = true;
@@ -240,8 +245,8 @@ fn run_tantivy(index: &SearchIndex, mix: &[Query]) -> Result<serde_json::Value> 
                     None => break,
                 }
             }
-            req.no_facets = false;
         }
+        req.no_facets = !facets;
         let started = Instant::now();
         let results = index.search(&req)?;
         times.push((q.kind(), started.elapsed().as_secs_f64() * 1000.0));

@@ -21,6 +21,7 @@
 //! fills from sequence 0: the index holds nothing the store does not.
 
 use crate::collect::TopAfter;
+use crate::top_values::TopValues;
 use crate::query::{facet_query, parse, parse_years, Compiler};
 use crate::request::{
     Cursor, Facet, FacetCount, Hit, SearchRequest, SearchResults, Snippet, Sort, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
@@ -455,6 +456,7 @@ impl SearchIndex {
         let top = TopAfter { sort, after, limit: page_size + 1 };
         let mut multi = MultiCollector::new();
         let mut handles = Vec::new();
+        let mut top_handles = Vec::new();
         if !req.no_facets {
             for facet in Facet::ALL {
                 let field_name = match facet {
@@ -466,6 +468,13 @@ impl SearchIndex {
                     Facet::Language => "f_language",
                     Facet::FullText => "f_fulltext",
                 };
+                // Creators and series have as many values as the repository
+                // has records, nearly: counted without walking them all.
+                if matches!(facet, Facet::Creator | Facet::Series) {
+                    let c = TopValues { field_name, limit: facet.max_values() };
+                    top_handles.push((facet, multi.add_collector(c)));
+                    continue;
+                }
                 let mut c = FacetCollector::for_field(field_name);
                 let from = if facet == Facet::Subject && !subject_path.is_empty() {
                     crate::schema::facet_of(subject_path.iter())
@@ -479,6 +488,14 @@ impl SearchIndex {
         let (total, ranked, mut fruits) = searcher.search(query, &(Count, top, multi))?;
         let subjects = self.subjects();
         let mut facets = BTreeMap::new();
+        for (facet, handle) in top_handles {
+            let values = handle
+                .extract(&mut fruits)
+                .into_iter()
+                .map(|(value, count)| FacetCount { label: value.clone(), value, count })
+                .collect();
+            facets.insert(facet, values);
+        }
         for (facet, from, handle) in handles {
             let counts: FacetCounts = handle.extract(&mut fruits);
             let mut values: Vec<FacetCount> = counts

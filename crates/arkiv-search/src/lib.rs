@@ -9,6 +9,8 @@
 //!   returning warnings instead of errors;
 //! - [`request`]: what a search asks and answers (plain serializable data);
 //! - [`collect`]: deep paging by cursor (search-after), not by offset;
+//! - [`top_values`]: counting creators and series without visiting every
+//!   value the index knows;
 //! - [`index`]: [`SearchIndex`]: open, write, commit, search, generations;
 //! - [`extract`]: the text of public documents, PDFs parsed in a child
 //!   process under time and memory limits;
@@ -37,6 +39,7 @@ pub mod query;
 pub mod request;
 pub mod schema;
 pub mod stem;
+pub mod top_values;
 pub mod words;
 
 pub use extract::Extractor;

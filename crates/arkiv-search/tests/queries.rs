@@ -201,3 +201,45 @@ proptest! {
         prop_assert!(index().search(&req).is_ok());
     }
 }
+
+/// Creator and series counts (counted by `top_values`, not by Tantivy's
+/// facet collector) are exact across index segments: each commit below
+/// makes a segment, and the counts must equal those of the records.
+#[test]
+fn creator_and_series_counts_are_exact_across_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(dir.path()).unwrap();
+    let mut expected_creators: HashMap<String, u64> = HashMap::new();
+    let mut expected_series: HashMap<String, u64> = HashMap::new();
+    let mut id = 0;
+    for segment in 0..4 {
+        let mut batch = Vec::new();
+        for i in 0..300 {
+            id += 1;
+            // Creator k appears in (k % 7 + 1) records of each segment, so
+            // the most frequent differ by little and many values tie.
+            let k = (i * 31 + segment * 17) % 90;
+            let family = format!("Family{k:03}");
+            let mut r = rec(id, &format!("Paper {id} on energy"), &family, 2000 + (i % 20) as i32, "report");
+            r.series = Some(format!("Series/{}", i % 40));
+            *expected_creators.entry(format!("{family}, Anna")).or_default() += 1;
+            *expected_series.entry(format!("Series/{}", i % 40)).or_default() += 1;
+            batch.push(r);
+        }
+        index.index_records(&batch, &HashMap::new()).unwrap();
+        index.commit_at(id).unwrap();
+    }
+    let res = index.search(&SearchRequest::new("energy")).unwrap();
+    assert_eq!(res.total, 1200);
+    for (facet, expected) in [(Facet::Creator, &expected_creators), (Facet::Series, &expected_series)] {
+        let shown = &res.facets[&facet];
+        assert_eq!(shown.len(), facet.max_values().min(expected.len()), "{facet:?}");
+        for c in shown {
+            assert_eq!(Some(&c.count), expected.get(&c.value), "{facet:?} {}", c.value);
+        }
+        // The shown values are the most frequent, most frequent first.
+        let mut best: Vec<u64> = expected.values().copied().collect();
+        best.sort_unstable_by(|a, b| b.cmp(a));
+        assert_eq!(shown.iter().map(|c| c.count).collect::<Vec<_>>(), best[..shown.len()].to_vec(), "{facet:?}");
+    }
+}
