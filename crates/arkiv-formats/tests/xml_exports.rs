@@ -207,6 +207,8 @@ fn the_seed_reads_right_in_mods() {
         "<topic>Eurasian Union</topic>",
         "<url access=\"object in context\" usage=\"primary display\">https://repo.example.org/1/</url>",
         "<typeOfResource>text</typeOfResource>",
+        "<accessCondition type=\"use and reproduction\">https://creativecommons.org/licenses/by/4.0/</accessCondition>",
+        "<recordIdentifier source=\"Example Repository\">oai:repo.example.org:1</recordIdentifier>",
     ] {
         assert!(xml.contains(expected), "MODS of the seed lacks {expected}:\n{xml}");
     }

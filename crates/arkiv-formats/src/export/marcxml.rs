@@ -272,7 +272,7 @@ fn write_fields(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
     }
     if let Some(license) = record_license(record, ctx) {
         let url = super::xml::license_url(&license);
-        field(x, "540", ' ', ' ').sub('f', &license).opt('u', url.as_deref()).write();
+        field(x, "540", ' ', ' ').sub('a', &license).opt('u', url.as_deref()).write();
     }
     for subject in &record.subjects {
         field(x, "650", ' ', '7').sub('a', ctx.subjects.name(subject)).sub('2', "local").write();

@@ -271,7 +271,10 @@ fn write_body(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
     x.close("location");
 
     if let Some(license) = record_license(record, ctx) {
-        x.leaf("accessCondition", &[("type", "use and reproduction")], &license);
+        // The licence's URL where it has a known one: `cc_by` means nothing
+        // to a catalogue.
+        let text = super::xml::license_url(&license).unwrap_or(license);
+        x.leaf("accessCondition", &[("type", "use and reproduction")], &text);
     }
     if !record.documents.is_empty() {
         let text = if open.len() == record.documents.len() {
