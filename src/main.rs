@@ -44,10 +44,16 @@ enum Command {
         update: bool,
     },
     /// Write records out, streamed, to standard output or a file.
+    ///
+    /// eprints-xml, json and jsonl are full dumps: every record, whatever
+    /// its status, unless --status narrows it. Every other format is a
+    /// public export: live records only unless --status says otherwise, and
+    /// never restricted or embargoed files nor e-mail addresses.
     Export {
-        #[arg(value_enum)]
-        format: ExportFormat,
-        /// Only records in this status (`live` is `archive`).
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(commands::export_format_names()))]
+        format: String,
+        /// Only records in this status: live (= archive), inbox, buffer or
+        /// deletion. Default: every status for the dumps, live for the rest.
         #[arg(long)]
         status: Option<String>,
         /// Copy file bytes into OUTPUT.files/ beside the export (EPrints
@@ -101,13 +107,6 @@ enum ImportFormat {
     EprintsXml,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum ExportFormat {
-    EprintsXml,
-    Json,
-    Jsonl,
-}
-
 fn main() -> std::process::ExitCode {
     // The server runs this binary again as the isolated PDF-text child.
     arkiv_search::extract::run_child_if_requested();
@@ -124,7 +123,7 @@ fn main() -> std::process::ExitCode {
             Command::Init { dir, name, base_url, database } => commands::init(&dir, name, base_url, database).await,
             Command::Import { format: ImportFormat::EprintsXml, files, update } => commands::import(&cli.repo, &files, update).await,
             Command::Export { format, status, with_files, output } => {
-                commands::export(&cli.repo, format, status.as_deref(), with_files, output.as_deref()).await
+                commands::export(&cli.repo, &format, status.as_deref(), with_files, output.as_deref()).await
             }
             Command::Generate { count, seed, pdfs, output } => {
                 commands::generate(&cli.repo, count, seed, pdfs, output.as_deref()).await

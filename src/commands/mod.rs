@@ -6,7 +6,7 @@ mod demo;
 mod transfer;
 
 pub use demo::{demo, serve};
-pub use transfer::{export, generate, import};
+pub use transfer::{export, export_format_names, generate, import};
 
 use anyhow::Result;
 use arkiv_services::fsck::Severity;

@@ -1,7 +1,6 @@
 //! Records in and out: `import`, `export` and `generate`.
 
 use super::{is_terminal, progress_bar};
-use crate::ExportFormat;
 use anyhow::{Context, Result};
 use arkiv_model::Status;
 use arkiv_services::import::{import_eprints_xml, ImportOptions};
@@ -71,9 +70,23 @@ pub async fn import(repo_dir: &Path, files: &[PathBuf], update: bool) -> Result<
     Ok(if report.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }
 
+/// The names `arkiv export` takes, each with what it is, for `--help`.
+pub fn export_format_names() -> Vec<clap::builder::PossibleValue> {
+    use clap::builder::PossibleValue;
+    let mut names = vec![
+        PossibleValue::new("eprints-xml").help("EPrints 3 XML, every record (the dump a repository moves with)"),
+        PossibleValue::new("json").help("Arkiv's JSON, one array, every record"),
+        PossibleValue::new("jsonl").help("Arkiv's JSON, one record a line, every record"),
+    ];
+    for format in arkiv_formats::export::FORMATS.iter().filter(|f| f.id != "json") {
+        names.push(PossibleValue::new(format.id).help(format!("{}, live records", format.label)));
+    }
+    names
+}
+
 pub async fn export(
     repo_dir: &Path,
-    format: ExportFormat,
+    format: &str,
     status: Option<&str>,
     with_files: bool,
     output: Option<&Path>,
@@ -86,16 +99,19 @@ pub async fn export(
             format!("unknown status {s:?}: use live, archive, inbox, buffer or deletion")
         })?),
     };
-    let format = match format {
-        ExportFormat::EprintsXml => arkiv_services::export::Format::EprintsXml {
+    use arkiv_services::export::Format;
+    let format = match Format::named(format).with_context(|| format!("unknown export format {format:?}: see arkiv export --help"))? {
+        Format::EprintsXml { .. } => Format::EprintsXml {
             files_dir: match (with_files, output) {
                 (false, _) => None,
                 (true, Some(path)) => Some(arkiv_services::export::files_dir_for(path)),
                 (true, None) => anyhow::bail!("--with-files needs --output: the files go into a folder beside it"),
             },
         },
-        ExportFormat::Json => arkiv_services::export::Format::JsonArray,
-        ExportFormat::Jsonl => arkiv_services::export::Format::JsonLines,
+        Format::Public(f) if with_files => {
+            anyhow::bail!("--with-files is for eprints-xml; {} links open-access files by their URLs", f.id)
+        }
+        other => other,
     };
     let count = match output {
         Some(path) => {

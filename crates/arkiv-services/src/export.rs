@@ -1,7 +1,11 @@
 //! Exports: the records of a repository written out, streamed in constant
-//! memory, in EPrints XML or JSON. With files, an EPrints XML export is a
-//! folder that imports anywhere with its documents: the XML plus a
-//! `NAME.files/` folder it references by relative paths.
+//! memory. EPrints XML and JSON (array or lines) are the full dumps a
+//! repository moves with; with files, an EPrints XML export is a folder that
+//! imports anywhere with its documents: the XML plus a `NAME.files/` folder
+//! it references by relative paths. Every format of the export registry
+//! (`arkiv_formats::export::FORMATS`: MODS, DataCite, MARCXML, BibTeX...) is
+//! a public export, written by its `ExportWriter` with
+//! [`Repository::export_context`].
 
 use crate::generate::{Generator, GeneratorOptions};
 use crate::repository::Repository;
@@ -14,13 +18,29 @@ use futures::StreamExt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Format {
     /// EPrints 3 XML. With `files_dir`, file bytes are copied there and the
     /// XML references them by paths relative to the export.
     EprintsXml { files_dir: Option<PathBuf> },
     JsonArray,
     JsonLines,
+    /// A format of the export registry: public, so live records only
+    /// unless a status is asked for, and only what anyone may read.
+    Public(&'static arkiv_formats::export::ExportFormat),
+}
+
+impl Format {
+    /// The format `arkiv export` names `name`: `eprints-xml`, `json` and
+    /// `jsonl` (the dumps), else an id of the export registry.
+    pub fn named(name: &str) -> Option<Format> {
+        match name {
+            "eprints-xml" => Some(Format::EprintsXml { files_dir: None }),
+            "json" => Some(Format::JsonArray),
+            "jsonl" => Some(Format::JsonLines),
+            id => arkiv_formats::export::find(id).map(Format::Public),
+        }
+    }
 }
 
 enum Sink<W: Write> {
@@ -35,6 +55,7 @@ impl<W: Write> Sink<W> {
             Format::EprintsXml { .. } => Sink::Eprints(EprintsWriter::new(out)?),
             Format::JsonArray => Sink::Array(JsonArrayWriter::new(out)?),
             Format::JsonLines => Sink::Lines(JsonLinesWriter::new(out)),
+            Format::Public(_) => unreachable!("registry formats are written by export_public"),
         })
     }
 
@@ -64,6 +85,9 @@ fn relative_file_path(id: i64, pos: u32, filename: &str) -> String {
 /// Writes the repository's records (those in `status`, or all) to `out`.
 /// Returns how many were written. Public exports leave private data out.
 pub async fn export<W: Write>(repo: &Repository, format: Format, status: Option<Status>, out: W) -> Result<u64> {
+    if let Format::Public(format) = format {
+        return export_public(repo, format, status.unwrap_or(Status::Archive), out).await;
+    }
     let mut sink = Sink::new(&format, out)?;
     let files_dir = match &format {
         Format::EprintsXml { files_dir } => files_dir.clone(),
@@ -88,6 +112,28 @@ pub async fn export<W: Write>(repo: &Repository, format: Format, status: Option<
         count += 1;
     }
     sink.finish()?;
+    Ok(count)
+}
+
+/// Writes the records in `status` in a registry format, streamed through its
+/// writer.
+async fn export_public<W: Write>(
+    repo: &Repository,
+    format: &arkiv_formats::export::ExportFormat,
+    status: Status,
+    mut out: W,
+) -> Result<u64> {
+    let ctx = repo.export_context();
+    let mut writer = (format.writer)(&ctx);
+    writer.begin(&mut out)?;
+    let mut records = repo.store.scan(ScanFilter { status: Some(status), after_id: None });
+    let mut count = 0u64;
+    while let Some(record) = records.next().await {
+        writer.record(&record?, &mut out)?;
+        count += 1;
+    }
+    writer.end(&mut out)?;
+    out.flush()?;
     Ok(count)
 }
 

@@ -75,6 +75,38 @@ pub fn validate_xml(xml: &[u8], schema: &str) -> Result<(), String> {
     }
 }
 
+/// Validates many XML documents against one schema in a single xmllint run
+/// (one process for a whole corpus rather than one per record). `Ok(())`,
+/// or xmllint's complaints, which name the failing documents by their
+/// index (`doc-17.xml`).
+pub fn validate_xml_many(docs: &[Vec<u8>], schema: &str) -> Result<(), String> {
+    let xsd = crate::workspace().join("../shared/xsd");
+    let dir = tempfile_path("d");
+    std::fs::create_dir_all(&dir).expect("temporary folder");
+    let files: Vec<PathBuf> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            let file = dir.join(format!("doc-{i}.xml"));
+            std::fs::write(&file, doc).expect("write temporary XML");
+            file
+        })
+        .collect();
+    let out = Command::new("xmllint")
+        .args(["--nonet", "--noout", "--schema"])
+        .arg(xsd.join(schema))
+        .args(&files)
+        .env("XML_CATALOG_FILES", xsd.join("catalog.xml"))
+        .output()
+        .expect("xmllint runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).lines().filter(|l| !l.ends_with(" validates")).take(40).collect::<Vec<_>>().join("\n"))
+    }
+}
+
 /// Whether xmllint and the schemas are here (else skipped, or failed under
 /// CI).
 pub fn xmllint_ready() -> bool {

@@ -19,7 +19,11 @@
 //! does; a document's file is named (with its download URL) only if
 //! [`ExportContext::is_open_access`] says anyone may read it today.
 
+pub mod datacite;
+pub mod marcxml;
+pub mod mods;
 pub mod styles;
+mod xml;
 
 use crate::eprints::{EprintsWriter, WriteOptions};
 use crate::json::JsonArrayWriter;
@@ -126,7 +130,7 @@ impl std::fmt::Debug for ExportFormat {
 }
 
 /// Every export format, in the order the abstract page lists them.
-pub static FORMATS: &[ExportFormat] = &[EP3, JSON];
+pub static FORMATS: &[ExportFormat] = &[EP3, JSON, mods::MODS, datacite::DATACITE, marcxml::MARCXML];
 
 /// The format with this id.
 pub fn find(id: &str) -> Option<&'static ExportFormat> {
@@ -228,11 +232,17 @@ impl ExportWriter for JsonWriter {
     }
 }
 
+/// The context unit tests of the formats export with.
+#[cfg(test)]
+pub(crate) fn tests_ctx() -> ExportContext {
+    tests::ctx()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn ctx() -> ExportContext {
+    pub(super) fn ctx() -> ExportContext {
         ExportContext {
             base_url: "https://repo.example.org".into(),
             repository_name: "Example".into(),
