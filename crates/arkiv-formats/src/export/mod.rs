@@ -154,8 +154,24 @@ pub fn write_all<'r>(
     writer.end(out)
 }
 
+/// Public exports give a file's download URL only for documents anyone may
+/// read today: a restricted file's address is not for the public either.
 fn public_options(ctx: &ExportContext) -> WriteOptions {
-    WriteOptions { base_url: Some(ctx.base_url.clone()).filter(|b| !b.is_empty()), ..Default::default() }
+    let (base, today) = (ctx.base_url.clone(), ctx.today);
+    WriteOptions {
+        base_url: Some(ctx.base_url.clone()).filter(|b| !b.is_empty()),
+        file_url: Some(Box::new(move |record: &Record, pos: u32, file: &StoredFile| {
+            let open = record.document(pos).is_some_and(|d| d.is_open_access(today));
+            match (open, base.is_empty(), record.id, &file.sha256) {
+                (false, _, _, _) => None,
+                (true, false, Some(id), Some(_)) => {
+                    Some(format!("{base}/{id}/{pos}/{}", crate::eprints::encode_path_segment(&file.filename)))
+                }
+                (true, _, _, _) => file.source_url.clone(),
+            }
+        })),
+        ..Default::default()
+    }
 }
 
 /// EPrints 3 XML, as EPrints' own export and OAI-PMH `ep3` write it.
