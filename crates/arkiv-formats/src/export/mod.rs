@@ -285,6 +285,32 @@ mod tests {
     }
 
     #[test]
+    fn public_exports_give_no_url_of_a_restricted_file() {
+        let mut record = Record::new("article", "A title");
+        record.id = Some(7);
+        let file = |name: &str| StoredFile { filename: name.into(), sha256: Some("ab".repeat(32)), ..Default::default() };
+        let open = Document { pos: 1, files: vec![file("open.pdf")], ..Default::default() };
+        let staff = Document {
+            pos: 2,
+            security: arkiv_model::DocumentSecurity::Staffonly,
+            files: vec![file("staff.pdf")],
+            ..Default::default()
+        };
+        let embargoed =
+            Document { pos: 3, embargo: Some("2999".parse().unwrap()), files: vec![file("later.pdf")], ..Default::default() };
+        record.documents = vec![open, staff, embargoed];
+        for format in [&EP3, &JSON] {
+            let mut out = Vec::new();
+            write_all(format, &ctx(), [&record], &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            if format.id == "ep3" {
+                assert!(text.contains("https://repo.example.org/7/1/open.pdf"), "{text}");
+            }
+            assert!(!text.contains("/7/2/staff.pdf") && !text.contains("/7/3/later.pdf"), "{}: {text}", format.id);
+        }
+    }
+
+    #[test]
     fn restricted_documents_are_not_open() {
         let mut doc = Document { pos: 1, ..Default::default() };
         assert!(ctx().is_open_access(&doc));
