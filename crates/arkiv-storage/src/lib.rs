@@ -161,6 +161,15 @@ pub trait RecordStore: Send + Sync + 'static {
         limit: i64,
     ) -> Result<Page>;
 
+    /// Ids and last-modified times of the live records with
+    /// `after < id <= through`, in id order: a keyset range read on the
+    /// primary key, so a sitemap of any part of the repository costs the
+    /// same whatever its size.
+    async fn live_ids(&self, after: RecordId, through: RecordId) -> Result<Vec<(RecordId, Timestamp)>>;
+
+    /// The highest record id given so far (0 for an empty store).
+    async fn max_record_id(&self) -> Result<RecordId>;
+
     async fn status_counts(&self) -> Result<StatusCounts>;
 
     async fn subjects(&self) -> Result<Vec<Subject>>;

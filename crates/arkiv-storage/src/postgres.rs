@@ -423,6 +423,21 @@ impl RecordStore for PostgresStore {
         Ok(Page { records, next })
     }
 
+    async fn live_ids(&self, after: RecordId, through: RecordId) -> Result<Vec<(RecordId, Timestamp)>> {
+        let rows = sqlx::query(
+            "SELECT id, lastmod FROM records WHERE id > $1 AND id <= $2 AND status = 'archive' ORDER BY id",
+        )
+        .bind(after)
+        .bind(through)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(|row| (row.get(0), Timestamp(row.get(1)))).collect())
+    }
+
+    async fn max_record_id(&self) -> Result<RecordId> {
+        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM records").fetch_one(&self.pool).await?)
+    }
+
     async fn status_counts(&self) -> Result<StatusCounts> {
         let rows = sqlx::query("SELECT status, COUNT(*) FROM records GROUP BY status").fetch_all(&self.pool).await?;
         let mut counts = StatusCounts::default();

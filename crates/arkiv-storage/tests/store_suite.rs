@@ -186,6 +186,7 @@ suite!(
     withdrawing_and_editing_update_browse,
     latest_and_datestamp,
     scan_in_id_order,
+    live_ids_by_range,
     subjects_meta_and_counts,
     failed_batch_writes_nothing,
     concurrent_writers,
@@ -764,6 +765,21 @@ async fn scan_in_id_order(store: Arc<dyn RecordStore>) {
         .collect()
         .await;
     assert_eq!(tail_inbox, (1001..N).filter(|&i| status(i) == Status::Inbox).map(|i| ids[i]).collect::<Vec<_>>());
+}
+
+/// The sitemap's range reads: only live records, only the range asked.
+async fn live_ids_by_range(store: Arc<dyn RecordStore>) {
+    assert_eq!(store.max_record_id().await.unwrap(), 0);
+    assert!(store.live_ids(0, 100).await.unwrap().is_empty());
+    let status = |i: usize| Status::ALL[i % 4];
+    let ids = store.put_records((0..40).map(|i| write(rec(&format!("r{i}"), status(i)))).collect()).await.unwrap();
+    assert_eq!(store.max_record_id().await.unwrap(), *ids.last().unwrap());
+    let (after, through) = (ids[9], ids[29]);
+    let live = store.live_ids(after, through).await.unwrap();
+    let expected: Vec<RecordId> = (10..30).filter(|&i| status(i) == Status::Archive).map(|i| ids[i]).collect();
+    assert_eq!(live.iter().map(|(id, _)| *id).collect::<Vec<_>>(), expected);
+    let record = store.get_record(expected[0]).await.unwrap().unwrap();
+    assert_eq!(Some(live[0].1), record.lastmod);
 }
 
 async fn subjects_meta_and_counts(store: Arc<dyn RecordStore>) {

@@ -20,6 +20,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("macros.html", include_str!("../templates/macros.html")),
     ("home.html", include_str!("../templates/home.html")),
     ("record.html", include_str!("../templates/record.html")),
+    ("landing_head.html", include_str!("../templates/landing_head.html")),
+    ("landing_aside.html", include_str!("../templates/landing_aside.html")),
     ("tombstone.html", include_str!("../templates/tombstone.html")),
     ("views.html", include_str!("../templates/views.html")),
     ("view_values.html", include_str!("../templates/view_values.html")),

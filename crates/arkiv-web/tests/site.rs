@@ -170,6 +170,15 @@ impl Site {
 /// The text a browser shows for a stretch of HTML: tags dropped, the
 /// entities minijinja (or we) write decoded.
 fn visible(html: &str) -> String {
+    // Script elements (the JSON-LD) are data, not text a browser shows.
+    let mut shown = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        shown.push_str(&rest[..start]);
+        rest = rest[start..].find("</script>").map(|end| &rest[start + end + 9..]).unwrap_or("");
+    }
+    shown.push_str(rest);
+    let html = shown.as_str();
     let mut out = String::new();
     let mut in_tag = false;
     for c in html.chars() {

@@ -20,6 +20,7 @@
 //! [`ExportContext::is_open_access`] says anyone may read it today.
 
 pub mod datacite;
+pub mod jsonld;
 pub mod marcxml;
 pub mod mods;
 pub mod styles;
@@ -130,7 +131,7 @@ impl std::fmt::Debug for ExportFormat {
 }
 
 /// Every export format, in the order the abstract page lists them.
-pub static FORMATS: &[ExportFormat] = &[EP3, JSON, mods::MODS, datacite::DATACITE, marcxml::MARCXML];
+pub static FORMATS: &[ExportFormat] = &[EP3, JSON, jsonld::JSONLD, mods::MODS, datacite::DATACITE, marcxml::MARCXML];
 
 /// The format with this id.
 pub fn find(id: &str) -> Option<&'static ExportFormat> {
@@ -157,8 +158,24 @@ pub fn write_all<'r>(
     writer.end(out)
 }
 
+/// Public exports give a file's download URL only for documents anyone may
+/// read today: a restricted file's address is not for the public either.
 fn public_options(ctx: &ExportContext) -> WriteOptions {
-    WriteOptions { base_url: Some(ctx.base_url.clone()).filter(|b| !b.is_empty()), ..Default::default() }
+    let (base, today) = (ctx.base_url.clone(), ctx.today);
+    WriteOptions {
+        base_url: Some(ctx.base_url.clone()).filter(|b| !b.is_empty()),
+        file_url: Some(Box::new(move |record: &Record, pos: u32, file: &StoredFile| {
+            let open = record.document(pos).is_some_and(|d| d.is_open_access(today));
+            match (open, base.is_empty(), record.id, &file.sha256) {
+                (false, _, _, _) => None,
+                (true, false, Some(id), Some(_)) => {
+                    Some(format!("{base}/{id}/{pos}/{}", crate::eprints::encode_path_segment(&file.filename)))
+                }
+                (true, _, _, _) => file.source_url.clone(),
+            }
+        })),
+        ..Default::default()
+    }
 }
 
 /// EPrints 3 XML, as EPrints' own export and OAI-PMH `ep3` write it.
@@ -275,6 +292,32 @@ mod tests {
         write_all(&JSON, &ctx(), [&record], &mut json).unwrap();
         let parsed: Vec<Record> = serde_json::from_slice(&json).unwrap();
         assert_eq!(parsed[0].id, Some(7));
+    }
+
+    #[test]
+    fn public_exports_give_no_url_of_a_restricted_file() {
+        let mut record = Record::new("article", "A title");
+        record.id = Some(7);
+        let file = |name: &str| StoredFile { filename: name.into(), sha256: Some("ab".repeat(32)), ..Default::default() };
+        let open = Document { pos: 1, files: vec![file("open.pdf")], ..Default::default() };
+        let staff = Document {
+            pos: 2,
+            security: arkiv_model::DocumentSecurity::Staffonly,
+            files: vec![file("staff.pdf")],
+            ..Default::default()
+        };
+        let embargoed =
+            Document { pos: 3, embargo: Some("2999".parse().unwrap()), files: vec![file("later.pdf")], ..Default::default() };
+        record.documents = vec![open, staff, embargoed];
+        for format in [&EP3, &JSON] {
+            let mut out = Vec::new();
+            write_all(format, &ctx(), [&record], &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            if format.id == "ep3" {
+                assert!(text.contains("https://repo.example.org/7/1/open.pdf"), "{text}");
+            }
+            assert!(!text.contains("/7/2/staff.pdf") && !text.contains("/7/3/later.pdf"), "{}: {text}", format.id);
+        }
     }
 
     #[test]

@@ -34,8 +34,10 @@ pub async fn favicon(headers: HeaderMap) -> Response {
     asset(&headers, FAVICON, "image/svg+xml", "favicon-1", "public, max-age=86400")
 }
 
-pub async fn robots() -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "User-agent: *\nDisallow:\n").into_response()
+pub async fn robots(axum::extract::State(state): axum::extract::State<crate::AppState>) -> Response {
+    let base = state.repo.config.repository.base_url.trim_end_matches('/');
+    let body = format!("User-agent: *\nDisallow:\n\nSitemap: {base}/sitemap.xml\n");
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }
 
 fn asset(req: &HeaderMap, body: &'static str, content_type: &'static str, tag: &str, cache: &'static str) -> Response {

@@ -104,6 +104,9 @@ pub async fn download(
     // Access may change (a document made staff-only), so caches must ask.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Some(up) = crate::pages::landing::collection_link(&state.repo.config.repository.base_url, id) {
+        h.insert(header::LINK, up);
+    }
 
     if fresh(&headers, &etag, record.lastmod.map(|t| t.0)) {
         let mut res = not_modified(&h, h[header::ETAG].clone());

@@ -5,10 +5,14 @@
 
 pub mod assets;
 pub mod browse;
+pub mod exports;
+pub mod feeds;
 pub mod files;
 pub mod home;
+pub mod landing;
 pub mod record;
 pub mod search;
+pub mod sitemap;
 
 use crate::http::Problem;
 use arkiv_model::RecordId;

@@ -8,7 +8,7 @@
 
 use crate::access::{restriction, today, visibility, Restriction, Visibility};
 use crate::http::{http_date, moved, Problem};
-use crate::pages::{no_such_record, parse_id};
+use crate::pages::{landing, no_such_record, parse_id};
 use crate::present::{
     cite, date_label, day_label, doi_link, download_path, format_label, human_size, record_path, safe_link, timestamp_label,
     value_path, CiteView,
@@ -16,7 +16,8 @@ use crate::present::{
 use crate::AppState;
 use arkiv_model::{BrowseView, Record};
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::Response;
 use serde::Serialize;
@@ -35,7 +36,9 @@ pub async fn eprint_redirect(path: Result<Path<String>, PathRejection>) -> Resul
 pub async fn abstract_page(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
+    query: Result<Query<std::collections::HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, Problem> {
+    let style = query.ok().and_then(|Query(q)| q.get("style").cloned());
     let Path(raw) = path.map_err(|_| no_such_record())?;
     let id = parse_id(&raw).ok_or_else(no_such_record)?;
     if raw != id.to_string() {
@@ -46,7 +49,14 @@ pub async fn abstract_page(
     let mut res = match visibility(&record) {
         Visibility::Hidden => return Err(no_such_record()),
         Visibility::Withdrawn => state.page(StatusCode::GONE, "tombstone.html", tombstone(&state, &record))?,
-        Visibility::Public => state.page(StatusCode::OK, "record.html", abstract_ctx(&state, &record))?,
+        Visibility::Public => {
+            let mut res = state.page(StatusCode::OK, "record.html", abstract_ctx(&state, &record, style.as_deref()))?;
+            let signposts = landing::signposts(&state.repo.export_context(), &record);
+            if let Some(links) = landing::link_header(&signposts) {
+                res.headers_mut().insert(header::LINK, links);
+            }
+            res
+        }
     };
     if let Some(t) = record.lastmod {
         res.headers_mut().insert(header::LAST_MODIFIED, http_date(t.0));
@@ -90,12 +100,6 @@ struct DocView {
 }
 
 #[derive(Serialize)]
-struct Meta {
-    name: &'static str,
-    content: String,
-}
-
-#[derive(Serialize)]
 struct AbstractPage {
     nav: &'static str,
     cite: CiteView,
@@ -104,34 +108,16 @@ struct AbstractPage {
     documents: Vec<DocView>,
     abstract_paragraphs: Vec<String>,
     rows: Vec<Row>,
-    /// Google Scholar's `citation_*` tags, which harvesters of papers read.
-    meta: Vec<Meta>,
+    /// What machines read: meta tags, JSON-LD, exports, COinS, the Cite box.
+    landing: landing::Landing,
     login_url: String,
 }
 
-fn abstract_ctx(state: &AppState, record: &Record) -> AbstractPage {
+fn abstract_ctx(state: &AppState, record: &Record, style: Option<&str>) -> AbstractPage {
     let repo = &state.repo;
     let id = record.id.unwrap_or(0);
     let today = today();
     let documents: Vec<DocView> = record.documents.iter().map(|d| doc_view(id, d, today)).collect();
-    let mut meta = vec![Meta { name: "citation_title", content: record.title.clone() }];
-    meta.extend(record.creators.iter().map(|c| Meta { name: "citation_author", content: c.name.inverted() }));
-    if let Some(d) = record.date {
-        let date = d.to_string().replace('-', "/");
-        meta.push(Meta { name: "citation_publication_date", content: date });
-    }
-    if let Some(doi) = record.doi.as_deref().filter(|d| !d.trim().is_empty()) {
-        meta.push(Meta { name: "citation_doi", content: doi.trim().to_string() });
-    }
-    let base = repo.config.repository.base_url.trim_end_matches('/');
-    let pdf = record.documents.iter().zip(&documents).find(|(d, v)| {
-        v.restriction.is_none() && d.main_file().is_some_and(|f| f.filename.to_ascii_lowercase().ends_with(".pdf"))
-    });
-    if let Some((_, v)) = pdf {
-        if let Some(url) = v.main.as_ref().and_then(|f| f.url.as_ref()) {
-            meta.push(Meta { name: "citation_pdf_url", content: format!("{base}{url}") });
-        }
-    }
     AbstractPage {
         nav: "",
         cite: cite(repo, record),
@@ -140,7 +126,7 @@ fn abstract_ctx(state: &AppState, record: &Record) -> AbstractPage {
         documents,
         abstract_paragraphs: paragraphs(record.abstract_text.as_deref().unwrap_or("")),
         rows: rows(state, record),
-        meta,
+        landing: landing::landing(state, record, style),
         login_url: format!("/login?target={}", crate::present::query_value(&record_path(id))),
     }
 }

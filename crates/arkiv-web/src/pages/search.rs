@@ -80,7 +80,7 @@ impl Params {
         p
     }
 
-    fn request(&self) -> SearchRequest {
+    pub(crate) fn request(&self) -> SearchRequest {
         SearchRequest {
             query: self.q.clone(),
             filters: self.filters.clone(),
@@ -93,7 +93,7 @@ impl Params {
 
     /// The address of this search (first page unless `cursor`), with
     /// `filters` instead of this one's.
-    fn url(&self, path: &str, filters: &[(Facet, String)], cursor: Option<&str>) -> String {
+    pub(crate) fn url(&self, path: &str, filters: &[(Facet, String)], cursor: Option<&str>) -> String {
         let mut parts = vec![format!("q={}", query_value(&self.q))];
         for (f, v) in filters {
             parts.push(format!("{}={}", f.as_str(), query_value(v)));
@@ -111,12 +111,12 @@ impl Params {
     }
 }
 
-fn pairs(query: Result<Query<Vec<(String, String)>>, QueryRejection>) -> Vec<(String, String)> {
+pub(crate) fn pairs(query: Result<Query<Vec<(String, String)>>, QueryRejection>) -> Vec<(String, String)> {
     query.map(|Query(p)| p).unwrap_or_default()
 }
 
 /// Runs a search on a blocking thread. `Ok(None)`: search is unavailable.
-async fn run(state: &AppState, req: SearchRequest) -> Result<Option<SearchResults>, Problem> {
+pub(crate) async fn run(state: &AppState, req: SearchRequest) -> Result<Option<SearchResults>, Problem> {
     let Some(index) = state.search.clone() else { return Ok(None) };
     match tokio::task::spawn_blocking(move || index.search(&req)).await {
         Ok(Ok(r)) => Ok(Some(r)),
@@ -127,7 +127,7 @@ async fn run(state: &AppState, req: SearchRequest) -> Result<Option<SearchResult
 
 /// The live records behind the hits, by id (a record withdrawn since it was
 /// indexed is left out).
-async fn records(state: &AppState, results: &SearchResults) -> Result<HashMap<RecordId, Record>, Problem> {
+pub(crate) async fn records(state: &AppState, results: &SearchResults) -> Result<HashMap<RecordId, Record>, Problem> {
     let ids: Vec<RecordId> = results.hits.iter().map(|h| h.id).collect();
     if ids.is_empty() {
         return Ok(HashMap::new());
@@ -240,6 +240,8 @@ struct SearchPage {
     sorts: Vec<SortOption>,
     next_url: Option<String>,
     warnings: Vec<String>,
+    /// Feeds and exports of this search.
+    machine: crate::pages::exports::SearchLinks,
 }
 
 fn facet_label(f: Facet) -> &'static str {
@@ -309,6 +311,7 @@ pub async fn search_page(
             .collect(),
         next_url: None,
         warnings: Vec::new(),
+        machine: crate::pages::exports::search_links(&p),
     };
     if searched {
         match run(&state, p.request()).await? {

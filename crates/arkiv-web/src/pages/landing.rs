@@ -1,0 +1,410 @@
+//! What machines read on an abstract page: Highwire Press `citation_*`
+//! tags (as Google Scholar's inclusion guidelines ask), Dublin Core meta
+//! tags, schema.org JSON-LD, links to every export format, COinS and unAPI
+//! for reference managers, the Cite box, and FAIR Signposting (the `Link`
+//! header of the page and the linkset at `/{id}/linkset`).
+//!
+//! Everything is computed from the record and the export registry, so a
+//! format added to [`arkiv_formats::export::FORMATS`] appears on the page,
+//! in the headers and in the linkset at once. Files are named only if
+//! [`arkiv_formats::export::ExportContext::is_open_access`] says anyone may
+//! read them today.
+
+use crate::http::Problem;
+use crate::pages::exports::{public_record, unapi_id};
+use crate::present::{query_value, record_path};
+use crate::AppState;
+use arkiv_formats::export::{self, jsonld, styles, ExportContext};
+use arkiv_model::{PartialDate, Record};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::header::{self, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Serialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/{id}/linkset", get(linkset_json)).route("/{id}/linkset.txt", get(linkset_text))
+}
+
+#[derive(Serialize)]
+pub struct Meta {
+    pub name: &'static str,
+    pub content: String,
+}
+
+#[derive(Serialize)]
+pub struct ExportLink {
+    pub url: String,
+    pub label: &'static str,
+    /// The media type without parameters, for `<link type>`.
+    pub media_type: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct StyleOption {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+/// The Cite box: the styles to pick from and the record in the picked one.
+#[derive(Serialize)]
+pub struct CiteBox {
+    pub styles: Vec<StyleOption>,
+    /// Escaped HTML from [`styles::render`], printed as is.
+    pub html: String,
+    pub text: String,
+}
+
+/// Everything of this module the abstract page template shows.
+#[derive(Serialize)]
+pub struct Landing {
+    /// `citation_*` then `DC.*` meta tags.
+    pub meta: Vec<Meta>,
+    /// The JSON-LD, safe inside `<script>` (see [`jsonld::html_script_body`]).
+    pub jsonld: String,
+    pub exports: Vec<ExportLink>,
+    /// The COinS context object (the `title` of a `Z3988` span).
+    pub coins: String,
+    pub unapi_id: String,
+    pub cite: CiteBox,
+    pub linkset: String,
+}
+
+fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn bare_media_type(t: &'static str) -> &'static str {
+    t.split(';').next().unwrap_or(t).trim()
+}
+
+/// `YYYY/MM/DD` when the day is known, else the year alone: the two forms
+/// Scholar's guidelines name for `citation_publication_date`.
+fn scholar_date(d: PartialDate) -> String {
+    match (d.month, d.day) {
+        (Some(m), Some(day)) => format!("{:04}/{m:02}/{day:02}", d.year),
+        _ => format!("{:04}", d.year),
+    }
+}
+
+/// The record's DOI without a resolver prefix.
+fn doi(record: &Record) -> Option<&str> {
+    nonempty(&record.doi).map(|d| d.trim_start_matches("https://doi.org/").trim_start_matches("doi:"))
+}
+
+/// The open-access files anyone may download, with their URLs and types.
+fn open_files<'r>(ctx: &'r ExportContext, record: &'r Record) -> impl Iterator<Item = (String, String)> + 'r {
+    ctx.open_documents(record).filter_map(|(doc, url)| {
+        let url = url?;
+        let file = doc.main_file()?;
+        let mime = file
+            .mime_type
+            .clone()
+            .or(doc.mime_type.clone())
+            .unwrap_or_else(|| {
+                if file.filename.to_ascii_lowercase().ends_with(".pdf") { "application/pdf" } else { "application/octet-stream" }.into()
+            });
+        Some((url, mime))
+    })
+}
+
+/// Highwire Press tags per Google Scholar's inclusion guidelines, then
+/// Dublin Core.
+pub fn meta_tags(ctx: &ExportContext, record: &Record) -> Vec<Meta> {
+    let mut m = Vec::new();
+    let mut add = |name: &'static str, value: &str| {
+        let value = value.trim();
+        if !value.is_empty() {
+            m.push(Meta { name, content: value.to_string() });
+        }
+    };
+    add("citation_title", &record.title);
+    for c in &record.creators {
+        add("citation_author", &c.name.inverted());
+    }
+    for c in &record.corp_creators {
+        add("citation_author", &c.name);
+    }
+    if let Some(d) = record.date {
+        add("citation_publication_date", &scholar_date(d));
+    }
+    let kind = record.item_type.as_str();
+    match kind {
+        "article" => {
+            add("citation_journal_title", nonempty(&record.publication).unwrap_or(""));
+            add("citation_volume", nonempty(&record.volume).unwrap_or(""));
+            add("citation_issue", nonempty(&record.number).unwrap_or(""));
+        }
+        "report" | "working_paper" | "policy_paper" | "monograph" => {
+            let institution = nonempty(&record.institution).or(nonempty(&record.publisher)).unwrap_or(&ctx.repository_name);
+            add("citation_technical_report_institution", institution);
+            let number = match (nonempty(&record.series), nonempty(&record.number)) {
+                (Some(s), Some(n)) => format!("{s} {n}"),
+                (None, Some(n)) => n.to_string(),
+                _ => nonempty(&record.id_number).unwrap_or("").to_string(),
+            };
+            add("citation_technical_report_number", &number);
+        }
+        "thesis" => add("citation_dissertation_institution", nonempty(&record.institution).unwrap_or("")),
+        "conference_item" => add("citation_conference_title", nonempty(&record.event_title).unwrap_or("")),
+        "book_section" => add("citation_inbook_title", nonempty(&record.book_title).unwrap_or("")),
+        _ => {}
+    }
+    if let Some(range) = nonempty(&record.pagerange) {
+        let (first, last) = range.split_once('-').unwrap_or((range, ""));
+        add("citation_firstpage", first);
+        add("citation_lastpage", last);
+    }
+    if kind != "report" && kind != "working_paper" && kind != "policy_paper" {
+        add("citation_publisher", nonempty(&record.publisher).unwrap_or(""));
+    }
+    add("citation_doi", doi(record).unwrap_or(""));
+    add("citation_isbn", nonempty(&record.isbn).unwrap_or(""));
+    add("citation_issn", nonempty(&record.issn).unwrap_or(""));
+    for l in &record.languages {
+        add("citation_language", l);
+    }
+    let keywords: Vec<&str> = record.keywords.iter().map(|k| k.trim()).filter(|k| !k.is_empty()).collect();
+    add("citation_keywords", &keywords.join("; "));
+    add("citation_abstract_html_url", &ctx.record_url(record));
+    for (url, mime) in open_files(ctx, record) {
+        if mime == "application/pdf" {
+            add("citation_pdf_url", &url);
+        }
+    }
+    // Dublin Core, last resort of harvesters that read nothing else.
+    add("DC.title", &record.title);
+    for c in &record.creators {
+        add("DC.creator", &c.name.inverted());
+    }
+    if let Some(d) = record.date {
+        add("DC.date", &d.to_string());
+    }
+    add("DC.type", ctx.item_types.label(kind));
+    add("DC.publisher", nonempty(&record.publisher).or(nonempty(&record.institution)).unwrap_or(""));
+    for s in &record.subjects {
+        add("DC.subject", &ctx.subjects.path_label(s));
+    }
+    for k in &keywords {
+        add("DC.subject", k);
+    }
+    add("DC.description", nonempty(&record.abstract_text).unwrap_or(""));
+    add("DC.identifier", &ctx.record_url(record));
+    if let Some(d) = doi(record) {
+        add("DC.identifier", &format!("https://doi.org/{d}"));
+    }
+    for l in &record.languages {
+        add("DC.language", l);
+    }
+    add("DC.rights", nonempty(&record.license).unwrap_or(""));
+    m
+}
+
+/// The COinS (OpenURL 1.0 KEV) context object of the record.
+pub fn coins(ctx: &ExportContext, record: &Record) -> String {
+    let mut kv: Vec<(&str, String)> = vec![("ctx_ver", "Z39.88-2004".into())];
+    let kind = record.item_type.as_str();
+    let (fmt, genre, title_key) = match kind {
+        "article" => ("journal", Some("article"), "atitle"),
+        "book" => ("book", Some("book"), "btitle"),
+        "book_section" => ("book", Some("bookitem"), "atitle"),
+        "report" | "working_paper" | "policy_paper" | "monograph" => ("book", Some("report"), "btitle"),
+        "conference_item" => ("book", Some("proceeding"), "atitle"),
+        _ => ("dc", None, "title"),
+    };
+    kv.push(("rft_val_fmt", format!("info:ofi/fmt:kev:mtx:{fmt}")));
+    if let Some(g) = genre {
+        kv.push(("rft.genre", g.into()));
+    }
+    kv.push((if title_key == "atitle" { "rft.atitle" } else if title_key == "btitle" { "rft.btitle" } else { "rft.title" }, record.title.trim().into()));
+    if kind == "article" {
+        if let Some(j) = nonempty(&record.publication) {
+            kv.push(("rft.jtitle", j.into()));
+        }
+    }
+    if kind == "book_section" {
+        if let Some(b) = nonempty(&record.book_title) {
+            kv.push(("rft.btitle", b.into()));
+        }
+    }
+    let author_key = if fmt == "dc" { "rft.creator" } else { "rft.au" };
+    for c in &record.creators {
+        kv.push((author_key, c.name.inverted()));
+    }
+    if let Some(d) = record.date {
+        kv.push(("rft.date", d.to_string()));
+    }
+    for (key, value) in [
+        ("rft.volume", &record.volume),
+        ("rft.issn", &record.issn),
+        ("rft.isbn", &record.isbn),
+        ("rft.pub", &record.publisher),
+        ("rft.series", &record.series),
+    ] {
+        if let Some(v) = nonempty(value) {
+            if fmt != "dc" {
+                kv.push((key, v.into()));
+            }
+        }
+    }
+    if let Some(range) = nonempty(&record.pagerange).filter(|_| fmt != "dc") {
+        kv.push(("rft.pages", range.into()));
+    }
+    if fmt == "dc" {
+        kv.push(("rft.type", ctx.item_types.label(kind).into()));
+    }
+    if let Some(d) = doi(record) {
+        kv.push(("rft_id", format!("info:doi/{d}")));
+    }
+    kv.push(("rft_id", ctx.record_url(record)));
+    kv.iter().map(|(k, v)| format!("{k}={}", query_value(v))).collect::<Vec<_>>().join("&")
+}
+
+/// The Cite box in the style asked for (the first style when none or an
+/// unknown one is asked for).
+pub fn cite_box(ctx: &ExportContext, record: &Record, style: Option<&str>) -> CiteBox {
+    let picked = styles::STYLES.iter().find(|s| Some(s.id) == style).or(styles::STYLES.first());
+    let rendered = picked.and_then(|s| styles::render(s.id, record, ctx));
+    CiteBox {
+        styles: styles::STYLES
+            .iter()
+            .map(|s| StyleOption { id: s.id, label: s.label, selected: Some(s.id) == picked.map(|p| p.id) })
+            .collect(),
+        html: rendered.as_ref().map(|r| r.html.clone()).unwrap_or_default(),
+        text: rendered.map(|r| r.text).unwrap_or_default(),
+    }
+}
+
+/// The export links of a record, in the registry's order.
+pub fn export_links(record: &Record) -> Vec<ExportLink> {
+    let id = record.id.unwrap_or(0);
+    export::FORMATS
+        .iter()
+        .map(|f| ExportLink { url: format!("/{id}/export/{}", f.id), label: f.label, media_type: bare_media_type(f.media_type) })
+        .collect()
+}
+
+pub fn landing(state: &AppState, record: &Record, style: Option<&str>) -> Landing {
+    let ctx = state.repo.export_context();
+    let id = record.id.unwrap_or(0);
+    Landing {
+        meta: meta_tags(&ctx, record),
+        jsonld: jsonld::html_script_body(record, &ctx),
+        exports: export_links(record),
+        coins: coins(&ctx, record),
+        unapi_id: unapi_id(&ctx, record),
+        cite: cite_box(&ctx, record, style),
+        linkset: format!("/{id}/linkset"),
+    }
+}
+
+/// One typed link of FAIR Signposting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub href: String,
+    pub rel: &'static str,
+    pub media_type: Option<String>,
+}
+
+/// The Signposting links of a live record's landing page.
+pub fn signposts(ctx: &ExportContext, record: &Record) -> Vec<Link> {
+    let id = record.id.unwrap_or(0);
+    let link = |href: String, rel: &'static str, t: Option<&str>| Link { href, rel, media_type: t.map(str::to_string) };
+    let mut links = Vec::new();
+    let cite_as = doi(record).map(|d| format!("https://doi.org/{d}")).unwrap_or_else(|| ctx.record_url(record));
+    links.push(link(cite_as, "cite-as", None));
+    for c in &record.creators {
+        if let Some(url) = c.orcid.as_deref().and_then(jsonld::orcid_url) {
+            links.push(link(url, "author", None));
+        }
+    }
+    for f in export::FORMATS {
+        links.push(link(format!("{}/{id}/export/{}", ctx.base_url, f.id), "describedby", Some(bare_media_type(f.media_type))));
+    }
+    for (url, mime) in open_files(ctx, record) {
+        links.push(link(url, "item", Some(&mime)));
+    }
+    links.push(link(format!("https://schema.org/{}", jsonld::schema_type(&record.item_type)), "type", None));
+    links.push(link("https://schema.org/AboutPage".into(), "type", None));
+    let license = nonempty(&record.license).or_else(|| ctx.open_documents(record).find_map(|(d, _)| nonempty(&d.license)));
+    if let Some(url) = license.and_then(jsonld::license_url) {
+        links.push(link(url, "license", None));
+    }
+    links.push(link(format!("{}/{id}/linkset", ctx.base_url), "linkset", Some("application/linkset+json")));
+    links.push(link(format!("{}/{id}/linkset.txt", ctx.base_url), "linkset", Some("application/linkset")));
+    links
+}
+
+fn link_value(l: &Link, anchor: Option<&str>) -> String {
+    let mut s = format!("<{}>; rel=\"{}\"", l.href, l.rel);
+    if let Some(t) = &l.media_type {
+        s.push_str(&format!("; type=\"{t}\""));
+    }
+    if let Some(a) = anchor {
+        s.push_str(&format!("; anchor=\"{a}\""));
+    }
+    s
+}
+
+/// The `Link` header of the landing page. URLs we print are
+/// percent-encoded, so the value is always a valid header.
+pub fn link_header(links: &[Link]) -> Option<HeaderValue> {
+    let value = links.iter().map(|l| link_value(l, None)).collect::<Vec<_>>().join(", ");
+    HeaderValue::from_str(&value).ok()
+}
+
+/// `/{id}/linkset`: the landing page's links as RFC 9264 JSON.
+pub async fn linkset_json(State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
+    let Path(raw) = path.map_err(|_| crate::pages::no_such_record())?;
+    let record = public_record(&state, &raw).await?;
+    let ctx = state.repo.export_context();
+    let mut context = serde_json::Map::new();
+    context.insert("anchor".into(), ctx.record_url(&record).into());
+    for l in signposts(&ctx, &record).into_iter().filter(|l| l.rel != "linkset") {
+        let mut target = serde_json::Map::new();
+        target.insert("href".into(), l.href.into());
+        if let Some(t) = l.media_type {
+            target.insert("type".into(), t.into());
+        }
+        let entry = context.entry(l.rel).or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        if let Some(list) = entry.as_array_mut() {
+            list.push(target.into());
+        }
+    }
+    let body = serde_json::json!({ "linkset": [context] }).to_string();
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/linkset+json"))], body).into_response())
+}
+
+/// `/{id}/linkset.txt`: the same links in RFC 9264's `application/linkset`
+/// form (Link header syntax, one link a line, each with its anchor).
+pub async fn linkset_text(State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
+    let Path(raw) = path.map_err(|_| crate::pages::no_such_record())?;
+    let record = public_record(&state, &raw).await?;
+    let ctx = state.repo.export_context();
+    let anchor = ctx.record_url(&record);
+    let lines: Vec<String> =
+        signposts(&ctx, &record).iter().filter(|l| l.rel != "linkset").map(|l| link_value(l, Some(&anchor))).collect();
+    let body = format!("{}\n", lines.join(",\n"));
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/linkset"))], body).into_response())
+}
+
+/// The `Link` a file download carries back to its landing page
+/// (Signposting's `collection`).
+pub fn collection_link(base_url: &str, id: arkiv_model::RecordId) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!("<{}{}>; rel=\"collection\"", base_url.trim_end_matches('/'), record_path(id))).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scholar_dates_are_a_full_date_or_a_year() {
+        assert_eq!(scholar_date("2014-05-29".parse().unwrap()), "2014/05/29");
+        assert_eq!(scholar_date("2014-05".parse().unwrap()), "2014");
+        assert_eq!(scholar_date("2014".parse().unwrap()), "2014");
+    }
+}
