@@ -19,6 +19,12 @@
 //! does; a document's file is named (with its download URL) only if
 //! [`ExportContext::is_open_access`] says anyone may read it today.
 
+pub mod bibtex;
+pub mod csljson;
+pub mod csv;
+pub mod fields;
+pub mod refer;
+pub mod ris;
 pub mod styles;
 
 use crate::eprints::{EprintsWriter, WriteOptions};
@@ -126,7 +132,21 @@ impl std::fmt::Debug for ExportFormat {
 }
 
 /// Every export format, in the order the abstract page lists them.
-pub static FORMATS: &[ExportFormat] = &[EP3, JSON];
+pub static FORMATS: &[ExportFormat] = &[
+    EP3,
+    JSON,
+    bibtex::BIBTEX,
+    bibtex::BIBLATEX,
+    ris::RIS,
+    refer::REFER,
+    csljson::CSL_JSON,
+    csv::CSV,
+    styles::APA,
+    styles::CHICAGO,
+    styles::HARVARD,
+    styles::MLA,
+    styles::IEEE,
+];
 
 /// The format with this id.
 pub fn find(id: &str) -> Option<&'static ExportFormat> {
