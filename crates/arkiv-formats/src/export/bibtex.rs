@@ -19,7 +19,7 @@
 use super::fields::{self, Genre};
 use super::{ExportContext, ExportFormat, ExportWriter};
 use arkiv_model::{Creator, Record};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -68,6 +68,10 @@ impl BibWriter {
 #[derive(Debug, Default)]
 pub struct KeySet {
     keys: HashSet<String>,
+    /// Per base key, the suffix to try next: a million records by one
+    /// author in one year cost one look-up each, not a walk through `a`,
+    /// `b`... every time.
+    next_suffix: HashMap<String, usize>,
 }
 
 impl KeySet {
@@ -77,13 +81,13 @@ impl KeySet {
         if self.keys.insert(base.clone()) {
             return base;
         }
-        let mut n = 0usize;
+        let next = self.next_suffix.entry(base.clone()).or_insert(0);
         loop {
-            let candidate = format!("{base}{}", alphabetic_suffix(n));
+            let candidate = format!("{base}{}", alphabetic_suffix(*next));
+            *next += 1;
             if self.keys.insert(candidate.clone()) {
                 return candidate;
             }
-            n += 1;
         }
     }
 }
