@@ -19,10 +19,16 @@
 //! does; a document's file is named (with its download URL) only if
 //! [`ExportContext::is_open_access`] says anyone may read it today.
 
+pub mod bibtex;
+pub mod csljson;
+pub mod csv;
 pub mod datacite;
+pub mod fields;
 pub mod jsonld;
 pub mod marcxml;
 pub mod mods;
+pub mod refer;
+pub mod ris;
 pub mod styles;
 mod xml;
 
@@ -131,7 +137,25 @@ impl std::fmt::Debug for ExportFormat {
 }
 
 /// Every export format, in the order the abstract page lists them.
-pub static FORMATS: &[ExportFormat] = &[EP3, JSON, jsonld::JSONLD, mods::MODS, datacite::DATACITE, marcxml::MARCXML];
+pub static FORMATS: &[ExportFormat] = &[
+    bibtex::BIBTEX,
+    bibtex::BIBLATEX,
+    ris::RIS,
+    refer::REFER,
+    csljson::CSL_JSON,
+    styles::APA,
+    styles::CHICAGO,
+    styles::HARVARD,
+    styles::MLA,
+    styles::IEEE,
+    mods::MODS,
+    datacite::DATACITE,
+    marcxml::MARCXML,
+    EP3,
+    jsonld::JSONLD,
+    JSON,
+    csv::CSV,
+];
 
 /// The format with this id.
 pub fn find(id: &str) -> Option<&'static ExportFormat> {
