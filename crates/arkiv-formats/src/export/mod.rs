@@ -19,6 +19,7 @@
 //! does; a document's file is named (with its download URL) only if
 //! [`ExportContext::is_open_access`] says anyone may read it today.
 
+pub mod dc;
 pub mod styles;
 
 use crate::eprints::{EprintsWriter, WriteOptions};
@@ -126,7 +127,7 @@ impl std::fmt::Debug for ExportFormat {
 }
 
 /// Every export format, in the order the abstract page lists them.
-pub static FORMATS: &[ExportFormat] = &[EP3, JSON];
+pub static FORMATS: &[ExportFormat] = &[EP3, JSON, dc::DC];
 
 /// The format with this id.
 pub fn find(id: &str) -> Option<&'static ExportFormat> {
