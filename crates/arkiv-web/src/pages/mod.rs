@@ -7,6 +7,7 @@ pub mod assets;
 pub mod browse;
 pub mod files;
 pub mod home;
+pub mod oai;
 pub mod record;
 pub mod search;
 
