@@ -9,6 +9,21 @@ from oaipmh_scythe import Scythe
 from oaipmh.client import Client
 from oaipmh.metadata import MetadataRegistry, MetadataReader, oai_dc_reader
 
+# pyoai 2.5 calls XPathEvaluator.evaluate, which lxml 5 removed (it is
+# __call__ now): give pyoai an evaluator that still has it.
+import types, lxml.etree as _etree, oaipmh.client, oaipmh.metadata
+class _Evaluator:
+    def __init__(self, *a, **k):
+        self._e = _etree.XPathEvaluator(*a, **k)
+    def evaluate(self, *a, **k):
+        return self._e(*a, **k)
+    __call__ = evaluate
+_shim = types.SimpleNamespace(**{n: getattr(_etree, n) for n in dir(_etree) if not n.startswith("__")})
+_shim.XPathEvaluator = _Evaluator
+for _m in (oaipmh.client, oaipmh.metadata):
+    if hasattr(_m, "etree"):
+        _m.etree = _shim
+
 endpoint = sys.argv[1]
 selections = json.loads(sys.argv[2])
 out = {}
