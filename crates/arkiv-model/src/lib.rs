@@ -11,6 +11,7 @@ pub mod citation;
 pub mod date;
 pub mod document;
 pub mod item_type;
+pub mod oai_sets;
 pub mod person;
 pub mod record;
 pub mod revision;

@@ -10,6 +10,7 @@ pub mod export;
 pub mod fsck;
 pub mod generate;
 pub mod import;
+pub mod oai;
 pub mod pdf;
 pub mod populate;
 pub mod repository;

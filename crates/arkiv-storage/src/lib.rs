@@ -20,7 +20,7 @@ pub mod postgres;
 pub mod sqlite;
 mod rows;
 
-use arkiv_model::{BrowseView, Record, RecordId, Revision, Status, Subject, Timestamp};
+use arkiv_model::{BrowseView, Record, RecordId, Revision, Status, Subject, SubjectTree, Timestamp};
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 use std::sync::Arc;
@@ -113,6 +113,17 @@ pub struct StatusCounts {
     pub deletion: i64,
 }
 
+/// Which OAI-visible records a harvest asks for (see [`RecordStore::oai_records`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OaiQuery {
+    /// Only records in this set (an encoded setSpec, `type:article`).
+    pub set: Option<String>,
+    /// Only records last modified at or after this moment (Unix seconds).
+    pub from: Option<i64>,
+    /// Only records last modified at or before this moment.
+    pub until: Option<i64>,
+}
+
 /// The database behind a repository. See the crate docs for the invariants.
 #[async_trait]
 pub trait RecordStore: Send + Sync + 'static {
@@ -176,6 +187,25 @@ pub trait RecordStore: Send + Sync + 'static {
 
     /// Adds or renames subjects (by id).
     async fn put_subjects(&self, subjects: &[Subject]) -> Result<()>;
+
+    /// OAI-visible records (live once, live or not now) matching `query`,
+    /// in id order, after id `after`. Keyset paging by id: a record that
+    /// changes during a harvest is met once, as it is when the walk reaches
+    /// it. The cost of a page is the page (an index range walk), whatever
+    /// the repository's size, except a from/until range that matches few
+    /// records of many, which costs the range (the lastmod index).
+    async fn oai_records(&self, query: &OaiQuery, after: RecordId, limit: i64) -> Result<Vec<Record>>;
+
+    /// How many records `oai_records` walks in all (a count of the set's
+    /// or the range's index entries, made once per harvest).
+    async fn oai_count(&self, query: &OaiQuery) -> Result<i64>;
+
+    /// The oldest lastmod of an OAI-visible record.
+    async fn oai_earliest(&self) -> Result<Option<Timestamp>>;
+
+    /// Non-empty setSpecs after `after` in byte order, each found by one
+    /// index seek.
+    async fn oai_set_specs(&self, after: &str, limit: i64) -> Result<Vec<String>>;
 
     /// A value of the repository's own settings table.
     async fn meta(&self, key: &str) -> Result<Option<String>>;

@@ -107,7 +107,39 @@ impl PostgresStore {
         Ok(row.get::<i64, _>(0).max(row.get::<i64, _>(1)))
     }
 
+    /// The subject tree as the write transaction sees it (small: read whole
+    /// per batch, so OAI set membership follows the tree without a cache).
+    async fn subject_tree(conn: &mut PgConnection) -> Result<SubjectTree> {
+        let rows = sqlx::query("SELECT id, name, parent FROM subjects").fetch_all(conn).await?;
+        Ok(SubjectTree::new(rows.iter().map(|row| Subject { id: row.get(0), name: row.get(1), parent: row.get(2) }).collect()))
+    }
+
+    async fn write_oai_sets(conn: &mut PgConnection, batch: &PreparedBatch) -> Result<()> {
+        for (remove, rows) in [(true, batch.sets.iter().flat_map(|c| c.remove.iter().map(move |s| (s.as_str(), c.id))).collect::<Vec<_>>()),
+                               (false, batch.sets.iter().flat_map(|c| c.add.iter().map(move |s| (s.as_str(), c.id))).collect())] {
+            if rows.is_empty() {
+                continue;
+            }
+            for (spec, id) in &rows {
+                no_nul(|| format!("record {id}: the set"), spec)?;
+            }
+            let sql = if remove {
+                "DELETE FROM oai_sets o USING UNNEST($1::text[], $2::bigint[]) AS d(set_spec, record_id) \
+                 WHERE o.set_spec = d.set_spec AND o.record_id = d.record_id"
+            } else {
+                "INSERT INTO oai_sets (set_spec, record_id) SELECT * FROM UNNEST($1::text[], $2::bigint[])"
+            };
+            sqlx::query(sql)
+                .bind(rows.iter().map(|(s, _)| *s).collect::<Vec<_>>())
+                .bind(rows.iter().map(|(_, id)| *id).collect::<Vec<_>>())
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn write_prepared(conn: &mut PgConnection, batch: &PreparedBatch) -> Result<()> {
+        Self::write_oai_sets(conn, batch).await?;
         let finals = batch.final_writes();
         let col = |f: fn(&PreparedWrite) -> i64, ws: &[&PreparedWrite]| ws.iter().map(|w| f(w)).collect::<Vec<i64>>();
         sqlx::query(
@@ -240,6 +272,7 @@ impl RecordStore for PostgresStore {
         // explicit ids of this batch, so that a new record never takes an id
         // the batch names.
         let mut next_id = Self::highest_id(&mut tx).await?.max(known.iter().copied().max().unwrap_or(0));
+        let subjects = Self::subject_tree(&mut tx).await?;
         let batch = prepare_batch(
             batch,
             &stored,
@@ -248,6 +281,7 @@ impl RecordStore for PostgresStore {
                 next_id
             },
             Timestamp::now(),
+            &subjects,
         )?;
         check_batch_text(&batch)?;
         Self::write_prepared(&mut tx, &batch).await?;
@@ -482,6 +516,100 @@ impl RecordStore for PostgresStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn oai_records(&self, query: &OaiQuery, after: RecordId, limit: i64) -> Result<Vec<Record>> {
+        let (from, until) = (query.from.unwrap_or(i64::MIN), query.until.unwrap_or(i64::MAX));
+        let dated = query.from.is_some() || query.until.is_some();
+        let rows = match &query.set {
+            Some(set) => {
+                sqlx::query(
+                    "SELECT r.id, r.rev, v.data FROM oai_sets s JOIN records r ON r.id = s.record_id \
+                     JOIN revisions v ON v.record_id = r.id AND v.number = r.rev \
+                     WHERE s.set_spec = $1 AND s.record_id > $2 AND r.lastmod BETWEEN $3 AND $4 \
+                     ORDER BY s.record_id LIMIT $5",
+                )
+                .bind(set)
+                .bind(after)
+                .bind(from)
+                .bind(until)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None if !dated => {
+                sqlx::query(&format!(
+                    "{CURRENT_JSON} WHERE r.id > $1 AND r.datestamp IS NOT NULL ORDER BY r.id LIMIT $2"
+                ))
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "{CURRENT_JSON} WHERE r.id > $1 AND r.datestamp IS NOT NULL AND r.lastmod BETWEEN $2 AND $3 \
+                     ORDER BY r.id LIMIT $4"
+                ))
+                .bind(after)
+                .bind(from)
+                .bind(until)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.iter().map(|row| decode(row.get(0), row.get(2))).collect()
+    }
+
+    async fn oai_count(&self, query: &OaiQuery) -> Result<i64> {
+        let (from, until) = (query.from.unwrap_or(i64::MIN), query.until.unwrap_or(i64::MAX));
+        let n = match &query.set {
+            Some(set) => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM oai_sets s JOIN records r ON r.id = s.record_id \
+                     WHERE s.set_spec = $1 AND r.lastmod BETWEEN $2 AND $3",
+                )
+                .bind(set)
+                .bind(from)
+                .bind(until)
+                .fetch_one(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM records WHERE datestamp IS NOT NULL AND lastmod BETWEEN $1 AND $2",
+                )
+                .bind(from)
+                .bind(until)
+                .fetch_one(&self.pool)
+                .await?
+            }
+        };
+        Ok(n)
+    }
+
+    async fn oai_earliest(&self) -> Result<Option<Timestamp>> {
+        let t: Option<i64> = sqlx::query_scalar("SELECT MIN(lastmod) FROM records WHERE datestamp IS NOT NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(t.map(Timestamp))
+    }
+
+    async fn oai_set_specs(&self, after: &str, limit: i64) -> Result<Vec<String>> {
+        // A loose index scan: one seek per distinct set.
+        Ok(sqlx::query_scalar(
+            "WITH RECURSIVE s(spec, n) AS ( \
+               SELECT (SELECT MIN(set_spec) FROM oai_sets WHERE set_spec > $1), 1 \
+               UNION ALL \
+               SELECT (SELECT MIN(set_spec) FROM oai_sets WHERE set_spec > s.spec), n + 1 FROM s \
+               WHERE s.spec IS NOT NULL AND n < $2 \
+             ) SELECT spec FROM s WHERE spec IS NOT NULL",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     async fn meta(&self, key: &str) -> Result<Option<String>> {

@@ -4,7 +4,8 @@
 
 use crate::{RecordWrite, Result, StoreError};
 use arkiv_model::browse::browse_entries;
-use arkiv_model::{changed_fields, BrowseEntry, Record, RecordId, Status, Timestamp};
+use arkiv_model::oai_sets::record_sets;
+use arkiv_model::{changed_fields, BrowseEntry, Record, RecordId, Status, SubjectTree, Timestamp};
 use std::collections::{BTreeMap, HashMap};
 
 /// A record write ready for SQL.
@@ -28,12 +29,37 @@ pub(crate) struct BrowseChange {
     pub add: Vec<BrowseEntry>,
 }
 
-/// A batch ready for SQL: the rows of every write, and the browse changes
-/// from the stored state of each record to its final state in the batch.
+/// How one record's OAI-PMH set memberships change over a whole batch.
+pub(crate) struct SetChange {
+    pub id: RecordId,
+    pub remove: Vec<String>,
+    pub add: Vec<String>,
+}
+
+/// A batch ready for SQL: the rows of every write, and the browse and OAI
+/// set changes from the stored state of each record to its final state in
+/// the batch.
 pub(crate) struct PreparedBatch {
     pub ids: Vec<RecordId>,
     pub writes: Vec<PreparedWrite>,
     pub browse: Vec<BrowseChange>,
+    pub sets: Vec<SetChange>,
+}
+
+/// The OAI-PMH sets a record is listed in: none until it has been live once
+/// (OAI-PMH never shows it before), then its sets whatever its status, so
+/// a withdrawn record is reported deleted in a set harvest too.
+///
+/// Membership is computed from the subject tree as it is at the write. A
+/// later change to the tree (a subject moved under another parent) does not
+/// move existing rows: a maintenance rebuild of `oai_sets` is a noted
+/// follow-up.
+fn oai_sets(record: &Record, subjects: &SubjectTree, now: Timestamp) -> Vec<String> {
+    if record.datestamp.is_none() {
+        return Vec::new();
+    }
+    let today = now.day().parse().expect("a timestamp's day parses");
+    record_sets(record, subjects, today)
 }
 
 /// Prepares a batch. `stored` holds the current state of the records the
@@ -45,6 +71,7 @@ pub(crate) fn prepare_batch(
     stored: &HashMap<RecordId, (Record, i64)>,
     mut allocate: impl FnMut() -> RecordId,
     now: Timestamp,
+    subjects: &SubjectTree,
 ) -> Result<PreparedBatch> {
     let mut latest: HashMap<RecordId, (Record, i64)> = HashMap::new();
     let mut ids = Vec::with_capacity(batch.len());
@@ -63,7 +90,15 @@ pub(crate) fn prepare_batch(
         writes.push(prepared);
     }
     let mut browse = Vec::new();
+    let mut sets = Vec::new();
     for id in order {
+        let old_sets = stored.get(&id).map(|(r, _)| oai_sets(r, subjects, now)).unwrap_or_default();
+        let new_sets = latest.get(&id).map(|(r, _)| oai_sets(r, subjects, now)).unwrap_or_default();
+        let remove: Vec<_> = old_sets.iter().filter(|s| !new_sets.contains(s)).cloned().collect();
+        let add: Vec<_> = new_sets.iter().filter(|s| !old_sets.contains(s)).cloned().collect();
+        if !remove.is_empty() || !add.is_empty() {
+            sets.push(SetChange { id, remove, add });
+        }
         let old_entries = stored.get(&id).map(|(r, _)| browse_entries(r)).unwrap_or_default();
         let new_entries = latest.get(&id).map(|(r, _)| browse_entries(r)).unwrap_or_default();
         let remove: Vec<_> = old_entries.iter().filter(|e| !new_entries.contains(e)).cloned().collect();
@@ -72,7 +107,7 @@ pub(crate) fn prepare_batch(
             browse.push(BrowseChange { id, remove, add });
         }
     }
-    Ok(PreparedBatch { ids, writes, browse })
+    Ok(PreparedBatch { ids, writes, browse, sets })
 }
 
 /// Turns a write into rows. `old` is the stored record and its revision, if

@@ -191,6 +191,7 @@ suite!(
     failed_batch_writes_nothing,
     concurrent_writers,
     bulk_insert,
+    oai_visibility_sets_and_paging,
 );
 
 // ---------------------------------------------------------------------------
@@ -1077,4 +1078,67 @@ fn regular_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out.sort();
     out
+}
+
+/// OAI-PMH: a record is visible once it has been live, forever; its sets
+/// (type, every ancestor subject, series) are kept when it is withdrawn and
+/// follow edits; set and date harvests page by id.
+async fn oai_visibility_sets_and_paging(store: Arc<dyn RecordStore>) {
+    use arkiv_storage::OaiQuery;
+    store
+        .put_subjects(&[
+            Subject { id: "geo".into(), name: "Geography".into(), parent: None },
+            Subject { id: "geo-asia".into(), name: "Asia".into(), parent: Some("geo".into()) },
+        ])
+        .await
+        .unwrap();
+    let draft = put_one(&*store, rec("draft", Status::Inbox)).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let mut r = rec(&format!("live {i}"), Status::Archive);
+        if i % 2 == 0 {
+            r.subjects = vec!["geo-asia".into()];
+            r.series = Some("Tech Reports".into());
+        }
+        ids.push(put_one(&*store, r).await);
+    }
+    let all = OaiQuery::default();
+    assert_eq!(store.oai_count(&all).await.unwrap(), 5, "the draft was never live");
+    let page: Vec<_> = store.oai_records(&all, 0, 3).await.unwrap().into_iter().map(|r| r.id.unwrap()).collect();
+    assert_eq!(page, ids[..3]);
+    let rest: Vec<_> = store.oai_records(&all, ids[2], 3).await.unwrap().into_iter().map(|r| r.id.unwrap()).collect();
+    assert_eq!(rest, ids[3..]);
+    assert!(!store.oai_records(&all, 0, 100).await.unwrap().iter().any(|r| r.id == Some(draft)));
+
+    let geo = OaiQuery { set: Some("subject:geo".into()), ..Default::default() };
+    assert_eq!(store.oai_count(&geo).await.unwrap(), 3, "the parent subject holds its children's records");
+    let specs = store.oai_set_specs("", 100).await.unwrap();
+    assert_eq!(specs, ["series:Tech~20Reports", "subject:geo", "subject:geo:geo-asia", "type:report"]);
+    assert_eq!(store.oai_set_specs("subject:geo", 1).await.unwrap(), ["subject:geo:geo-asia"]);
+
+    // Withdrawn: still harvested (as deleted), still in its sets.
+    let mut gone = store.get_record(ids[0]).await.unwrap().unwrap();
+    gone.status = Status::Deletion;
+    gone.lastmod = None;
+    store.put_records(vec![write(gone)]).await.unwrap();
+    let in_geo = store.oai_records(&geo, 0, 100).await.unwrap();
+    assert_eq!(in_geo.len(), 3);
+    assert_eq!(in_geo[0].status, Status::Deletion);
+    // An edit moves a record out of a set.
+    let mut moved = store.get_record(ids[2]).await.unwrap().unwrap();
+    moved.subjects.clear();
+    moved.lastmod = None;
+    store.put_records(vec![write(moved)]).await.unwrap();
+    assert_eq!(store.oai_count(&geo).await.unwrap(), 2);
+
+    // Dates: lastmod within [from, until].
+    let mut old = store.get_record(ids[4]).await.unwrap().unwrap();
+    old.lastmod = Some(Timestamp(1_000_000_000));
+    store.put_records(vec![write(old)]).await.unwrap();
+    assert_eq!(store.oai_earliest().await.unwrap(), Some(Timestamp(1_000_000_000)));
+    let early = OaiQuery { until: Some(1_000_000_000), ..Default::default() };
+    let found: Vec<_> = store.oai_records(&early, 0, 10).await.unwrap().into_iter().map(|r| r.id.unwrap()).collect();
+    assert_eq!(found, [ids[4]]);
+    let late = OaiQuery { from: Some(1_000_000_001), set: Some("subject:geo".into()), ..Default::default() };
+    assert_eq!(store.oai_count(&late).await.unwrap(), 1);
 }

@@ -156,6 +156,7 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
         .route("/{id}", get(record::add_slash))
         .route("/{id}/", get(record::abstract_page))
         .route("/{id}/{pos}/{filename}", get(files::download))
+        .merge(pages::oai::routes())
         .fallback(http::not_found)
         // Innermost first: a panic becomes a 500 that `finish` still dresses
         // as a page; compression sees the final body.

@@ -23,6 +23,7 @@ pub mod bibtex;
 pub mod csljson;
 pub mod csv;
 pub mod datacite;
+pub mod dc;
 pub mod fields;
 pub mod jsonld;
 pub mod marcxml;
@@ -148,6 +149,7 @@ pub static FORMATS: &[ExportFormat] = &[
     styles::HARVARD,
     styles::MLA,
     styles::IEEE,
+    dc::DC,
     mods::MODS,
     datacite::DATACITE,
     marcxml::MARCXML,

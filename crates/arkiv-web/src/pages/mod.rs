@@ -10,6 +10,7 @@ pub mod feeds;
 pub mod files;
 pub mod home;
 pub mod landing;
+pub mod oai;
 pub mod record;
 pub mod search;
 pub mod sitemap;
