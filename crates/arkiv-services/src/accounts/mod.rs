@@ -201,6 +201,11 @@ pub async fn login(
     Ok((user, session))
 }
 
+/// Opens a session for a user just registered (no password to check).
+pub async fn open_session(store: &dyn AccountStore, settings: &AccountSettings, user: &User) -> Result<NewSession, AccountError> {
+    start_session(store, settings, user, Timestamp::now()).await
+}
+
 async fn start_session(
     store: &dyn AccountStore,
     settings: &AccountSettings,

@@ -107,6 +107,7 @@ struct AbstractPage {
     /// Google Scholar's `citation_*` tags, which harvesters of papers read.
     meta: Vec<Meta>,
     login_url: String,
+    actions: crate::pages::account::RecordActions,
 }
 
 fn abstract_ctx(state: &AppState, record: &Record) -> AbstractPage {
@@ -142,6 +143,7 @@ fn abstract_ctx(state: &AppState, record: &Record) -> AbstractPage {
         rows: rows(state, record),
         meta,
         login_url: format!("/login?target={}", crate::present::query_value(&record_path(id))),
+        actions: crate::pages::account::record_actions(record),
     }
 }
 
