@@ -89,6 +89,9 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Create (if absent) and serve a demo repository with the seed record
     /// and generated records.
     Demo {
@@ -99,6 +102,25 @@ enum Command {
         /// Generated records besides the seed.
         #[arg(long, default_value_t = 2000)]
         count: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account (the first admin: `arkiv user add EMAIL --name NAME --role admin`).
+    Add {
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, editor or depositor.
+        #[arg(long, default_value = "depositor")]
+        role: String,
+        #[arg(long)]
+        orcid: Option<String>,
+        /// Read the password from the first line of standard input instead
+        /// of prompting.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -131,6 +153,9 @@ fn main() -> std::process::ExitCode {
             Command::Fsck => commands::fsck(&cli.repo).await,
             Command::Reindex => commands::reindex(&cli.repo).await,
             Command::Serve { listen } => commands::serve(&cli.repo, listen).await,
+            Command::User(UserCommand::Add { email, name, role, orcid, password_stdin }) => {
+                commands::user_add(&cli.repo, &email, &name, &role, orcid, password_stdin).await
+            }
             Command::Demo { dir, listen, count } => commands::demo(&dir, &listen, count).await,
         }
     });

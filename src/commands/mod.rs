@@ -4,9 +4,11 @@
 
 mod demo;
 mod transfer;
+mod users;
 
 pub use demo::{demo, serve};
 pub use transfer::{export, export_format_names, generate, import};
+pub use users::user_add;
 
 use anyhow::Result;
 use arkiv_services::fsck::Severity;

@@ -6,6 +6,7 @@
 //! stored ([`validate`]), and the citation line a reader sees ([`citation`]).
 //! It does no I/O, so every rule here can be tested as a plain function.
 
+pub mod account;
 pub mod browse;
 pub mod citation;
 pub mod date;
@@ -18,6 +19,7 @@ pub mod revision;
 pub mod subject;
 pub mod validate;
 
+pub use account::{EditorScope, Role, User, UserId};
 pub use browse::{BrowseEntry, BrowseView};
 pub use date::{DatePrecision, PartialDate, Timestamp};
 pub use document::{Document, DocumentSecurity, StoredFile};

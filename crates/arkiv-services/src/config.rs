@@ -15,6 +15,7 @@ pub struct Config {
     pub storage: StorageSettings,
     pub server: ServerSettings,
     pub import: ImportSettings,
+    pub accounts: AccountSettings,
     /// Item types beyond the defaults: key = label.
     pub types: BTreeMap<String, String>,
 }
@@ -46,6 +47,31 @@ pub struct ServerSettings {
     /// Directory of templates that override the built-in ones, relative to
     /// the repository directory. Missing templates fall back to the built-in.
     pub templates: String,
+}
+
+/// Who may open an account, and how long a login lasts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountSettings {
+    /// Whether visitors may register themselves (as depositors).
+    pub registration: bool,
+    /// If not empty, only addresses at these domains (or their subdomains)
+    /// may register.
+    pub allowed_domains: Vec<String>,
+    /// A session ends after this many hours without use.
+    pub session_hours: u32,
+}
+
+impl AccountSettings {
+    pub fn session_seconds(&self) -> i64 {
+        i64::from(self.session_hours.max(1)) * 3600
+    }
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        AccountSettings { registration: true, allowed_domains: Vec::new(), session_hours: 24 * 14 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,6 +189,16 @@ batch_size = {batch}
 # Largest file accepted from an import or an upload, in bytes.
 max_file_bytes = {max_file}
 
+[accounts]
+# Whether visitors may register themselves (as depositors); staff accounts
+# are made with `arkiv user add`.
+registration = {registration}
+# If not empty, only addresses at these domains (and their subdomains) may
+# register, e.g. ["example.org", "example.ac.uk"].
+allowed_domains = {domains}
+# A login ends after this many hours without use.
+session_hours = {session_hours}
+
 # Item types beyond the built-in list (article, book, book_section,
 # monograph, conference_item, thesis, report, working_paper, policy_paper,
 # dataset, other and EPrints' stock types), as key = "Label". For example:
@@ -179,6 +215,9 @@ max_file_bytes = {max_file}
             templates = q(&self.server.templates),
             batch = self.import.batch_size,
             max_file = self.import.max_file_bytes,
+            registration = self.accounts.registration,
+            domains = toml::Value::Array(self.accounts.allowed_domains.iter().map(|d| toml::Value::String(d.clone())).collect()),
+            session_hours = self.accounts.session_hours,
         )
     }
 }

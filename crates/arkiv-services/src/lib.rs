@@ -4,6 +4,7 @@
 //! file, make a demo repository) and nothing of how it was asked: the CLI and
 //! the web handlers call the same functions. No HTTP here, no SQL.
 
+pub mod accounts;
 pub mod config;
 pub mod demo;
 pub mod export;
@@ -14,6 +15,7 @@ pub mod oai;
 pub mod pdf;
 pub mod populate;
 pub mod repository;
+pub mod workflow;
 
 pub use config::Config;
 pub use repository::Repository;

@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use arkiv_model::citation::{citation, Citation};
 use arkiv_formats::export::ExportContext;
 use arkiv_model::{ItemTypes, Record, SubjectTree};
-use arkiv_storage::{open_store, FileStore, RecordStore};
+use arkiv_storage::{open_stores, AccountStore, FileStore, RecordStore};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -15,6 +15,8 @@ pub struct Repository {
     pub dir: PathBuf,
     pub config: Config,
     pub store: Arc<dyn RecordStore>,
+    /// Users and sessions, in the same database as the records.
+    pub accounts: Arc<dyn AccountStore>,
     pub files: FileStore,
     pub types: ItemTypes,
     subjects: RwLock<Arc<SubjectTree>>,
@@ -37,7 +39,7 @@ impl Repository {
     pub async fn open(dir: &Path) -> Result<Repository> {
         let config = Config::load(dir)?;
         let url = config.database_url(dir);
-        let store = open_store(&url).await.with_context(|| format!("cannot open the database {url}"))?;
+        let (store, accounts) = open_stores(&url).await.with_context(|| format!("cannot open the database {url}"))?;
         let files = FileStore::local(&config.files_dir(dir))?;
         let types = ItemTypes::with_extra(&config.types);
         let subjects = SubjectTree::new(store.subjects().await?);
@@ -45,6 +47,7 @@ impl Repository {
             dir: dir.to_path_buf(),
             config,
             store,
+            accounts,
             files,
             types,
             subjects: RwLock::new(Arc::new(subjects)),

@@ -15,6 +15,7 @@
 //! - record ids are never reused;
 //! - a file is referenced by a record only after its bytes are stored.
 
+pub mod accounts;
 pub mod files;
 pub mod postgres;
 pub mod sqlite;
@@ -25,6 +26,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use std::sync::Arc;
 
+pub use accounts::{open_stores, AccountStore, NewUser, SessionRow};
 pub use files::{FileStore, Fixity};
 
 /// What can go wrong in the store.

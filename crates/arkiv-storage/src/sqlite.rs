@@ -47,9 +47,9 @@ const ROWS_PER_INSERT: [usize; 4] = [256, 32, 4, 1];
 const WRITER_CACHE_KIB: i64 = 256 * 1024;
 
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
     /// The only connection that writes; its mutex queues the writers.
-    writer: Mutex<SqliteConnection>,
+    pub(crate) writer: Mutex<SqliteConnection>,
     path: Option<std::path::PathBuf>,
 }
 

@@ -10,6 +10,7 @@
 //! render it. Nothing here prints; the caller decides what to tell the user.
 
 pub mod access;
+pub mod auth;
 pub mod http;
 pub mod pages;
 pub mod present;
@@ -96,6 +97,8 @@ pub async fn serve_with(
     let templates = load_templates(&repo)?;
     let searching = search::Searching::start(&repo, full_text);
     let app = build(repo, templates, searching.as_ref().map(|s| s.index.clone()));
+    // The peer's address: login throttling counts failures per address.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     if let Some(s) = searching {
         s.stop().await;
@@ -157,11 +160,13 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
         .route("/{id}/", get(record::abstract_page))
         .route("/{id}/{pos}/{filename}", get(files::download))
         .merge(pages::oai::routes())
+        .merge(pages::account::routes())
         .fallback(http::not_found)
         // Innermost first: a panic becomes a 500 that `finish` still dresses
         // as a page; compression sees the final body.
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::finish))
         .layer(http::compression())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve))
         .with_state(state)
 }

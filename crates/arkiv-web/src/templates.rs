@@ -30,6 +30,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("search.html", include_str!("../templates/search.html")),
     ("search_advanced.html", include_str!("../templates/search_advanced.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("register.html", include_str!("../templates/register.html")),
 ];
 
 /// An override larger than this is refused: a template is not a data file.
@@ -77,6 +79,8 @@ impl Templates {
     }
 
     pub fn render<S: Serialize>(&self, name: &str, ctx: S) -> Result<String, minijinja::Error> {
+        // Every page's header shows who is logged in (see `auth`).
+        let ctx = minijinja::context! { viewer => crate::auth::header_viewer(), ..minijinja::Value::from_serialize(&ctx) };
         self.env.get_template(name)?.render(ctx)
     }
 }

@@ -3,6 +3,7 @@
 //! the answer for a template. Access rules live in [`crate::access`], URL
 //! shapes in [`crate::present`], headers and error pages in [`crate::http`].
 
+pub mod account;
 pub mod assets;
 pub mod browse;
 pub mod exports;

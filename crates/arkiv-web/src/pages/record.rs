@@ -111,6 +111,7 @@ struct AbstractPage {
     /// What machines read: meta tags, JSON-LD, exports, COinS, the Cite box.
     landing: landing::Landing,
     login_url: String,
+    actions: crate::pages::account::RecordActions,
 }
 
 fn abstract_ctx(state: &AppState, record: &Record, style: Option<&str>) -> AbstractPage {
@@ -128,6 +129,7 @@ fn abstract_ctx(state: &AppState, record: &Record, style: Option<&str>) -> Abstr
         rows: rows(state, record),
         landing: landing::landing(state, record, style),
         login_url: format!("/login?target={}", crate::present::query_value(&record_path(id))),
+        actions: crate::pages::account::record_actions(record),
     }
 }
 

@@ -1,0 +1,260 @@
+//! Accounts: creating users, logging in and out, and the sessions that
+//! carry a login from one request to the next. Used by the web handlers
+//! and the CLI alike; nothing here knows of cookies or HTTP.
+//!
+//! Rules kept here, whoever asks:
+//! - passwords are stored only as argon2id hashes ([`password`]) and never
+//!   logged (no function here logs or formats one);
+//! - a login is refused without checking the password once an account or
+//!   an address has failed too often lately ([`THROTTLE`]);
+//! - every login starts a new session with a new id and a new CSRF secret,
+//!   and ends the session the browser came with: an id planted before
+//!   login is worthless after it (no fixation);
+//! - sessions are looked up by the hash of their id and expire after
+//!   [`AccountSettings::session_hours`] without use.
+
+pub mod password;
+pub mod tokens;
+
+use crate::config::AccountSettings;
+use arkiv_model::account::email_key;
+use arkiv_model::validate::is_orcid;
+use arkiv_model::{EditorScope, Role, Timestamp, User};
+use arkiv_storage::{AccountStore, NewUser, SessionRow, StoreError};
+use password::{hash_password, password_problem, verify_nothing, verify_password};
+
+/// How many failed logins are tolerated, per account and per address,
+/// within the window, before further attempts are refused unchecked.
+pub struct Throttle {
+    pub window_seconds: i64,
+    pub per_account: i64,
+    pub per_address: i64,
+}
+
+pub const THROTTLE: Throttle = Throttle { window_seconds: 15 * 60, per_account: 5, per_address: 30 };
+
+/// A session's use is written back at most this often, so that reading
+/// pages does not write to the database on every request.
+const TOUCH_EVERY_SECONDS: i64 = 300;
+
+const MAX_EMAIL_BYTES: usize = 254;
+const MAX_NAME_CHARS: usize = 200;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// Something the user typed is not acceptable; the message says what.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("An account with this e-mail address exists already.")]
+    EmailTaken,
+    #[error("This repository does not take registrations; ask its staff for an account.")]
+    RegistrationClosed,
+    #[error("Accounts can only be registered with an address at {0}.")]
+    DomainNotAllowed(String),
+    /// Deliberately the same for an unknown address, a wrong password and
+    /// a disabled account: the form does not tell which addresses exist.
+    #[error("The e-mail address or the password is not right.")]
+    BadCredentials,
+    #[error("Too many failed logins. Please wait {minutes} minutes before trying again.")]
+    Throttled { minutes: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a new account is made from.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    pub role: Role,
+    pub scope: EditorScope,
+    pub orcid: Option<String>,
+}
+
+/// A session just made: the id goes to the browser, once.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: String,
+    pub csrf_token: String,
+    pub expires: Timestamp,
+}
+
+/// The user a request comes from and their session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub id_hash: String,
+    pub csrf_token: String,
+    pub expires: Timestamp,
+}
+
+fn check_email(email: &str) -> Result<(), AccountError> {
+    let email = email.trim();
+    let ok = email.len() <= MAX_EMAIL_BYTES
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+        });
+    if ok { Ok(()) } else { Err(AccountError::Invalid("Please give a valid e-mail address.".into())) }
+}
+
+/// Creates an account of any role (the CLI's `user add`, an admin's page).
+pub async fn create_user(store: &dyn AccountStore, new: NewAccount) -> Result<User, AccountError> {
+    check_email(&new.email)?;
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(AccountError::Invalid(format!("Please give your name (at most {MAX_NAME_CHARS} characters).")));
+    }
+    if let Some(problem) = password_problem(&new.password) {
+        return Err(AccountError::Invalid(problem));
+    }
+    let orcid = new.orcid.map(|o| o.trim().to_string()).filter(|o| !o.is_empty());
+    if orcid.as_deref().is_some_and(|o| !is_orcid(o)) {
+        return Err(AccountError::Invalid("The ORCID iD is not valid (e.g. 0000-0002-1825-0097).".into()));
+    }
+    let user = NewUser {
+        email: new.email.trim().to_string(),
+        name: name.to_string(),
+        password_hash: hash_password(&new.password),
+        role: new.role,
+        scope: new.scope,
+        orcid,
+    };
+    store.create_user(&user).await?.ok_or(AccountError::EmailTaken)
+}
+
+/// Self-registration from the public form: a depositor account, if the
+/// repository takes registrations from this address's domain.
+pub async fn register(
+    store: &dyn AccountStore,
+    settings: &AccountSettings,
+    email: &str,
+    name: &str,
+    password: &str,
+    orcid: Option<String>,
+) -> Result<User, AccountError> {
+    if !settings.registration {
+        return Err(AccountError::RegistrationClosed);
+    }
+    check_email(email)?;
+    if !settings.allowed_domains.is_empty() {
+        let domain = email_key(email).rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
+        let allowed = settings.allowed_domains.iter().any(|d| {
+            let d = d.trim().trim_start_matches('@').to_lowercase();
+            domain == d || domain.ends_with(&format!(".{d}"))
+        });
+        if !allowed {
+            return Err(AccountError::DomainNotAllowed(settings.allowed_domains.join(", ")));
+        }
+    }
+    let new = NewAccount {
+        email: email.to_string(),
+        name: name.to_string(),
+        password: password.to_string(),
+        role: Role::Depositor,
+        scope: EditorScope::default(),
+        orcid,
+    };
+    create_user(store, new).await
+}
+
+/// Checks a login and opens a new session for it, ending `previous` (the
+/// session the browser came with, if any). `address` is the client's IP.
+pub async fn login(
+    store: &dyn AccountStore,
+    settings: &AccountSettings,
+    email: &str,
+    password: &str,
+    address: &str,
+    previous: Option<&str>,
+) -> Result<(User, NewSession), AccountError> {
+    let now = Timestamp::now();
+    let since = Timestamp(now.0 - THROTTLE.window_seconds);
+    let account_key = format!("account:{}", email_key(email));
+    let address_key = format!("address:{address}");
+    if store.login_failures(&account_key, since).await? >= THROTTLE.per_account
+        || store.login_failures(&address_key, since).await? >= THROTTLE.per_address
+    {
+        tracing::warn!(address, "login refused: too many failures");
+        return Err(AccountError::Throttled { minutes: THROTTLE.window_seconds / 60 });
+    }
+    let user = if email.len() > MAX_EMAIL_BYTES { None } else { store.user_by_email(email).await? };
+    let valid = match &user {
+        Some(u) => verify_password(password, &u.password_hash) && !u.disabled,
+        None => {
+            verify_nothing(password);
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| valid) else {
+        store.add_login_failure(&[account_key, address_key], now, since).await?;
+        tracing::info!(address, "failed login");
+        return Err(AccountError::BadCredentials);
+    };
+    store.clear_login_failures(&account_key).await?;
+    if let Some(old) = previous {
+        store.delete_session(&tokens::session_hash(old)).await?;
+    }
+    let session = start_session(store, settings, &user, now).await?;
+    tracing::info!(user = user.id, address, "login");
+    Ok((user, session))
+}
+
+/// Opens a session for a user just registered (no password to check).
+pub async fn open_session(store: &dyn AccountStore, settings: &AccountSettings, user: &User) -> Result<NewSession, AccountError> {
+    start_session(store, settings, user, Timestamp::now()).await
+}
+
+async fn start_session(
+    store: &dyn AccountStore,
+    settings: &AccountSettings,
+    user: &User,
+    now: Timestamp,
+) -> Result<NewSession, AccountError> {
+    let id = tokens::random_token();
+    let secret = tokens::random_token();
+    let expires = Timestamp(now.0 + settings.session_seconds());
+    let row = SessionRow {
+        id_hash: tokens::session_hash(&id),
+        user_id: user.id,
+        created: now,
+        last_seen: now,
+        expires,
+        csrf_secret: secret.clone(),
+    };
+    store.create_session(&row).await?;
+    Ok(NewSession { id, csrf_token: tokens::csrf_token(&secret), expires })
+}
+
+/// The live session with this id and its user; `None` for an unknown,
+/// expired or malformed id, or a disabled user. Extends the session's life
+/// (sliding expiry).
+pub async fn session(
+    store: &dyn AccountStore,
+    settings: &AccountSettings,
+    session_id: &str,
+) -> Result<Option<Session>, StoreError> {
+    if session_id.len() != 64 || !session_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let hash = tokens::session_hash(session_id);
+    let Some(row) = store.session(&hash).await? else { return Ok(None) };
+    let now = Timestamp::now();
+    if row.expires.0 <= now.0 {
+        store.delete_session(&hash).await?;
+        return Ok(None);
+    }
+    let Some(user) = store.user(row.user_id).await?.filter(|u| !u.disabled) else { return Ok(None) };
+    let mut expires = row.expires;
+    if now.0 - row.last_seen.0 >= TOUCH_EVERY_SECONDS {
+        expires = Timestamp(now.0 + settings.session_seconds());
+        store.touch_session(&hash, now, expires).await?;
+    }
+    Ok(Some(Session { user, csrf_token: tokens::csrf_token(&row.csrf_secret), id_hash: hash, expires }))
+}
+
+/// Ends a session (logout).
+pub async fn logout(store: &dyn AccountStore, session_id: &str) -> Result<(), StoreError> {
+    store.delete_session(&tokens::session_hash(session_id)).await
+}

@@ -1,0 +1,78 @@
+//! Password hashing: argon2id with OWASP's recommended parameters (19 MiB,
+//! two passes, one lane), stored as PHC strings so that parameters can be
+//! raised later without invalidating existing hashes.
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::OnceLock;
+
+/// Shortest and longest password accepted. The upper bound keeps one login
+/// attempt from costing unbounded hashing time.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// The PHC string of a new salted hash of `password`.
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2().hash_password(password.as_bytes(), &salt).expect("argon2 hashes any input").to_string()
+}
+
+/// Whether `password` matches the stored hash. A malformed hash matches
+/// nothing.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return false;
+    }
+    match PasswordHash::new(phc) {
+        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Spends the time a real verification takes, so that a login for an
+/// unknown address answers no faster than one for a known address.
+pub fn verify_nothing(password: &str) {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let phc = DUMMY.get_or_init(|| hash_password("arkiv: no such account"));
+    let _ = verify_password(password, phc);
+}
+
+/// Why a new password is refused, if it is.
+pub fn password_problem(password: &str) -> Option<String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        Some(format!("The password must have at least {MIN_PASSWORD_CHARS} characters."))
+    } else if password.len() > MAX_PASSWORD_BYTES {
+        Some(format!("The password may have at most {MAX_PASSWORD_BYTES} bytes."))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_salted_and_verify() {
+        let a = hash_password("correct horse battery");
+        let b = hash_password("correct horse battery");
+        assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
+        assert_ne!(a, b, "each hash has its own salt");
+        assert!(!a.contains("correct horse"));
+        assert!(verify_password("correct horse battery", &a));
+        assert!(!verify_password("correct horse batterY", &a));
+        assert!(!verify_password("correct horse battery", "not a hash"));
+    }
+
+    #[test]
+    fn weak_and_huge_passwords_are_refused() {
+        assert!(password_problem("short").is_some());
+        assert!(password_problem(&"x".repeat(MAX_PASSWORD_BYTES + 1)).is_some());
+        assert!(password_problem("long enough pass").is_none());
+    }
+}

@@ -1,0 +1,119 @@
+//! Accounts in the store: users, their sessions and the failed logins
+//! throttling counts. A second trait beside [`RecordStore`], implemented by
+//! the same two backends (`sqlite.rs`, `postgres.rs` here hold only SQL),
+//! so that sessions live in the database: they survive a restart and are
+//! shared by every node serving one repository.
+//!
+//! The store keeps what it is given. Hashing passwords, making session ids
+//! and deciding what a failure count means are the services' business;
+//! sessions are looked up by the hash of their id, never by the id itself.
+
+mod postgres;
+mod sqlite;
+
+use crate::{RecordStore, Result, StoreError};
+use arkiv_model::{EditorScope, Role, Timestamp, User, UserId};
+use async_trait::async_trait;
+use std::sync::Arc;
+
+/// A user about to be created (the store gives the id).
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub scope: EditorScope,
+    pub orcid: Option<String>,
+}
+
+/// A session as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// SHA-256 (hex) of the id the browser holds.
+    pub id_hash: String,
+    pub user_id: UserId,
+    pub created: Timestamp,
+    pub last_seen: Timestamp,
+    pub expires: Timestamp,
+    /// Secret the session's CSRF tokens are derived from.
+    pub csrf_secret: String,
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync + 'static {
+    /// Creates a user. `None` if an account with the same address (compared
+    /// case-insensitively) exists.
+    async fn create_user(&self, user: &NewUser) -> Result<Option<User>>;
+
+    async fn user(&self, id: UserId) -> Result<Option<User>>;
+
+    /// The user with this address, whatever its case.
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+
+    /// Rewrites everything of a user but its id, address and creation time.
+    async fn update_user(&self, user: &User) -> Result<()>;
+
+    /// Every user, in id order.
+    async fn users(&self) -> Result<Vec<User>>;
+
+    async fn create_session(&self, session: &SessionRow) -> Result<()>;
+
+    /// The session with this id hash, expired or not (the caller decides).
+    async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>>;
+
+    /// Moves a session's last use and expiry on.
+    async fn touch_session(&self, id_hash: &str, last_seen: Timestamp, expires: Timestamp) -> Result<()>;
+
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+
+    /// Ends every session of a user (password changed, account disabled).
+    async fn delete_user_sessions(&self, user: UserId) -> Result<u64>;
+
+    /// Forgets sessions that expired before `now`.
+    async fn purge_sessions(&self, now: Timestamp) -> Result<u64>;
+
+    /// Notes a failed login under each key, and forgets failures older than
+    /// `forget_before` under them.
+    async fn add_login_failure(&self, keys: &[String], at: Timestamp, forget_before: Timestamp) -> Result<()>;
+
+    /// Failures under `key` at or after `since`.
+    async fn login_failures(&self, key: &str, since: Timestamp) -> Result<i64>;
+
+    /// Forgets the failures under `key` (after a successful login).
+    async fn clear_login_failures(&self, key: &str) -> Result<()>;
+}
+
+/// Opens the database a URL names as both a record store and an account
+/// store (one connection pool behind both).
+pub async fn open_stores(url: &str) -> Result<(Arc<dyn RecordStore>, Arc<dyn AccountStore>)> {
+    if url.starts_with("sqlite:") {
+        let s = Arc::new(crate::sqlite::SqliteStore::open(url).await?);
+        Ok((s.clone(), s))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let s = Arc::new(crate::postgres::PostgresStore::open(url).await?);
+        Ok((s.clone(), s))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_string()))
+    }
+}
+
+fn scope_json(scope: &EditorScope) -> String {
+    serde_json::to_string(scope).expect("a scope serializes")
+}
+
+/// Reads a stored scope; an unreadable one limits the editor to nothing
+/// rather than to everything.
+fn parse_scope(json: &str) -> EditorScope {
+    serde_json::from_str(json).unwrap_or_else(|_| EditorScope { types: vec![String::new()], ..Default::default() })
+}
+
+/// Reads a stored role; an unknown one is the least powerful.
+fn parse_role(s: &str) -> Role {
+    Role::parse(s).unwrap_or(Role::Depositor)
+}
+
+/// Whether a database error is a unique-key violation (the address is taken).
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}

@@ -1,0 +1,172 @@
+//! [`AccountStore`] on PostgreSQL: plain statements on the pool; none of
+//! them needs the records' write lock.
+
+use super::*;
+use crate::postgres::PostgresStore;
+use arkiv_model::account::email_key;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+
+const USER_COLUMNS: &str = "id, email, name, password_hash, role, scope, orcid, created, disabled";
+const SESSION_COLUMNS: &str = "id_hash, user_id, created, last_seen, expires, csrf_secret";
+
+fn user_row(row: &PgRow) -> User {
+    User {
+        id: row.get(0),
+        email: row.get(1),
+        name: row.get(2),
+        password_hash: row.get(3),
+        role: parse_role(row.get(4)),
+        scope: parse_scope(row.get(5)),
+        orcid: row.get(6),
+        created: Timestamp(row.get(7)),
+        disabled: row.get::<bool, _>(8),
+    }
+}
+
+fn session_row(row: &PgRow) -> SessionRow {
+    SessionRow {
+        id_hash: row.get(0),
+        user_id: row.get(1),
+        created: Timestamp(row.get(2)),
+        last_seen: Timestamp(row.get(3)),
+        expires: Timestamp(row.get(4)),
+        csrf_secret: row.get(5),
+    }
+}
+
+#[async_trait]
+impl AccountStore for PostgresStore {
+    async fn create_user(&self, user: &NewUser) -> Result<Option<User>> {
+        let created = Timestamp::now();
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO users (email, email_key, name, password_hash, role, scope, orcid, created, disabled) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE) RETURNING {USER_COLUMNS}"
+        ))
+        .bind(user.email.trim())
+        .bind(email_key(&user.email))
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(user.role.as_str())
+        .bind(scope_json(&user.scope))
+        .bind(&user.orcid)
+        .bind(created.0)
+        .fetch_one(&self.pool)
+        .await;
+        match inserted {
+            Ok(row) => Ok(Some(user_row(&row))),
+            Err(e) if is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(user_row))
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE email_key = $1"))
+            .bind(email_key(email))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(user_row))
+    }
+
+    async fn update_user(&self, user: &User) -> Result<()> {
+        sqlx::query(
+            "UPDATE users SET name = $1, password_hash = $2, role = $3, scope = $4, orcid = $5, disabled = $6 WHERE id = $7",
+        )
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(user.role.as_str())
+        .bind(scope_json(&user.scope))
+        .bind(&user.orcid)
+        .bind(user.disabled)
+        .bind(user.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id")).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(user_row).collect())
+    }
+
+    async fn create_session(&self, s: &SessionRow) -> Result<()> {
+        sqlx::query(&format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"))
+            .bind(&s.id_hash)
+            .bind(s.user_id)
+            .bind(s.created.0)
+            .bind(s.last_seen.0)
+            .bind(s.expires.0)
+            .bind(&s.csrf_secret)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>> {
+        let row = sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id_hash = $1"))
+            .bind(id_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(session_row))
+    }
+
+    async fn touch_session(&self, id_hash: &str, last_seen: Timestamp, expires: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen = $1, expires = $2 WHERE id_hash = $3")
+            .bind(last_seen.0)
+            .bind(expires.0)
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn delete_user_sessions(&self, user: UserId) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn purge_sessions(&self, now: Timestamp) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires < $1").bind(now.0).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn add_login_failure(&self, keys: &[String], at: Timestamp, forget_before: Timestamp) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for key in keys {
+            sqlx::query("DELETE FROM login_failures WHERE key = $1 AND at < $2")
+                .bind(key)
+                .bind(forget_before.0)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)").bind(key).bind(at.0).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn login_failures(&self, key: &str, since: Timestamp) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2")
+            .bind(key)
+            .bind(since.0)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn clear_login_failures(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(&self.pool).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,148 @@
+//! The `AccountStore` of both backends, held to one suite (see
+//! `backends/mod.rs` for how PostgreSQL is reached).
+
+mod backends;
+
+use arkiv_model::{EditorScope, Role, Timestamp};
+use arkiv_storage::{NewUser, SessionRow};
+use backends::Stores;
+
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::backends::with_sqlite(super::$name).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::backends::with_postgres(super::$name).await
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    users_are_unique_by_address_whatever_its_case,
+    users_update_and_list,
+    sessions_are_found_by_hash_and_end,
+    login_failures_count_in_a_window,
+    records_and_accounts_share_one_database,
+);
+
+fn new_user(email: &str, role: Role) -> NewUser {
+    NewUser {
+        email: email.into(),
+        name: "Ada Lovelace".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        role,
+        scope: EditorScope::default(),
+        orcid: Some("0000-0002-1825-0097".into()),
+    }
+}
+
+async fn users_are_unique_by_address_whatever_its_case((_, accounts): Stores) {
+    let ada = accounts.create_user(&new_user("Ada@Example.org", Role::Depositor)).await.unwrap().expect("created");
+    assert!(ada.id > 0);
+    assert_eq!(ada.email, "Ada@Example.org", "the address is kept as typed");
+    assert!(!ada.disabled);
+    assert!(
+        accounts.create_user(&new_user("ada@EXAMPLE.org", Role::Admin)).await.unwrap().is_none(),
+        "a second account for the same mailbox is refused"
+    );
+    let found = accounts.user_by_email(" ADA@example.ORG ").await.unwrap().expect("found whatever the case");
+    assert_eq!(found, ada);
+    assert_eq!(accounts.user(ada.id).await.unwrap(), Some(ada.clone()));
+    assert_eq!(accounts.user(ada.id + 1000).await.unwrap(), None);
+    assert_eq!(accounts.user_by_email("nobody@example.org").await.unwrap(), None);
+}
+
+async fn users_update_and_list((_, accounts): Stores) {
+    let mut ed = accounts.create_user(&new_user("ed@example.org", Role::Depositor)).await.unwrap().unwrap();
+    let other = accounts.create_user(&new_user("other@example.org", Role::Depositor)).await.unwrap().unwrap();
+    ed.role = Role::Editor;
+    ed.scope = EditorScope { subjects: vec!["econ".into()], types: vec!["policy_paper".into()], series: vec![] };
+    ed.name = "Edith Editor".into();
+    ed.orcid = None;
+    ed.disabled = true;
+    ed.password_hash = "$argon2id$new".into();
+    accounts.update_user(&ed).await.unwrap();
+    let back = accounts.user(ed.id).await.unwrap().unwrap();
+    assert_eq!(back, ed, "every changeable field is kept");
+    let all = accounts.users().await.unwrap();
+    assert_eq!(all.iter().map(|u| u.id).collect::<Vec<_>>(), vec![ed.id, other.id]);
+    assert_eq!(all[1].role, Role::Depositor, "the other user is untouched");
+}
+
+async fn sessions_are_found_by_hash_and_end((_, accounts): Stores) {
+    let u = accounts.create_user(&new_user("s@example.org", Role::Depositor)).await.unwrap().unwrap();
+    let now = Timestamp::now();
+    let session = |hash: &str, expires: i64| SessionRow {
+        id_hash: hash.into(),
+        user_id: u.id,
+        created: now,
+        last_seen: now,
+        expires: Timestamp(now.0 + expires),
+        csrf_secret: format!("secret-{hash}"),
+    };
+    accounts.create_session(&session("aaa", 3600)).await.unwrap();
+    accounts.create_session(&session("bbb", -10)).await.unwrap();
+    assert_eq!(accounts.session("aaa").await.unwrap(), Some(session("aaa", 3600)));
+    assert!(accounts.create_session(&session("aaa", 1)).await.is_err(), "a session id is never given twice");
+
+    accounts.touch_session("aaa", Timestamp(now.0 + 5), Timestamp(now.0 + 7200)).await.unwrap();
+    let s = accounts.session("aaa").await.unwrap().unwrap();
+    assert_eq!((s.last_seen.0, s.expires.0), (now.0 + 5, now.0 + 7200));
+
+    assert_eq!(accounts.purge_sessions(now).await.unwrap(), 1, "the expired session goes");
+    assert_eq!(accounts.session("bbb").await.unwrap(), None);
+
+    accounts.delete_session("aaa").await.unwrap();
+    assert_eq!(accounts.session("aaa").await.unwrap(), None);
+
+    accounts.create_session(&session("c1", 60)).await.unwrap();
+    accounts.create_session(&session("c2", 60)).await.unwrap();
+    assert_eq!(accounts.delete_user_sessions(u.id).await.unwrap(), 2);
+    assert_eq!(accounts.session("c1").await.unwrap(), None);
+}
+
+async fn login_failures_count_in_a_window((_, accounts): Stores) {
+    let t = Timestamp::now().0;
+    let keys = vec!["account:a@example.org".to_string(), "address:10.0.0.1".to_string()];
+    for i in 0..3 {
+        accounts.add_login_failure(&keys, Timestamp(t + i), Timestamp(0)).await.unwrap();
+    }
+    accounts.add_login_failure(&keys[1..], Timestamp(t + 3), Timestamp(0)).await.unwrap();
+    assert_eq!(accounts.login_failures(&keys[0], Timestamp(t)).await.unwrap(), 3);
+    assert_eq!(accounts.login_failures(&keys[1], Timestamp(t)).await.unwrap(), 4);
+    assert_eq!(accounts.login_failures(&keys[1], Timestamp(t + 2)).await.unwrap(), 2, "only the window counts");
+    assert_eq!(accounts.login_failures("account:b@example.org", Timestamp(0)).await.unwrap(), 0);
+
+    // A new failure prunes the old ones under its key.
+    accounts.add_login_failure(&keys[1..], Timestamp(t + 10), Timestamp(t + 2)).await.unwrap();
+    assert_eq!(accounts.login_failures(&keys[1], Timestamp(0)).await.unwrap(), 3);
+
+    accounts.clear_login_failures(&keys[0]).await.unwrap();
+    assert_eq!(accounts.login_failures(&keys[0], Timestamp(0)).await.unwrap(), 0);
+    assert_eq!(accounts.login_failures(&keys[1], Timestamp(0)).await.unwrap(), 3, "other keys are untouched");
+}
+
+/// Records and accounts share one database: writing one does not disturb
+/// the other (on SQLite both go through the one writer).
+async fn records_and_accounts_share_one_database((records, accounts): Stores) {
+    use arkiv_model::Record;
+    use arkiv_storage::RecordWrite;
+    let u = accounts.create_user(&new_user("d@example.org", Role::Depositor)).await.unwrap().unwrap();
+    let mut r = Record::new("report", "Owned");
+    r.userid = Some(u.id);
+    let ids = records.put_records(vec![RecordWrite::new(r, &u.email)]).await.unwrap();
+    let back = records.get_record(ids[0]).await.unwrap().unwrap();
+    assert_eq!(back.userid, Some(u.id));
+    assert_eq!(accounts.users().await.unwrap().len(), 1);
+}

@@ -1,0 +1,155 @@
+//! Who a request comes from, and whether its form really came from us.
+//!
+//! [`resolve`] (a middleware) reads the session cookie once per request,
+//! asks the accounts service for the session, and makes the result known to
+//! handlers (the [`Viewer`] extractor) and to templates (every page's
+//! header shows who is logged in). Pages seen by a logged-in user are
+//! marked `private`, so no shared cache keeps one user's page for another.
+//!
+//! [`CsrfForm`] is the extractor of every state-changing form: it reads a
+//! bounded url-encoded body and refuses it (403) unless its `csrf` field
+//! matches the session's token, or, before login, the `arkiv_csrf` cookie
+//! (a double-submit token: another site can make a browser post a form but
+//! cannot read or set our cookie).
+
+use crate::http::Problem;
+use crate::AppState;
+use arkiv_services::accounts::{self, tokens, Session};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub const SESSION_COOKIE: &str = "arkiv_session";
+pub const CSRF_COOKIE: &str = "arkiv_csrf";
+
+/// Largest form body accepted (login, registration, small edits).
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+tokio::task_local! {
+    static CURRENT: Option<Session>;
+}
+
+/// The session of the request being answered, for code that has no
+/// extractor at hand (templates, page contexts).
+pub fn current() -> Option<Session> {
+    CURRENT.try_with(|s| s.clone()).ok().flatten()
+}
+
+/// What the page header shows of the visitor.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeaderViewer {
+    pub name: String,
+    pub role: &'static str,
+    pub csrf: String,
+}
+
+pub fn header_viewer() -> Option<HeaderViewer> {
+    current().map(|s| HeaderViewer { name: s.user.name.clone(), role: s.user.role.as_str(), csrf: s.csrf_token })
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim_matches('"'))
+}
+
+/// Resolves the session cookie; see the module docs.
+pub async fn resolve(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let session = match cookie(req.headers(), SESSION_COOKIE) {
+        Some(id) => {
+            let repo = &state.repo;
+            match accounts::session(repo.accounts.as_ref(), &repo.config.accounts, id).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "session lookup failed");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let logged_in = session.is_some();
+    let mut res = CURRENT.scope(session, next.run(req)).await;
+    let h = res.headers_mut();
+    h.append(header::VARY, HeaderValue::from_static("Cookie"));
+    if logged_in {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    }
+    res
+}
+
+/// The visitor: their session, or `None` when anonymous.
+pub struct Viewer(pub Option<Session>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Viewer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Viewer(current()))
+    }
+}
+
+/// A url-encoded form whose CSRF token was checked; see the module docs.
+pub struct CsrfForm<T>(pub T);
+
+fn forged() -> Problem {
+    Problem::forbidden(
+        "This form has expired or did not come from this site. Please go back, reload the page and send it again.",
+    )
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, _state: &AppState) -> Result<Self, Problem> {
+        let expected = match current() {
+            Some(s) => Some(s.csrf_token),
+            None => cookie(req.headers(), CSRF_COOKIE).filter(|c| c.len() == 64).map(str::to_string),
+        };
+        let body = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)
+            .await
+            .map_err(|_| Problem::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "Too large", "This form is too large."))?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| forged())?;
+        let sent = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+        match expected {
+            Some(token) if tokens::same_secret(sent, &token) => {}
+            _ => return Err(forged()),
+        }
+        let form = serde_urlencoded::from_bytes(&body)
+            .map_err(|e| Problem::bad_request(format!("The form could not be read: {e}.")))?;
+        Ok(CsrfForm(form))
+    }
+}
+
+/// The token a form shown to this visitor must carry, and the cookie to set
+/// if the visitor is anonymous and has none yet.
+pub fn form_token(headers: &HeaderMap) -> (String, Option<String>) {
+    if let Some(s) = current() {
+        return (s.csrf_token, None);
+    }
+    match cookie(headers, CSRF_COOKIE).filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit())) {
+        Some(c) => (c.to_string(), None),
+        None => {
+            let t = tokens::random_token();
+            (t.clone(), Some(t))
+        }
+    }
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure when the site is
+/// served over HTTPS. `max_age` 0 deletes the cookie.
+pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if state.repo.config.repository.base_url.starts_with("https:") { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"))
+        .expect("tokens are valid header text")
+}

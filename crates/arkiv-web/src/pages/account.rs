@@ -1,0 +1,257 @@
+//! Logging in and out, and registering: `/login`, `/logout` (POST only),
+//! `/register`. Thin handlers over `arkiv_services::accounts`; every form
+//! here carries a CSRF token ([`CsrfForm`]) — the login form too, so that
+//! another site cannot log a visitor into an account of its choosing.
+//!
+//! A successful login or registration sets a new session cookie (the
+//! service has already ended the session the browser came with) and sends
+//! the visitor back to where they were (`target`, a path of this site
+//! only, never another site).
+
+use crate::auth::{self, set_cookie, CsrfForm, Viewer, CSRF_COOKIE, SESSION_COOKIE};
+use crate::http::Problem;
+use crate::AppState;
+use arkiv_services::accounts::{self, AccountError, NewSession};
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::{Query, State};
+use axum::http::{header, Extensions, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/register", get(register_page).post(register))
+}
+
+#[derive(Deserialize, Default)]
+pub struct Target {
+    #[serde(default)]
+    target: String,
+}
+
+/// `target` if it is a path of this site, else the home page: a login
+/// link must not become a way to send people elsewhere.
+fn local_target(target: &str) -> String {
+    let ok = target.starts_with('/')
+        && !target.starts_with("//")
+        && !target.contains('\\')
+        && !target.chars().any(|c| c.is_control())
+        && target.len() < 2000;
+    if ok { target.to_string() } else { "/".to_string() }
+}
+
+#[derive(Serialize)]
+struct FormCtx<'a> {
+    nav: &'static str,
+    csrf: String,
+    target: String,
+    target_query: String,
+    email: &'a str,
+    name: &'a str,
+    orcid: &'a str,
+    error: Option<String>,
+    registration: bool,
+    domains: Vec<String>,
+}
+
+fn form_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    template: &str,
+    target: &str,
+    fields: (&str, &str, &str),
+    error: Option<String>,
+) -> Result<Response, Problem> {
+    let (csrf, new_cookie) = auth::form_token(headers);
+    let settings = &state.repo.config.accounts;
+    let ctx = FormCtx {
+        nav: "account",
+        csrf,
+        target: local_target(target),
+        target_query: crate::present::query_value(&local_target(target)),
+        email: fields.0,
+        name: fields.1,
+        orcid: fields.2,
+        error,
+        registration: settings.registration,
+        domains: settings.allowed_domains.clone(),
+    };
+    let mut res = state.page(status, template, ctx)?;
+    if let Some(token) = new_cookie {
+        res.headers_mut().append(header::SET_COOKIE, set_cookie(state, CSRF_COOKIE, &token, 24 * 3600));
+    }
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    headers: HeaderMap,
+    target: Result<Query<Target>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    // Shown to a logged-in visitor too: logging in as someone else is how
+    // one switches accounts (the old session ends).
+    let _ = viewer;
+    let target = target.map(|Query(t)| t.target).unwrap_or_default();
+    form_page(&state, &headers, StatusCode::OK, "login.html", &target, ("", "", ""), None)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    target: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<Response, Problem> {
+    let address = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let repo = &state.repo;
+    let previous = auth::cookie(&headers, SESSION_COOKIE);
+    match accounts::login(repo.accounts.as_ref(), &repo.config.accounts, &form.email, &form.password, &address, previous)
+        .await
+    {
+        Ok((_, session)) => Ok(logged_in(&state, &form.target, session)),
+        Err(e @ (AccountError::BadCredentials | AccountError::Throttled { .. })) => {
+            let status =
+                if matches!(e, AccountError::Throttled { .. }) { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
+            form_page(&state, &headers, status, "login.html", &form.target, (&form.email, "", ""), Some(e.to_string()))
+        }
+        Err(e) => Err(Problem::internal(e)),
+    }
+}
+
+/// The answer to a successful login: the new session's cookie and a
+/// redirect back.
+fn logged_in(state: &AppState, target: &str, session: NewSession) -> Response {
+    let max_age = state.repo.config.accounts.session_seconds();
+    let mut res = see_other(&local_target(target));
+    res.headers_mut().append(header::SET_COOKIE, set_cookie(state, SESSION_COOKIE, &session.id, max_age));
+    res
+}
+
+fn see_other(path: &str) -> Response {
+    match header::HeaderValue::from_str(path) {
+        Ok(location) => (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
+        Err(_) => (StatusCode::SEE_OTHER, [(header::LOCATION, header::HeaderValue::from_static("/"))]).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, Problem> {
+    if let Some(id) = auth::cookie(&headers, SESSION_COOKIE) {
+        accounts::logout(state.repo.accounts.as_ref(), id).await.map_err(Problem::internal)?;
+    }
+    let mut res = see_other("/");
+    res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", 0));
+    Ok(res)
+}
+
+pub async fn register_page(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    headers: HeaderMap,
+    target: Result<Query<Target>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let target = target.map(|Query(t)| t.target).unwrap_or_default();
+    if viewer.is_some() {
+        return Ok(see_other(&local_target(&target)));
+    }
+    let status = if state.repo.config.accounts.registration { StatusCode::OK } else { StatusCode::FORBIDDEN };
+    form_page(&state, &headers, status, "register.html", &target, ("", "", ""), None)
+}
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_again: String,
+    #[serde(default)]
+    orcid: String,
+    #[serde(default)]
+    target: String,
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<RegisterForm>,
+) -> Result<Response, Problem> {
+    let repo = &state.repo;
+    let fields = (form.email.as_str(), form.name.as_str(), form.orcid.as_str());
+    let again = |status, message: String| {
+        form_page(&state, &headers, status, "register.html", &form.target, fields, Some(message))
+    };
+    if form.password != form.password_again {
+        return again(StatusCode::UNPROCESSABLE_ENTITY, "The two passwords differ.".into());
+    }
+    let orcid = Some(form.orcid.clone()).filter(|o| !o.trim().is_empty());
+    match accounts::register(repo.accounts.as_ref(), &repo.config.accounts, &form.email, &form.name, &form.password, orcid)
+        .await
+    {
+        Ok(user) => {
+            tracing::info!(user = user.id, "registered");
+            let previous = auth::cookie(&headers, SESSION_COOKIE);
+            if let Some(old) = previous {
+                accounts::logout(repo.accounts.as_ref(), old).await.map_err(Problem::internal)?;
+            }
+            let session = accounts::open_session(repo.accounts.as_ref(), &repo.config.accounts, &user)
+                .await
+                .map_err(Problem::internal)?;
+            Ok(logged_in(&state, &form.target, session))
+        }
+        Err(AccountError::Store(e)) => Err(Problem::internal(e)),
+        Err(e @ (AccountError::RegistrationClosed | AccountError::DomainNotAllowed(_))) => again(StatusCode::FORBIDDEN, e.to_string()),
+        Err(e) => again(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    }
+}
+
+/// The Actions box of an abstract page: what this visitor may do with the
+/// record, as the permission rules say.
+#[derive(Serialize)]
+pub struct RecordActions {
+    logged_in: bool,
+    name: String,
+    allowed: Vec<&'static str>,
+}
+
+pub fn record_actions(record: &arkiv_model::Record) -> RecordActions {
+    use arkiv_services::workflow::{may, Action};
+    let Some(session) = auth::current() else { return RecordActions { logged_in: false, name: String::new(), allowed: vec![] } };
+    let user = Some(&session.user);
+    let labels = [
+        (Action::Edit, "Edit this item (the editing pages are not built yet)"),
+        (Action::Withdraw, "Withdraw this item (the withdrawal page is not built yet)"),
+        (Action::Restore, "Restore this item (the restore page is not built yet)"),
+    ];
+    let allowed = labels.iter().filter(|(a, _)| may(user, *a, Some(record))).map(|(_, l)| *l).collect();
+    RecordActions { logged_in: true, name: session.user.name.clone(), allowed }
+}

@@ -1,0 +1,324 @@
+//! Accounts over real HTTP against a running server: logging in and out,
+//! registering, and the security properties a user relies on — forms
+//! without our CSRF token are refused, a session id does not survive login
+//! (no fixation), failed logins are throttled, passwords never reach the
+//! log, cookies are HttpOnly and SameSite.
+
+use arkiv_model::{EditorScope, Record, Role, Status};
+use arkiv_services::accounts::{create_user, NewAccount};
+use arkiv_services::config::AccountSettings;
+use arkiv_services::{Config, Repository};
+use arkiv_storage::RecordWrite;
+use reqwest::{redirect, Client, Response, StatusCode};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const PASSWORD: &str = "a correct horse battery";
+
+struct Site {
+    base: String,
+    client: Client,
+    repo: Arc<Repository>,
+    live: i64,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(accounts: AccountSettings) -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config { accounts, ..Config::default() };
+    let repo = Repository::init(dir.path(), config).await.unwrap();
+    for (email, role) in [("depositor@example.org", Role::Depositor), ("editor@example.org", Role::Editor)] {
+        let new = NewAccount {
+            email: email.into(),
+            name: format!("The {}", role.as_str()),
+            password: PASSWORD.into(),
+            role,
+            scope: EditorScope::default(),
+            orcid: None,
+        };
+        create_user(repo.accounts.as_ref(), new).await.unwrap();
+    }
+    let mut r = Record::new("policy_paper", "A live paper");
+    r.status = Status::Archive;
+    let live = repo.store.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap()[0];
+    let repo = Arc::new(repo);
+    let listener = arkiv_web::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(arkiv_web::serve_on(listener, repo.clone()));
+    let client = Client::builder().redirect(redirect::Policy::none()).timeout(Duration::from_secs(30)).build().unwrap();
+    Site { base, client, repo, live, _dir: dir }
+}
+
+/// The value of cookie `name` set by a response, with its attributes.
+fn set_cookie(res: &Response, name: &str) -> Option<(String, String)> {
+    res.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+        let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+        let (k, value) = pair.split_once('=')?;
+        (k.trim() == name).then(|| (value.to_string(), attrs.to_string()))
+    })
+}
+
+/// The hidden CSRF field of the first form on a page.
+fn csrf_field(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    html[at..at + 64].to_string()
+}
+
+impl Site {
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    async fn get(&self, path: &str, cookies: &str) -> Response {
+        self.client.get(self.url(path)).header("cookie", cookies).send().await.unwrap()
+    }
+
+    async fn post(&self, path: &str, cookies: &str, form: &[(&str, &str)]) -> Response {
+        self.client.post(self.url(path)).header("cookie", cookies).form(form).send().await.unwrap()
+    }
+
+    /// The login form's pre-session cookie and token.
+    async fn login_form(&self) -> (String, String) {
+        self.login_form_with("").await
+    }
+
+    /// The login form as a browser holding `cookies` gets it.
+    async fn login_form_with(&self, cookies: &str) -> (String, String) {
+        let res = self.get("/login", cookies).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET /login");
+        let cookie = match set_cookie(&res, "arkiv_csrf") {
+            Some((cookie, attrs)) => {
+                assert!(attrs.contains("HttpOnly") && attrs.contains("SameSite=Lax"), "{attrs}");
+                format!("arkiv_csrf={cookie}")
+            }
+            None => {
+                assert!(!cookies.is_empty(), "an anonymous visitor gets a CSRF cookie");
+                String::new()
+            }
+        };
+        let token = csrf_field(&res.text().await.unwrap());
+        (cookie, token)
+    }
+
+    /// Logs in, sending `extra_cookies` along; the new session id.
+    async fn login(&self, email: &str, password: &str, extra_cookies: &str) -> Response {
+        let (cookie, token) = self.login_form_with(extra_cookies).await;
+        let cookies = format!("{cookie}; {extra_cookies}");
+        self.post("/login", &cookies, &[("csrf", &token), ("email", email), ("password", password), ("target", "/view/")])
+            .await
+    }
+
+    async fn session(&self, email: &str) -> String {
+        let res = self.login(email, PASSWORD, "").await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "login of {email}");
+        let (id, _) = set_cookie(&res, "arkiv_session").expect("a session cookie");
+        format!("arkiv_session={id}")
+    }
+}
+
+#[tokio::test]
+async fn log_in_see_who_you_are_and_log_out() {
+    let site = start(AccountSettings::default()).await;
+    let res = site.login("Depositor@Example.ORG", PASSWORD, "").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/view/", "back to where the visitor was");
+    let (id, attrs) = set_cookie(&res, "arkiv_session").unwrap();
+    assert_eq!(id.len(), 64);
+    for a in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(attrs.contains(a), "session cookie lacks {a}: {attrs}");
+    }
+    assert!(!attrs.contains("Secure"), "plain http test site: no Secure flag");
+    let cookie = format!("arkiv_session={id}");
+
+    let home = site.get("/", &cookie).await;
+    assert_eq!(home.status(), StatusCode::OK);
+    assert!(home.headers()["cache-control"].to_str().unwrap().contains("private"), "a personal page is not shared by caches");
+    let html = home.text().await.unwrap();
+    assert!(html.contains("Logged in as <strong>The depositor</strong>"), "the header shows who is logged in");
+    let token = csrf_field(&html);
+
+    let page = site.get(&format!("/{}/", site.live), &cookie).await.text().await.unwrap();
+    assert!(page.contains("Logged in as The depositor."), "the Actions box knows the visitor");
+    assert!(!page.contains("Withdraw this item"), "a depositor may not withdraw");
+    let editor = site.session("editor@example.org").await;
+    let page = site.get(&format!("/{}/", site.live), &editor).await.text().await.unwrap();
+    assert!(page.contains("Withdraw this item"), "an editor may withdraw a live record");
+
+    let res = site.post("/logout", &cookie, &[("csrf", &token)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(set_cookie(&res, "arkiv_session").unwrap().1.contains("Max-Age=0"), true);
+    let html = site.get("/", &cookie).await.text().await.unwrap();
+    assert!(!html.contains("Logged in as"), "the old cookie no longer logs anyone in");
+    assert!(html.contains("href=\"/login\""));
+
+    // Anonymous visitors: the "Log in" link works, and the Actions box asks them to log in.
+    let page = site.get(&format!("/{}/", site.live), "").await.text().await.unwrap();
+    assert!(page.contains("Actions (login required)"));
+}
+
+#[tokio::test]
+async fn a_wrong_password_says_so_without_telling_which_part_was_wrong() {
+    let site = start(AccountSettings::default()).await;
+    let wrong = site.login("depositor@example.org", "not the password", "").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookie(&wrong, "arkiv_session").is_none());
+    let a = wrong.text().await.unwrap();
+    let unknown = site.login("nobody@example.org", PASSWORD, "").await;
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    let b = unknown.text().await.unwrap();
+    let msg = "The e-mail address or the password is not right.";
+    assert!(a.contains(msg) && b.contains(msg));
+}
+
+#[tokio::test]
+async fn forms_without_our_csrf_token_are_refused() {
+    let site = start(AccountSettings::default()).await;
+    let (cookie, token) = site.login_form().await;
+    let login = [("email", "depositor@example.org"), ("password", PASSWORD)];
+    // No token, a wrong token, a token without its cookie (another site's form).
+    let no_token = site.post("/login", &cookie, &login).await;
+    let wrong = site.post("/login", &cookie, &[login[0], login[1], ("csrf", &"0".repeat(64))]).await;
+    let no_cookie = site.post("/login", "", &[login[0], login[1], ("csrf", &token)]).await;
+    for (what, res) in [("no token", no_token), ("a wrong token", wrong), ("no cookie", no_cookie)] {
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "login with {what}");
+        assert!(set_cookie(&res, "arkiv_session").is_none(), "login with {what} logged in");
+        assert!(res.text().await.unwrap().contains("did not come from this site"));
+    }
+
+    // Logged in: logout needs the session's token, not the pre-login one.
+    let session = site.session("depositor@example.org").await;
+    let res = site.post("/logout", &format!("{session}; {cookie}"), &[("csrf", &token)]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let html = site.get("/", &session).await.text().await.unwrap();
+    assert!(html.contains("Logged in as"), "the refused logout ended nothing");
+
+    let res = site.post("/register", &cookie, &[("email", "x@example.org"), ("name", "X"), ("password", PASSWORD), ("password_again", PASSWORD)]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(site.repo.accounts.user_by_email("x@example.org").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_session_id_does_not_survive_login() {
+    let site = start(AccountSettings::default()).await;
+    // An attacker's own session id, planted in the victim's browser.
+    let planted = site.session("editor@example.org").await;
+    let res = site.login("depositor@example.org", PASSWORD, &planted).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (fresh, _) = set_cookie(&res, "arkiv_session").unwrap();
+    assert_ne!(format!("arkiv_session={fresh}"), planted, "login issues a new id");
+    let html = site.get("/", &planted).await.text().await.unwrap();
+    assert!(!html.contains("Logged in as"), "the id the browser came with is dead after login");
+    let html = site.get("/", &format!("arkiv_session={fresh}")).await.text().await.unwrap();
+    assert!(html.contains("Logged in as <strong>The depositor</strong>"));
+
+    // A made-up id logs nobody in.
+    let html = site.get("/", &format!("arkiv_session={}", "ab".repeat(32))).await.text().await.unwrap();
+    assert!(!html.contains("Logged in as"));
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled() {
+    let site = start(AccountSettings::default()).await;
+    for i in 0..5 {
+        let res = site.login("depositor@example.org", &format!("wrong password {i}"), "").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let res = site.login("depositor@example.org", PASSWORD, "").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    assert!(set_cookie(&res, "arkiv_session").is_none());
+    assert!(res.text().await.unwrap().contains("Too many failed logins"));
+    // Another account is not locked by these failures (the address limit is higher).
+    let res = site.login("editor@example.org", PASSWORD, "").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn registration_follows_the_settings() {
+    let open = start(AccountSettings { allowed_domains: vec!["example.ac.uk".into()], ..Default::default() }).await;
+    let (cookie, token) = open.login_form().await;
+    let form = |email: &'static str, again: &'static str| {
+        vec![("email", email), ("name", "New Person"), ("password", PASSWORD), ("password_again", again), ("orcid", "")]
+    };
+    let mut f = form("someone@elsewhere.org", PASSWORD);
+    f.push(("csrf", &token));
+    let res = open.post("/register", &cookie, &f).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("example.ac.uk"));
+    let mut f = form("someone@dept.example.ac.uk", "different password");
+    f.push(("csrf", &token));
+    let res = open.post("/register", &cookie, &f).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("The two passwords differ"));
+    let mut f = form("someone@dept.example.ac.uk", PASSWORD);
+    f.push(("csrf", &token));
+    let res = open.post("/register", &cookie, &f).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (id, _) = set_cookie(&res, "arkiv_session").expect("registered and logged in");
+    let html = open.get("/", &format!("arkiv_session={id}")).await.text().await.unwrap();
+    assert!(html.contains("Logged in as <strong>New Person</strong> (depositor)"));
+    let res = open.post("/register", &cookie, &f).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "one account per address");
+
+    let closed = start(AccountSettings { registration: false, ..Default::default() }).await;
+    assert_eq!(closed.get("/register", "").await.status(), StatusCode::FORBIDDEN);
+    let (cookie, token) = closed.login_form().await;
+    let mut f = form("someone@example.org", PASSWORD);
+    f.push(("csrf", &token));
+    assert_eq!(closed.post("/register", &cookie, &f).await.status(), StatusCode::FORBIDDEN);
+    assert!(closed.repo.accounts.user_by_email("someone@example.org").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn login_targets_stay_on_this_site() {
+    let site = start(AccountSettings::default()).await;
+    for target in ["//evil.example/", "https://evil.example/", "/\\evil.example"] {
+        let (cookie, token) = site.login_form().await;
+        let res = site
+            .post("/login", &cookie, &[("csrf", &token), ("email", "depositor@example.org"), ("password", PASSWORD), ("target", target)])
+            .await;
+        assert_eq!(res.headers()["location"], "/", "target {target}");
+    }
+}
+
+/// A writer the test reads back: everything the server logged.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn passwords_never_reach_the_log() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let site = start(AccountSettings::default()).await;
+    let wrong = "Wrong-Secret-Typed-Into-The-Form";
+    site.login("depositor@example.org", wrong, "").await;
+    site.login("depositor@example.org", PASSWORD, "").await;
+    let (cookie, token) = site.login_form().await;
+    let new_password = "Brand-New-Registration-Secret";
+    site.post(
+        "/register",
+        &cookie,
+        &[("csrf", &token), ("email", "n@example.org"), ("name", "N"), ("password", new_password), ("password_again", new_password)],
+    )
+    .await;
+    let log = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
+    assert!(log.contains("failed login") && log.contains("registered"), "the log was captured:\n{log}");
+    for secret in [wrong, PASSWORD, new_password, "argon2id"] {
+        assert!(!log.contains(secret), "{secret:?} reached the log:\n{log}");
+    }
+}
