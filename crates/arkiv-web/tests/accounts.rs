@@ -303,7 +303,11 @@ async fn passwords_never_reach_the_log() {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // The process-wide subscriber, not a thread's: tracing caches per call
+    // site whether anyone listens, and a call site first reached by another
+    // test's thread (with no subscriber of its own) would stay silent here.
+    // Other tests' events land in the capture too: none may hold a password.
+    tracing::subscriber::set_global_default(subscriber).expect("only this test sets the global subscriber");
     let site = start(AccountSettings::default()).await;
     let wrong = "Wrong-Secret-Typed-Into-The-Form";
     site.login("depositor@example.org", wrong, "").await;
