@@ -126,6 +126,18 @@ pub struct OaiQuery {
     pub until: Option<i64>,
 }
 
+/// Which records a workflow list shows: one status (the review buffer is
+/// `Buffer`), optionally only one depositor's, in order of last change,
+/// oldest first, after `after` (a `(lastmod, id)` keyset cursor).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkQuery {
+    pub status: Status,
+    pub owner: Option<i64>,
+    pub after: Option<(i64, RecordId)>,
+    /// Newest change first instead (a depositor's own lists).
+    pub newest_first: bool,
+}
+
 /// The database behind a repository. See the crate docs for the invariants.
 #[async_trait]
 pub trait RecordStore: Send + Sync + 'static {
@@ -184,6 +196,11 @@ pub trait RecordStore: Send + Sync + 'static {
     async fn max_record_id(&self) -> Result<RecordId>;
 
     async fn status_counts(&self) -> Result<StatusCounts>;
+
+    /// A page of a workflow list (a workarea, the review buffer, the
+    /// withdrawn records): an index range read on (owner,) status and
+    /// lastmod, whatever the repository's size.
+    async fn work_items(&self, query: &WorkQuery, limit: i64) -> Result<Vec<Record>>;
 
     async fn subjects(&self) -> Result<Vec<Subject>>;
 

@@ -18,7 +18,7 @@
 //! from the 65,535 bind parameters per statement, and one prepared statement
 //! reused for every batch.
 
-use crate::rows::{count_deltas, decode, parse_status, prepare_batch, PreparedBatch, PreparedWrite};
+use crate::rows::{count_deltas, decode, work_items_tail, Bind, parse_status, prepare_batch, PreparedBatch, PreparedWrite};
 use crate::*;
 use futures::StreamExt;
 use sqlx::postgres::{PgConnection, PgPoolOptions};
@@ -143,10 +143,12 @@ impl PostgresStore {
         let finals = batch.final_writes();
         let col = |f: fn(&PreparedWrite) -> i64, ws: &[&PreparedWrite]| ws.iter().map(|w| f(w)).collect::<Vec<i64>>();
         sqlx::query(
-            "INSERT INTO records (id, rev, status, item_type, datestamp, lastmod) \
-             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) \
+            "INSERT INTO records (id, rev, status, item_type, datestamp, lastmod, userid) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], \
+             $7::bigint[]) \
              ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, status = excluded.status, \
-             item_type = excluded.item_type, datestamp = excluded.datestamp, lastmod = excluded.lastmod",
+             item_type = excluded.item_type, datestamp = excluded.datestamp, lastmod = excluded.lastmod, \
+             userid = excluded.userid",
         )
         .bind(col(|w| w.id, &finals))
         .bind(col(|w| w.revision, &finals))
@@ -154,6 +156,7 @@ impl PostgresStore {
         .bind(finals.iter().map(|w| w.item_type.as_str()).collect::<Vec<_>>())
         .bind(finals.iter().map(|w| w.datestamp).collect::<Vec<Option<i64>>>())
         .bind(col(|w| w.lastmod, &finals))
+        .bind(finals.iter().map(|w| w.userid).collect::<Vec<Option<i64>>>())
         .execute(&mut *conn)
         .await?;
 
@@ -251,10 +254,6 @@ impl PostgresStore {
     }
 }
 
-enum Bind<'a> {
-    Int(i64),
-    Text(&'a str),
-}
 
 #[async_trait]
 impl RecordStore for PostgresStore {
@@ -485,6 +484,11 @@ impl RecordStore for PostgresStore {
             }
         }
         Ok(counts)
+    }
+
+    async fn work_items(&self, query: &WorkQuery, limit: i64) -> Result<Vec<Record>> {
+        let (tail, binds) = work_items_tail(query, limit, "$");
+        self.fetch_records(&tail, binds).await
     }
 
     async fn subjects(&self) -> Result<Vec<Subject>> {

@@ -14,6 +14,8 @@ pub(crate) struct PreparedWrite {
     pub revision: i64,
     pub status: Status,
     pub item_type: String,
+    /// The depositing user (a column, so workareas are range reads).
+    pub userid: Option<i64>,
     pub datestamp: Option<i64>,
     pub lastmod: i64,
     pub at: i64,
@@ -139,6 +141,7 @@ fn prepare(mut write: RecordWrite, id: RecordId, old: Option<(Record, i64)>, now
         revision: current + 1,
         status: record.status,
         item_type: record.item_type.clone(),
+        userid: record.userid,
         datestamp: record.datestamp.map(|t| t.0),
         lastmod: record.lastmod.map(|t| t.0).unwrap_or(now.0),
         at: now.0,
@@ -181,4 +184,50 @@ pub(crate) fn decode(id: RecordId, json: &str) -> Result<Record> {
 
 pub(crate) fn parse_status(s: &str) -> Status {
     Status::parse(s).unwrap_or_default()
+}
+
+/// A value bound to a query's placeholder.
+pub(crate) enum Bind<'a> {
+    Int(i64),
+    Text(&'a str),
+}
+
+/// The `WHERE ... ORDER BY ... LIMIT` of [`crate::RecordStore::work_items`]
+/// in this backend's placeholder style (`?` or `$`), built from parts so
+/// that each shape of the query meets its index (records_by_user or
+/// records_by_status_lastmod) with plain equalities.
+pub(crate) fn work_items_tail(query: &crate::WorkQuery, limit: i64, style: &str) -> (String, Vec<Bind<'static>>) {
+    let mut binds = vec![Bind::Text(query.status.as_str())];
+    let mut tail = String::from("WHERE r.status = PH1");
+    if let Some(owner) = query.owner {
+        binds.push(Bind::Int(owner));
+        tail.push_str(&format!(" AND r.userid = PH{}", binds.len()));
+    }
+    let (cmp, dir) = if query.newest_first { ("<", "DESC") } else { (">", "ASC") };
+    if let Some((lastmod, id)) = query.after {
+        binds.push(Bind::Int(lastmod));
+        binds.push(Bind::Int(id));
+        tail.push_str(&format!(" AND (r.lastmod, r.id) {cmp} (PH{}, PH{})", binds.len() - 1, binds.len()));
+    }
+    binds.push(Bind::Int(limit));
+    tail.push_str(&format!(" ORDER BY r.lastmod {dir}, r.id {dir} LIMIT PH{}", binds.len()));
+    (placeholders(&tail, style), binds)
+}
+
+/// `PH1`, `PH2`... in `sql` as this backend's placeholders: `?` (SQLite
+/// binds in order) or `$1`, `$2` (PostgreSQL).
+fn placeholders(sql: &str, style: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(i) = rest.find("PH") {
+        out.push_str(&rest[..i]);
+        let digits: String = rest[i + 2..].chars().take_while(|c| c.is_ascii_digit()).collect();
+        out.push_str(if style == "?" { "?" } else { "$" });
+        if style != "?" {
+            out.push_str(&digits);
+        }
+        rest = &rest[i + 2 + digits.len()..];
+    }
+    out.push_str(rest);
+    out
 }

@@ -23,7 +23,7 @@
 //! - browse entries are inserted in index order, so consecutive inserts
 //!   land on the same pages.
 
-use crate::rows::{count_deltas, decode, parse_status, prepare_batch, PreparedBatch};
+use crate::rows::{count_deltas, decode, work_items_tail, Bind, parse_status, prepare_batch, PreparedBatch};
 use crate::*;
 use futures::StreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -148,19 +148,21 @@ impl SqliteStore {
         let writes = &batch.writes;
         for chunk in insert_chunks(&batch.final_writes()) {
             let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT OR ROLLBACK INTO records (id, rev, status, item_type, datestamp, lastmod) ",
+                "INSERT OR ROLLBACK INTO records (id, rev, status, item_type, userid, datestamp, lastmod) ",
             );
             q.push_values(chunk, |mut b, w| {
                 b.push_bind(w.id)
                     .push_bind(w.revision)
                     .push_bind(w.status.as_str())
                     .push_bind(w.item_type.as_str())
+                    .push_bind(w.userid)
                     .push_bind(w.datestamp)
                     .push_bind(w.lastmod);
             });
             q.push(
                 " ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, status = excluded.status, \
-                 item_type = excluded.item_type, datestamp = excluded.datestamp, lastmod = excluded.lastmod",
+                 item_type = excluded.item_type, userid = excluded.userid, datestamp = excluded.datestamp, \
+                 lastmod = excluded.lastmod",
             );
             q.build().execute(&mut *tx).await?;
         }
@@ -245,10 +247,6 @@ impl SqliteStore {
     }
 }
 
-enum Bind<'a> {
-    Int(i64),
-    Text(&'a str),
-}
 
 #[async_trait]
 impl RecordStore for SqliteStore {
@@ -484,6 +482,11 @@ impl RecordStore for SqliteStore {
             }
         }
         Ok(counts)
+    }
+
+    async fn work_items(&self, query: &WorkQuery, limit: i64) -> Result<Vec<Record>> {
+        let (tail, binds) = work_items_tail(query, limit, "?");
+        self.fetch_records(&tail, binds).await
     }
 
     async fn subjects(&self) -> Result<Vec<Subject>> {

@@ -19,7 +19,7 @@ use arkiv_model::{
     RecordId, RelatedLink, Status, StoredFile, Subject, Timestamp,
 };
 use arkiv_storage::files::{sha256_hex, FileStore, Fixity};
-use arkiv_storage::{open_store, BrowseCursor, Change, RecordStore, RecordWrite, ScanFilter, StatusCounts, StoreError};
+use arkiv_storage::{open_store, BrowseCursor, Change, RecordStore, RecordWrite, ScanFilter, StatusCounts, StoreError, WorkQuery};
 use futures::{FutureExt, StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::future::Future;
@@ -192,6 +192,7 @@ suite!(
     concurrent_writers,
     bulk_insert,
     oai_visibility_sets_and_paging,
+    work_items_by_owner_and_status,
 );
 
 // ---------------------------------------------------------------------------
@@ -1141,4 +1142,43 @@ async fn oai_visibility_sets_and_paging(store: Arc<dyn RecordStore>) {
     assert_eq!(found, [ids[4]]);
     let late = OaiQuery { from: Some(1_000_000_001), set: Some("subject:geo".into()), ..Default::default() };
     assert_eq!(store.oai_count(&late).await.unwrap(), 1);
+}
+
+/// The workarea and the review buffer: one status, optionally one owner,
+/// oldest change first (or newest), paged by (lastmod, id).
+async fn work_items_by_owner_and_status(store: Arc<dyn RecordStore>) {
+    let mut ids = Vec::new();
+    // lastmod 100, 300, 200 for owner 7; 250 for owner 8; one live of owner 7.
+    for (title, owner, lastmod, status) in [
+        ("a", 7, 100, Status::Buffer),
+        ("b", 7, 300, Status::Buffer),
+        ("c", 7, 200, Status::Buffer),
+        ("d", 8, 250, Status::Buffer),
+        ("e", 7, 150, Status::Inbox),
+    ] {
+        let mut r = rec(title, status);
+        r.userid = Some(owner);
+        r.lastmod = Some(Timestamp(lastmod));
+        ids.push(put_one(&*store, r).await);
+    }
+    let titles = |rs: Vec<Record>| rs.into_iter().map(|r| r.title).collect::<Vec<_>>();
+    let buffer = WorkQuery { status: Status::Buffer, owner: None, after: None, newest_first: false };
+    assert_eq!(titles(store.work_items(&buffer, 10).await.unwrap()), ["a", "c", "d", "b"], "oldest first");
+    let page = store.work_items(&buffer, 2).await.unwrap();
+    let last = page.last().unwrap();
+    let next = WorkQuery { after: Some((last.lastmod.unwrap().0, last.id.unwrap())), ..buffer.clone() };
+    assert_eq!(titles(store.work_items(&next, 2).await.unwrap()), ["d", "b"], "the next page follows on");
+    let mine = WorkQuery { status: Status::Buffer, owner: Some(7), after: None, newest_first: true };
+    assert_eq!(titles(store.work_items(&mine, 10).await.unwrap()), ["b", "c", "a"], "one owner, newest first");
+    let inbox = WorkQuery { status: Status::Inbox, owner: Some(8), after: None, newest_first: false };
+    assert!(store.work_items(&inbox, 10).await.unwrap().is_empty());
+
+    // A status change moves the record between the lists.
+    let (mut r, _) = store.get_record_with_revision(ids[3]).await.unwrap().unwrap();
+    r.status = Status::Archive;
+    r.lastmod = Some(Timestamp(400));
+    store.put_records(vec![write(r)]).await.unwrap();
+    assert_eq!(titles(store.work_items(&buffer, 10).await.unwrap()), ["a", "c", "b"]);
+    let live = WorkQuery { status: Status::Archive, owner: Some(8), after: None, newest_first: true };
+    assert_eq!(titles(store.work_items(&live, 10).await.unwrap()), ["d"]);
 }
