@@ -171,6 +171,11 @@ pub struct Record {
     /// Why a withdrawn record was withdrawn (shown on its tombstone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawn_reason: Option<String>,
+    /// An editor's note to the depositor when an item goes back to the
+    /// workarea ("please add the series number"); cleared when the item
+    /// is submitted again. Never exported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_note: Option<String>,
     /// The record that replaces a withdrawn one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<RecordId>,

@@ -43,7 +43,7 @@ pub fn in_scope(user: &User, record: &Record) -> bool {
         return false;
     }
     let s = &user.scope;
-    (s.types.is_empty() || s.types.iter().any(|t| *t == record.item_type))
+    (s.types.is_empty() || s.types.contains(&record.item_type))
         && (s.subjects.is_empty() || record.subjects.iter().any(|r| s.subjects.contains(r)))
         && (s.series.is_empty() || record.series.as_ref().is_some_and(|r| s.series.contains(r)))
 }
@@ -94,7 +94,7 @@ pub fn may_read_document(viewer: Option<&User>, record: &Record, doc: &Document,
     if doc.is_open_access(today) {
         return true;
     }
-    let embargo_over = doc.embargo.map_or(true, |e| arkiv_model::document::embargo_over(e, today));
+    let embargo_over = doc.embargo.is_none_or(|e| arkiv_model::document::embargo_over(e, today));
     user.is_some() && doc.security == DocumentSecurity::Validuser && embargo_over
 }
 

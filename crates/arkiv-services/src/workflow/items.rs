@@ -1,0 +1,393 @@
+//! The deposit workflow's use cases: a user acting on records. A depositor
+//! creates an item in their workarea, fills it in, uploads its documents
+//! and submits it; an editor reviews the buffer, edits, accepts or returns
+//! items, withdraws live ones and restores them.
+//!
+//! Every method asks [`may`] first, so no caller (web page, REST, SWORD)
+//! can skip a rule, and writes with the revision the user started from, so
+//! two editors never silently overwrite each other: the second gets
+//! [`WorkflowError::Conflict`] and sees the item as it now is. Every change
+//! is a revision of the record, with the user as its actor.
+
+use super::metadata::{apply_form, missing, FieldProblem};
+use super::permissions::{may, Action};
+use crate::Repository;
+use arkiv_model::{Document, DocumentSecurity, PartialDate, Record, RecordId, Status, StoredFile, Timestamp, User};
+use arkiv_storage::{RecordWrite, StoreError, WorkQuery};
+use bytes::Bytes;
+use futures::Stream;
+
+/// Why a workflow step did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    /// No such record, or one the user may not know of.
+    #[error("no such item")]
+    NotFound,
+    #[error("you may not do this")]
+    Forbidden,
+    /// Someone else changed the record since the user loaded it.
+    #[error("this item was changed by someone else while you were working on it (it is now at revision {current}); your change was not saved: look at the item as it is now and make your change again")]
+    Conflict { current: i64 },
+    /// The item may not be submitted yet.
+    #[error("the item is not complete: it needs {}", .0.join(", "))]
+    Incomplete(Vec<String>),
+    /// Values of the form that could not be read; nothing was saved.
+    #[error("some fields could not be read")]
+    Invalid(Vec<FieldProblem>),
+    #[error("{0}")]
+    BadUpload(String),
+    #[error(transparent)]
+    Store(anyhow::Error),
+}
+
+impl From<StoreError> for WorkflowError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { current, .. } => WorkflowError::Conflict { current },
+            StoreError::NotFound(_) => WorkflowError::NotFound,
+            other => WorkflowError::Store(other.into()),
+        }
+    }
+}
+
+pub type Result<T, E = WorkflowError> = std::result::Result<T, E>;
+
+/// A document's access settings as the depositor chose them.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentSettings {
+    pub security: DocumentSecurity,
+    pub embargo: Option<PartialDate>,
+    pub license: Option<String>,
+    /// `published`, `accepted`, `submitted`, `supplemental`...
+    pub content: Option<String>,
+}
+
+/// A user at work on the repository's records.
+pub struct Workflow<'a> {
+    pub repo: &'a Repository,
+    pub user: &'a User,
+}
+
+impl<'a> Workflow<'a> {
+    pub fn new(repo: &'a Repository, user: &'a User) -> Self {
+        Workflow { repo, user }
+    }
+
+    /// The name revisions carry for this user.
+    fn actor(&self) -> String {
+        format!("user:{}", self.user.id)
+    }
+
+    /// The record and its revision, if the user may take `action` on it.
+    /// A record the user may not even see answers `NotFound`, as if it did
+    /// not exist.
+    pub async fn load(&self, id: RecordId, action: Action) -> Result<(Record, i64)> {
+        let (record, revision) = self.repo.store.get_record_with_revision(id).await?.ok_or(WorkflowError::NotFound)?;
+        if !may(Some(self.user), Action::View, Some(&record)) {
+            return Err(WorkflowError::NotFound);
+        }
+        if !may(Some(self.user), action, Some(&record)) {
+            return Err(WorkflowError::Forbidden);
+        }
+        Ok((record, revision))
+    }
+
+    /// Writes the record as revision `expected + 1`.
+    async fn save(&self, mut record: Record, expected: i64) -> Result<()> {
+        record.lastmod = Some(Timestamp::now());
+        let mut write = RecordWrite::new(record, &self.actor());
+        write.expected_revision = Some(expected);
+        self.repo.store.put_records(vec![write]).await?;
+        Ok(())
+    }
+
+    /// Loads for `action`, checks the revision the user saw, lets `change`
+    /// change the record, and saves it.
+    async fn change(
+        &self,
+        id: RecordId,
+        expected: i64,
+        action: Action,
+        change: impl FnOnce(&mut Record) -> Result<()>,
+    ) -> Result<Record> {
+        let (mut record, current) = self.load(id, action).await?;
+        if current != expected {
+            return Err(WorkflowError::Conflict { current });
+        }
+        change(&mut record)?;
+        self.save(record.clone(), expected).await?;
+        Ok(record)
+    }
+
+    /// A new, empty item of `item_type` in the user's workarea.
+    pub async fn create(&self, item_type: &str) -> Result<RecordId> {
+        if !may(Some(self.user), Action::Deposit, None) {
+            return Err(WorkflowError::Forbidden);
+        }
+        if !self.repo.types.contains(item_type) {
+            return Err(WorkflowError::Invalid(vec![FieldProblem {
+                field: "item_type".into(),
+                problem: format!("{item_type:?} is not an item type of this repository"),
+            }]));
+        }
+        let mut record = Record::new(item_type, "");
+        record.status = Status::Inbox;
+        record.userid = Some(self.user.id);
+        record.lastmod = Some(Timestamp::now());
+        let ids = self.repo.store.put_records(vec![RecordWrite::new(record, &self.actor())]).await?;
+        Ok(ids[0])
+    }
+
+    /// Applies the deposit form. Nothing is saved if any value cannot be
+    /// read: the form comes back with the problems and what was typed.
+    pub async fn edit(&self, id: RecordId, expected: i64, form: &[(String, String)]) -> Result<Record> {
+        let subjects = self.repo.subjects();
+        let types = &self.repo.types;
+        self.change(id, expected, Action::Edit, |record| {
+            let problems = apply_form(record, form, types, &subjects);
+            if problems.is_empty() { Ok(()) } else { Err(WorkflowError::Invalid(problems)) }
+        })
+        .await
+    }
+
+    /// Stores an uploaded file (streamed: never whole in memory, refused
+    /// past the configured size) and adds it to the item as a new
+    /// document. The type is sniffed from the bytes; the name the browser
+    /// sent is only a hint. Returns the document's position.
+    pub async fn add_document<S>(
+        &self,
+        id: RecordId,
+        expected: i64,
+        filename: &str,
+        declared_type: Option<&str>,
+        bytes: S,
+        settings: DocumentSettings,
+    ) -> Result<u32>
+    where
+        S: Stream<Item = std::io::Result<Bytes>> + Unpin,
+    {
+        let filename = safe_filename(filename).ok_or_else(|| {
+            WorkflowError::BadUpload("choose a file to upload (its name was empty or unusable)".into())
+        })?;
+        // Check the right before taking the bytes.
+        let (_, current) = self.load(id, Action::Edit).await?;
+        if current != expected {
+            return Err(WorkflowError::Conflict { current });
+        }
+        let limit = self.repo.config.import.max_file_bytes;
+        let (sha, size) = self.repo.files.put_stream(bytes, limit).await.map_err(|e| match e {
+            StoreError::Io(io) if io.kind() == std::io::ErrorKind::FileTooLarge => WorkflowError::BadUpload(format!(
+                "the file is larger than this repository accepts ({} MB)",
+                limit / (1024 * 1024)
+            )),
+            StoreError::Io(io) => WorkflowError::BadUpload(format!("the upload did not arrive whole ({io})")),
+            other => WorkflowError::Store(other.into()),
+        })?;
+        if size == 0 {
+            return Err(WorkflowError::BadUpload("the file is empty".into()));
+        }
+        let head = self.repo.files.get_range(&sha, 0..size.min(8192)).await.map_err(|e| WorkflowError::Store(e.into()))?;
+        let mime = super::sniff::mime_type(&head, &filename, declared_type);
+        let mut pos = 0;
+        self.change(id, expected, Action::Edit, |record| {
+            pos = record.documents.iter().map(|d| d.pos).max().unwrap_or(0) + 1;
+            record.documents.push(Document {
+                pos,
+                format: Some(mime.clone()),
+                mime_type: Some(mime.clone()),
+                security: settings.security,
+                embargo: settings.embargo,
+                license: settings.license,
+                content: settings.content,
+                main: Some(filename.clone()),
+                files: vec![StoredFile {
+                    filename: filename.clone(),
+                    mime_type: Some(mime.clone()),
+                    size,
+                    sha256: Some(sha.clone()),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            });
+            Ok(())
+        })
+        .await?;
+        Ok(pos)
+    }
+
+    /// Changes who may read a document, its embargo and licence.
+    pub async fn set_document(&self, id: RecordId, expected: i64, pos: u32, settings: DocumentSettings) -> Result<()> {
+        self.change(id, expected, Action::Edit, |record| {
+            let doc = record.documents.iter_mut().find(|d| d.pos == pos).ok_or(WorkflowError::NotFound)?;
+            doc.security = settings.security;
+            doc.embargo = settings.embargo;
+            doc.license = settings.license;
+            doc.content = settings.content;
+            Ok(())
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Takes a document off the item. Its bytes stay in the file store
+    /// (earlier revisions still name them: nothing is silently lost).
+    pub async fn remove_document(&self, id: RecordId, expected: i64, pos: u32) -> Result<()> {
+        self.change(id, expected, Action::Edit, |record| {
+            let before = record.documents.len();
+            record.documents.retain(|d| d.pos != pos);
+            if record.documents.len() == before { Err(WorkflowError::NotFound) } else { Ok(()) }
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Sends a complete item from the workarea to the review buffer.
+    pub async fn submit(&self, id: RecordId, expected: i64) -> Result<()> {
+        let types = &self.repo.types;
+        self.change(id, expected, Action::Submit, |record| {
+            let lacking = missing(record, types);
+            if !lacking.is_empty() {
+                return Err(WorkflowError::Incomplete(lacking));
+            }
+            record.status = Status::Buffer;
+            record.review_note = None;
+            Ok(())
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Accepts an item from the buffer into the live archive (it gets its
+    /// datestamp, the moment it went live, from the store).
+    pub async fn accept(&self, id: RecordId, expected: i64) -> Result<()> {
+        let types = &self.repo.types;
+        self.change(id, expected, Action::Accept, |record| {
+            if let Err(problems) = arkiv_model::validate(record, types) {
+                return Err(WorkflowError::Incomplete(problems.iter().map(|p| format!("a correction: {p}")).collect()));
+            }
+            record.status = Status::Archive;
+            Ok(())
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Returns an item from the buffer to its depositor's workarea with a
+    /// note saying what to change.
+    pub async fn return_to_depositor(&self, id: RecordId, expected: i64, note: &str) -> Result<()> {
+        let note = note.trim();
+        self.change(id, expected, Action::Return, |record| {
+            record.status = Status::Inbox;
+            record.review_note = Some(note.to_string()).filter(|n| !n.is_empty());
+            Ok(())
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Withdraws a live item: its page becomes a tombstone giving `reason`
+    /// (and the replacement, if any); OAI-PMH reports it deleted.
+    pub async fn withdraw(&self, id: RecordId, expected: i64, reason: &str, replaced_by: Option<RecordId>) -> Result<()> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(WorkflowError::Invalid(vec![FieldProblem {
+                field: "reason".into(),
+                problem: "say why the item is withdrawn: readers see it on the tombstone".into(),
+            }]));
+        }
+        if let Some(other) = replaced_by {
+            let live = self.repo.store.get_record(other).await?.is_some_and(|r| r.is_live());
+            if other == id || !live {
+                return Err(WorkflowError::Invalid(vec![FieldProblem {
+                    field: "replaced_by".into(),
+                    problem: format!("{other} is not another live item"),
+                }]));
+            }
+        }
+        self.change(id, expected, Action::Withdraw, |record| {
+            record.status = Status::Deletion;
+            record.withdrawn_reason = Some(reason.to_string());
+            record.replaced_by = replaced_by;
+            Ok(())
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Brings a withdrawn item back to the live archive.
+    pub async fn restore(&self, id: RecordId, expected: i64) -> Result<()> {
+        self.change(id, expected, Action::Restore, |record| {
+            record.status = Status::Archive;
+            record.withdrawn_reason = None;
+            record.replaced_by = None;
+            Ok(())
+        })
+        .await
+        .map(drop)
+    }
+
+    /// The user's own items in one status, most recently changed first.
+    pub async fn my_items(&self, status: Status, limit: i64) -> Result<Vec<Record>> {
+        let query = WorkQuery { status, owner: Some(self.user.id), after: None, newest_first: true };
+        Ok(self.repo.store.work_items(&query, limit).await?)
+    }
+
+    /// A page of the review buffer (oldest first, after the cursor), only
+    /// the items in this editor's scope. Out-of-scope items are skipped
+    /// page by page, so an editor of one series never sees another's.
+    pub async fn review_buffer(&self, after: Option<(i64, RecordId)>, limit: i64) -> Result<ReviewPage> {
+        if !may(Some(self.user), Action::Review, None) {
+            return Err(WorkflowError::Forbidden);
+        }
+        let mut items = Vec::new();
+        let mut cursor = after;
+        // Bounded: at most ten store pages per screen, however narrow the scope.
+        for _ in 0..10 {
+            let query = WorkQuery { status: Status::Buffer, owner: None, after: cursor, newest_first: false };
+            let page = self.repo.store.work_items(&query, limit).await?;
+            let full = page.len() as i64 == limit;
+            for record in page {
+                cursor = Some((record.lastmod.map_or(0, |t| t.0), record.id.unwrap_or(0)));
+                if may(Some(self.user), Action::Accept, Some(&record)) {
+                    items.push(record);
+                    if items.len() as i64 == limit {
+                        return Ok(ReviewPage { items, next: cursor });
+                    }
+                }
+            }
+            if !full {
+                return Ok(ReviewPage { items, next: None });
+            }
+        }
+        Ok(ReviewPage { items, next: cursor })
+    }
+}
+
+/// A screen of the review buffer and where the next starts.
+#[derive(Debug, Clone)]
+pub struct ReviewPage {
+    pub items: Vec<Record>,
+    pub next: Option<(i64, RecordId)>,
+}
+
+/// The last path component of what the browser sent, without control
+/// characters or separators; `None` if nothing usable is left.
+fn safe_filename(name: &str) -> Option<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_string();
+    let cleaned: String = cleaned.chars().take(200).collect();
+    (arkiv_model::validate::is_safe_filename(&cleaned) && !cleaned.starts_with('.')).then_some(cleaned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_filename;
+
+    #[test]
+    fn upload_names_lose_their_paths() {
+        assert_eq!(safe_filename("C:\\Users\\me\\paper.pdf").as_deref(), Some("paper.pdf"));
+        assert_eq!(safe_filename("../../etc/passwd").as_deref(), Some("passwd"));
+        assert_eq!(safe_filename("  "), None);
+        assert_eq!(safe_filename(".."), None);
+    }
+}
