@@ -82,7 +82,8 @@ pub async fn resolve(State(state): State<AppState>, req: Request, next: Next) ->
     let mut res = CURRENT.scope(session, next.run(req)).await;
     let h = res.headers_mut();
     h.append(header::VARY, HeaderValue::from_static("Cookie"));
-    if logged_in {
+    let no_store = h.get(header::CACHE_CONTROL).is_some_and(|v| v.as_bytes().windows(8).any(|w| w == b"no-store"));
+    if logged_in && !no_store {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     }
     res
@@ -129,6 +130,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             .map_err(|e| Problem::bad_request(format!("The form could not be read: {e}.")))?;
         Ok(CsrfForm(form))
     }
+}
+
+/// Whether `sent` is the logged-in visitor's CSRF token: for forms that
+/// [`CsrfForm`] cannot read (multipart uploads), checked before any of the
+/// upload is stored.
+pub fn csrf_matches(sent: &str) -> bool {
+    current().is_some_and(|s| tokens::same_secret(sent, &s.csrf_token))
 }
 
 /// The token a form shown to this visitor must carry, and the cookie to set

@@ -135,6 +135,7 @@ fn load_templates(repo: &Repository) -> Result<Templates> {
 
 fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchIndex>>) -> Router {
     use pages::{assets, browse, files, home, record};
+    let upload_limit = repo.config.import.max_file_bytes;
     let state = AppState { repo, templates: Arc::new(templates), search };
     Router::new()
         .route("/", get(home::home))
@@ -161,6 +162,8 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
         .route("/{id}/{pos}/{filename}", get(files::download))
         .merge(pages::oai::routes())
         .merge(pages::account::routes())
+        .merge(pages::deposit::routes(upload_limit))
+        .merge(pages::review::routes())
         .fallback(http::not_found)
         // Innermost first: a panic becomes a 500 that `finish` still dresses
         // as a page; compression sees the final body.

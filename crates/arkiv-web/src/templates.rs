@@ -32,6 +32,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("error.html", include_str!("../templates/error.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("register.html", include_str!("../templates/register.html")),
+    ("actions.html", include_str!("../templates/actions.html")),
+    ("workarea.html", include_str!("../templates/workarea.html")),
+    ("deposit.html", include_str!("../templates/deposit.html")),
+    ("review.html", include_str!("../templates/review.html")),
 ];
 
 /// An override larger than this is refused: a template is not a data file.

@@ -4,117 +4,12 @@
 //! (no fixation), failed logins are throttled, passwords never reach the
 //! log, cookies are HttpOnly and SameSite.
 
-use arkiv_model::{EditorScope, Record, Role, Status};
-use arkiv_services::accounts::{create_user, NewAccount};
+mod common;
+
 use arkiv_services::config::AccountSettings;
-use arkiv_services::{Config, Repository};
-use arkiv_storage::RecordWrite;
-use reqwest::{redirect, Client, Response, StatusCode};
+use common::{csrf_field, set_cookie, start, PASSWORD};
+use reqwest::StatusCode;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-const PASSWORD: &str = "a correct horse battery";
-
-struct Site {
-    base: String,
-    client: Client,
-    repo: Arc<Repository>,
-    live: i64,
-    _dir: tempfile::TempDir,
-}
-
-async fn start(accounts: AccountSettings) -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config { accounts, ..Config::default() };
-    let repo = Repository::init(dir.path(), config).await.unwrap();
-    for (email, role) in [("depositor@example.org", Role::Depositor), ("editor@example.org", Role::Editor)] {
-        let new = NewAccount {
-            email: email.into(),
-            name: format!("The {}", role.as_str()),
-            password: PASSWORD.into(),
-            role,
-            scope: EditorScope::default(),
-            orcid: None,
-        };
-        create_user(repo.accounts.as_ref(), new).await.unwrap();
-    }
-    let mut r = Record::new("policy_paper", "A live paper");
-    r.status = Status::Archive;
-    let live = repo.store.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap()[0];
-    let repo = Arc::new(repo);
-    let listener = arkiv_web::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(arkiv_web::serve_on(listener, repo.clone()));
-    let client = Client::builder().redirect(redirect::Policy::none()).timeout(Duration::from_secs(30)).build().unwrap();
-    Site { base, client, repo, live, _dir: dir }
-}
-
-/// The value of cookie `name` set by a response, with its attributes.
-fn set_cookie(res: &Response, name: &str) -> Option<(String, String)> {
-    res.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
-        let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
-        let (k, value) = pair.split_once('=')?;
-        (k.trim() == name).then(|| (value.to_string(), attrs.to_string()))
-    })
-}
-
-/// The hidden CSRF field of the first form on a page.
-fn csrf_field(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    html[at..at + 64].to_string()
-}
-
-impl Site {
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    async fn get(&self, path: &str, cookies: &str) -> Response {
-        self.client.get(self.url(path)).header("cookie", cookies).send().await.unwrap()
-    }
-
-    async fn post(&self, path: &str, cookies: &str, form: &[(&str, &str)]) -> Response {
-        self.client.post(self.url(path)).header("cookie", cookies).form(form).send().await.unwrap()
-    }
-
-    /// The login form's pre-session cookie and token.
-    async fn login_form(&self) -> (String, String) {
-        self.login_form_with("").await
-    }
-
-    /// The login form as a browser holding `cookies` gets it.
-    async fn login_form_with(&self, cookies: &str) -> (String, String) {
-        let res = self.get("/login", cookies).await;
-        assert_eq!(res.status(), StatusCode::OK, "GET /login");
-        let cookie = match set_cookie(&res, "arkiv_csrf") {
-            Some((cookie, attrs)) => {
-                assert!(attrs.contains("HttpOnly") && attrs.contains("SameSite=Lax"), "{attrs}");
-                format!("arkiv_csrf={cookie}")
-            }
-            None => {
-                assert!(!cookies.is_empty(), "an anonymous visitor gets a CSRF cookie");
-                String::new()
-            }
-        };
-        let token = csrf_field(&res.text().await.unwrap());
-        (cookie, token)
-    }
-
-    /// Logs in, sending `extra_cookies` along; the new session id.
-    async fn login(&self, email: &str, password: &str, extra_cookies: &str) -> Response {
-        let (cookie, token) = self.login_form_with(extra_cookies).await;
-        let cookies = format!("{cookie}; {extra_cookies}");
-        self.post("/login", &cookies, &[("csrf", &token), ("email", email), ("password", password), ("target", "/view/")])
-            .await
-    }
-
-    async fn session(&self, email: &str) -> String {
-        let res = self.login(email, PASSWORD, "").await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "login of {email}");
-        let (id, _) = set_cookie(&res, "arkiv_session").expect("a session cookie");
-        format!("arkiv_session={id}")
-    }
-}
 
 #[tokio::test]
 async fn log_in_see_who_you_are_and_log_out() {

@@ -234,24 +234,56 @@ pub async fn register(
     }
 }
 
-/// The Actions box of an abstract page: what this visitor may do with the
-/// record, as the permission rules say.
+/// The Actions box of an abstract page (and of a tombstone): what this
+/// visitor may do with the record, as the permission rules say. Each
+/// allowed step is a link or a small form carrying the CSRF token and the
+/// revision shown.
 #[derive(Serialize)]
 pub struct RecordActions {
     logged_in: bool,
     name: String,
-    allowed: Vec<&'static str>,
+    id: i64,
+    revision: i64,
+    csrf: String,
+    /// The deposit page, for those who may edit (or review) the item.
+    edit_url: Option<String>,
+    can_withdraw: bool,
+    can_restore: bool,
+    can_deposit: bool,
 }
 
-pub fn record_actions(record: &arkiv_model::Record) -> RecordActions {
+impl RecordActions {
+    pub fn any(&self) -> bool {
+        self.edit_url.is_some() || self.can_withdraw || self.can_restore
+    }
+}
+
+pub fn record_actions(record: &arkiv_model::Record, revision: i64) -> RecordActions {
     use arkiv_services::workflow::{may, Action};
-    let Some(session) = auth::current() else { return RecordActions { logged_in: false, name: String::new(), allowed: vec![] } };
+    let id = record.id.unwrap_or(0);
+    let Some(session) = auth::current() else {
+        return RecordActions {
+            logged_in: false,
+            name: String::new(),
+            id,
+            revision,
+            csrf: String::new(),
+            edit_url: None,
+            can_withdraw: false,
+            can_restore: false,
+            can_deposit: false,
+        };
+    };
     let user = Some(&session.user);
-    let labels = [
-        (Action::Edit, "Edit this item (the editing pages are not built yet)"),
-        (Action::Withdraw, "Withdraw this item (the withdrawal page is not built yet)"),
-        (Action::Restore, "Restore this item (the restore page is not built yet)"),
-    ];
-    let allowed = labels.iter().filter(|(a, _)| may(user, *a, Some(record))).map(|(_, l)| *l).collect();
-    RecordActions { logged_in: true, name: session.user.name.clone(), allowed }
+    RecordActions {
+        logged_in: true,
+        name: session.user.name.clone(),
+        id,
+        revision,
+        csrf: session.csrf_token.clone(),
+        edit_url: may(user, Action::Edit, Some(record)).then(|| format!("/deposit/{id}")),
+        can_withdraw: may(user, Action::Withdraw, Some(record)),
+        can_restore: may(user, Action::Restore, Some(record)),
+        can_deposit: may(user, Action::Deposit, None),
+    }
 }

@@ -15,7 +15,8 @@
 //! attachments under `Content-Security-Policy: sandbox`, so an uploaded
 //! file can never act with the site's origin.
 
-use crate::access::{restriction, today, visibility, Restriction, Visibility};
+use crate::access::{as_partial, restriction, today, visibility, Restriction, Visibility};
+use arkiv_services::workflow::{may, may_read_document, Action};
 use crate::http::{etag_matches, header_str, http_date, not_modified, unmodified_since, OwnHeaders, Problem};
 use crate::pages::{no_such_record, parse_id};
 use crate::present::{date_label, segment};
@@ -51,8 +52,16 @@ pub async fn download(
     }
 
     let record = state.repo.store.get_record(id).await.map_err(Problem::internal)?.ok_or_else(no_such_record)?;
+    // Beyond the public: a depositor reads the files of their own items,
+    // staff those of items in their scope, whatever their status or
+    // security (the workflow's rules decide, as for every other page).
+    let viewer = crate::auth::current().map(|s| s.user);
+    let viewer = viewer.as_ref();
+    let staff_in_scope = viewer.is_some_and(|u| arkiv_services::workflow::permissions::in_scope(u, &record));
     match visibility(&record) {
         Visibility::Public => {}
+        Visibility::Hidden if may(viewer, Action::View, Some(&record)) => {}
+        Visibility::Withdrawn if staff_in_scope => {}
         Visibility::Hidden => return Err(no_such_record()),
         Visibility::Withdrawn => {
             return Err(Problem::new(
@@ -64,7 +73,10 @@ pub async fn download(
     }
     let doc = record.document(pos).ok_or_else(no_such_file)?;
     let file = doc.file(&filename).ok_or_else(no_such_file)?;
+    let open = restriction(doc, today()).is_none() && record.is_live();
+    let readable = open || may_read_document(viewer, &record, doc, as_partial(today()));
     match restriction(doc, today()) {
+        _ if readable => {}
         None => {}
         Some(Restriction::Security) => {
             return Err(Problem::forbidden(format!(
@@ -101,8 +113,9 @@ pub async fn download(
     if let Some(t) = record.lastmod {
         h.insert(header::LAST_MODIFIED, http_date(t.0));
     }
-    // Access may change (a document made staff-only), so caches must ask.
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Access may change (a document made staff-only), so caches must ask;
+    // bytes only this viewer may read are kept by no cache at all.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(if open { "no-cache" } else { "private, no-store" }));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Some(up) = crate::pages::landing::collection_link(&state.repo.config.repository.base_url, id) {
         h.insert(header::LINK, up);

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod assets;
 pub mod browse;
+pub mod deposit;
 pub mod exports;
 pub mod feeds;
 pub mod files;
@@ -13,6 +14,7 @@ pub mod home;
 pub mod landing;
 pub mod oai;
 pub mod record;
+pub mod review;
 pub mod search;
 pub mod sitemap;
 

@@ -45,12 +45,22 @@ pub async fn abstract_page(
         // `/007/` is `/7/`: one address per record.
         return Ok(moved(&record_path(id)));
     }
-    let record = state.repo.store.get_record(id).await.map_err(Problem::internal)?.ok_or_else(no_such_record)?;
+    let (record, revision) =
+        state.repo.store.get_record_with_revision(id).await.map_err(Problem::internal)?.ok_or_else(no_such_record)?;
     let mut res = match visibility(&record) {
-        Visibility::Hidden => return Err(no_such_record()),
-        Visibility::Withdrawn => state.page(StatusCode::GONE, "tombstone.html", tombstone(&state, &record))?,
+        Visibility::Hidden => {
+            // Its depositor and the editors in scope work on it at its
+            // deposit page; to everyone else it does not exist.
+            let user = crate::auth::current().map(|s| s.user);
+            if arkiv_services::workflow::may(user.as_ref(), arkiv_services::workflow::Action::View, Some(&record)) {
+                return Ok(crate::pages::deposit::see_other(&format!("/deposit/{id}")));
+            }
+            return Err(no_such_record());
+        }
+        Visibility::Withdrawn => state.page(StatusCode::GONE, "tombstone.html", tombstone(&state, &record, revision))?,
         Visibility::Public => {
-            let mut res = state.page(StatusCode::OK, "record.html", abstract_ctx(&state, &record, style.as_deref()))?;
+            let mut res =
+                state.page(StatusCode::OK, "record.html", abstract_ctx(&state, &record, revision, style.as_deref()))?;
             let signposts = landing::signposts(&state.repo.export_context(), &record);
             if let Some(links) = landing::link_header(&signposts) {
                 res.headers_mut().insert(header::LINK, links);
@@ -114,7 +124,7 @@ struct AbstractPage {
     actions: crate::pages::account::RecordActions,
 }
 
-fn abstract_ctx(state: &AppState, record: &Record, style: Option<&str>) -> AbstractPage {
+fn abstract_ctx(state: &AppState, record: &Record, revision: i64, style: Option<&str>) -> AbstractPage {
     let repo = &state.repo;
     let id = record.id.unwrap_or(0);
     let today = today();
@@ -129,7 +139,7 @@ fn abstract_ctx(state: &AppState, record: &Record, style: Option<&str>) -> Abstr
         rows: rows(state, record),
         landing: landing::landing(state, record, style),
         login_url: format!("/login?target={}", crate::present::query_value(&record_path(id))),
-        actions: crate::pages::account::record_actions(record),
+        actions: crate::pages::account::record_actions(record, revision),
     }
 }
 
@@ -333,14 +343,16 @@ fn rows(state: &AppState, r: &Record) -> Vec<Row> {
 #[derive(Serialize)]
 struct Tombstone {
     nav: &'static str,
+    actions: crate::pages::account::RecordActions,
     cite: CiteView,
     reason: Option<String>,
     replaced_by: Option<String>,
     withdrawn: Option<String>,
 }
 
-fn tombstone(state: &AppState, record: &Record) -> Tombstone {
+fn tombstone(state: &AppState, record: &Record, revision: i64) -> Tombstone {
     Tombstone {
+        actions: crate::pages::account::record_actions(record, revision),
         nav: "",
         cite: cite(&state.repo, record),
         reason: record.withdrawn_reason.clone().filter(|r| !r.trim().is_empty()),

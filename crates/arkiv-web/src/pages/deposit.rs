@@ -1,0 +1,540 @@
+//! Depositing: the workarea (`/workarea`: a user's items by status, and
+//! the "new item" form), the deposit page of one item (`/deposit/{id}`:
+//! the metadata form for its type, its documents and their access, what it
+//! still lacks, submit; for editors, accept and return), and the forms it
+//! posts to. Thin handlers over `arkiv_services::workflow::Workflow`, which
+//! asks the permission rules and keeps every change as a revision.
+//!
+//! Every form carries the CSRF token and the revision the user started
+//! from; an upload is multipart, checked for the token before a byte of the
+//! file is stored, and streamed to the file store.
+
+use crate::auth::{self, CsrfForm, Viewer};
+use crate::http::Problem;
+use crate::pages::parse_id;
+use crate::present::query_value;
+use crate::AppState;
+use arkiv_model::{DocumentSecurity, PartialDate, Record, RecordId, Status, User};
+use arkiv_services::accounts::Session;
+use arkiv_services::workflow::metadata::{form_fields, form_values, missing, Field, FieldProblem};
+use arkiv_services::workflow::{may, Action, DocumentSettings, Workflow, WorkflowError};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use futures::TryStreamExt;
+use serde::Serialize;
+
+pub fn routes(upload_limit: u64) -> Router<AppState> {
+    // The multipart body may be as large as the largest file accepted plus
+    // room for the small fields; the file store refuses past the limit.
+    let body_limit = usize::try_from(upload_limit.saturating_add(1024 * 1024)).unwrap_or(usize::MAX);
+    Router::new()
+        .route("/workarea", get(workarea))
+        .route("/workarea/new", post(create))
+        .route("/deposit/{id}", get(deposit_page).post(save))
+        .route("/deposit/{id}/upload", post(upload).layer(DefaultBodyLimit::max(body_limit)))
+        .route("/deposit/{id}/document/{pos}", post(document))
+        .route("/deposit/{id}/submit", post(submit))
+}
+
+/// The logged-in user, or a redirect to the login page that comes back to
+/// `uri`.
+#[allow(clippy::result_large_err)] // the Err is the redirect itself, made once per request
+pub fn logged_in(viewer: Option<Session>, uri: &Uri) -> Result<Session, Response> {
+    viewer.ok_or_else(|| {
+        let back = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        see_other(&format!("/login?target={}", query_value(back)))
+    })
+}
+
+pub fn see_other(path: &str) -> Response {
+    let location = HeaderValue::from_str(path).unwrap_or(HeaderValue::from_static("/"));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
+
+/// A workflow failure as the visitor sees it, for the failures no form
+/// shows inline.
+pub fn problem(e: WorkflowError) -> Problem {
+    match e {
+        WorkflowError::NotFound => crate::pages::no_such_record(),
+        WorkflowError::Forbidden => Problem::forbidden("Your account may not do this with this item."),
+        e @ WorkflowError::Conflict { .. } => Problem::new(StatusCode::CONFLICT, "Changed meanwhile", e.to_string()),
+        e @ (WorkflowError::Incomplete(_) | WorkflowError::BadUpload(_)) => {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Not done", e.to_string())
+        }
+        WorkflowError::Invalid(problems) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Not done",
+            problems.iter().map(|p| format!("{}: {}", p.field, p.problem)).collect::<Vec<_>>().join("; "),
+        ),
+        WorkflowError::Store(e) => Problem::internal(format!("{e:#}")),
+    }
+}
+
+fn record_id(raw: &str) -> Result<RecordId, Problem> {
+    parse_id(raw).ok_or_else(crate::pages::no_such_record)
+}
+
+/// The revision a form says its user started from.
+fn revision_of(pairs: &[(String, String)]) -> Result<i64, Problem> {
+    field(pairs, "revision")
+        .and_then(|r| r.trim().parse().ok())
+        .ok_or_else(|| Problem::bad_request("The form lacks the item's revision; reload the page and try again."))
+}
+
+fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+// --- the workarea ------------------------------------------------------------
+
+#[derive(Serialize)]
+struct ItemLine {
+    id: RecordId,
+    title: String,
+    type_label: String,
+    status: &'static str,
+    changed: String,
+    url: String,
+    note: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Section {
+    heading: &'static str,
+    items: Vec<ItemLine>,
+}
+
+#[derive(Serialize)]
+struct WorkareaPage {
+    nav: &'static str,
+    csrf: String,
+    sections: Vec<Section>,
+    types: Vec<(String, String)>,
+    staff: bool,
+}
+
+fn item_line(state: &AppState, r: &Record) -> ItemLine {
+    let id = r.id.unwrap_or(0);
+    ItemLine {
+        id,
+        title: if r.title.trim().is_empty() { "(untitled)".into() } else { r.title.clone() },
+        type_label: state.repo.types.label(&r.item_type).to_string(),
+        status: r.status.label(),
+        changed: r.lastmod.map(|t| t.day()).unwrap_or_default(),
+        url: if r.is_live() || r.status == Status::Deletion { format!("/{id}/") } else { format!("/deposit/{id}") },
+        note: r.review_note.clone(),
+    }
+}
+
+pub async fn workarea(State(state): State<AppState>, Viewer(viewer): Viewer, uri: Uri) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let flow = Workflow::new(&state.repo, &session.user);
+    let mut sections = Vec::new();
+    for (status, heading) in [
+        (Status::Inbox, "In your workarea"),
+        (Status::Buffer, "Under review"),
+        (Status::Archive, "Live in the repository"),
+        (Status::Deletion, "Withdrawn"),
+    ] {
+        let items = flow.my_items(status, 100).await.map_err(problem)?;
+        sections.push(Section { heading, items: items.iter().map(|r| item_line(&state, r)).collect() });
+    }
+    let types = state.repo.types.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let ctx = WorkareaPage {
+        nav: "workarea",
+        csrf: session.csrf_token.clone(),
+        sections,
+        types,
+        staff: session.user.role.is_staff(),
+    };
+    state.page(StatusCode::OK, "workarea.html", ctx)
+}
+
+#[derive(serde::Deserialize)]
+pub struct NewItem {
+    #[serde(default)]
+    item_type: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    uri: Uri,
+    CsrfForm(form): CsrfForm<NewItem>,
+) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let id = Workflow::new(&state.repo, &session.user).create(&form.item_type).await.map_err(problem)?;
+    Ok(see_other(&format!("/deposit/{id}")))
+}
+
+// --- the deposit page -------------------------------------------------------
+
+#[derive(Serialize)]
+struct FormField {
+    #[serde(flatten)]
+    field: Field,
+    value: String,
+    problem: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SubjectBox {
+    id: String,
+    name: String,
+    depth: usize,
+    checked: bool,
+}
+
+#[derive(Serialize)]
+struct DocumentLine {
+    pos: u32,
+    filename: String,
+    mime_type: String,
+    size: String,
+    security: &'static str,
+    embargo: String,
+    license: String,
+    content: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct DepositPage {
+    nav: &'static str,
+    csrf: String,
+    id: RecordId,
+    revision: i64,
+    title: String,
+    status: &'static str,
+    item_type: String,
+    types: Vec<(String, String)>,
+    fields: Vec<FormField>,
+    subjects: Vec<SubjectBox>,
+    documents: Vec<DocumentLine>,
+    securities: Vec<(&'static str, &'static str)>,
+    missing: Vec<String>,
+    review_note: Option<String>,
+    message: Option<String>,
+    error: Option<String>,
+    can_edit: bool,
+    can_submit: bool,
+    can_review: bool,
+    upload_limit_mb: u64,
+    public_url: Option<String>,
+}
+
+/// Shapes the deposit page. `typed` are values to show instead of the
+/// record's (what the user typed into a form that came back), `problems`
+/// the fields to mark.
+fn deposit_ctx(
+    state: &AppState,
+    session: &Session,
+    record: &Record,
+    revision: i64,
+    typed: &[(String, String)],
+    problems: &[FieldProblem],
+) -> DepositPage {
+    let user = &session.user;
+    let id = record.id.unwrap_or(0);
+    let values = form_values(record);
+    let fields = form_fields(&record.item_type)
+        .into_iter()
+        .map(|f| FormField {
+            value: field(typed, f.name).map(str::to_string).unwrap_or_else(|| values.get(f.name).cloned().unwrap_or_default()),
+            problem: problems.iter().find(|p| p.field == f.name).map(|p| p.problem.clone()),
+            field: f,
+        })
+        .collect();
+    let tree = state.repo.subjects();
+    let mut subjects = Vec::new();
+    fn walk(tree: &arkiv_model::SubjectTree, parent: Option<&str>, depth: usize, record: &Record, out: &mut Vec<SubjectBox>) {
+        for s in tree.children(parent) {
+            out.push(SubjectBox {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                depth,
+                checked: record.subjects.contains(&s.id),
+            });
+            if depth < 8 {
+                walk(tree, Some(&s.id), depth + 1, record, out);
+            }
+        }
+    }
+    walk(&tree, None, 0, record, &mut subjects);
+    let documents = record
+        .documents
+        .iter()
+        .map(|d| {
+            let main = d.main_file();
+            DocumentLine {
+                pos: d.pos,
+                filename: main.map(|f| f.filename.clone()).unwrap_or_default(),
+                mime_type: d.mime_type.clone().or_else(|| main.and_then(|f| f.mime_type.clone())).unwrap_or_default(),
+                size: main.map(|f| crate::present::human_size(f.size)).unwrap_or_default(),
+                security: d.security.as_str(),
+                embargo: d.embargo.map(|e| e.to_string()).unwrap_or_default(),
+                license: d.license.clone().unwrap_or_default(),
+                content: d.content.clone().unwrap_or_default(),
+                url: main.map(|f| crate::present::download_path(id, d.pos, &f.filename)).unwrap_or_default(),
+            }
+        })
+        .collect();
+    DepositPage {
+        nav: "workarea",
+        csrf: session.csrf_token.clone(),
+        id,
+        revision,
+        title: if record.title.trim().is_empty() { "(untitled)".into() } else { record.title.clone() },
+        status: record.status.label(),
+        item_type: record.item_type.clone(),
+        types: state.repo.types.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        fields,
+        subjects,
+        documents,
+        securities: [DocumentSecurity::Public, DocumentSecurity::Validuser, DocumentSecurity::Staffonly]
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
+        missing: if record.status == Status::Inbox { missing(record, &state.repo.types) } else { Vec::new() },
+        review_note: record.review_note.clone(),
+        message: None,
+        error: None,
+        can_edit: may(Some(user), Action::Edit, Some(record)),
+        can_submit: may(Some(user), Action::Submit, Some(record)),
+        can_review: may(Some(user), Action::Accept, Some(record)),
+        upload_limit_mb: state.repo.config.import.max_file_bytes / (1024 * 1024),
+        public_url: (record.is_live()).then(|| format!("/{id}/")),
+    }
+}
+
+/// What the deposit page says above the item: after a redirect, what just
+/// happened; after a refused form, why, with what was typed and the fields
+/// to mark.
+struct Notice<'a> {
+    status: StatusCode,
+    typed: &'a [(String, String)],
+    problems: &'a [FieldProblem],
+    message: Option<String>,
+    error: Option<String>,
+}
+
+impl Notice<'static> {
+    fn message(message: Option<String>) -> Self {
+        Notice { status: StatusCode::OK, typed: &[], problems: &[], message, error: None }
+    }
+
+    fn error(status: StatusCode, error: impl Into<String>) -> Self {
+        Notice { status, typed: &[], problems: &[], message: None, error: Some(error.into()) }
+    }
+}
+
+async fn render_deposit(state: &AppState, session: &Session, id: RecordId, notice: Notice<'_>) -> Result<Response, Problem> {
+    let (record, revision) = Workflow::new(&state.repo, &session.user).load(id, Action::View).await.map_err(problem)?;
+    let mut ctx = deposit_ctx(state, session, &record, revision, notice.typed, notice.problems);
+    ctx.message = notice.message;
+    ctx.error = notice.error;
+    let mut res = state.page(notice.status, "deposit.html", ctx)?;
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// The deposit page is for the item's depositor and the staff whose scope
+/// covers it, whatever its status; everyone else has the public page.
+fn viewer_may_open(user: &User, record: &Record) -> bool {
+    record.userid == Some(user.id) || arkiv_services::workflow::permissions::in_scope(user, record)
+}
+
+pub async fn deposit_page(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    uri: Uri,
+    Path(raw): Path<String>,
+) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let id = record_id(&raw)?;
+    let record = state.repo.store.get_record(id).await.map_err(Problem::internal)?.ok_or_else(crate::pages::no_such_record)?;
+    if !viewer_may_open(&session.user, &record) {
+        return Err(crate::pages::no_such_record());
+    }
+    render_deposit(&state, &session, id, Notice::message(flash(uri.query()))).await
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    uri: Uri,
+    Path(raw): Path<String>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let id = record_id(&raw)?;
+    let expected = revision_of(&pairs)?;
+    let form: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "csrf" && k != "revision").collect();
+    match Workflow::new(&state.repo, &session.user).edit(id, expected, &form).await {
+        Ok(_) => Ok(see_other(&format!("/deposit/{id}?saved=1"))),
+        Err(WorkflowError::Invalid(problems)) => {
+            let error = "Some fields could not be read, so nothing was saved. They are marked below.";
+            let notice = Notice { typed: &form, problems: &problems, ..Notice::error(StatusCode::UNPROCESSABLE_ENTITY, error) };
+            render_deposit(&state, &session, id, notice).await
+        }
+        Err(e @ WorkflowError::Conflict { .. }) => {
+            render_deposit(&state, &session, id, Notice::error(StatusCode::CONFLICT, e.to_string())).await
+        }
+        Err(e) => Err(problem(e)),
+    }
+}
+
+/// The access settings of a document form (upload or change).
+fn document_settings(pairs: &[(String, String)]) -> Result<DocumentSettings, String> {
+    let s = field(pairs, "security").unwrap_or("public");
+    let security = DocumentSecurity::parse(s).ok_or_else(|| format!("{s:?} is not an access level"))?;
+    let embargo = match field(pairs, "embargo").map(str::trim).filter(|e| !e.is_empty()) {
+        None => None,
+        Some(e) => Some(
+            e.parse::<PartialDate>()
+                .ok()
+                .filter(PartialDate::is_valid)
+                .ok_or_else(|| format!("the embargo date {e:?} is not a date: write YYYY-MM-DD"))?,
+        ),
+    };
+    let text = |name| field(pairs, name).map(str::trim).filter(|v| !v.is_empty()).map(|v| v.chars().take(500).collect());
+    Ok(DocumentSettings { security, embargo, license: text("license"), content: text("content") })
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    uri: Uri,
+    Path(raw): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let id = record_id(&raw)?;
+    let flow = Workflow::new(&state.repo, &session.user);
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let bad_form = || Problem::bad_request("The upload form could not be read; reload the page and try again.");
+    while let Some(part) = multipart.next_field().await.map_err(|_| bad_form())? {
+        let name = part.name().unwrap_or("").to_string();
+        if name != "file" {
+            if pairs.len() > 20 {
+                return Err(bad_form());
+            }
+            let value = part.text().await.map_err(|_| bad_form())?;
+            pairs.push((name, value.chars().take(2000).collect()));
+            continue;
+        }
+        // The file comes last in the form; everything it needs is known.
+        if !auth::csrf_matches(field(&pairs, "csrf").unwrap_or("")) {
+            return Err(Problem::forbidden(
+                "This form has expired or did not come from this site. Please go back, reload the page and send it again.",
+            ));
+        }
+        let expected = revision_of(&pairs)?;
+        let settings = match document_settings(&pairs) {
+            Ok(s) => s,
+            Err(e) => return render_deposit(&state, &session, id, Notice::error(StatusCode::UNPROCESSABLE_ENTITY, e)).await,
+        };
+        let filename = part.file_name().unwrap_or("").to_string();
+        let declared = part.content_type().map(str::to_string);
+        let bytes = part.map_err(|e| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, e.to_string()));
+        let result = flow.add_document(id, expected, &filename, declared.as_deref(), Box::pin(bytes), settings).await;
+        return match result {
+            Ok(pos) => Ok(see_other(&format!("/deposit/{id}?uploaded={pos}"))),
+            Err(e @ (WorkflowError::BadUpload(_) | WorkflowError::Conflict { .. })) => {
+                let status = if matches!(e, WorkflowError::Conflict { .. }) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+                render_deposit(&state, &session, id, Notice::error(status, format!("The file was not added: {e}."))).await
+            }
+            Err(e) => Err(problem(e)),
+        };
+    }
+    if !auth::csrf_matches(field(&pairs, "csrf").unwrap_or("")) {
+        return Err(Problem::forbidden("This form has expired or did not come from this site."));
+    }
+    render_deposit(&state, &session, id, Notice::error(StatusCode::UNPROCESSABLE_ENTITY, "Choose a file to upload."))
+        .await
+}
+
+pub async fn document(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    uri: Uri,
+    Path((raw, pos)): Path<(String, String)>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let id = record_id(&raw)?;
+    let pos = parse_id(&pos).and_then(|p| u32::try_from(p).ok()).ok_or_else(|| Problem::not_found("No such document."))?;
+    let expected = revision_of(&pairs)?;
+    let flow = Workflow::new(&state.repo, &session.user);
+    let result = if field(&pairs, "remove").is_some() {
+        flow.remove_document(id, expected, pos).await
+    } else {
+        match document_settings(&pairs) {
+            Ok(settings) => flow.set_document(id, expected, pos, settings).await,
+            Err(e) => return render_deposit(&state, &session, id, Notice::error(StatusCode::UNPROCESSABLE_ENTITY, e)).await,
+        }
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("/deposit/{id}?saved=1"))),
+        Err(e @ WorkflowError::Conflict { .. }) => {
+            render_deposit(&state, &session, id, Notice::error(StatusCode::CONFLICT, e.to_string())).await
+        }
+        Err(e) => Err(problem(e)),
+    }
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    uri: Uri,
+    Path(raw): Path<String>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let id = record_id(&raw)?;
+    let expected = revision_of(&pairs)?;
+    match Workflow::new(&state.repo, &session.user).submit(id, expected).await {
+        Ok(()) => Ok(see_other("/workarea?submitted=1")),
+        Err(e @ (WorkflowError::Incomplete(_) | WorkflowError::Conflict { .. })) => {
+            let status = if matches!(e, WorkflowError::Conflict { .. }) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            render_deposit(&state, &session, id, Notice::error(status, format!("Not submitted: {e}."))).await
+        }
+        Err(e) => Err(problem(e)),
+    }
+}
+
+/// Shown on the deposit page after a redirect: what just happened.
+pub fn flash(query: Option<&str>) -> Option<String> {
+    let q = query?;
+    if q.contains("saved=1") {
+        Some("Saved.".into())
+    } else if q.contains("uploaded=") {
+        Some("The file was added.".into())
+    } else {
+        None
+    }
+}

@@ -1,0 +1,193 @@
+//! The editors' side: the review buffer (`/review`, oldest first, only the
+//! items in the editor's scope, paged by a cursor), and the forms that move
+//! an item through its life: accept into the archive, return to the
+//! depositor with a note, withdraw a live item (it becomes a tombstone),
+//! restore a withdrawn one. Each form carries the CSRF token and the
+//! revision the editor saw; the rules are the workflow service's.
+
+use crate::auth::{CsrfForm, Viewer};
+use crate::http::Problem;
+use crate::pages::deposit::{logged_in, problem, see_other};
+use crate::pages::parse_id;
+use crate::AppState;
+use arkiv_model::RecordId;
+use arkiv_services::workflow::{Workflow, WorkflowError};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+const PAGE: i64 = 50;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/review", get(buffer))
+        .route("/deposit/{id}/accept", post(accept))
+        .route("/deposit/{id}/return", post(send_back))
+        .route("/deposit/{id}/withdraw", post(withdraw))
+        .route("/deposit/{id}/restore", post(restore))
+}
+
+#[derive(Deserialize, Default)]
+pub struct BufferQuery {
+    /// `LASTMOD-ID` of the last item of the previous page.
+    #[serde(default)]
+    after: String,
+}
+
+#[derive(Serialize)]
+struct BufferLine {
+    id: RecordId,
+    title: String,
+    type_label: String,
+    creators: String,
+    submitted: String,
+    depositor: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct BufferPage {
+    nav: &'static str,
+    items: Vec<BufferLine>,
+    next: Option<String>,
+    first_page: bool,
+}
+
+pub async fn buffer(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    uri: Uri,
+    query: Result<Query<BufferQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let after = query.ok().and_then(|Query(q)| {
+        let (t, id) = q.after.split_once('-')?;
+        Some((t.parse().ok()?, id.parse().ok()?))
+    });
+    let page = Workflow::new(&state.repo, &session.user).review_buffer(after, PAGE).await.map_err(problem)?;
+    let items = page
+        .items
+        .iter()
+        .map(|r| BufferLine {
+            id: r.id.unwrap_or(0),
+            title: if r.title.trim().is_empty() { "(untitled)".into() } else { r.title.clone() },
+            type_label: state.repo.types.label(&r.item_type).to_string(),
+            creators: r.creators.iter().take(3).map(|c| c.name.inverted()).collect::<Vec<_>>().join("; "),
+            submitted: r.lastmod.map(|t| t.day()).unwrap_or_default(),
+            depositor: r.userid,
+        })
+        .collect();
+    let ctx = BufferPage {
+        nav: "review",
+        items,
+        next: page.next.map(|(t, id)| format!("{t}-{id}")),
+        first_page: after.is_none(),
+    };
+    state.page(StatusCode::OK, "review.html", ctx)
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    #[serde(default)]
+    revision: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    replaced_by: String,
+}
+
+impl StepForm {
+    fn revision(&self) -> Result<i64, Problem> {
+        self.revision
+            .trim()
+            .parse()
+            .map_err(|_| Problem::bad_request("The form lacks the item's revision; reload the page and try again."))
+    }
+}
+
+fn id_of(raw: &str) -> Result<RecordId, Problem> {
+    parse_id(raw).ok_or_else(crate::pages::no_such_record)
+}
+
+/// Where to go after a step: the item's public page once it is live or
+/// withdrawn, else back to the buffer.
+fn done(result: Result<(), WorkflowError>, to: String) -> Result<Response, Problem> {
+    result.map_err(problem)?;
+    Ok(see_other(&to))
+}
+
+pub async fn accept(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    uri: Uri,
+    Path(raw): Path<String>,
+    CsrfForm(form): CsrfForm<StepForm>,
+) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let id = id_of(&raw)?;
+    done(Workflow::new(&state.repo, &session.user).accept(id, form.revision()?).await, format!("/{id}/"))
+}
+
+pub async fn send_back(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    uri: Uri,
+    Path(raw): Path<String>,
+    CsrfForm(form): CsrfForm<StepForm>,
+) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let id = id_of(&raw)?;
+    let note: String = form.note.chars().take(5000).collect();
+    done(Workflow::new(&state.repo, &session.user).return_to_depositor(id, form.revision()?, &note).await, "/review".into())
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    uri: Uri,
+    Path(raw): Path<String>,
+    CsrfForm(form): CsrfForm<StepForm>,
+) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let id = id_of(&raw)?;
+    let replaced_by = match form.replaced_by.trim() {
+        "" => None,
+        other => Some(
+            parse_id(other.trim_matches('/'))
+                .ok_or_else(|| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Not done", "The replacement must be an item's number."))?,
+        ),
+    };
+    let reason: String = form.reason.chars().take(2000).collect();
+    done(Workflow::new(&state.repo, &session.user).withdraw(id, form.revision()?, &reason, replaced_by).await, format!("/{id}/"))
+}
+
+pub async fn restore(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    uri: Uri,
+    Path(raw): Path<String>,
+    CsrfForm(form): CsrfForm<StepForm>,
+) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let id = id_of(&raw)?;
+    done(Workflow::new(&state.repo, &session.user).restore(id, form.revision()?).await, format!("/{id}/"))
+}

@@ -1,0 +1,118 @@
+//! What the HTTP tests of accounts and the workflow share: a running server
+//! over a fresh repository with one user of every kind, and a client that
+//! logs in as any of them.
+#![allow(dead_code)]
+
+use arkiv_model::{EditorScope, Record, Role, Status};
+use arkiv_services::accounts::{create_user, NewAccount};
+use arkiv_services::config::AccountSettings;
+use arkiv_services::{Config, Repository};
+use arkiv_storage::RecordWrite;
+use reqwest::{redirect, Client, Response, StatusCode};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const PASSWORD: &str = "a correct horse battery";
+
+pub struct Site {
+    pub base: String,
+    pub client: Client,
+    pub repo: Arc<Repository>,
+    pub live: i64,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn start(accounts: AccountSettings) -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config { accounts, ..Config::default() };
+    let repo = Repository::init(dir.path(), config).await.unwrap();
+    let scoped = |t: &str| EditorScope { types: vec![t.to_string()], ..Default::default() };
+    for (email, name, role, scope) in [
+        ("depositor@example.org", "The depositor", Role::Depositor, EditorScope::default()),
+        ("editor@example.org", "The editor", Role::Editor, EditorScope::default()),
+        ("other@example.org", "Another depositor", Role::Depositor, EditorScope::default()),
+        ("papers@example.org", "The policy papers editor", Role::Editor, scoped("policy_paper")),
+        ("theses@example.org", "The theses editor", Role::Editor, scoped("thesis")),
+        ("admin@example.org", "The admin", Role::Admin, EditorScope::default()),
+    ] {
+        let new = NewAccount { email: email.into(), name: name.into(), password: PASSWORD.into(), role, scope, orcid: None };
+        create_user(repo.accounts.as_ref(), new).await.unwrap();
+    }
+    let mut r = Record::new("policy_paper", "A live paper");
+    r.status = Status::Archive;
+    let live = repo.store.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap()[0];
+    let repo = Arc::new(repo);
+    let listener = arkiv_web::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(arkiv_web::serve_on(listener, repo.clone()));
+    let client = Client::builder().redirect(redirect::Policy::none()).timeout(Duration::from_secs(30)).build().unwrap();
+    Site { base, client, repo, live, _dir: dir }
+}
+
+/// The value of cookie `name` set by a response, with its attributes.
+pub fn set_cookie(res: &Response, name: &str) -> Option<(String, String)> {
+    res.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+        let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+        let (k, value) = pair.split_once('=')?;
+        (k.trim() == name).then(|| (value.to_string(), attrs.to_string()))
+    })
+}
+
+/// The hidden CSRF field of the first form on a page.
+pub fn csrf_field(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    html[at..at + 64].to_string()
+}
+
+impl Site {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str, cookies: &str) -> Response {
+        self.client.get(self.url(path)).header("cookie", cookies).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, cookies: &str, form: &[(&str, &str)]) -> Response {
+        self.client.post(self.url(path)).header("cookie", cookies).form(form).send().await.unwrap()
+    }
+
+    /// The login form's pre-session cookie and token.
+    pub async fn login_form(&self) -> (String, String) {
+        self.login_form_with("").await
+    }
+
+    /// The login form as a browser holding `cookies` gets it.
+    pub async fn login_form_with(&self, cookies: &str) -> (String, String) {
+        let res = self.get("/login", cookies).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET /login");
+        let cookie = match set_cookie(&res, "arkiv_csrf") {
+            Some((cookie, attrs)) => {
+                assert!(attrs.contains("HttpOnly") && attrs.contains("SameSite=Lax"), "{attrs}");
+                format!("arkiv_csrf={cookie}")
+            }
+            None => {
+                assert!(!cookies.is_empty(), "an anonymous visitor gets a CSRF cookie");
+                String::new()
+            }
+        };
+        let token = csrf_field(&res.text().await.unwrap());
+        (cookie, token)
+    }
+
+    /// Logs in, sending `extra_cookies` along; the new session id.
+    pub async fn login(&self, email: &str, password: &str, extra_cookies: &str) -> Response {
+        let (cookie, token) = self.login_form_with(extra_cookies).await;
+        let cookies = format!("{cookie}; {extra_cookies}");
+        self.post("/login", &cookies, &[("csrf", &token), ("email", email), ("password", password), ("target", "/view/")])
+            .await
+    }
+
+    pub async fn session(&self, email: &str) -> String {
+        let res = self.login(email, PASSWORD, "").await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "login of {email}");
+        let (id, _) = set_cookie(&res, "arkiv_session").expect("a session cookie");
+        format!("arkiv_session={id}")
+    }
+}
+

@@ -1,0 +1,373 @@
+//! The deposit workflow over real HTTP against a running server: a
+//! depositor deposits a policy paper with its PDF and submits it, an
+//! editor accepts it and it is live; items go back with a note; two edits
+//! of one revision do not silently overwrite each other; withdrawal leaves
+//! a tombstone and OAI-PMH reports the record deleted; uploads are typed by
+//! their bytes and served so they cannot run script; and the access-control
+//! matrix: every workflow route × every kind of visitor × the record's
+//! status and the document's security gives the expected answer.
+
+mod common;
+
+use arkiv_model::{Document, DocumentSecurity, PersonName, Record, Status, StoredFile};
+use arkiv_services::config::AccountSettings;
+use arkiv_storage::RecordWrite;
+use common::{csrf_field, start, Site};
+use reqwest::multipart::{Form, Part};
+use reqwest::{Response, StatusCode};
+
+const SEED_PDF: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/seed/files/commentary_137.pdf");
+
+/// A hidden field's value on a page.
+fn hidden(html: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    let at = html.find(&key).unwrap_or_else(|| panic!("no {name} field in:\n{html}")) + key.len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+fn location(res: &Response) -> String {
+    res.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+impl Site {
+    /// The deposit page as `who` sees it: its CSRF token and revision.
+    async fn deposit_form(&self, id: i64, who: &str) -> (String, String, String) {
+        let res = self.get(&format!("/deposit/{id}"), who).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET /deposit/{id}");
+        let html = res.text().await.unwrap();
+        (csrf_field(&html), hidden(&html, "revision"), html)
+    }
+
+    async fn upload(&self, id: i64, who: &str, name: &str, bytes: Vec<u8>, declared: &str, security: &str) -> Response {
+        let (csrf, revision, _) = self.deposit_form(id, who).await;
+        let form = Form::new()
+            .text("csrf", csrf)
+            .text("revision", revision)
+            .text("security", security.to_string())
+            .text("embargo", "")
+            .text("license", "CC-BY-4.0")
+            .part("file", Part::bytes(bytes).file_name(name.to_string()).mime_str(declared).unwrap());
+        self.client.post(self.url(&format!("/deposit/{id}/upload"))).header("cookie", who).multipart(form).send().await.unwrap()
+    }
+
+    /// Posts a workflow step (`submit`, `accept`...) at the revision shown.
+    async fn step(&self, id: i64, step: &str, who: &str, extra: &[(&str, &str)]) -> Response {
+        let (csrf, revision, _) = self.deposit_form(id, who).await;
+        let mut form = vec![("csrf", csrf.as_str()), ("revision", revision.as_str())];
+        form.extend_from_slice(extra);
+        self.post(&format!("/deposit/{id}/{step}"), who, &form).await
+    }
+}
+
+fn paper_form<'a>(csrf: &'a str, revision: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("revision", revision),
+        ("item_type", "policy_paper"),
+        ("title", "Kazakhstan's attitude towards integration with Russia: less love, more fear"),
+        ("creators", "Jarosiewicz, Aleksandra"),
+        ("date", "2014-05-29"),
+        ("series", "OSW Commentary"),
+        ("number", "137"),
+        ("institution", "Centre for Eastern Studies"),
+        ("abstract", "Kazakhstan has been the most active promoter of Eurasian integration."),
+        ("languages", "en"),
+    ]
+}
+
+#[tokio::test]
+async fn deposit_submit_accept_and_the_paper_is_live() {
+    let site = start(AccountSettings::default()).await;
+    let depositor = site.session("depositor@example.org").await;
+
+    // The workarea, and a new policy paper in it.
+    let html = site.get("/workarea", &depositor).await.text().await.unwrap();
+    assert!(html.contains("Deposit a new item"));
+    let token = csrf_field(&html);
+    let res = site.post("/workarea/new", &depositor, &[("csrf", &token), ("item_type", "policy_paper")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let id: i64 = location(&res).trim_start_matches("/deposit/").parse().expect("redirected to the new item");
+
+    // The form follows the type, and says what is missing.
+    let (csrf, revision, html) = site.deposit_form(id, &depositor).await;
+    for field in ["name=\"series\"", "name=\"number\"", "name=\"institution\""] {
+        assert!(html.contains(field), "a policy paper asks for {field}");
+    }
+    assert!(!html.contains("name=\"publication\""), "a journal is not asked of a policy paper");
+    assert!(html.contains("the series") && html.contains("a document (the full text)"));
+    let res = site.post(&format!("/deposit/{id}/submit"), &depositor, &[("csrf", &csrf), ("revision", &revision)]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "an empty item is not submitted");
+    assert!(res.text().await.unwrap().contains("Not submitted"));
+
+    // Fill it in and upload the PDF (typed by its bytes, not its name).
+    let res = site.post(&format!("/deposit/{id}"), &depositor, &paper_form(&csrf, &revision)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "saved");
+    let pdf = std::fs::read(SEED_PDF).unwrap();
+    let res = site.upload(id, &depositor, "commentary 137.PDF", pdf.clone(), "application/octet-stream", "public").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "uploaded: {}", res.text().await.unwrap_or_default());
+    let (_, _, html) = site.deposit_form(id, &depositor).await;
+    assert!(html.contains("commentary 137.PDF") && html.contains("application/pdf"), "{html}");
+    assert!(!html.contains("Before it can be submitted"), "complete now:\n{html}");
+
+    // Not public yet: a visitor finds nothing, the depositor reads the file.
+    assert_eq!(site.get(&format!("/{id}/"), "").await.status(), StatusCode::NOT_FOUND);
+    let file = format!("/{id}/1/commentary%20137.PDF");
+    assert_eq!(site.get(&file, "").await.status(), StatusCode::NOT_FOUND);
+    let own = site.get(&file, &depositor).await;
+    assert_eq!(own.status(), StatusCode::OK);
+    assert_eq!(own.bytes().await.unwrap().len(), pdf.len());
+
+    assert_eq!(site.step(id, "submit", &depositor, &[]).await.status(), StatusCode::SEE_OTHER);
+    let html = site.get("/workarea", &depositor).await.text().await.unwrap();
+    assert!(html.contains("Under review") && html.contains("Kazakhstan"));
+    // Submitted: the depositor waits; the form is gone and a save is refused.
+    let html = site.get(&format!("/deposit/{id}"), &depositor).await.text().await.unwrap();
+    assert!(!html.contains(&format!("action=\"/deposit/{id}\"")), "no edit form while under review");
+    let csrf = csrf_field(&html);
+    let revision = site.repo.store.get_record_with_revision(id).await.unwrap().unwrap().1.to_string();
+    let res = site.post(&format!("/deposit/{id}"), &depositor, &paper_form(&csrf, &revision)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // The review buffer: the policy papers editor sees it, the theses editor does not.
+    let papers = site.session("papers@example.org").await;
+    let theses = site.session("theses@example.org").await;
+    assert!(site.get("/review", &papers).await.text().await.unwrap().contains(&format!("/deposit/{id}")));
+    assert!(!site.get("/review", &theses).await.text().await.unwrap().contains(&format!("/deposit/{id}")));
+    let res = site.step(id, "accept", &papers, &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), format!("/{id}/"));
+
+    // Live: its page, its file, the home page's latest additions, OAI-PMH.
+    let page = site.get(&format!("/{id}/"), "").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Jarosiewicz, Aleksandra") && html.contains("OSW Commentary"), "{html}");
+    assert_eq!(site.get(&file, "").await.status(), StatusCode::OK);
+    assert!(site.get("/", "").await.text().await.unwrap().contains(&format!("href=\"/{id}/\"")));
+    let host = arkiv_services::repository::oai_host(&site.repo.config.repository.base_url);
+    let oai = site.get(&format!("/oai2?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:{host}:{id}"), "").await;
+    let oai = oai.text().await.unwrap();
+    assert!(oai.contains("integration with Russia") && !oai.contains("idDoesNotExist"), "harvestable:\n{oai}");
+    let revisions = site.repo.store.revisions(id).await.unwrap();
+    let actors: Vec<&str> = revisions.iter().map(|r| r.actor.as_str()).collect();
+    assert!(actors.len() >= 5 && actors.iter().all(|a| a.starts_with("user:")), "every step is a revision: {actors:?}");
+}
+
+#[tokio::test]
+async fn returned_items_carry_the_note_and_stale_edits_are_refused() {
+    let site = start(AccountSettings::default()).await;
+    let depositor = site.session("depositor@example.org").await;
+    let editor = site.session("editor@example.org").await;
+    let id = put(&site, owned_by(&site, "depositor@example.org", Status::Buffer).await).await;
+
+    let res = site.step(id, "return", &editor, &[("note", "Please add the series number.")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = site.get("/workarea", &depositor).await.text().await.unwrap();
+    assert!(html.contains("Please add the series number."), "the note reaches the depositor");
+
+    // Two tabs open at one revision: the first save wins, the second is told.
+    let (csrf, revision, _) = site.deposit_form(id, &depositor).await;
+    let first = site.post(&format!("/deposit/{id}"), &depositor, &[("csrf", &csrf), ("revision", &revision), ("number", "137")]).await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let second = site.post(&format!("/deposit/{id}"), &depositor, &[("csrf", &csrf), ("revision", &revision), ("number", "138")]).await;
+    assert_eq!(second.status(), StatusCode::CONFLICT);
+    assert!(second.text().await.unwrap().contains("changed by someone else"));
+    assert_eq!(site.repo.store.get_record(id).await.unwrap().unwrap().number.as_deref(), Some("137"));
+
+    // A value that cannot be read saves nothing and comes back marked.
+    let (csrf, revision, _) = site.deposit_form(id, &depositor).await;
+    let res = site
+        .post(&format!("/deposit/{id}"), &depositor, &[("csrf", &csrf), ("revision", &revision), ("date", "29 May"), ("series", "New")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("is not a date") && html.contains("value=\"29 May\""), "{html}");
+    assert_eq!(site.repo.store.get_record(id).await.unwrap().unwrap().series.as_deref(), Some("OSW Commentary"));
+}
+
+#[tokio::test]
+async fn withdrawal_leaves_a_tombstone_and_a_deleted_oai_record_until_restored() {
+    let site = start(AccountSettings::default()).await;
+    let editor = site.session("editor@example.org").await;
+    let id = site.live;
+    let html = site.get(&format!("/{id}/"), &editor).await.text().await.unwrap();
+    let (csrf, revision) = (csrf_field(&html), hidden(&html, "revision"));
+    let res = site
+        .post(&format!("/deposit/{id}/withdraw"), &editor, &[("csrf", &csrf), ("revision", &revision), ("reason", "Published twice by mistake.")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let tomb = site.get(&format!("/{id}/"), "").await;
+    assert_eq!(tomb.status(), StatusCode::GONE);
+    assert!(tomb.text().await.unwrap().contains("Published twice by mistake."));
+    let host = arkiv_services::repository::oai_host(&site.repo.config.repository.base_url);
+    let oai = site.get(&format!("/oai2?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:{host}:{id}"), "").await;
+    assert!(oai.text().await.unwrap().contains("status=\"deleted\""), "OAI-PMH reports it deleted");
+
+    let html = site.get(&format!("/{id}/"), &editor).await.text().await.unwrap();
+    assert!(html.contains("Restore this item"));
+    let (csrf, revision) = (csrf_field(&html), hidden(&html, "revision"));
+    let res = site.post(&format!("/deposit/{id}/restore"), &editor, &[("csrf", &csrf), ("revision", &revision)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(site.get(&format!("/{id}/"), "").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn uploads_are_typed_by_their_bytes_and_cannot_run_script() {
+    let site = start(AccountSettings::default()).await;
+    let depositor = site.session("depositor@example.org").await;
+    let id = put(&site, owned_by(&site, "depositor@example.org", Status::Inbox).await).await;
+    for (name, bytes) in [
+        ("paper.pdf", b"<!DOCTYPE html><html><script>alert(document.cookie)</script></html>".to_vec()),
+        ("figure.svg", b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>".to_vec()),
+    ] {
+        let res = site.upload(id, &depositor, name, bytes, "application/pdf", "public").await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let record = site.repo.store.get_record(id).await.unwrap().unwrap();
+        let doc = record.documents.last().unwrap();
+        let res = site.get(&format!("/{id}/{}/{name}", doc.pos), &depositor).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let h = res.headers();
+        let ty = h["content-type"].to_str().unwrap();
+        assert!(ty.starts_with("text/html") || ty.starts_with("image/svg+xml"), "{name} typed by its bytes: {ty}");
+        assert!(h["content-disposition"].to_str().unwrap().starts_with("attachment"), "{name} is not rendered inline");
+        assert_eq!(h["content-security-policy"], "sandbox", "{name} runs in a sandbox");
+    }
+    // A file past the limit, and a forged upload, store nothing.
+    let before = site.repo.store.get_record(id).await.unwrap().unwrap().documents.len();
+    let form = Form::new()
+        .text("csrf", "0".repeat(64))
+        .text("revision", "1")
+        .part("file", Part::bytes(b"%PDF-1.4 forged".to_vec()).file_name("x.pdf"));
+    let res = site.client.post(site.url(&format!("/deposit/{id}/upload"))).header("cookie", &depositor).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(site.repo.store.get_record(id).await.unwrap().unwrap().documents.len(), before);
+}
+
+// --- the access-control matrix -----------------------------------------------
+
+/// Who asks: the kinds of visitor the rules tell apart.
+const WHO: [&str; 6] = ["anonymous", "owner", "other depositor", "editor in scope", "editor out of scope", "admin"];
+
+fn email(who: &str) -> Option<&'static str> {
+    match who {
+        "owner" => Some("depositor@example.org"),
+        "other depositor" => Some("other@example.org"),
+        "editor in scope" => Some("papers@example.org"),
+        "editor out of scope" => Some("theses@example.org"),
+        "admin" => Some("admin@example.org"),
+        _ => None,
+    }
+}
+
+async fn owned_by(site: &Site, owner: &str, status: Status) -> Record {
+    let user = site.repo.accounts.user_by_email(owner).await.unwrap().unwrap();
+    let mut r = Record::new("policy_paper", "A paper under the matrix");
+    r.status = status;
+    r.userid = Some(user.id);
+    r.creators = vec![arkiv_model::Creator { name: PersonName::new("Nowak", "Anna"), ..Default::default() }];
+    r.date = Some("2024".parse().unwrap());
+    r.series = Some("OSW Commentary".into());
+    r.number = Some("1".into());
+    r.institution = Some("OSW".into());
+    r.withdrawn_reason = (status == Status::Deletion).then(|| "withdrawn".to_string());
+    let sha = site.repo.files.put(bytes::Bytes::from_static(b"%PDF-1.4 matrix")).await.unwrap();
+    let doc = |pos: u32, security, embargo: Option<&str>| Document {
+        pos,
+        security,
+        embargo: embargo.map(|e| e.parse().unwrap()),
+        main: Some("f.pdf".into()),
+        mime_type: Some("application/pdf".into()),
+        files: vec![StoredFile { filename: "f.pdf".into(), size: 15, sha256: Some(sha.clone()), ..Default::default() }],
+        ..Default::default()
+    };
+    r.documents = vec![
+        doc(1, DocumentSecurity::Public, None),
+        doc(2, DocumentSecurity::Staffonly, None),
+        doc(3, DocumentSecurity::Validuser, None),
+        doc(4, DocumentSecurity::Public, Some("2999-01-01")),
+    ];
+    r
+}
+
+async fn put(site: &Site, record: Record) -> i64 {
+    site.repo.store.put_records(vec![RecordWrite::new(record, "test")]).await.unwrap()[0]
+}
+
+/// The status each kind of visitor gets, in the order of [`WHO`].
+type Row = [u16; 6];
+
+#[tokio::test]
+async fn every_route_for_every_visitor_and_status() {
+    let site = start(AccountSettings::default()).await;
+    let mut sessions = Vec::new();
+    for who in WHO {
+        sessions.push(match email(who) {
+            Some(e) => site.session(e).await,
+            None => String::new(),
+        });
+    }
+    // A token each visitor's forms carry (anonymous: none is valid).
+    let mut tokens = Vec::new();
+    for s in &sessions {
+        let html = site.get("/", s).await.text().await.unwrap();
+        tokens.push(if s.is_empty() { "0".repeat(64) } else { hidden(&html, "csrf") });
+    }
+
+    // (what, method, path template with {id}, status of the record, expected per visitor)
+    let cases: Vec<(&str, &str, &str, Status, Row)> = vec![
+        ("abstract page of a workarea item", "GET", "/{id}/", Status::Inbox, [404, 303, 404, 303, 404, 303]),
+        ("deposit page of a workarea item", "GET", "/deposit/{id}", Status::Inbox, [303, 200, 404, 200, 404, 200]),
+        ("deposit page of a live item", "GET", "/deposit/{id}", Status::Archive, [303, 200, 404, 200, 404, 200]),
+        ("save a workarea item", "POST", "/deposit/{id}", Status::Inbox, [403, 303, 404, 303, 404, 303]),
+        ("save an item under review", "POST", "/deposit/{id}", Status::Buffer, [403, 403, 404, 303, 404, 303]),
+        ("save a live item", "POST", "/deposit/{id}", Status::Archive, [403, 403, 403, 303, 403, 303]),
+        ("submit a workarea item", "POST", "/deposit/{id}/submit", Status::Inbox, [403, 303, 404, 303, 404, 303]),
+        ("accept an item under review", "POST", "/deposit/{id}/accept", Status::Buffer, [403, 403, 404, 303, 404, 303]),
+        ("return an item under review", "POST", "/deposit/{id}/return", Status::Buffer, [403, 403, 404, 303, 404, 303]),
+        ("accept a workarea item", "POST", "/deposit/{id}/accept", Status::Inbox, [403, 403, 404, 403, 404, 403]),
+        ("withdraw a live item", "POST", "/deposit/{id}/withdraw", Status::Archive, [403, 403, 403, 303, 403, 303]),
+        ("restore a withdrawn item", "POST", "/deposit/{id}/restore", Status::Deletion, [403, 403, 403, 303, 403, 303]),
+        ("remove a document of a workarea item", "POST", "/deposit/{id}/document/1", Status::Inbox, [403, 303, 404, 303, 404, 303]),
+        ("public file of a workarea item", "GET", "/{id}/1/f.pdf", Status::Inbox, [404, 200, 404, 200, 404, 200]),
+        ("public file of a live item", "GET", "/{id}/1/f.pdf", Status::Archive, [200, 200, 200, 200, 200, 200]),
+        ("staff-only file of a live item", "GET", "/{id}/2/f.pdf", Status::Archive, [403, 200, 403, 200, 403, 200]),
+        ("registered-users file of a live item", "GET", "/{id}/3/f.pdf", Status::Archive, [403, 200, 200, 200, 200, 200]),
+        ("embargoed file of a live item", "GET", "/{id}/4/f.pdf", Status::Archive, [403, 200, 403, 200, 403, 200]),
+        ("file of a withdrawn item", "GET", "/{id}/1/f.pdf", Status::Deletion, [410, 410, 410, 200, 410, 200]),
+        ("the workarea", "GET", "/workarea", Status::Inbox, [303, 200, 200, 200, 200, 200]),
+        ("the review buffer", "GET", "/review", Status::Inbox, [303, 403, 403, 200, 200, 200]),
+    ];
+    let mut violations = Vec::new();
+    for (what, method, template, status, expected) in &cases {
+        for (i, who) in WHO.iter().enumerate() {
+            // A fresh record per cell: a step that succeeds changes it.
+            let id = put(&site, owned_by(&site, "depositor@example.org", *status).await).await;
+            let path = template.replace("{id}", &id.to_string());
+            let revision = site.repo.store.get_record_with_revision(id).await.unwrap().unwrap().1.to_string();
+            let res = if *method == "GET" {
+                site.get(&path, &sessions[i]).await
+            } else {
+                let form = [
+                    ("csrf", tokens[i].as_str()),
+                    ("revision", revision.as_str()),
+                    ("reason", "matrix"),
+                    ("note", "matrix"),
+                    ("remove", "1"),
+                    ("title", "Edited by the matrix"),
+                ];
+                site.post(&path, &sessions[i], &form).await
+            };
+            let got = res.status().as_u16();
+            if got != expected[i] {
+                violations.push(format!("{what} ({method} {path}) as {who}: expected {}, got {got}", expected[i]));
+            }
+            if got == 200 && path.ends_with("f.pdf") && (path.contains("/2/") || path.contains("/3/") || path.contains("/4/")) {
+                let cc = res.headers().get("cache-control").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+                if !cc.contains("private") {
+                    violations.push(format!("{what} as {who}: restricted bytes without Cache-Control private ({cc})"));
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{} access violations:\n{}", violations.len(), violations.join("\n"));
+}
