@@ -141,6 +141,12 @@ done
 (( started )) || { say "could not start the demo server"; exit 1; }
 grep -m1 'Arkiv is serving' "$LOG" >&2 || true
 
+# An editor for the deposit test (the demo's database is SQLite: a second
+# writer waits for the server's transactions).
+export ARKIV_EDITOR_EMAIL="editor@example.org"
+export ARKIV_EDITOR_PASSWORD="browser-test editor passphrase"
+echo "$ARKIV_EDITOR_PASSWORD" | "$BIN" --repo "$WORK/repo" user add "$ARKIV_EDITOR_EMAIL" --name "Demo Editor" --role editor --password-stdin >&2
+
 # --- the test ---
 cd "$TESTS"
 mkdir -p screenshots

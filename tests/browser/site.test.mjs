@@ -344,3 +344,98 @@ test('under its own CSP: no console errors, no blocked or failed resources', TIM
     await context.close();
   }
 });
+
+// The deposit workflow end to end: a visitor registers, deposits a policy
+// paper with its PDF and submits it; the editor (made by browser-test.sh
+// with `arkiv user add --role editor`, ARKIV_EDITOR_EMAIL) accepts it; the
+// paper is live, on the home page and found by search. With axe on the
+// deposit page.
+const EDITOR_EMAIL = process.env.ARKIV_EDITOR_EMAIL;
+const EDITOR_PASSWORD = process.env.ARKIV_EDITOR_PASSWORD;
+const SEED_PDF = join(here, '..', '..', 'data', 'seed', 'files', 'commentary_137.pdf');
+
+test('register → deposit a policy paper with a PDF → submit; editor accepts; it is live', TIMEOUT, async (t) => {
+  if (!EDITOR_EMAIL) {
+    if (process.env.CI) assert.fail('ARKIV_EDITOR_EMAIL is not set (browser-test.sh sets it)');
+    t.skip('ARKIV_EDITOR_EMAIL is not set');
+    return;
+  }
+  const title = `A deposited policy paper ${Date.now()}`;
+  const depositor = await axeContext(DESKTOP); // axe is injected as a script
+  const editor = await newContext(DESKTOP);
+  const page = await depositor.newPage();
+  try {
+    await page.goto(url('/register'));
+    await page.fill('#email', `depositor-${Date.now()}@example.org`);
+    await page.fill('#name', 'Anna Depositor');
+    await page.fill('#password', 'a long enough passphrase');
+    await page.fill('#password_again', 'a long enough passphrase');
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByText('Logged in as').first().waitFor();
+
+    await page.getByRole('link', { name: 'My items' }).click();
+    await page.waitForURL(url('/workarea'));
+    await page.selectOption('#new-type', 'policy_paper');
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.waitForURL(/\/deposit\/\d+$/);
+    const id = page.url().match(/\/deposit\/(\d+)$/)[1];
+    await page.getByText('Before it can be submitted').waitFor();
+
+    await page.fill('#f-title', title);
+    await page.fill('#f-creators', 'Depositor, Anna');
+    await page.fill('#f-date', '2026-11-28');
+    await page.fill('#f-series', 'OSW Commentary');
+    await page.fill('#f-number', '999');
+    await page.fill('#f-institution', 'Centre for Eastern Studies');
+    await page.fill('#f-abstract', 'A paper deposited through the browser.');
+    await page.getByRole('button', { name: 'Save', exact: true }).first().click();
+    await page.getByRole('status').getByText('Saved.', { exact: true }).waitFor();
+
+    await page.setInputFiles('#u-file', SEED_PDF);
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.getByRole('status').getByText('The file was added.', { exact: true }).waitFor();
+    assert.equal(await page.getByText('Before it can be submitted').count(), 0, 'complete after the upload');
+    await checkA11y(page, 'deposit page');
+    await shoot(page, 'desktop-deposit');
+
+    await page.getByRole('button', { name: 'Submit for review' }).click();
+    await page.waitForURL(/\/workarea/);
+    await page.getByRole('heading', { name: 'Under review' }).waitFor();
+
+    const ed = await editor.newPage();
+    await ed.goto(url('/login'));
+    await ed.fill('#email', EDITOR_EMAIL);
+    await ed.fill('#password', EDITOR_PASSWORD);
+    await ed.getByRole('button', { name: 'Log in' }).click();
+    await ed.getByText('Logged in as').first().waitFor();
+    await ed.getByRole('link', { name: 'Review', exact: true }).click();
+    await ed.getByRole('link', { name: title }).click();
+    await ed.waitForURL(url(`/deposit/${id}`));
+    await ed.getByRole('button', { name: 'Accept into the live archive' }).click();
+    await ed.waitForURL(url(`/${id}/`));
+    await ed.getByRole('heading', { level: 1, name: title }).waitFor();
+
+    // Live for everyone: a fresh, anonymous context.
+    const anon = await (await newContext(DESKTOP)).newPage();
+    const res = await anon.goto(url(`/${id}/`));
+    assert.equal(res.status(), 200);
+    await anon.goto(url('/'));
+    await anon.getByRole('region', { name: 'Latest additions' }).getByRole('link', { name: title }).waitFor();
+    // Searchable once the index follower has caught up (within a second or two).
+    let found = false;
+    for (let i = 0; i < 20 && !found; i++) {
+      await anon.goto(url(`/search?q=${encodeURIComponent('"deposited policy paper"')}`));
+      found = (await anon.getByRole('link', { name: title }).count()) > 0;
+      if (!found) await anon.waitForTimeout(500);
+    }
+    assert.ok(found, 'the accepted paper is found by search');
+    await anon.context().close();
+  } catch (e) {
+    await page.screenshot({ path: join(SHOTS, 'deposit-failure.png'), fullPage: true }).catch(() => {});
+    console.log(`# failed at ${page.url()}; screenshot ${join(SHOTS, 'deposit-failure.png')}`);
+    throw e;
+  } finally {
+    await depositor.close();
+    await editor.close();
+  }
+});
