@@ -36,6 +36,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("workarea.html", include_str!("../templates/workarea.html")),
     ("deposit.html", include_str!("../templates/deposit.html")),
     ("review.html", include_str!("../templates/review.html")),
+    ("history.html", include_str!("../templates/history.html")),
 ];
 
 /// An override larger than this is refused: a template is not a data file.

@@ -148,6 +148,11 @@ async fn deposit_submit_accept_and_the_paper_is_live() {
     let oai = site.get(&format!("/oai2?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:{host}:{id}"), "").await;
     let oai = oai.text().await.unwrap();
     assert!(oai.contains("integration with Russia") && !oai.contains("idDoesNotExist"), "harvestable:\n{oai}");
+    // The history: every step, who made it, what changed from what.
+    let html = site.get(&format!("/deposit/{id}/history"), &papers).await.text().await.unwrap();
+    assert!(html.contains("by The policy papers editor") && html.contains("by The depositor"), "{html}");
+    assert!(html.contains("<ins>OSW Commentary</ins>") && html.contains("<ins>archive</ins>"), "{html}");
+    assert_eq!(site.get(&format!("/deposit/{id}/history"), &theses).await.status(), StatusCode::NOT_FOUND);
     let revisions = site.repo.store.revisions(id).await.unwrap();
     let actors: Vec<&str> = revisions.iter().map(|r| r.actor.as_str()).collect();
     assert!(actors.len() >= 5 && actors.iter().all(|a| a.starts_with("user:")), "every step is a revision: {actors:?}");
@@ -318,6 +323,8 @@ async fn every_route_for_every_visitor_and_status() {
         ("abstract page of a workarea item", "GET", "/{id}/", Status::Inbox, [404, 303, 404, 303, 404, 303]),
         ("deposit page of a workarea item", "GET", "/deposit/{id}", Status::Inbox, [303, 200, 404, 200, 404, 200]),
         ("deposit page of a live item", "GET", "/deposit/{id}", Status::Archive, [303, 200, 404, 200, 404, 200]),
+        ("history of a workarea item", "GET", "/deposit/{id}/history", Status::Inbox, [303, 200, 404, 200, 404, 200]),
+        ("history of a live item", "GET", "/deposit/{id}/history", Status::Archive, [303, 200, 404, 200, 404, 200]),
         ("save a workarea item", "POST", "/deposit/{id}", Status::Inbox, [403, 303, 404, 303, 404, 303]),
         ("save an item under review", "POST", "/deposit/{id}", Status::Buffer, [403, 403, 404, 303, 404, 303]),
         ("save a live item", "POST", "/deposit/{id}", Status::Archive, [403, 403, 403, 303, 403, 303]),

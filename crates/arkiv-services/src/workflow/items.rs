@@ -326,6 +326,26 @@ impl<'a> Workflow<'a> {
         .map(drop)
     }
 
+    /// Every revision of an item as a readable diff, newest first: for its
+    /// depositor and the staff whose scope covers it.
+    pub async fn history(&self, id: RecordId) -> Result<(Record, Vec<super::history::HistoryEntry>)> {
+        let record = self.repo.store.get_record(id).await?.ok_or(WorkflowError::NotFound)?;
+        if record.userid != Some(self.user.id) && !super::permissions::in_scope(self.user, &record) {
+            return Err(WorkflowError::NotFound);
+        }
+        let revisions = self.repo.store.revisions(id).await?;
+        let mut names = std::collections::HashMap::new();
+        for rev in &revisions {
+            if let Some(uid) = rev.actor.strip_prefix("user:").and_then(|u| u.parse::<i64>().ok()) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(uid) {
+                    let user = self.repo.accounts.user(uid).await.map_err(|e| WorkflowError::Store(e.into()))?;
+                    slot.insert(user.map(|u| u.name));
+                }
+            }
+        }
+        Ok((record, super::history::history(&revisions, |uid| names.get(&uid).cloned().flatten())))
+    }
+
     /// The user's own items in one status, most recently changed first.
     pub async fn my_items(&self, status: Status, limit: i64) -> Result<Vec<Record>> {
         let query = WorkQuery { status, owner: Some(self.user.id), after: None, newest_first: true };

@@ -7,8 +7,10 @@
 //!   submit, review, withdraw, restore;
 //! - [`metadata`]: the deposit form per item type, and what an item lacks
 //!   before it may be submitted;
-//! - [`sniff`]: an upload's real type, from its bytes.
+//! - [`sniff`]: an upload's real type, from its bytes;
+//! - [`history`]: a record's revisions as a readable diff.
 
+pub mod history;
 pub mod items;
 pub mod metadata;
 pub mod permissions;

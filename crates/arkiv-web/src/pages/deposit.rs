@@ -37,6 +37,7 @@ pub fn routes(upload_limit: u64) -> Router<AppState> {
         .route("/deposit/{id}/upload", post(upload).layer(DefaultBodyLimit::max(body_limit)))
         .route("/deposit/{id}/document/{pos}", post(document))
         .route("/deposit/{id}/submit", post(submit))
+        .route("/deposit/{id}/history", get(history))
 }
 
 /// The logged-in user, or a redirect to the login page that comes back to
@@ -525,6 +526,31 @@ pub async fn submit(
         }
         Err(e) => Err(problem(e)),
     }
+}
+
+#[derive(Serialize)]
+struct HistoryPage {
+    nav: &'static str,
+    id: RecordId,
+    title: String,
+    entries: Vec<arkiv_services::workflow::history::HistoryEntry>,
+}
+
+/// `/deposit/{id}/history`: every revision, who made it, and what changed.
+pub async fn history(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    uri: Uri,
+    Path(raw): Path<String>,
+) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let id = record_id(&raw)?;
+    let (record, entries) = Workflow::new(&state.repo, &session.user).history(id).await.map_err(problem)?;
+    let title = if record.title.trim().is_empty() { "(untitled)".into() } else { record.title.clone() };
+    state.page(StatusCode::OK, "history.html", HistoryPage { nav: "workarea", id, title, entries })
 }
 
 /// Shown on the deposit page after a redirect: what just happened.
