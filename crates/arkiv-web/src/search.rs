@@ -100,3 +100,29 @@ impl Drop for Searching {
         }
     }
 }
+
+/// Live records whose titles closely match `record`'s (see
+/// [`arkiv_services::workflow::metadata::title_likeness`]): the warning a
+/// depositor sees before submitting a paper the repository may already
+/// hold. One query of the title's words, five hits; empty without an index.
+pub async fn possible_duplicates(
+    state: &crate::AppState,
+    record: &arkiv_model::Record,
+) -> Vec<(arkiv_model::RecordId, String)> {
+    use arkiv_services::workflow::metadata::{title_likeness, DUPLICATE_LIKENESS};
+    let Some(index) = state.search.as_ref() else { return Vec::new() };
+    // Words only: a title's colons and quotes are not query syntax here.
+    let words: String = record.title.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+    if words.trim().is_empty() {
+        return Vec::new();
+    }
+    let req = arkiv_search::SearchRequest { query: words, page_size: 5, no_facets: true, ..Default::default() };
+    let Ok(results) = index.search(&req) else { return Vec::new() };
+    let ids: Vec<_> = results.hits.iter().map(|h| h.id).filter(|id| Some(*id) != record.id).collect();
+    let Ok(found) = state.repo.store.get_records(&ids).await else { return Vec::new() };
+    found
+        .into_iter()
+        .filter(|r| r.is_live() && title_likeness(&r.title, &record.title) >= DUPLICATE_LIKENESS)
+        .filter_map(|r| Some((r.id?, r.title)))
+        .collect()
+}

@@ -148,6 +148,25 @@ async fn deposit_submit_accept_and_the_paper_is_live() {
     let oai = site.get(&format!("/oai2?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:{host}:{id}"), "").await;
     let oai = oai.text().await.unwrap();
     assert!(oai.contains("integration with Russia") && !oai.contains("idDoesNotExist"), "harvestable:\n{oai}");
+    // The same paper deposited again is flagged once the index has it.
+    let html = site.get("/workarea", &depositor).await.text().await.unwrap();
+    let res = site.post("/workarea/new", &depositor, &[("csrf", &csrf_field(&html)), ("item_type", "policy_paper")]).await;
+    let again: i64 = location(&res).trim_start_matches("/deposit/").parse().unwrap();
+    let (csrf2, revision2, _) = site.deposit_form(again, &depositor).await;
+    let title = "KAZAKHSTAN'S ATTITUDE TOWARDS INTEGRATION WITH RUSSIA - less love, more fear";
+    let res = site.post(&format!("/deposit/{again}"), &depositor, &[("csrf", &csrf2), ("revision", &revision2), ("title", title)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let mut flagged = false;
+    for _ in 0..40 {
+        let (_, _, html) = site.deposit_form(again, &depositor).await;
+        if html.contains("Possibly already in the repository") && html.contains(&format!("href=\"/{id}/\"")) {
+            flagged = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(flagged, "a deposit with the title of a live record is flagged as a possible duplicate");
+
     // The history: every step, who made it, what changed from what.
     let html = site.get(&format!("/deposit/{id}/history"), &papers).await.text().await.unwrap();
     assert!(html.contains("by The policy papers editor") && html.contains("by The depositor"), "{html}");

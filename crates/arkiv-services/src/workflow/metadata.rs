@@ -117,6 +117,24 @@ pub fn missing(record: &Record, types: &ItemTypes) -> Vec<String> {
     out
 }
 
+/// How alike two titles are, from 0 (no word shared) to 1 (the same words):
+/// the share of distinct words (lower-cased, letters and digits only) the
+/// two have in common. A deposit whose title scores [`DUPLICATE_LIKENESS`]
+/// or more against a live record is flagged as a possible duplicate.
+pub fn title_likeness(a: &str, b: &str) -> f64 {
+    let words = |t: &str| -> std::collections::BTreeSet<String> {
+        t.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+    };
+    let (a, b) = (words(a), words(b));
+    let union = a.union(&b).count();
+    if union == 0 {
+        return 0.0;
+    }
+    a.intersection(&b).count() as f64 / union as f64
+}
+
+pub const DUPLICATE_LIKENESS: f64 = 0.8;
+
 /// The form's values for a record, by field name (what the form shows).
 pub fn form_values(record: &Record) -> std::collections::BTreeMap<&'static str, String> {
     let mut v = std::collections::BTreeMap::new();
@@ -392,6 +410,14 @@ mod tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].field, "official_url");
         assert_eq!(form_values(&r)["creators"], "Jaroslewlcz, Aleksandra 0000-0002-1825-0097\nKowalski, Jan");
+    }
+
+    #[test]
+    fn titles_alike_up_to_case_and_punctuation() {
+        let t = "Kazakhstan's attitude towards integration with Russia: less love, more fear";
+        assert!(title_likeness(t, "KAZAKHSTAN'S ATTITUDE TOWARDS INTEGRATION WITH RUSSIA - less love more fear") >= DUPLICATE_LIKENESS);
+        assert!(title_likeness(t, "Russia's attitude towards Kazakhstan") < DUPLICATE_LIKENESS);
+        assert_eq!(title_likeness("", ""), 0.0);
     }
 
     #[test]

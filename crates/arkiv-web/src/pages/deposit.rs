@@ -224,6 +224,8 @@ struct DepositPage {
     securities: Vec<(&'static str, &'static str)>,
     missing: Vec<String>,
     review_note: Option<String>,
+    /// Live records whose titles closely match this one's.
+    duplicates: Vec<(RecordId, String)>,
     message: Option<String>,
     error: Option<String>,
     can_edit: bool,
@@ -307,6 +309,7 @@ fn deposit_ctx(
             .collect(),
         missing: if record.status == Status::Inbox { missing(record, &state.repo.types) } else { Vec::new() },
         review_note: record.review_note.clone(),
+        duplicates: Vec::new(),
         message: None,
         error: None,
         can_edit: may(Some(user), Action::Edit, Some(record)),
@@ -343,6 +346,9 @@ async fn render_deposit(state: &AppState, session: &Session, id: RecordId, notic
     let mut ctx = deposit_ctx(state, session, &record, revision, notice.typed, notice.problems);
     ctx.message = notice.message;
     ctx.error = notice.error;
+    if matches!(record.status, Status::Inbox | Status::Buffer) {
+        ctx.duplicates = crate::search::possible_duplicates(state, &record).await;
+    }
     let mut res = state.page(notice.status, "deposit.html", ctx)?;
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
