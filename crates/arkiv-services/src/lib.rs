@@ -5,6 +5,7 @@
 //! the web handlers call the same functions. No HTTP here, no SQL.
 
 pub mod accounts;
+pub mod admin;
 pub mod config;
 pub mod demo;
 pub mod export;

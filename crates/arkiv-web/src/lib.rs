@@ -164,6 +164,7 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
         .merge(pages::account::routes())
         .merge(pages::deposit::routes(upload_limit))
         .merge(pages::review::routes())
+        .merge(pages::admin::routes())
         .fallback(http::not_found)
         // Innermost first: a panic becomes a 500 that `finish` still dresses
         // as a page; compression sees the final body.

@@ -37,6 +37,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("deposit.html", include_str!("../templates/deposit.html")),
     ("review.html", include_str!("../templates/review.html")),
     ("history.html", include_str!("../templates/history.html")),
+    ("admin.html", include_str!("../templates/admin.html")),
 ];
 
 /// An override larger than this is refused: a template is not a data file.

@@ -362,6 +362,8 @@ async fn every_route_for_every_visitor_and_status() {
         ("file of a withdrawn item", "GET", "/{id}/1/f.pdf", Status::Deletion, [410, 410, 410, 200, 410, 200]),
         ("the workarea", "GET", "/workarea", Status::Inbox, [303, 200, 200, 200, 200, 200]),
         ("the review buffer", "GET", "/review", Status::Inbox, [303, 403, 403, 200, 200, 200]),
+        ("the admin page", "GET", "/admin", Status::Inbox, [303, 403, 403, 403, 403, 200]),
+        ("add a subject", "POST", "/admin/subjects?id={id}", Status::Inbox, [403, 403, 403, 403, 403, 422]),
     ];
     let mut violations = Vec::new();
     for (what, method, template, status, expected) in &cases {
@@ -396,4 +398,39 @@ async fn every_route_for_every_visitor_and_status() {
         }
     }
     assert!(violations.is_empty(), "{} access violations:\n{}", violations.len(), violations.join("\n"));
+}
+
+#[tokio::test]
+async fn the_admin_sets_roles_scopes_and_subjects() {
+    let site = start(AccountSettings::default()).await;
+    let admin = site.session("admin@example.org").await;
+    let other = site.session("other@example.org").await;
+    let html = site.get("/admin", &admin).await.text().await.unwrap();
+    assert!(html.contains("other@example.org") && html.contains("Subject tree"));
+    let csrf = csrf_field(&html);
+    let uid = site.repo.accounts.user_by_email("other@example.org").await.unwrap().unwrap().id;
+
+    // Another depositor becomes the theses editor.
+    let res = site.post(&format!("/admin/users/{uid}"), &admin, &[("csrf", &csrf), ("role", "editor"), ("types", "thesis")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let user = site.repo.accounts.user(uid).await.unwrap().unwrap();
+    assert_eq!((user.role.as_str(), user.scope.types.clone()), ("editor", vec!["thesis".to_string()]));
+    assert!(site.get("/", &other).await.text().await.unwrap().contains("(editor)"), "the new role applies at once");
+    // Disabled: the session ends at once.
+    let res = site.post(&format!("/admin/users/{uid}"), &admin, &[("csrf", &csrf), ("role", "editor"), ("disabled", "1")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(!site.get("/", &other).await.text().await.unwrap().contains("Logged in as"));
+    // An admin cannot lock themselves out.
+    let me = site.repo.accounts.user_by_email("admin@example.org").await.unwrap().unwrap().id;
+    let res = site.post(&format!("/admin/users/{me}"), &admin, &[("csrf", &csrf), ("role", "depositor")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The subject tree grows, and refuses a loop.
+    for (id, name, parent) in [("asia", "Asia", ""), ("kz", "Kazakhstan", "asia")] {
+        let res = site.post("/admin/subjects", &admin, &[("csrf", &csrf), ("id", id), ("name", name), ("parent", parent)]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "subject {id}");
+    }
+    assert!(site.get("/admin", &admin).await.text().await.unwrap().contains("Asia &gt; Kazakhstan"));
+    let res = site.post("/admin/subjects", &admin, &[("csrf", &csrf), ("id", "asia"), ("name", "Asia"), ("parent", "kz")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

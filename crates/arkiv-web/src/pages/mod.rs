@@ -4,6 +4,7 @@
 //! shapes in [`crate::present`], headers and error pages in [`crate::http`].
 
 pub mod account;
+pub mod admin;
 pub mod assets;
 pub mod browse;
 pub mod deposit;

@@ -1,0 +1,155 @@
+//! The admin page (`/admin`): every user with their role, editorial scope
+//! and whether the account is disabled, each changeable by a small form;
+//! and the subject tree, to which subjects can be added or renamed. Thin
+//! handlers over `arkiv_services::admin::Admin`, which refuses anyone but
+//! an admin.
+
+use crate::auth::{CsrfForm, Viewer};
+use crate::http::Problem;
+use crate::pages::deposit::{logged_in, problem, see_other};
+use crate::AppState;
+use arkiv_model::{EditorScope, Role};
+use arkiv_services::admin::Admin;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(page))
+        .route("/admin/users/{id}", post(update_user))
+        .route("/admin/subjects", post(put_subject))
+}
+
+#[derive(Serialize)]
+struct UserLine {
+    id: i64,
+    name: String,
+    email: String,
+    role: &'static str,
+    types: String,
+    series: String,
+    subjects: String,
+    disabled: bool,
+}
+
+#[derive(Serialize)]
+struct SubjectLine {
+    id: String,
+    path: String,
+}
+
+#[derive(Serialize)]
+struct AdminPage {
+    nav: &'static str,
+    csrf: String,
+    users: Vec<UserLine>,
+    roles: Vec<&'static str>,
+    subjects: Vec<SubjectLine>,
+}
+
+pub async fn page(State(state): State<AppState>, Viewer(viewer): Viewer, uri: Uri) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let admin = Admin::new(&state.repo, &session.user).map_err(problem)?;
+    let users = admin
+        .users()
+        .await
+        .map_err(problem)?
+        .into_iter()
+        .map(|u| UserLine {
+            id: u.id,
+            name: u.name,
+            email: u.email,
+            role: u.role.as_str(),
+            types: u.scope.types.join(" "),
+            series: u.scope.series.join("\n"),
+            subjects: u.scope.subjects.join(" "),
+            disabled: u.disabled,
+        })
+        .collect();
+    let tree = state.repo.subjects();
+    let subjects = tree.iter().map(|s| SubjectLine { id: s.id.clone(), path: tree.path_label(&s.id) }).collect();
+    let ctx = AdminPage {
+        nav: "admin",
+        csrf: session.csrf_token.clone(),
+        users,
+        roles: Role::ALL.iter().map(Role::as_str).collect(),
+        subjects,
+    };
+    state.page(StatusCode::OK, "admin.html", ctx)
+}
+
+#[derive(Deserialize)]
+pub struct UserForm {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    types: String,
+    #[serde(default)]
+    series: String,
+    #[serde(default)]
+    subjects: String,
+    #[serde(default)]
+    disabled: Option<String>,
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split([' ', ',', '\n', '\r']).map(str::trim).filter(|w| !w.is_empty()).map(str::to_string).collect()
+}
+
+pub async fn update_user(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    uri: Uri,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<UserForm>,
+) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let admin = Admin::new(&state.repo, &session.user).map_err(problem)?;
+    let id: i64 = id.parse().map_err(|_| Problem::not_found("No such user."))?;
+    let role = Role::parse(&form.role).ok_or_else(|| Problem::bad_request("Unknown role."))?;
+    let scope = EditorScope {
+        types: words(&form.types),
+        series: form.series.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
+        subjects: words(&form.subjects),
+    };
+    admin.update_user(id, role, scope, form.disabled.is_some()).await.map_err(problem)?;
+    Ok(see_other("/admin"))
+}
+
+#[derive(Deserialize)]
+pub struct SubjectForm {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    parent: String,
+}
+
+pub async fn put_subject(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+    uri: Uri,
+    CsrfForm(form): CsrfForm<SubjectForm>,
+) -> Result<Response, Problem> {
+    let session = match logged_in(viewer, &uri) {
+        Ok(s) => s,
+        Err(to_login) => return Ok(to_login),
+    };
+    let admin = Admin::new(&state.repo, &session.user).map_err(problem)?;
+    admin.put_subject(&form.id, &form.name, Some(form.parent.as_str())).await.map_err(problem)?;
+    if let Some(index) = &state.search {
+        index.set_subjects(state.repo.subjects());
+    }
+    Ok(see_other("/admin"))
+}
