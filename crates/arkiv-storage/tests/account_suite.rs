@@ -34,6 +34,8 @@ suite!(
     sessions_are_found_by_hash_and_end,
     login_failures_count_in_a_window,
     records_and_accounts_share_one_database,
+    password_resets_work_once_and_expire,
+    the_outbox_keeps_every_message,
 );
 
 fn new_user(email: &str, role: Role) -> NewUser {
@@ -145,4 +147,29 @@ async fn records_and_accounts_share_one_database((records, accounts): Stores) {
     let back = records.get_record(ids[0]).await.unwrap().unwrap();
     assert_eq!(back.userid, Some(u.id));
     assert_eq!(accounts.users().await.unwrap().len(), 1);
+}
+
+async fn password_resets_work_once_and_expire((_, accounts): Stores) {
+    let u = accounts.create_user(&new_user("r@example.org", Role::Depositor)).await.unwrap().unwrap();
+    let now = Timestamp::now();
+    accounts.create_reset("t1", u.id, now, Timestamp(now.0 + 3600)).await.unwrap();
+    accounts.create_reset("t2", u.id, now, Timestamp(now.0 + 3600)).await.unwrap();
+    accounts.create_reset("old", u.id, now, Timestamp(now.0 - 1)).await.unwrap();
+    assert_eq!(accounts.take_reset("nope", now).await.unwrap(), None);
+    assert_eq!(accounts.take_reset("old", now).await.unwrap(), None, "an expired token does nothing");
+    accounts.create_reset("t3", u.id, now, Timestamp(now.0 + 3600)).await.unwrap();
+    assert_eq!(accounts.take_reset("t3", now).await.unwrap(), Some(u.id));
+    assert_eq!(accounts.take_reset("t3", now).await.unwrap(), None, "a token works once");
+    assert_eq!(accounts.take_reset("t1", now).await.unwrap(), None, "using one ends the user's other tokens");
+}
+
+async fn the_outbox_keeps_every_message((_, accounts): Stores) {
+    let now = Timestamp::now();
+    let a = accounts.add_to_outbox("a@example.org", "First", "Body one", now).await.unwrap();
+    let b = accounts.add_to_outbox("b@example.org", "Second", "Body two", now).await.unwrap();
+    assert!(b > a);
+    let all = accounts.outbox(10).await.unwrap();
+    assert_eq!(all.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>(), ["Second", "First"], "newest first");
+    assert_eq!((all[1].to.as_str(), all[1].body.as_str(), all[1].sent), ("a@example.org", "Body one", None));
+    assert_eq!(accounts.outbox(1).await.unwrap().len(), 1);
 }

@@ -40,6 +40,17 @@ pub struct SessionRow {
     pub csrf_secret: String,
 }
 
+/// A message the repository sent (or would have, with SMTP configured).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub created: Timestamp,
+    pub sent: Option<Timestamp>,
+}
+
 #[async_trait]
 pub trait AccountStore: Send + Sync + 'static {
     /// Creates a user. `None` if an account with the same address (compared
@@ -82,6 +93,20 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// Forgets the failures under `key` (after a successful login).
     async fn clear_login_failures(&self, key: &str) -> Result<()>;
+
+    /// Stores a password-reset token (by its hash) for a user.
+    async fn create_reset(&self, token_hash: &str, user: UserId, created: Timestamp, expires: Timestamp) -> Result<()>;
+
+    /// Uses up a reset token: removes it (and every other token of its
+    /// user) and returns the user, if it existed and had not expired at
+    /// `now`. A token works once.
+    async fn take_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserId>>;
+
+    /// Keeps a message in the outbox; returns its id.
+    async fn add_to_outbox(&self, to: &str, subject: &str, body: &str, created: Timestamp) -> Result<i64>;
+
+    /// The newest messages first.
+    async fn outbox(&self, limit: i64) -> Result<Vec<OutboxMessage>>;
 }
 
 /// Opens the database a URL names as both a record store and an account

@@ -169,4 +169,59 @@ impl AccountStore for PostgresStore {
         sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(&self.pool).await?;
         Ok(())
     }
+
+    async fn create_reset(&self, token_hash: &str, user: UserId, created: Timestamp, expires: Timestamp) -> Result<()> {
+        sqlx::query("INSERT INTO password_resets (token_hash, user_id, created, expires) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user)
+            .bind(created.0)
+            .bind(expires.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn take_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserId>> {
+        let row: Option<(i64, i64)> = // Deleted as it is read: two uses of one token cannot both win.
+        sqlx::query_as("DELETE FROM password_resets WHERE token_hash = $1 RETURNING user_id, expires")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some((user, expires)) = row else { return Ok(None) };
+        sqlx::query("DELETE FROM password_resets WHERE user_id = $1").bind(user).execute(&self.pool).await?;
+        Ok((expires > now.0).then_some(user))
+    }
+
+    async fn add_to_outbox(&self, to: &str, subject: &str, body: &str, created: Timestamp) -> Result<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO outbox (to_addr, subject, body, created) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(to)
+        .bind(subject)
+        .bind(body)
+        .bind(created.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    async fn outbox(&self, limit: i64) -> Result<Vec<OutboxMessage>> {
+        let rows: Vec<(i64, String, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, to_addr, subject, body, created, sent FROM outbox ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, to, subject, body, created, sent)| OutboxMessage {
+                id,
+                to,
+                subject,
+                body,
+                created: Timestamp(created),
+                sent: sent.map(Timestamp),
+            })
+            .collect())
+    }
 }

@@ -178,4 +178,62 @@ impl AccountStore for SqliteStore {
         sqlx::query("DELETE FROM login_failures WHERE key = ?").bind(key).execute(&mut *conn).await?;
         Ok(())
     }
+
+    async fn create_reset(&self, token_hash: &str, user: UserId, created: Timestamp, expires: Timestamp) -> Result<()> {
+        let mut conn = self.writer.lock().await;
+        sqlx::query("INSERT INTO password_resets (token_hash, user_id, created, expires) VALUES (?, ?, ?, ?)")
+            .bind(token_hash)
+            .bind(user)
+            .bind(created.0)
+            .bind(expires.0)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn take_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserId>> {
+        let mut conn = self.writer.lock().await;
+        let row: Option<(i64, i64)> = // Deleted as it is read: two uses of one token cannot both win.
+        sqlx::query_as("DELETE FROM password_resets WHERE token_hash = ? RETURNING user_id, expires")
+            .bind(token_hash)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some((user, expires)) = row else { return Ok(None) };
+        sqlx::query("DELETE FROM password_resets WHERE user_id = ?").bind(user).execute(&mut *conn).await?;
+        Ok((expires > now.0).then_some(user))
+    }
+
+    async fn add_to_outbox(&self, to: &str, subject: &str, body: &str, created: Timestamp) -> Result<i64> {
+        let mut conn = self.writer.lock().await;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO outbox (to_addr, subject, body, created) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(to)
+        .bind(subject)
+        .bind(body)
+        .bind(created.0)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(id)
+    }
+
+    async fn outbox(&self, limit: i64) -> Result<Vec<OutboxMessage>> {
+        let rows: Vec<(i64, String, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, to_addr, subject, body, created, sent FROM outbox ORDER BY id DESC LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, to, subject, body, created, sent)| OutboxMessage {
+                id,
+                to,
+                subject,
+                body,
+                created: Timestamp(created),
+                sent: sent.map(Timestamp),
+            })
+            .collect())
+    }
 }
