@@ -221,3 +221,47 @@ async fn passwords_never_reach_the_log() {
         assert!(!log.contains(secret), "{secret:?} reached the log:\n{log}");
     }
 }
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_by_a_one_time_link() {
+    let site = start(AccountSettings::default()).await;
+    let old_session = site.session("depositor@example.org").await;
+    let res = site.get("/password/forgot", "").await;
+    let (cookie, _) = set_cookie(&res, "arkiv_csrf").unwrap();
+    let cookie = format!("arkiv_csrf={cookie}");
+    let token = csrf_field(&res.text().await.unwrap());
+    let mut answers = Vec::new();
+    for email in ["Depositor@example.org", "nobody@example.org"] {
+        let res = site.post("/password/forgot", &cookie, &[("csrf", &token), ("email", email)]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        answers.push(res.text().await.unwrap());
+    }
+    assert!(answers[0].contains("is on its way"));
+    assert_eq!(answers[0], answers[1], "the answer does not tell which addresses have accounts");
+
+    // No SMTP here: the message waits in the outbox (and the admin page shows it).
+    let outbox = site.repo.accounts.outbox(10).await.unwrap();
+    assert_eq!(outbox.len(), 1, "only the real account gets a message");
+    assert_eq!(outbox[0].to, "depositor@example.org");
+    let link = outbox[0].body.lines().find(|l| l.contains("/password/reset?token=")).unwrap().trim().to_string();
+    let reset_token = link.rsplit('=').next().unwrap().to_string();
+    let admin = site.session("admin@example.org").await;
+    assert!(site.get("/admin", &admin).await.text().await.unwrap().contains("Resetting your password"));
+
+    let form = site.get(&format!("/password/reset?token={reset_token}"), &cookie).await;
+    assert_eq!(form.headers()["referrer-policy"], "no-referrer", "the token does not leak through Referer");
+    assert!(form.text().await.unwrap().contains("name=\"token\""));
+    let new_password = "a brand new passphrase";
+    let res = site
+        .post("/password/reset", &cookie, &[("csrf", &token), ("token", &reset_token), ("password", new_password), ("password_again", new_password)])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Your password has been changed"));
+    assert!(!site.get("/", &old_session).await.text().await.unwrap().contains("Logged in as"), "every old session ended");
+    assert_eq!(site.login("depositor@example.org", PASSWORD, "").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(site.login("depositor@example.org", new_password, "").await.status(), StatusCode::SEE_OTHER);
+    let again = site
+        .post("/password/reset", &cookie, &[("csrf", &token), ("token", &reset_token), ("password", "yet another passphrase"), ("password_again", "yet another passphrase")])
+        .await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "the link works once");
+}

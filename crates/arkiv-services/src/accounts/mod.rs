@@ -14,6 +14,7 @@
 //!   [`AccountSettings::session_hours`] without use.
 
 pub mod password;
+pub mod reset;
 pub mod tokens;
 
 use crate::config::AccountSettings;

@@ -49,6 +49,16 @@ struct AdminPage {
     users: Vec<UserLine>,
     roles: Vec<&'static str>,
     subjects: Vec<SubjectLine>,
+    outbox: Vec<MessageLine>,
+}
+
+#[derive(Serialize)]
+struct MessageLine {
+    to: String,
+    subject: String,
+    body: String,
+    created: String,
+    sent: bool,
 }
 
 pub async fn page(State(state): State<AppState>, Viewer(viewer): Viewer, uri: Uri) -> Result<Response, Problem> {
@@ -75,7 +85,17 @@ pub async fn page(State(state): State<AppState>, Viewer(viewer): Viewer, uri: Ur
         .collect();
     let tree = state.repo.subjects();
     let subjects = tree.iter().map(|s| SubjectLine { id: s.id.clone(), path: tree.path_label(&s.id) }).collect();
+    let outbox = state
+        .repo
+        .accounts
+        .outbox(50)
+        .await
+        .map_err(Problem::internal)?
+        .into_iter()
+        .map(|m| MessageLine { to: m.to, subject: m.subject, body: m.body, created: m.created.to_iso8601(), sent: m.sent.is_some() })
+        .collect();
     let ctx = AdminPage {
+        outbox,
         nav: "admin",
         csrf: session.csrf_token.clone(),
         users,

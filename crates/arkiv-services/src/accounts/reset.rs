@@ -1,0 +1,61 @@
+//! Forgotten passwords. A user asks with their address; if an account has
+//! it, a one-time link valid for an hour goes into the outbox (and, with no
+//! SMTP server configured, to the log too: an admin can pass it on, and
+//! it is never lost). The answer is the same whether or not the address
+//! has an account, so the form does not tell which addresses exist. Using
+//! the link sets the new password and ends every session of the account.
+
+use super::password::{hash_password, password_problem};
+use super::tokens::{random_token, session_hash};
+use super::AccountError;
+use arkiv_model::account::email_key;
+use arkiv_model::{Timestamp, User};
+use arkiv_storage::AccountStore;
+
+/// How long a reset link works.
+pub const RESET_VALID_SECONDS: i64 = 3600;
+
+/// Puts a reset link for the account at `email`, if there is one (and it
+/// is not disabled), in the outbox. `base_url` is the site's address.
+pub async fn request_reset(store: &dyn AccountStore, email: &str, base_url: &str, site_name: &str) -> Result<(), AccountError> {
+    let Some(user) = store.user_by_email(&email_key(email)).await?.filter(|u| !u.disabled) else {
+        tracing::info!("password reset asked for an address without an account");
+        return Ok(());
+    };
+    let token = random_token();
+    let now = Timestamp::now();
+    store.create_reset(&session_hash(&token), user.id, now, Timestamp(now.0 + RESET_VALID_SECONDS)).await?;
+    let link = format!("{}/password/reset?token={token}", base_url.trim_end_matches('/'));
+    let subject = format!("Resetting your password at {site_name}");
+    let body = format!(
+        "Hello {},\n\nsomeone (we hope you) asked to reset the password of your account at {site_name}.\n\
+         To choose a new password, open this link within an hour:\n\n{link}\n\n\
+         If you did not ask for this, ignore this message: your password stays as it is.\n",
+        user.name
+    );
+    let id = store.add_to_outbox(&user.email, &subject, &body, now).await?;
+    // No SMTP transport is configured (Arkiv has none yet): the log and the
+    // admin page's outbox are where the message goes.
+    tracing::info!(to = %user.email, message = id, %link, "password reset link (no SMTP configured: in the outbox)");
+    Ok(())
+}
+
+/// Sets a new password with a reset token; ends every session of the user.
+pub async fn reset_password(store: &dyn AccountStore, token: &str, new_password: &str) -> Result<User, AccountError> {
+    if let Some(problem) = password_problem(new_password) {
+        return Err(AccountError::Invalid(problem));
+    }
+    let expired = || AccountError::Invalid("This link has expired or has been used already. Please ask for a new one.".into());
+    if token.len() != 64 {
+        return Err(expired());
+    }
+    let user_id = store.take_reset(&session_hash(token), Timestamp::now()).await?.ok_or_else(expired)?;
+    let mut user = store.user(user_id).await?.filter(|u| !u.disabled).ok_or_else(expired)?;
+    user.password_hash = hash_password(new_password);
+    store.update_user(&user).await?;
+    store.delete_user_sessions(user.id).await?;
+    // A locked-out owner who proved the address may log in at once.
+    store.clear_login_failures(&format!("account:{}", email_key(&user.email))).await?;
+    tracing::info!(user = user.id, "password reset");
+    Ok(user)
+}
