@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use std::sync::Arc;
 
-pub use accounts::{open_stores, AccountStore, NewUser, OutboxMessage, SessionRow};
+pub use accounts::{open_stores, AccountStore, CopyRequest, NewUser, OutboxMessage, SessionRow};
 pub use files::{FileStore, Fixity};
 
 /// What can go wrong in the store.

@@ -36,6 +36,7 @@ suite!(
     records_and_accounts_share_one_database,
     password_resets_work_once_and_expire,
     the_outbox_keeps_every_message,
+    copy_requests_are_decided_once,
 );
 
 fn new_user(email: &str, role: Role) -> NewUser {
@@ -172,4 +173,42 @@ async fn the_outbox_keeps_every_message((_, accounts): Stores) {
     assert_eq!(all.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>(), ["Second", "First"], "newest first");
     assert_eq!((all[1].to.as_str(), all[1].body.as_str(), all[1].sent), ("a@example.org", "Body one", None));
     assert_eq!(accounts.outbox(1).await.unwrap().len(), 1);
+}
+
+async fn copy_requests_are_decided_once((records, accounts): Stores) {
+    use arkiv_storage::{CopyRequest, RecordWrite};
+    let owner = accounts.create_user(&new_user("owner@example.org", Role::Depositor)).await.unwrap().unwrap();
+    let mut r = arkiv_model::Record::new("report", "Restricted");
+    r.userid = Some(owner.id);
+    r.status = arkiv_model::Status::Archive;
+    let mine = records.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap()[0];
+    let other = records.put_records(vec![RecordWrite::new(arkiv_model::Record::new("report", "Other"), "test")]).await.unwrap()[0];
+    let now = Timestamp::now();
+    let ask = |record_id: i64| CopyRequest {
+        id: 0,
+        record_id,
+        doc_pos: 2,
+        requester_email: "reader@example.org".into(),
+        requester_name: "A Reader".into(),
+        message: "For my thesis".into(),
+        created: now,
+        state: String::new(),
+        decided_by: None,
+        expires: None,
+    };
+    let a = accounts.add_copy_request(&ask(mine)).await.unwrap();
+    let b = accounts.add_copy_request(&ask(other)).await.unwrap();
+    let got = accounts.copy_request(a).await.unwrap().unwrap();
+    assert_eq!((got.state.as_str(), got.doc_pos, got.message.as_str()), ("pending", 2, "For my thesis"));
+    let ids = |v: Vec<CopyRequest>| v.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(ids(accounts.pending_copy_requests(Some(owner.id), 10).await.unwrap()), vec![a], "the owner's only");
+    assert_eq!(ids(accounts.pending_copy_requests(None, 10).await.unwrap()), vec![a, b]);
+
+    let until = Timestamp(now.0 + 3600);
+    assert!(accounts.decide_copy_request(a, true, owner.id, now, Some("tok"), Some(until)).await.unwrap());
+    assert!(!accounts.decide_copy_request(a, false, owner.id, now, None, None).await.unwrap(), "decided once");
+    assert_eq!(accounts.copy_by_token("tok", now).await.unwrap().map(|c| c.id), Some(a));
+    assert_eq!(accounts.copy_by_token("tok", until).await.unwrap(), None, "the link expires");
+    assert!(accounts.decide_copy_request(b, false, owner.id, now, None, None).await.unwrap());
+    assert!(accounts.pending_copy_requests(None, 10).await.unwrap().is_empty());
 }

@@ -51,6 +51,22 @@ pub struct OutboxMessage {
     pub sent: Option<Timestamp>,
 }
 
+/// A visitor's request for a copy of a document they may not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyRequest {
+    pub id: i64,
+    pub record_id: i64,
+    pub doc_pos: u32,
+    pub requester_email: String,
+    pub requester_name: String,
+    pub message: String,
+    pub created: Timestamp,
+    /// `pending`, `approved` or `refused`.
+    pub state: String,
+    pub decided_by: Option<UserId>,
+    pub expires: Option<Timestamp>,
+}
+
 #[async_trait]
 pub trait AccountStore: Send + Sync + 'static {
     /// Creates a user. `None` if an account with the same address (compared
@@ -107,6 +123,31 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// The newest messages first.
     async fn outbox(&self, limit: i64) -> Result<Vec<OutboxMessage>>;
+
+    /// Files a request for a copy (state `pending`); returns its id.
+    async fn add_copy_request(&self, request: &CopyRequest) -> Result<i64>;
+
+    async fn copy_request(&self, id: i64) -> Result<Option<CopyRequest>>;
+
+    /// Pending requests, oldest first, about records deposited by `owner`
+    /// (or about any record when `None`), at most `limit`.
+    async fn pending_copy_requests(&self, owner: Option<UserId>, limit: i64) -> Result<Vec<CopyRequest>>;
+
+    /// Decides a pending request: approved with a token (by hash) valid
+    /// until `expires`, or refused. False if it was not pending any more.
+    async fn decide_copy_request(
+        &self,
+        id: i64,
+        approved: bool,
+        by: UserId,
+        at: Timestamp,
+        token_hash: Option<&str>,
+        expires: Option<Timestamp>,
+    ) -> Result<bool>;
+
+    /// The approved request a download token belongs to, if it has not
+    /// expired at `now`.
+    async fn copy_by_token(&self, token_hash: &str, now: Timestamp) -> Result<Option<CopyRequest>>;
 }
 
 /// Opens the database a URL names as both a record store and an account
@@ -141,4 +182,31 @@ fn parse_role(s: &str) -> Role {
 /// Whether a database error is a unique-key violation (the address is taken).
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// The columns [`copy_request_of`] reads, in its order.
+pub(crate) const COPY_COLUMNS: &str =
+    "id, record_id, doc_pos, requester_email, requester_name, message, created, state, decided_by, expires";
+
+/// A copy request from a row of [`COPY_COLUMNS`], on either backend.
+pub(crate) fn copy_request_of<'r, R>(row: &'r R) -> CopyRequest
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    CopyRequest {
+        id: row.get(0),
+        record_id: row.get(1),
+        doc_pos: u32::try_from(row.get::<i64, _>(2)).unwrap_or(0),
+        requester_email: row.get(3),
+        requester_name: row.get(4),
+        message: row.get(5),
+        created: Timestamp(row.get(6)),
+        state: row.get(7),
+        decided_by: row.get(8),
+        expires: row.get::<Option<i64>, _>(9).map(Timestamp),
+    }
 }

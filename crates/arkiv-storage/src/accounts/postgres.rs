@@ -224,4 +224,87 @@ impl AccountStore for PostgresStore {
             })
             .collect())
     }
+
+    async fn add_copy_request(&self, r: &CopyRequest) -> Result<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO copy_requests (record_id, doc_pos, requester_email, requester_name, message, created, state) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending') RETURNING id",
+        )
+        .bind(r.record_id)
+        .bind(i64::from(r.doc_pos))
+        .bind(&r.requester_email)
+        .bind(&r.requester_name)
+        .bind(&r.message)
+        .bind(r.created.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    async fn copy_request(&self, id: i64) -> Result<Option<CopyRequest>> {
+        let row = sqlx::query(&format!("SELECT {COPY_COLUMNS} FROM copy_requests WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(copy_request_of))
+    }
+
+    async fn pending_copy_requests(&self, owner: Option<UserId>, limit: i64) -> Result<Vec<CopyRequest>> {
+        let rows = match owner {
+            Some(owner) => {
+                sqlx::query(&format!(
+                    "SELECT {COPY_COLUMNS} FROM copy_requests c WHERE c.state = 'pending' \
+                     AND c.record_id IN (SELECT r.id FROM records r WHERE r.userid = $1) ORDER BY c.created, c.id LIMIT $2"
+                ))
+                .bind(owner)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {COPY_COLUMNS} FROM copy_requests c WHERE c.state = 'pending' ORDER BY c.created, c.id LIMIT $1"
+                ))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        Ok(rows.iter().map(copy_request_of).collect())
+    }
+
+    async fn decide_copy_request(
+        &self,
+        id: i64,
+        approved: bool,
+        by: UserId,
+        at: Timestamp,
+        token_hash: Option<&str>,
+        expires: Option<Timestamp>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE copy_requests SET state = $1, decided_by = $2, decided_at = $3, token_hash = $4, expires = $5 \
+             WHERE id = $6 AND state = 'pending'",
+        )
+        .bind(if approved { "approved" } else { "refused" })
+        .bind(by)
+        .bind(at.0)
+        .bind(token_hash)
+        .bind(expires.map(|t| t.0))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn copy_by_token(&self, token_hash: &str, now: Timestamp) -> Result<Option<CopyRequest>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COPY_COLUMNS} FROM copy_requests WHERE token_hash = $1 AND state = 'approved' AND expires > $2"
+        ))
+        .bind(token_hash)
+        .bind(now.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(copy_request_of))
+    }
 }
