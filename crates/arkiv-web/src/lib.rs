@@ -165,6 +165,7 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
         .merge(pages::deposit::routes(upload_limit))
         .merge(pages::review::routes())
         .merge(pages::admin::routes())
+        .merge(pages::copies::routes())
         .fallback(http::not_found)
         // Innermost first: a panic becomes a 500 that `finish` still dresses
         // as a page; compression sees the final body.

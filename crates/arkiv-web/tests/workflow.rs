@@ -434,3 +434,64 @@ async fn the_admin_sets_roles_scopes_and_subjects() {
     let res = site.post("/admin/subjects", &admin, &[("csrf", &csrf), ("id", "asia"), ("name", "Asia"), ("parent", "kz")]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_copy_of_a_restricted_document_is_requested_approved_and_downloaded() {
+    let site = start(AccountSettings::default()).await;
+    let id = put(&site, owned_by(&site, "depositor@example.org", Status::Archive).await).await;
+    let page = site.get(&format!("/{id}/"), "").await.text().await.unwrap();
+    assert!(page.contains(&format!("href=\"/copy-request/{id}/2\"")), "a restricted document offers a copy");
+    assert!(!page.contains(&format!("/copy-request/{id}/1\"")), "an open one needs none");
+
+    let res = site.get(&format!("/copy-request/{id}/2"), "").await;
+    let (cookie, _) = common::set_cookie(&res, "arkiv_csrf").unwrap();
+    let cookie = format!("arkiv_csrf={cookie}");
+    let token = csrf_field(&res.text().await.unwrap());
+    let ask = |pos: u32| {
+        let (site, cookie, token) = (&site, cookie.clone(), token.clone());
+        async move {
+            site.post(
+                &format!("/copy-request/{id}/{pos}"),
+                &cookie,
+                &[("csrf", token.as_str()), ("name", "A Reader"), ("email", "reader@example.org"), ("message", "For my thesis")],
+            )
+            .await
+        }
+    };
+    let res = ask(2).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("has been passed on"));
+    assert_eq!(ask(1).await.status(), StatusCode::UNPROCESSABLE_ENTITY, "no copy of what is open already");
+    let outbox = site.repo.accounts.outbox(10).await.unwrap();
+    assert_eq!(outbox[0].to, "depositor@example.org", "the depositor is told");
+
+    let depositor = site.session("depositor@example.org").await;
+    let other = site.session("other@example.org").await;
+    let theses = site.session("theses@example.org").await;
+    let papers = site.session("papers@example.org").await;
+    for (who, sees) in [(&depositor, true), (&papers, true), (&other, false), (&theses, false)] {
+        let html = site.get("/copy-requests", who).await.text().await.unwrap();
+        assert_eq!(html.contains("A Reader &lt;reader@example.org&gt;"), sees, "{html}");
+    }
+    let rid = site.repo.accounts.pending_copy_requests(None, 10).await.unwrap()[0].id;
+    let html = site.get("/copy-requests", &other).await.text().await.unwrap();
+    let res = site.post(&format!("/copy-requests/{rid}"), &other, &[("csrf", &csrf_field(&html)), ("decision", "approve")]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "another depositor may not decide");
+    let html = site.get("/copy-requests", &depositor).await.text().await.unwrap();
+    let csrf = csrf_field(&html);
+    let res = site.post(&format!("/copy-requests/{rid}"), &depositor, &[("csrf", &csrf), ("decision", "approve")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let again = site.post(&format!("/copy-requests/{rid}"), &depositor, &[("csrf", &csrf), ("decision", "refuse")]).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "decided once");
+
+    let message = &site.repo.accounts.outbox(10).await.unwrap()[0];
+    assert_eq!(message.to, "reader@example.org");
+    let link = message.body.lines().find(|l| l.contains("/copy/")).unwrap().trim();
+    let path = &link[link.find("/copy/").unwrap()..];
+    let res = site.get(path, "").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "private, no-store");
+    assert_eq!(res.headers()["content-security-policy"], "sandbox");
+    assert_eq!(&res.bytes().await.unwrap()[..], b"%PDF-1.4 matrix");
+    assert_eq!(site.get(&format!("/copy/{}", "a".repeat(64)), "").await.status(), StatusCode::NOT_FOUND);
+}

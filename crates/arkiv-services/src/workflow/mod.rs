@@ -10,6 +10,7 @@
 //! - [`sniff`]: an upload's real type, from its bytes;
 //! - [`history`]: a record's revisions as a readable diff.
 
+pub mod copies;
 pub mod history;
 pub mod items;
 pub mod metadata;

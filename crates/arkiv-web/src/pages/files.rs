@@ -193,7 +193,7 @@ fn if_range_holds(req: &HeaderMap, etag: &str, lastmod: Option<i64>) -> bool {
 }
 
 /// The body from `start` up to `end` (exclusive), read chunk by chunk.
-fn stream(files: FileStore, sha: String, start: u64, end: u64) -> Body {
+pub(crate) fn stream(files: FileStore, sha: String, start: u64, end: u64) -> Body {
     let chunks = futures::stream::try_unfold(start, move |at| {
         let (files, sha) = (files.clone(), sha.clone());
         async move {
@@ -214,7 +214,7 @@ fn stream(files: FileStore, sha: String, start: u64, end: u64) -> Body {
 
 /// The file's own type if it is a well-formed one, else one guessed from
 /// the extension, else bytes.
-fn content_type(declared: Option<&str>, filename: &str) -> String {
+pub(crate) fn content_type(declared: Option<&str>, filename: &str) -> String {
     if let Some(t) = declared.map(str::trim).filter(|t| well_formed_type(t)) {
         return t.to_string();
     }
@@ -292,7 +292,7 @@ fn guess(filename: &str) -> Option<&'static str> {
 
 /// `inline` or `attachment`, with the name twice: quoted in ASCII for old
 /// clients, and RFC 5987-encoded for everyone else.
-fn disposition(inline: bool, filename: &str) -> HeaderValue {
+pub(crate) fn disposition(inline: bool, filename: &str) -> HeaderValue {
     let ascii: String = filename
         .chars()
         .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })

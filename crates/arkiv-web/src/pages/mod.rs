@@ -7,6 +7,7 @@ pub mod account;
 pub mod admin;
 pub mod assets;
 pub mod browse;
+pub mod copies;
 pub mod deposit;
 pub mod exports;
 pub mod feeds;

@@ -105,6 +105,8 @@ struct DocView {
     license: Option<Item>,
     /// Why the bytes cannot be had, in words; `None` if they can.
     restriction: Option<String>,
+    /// Where to ask the depositor for a copy, for restricted documents.
+    copy_url: Option<String>,
     main: Option<FileView>,
     others: Vec<FileView>,
 }
@@ -175,6 +177,7 @@ fn doc_view(id: i64, doc: &arkiv_model::Document, today: time::Date) -> DocView 
         content: doc.content.as_deref().map(content_label),
         language: doc.language.clone(),
         license: doc.license.as_deref().filter(|l| !l.trim().is_empty()).map(license_item),
+        copy_url: restricted.is_some().then(|| format!("/copy-request/{id}/{}", doc.pos)),
         restriction: restriction_text
             .or_else(|| main.filter(|f| f.sha256.is_none()).map(|_| "File not held by the repository".to_string())),
         main: main.map(file_view),

@@ -1,0 +1,149 @@
+//! Request a copy: a visitor who may not read a document (staff-only,
+//! registered users only, embargoed) leaves their address and a note; the
+//! depositor or an editor in scope approves or refuses; an approval sends
+//! the visitor a download link that works for [`COPY_VALID_DAYS`] days.
+//! Every message goes through the outbox (and the log), like resets.
+
+use super::items::WorkflowError;
+use super::metadata::FieldProblem;
+use super::permissions::in_scope;
+use crate::accounts::tokens::{random_token, session_hash};
+use crate::Repository;
+use arkiv_model::{Document, Record, RecordId, Timestamp, User};
+use arkiv_storage::CopyRequest;
+
+pub const COPY_VALID_DAYS: i64 = 7;
+
+type Result<T> = std::result::Result<T, WorkflowError>;
+
+fn store_err(e: impl Into<anyhow::Error>) -> WorkflowError {
+    WorkflowError::Store(e.into())
+}
+
+fn invalid(field: &str, problem: &str) -> WorkflowError {
+    WorkflowError::Invalid(vec![FieldProblem { field: field.into(), problem: problem.into() }])
+}
+
+/// The live record and its document `pos`, if the document is one a copy
+/// may be asked of (it exists and is not open access).
+async fn restricted_document(repo: &Repository, id: RecordId, pos: u32) -> Result<(Record, Document)> {
+    let record = repo.store.get_record(id).await.map_err(store_err)?.filter(Record::is_live).ok_or(WorkflowError::NotFound)?;
+    let doc = record.document(pos).cloned().ok_or(WorkflowError::NotFound)?;
+    if doc.is_open_access(crate::repository::today()) {
+        return Err(invalid("document", "this document is open to everyone: download it from the item's page"));
+    }
+    Ok((record, doc))
+}
+
+/// Files a visitor's request and tells the depositor (through the outbox).
+pub async fn request_copy(repo: &Repository, id: RecordId, pos: u32, email: &str, name: &str, message: &str) -> Result<()> {
+    let (record, _) = restricted_document(repo, id, pos).await?;
+    let email = email.trim();
+    if email.len() > 254 || !email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')) || email.contains(char::is_whitespace) {
+        return Err(invalid("email", "please give a valid e-mail address: the copy is sent there"));
+    }
+    let name: String = name.trim().chars().filter(|c| !c.is_control()).take(200).collect();
+    if name.is_empty() {
+        return Err(invalid("name", "please give your name"));
+    }
+    let message: String = message.trim().chars().take(2000).collect();
+    let now = Timestamp::now();
+    let request = CopyRequest {
+        id: 0,
+        record_id: id,
+        doc_pos: pos,
+        requester_email: email.to_string(),
+        requester_name: name.clone(),
+        message,
+        created: now,
+        state: "pending".into(),
+        decided_by: None,
+        expires: None,
+    };
+    repo.accounts.add_copy_request(&request).await.map_err(store_err)?;
+    let base = repo.config.repository.base_url.trim_end_matches('/');
+    let to = match record.userid {
+        Some(uid) => repo.accounts.user(uid).await.map_err(store_err)?.map(|u| u.email),
+        None => None,
+    }
+    .unwrap_or_else(|| repo.config.repository.contact_email.clone());
+    let body = format!(
+        "{name} <{email}> asks for a copy of a restricted document of \"{}\" ({base}/{id}/).\n\n\
+         Approve or refuse it at {base}/copy-requests\n",
+        record.title
+    );
+    outbox(repo, &to, &format!("A request for a copy of \"{}\"", record.title), &body).await
+}
+
+async fn outbox(repo: &Repository, to: &str, subject: &str, body: &str) -> Result<()> {
+    let id = repo.accounts.add_to_outbox(to, subject, body, Timestamp::now()).await.map_err(store_err)?;
+    tracing::info!(to, message = id, subject, "message in the outbox (no SMTP configured)");
+    Ok(())
+}
+
+/// A pending request with what the deciding user needs to see.
+#[derive(Debug, Clone)]
+pub struct PendingCopy {
+    pub request: CopyRequest,
+    pub record: Record,
+}
+
+/// The pending requests `user` may decide: those about their own records,
+/// and, for staff, those about records in their scope. Oldest first.
+pub async fn pending_for(repo: &Repository, user: &User, limit: i64) -> Result<Vec<PendingCopy>> {
+    let owner = if user.role.is_staff() { None } else { Some(user.id) };
+    let requests = repo.accounts.pending_copy_requests(owner, limit).await.map_err(store_err)?;
+    let ids: Vec<RecordId> = requests.iter().map(|r| r.record_id).collect();
+    let records = repo.store.get_records(&ids).await.map_err(store_err)?;
+    Ok(requests
+        .into_iter()
+        .filter_map(|request| {
+            let record = records.iter().find(|r| r.id == Some(request.record_id))?.clone();
+            let allowed = record.userid == Some(user.id) || in_scope(user, &record);
+            allowed.then_some(PendingCopy { request, record })
+        })
+        .collect())
+}
+
+/// Approves or refuses a request; the requester is told either way.
+pub async fn decide(repo: &Repository, user: &User, request_id: i64, approve: bool) -> Result<()> {
+    let request = repo.accounts.copy_request(request_id).await.map_err(store_err)?.ok_or(WorkflowError::NotFound)?;
+    let record = repo.store.get_record(request.record_id).await.map_err(store_err)?.ok_or(WorkflowError::NotFound)?;
+    if !(record.userid == Some(user.id) || in_scope(user, &record)) {
+        return Err(WorkflowError::NotFound);
+    }
+    let now = Timestamp::now();
+    let token = approve.then(random_token);
+    let expires = approve.then_some(Timestamp(now.0 + COPY_VALID_DAYS * 86_400));
+    let hash = token.as_deref().map(session_hash);
+    if !repo.accounts.decide_copy_request(request_id, approve, user.id, now, hash.as_deref(), expires).await.map_err(store_err)? {
+        return Err(invalid("request", "this request has been decided already"));
+    }
+    let base = repo.config.repository.base_url.trim_end_matches('/');
+    let (subject, body) = match token {
+        Some(token) => (
+            format!("Your copy of \"{}\"", record.title),
+            format!(
+                "Dear {},\n\nyour request for a copy of \"{}\" has been approved. Download it within {COPY_VALID_DAYS} days at:\n\n{base}/copy/{token}\n",
+                request.requester_name, record.title
+            ),
+        ),
+        None => (
+            format!("Your request for a copy of \"{}\"", record.title),
+            format!("Dear {},\n\nyour request for a copy of \"{}\" could not be granted.\n", request.requester_name, record.title),
+        ),
+    };
+    outbox(repo, &request.requester_email, &subject, &body).await
+}
+
+/// The record and document an approved download link gives, while it is
+/// valid; `NotFound` otherwise.
+pub async fn by_token(repo: &Repository, token: &str) -> Result<(Record, Document)> {
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(WorkflowError::NotFound);
+    }
+    let request = repo.accounts.copy_by_token(&session_hash(token), Timestamp::now()).await.map_err(store_err)?.ok_or(WorkflowError::NotFound)?;
+    let record = repo.store.get_record(request.record_id).await.map_err(store_err)?.filter(Record::is_live).ok_or(WorkflowError::NotFound)?;
+    let doc = record.document(request.doc_pos).cloned().ok_or(WorkflowError::NotFound)?;
+    Ok((record, doc))
+}
