@@ -96,15 +96,31 @@ pub async fn serve_with(
 ) -> Result<()> {
     let templates = load_templates(&repo)?;
     let searching = search::Searching::start(&repo, full_text);
+    let housekeeping = tokio::spawn(housekeeping(repo.clone()));
     let app = build(repo, templates, searching.as_ref().map(|s| s.index.clone()));
     // The peer's address: login throttling counts failures per address.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    housekeeping.abort();
     if let Some(s) = searching {
         s.stop().await;
     }
     served?;
     Ok(())
+}
+
+/// What the server does now and then while it runs: forgets expired
+/// sessions (hourly), so the sessions table holds live logins only.
+async fn housekeeping(repo: Arc<Repository>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match repo.accounts.purge_sessions(arkiv_model::Timestamp::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "expired sessions forgotten"),
+            Err(e) => tracing::warn!(error = %e, "expired sessions could not be purged"),
+        }
+    }
 }
 
 /// Binds `listen` and serves until Ctrl-C, letting requests in flight
