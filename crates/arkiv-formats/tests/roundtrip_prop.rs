@@ -200,6 +200,8 @@ prop_compose! {
             datestamp: datestamp.map(Timestamp),
             lastmod: lastmod.map(Timestamp),
             withdrawn_reason,
+            // Not in EPrints XML: a workflow note, kept by the JSON dump only.
+            review_note: None,
             replaced_by,
             documents,
             extra,
