@@ -11,17 +11,7 @@ pub const OAI_NS: &str = "http://www.openarchives.org/OAI/2.0/";
 /// Escapes text for element content and double-quoted attributes, dropping
 /// characters XML 1.0 cannot carry.
 pub fn escape(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
+    arkiv_formats::eprints::escape_into(s, out, arkiv_formats::eprints::Escape::Loose);
 }
 
 /// Opens the envelope: declaration, root, responseDate and the request
