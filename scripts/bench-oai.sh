@@ -70,6 +70,21 @@ wait_http() {
 mem_mb() { awk -v k="$2:" '$1 == k {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
 fmt_int() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 
+# Waits until process $1 has been (nearly) idle for two seconds: a server
+# started on a repository whose search index is behind (generated records
+# are not indexed) catches up first, and that must not be measured.
+wait_idle() {
+  local pid=$1 waited=0 a b
+  while [ "$waited" -lt 1800 ]; do
+    a=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    sleep 2
+    b=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    [ $(( b - a )) -lt 20 ] && { [ "$waited" -gt 0 ] && echo "== server idle after ${waited}s (search index caught up)" >&2; return 0; }
+    waited=$((waited + 2))
+  done
+  echo "== warning: the server is still busy after ${waited}s; measuring anyway" >&2
+}
+
 cat >"$WORK/harvest.py" <<'EOF'
 """Harvests /oai2 whole over one keep-alive connection; prints
 records pages seconds p50_ms p99_ms."""
@@ -112,6 +127,7 @@ for n in "${COUNTS[@]}"; do
   spid=$!
   PIDS+=("$spid")
   wait_http "http://127.0.0.1:$port/oai2?verb=Identify"
+  wait_idle "$spid"
   # Warm-up: the first pages open the database and fill caches.
   curl -s -o /dev/null "http://127.0.0.1:$port/oai2?verb=ListRecords&metadataPrefix=oai_dc"
   for prefix in oai_dc datacite; do

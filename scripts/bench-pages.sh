@@ -150,6 +150,21 @@ vmhwm_mb() { awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev
 
 fmt_int() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 
+# Waits until process $1 has been (nearly) idle for two seconds: a server
+# started on a repository whose search index is behind (generated records
+# are not indexed) catches up first, and that must not be measured.
+wait_idle() {
+  local pid=$1 waited=0 a b
+  while [ "$waited" -lt 1800 ]; do
+    a=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    sleep 2
+    b=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    [ $(( b - a )) -lt 20 ] && { [ "$waited" -gt 0 ] && echo "== server idle after ${waited}s (search index caught up)" >&2; return 0; }
+    waited=$((waited + 2))
+  done
+  echo "== warning: the server is still busy after ${waited}s; measuring anyway" >&2
+}
+
 # --- measure ----------------------------------------------------------------
 RESULTS="$WORK/results.tsv"   # n page conns rps p50 p99 bad loaded
 : >"$RESULTS"
@@ -165,6 +180,7 @@ for n in "${COUNTS[@]}"; do
   PIDS+=("$spid")
   base="http://127.0.0.1:$port"
   wait_http "$base/"
+  wait_idle "$spid"
 
   id=$(( n / 2 ))
   abstract="$base/$id/"
