@@ -444,8 +444,17 @@ pub async fn upload(
             if pairs.len() > 20 {
                 return Err(bad_form());
             }
-            let value = part.text().await.map_err(|_| bad_form())?;
-            pairs.push((name, value.chars().take(2000).collect()));
+            // Small fields only: read at most 8 KB of each, never a
+            // whole oversized part into memory.
+            let mut part = part;
+            let mut value = Vec::new();
+            while let Some(chunk) = part.chunk().await.map_err(|_| bad_form())? {
+                value.extend_from_slice(&chunk);
+                if value.len() > 8192 {
+                    return Err(Problem::bad_request(format!("The form field {name:?} is too long.")));
+                }
+            }
+            pairs.push((name, String::from_utf8_lossy(&value).chars().take(2000).collect()));
             continue;
         }
         // The file comes last in the form; everything it needs is known.
