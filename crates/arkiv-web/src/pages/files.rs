@@ -3,9 +3,12 @@
 //! The bytes are found by the file's SHA-256 in the file store, never by
 //! the name in the URL: the name only selects one of the record's own files
 //! by exact comparison, so no path a visitor writes (`..%2F`, `%00`) can
-//! reach anything else. Bytes are served only for a live record's public,
-//! unembargoed documents — checked before any validator is compared, so not
-//! even a 304 is given for a restricted file. Bodies are streamed from the
+//! reach anything else. Bytes are served to the public only for a live
+//! record's public, unembargoed documents; beyond that, to whom the
+//! workflow's rules allow (`may_read_document`: the depositor, staff in
+//! scope, registered users for their documents), privately and never
+//! cached. Checked before any validator is compared, so not even a 304 is
+//! given for a restricted file. Bodies are streamed from the
 //! store in chunks, so a large file costs a chunk of memory, not its size.
 //!
 //! Downloads support the HTTP a reader's PDF viewer and a download manager
