@@ -19,7 +19,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::request::Parts;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -97,6 +97,29 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
 
     async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(Viewer(current()))
+    }
+}
+
+/// The logged-in visitor, for pages that need one: an anonymous visitor
+/// asking for a page is sent to the login page, which brings them back
+/// afterwards; one sending a form (a session that ended meanwhile) is
+/// refused with a 403 that says to log in, and nothing changes.
+pub struct LoggedIn(pub Session);
+
+impl<S: Send + Sync> FromRequestParts<S> for LoggedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
+        current().map(LoggedIn).ok_or_else(|| {
+            if !matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD) {
+                return Problem::forbidden("You are not logged in, or your session has ended. Log in and send the form again.")
+                    .into_response();
+            }
+            let back = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let to = format!("/login?target={}", crate::present::query_value(back));
+            let location = HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/login"));
+            (axum::http::StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+        })
     }
 }
 

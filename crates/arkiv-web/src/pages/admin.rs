@@ -4,14 +4,14 @@
 //! handlers over `arkiv_services::admin::Admin`, which refuses anyone but
 //! an admin.
 
-use crate::auth::{CsrfForm, Viewer};
+use crate::auth::{CsrfForm, LoggedIn};
 use crate::http::Problem;
-use crate::pages::deposit::{logged_in, problem, see_other};
+use crate::pages::deposit::{problem, see_other};
 use crate::AppState;
 use arkiv_model::{EditorScope, Role};
 use arkiv_services::admin::Admin;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -61,11 +61,7 @@ struct MessageLine {
     sent: bool,
 }
 
-pub async fn page(State(state): State<AppState>, Viewer(viewer): Viewer, uri: Uri) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
+pub async fn page(State(state): State<AppState>, LoggedIn(session): LoggedIn) -> Result<Response, Problem> {
     let admin = Admin::new(&state.repo, &session.user).map_err(problem)?;
     let users = admin
         .users()
@@ -125,15 +121,10 @@ fn words(s: &str) -> Vec<String> {
 
 pub async fn update_user(
     State(state): State<AppState>,
-    Viewer(viewer): Viewer,
-    uri: Uri,
+    LoggedIn(session): LoggedIn,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<UserForm>,
 ) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
     let admin = Admin::new(&state.repo, &session.user).map_err(problem)?;
     let id: i64 = id.parse().map_err(|_| Problem::not_found("No such user."))?;
     let role = Role::parse(&form.role).ok_or_else(|| Problem::bad_request("Unknown role."))?;
@@ -158,14 +149,9 @@ pub struct SubjectForm {
 
 pub async fn put_subject(
     State(state): State<AppState>,
-    Viewer(viewer): Viewer,
-    uri: Uri,
+    LoggedIn(session): LoggedIn,
     CsrfForm(form): CsrfForm<SubjectForm>,
 ) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
     let admin = Admin::new(&state.repo, &session.user).map_err(problem)?;
     admin.put_subject(&form.id, &form.name, Some(form.parent.as_str())).await.map_err(problem)?;
     if let Some(index) = &state.search {

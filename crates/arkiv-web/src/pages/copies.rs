@@ -4,16 +4,16 @@
 //! grants (`/copy/{token}`, for a week, served privately and sandboxed).
 //! Thin handlers over `arkiv_services::workflow::copies`.
 
-use crate::auth::{self, set_cookie, CsrfForm, Viewer, CSRF_COOKIE};
+use crate::auth::{self, set_cookie, CsrfForm, LoggedIn, CSRF_COOKIE};
 use crate::http::Problem;
-use crate::pages::deposit::{logged_in, problem, see_other};
+use crate::pages::deposit::{problem, see_other};
 use crate::pages::files::{content_type, disposition, stream};
 use crate::pages::parse_id;
 use crate::AppState;
 use arkiv_services::workflow::copies;
 use arkiv_services::workflow::WorkflowError;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -123,11 +123,7 @@ struct PendingPage {
     requests: Vec<PendingLine>,
 }
 
-pub async fn pending(State(state): State<AppState>, Viewer(viewer): Viewer, uri: Uri) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
+pub async fn pending(State(state): State<AppState>, LoggedIn(session): LoggedIn) -> Result<Response, Problem> {
     let requests = copies::pending_for(&state.repo, &session.user, 200)
         .await
         .map_err(problem)?
@@ -152,15 +148,10 @@ pub struct Decision {
 
 pub async fn decide(
     State(state): State<AppState>,
-    Viewer(viewer): Viewer,
-    uri: Uri,
+    LoggedIn(session): LoggedIn,
     Path(rid): Path<String>,
     CsrfForm(form): CsrfForm<Decision>,
 ) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
     let rid = parse_id(&rid).ok_or_else(|| Problem::not_found("No such request."))?;
     let approve = match form.decision.as_str() {
         "approve" => true,

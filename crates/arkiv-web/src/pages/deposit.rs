@@ -9,10 +9,9 @@
 //! from; an upload is multipart, checked for the token before a byte of the
 //! file is stored, and streamed to the file store.
 
-use crate::auth::{self, CsrfForm, Viewer};
+use crate::auth::{self, CsrfForm, LoggedIn};
 use crate::http::Problem;
 use crate::pages::parse_id;
-use crate::present::query_value;
 use crate::AppState;
 use arkiv_model::{DocumentSecurity, PartialDate, Record, RecordId, Status, User};
 use arkiv_services::accounts::Session;
@@ -38,16 +37,6 @@ pub fn routes(upload_limit: u64) -> Router<AppState> {
         .route("/deposit/{id}/document/{pos}", post(document))
         .route("/deposit/{id}/submit", post(submit))
         .route("/deposit/{id}/history", get(history))
-}
-
-/// The logged-in user, or a redirect to the login page that comes back to
-/// `uri`.
-#[allow(clippy::result_large_err)] // the Err is the redirect itself, made once per request
-pub fn logged_in(viewer: Option<Session>, uri: &Uri) -> Result<Session, Response> {
-    viewer.ok_or_else(|| {
-        let back = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        see_other(&format!("/login?target={}", query_value(back)))
-    })
 }
 
 pub fn see_other(path: &str) -> Response {
@@ -130,11 +119,7 @@ fn item_line(state: &AppState, r: &Record) -> ItemLine {
     }
 }
 
-pub async fn workarea(State(state): State<AppState>, Viewer(viewer): Viewer, uri: Uri) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
+pub async fn workarea(State(state): State<AppState>, LoggedIn(session): LoggedIn) -> Result<Response, Problem> {
     let flow = Workflow::new(&state.repo, &session.user);
     let mut sections = Vec::new();
     for (status, heading) in [
@@ -165,14 +150,9 @@ pub struct NewItem {
 
 pub async fn create(
     State(state): State<AppState>,
-    Viewer(viewer): Viewer,
-    uri: Uri,
+    LoggedIn(session): LoggedIn,
     CsrfForm(form): CsrfForm<NewItem>,
 ) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
     let id = Workflow::new(&state.repo, &session.user).create(&form.item_type).await.map_err(problem)?;
     Ok(see_other(&format!("/deposit/{id}")))
 }
@@ -362,14 +342,10 @@ fn viewer_may_open(user: &User, record: &Record) -> bool {
 
 pub async fn deposit_page(
     State(state): State<AppState>,
-    Viewer(viewer): Viewer,
+    LoggedIn(session): LoggedIn,
     uri: Uri,
     Path(raw): Path<String>,
 ) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
     let id = record_id(&raw)?;
     let record = state.repo.store.get_record(id).await.map_err(Problem::internal)?.ok_or_else(crate::pages::no_such_record)?;
     if !viewer_may_open(&session.user, &record) {
@@ -380,15 +356,10 @@ pub async fn deposit_page(
 
 pub async fn save(
     State(state): State<AppState>,
-    Viewer(viewer): Viewer,
-    uri: Uri,
+    LoggedIn(session): LoggedIn,
     Path(raw): Path<String>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
     let id = record_id(&raw)?;
     let expected = revision_of(&pairs)?;
     let form: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "csrf" && k != "revision").collect();
@@ -425,15 +396,10 @@ fn document_settings(pairs: &[(String, String)]) -> Result<DocumentSettings, Str
 
 pub async fn upload(
     State(state): State<AppState>,
-    Viewer(viewer): Viewer,
-    uri: Uri,
+    LoggedIn(session): LoggedIn,
     Path(raw): Path<String>,
     mut multipart: Multipart,
 ) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
     let id = record_id(&raw)?;
     let flow = Workflow::new(&state.repo, &session.user);
     let mut pairs: Vec<(String, String)> = Vec::new();
@@ -490,15 +456,10 @@ pub async fn upload(
 
 pub async fn document(
     State(state): State<AppState>,
-    Viewer(viewer): Viewer,
-    uri: Uri,
+    LoggedIn(session): LoggedIn,
     Path((raw, pos)): Path<(String, String)>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
     let id = record_id(&raw)?;
     let pos = parse_id(&pos).and_then(|p| u32::try_from(p).ok()).ok_or_else(|| Problem::not_found("No such document."))?;
     let expected = revision_of(&pairs)?;
@@ -522,15 +483,10 @@ pub async fn document(
 
 pub async fn submit(
     State(state): State<AppState>,
-    Viewer(viewer): Viewer,
-    uri: Uri,
+    LoggedIn(session): LoggedIn,
     Path(raw): Path<String>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
     let id = record_id(&raw)?;
     let expected = revision_of(&pairs)?;
     match Workflow::new(&state.repo, &session.user).submit(id, expected).await {
@@ -554,14 +510,9 @@ struct HistoryPage {
 /// `/deposit/{id}/history`: every revision, who made it, and what changed.
 pub async fn history(
     State(state): State<AppState>,
-    Viewer(viewer): Viewer,
-    uri: Uri,
+    LoggedIn(session): LoggedIn,
     Path(raw): Path<String>,
 ) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
     let id = record_id(&raw)?;
     let (record, entries) = Workflow::new(&state.repo, &session.user).history(id).await.map_err(problem)?;
     let title = if record.title.trim().is_empty() { "(untitled)".into() } else { record.title.clone() };

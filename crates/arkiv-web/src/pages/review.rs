@@ -5,15 +5,15 @@
 //! restore a withdrawn one. Each form carries the CSRF token and the
 //! revision the editor saw; the rules are the workflow service's.
 
-use crate::auth::{CsrfForm, Viewer};
+use crate::auth::{CsrfForm, LoggedIn};
 use crate::http::Problem;
-use crate::pages::deposit::{logged_in, problem, see_other};
+use crate::pages::deposit::{problem, see_other};
 use crate::pages::parse_id;
 use crate::AppState;
 use arkiv_model::RecordId;
 use arkiv_services::workflow::{Workflow, WorkflowError};
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -57,14 +57,9 @@ struct BufferPage {
 
 pub async fn buffer(
     State(state): State<AppState>,
-    Viewer(viewer): Viewer,
-    uri: Uri,
+    LoggedIn(session): LoggedIn,
     query: Result<Query<BufferQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
     let after = query.ok().and_then(|Query(q)| {
         let (t, id) = q.after.split_once('-')?;
         Some((t.parse().ok()?, id.parse().ok()?))
@@ -125,30 +120,20 @@ fn done(result: Result<(), WorkflowError>, to: String) -> Result<Response, Probl
 
 pub async fn accept(
     State(state): State<AppState>,
-    Viewer(viewer): Viewer,
-    uri: Uri,
+    LoggedIn(session): LoggedIn,
     Path(raw): Path<String>,
     CsrfForm(form): CsrfForm<StepForm>,
 ) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
     let id = id_of(&raw)?;
     done(Workflow::new(&state.repo, &session.user).accept(id, form.revision()?).await, format!("/{id}/"))
 }
 
 pub async fn send_back(
     State(state): State<AppState>,
-    Viewer(viewer): Viewer,
-    uri: Uri,
+    LoggedIn(session): LoggedIn,
     Path(raw): Path<String>,
     CsrfForm(form): CsrfForm<StepForm>,
 ) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
     let id = id_of(&raw)?;
     let note: String = form.note.chars().take(5000).collect();
     done(Workflow::new(&state.repo, &session.user).return_to_depositor(id, form.revision()?, &note).await, "/review".into())
@@ -156,15 +141,10 @@ pub async fn send_back(
 
 pub async fn withdraw(
     State(state): State<AppState>,
-    Viewer(viewer): Viewer,
-    uri: Uri,
+    LoggedIn(session): LoggedIn,
     Path(raw): Path<String>,
     CsrfForm(form): CsrfForm<StepForm>,
 ) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
     let id = id_of(&raw)?;
     let replaced_by = match form.replaced_by.trim() {
         "" => None,
@@ -179,15 +159,10 @@ pub async fn withdraw(
 
 pub async fn restore(
     State(state): State<AppState>,
-    Viewer(viewer): Viewer,
-    uri: Uri,
+    LoggedIn(session): LoggedIn,
     Path(raw): Path<String>,
     CsrfForm(form): CsrfForm<StepForm>,
 ) -> Result<Response, Problem> {
-    let session = match logged_in(viewer, &uri) {
-        Ok(s) => s,
-        Err(to_login) => return Ok(to_login),
-    };
     let id = id_of(&raw)?;
     done(Workflow::new(&state.repo, &session.user).restore(id, form.revision()?).await, format!("/{id}/"))
 }
