@@ -178,6 +178,7 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
         .route("/{id}/{pos}/{filename}", get(files::download))
         .merge(pages::oai::routes())
         .merge(pages::account::routes())
+        .merge(pages::profile::routes())
         .merge(pages::deposit::routes(upload_limit))
         .merge(pages::review::routes())
         .merge(pages::admin::routes())

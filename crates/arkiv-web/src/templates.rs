@@ -38,6 +38,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("review.html", include_str!("../templates/review.html")),
     ("history.html", include_str!("../templates/history.html")),
     ("admin.html", include_str!("../templates/admin.html")),
+    ("profile.html", include_str!("../templates/profile.html")),
     ("copy_request.html", include_str!("../templates/copy_request.html")),
     ("copy_requests.html", include_str!("../templates/copy_requests.html")),
     ("password_forgot.html", include_str!("../templates/password_forgot.html")),

@@ -265,3 +265,31 @@ async fn a_forgotten_password_is_reset_by_a_one_time_link() {
         .await;
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "the link works once");
 }
+
+#[tokio::test]
+async fn the_profile_keeps_name_and_orcid_and_changes_the_password() {
+    let site = start(AccountSettings::default()).await;
+    let session = site.session("depositor@example.org").await;
+    let other_browser = site.session("depositor@example.org").await;
+    let html = site.get("/profile", &session).await.text().await.unwrap();
+    let token = csrf_field(&html);
+    let bad = site.post("/profile", &session, &[("csrf", &token), ("name", "Anna Nowak"), ("orcid", "0000-0002-1825-0098")]).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY, "a wrong check digit is refused");
+    let res = site.post("/profile", &session, &[("csrf", &token), ("name", "Anna Nowak"), ("orcid", "https://orcid.org/0000-0002-1825-0097")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let user = site.repo.accounts.user_by_email("depositor@example.org").await.unwrap().unwrap();
+    assert_eq!((user.name.as_str(), user.orcid.as_deref()), ("Anna Nowak", Some("0000-0002-1825-0097")));
+
+    let wrong = site
+        .post("/profile/password", &session, &[("csrf", &token), ("current", "not it"), ("password", "a new passphrase!"), ("password_again", "a new passphrase!")])
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = site
+        .post("/profile/password", &session, &[("csrf", &token), ("current", PASSWORD), ("password", "a new passphrase!"), ("password_again", "a new passphrase!")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (fresh, _) = set_cookie(&res, "arkiv_session").expect("this browser stays logged in with a new session");
+    assert!(site.get("/", &format!("arkiv_session={fresh}")).await.text().await.unwrap().contains("Logged in as <strong>Anna Nowak</strong>"));
+    assert!(!site.get("/", &other_browser).await.text().await.unwrap().contains("Logged in as"), "other sessions end");
+    assert_eq!(site.login("depositor@example.org", "a new passphrase!", "").await.status(), StatusCode::SEE_OTHER);
+}

@@ -363,6 +363,7 @@ async fn every_route_for_every_visitor_and_status() {
         ("the workarea", "GET", "/workarea", Status::Inbox, [303, 200, 200, 200, 200, 200]),
         ("the review buffer", "GET", "/review", Status::Inbox, [303, 403, 403, 200, 200, 200]),
         ("the admin page", "GET", "/admin", Status::Inbox, [303, 403, 403, 403, 403, 200]),
+        ("the profile page", "GET", "/profile", Status::Inbox, [303, 200, 200, 200, 200, 200]),
         ("add a subject", "POST", "/admin/subjects?id={id}", Status::Inbox, [403, 403, 403, 403, 403, 422]),
     ];
     let mut violations = Vec::new();

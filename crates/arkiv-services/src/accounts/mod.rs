@@ -14,6 +14,7 @@
 //!   [`AccountSettings::session_hours`] without use.
 
 pub mod password;
+pub mod profile;
 pub mod reset;
 pub mod tokens;
 
@@ -39,7 +40,7 @@ pub const THROTTLE: Throttle = Throttle { window_seconds: 15 * 60, per_account: 
 const TOUCH_EVERY_SECONDS: i64 = 300;
 
 const MAX_EMAIL_BYTES: usize = 254;
-const MAX_NAME_CHARS: usize = 200;
+pub(crate) const MAX_NAME_CHARS: usize = 200;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {

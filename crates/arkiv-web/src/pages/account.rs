@@ -26,8 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/register", get(register_page).post(register))
-        .route("/password/forgot", get(forgot_page).post(forgot))
-        .route("/password/reset", get(reset_page).post(reset))
+
 }
 
 #[derive(Deserialize, Default)]
@@ -142,14 +141,14 @@ pub async fn login(
 
 /// The answer to a successful login: the new session's cookie and a
 /// redirect back.
-fn logged_in(state: &AppState, target: &str, session: NewSession) -> Response {
+pub(crate) fn logged_in(state: &AppState, target: &str, session: NewSession) -> Response {
     let max_age = state.repo.config.accounts.session_seconds();
     let mut res = see_other(&local_target(target));
     res.headers_mut().append(header::SET_COOKIE, set_cookie(state, SESSION_COOKIE, &session.id, max_age));
     res
 }
 
-fn see_other(path: &str) -> Response {
+pub(crate) fn see_other(path: &str) -> Response {
     match header::HeaderValue::from_str(path) {
         Ok(location) => (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
         Err(_) => (StatusCode::SEE_OTHER, [(header::LOCATION, header::HeaderValue::from_static("/"))]).into_response(),
@@ -232,103 +231,6 @@ pub async fn register(
         }
         Err(AccountError::Store(e)) => Err(Problem::internal(e)),
         Err(e @ (AccountError::RegistrationClosed | AccountError::DomainNotAllowed(_))) => again(StatusCode::FORBIDDEN, e.to_string()),
-        Err(e) => again(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
-    }
-}
-
-#[derive(Serialize)]
-struct PasswordCtx {
-    nav: &'static str,
-    csrf: String,
-    token: String,
-    sent: bool,
-    error: Option<String>,
-}
-
-fn password_page(
-    state: &AppState,
-    headers: &HeaderMap,
-    status: StatusCode,
-    template: &str,
-    token: String,
-    sent: bool,
-    error: Option<String>,
-) -> Result<Response, Problem> {
-    let (csrf, new_cookie) = auth::form_token(headers);
-    let mut res = state.page(status, template, PasswordCtx { nav: "account", csrf, token, sent, error })?;
-    if let Some(t) = new_cookie {
-        res.headers_mut().append(header::SET_COOKIE, set_cookie(state, CSRF_COOKIE, &t, 24 * 3600));
-    }
-    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    // The reset link's token must not leak to other sites through Referer.
-    res.headers_mut().insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
-    Ok(res)
-}
-
-pub async fn forgot_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
-    password_page(&state, &headers, StatusCode::OK, "password_forgot.html", String::new(), false, None)
-}
-
-#[derive(Deserialize)]
-pub struct ForgotForm {
-    #[serde(default)]
-    email: String,
-}
-
-/// Always the same answer, whether the address has an account or not.
-pub async fn forgot(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    CsrfForm(form): CsrfForm<ForgotForm>,
-) -> Result<Response, Problem> {
-    let repo = &state.repo;
-    let r = &repo.config.repository;
-    accounts::reset::request_reset(repo.accounts.as_ref(), &form.email, &r.base_url, &r.name)
-        .await
-        .map_err(Problem::internal)?;
-    password_page(&state, &headers, StatusCode::OK, "password_forgot.html", String::new(), true, None)
-}
-
-#[derive(Deserialize, Default)]
-pub struct TokenQuery {
-    #[serde(default)]
-    token: String,
-}
-
-pub async fn reset_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    query: Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, Problem> {
-    let token = query.map(|Query(q)| q.token).unwrap_or_default();
-    let token = if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) { token } else { String::new() };
-    password_page(&state, &headers, StatusCode::OK, "password_reset.html", token, false, None)
-}
-
-#[derive(Deserialize)]
-pub struct ResetForm {
-    #[serde(default)]
-    token: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    password_again: String,
-}
-
-pub async fn reset(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    CsrfForm(form): CsrfForm<ResetForm>,
-) -> Result<Response, Problem> {
-    let again = |status, message: String| {
-        password_page(&state, &headers, status, "password_reset.html", form.token.clone(), false, Some(message))
-    };
-    if form.password != form.password_again {
-        return again(StatusCode::UNPROCESSABLE_ENTITY, "The two passwords differ.".into());
-    }
-    match accounts::reset::reset_password(state.repo.accounts.as_ref(), &form.token, &form.password).await {
-        Ok(_) => password_page(&state, &headers, StatusCode::OK, "password_reset.html", String::new(), true, None),
-        Err(AccountError::Store(e)) => Err(Problem::internal(e)),
         Err(e) => again(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     }
 }

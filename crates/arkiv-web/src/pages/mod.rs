@@ -15,6 +15,7 @@ pub mod files;
 pub mod home;
 pub mod landing;
 pub mod oai;
+pub mod profile;
 pub mod record;
 pub mod review;
 pub mod search;

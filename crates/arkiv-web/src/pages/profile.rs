@@ -1,0 +1,225 @@
+//! A user's own account beyond logging in: `/profile` (name, ORCID iD,
+//! password change) and the forgotten-password pages (`/password/forgot`,
+//! `/password/reset`). Thin handlers over `arkiv_services::accounts`;
+//! every form carries a CSRF token, and the reset pages send no Referer
+//! (the token is in their address).
+
+use crate::auth::{self, set_cookie, CsrfForm, CSRF_COOKIE};
+use crate::http::Problem;
+use crate::pages::account::{logged_in, see_other};
+use crate::AppState;
+use arkiv_services::accounts::{self, AccountError};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/password/forgot", get(forgot_page).post(forgot))
+        .route("/password/reset", get(reset_page).post(reset))
+        .route("/profile", get(profile_page).post(save_profile))
+        .route("/profile/password", post(change_password))
+}
+
+#[derive(Serialize)]
+struct PasswordCtx {
+    nav: &'static str,
+    csrf: String,
+    token: String,
+    sent: bool,
+    error: Option<String>,
+}
+
+fn password_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    template: &str,
+    token: String,
+    sent: bool,
+    error: Option<String>,
+) -> Result<Response, Problem> {
+    let (csrf, new_cookie) = auth::form_token(headers);
+    let mut res = state.page(status, template, PasswordCtx { nav: "account", csrf, token, sent, error })?;
+    if let Some(t) = new_cookie {
+        res.headers_mut().append(header::SET_COOKIE, set_cookie(state, CSRF_COOKIE, &t, 24 * 3600));
+    }
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    // The reset link's token must not leak to other sites through Referer.
+    res.headers_mut().insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
+    Ok(res)
+}
+
+pub async fn forgot_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
+    password_page(&state, &headers, StatusCode::OK, "password_forgot.html", String::new(), false, None)
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Always the same answer, whether the address has an account or not.
+pub async fn forgot(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<ForgotForm>,
+) -> Result<Response, Problem> {
+    let repo = &state.repo;
+    let r = &repo.config.repository;
+    accounts::reset::request_reset(repo.accounts.as_ref(), &form.email, &r.base_url, &r.name)
+        .await
+        .map_err(Problem::internal)?;
+    password_page(&state, &headers, StatusCode::OK, "password_forgot.html", String::new(), true, None)
+}
+
+#[derive(Deserialize, Default)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+pub async fn reset_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let token = query.map(|Query(q)| q.token).unwrap_or_default();
+    let token = if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) { token } else { String::new() };
+    password_page(&state, &headers, StatusCode::OK, "password_reset.html", token, false, None)
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_again: String,
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<ResetForm>,
+) -> Result<Response, Problem> {
+    let again = |status, message: String| {
+        password_page(&state, &headers, status, "password_reset.html", form.token.clone(), false, Some(message))
+    };
+    if form.password != form.password_again {
+        return again(StatusCode::UNPROCESSABLE_ENTITY, "The two passwords differ.".into());
+    }
+    match accounts::reset::reset_password(state.repo.accounts.as_ref(), &form.token, &form.password).await {
+        Ok(_) => password_page(&state, &headers, StatusCode::OK, "password_reset.html", String::new(), true, None),
+        Err(AccountError::Store(e)) => Err(Problem::internal(e)),
+        Err(e) => again(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    }
+}
+
+#[derive(Serialize)]
+struct ProfileCtx {
+    nav: &'static str,
+    csrf: String,
+    name: String,
+    email: String,
+    orcid: String,
+    role: &'static str,
+    message: Option<&'static str>,
+    error: Option<String>,
+}
+
+fn profile(
+    state: &AppState,
+    session: &accounts::Session,
+    user: &arkiv_model::User,
+    status: StatusCode,
+    message: Option<&'static str>,
+    error: Option<String>,
+) -> Result<Response, Problem> {
+    let ctx = ProfileCtx {
+        nav: "profile",
+        csrf: session.csrf_token.clone(),
+        name: user.name.clone(),
+        email: user.email.clone(),
+        orcid: user.orcid.clone().unwrap_or_default(),
+        role: user.role.as_str(),
+        message,
+        error,
+    };
+    let mut res = state.page(status, "profile.html", ctx)?;
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// `/profile`: the user's name, ORCID iD and password.
+pub async fn profile_page(
+    State(state): State<AppState>,
+    auth::LoggedIn(session): auth::LoggedIn,
+    uri: axum::http::Uri,
+) -> Result<Response, Problem> {
+    let message = match uri.query() {
+        Some(q) if q.contains("saved=1") => Some("Saved."),
+        Some(q) if q.contains("password=1") => Some("Your password has been changed; every other session of your account has ended."),
+        _ => None,
+    };
+    profile(&state, &session, &session.user, StatusCode::OK, message, None)
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    orcid: String,
+}
+
+pub async fn save_profile(
+    State(state): State<AppState>,
+    auth::LoggedIn(session): auth::LoggedIn,
+    CsrfForm(form): CsrfForm<ProfileForm>,
+) -> Result<Response, Problem> {
+    match accounts::profile::update_profile(state.repo.accounts.as_ref(), &session.user, &form.name, &form.orcid).await {
+        Ok(_) => Ok(see_other("/profile?saved=1")),
+        Err(AccountError::Store(e)) => Err(Problem::internal(e)),
+        Err(e) => {
+            let mut shown = session.user.clone();
+            shown.name = form.name.clone();
+            shown.orcid = Some(form.orcid.clone());
+            profile(&state, &session, &shown, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e.to_string()))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_again: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    auth::LoggedIn(session): auth::LoggedIn,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Result<Response, Problem> {
+    let refuse = |message: String| profile(&state, &session, &session.user, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message));
+    if form.password != form.password_again {
+        return refuse("The two new passwords differ.".into());
+    }
+    let repo = &state.repo;
+    match accounts::profile::change_password(repo.accounts.as_ref(), &repo.config.accounts, &session.user, &form.current, &form.password)
+        .await
+    {
+        Ok(new_session) => Ok(logged_in(&state, "/profile?password=1", new_session)),
+        Err(AccountError::Store(e)) => Err(Problem::internal(e)),
+        Err(e) => refuse(e.to_string()),
+    }
+}
