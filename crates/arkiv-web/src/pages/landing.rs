@@ -15,6 +15,8 @@ use crate::pages::exports::{public_record, unapi_id};
 use crate::present::{query_value, record_path};
 use crate::AppState;
 use arkiv_formats::export::{self, jsonld, styles, ExportContext};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use arkiv_model::{PartialDate, Record};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -263,18 +265,46 @@ pub fn coins(ctx: &ExportContext, record: &Record) -> String {
     kv.iter().map(|(k, v)| format!("{k}={}", query_value(v))).collect::<Vec<_>>().join("&")
 }
 
+/// Formatted citations are dear to render (hayagriva walks the whole CSL
+/// style: most of an abstract page's time), so the last few thousand are
+/// kept, keyed by record, its last change and the style; an edit makes a
+/// new key. Bounded: when full it starts again empty.
+struct CiteCache {
+    map: Mutex<HashMap<(i64, i64, &'static str), Arc<styles::FormattedCitation>>>,
+}
+
+const CITE_CACHE_ENTRIES: usize = 4096;
+
+static CITE_CACHE: LazyLock<CiteCache> = LazyLock::new(|| CiteCache { map: Mutex::new(HashMap::new()) });
+
+impl CiteCache {
+    fn get_or_render(&self, style: &'static str, record: &Record, ctx: &ExportContext) -> Option<Arc<styles::FormattedCitation>> {
+        let key = (record.id.unwrap_or(0), record.lastmod.map_or(0, |t| t.0), style);
+        if let Some(hit) = self.map.lock().expect("cite cache lock").get(&key) {
+            return Some(hit.clone());
+        }
+        let rendered = Arc::new(styles::render(style, record, ctx)?);
+        let mut map = self.map.lock().expect("cite cache lock");
+        if map.len() >= CITE_CACHE_ENTRIES {
+            map.clear();
+        }
+        map.insert(key, rendered.clone());
+        Some(rendered)
+    }
+}
+
 /// The Cite box in the style asked for (the first style when none or an
 /// unknown one is asked for).
 pub fn cite_box(ctx: &ExportContext, record: &Record, style: Option<&str>) -> CiteBox {
     let picked = styles::STYLES.iter().find(|s| Some(s.id) == style).or(styles::STYLES.first());
-    let rendered = picked.and_then(|s| styles::render(s.id, record, ctx));
+    let rendered = picked.and_then(|s| CITE_CACHE.get_or_render(s.id, record, ctx));
     CiteBox {
         styles: styles::STYLES
             .iter()
             .map(|s| StyleOption { id: s.id, label: s.label, selected: Some(s.id) == picked.map(|p| p.id) })
             .collect(),
         html: rendered.as_ref().map(|r| r.html.clone()).unwrap_or_default(),
-        text: rendered.map(|r| r.text).unwrap_or_default(),
+        text: rendered.map(|r| r.text.clone()).unwrap_or_default(),
     }
 }
 
@@ -400,6 +430,29 @@ pub fn collection_link(base_url: &str, id: arkiv_model::RecordId) -> Option<Head
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn citations_are_rendered_once_per_record_state() {
+        let ctx = ExportContext {
+            base_url: "https://repo.example.org".into(),
+            repository_name: "R".into(),
+            oai_host: "repo.example.org".into(),
+            subjects: Default::default(),
+            item_types: Default::default(),
+            today: "2026-01-01".parse().unwrap(),
+        };
+        let mut r = Record::new("report", "A cached title");
+        r.id = Some(987_654);
+        r.lastmod = Some(arkiv_model::Timestamp(1));
+        let first = CITE_CACHE.get_or_render("apa", &r, &ctx).unwrap();
+        let again = CITE_CACHE.get_or_render("apa", &r, &ctx).unwrap();
+        assert!(Arc::ptr_eq(&first, &again), "the second page view reuses the rendering");
+        assert!(first.text.contains("A cached title"));
+        r.title = "An edited title".into();
+        r.lastmod = Some(arkiv_model::Timestamp(2));
+        let edited = CITE_CACHE.get_or_render("apa", &r, &ctx).unwrap();
+        assert!(edited.text.contains("An edited title"), "an edit is a new key: {}", edited.text);
+    }
 
     #[test]
     fn scholar_dates_are_a_full_date_or_a_year() {
