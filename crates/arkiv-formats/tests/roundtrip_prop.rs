@@ -172,11 +172,12 @@ prop_compose! {
             option::of(text(30)),
             option::of(any::<bool>()),
         ),
-        (related, userid, datestamp, lastmod, replaced_by) in (
+        (related, userid, datestamp, lastmod, replaced_by, succeeds) in (
             vec((text(80), option::of(text(20)), option::of(text(60))), 0..3),
             option::of(any::<i64>()),
             option::of(0i64..4_102_444_800),
             option::of(0i64..4_102_444_800),
+            option::of(any::<i64>()),
             option::of(any::<i64>()),
         ),
         (documents, extra) in (vec(document(), 0..3), vec(extra(), 0..2)),
@@ -203,6 +204,7 @@ prop_compose! {
             // Not in EPrints XML: a workflow note, kept by the JSON dump only.
             review_note: None,
             replaced_by,
+            succeeds,
             documents,
             extra,
         }

@@ -125,7 +125,50 @@ impl Document {
 /// the first of January if the depositor meant the end of the year, and
 /// releasing late is the mistake that can be undone.
 pub fn embargo_over(until: PartialDate, today: PartialDate) -> bool {
+    embargo_end(until) <= (today.year, today.month.unwrap_or(1), today.day.unwrap_or(1))
+}
+
+/// The day (year, month, day) an embargo is over: the date itself, or the
+/// last day of its month or year when that is all it gives.
+pub fn embargo_end(until: PartialDate) -> (i32, u8, u8) {
     let month = until.month.unwrap_or(12).clamp(1, 12);
     let day = until.day.unwrap_or_else(|| crate::date::days_in_month(until.year, month));
-    (until.year, month, day) <= (today.year, today.month.unwrap_or(1), today.day.unwrap_or(1))
+    (until.year, month, day)
+}
+
+/// The next day on which one of `documents` comes out of embargo, after
+/// `today`, as the number YYYYMMDD (how the store indexes it, so the
+/// embargo job finds what is due without reading every record).
+pub fn next_embargo_end(documents: &[Document], today: PartialDate) -> Option<i64> {
+    documents
+        .iter()
+        .filter_map(|d| d.embargo)
+        .filter(|&until| !embargo_over(until, today))
+        .map(|until| {
+            let (y, m, d) = embargo_end(until);
+            i64::from(y) * 10_000 + i64::from(m) * 100 + i64::from(d)
+        })
+        .min()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn embargoed(until: &str) -> Document {
+        Document { embargo: Some(until.parse().unwrap()), ..Default::default() }
+    }
+
+    #[test]
+    fn the_next_embargo_end_is_the_earliest_still_ahead() {
+        let today: PartialDate = "2026-11-29".parse().unwrap();
+        let docs = [embargoed("2026-11-01"), embargoed("2027"), embargoed("2027-02"), Document::default()];
+        // 2026-11-01 is over; a month ends on its last day, a year on 31 December.
+        assert_eq!(next_embargo_end(&docs, today), Some(2027_02_28));
+        assert_eq!(next_embargo_end(&docs[..2], today), Some(2027_12_31));
+        assert_eq!(next_embargo_end(&docs[..1], today), None);
+        // The day itself: not yet over on the eve, over on the day.
+        assert!(!embargoed("2027-02").is_open_access("2027-02-27".parse().unwrap()));
+        assert!(embargoed("2027-02").is_open_access("2027-02-28".parse().unwrap()));
+    }
 }

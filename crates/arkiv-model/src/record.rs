@@ -179,6 +179,10 @@ pub struct Record {
     /// The record that replaces a withdrawn one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<RecordId>,
+    /// The earlier version this record is a new version of (EPrints'
+    /// `succeeds`); both stay live, each page linking to the other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub succeeds: Option<RecordId>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub documents: Vec<Document>,
     /// Imported elements Arkiv does not model, kept verbatim.

@@ -87,6 +87,7 @@ pub const MAPPED_ELEMENTS: &[&str] = &[
     "datestamp",
     "lastmod",
     "replacedby",
+    "succeeds",
     // Not an EPrints field: the reason shown on a withdrawn record's
     // tombstone, written so that an Arkiv export loses nothing.
     "withdrawn_reason",

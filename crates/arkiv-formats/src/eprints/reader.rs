@@ -873,6 +873,7 @@ fn map_record(root: Node, limits: &ReaderLimits) -> Result<ImportedRecord, Strin
             "datestamp" => r.datestamp = m.timestamp(n, name)?,
             "lastmod" => r.lastmod = m.timestamp(n, name)?,
             "replacedby" => r.replaced_by = Some(m.int(n, name)?),
+            "succeeds" => r.succeeds = Some(m.int(n, name)?),
             "withdrawn_reason" => r.withdrawn_reason = m.opt(n, name),
             "documents" => {
                 let start = r.documents.len();

@@ -290,6 +290,9 @@ fn render(r: &Record, opts: &WriteOptions, level: usize, standalone: bool, s: &m
     if let Some(id) = r.replaced_by {
         o.leaf(l, "replacedby", &id.to_string());
     }
+    if let Some(id) = r.succeeds {
+        o.leaf(l, "succeeds", &id.to_string());
+    }
     o.opt(l, "withdrawn_reason", r.withdrawn_reason.as_deref());
     o.leaf(l, "title", &r.title);
     o.people(l, "creators", &r.creators, opts);
