@@ -129,10 +129,12 @@ pub struct OaiQuery {
 /// Which records a workflow list shows: one status (the review buffer is
 /// `Buffer`), optionally only one depositor's, in order of last change,
 /// oldest first, after `after` (a `(lastmod, id)` keyset cursor).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkQuery {
     pub status: Status,
     pub owner: Option<i64>,
+    /// Only items of this type (the review buffer's filter).
+    pub item_type: Option<String>,
     pub after: Option<(i64, RecordId)>,
     /// Newest change first instead (a depositor's own lists).
     pub newest_first: bool,
@@ -201,6 +203,15 @@ pub trait RecordStore: Send + Sync + 'static {
     /// withdrawn records): an index range read on (owner,) status and
     /// lastmod, whatever the repository's size.
     async fn work_items(&self, query: &WorkQuery, limit: i64) -> Result<Vec<Record>>;
+
+    /// Live records with a document whose embargo ends on or before `day`
+    /// (YYYYMMDD), earliest first: a range read on the embargo index, so
+    /// the daily job costs what is due, not the repository.
+    async fn embargoes_due(&self, day: i64, limit: i64) -> Result<Vec<RecordId>>;
+
+    /// The live records that are new versions of `id`, oldest first (an
+    /// index seek).
+    async fn later_versions(&self, id: RecordId) -> Result<Vec<RecordId>>;
 
     async fn subjects(&self) -> Result<Vec<Subject>>;
 

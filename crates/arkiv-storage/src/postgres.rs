@@ -143,12 +143,12 @@ impl PostgresStore {
         let finals = batch.final_writes();
         let col = |f: fn(&PreparedWrite) -> i64, ws: &[&PreparedWrite]| ws.iter().map(|w| f(w)).collect::<Vec<i64>>();
         sqlx::query(
-            "INSERT INTO records (id, rev, status, item_type, datestamp, lastmod, userid) \
+            "INSERT INTO records (id, rev, status, item_type, datestamp, lastmod, userid, embargo_until, succeeds) \
              SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], \
-             $7::bigint[]) \
+             $7::bigint[], $8::bigint[], $9::bigint[]) \
              ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, status = excluded.status, \
              item_type = excluded.item_type, datestamp = excluded.datestamp, lastmod = excluded.lastmod, \
-             userid = excluded.userid",
+             userid = excluded.userid, embargo_until = excluded.embargo_until, succeeds = excluded.succeeds",
         )
         .bind(col(|w| w.id, &finals))
         .bind(col(|w| w.revision, &finals))
@@ -157,6 +157,8 @@ impl PostgresStore {
         .bind(finals.iter().map(|w| w.datestamp).collect::<Vec<Option<i64>>>())
         .bind(col(|w| w.lastmod, &finals))
         .bind(finals.iter().map(|w| w.userid).collect::<Vec<Option<i64>>>())
+        .bind(finals.iter().map(|w| w.embargo_until).collect::<Vec<Option<i64>>>())
+        .bind(finals.iter().map(|w| w.succeeds).collect::<Vec<Option<i64>>>())
         .execute(&mut *conn)
         .await?;
 
@@ -489,6 +491,26 @@ impl RecordStore for PostgresStore {
     async fn work_items(&self, query: &WorkQuery, limit: i64) -> Result<Vec<Record>> {
         let (tail, binds) = work_items_tail(query, limit, "$");
         self.fetch_records(&tail, binds).await
+    }
+
+    async fn embargoes_due(&self, day: i64, limit: i64) -> Result<Vec<RecordId>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM records WHERE embargo_until IS NOT NULL AND embargo_until <= $1 \
+             ORDER BY embargo_until LIMIT $2",
+        )
+        .bind(day)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn later_versions(&self, id: RecordId) -> Result<Vec<RecordId>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM records WHERE succeeds = $1 AND succeeds IS NOT NULL AND status = 'archive' ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     async fn subjects(&self) -> Result<Vec<Subject>> {

@@ -4,6 +4,7 @@
 
 use crate::{RecordWrite, Result, StoreError};
 use arkiv_model::browse::browse_entries;
+use arkiv_model::document::next_embargo_end;
 use arkiv_model::oai_sets::record_sets;
 use arkiv_model::{changed_fields, BrowseEntry, Record, RecordId, Status, SubjectTree, Timestamp};
 use std::collections::{BTreeMap, HashMap};
@@ -16,6 +17,10 @@ pub(crate) struct PreparedWrite {
     pub item_type: String,
     /// The depositing user (a column, so workareas are range reads).
     pub userid: Option<i64>,
+    /// A live record's next embargo end (YYYYMMDD), if one is ahead.
+    pub embargo_until: Option<i64>,
+    /// The earlier version this record is a new version of.
+    pub succeeds: Option<RecordId>,
     pub datestamp: Option<i64>,
     pub lastmod: i64,
     pub at: i64,
@@ -136,12 +141,19 @@ fn prepare(mut write: RecordWrite, id: RecordId, old: Option<(Record, i64)>, now
     }
     let old_record = old.as_ref().map(|(r, _)| r);
     let changed = changed_fields(old_record, record);
+    // Only live records have embargoes that the embargo job lifts; an item
+    // under review is lifted (if still due) when it is accepted.
+    let embargo_until = (record.status == Status::Archive)
+        .then(|| next_embargo_end(&record.documents, now.day().parse().expect("a timestamp's day parses")))
+        .flatten();
     let prepared = PreparedWrite {
         id,
         revision: current + 1,
         status: record.status,
         item_type: record.item_type.clone(),
         userid: record.userid,
+        embargo_until,
+        succeeds: record.succeeds,
         datestamp: record.datestamp.map(|t| t.0),
         lastmod: record.lastmod.map(|t| t.0).unwrap_or(now.0),
         at: now.0,
@@ -196,12 +208,16 @@ pub(crate) enum Bind<'a> {
 /// in this backend's placeholder style (`?` or `$`), built from parts so
 /// that each shape of the query meets its index (records_by_user or
 /// records_by_status_lastmod) with plain equalities.
-pub(crate) fn work_items_tail(query: &crate::WorkQuery, limit: i64, style: &str) -> (String, Vec<Bind<'static>>) {
+pub(crate) fn work_items_tail<'q>(query: &'q crate::WorkQuery, limit: i64, style: &str) -> (String, Vec<Bind<'q>>) {
     let mut binds = vec![Bind::Text(query.status.as_str())];
     let mut tail = String::from("WHERE r.status = PH1");
     if let Some(owner) = query.owner {
         binds.push(Bind::Int(owner));
         tail.push_str(&format!(" AND r.userid = PH{}", binds.len()));
+    }
+    if let Some(item_type) = &query.item_type {
+        binds.push(Bind::Text(item_type.as_str()));
+        tail.push_str(&format!(" AND r.item_type = PH{}", binds.len()));
     }
     let (cmp, dir) = if query.newest_first { ("<", "DESC") } else { (">", "ASC") };
     if let Some((lastmod, id)) = query.after {

@@ -78,6 +78,10 @@ fn id_list(ids: &[RecordId]) -> String {
 const SCAN_BY_STATUS: &str = "WHERE r.id > ? AND +r.status = ? ORDER BY r.id LIMIT ?";
 const LIVE_IDS: &str = "SELECT id, lastmod FROM records WHERE id > ? AND id <= ? AND +status = 'archive' ORDER BY id";
 
+/// What the embargo job reads: the embargo index up to a day.
+const EMBARGOES_DUE: &str = "SELECT id FROM records WHERE embargo_until IS NOT NULL AND embargo_until <= ? \
+     ORDER BY embargo_until LIMIT ?";
+
 const CURRENT_JSON: &str = "SELECT r.id, r.rev, v.data FROM records r JOIN revisions v ON v.record_id = r.id AND v.number = r.rev";
 
 impl SqliteStore {
@@ -155,7 +159,7 @@ impl SqliteStore {
         let writes = &batch.writes;
         for chunk in insert_chunks(&batch.final_writes()) {
             let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT OR ROLLBACK INTO records (id, rev, status, item_type, userid, datestamp, lastmod) ",
+                "INSERT OR ROLLBACK INTO records (id, rev, status, item_type, userid, datestamp, lastmod, embargo_until, succeeds) ",
             );
             q.push_values(chunk, |mut b, w| {
                 b.push_bind(w.id)
@@ -164,12 +168,14 @@ impl SqliteStore {
                     .push_bind(w.item_type.as_str())
                     .push_bind(w.userid)
                     .push_bind(w.datestamp)
-                    .push_bind(w.lastmod);
+                    .push_bind(w.lastmod)
+                    .push_bind(w.embargo_until)
+                    .push_bind(w.succeeds);
             });
             q.push(
                 " ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, status = excluded.status, \
                  item_type = excluded.item_type, userid = excluded.userid, datestamp = excluded.datestamp, \
-                 lastmod = excluded.lastmod",
+                 lastmod = excluded.lastmod, embargo_until = excluded.embargo_until, succeeds = excluded.succeeds",
             );
             q.build().execute(&mut *tx).await?;
         }
@@ -494,6 +500,19 @@ impl RecordStore for SqliteStore {
         self.fetch_records(&tail, binds).await
     }
 
+    async fn embargoes_due(&self, day: i64, limit: i64) -> Result<Vec<RecordId>> {
+        Ok(sqlx::query_scalar(EMBARGOES_DUE).bind(day).bind(limit).fetch_all(&self.pool).await?)
+    }
+
+    async fn later_versions(&self, id: RecordId) -> Result<Vec<RecordId>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM records WHERE succeeds = ? AND succeeds IS NOT NULL AND status = 'archive' ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     async fn subjects(&self) -> Result<Vec<Subject>> {
         let rows = sqlx::query("SELECT id, name, parent FROM subjects ORDER BY pos, id").fetch_all(&self.pool).await?;
         Ok(rows.iter().map(|row| Subject { id: row.get(0), name: row.get(1), parent: row.get(2) }).collect())
@@ -666,5 +685,36 @@ mod tests {
             assert!(plan.iter().any(|p| p.contains("INTEGER PRIMARY KEY")), "{sql}: {plan:?}");
             assert!(!plan.iter().any(|p| p.contains("TEMP B-TREE")), "{sql} sorts: {plan:?}");
         }
+    }
+
+    /// The embargo job and the review buffer by type read their own
+    /// indexes, never the records table in full.
+    #[tokio::test]
+    async fn embargo_and_typed_buffer_reads_use_their_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("a.db").display())).await.unwrap();
+        let plan = |rows: Vec<sqlx::sqlite::SqliteRow>| rows.iter().map(|r| r.get::<String, _>(3)).collect::<Vec<_>>();
+        let due = plan(
+            sqlx::query(&format!("EXPLAIN QUERY PLAN {EMBARGOES_DUE}"))
+                .bind(2030_01_01_i64)
+                .bind(10_i64)
+                .fetch_all(&store.pool)
+                .await
+                .unwrap(),
+        );
+        assert!(due.iter().any(|p| p.contains("records_by_embargo")), "{due:?}");
+        let query = WorkQuery { status: Status::Buffer, item_type: Some("report".into()), ..Default::default() };
+        let (tail, _) = work_items_tail(&query, 10, "?");
+        let typed = plan(
+            sqlx::query(&format!("EXPLAIN QUERY PLAN {CURRENT_JSON} {tail}"))
+                .bind("buffer")
+                .bind("report")
+                .bind(10_i64)
+                .fetch_all(&store.pool)
+                .await
+                .unwrap(),
+        );
+        assert!(typed.iter().any(|p| p.contains("records_by_status_type")), "{typed:?}");
+        assert!(!typed.iter().any(|p| p.contains("TEMP B-TREE")), "sorts: {typed:?}");
     }
 }

@@ -193,6 +193,9 @@ suite!(
     bulk_insert,
     oai_visibility_sets_and_paging,
     work_items_by_owner_and_status,
+    work_items_of_one_type,
+    embargoes_due_by_day,
+    later_versions_of_a_record,
 );
 
 // ---------------------------------------------------------------------------
@@ -1162,15 +1165,15 @@ async fn work_items_by_owner_and_status(store: Arc<dyn RecordStore>) {
         ids.push(put_one(&*store, r).await);
     }
     let titles = |rs: Vec<Record>| rs.into_iter().map(|r| r.title).collect::<Vec<_>>();
-    let buffer = WorkQuery { status: Status::Buffer, owner: None, after: None, newest_first: false };
+    let buffer = WorkQuery { status: Status::Buffer, ..Default::default() };
     assert_eq!(titles(store.work_items(&buffer, 10).await.unwrap()), ["a", "c", "d", "b"], "oldest first");
     let page = store.work_items(&buffer, 2).await.unwrap();
     let last = page.last().unwrap();
     let next = WorkQuery { after: Some((last.lastmod.unwrap().0, last.id.unwrap())), ..buffer.clone() };
     assert_eq!(titles(store.work_items(&next, 2).await.unwrap()), ["d", "b"], "the next page follows on");
-    let mine = WorkQuery { status: Status::Buffer, owner: Some(7), after: None, newest_first: true };
+    let mine = WorkQuery { status: Status::Buffer, owner: Some(7), newest_first: true, ..Default::default() };
     assert_eq!(titles(store.work_items(&mine, 10).await.unwrap()), ["b", "c", "a"], "one owner, newest first");
-    let inbox = WorkQuery { status: Status::Inbox, owner: Some(8), after: None, newest_first: false };
+    let inbox = WorkQuery { status: Status::Inbox, owner: Some(8), ..Default::default() };
     assert!(store.work_items(&inbox, 10).await.unwrap().is_empty());
 
     // A status change moves the record between the lists.
@@ -1179,6 +1182,71 @@ async fn work_items_by_owner_and_status(store: Arc<dyn RecordStore>) {
     r.lastmod = Some(Timestamp(400));
     store.put_records(vec![write(r)]).await.unwrap();
     assert_eq!(titles(store.work_items(&buffer, 10).await.unwrap()), ["a", "c", "b"]);
-    let live = WorkQuery { status: Status::Archive, owner: Some(8), after: None, newest_first: true };
+    let live = WorkQuery { status: Status::Archive, owner: Some(8), newest_first: true, ..Default::default() };
     assert_eq!(titles(store.work_items(&live, 10).await.unwrap()), ["d"]);
+}
+
+/// The review buffer filtered by item type keeps its order and paging.
+async fn work_items_of_one_type(store: Arc<dyn RecordStore>) {
+    for (title, item_type, lastmod) in [("a", "report", 100), ("b", "article", 200), ("c", "report", 300)] {
+        let mut r = rec(title, Status::Buffer);
+        r.item_type = item_type.into();
+        r.lastmod = Some(Timestamp(lastmod));
+        put_one(&*store, r).await;
+    }
+    let titles = |rs: Vec<Record>| rs.into_iter().map(|r| r.title).collect::<Vec<_>>();
+    let reports = WorkQuery { status: Status::Buffer, item_type: Some("report".into()), ..Default::default() };
+    assert_eq!(titles(store.work_items(&reports, 10).await.unwrap()), ["a", "c"]);
+    let newest = WorkQuery { newest_first: true, ..reports.clone() };
+    assert_eq!(titles(store.work_items(&newest, 1).await.unwrap()), ["c"]);
+    let theses = WorkQuery { item_type: Some("thesis".into()), ..reports };
+    assert!(store.work_items(&theses, 10).await.unwrap().is_empty());
+}
+
+fn embargoed_until(title: &str, until: &str) -> Record {
+    let mut r = rec(title, Status::Archive);
+    r.documents.push(Document { pos: 1, embargo: Some(until.parse().unwrap()), ..Default::default() });
+    r
+}
+
+/// A live record's next embargo end is indexed as it is written, so the
+/// embargo job asks for what is due up to a day; a record whose embargo
+/// is cleared, or that is no longer live, drops out.
+async fn embargoes_due_by_day(store: Arc<dyn RecordStore>) {
+    let soon = put_one(&*store, embargoed_until("soon", "2090-03-01")).await;
+    let later = put_one(&*store, embargoed_until("later", "2091")).await;
+    let mut draft = embargoed_until("draft", "2090-01-01");
+    draft.status = Status::Inbox;
+    put_one(&*store, draft).await;
+    put_one(&*store, embargoed_until("past", "2001-01-01")).await;
+
+    assert!(store.embargoes_due(2090_02_28, 10).await.unwrap().is_empty());
+    assert_eq!(store.embargoes_due(2090_03_01, 10).await.unwrap(), [soon]);
+    // A year-only embargo ends on 31 December.
+    assert_eq!(store.embargoes_due(2091_12_30, 10).await.unwrap(), [soon]);
+    assert_eq!(store.embargoes_due(2091_12_31, 10).await.unwrap(), [soon, later]);
+    assert_eq!(store.embargoes_due(2091_12_31, 1).await.unwrap(), [soon]);
+
+    let (mut r, _) = store.get_record_with_revision(soon).await.unwrap().unwrap();
+    r.documents[0].embargo = None;
+    store.put_records(vec![write(r)]).await.unwrap();
+    let (mut r, _) = store.get_record_with_revision(later).await.unwrap().unwrap();
+    r.status = Status::Deletion;
+    store.put_records(vec![write(r)]).await.unwrap();
+    assert!(store.embargoes_due(2099_01_01, 10).await.unwrap().is_empty());
+}
+
+/// New versions point at the record they succeed; its page lists the live
+/// ones.
+async fn later_versions_of_a_record(store: Arc<dyn RecordStore>) {
+    let first = put_one(&*store, rec("first", Status::Archive)).await;
+    let mut second = rec("second", Status::Archive);
+    second.succeeds = Some(first);
+    let second = put_one(&*store, second).await;
+    let mut draft = rec("third, in the workarea", Status::Inbox);
+    draft.succeeds = Some(first);
+    put_one(&*store, draft).await;
+    assert_eq!(store.later_versions(first).await.unwrap(), [second]);
+    assert!(store.later_versions(second).await.unwrap().is_empty());
+    assert_eq!(store.get_record(second).await.unwrap().unwrap().succeeds, Some(first));
 }
