@@ -80,6 +80,9 @@ enum Command {
     },
     /// Check every record against the model and every file against its SHA-256.
     Fsck,
+    /// Lift the embargoes that have ended (the server does it hourly; this
+    /// is for cron, or to see it done now).
+    LiftEmbargoes,
     /// Rebuild the search index from the database; the current index keeps
     /// serving until the new one is complete.
     Reindex,
@@ -151,6 +154,7 @@ fn main() -> std::process::ExitCode {
                 commands::generate(&cli.repo, count, seed, pdfs, output.as_deref()).await
             }
             Command::Fsck => commands::fsck(&cli.repo).await,
+            Command::LiftEmbargoes => commands::lift_embargoes(&cli.repo).await,
             Command::Reindex => commands::reindex(&cli.repo).await,
             Command::Serve { listen } => commands::serve(&cli.repo, listen).await,
             Command::User(UserCommand::Add { email, name, role, orcid, password_stdin }) => {

@@ -34,6 +34,20 @@ pub async fn init(dir: &Path, name: Option<String>, base_url: Option<String>, da
     Ok(ExitCode::SUCCESS)
 }
 
+pub async fn lift_embargoes(repo_dir: &Path) -> Result<ExitCode> {
+    let repo = Repository::open(repo_dir).await?;
+    let today = arkiv_model::Timestamp::now().day().parse().expect("a timestamp's day parses");
+    let report = arkiv_services::workflow::lift_embargoes(&repo, today).await?;
+    for id in &report.lifted {
+        println!("lifted: record {id}");
+    }
+    for id in &report.deferred {
+        println!("deferred (changed meanwhile; the next run takes it): record {id}");
+    }
+    println!("{} embargoes lifted, {} deferred.", report.lifted.len(), report.deferred.len());
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn fsck(repo_dir: &Path) -> Result<ExitCode> {
     let repo = Repository::open(repo_dir).await?;
     let total = repo.store.status_counts().await?;

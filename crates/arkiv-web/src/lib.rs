@@ -109,8 +109,10 @@ pub async fn serve_with(
     Ok(())
 }
 
-/// What the server does now and then while it runs: forgets expired
-/// sessions (hourly), so the sessions table holds live logins only.
+/// What the server does now and then while it runs (hourly, and once at
+/// start): forgets expired sessions, so the sessions table holds live
+/// logins only, and lifts the embargoes that ended (see
+/// `arkiv_services::workflow::embargoes`).
 async fn housekeeping(repo: Arc<Repository>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
@@ -119,6 +121,12 @@ async fn housekeeping(repo: Arc<Repository>) {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "expired sessions forgotten"),
             Err(e) => tracing::warn!(error = %e, "expired sessions could not be purged"),
+        }
+        let today = arkiv_model::Timestamp::now().day().parse().expect("a timestamp's day parses");
+        match arkiv_services::workflow::lift_embargoes(&repo, today).await {
+            Ok(report) if report.lifted.is_empty() && report.deferred.is_empty() => {}
+            Ok(report) => tracing::info!(lifted = report.lifted.len(), deferred = report.deferred.len(), "embargoes lifted"),
+            Err(e) => tracing::warn!(error = %e, "embargoes could not be lifted"),
         }
     }
 }
@@ -161,6 +169,7 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
         .route("/opensearch.xml", get(pages::search::opensearch))
         .route("/static/arkiv.css", get(assets::stylesheet))
         .route("/static/favicon.svg", get(assets::favicon))
+        .route("/static/upload.js", get(assets::upload_script))
         .route("/robots.txt", get(assets::robots))
         .merge(pages::exports::routes())
         .merge(pages::feeds::routes())

@@ -138,6 +138,29 @@ impl<'a> Workflow<'a> {
         Ok(ids[0])
     }
 
+    /// A new version of a live record: a copy of its metadata and documents
+    /// (the bytes are shared: the file store keeps them by checksum) in the
+    /// user's workarea, pointing back at the record it succeeds. It goes
+    /// through review like any deposit; both versions stay live, each page
+    /// linking to the other.
+    pub async fn new_version(&self, id: RecordId) -> Result<RecordId> {
+        let (earlier, _) = self.load(id, Action::NewVersion).await?;
+        let record = Record {
+            id: None,
+            status: Status::Inbox,
+            userid: Some(self.user.id),
+            datestamp: None,
+            lastmod: Some(Timestamp::now()),
+            withdrawn_reason: None,
+            review_note: None,
+            replaced_by: None,
+            succeeds: Some(id),
+            ..earlier
+        };
+        let ids = self.repo.store.put_records(vec![RecordWrite::new(record, &self.actor())]).await?;
+        Ok(ids[0])
+    }
+
     /// Applies the deposit form. Nothing is saved if any value cannot be
     /// read: the form comes back with the problems and what was typed.
     pub async fn edit(&self, id: RecordId, expected: i64, form: &[(String, String)]) -> Result<Record> {
@@ -348,14 +371,15 @@ impl<'a> Workflow<'a> {
 
     /// The user's own items in one status, most recently changed first.
     pub async fn my_items(&self, status: Status, limit: i64) -> Result<Vec<Record>> {
-        let query = WorkQuery { status, owner: Some(self.user.id), after: None, newest_first: true };
+        let query = WorkQuery { status, owner: Some(self.user.id), newest_first: true, ..Default::default() };
         Ok(self.repo.store.work_items(&query, limit).await?)
     }
 
-    /// A page of the review buffer (oldest first, after the cursor), only
-    /// the items in this editor's scope. Out-of-scope items are skipped
-    /// page by page, so an editor of one series never sees another's.
-    pub async fn review_buffer(&self, after: Option<(i64, RecordId)>, limit: i64) -> Result<ReviewPage> {
+    /// A page of the review buffer (oldest first unless `filter` says
+    /// otherwise, after the cursor), only the items in this editor's scope.
+    /// Out-of-scope items are skipped page by page, so an editor of one
+    /// series never sees another's.
+    pub async fn review_buffer(&self, filter: &ReviewFilter, after: Option<(i64, RecordId)>, limit: i64) -> Result<ReviewPage> {
         if !may(Some(self.user), Action::Review, None) {
             return Err(WorkflowError::Forbidden);
         }
@@ -363,7 +387,13 @@ impl<'a> Workflow<'a> {
         let mut cursor = after;
         // Bounded: at most ten store pages per screen, however narrow the scope.
         for _ in 0..10 {
-            let query = WorkQuery { status: Status::Buffer, owner: None, after: cursor, newest_first: false };
+            let query = WorkQuery {
+                status: Status::Buffer,
+                item_type: filter.item_type.clone(),
+                after: cursor,
+                newest_first: filter.newest_first,
+                ..Default::default()
+            };
             let page = self.repo.store.work_items(&query, limit).await?;
             let full = page.len() as i64 == limit;
             for record in page {
@@ -381,6 +411,15 @@ impl<'a> Workflow<'a> {
         }
         Ok(ReviewPage { items, next: cursor })
     }
+}
+
+/// How an editor narrows and orders the review buffer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReviewFilter {
+    /// Only items of this type.
+    pub item_type: Option<String>,
+    /// Most recently submitted first (default: oldest first, the queue).
+    pub newest_first: bool,
 }
 
 /// A screen of the review buffer and where the next starts.

@@ -8,14 +8,17 @@
 //! - [`metadata`]: the deposit form per item type, and what an item lacks
 //!   before it may be submitted;
 //! - [`sniff`]: an upload's real type, from its bytes;
-//! - [`history`]: a record's revisions as a readable diff.
+//! - [`history`]: a record's revisions as a readable diff;
+//! - [`embargoes`]: embargoes that lift by themselves on their date.
 
 pub mod copies;
+pub mod embargoes;
 pub mod history;
 pub mod items;
 pub mod metadata;
 pub mod permissions;
 pub mod sniff;
 
-pub use items::{DocumentSettings, ReviewPage, Workflow, WorkflowError};
+pub use embargoes::{lift_embargoes, LiftReport};
+pub use items::{DocumentSettings, ReviewFilter, ReviewPage, Workflow, WorkflowError};
 pub use permissions::{may, may_read_document, Action};

@@ -30,6 +30,9 @@ pub enum Action {
     Restore,
     /// Ask for a copy of a document the visitor may not read.
     RequestCopy,
+    /// Start a new version of a live record in one's workarea (its
+    /// depositor, or staff in scope).
+    NewVersion,
     /// Manage users, subjects and settings.
     Administer,
 }
@@ -62,6 +65,7 @@ pub fn may(viewer: Option<&User>, action: Action, record: Option<&Record>) -> bo
         (Action::Review, Some(u), _) => u.role.is_staff(),
         (Action::Administer, Some(u), _) => u.role == Role::Admin,
         (Action::RequestCopy, _, Some(r)) => r.is_live(),
+        (Action::NewVersion, Some(u), Some(r)) => r.is_live() && (owns(u, r) || in_scope(u, r)),
         (Action::Edit, Some(u), Some(r)) => match r.status {
             Status::Inbox => owns(u, r) || in_scope(u, r),
             Status::Buffer | Status::Archive => in_scope(u, r),
