@@ -391,6 +391,10 @@ test('register → deposit a policy paper with a PDF → submit; editor accepts;
     await page.getByRole('button', { name: 'Save', exact: true }).first().click();
     await page.getByRole('status').getByText('Saved.', { exact: true }).waitFor();
 
+    // The one script of the site (upload progress) runs under the deposit
+    // page's policy and sends the file itself; the page still ends on the
+    // server's answer, as a plain form post would.
+    assert.equal(await page.locator('form.upload-form[data-progress="on"]').count(), 1, 'the upload script is active');
     await page.setInputFiles('#u-file', SEED_PDF);
     await page.getByRole('button', { name: 'Upload' }).click();
     await page.getByRole('status').getByText('The file was added.', { exact: true }).waitFor();

@@ -28,6 +28,11 @@ use tower_http::compression::CompressionLayer;
 pub const PAGE_CSP: &str =
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/// The deposit page's policy: the page policy, plus our own upload script
+/// and its requests back to us (a file's upload progress).
+pub const DEPOSIT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; \
+     connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
 /// Why a request could not be answered with the page it asked for. Turned
 /// into the site's error page by [`finish`], which has the templates.
 #[derive(Debug, Clone)]

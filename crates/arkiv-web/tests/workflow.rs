@@ -365,6 +365,9 @@ async fn every_route_for_every_visitor_and_status() {
         ("the admin page", "GET", "/admin", Status::Inbox, [303, 403, 403, 403, 403, 200]),
         ("the profile page", "GET", "/profile", Status::Inbox, [303, 200, 200, 200, 200, 200]),
         ("add a subject", "POST", "/admin/subjects?id={id}", Status::Inbox, [403, 403, 403, 403, 403, 422]),
+        ("new version of a live item", "POST", "/deposit/{id}/new-version", Status::Archive, [403, 303, 403, 303, 403, 303]),
+        ("new version of a workarea item", "POST", "/deposit/{id}/new-version", Status::Inbox, [403, 403, 404, 403, 404, 403]),
+        ("the review buffer, one type, newest first", "GET", "/review?type=policy_paper&sort=newest", Status::Inbox, [303, 403, 403, 200, 200, 200]),
     ];
     let mut violations = Vec::new();
     for (what, method, template, status, expected) in &cases {
@@ -399,6 +402,102 @@ async fn every_route_for_every_visitor_and_status() {
         }
     }
     assert!(violations.is_empty(), "{} access violations:\n{}", violations.len(), violations.join("\n"));
+}
+
+/// A live paper gets a new version: a copy in the workarea that goes
+/// through review, and then each page links to the other.
+#[tokio::test]
+async fn a_new_version_is_deposited_reviewed_and_linked() {
+    let site = start(AccountSettings::default()).await;
+    let depositor = site.session("depositor@example.org").await;
+    let mut first = owned_by(&site, "depositor@example.org", Status::Archive).await;
+    first.title = "Gas transit after 2024".into();
+    let first = put(&site, first).await;
+
+    let html = site.get(&format!("/{first}/"), &depositor).await.text().await.unwrap();
+    assert!(html.contains("Deposit a new version"), "the Actions box offers a new version:\n{html}");
+    let other = site.session("other@example.org").await;
+    let html = site.get(&format!("/{first}/"), &other).await.text().await.unwrap();
+    assert!(!html.contains("Deposit a new version"), "not to another depositor");
+
+    let res = site.post(&format!("/deposit/{first}/new-version"), &depositor, &[("csrf", &hidden(&html_of(&site, first, &depositor).await, "csrf"))]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let second: i64 = location(&res).trim_start_matches("/deposit/").parse().expect("redirected to the new version");
+    let (_, _, html) = site.deposit_form(second, &depositor).await;
+    assert!(html.contains("Gas transit after 2024") && html.contains(&format!("A new version of <a href=\"/{first}/\">")), "{html}");
+    let copy = site.repo.store.get_record(second).await.unwrap().unwrap();
+    assert_eq!((copy.status, copy.succeeds, copy.documents.len()), (Status::Inbox, Some(first), 4));
+    assert_eq!(copy.datestamp, None, "the new version goes live on its own date");
+
+    assert_eq!(site.step(second, "submit", &depositor, &[]).await.status(), StatusCode::SEE_OTHER);
+    let editor = site.session("papers@example.org").await;
+    assert_eq!(site.step(second, "accept", &editor, &[]).await.status(), StatusCode::SEE_OTHER);
+    let old = site.get(&format!("/{first}/"), "").await.text().await.unwrap();
+    assert!(old.contains("Later Versions") && old.contains(&format!("href=\"/{second}/\"")), "{old}");
+    let new = site.get(&format!("/{second}/"), "").await.text().await.unwrap();
+    assert!(new.contains("Earlier Version") && new.contains(&format!("href=\"/{first}/\"")), "{new}");
+}
+
+/// The abstract page as `who` sees it.
+async fn html_of(site: &Site, id: i64, who: &str) -> String {
+    site.get(&format!("/{id}/"), who).await.text().await.unwrap()
+}
+
+/// An embargo ends on its date by itself: the job rewrites the record, so
+/// the file opens, OAI-PMH's driver set takes it in with a new datestamp,
+/// and the history says who did it.
+#[tokio::test]
+async fn an_embargo_lifts_by_itself_on_its_date() {
+    let site = start(AccountSettings::default()).await;
+    let mut record = owned_by(&site, "depositor@example.org", Status::Archive).await;
+    record.documents.retain(|d| d.pos == 4); // public, embargoed until 2999-01-01
+    let id = put(&site, record).await;
+    let before = site.repo.store.get_record(id).await.unwrap().unwrap();
+    let driver = "/oai2?verb=ListIdentifiers&metadataPrefix=oai_dc&set=driver";
+    assert_eq!(site.get(&format!("/{id}/4/f.pdf"), "").await.status(), StatusCode::FORBIDDEN);
+    assert!(!site.get(driver, "").await.text().await.unwrap().contains(&format!(":{id}</identifier>")));
+
+    let eve = arkiv_services::workflow::lift_embargoes(&site.repo, "2998-12-31".parse().unwrap()).await.unwrap();
+    assert!(eve.lifted.is_empty(), "not on the eve");
+    let day = arkiv_services::workflow::lift_embargoes(&site.repo, "2999-01-01".parse().unwrap()).await.unwrap();
+    assert_eq!(day.lifted, [id]);
+    let again = arkiv_services::workflow::lift_embargoes(&site.repo, "2999-01-02".parse().unwrap()).await.unwrap();
+    assert!(again.lifted.is_empty(), "lifted once");
+
+    assert_eq!(site.get(&format!("/{id}/4/f.pdf"), "").await.status(), StatusCode::OK);
+    let listed = site.get(driver, "").await.text().await.unwrap();
+    assert!(listed.contains(&format!(":{id}</identifier>")), "in the driver set now:\n{listed}");
+    let after = site.repo.store.get_record(id).await.unwrap().unwrap();
+    assert!(after.lastmod >= before.lastmod, "harvesters are told it changed");
+    assert_eq!(after.documents[0].embargo, None);
+    let admin = site.session("admin@example.org").await;
+    let history = site.get(&format!("/deposit/{id}/history"), &admin).await.text().await.unwrap();
+    assert!(history.contains("system:embargo") && history.contains("2999-01-01"), "{history}");
+}
+
+/// The review buffer narrows to one type and turns to newest first.
+#[tokio::test]
+async fn the_review_buffer_filters_by_type_and_sorts() {
+    let site = start(AccountSettings::default()).await;
+    let mut ids = Vec::new();
+    for (title, item_type) in [("Older paper", "policy_paper"), ("A report", "report"), ("Newer paper", "policy_paper")] {
+        let mut r = owned_by(&site, "depositor@example.org", Status::Buffer).await;
+        r.title = title.into();
+        r.item_type = item_type.into();
+        ids.push(put(&site, r).await);
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // distinct lastmod seconds
+    }
+    let admin = site.session("admin@example.org").await;
+    let order = |html: &str, titles: &[&str]| titles.iter().map(|t| html.find(t)).collect::<Option<Vec<_>>>().is_some_and(|at| at.windows(2).all(|w| w[0] < w[1]));
+    let all = site.get("/review", &admin).await.text().await.unwrap();
+    assert!(order(&all, &["Older paper", "A report", "Newer paper"]), "oldest first:\n{all}");
+    let papers = site.get("/review?type=policy_paper&sort=newest", &admin).await.text().await.unwrap();
+    assert!(order(&papers, &["Newer paper", "Older paper"]) && !papers.contains("A report"), "{papers}");
+    assert!(papers.contains("<option value=\"policy_paper\" selected>"), "the form shows the filter");
+    let none = site.get("/review?type=thesis", &admin).await.text().await.unwrap();
+    assert!(none.contains("Nothing of this type is waiting for review."), "{none}");
+    let unknown = site.get("/review?type=%3Cscript%3E&sort=sideways", &admin).await;
+    assert_eq!(unknown.status(), StatusCode::OK, "nonsense filters show the whole queue");
 }
 
 #[tokio::test]

@@ -251,11 +251,12 @@ pub struct RecordActions {
     can_withdraw: bool,
     can_restore: bool,
     can_deposit: bool,
+    can_new_version: bool,
 }
 
 impl RecordActions {
     pub fn any(&self) -> bool {
-        self.edit_url.is_some() || self.can_withdraw || self.can_restore
+        self.edit_url.is_some() || self.can_withdraw || self.can_restore || self.can_new_version
     }
 }
 
@@ -273,6 +274,7 @@ pub fn record_actions(record: &arkiv_model::Record, revision: i64) -> RecordActi
             can_withdraw: false,
             can_restore: false,
             can_deposit: false,
+            can_new_version: false,
         };
     };
     let user = Some(&session.user);
@@ -286,5 +288,6 @@ pub fn record_actions(record: &arkiv_model::Record, revision: i64) -> RecordActi
         can_withdraw: may(user, Action::Withdraw, Some(record)),
         can_restore: may(user, Action::Restore, Some(record)),
         can_deposit: may(user, Action::Deposit, None),
+        can_new_version: may(user, Action::NewVersion, Some(record)),
     }
 }

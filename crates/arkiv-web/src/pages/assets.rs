@@ -1,7 +1,8 @@
-//! The site's own static files: one stylesheet and an icon, compiled into
-//! the binary so a repository needs no web root. The stylesheet's address
-//! carries a hash of its content, so it can be cached for a year and a new
-//! build is still seen at once.
+//! The site's own static files: one stylesheet, an icon and the deposit
+//! page's upload script, compiled into the binary so a repository needs no
+//! web root. The stylesheet's and the script's addresses carry a hash of
+//! their content, so they can be cached for a year and a new build is
+//! still seen at once.
 
 use crate::http::{etag_matches, not_modified};
 use axum::extract::RawQuery;
@@ -12,8 +13,26 @@ use std::sync::LazyLock;
 
 const CSS: &str = include_str!("../../static/arkiv.css");
 const FAVICON: &str = include_str!("../../static/favicon.svg");
+/// The deposit page's one script (upload progress); no other page has any.
+const UPLOAD_JS: &str = include_str!("../../static/upload.js");
 
 static CSS_HASH: LazyLock<String> = LazyLock::new(|| hex::encode(&Sha256::digest(CSS.as_bytes())[..8]));
+
+static UPLOAD_JS_HASH: LazyLock<String> = LazyLock::new(|| hex::encode(&Sha256::digest(UPLOAD_JS.as_bytes())[..8]));
+
+/// The upload script's versioned address.
+pub fn upload_js_url() -> String {
+    format!("/static/upload.js?v={}", *UPLOAD_JS_HASH)
+}
+
+pub async fn upload_script(headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let cache = if query.is_some_and(|q| q.contains(UPLOAD_JS_HASH.as_str())) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=3600"
+    };
+    asset(&headers, UPLOAD_JS, "text/javascript; charset=utf-8", &UPLOAD_JS_HASH, cache)
+}
 
 /// The stylesheet's versioned address, as pages link it.
 pub fn css_url() -> String {

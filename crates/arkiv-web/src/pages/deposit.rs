@@ -37,6 +37,7 @@ pub fn routes(upload_limit: u64) -> Router<AppState> {
         .route("/deposit/{id}/document/{pos}", post(document))
         .route("/deposit/{id}/submit", post(submit))
         .route("/deposit/{id}/history", get(history))
+        .route("/deposit/{id}/new-version", post(new_version))
 }
 
 pub fn see_other(path: &str) -> Response {
@@ -157,6 +158,19 @@ pub async fn create(
     Ok(see_other(&format!("/deposit/{id}")))
 }
 
+/// Starts a new version of a live item in the user's workarea and opens
+/// its deposit form.
+pub async fn new_version(
+    State(state): State<AppState>,
+    LoggedIn(session): LoggedIn,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<crate::pages::account::Empty>,
+) -> Result<Response, Problem> {
+    let id = parse_id(&id).ok_or_else(crate::pages::no_such_record)?;
+    let new = Workflow::new(&state.repo, &session.user).new_version(id).await.map_err(problem)?;
+    Ok(see_other(&format!("/deposit/{new}")))
+}
+
 // --- the deposit page -------------------------------------------------------
 
 #[derive(Serialize)]
@@ -212,7 +226,10 @@ struct DepositPage {
     can_submit: bool,
     can_review: bool,
     upload_limit_mb: u64,
+    upload_js: String,
     public_url: Option<String>,
+    /// The live record this item is a new version of.
+    succeeds: Option<RecordId>,
 }
 
 /// Shapes the deposit page. `typed` are values to show instead of the
@@ -296,7 +313,9 @@ fn deposit_ctx(
         can_submit: may(Some(user), Action::Submit, Some(record)),
         can_review: may(Some(user), Action::Accept, Some(record)),
         upload_limit_mb: state.repo.config.import.max_file_bytes / (1024 * 1024),
+        upload_js: crate::pages::assets::upload_js_url(),
         public_url: (record.is_live()).then(|| format!("/{id}/")),
+        succeeds: record.succeeds,
     }
 }
 
@@ -331,6 +350,8 @@ async fn render_deposit(state: &AppState, session: &Session, id: RecordId, notic
     }
     let mut res = state.page(notice.status, "deposit.html", ctx)?;
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The one page with a script: the upload form's progress bar.
+    res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(crate::http::DEPOSIT_CSP));
     Ok(res)
 }
 

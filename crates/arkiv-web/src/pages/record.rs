@@ -14,7 +14,7 @@ use crate::present::{
     value_path, CiteView,
 };
 use crate::AppState;
-use arkiv_model::{BrowseView, Record};
+use arkiv_model::{BrowseView, Record, RecordId};
 use axum::extract::rejection::PathRejection;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -59,8 +59,10 @@ pub async fn abstract_page(
         }
         Visibility::Withdrawn => state.page(StatusCode::GONE, "tombstone.html", tombstone(&state, &record, revision))?,
         Visibility::Public => {
-            let mut res =
-                state.page(StatusCode::OK, "record.html", abstract_ctx(&state, &record, revision, style.as_deref()))?;
+            let versions = versions(&state, &record).await?;
+            let mut ctx = abstract_ctx(&state, &record, revision, style.as_deref());
+            ctx.rows.extend(versions);
+            let mut res = state.page(StatusCode::OK, "record.html", ctx)?;
             let signposts = landing::signposts(&state.repo.export_context(), &record);
             if let Some(links) = landing::link_header(&signposts) {
                 res.headers_mut().insert(header::LINK, links);
@@ -72,6 +74,33 @@ pub async fn abstract_page(
         res.headers_mut().insert(header::LAST_MODIFIED, http_date(t.0));
     }
     Ok(res)
+}
+
+/// The rows linking a record to its other versions: the one it succeeds
+/// and the live ones that succeed it (an index seek; two reads at most).
+async fn versions(state: &AppState, record: &Record) -> Result<Vec<Row>, Problem> {
+    let id = record.id.unwrap_or(0);
+    let later = state.repo.store.later_versions(id).await.map_err(Problem::internal)?;
+    let earlier: Vec<RecordId> = record.succeeds.filter(|&e| e > 0 && e != id).into_iter().collect();
+    if later.is_empty() && earlier.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: Vec<RecordId> = earlier.iter().chain(&later).copied().collect();
+    let found = state.repo.store.get_records(&wanted).await.map_err(Problem::internal)?;
+    let item = |r: &Record| {
+        let year = r.year().map(|y| format!(" ({y})")).unwrap_or_default();
+        Item { text: format!("{}{year}", r.title), url: r.id.map(record_path) }
+    };
+    let shown = |ids: &[RecordId]| -> Vec<Item> {
+        found.iter().filter(|r| r.id.is_some_and(|i| ids.contains(&i)) && r.is_live()).map(item).collect()
+    };
+    let mut rows = Vec::new();
+    for (label, items) in [("Earlier Version", shown(&earlier)), ("Later Versions", shown(&later))] {
+        if !items.is_empty() {
+            rows.push(Row { label, items });
+        }
+    }
+    Ok(rows)
 }
 
 /// One entry of a metadata row: text, linked where there is somewhere to go.

@@ -1,5 +1,6 @@
-//! The editors' side: the review buffer (`/review`, oldest first, only the
-//! items in the editor's scope, paged by a cursor), and the forms that move
+//! The editors' side: the review buffer (`/review`, oldest first or newest,
+//! all types or one, only the items in the editor's scope, paged by a
+//! cursor), and the forms that move
 //! an item through its life: accept into the archive, return to the
 //! depositor with a note, withdraw a live item (it becomes a tombstone),
 //! restore a withdrawn one. Each form carries the CSRF token and the
@@ -11,7 +12,7 @@ use crate::pages::deposit::{problem, see_other};
 use crate::pages::parse_id;
 use crate::AppState;
 use arkiv_model::RecordId;
-use arkiv_services::workflow::{Workflow, WorkflowError};
+use arkiv_services::workflow::{ReviewFilter, Workflow, WorkflowError};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -35,6 +36,12 @@ pub struct BufferQuery {
     /// `LASTMOD-ID` of the last item of the previous page.
     #[serde(default)]
     after: String,
+    /// Only items of this type (empty: all).
+    #[serde(default, rename = "type")]
+    item_type: String,
+    /// `oldest` (the default: the queue's order) or `newest`.
+    #[serde(default)]
+    sort: String,
 }
 
 #[derive(Serialize)]
@@ -48,11 +55,22 @@ struct BufferLine {
 }
 
 #[derive(Serialize)]
+struct TypeChoice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Serialize)]
 struct BufferPage {
     nav: &'static str,
     items: Vec<BufferLine>,
+    /// The next page's query string (filter, order and cursor).
     next: Option<String>,
     first_page: bool,
+    types: Vec<TypeChoice>,
+    newest_first: bool,
+    filtered: bool,
 }
 
 pub async fn buffer(
@@ -60,11 +78,12 @@ pub async fn buffer(
     LoggedIn(session): LoggedIn,
     query: Result<Query<BufferQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
-    let after = query.ok().and_then(|Query(q)| {
-        let (t, id) = q.after.split_once('-')?;
-        Some((t.parse().ok()?, id.parse().ok()?))
-    });
-    let page = Workflow::new(&state.repo, &session.user).review_buffer(after, PAGE).await.map_err(problem)?;
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let after = q.after.split_once('-').and_then(|(t, id)| Some((t.parse().ok()?, id.parse().ok()?)));
+    // An unknown type filters nothing rather than hiding the whole queue.
+    let item_type = Some(q.item_type.trim()).filter(|t| state.repo.types.contains(t)).map(str::to_string);
+    let filter = ReviewFilter { item_type, newest_first: q.sort == "newest" };
+    let page = Workflow::new(&state.repo, &session.user).review_buffer(&filter, after, PAGE).await.map_err(problem)?;
     let items = page
         .items
         .iter()
@@ -77,11 +96,25 @@ pub async fn buffer(
             depositor: r.userid,
         })
         .collect();
+    let chosen = filter.item_type.as_deref().unwrap_or("");
+    let types = state
+        .repo
+        .types
+        .iter()
+        .map(|(k, l)| TypeChoice { value: k.to_string(), label: l.to_string(), selected: k == chosen })
+        .collect();
+    let next = page.next.map(|(t, id)| {
+        let sort = if filter.newest_first { "newest" } else { "oldest" };
+        format!("type={chosen}&sort={sort}&after={t}-{id}")
+    });
     let ctx = BufferPage {
         nav: "review",
         items,
-        next: page.next.map(|(t, id)| format!("{t}-{id}")),
+        next,
         first_page: after.is_none(),
+        types,
+        newest_first: filter.newest_first,
+        filtered: filter.item_type.is_some(),
     };
     state.page(StatusCode::OK, "review.html", ctx)
 }
