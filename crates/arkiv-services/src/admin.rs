@@ -336,7 +336,6 @@ mod tests {
         assert_eq!(repo.settings().name, "Changed live");
 
         // Kept in the database: reopening the repository keeps the change.
-        drop(a);
         drop(repo);
         let repo = Repository::open(dir.path()).await.unwrap();
         assert_eq!(repo.settings().name, "Changed live");
