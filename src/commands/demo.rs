@@ -28,7 +28,7 @@ async fn run(repo: Arc<Repository>, listen: &str) -> Result<ExitCode> {
     let counts = repo.store.status_counts().await?;
     eprintln!(
         "Arkiv is serving \"{}\" ({} live records) at http://{}/  (Ctrl-C stops it)",
-        repo.config.repository.name,
+        repo.settings().name,
         counts.archive,
         listener.local_addr()?
     );

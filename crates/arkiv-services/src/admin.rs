@@ -1,10 +1,16 @@
 //! What an admin does to the repository itself: users' roles and editorial
-//! scopes, disabling an account (its sessions end at once), and the subject
-//! tree. Every method checks [`Action::Administer`] first.
+//! scopes, disabling an account (its sessions end at once), the subject
+//! tree, and the settings that are safe to change while the site runs
+//! (see [`crate::settings`]). Every method checks [`Action::Administer`]
+//! first.
 
+use crate::accounts::plausible_email;
+use crate::settings::{LiveSettings, Overrides};
+use crate::workflow::metadata::FieldProblem;
 use crate::workflow::{may, Action, WorkflowError};
 use crate::Repository;
 use arkiv_model::{EditorScope, Role, Subject, User, UserId};
+use std::sync::Arc;
 
 pub struct Admin<'a> {
     repo: &'a Repository,
@@ -75,5 +81,291 @@ impl<'a> Admin<'a> {
         }
         let subject = Subject { id: id.to_string(), name: name.to_string(), parent: parent.map(str::to_string) };
         self.repo.put_subjects(&[subject]).await.map_err(store_err)
+    }
+}
+
+/// The settings form as typed: each field's text, and the fields to put
+/// back to `arkiv.toml`'s value (what was typed for those is ignored).
+#[derive(Debug, Clone, Default)]
+pub struct SettingsForm {
+    pub name: String,
+    pub description: String,
+    pub contact_email: String,
+    pub registration: bool,
+    /// Domains separated by spaces, commas or lines.
+    pub allowed_domains: String,
+    pub session_hours: String,
+    /// Field names (`name`, `description`, `contact_email`, `registration`,
+    /// `allowed_domains`, `session_hours`) to reset.
+    pub reset: Vec<String>,
+}
+
+pub const MAX_SITE_NAME_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+pub const MAX_ALLOWED_DOMAINS: usize = 100;
+pub const MAX_SESSION_HOURS: u32 = 24 * 365;
+
+impl Admin<'_> {
+    /// Changes the live settings: each field either resets to the file's
+    /// value or takes what was typed (kept as an override only where it
+    /// differs from the file). Every field is checked first; if any is not
+    /// acceptable nothing is stored and each problem is named by its field.
+    /// The change is in effect on this node at once, on others at their
+    /// next reload, and is logged with who made it.
+    pub async fn update_settings(&self, form: &SettingsForm) -> Result<Arc<LiveSettings>> {
+        let file = &self.repo.config;
+        let reset = |field: &str| form.reset.iter().any(|r| r == field);
+        let mut problems = Vec::new();
+        let mut problem = |field: &str, text: &str| problems.push(FieldProblem { field: field.into(), problem: text.into() });
+        // An override is kept only where it differs from the file.
+        fn differs<T: PartialEq>(value: T, file: &T) -> Option<T> {
+            (value != *file).then_some(value)
+        }
+        let mut next = Overrides::default();
+
+        if !reset("name") {
+            let name = form.name.trim();
+            if name.is_empty() || name.chars().count() > MAX_SITE_NAME_CHARS || name.chars().any(char::is_control) {
+                problem("name", &format!("the repository needs a name of 1 to {MAX_SITE_NAME_CHARS} characters, on one line"));
+            } else {
+                next.name = differs(name.to_string(), &file.repository.name);
+            }
+        }
+        if !reset("description") {
+            let description = form.description.trim();
+            if description.chars().count() > MAX_DESCRIPTION_CHARS
+                || description.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            {
+                problem("description", &format!("the description is at most {MAX_DESCRIPTION_CHARS} characters of text"));
+            } else {
+                next.description = differs(description.to_string(), &file.repository.description.trim().to_string());
+            }
+        }
+        if !reset("contact_email") {
+            let email = form.contact_email.trim();
+            if !plausible_email(email) {
+                problem("contact_email", "the contact needs an e-mail address readers and harvesters can write to, e.g. repository@example.org");
+            } else {
+                next.contact_email = differs(email.to_string(), &file.repository.contact_email);
+            }
+        }
+        if !reset("registration") {
+            next.registration = differs(form.registration, &file.accounts.registration);
+        }
+        if !reset("allowed_domains") {
+            match domains(&form.allowed_domains) {
+                Ok(list) => next.allowed_domains = differs(list, &file.accounts.allowed_domains),
+                Err(text) => problem("allowed_domains", &text),
+            }
+        }
+        if !reset("session_hours") {
+            match form.session_hours.trim().parse::<u32>() {
+                Ok(h) if (1..=MAX_SESSION_HOURS).contains(&h) => next.session_hours = differs(h, &file.accounts.session_hours),
+                _ => problem("session_hours", &format!("a login lasts a whole number of hours from 1 to {MAX_SESSION_HOURS} (a year)")),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(WorkflowError::Invalid(problems));
+        }
+
+        let before = self.repo.settings();
+        let after = self.repo.put_settings(&next).await.map_err(store_err)?;
+        let changes = describe_changes(&before, &after);
+        tracing::info!(
+            admin = self.user.id,
+            email = %self.user.email,
+            changes = %if changes.is_empty() { "none".to_string() } else { changes.join("; ") },
+            overridden = %after.overrides.fields().join(" "),
+            "live settings changed"
+        );
+        Ok(after)
+    }
+}
+
+/// The allowed-domains field as a list: lowercased, a leading `@` dropped,
+/// duplicates removed; or what is wrong with it.
+fn domains(text: &str) -> std::result::Result<Vec<String>, String> {
+    let mut list: Vec<String> = Vec::new();
+    let mut bad = Vec::new();
+    for word in text.split(|c: char| c.is_whitespace() || c == ',' || c == ';').filter(|w| !w.is_empty()) {
+        let d = word.trim_start_matches('@').trim_end_matches('.').to_lowercase();
+        if !is_domain(&d) {
+            bad.push(word.to_string());
+        } else if !list.contains(&d) {
+            list.push(d);
+        }
+    }
+    if !bad.is_empty() {
+        return Err(format!("not a domain name (like example.org): {}", bad.join(", ")));
+    }
+    if list.len() > MAX_ALLOWED_DOMAINS {
+        return Err(format!("at most {MAX_ALLOWED_DOMAINS} domains"));
+    }
+    Ok(list)
+}
+
+/// A domain name of at least two labels, each 1 to 63 letters, digits or
+/// hyphens, not starting or ending with a hyphen.
+fn is_domain(d: &str) -> bool {
+    d.len() <= 253
+        && d.split('.').count() >= 2
+        && d.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+}
+
+/// What differs between two settings, for the log.
+fn describe_changes(before: &LiveSettings, after: &LiveSettings) -> Vec<String> {
+    let mut out = Vec::new();
+    let o = &after.overrides;
+    let mut note = |field: &str, was: String, now: String, here: bool, was_here: bool| {
+        if was != now || here != was_here {
+            let source = if here { "changed here" } else { "arkiv.toml's" };
+            out.push(format!("{field}: {was} -> {now} ({source})"));
+        }
+    };
+    let b = &before.overrides;
+    note("name", format!("{:?}", before.name), format!("{:?}", after.name), o.name.is_some(), b.name.is_some());
+    note(
+        "description",
+        format!("{:?}", before.description),
+        format!("{:?}", after.description),
+        o.description.is_some(),
+        b.description.is_some(),
+    );
+    note(
+        "contact_email",
+        format!("{:?}", before.contact_email),
+        format!("{:?}", after.contact_email),
+        o.contact_email.is_some(),
+        b.contact_email.is_some(),
+    );
+    note(
+        "registration",
+        before.accounts.registration.to_string(),
+        after.accounts.registration.to_string(),
+        o.registration.is_some(),
+        b.registration.is_some(),
+    );
+    note(
+        "allowed_domains",
+        format!("{:?}", before.accounts.allowed_domains),
+        format!("{:?}", after.accounts.allowed_domains),
+        o.allowed_domains.is_some(),
+        b.allowed_domains.is_some(),
+    );
+    note(
+        "session_hours",
+        before.accounts.session_hours.to_string(),
+        after.accounts.session_hours.to_string(),
+        o.session_hours.is_some(),
+        b.session_hours.is_some(),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use arkiv_model::Role;
+
+    async fn repo_and_admin(dir: &std::path::Path) -> (Repository, User) {
+        let mut config = Config::default();
+        config.repository.name = "The file's name".into();
+        let repo = Repository::init(dir, config).await.unwrap();
+        let new = crate::accounts::NewAccount {
+            email: "admin@example.org".into(),
+            name: "Admin".into(),
+            password: "a correct horse battery".into(),
+            role: Role::Admin,
+            scope: EditorScope::default(),
+            orcid: None,
+        };
+        let user = crate::accounts::create_user(repo.accounts.as_ref(), new).await.unwrap();
+        (repo, user)
+    }
+
+    fn as_shown(live: &LiveSettings) -> SettingsForm {
+        SettingsForm {
+            name: live.name.clone(),
+            description: live.description.clone(),
+            contact_email: live.contact_email.clone(),
+            registration: live.accounts.registration,
+            allowed_domains: live.accounts.allowed_domains.join("\n"),
+            session_hours: live.accounts.session_hours.to_string(),
+            reset: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn settings_overlay_the_file_survive_a_reopen_and_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let (repo, admin) = repo_and_admin(dir.path()).await;
+        let a = Admin::new(&repo, &admin).unwrap();
+        assert_eq!(repo.settings().name, "The file's name");
+
+        // Changing one field overrides that one only.
+        let mut form = as_shown(&repo.settings());
+        form.name = "  Changed live ".into();
+        form.allowed_domains = "@Example.ac.uk, example.org example.org".into();
+        let live = a.update_settings(&form).await.unwrap();
+        assert_eq!(live.name, "Changed live");
+        assert_eq!(live.accounts.allowed_domains, ["example.ac.uk", "example.org"]);
+        assert_eq!(live.overrides.fields(), ["name", "allowed_domains"]);
+        assert_eq!(repo.settings().name, "Changed live");
+        assert_eq!(repo.export_context().repository_name, "Changed live");
+
+        // Bad values: each named, nothing stored.
+        let mut bad = as_shown(&repo.settings());
+        bad.name = " ".into();
+        bad.contact_email = "nobody".into();
+        bad.session_hours = "0".into();
+        bad.allowed_domains = "example.org not_a_domain".into();
+        match a.update_settings(&bad).await {
+            Err(WorkflowError::Invalid(problems)) => {
+                let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+                assert_eq!(fields, ["name", "contact_email", "allowed_domains", "session_hours"]);
+            }
+            other => panic!("bad values accepted: {other:?}"),
+        }
+        assert_eq!(repo.settings().name, "Changed live");
+
+        // Kept in the database: reopening the repository keeps the change.
+        drop(repo);
+        let repo = Repository::open(dir.path()).await.unwrap();
+        assert_eq!(repo.settings().name, "Changed live");
+        assert_eq!(repo.config.repository.name, "The file's name", "the file is untouched");
+
+        // Reset: back to the file's value; another field untouched.
+        let a = Admin::new(&repo, &admin).unwrap();
+        let mut form = as_shown(&repo.settings());
+        form.reset = vec!["name".into()];
+        let live = a.update_settings(&form).await.unwrap();
+        assert_eq!(live.name, "The file's name");
+        assert_eq!(live.overrides.fields(), ["allowed_domains"]);
+        // Typing the file's value is no override either.
+        let mut form = as_shown(&live);
+        form.allowed_domains = String::new();
+        assert!(a.update_settings(&form).await.unwrap().overrides.fields().is_empty());
+
+        // Only an admin.
+        let mut editor = admin.clone();
+        editor.role = Role::Editor;
+        assert!(matches!(Admin::new(&repo, &editor), Err(WorkflowError::Forbidden)));
+    }
+
+    #[test]
+    fn domains_are_checked_one_by_one() {
+        assert_eq!(domains("").unwrap(), Vec::<String>::new());
+        assert_eq!(domains("a.org\nB.a.org;c.org.").unwrap(), ["a.org", "b.a.org", "c.org"]);
+        assert!(domains("localhost").is_err());
+        assert!(domains("-a.org").is_err());
+        assert!(domains("a..org").is_err());
+        assert!(domains("a.org/x").unwrap_err().contains("a.org/x"));
     }
 }

@@ -16,6 +16,7 @@ pub mod oai;
 pub mod pdf;
 pub mod populate;
 pub mod repository;
+pub mod settings;
 pub mod workflow;
 
 pub use config::Config;

@@ -3,6 +3,7 @@
 //! starts from a [`Repository`].
 
 use crate::config::{Config, CONFIG_FILE};
+use crate::settings::{LiveSettings, Overrides, SETTINGS_KEY};
 use anyhow::{bail, Context, Result};
 use arkiv_model::citation::{citation, Citation};
 use arkiv_formats::export::ExportContext;
@@ -13,6 +14,9 @@ use std::sync::{Arc, RwLock};
 
 pub struct Repository {
     pub dir: PathBuf,
+    /// `arkiv.toml` as read on open. The settings an admin may change live
+    /// (name, description, contact, registration, session length) are read
+    /// through [`Repository::settings`] instead.
     pub config: Config,
     pub store: Arc<dyn RecordStore>,
     /// Users and sessions, in the same database as the records.
@@ -20,6 +24,7 @@ pub struct Repository {
     pub files: FileStore,
     pub types: ItemTypes,
     subjects: RwLock<Arc<SubjectTree>>,
+    settings: RwLock<Arc<LiveSettings>>,
 }
 
 impl Repository {
@@ -43,6 +48,7 @@ impl Repository {
         let files = FileStore::local(&config.files_dir(dir))?;
         let types = ItemTypes::with_extra(&config.types);
         let subjects = SubjectTree::new(store.subjects().await?);
+        let settings = LiveSettings::overlay(&config, LiveSettings::parse_stored(store.meta(SETTINGS_KEY).await?.as_deref()));
         Ok(Repository {
             dir: dir.to_path_buf(),
             config,
@@ -51,7 +57,31 @@ impl Repository {
             files,
             types,
             subjects: RwLock::new(Arc::new(subjects)),
+            settings: RwLock::new(Arc::new(settings)),
         })
+    }
+
+    /// The settings in effect now: `arkiv.toml` overlaid by what an admin
+    /// changed (see [`crate::settings`]). A snapshot: hold it for one
+    /// request, ask again for the next.
+    pub fn settings(&self) -> Arc<LiveSettings> {
+        self.settings.read().expect("settings lock").clone()
+    }
+
+    /// Reads the stored overrides again (another node may have changed
+    /// them) and lays them over the file's settings.
+    pub async fn reload_settings(&self) -> Result<Arc<LiveSettings>> {
+        let stored = self.store.meta(SETTINGS_KEY).await?;
+        let live = Arc::new(LiveSettings::overlay(&self.config, LiveSettings::parse_stored(stored.as_deref())));
+        *self.settings.write().expect("settings lock") = live.clone();
+        Ok(live)
+    }
+
+    /// Stores `overrides` as the whole set of live changes (a field left
+    /// `None` is the file's again) and puts them in effect.
+    pub async fn put_settings(&self, overrides: &Overrides) -> Result<Arc<LiveSettings>> {
+        self.store.set_meta(SETTINGS_KEY, &overrides.to_json()).await?;
+        self.reload_settings().await
     }
 
     /// The subject tree as last loaded.
@@ -78,7 +108,7 @@ impl Repository {
         ExportContext {
             oai_host: oai_host(&base_url),
             base_url,
-            repository_name: self.config.repository.name.clone(),
+            repository_name: self.settings().name.clone(),
             subjects: self.subjects(),
             item_types: self.types.clone(),
             today: today(),

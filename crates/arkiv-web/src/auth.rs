@@ -68,7 +68,7 @@ pub async fn resolve(State(state): State<AppState>, req: Request, next: Next) ->
     let session = match cookie(req.headers(), SESSION_COOKIE) {
         Some(id) => {
             let repo = &state.repo;
-            match accounts::session(repo.accounts.as_ref(), &repo.config.accounts, id).await {
+            match accounts::session(repo.accounts.as_ref(), &repo.settings().accounts, id).await {
                 Ok(s) => s,
                 Err(e) => {
                     tracing::error!(error = %e, "session lookup failed");

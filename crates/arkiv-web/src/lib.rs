@@ -111,8 +111,9 @@ pub async fn serve_with(
 
 /// What the server does now and then while it runs (hourly, and once at
 /// start): forgets expired sessions, so the sessions table holds live
-/// logins only, and lifts the embargoes that ended (see
-/// `arkiv_services::workflow::embargoes`).
+/// logins only; lifts the embargoes that ended (see
+/// `arkiv_services::workflow::embargoes`); rereads the live settings
+/// another node's admin may have changed.
 async fn housekeeping(repo: Arc<Repository>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
@@ -128,6 +129,9 @@ async fn housekeeping(repo: Arc<Repository>) {
             Ok(report) => tracing::info!(lifted = report.lifted.len(), deferred = report.deferred.len(), "embargoes lifted"),
             Err(e) => tracing::warn!(error = %e, "embargoes could not be lifted"),
         }
+        if let Err(e) = repo.reload_settings().await {
+            tracing::warn!(error = %format!("{e:#}"), "the live settings could not be reloaded");
+        }
     }
 }
 
@@ -141,18 +145,15 @@ pub async fn serve(repo: Arc<Repository>, listen: &str) -> Result<()> {
     .await
 }
 
-fn site(repo: &Repository) -> Site {
-    let r = &repo.config.repository;
-    Site {
-        name: r.name.clone(),
-        description: r.description.clone(),
-        contact_email: r.contact_email.clone(),
-        base_url: r.base_url.trim_end_matches('/').to_string(),
-        css: pages::assets::css_url(),
-    }
+/// The templates' `site`: the base URL as configured, the rest read from
+/// the repository's live settings whenever a page is rendered.
+fn site(repo: &Arc<Repository>) -> Site {
+    let base_url = repo.config.repository.base_url.trim_end_matches('/').to_string();
+    let live = repo.clone();
+    Site::new(base_url, pages::assets::css_url(), move || live.settings())
 }
 
-fn load_templates(repo: &Repository) -> Result<Templates> {
+fn load_templates(repo: &Arc<Repository>) -> Result<Templates> {
     let dir = repo.dir.join(&repo.config.server.templates);
     Templates::load(Some(&dir), site(repo))
 }

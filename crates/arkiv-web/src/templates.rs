@@ -10,9 +10,12 @@
 //! whose names end in `.html`), so a title with `<script>` in it is text.
 
 use anyhow::{Context, Result};
+use arkiv_services::settings::LiveSettings;
+use minijinja::value::{Enumerator, Object, Value};
 use minijinja::Environment;
 use serde::Serialize;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The built-in templates, by name.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -48,16 +51,52 @@ pub const BUILTIN: &[(&str, &str)] = &[
 /// An override larger than this is refused: a template is not a data file.
 const MAX_TEMPLATE_BYTES: u64 = 1 << 20;
 
-/// What every page may show of the repository itself.
-#[derive(Debug, Clone, Serialize)]
+/// What every page may show of the repository itself: the `site` global
+/// of every template. `site.base_url` and `site.css` are fixed at startup;
+/// `site.name`, `site.description` and `site.contact_email` are read from
+/// the live settings each time a template asks, so a change an admin makes
+/// shows on the next page rendered, overrides included.
+#[derive(Clone)]
 pub struct Site {
-    pub name: String,
-    pub description: String,
-    pub contact_email: String,
     pub base_url: String,
     /// The stylesheet's address, versioned by its content so that browsers
     /// may cache it for long and still see a new one at once.
     pub css: String,
+    live: Arc<dyn Fn() -> Arc<LiveSettings> + Send + Sync>,
+}
+
+impl Site {
+    /// `live` gives the settings in effect (e.g. `Repository::settings`).
+    pub fn new(base_url: String, css: String, live: impl Fn() -> Arc<LiveSettings> + Send + Sync + 'static) -> Site {
+        Site { base_url, css, live: Arc::new(live) }
+    }
+
+    pub fn settings(&self) -> Arc<LiveSettings> {
+        (self.live)()
+    }
+}
+
+impl std::fmt::Debug for Site {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Site").field("base_url", &self.base_url).field("css", &self.css).finish_non_exhaustive()
+    }
+}
+
+impl Object for Site {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(match key.as_str()? {
+            "name" => Value::from(self.settings().name.clone()),
+            "description" => Value::from(self.settings().description.clone()),
+            "contact_email" => Value::from(self.settings().contact_email.clone()),
+            "base_url" => Value::from(self.base_url.clone()),
+            "css" => Value::from(self.css.clone()),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["name", "description", "contact_email", "base_url", "css"])
+    }
 }
 
 pub struct Templates {
@@ -80,7 +119,7 @@ impl Templates {
                     .with_context(|| format!("template {} cannot be parsed", dir.join(&name).display()))?;
             }
         }
-        env.add_global("site", minijinja::Value::from_serialize(&site));
+        env.add_global("site", Value::from_object(site));
         Ok(Templates { env })
     }
 
@@ -157,13 +196,26 @@ mod tests {
     use super::*;
 
     fn site() -> Site {
-        Site {
-            name: "R & D <Papers>".into(),
-            description: String::new(),
-            contact_email: "a@b".into(),
-            base_url: "http://x".into(),
-            css: "/static/arkiv.css".into(),
-        }
+        let mut config = arkiv_services::Config::default();
+        config.repository.name = "R & D <Papers>".into();
+        let live = Arc::new(LiveSettings::from_file(&config));
+        Site::new("http://x".into(), "/static/arkiv.css".into(), move || live.clone())
+    }
+
+    #[test]
+    fn the_site_global_reads_the_settings_at_render_time() {
+        let config = arkiv_services::Config::default();
+        let now = Arc::new(std::sync::RwLock::new(Arc::new(LiveSettings::from_file(&config))));
+        let read = now.clone();
+        let site = Site::new("http://x".into(), "/c.css".into(), move || read.read().unwrap().clone());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("error.html"), "{{ site.name }}|{{ site.base_url }}|{{ site.css }}").unwrap();
+        let t = Templates::load(Some(dir.path()), site).unwrap();
+        assert_eq!(t.render("error.html", minijinja::context! {}).unwrap(), "Arkiv|http://x|/c.css");
+        let mut changed = LiveSettings::from_file(&config);
+        changed.name = "Renamed".into();
+        *now.write().unwrap() = Arc::new(changed);
+        assert_eq!(t.render("error.html", minijinja::context! {}).unwrap(), "Renamed|http://x|/c.css");
     }
 
     #[test]

@@ -368,6 +368,7 @@ async fn every_route_for_every_visitor_and_status() {
         ("new version of a live item", "POST", "/deposit/{id}/new-version", Status::Archive, [403, 303, 403, 303, 403, 303]),
         ("new version of a workarea item", "POST", "/deposit/{id}/new-version", Status::Inbox, [403, 403, 404, 403, 404, 403]),
         ("the review buffer, one type, newest first", "GET", "/review?type=policy_paper&sort=newest", Status::Inbox, [303, 403, 403, 200, 200, 200]),
+        ("change the live settings", "POST", "/admin/settings?id={id}", Status::Inbox, [403, 403, 403, 403, 403, 422]),
     ];
     let mut violations = Vec::new();
     for (what, method, template, status, expected) in &cases {
@@ -533,6 +534,202 @@ async fn the_admin_sets_roles_scopes_and_subjects() {
     assert!(site.get("/admin", &admin).await.text().await.unwrap().contains("Asia &gt; Kazakhstan"));
     let res = site.post("/admin/subjects", &admin, &[("csrf", &csrf), ("id", "asia"), ("name", "Asia"), ("parent", "kz")]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The settings form as the admin page would send it, with `changes` laid
+/// over the values shown (an empty value drops a checkbox; `reset` adds).
+fn settings_form<'a>(html: &str, csrf: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(String, String)> {
+    let shown = |name: &str| -> String {
+        let input = format!("name=\"{name}\" type=\"");
+        if let Some(at) = html.find(&input) {
+            let rest = &html[at..];
+            let v = rest.find("value=\"").unwrap() + 7;
+            return rest[v..].split('"').next().unwrap().to_string();
+        }
+        let textarea = format!("name=\"{name}\" rows=\"3\"");
+        let at = html.find(&textarea).unwrap_or_else(|| panic!("no {name} on the form")) + textarea.len();
+        let rest = &html[at..];
+        let start = rest.find('>').unwrap() + 1;
+        rest[start..].split("</textarea>").next().unwrap().to_string()
+    };
+    let registration = html.contains("name=\"registration\" value=\"1\" checked");
+    let mut form = vec![("csrf".to_string(), csrf.to_string())];
+    for field in ["name", "description", "contact_email", "allowed_domains", "session_hours"] {
+        form.push((field.to_string(), shown(field).replace("&amp;", "&").replace("&#39;", "'")));
+    }
+    if registration {
+        form.push(("registration".into(), "1".into()));
+    }
+    for (k, v) in changes {
+        if *k == "reset" {
+            form.push(("reset".into(), v.to_string()));
+            continue;
+        }
+        form.retain(|(f, _)| f != k);
+        if !v.is_empty() || *k != "registration" {
+            form.push((k.to_string(), v.to_string()));
+        }
+    }
+    form
+}
+
+impl Site {
+    /// Sends the admin page's settings form with `changes`.
+    async fn settings(&self, admin: &str, changes: &[(&str, &str)]) -> Response {
+        let html = self.get("/admin", admin).await.text().await.unwrap();
+        let csrf = csrf_field(&html);
+        let form = settings_form(&html, &csrf, changes);
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.post("/admin/settings", admin, &pairs).await
+    }
+
+    async fn text(&self, path: &str) -> String {
+        let res = self.get(path, "").await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.text().await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn the_admin_changes_the_name_live_and_it_survives_a_restart() {
+    let site = start(AccountSettings::default()).await;
+    let admin = site.session("admin@example.org").await;
+    let file_name = site.repo.config.repository.name.clone();
+    let html = site.get("/admin", &admin).await.text().await.unwrap();
+    assert!(html.contains("From arkiv.toml") && !html.contains("Changed here"), "nothing changed yet");
+
+    let res = site.settings(&admin, &[("name", "Ośrodek Studiów Wschodnich & Co")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/admin?saved=settings");
+    // At once, without a restart: the pages, OAI-PMH Identify, the feeds.
+    let escaped = "Ośrodek Studiów Wschodnich &amp; Co";
+    assert!(site.text("/").await.contains(&format!("<title>{escaped}")), "the home page's title");
+    assert!(site.text("/view/").await.contains(escaped), "every page's header");
+    assert!(site.text("/oai2?verb=Identify").await.contains(&format!("<repositoryName>{escaped}</repositoryName>")));
+    assert!(site.text("/feed/rss").await.contains(&format!("<title>{escaped}: latest additions</title>")));
+    assert!(site.text("/feed/atom").await.contains(&format!("<name>{escaped}</name>")));
+    assert!(site.text("/opensearch.xml").await.contains(&format!("<LongName>{escaped}</LongName>")));
+    let html = site.get("/admin?saved=settings", &admin).await.text().await.unwrap();
+    assert!(html.contains("The settings are saved"));
+    assert!(html.contains(&format!("<strong>Changed here</strong>; arkiv.toml's value: {file_name}")), "{html}");
+
+    // A restart (the repository opened again, a new server over it) keeps it.
+    let reopened = std::sync::Arc::new(arkiv_services::Repository::open(&site.repo.dir).await.unwrap());
+    assert_eq!(reopened.settings().name, "Ośrodek Studiów Wschodnich & Co");
+    assert_eq!(reopened.config.repository.name, file_name, "arkiv.toml is not written");
+    let listener = arkiv_web::bind("127.0.0.1:0").await.unwrap();
+    let again = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(arkiv_web::serve_on(listener, reopened));
+    let home = site.client.get(&again).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains(&format!("<title>{escaped}")));
+
+    // Reset: arkiv.toml's value again, everywhere.
+    let res = site.settings(&admin, &[("reset", "name")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(site.text("/oai2?verb=Identify").await.contains(&format!("<repositoryName>{file_name}</repositoryName>")));
+    assert!(site.text("/feed/rss").await.contains(&format!("<title>{file_name}: latest additions</title>")));
+    assert!(!site.text("/").await.contains("Ośrodek"));
+    let html = site.get("/admin", &admin).await.text().await.unwrap();
+    assert!(!html.contains("Changed here"), "nothing overridden any more");
+}
+
+#[tokio::test]
+async fn the_admin_switches_registration_off_and_on() {
+    let site = start(AccountSettings::default()).await;
+    let admin = site.session("admin@example.org").await;
+    assert_eq!(site.get("/register", "").await.status(), StatusCode::OK);
+    assert!(site.text("/login").await.contains("href=\"/register"));
+
+    let res = site.settings(&admin, &[("registration", "")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // As when arkiv.toml says `registration = false`.
+    let res = site.get("/register", "").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("does not take registrations"));
+    assert!(!site.text("/login").await.contains("href=\"/register"));
+    let (cookie, token) = site.login_form().await;
+    let form = [
+        ("csrf", token.as_str()),
+        ("email", "newcomer@example.org"),
+        ("name", "Newcomer"),
+        ("password", common::PASSWORD),
+        ("password_again", common::PASSWORD),
+    ];
+    assert_eq!(site.post("/register", &cookie, &form).await.status(), StatusCode::FORBIDDEN);
+    assert!(site.repo.accounts.user_by_email("newcomer@example.org").await.unwrap().is_none());
+
+    // And on again, for one domain only.
+    let res = site.settings(&admin, &[("registration", "1"), ("allowed_domains", "example.ac.uk")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(site.get("/register", "").await.status(), StatusCode::OK);
+    let res = site.post("/register", &cookie, &form).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("example.ac.uk"));
+    let res = site.settings(&admin, &[("reset", "allowed_domains")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(site.post("/register", &cookie, &form).await.status(), StatusCode::SEE_OTHER, "registered");
+}
+
+#[tokio::test]
+async fn bad_settings_are_refused_and_nothing_changes() {
+    let site = start(AccountSettings::default()).await;
+    let admin = site.session("admin@example.org").await;
+    let before = site.repo.settings();
+    let res = site
+        .settings(&admin, &[("name", "  "), ("contact_email", "nobody"), ("session_hours", "0"), ("description", "Changed too")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("none was changed"), "{html}");
+    for message in ["the repository needs a name", "e-mail address readers and harvesters", "from 1 to 8760"] {
+        assert!(html.contains(message), "{message} in:\n{html}");
+    }
+    assert!(html.contains(">Changed too</textarea>"), "what was typed is shown again");
+    assert_eq!(site.repo.settings(), before, "nothing changed");
+    assert_eq!(site.repo.store.meta("live_settings").await.unwrap(), None, "nothing stored");
+    for hours in ["8761", "a day", ""] {
+        let res = site.settings(&admin, &[("session_hours", hours)]).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "session_hours {hours:?}");
+    }
+    let res = site.settings(&admin, &[("allowed_domains", "example.org\nnot a domain/")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("not a domain name"));
+    assert_eq!(site.repo.settings(), before);
+
+    // A good session length takes effect for the next login's cookie.
+    assert_eq!(site.settings(&admin, &[("session_hours", "2")]).await.status(), StatusCode::SEE_OTHER);
+    let res = site.login("editor@example.org", common::PASSWORD, "").await;
+    let (_, attrs) = common::set_cookie(&res, "arkiv_session").unwrap();
+    assert!(attrs.contains("Max-Age=7200"), "{attrs}");
+}
+
+#[tokio::test]
+async fn only_an_admin_with_the_form_s_token_changes_settings() {
+    let site = start(AccountSettings::default()).await;
+    let admin = site.session("admin@example.org").await;
+    let html = site.get("/admin", &admin).await.text().await.unwrap();
+    let admin_token = csrf_field(&html);
+    let wanted = |csrf: &str| settings_form(&html, csrf, &[("name", "Taken over")]);
+    for who in ["editor@example.org", "depositor@example.org"] {
+        let session = site.session(who).await;
+        let page = site.get("/workarea", &session).await.text().await.unwrap();
+        let form = wanted(&csrf_field(&page));
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(site.post("/admin/settings", &session, &pairs).await.status(), StatusCode::FORBIDDEN, "{who}");
+    }
+    let form = wanted(&admin_token);
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(site.post("/admin/settings", "", &pairs).await.status(), StatusCode::FORBIDDEN, "anonymous");
+    let without: Vec<(&str, &str)> = pairs.iter().copied().filter(|(k, _)| *k != "csrf").collect();
+    assert_eq!(site.post("/admin/settings", &admin, &without).await.status(), StatusCode::FORBIDDEN, "no token");
+    let forged: Vec<(&str, &str)> =
+        pairs.iter().map(|&(k, v)| if k == "csrf" { (k, "0000000000000000000000000000000000000000000000000000000000000000") } else { (k, v) }).collect();
+    assert_eq!(site.post("/admin/settings", &admin, &forged).await.status(), StatusCode::FORBIDDEN, "a wrong token");
+    assert_ne!(site.repo.settings().name, "Taken over");
+    assert_eq!(site.get("/admin/settings", &admin).await.status(), StatusCode::METHOD_NOT_ALLOWED);
+    // The admin's own form does it.
+    assert_eq!(site.post("/admin/settings", &admin, &pairs).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(site.repo.settings().name, "Taken over");
 }
 
 #[tokio::test]

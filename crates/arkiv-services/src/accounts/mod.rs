@@ -91,14 +91,19 @@ pub struct Session {
     pub expires: Timestamp,
 }
 
-fn check_email(email: &str) -> Result<(), AccountError> {
+/// Whether `email` (trimmed) looks like an address mail can go to: a local
+/// part, one `@`, a domain with a dot; no spaces or control characters.
+pub fn plausible_email(email: &str) -> bool {
     let email = email.trim();
-    let ok = email.len() <= MAX_EMAIL_BYTES
+    email.len() <= MAX_EMAIL_BYTES
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
-        });
-    if ok { Ok(()) } else { Err(AccountError::Invalid("Please give a valid e-mail address.".into())) }
+        })
+}
+
+fn check_email(email: &str) -> Result<(), AccountError> {
+    if plausible_email(email) { Ok(()) } else { Err(AccountError::Invalid("Please give a valid e-mail address.".into())) }
 }
 
 /// Creates an account of any role (the CLI's `user add`, an admin's page).

@@ -117,14 +117,15 @@ impl<'a> Provider<'a> {
         let mut out = self.begin(request);
         let earliest = self.repo.store.oai_earliest().await?.unwrap_or_else(Timestamp::now);
         let host = &self.ctx.oai_host;
-        let configured = self.repo.config.repository.contact_email.trim();
+        let settings = self.repo.settings();
+        let configured = settings.contact_email.trim();
         let email_ok = |e: &str| {
             e.split_once('@').is_some_and(|(u, d)| !u.is_empty() && d.contains('.') && !d.ends_with('.'))
                 && !e.chars().any(char::is_whitespace)
         };
         let admin = if email_ok(configured) { configured.to_string() } else { format!("postmaster@{host}.invalid") };
         out.push_str("<Identify><repositoryName>");
-        response::escape(&self.repo.config.repository.name, &mut out);
+        response::escape(&settings.name, &mut out);
         out.push_str("</repositoryName><baseURL>");
         response::escape(self.endpoint, &mut out);
         out.push_str("</baseURL><protocolVersion>2.0</protocolVersion><adminEmail>");

@@ -66,7 +66,7 @@ pub async fn request_copy(repo: &Repository, id: RecordId, pos: u32, email: &str
         Some(uid) => repo.accounts.user(uid).await.map_err(store_err)?.map(|u| u.email),
         None => None,
     }
-    .unwrap_or_else(|| repo.config.repository.contact_email.clone());
+    .unwrap_or_else(|| repo.settings().contact_email.clone());
     let body = format!(
         "{name} <{email}> asks for a copy of a restricted document of \"{}\" ({base}/{id}/).\n\n\
          Approve or refuse it at {base}/copy-requests\n",

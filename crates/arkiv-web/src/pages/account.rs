@@ -70,7 +70,8 @@ fn form_page(
     error: Option<String>,
 ) -> Result<Response, Problem> {
     let (csrf, new_cookie) = auth::form_token(headers);
-    let settings = &state.repo.config.accounts;
+    let live = state.repo.settings();
+    let settings = &live.accounts;
     let ctx = FormCtx {
         nav: "account",
         csrf,
@@ -126,7 +127,7 @@ pub async fn login(
         .unwrap_or_else(|| "unknown".into());
     let repo = &state.repo;
     let previous = auth::cookie(&headers, SESSION_COOKIE);
-    match accounts::login(repo.accounts.as_ref(), &repo.config.accounts, &form.email, &form.password, &address, previous)
+    match accounts::login(repo.accounts.as_ref(), &repo.settings().accounts, &form.email, &form.password, &address, previous)
         .await
     {
         Ok((_, session)) => Ok(logged_in(&state, &form.target, session)),
@@ -142,7 +143,7 @@ pub async fn login(
 /// The answer to a successful login: the new session's cookie and a
 /// redirect back.
 pub(crate) fn logged_in(state: &AppState, target: &str, session: NewSession) -> Response {
-    let max_age = state.repo.config.accounts.session_seconds();
+    let max_age = state.repo.settings().accounts.session_seconds();
     let mut res = see_other(&local_target(target));
     res.headers_mut().append(header::SET_COOKIE, set_cookie(state, SESSION_COOKIE, &session.id, max_age));
     res
@@ -181,7 +182,7 @@ pub async fn register_page(
     if viewer.is_some() {
         return Ok(see_other(&local_target(&target)));
     }
-    let status = if state.repo.config.accounts.registration { StatusCode::OK } else { StatusCode::FORBIDDEN };
+    let status = if state.repo.settings().accounts.registration { StatusCode::OK } else { StatusCode::FORBIDDEN };
     form_page(&state, &headers, status, "register.html", &target, ("", "", ""), None)
 }
 
@@ -215,7 +216,7 @@ pub async fn register(
         return again(StatusCode::UNPROCESSABLE_ENTITY, "The two passwords differ.".into());
     }
     let orcid = Some(form.orcid.clone()).filter(|o| !o.trim().is_empty());
-    match accounts::register(repo.accounts.as_ref(), &repo.config.accounts, &form.email, &form.name, &form.password, orcid)
+    match accounts::register(repo.accounts.as_ref(), &repo.settings().accounts, &form.email, &form.name, &form.password, orcid)
         .await
     {
         Ok(user) => {
@@ -224,7 +225,7 @@ pub async fn register(
             if let Some(old) = previous {
                 accounts::logout(repo.accounts.as_ref(), old).await.map_err(Problem::internal)?;
             }
-            let session = accounts::open_session(repo.accounts.as_ref(), &repo.config.accounts, &user)
+            let session = accounts::open_session(repo.accounts.as_ref(), &repo.settings().accounts, &user)
                 .await
                 .map_err(Problem::internal)?;
             Ok(logged_in(&state, &form.target, session))

@@ -1,17 +1,23 @@
 //! The admin page (`/admin`): every user with their role, editorial scope
 //! and whether the account is disabled, each changeable by a small form;
-//! and the subject tree, to which subjects can be added or renamed. Thin
-//! handlers over `arkiv_services::admin::Admin`, which refuses anyone but
-//! an admin.
+//! the subject tree, to which subjects can be added or renamed; and the
+//! settings safe to change while the site runs (`/admin/settings`: name,
+//! description, contact, registration, session length), each shown with
+//! whether it is arkiv.toml's or was changed here, and a way back to the
+//! file's value. Thin handlers over `arkiv_services::admin::Admin`, which
+//! refuses anyone but an admin.
 
 use crate::auth::{CsrfForm, LoggedIn};
 use crate::http::Problem;
 use crate::pages::deposit::{problem, see_other};
 use crate::AppState;
 use arkiv_model::{EditorScope, Role};
-use arkiv_services::admin::Admin;
+use arkiv_services::accounts::Session;
+use arkiv_services::admin::{Admin, SettingsForm};
+use arkiv_services::workflow::metadata::FieldProblem;
+use arkiv_services::workflow::WorkflowError;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -22,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(page))
         .route("/admin/users/{id}", post(update_user))
         .route("/admin/subjects", post(put_subject))
+        .route("/admin/settings", post(update_settings))
 }
 
 #[derive(Serialize)]
@@ -50,6 +57,121 @@ struct AdminPage {
     roles: Vec<&'static str>,
     subjects: Vec<SubjectLine>,
     outbox: Vec<MessageLine>,
+    settings: Vec<SettingLine>,
+    settings_saved: bool,
+    settings_error: Option<&'static str>,
+}
+
+/// One live setting on the form: what it is now (or what was typed, when
+/// the form comes back with problems) and where it comes from.
+#[derive(Serialize)]
+struct SettingLine {
+    field: &'static str,
+    label: &'static str,
+    help: &'static str,
+    /// `text`, `email`, `number`, `textarea` or `checkbox`.
+    kind: &'static str,
+    value: String,
+    checked: bool,
+    /// Changed on this page (stored in the database), not arkiv.toml's.
+    changed_here: bool,
+    /// arkiv.toml's value, as the form would show it.
+    file_value: String,
+    reset: bool,
+    problem: Option<String>,
+}
+
+/// A form sent back with problems: what was typed, and what is wrong.
+type Typed<'a> = Option<(&'a SettingsForm, &'a [FieldProblem])>;
+
+fn setting_lines(state: &AppState, typed: Typed<'_>) -> Vec<SettingLine> {
+    let live = state.repo.settings();
+    let file = &state.repo.config;
+    let o = &live.overrides;
+    let shown = SettingsForm {
+        name: live.name.clone(),
+        description: live.description.clone(),
+        contact_email: live.contact_email.clone(),
+        registration: live.accounts.registration,
+        allowed_domains: live.accounts.allowed_domains.join("\n"),
+        session_hours: live.accounts.session_hours.to_string(),
+        reset: Vec::new(),
+    };
+    let form = typed.map(|(f, _)| f).unwrap_or(&shown);
+    let problem = |field: &str| {
+        typed.and_then(|(_, problems)| problems.iter().find(|p| p.field == field)).map(|p| p.problem.clone())
+    };
+    type Text = &'static str;
+    let line = |field: Text, label: Text, help: Text, kind: Text, value: String, file_value: String, changed_here: bool| SettingLine {
+        field,
+        label,
+        help,
+        kind,
+        checked: kind == "checkbox" && value == "yes",
+        value,
+        changed_here,
+        file_value,
+        reset: form.reset.iter().any(|r| r == field),
+        problem: problem(field),
+    };
+    let yes_no = |b: bool| if b { "yes".to_string() } else { "no".to_string() };
+    let domains = |d: &[String]| if d.is_empty() { "(any)".to_string() } else { d.join(", ") };
+    vec![
+        line(
+            "name",
+            "Repository name",
+            "In every page's header and title, the feeds, OAI-PMH Identify and export file names.",
+            "text",
+            form.name.clone(),
+            file.repository.name.clone(),
+            o.name.is_some(),
+        ),
+        line(
+            "description",
+            "Description",
+            "One or two sentences on the home page and in the OpenSearch description.",
+            "textarea",
+            form.description.clone(),
+            file.repository.description.clone(),
+            o.description.is_some(),
+        ),
+        line(
+            "contact_email",
+            "Contact e-mail",
+            "Where readers and harvesters write to (OAI-PMH adminEmail); requests for copies of items without a depositor go here.",
+            "email",
+            form.contact_email.clone(),
+            file.repository.contact_email.clone(),
+            o.contact_email.is_some(),
+        ),
+        line(
+            "registration",
+            "Visitors may register (as depositors)",
+            "Staff accounts are made by `arkiv user add` either way.",
+            "checkbox",
+            yes_no(form.registration),
+            yes_no(file.accounts.registration),
+            o.registration.is_some(),
+        ),
+        line(
+            "allowed_domains",
+            "Registration only from these e-mail domains",
+            "One per line (their subdomains too); empty: any address.",
+            "textarea",
+            form.allowed_domains.clone(),
+            domains(&file.accounts.allowed_domains),
+            o.allowed_domains.is_some(),
+        ),
+        line(
+            "session_hours",
+            "A login lasts (hours without use)",
+            "From 1 to 8760; applies to sessions as they are next used.",
+            "number",
+            form.session_hours.clone(),
+            file.accounts.session_hours.to_string(),
+            o.session_hours.is_some(),
+        ),
+    ]
 }
 
 #[derive(Serialize)]
@@ -61,7 +183,12 @@ struct MessageLine {
     sent: bool,
 }
 
-pub async fn page(State(state): State<AppState>, LoggedIn(session): LoggedIn) -> Result<Response, Problem> {
+pub async fn page(State(state): State<AppState>, LoggedIn(session): LoggedIn, uri: Uri) -> Result<Response, Problem> {
+    let saved = uri.query().is_some_and(|q| q.split('&').any(|p| p == "saved=settings"));
+    render(&state, &session, StatusCode::OK, saved, None).await
+}
+
+async fn render(state: &AppState, session: &Session, status: StatusCode, saved: bool, typed: Typed<'_>) -> Result<Response, Problem> {
     let admin = Admin::new(&state.repo, &session.user).map_err(problem)?;
     let users = admin
         .users()
@@ -97,8 +224,11 @@ pub async fn page(State(state): State<AppState>, LoggedIn(session): LoggedIn) ->
         users,
         roles: Role::ALL.iter().map(Role::as_str).collect(),
         subjects,
+        settings: setting_lines(state, typed),
+        settings_saved: saved,
+        settings_error: typed.map(|_| "Some settings could not be taken, so none was changed. They are marked below."),
     };
-    state.page(StatusCode::OK, "admin.html", ctx)
+    state.page(status, "admin.html", ctx)
 }
 
 #[derive(Deserialize)]
@@ -158,4 +288,35 @@ pub async fn put_subject(
         index.set_subjects(state.repo.subjects());
     }
     Ok(see_other("/admin"))
+}
+
+/// The settings form as sent: the checkboxes are there only when ticked,
+/// and `reset` once per field going back to arkiv.toml.
+fn settings_form(pairs: &[(String, String)]) -> SettingsForm {
+    let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    SettingsForm {
+        name: value("name"),
+        description: value("description"),
+        contact_email: value("contact_email"),
+        registration: pairs.iter().any(|(k, _)| k == "registration"),
+        allowed_domains: value("allowed_domains"),
+        session_hours: value("session_hours"),
+        reset: pairs.iter().filter(|(k, _)| k == "reset").map(|(_, v)| v.clone()).collect(),
+    }
+}
+
+pub async fn update_settings(
+    State(state): State<AppState>,
+    LoggedIn(session): LoggedIn,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, Problem> {
+    let admin = Admin::new(&state.repo, &session.user).map_err(problem)?;
+    let form = settings_form(&pairs);
+    match admin.update_settings(&form).await {
+        Ok(_) => Ok(see_other("/admin?saved=settings")),
+        Err(WorkflowError::Invalid(problems)) => {
+            render(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, false, Some((&form, problems.as_slice()))).await
+        }
+        Err(e) => Err(problem(e)),
+    }
 }

@@ -79,7 +79,7 @@ pub fn slug(s: &str) -> String {
 
 /// The download name of an export: `{repository}-{what}.{extension}`.
 fn file_name(state: &AppState, what: &str, format: &ExportFormat) -> String {
-    format!("{}-{}.{}", slug(&state.repo.config.repository.name), what, format.extension)
+    format!("{}-{}.{}", slug(&state.repo.settings().name), what, format.extension)
 }
 
 fn headers(format: &ExportFormat, filename: &str) -> [(header::HeaderName, HeaderValue); 2] {

@@ -68,7 +68,7 @@ pub fn xml_escape(s: &str) -> String {
 pub async fn latest(State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
     let kind = kind(path)?;
     let records = state.repo.store.latest(ENTRIES as i64).await.map_err(Problem::internal)?;
-    let name = &state.repo.config.repository.name;
+    let name = state.repo.settings().name.clone();
     let feed = Feed { title: format!("{name}: latest additions"), page: "/".into(), self_path: format!("/feed/{}", path_kind(kind)) };
     Ok(render(&state, kind, &feed, &records))
 }
@@ -89,7 +89,7 @@ pub async fn search_feed(
     };
     let found = search::records(&state, &results).await?;
     let records: Vec<Record> = results.hits.iter().filter_map(|h| found.get(&h.id).cloned()).collect();
-    let name = &state.repo.config.repository.name;
+    let name = state.repo.settings().name.clone();
     let what = if params.q.trim().is_empty() { "search".to_string() } else { format!("search for \u{201c}{}\u{201d}", params.q.trim()) };
     let feed = Feed {
         title: format!("{name}: {what}"),
@@ -164,7 +164,7 @@ fn render(state: &AppState, kind: Kind, feed: &Feed, records: &[Record]) -> Resp
             x.push_str(&format!("<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", e(&format!("{base}{}", feed.page))));
             let stamp = updated.unwrap_or(arkiv_model::Timestamp(0)).to_iso8601();
             x.push_str(&format!("<updated>{stamp}</updated>\n"));
-            x.push_str(&format!("<author><name>{}</name></author>\n", e(&state.repo.config.repository.name)));
+            x.push_str(&format!("<author><name>{}</name></author>\n", e(&state.repo.settings().name)));
             for r in records {
                 let url = state.repo.record_url(r);
                 x.push_str(&format!("<entry>\n<title>{}</title>\n<id>{}</id>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", e(&r.title), e(&url), e(&url)));

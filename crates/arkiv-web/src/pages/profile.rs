@@ -70,8 +70,8 @@ pub async fn forgot(
     CsrfForm(form): CsrfForm<ForgotForm>,
 ) -> Result<Response, Problem> {
     let repo = &state.repo;
-    let r = &repo.config.repository;
-    accounts::reset::request_reset(repo.accounts.as_ref(), &form.email, &r.base_url, &r.name)
+    let name = repo.settings().name.clone();
+    accounts::reset::request_reset(repo.accounts.as_ref(), &form.email, &repo.config.repository.base_url, &name)
         .await
         .map_err(Problem::internal)?;
     password_page(&state, &headers, StatusCode::OK, "password_forgot.html", String::new(), true, None)
@@ -215,7 +215,7 @@ pub async fn change_password(
         return refuse("The two new passwords differ.".into());
     }
     let repo = &state.repo;
-    match accounts::profile::change_password(repo.accounts.as_ref(), &repo.config.accounts, &session.user, &form.current, &form.password)
+    match accounts::profile::change_password(repo.accounts.as_ref(), &repo.settings().accounts, &session.user, &form.current, &form.password)
         .await
     {
         Ok(new_session) => Ok(logged_in(&state, "/profile?password=1", new_session)),

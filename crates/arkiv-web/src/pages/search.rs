@@ -490,8 +490,8 @@ fn xml_escape(s: &str) -> String {
 
 /// `/opensearch.xml`: an OpenSearch 1.1 description of the site's search.
 pub async fn opensearch(State(state): State<AppState>) -> Response {
-    let r = &state.repo.config.repository;
-    let base = r.base_url.trim_end_matches('/');
+    let r = state.repo.settings();
+    let base = state.repo.config.repository.base_url.trim_end_matches('/');
     let short: String = r.name.chars().take(16).collect();
     let description = if r.description.trim().is_empty() { format!("Search {}", r.name) } else { cut(&r.description, 1000) };
     let body = format!(
