@@ -109,8 +109,9 @@ pub async fn serve_with(
     Ok(())
 }
 
-/// What the server does now and then while it runs: forgets expired
-/// sessions (hourly), so the sessions table holds live logins only.
+/// What the server does now and then while it runs (hourly, and once at
+/// start): forgets expired sessions, so the sessions table holds live
+/// logins only, and retries the messages SMTP has not taken yet.
 async fn housekeeping(repo: Arc<Repository>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
@@ -120,6 +121,7 @@ async fn housekeeping(repo: Arc<Repository>) {
             Ok(n) => tracing::info!(sessions = n, "expired sessions forgotten"),
             Err(e) => tracing::warn!(error = %e, "expired sessions could not be purged"),
         }
+        arkiv_services::mail::retry_unsent(&repo).await;
     }
 }
 

@@ -50,6 +50,8 @@ struct AdminPage {
     roles: Vec<&'static str>,
     subjects: Vec<SubjectLine>,
     outbox: Vec<MessageLine>,
+    /// Whether messages go out by SMTP.
+    smtp: bool,
 }
 
 #[derive(Serialize)]
@@ -58,7 +60,8 @@ struct MessageLine {
     subject: String,
     body: String,
     created: String,
-    sent: bool,
+    /// When SMTP took it, if it did.
+    sent: Option<String>,
 }
 
 pub async fn page(State(state): State<AppState>, LoggedIn(session): LoggedIn) -> Result<Response, Problem> {
@@ -88,10 +91,11 @@ pub async fn page(State(state): State<AppState>, LoggedIn(session): LoggedIn) ->
         .await
         .map_err(Problem::internal)?
         .into_iter()
-        .map(|m| MessageLine { to: m.to, subject: m.subject, body: m.body, created: m.created.to_iso8601(), sent: m.sent.is_some() })
+        .map(|m| MessageLine { to: m.to, subject: m.subject, body: m.body, created: m.created.to_iso8601(), sent: m.sent.map(|t| t.to_iso8601()) })
         .collect();
     let ctx = AdminPage {
         outbox,
+        smtp: state.repo.mailer.is_configured(),
         nav: "admin",
         csrf: session.csrf_token.clone(),
         users,
