@@ -12,7 +12,8 @@
 # - a virtualenv in target/tools-venv with the PyPI clients the tests drive:
 #   sickle, oaipmh-scythe and pyoai (OAI-PMH harvesters), bibtexparser,
 #   rispy, citeproc-py with its styles (reference-manager parsers),
-#   jsonschema (CSL-JSON schema), rdflib (JSON-LD), feedparser (RSS/Atom).
+#   jsonschema (CSL-JSON schema), rdflib (JSON-LD), feedparser (RSS/Atom),
+#   aiosmtpd (an SMTP server the mail tests send to).
 #
 # Idempotent and quiet when everything is there. Versions are pinned so a
 # release of one of them cannot turn CI red overnight. Everything but the
@@ -51,6 +52,7 @@ PACKAGES=(
     "jsonschema==4.26.0"
     "rdflib==7.6.0"
     "feedparser==6.0.14"
+    "aiosmtpd==1.4.6"
 )
 STAMP="$VENV/.arkiv-packages"
 wanted=$(printf '%s\n' "${PACKAGES[@]}")

@@ -16,6 +16,7 @@ pub struct Config {
     pub server: ServerSettings,
     pub import: ImportSettings,
     pub accounts: AccountSettings,
+    pub mail: MailSettings,
     /// Item types beyond the defaults: key = label.
     pub types: BTreeMap<String, String>,
 }
@@ -72,6 +73,20 @@ impl Default for AccountSettings {
     fn default() -> Self {
         AccountSettings { registration: true, allowed_domains: Vec::new(), session_hours: 24 * 14 }
     }
+}
+
+/// How the repository's messages (reset links, copy requests) go out.
+/// Every message is kept in the outbox whatever this says.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    /// The SMTP server, as `smtp://HOST:PORT`, `smtp://USER:PASSWORD@HOST:587?tls=required`
+    /// (STARTTLS), `smtps://USER:PASSWORD@HOST:465` (TLS from the start).
+    /// Empty: no SMTP, messages go to the outbox and the log only.
+    pub smtp_url: String,
+    /// The sender, e.g. `Arkiv <repository@example.org>`. Empty: the
+    /// repository's name and contact address.
+    pub from: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,6 +214,18 @@ allowed_domains = {domains}
 # A login ends after this many hours without use.
 session_hours = {session_hours}
 
+[mail]
+# Every message the repository sends (password resets, requests for copies)
+# is kept in the outbox on the admin page. With an SMTP server here it also
+# goes out by mail (unsent ones are retried hourly); empty: the log and the
+# admin page only. smtp://HOST:25 (plain), smtp://USER:PASSWORD@HOST:587?tls=required
+# (STARTTLS), smtps://USER:PASSWORD@HOST:465 (TLS); percent-encode special
+# characters in the user and password.
+smtp_url = {smtp_url}
+# The sender, e.g. "Arkiv <repository@example.org>"; empty: the repository's
+# name and contact_email.
+from = {from}
+
 # Item types beyond the built-in list (article, book, book_section,
 # monograph, conference_item, thesis, report, working_paper, policy_paper,
 # dataset, other and EPrints' stock types), as key = "Label". For example:
@@ -218,6 +245,8 @@ session_hours = {session_hours}
             registration = self.accounts.registration,
             domains = toml::Value::Array(self.accounts.allowed_domains.iter().map(|d| toml::Value::String(d.clone())).collect()),
             session_hours = self.accounts.session_hours,
+            smtp_url = q(&self.mail.smtp_url),
+            from = q(&self.mail.from),
         )
     }
 }
@@ -232,6 +261,9 @@ mod tests {
         c.types.insert("oral_history".into(), "Oral History".into());
         let back: Config = toml::from_str(&c.documented_toml()).unwrap();
         assert_eq!(back, c);
+        c.mail = MailSettings { smtp_url: "smtp://u%40x:p@mail.example.org:587?tls=required".into(), from: "Arkiv <a@example.org>".into() };
+        let back: Config = toml::from_str(&c.documented_toml()).unwrap();
+        assert_eq!(back.mail, c.mail);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod export;
 pub mod fsck;
 pub mod generate;
 pub mod import;
+pub mod mail;
 pub mod oai;
 pub mod pdf;
 pub mod populate;

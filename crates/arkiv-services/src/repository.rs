@@ -3,6 +3,7 @@
 //! starts from a [`Repository`].
 
 use crate::config::{Config, CONFIG_FILE};
+use crate::mail::Mailer;
 use crate::settings::{LiveSettings, Overrides, SETTINGS_KEY};
 use anyhow::{bail, Context, Result};
 use arkiv_model::citation::{citation, Citation};
@@ -21,6 +22,8 @@ pub struct Repository {
     pub store: Arc<dyn RecordStore>,
     /// Users and sessions, in the same database as the records.
     pub accounts: Arc<dyn AccountStore>,
+    /// How the outbox's messages go out (`[mail]`).
+    pub mailer: Arc<Mailer>,
     pub files: FileStore,
     pub types: ItemTypes,
     subjects: RwLock<Arc<SubjectTree>>,
@@ -43,6 +46,7 @@ impl Repository {
 
     pub async fn open(dir: &Path) -> Result<Repository> {
         let config = Config::load(dir)?;
+        let mailer = Arc::new(Mailer::from_config(&config)?);
         let url = config.database_url(dir);
         let (store, accounts) = open_stores(&url).await.with_context(|| format!("cannot open the database {url}"))?;
         let files = FileStore::local(&config.files_dir(dir))?;
@@ -54,6 +58,7 @@ impl Repository {
             config,
             store,
             accounts,
+            mailer,
             files,
             types,
             subjects: RwLock::new(Arc::new(subjects)),

@@ -36,6 +36,7 @@ suite!(
     records_and_accounts_share_one_database,
     password_resets_work_once_and_expire,
     the_outbox_keeps_every_message,
+    sent_messages_leave_the_unsent_list,
     copy_requests_are_decided_once,
 );
 
@@ -173,6 +174,27 @@ async fn the_outbox_keeps_every_message((_, accounts): Stores) {
     assert_eq!(all.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>(), ["Second", "First"], "newest first");
     assert_eq!((all[1].to.as_str(), all[1].body.as_str(), all[1].sent), ("a@example.org", "Body one", None));
     assert_eq!(accounts.outbox(1).await.unwrap().len(), 1);
+}
+
+async fn sent_messages_leave_the_unsent_list((_, accounts): Stores) {
+    let now = Timestamp::now();
+    let old = accounts.add_to_outbox("old@example.org", "Old", "Too old to retry", Timestamp(now.0 - 86_400)).await.unwrap();
+    let a = accounts.add_to_outbox("a@example.org", "First", "Body one", now).await.unwrap();
+    let b = accounts.add_to_outbox("b@example.org", "Second", "Body two", now).await.unwrap();
+    let c = accounts.add_to_outbox("c@example.org", "Third", "Body three", now).await.unwrap();
+    let ids = |ms: Vec<arkiv_storage::OutboxMessage>| ms.iter().map(|m| m.id).collect::<Vec<_>>();
+    assert_eq!(ids(accounts.unsent(Timestamp(now.0 - 2 * 86_400), 10).await.unwrap()), [old, a, b, c], "oldest first");
+    assert_eq!(ids(accounts.unsent(Timestamp(now.0 - 60), 10).await.unwrap()), [a, b, c], "only since the given time");
+    assert_eq!(ids(accounts.unsent(Timestamp(now.0 - 60), 2).await.unwrap()), [a, b]);
+
+    accounts.mark_sent(b, Timestamp(now.0 + 5)).await.unwrap();
+    assert_eq!(ids(accounts.unsent(Timestamp(now.0 - 60), 10).await.unwrap()), [a, c]);
+    accounts.mark_sent(b, Timestamp(now.0 + 99)).await.unwrap();
+    let all = accounts.outbox(10).await.unwrap();
+    let sent = |id: i64| all.iter().find(|m| m.id == id).unwrap().sent;
+    assert_eq!(sent(b), Some(Timestamp(now.0 + 5)), "the first sending is kept");
+    assert_eq!((sent(a), sent(c)), (None, None));
+    accounts.mark_sent(12_345, now).await.unwrap();
 }
 
 async fn copy_requests_are_decided_once((records, accounts): Stores) {

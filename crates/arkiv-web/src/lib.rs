@@ -111,9 +111,9 @@ pub async fn serve_with(
 
 /// What the server does now and then while it runs (hourly, and once at
 /// start): forgets expired sessions, so the sessions table holds live
-/// logins only; lifts the embargoes that ended (see
-/// `arkiv_services::workflow::embargoes`); rereads the live settings
-/// another node's admin may have changed.
+/// logins only; retries the messages SMTP has not taken yet; lifts the
+/// embargoes that ended (see `arkiv_services::workflow::embargoes`);
+/// rereads the live settings another node's admin may have changed.
 async fn housekeeping(repo: Arc<Repository>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
@@ -123,6 +123,7 @@ async fn housekeeping(repo: Arc<Repository>) {
             Ok(n) => tracing::info!(sessions = n, "expired sessions forgotten"),
             Err(e) => tracing::warn!(error = %e, "expired sessions could not be purged"),
         }
+        arkiv_services::mail::retry_unsent(&repo).await;
         let today = arkiv_model::Timestamp::now().day().parse().expect("a timestamp's day parses");
         match arkiv_services::workflow::lift_embargoes(&repo, today).await {
             Ok(report) if report.lifted.is_empty() && report.deferred.is_empty() => {}

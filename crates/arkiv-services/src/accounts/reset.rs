@@ -1,7 +1,7 @@
 //! Forgotten passwords. A user asks with their address; if an account has
-//! it, a one-time link valid for an hour goes into the outbox (and, with no
-//! SMTP server configured, to the log too: an admin can pass it on, and
-//! it is never lost). The answer is the same whether or not the address
+//! it, a one-time link valid for an hour goes out through [`crate::mail`]:
+//! into the outbox always, by SMTP when a server is configured, and to the
+//! log when none is (an admin can pass it on; it is never lost). The answer is the same whether or not the address
 //! has an account, so the form does not tell which addresses exist. Using
 //! the link sets the new password and ends every session of the account.
 
@@ -9,15 +9,20 @@ use super::password::{hash_password, password_problem};
 use super::tokens::{random_token, session_hash};
 use super::AccountError;
 use arkiv_model::account::email_key;
+use crate::Repository;
 use arkiv_model::{Timestamp, User};
 use arkiv_storage::AccountStore;
 
 /// How long a reset link works.
 pub const RESET_VALID_SECONDS: i64 = 3600;
 
-/// Puts a reset link for the account at `email`, if there is one (and it
-/// is not disabled), in the outbox. `base_url` is the site's address.
-pub async fn request_reset(store: &dyn AccountStore, email: &str, base_url: &str, site_name: &str) -> Result<(), AccountError> {
+/// Sends a reset link to the account at `email`, if there is one (and it
+/// is not disabled). Whether the mail goes out or not, the result is the
+/// same: sending goes on in the background.
+pub async fn request_reset(repo: &Repository, email: &str) -> Result<(), AccountError> {
+    let store = repo.accounts.as_ref();
+    let settings = repo.settings();
+    let (base_url, site_name) = (&repo.config.repository.base_url, &settings.name);
     let Some(user) = store.user_by_email(&email_key(email)).await?.filter(|u| !u.disabled) else {
         tracing::info!("password reset asked for an address without an account");
         return Ok(());
@@ -33,10 +38,7 @@ pub async fn request_reset(store: &dyn AccountStore, email: &str, base_url: &str
          If you did not ask for this, ignore this message: your password stays as it is.\n",
         user.name
     );
-    let id = store.add_to_outbox(&user.email, &subject, &body, now).await?;
-    // No SMTP transport is configured (Arkiv has none yet): the log and the
-    // admin page's outbox are where the message goes.
-    tracing::info!(to = %user.email, message = id, %link, "password reset link (no SMTP configured: in the outbox)");
+    crate::mail::send(repo, &user.email, &subject, &body, Some(&link)).await?;
     Ok(())
 }
 

@@ -2,7 +2,8 @@
 //! registered users only, embargoed) leaves their address and a note; the
 //! depositor or an editor in scope approves or refuses; an approval sends
 //! the visitor a download link that works for [`COPY_VALID_DAYS`] days.
-//! Every message goes through the outbox (and the log), like resets.
+//! Every message goes through [`crate::mail`] (the outbox, and SMTP when
+//! configured), like resets.
 
 use super::items::WorkflowError;
 use super::metadata::FieldProblem;
@@ -76,8 +77,7 @@ pub async fn request_copy(repo: &Repository, id: RecordId, pos: u32, email: &str
 }
 
 async fn outbox(repo: &Repository, to: &str, subject: &str, body: &str) -> Result<()> {
-    let id = repo.accounts.add_to_outbox(to, subject, body, Timestamp::now()).await.map_err(store_err)?;
-    tracing::info!(to, message = id, subject, "message in the outbox (no SMTP configured)");
+    crate::mail::send(repo, to, subject, body, None).await.map_err(store_err)?;
     Ok(())
 }
 

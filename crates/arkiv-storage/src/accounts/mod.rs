@@ -40,7 +40,7 @@ pub struct SessionRow {
     pub csrf_secret: String,
 }
 
-/// A message the repository sent (or would have, with SMTP configured).
+/// A message the repository sent: kept whether or not it went out by SMTP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxMessage {
     pub id: i64,
@@ -124,6 +124,13 @@ pub trait AccountStore: Send + Sync + 'static {
     /// The newest messages first.
     async fn outbox(&self, limit: i64) -> Result<Vec<OutboxMessage>>;
 
+    /// Notes that a message went out by SMTP at `at` (the first time only).
+    async fn mark_sent(&self, id: i64, at: Timestamp) -> Result<()>;
+
+    /// Messages not sent yet that were created at or after `since`, oldest
+    /// first, at most `limit`.
+    async fn unsent(&self, since: Timestamp, limit: i64) -> Result<Vec<OutboxMessage>>;
+
     /// Files a request for a copy (state `pending`); returns its id.
     async fn add_copy_request(&self, request: &CopyRequest) -> Result<i64>;
 
@@ -182,6 +189,12 @@ fn parse_role(s: &str) -> Role {
 /// Whether a database error is a unique-key violation (the address is taken).
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// An outbox message from its columns (`id, to_addr, subject, body,
+/// created, sent`), on either backend.
+pub(crate) fn outbox_message((id, to, subject, body, created, sent): (i64, String, String, String, i64, Option<i64>)) -> OutboxMessage {
+    OutboxMessage { id, to, subject, body, created: Timestamp(created), sent: sent.map(Timestamp) }
 }
 
 /// The columns [`copy_request_of`] reads, in its order.

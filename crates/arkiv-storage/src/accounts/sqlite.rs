@@ -224,17 +224,29 @@ impl AccountStore for SqliteStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, to, subject, body, created, sent)| OutboxMessage {
-                id,
-                to,
-                subject,
-                body,
-                created: Timestamp(created),
-                sent: sent.map(Timestamp),
-            })
-            .collect())
+        Ok(rows.into_iter().map(outbox_message).collect())
+    }
+
+    async fn mark_sent(&self, id: i64, at: Timestamp) -> Result<()> {
+        let mut conn = self.writer.lock().await;
+        sqlx::query("UPDATE outbox SET sent = ? WHERE id = ? AND sent IS NULL")
+            .bind(at.0)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn unsent(&self, since: Timestamp, limit: i64) -> Result<Vec<OutboxMessage>> {
+        let rows: Vec<(i64, String, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, to_addr, subject, body, created, sent FROM outbox \
+             WHERE sent IS NULL AND created >= ? ORDER BY id LIMIT ?",
+        )
+        .bind(since.0)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(outbox_message).collect())
     }
 
     async fn add_copy_request(&self, r: &CopyRequest) -> Result<i64> {

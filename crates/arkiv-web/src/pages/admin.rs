@@ -60,6 +60,8 @@ struct AdminPage {
     settings: Vec<SettingLine>,
     settings_saved: bool,
     settings_error: Option<&'static str>,
+    /// Whether messages go out by SMTP.
+    smtp: bool,
 }
 
 /// One live setting on the form: what it is now (or what was typed, when
@@ -180,7 +182,8 @@ struct MessageLine {
     subject: String,
     body: String,
     created: String,
-    sent: bool,
+    /// When SMTP took it, if it did.
+    sent: Option<String>,
 }
 
 pub async fn page(State(state): State<AppState>, LoggedIn(session): LoggedIn, uri: Uri) -> Result<Response, Problem> {
@@ -215,10 +218,11 @@ async fn render(state: &AppState, session: &Session, status: StatusCode, saved: 
         .await
         .map_err(Problem::internal)?
         .into_iter()
-        .map(|m| MessageLine { to: m.to, subject: m.subject, body: m.body, created: m.created.to_iso8601(), sent: m.sent.is_some() })
+        .map(|m| MessageLine { to: m.to, subject: m.subject, body: m.body, created: m.created.to_iso8601(), sent: m.sent.map(|t| t.to_iso8601()) })
         .collect();
     let ctx = AdminPage {
         outbox,
+        smtp: state.repo.mailer.is_configured(),
         nav: "admin",
         csrf: session.csrf_token.clone(),
         users,

@@ -69,11 +69,7 @@ pub async fn forgot(
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<ForgotForm>,
 ) -> Result<Response, Problem> {
-    let repo = &state.repo;
-    let name = repo.settings().name.clone();
-    accounts::reset::request_reset(repo.accounts.as_ref(), &form.email, &repo.config.repository.base_url, &name)
-        .await
-        .map_err(Problem::internal)?;
+    accounts::reset::request_reset(&state.repo, &form.email).await.map_err(Problem::internal)?;
     password_page(&state, &headers, StatusCode::OK, "password_forgot.html", String::new(), true, None)
 }
 

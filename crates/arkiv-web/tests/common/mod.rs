@@ -23,8 +23,12 @@ pub struct Site {
 }
 
 pub async fn start(accounts: AccountSettings) -> Site {
+    start_with(Config { accounts, ..Config::default() }).await
+}
+
+/// A running server over a fresh repository with this configuration.
+pub async fn start_with(config: Config) -> Site {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config { accounts, ..Config::default() };
     let repo = Repository::init(dir.path(), config).await.unwrap();
     let scoped = |t: &str| EditorScope { types: vec![t.to_string()], ..Default::default() };
     for (email, name, role, scope) in [
