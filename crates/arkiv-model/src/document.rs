@@ -164,8 +164,8 @@ mod tests {
         let today: PartialDate = "2026-11-29".parse().unwrap();
         let docs = [embargoed("2026-11-01"), embargoed("2027"), embargoed("2027-02"), Document::default()];
         // 2026-11-01 is over; a month ends on its last day, a year on 31 December.
-        assert_eq!(next_embargo_end(&docs, today), Some(2027_02_28));
-        assert_eq!(next_embargo_end(&docs[..2], today), Some(2027_12_31));
+        assert_eq!(next_embargo_end(&docs, today), Some(20270228));
+        assert_eq!(next_embargo_end(&docs[..2], today), Some(20271231));
         assert_eq!(next_embargo_end(&docs[..1], today), None);
         // The day itself: not yet over on the eve, over on the day.
         assert!(!embargoed("2027-02").is_open_access("2027-02-27".parse().unwrap()));

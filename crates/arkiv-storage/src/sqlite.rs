@@ -696,7 +696,7 @@ mod tests {
         let plan = |rows: Vec<sqlx::sqlite::SqliteRow>| rows.iter().map(|r| r.get::<String, _>(3)).collect::<Vec<_>>();
         let due = plan(
             sqlx::query(&format!("EXPLAIN QUERY PLAN {EMBARGOES_DUE}"))
-                .bind(2030_01_01_i64)
+                .bind(20300101_i64)
                 .bind(10_i64)
                 .fetch_all(&store.pool)
                 .await
