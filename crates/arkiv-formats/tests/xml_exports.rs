@@ -68,6 +68,8 @@ fn made_records() -> Vec<Record> {
         r.number = Some("137".into());
         r.publisher = Some("Publisher & Sons".into());
         r.institution = Some("University of Warsaw".into());
+        // A new version of an earlier record (DataCite: IsNewVersionOf).
+        r.succeeds = (i % 4 == 1).then_some(8999);
         r.place_of_pub = Some("Warsaw".into());
         r.pages = Some("24".into());
         r.pagerange = Some("12–34".into());
@@ -275,6 +277,15 @@ fn restricted_files_and_email_addresses_never_leave() {
         }
         assert!(xml.contains("0000-0002-1825-0097"), "{}: the ORCID is there", format.id);
     }
+}
+
+#[test]
+fn a_new_version_names_the_record_it_succeeds_in_datacite() {
+    let record = made_records().into_iter().find(|r| r.succeeds.is_some()).expect("a new version among the records");
+    let xml = String::from_utf8(element(&export::datacite::DATACITE, &record)).unwrap();
+    let expected =
+        "<relatedIdentifier relatedIdentifierType=\"URL\" relationType=\"IsNewVersionOf\">https://repo.example.org/8999/</relatedIdentifier>";
+    assert!(xml.contains(expected), "{xml}");
 }
 
 #[test]
