@@ -100,6 +100,21 @@ pub struct SettingsForm {
     pub reset: Vec<String>,
 }
 
+impl SettingsForm {
+    /// The form as it opens: the settings in effect, nothing to reset.
+    pub fn showing(live: &LiveSettings) -> SettingsForm {
+        SettingsForm {
+            name: live.name.clone(),
+            description: live.description.clone(),
+            contact_email: live.contact_email.clone(),
+            registration: live.accounts.registration,
+            allowed_domains: live.accounts.allowed_domains.join("\n"),
+            session_hours: live.accounts.session_hours.to_string(),
+            reset: Vec::new(),
+        }
+    }
+}
+
 pub const MAX_SITE_NAME_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 pub const MAX_ALLOWED_DOMAINS: usize = 100;
@@ -290,18 +305,6 @@ mod tests {
         (repo, user)
     }
 
-    fn as_shown(live: &LiveSettings) -> SettingsForm {
-        SettingsForm {
-            name: live.name.clone(),
-            description: live.description.clone(),
-            contact_email: live.contact_email.clone(),
-            registration: live.accounts.registration,
-            allowed_domains: live.accounts.allowed_domains.join("\n"),
-            session_hours: live.accounts.session_hours.to_string(),
-            reset: Vec::new(),
-        }
-    }
-
     #[tokio::test]
     async fn settings_overlay_the_file_survive_a_reopen_and_reset() {
         let dir = tempfile::tempdir().unwrap();
@@ -310,7 +313,7 @@ mod tests {
         assert_eq!(repo.settings().name, "The file's name");
 
         // Changing one field overrides that one only.
-        let mut form = as_shown(&repo.settings());
+        let mut form = SettingsForm::showing(&repo.settings());
         form.name = "  Changed live ".into();
         form.allowed_domains = "@Example.ac.uk, example.org example.org".into();
         let live = a.update_settings(&form).await.unwrap();
@@ -321,7 +324,7 @@ mod tests {
         assert_eq!(repo.export_context().repository_name, "Changed live");
 
         // Bad values: each named, nothing stored.
-        let mut bad = as_shown(&repo.settings());
+        let mut bad = SettingsForm::showing(&repo.settings());
         bad.name = " ".into();
         bad.contact_email = "nobody".into();
         bad.session_hours = "0".into();
@@ -343,13 +346,13 @@ mod tests {
 
         // Reset: back to the file's value; another field untouched.
         let a = Admin::new(&repo, &admin).unwrap();
-        let mut form = as_shown(&repo.settings());
+        let mut form = SettingsForm::showing(&repo.settings());
         form.reset = vec!["name".into()];
         let live = a.update_settings(&form).await.unwrap();
         assert_eq!(live.name, "The file's name");
         assert_eq!(live.overrides.fields(), ["allowed_domains"]);
         // Typing the file's value is no override either.
-        let mut form = as_shown(&live);
+        let mut form = SettingsForm::showing(&live);
         form.allowed_domains = String::new();
         assert!(a.update_settings(&form).await.unwrap().overrides.fields().is_empty());
 

@@ -90,15 +90,7 @@ fn setting_lines(state: &AppState, typed: Typed<'_>) -> Vec<SettingLine> {
     let live = state.repo.settings();
     let file = &state.repo.config;
     let o = &live.overrides;
-    let shown = SettingsForm {
-        name: live.name.clone(),
-        description: live.description.clone(),
-        contact_email: live.contact_email.clone(),
-        registration: live.accounts.registration,
-        allowed_domains: live.accounts.allowed_domains.join("\n"),
-        session_hours: live.accounts.session_hours.to_string(),
-        reset: Vec::new(),
-    };
+    let shown = SettingsForm::showing(&live);
     let form = typed.map(|(f, _)| f).unwrap_or(&shown);
     let problem = |field: &str| {
         typed.and_then(|(_, problems)| problems.iter().find(|p| p.field == field)).map(|p| p.problem.clone())

@@ -26,11 +26,7 @@ pub fn upload_js_url() -> String {
 }
 
 pub async fn upload_script(headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let cache = if query.is_some_and(|q| q.contains(UPLOAD_JS_HASH.as_str())) {
-        "public, max-age=31536000, immutable"
-    } else {
-        "public, max-age=3600"
-    };
+    let cache = versioned_cache(query.as_deref(), &UPLOAD_JS_HASH);
     asset(&headers, UPLOAD_JS, "text/javascript; charset=utf-8", &UPLOAD_JS_HASH, cache)
 }
 
@@ -40,13 +36,18 @@ pub fn css_url() -> String {
 }
 
 pub async fn stylesheet(headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    // Versioned links may be cached for good; a bare one for an hour.
-    let cache = if query.is_some_and(|q| q.contains(CSS_HASH.as_str())) {
+    let cache = versioned_cache(query.as_deref(), &CSS_HASH);
+    asset(&headers, CSS, "text/css; charset=utf-8", &CSS_HASH, cache)
+}
+
+/// Versioned links (carrying the content's hash) may be cached for good; a
+/// bare one for an hour.
+fn versioned_cache(query: Option<&str>, hash: &str) -> &'static str {
+    if query.is_some_and(|q| q.contains(hash)) {
         "public, max-age=31536000, immutable"
     } else {
         "public, max-age=3600"
-    };
-    asset(&headers, CSS, "text/css; charset=utf-8", &CSS_HASH, cache)
+    }
 }
 
 pub async fn favicon(headers: HeaderMap) -> Response {
