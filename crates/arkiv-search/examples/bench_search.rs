@@ -22,6 +22,9 @@
 //! year filter, 100 deep pages (page 101 of 20 hits, reached by the cursor
 //! for Tantivy and by `OFFSET 2000` for FTS5).
 //!
+//! With `--index-only` after COUNT it stops after indexing, with `--no-fts5`
+//! after Arkiv's searches (both for profiling).
+//!
 //! Output: one line of JSON with the figures, for the script to format.
 //! Peak memory is the process's high-water mark (VmHWM) after each part.
 
@@ -93,12 +96,31 @@ fn main() -> Result<()> {
     for chunk in records.chunks(1000) {
         index.index_records(chunk, &no_text)?;
     }
+    let add_secs = started.elapsed().as_secs_f64();
     index.commit()?;
     let tantivy_index_secs = started.elapsed().as_secs_f64();
     let tantivy_bytes = dir_size(&index_dir);
+    if std::env::args().nth(2).as_deref() == Some("--index-only") {
+        // For profiling the indexing alone.
+        println!(
+            "{}",
+            serde_json::json!({"records": count, "add_secs": add_secs, "index_secs": tantivy_index_secs,
+                "records_per_sec": count as f64 / tantivy_index_secs, "index_bytes": tantivy_bytes})
+        );
+        return Ok(());
+    }
     let tantivy = run_tantivy(&index, &mix, true)?;
     let tantivy_no_facets = run_tantivy(&index, &mix, false)?;
     let tantivy_hwm = peak_rss_kib();
+    if std::env::args().nth(2).as_deref() == Some("--no-fts5") {
+        // For profiling Arkiv's searches alone.
+        println!(
+            "{}",
+            serde_json::json!({"records": count, "records_per_sec": count as f64 / tantivy_index_secs,
+                "latency": tantivy, "latency_without_facets": tantivy_no_facets})
+        );
+        return Ok(());
+    }
 
     // --- SQLite FTS5 ---
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

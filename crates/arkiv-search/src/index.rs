@@ -45,8 +45,14 @@ use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Tant
 type Outcome = (u64, Vec<crate::collect::Ranked>, BTreeMap<Facet, Vec<FacetCount>>);
 
 const CURRENT: &str = "CURRENT";
-/// Memory the index writer may buffer before it writes a segment.
+/// Memory the index writer may buffer before it writes segments (shared by
+/// its threads; tantivy asks at least 15 MB of each).
 const WRITER_MEMORY: usize = 64 << 20;
+/// Indexing threads at most: one per core, up to this many. Tantivy hands
+/// each added document to one of them, so a reindex or a large import uses
+/// every core; a small commit (the follower's usual second's worth) still
+/// fills only one segment.
+const MAX_WRITER_THREADS: usize = 4;
 /// At most this many facet filters are applied.
 const MAX_FILTERS: usize = 20;
 
@@ -105,7 +111,8 @@ impl Generation {
     fn with_writer<T>(&self, f: impl FnOnce(&mut IndexWriter<TantivyDocument>) -> Result<T>) -> Result<T> {
         let mut guard = self.writer.lock().map_err(|_| anyhow::anyhow!("index writer lock poisoned"))?;
         if guard.is_none() {
-            let w = self.index.writer_with_num_threads(1, WRITER_MEMORY).context(
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_WRITER_THREADS);
+            let w = self.index.writer_with_num_threads(threads, WRITER_MEMORY).context(
                 "cannot open the index for writing (is another arkiv process following this repository?)",
             )?;
             *guard = Some(w);
