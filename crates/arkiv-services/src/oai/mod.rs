@@ -30,8 +30,14 @@ use arkiv_model::oai_sets::record_sets;
 use arkiv_model::{Record, RecordId, Status, Timestamp};
 use arkiv_storage::OaiQuery;
 
-pub const RECORDS_PER_PAGE: usize = 100;
-pub const IDENTIFIERS_PER_PAGE: usize = 500;
+/// Records per ListRecords response. EPrints and DSpace send 100; a
+/// harvester pays a round trip and the server a query per response, and at
+/// 100 those were about a quarter of a full harvest's time (BENCHMARKS.md). 500
+/// records of oai_dc are about 750 KB, of DataCite about 1.5 MB: still a
+/// bounded response, and arXiv's provider sends larger ones.
+pub const RECORDS_PER_PAGE: usize = 500;
+/// Headers per ListIdentifiers response (a header is about 300 bytes).
+pub const IDENTIFIERS_PER_PAGE: usize = 1000;
 pub const SETS_PER_PAGE: usize = 200;
 
 /// The settings key of the secret that signs resumption tokens.
