@@ -187,15 +187,20 @@ async fn validate(res: Response, if_none_match: Option<&str>) -> Response {
         Ok(b) => b,
         Err(e) => return Problem::internal(format!("page body: {e}")).into_response(),
     };
-    let digest = Sha256::digest(&bytes);
-    let etag = format!("W/\"{}\"", hex::encode(&digest[..16]));
-    let etag_value = HeaderValue::from_str(&etag).expect("hex is a valid header value");
+    let etag_value = weak_etag(&bytes);
+    let etag = etag_value.to_str().expect("ASCII").to_string();
     parts.headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-cache"));
     if if_none_match.is_some_and(|h| etag_matches(h, &etag)) {
         return not_modified(&parts.headers, etag_value);
     }
     parts.headers.insert(header::ETAG, etag_value);
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A page's weak ETag: the first 128 bits of its body's SHA-256.
+pub fn weak_etag(body: &[u8]) -> HeaderValue {
+    let digest = Sha256::digest(body);
+    HeaderValue::from_str(&format!("W/\"{}\"", hex::encode(&digest[..16]))).expect("hex is a valid header value")
 }
 
 /// A 304 carrying the validators and caching headers of the full answer.

@@ -12,6 +12,7 @@
 pub mod access;
 pub mod auth;
 pub mod http;
+pub mod page_cache;
 pub mod pages;
 pub mod present;
 pub mod range;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub repo: Arc<Repository>,
     pub templates: Arc<Templates>,
     pub search: Option<Arc<SearchIndex>>,
+    /// Anonymous visitors' abstract pages, as rendered (`page_cache.rs`).
+    pub pages: Arc<page_cache::PageCache>,
 }
 
 /// The site's routes over a repository. Template overrides are read from
@@ -162,7 +165,7 @@ fn load_templates(repo: &Arc<Repository>) -> Result<Templates> {
 fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchIndex>>) -> Router {
     use pages::{assets, browse, files, home, record};
     let upload_limit = repo.config.import.max_file_bytes;
-    let state = AppState { repo, templates: Arc::new(templates), search };
+    let state = AppState { repo, templates: Arc::new(templates), search, pages: Arc::default() };
     Router::new()
         .route("/", get(home::home))
         .route("/search", get(pages::search::search_page))

@@ -792,3 +792,70 @@ async fn a_copy_of_a_restricted_document_is_requested_approved_and_downloaded() 
     assert_eq!(&res.bytes().await.unwrap()[..], b"%PDF-1.4 matrix");
     assert_eq!(site.get(&format!("/copy/{}", "a".repeat(64)), "").await.status(), StatusCode::NOT_FOUND);
 }
+
+/// Anonymous visitors get abstract pages from the page cache: a repeat view
+/// is the same page with the same ETag (and a 304 for it), yet every change
+/// shows at once: an edit written straight to the store (as another node
+/// would), a new version going live, a new repository name, a withdrawal;
+/// and a logged-in user never gets the anonymous page.
+#[tokio::test]
+async fn cached_abstract_pages_follow_every_change() {
+    let site = start(AccountSettings::default()).await;
+    let path = format!("/{}/", site.live);
+    let view = |cookies: &'static str| {
+        let site = &site;
+        let path = path.clone();
+        async move {
+            let res = site.get(&path, cookies).await;
+            let status = res.status();
+            let etag = res.headers().get("etag").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            (status, etag, res.text().await.unwrap())
+        }
+    };
+    let (status, etag, html) = view("").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("A live paper") && html.contains("(login required)"));
+    let (_, again, html_again) = view("").await;
+    assert_eq!((again.as_str(), html_again.as_str()), (etag.as_str(), html.as_str()), "a repeat view is the same page");
+    let res = site.client.get(site.url(&path)).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+
+    // An edit committed behind the web layer's back.
+    let (mut record, _) = site.repo.store.get_record_with_revision(site.live).await.unwrap().unwrap();
+    record.title = "A retitled paper".into();
+    site.repo.store.put_records(vec![RecordWrite::new(record, "elsewhere")]).await.unwrap();
+    let (_, etag2, html) = view("").await;
+    assert!(html.contains("A retitled paper") && !html.contains("A live paper"), "the edit shows at once");
+    assert_ne!(etag2, etag);
+    let res = site.client.get(site.url(&path)).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "the old ETag no longer matches");
+
+    // A logged-in editor gets their own page, not the cached one.
+    let editor = site.session("editor@example.org").await;
+    let res = site.get(&path, &editor).await;
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Logged in as The editor") && html.contains("Edit this item"));
+    let (_, _, html) = view("").await;
+    assert!(!html.contains("Logged in as"), "the anonymous page stays anonymous");
+
+    // A new version going live changes the old record's page.
+    let mut newer = Record::new("policy_paper", "The second edition");
+    newer.status = Status::Archive;
+    newer.succeeds = Some(site.live);
+    site.repo.store.put_records(vec![RecordWrite::new(newer, "elsewhere")]).await.unwrap();
+    let (_, _, html) = view("").await;
+    assert!(html.contains("Later Versions") && html.contains("The second edition"), "the later version shows");
+
+    // A new repository name (live settings) shows on the cached page.
+    let overrides = arkiv_services::settings::Overrides { name: Some("Renamed Papers".into()), ..Default::default() };
+    site.repo.put_settings(&overrides).await.unwrap();
+    let (_, _, html) = view("").await;
+    assert!(html.contains("Renamed Papers"), "the new name shows");
+
+    // Withdrawn: the tombstone, at once.
+    let (mut record, _) = site.repo.store.get_record_with_revision(site.live).await.unwrap().unwrap();
+    record.status = Status::Deletion;
+    site.repo.store.put_records(vec![RecordWrite::new(record, "elsewhere")]).await.unwrap();
+    let (status, _, _) = view("").await;
+    assert_eq!(status, StatusCode::GONE);
+}

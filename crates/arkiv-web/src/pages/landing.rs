@@ -267,8 +267,10 @@ pub fn coins(ctx: &ExportContext, record: &Record) -> String {
 
 /// Formatted citations are dear to render (hayagriva walks the whole CSL
 /// style: most of an abstract page's time), so the last few thousand are
-/// kept, keyed by record, its last change and the style; an edit makes a
-/// new key. Bounded: when full it starts again empty.
+/// kept, keyed by record, its revision and the style; every write makes a
+/// new revision, so a new key (its last-modified second would not: two
+/// edits in one second, or an import that keeps the date, would show the
+/// old citation). Bounded: when full it starts again empty.
 struct CiteCache {
     map: Mutex<HashMap<(i64, i64, &'static str), Arc<styles::FormattedCitation>>>,
 }
@@ -278,8 +280,14 @@ const CITE_CACHE_ENTRIES: usize = 4096;
 static CITE_CACHE: LazyLock<CiteCache> = LazyLock::new(|| CiteCache { map: Mutex::new(HashMap::new()) });
 
 impl CiteCache {
-    fn get_or_render(&self, style: &'static str, record: &Record, ctx: &ExportContext) -> Option<Arc<styles::FormattedCitation>> {
-        let key = (record.id.unwrap_or(0), record.lastmod.map_or(0, |t| t.0), style);
+    fn get_or_render(
+        &self,
+        style: &'static str,
+        record: &Record,
+        revision: i64,
+        ctx: &ExportContext,
+    ) -> Option<Arc<styles::FormattedCitation>> {
+        let key = (record.id.unwrap_or(0), revision, style);
         if let Some(hit) = self.map.lock().expect("cite cache lock").get(&key) {
             return Some(hit.clone());
         }
@@ -295,9 +303,9 @@ impl CiteCache {
 
 /// The Cite box in the style asked for (the first style when none or an
 /// unknown one is asked for).
-pub fn cite_box(ctx: &ExportContext, record: &Record, style: Option<&str>) -> CiteBox {
+pub fn cite_box(ctx: &ExportContext, record: &Record, revision: i64, style: Option<&str>) -> CiteBox {
     let picked = styles::STYLES.iter().find(|s| Some(s.id) == style).or(styles::STYLES.first());
-    let rendered = picked.and_then(|s| CITE_CACHE.get_or_render(s.id, record, ctx));
+    let rendered = picked.and_then(|s| CITE_CACHE.get_or_render(s.id, record, revision, ctx));
     CiteBox {
         styles: styles::STYLES
             .iter()
@@ -317,7 +325,7 @@ pub fn export_links(record: &Record) -> Vec<ExportLink> {
         .collect()
 }
 
-pub fn landing(state: &AppState, record: &Record, style: Option<&str>) -> Landing {
+pub fn landing(state: &AppState, record: &Record, revision: i64, style: Option<&str>) -> Landing {
     let ctx = state.repo.export_context();
     let id = record.id.unwrap_or(0);
     Landing {
@@ -326,7 +334,7 @@ pub fn landing(state: &AppState, record: &Record, style: Option<&str>) -> Landin
         exports: export_links(record),
         coins: coins(&ctx, record),
         unapi_id: unapi_id(&ctx, record),
-        cite: cite_box(&ctx, record, style),
+        cite: cite_box(&ctx, record, revision, style),
         linkset: format!("/{id}/linkset"),
     }
 }
@@ -444,13 +452,13 @@ mod tests {
         let mut r = Record::new("report", "A cached title");
         r.id = Some(987_654);
         r.lastmod = Some(arkiv_model::Timestamp(1));
-        let first = CITE_CACHE.get_or_render("apa", &r, &ctx).unwrap();
-        let again = CITE_CACHE.get_or_render("apa", &r, &ctx).unwrap();
+        let first = CITE_CACHE.get_or_render("apa", &r, 1, &ctx).unwrap();
+        let again = CITE_CACHE.get_or_render("apa", &r, 1, &ctx).unwrap();
         assert!(Arc::ptr_eq(&first, &again), "the second page view reuses the rendering");
         assert!(first.text.contains("A cached title"));
+        // An edit in the same second: the revision tells it apart.
         r.title = "An edited title".into();
-        r.lastmod = Some(arkiv_model::Timestamp(2));
-        let edited = CITE_CACHE.get_or_render("apa", &r, &ctx).unwrap();
+        let edited = CITE_CACHE.get_or_render("apa", &r, 2, &ctx).unwrap();
         assert!(edited.text.contains("An edited title"), "an edit is a new key: {}", edited.text);
     }
 

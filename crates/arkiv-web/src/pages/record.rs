@@ -18,7 +18,8 @@ use arkiv_model::{BrowseView, Record, RecordId};
 use axum::extract::rejection::PathRejection;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use crate::page_cache::style_key;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Serialize;
 
@@ -33,8 +34,11 @@ pub async fn eprint_redirect(path: Result<Path<String>, PathRejection>) -> Resul
     add_slash(path).await
 }
 
+/// The abstract page. A visitor who is not logged in gets it from the page
+/// cache when nothing it shows has changed (`page_cache.rs`).
 pub async fn abstract_page(
     State(state): State<AppState>,
+    request_headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<std::collections::HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, Problem> {
@@ -45,6 +49,24 @@ pub async fn abstract_page(
         // `/007/` is `/7/`: one address per record.
         return Ok(moved(&record_path(id)));
     }
+    let if_none_match = request_headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+    let cache_style = if crate::auth::current().is_none() { style_key(style.as_deref()) } else { None };
+    let miss = match cache_style {
+        Some(cache_style) => match state.pages.lookup(&state.repo, id, cache_style).await.map_err(Problem::internal)? {
+            Ok(page) => return Ok(page.response(if_none_match)),
+            Err(miss) => Some((miss, cache_style)),
+        },
+        None => None,
+    };
+    let res = render_abstract_page(&state, id, style.as_deref()).await?;
+    Ok(match miss {
+        Some((miss, cache_style)) => state.pages.insert(&state.repo, miss, (id, cache_style), res, if_none_match).await,
+        None => res,
+    })
+}
+
+/// The abstract page (or tombstone) as rendered for this visitor.
+async fn render_abstract_page(state: &AppState, id: RecordId, style: Option<&str>) -> Result<Response, Problem> {
     let (record, revision) =
         state.repo.store.get_record_with_revision(id).await.map_err(Problem::internal)?.ok_or_else(no_such_record)?;
     let mut res = match visibility(&record) {
@@ -60,7 +82,7 @@ pub async fn abstract_page(
         Visibility::Withdrawn => state.page(StatusCode::GONE, "tombstone.html", tombstone(&state, &record, revision))?,
         Visibility::Public => {
             let versions = versions(&state, &record).await?;
-            let mut ctx = abstract_ctx(&state, &record, revision, style.as_deref());
+            let mut ctx = abstract_ctx(&state, &record, revision, style);
             ctx.rows.extend(versions);
             let mut res = state.page(StatusCode::OK, "record.html", ctx)?;
             let signposts = landing::signposts(&state.repo.export_context(), &record);
@@ -168,7 +190,7 @@ fn abstract_ctx(state: &AppState, record: &Record, revision: i64, style: Option<
         documents,
         abstract_paragraphs: paragraphs(record.abstract_text.as_deref().unwrap_or("")),
         rows: rows(state, record),
-        landing: landing::landing(state, record, style),
+        landing: landing::landing(state, record, revision, style),
         login_url: format!("/login?target={}", crate::present::query_value(&record_path(id))),
         actions: crate::pages::account::record_actions(record, revision),
     }

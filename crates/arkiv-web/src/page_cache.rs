@@ -1,0 +1,231 @@
+//! Rendered abstract pages for visitors who are not logged in.
+//!
+//! EPrints writes every abstract page to a static file and rewrites it when
+//! the record changes; that is why its pages are cheap to serve. This is
+//! the same idea in memory: an anonymous visitor's abstract page is the same
+//! bytes for everyone until something it shows changes, so the rendered
+//! body and its ETag are kept, and a repeat view costs a lookup instead of
+//! two store reads, a template render and a SHA-256 of the page.
+//!
+//! Staleness is ruled out, not bounded: before answering from the cache,
+//! [`PageCache::lookup`] asks the store for its newest change-feed sequence
+//! (one index read). If anything was written since the cache last looked,
+//! the changed records' pages are dropped first, with the pages that show
+//! them (the record a new version succeeds, and the later versions of a
+//! changed record); many changes at once drop everything. The change feed is
+//! the database's, so a change made on another node is seen as soon as it
+//! is committed. A page also remembers the settings and subject tree it was
+//! rendered with and the day (embargoes open at midnight): when either has
+//! been replaced, or the day has turned, it is rendered afresh.
+//!
+//! A page rendered while a write commits is not kept: [`Miss`] carries the
+//! sequence seen before the record was read, and [`PageCache::insert`]
+//! keeps the page only if the cache has not moved past that sequence since.
+//!
+//! Logged-in users always get a fresh page (their Actions box, forms and
+//! CSRF tokens are their own), and so does any `?style=` other than the
+//! built-in styles (the key space stays bounded).
+
+use arkiv_model::{RecordId, SubjectTree};
+use arkiv_services::settings::LiveSettings;
+use arkiv_services::Repository;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+/// Bytes of page bodies kept at most (an abstract page is 10 to 40 KB, so
+/// a few thousand pages: the records people are reading now).
+pub const CAPACITY_BYTES: u64 = 64 << 20;
+/// Changes since the last look above which the whole cache is dropped
+/// instead of finding the pages each one touches (a bulk import).
+const MAX_TRACKED_CHANGES: i64 = 200;
+
+/// Which page: the record and the Cite box's style, if one was asked.
+type Key = (RecordId, Option<&'static str>);
+
+/// A rendered page and what it was rendered from.
+pub struct CachedPage {
+    status: StatusCode,
+    body: Bytes,
+    etag: HeaderValue,
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+    settings: Arc<LiveSettings>,
+    subjects: Arc<SubjectTree>,
+    day: time::Date,
+}
+
+#[derive(Clone)]
+struct BodyWeight;
+
+impl quick_cache::Weighter<Key, Arc<CachedPage>> for BodyWeight {
+    fn weight(&self, _key: &Key, page: &Arc<CachedPage>) -> u64 {
+        page.body.len() as u64 + 512
+    }
+}
+
+pub struct PageCache {
+    pages: quick_cache::sync::Cache<Key, Arc<CachedPage>, BodyWeight>,
+    /// The change-feed sequence whose changes have been applied to the
+    /// cache (pages of records changed up to it are gone).
+    synced: AtomicI64,
+    /// One sync at a time.
+    syncing: tokio::sync::Mutex<()>,
+}
+
+/// Not in the cache: render, then offer the page back with this.
+pub struct Miss {
+    seq: i64,
+}
+
+impl Default for PageCache {
+    fn default() -> Self {
+        PageCache::new(CAPACITY_BYTES)
+    }
+}
+
+impl PageCache {
+    pub fn new(capacity_bytes: u64) -> Self {
+        let items = (capacity_bytes / 20_000).max(16) as usize;
+        PageCache {
+            pages: quick_cache::sync::Cache::with_weighter(items, capacity_bytes, BodyWeight),
+            synced: AtomicI64::new(-1),
+            syncing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The page for `key` if it is still what a render would give, after
+    /// applying whatever the change feed says changed since the last look.
+    pub async fn lookup(
+        &self,
+        repo: &Repository,
+        id: RecordId,
+        style: Option<&'static str>,
+    ) -> anyhow::Result<Result<Arc<CachedPage>, Miss>> {
+        let last = repo.store.last_change().await?;
+        if last != self.synced.load(Ordering::Acquire) {
+            self.sync(repo, last).await?;
+        }
+        let seq = self.synced.load(Ordering::Acquire);
+        let key = (id, style);
+        if let Some(page) = self.pages.get(&key) {
+            let fresh = Arc::ptr_eq(&page.settings, &repo.settings())
+                && Arc::ptr_eq(&page.subjects, &repo.subjects())
+                && page.day == crate::access::today();
+            if fresh {
+                return Ok(Ok(page));
+            }
+            self.pages.remove(&key);
+        }
+        Ok(Err(Miss { seq }))
+    }
+
+    /// Drops the pages that changes up to `last` touch.
+    async fn sync(&self, repo: &Repository, last: i64) -> anyhow::Result<()> {
+        let _one = self.syncing.lock().await;
+        let from = self.synced.load(Ordering::Acquire);
+        if from >= last {
+            return Ok(());
+        }
+        let changes = if from < 0 { Vec::new() } else { repo.store.changes_since(from, MAX_TRACKED_CHANGES + 1).await? };
+        if from < 0 || changes.len() as i64 > MAX_TRACKED_CHANGES {
+            self.pages.clear();
+        } else {
+            let mut ids: Vec<RecordId> = changes.iter().map(|c| c.record_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let mut touched = ids.clone();
+            for record in repo.store.get_records(&ids).await? {
+                touched.extend(record.succeeds);
+            }
+            for id in &ids {
+                touched.extend(repo.store.later_versions(*id).await?);
+            }
+            for id in touched {
+                for style in std::iter::once(None).chain(STYLES.iter().map(|s| Some(*s))) {
+                    self.pages.remove(&(id, style));
+                }
+            }
+        }
+        // Everything up to `last` is applied (changes after it may have
+        // been too: the next lookup sees a newer sequence and applies them
+        // again, which only drops pages).
+        self.synced.store(last, Ordering::Release);
+        Ok(())
+    }
+
+    /// Keeps a page rendered after `miss`, unless a change was applied in
+    /// the meantime (the page may show the record as it was before it).
+    /// Returns the page as [`CachedPage::response`] answers it.
+    pub async fn insert(
+        &self,
+        repo: &Repository,
+        miss: Miss,
+        key: (RecordId, Option<&'static str>),
+        res: Response,
+        if_none_match: Option<&str>,
+    ) -> Response {
+        let (parts, body) = res.into_parts();
+        // Pages are rendered whole: the body is already one piece.
+        let body = match axum::body::to_bytes(body, usize::MAX).await {
+            Ok(b) => b,
+            Err(e) => return crate::http::Problem::internal(format!("page body: {e}")).into_response(),
+        };
+        let etag = crate::http::weak_etag(&body);
+        let headers: Vec<_> = [header::CONTENT_TYPE, header::LAST_MODIFIED, header::LINK, header::CACHE_CONTROL]
+            .into_iter()
+            .filter_map(|name| parts.headers.get(&name).map(|v| (name, v.clone())))
+            .collect();
+        let page = Arc::new(CachedPage {
+            status: parts.status,
+            body,
+            etag,
+            headers,
+            settings: repo.settings(),
+            subjects: repo.subjects(),
+            day: crate::access::today(),
+        });
+        if self.synced.load(Ordering::Acquire) == miss.seq {
+            self.pages.insert(key, page.clone());
+        }
+        page.response(if_none_match)
+    }
+
+    /// Pages held now (for tests and the admin's curiosity).
+    pub fn len(&self) -> usize {
+        self.pages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty()
+    }
+}
+
+/// The built-in Cite-box styles, the only `?style=` values cached.
+const STYLES: &[&str] = &["apa", "chicago-author-date", "harvard", "mla", "ieee"];
+
+/// `?style=` as a cache key: `None` for no style, `Some(None)` for one that
+/// is not cached.
+pub fn style_key(style: Option<&str>) -> Option<Option<&'static str>> {
+    match style {
+        None => Some(None),
+        Some(s) => STYLES.iter().find(|b| **b == s).map(|b| Some(*b)),
+    }
+}
+
+impl CachedPage {
+    /// The page, or a 304 if the browser already holds it.
+    pub fn response(&self, if_none_match: Option<&str>) -> Response {
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-cache"));
+        if self.status == StatusCode::OK && if_none_match.is_some_and(|h| crate::http::etag_matches(h, self.etag.to_str().unwrap_or(""))) {
+            return crate::http::not_modified(&headers, self.etag.clone());
+        }
+        headers.insert(header::ETAG, self.etag.clone());
+        (self.status, headers, self.body.clone()).into_response()
+    }
+}
