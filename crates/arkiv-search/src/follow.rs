@@ -181,7 +181,11 @@ pub async fn reindex(
         }
     }
     let f = fresh.clone();
-    tokio::task::spawn_blocking(move || f.commit_at(seq)).await??;
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        f.commit_at(seq)?;
+        f.merge_segments()
+    })
+    .await??;
     fresh.publish()?;
     Ok(done)
 }

@@ -304,6 +304,26 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Merges every segment of the index into one and waits for it (what
+    /// `arkiv reindex` ends with). A search visits each segment: facet
+    /// dictionaries are walked and the creator and series candidates
+    /// looked up once per segment (`top_values.rs`), so a freshly built
+    /// index of many segments answers slower than the same records in one.
+    /// The follower's later commits add small segments again, which the
+    /// merge policy folds in as they accumulate.
+    pub fn merge_segments(&self) -> Result<()> {
+        let g = self.generation();
+        let ids = g.index.searchable_segment_ids()?;
+        if ids.len() > 1 {
+            g.with_writer(|w| {
+                w.merge(&ids).wait()?;
+                Ok(())
+            })?;
+        }
+        g.reader.reload()?;
+        Ok(())
+    }
+
     /// Runs a search. Fails only on I/O errors of the index: any query text,
     /// filter value or cursor gives results, possibly with warnings.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
