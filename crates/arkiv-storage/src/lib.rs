@@ -246,6 +246,22 @@ pub trait RecordStore: Send + Sync + 'static {
     async fn size_bytes(&self) -> Result<Option<u64>>;
 }
 
+/// Record writes committed by this process, counted by every backend after
+/// each committed [`RecordStore::put_records`]. Caches of what records
+/// show (the web's page cache) read it to learn of a write made here at
+/// once, without a query; writes by other processes they learn from the
+/// change feed.
+static LOCAL_WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many record writes this process has committed (see [`LOCAL_WRITES`]).
+pub fn local_writes() -> u64 {
+    LOCAL_WRITES.load(std::sync::atomic::Ordering::Acquire)
+}
+
+pub(crate) fn note_local_write() {
+    LOCAL_WRITES.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+}
+
 /// Opens the store a URL names (`sqlite://path/arkiv.db`, `postgres://...`),
 /// creating and migrating it as needed.
 pub async fn open_store(url: &str) -> Result<Arc<dyn RecordStore>> {

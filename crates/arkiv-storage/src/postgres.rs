@@ -295,6 +295,7 @@ impl RecordStore for PostgresStore {
                 .await?;
         }
         tx.commit().await?;
+        crate::note_local_write();
         Ok(batch.ids)
     }
 

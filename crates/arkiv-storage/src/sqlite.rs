@@ -298,6 +298,7 @@ impl RecordStore for SqliteStore {
                 let tc = std::time::Instant::now();
                 sqlx::query("COMMIT").execute(&mut *conn).await?;
                 if std::env::var_os("ARKIV_TIMING").is_some() { eprintln!("TIMING commit {:?}", tc.elapsed()); }
+                crate::note_local_write();
                 Ok(ids)
             }
             Err(e) => {
