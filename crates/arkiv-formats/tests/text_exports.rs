@@ -218,13 +218,16 @@ fn every_text_format_is_registered_with_its_media_type() {
 fn every_built_in_style_renders_the_seed() {
     for style in styles::STYLES {
         let c = styles::render(style.id, &seed(), &ctx()).unwrap_or_else(|| panic!("{} unknown", style.id));
-        for needle in ["Jaroslewlcz", "2014", "Kazakhstan", "OSW Centre for Eastern Studies"] {
+        // The series and number, as the paper is known ("OSW Commentary
+        // No. 137" in EPrints' own citation).
+        for needle in ["Jaroslewlcz", "2014", "Kazakhstan", "OSW Centre for Eastern Studies", "OSW Commentary", "137"] {
             assert!(c.text.contains(needle), "{}: {needle:?} missing from {:?}", style.id, c.text);
         }
         assert!(c.html.contains("Jaroslewlcz"), "{}: {}", style.id, c.html);
     }
     let apa = styles::render("apa", &seed(), &ctx()).unwrap();
     assert!(apa.text.starts_with("Jaroslewlcz, A. (2014"), "{}", apa.text);
+    assert!(apa.text.contains("(OSW Commentary No. 137)"), "{}", apa.text);
     let ieee = styles::render("ieee", &seed(), &ctx()).unwrap();
     assert!(ieee.text.starts_with("[1]"), "{}", ieee.text);
     assert!(styles::render("no-such-style", &seed(), &ctx()).is_none());

@@ -332,7 +332,17 @@ pub fn to_entry(record: &Record, ctx: &ExportContext) -> Entry {
         entry.set_page_total(count);
     }
     if matches!(genre, Genre::Report | Genre::Thesis) {
-        let label = ctx.item_types.label(&record.item_type);
+        // CSL styles print a report's genre beside its number ("(Policy
+        // Paper No. 494)" in APA). A report in a series is known by the
+        // series, as EPrints cites it ("OSW Commentary No. 137") and as the
+        // BibTeX export's `type` says; hayagriva has no collection title
+        // for a report without a parent anthology, so the series takes
+        // the genre's place, and the item type's label is the fallback.
+        let label = match genre {
+            Genre::Report => fields::text(&record.series),
+            _ => None,
+        }
+        .unwrap_or_else(|| ctx.item_types.label(&record.item_type));
         entry.set_genre(format_string(label));
     }
     let numeric = |s: &str| MaybeTyped::<Numeric>::from_str(s).unwrap_or(MaybeTyped::String(s.into()));
