@@ -166,8 +166,16 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
     use pages::{assets, browse, files, home, record};
     let upload_limit = repo.config.import.max_file_bytes;
     let state = AppState { repo, templates: Arc::new(templates), search, pages: Arc::default() };
-    Router::new()
+    // Pages of many records, kept for anonymous visitors until any record
+    // changes (page_cache.rs).
+    let views = Router::new()
         .route("/", get(home::home))
+        .route("/view/", get(browse::index))
+        .route("/view/{view}/", get(browse::values))
+        .route("/view/{view}/{file}", get(browse::value_page))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), page_cache::views));
+    Router::new()
+        .merge(views)
         .route("/search", get(pages::search::search_page))
         .route("/search/advanced", get(pages::search::advanced))
         .route("/api/search", get(pages::search::api))
@@ -181,10 +189,7 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
         .merge(pages::landing::routes())
         .merge(pages::sitemap::routes())
         .route("/view", get(browse::to_index))
-        .route("/view/", get(browse::index))
         .route("/view/{view}", get(browse::to_values))
-        .route("/view/{view}/", get(browse::values))
-        .route("/view/{view}/{file}", get(browse::value_page))
         .route("/id/eprint/{id}", get(record::eprint_redirect))
         .route("/id/eprint/{id}/", get(record::abstract_page))
         .route("/{id}", get(record::add_slash))

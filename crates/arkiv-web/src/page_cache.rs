@@ -30,11 +30,20 @@
 //! Logged-in users always get a fresh page (their Actions box, forms and
 //! CSRF tokens are their own), and so does any `?style=` other than the
 //! built-in styles (the key space stays bounded).
+//!
+//! Pages that show many records (home, the browse views) are kept too, by
+//! address ([`views`], a layer on their routes), but only until the next
+//! change of any record: which views a change touches is not worth
+//! working out when a repository changes a few times an hour and is read
+//! all day.
 
 use arkiv_model::{RecordId, SubjectTree};
 use arkiv_services::settings::LiveSettings;
 use arkiv_services::Repository;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use crate::AppState;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -62,19 +71,29 @@ pub struct CachedPage {
     settings: Arc<LiveSettings>,
     subjects: Arc<SubjectTree>,
     day: time::Date,
+    /// The change-feed sequence the cache had applied when the page was
+    /// rendered (a view page is good only while it stays the newest).
+    seq: i64,
 }
 
 #[derive(Clone)]
 struct BodyWeight;
 
-impl quick_cache::Weighter<Key, Arc<CachedPage>> for BodyWeight {
-    fn weight(&self, _key: &Key, page: &Arc<CachedPage>) -> u64 {
+impl<K> quick_cache::Weighter<K, Arc<CachedPage>> for BodyWeight {
+    fn weight(&self, _key: &K, page: &Arc<CachedPage>) -> u64 {
         page.body.len() as u64 + 512
     }
 }
 
+/// Bytes of view pages kept at most.
+const VIEW_CAPACITY_BYTES: u64 = 16 << 20;
+/// Longer addresses are not kept (cursors and filters make many).
+const MAX_VIEW_KEY: usize = 512;
+
 pub struct PageCache {
     pages: quick_cache::sync::Cache<Key, Arc<CachedPage>, BodyWeight>,
+    /// Home and browse pages by address (path and query).
+    views: quick_cache::sync::Cache<String, Arc<CachedPage>, BodyWeight>,
     /// The change-feed sequence whose changes have been applied to the
     /// cache (pages of records changed up to it are gone).
     synced: AtomicI64,
@@ -103,6 +122,7 @@ impl PageCache {
         let items = (capacity_bytes / 20_000).max(16) as usize;
         PageCache {
             pages: quick_cache::sync::Cache::with_weighter(items, capacity_bytes, BodyWeight),
+            views: quick_cache::sync::Cache::with_weighter(1000, VIEW_CAPACITY_BYTES, BodyWeight),
             synced: AtomicI64::new(-1),
             syncing: tokio::sync::Mutex::new(()),
             checked_ms: AtomicU64::new(0),
@@ -111,14 +131,9 @@ impl PageCache {
         }
     }
 
-    /// The page for `key` if it is still what a render would give, after
-    /// applying whatever the change feed says changed since the last look.
-    pub async fn lookup(
-        &self,
-        repo: &Repository,
-        id: RecordId,
-        style: Option<&'static str>,
-    ) -> anyhow::Result<Result<Arc<CachedPage>, Miss>> {
+    /// Applies the change feed as far as it needs to (see the module docs);
+    /// returns the sequence the cache stands at.
+    async fn check(&self, repo: &Repository) -> anyhow::Result<i64> {
         let writes = arkiv_storage::local_writes();
         let now_ms = self.started.elapsed().as_millis() as u64;
         let due = writes != self.checked_writes.load(Ordering::Acquire)
@@ -133,16 +148,44 @@ impl PageCache {
             self.checked_ms.store(now_ms, Ordering::Release);
             self.checked_writes.store(writes, Ordering::Release);
         }
-        let seq = self.synced.load(Ordering::Acquire);
+        Ok(self.synced.load(Ordering::Acquire))
+    }
+
+    /// Whether a page still holds for what it was rendered with.
+    fn current(page: &CachedPage, repo: &Repository) -> bool {
+        Arc::ptr_eq(&page.settings, &repo.settings())
+            && Arc::ptr_eq(&page.subjects, &repo.subjects())
+            && page.day == crate::access::today()
+    }
+
+    /// The page for `key` if it is still what a render would give, after
+    /// applying whatever the change feed says changed since the last look.
+    pub async fn lookup(
+        &self,
+        repo: &Repository,
+        id: RecordId,
+        style: Option<&'static str>,
+    ) -> anyhow::Result<Result<Arc<CachedPage>, Miss>> {
+        let seq = self.check(repo).await?;
         let key = (id, style);
         if let Some(page) = self.pages.get(&key) {
-            let fresh = Arc::ptr_eq(&page.settings, &repo.settings())
-                && Arc::ptr_eq(&page.subjects, &repo.subjects())
-                && page.day == crate::access::today();
-            if fresh {
+            if Self::current(&page, repo) {
                 return Ok(Ok(page));
             }
             self.pages.remove(&key);
+        }
+        Ok(Err(Miss { seq }))
+    }
+
+    /// A home or browse page by address, if nothing changed since it was
+    /// rendered.
+    async fn lookup_view(&self, repo: &Repository, address: &str) -> anyhow::Result<Result<Arc<CachedPage>, Miss>> {
+        let seq = self.check(repo).await?;
+        if let Some(page) = self.views.get(address) {
+            if page.seq == seq && Self::current(&page, repo) {
+                return Ok(Ok(page));
+            }
+            self.views.remove(address);
         }
         Ok(Err(Miss { seq }))
     }
@@ -192,18 +235,35 @@ impl PageCache {
         res: Response,
         if_none_match: Option<&str>,
     ) -> Response {
+        match Self::freeze(repo, &miss, res).await {
+            Ok(page) => {
+                if self.synced.load(Ordering::Acquire) == miss.seq {
+                    self.pages.insert(key, page.clone());
+                }
+                page.response(if_none_match)
+            }
+            Err(res) => res,
+        }
+    }
+
+    /// The rendered response as a page to keep, or the response back if it
+    /// cannot be shared (it sets a cookie, or its body fails).
+    async fn freeze(repo: &Repository, miss: &Miss, res: Response) -> Result<Arc<CachedPage>, Response> {
+        if res.headers().contains_key(header::SET_COOKIE) {
+            return Err(res);
+        }
         let (parts, body) = res.into_parts();
         // Pages are rendered whole: the body is already one piece.
         let body = match axum::body::to_bytes(body, usize::MAX).await {
             Ok(b) => b,
-            Err(e) => return crate::http::Problem::internal(format!("page body: {e}")).into_response(),
+            Err(e) => return Err(crate::http::Problem::internal(format!("page body: {e}")).into_response()),
         };
         let etag = crate::http::weak_etag(&body);
         let headers: Vec<_> = [header::CONTENT_TYPE, header::LAST_MODIFIED, header::LINK, header::CACHE_CONTROL]
             .into_iter()
             .filter_map(|name| parts.headers.get(&name).map(|v| (name, v.clone())))
             .collect();
-        let page = Arc::new(CachedPage {
+        Ok(Arc::new(CachedPage {
             status: parts.status,
             body,
             etag,
@@ -211,20 +271,52 @@ impl PageCache {
             settings: repo.settings(),
             subjects: repo.subjects(),
             day: crate::access::today(),
-        });
-        if self.synced.load(Ordering::Acquire) == miss.seq {
-            self.pages.insert(key, page.clone());
-        }
-        page.response(if_none_match)
+            seq: miss.seq,
+        }))
     }
 
-    /// Pages held now (for tests and the admin's curiosity).
+    /// Pages held now, abstract pages and views.
     pub fn len(&self) -> usize {
-        self.pages.len()
+        self.pages.len() + self.views.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.pages.is_empty()
+        self.len() == 0
+    }
+}
+
+/// The layer on the home and browse routes: an anonymous GET is answered
+/// from the view cache when no record has changed since the page was
+/// rendered; a 200 HTML page rendered for one is kept. A store error while
+/// checking only means the page is rendered as usual.
+pub async fn views(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let address = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    if req.method() != Method::GET || crate::auth::current().is_some() || address.len() > MAX_VIEW_KEY {
+        return next.run(req).await;
+    }
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let cache = &state.pages;
+    let miss = match cache.lookup_view(&state.repo, &address).await {
+        Ok(Ok(page)) => return page.response(if_none_match.as_deref()),
+        Ok(Err(miss)) => miss,
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "page cache check failed");
+            return next.run(req).await;
+        }
+    };
+    let res = next.run(req).await;
+    let html = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"));
+    if res.status() != StatusCode::OK || !html {
+        return res;
+    }
+    match PageCache::freeze(&state.repo, &miss, res).await {
+        Ok(page) => {
+            if cache.synced.load(Ordering::Acquire) == miss.seq {
+                cache.views.insert(address, page.clone());
+            }
+            page.response(if_none_match.as_deref())
+        }
+        Err(res) => res,
     }
 }
 

@@ -793,11 +793,11 @@ async fn a_copy_of_a_restricted_document_is_requested_approved_and_downloaded() 
     assert_eq!(site.get(&format!("/copy/{}", "a".repeat(64)), "").await.status(), StatusCode::NOT_FOUND);
 }
 
-/// Anonymous visitors get abstract pages from the page cache: a repeat view
-/// is the same page with the same ETag (and a 304 for it), yet every change
-/// shows at once: an edit written straight to the store (as another node
-/// would), a new version going live, a new repository name, a withdrawal;
-/// and a logged-in user never gets the anonymous page.
+/// Anonymous visitors get abstract pages (and the home and browse pages)
+/// from the page cache: a repeat view is the same page with the same ETag
+/// (and a 304 for it), yet every change shows at once: an edit written
+/// straight to the store, a new version going live, a new repository name,
+/// a withdrawal; and a logged-in user never gets the anonymous page.
 #[tokio::test]
 async fn cached_abstract_pages_follow_every_change() {
     let site = start(AccountSettings::default()).await;
@@ -820,10 +820,21 @@ async fn cached_abstract_pages_follow_every_change() {
     let res = site.client.get(site.url(&path)).header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
 
+    // The home page and a browse view, kept the same way.
+    let home = site.get("/", "").await.text().await.unwrap();
+    assert!(home.contains("A live paper"));
+    let res = site.get("/view/type/", "").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let types_etag = res.headers().get("etag").unwrap().to_str().unwrap().to_string();
+    let res = site.client.get(site.url("/view/type/")).header("if-none-match", &types_etag).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+
     // An edit committed behind the web layer's back.
     let (mut record, _) = site.repo.store.get_record_with_revision(site.live).await.unwrap().unwrap();
     record.title = "A retitled paper".into();
     site.repo.store.put_records(vec![RecordWrite::new(record, "elsewhere")]).await.unwrap();
+    let home = site.get("/", "").await.text().await.unwrap();
+    assert!(home.contains("A retitled paper") && !home.contains("A live paper"), "the home page follows the edit");
     let (_, etag2, html) = view("").await;
     assert!(html.contains("A retitled paper") && !html.contains("A live paper"), "the edit shows at once");
     assert_ne!(etag2, etag);
