@@ -289,6 +289,26 @@ fn a_new_version_names_the_record_it_succeeds_in_datacite() {
 }
 
 #[test]
+fn a_new_version_names_the_record_it_succeeds_in_mods() {
+    let record = made_records().into_iter().find(|r| r.succeeds.is_some()).expect("a new version among the records");
+    let xml = String::from_utf8(element(&export::mods::MODS, &record)).unwrap();
+    let expected = "<relatedItem type=\"otherVersion\" displayLabel=\"Earlier version\">\n    <identifier type=\"uri\">https://repo.example.org/8999/</identifier>\n  </relatedItem>";
+    assert!(xml.contains(expected), "{xml}");
+    // Its own landing page stays its identifier; the earlier one is only
+    // inside the relatedItem.
+    assert_eq!(xml.matches("https://repo.example.org/8999/").count(), 1, "{xml}");
+    if xmllint_ready() {
+        validate_xml(xml.as_bytes(), MODS_XSD).unwrap();
+        validate_xml(&list(&export::mods::MODS, std::slice::from_ref(&record)), MODS_XSD).unwrap();
+    }
+    // A record that succeeds nothing (or, by a bad import, itself) says nothing.
+    let mut alone = record.clone();
+    alone.succeeds = alone.id;
+    let xml = String::from_utf8(element(&export::mods::MODS, &alone)).unwrap();
+    assert!(!xml.contains("otherVersion"), "{xml}");
+}
+
+#[test]
 fn a_record_without_creators_gets_datacite_unav_and_a_doi_when_it_has_one() {
     let records = made_records();
     let bare = records.iter().find(|r| r.title == "Bare").unwrap();

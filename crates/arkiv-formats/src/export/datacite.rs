@@ -274,8 +274,8 @@ fn write_resource(record: &Record, ctx: &ExportContext, out: &mut String, depth:
     // A new version names the record it succeeds by its landing page (both
     // stay live; DataCite's pair is IsNewVersionOf / IsPreviousVersionOf).
     let mut related = related;
-    if let Some(earlier) = record.succeeds.filter(|&e| e > 0 && Some(e) != record.id) {
-        related.push((format!("{}/{earlier}/", ctx.base_url), "URL", "IsNewVersionOf"));
+    if let Some(earlier) = ctx.earlier_version_url(record) {
+        related.push((earlier, "URL", "IsNewVersionOf"));
     }
     let host_issn = present(&record.issn).filter(|_| present(&record.publication).is_some());
     if !related.is_empty() || host_issn.is_some() {

@@ -66,6 +66,16 @@ impl ExportContext {
         format!("{}/{}/", self.base_url, record.id.unwrap_or(0))
     }
 
+    /// The landing page of the earlier record this one is a new version of
+    /// (`Record::succeeds`), for the formats that state the relation:
+    /// DataCite's `IsNewVersionOf`, MODS's `otherVersion`, schema.org's
+    /// `isBasedOn`. `None` when there is none (or it names the record
+    /// itself, which no workflow makes but an import could).
+    pub fn earlier_version_url(&self, record: &Record) -> Option<String> {
+        let earlier = record.succeeds.filter(|&e| e > 0 && Some(e) != record.id)?;
+        Some(format!("{}/{earlier}/", self.base_url))
+    }
+
     /// The record's OAI-PMH identifier, as EPrints makes it: `oai:HOST:ID`.
     pub fn oai_identifier(&self, record: &Record) -> String {
         format!("oai:{}:{}", self.oai_host, record.id.unwrap_or(0))

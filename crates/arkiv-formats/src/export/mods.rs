@@ -6,7 +6,8 @@
 //! Written by hand (through [`super::xml::XmlOut`]) because no crate writes
 //! MODS; the mapping follows the Library of Congress's MARC-to-MODS and
 //! EPrints' own MODS export where they agree. Only open-access files are
-//! linked, and no creator's e-mail address or local id is written.
+//! linked, and no creator's e-mail address or local id is written. A new
+//! version of an earlier record says so (`relatedItem type="otherVersion"`).
 
 use super::xml::{bare_doi, bare_orcid, iso639_2b, one_line, page_range, present, record_license, relator_code, relator_term, XmlOut};
 use super::{ExportContext, ExportFormat, ExportWriter, OaiFormat};
@@ -247,6 +248,16 @@ fn write_body(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
             }
             x.close("part");
         }
+        x.close("relatedItem");
+    }
+    // A new version names the earlier record it succeeds. MODS's word for
+    // another version of the same resource is `otherVersion` (`preceding`
+    // is a serial's earlier title, not an earlier version); the earlier
+    // record is identified by its landing page, as DataCite's
+    // `IsNewVersionOf` does.
+    if let Some(earlier) = ctx.earlier_version_url(record) {
+        x.open("relatedItem", &[("type", "otherVersion"), ("displayLabel", "Earlier version")]);
+        x.leaf("identifier", &[("type", "uri")], &earlier);
         x.close("relatedItem");
     }
 
