@@ -43,6 +43,7 @@ pub const DATACITE: ExportFormat = ExportFormat {
     media_type: "application/vnd.datacite.datacite+xml; charset=utf-8",
     extension: "xml",
     writer: |ctx| Box::new(DataciteWriter { ctx: ctx.clone() }),
+    list_may_be_empty: true,
     oai: Some(OaiFormat { prefix: "datacite", schema: DATACITE_SCHEMA, namespace: DATACITE_NS, element: datacite_element }),
 };
 

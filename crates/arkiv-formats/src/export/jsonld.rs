@@ -266,6 +266,7 @@ pub const JSONLD: ExportFormat = ExportFormat {
     media_type: "application/ld+json",
     extension: "jsonld",
     writer: |ctx| Box::new(JsonLdWriter { ctx: ctx.clone(), first: true }),
+    list_may_be_empty: true,
     oai: None,
 };
 

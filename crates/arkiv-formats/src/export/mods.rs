@@ -1,7 +1,9 @@
 //! MODS 3.8 (the Library of Congress's Metadata Object Description Schema),
 //! as library catalogues and discovery layers harvest it: one `<mods>`
 //! element per record, a `<modsCollection>` around a list, and the OAI-PMH
-//! `mods` metadata format.
+//! `mods` metadata format. The schema has no empty collection (at least one
+//! `<mods>`), so an empty list is refused, never written
+//! ([`super::ExportFormat::list_may_be_empty`]).
 //!
 //! Written by hand (through [`super::xml::XmlOut`]) because no crate writes
 //! MODS; the mapping follows the Library of Congress's MARC-to-MODS and
@@ -24,6 +26,8 @@ pub const MODS: ExportFormat = ExportFormat {
     media_type: "application/mods+xml; charset=utf-8",
     extension: "xml",
     writer: |ctx| Box::new(ModsWriter { ctx: ctx.clone() }),
+    // `modsCollection` requires at least one `mods` (MODS 3.8 schema).
+    list_may_be_empty: false,
     oai: Some(OaiFormat { prefix: "mods", schema: MODS_SCHEMA, namespace: MODS_NS, element: mods_element }),
 };
 
