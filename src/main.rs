@@ -57,6 +57,11 @@ enum Command {
     /// its status, unless --status narrows it. Every other format is a
     /// public export: live records only unless --status says otherwise, and
     /// never restricted or embargoed files nor e-mail addresses.
+    ///
+    /// A MODS collection must hold at least one record: with none to export,
+    /// mods writes nothing (no OUTPUT file is created), says "no records to
+    /// export" and exits with status 3. Every other format writes its empty
+    /// form (an empty XML root, [], a CSV header) and exits with 0.
     Export {
         #[arg(value_parser = clap::builder::PossibleValuesParser::new(commands::export_format_names()))]
         format: String,

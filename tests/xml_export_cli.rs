@@ -90,3 +90,30 @@ fn the_seed_exports_with_its_open_pdf_linked() {
         assert!(help.contains(id), "--help lists {id}: {help}");
     }
 }
+
+/// An empty repository: MODS has no empty collection, so `arkiv export mods`
+/// says there is nothing to export, writes nothing (no file with -o, an
+/// older one left as it was) and exits with 3; the formats with an empty
+/// form write it and exit with 0.
+#[test]
+fn an_empty_repository_exports_no_mods_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = init_repo(&tmp.path().join("a"));
+    let out = arkiv(&repo, &["export", "mods"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    assert!(stderr(&out).contains("no records to export"), "{}", stderr(&out));
+    let path = tmp.path().join("mods.xml");
+    let out = arkiv(&repo, &["export", "mods", "-o", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(!path.exists(), "no file is created");
+    std::fs::write(&path, "older").unwrap();
+    assert_eq!(arkiv(&repo, &["export", "mods", "-o", path.to_str().unwrap()]).status.code(), Some(3));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "older");
+    let out = arkiv(&repo, &["export", "marcxml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("0 records exported."), "{}", stderr(&out));
+    if xmllint_ready() {
+        validate_xml(&out.stdout, "marc/MARC21slim.xsd").unwrap();
+    }
+}

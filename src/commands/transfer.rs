@@ -113,15 +113,52 @@ pub async fn export(
         }
         other => other,
     };
-    let count = match output {
+    let written = match output {
         Some(path) => {
-            let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            arkiv_services::export::export(&repo, format, status, std::io::BufWriter::new(file)).await?
+            let file = LazyFile { path: path.to_path_buf(), file: None };
+            arkiv_services::export::export(&repo, format, status, std::io::BufWriter::new(file)).await
         }
-        None => arkiv_services::export::export(&repo, format, status, std::io::BufWriter::new(std::io::stdout().lock())).await?,
+        None => arkiv_services::export::export(&repo, format, status, std::io::BufWriter::new(std::io::stdout().lock())).await,
     };
-    eprintln!("{count} records exported.");
-    Ok(ExitCode::SUCCESS)
+    match written {
+        Ok(count) => {
+            eprintln!("{count} records exported.");
+            Ok(ExitCode::SUCCESS)
+        }
+        // MODS with no record: no valid document exists, so none is written
+        // (no file is created) and the exit status says so.
+        Err(e) if e.downcast_ref::<arkiv_services::export::NothingToExport>().is_some() => {
+            eprintln!("{e}.");
+            Ok(ExitCode::from(NOTHING_TO_EXPORT))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `arkiv export`'s exit status when there is no record to export in a
+/// format that has no empty list (MODS), and nothing was written.
+pub const NOTHING_TO_EXPORT: u8 = 3;
+
+/// An export's output file, created at the first byte written: an export
+/// that writes nothing leaves no file (and an existing one as it was).
+struct LazyFile {
+    path: PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl std::io::Write for LazyFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => self.file.insert(std::fs::File::create(&self.path).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("cannot create {}: {e}", self.path.display()))
+            })?),
+        };
+        file.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.as_mut().map_or(Ok(()), |f| f.flush())
+    }
 }
 
 pub async fn generate(repo_dir: &Path, count: u64, seed: u64, pdfs: bool, output: Option<&Path>) -> Result<ExitCode> {

@@ -1,8 +1,9 @@
-//! MODS 3.8, DataCite 4.5 and MARCXML exports checked the way a harvester
-//! or a catalogue would: every corpus record (the seed, the EPrints corpus,
-//! arXiv, Zenodo) and a set of hand-made records with every field (and with
-//! none), written one by one (the OAI-PMH element) and as one list, must
-//! validate against the official schemas with xmllint; and the seed must
+//! MODS 3.8, DataCite 4.5, MARCXML and Dublin Core exports checked the way
+//! a harvester or a catalogue would: every corpus record (the seed, the
+//! EPrints corpus, arXiv, Zenodo) and a set of hand-made records with every
+//! field (and with none), written one by one (the OAI-PMH element) and as
+//! one list, must validate against the official schemas with xmllint; an
+//! empty list of every format is either valid or refused; and the seed must
 //! say what a cataloguer expects of it.
 
 use arkiv_formats::export::{self, ExportContext, ExportFormat};
@@ -17,8 +18,15 @@ const MODS_XSD: &str = "mods/mods-3-8.xsd";
 const DATACITE_XSD: &str = "datacite/kernel-4.5/metadata.xsd";
 const MARC_XSD: &str = "marc/MARC21slim.xsd";
 
+const OAI_DC_XSD: &str = "oai/oai_dc.xsd";
+
 fn datacite_list_xsd() -> String {
     format!("{}/tests/data/datacite-resources.xsd", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `<dcCollection>` around oai_dc elements (oai_dc has no list element).
+fn dc_list_xsd() -> String {
+    format!("{}/tests/data/dc-collection.xsd", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn ctx() -> ExportContext {
@@ -151,11 +159,67 @@ fn check_format(format: &ExportFormat, record_schema: &str, list_schema: &str) {
     }
     // A single record through the list writer validates too.
     validate_xml(&list(format, &records[..1]), list_schema).unwrap();
-    // And an empty list, where the schema allows one (MARC's
-    // collection; MODS's modsCollection needs at least one <mods>).
-    if format.id == "marcxml" {
-        validate_xml(&list(format, &[]), list_schema).unwrap();
+    check_empty_list(format, list_schema);
+}
+
+/// An empty list is valid where the format says it may be empty; where it
+/// says not (MODS: `modsCollection` needs at least one `mods`), `write_all`
+/// refuses it with nothing written, and the empty form the writer would
+/// make is indeed invalid (so the refusal is needed, and a schema that
+/// came to allow it would show here).
+fn check_empty_list(format: &ExportFormat, list_schema: &str) {
+    let mut out = Vec::new();
+    let written = export::write_all(format, &ctx(), &[], &mut out);
+    if format.list_may_be_empty {
+        written.unwrap();
+        if let Err(e) = validate_xml(&out, list_schema) {
+            panic!("the empty {} list does not validate:\n{e}", format.id);
+        }
+    } else {
+        let e = written.expect_err("an empty list is refused");
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("no records to export"), "{e}");
+        assert!(out.is_empty(), "nothing is written");
+        let mut writer = (format.writer)(&ctx());
+        writer.begin(&mut out).unwrap();
+        writer.end(&mut out).unwrap();
+        assert!(validate_xml(&out, list_schema).is_err(), "{}: the empty form is valid after all", format.id);
     }
+}
+
+/// Every format's empty list (a search or browse export with no hits,
+/// `arkiv export` of an empty repository) is valid in its own terms or
+/// refused: the XML lists against their schemas, EPrints XML (no published
+/// schema) read back as no record, the JSON ones parsed, the text ones
+/// written without error.
+#[test]
+fn every_format_s_empty_list_is_valid_or_refused() {
+    let list_schemas = [("mods", MODS_XSD.to_string()), ("datacite", datacite_list_xsd()), ("marcxml", MARC_XSD.into()), ("dc", dc_list_xsd())];
+    for format in export::FORMATS {
+        if let Some((_, schema)) = list_schemas.iter().find(|(id, _)| *id == format.id) {
+            if xmllint_ready() {
+                check_empty_list(format, schema);
+            }
+            continue;
+        }
+        assert!(format.list_may_be_empty, "{}: only MODS refuses an empty list", format.id);
+        let mut out = Vec::new();
+        export::write_all(format, &ctx(), &[], &mut out).unwrap();
+        match format.id {
+            "ep3" => {
+                let text = String::from_utf8(out.clone()).unwrap();
+                assert!(text.contains("<eprints") && text.trim_end().ends_with("</eprints>"), "{text}");
+                assert_eq!(arkiv_formats::EprintsReader::new(&out[..]).count(), 0, "{text}");
+            }
+            "json" | "csljson" | "jsonld" => {
+                let v: serde_json::Value = serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{}: {e}", format.id));
+                let items = if format.id == "jsonld" { &v["@graph"] } else { &v };
+                assert_eq!(items.as_array().map(Vec::len), Some(0), "{}: {v}", format.id);
+            }
+            _ => assert!(std::str::from_utf8(&out).is_ok(), "{}", format.id),
+        }
+    }
+    assert!(!export::find("mods").unwrap().list_may_be_empty, "MODS refuses an empty list");
 }
 
 #[test]
@@ -171,6 +235,11 @@ fn datacite_validates_over_the_corpora() {
 #[test]
 fn marcxml_validates_over_the_corpora() {
     check_format(&export::marcxml::MARCXML, MARC_XSD, MARC_XSD);
+}
+
+#[test]
+fn dublin_core_validates_over_the_corpora() {
+    check_format(&export::dc::DC, OAI_DC_XSD, &dc_list_xsd());
 }
 
 #[test]
@@ -286,6 +355,26 @@ fn a_new_version_names_the_record_it_succeeds_in_datacite() {
     let expected =
         "<relatedIdentifier relatedIdentifierType=\"URL\" relationType=\"IsNewVersionOf\">https://repo.example.org/8999/</relatedIdentifier>";
     assert!(xml.contains(expected), "{xml}");
+}
+
+#[test]
+fn a_new_version_names_the_record_it_succeeds_in_mods() {
+    let record = made_records().into_iter().find(|r| r.succeeds.is_some()).expect("a new version among the records");
+    let xml = String::from_utf8(element(&export::mods::MODS, &record)).unwrap();
+    let expected = "<relatedItem type=\"otherVersion\" displayLabel=\"Earlier version\">\n    <identifier type=\"uri\">https://repo.example.org/8999/</identifier>\n  </relatedItem>";
+    assert!(xml.contains(expected), "{xml}");
+    // Its own landing page stays its identifier; the earlier one is only
+    // inside the relatedItem.
+    assert_eq!(xml.matches("https://repo.example.org/8999/").count(), 1, "{xml}");
+    if xmllint_ready() {
+        validate_xml(xml.as_bytes(), MODS_XSD).unwrap();
+        validate_xml(&list(&export::mods::MODS, std::slice::from_ref(&record)), MODS_XSD).unwrap();
+    }
+    // A record that succeeds nothing (or, by a bad import, itself) says nothing.
+    let mut alone = record.clone();
+    alone.succeeds = alone.id;
+    let xml = String::from_utf8(element(&export::mods::MODS, &alone)).unwrap();
+    assert!(!xml.contains("otherVersion"), "{xml}");
 }
 
 #[test]

@@ -64,6 +64,23 @@ pub fn has_open_full_text(record: &Record, today: PartialDate) -> bool {
     record.documents.iter().any(|d| d.is_open_access(today) && d.files.iter().any(|f| f.sha256.is_some()))
 }
 
+/// The set of a subject: `subject:` and the ids of its path from the root
+/// (`subject:geo:geo-casia`), or `subject:{id}` for an id the tree does
+/// not know. The setSpec names the path, so moving a subject under another
+/// parent changes the sets of every record filed under it or below it.
+pub fn subject_set(subjects: &SubjectTree, id: &str) -> String {
+    let path = subjects.path(id);
+    if path.is_empty() {
+        return format!("subject:{}", encode_set_segment(id));
+    }
+    let mut spec = String::from("subject");
+    for s in path {
+        spec.push(':');
+        spec.push_str(&encode_set_segment(&s.id));
+    }
+    spec
+}
+
 /// Every set the record is in, each once, sorted. Status does not matter:
 /// a withdrawn record stays in its sets, so that a set harvest reports it
 /// deleted. The `driver` membership is judged on `today` (an embargo that
@@ -127,6 +144,8 @@ mod tests {
             record_sets(&r, &tree, today),
             ["series:Tech~20Reports", "subject:geo", "subject:geo:geo-casia", "subject:unknown~20id", "type:article"]
         );
+        assert_eq!(subject_set(&tree, "geo-casia"), "subject:geo:geo-casia");
+        assert_eq!(subject_set(&tree, "unknown id"), "subject:unknown~20id");
         let file = StoredFile { filename: "a.pdf".into(), sha256: Some("00".into()), ..Default::default() };
         r.documents.push(Document { pos: 1, files: vec![file], embargo: Some("2027".parse().unwrap()), ..Default::default() });
         assert!(!record_sets(&r, &tree, today).contains(&"driver".to_string()), "embargoed");

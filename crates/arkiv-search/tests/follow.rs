@@ -1,13 +1,14 @@
 //! The index follows the store: a committed record is searchable within a
 //! second of the follower running; after a crash (an index that missed
 //! changes) it catches up on restart; a rebuild swaps in while the old
-//! generation serves; deleting the index loses nothing. Also: full text of
-//! public PDFs, extracted in the isolated child.
+//! generation serves; deleting the index loses nothing; a subject moved in
+//! the tree refiles its records. Also: full text of public PDFs, extracted
+//! in the isolated child.
 
 mod common;
 
-use arkiv_model::{Document, DocumentSecurity, PartialDate, Record, Status, StoredFile};
-use arkiv_search::{Extractor, Follower, SearchIndex, SearchRequest};
+use arkiv_model::{Document, DocumentSecurity, PartialDate, Record, Status, StoredFile, Subject};
+use arkiv_search::{Extractor, Facet, Follower, SearchIndex, SearchRequest};
 use arkiv_storage::{open_store, FileStore, RecordStore, RecordWrite};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -127,6 +128,39 @@ async fn follows_the_change_feed_and_survives_restarts() {
     Follower::new(None).catch_up(&*store, &files, &index).await.unwrap();
     assert_eq!(ids(&index, "Baltic"), vec![written[1]]);
     assert_eq!(ids(&index, "Kazakhstan"), vec![seed_id]);
+}
+
+/// Records found by a subject filter (which matches the subject's
+/// descendants through the indexed path).
+fn under_subject(index: &SearchIndex, subject: &str) -> Vec<i64> {
+    let mut req = SearchRequest::new("");
+    req.filters = vec![(Facet::Subject, subject.into())];
+    index.search(&req).unwrap().hits.iter().map(|h| h.id).collect()
+}
+
+/// The index files a record under its subject's path as the tree was when
+/// it was indexed; moving the subject in the store puts the records below it
+/// in the change feed, so the follower refiles them under the new path.
+#[tokio::test]
+async fn a_moved_subject_refiles_its_records() {
+    let (dir, store, files) = setup().await;
+    let subject = |id: &str, parent: Option<&str>| Subject { id: id.into(), name: id.into(), parent: parent.map(Into::into) };
+    store.put_subjects(&[subject("geo", None), subject("asia", Some("geo")), subject("econ", None)]).await.unwrap();
+    let mut r = Record::new("report", "Energy in Central Asia");
+    r.status = Status::Archive;
+    r.subjects = vec!["asia".into()];
+    let id = store.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap()[0];
+    let index = Arc::new(SearchIndex::open(&dir.path().join("search")).unwrap());
+    let follower = Follower::new(None);
+    follower.catch_up(&*store, &files, &index).await.unwrap();
+    assert_eq!(under_subject(&index, "geo"), vec![id]);
+    assert!(under_subject(&index, "econ").is_empty());
+
+    store.put_subjects(&[subject("asia", Some("econ"))]).await.unwrap();
+    assert_eq!(follower.catch_up(&*store, &files, &index).await.unwrap(), 1, "the move is one change");
+    assert_eq!(under_subject(&index, "econ"), vec![id]);
+    assert!(under_subject(&index, "geo").is_empty());
+    assert_eq!(under_subject(&index, "asia"), vec![id]);
 }
 
 #[tokio::test]

@@ -60,8 +60,11 @@ impl<'a> Admin<'a> {
 
     /// Adds a subject or renames and moves one. The id is kept forever
     /// (records name it); the parent must exist and must not be the subject
-    /// itself or under it.
-    pub async fn put_subject(&self, id: &str, name: &str, parent: Option<&str>) -> Result<()> {
+    /// itself or under it. A move reaches every record filed under the
+    /// subject or below it in the same transaction (their OAI-PMH sets name
+    /// the subject's path; each gets a revision by `system:subjects`, which
+    /// the search index follows). Returns how many records that rewrote.
+    pub async fn put_subject(&self, id: &str, name: &str, parent: Option<&str>) -> Result<u64> {
         let (id, name) = (id.trim(), name.trim());
         if id.is_empty() || id.len() > 100 || !id.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c)) {
             return Err(invalid("id", "a subject id is 1 to 100 letters, digits, _, - or ."));
@@ -80,7 +83,9 @@ impl<'a> Admin<'a> {
             }
         }
         let subject = Subject { id: id.to_string(), name: name.to_string(), parent: parent.map(str::to_string) };
-        self.repo.put_subjects(&[subject]).await.map_err(store_err)
+        let rewritten = self.repo.put_subjects(&[subject]).await.map_err(store_err)?;
+        tracing::info!(admin = self.user.id, email = %self.user.email, subject = id, parent = ?parent, rewritten, "subject saved");
+        Ok(rewritten)
     }
 }
 

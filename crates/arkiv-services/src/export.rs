@@ -5,7 +5,8 @@
 //! it references by relative paths. Every format of the export registry
 //! (`arkiv_formats::export::FORMATS`: MODS, DataCite, MARCXML, BibTeX...) is
 //! a public export, written by its `ExportWriter` with
-//! [`Repository::export_context`].
+//! [`Repository::export_context`]; one whose list cannot be empty (MODS)
+//! refuses an export with no record ([`NothingToExport`]) and writes nothing.
 
 use crate::generate::{Generator, GeneratorOptions};
 use crate::repository::Repository;
@@ -115,8 +116,22 @@ pub async fn export<W: Write>(repo: &Repository, format: Format, status: Option<
     Ok(count)
 }
 
+/// The error of an export that found no record in a format whose list
+/// cannot be empty ([`ExportFormat::list_may_be_empty`]: MODS's
+/// `modsCollection` needs at least one `mods`). Nothing was written.
+///
+/// [`ExportFormat::list_may_be_empty`]: arkiv_formats::export::ExportFormat::list_may_be_empty
+#[derive(Debug, thiserror::Error)]
+#[error("no records to export: a {format} list needs at least one record, so nothing was written")]
+pub struct NothingToExport {
+    /// The format's label ("MODS 3.8").
+    pub format: &'static str,
+}
+
 /// Writes the records in `status` in a registry format, streamed through its
-/// writer.
+/// writer. The first record is read before anything is written, so that a
+/// format without an empty list form writes nothing at all when there is
+/// none ([`NothingToExport`]) rather than a document its schema refuses.
 async fn export_public<W: Write>(
     repo: &Repository,
     format: &arkiv_formats::export::ExportFormat,
@@ -124,10 +139,20 @@ async fn export_public<W: Write>(
     mut out: W,
 ) -> Result<u64> {
     let ctx = repo.export_context();
+    // Fused: after an empty first read the loop below asks once more, and a
+    // scan must not be polled past its end.
+    let mut records = repo.store.scan(ScanFilter { status: Some(status), after_id: None }).fuse();
+    let first = records.next().await.transpose()?;
+    if first.is_none() && !format.list_may_be_empty {
+        return Err(NothingToExport { format: format.label }.into());
+    }
     let mut writer = (format.writer)(&ctx);
     writer.begin(&mut out)?;
-    let mut records = repo.store.scan(ScanFilter { status: Some(status), after_id: None });
     let mut count = 0u64;
+    if let Some(record) = first {
+        writer.record(&record, &mut out)?;
+        count += 1;
+    }
     while let Some(record) = records.next().await {
         writer.record(&record?, &mut out)?;
         count += 1;

@@ -94,12 +94,14 @@ impl Repository {
         self.subjects.read().expect("subject lock").clone()
     }
 
-    /// Adds subjects to the store and reloads the tree.
-    pub async fn put_subjects(&self, subjects: &[arkiv_model::Subject]) -> Result<()> {
-        self.store.put_subjects(subjects).await?;
+    /// Adds, renames or moves subjects and reloads the tree. Returns how
+    /// many records the store rewrote because a move changed their OAI-PMH
+    /// sets (see [`arkiv_storage::RecordStore::put_subjects`]).
+    pub async fn put_subjects(&self, subjects: &[arkiv_model::Subject]) -> Result<u64> {
+        let rewritten = self.store.put_subjects(subjects).await?;
         let tree = SubjectTree::new(self.store.subjects().await?);
         *self.subjects.write().expect("subject lock") = Arc::new(tree);
-        Ok(())
+        Ok(rewritten)
     }
 
     pub fn citation(&self, record: &Record) -> Citation {

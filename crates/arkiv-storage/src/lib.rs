@@ -215,8 +215,15 @@ pub trait RecordStore: Send + Sync + 'static {
 
     async fn subjects(&self) -> Result<Vec<Subject>>;
 
-    /// Adds or renames subjects (by id).
-    async fn put_subjects(&self, subjects: &[Subject]) -> Result<()>;
+    /// Adds, renames or moves subjects (by id). In the same transaction,
+    /// every record whose OAI-PMH sets the change moves (those filed under a
+    /// moved subject or below it; sets name a subject's path) is rewritten:
+    /// a new revision by `system:subjects` changing only `lastmod`, so that
+    /// harvesters see the change and the search index (which follows the
+    /// change feed) files it under the new path, with its set rows rebuilt.
+    /// The records are found through `oai_sets` and rewritten a few hundred
+    /// at a time. Returns how many were rewritten.
+    async fn put_subjects(&self, subjects: &[Subject]) -> Result<u64>;
 
     /// OAI-visible records (live once, live or not now) matching `query`,
     /// in id order, after id `after`. Keyset paging by id: a record that

@@ -18,7 +18,10 @@
 //! from the 65,535 bind parameters per statement, and one prepared statement
 //! reused for every batch.
 
-use crate::rows::{count_deltas, decode, work_items_tail, Bind, parse_status, prepare_batch, PreparedBatch, PreparedWrite};
+use crate::rows::{
+    count_deltas, decode, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
+    PreparedBatch, PreparedWrite, TREE_REFRESH_BATCH,
+};
 use crate::*;
 use futures::StreamExt;
 use sqlx::postgres::{PgConnection, PgPoolOptions};
@@ -519,7 +522,7 @@ impl RecordStore for PostgresStore {
         Ok(rows.iter().map(|row| Subject { id: row.get(0), name: row.get(1), parent: row.get(2) }).collect())
     }
 
-    async fn put_subjects(&self, subjects: &[Subject]) -> Result<()> {
+    async fn put_subjects(&self, subjects: &[Subject]) -> Result<u64> {
         for s in subjects {
             no_nul(|| format!("subject {:?}: the id", s.id), &s.id)?;
             no_nul(|| format!("subject {:?}: the name", s.id), &s.name)?;
@@ -528,6 +531,7 @@ impl RecordStore for PostgresStore {
         let mut tx = self.pool.begin().await?;
         // Positions are read then written: one writer at a time.
         Self::lock_writers(&mut tx).await?;
+        let old = Self::subject_tree(&mut tx).await?;
         let base: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(pos), 0) FROM subjects").fetch_one(&mut *tx).await?;
         for (i, s) in subjects.iter().enumerate() {
             sqlx::query(
@@ -541,8 +545,33 @@ impl RecordStore for PostgresStore {
             .execute(&mut *tx)
             .await?;
         }
+        let new = Self::subject_tree(&mut tx).await?;
+        let now = Timestamp::now();
+        let mut rewritten = 0;
+        // Keyset pages of each old set's members; a rewritten record leaves
+        // the old set before the next page is read.
+        for spec in moved_subject_sets(&old, &new) {
+            let mut after: RecordId = 0;
+            loop {
+                let ids: Vec<RecordId> = sqlx::query_scalar(
+                    "SELECT record_id FROM oai_sets WHERE set_spec = $1 AND record_id > $2 ORDER BY record_id LIMIT $3",
+                )
+                .bind(&spec)
+                .bind(after)
+                .bind(TREE_REFRESH_BATCH)
+                .fetch_all(&mut *tx)
+                .await?;
+                let Some(&last) = ids.last() else { break };
+                after = last;
+                let stored = self.current(&mut tx, &ids).await?;
+                let batch = prepare_tree_refresh(&stored, &old, &new, now)?;
+                check_batch_text(&batch)?;
+                Self::write_prepared(&mut tx, &batch).await?;
+                rewritten += batch.writes.len() as u64;
+            }
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(rewritten)
     }
 
     async fn oai_records(&self, query: &OaiQuery, after: RecordId, limit: i64) -> Result<Vec<Record>> {

@@ -5,7 +5,7 @@
 use crate::{RecordWrite, Result, StoreError};
 use arkiv_model::browse::browse_entries;
 use arkiv_model::document::next_embargo_end;
-use arkiv_model::oai_sets::record_sets;
+use arkiv_model::oai_sets::{record_sets, subject_set};
 use arkiv_model::{changed_fields, BrowseEntry, Record, RecordId, Status, SubjectTree, Timestamp};
 use std::collections::{BTreeMap, HashMap};
 
@@ -58,9 +58,9 @@ pub(crate) struct PreparedBatch {
 /// a withdrawn record is reported deleted in a set harvest too.
 ///
 /// Membership is computed from the subject tree as it is at the write. A
-/// later change to the tree (a subject moved under another parent) does not
-/// move existing rows: a maintenance rebuild of `oai_sets` is a noted
-/// follow-up.
+/// later change to the tree (a subject moved under another parent) is
+/// carried to the records it concerns by [`prepare_tree_refresh`], in the
+/// transaction that changes the tree.
 fn oai_sets(record: &Record, subjects: &SubjectTree, now: Timestamp) -> Vec<String> {
     if record.datestamp.is_none() {
         return Vec::new();
@@ -115,6 +115,78 @@ pub(crate) fn prepare_batch(
         }
     }
     Ok(PreparedBatch { ids, writes, browse, sets })
+}
+
+/// Who writes the revisions a change of the subject tree makes.
+pub(crate) const SUBJECTS_ACTOR: &str = "system:subjects";
+
+/// Records rewritten per statement batch when the subject tree changes: the
+/// records of a subject are read, rewritten and let go this many at a time,
+/// so a subject with 100,000 records never sits in memory at once.
+pub(crate) const TREE_REFRESH_BATCH: i64 = 500;
+
+/// The sets (as `old` names them) of the subjects whose setSpec differs
+/// between the tree before a change (`old`) and after it (`new`): a moved
+/// subject and each of its descendants, or a subject records already named
+/// that now takes a place under a parent. Every record filed under one of
+/// them is a member of that old set (a record is in each ancestor's set),
+/// so these sets are where the records to rewrite are found: an index range
+/// walk of `oai_sets` per subject.
+///
+/// Only setSpecs depend on the tree among what a write derives: browse
+/// entries keep a record's own subject ids (the subject view sums over the
+/// tree as it is when the page is drawn), so a move changes no browse row
+/// or count.
+pub(crate) fn moved_subject_sets(old: &SubjectTree, new: &SubjectTree) -> Vec<String> {
+    let mut specs: Vec<String> = new
+        .iter()
+        .filter(|s| subject_set(old, &s.id) != subject_set(new, &s.id))
+        .map(|s| subject_set(old, &s.id))
+        .collect();
+    specs.sort();
+    specs.dedup();
+    specs
+}
+
+/// The rewrite of records whose sets a change of the subject tree moved:
+/// each record (as `stored`) gets a new revision by [`SUBJECTS_ACTOR`] with
+/// nothing changed but `lastmod` (now), so its change-feed entry makes the
+/// search index file it under its new subject path and its OAI-PMH
+/// datestamp moves (a change of set membership is a change of the record
+/// for a harvester). Its set rows are rebuilt rather than diffed with one
+/// tree (which would find nothing to do): every set it had under `old` and
+/// every set it has under `new` is deleted, then the latter inserted.
+pub(crate) fn prepare_tree_refresh(
+    stored: &HashMap<RecordId, (Record, i64)>,
+    old: &SubjectTree,
+    new: &SubjectTree,
+    now: Timestamp,
+) -> Result<PreparedBatch> {
+    let mut ids: Vec<RecordId> = stored.keys().copied().collect();
+    ids.sort_unstable();
+    let writes = ids
+        .iter()
+        .map(|id| {
+            let (record, revision) = &stored[id];
+            let mut record = record.clone();
+            record.lastmod = Some(now);
+            RecordWrite { record, actor: SUBJECTS_ACTOR.into(), expected_revision: Some(*revision) }
+        })
+        .collect();
+    let mut batch = prepare_batch(writes, stored, || unreachable!("every record rewritten has an id"), now, new)?;
+    batch.sets = ids
+        .iter()
+        .map(|&id| {
+            let record = &stored[&id].0;
+            let add = oai_sets(record, new, now);
+            let mut remove = oai_sets(record, old, now);
+            remove.extend(add.iter().cloned());
+            remove.sort();
+            remove.dedup();
+            SetChange { id, remove, add }
+        })
+        .collect();
+    Ok(batch)
 }
 
 /// Turns a write into rows. `old` is the stored record and its revision, if

@@ -23,7 +23,10 @@
 //! - browse entries are inserted in index order, so consecutive inserts
 //!   land on the same pages.
 
-use crate::rows::{count_deltas, decode, work_items_tail, Bind, parse_status, prepare_batch, PreparedBatch};
+use crate::rows::{
+    count_deltas, decode, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
+    PreparedBatch, TREE_REFRESH_BATCH,
+};
 use crate::*;
 use futures::StreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -245,6 +248,50 @@ impl SqliteStore {
             sqlx::query("DELETE FROM browse_counts WHERE n <= 0").execute(&mut *tx).await?;
         }
         Ok(())
+    }
+
+    /// [`RecordStore::put_subjects`] inside its transaction: the subjects
+    /// upserted, then the records whose sets moved rewritten, a keyset page
+    /// of an old set's members at a time (a rewritten record leaves the old
+    /// set before the next page is read).
+    async fn put_subjects_in(&self, tx: &mut SqliteConnection, subjects: &[Subject]) -> Result<u64> {
+        let old = Self::subject_tree(tx).await?;
+        let base: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(pos), 0) FROM subjects").fetch_one(&mut *tx).await?;
+        for (i, s) in subjects.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO subjects (id, name, parent, pos) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, parent = excluded.parent",
+            )
+            .bind(&s.id)
+            .bind(&s.name)
+            .bind(&s.parent)
+            .bind(base + i as i64 + 1)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let new = Self::subject_tree(tx).await?;
+        let now = Timestamp::now();
+        let mut rewritten = 0;
+        for spec in moved_subject_sets(&old, &new) {
+            let mut after: RecordId = 0;
+            loop {
+                let ids: Vec<RecordId> = sqlx::query_scalar(
+                    "SELECT record_id FROM oai_sets WHERE set_spec = ? AND record_id > ? ORDER BY record_id LIMIT ?",
+                )
+                .bind(&spec)
+                .bind(after)
+                .bind(TREE_REFRESH_BATCH)
+                .fetch_all(&mut *tx)
+                .await?;
+                let Some(&last) = ids.last() else { break };
+                after = last;
+                let stored = Self::current(tx, &ids).await?;
+                let batch = prepare_tree_refresh(&stored, &old, &new, now)?;
+                self.write_prepared(tx, &batch).await?;
+                rewritten += batch.writes.len() as u64;
+            }
+        }
+        Ok(rewritten)
     }
 
     async fn fetch_records(&self, sql_tail: &str, binds: Vec<Bind<'_>>) -> Result<Vec<Record>> {
@@ -519,24 +566,23 @@ impl RecordStore for SqliteStore {
         Ok(rows.iter().map(|row| Subject { id: row.get(0), name: row.get(1), parent: row.get(2) }).collect())
     }
 
-    async fn put_subjects(&self, subjects: &[Subject]) -> Result<()> {
+    async fn put_subjects(&self, subjects: &[Subject]) -> Result<u64> {
         let mut conn = self.writer.lock().await;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let base: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(pos), 0) FROM subjects").fetch_one(&mut *tx).await?;
-        for (i, s) in subjects.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO subjects (id, name, parent, pos) VALUES (?, ?, ?, ?) \
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, parent = excluded.parent",
-            )
-            .bind(&s.id)
-            .bind(&s.name)
-            .bind(&s.parent)
-            .bind(base + i as i64 + 1)
-            .execute(&mut *tx)
-            .await?;
+        // IMMEDIATE, as for records: the tree is read before it is written,
+        // and the rewrite of its records may be long; no other process may
+        // write in between.
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        let result = self.put_subjects_in(&mut conn, subjects).await;
+        match result {
+            Ok(rewritten) => {
+                sqlx::query("COMMIT").execute(&mut *conn).await?;
+                Ok(rewritten)
+            }
+            Err(e) => {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                Err(e)
+            }
         }
-        tx.commit().await?;
-        Ok(())
     }
 
     async fn oai_records(&self, query: &OaiQuery, after: RecordId, limit: i64) -> Result<Vec<Record>> {

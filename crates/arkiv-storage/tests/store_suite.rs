@@ -196,6 +196,8 @@ suite!(
     work_items_of_one_type,
     embargoes_due_by_day,
     later_versions_of_a_record,
+    moving_a_subject_moves_its_records_sets,
+    moving_a_large_subject_rewrites_every_record_in_pages,
 );
 
 // ---------------------------------------------------------------------------
@@ -1249,4 +1251,133 @@ async fn later_versions_of_a_record(store: Arc<dyn RecordStore>) {
     assert_eq!(store.later_versions(first).await.unwrap(), [second]);
     assert!(store.later_versions(second).await.unwrap().is_empty());
     assert_eq!(store.get_record(second).await.unwrap().unwrap().succeeds, Some(first));
+}
+
+/// Ids of the records in an OAI set, in id order.
+async fn set_members(store: &dyn RecordStore, set: &str) -> Vec<RecordId> {
+    let query = arkiv_storage::OaiQuery { set: Some(set.into()), ..Default::default() };
+    store.oai_records(&query, 0, 100_000).await.unwrap().into_iter().map(|r| r.id.unwrap()).collect()
+}
+
+fn subject(id: &str, parent: Option<&str>) -> Subject {
+    Subject { id: id.into(), name: id.to_uppercase(), parent: parent.map(Into::into) }
+}
+
+/// A subject moved under another parent takes its records along: every
+/// record filed under it or below it (live or withdrawn) leaves the old
+/// path's sets and joins the new path's, with a new revision by
+/// `system:subjects` that moves its lastmod (harvesters see the change) and
+/// enters the change feed (the search index refiles it). Records elsewhere,
+/// drafts never live, and the browse tables (own subject ids only) are left
+/// alone; a rename or a re-save that moves nothing rewrites nothing.
+async fn moving_a_subject_moves_its_records_sets(store: Arc<dyn RecordStore>) {
+    let tree = [subject("geo", None), subject("asia", Some("geo")), subject("kz", Some("asia")), subject("econ", None)];
+    assert_eq!(store.put_subjects(&tree).await.unwrap(), 0, "nothing is filed yet");
+    let long_ago = Timestamp(1_000_000_000);
+    let filed = |title: &str, status: Status, subjects: &[&str]| {
+        let mut r = rec(title, status);
+        r.subjects = subjects.iter().map(|s| s.to_string()).collect();
+        r.lastmod = Some(long_ago);
+        r
+    };
+    let in_kz = put_one(&*store, filed("in kz", Status::Archive, &["kz"])).await;
+    let in_asia = put_one(&*store, filed("in asia", Status::Archive, &["asia"])).await;
+    let in_both = put_one(&*store, filed("in both", Status::Archive, &["kz", "asia"])).await;
+    let withdrawn = put_one(&*store, filed("withdrawn", Status::Archive, &["kz"])).await;
+    let mut gone = store.get_record(withdrawn).await.unwrap().unwrap();
+    gone.status = Status::Deletion;
+    store.put_records(vec![write(gone)]).await.unwrap();
+    let draft = put_one(&*store, filed("draft", Status::Inbox, &["kz"])).await;
+    let in_econ = put_one(&*store, filed("in econ", Status::Archive, &["econ"])).await;
+    let under = [in_kz, in_asia, in_both, withdrawn];
+    assert_eq!(set_members(&*store, "subject:geo").await, under);
+    assert_eq!(set_members(&*store, "subject:geo:asia:kz").await, [in_kz, in_both, withdrawn]);
+    let seq = store.last_change().await.unwrap();
+    let revisions: BTreeMap<RecordId, i64> = {
+        let mut m = BTreeMap::new();
+        for id in under.iter().chain([&draft, &in_econ]) {
+            m.insert(*id, store.get_record_with_revision(*id).await.unwrap().unwrap().1);
+        }
+        m
+    };
+    let browse_before = store.browse_values(BrowseView::Subject, None, 100).await.unwrap();
+
+    // Asia (with Kazakhstan below it) moves from Geography to Economy.
+    let rewritten = store.put_subjects(&[subject("asia", Some("econ"))]).await.unwrap();
+    assert_eq!(set_members(&*store, "subject:econ").await, [in_kz, in_asia, in_both, withdrawn, in_econ]);
+    assert_eq!(set_members(&*store, "subject:econ:asia").await, under);
+    assert_eq!(set_members(&*store, "subject:econ:asia:kz").await, [in_kz, in_both, withdrawn]);
+    for old in ["subject:geo", "subject:geo:asia", "subject:geo:asia:kz"] {
+        assert!(set_members(&*store, old).await.is_empty(), "{old} still has members");
+    }
+    let specs: Vec<String> =
+        store.oai_set_specs("", 100).await.unwrap().into_iter().filter(|s| s.starts_with("subject:")).collect();
+    assert_eq!(specs, ["subject:econ", "subject:econ:asia", "subject:econ:asia:kz"]);
+    let gone = store.get_record(withdrawn).await.unwrap().unwrap();
+    assert_eq!(gone.status, Status::Deletion, "still reported deleted in its new sets");
+    assert_eq!(rewritten, 4, "each record under asia once, the withdrawn one too");
+
+    // A revision each, by system:subjects, nothing changed but lastmod.
+    for id in under {
+        let (record, rev) = store.get_record_with_revision(id).await.unwrap().unwrap();
+        assert_eq!(rev, revisions[&id] + 1, "record {id}");
+        assert!(record.lastmod.unwrap() > long_ago, "record {id}: lastmod moved");
+        let last = store.revisions(id).await.unwrap().pop().unwrap();
+        assert_eq!(last.actor, "system:subjects");
+        assert!(last.changed.is_empty(), "{:?}", last.changed);
+        let mut before = store.revisions(id).await.unwrap()[(rev - 2) as usize].record.clone();
+        before.lastmod = record.lastmod;
+        assert_eq!(before, record, "only lastmod differs");
+    }
+    for id in [draft, in_econ] {
+        assert_eq!(store.get_record_with_revision(id).await.unwrap().unwrap().1, revisions[&id], "record {id} untouched");
+    }
+    let changed: BTreeSet<RecordId> = store.changes_since(seq, 100).await.unwrap().iter().map(|c| c.record_id).collect();
+    assert_eq!(changed, under.into_iter().collect(), "one change each in the feed");
+    assert_eq!(store.changes_since(seq, 100).await.unwrap().len(), 4);
+    // A record's datestamp-range harvest finds it again.
+    let recent = arkiv_storage::OaiQuery { from: Some(long_ago.0 + 1), ..Default::default() };
+    let harvested: BTreeSet<RecordId> =
+        store.oai_records(&recent, 0, 100).await.unwrap().into_iter().map(|r| r.id.unwrap()).collect();
+    assert!(under.iter().all(|id| harvested.contains(id)), "{harvested:?}");
+    assert!(!harvested.contains(&in_econ));
+    assert_eq!(store.browse_values(BrowseView::Subject, None, 100).await.unwrap(), browse_before, "browse keeps own ids");
+
+    // A rename, or the same parent again, moves nothing.
+    let seq = store.last_change().await.unwrap();
+    assert_eq!(store.put_subjects(&[Subject { id: "asia".into(), name: "Asia".into(), parent: Some("econ".into()) }]).await.unwrap(), 0);
+    assert_eq!(store.put_subjects(&tree[..1]).await.unwrap(), 0);
+    assert_eq!(store.last_change().await.unwrap(), seq);
+
+    // A subject records named before it existed takes its place under a
+    // parent: its records follow. A new top-level subject keeps its set.
+    let early = put_one(&*store, filed("early", Status::Archive, &["newsub", "top"])).await;
+    assert_eq!(set_members(&*store, "subject:newsub").await, [early]);
+    assert_eq!(store.put_subjects(&[subject("top", None)]).await.unwrap(), 0);
+    assert_eq!(store.put_subjects(&[subject("newsub", Some("geo"))]).await.unwrap(), 1);
+    assert!(set_members(&*store, "subject:newsub").await.is_empty());
+    assert_eq!(set_members(&*store, "subject:geo:newsub").await, [early]);
+    assert_eq!(set_members(&*store, "subject:geo").await, [early]);
+    assert_eq!(set_members(&*store, "subject:top").await, [early]);
+}
+
+/// A move rewrites a subject's records a page at a time within its one
+/// transaction, and reaches every one of them however many pages it takes.
+async fn moving_a_large_subject_rewrites_every_record_in_pages(store: Arc<dyn RecordStore>) {
+    store.put_subjects(&[subject("a", None), subject("b", None), subject("leaf", Some("a"))]).await.unwrap();
+    let batch = (0..1_234)
+        .map(|i| {
+            let mut r = rec(&format!("r{i}"), Status::Archive);
+            r.subjects = vec![if i % 3 == 0 { "a".into() } else { "leaf".into() }];
+            write(r)
+        })
+        .collect();
+    let ids = store.put_records(batch).await.unwrap();
+    let under_leaf: Vec<RecordId> = ids.iter().enumerate().filter(|(i, _)| i % 3 != 0).map(|(_, id)| *id).collect();
+    let rewritten = store.put_subjects(&[subject("leaf", Some("b"))]).await.unwrap();
+    assert_eq!(set_members(&*store, "subject:b:leaf").await, under_leaf);
+    assert_eq!(set_members(&*store, "subject:b").await, under_leaf);
+    assert_eq!(set_members(&*store, "subject:a").await.len(), ids.len() - under_leaf.len());
+    assert!(set_members(&*store, "subject:a:leaf").await.is_empty());
+    assert_eq!(rewritten, under_leaf.len() as u64, "each once");
 }

@@ -347,6 +347,28 @@ async fn exports_of_a_record_a_search_and_a_browse_view() {
     let found: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
     assert!(found.iter().any(|r| r["id"] == site.seed), "{body}");
     assert_no_secret("a search export", &body);
+    // MODS has no empty collection: a search finding nothing answers with a
+    // page saying so, never an invalid file; one finding records streams
+    // them, valid. The formats with an empty form give it.
+    let (status, _, body) = site.get("/search/export/mods?q=zzqxjvnothing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("Nothing to export: this search finds no records"), "{body}");
+    assert!(!body.contains("modsCollection"));
+    let (status, h, body) = site.get("/search/export/mods?q=bulk").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type(&h).starts_with("application/mods+xml"));
+    assert_eq!(body.matches("<mods version=\"3.8\">").count(), 130);
+    let (status, _, browse_mods) = site.get("/view/series/Bulk%20Series/export/mods").await;
+    assert_eq!(status, StatusCode::OK);
+    if checkers::xmllint_ready() {
+        checkers::validate_xml(body.as_bytes(), "mods/mods-3-8.xsd").unwrap();
+        checkers::validate_xml(browse_mods.as_bytes(), "mods/mods-3-8.xsd").unwrap();
+    }
+    for (format, empty) in [("marcxml", "</marc:collection>"), ("json", "[")] {
+        let (status, _, body) = site.get(&format!("/search/export/{format}?q=zzqxjvnothing")).await;
+        assert_eq!(status, StatusCode::OK, "{format}");
+        assert!(body.contains(empty), "{format}: {body}");
+    }
     let (_, _, page) = site.get("/search?q=Kazakhstan").await;
     assert!(page.contains("href=\"/search/export/jsonld?q=Kazakhstan\""));
     assert!(page.contains("href=\"/search/feed/atom?q=Kazakhstan\""));

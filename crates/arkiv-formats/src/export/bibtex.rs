@@ -30,6 +30,7 @@ pub const BIBTEX: ExportFormat = ExportFormat {
     media_type: "application/x-bibtex; charset=utf-8",
     extension: "bib",
     writer: |ctx| Box::new(BibWriter::new(ctx, Dialect::Bibtex)),
+    list_may_be_empty: true,
     oai: None,
 };
 
@@ -40,6 +41,7 @@ pub const BIBLATEX: ExportFormat = ExportFormat {
     media_type: "application/x-bibtex; charset=utf-8",
     extension: "bib",
     writer: |ctx| Box::new(BibWriter::new(ctx, Dialect::Biblatex)),
+    list_may_be_empty: true,
     oai: None,
 };
 

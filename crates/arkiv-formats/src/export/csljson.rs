@@ -19,6 +19,7 @@ pub const CSL_JSON: ExportFormat = ExportFormat {
     media_type: "application/vnd.citationstyles.csl+json",
     extension: "json",
     writer: |ctx| Box::new(CslJsonWriter { ctx: ctx.clone(), keys: KeySet::default(), first: true }),
+    list_may_be_empty: true,
     oai: None,
 };
 

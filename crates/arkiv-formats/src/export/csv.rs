@@ -14,6 +14,7 @@ pub const CSV: ExportFormat = ExportFormat {
     media_type: "text/csv; charset=utf-8",
     extension: "csv",
     writer: |ctx| Box::new(CsvWriter { ctx: ctx.clone() }),
+    list_may_be_empty: true,
     oai: None,
 };
 

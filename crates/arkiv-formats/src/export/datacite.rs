@@ -43,6 +43,7 @@ pub const DATACITE: ExportFormat = ExportFormat {
     media_type: "application/vnd.datacite.datacite+xml; charset=utf-8",
     extension: "xml",
     writer: |ctx| Box::new(DataciteWriter { ctx: ctx.clone() }),
+    list_may_be_empty: true,
     oai: Some(OaiFormat { prefix: "datacite", schema: DATACITE_SCHEMA, namespace: DATACITE_NS, element: datacite_element }),
 };
 
@@ -274,8 +275,8 @@ fn write_resource(record: &Record, ctx: &ExportContext, out: &mut String, depth:
     // A new version names the record it succeeds by its landing page (both
     // stay live; DataCite's pair is IsNewVersionOf / IsPreviousVersionOf).
     let mut related = related;
-    if let Some(earlier) = record.succeeds.filter(|&e| e > 0 && Some(e) != record.id) {
-        related.push((format!("{}/{earlier}/", ctx.base_url), "URL", "IsNewVersionOf"));
+    if let Some(earlier) = ctx.earlier_version_url(record) {
+        related.push((earlier, "URL", "IsNewVersionOf"));
     }
     let host_issn = present(&record.issn).filter(|_| present(&record.publication).is_some());
     if !related.is_empty() || host_issn.is_some() {

@@ -25,6 +25,7 @@ pub const DC: ExportFormat = ExportFormat {
     media_type: "application/xml; charset=utf-8",
     extension: "xml",
     writer: |ctx| Box::new(DcWriter { ctx: ctx.clone() }),
+    list_may_be_empty: true,
     oai: Some(OaiFormat { prefix: "oai_dc", schema: OAI_DC_SCHEMA, namespace: OAI_DC_NS, element: write_oai_dc }),
 };
 

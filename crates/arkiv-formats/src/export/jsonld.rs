@@ -7,7 +7,8 @@
 //! a list is one document with the nodes in `@graph`, streamed. Files are
 //! described (as `associatedMedia`, or a Dataset's `distribution`) only
 //! when [`ExportContext::is_open_access`] says anyone may read them, and
-//! no e-mail address is ever written.
+//! no e-mail address is ever written. A new version names the record it
+//! succeeds (`isBasedOn`).
 
 use super::{ExportContext, ExportFormat, ExportWriter};
 use arkiv_model::{Creator, Record};
@@ -192,6 +193,17 @@ pub fn record_node(record: &Record, ctx: &ExportContext) -> Value {
             record.subjects.iter().map(|s| json!({"@type": "Thing", "name": ctx.subjects.path_label(s)})).collect();
         n.insert("about".into(), about.into());
     }
+    // A new version points to the record it succeeds. schema.org has no
+    // "previous version" property: `isBasedOn` ("a resource from which this
+    // work is derived or from which it is a modification or adaptation") is
+    // the one that holds for a revised work, and the one Google documents
+    // for a dataset's sources. (`workExample`/`exampleOfWork` tie editions
+    // to an abstract work, which Arkiv does not model; `version` is a
+    // number, not a link.) The earlier record is named by its page, which is
+    // its `@id` in its own JSON-LD.
+    if let Some(earlier) = ctx.earlier_version_url(record) {
+        n.insert("isBasedOn".into(), json!({"@id": earlier, "url": earlier}));
+    }
     if let Some(a) = nonempty(&record.abstract_text) {
         n.insert("abstract".into(), a.into());
         n.insert("description".into(), a.into());
@@ -254,6 +266,7 @@ pub const JSONLD: ExportFormat = ExportFormat {
     media_type: "application/ld+json",
     extension: "jsonld",
     writer: |ctx| Box::new(JsonLdWriter { ctx: ctx.clone(), first: true }),
+    list_may_be_empty: true,
     oai: None,
 };
 
@@ -341,6 +354,20 @@ mod tests {
         assert_eq!(media[0]["contentUrl"], "https://repo.example.org/137/1/paper.pdf");
         let text = v.to_string();
         assert!(!text.contains("internal.pdf") && !text.contains("embargoed.pdf") && !text.contains("secret@"));
+    }
+
+    #[test]
+    fn a_new_version_is_based_on_the_record_it_succeeds() {
+        let mut r = paper();
+        assert!(record_jsonld(&r, &ctx()).get("isBasedOn").is_none());
+        r.succeeds = Some(120);
+        let v = record_jsonld(&r, &ctx());
+        assert_eq!(v["isBasedOn"]["@id"], "https://repo.example.org/120/");
+        assert_eq!(v["isBasedOn"]["url"], "https://repo.example.org/120/");
+        // The earlier record's node in a list has that @id: the graph links.
+        let mut earlier = paper();
+        earlier.id = Some(120);
+        assert_eq!(record_node(&earlier, &ctx())["@id"], v["isBasedOn"]["@id"]);
     }
 
     #[test]

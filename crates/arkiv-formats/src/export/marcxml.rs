@@ -26,6 +26,7 @@ pub const MARCXML: ExportFormat = ExportFormat {
     media_type: "application/marcxml+xml; charset=utf-8",
     extension: "xml",
     writer: |ctx| Box::new(MarcWriter { ctx: ctx.clone() }),
+    list_may_be_empty: true,
     oai: Some(OaiFormat { prefix: "marc21", schema: MARC_SCHEMA, namespace: MARC_NS, element: marc_element }),
 };
 

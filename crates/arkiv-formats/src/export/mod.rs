@@ -66,6 +66,16 @@ impl ExportContext {
         format!("{}/{}/", self.base_url, record.id.unwrap_or(0))
     }
 
+    /// The landing page of the earlier record this one is a new version of
+    /// (`Record::succeeds`), for the formats that state the relation:
+    /// DataCite's `IsNewVersionOf`, MODS's `otherVersion`, schema.org's
+    /// `isBasedOn`. `None` when there is none (or it names the record
+    /// itself, which no workflow makes but an import could).
+    pub fn earlier_version_url(&self, record: &Record) -> Option<String> {
+        let earlier = record.succeeds.filter(|&e| e > 0 && Some(e) != record.id)?;
+        Some(format!("{}/{earlier}/", self.base_url))
+    }
+
     /// The record's OAI-PMH identifier, as EPrints makes it: `oai:HOST:ID`.
     pub fn oai_identifier(&self, record: &Record) -> String {
         format!("oai:{}:{}", self.oai_host, record.id.unwrap_or(0))
@@ -127,6 +137,13 @@ pub struct ExportFormat {
     /// File name extension of a download, without the dot.
     pub extension: &'static str,
     pub writer: fn(&ExportContext) -> Box<dyn ExportWriter>,
+    /// Whether the list form is valid with no record in it. Only MODS's is
+    /// not (`modsCollection` needs at least one `mods`); the others have an
+    /// empty form their schema or reader accepts (an empty XML root, `[]`,
+    /// a CSV header, an empty BibTeX file). Whoever writes a list that may
+    /// come out empty checks this first and says "nothing to export" rather
+    /// than write what the format refuses; [`write_all`] refuses it too.
+    pub list_may_be_empty: bool,
     /// Set for the formats OAI-PMH serves.
     pub oai: Option<OaiFormat>,
 }
@@ -169,19 +186,33 @@ pub fn oai_formats() -> impl Iterator<Item = (&'static ExportFormat, &'static Oa
     FORMATS.iter().filter_map(|f| f.oai.as_ref().map(|o| (f, o)))
 }
 
-/// Writes `records` in `format` to `out`: a whole export in one call.
+/// Writes `records` in `format` to `out`: a whole export in one call. No
+/// record in a format whose list cannot be empty is an `InvalidInput`
+/// error ([`EmptyList`] inside), with nothing written.
 pub fn write_all<'r>(
     format: &ExportFormat,
     ctx: &ExportContext,
     records: impl IntoIterator<Item = &'r Record>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let mut records = records.into_iter().peekable();
+    if records.peek().is_none() && !format.list_may_be_empty {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, EmptyList { format: format.label }));
+    }
     let mut writer = (format.writer)(ctx);
     writer.begin(out)?;
     for record in records {
         writer.record(record, out)?;
     }
     writer.end(out)
+}
+
+/// A list with no record in a format that has no empty list form.
+#[derive(Debug, thiserror::Error)]
+#[error("no records to export: a {format} list needs at least one record")]
+pub struct EmptyList {
+    /// The format's label ("MODS 3.8").
+    pub format: &'static str,
 }
 
 /// Public exports give a file's download URL only for documents anyone may
@@ -211,6 +242,9 @@ pub const EP3: ExportFormat = ExportFormat {
     media_type: "application/xml; charset=utf-8",
     extension: "xml",
     writer: |ctx| Box::new(Ep3Writer { options: public_options(ctx), inner: None }),
+    // An empty `<eprints>`, as EPrints itself writes for no record (EPrints
+    // XML has no published schema; the reader reads it back as nothing).
+    list_may_be_empty: true,
     oai: Some(OaiFormat {
         prefix: "ep3",
         schema: "http://eprints.org/ep2/data/2.0",
@@ -249,6 +283,7 @@ pub const JSON: ExportFormat = ExportFormat {
     media_type: "application/json",
     extension: "json",
     writer: |ctx| Box::new(JsonWriter { options: public_options(ctx), inner: None }),
+    list_may_be_empty: true,
     oai: None,
 };
 

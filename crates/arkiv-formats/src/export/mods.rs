@@ -1,12 +1,15 @@
 //! MODS 3.8 (the Library of Congress's Metadata Object Description Schema),
 //! as library catalogues and discovery layers harvest it: one `<mods>`
 //! element per record, a `<modsCollection>` around a list, and the OAI-PMH
-//! `mods` metadata format.
+//! `mods` metadata format. The schema has no empty collection (at least one
+//! `<mods>`), so an empty list is refused, never written
+//! ([`super::ExportFormat::list_may_be_empty`]).
 //!
 //! Written by hand (through [`super::xml::XmlOut`]) because no crate writes
 //! MODS; the mapping follows the Library of Congress's MARC-to-MODS and
 //! EPrints' own MODS export where they agree. Only open-access files are
-//! linked, and no creator's e-mail address or local id is written.
+//! linked, and no creator's e-mail address or local id is written. A new
+//! version of an earlier record says so (`relatedItem type="otherVersion"`).
 
 use super::xml::{bare_doi, bare_orcid, iso639_2b, one_line, page_range, present, record_license, relator_code, relator_term, XmlOut};
 use super::{ExportContext, ExportFormat, ExportWriter, OaiFormat};
@@ -23,6 +26,8 @@ pub const MODS: ExportFormat = ExportFormat {
     media_type: "application/mods+xml; charset=utf-8",
     extension: "xml",
     writer: |ctx| Box::new(ModsWriter { ctx: ctx.clone() }),
+    // `modsCollection` requires at least one `mods` (MODS 3.8 schema).
+    list_may_be_empty: false,
     oai: Some(OaiFormat { prefix: "mods", schema: MODS_SCHEMA, namespace: MODS_NS, element: mods_element }),
 };
 
@@ -247,6 +252,16 @@ fn write_body(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
             }
             x.close("part");
         }
+        x.close("relatedItem");
+    }
+    // A new version names the earlier record it succeeds. MODS's word for
+    // another version of the same resource is `otherVersion` (`preceding`
+    // is a serial's earlier title, not an earlier version); the earlier
+    // record is identified by its landing page, as DataCite's
+    // `IsNewVersionOf` does.
+    if let Some(earlier) = ctx.earlier_version_url(record) {
+        x.open("relatedItem", &[("type", "otherVersion"), ("displayLabel", "Earlier version")]);
+        x.leaf("identifier", &[("type", "uri")], &earlier);
         x.close("relatedItem");
     }
 

@@ -15,6 +15,7 @@ pub const REFER: ExportFormat = ExportFormat {
     media_type: "application/x-endnote-refer; charset=utf-8",
     extension: "enw",
     writer: |ctx| Box::new(ReferWriter { ctx: ctx.clone() }),
+    list_may_be_empty: true,
     oai: None,
 };
 

@@ -19,6 +19,7 @@ pub const RIS: ExportFormat = ExportFormat {
     media_type: "application/x-research-info-systems; charset=utf-8",
     extension: "ris",
     writer: |ctx| Box::new(RisWriter { ctx: ctx.clone() }),
+    list_may_be_empty: true,
     oai: None,
 };
 

@@ -391,6 +391,7 @@ macro_rules! style_format {
             media_type: "text/plain; charset=utf-8",
             extension: "txt",
             writer: |ctx| Box::new(StyleWriter { ctx: ctx.clone(), style_id: $id, count: 0 }),
+            list_may_be_empty: true,
             oai: None,
         };
     };

@@ -11,7 +11,9 @@
 //! length. A search export stops after [`MAX_SEARCH_EXPORT`] records:
 //! every page of a search re-runs the query, so the cost of one request
 //! must have a ceiling; the whole repository is `arkiv export`'s job (or
-//! OAI-PMH's), not a web request's.
+//! OAI-PMH's), not a web request's. A format whose list cannot be empty
+//! (MODS) reads its first records before answering, so a search or view
+//! with none gets a "nothing to export" page (404), never an invalid file.
 
 use crate::access::{visibility, Visibility};
 use crate::http::Problem;
@@ -173,15 +175,57 @@ impl Source {
     }
 }
 
-/// Streams `source` through a fresh writer of `format`.
-fn stream(state: AppState, source: Source, format: &'static ExportFormat, ctx: ExportContext) -> Body {
+/// The answer to a list export with no record in a format that has no
+/// empty list form (MODS): a page saying so, instead of a document the
+/// format's schema refuses.
+pub fn nothing_to_export(format: &ExportFormat, what: &str) -> Problem {
+    Problem::not_found(format!(
+        "Nothing to export: {what}, and a {} file must hold at least one record. The other formats export an empty list.",
+        format.label
+    ))
+}
+
+/// For a format whose list cannot be empty ([`ExportFormat::list_may_be_empty`]),
+/// the first records of `source`, read before any byte is sent so that no
+/// record at all can still be answered with [`nothing_to_export`]. Other
+/// formats start streaming at once (`None`).
+async fn first_records(
+    state: &AppState,
+    source: &mut Source,
+    format: &ExportFormat,
+    what: &str,
+) -> Result<Option<Vec<Record>>, Problem> {
+    if format.list_may_be_empty {
+        return Ok(None);
+    }
+    // A page can be empty (a search's hits all withdrawn since they were
+    // indexed): read on until a record or the end.
+    loop {
+        match source.next_page(state).await? {
+            Some(page) if page.is_empty() => continue,
+            Some(page) => return Ok(Some(page)),
+            None => return Err(nothing_to_export(format, what)),
+        }
+    }
+}
+
+/// Streams `source` through a fresh writer of `format`, `first` (records
+/// already read from it) first.
+fn stream(
+    state: AppState,
+    source: Source,
+    first: Option<Vec<Record>>,
+    format: &'static ExportFormat,
+    ctx: ExportContext,
+) -> Body {
     struct Run {
         state: AppState,
         source: Source,
+        first: Option<Vec<Record>>,
         writer: Box<dyn ExportWriter>,
         stage: u8, // 0: begin, 1: pages, 2: end written
     }
-    let run = Run { state, source, writer: (format.writer)(&ctx), stage: 0 };
+    let run = Run { state, source, first, writer: (format.writer)(&ctx), stage: 0 };
     let chunks = futures::stream::unfold(run, |mut run| async move {
         let mut out = Vec::new();
         let result = match run.stage {
@@ -190,7 +234,10 @@ fn stream(state: AppState, source: Source, format: &'static ExportFormat, ctx: E
                 run.writer.begin(&mut out)
             }
             1 => {
-                let page = run.source.next_page(&run.state).await;
+                let page = match run.first.take() {
+                    Some(records) => Ok(Some(records)),
+                    None => run.source.next_page(&run.state).await,
+                };
                 match page {
                     Ok(Some(records)) => records.iter().try_for_each(|r| run.writer.record(r, &mut out)),
                     Ok(None) => {
@@ -225,8 +272,9 @@ pub async fn search(
     let params = Params::read(&pairs(query));
     let ctx = state.repo.export_context();
     let name = file_name(&state, "search", format);
-    let source = Source::Search { params, cursor: None, sent: 0, done: false };
-    Ok((headers(format, &name), stream(state, source, format, ctx)).into_response())
+    let mut source = Source::Search { params, cursor: None, sent: 0, done: false };
+    let first = first_records(&state, &mut source, format, "this search finds no records").await?;
+    Ok((headers(format, &name), stream(state, source, first, format, ctx)).into_response())
 }
 
 /// `/view/{view}/{value}/export/{format}`: the records listed under a value
@@ -248,8 +296,10 @@ pub async fn browse(
     }
     let ctx = state.repo.export_context();
     let name = file_name(&state, &format!("{}-{}", view.as_str(), slug(&value)), format);
-    let source = Source::Browse { view, value, after: None, done: false };
-    Ok((headers(format, &name), stream(state, source, format, ctx)).into_response())
+    let mut source = Source::Browse { view, value, after: None, done: false };
+    // The count said there were records; they may have gone since.
+    let first = first_records(&state, &mut source, format, "nothing is listed under this value").await?;
+    Ok((headers(format, &name), stream(state, source, first, format, ctx)).into_response())
 }
 
 /// The unAPI identifier of a record, as the abstract page states it.
