@@ -254,7 +254,8 @@ pub trait RecordStore: Send + Sync + 'static {
 }
 
 /// Record writes committed by this process, counted by every backend after
-/// each committed [`RecordStore::put_records`]. Caches of what records
+/// each committed [`RecordStore::put_records`] (and a
+/// [`RecordStore::put_subjects`] that rewrote records). Caches of what records
 /// show (the web's page cache) read it to learn of a write made here at
 /// once, without a query; writes by other processes they learn from the
 /// change feed.

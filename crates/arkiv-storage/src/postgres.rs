@@ -571,6 +571,9 @@ impl RecordStore for PostgresStore {
             }
         }
         tx.commit().await?;
+        if rewritten > 0 {
+            crate::note_local_write();
+        }
         Ok(rewritten)
     }
 

@@ -576,6 +576,9 @@ impl RecordStore for SqliteStore {
         match result {
             Ok(rewritten) => {
                 sqlx::query("COMMIT").execute(&mut *conn).await?;
+                if rewritten > 0 {
+                    crate::note_local_write();
+                }
                 Ok(rewritten)
             }
             Err(e) => {
