@@ -31,6 +31,11 @@
 //! Peak memory is the process's high-water mark (VmHWM) after each part.
 
 use anyhow::Result;
+
+/// The allocator of the `arkiv` binary (src/main.rs), so that the figures
+/// are the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use arkiv_model::{Record, Status};
 use arkiv_search::{Facet, SearchIndex, SearchRequest};
 use arkiv_services::generate::{subject_tree, Generator, GeneratorOptions};
@@ -93,6 +98,8 @@ fn main() -> Result<()> {
     let index_dir = work.path().join("tantivy");
     let index = Arc::new(SearchIndex::open(&index_dir)?);
     index.set_subjects(Arc::new(subject_tree()));
+    // As `arkiv reindex` builds: no merges until the end.
+    index.start_bulk_build();
     let started = Instant::now();
     let no_text = HashMap::new();
     for chunk in records.chunks(1000) {

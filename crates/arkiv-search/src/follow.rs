@@ -157,6 +157,7 @@ pub async fn reindex(
     let seq = store.last_change().await?;
     let total = store.status_counts().await?.archive.max(0) as u64;
     let fresh = Arc::new(SearchIndex::create_unpublished(root)?);
+    fresh.start_bulk_build();
     fresh.set_subjects(Arc::new(SubjectTree::new(store.subjects().await?)));
     let mut done = 0u64;
     progress(ReindexProgress { done, total });
@@ -183,7 +184,12 @@ pub async fn reindex(
     let f = fresh.clone();
     tokio::task::spawn_blocking(move || -> Result<()> {
         f.commit_at(seq)?;
-        f.merge_segments()
+        // Only an optimisation: an index of several segments serves the
+        // same answers.
+        if let Err(e) = f.merge_segments() {
+            tracing::warn!(error = %format!("{e:#}"), "the new index could not be merged into one segment");
+        }
+        Ok(())
     })
     .await??;
     fresh.publish()?;

@@ -32,7 +32,7 @@ use arkiv_model::{Record, RecordId, SubjectTree};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tantivy::collector::{Count, FacetCollector, FacetCounts, MultiCollector};
 use tantivy::directory::MmapDirectory;
@@ -70,6 +70,8 @@ struct Generation {
     fields: Fields,
     writer: Mutex<Option<IndexWriter<TantivyDocument>>>,
     seq: AtomicI64,
+    /// Being built from scratch: no merges until [`SearchIndex::merge_segments`].
+    bulk: AtomicBool,
 }
 
 impl Generation {
@@ -105,6 +107,7 @@ impl Generation {
             fields,
             writer: Mutex::new(None),
             seq: AtomicI64::new(seq),
+            bulk: AtomicBool::new(false),
         }))
     }
 
@@ -115,6 +118,9 @@ impl Generation {
             let w = self.index.writer_with_num_threads(threads, WRITER_MEMORY).context(
                 "cannot open the index for writing (is another arkiv process following this repository?)",
             )?;
+            if self.bulk.load(Ordering::Acquire) {
+                w.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+            }
             *guard = Some(w);
         }
         f(guard.as_mut().expect("writer just made"))
@@ -304,6 +310,19 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Starts a build from scratch (`arkiv reindex`): segments are not
+    /// merged as they are written (the merge policy would merge and merge
+    /// again what [`SearchIndex::merge_segments`] merges once at the end,
+    /// on the same cores); `merge_segments` ends it.
+    pub fn start_bulk_build(&self) {
+        let g = self.generation();
+        g.bulk.store(true, Ordering::Release);
+        let guard = g.writer.lock();
+        if let Ok(Some(w)) = guard.as_deref() {
+            w.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        }
+    }
+
     /// Merges every segment of the index into one and waits for it (what
     /// `arkiv reindex` ends with). A search visits each segment: facet
     /// dictionaries are walked and the creator and series candidates
@@ -313,13 +332,23 @@ impl SearchIndex {
     /// merge policy folds in as they accumulate.
     pub fn merge_segments(&self) -> Result<()> {
         let g = self.generation();
+        g.bulk.store(false, Ordering::Release);
+        let mut guard = g.writer.lock().map_err(|_| anyhow::anyhow!("index writer lock poisoned"))?;
+        // A segment cannot be in two merges: let those the merge policy
+        // started after the last commits finish, then merge with a writer
+        // that starts none of its own.
+        if let Some(writer) = guard.take() {
+            writer.wait_merging_threads()?;
+        }
         let ids = g.index.searchable_segment_ids()?;
         if ids.len() > 1 {
-            g.with_writer(|w| {
-                w.merge(&ids).wait()?;
-                Ok(())
-            })?;
+            let mut writer: IndexWriter<TantivyDocument> = g.index.writer_with_num_threads(1, WRITER_MEMORY)?;
+            writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+            writer.merge(&ids).wait()?;
+            writer.wait_merging_threads()?;
         }
+        // The next write opens a writer with the default policy again.
+        drop(guard);
         g.reader.reload()?;
         Ok(())
     }
