@@ -14,11 +14,12 @@ use std::collections::HashMap;
 use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 
 /// Words kept in each thread's stem cache before it starts afresh (about
-/// 5 MB). Word frequencies follow Zipf's law, so a small cache answers most
-/// tokens of real text: the Snowball algorithms were a quarter of the
-/// indexing thread's time, and a hit costs one hash lookup and no
+/// 100 bytes a word, so 5 MB a thread; searches run on a pool of threads,
+/// each with its own). Word frequencies follow Zipf's law, so a small cache
+/// answers most tokens of real text: the Snowball algorithms were a quarter
+/// of the indexing thread's time, and a hit costs one hash lookup and no
 /// allocation.
-const STEM_CACHE_WORDS: usize = 100_000;
+const STEM_CACHE_WORDS: usize = 50_000;
 
 thread_local! {
     /// Word (lower-cased, folded as the tokens arrive) to its stem.

@@ -17,9 +17,9 @@
 //! (`arkiv_storage::local_writes`, so what a user just did here shows on
 //! the next view) and otherwise at most every [`RECHECK`]: a write by
 //! another process (an `arkiv import`, another node over PostgreSQL) shows
-//! within that. Reading the store on every view instead cost a third of the
-//! throughput at 16 connections (a hand-off to the database thread per
-//! view). A page also remembers the settings and subject tree it was
+//! within that. (Reading the store on every view, as a first version did,
+//! hands each view to a database thread and back; at 16 connections that
+//! held a cached page to about a third of the ceiling's throughput.) A page also remembers the settings and subject tree it was
 //! rendered with and the day (embargoes open at midnight): when either has
 //! been replaced, or the day has turned, it is rendered afresh.
 //!

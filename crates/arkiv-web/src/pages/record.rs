@@ -79,10 +79,10 @@ async fn render_abstract_page(state: &AppState, id: RecordId, style: Option<&str
             }
             return Err(no_such_record());
         }
-        Visibility::Withdrawn => state.page(StatusCode::GONE, "tombstone.html", tombstone(&state, &record, revision))?,
+        Visibility::Withdrawn => state.page(StatusCode::GONE, "tombstone.html", tombstone(state, &record, revision))?,
         Visibility::Public => {
-            let versions = versions(&state, &record).await?;
-            let mut ctx = abstract_ctx(&state, &record, revision, style);
+            let versions = versions(state, &record).await?;
+            let mut ctx = abstract_ctx(state, &record, revision, style);
             ctx.rows.extend(versions);
             let mut res = state.page(StatusCode::OK, "record.html", ctx)?;
             let signposts = landing::signposts(&state.repo.export_context(), &record);
