@@ -28,6 +28,8 @@ pub struct Repository {
     pub types: ItemTypes,
     subjects: RwLock<Arc<SubjectTree>>,
     settings: RwLock<Arc<LiveSettings>>,
+    /// OAI-PMH list pages made ahead for harvests in progress.
+    pub(crate) oai_ahead: crate::oai::Ahead,
 }
 
 impl Repository {
@@ -63,6 +65,7 @@ impl Repository {
             types,
             subjects: RwLock::new(Arc::new(subjects)),
             settings: RwLock::new(Arc::new(settings)),
+            oai_ahead: Default::default(),
         })
     }
 

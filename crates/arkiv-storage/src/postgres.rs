@@ -19,7 +19,7 @@
 //! reused for every batch.
 
 use crate::rows::{
-    count_deltas, decode, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
+    count_deltas, decode, decode_all, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
     PreparedBatch, PreparedWrite, TREE_REFRESH_BATCH,
 };
 use crate::*;
@@ -255,7 +255,7 @@ impl PostgresStore {
                 Bind::Text(t) => q.bind(t),
             };
         }
-        q.fetch_all(&self.pool).await?.iter().map(|row| decode(row.get(0), row.get(2))).collect()
+        decode_all(&q.fetch_all(&self.pool).await?, |row| decode(row.get(0), row.get(2)))
     }
 }
 
@@ -618,7 +618,7 @@ impl RecordStore for PostgresStore {
                 .await?
             }
         };
-        rows.iter().map(|row| decode(row.get(0), row.get(2))).collect()
+        decode_all(&rows, |row| decode(row.get(0), row.get(2)))
     }
 
     async fn oai_count(&self, query: &OaiQuery) -> Result<i64> {

@@ -24,7 +24,7 @@
 //!   land on the same pages.
 
 use crate::rows::{
-    count_deltas, decode, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
+    count_deltas, decode, decode_all, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
     PreparedBatch, TREE_REFRESH_BATCH,
 };
 use crate::*;
@@ -46,8 +46,22 @@ const ROWS_PER_INSERT: [usize; 4] = [256, 32, 4, 1];
 
 /// Page cache of the writing connection (KiB, as `PRAGMA cache_size` takes
 /// negative numbers): enough for the upper levels and much of the leaves of
-/// the browse index of a million records. Reading connections keep 64 MiB.
+/// the browse index of a million records.
 const WRITER_CACHE_KIB: i64 = 256 * 1024;
+/// Page cache of each reading connection (KiB): the upper levels of the
+/// tables and indexes. Reads also go through [`MMAP_BYTES`] of the file
+/// mapped into memory, so more would mostly copy what the operating
+/// system's cache holds, once per connection (up to 8).
+const READER_CACHE_KIB: i64 = 16 * 1024;
+/// How much of the database file connections read through a memory map
+/// (`PRAGMA mmap_size`) rather than a `pread` and a copy per page: a
+/// harvest or an export reads every page once, and at 1,000,000 records
+/// (a 4 GB file) this was a fifth of a harvest's time (BENCHMARKS.md).
+/// SQLite maps no more than the file's size, and no more than its
+/// compile-time cap (raised from 2 GiB in `.cargo/config.toml`). The
+/// mapped pages are the operating system's file cache, shared by every
+/// connection and process, not memory of ours; only address space.
+const MMAP_BYTES: i64 = 256 * 1024 * 1024 * 1024;
 
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
@@ -96,7 +110,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
-            .pragma("cache_size", "-65536")
+            .pragma("cache_size", (-READER_CACHE_KIB).to_string())
+            .pragma("mmap_size", MMAP_BYTES.to_string())
             .pragma("temp_store", "memory");
         let mut options = options;
         if let Ok(extra) = std::env::var("ARKIV_SQLITE_PRAGMA") {
@@ -303,7 +318,7 @@ impl SqliteStore {
                 Bind::Text(t) => q.bind(t),
             };
         }
-        q.fetch_all(&self.pool).await?.iter().map(|row| decode(row.get(0), row.get(2))).collect()
+        decode_all(&q.fetch_all(&self.pool).await?, |row| decode(row.get(0), row.get(2)))
     }
 }
 
@@ -633,7 +648,7 @@ impl RecordStore for SqliteStore {
                 .await?
             }
         };
-        rows.iter().map(|row| decode(row.get(0), row.get(2))).collect()
+        decode_all(&rows, |row| decode(row.get(0), row.get(2)))
     }
 
     async fn oai_count(&self, query: &OaiQuery) -> Result<i64> {

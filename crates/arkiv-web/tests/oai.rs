@@ -344,3 +344,49 @@ async fn oai_pmh_harvests() {
     }
     assert!(counts.values().any(|c| c[2] > 0), "deleted records reach the harvesters");
 }
+
+/// The page after a list page is made while the harvester reads this one
+/// (`arkiv_services::oai::ahead`): a record changed in between must show
+/// changed, and an unchanged page must be the one a fresh request gets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_made_ahead_show_what_changed_in_between() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.repository.base_url = BASE_URL.into();
+    let repo = Arc::new(Repository::init(dir.path(), config).await.unwrap());
+    arkiv_services::populate::add_generated(&repo, 1_600, 3, false, &mut |_| {}).await.unwrap();
+    let server = serve(repo.clone()).await;
+    let page_after = |xml: &str| format!("verb=ListRecords&resumptionToken={}", encode(&token_of(xml).unwrap()));
+    let id_of = |s: &str| unescape(s).rsplit(':').next().unwrap().parse::<i64>().unwrap();
+    let without_date = |xml: &str| {
+        let (start, end) = (xml.find("<responseDate>").unwrap(), xml.find("</responseDate>").unwrap());
+        format!("{}{}", &xml[..start], &xml[end..])
+    };
+
+    let first = server.get("verb=ListRecords&metadataPrefix=oai_dc").await;
+    let last_sent = id_of(elements(&first, "identifier").last().unwrap());
+    // The next page is being made (or is made); change a record it holds.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut id = last_sent + 3;
+    let mut record = loop {
+        match repo.store.get_record(id).await.unwrap() {
+            Some(r) if r.status == Status::Archive => break r,
+            _ => id += 1,
+        }
+    };
+    record.title = "Retitled while the harvest was under way".into();
+    record.lastmod = None;
+    repo.store.put_records(vec![RecordWrite::new(record, "test")]).await.unwrap();
+    let second = server.get(&page_after(&first)).await;
+    assert!(elements(&second, "identifier").iter().any(|i| id_of(i) == id), "record {id} is on the second page");
+    assert!(second.contains("<dc:title>Retitled while the harvest was under way</dc:title>"), "the change shows");
+
+    // Nothing changed since: the third page, made ahead, is the page a
+    // fresh request for the same token gets (a page made ahead is taken
+    // once; the second request makes it afresh).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let third = server.get(&page_after(&second)).await;
+    let again = server.get(&page_after(&second)).await;
+    assert!(third.contains("<record>") && token_of(&third).is_some());
+    assert_eq!(without_date(&third), without_date(&again));
+}

@@ -5,6 +5,8 @@
 //! - `token.rs`: stateless, tamper-evident resumption tokens;
 //! - `sets.rs`: set names and setSpec syntax;
 //! - `response.rs`: the envelope and headers.
+//! - `ahead.rs`: the next page of a harvest, made while the harvester
+//!   reads this one.
 //!
 //! Records: every record that has ever been live, identified `oai:HOST:ID`
 //! as EPrints does, dated by its lastmod, reported deleted once no longer
@@ -14,11 +16,13 @@
 //! of the repository; completeListSize is counted at the first request and
 //! carried in the token.
 
+mod ahead;
 mod request;
 mod response;
 mod sets;
 mod token;
 
+pub use ahead::Ahead;
 pub use request::{parse_datestamp, ErrorCode, Granularity, OaiError, Request, Verb};
 pub use sets::{is_valid_spec, set_name};
 pub use token::Token;
@@ -29,6 +33,7 @@ use arkiv_formats::export::{oai_formats, ExportContext, OaiFormat};
 use arkiv_model::oai_sets::record_sets;
 use arkiv_model::{Record, RecordId, Status, Timestamp};
 use arkiv_storage::OaiQuery;
+use std::sync::Arc;
 
 /// Records per ListRecords response. EPrints and DSpace send 100; a
 /// harvester pays a round trip and the server a query per response, and at
@@ -46,13 +51,29 @@ const TOKEN_KEY: &str = "oai_token_key";
 /// Answers one request. `endpoint` is the URL it was sent to (the
 /// response's `<request>`); `args` the arguments as sent, repeats included.
 /// Protocol errors are answers; `Err` is only a failing store.
-pub async fn respond(repo: &Repository, endpoint: &str, args: &[(String, String)]) -> Result<String> {
+pub async fn respond(repo: &Arc<Repository>, endpoint: &str, args: &[(String, String)]) -> Result<String> {
     let request = match Request::parse(args) {
         Ok(r) => r,
         Err(e) => return Ok(response::error(endpoint, None, &e)),
     };
+    let listing = matches!(request.verb, Verb::ListRecords | Verb::ListIdentifiers);
+    if let Some(token) = request.get("resumptionToken").filter(|_| listing) {
+        if let Some(body) = Ahead::take(repo, endpoint, request.verb, token).await? {
+            return Ok(body);
+        }
+    }
     let provider = Provider { repo, ctx: repo.export_context(), endpoint, key: token_key(repo).await? };
-    match provider.answer(&request).await? {
+    let answer = if listing {
+        provider.list(&request).await?.map(|(body, next)| {
+            if let Some(next) = next {
+                Ahead::start(repo, endpoint, request.verb, next);
+            }
+            body
+        })
+    } else {
+        provider.answer(&request).await?
+    };
+    match answer {
         Ok(body) => Ok(body),
         Err(e) => {
             let echo = !matches!(e.code, ErrorCode::BadArgument | ErrorCode::BadVerb);
@@ -104,7 +125,7 @@ impl<'a> Provider<'a> {
             Verb::ListMetadataFormats => self.list_metadata_formats(request).await,
             Verb::ListSets => self.list_sets(request).await,
             Verb::GetRecord => self.get_record(request).await,
-            Verb::ListIdentifiers | Verb::ListRecords => self.list(request).await,
+            Verb::ListIdentifiers | Verb::ListRecords => Ok(self.list(request).await?.map(|(body, _)| body)),
         }
     }
 
@@ -256,6 +277,36 @@ impl<'a> Provider<'a> {
         Ok(Ok(Self::finish(out)))
     }
 
+    /// A list's records, rendered on every core in chunks and joined in
+    /// order: rendering is most of a ListRecords response's cost, and a
+    /// harvester waits for each response before it asks for the next. The
+    /// records are freed where they were rendered, also in parallel.
+    fn write_records(&self, records: Vec<Record>, format: Option<&OaiFormat>, out: &mut String) {
+        use rayon::prelude::*;
+        const CHUNK: usize = 50;
+        if records.len() <= CHUNK {
+            for record in &records {
+                self.write_record(record, format, out);
+            }
+            return;
+        }
+        let parts: Vec<String> = records
+            .into_par_iter()
+            .chunks(CHUNK)
+            .map(|chunk| {
+                let mut part = String::with_capacity(chunk.len() * 2048);
+                for record in &chunk {
+                    self.write_record(record, format, &mut part);
+                }
+                part
+            })
+            .collect();
+        out.reserve(parts.iter().map(String::len).sum());
+        for part in parts {
+            out.push_str(&part);
+        }
+    }
+
     /// One record (`format` given) or one header.
     fn write_record(&self, record: &Record, format: Option<&OaiFormat>, out: &mut String) {
         let deleted = record.status != Status::Archive;
@@ -307,7 +358,8 @@ impl<'a> Provider<'a> {
         Ok(Ok(ListState { prefix, query, after: 0, cursor: 0, total: Some(total.max(0) as u64) }))
     }
 
-    async fn list(&self, request: &Request) -> Answer {
+    /// A list page, and the resumption token of the next if there is one.
+    async fn list(&self, request: &Request) -> Result<Result<(String, Option<String>), OaiError>> {
         let with_metadata = request.verb == Verb::ListRecords;
         let state = match request.get("resumptionToken") {
             Some(text) => {
@@ -342,10 +394,10 @@ impl<'a> Provider<'a> {
         records.truncate(page);
         let mut out = self.begin(request);
         out.push_str(if with_metadata { "<ListRecords>\n" } else { "<ListIdentifiers>\n" });
-        for record in &records {
-            self.write_record(record, with_metadata.then_some(format), &mut out);
-        }
         let next_cursor = state.cursor + records.len() as u64;
+        let last = records.last().and_then(|r| r.id).unwrap_or(0);
+        self.write_records(records, with_metadata.then_some(format), &mut out);
+        let mut next = None;
         if more {
             let t = Token {
                 verb: request.verb.as_str().into(),
@@ -353,18 +405,20 @@ impl<'a> Provider<'a> {
                 set: state.query.set.clone(),
                 from: state.query.from,
                 until: state.query.until,
-                after: records.last().and_then(|r| r.id).unwrap_or(0).to_string(),
+                after: last.to_string(),
                 cursor: next_cursor,
                 // Records may come into the set's range while it is walked:
                 // never announce fewer than already sent.
                 complete_list_size: state.total.map(|n| n.max(next_cursor + 1)),
             };
-            response::resumption_token(&mut out, Some(&t.encode(&self.key)), state.cursor, state.total.map(|n| n.max(next_cursor + 1)));
+            let token = t.encode(&self.key);
+            response::resumption_token(&mut out, Some(&token), state.cursor, state.total.map(|n| n.max(next_cursor + 1)));
+            next = Some(token);
         } else if state.cursor > 0 {
             response::resumption_token(&mut out, None, state.cursor, state.total.map(|n| n.max(next_cursor)));
         }
         out.push_str(if with_metadata { "</ListRecords>\n" } else { "</ListIdentifiers>\n" });
-        Ok(Ok(Self::finish(out)))
+        Ok(Ok((Self::finish(out), next)))
     }
 }
 
