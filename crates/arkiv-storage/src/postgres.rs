@@ -19,7 +19,7 @@
 //! reused for every batch.
 
 use crate::rows::{
-    count_deltas, decode, decode_all, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
+    count_deltas, decode, decode_stream, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
     PreparedBatch, PreparedWrite, TREE_REFRESH_BATCH,
 };
 use crate::*;
@@ -255,7 +255,7 @@ impl PostgresStore {
                 Bind::Text(t) => q.bind(t),
             };
         }
-        decode_all(&q.fetch_all(&self.pool).await?, |row| decode(row.get(0), row.get(2)))
+        decode_stream(q.fetch(&self.pool), |row| decode(row.get(0), row.get(2))).await
     }
 }
 
@@ -580,45 +580,35 @@ impl RecordStore for PostgresStore {
     async fn oai_records(&self, query: &OaiQuery, after: RecordId, limit: i64) -> Result<Vec<Record>> {
         let (from, until) = (query.from.unwrap_or(i64::MIN), query.until.unwrap_or(i64::MAX));
         let dated = query.from.is_some() || query.until.is_some();
-        let rows = match &query.set {
-            Some(set) => {
-                sqlx::query(
-                    "SELECT r.id, r.rev, v.data FROM oai_sets s JOIN records r ON r.id = s.record_id \
-                     JOIN revisions v ON v.record_id = r.id AND v.number = r.rev \
-                     WHERE s.set_spec = $1 AND s.record_id > $2 AND r.lastmod BETWEEN $3 AND $4 \
-                     ORDER BY s.record_id LIMIT $5",
-                )
-                .bind(set)
-                .bind(after)
-                .bind(from)
-                .bind(until)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None if !dated => {
-                sqlx::query(&format!(
-                    "{CURRENT_JSON} WHERE r.id > $1 AND r.datestamp IS NOT NULL ORDER BY r.id LIMIT $2"
-                ))
-                .bind(after)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query(&format!(
+        let (sql, binds) = match &query.set {
+            Some(set) => (
+                "SELECT r.id, r.rev, v.data FROM oai_sets s JOIN records r ON r.id = s.record_id \
+                 JOIN revisions v ON v.record_id = r.id AND v.number = r.rev \
+                 WHERE s.set_spec = $1 AND s.record_id > $2 AND r.lastmod BETWEEN $3 AND $4 \
+                 ORDER BY s.record_id LIMIT $5"
+                    .to_string(),
+                vec![Bind::Text(set), Bind::Int(after), Bind::Int(from), Bind::Int(until), Bind::Int(limit)],
+            ),
+            None if !dated => (
+                format!("{CURRENT_JSON} WHERE r.id > $1 AND r.datestamp IS NOT NULL ORDER BY r.id LIMIT $2"),
+                vec![Bind::Int(after), Bind::Int(limit)],
+            ),
+            None => (
+                format!(
                     "{CURRENT_JSON} WHERE r.id > $1 AND r.datestamp IS NOT NULL AND r.lastmod BETWEEN $2 AND $3 \
                      ORDER BY r.id LIMIT $4"
-                ))
-                .bind(after)
-                .bind(from)
-                .bind(until)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-            }
+                ),
+                vec![Bind::Int(after), Bind::Int(from), Bind::Int(until), Bind::Int(limit)],
+            ),
         };
-        decode_all(&rows, |row| decode(row.get(0), row.get(2)))
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = match b {
+                Bind::Int(i) => q.bind(i),
+                Bind::Text(t) => q.bind(t),
+            };
+        }
+        decode_stream(q.fetch(&self.pool), |row| decode(row.get(0), row.get(2))).await
     }
 
     async fn oai_count(&self, query: &OaiQuery) -> Result<i64> {

@@ -266,20 +266,55 @@ pub(crate) fn decode(id: RecordId, json: &str) -> Result<Record> {
     serde_json::from_str(json).map_err(|source| StoreError::Corrupt { id, source })
 }
 
-/// Lists shorter than this are decoded on the calling thread.
-const PARALLEL_DECODE_MIN: usize = 64;
+/// Rows decoded as one task by [`decode_stream`].
+const DECODE_CHUNK: usize = 64;
 
-/// Decodes a list of rows (`decode_row` reads one), on every core when the
-/// list is long: decoding a record's JSON costs more than reading its row,
-/// and a harvest or an export page asks for hundreds at once (BENCHMARKS.md,
-/// OAI-PMH). The calling task waits for the pool's threads, as it would
-/// have waited for its own decoding, only for less long.
-pub(crate) fn decode_all<R: Sync>(rows: &[R], decode_row: impl Fn(&R) -> Result<Record> + Sync + Send) -> Result<Vec<Record>> {
-    use rayon::prelude::*;
-    if rows.len() < PARALLEL_DECODE_MIN {
-        return rows.iter().map(decode_row).collect();
+/// Decodes a query's rows as they arrive, [`DECODE_CHUNK`] at a time on
+/// the CPU pool, so decoding overlaps the reading of the rows that follow
+/// (a harvest page of 500 records spends about as long in each; BENCHMARKS.md,
+/// OAI-PMH); the rows are freed where they were decoded. In query order.
+pub(crate) async fn decode_stream<R, S>(rows: S, decode_row: fn(&R) -> Result<Record>) -> Result<Vec<Record>>
+where
+    R: Send + 'static,
+    S: futures::Stream<Item = std::result::Result<R, sqlx::Error>>,
+{
+    use futures::StreamExt;
+    let mut rows = std::pin::pin!(rows);
+    let mut parts = Vec::new();
+    let mut chunk = Vec::with_capacity(DECODE_CHUNK);
+    while let Some(row) = rows.next().await {
+        chunk.push(row?);
+        if chunk.len() == DECODE_CHUNK {
+            parts.push(decode_on_pool(std::mem::replace(&mut chunk, Vec::with_capacity(DECODE_CHUNK)), decode_row));
+        }
     }
-    rows.par_iter().with_min_len(PARALLEL_DECODE_MIN / 2).map(decode_row).collect()
+    if parts.is_empty() {
+        return chunk.iter().map(decode_row).collect();
+    }
+    if !chunk.is_empty() {
+        parts.push(decode_on_pool(chunk, decode_row));
+    }
+    let mut records = Vec::with_capacity(parts.len() * DECODE_CHUNK);
+    for part in parts {
+        let decoded = part.await.map_err(|_| StoreError::Io(std::io::Error::other("a decoding task ended without an answer")))?;
+        records.extend(decoded?);
+    }
+    Ok(records)
+}
+
+fn decode_on_pool<R: Send + 'static>(
+    rows: Vec<R>,
+    decode_row: fn(&R) -> Result<Record>,
+) -> tokio::sync::oneshot::Receiver<Result<Vec<Record>>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        // A panic in a task of rayon's pool would end the process: it is
+        // caught and becomes this list's error instead.
+        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rows.iter().map(decode_row).collect()))
+            .unwrap_or_else(|_| Err(StoreError::Io(std::io::Error::other("decoding a stored record panicked"))));
+        let _ = tx.send(decoded);
+    });
+    rx
 }
 
 pub(crate) fn parse_status(s: &str) -> Status {

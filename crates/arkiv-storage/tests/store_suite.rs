@@ -1147,6 +1147,15 @@ async fn oai_visibility_sets_and_paging(store: Arc<dyn RecordStore>) {
     assert_eq!(found, [ids[4]]);
     let late = OaiQuery { from: Some(1_000_000_001), set: Some("subject:geo".into()), ..Default::default() };
     assert_eq!(store.oai_count(&late).await.unwrap(), 1);
+
+    // A long list is decoded in chunks on several threads as its rows
+    // arrive: none lost, each record with its own row, in id order.
+    let bulk: Vec<RecordWrite> = (0..150).map(|i| write(rec(&format!("bulk {i}"), Status::Archive))).collect();
+    store.put_records(bulk).await.unwrap();
+    let listed = store.oai_records(&all, ids[4], 1000).await.unwrap();
+    let titles: Vec<String> = listed.iter().map(|r| r.title.clone()).collect();
+    assert_eq!(titles, (0..150).map(|i| format!("bulk {i}")).collect::<Vec<_>>());
+    assert!(listed.windows(2).all(|w| w[0].id < w[1].id), "in id order");
 }
 
 /// The workarea and the review buffer: one status, optionally one owner,
