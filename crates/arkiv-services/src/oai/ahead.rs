@@ -55,21 +55,26 @@ pub(super) struct Page {
     made_with: Fingerprint,
 }
 
-/// What a page depends on besides the records themselves.
-#[derive(PartialEq)]
+/// What a page depends on besides the records themselves. The subject
+/// tree is held, not only its address, so that a new tree cannot come to
+/// live at the old one's address while the page waits.
 struct Fingerprint {
     repository_name: String,
-    subjects: usize,
+    subjects: Arc<arkiv_model::SubjectTree>,
     today: arkiv_model::PartialDate,
 }
 
 impl Fingerprint {
     fn of(ctx: &ExportContext) -> Fingerprint {
-        Fingerprint {
-            repository_name: ctx.repository_name.clone(),
-            subjects: Arc::as_ptr(&ctx.subjects) as usize,
-            today: ctx.today.clone(),
-        }
+        Fingerprint { repository_name: ctx.repository_name.clone(), subjects: ctx.subjects.clone(), today: ctx.today }
+    }
+}
+
+impl PartialEq for Fingerprint {
+    fn eq(&self, other: &Fingerprint) -> bool {
+        self.repository_name == other.repository_name
+            && Arc::ptr_eq(&self.subjects, &other.subjects)
+            && self.today == other.today
     }
 }
 
