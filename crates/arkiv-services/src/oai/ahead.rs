@@ -15,8 +15,9 @@
 //! byte for byte, except that `<responseDate>` is when the page was made.
 //!
 //! Bounded: at most [`MAX_PAGES`] pages wait at once (the oldest is
-//! dropped first), for at most [`MAX_AGE`] each; a harvester that stops
-//! costs one page of work.
+//! dropped first), and a page older than [`MAX_AGE`] is dropped when the
+//! next one is started; a harvester that stops costs one page of work and,
+//! until then, one page of memory (a few MB at most).
 
 use super::{token_key, Provider, Request, Verb};
 use crate::Repository;
