@@ -247,8 +247,12 @@ impl PostgresStore {
     }
 
     async fn fetch_records(&self, sql_tail: &str, binds: Vec<Bind<'_>>) -> Result<Vec<Record>> {
-        let sql = format!("{CURRENT_JSON} {sql_tail}");
-        let mut q = sqlx::query(&sql);
+        self.fetch_decoded(&format!("{CURRENT_JSON} {sql_tail}"), binds).await
+    }
+
+    /// The records of a query whose columns are id, revision and JSON.
+    async fn fetch_decoded(&self, sql: &str, binds: Vec<Bind<'_>>) -> Result<Vec<Record>> {
+        let mut q = sqlx::query(sql);
         for b in binds {
             q = match b {
                 Bind::Int(i) => q.bind(i),
@@ -601,14 +605,7 @@ impl RecordStore for PostgresStore {
                 vec![Bind::Int(after), Bind::Int(from), Bind::Int(until), Bind::Int(limit)],
             ),
         };
-        let mut q = sqlx::query(&sql);
-        for b in binds {
-            q = match b {
-                Bind::Int(i) => q.bind(i),
-                Bind::Text(t) => q.bind(t),
-            };
-        }
-        decode_stream(q.fetch(&self.pool), |row| decode(row.get(0), row.get(2))).await
+        self.fetch_decoded(&sql, binds).await
     }
 
     async fn oai_count(&self, query: &OaiQuery) -> Result<i64> {
