@@ -28,4 +28,4 @@ pub use person::{Contributor, CorporateCreator, Creator, PersonName};
 pub use record::{ExtraField, RecordId, Record, RelatedLink, Status};
 pub use revision::{changed_fields, Revision};
 pub use subject::{Subject, SubjectTree};
-pub use validate::{validate, ValidationError};
+pub use validate::{may_hold_control_chars, validate, ValidationError};

@@ -527,11 +527,11 @@ impl<R: BufRead> BufRead for Guard<R> {
                 if available.is_empty() {
                     break;
                 }
-                let (n, found) = match available.iter().position(|&b| b == b'<') {
+                let (n, found) = match memchr::memchr(b'<', available) {
                     Some(i) => (i, true),
                     None => (available.len(), false),
                 };
-                let newlines = available[..n].iter().filter(|&&b| b == b'\n').count();
+                let newlines = memchr::memchr_iter(b'\n', &available[..n]).count();
                 self.inner.consume(n);
                 self.line += newlines;
                 self.offset += n as u64;
@@ -551,9 +551,12 @@ impl<R: BufRead> BufRead for Guard<R> {
         let available = self.inner.fill_buf()?;
         // Never hand quick-xml more than the allowance (the input may be
         // one big buffer already), unless the text ends within it.
-        match available.iter().position(|&b| b == b'<') {
-            Some(i) if in_text && i <= allowance => Ok(available),
-            _ => Ok(&available[..allowance.min(available.len())]),
+        if allowance >= available.len() {
+            return Ok(available);
+        }
+        match in_text.then(|| memchr::memchr(b'<', available)).flatten() {
+            Some(i) if i <= allowance => Ok(available),
+            _ => Ok(&available[..allowance]),
         }
     }
 
@@ -566,7 +569,7 @@ impl<R: BufRead> BufRead for Guard<R> {
         let (newlines, lt) = match self.inner.fill_buf() {
             Ok(buf) => {
                 let bytes = &buf[..amt.min(buf.len())];
-                (bytes.iter().filter(|&&b| b == b'\n').count(), bytes.iter().position(|&b| b == b'<'))
+                (memchr::memchr_iter(b'\n', bytes).count(), if self.in_text { memchr::memchr(b'<', bytes) } else { None })
             }
             Err(_) => (0, None),
         };
@@ -733,7 +736,7 @@ impl TreeBuilder {
         if self.failure.is_some() {
             return;
         }
-        if text.chars().any(is_forbidden_char) {
+        if arkiv_model::may_hold_control_chars(&text) && text.chars().any(is_forbidden_char) {
             self.fail_here("contains control characters");
             return;
         }
