@@ -20,6 +20,7 @@ pub mod files;
 pub mod postgres;
 pub mod sqlite;
 mod rows;
+mod wal_checkpoints;
 
 use arkiv_model::{BrowseView, Record, RecordId, Revision, Status, Subject, SubjectTree, Timestamp};
 use async_trait::async_trait;

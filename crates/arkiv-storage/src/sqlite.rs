@@ -27,6 +27,7 @@ use crate::rows::{
     count_deltas, decode, decode_stream, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
     PreparedBatch, TREE_REFRESH_BATCH,
 };
+use crate::wal_checkpoints::{self, WalCheckpoints};
 use crate::*;
 use futures::StreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -68,6 +69,9 @@ pub struct SqliteStore {
     /// The only connection that writes; its mutex queues the writers.
     pub(crate) writer: Mutex<SqliteConnection>,
     path: Option<std::path::PathBuf>,
+    /// Checkpoints of the write-ahead log, off the writer's path (none for
+    /// an in-memory database, which has no log).
+    _wal_checkpoints: Option<WalCheckpoints>,
 }
 
 /// `rows` cut into chunks of the sizes in [`ROWS_PER_INSERT`].
@@ -123,9 +127,12 @@ impl SqliteStore {
         let path = Some(options.get_filename().to_path_buf()).filter(|p| p.as_os_str() != ":memory:");
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
         MIGRATOR.run(&pool).await?;
-        let wopts = options.pragma("cache_size", (-WRITER_CACHE_KIB).to_string());
-        let writer = wopts.connect().await?;
-        Ok(SqliteStore { pool, writer: Mutex::new(writer), path })
+        let mut writer = options.clone().pragma("cache_size", (-WRITER_CACHE_KIB).to_string()).connect().await?;
+        let wal_checkpoints = match path {
+            Some(_) => Some(wal_checkpoints::install(&mut writer, options.connect().await?).await?),
+            None => None,
+        };
+        Ok(SqliteStore { pool, writer: Mutex::new(writer), path, _wal_checkpoints: wal_checkpoints })
     }
 
     /// The current state of the records with these ids, read on `conn`.

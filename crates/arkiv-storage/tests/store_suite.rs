@@ -977,6 +977,38 @@ async fn bulk_insert(store: Arc<dyn RecordStore>) {
 }
 
 // ---------------------------------------------------------------------------
+// SQLite only
+
+/// The write-ahead log is copied back into the database file while writes
+/// go on, by the store's background checkpointer rather than inside a
+/// writer's commit: after about 28 MB of records the database file itself
+/// holds them, and the log does not keep growing with every batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_copies_its_log_back_in_the_background() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("arkiv.db");
+    let store = open_store(&format!("sqlite://{}", db.display())).await.expect("open SQLite store");
+    let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let wal = dir.path().join("arkiv.db-wal");
+    for batch in 0..8 {
+        let records = (0..500).map(|i| {
+            let mut r = browsable(batch * 500 + i);
+            r.abstract_text = Some(format!("{batch}-{i} ").repeat(1_000));
+            write(r)
+        });
+        store.put_records(records.collect()).await.unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while size(&db) < 16 << 20 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(size(&db) >= 16 << 20, "the database file holds {} bytes: the log was not copied back", size(&db));
+    // A log restarted after a checkpoint is reused from its start.
+    assert!(size(&wal) < 48 << 20, "the log grew to {} bytes", size(&wal));
+    assert_eq!(store.status_counts().await.unwrap().archive, 4_000);
+}
+
+// ---------------------------------------------------------------------------
 // PostgreSQL only
 
 /// PostgreSQL TEXT cannot hold NUL: the store says so instead of failing

@@ -1,0 +1,96 @@
+//! Checkpoints of the SQLite store's write-ahead log, run off the writer's
+//! path.
+//!
+//! In WAL mode a commit appends pages to the log; a *checkpoint* copies them
+//! back into the database file and syncs it. By default SQLite runs one
+//! inside the commit that takes the log past 1,000 pages, so every few
+//! batches of an import (and, now and then, a web edit) waits for two
+//! `fsync`s and a copy of megabytes. This module moves that work to a
+//! connection of its own: the writer's WAL hook, which SQLite calls after
+//! every commit with the log's length, only wakes the checkpointing task
+//! once the log has grown by [`CHECKPOINT_FRAMES`]. Readers and the writer
+//! carry on while it runs (a passive checkpoint takes no lock they wait
+//! for).
+//!
+//! Durability is unchanged: a commit is durable once its frames are in the
+//! log, whether or not they have been copied back yet. So is the log's
+//! bound: should the checkpointer fall behind, the writer checkpoints inline
+//! once the log reaches [`INLINE_FRAMES`], as SQLite itself would.
+//!
+//! sqlx does not expose `sqlite3_wal_hook`, so this is the store's one use
+//! of the C API, through the same `libsqlite3-sys` that sqlx links.
+
+use libsqlite3_sys as ffi;
+use sqlx::SqliteConnection;
+use std::ffi::{c_char, c_int, c_void};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Log pages (4 KiB each) after which the checkpointer is woken: 16 MiB,
+/// a few import batches' worth, so pages rewritten by consecutive batches
+/// (the browse index) are copied back once rather than once per batch.
+const CHECKPOINT_FRAMES: c_int = 4096;
+/// Log pages at which the writer checkpoints inline after all: 256 MiB.
+const INLINE_FRAMES: c_int = 65536;
+
+/// The checkpointing task of one store; stops when dropped.
+pub(crate) struct WalCheckpoints {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for WalCheckpoints {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// What the WAL hook reaches: the checkpointer's wake-up.
+struct HookState {
+    wake: Arc<Notify>,
+}
+
+/// Called by SQLite after each commit on the writer, with the number of
+/// pages now in the log.
+unsafe extern "C" fn on_commit(arg: *mut c_void, db: *mut ffi::sqlite3, schema: *const c_char, frames: c_int) -> c_int {
+    // SAFETY: `arg` is the `HookState` leaked in `install` for this
+    // connection, never freed.
+    let state = unsafe { &*(arg as *const HookState) };
+    if frames >= INLINE_FRAMES {
+        // SAFETY: what SQLite's own default hook does: a passive checkpoint
+        // of the schema that committed, on the connection that committed.
+        unsafe { ffi::sqlite3_wal_checkpoint_v2(db, schema, ffi::SQLITE_CHECKPOINT_PASSIVE, std::ptr::null_mut(), std::ptr::null_mut()) };
+    } else if frames >= CHECKPOINT_FRAMES {
+        state.wake.notify_one();
+    }
+    ffi::SQLITE_OK
+}
+
+/// Replaces `writer`'s automatic checkpoints with the hook above, and
+/// starts a task that checkpoints on `checkpointer` whenever it is woken.
+pub(crate) async fn install(writer: &mut SqliteConnection, mut checkpointer: SqliteConnection) -> sqlx::Result<WalCheckpoints> {
+    let wake = Arc::new(Notify::new());
+    // Leaked: SQLite may call the hook until sqlx closes the connection on
+    // its worker thread, which can be after the store is gone. One small
+    // allocation per store opened.
+    let state: &'static HookState = Box::leak(Box::new(HookState { wake: wake.clone() }));
+    let mut handle = writer.lock_handle().await?;
+    // SAFETY: a valid open connection, locked for the call; the hook and its
+    // argument live as long as the process.
+    unsafe {
+        ffi::sqlite3_wal_hook(handle.as_raw_handle().as_ptr(), Some(on_commit), state as *const HookState as *mut c_void);
+    }
+    drop(handle);
+    let task = tokio::spawn(async move {
+        loop {
+            wake.notified().await;
+            // A checkpoint that cannot finish (a reader still on old pages)
+            // copies what it can; the next wake-up carries on.
+            let started = std::time::Instant::now();
+            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&mut checkpointer).await {
+                Ok((_, log, copied)) => tracing::debug!(log, copied, took = ?started.elapsed(), "WAL checkpoint"),
+                Err(e) => tracing::warn!("background WAL checkpoint failed: {e}"),
+            }
+        }
+    });
+    Ok(WalCheckpoints { task })
+}
