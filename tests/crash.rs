@@ -25,7 +25,8 @@ fn kill_9_during_an_import_loses_nothing_reported_done() {
     for round in 0..5u64 {
         let repo = init_repo(&tmp.path().join(format!("r{round}")));
         let config = repo.join("arkiv.toml");
-        let text = std::fs::read_to_string(&config).unwrap().replace("batch_size = 1000", &format!("batch_size = {BATCH}"));
+        let text = std::fs::read_to_string(&config).unwrap().replace("batch_size = 10000", &format!("batch_size = {BATCH}"));
+        assert!(text.contains(&format!("batch_size = {BATCH}\n")), "the batch size is set");
         std::fs::write(&config, text).unwrap();
 
         let mut child = Command::new(env!("CARGO_BIN_EXE_arkiv"))

@@ -92,7 +92,8 @@ pub struct MailSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ImportSettings {
-    /// Records written per transaction.
+    /// Records written per transaction (an import's first batches are
+    /// smaller, doubling up to this).
     pub batch_size: usize,
     /// Largest file accepted, in bytes.
     pub max_file_bytes: u64,
@@ -123,7 +124,7 @@ impl Default for ServerSettings {
 
 impl Default for ImportSettings {
     fn default() -> Self {
-        ImportSettings { batch_size: 1000, max_file_bytes: 512 * 1024 * 1024 }
+        ImportSettings { batch_size: 10_000, max_file_bytes: 512 * 1024 * 1024 }
     }
 }
 
@@ -199,7 +200,9 @@ listen = {listen}
 templates = {templates}
 
 [import]
-# Records written per transaction during an import.
+# Records written per transaction during an import, at most (the first
+# batches are smaller). Larger batches import faster into a large
+# repository; a web edit may wait for the batch being written.
 batch_size = {batch}
 # Largest file accepted from an import or an upload, in bytes.
 max_file_bytes = {max_file}

@@ -94,6 +94,10 @@ impl ImportOptions {
 
 const MAX_WARNINGS_KEPT: usize = 50;
 
+/// Records in an import's first batch; later ones double up to
+/// [`ImportOptions::batch_size`].
+const FIRST_BATCH_RECORDS: usize = 1000;
+
 /// The parser hands records over in chunks (one wake-up of the async side
 /// per chunk, not per record) of at most this many records...
 const CHUNK_RECORDS: usize = 64;
@@ -176,7 +180,13 @@ async fn import_file(
         }
     });
 
-    let mut batch: Vec<(usize, Record)> = Vec::with_capacity(options.batch_size);
+    // Batches start small, so that a small import still overlaps parsing
+    // with writing and the first progress comes soon, and double up to the
+    // configured size: SQLite's cost per record falls with larger batches,
+    // because each index page a batch touches is written to the log once
+    // per batch however many of its entries change (BENCHMARKS.md).
+    let mut batch_target = options.batch_size.min(FIRST_BATCH_RECORDS);
+    let mut batch: Vec<(usize, Record)> = Vec::with_capacity(batch_target);
     // Rejections of the records gathered since the last batch was handed
     // to the writer: reported once the batches before them are.
     let mut held: Vec<Rejection> = Vec::new();
@@ -214,7 +224,7 @@ async fn import_file(
                     Ok(record) => batch.push((position, record)),
                     Err(reason) => held.push(Rejection { file: path.to_path_buf(), position, reason }),
                 }
-                if batch.len() >= options.batch_size {
+                if batch.len() >= batch_target {
                     // One batch at a time, in order: the next is written
                     // only after this one has committed.
                     if let Some(previous) = writing.take() {
@@ -227,6 +237,7 @@ async fn import_file(
                         options.update_existing,
                         std::mem::take(&mut batch),
                     )));
+                    batch_target = (batch_target * 2).min(options.batch_size);
                 }
             }
         }
