@@ -130,10 +130,28 @@ pub async fn import_eprints_xml(
     progress: &mut dyn FnMut(&ImportProgress),
 ) -> Result<ImportReport> {
     let mut report = ImportReport::default();
-    for path in paths {
-        import_file(repo, path, options, &mut report, progress).await?;
+    // Into a repository that has never held a record (a first migration
+    // from another system), indexes are built once at the end rather than
+    // entry by entry (`RecordStore::begin_bulk_load`).
+    let bulk = repo.store.max_record_id().await? == 0;
+    if bulk {
+        repo.store.begin_bulk_load().await?;
     }
-    Ok(report)
+    let mut result = Ok(());
+    for path in paths {
+        result = import_file(repo, path, options, &mut report, progress).await;
+        if result.is_err() {
+            break;
+        }
+    }
+    if bulk {
+        // Also after a failure: what was committed gets its indexes now.
+        let finished = repo.store.end_bulk_load().await;
+        result?;
+        finished?;
+        return Ok(report);
+    }
+    result.map(|()| report)
 }
 
 async fn import_file(

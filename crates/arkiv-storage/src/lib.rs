@@ -19,6 +19,7 @@ pub mod accounts;
 pub mod files;
 pub mod postgres;
 pub mod sqlite;
+mod bulk_load;
 mod rows;
 mod wal_checkpoints;
 
@@ -149,6 +150,26 @@ pub trait RecordStore: Send + Sync + 'static {
     /// gets a revision, a change-feed entry and its browse entries. Returns
     /// the ids in input order.
     async fn put_records(&self, batch: Vec<RecordWrite>) -> Result<Vec<RecordId>>;
+
+    /// Starts a bulk load: a large import into a repository that holds
+    /// nothing yet. Until [`RecordStore::end_bulk_load`], this store's
+    /// writes may leave secondary indexes and browse entries to be brought
+    /// up to date at the end, in one pass in key order instead of a random
+    /// page per entry. Records, revisions, the change feed and OAI-PMH sets
+    /// are written as always, and so are writes through other stores on
+    /// the same database. Meanwhile browse pages may leave out the records
+    /// loaded and queries may be slower. A load that never ends (a killed
+    /// process) is finished when the database is next opened. Backends
+    /// without such a mode (PostgreSQL, so far) write as always.
+    async fn begin_bulk_load(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Ends a bulk load: what it deferred is brought up to date before this
+    /// returns. Does nothing when no bulk load is under way.
+    async fn end_bulk_load(&self) -> Result<()> {
+        Ok(())
+    }
 
     async fn get_record(&self, id: RecordId) -> Result<Option<Record>>;
 

@@ -27,6 +27,7 @@ use crate::rows::{
     count_deltas, decode, decode_stream, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
     PreparedBatch, TREE_REFRESH_BATCH,
 };
+use crate::bulk_load;
 use crate::wal_checkpoints::{self, WalCheckpoints};
 use crate::*;
 use futures::StreamExt;
@@ -34,6 +35,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::Mutex;
 
@@ -72,6 +74,8 @@ pub struct SqliteStore {
     /// Checkpoints of the write-ahead log, off the writer's path (none for
     /// an in-memory database, which has no log).
     _wal_checkpoints: Option<WalCheckpoints>,
+    /// Whether this store's writes defer browse entries (see `bulk_load`).
+    bulk_load: AtomicBool,
 }
 
 /// `rows` cut into chunks of the sizes in [`ROWS_PER_INSERT`].
@@ -132,7 +136,9 @@ impl SqliteStore {
             Some(_) => Some(wal_checkpoints::install(&mut writer, options.connect().await?).await?),
             None => None,
         };
-        Ok(SqliteStore { pool, writer: Mutex::new(writer), path, _wal_checkpoints: wal_checkpoints })
+        // A bulk load that a killed process left unfinished.
+        bulk_load::finish(&mut writer).await?;
+        Ok(SqliteStore { pool, writer: Mutex::new(writer), path, _wal_checkpoints: wal_checkpoints, bulk_load: AtomicBool::new(false) })
     }
 
     /// The current state of the records with these ids, read on `conn`.
@@ -234,11 +240,21 @@ impl SqliteStore {
         if !removed.is_empty() {
             // Rows as one JSON array of arrays: one statement, one bound
             // parameter, however many entries go.
+            let removed = serde_json::to_string(&removed).expect("strings and integers serialize");
             sqlx::query(
                 "DELETE FROM browse WHERE (view, value, sort_key, record_id) IN \
                  (SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?))",
             )
-            .bind(serde_json::to_string(&removed).expect("strings and integers serialize"))
+            .bind(&removed)
+            .execute(&mut *tx)
+            .await?;
+            // An entry may still wait there, from a bulk load by another
+            // store on this database (usually the table is empty).
+            sqlx::query(
+                "DELETE FROM browse_pending WHERE (view, record_id, value, sort_key) IN \
+                 (SELECT value->>0, value->>3, value->>1, value->>2 FROM json_each(?))",
+            )
+            .bind(&removed)
             .execute(&mut *tx)
             .await?;
         }
@@ -247,6 +263,21 @@ impl SqliteStore {
             .iter()
             .flat_map(|c| c.add.iter().map(move |e| (e.view.as_str(), e.value.as_str(), e.sort_key.as_str(), c.id)))
             .collect();
+        if self.bulk_load.load(Ordering::Relaxed) {
+            // In `browse_pending`'s key order (view, then record): appended
+            // after the entries of the records before.
+            let mut pending: Vec<_> = added.iter().map(|(view, value, sort_key, id)| (*view, *id, *value, *sort_key)).collect();
+            pending.sort_unstable();
+            for chunk in insert_chunks(&pending) {
+                let mut q =
+                    QueryBuilder::<Sqlite>::new("INSERT OR ROLLBACK INTO browse_pending (view, record_id, value, sort_key) ");
+                q.push_values(chunk, |mut b, (view, id, value, sort_key)| {
+                    b.push_bind(*view).push_bind(*id).push_bind(*value).push_bind(*sort_key);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            added.clear();
+        }
         // In the table's key order (TEXT compares bytewise, as str does).
         added.sort_unstable();
         for chunk in insert_chunks(&added) {
@@ -381,6 +412,19 @@ impl RecordStore for SqliteStore {
                 Err(e)
             }
         }
+    }
+
+    async fn begin_bulk_load(&self) -> Result<()> {
+        let mut conn = self.writer.lock().await;
+        bulk_load::begin(&mut conn).await?;
+        self.bulk_load.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn end_bulk_load(&self) -> Result<()> {
+        let mut conn = self.writer.lock().await;
+        self.bulk_load.store(false, Ordering::Relaxed);
+        bulk_load::finish(&mut conn).await
     }
 
     async fn get_record(&self, id: RecordId) -> Result<Option<Record>> {

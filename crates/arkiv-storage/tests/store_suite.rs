@@ -191,6 +191,7 @@ suite!(
     failed_batch_writes_nothing,
     concurrent_writers,
     bulk_insert,
+    bulk_load_ends_with_complete_browse_views,
     oai_visibility_sets_and_paging,
     work_items_by_owner_and_status,
     work_items_of_one_type,
@@ -976,6 +977,72 @@ async fn bulk_insert(store: Arc<dyn RecordStore>) {
     assert_eq!(store.changes_since(0, N as i64 + 1).await.unwrap().len(), N);
 }
 
+/// Live record ids under a browse value, every page read.
+async fn browse_all(store: &dyn RecordStore, view: BrowseView, value: &str) -> Vec<RecordId> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<BrowseCursor> = None;
+    loop {
+        let page = store.browse_page(view, value, cursor.as_ref(), 25).await.unwrap();
+        ids.extend(page.records.iter().map(|r| r.id.unwrap()));
+        cursor = page.next;
+        if cursor.is_none() {
+            return ids;
+        }
+    }
+}
+
+/// A bulk load (an import into an empty repository) may defer browse
+/// entries and indexes, but when it ends every view lists what ordinary
+/// writes would have listed, edits made during the load included: a
+/// withdrawn record is not listed, a record moved to another year is listed
+/// only there.
+async fn bulk_load_ends_with_complete_browse_views(store: Arc<dyn RecordStore>) {
+    store.begin_bulk_load().await.unwrap();
+    let mut ids = store.put_records((0..60).map(|i| write(browsable(i))).collect()).await.unwrap();
+    let (mut withdrawn, _) = store.get_record_with_revision(ids[0]).await.unwrap().unwrap();
+    withdrawn.status = Status::Deletion;
+    store.put_records(vec![write(withdrawn)]).await.unwrap();
+    let (mut moved, _) = store.get_record_with_revision(ids[3]).await.unwrap().unwrap();
+    assert_eq!(moved.year(), Some(2001));
+    moved.date = Some(PartialDate::year(1999));
+    store.put_records(vec![write(moved)]).await.unwrap();
+    ids.extend(store.put_records((60..90).map(|i| write(browsable(i))).collect()).await.unwrap());
+    store.end_bulk_load().await.unwrap();
+
+    let live: Vec<usize> = (1..90).collect();
+    let mut by_sort_key: Vec<(String, RecordId)> = live
+        .iter()
+        .map(|&i| {
+            let mut r = browsable(i);
+            if i == 3 {
+                r.date = Some(PartialDate::year(1999));
+            }
+            (sort_key(&r), ids[i])
+        })
+        .collect();
+    by_sort_key.sort();
+    assert_eq!(browse_all(&*store, BrowseView::Type, "report").await, by_sort_key.iter().map(|(_, id)| *id).collect::<Vec<_>>());
+    assert_eq!(store.browse_count(BrowseView::Type, "report").await.unwrap(), 89);
+    assert_eq!(browse_all(&*store, BrowseView::Year, "1999").await, vec![ids[3]]);
+    let in_2001: Vec<RecordId> = live.iter().filter(|&&i| i % 3 == 0 && i != 3).map(|&i| ids[i]).collect();
+    let mut listed_2001 = browse_all(&*store, BrowseView::Year, "2001").await;
+    listed_2001.sort();
+    assert_eq!(listed_2001, in_2001);
+    assert_eq!(store.browse_count(BrowseView::Year, "2001").await.unwrap(), in_2001.len() as i64);
+    let econ = browse_all(&*store, BrowseView::Subject, "econ").await;
+    assert_eq!(econ.len(), live.iter().filter(|&&i| i % 2 == 0).count());
+    assert!(!econ.contains(&ids[0]));
+    // Reads by status (indexed again) see every record.
+    let counts = store.status_counts().await.unwrap();
+    assert_eq!((counts.archive, counts.deletion), (89, 1));
+    let withdrawn = store.work_items(&WorkQuery { status: Status::Deletion, ..Default::default() }, 10).await.unwrap();
+    assert_eq!(withdrawn.iter().map(|r| r.id.unwrap()).collect::<Vec<_>>(), vec![ids[0]]);
+    // Ending again, or writing after the end, is ordinary.
+    store.end_bulk_load().await.unwrap();
+    let late = put_one(&*store, browsable(90)).await;
+    assert!(browse_all(&*store, BrowseView::Type, "report").await.contains(&late));
+}
+
 // ---------------------------------------------------------------------------
 // SQLite only
 
@@ -1006,6 +1073,41 @@ async fn sqlite_copies_its_log_back_in_the_background() {
     // A log restarted after a checkpoint is reused from its start.
     assert!(size(&wal) < 48 << 20, "the log grew to {} bytes", size(&wal));
     assert_eq!(store.status_counts().await.unwrap().archive, 4_000);
+}
+
+/// A bulk load whose process dies before it ends (here: the store is
+/// dropped without ending it) is finished by the next open of the
+/// database: browse views list its records and the indexes are back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_finishes_an_interrupted_bulk_load_when_opened() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("arkiv.db").display());
+    let index_names = || async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'records' ORDER BY name")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+        names
+    };
+    let ids = {
+        let store = open_store(&url).await.expect("open SQLite store");
+        let before = index_names().await;
+        assert!(before.len() >= 5, "{before:?}");
+        store.begin_bulk_load().await.unwrap();
+        assert!(index_names().await.is_empty(), "a bulk load drops the indexes of records");
+        let ids = store.put_records((0..40).map(|i| write(browsable(i))).collect()).await.unwrap();
+        assert!(browse_all(&*store, BrowseView::Type, "report").await.len() < 40, "entries were deferred");
+        (ids, before)
+    };
+    let (ids, before) = ids;
+    let store = open_store(&url).await.expect("reopen SQLite store");
+    assert_eq!(index_names().await, before);
+    let mut listed = browse_all(&*store, BrowseView::Type, "report").await;
+    listed.sort();
+    assert_eq!(listed, ids);
 }
 
 // ---------------------------------------------------------------------------
