@@ -95,6 +95,9 @@ pub struct ImportSettings {
     /// Records written per transaction (an import's first batches are
     /// smaller, doubling up to this).
     pub batch_size: usize,
+    /// Records after which an import into a repository that has never
+    /// held a record becomes a bulk load (indexes built once at the end).
+    pub bulk_load_after: u64,
     /// Largest file accepted, in bytes.
     pub max_file_bytes: u64,
 }
@@ -124,7 +127,7 @@ impl Default for ServerSettings {
 
 impl Default for ImportSettings {
     fn default() -> Self {
-        ImportSettings { batch_size: 10_000, max_file_bytes: 512 * 1024 * 1024 }
+        ImportSettings { batch_size: 10_000, bulk_load_after: 20_000, max_file_bytes: 512 * 1024 * 1024 }
     }
 }
 
@@ -204,6 +207,11 @@ templates = {templates}
 # batches are smaller). Larger batches import faster into a large
 # repository; a web edit may wait for the batch being written.
 batch_size = {batch}
+# An import into a repository that has never held a record (a first
+# migration) becomes a bulk load after this many records: the indexes of
+# records and the browse lists are built once when it ends, instead of
+# entry by entry, and browse pages leave its records out until then.
+bulk_load_after = {bulk_load_after}
 # Largest file accepted from an import or an upload, in bytes.
 max_file_bytes = {max_file}
 
@@ -244,6 +252,7 @@ from = {from}
             listen = q(&self.server.listen),
             templates = q(&self.server.templates),
             batch = self.import.batch_size,
+            bulk_load_after = self.import.bulk_load_after,
             max_file = self.import.max_file_bytes,
             registration = self.accounts.registration,
             domains = toml::Value::Array(self.accounts.allowed_domains.iter().map(|d| toml::Value::String(d.clone())).collect()),

@@ -80,6 +80,9 @@ pub struct ImportOptions {
     /// Who the revisions name.
     pub actor: String,
     pub batch_size: usize,
+    /// Records after which an import into a repository that has never held
+    /// a record becomes a bulk load (`RecordStore::begin_bulk_load`).
+    pub bulk_load_after: u64,
     /// Whether a record whose id already exists replaces it (as a new
     /// revision). Without it such a record is rejected: an import never
     /// overwrites a record unasked.
@@ -88,7 +91,12 @@ pub struct ImportOptions {
 
 impl ImportOptions {
     pub fn for_repository(repo: &Repository) -> Self {
-        ImportOptions { actor: "import".into(), batch_size: repo.config.import.batch_size.max(1), update_existing: false }
+        ImportOptions {
+            actor: "import".into(),
+            batch_size: repo.config.import.batch_size.max(1),
+            bulk_load_after: repo.config.import.bulk_load_after,
+            update_existing: false,
+        }
     }
 }
 
@@ -130,21 +138,16 @@ pub async fn import_eprints_xml(
     progress: &mut dyn FnMut(&ImportProgress),
 ) -> Result<ImportReport> {
     let mut report = ImportReport::default();
-    // Into a repository that has never held a record (a first migration
-    // from another system), indexes are built once at the end rather than
-    // entry by entry (`RecordStore::begin_bulk_load`).
-    let bulk = repo.store.max_record_id().await? == 0;
-    if bulk {
-        repo.store.begin_bulk_load().await?;
-    }
+    let mut bulk =
+        BulkLoad { eligible: repo.store.max_record_id().await? == 0, after: options.bulk_load_after, begun: false };
     let mut result = Ok(());
     for path in paths {
-        result = import_file(repo, path, options, &mut report, progress).await;
+        result = import_file(repo, path, options, &mut report, &mut bulk, progress).await;
         if result.is_err() {
             break;
         }
     }
-    if bulk {
+    if bulk.begun {
         // Also after a failure: what was committed gets its indexes now.
         let finished = repo.store.end_bulk_load().await;
         result?;
@@ -154,11 +157,38 @@ pub async fn import_eprints_xml(
     result.map(|()| report)
 }
 
+/// Whether an import has switched the store to a bulk load
+/// (`RecordStore::begin_bulk_load`): indexes built once at the end rather
+/// than entry by entry. Only into a repository that had never held a
+/// record (a first migration from another system: no live site is slowed
+/// meanwhile), and only once the import is large: building every index
+/// again costs more than keeping them up to date while the repository is
+/// small (10,000 records import faster without it; 1,000,000 take less
+/// than half the time with it; BENCHMARKS.md). `[import] bulk_load_after`
+/// says when, 20,000 records by default.
+struct BulkLoad {
+    eligible: bool,
+    /// Records imported before it begins (`[import] bulk_load_after`).
+    after: u64,
+    begun: bool,
+}
+
+impl BulkLoad {
+    async fn begin_if_due(&mut self, store: &dyn RecordStore, imported: u64) -> Result<()> {
+        if self.eligible && !self.begun && imported >= self.after {
+            store.begin_bulk_load().await?;
+            self.begun = true;
+        }
+        Ok(())
+    }
+}
+
 async fn import_file(
     repo: &Repository,
     path: &Path,
     options: &ImportOptions,
     report: &mut ImportReport,
+    bulk: &mut BulkLoad,
     progress: &mut dyn FnMut(&ImportProgress),
 ) -> Result<()> {
     let file = match std::fs::File::open(path) {
@@ -248,6 +278,7 @@ async fn import_file(
                     if let Some(previous) = writing.take() {
                         committed(previous.await, path, report, &count, &mut file_progress, progress)?;
                     }
+                    bulk.begin_if_due(&*repo.store, report.imported).await?;
                     report.rejected.append(&mut held);
                     writing = Some(tokio::spawn(write_batch(
                         repo.store.clone(),
