@@ -69,7 +69,11 @@ pub(crate) async fn finish(conn: &mut SqliteConnection) -> Result<()> {
         return Ok(());
     }
     let started = std::time::Instant::now();
-    in_transaction(conn, |conn| {
+    // SQLite's sorter (the merge's ORDER BY, each CREATE INDEX) may use
+    // helper threads, one per core, for this connection until we are done.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    sqlx::query(&format!("PRAGMA threads = {cores}")).execute(&mut *conn).await?;
+    let done = in_transaction(conn, |conn| {
         Box::pin(async move {
             // One view (one range of the pending table) at a time: each sort
             // holds only that view's entries.
@@ -95,7 +99,9 @@ pub(crate) async fn finish(conn: &mut SqliteConnection) -> Result<()> {
             Ok(())
         })
     })
-    .await?;
+    .await;
+    sqlx::query("PRAGMA threads = 0").execute(&mut *conn).await?;
+    done?;
     tracing::info!(took = ?started.elapsed(), "bulk load finished: browse entries merged, indexes rebuilt");
     Ok(())
 }
