@@ -306,6 +306,7 @@ impl<R: BufRead> Iterator for EprintsReader<R> {
                         }
                         Ev::Start(tag) | Ev::Empty(tag) => {
                             let found = match &tag.ns {
+                                _ if tag.ns_ok => format!("<{}> in the EPrints namespace", tag.name),
                                 Some(ns) => format!("<{}> in namespace {ns:?}", tag.name),
                                 None => format!("<{}> in no namespace", tag.name),
                             };
@@ -433,6 +434,7 @@ enum Ev {
 #[derive(Debug)]
 struct Tag {
     name: String,
+    /// The namespace, when it is not EPrints'.
     ns: Option<String>,
     ns_ok: bool,
     empty: bool,
@@ -441,11 +443,13 @@ struct Tag {
 
 impl Tag {
     fn from_event(resolved: &ResolveResult, e: &BytesStart, empty: bool) -> Tag {
-        let ns = match resolved {
-            ResolveResult::Bound(ns) => Some(String::from_utf8_lossy(ns.as_ref()).into_owned()),
-            _ => None,
+        // Compared as bytes; only a foreign namespace is kept, for the
+        // message that names it (every element of a record is EPrints').
+        let (ns_ok, ns) = match resolved {
+            ResolveResult::Bound(ns) if ns.as_ref() == EPRINTS_NS.as_bytes() => (true, None),
+            ResolveResult::Bound(ns) => (false, Some(String::from_utf8_lossy(ns.as_ref()).into_owned())),
+            _ => (false, None),
         };
-        let ns_ok = ns.as_deref() == Some(EPRINTS_NS);
         let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
         let mut attrs = Vec::new();
         let mut problem = None;
