@@ -263,26 +263,21 @@ impl SqliteStore {
             .iter()
             .flat_map(|c| c.add.iter().map(move |e| (e.view.as_str(), e.value.as_str(), e.sort_key.as_str(), c.id)))
             .collect();
-        if self.bulk_load.load(Ordering::Relaxed) {
-            // In `browse_pending`'s key order (view, then record): appended
-            // after the entries of the records before.
-            let mut pending: Vec<_> = added.iter().map(|(view, value, sort_key, id)| (*view, *id, *value, *sort_key)).collect();
-            pending.sort_unstable();
-            for chunk in insert_chunks(&pending) {
-                let mut q =
-                    QueryBuilder::<Sqlite>::new("INSERT OR ROLLBACK INTO browse_pending (view, record_id, value, sort_key) ");
-                q.push_values(chunk, |mut b, (view, id, value, sort_key)| {
-                    b.push_bind(*view).push_bind(*id).push_bind(*value).push_bind(*sort_key);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            added.clear();
-        }
-        // In the table's key order (TEXT compares bytewise, as str does).
-        added.sort_unstable();
+        // In the key order of the table they go to, so that consecutive
+        // inserts land on the same pages: `browse` (TEXT compares bytewise,
+        // as str does) or, during a bulk load, `browse_pending`, keyed by
+        // view and then record, where they are appended after the entries
+        // of the records before.
+        let table = if self.bulk_load.load(Ordering::Relaxed) {
+            added.sort_unstable_by_key(|&(view, value, sort_key, id)| (view, id, value, sort_key));
+            "browse_pending"
+        } else {
+            added.sort_unstable();
+            "browse"
+        };
         for chunk in insert_chunks(&added) {
             let mut q =
-                QueryBuilder::<Sqlite>::new("INSERT OR ROLLBACK INTO browse (view, value, sort_key, record_id) ");
+                QueryBuilder::<Sqlite>::new(format!("INSERT OR ROLLBACK INTO {table} (view, value, sort_key, record_id) "));
             q.push_values(chunk, |mut b, (view, value, sort_key, id)| {
                 b.push_bind(*view).push_bind(*value).push_bind(*sort_key).push_bind(*id);
             });
