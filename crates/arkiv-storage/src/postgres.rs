@@ -20,6 +20,7 @@
 
 use crate::rows::{
     count_deltas, decode, decode_stream, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
+    oai_records_query, CURRENT_JSON,
     PreparedBatch, PreparedWrite, TREE_REFRESH_BATCH,
 };
 use crate::*;
@@ -40,9 +41,6 @@ pub struct PostgresStore {
     pub(crate) pool: PgPool,
 }
 
-/// Selects a record's current JSON.
-const CURRENT_JSON: &str =
-    "SELECT r.id, r.rev, v.data FROM records r JOIN revisions v ON v.record_id = r.id AND v.number = r.rev";
 
 /// PostgreSQL's TEXT cannot hold the NUL character. The model's validation
 /// refuses control characters, so this only catches a caller that skipped
@@ -582,29 +580,7 @@ impl RecordStore for PostgresStore {
     }
 
     async fn oai_records(&self, query: &OaiQuery, after: RecordId, limit: i64) -> Result<Vec<Record>> {
-        let (from, until) = (query.from.unwrap_or(i64::MIN), query.until.unwrap_or(i64::MAX));
-        let dated = query.from.is_some() || query.until.is_some();
-        let (sql, binds) = match &query.set {
-            Some(set) => (
-                "SELECT r.id, r.rev, v.data FROM oai_sets s JOIN records r ON r.id = s.record_id \
-                 JOIN revisions v ON v.record_id = r.id AND v.number = r.rev \
-                 WHERE s.set_spec = $1 AND s.record_id > $2 AND r.lastmod BETWEEN $3 AND $4 \
-                 ORDER BY s.record_id LIMIT $5"
-                    .to_string(),
-                vec![Bind::Text(set), Bind::Int(after), Bind::Int(from), Bind::Int(until), Bind::Int(limit)],
-            ),
-            None if !dated => (
-                format!("{CURRENT_JSON} WHERE r.id > $1 AND r.datestamp IS NOT NULL ORDER BY r.id LIMIT $2"),
-                vec![Bind::Int(after), Bind::Int(limit)],
-            ),
-            None => (
-                format!(
-                    "{CURRENT_JSON} WHERE r.id > $1 AND r.datestamp IS NOT NULL AND r.lastmod BETWEEN $2 AND $3 \
-                     ORDER BY r.id LIMIT $4"
-                ),
-                vec![Bind::Int(after), Bind::Int(from), Bind::Int(until), Bind::Int(limit)],
-            ),
-        };
+        let (sql, binds) = oai_records_query(query, after, limit, "$");
         self.fetch_decoded(&sql, binds).await
     }
 

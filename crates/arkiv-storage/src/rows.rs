@@ -353,6 +353,47 @@ pub(crate) fn work_items_tail<'q>(query: &'q crate::WorkQuery, limit: i64, style
     (placeholders(&tail, style), binds)
 }
 
+/// Selects a record's current JSON (id, revision, JSON).
+pub(crate) const CURRENT_JSON: &str =
+    "SELECT r.id, r.rev, v.data FROM records r JOIN revisions v ON v.record_id = r.id AND v.number = r.rev";
+
+/// The query of [`crate::RecordStore::oai_records`] (id, revision, JSON)
+/// in this backend's placeholder style (`?` or `$`): a keyset page of a
+/// set's members, or of every OAI-visible record.
+pub(crate) fn oai_records_query<'q>(
+    query: &'q crate::OaiQuery,
+    after: RecordId,
+    limit: i64,
+    style: &str,
+) -> (String, Vec<Bind<'q>>) {
+    let (from, until) = (query.from.unwrap_or(i64::MIN), query.until.unwrap_or(i64::MAX));
+    let dated = query.from.is_some() || query.until.is_some();
+    let (sql, binds) = match &query.set {
+        Some(set) => (
+            "SELECT r.id, r.rev, v.data FROM oai_sets s JOIN records r ON r.id = s.record_id \
+             JOIN revisions v ON v.record_id = r.id AND v.number = r.rev \
+             WHERE s.set_spec = PH1 AND s.record_id > PH2 AND r.lastmod BETWEEN PH3 AND PH4 \
+             ORDER BY s.record_id LIMIT PH5"
+                .to_string(),
+            vec![Bind::Text(set), Bind::Int(after), Bind::Int(from), Bind::Int(until), Bind::Int(limit)],
+        ),
+        // Without dates, the primary key walk; with them, the planner
+        // picks between it and the lastmod index.
+        None if !dated => (
+            format!("{CURRENT_JSON} WHERE r.id > PH1 AND r.datestamp IS NOT NULL ORDER BY r.id LIMIT PH2"),
+            vec![Bind::Int(after), Bind::Int(limit)],
+        ),
+        None => (
+            format!(
+                "{CURRENT_JSON} WHERE r.id > PH1 AND r.datestamp IS NOT NULL AND r.lastmod BETWEEN PH2 AND PH3 \
+                 ORDER BY r.id LIMIT PH4"
+            ),
+            vec![Bind::Int(after), Bind::Int(from), Bind::Int(until), Bind::Int(limit)],
+        ),
+    };
+    (placeholders(&sql, style), binds)
+}
+
 /// `PH1`, `PH2`... in `sql` as this backend's placeholders: `?` (SQLite
 /// binds in order) or `$1`, `$2` (PostgreSQL).
 fn placeholders(sql: &str, style: &str) -> String {

@@ -25,6 +25,7 @@
 
 use crate::rows::{
     count_deltas, decode, decode_stream, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
+    oai_records_query, CURRENT_JSON,
     PreparedBatch, TREE_REFRESH_BATCH,
 };
 use crate::bulk_load;
@@ -95,7 +96,6 @@ fn id_list(ids: &[RecordId]) -> String {
     serde_json::to_string(ids).expect("integers serialize")
 }
 
-/// Selects a record's current JSON.
 // `+status`: the unary plus keeps SQLite from answering these with the
 // status index and a sort of every record in that status (a page would cost
 // the whole repository); they walk the primary key from `after` instead.
@@ -106,8 +106,6 @@ const LIVE_IDS: &str = "SELECT id, lastmod FROM records WHERE id > ? AND id <= ?
 /// What the embargo job reads: the embargo index up to a day.
 const EMBARGOES_DUE: &str = "SELECT id FROM records WHERE embargo_until IS NOT NULL AND embargo_until <= ? \
      ORDER BY embargo_until LIMIT ?";
-
-const CURRENT_JSON: &str = "SELECT r.id, r.rev, v.data FROM records r JOIN revisions v ON v.record_id = r.id AND v.number = r.rev";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `sqlite://PATH` and applies
@@ -656,31 +654,7 @@ impl RecordStore for SqliteStore {
     }
 
     async fn oai_records(&self, query: &OaiQuery, after: RecordId, limit: i64) -> Result<Vec<Record>> {
-        let (from, until) = (query.from.unwrap_or(i64::MIN), query.until.unwrap_or(i64::MAX));
-        let dated = query.from.is_some() || query.until.is_some();
-        let (sql, binds) = match &query.set {
-            Some(set) => (
-                "SELECT r.id, r.rev, v.data FROM oai_sets s JOIN records r ON r.id = s.record_id \
-                 JOIN revisions v ON v.record_id = r.id AND v.number = r.rev \
-                 WHERE s.set_spec = ? AND s.record_id > ? AND r.lastmod BETWEEN ? AND ? \
-                 ORDER BY s.record_id LIMIT ?"
-                    .to_string(),
-                vec![Bind::Text(set), Bind::Int(after), Bind::Int(from), Bind::Int(until), Bind::Int(limit)],
-            ),
-            // Without dates, the primary key walk; with them, the planner
-            // picks between it and the lastmod index.
-            None if !dated => (
-                format!("{CURRENT_JSON} WHERE r.id > ? AND r.datestamp IS NOT NULL ORDER BY r.id LIMIT ?"),
-                vec![Bind::Int(after), Bind::Int(limit)],
-            ),
-            None => (
-                format!(
-                    "{CURRENT_JSON} WHERE r.id > ? AND r.datestamp IS NOT NULL AND r.lastmod BETWEEN ? AND ? \
-                     ORDER BY r.id LIMIT ?"
-                ),
-                vec![Bind::Int(after), Bind::Int(from), Bind::Int(until), Bind::Int(limit)],
-            ),
-        };
+        let (sql, binds) = oai_records_query(query, after, limit, "?");
         self.fetch_decoded(&sql, binds).await
     }
 
