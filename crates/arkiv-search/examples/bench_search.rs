@@ -95,24 +95,31 @@ fn main() -> Result<()> {
     let mix = query_mix(&records);
 
     // --- Tantivy ---
-    let index_dir = work.path().join("tantivy");
+    // BENCH_SEARCH_INDEX=DIR keeps the index in DIR and, when DIR already
+    // holds one of COUNT records, searches it without indexing again (for
+    // profiling queries; the figures of BENCHMARKS.md index every time).
+    let kept = std::env::var_os("BENCH_SEARCH_INDEX").map(std::path::PathBuf::from);
+    let index_dir = kept.clone().unwrap_or_else(|| work.path().join("tantivy"));
     let index = Arc::new(SearchIndex::open(&index_dir)?);
     index.set_subjects(Arc::new(subject_tree()));
-    // As `arkiv reindex` builds: no merges until the end.
-    index.start_bulk_build();
-    let started = Instant::now();
-    let no_text = HashMap::new();
-    for chunk in records.chunks(1000) {
-        index.index_records(chunk, &no_text)?;
+    let (mut add_secs, mut tantivy_index_secs, mut merge_secs) = (0.0, 0.0, 0.0);
+    if kept.is_none() || index.num_docs() != count {
+        // As `arkiv reindex` builds: no merges until the end.
+        index.start_bulk_build();
+        let started = Instant::now();
+        let no_text = HashMap::new();
+        for chunk in records.chunks(1000) {
+            index.index_records(chunk, &no_text)?;
+        }
+        add_secs = started.elapsed().as_secs_f64();
+        index.commit()?;
+        tantivy_index_secs = started.elapsed().as_secs_f64();
+        // As `arkiv reindex` leaves it: one segment (timed apart; searches
+        // run on it).
+        let started = Instant::now();
+        index.merge_segments()?;
+        merge_secs = started.elapsed().as_secs_f64();
     }
-    let add_secs = started.elapsed().as_secs_f64();
-    index.commit()?;
-    let tantivy_index_secs = started.elapsed().as_secs_f64();
-    // As `arkiv reindex` leaves it: one segment (timed apart; searches run
-    // on it).
-    let started = Instant::now();
-    index.merge_segments()?;
-    let merge_secs = started.elapsed().as_secs_f64();
     let tantivy_bytes = dir_size(&index_dir);
     if std::env::args().nth(2).as_deref() == Some("--index-only") {
         // For profiling the indexing alone.
@@ -270,7 +277,11 @@ fn run_tantivy(index: &SearchIndex, mix: &[Query], facets: bool) -> Result<serde
         index.search(&tantivy_request(q))?;
     }
     let mut times = Vec::with_capacity(mix.len());
-    for q in mix {
+    // BENCH_SEARCH_ONLY=KIND runs one kind of query (for profiling).
+    let only = std::env::var("BENCH_SEARCH_ONLY").ok();
+    // BENCH_SEARCH_SLOW=MS prints each query slower than MS (to stderr).
+    let slow: Option<f64> = std::env::var("BENCH_SEARCH_SLOW").ok().and_then(|s| s.parse().ok());
+    for q in mix.iter().filter(|q| only.as_deref().is_none_or(|k| k == q.kind())) {
         let mut req = tantivy_request(q);
         req.no_facets = !facets;
         if let Query::DeepPage(_) = q {
@@ -286,7 +297,11 @@ fn run_tantivy(index: &SearchIndex, mix: &[Query], facets: bool) -> Result<serde
         req.no_facets = !facets;
         let started = Instant::now();
         let results = index.search(&req)?;
-        times.push((q.kind(), started.elapsed().as_secs_f64() * 1000.0));
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        if slow.is_some_and(|s| ms >= s) {
+            eprintln!("slow: {ms:.1} ms, {} hits: {q:?}", results.total);
+        }
+        times.push((q.kind(), ms));
         std::hint::black_box(results);
     }
     Ok(summarize(&times))
@@ -350,7 +365,9 @@ async fn run_fts5(path: &std::path::Path, records: &[Record], mix: &[Query]) -> 
         fts_query(&pool, q).await?;
     }
     let mut times = Vec::with_capacity(mix.len());
-    for q in mix {
+    // BENCH_SEARCH_ONLY=KIND runs one kind of query (for profiling).
+    let only = std::env::var("BENCH_SEARCH_ONLY").ok();
+    for q in mix.iter().filter(|q| only.as_deref().is_none_or(|k| k == q.kind())) {
         let started = Instant::now();
         fts_query(&pool, q).await?;
         times.push((q.kind(), started.elapsed().as_secs_f64() * 1000.0));

@@ -20,8 +20,8 @@
 //! opened, is replaced by a new empty generation, which the follower then
 //! fills from sequence 0: the index holds nothing the store does not.
 
-use crate::collect::TopAfter;
-use crate::top_values::TopValues;
+use crate::collect::{top_by_key, top_by_score, Matches};
+use crate::facet_ords::{count_facets, FacetOrdsCache};
 use crate::query::{facet_query, parse, parse_years, Compiler};
 use crate::request::{
     Cursor, Facet, FacetCount, Hit, SearchRequest, SearchResults, Snippet, Sort, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
@@ -34,10 +34,8 @@ use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use tantivy::collector::{Count, FacetCollector, FacetCounts, MultiCollector};
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery};
-use tantivy::schema::Facet as TFacet;
+use tantivy::query::{AllQuery, EmptyQuery, EnableScoring, Query, RangeQuery};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -72,6 +70,8 @@ struct Generation {
     seq: AtomicI64,
     /// Being built from scratch: no merges until [`SearchIndex::merge_segments`].
     bulk: AtomicBool,
+    /// The facet ordinals of the segments searched so far.
+    facet_ords: FacetOrdsCache,
 }
 
 impl Generation {
@@ -108,6 +108,7 @@ impl Generation {
             writer: Mutex::new(None),
             seq: AtomicI64::new(seq),
             bulk: AtomicBool::new(false),
+            facet_ords: FacetOrdsCache::default(),
         }))
     }
 
@@ -421,7 +422,7 @@ impl SearchIndex {
                     }
                 },
             };
-            filters.push(Box::new(ConstScoreQuery::new(q, 0.0)));
+            filters.push(q);
         }
 
         let mut compiler = Compiler::new(&g.fields);
@@ -438,36 +439,34 @@ impl SearchIndex {
             };
             main
         };
-        let with_filters = |main: Box<dyn Query>| -> Box<dyn Query> {
-            if filters.is_empty() {
-                return main;
-            }
-            let mut clauses = vec![(Occur::Must, main)];
-            for f in &filters {
-                clauses.push((Occur::Must, f.box_clone()));
-            }
-            Box::new(BooleanQuery::new(clauses))
-        };
 
         let mut main = compile(&mut compiler, parsed.node.as_ref(), &mut warnings);
-        let mut outcome = self.run(&searcher, &*with_filters(main.box_clone()), sort, after, page_size, req, &subject_path)?;
+        let mut relaxed_node = None;
+        let mut outcome = self.run(&g, &searcher, &*main, &filters, sort, after, page_size, req, &subject_path)?;
         if outcome.0 == 0 {
             if let Some(relaxed) = parsed.relaxed() {
                 if let Some(q) = compiler.compile(&relaxed) {
-                    let again = self.run(&searcher, &*with_filters(q.box_clone()), sort, after, page_size, req, &subject_path)?;
+                    let again = self.run(&g, &searcher, &*q, &filters, sort, after, page_size, req, &subject_path)?;
                     if again.0 > 0 {
                         warnings.push("No record has all of these words; showing records with any of them.".into());
                         outcome = again;
                         main = q;
+                        relaxed_node = Some(relaxed);
                     }
                 }
             }
         }
         let (total, ranked, facet_counts) = outcome;
 
-        // Snippets.
+        // Snippets, from the words of the stored fields (phrases as
+        // phrases, not as the pairs they were searched by).
+        let highlight = match &relaxed_node {
+            Some(n) => Compiler::for_highlighting(&g.fields).compile(n),
+            None => parsed.node.as_ref().and_then(|n| Compiler::for_highlighting(&g.fields).compile(n)),
+        }
+        .unwrap_or(main);
         let snippet_gen = |field, chars| -> Option<SnippetGenerator> {
-            let mut s = SnippetGenerator::create(&searcher, &*main, field).ok()?;
+            let mut s = SnippetGenerator::create(&searcher, &*highlight, field).ok()?;
             s.set_max_num_chars(chars);
             Some(s)
         };
@@ -498,78 +497,60 @@ impl SearchIndex {
         Ok(SearchResults { total, hits, facets: facet_counts, next_cursor, warnings })
     }
 
+    /// One search: the matches of every segment (one pass without scores
+    /// for the query and one for each filter, their bits then intersected),
+    /// the page (see [`crate::collect`]), and the facets counted over the
+    /// matches (see [`crate::facet_ords`]). Filters never change scores:
+    /// they only mask the matches, so ranking by relevance still skips
+    /// blocks by the query's own scores.
     #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
+        g: &Generation,
         searcher: &tantivy::Searcher,
         query: &dyn Query,
+        filters: &[Box<dyn Query>],
         sort: Sort,
         after: Option<Cursor>,
         page_size: usize,
         req: &SearchRequest,
         subject_path: &[String],
     ) -> Result<Outcome> {
-        let top = TopAfter { sort, after, limit: page_size + 1 };
-        let mut multi = MultiCollector::new();
-        let mut handles = Vec::new();
-        let mut top_handles = Vec::new();
-        if !req.no_facets {
-            for facet in Facet::ALL {
-                let field_name = match facet {
-                    Facet::Type => "f_type",
-                    Facet::Year => "f_year",
-                    Facet::Subject => "f_subject",
-                    Facet::Creator => "f_creator",
-                    Facet::Series => "f_series",
-                    Facet::Language => "f_language",
-                    Facet::FullText => "f_fulltext",
-                };
-                // Creators and series have as many values as the repository
-                // has records, nearly: counted without walking them all.
-                if matches!(facet, Facet::Creator | Facet::Series) {
-                    let c = TopValues { field_name, limit: facet.max_values() };
-                    top_handles.push((facet, multi.add_collector(c)));
-                    continue;
+        let limit = page_size + 1;
+        let unscored = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+        let filters = filters
+            .iter()
+            .map(|f| f.weight(EnableScoring::disabled_from_searcher(searcher)))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let scored = if sort == Sort::Relevance {
+            Some(query.weight(EnableScoring::enabled_from_searcher(searcher))?)
+        } else {
+            None
+        };
+        let mut matches = Vec::with_capacity(searcher.segment_readers().len());
+        let mut ranked = Vec::new();
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let mut m = Matches::of(&*unscored, reader)?;
+            for f in &filters {
+                if m.count == 0 {
+                    break;
                 }
-                let mut c = FacetCollector::for_field(field_name);
-                let from = if facet == Facet::Subject && !subject_path.is_empty() {
-                    crate::schema::facet_of(subject_path.iter())
-                } else {
-                    TFacet::root()
-                };
-                c.add_facet(from.clone());
-                handles.push((facet, from, multi.add_collector(c)));
+                m.intersect(&Matches::of(&**f, reader)?);
             }
+            ranked.extend(match &scored {
+                Some(weight) => top_by_score(&**weight, reader, ord as u32, &m, after, limit)?,
+                None => top_by_key(reader, ord as u32, &m, sort, after, limit)?,
+            });
+            matches.push(m);
         }
-        let (total, ranked, mut fruits) = searcher.search(query, &(Count, top, multi))?;
-        let subjects = self.subjects();
-        let mut facets = BTreeMap::new();
-        for (facet, handle) in top_handles {
-            let values = handle
-                .extract(&mut fruits)
-                .into_iter()
-                .map(|(value, count)| FacetCount { label: value.clone(), value, count })
-                .collect();
-            facets.insert(facet, values);
-        }
-        for (facet, from, handle) in handles {
-            let counts: FacetCounts = handle.extract(&mut fruits);
-            let mut values: Vec<FacetCount> = counts
-                .get(from)
-                .filter_map(|(f, n)| {
-                    let value = f.to_path().last()?.to_string();
-                    let label = if facet == Facet::Subject { subjects.name(&value).to_string() } else { value.clone() };
-                    Some(FacetCount { value, label, count: n })
-                })
-                .collect();
-            if facet == Facet::Year {
-                values.sort_by_key(|v| v.value.parse::<i64>().unwrap_or(i64::MAX));
-            } else {
-                values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            }
-            values.truncate(facet.max_values());
-            facets.insert(facet, values);
-        }
-        Ok((total as u64, ranked, facets))
+        ranked.sort();
+        ranked.truncate(limit);
+        let total: u64 = matches.iter().map(|m| m.count as u64).sum();
+        let facets = if req.no_facets {
+            BTreeMap::new()
+        } else {
+            count_facets(searcher, &g.facet_ords, &matches, subject_path, &self.subjects())?
+        };
+        Ok((total, ranked, facets))
     }
 }

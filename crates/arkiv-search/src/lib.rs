@@ -5,12 +5,16 @@
 //!   folded, English stemming) and the record → document mapping;
 //! - [`words`]: word splitting for every script (CJK a character a token);
 //! - [`stem`]: stemming by script (Russian for Cyrillic, English otherwise);
+//! - [`pairs`]: adjacent words as one term, so phrases need no positions;
 //! - [`query`]: the query language and a parser that accepts any input,
 //!   returning warnings instead of errors;
 //! - [`request`]: what a search asks and answers (plain serializable data);
-//! - [`collect`]: deep paging by cursor (search-after), not by offset;
-//! - [`top_values`]: counting creators and series without visiting every
-//!   value the index knows;
+//! - [`collect`]: the matches of a query as bits, and the page of hits
+//!   (block-max WAND by relevance; deep paging by cursor, not by offset);
+//! - [`facet_ords`]: facet counts over the matches, from each segment's
+//!   facet ordinals kept in flat arrays;
+//! - [`top_values`]: the most frequent creators and series without turning
+//!   every value the index knows into text;
 //! - [`index`]: [`SearchIndex`]: open, write, commit, search, generations;
 //! - [`extract`]: the text of public documents, PDFs parsed in a child
 //!   process under time and memory limits;
@@ -33,8 +37,10 @@
 
 pub mod collect;
 pub mod extract;
+pub mod facet_ords;
 pub mod follow;
 pub mod index;
+pub mod pairs;
 pub mod query;
 pub mod request;
 pub mod schema;

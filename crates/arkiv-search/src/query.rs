@@ -517,6 +517,10 @@ pub struct Compiler<'a> {
     fields: &'a Fields,
     fold: TextAnalyzer,
     stem: TextAnalyzer,
+    /// Phrases in the title, abstract and full text searched by their word
+    /// pairs (see [`crate::pairs`]); off for highlighting, which needs the
+    /// words of the fields themselves.
+    pairs: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -527,7 +531,35 @@ enum Analysis {
 
 impl<'a> Compiler<'a> {
     pub fn new(fields: &'a Fields) -> Self {
-        Compiler { fields, fold: fold_analyzer(), stem: stem_analyzer() }
+        Compiler { fields, fold: fold_analyzer(), stem: stem_analyzer(), pairs: true }
+    }
+
+    /// A compiler whose queries name the words of the stored fields, for
+    /// [`tantivy::snippet::SnippetGenerator`]: phrases stay phrases.
+    pub fn for_highlighting(fields: &'a Fields) -> Self {
+        Compiler { pairs: false, ..Compiler::new(fields) }
+    }
+
+    /// How a phrase (two or more tokens) is searched in `field`: by the
+    /// pairs field beside it, or not at all for the unstemmed twins of the
+    /// title and abstract (their stemmed pairs already find every exact
+    /// form), or (`Some(None)`, when highlighting) by positions.
+    fn phrase_by_pairs(&self, field: Field) -> Option<Option<Field>> {
+        let f = self.fields;
+        if !self.pairs {
+            return Some(None);
+        }
+        match field {
+            x if x == f.title => Some(Some(f.title_pairs)),
+            x if x == f.abstract_ => Some(Some(f.abstract_pairs)),
+            x if x == f.fulltext => Some(Some(f.fulltext_pairs)),
+            x if x == f.creator => Some(Some(f.creator_pairs)),
+            x if x == f.subject => Some(Some(f.subject_pairs)),
+            x if x == f.series => Some(Some(f.series_pairs)),
+            x if x == f.ident => Some(Some(f.ident_pairs)),
+            x if x == f.title_x || x == f.abstract_x => None,
+            _ => Some(None),
+        }
     }
 
     /// The fields a target searches, how each is analysed, and its boost.
@@ -650,9 +682,13 @@ impl<'a> Compiler<'a> {
                         Term::from_field_text(field, &tokens[0]),
                         IndexRecordOption::WithFreqsAndPositions,
                     ))),
-                    _ => Some(Box::new(PhraseQuery::new(
-                        tokens.iter().map(|t| Term::from_field_text(field, t)).collect(),
-                    ))),
+                    _ => match self.phrase_by_pairs(field) {
+                        None => None,
+                        Some(None) => Some(Box::new(PhraseQuery::new(
+                            tokens.iter().map(|t| Term::from_field_text(field, t)).collect(),
+                        ))),
+                        Some(Some(pairs)) => Some(pairs_query(pairs, &tokens)),
+                    },
                 }
             };
             if let Some(q) = q {
@@ -665,6 +701,23 @@ impl<'a> Compiler<'a> {
             _ => Some(Box::new(BooleanQuery::new(alts))),
         }
     }
+}
+
+/// A phrase as the conjunction of its word pairs.
+fn pairs_query(field: Field, tokens: &[String]) -> Box<dyn Query> {
+    let mut terms: Vec<Box<dyn Query>> = tokens
+        .windows(2)
+        .map(|w| {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, &crate::pairs::pair(&w[0], &w[1])),
+                IndexRecordOption::WithFreqs,
+            )) as Box<dyn Query>
+        })
+        .collect();
+    if terms.len() == 1 {
+        return terms.pop().expect("one pair");
+    }
+    Box::new(BooleanQuery::new(terms.into_iter().map(|q| (Occur::Must, q)).collect()))
 }
 
 /// Records under a facet path (or any of its descendants).

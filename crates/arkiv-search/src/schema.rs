@@ -37,10 +37,14 @@ use tantivy::{Index, TantivyDocument};
 pub const FOLD: &str = "arkiv_fold";
 /// Analyzer name: as [`FOLD`], then English stemming.
 pub const STEM: &str = "arkiv_stem";
+/// Analyzer names: as [`STEM`] and as [`FOLD`], then adjacent words as
+/// pairs (see [`crate::pairs`]).
+pub const STEM_PAIRS: &str = "arkiv_stem_pairs";
+pub const FOLD_PAIRS: &str = "arkiv_fold_pairs";
 
 /// Bumped whenever the schema or the analysis changes: an index of another
 /// version is rebuilt from the store on open.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The most bytes of extracted full text kept per record.
 pub const MAX_FULL_TEXT_BYTES: usize = 2 << 20;
@@ -62,10 +66,31 @@ pub fn stem_analyzer() -> TextAnalyzer {
         .build()
 }
 
+pub fn stem_pairs_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(crate::words::WordTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(crate::stem::ScriptStemmer)
+        .filter(crate::pairs::WordPairs)
+        .build()
+}
+
+pub fn fold_pairs_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(crate::words::WordTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(crate::pairs::WordPairs)
+        .build()
+}
+
 /// Registers the analyzers an index of this schema needs.
 pub fn register_analyzers(index: &Index) {
     index.tokenizers().register(FOLD, fold_analyzer());
     index.tokenizers().register(STEM, stem_analyzer());
+    index.tokenizers().register(STEM_PAIRS, stem_pairs_analyzer());
+    index.tokenizers().register(FOLD_PAIRS, fold_pairs_analyzer());
 }
 
 /// The fields, looked up once.
@@ -77,6 +102,15 @@ pub struct Fields {
     pub creator: Field,
     pub abstract_: Field,
     pub abstract_x: Field,
+    /// The word pairs of each field a phrase searches (see
+    /// [`crate::pairs`]), analysed as the field is.
+    pub title_pairs: Field,
+    pub abstract_pairs: Field,
+    pub fulltext_pairs: Field,
+    pub creator_pairs: Field,
+    pub subject_pairs: Field,
+    pub series_pairs: Field,
+    pub ident_pairs: Field,
     pub subject: Field,
     pub series: Field,
     pub ident: Field,
@@ -104,6 +138,14 @@ fn text(analyzer: &str, stored: bool) -> TextOptions {
     }
 }
 
+/// Pairs need frequencies (for ranking) but no positions: that is their
+/// point.
+fn pairs_options(analyzer: &str) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(IndexRecordOption::WithFreqs),
+    )
+}
+
 pub fn build_schema() -> Schema {
     let mut b = Schema::builder();
     b.add_u64_field("id", INDEXED | STORED | FAST);
@@ -116,6 +158,12 @@ pub fn build_schema() -> Schema {
     b.add_text_field("series", text(FOLD, false));
     b.add_text_field("ident", text(FOLD, false));
     b.add_text_field("fulltext", text(STEM, true));
+    for f in ["title_pairs", "abstract_pairs", "fulltext_pairs", "subject_pairs"] {
+        b.add_text_field(f, pairs_options(STEM_PAIRS));
+    }
+    for f in ["creator_pairs", "series_pairs", "ident_pairs"] {
+        b.add_text_field(f, pairs_options(FOLD_PAIRS));
+    }
     b.add_i64_field("date_key", FAST);
     b.add_u64_field("title_key", FAST);
     b.add_i64_field("year", INDEXED | FAST);
@@ -135,6 +183,13 @@ impl Fields {
             creator: f("creator")?,
             abstract_: f("abstract")?,
             abstract_x: f("abstract_x")?,
+            title_pairs: f("title_pairs")?,
+            abstract_pairs: f("abstract_pairs")?,
+            fulltext_pairs: f("fulltext_pairs")?,
+            creator_pairs: f("creator_pairs")?,
+            subject_pairs: f("subject_pairs")?,
+            series_pairs: f("series_pairs")?,
+            ident_pairs: f("ident_pairs")?,
             subject: f("subject")?,
             series: f("series")?,
             ident: f("ident")?,
@@ -216,6 +271,12 @@ pub fn truncate_at_char(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// Adds `text` to a field and to the field of its word pairs.
+fn add_with_pairs(doc: &mut TantivyDocument, field: Field, pairs: Field, text: &str) {
+    doc.add_text(field, text);
+    doc.add_text(pairs, text);
+}
+
 /// The document a record becomes. `full_text` is the extracted text of its
 /// public documents (already cut to size by the caller or here).
 pub fn record_document(
@@ -229,24 +290,27 @@ pub fn record_document(
     doc.add_u64(fields.id, id);
     doc.add_text(fields.title, &record.title);
     doc.add_text(fields.title_x, &record.title);
+    doc.add_text(fields.title_pairs, &record.title);
     for c in record.creators.iter().chain(&record.editors) {
-        doc.add_text(fields.creator, format!("{} {}", c.name.family, c.name.given));
+        add_with_pairs(&mut doc, fields.creator, fields.creator_pairs, &format!("{} {}", c.name.family, c.name.given));
     }
     for c in &record.contributors {
-        doc.add_text(fields.creator, format!("{} {}", c.person.name.family, c.person.name.given));
+        let name = format!("{} {}", c.person.name.family, c.person.name.given);
+        add_with_pairs(&mut doc, fields.creator, fields.creator_pairs, &name);
     }
     for c in &record.corp_creators {
-        doc.add_text(fields.creator, &c.name);
+        add_with_pairs(&mut doc, fields.creator, fields.creator_pairs, &c.name);
     }
     if let Some(a) = record.abstract_text.as_deref() {
         doc.add_text(fields.abstract_, a);
         doc.add_text(fields.abstract_x, a);
+        doc.add_text(fields.abstract_pairs, a);
     }
     for k in &record.keywords {
-        doc.add_text(fields.subject, k);
+        add_with_pairs(&mut doc, fields.subject, fields.subject_pairs, k);
     }
     for s in record.subjects.iter().filter(|s| !s.trim().is_empty()) {
-        doc.add_text(fields.subject, subjects.path_label(s));
+        add_with_pairs(&mut doc, fields.subject, fields.subject_pairs, &subjects.path_label(s));
         let path: Vec<String> = {
             let p = subjects.path(s);
             if p.is_empty() {
@@ -258,17 +322,19 @@ pub fn record_document(
         doc.add_facet(fields.f_subject, facet_of(path));
     }
     for s in record.series.iter().chain(&record.number).chain(&record.publication).chain(&record.publisher) {
-        doc.add_text(fields.series, s);
+        add_with_pairs(&mut doc, fields.series, fields.series_pairs, s);
     }
     if let Some(s) = record.series.as_deref().filter(|s| !s.trim().is_empty()) {
         doc.add_facet(fields.f_series, facet_of([s.trim()]));
     }
     for i in [&record.doi, &record.isbn, &record.issn, &record.id_number, &record.official_url].into_iter().flatten() {
-        doc.add_text(fields.ident, i);
+        add_with_pairs(&mut doc, fields.ident, fields.ident_pairs, i);
     }
     let mut has_text = false;
     if let Some(t) = full_text.filter(|t| !t.trim().is_empty()) {
-        doc.add_text(fields.fulltext, truncate_at_char(t, MAX_FULL_TEXT_BYTES));
+        let t = truncate_at_char(t, MAX_FULL_TEXT_BYTES);
+        doc.add_text(fields.fulltext, t);
+        doc.add_text(fields.fulltext_pairs, t);
         has_text = true;
     }
     doc.add_facet(fields.f_fulltext, facet_of([if has_text { "yes" } else { "no" }]));

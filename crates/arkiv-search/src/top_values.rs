@@ -40,6 +40,14 @@ pub struct TopValuesSegment {
     counts: Vec<u32>,
 }
 
+impl TopValuesSegment {
+    /// A segment whose matches were counted elsewhere (by
+    /// [`crate::facet_ords`]): `counts` per ordinal of `reader`'s dictionary.
+    pub fn from_counts(reader: FacetReader, counts: Vec<u32>) -> TopValuesSegment {
+        TopValuesSegment { reader, counts }
+    }
+}
+
 /// One segment's counts, kept until the merge needs a candidate's count.
 pub struct SegmentCounts {
     reader: FacetReader,

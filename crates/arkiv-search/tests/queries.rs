@@ -97,6 +97,18 @@ fn stemming_prefixes_phrases_fields() {
     assert_eq!(ids("abstract:customs"), vec![1]);
     assert_eq!(ids("\"customs union\""), vec![1]);
     assert_eq!(ids("\"union customs\""), Vec::<RecordId>::new());
+    // Phrases are searched by word pairs, in every field a phrase searches.
+    assert_eq!(ids("\"russia in the customs union\""), vec![1]);
+    assert_eq!(ids("\"russia in the union\""), Vec::<RecordId>::new());
+    assert_eq!(ids("\"osw commentary\""), vec![1], "series");
+    assert_eq!(ids("\"eurasian integration\""), vec![1], "keyword");
+    assert_eq!(ids("\"Jarosiéwicz Anna\""), vec![1, 3], "creators, folded");
+    assert_eq!(ids("\"Studiów Wschodnich\""), vec![3], "corporate creator");
+    assert_eq!(ids("\"Anna Jarosiewicz\""), Vec::<RecordId>::new(), "pairs keep the order");
+    // Found by pairs, highlighted by words.
+    let res = index().search(&SearchRequest::new("\"customs union\"")).unwrap();
+    let html: String = res.hits[0].snippets.iter().map(|s| s.html.clone()).collect();
+    assert!(html.contains("<b>customs</b> <b>union</b>"), "{html}");
     assert_eq!(ids("series:osw"), vec![1]);
     assert_eq!(ids("OSW Commentary 137"), vec![1]);
     assert_eq!(ids("subject:integration"), vec![1]);
@@ -242,4 +254,173 @@ fn creator_and_series_counts_are_exact_across_segments() {
         best.sort_unstable_by(|a, b| b.cmp(a));
         assert_eq!(shown.iter().map(|c| c.count).collect::<Vec<_>>(), best[..shown.len()].to_vec(), "{facet:?}");
     }
+}
+
+/// Every facet's counts equal those of the records, whether the matches
+/// are few (counted one by one) or most of a segment (counted as the
+/// totals less the others), across segments, with records replaced since
+/// (their old documents deleted but still in the segments), with a filter,
+/// and drilling down the subject tree.
+#[test]
+fn facet_counts_equal_the_records_whatever_the_share_of_matches() {
+    use arkiv_model::{Subject, SubjectTree};
+    use std::collections::BTreeMap;
+    let subject = |id: &str, parent: Option<&str>| Subject {
+        id: id.into(),
+        name: format!("Subject {id}"),
+        parent: parent.map(Into::into),
+    };
+    let tree = SubjectTree::new(vec![
+        subject("geo", None),
+        subject("asia", Some("geo")),
+        subject("kz", Some("asia")),
+        subject("uz", Some("asia")),
+        subject("europe", Some("geo")),
+        subject("econ", None),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(dir.path()).unwrap();
+    index.set_subjects(std::sync::Arc::new(tree));
+    let types = ["report", "article", "working_paper", "policy_paper"];
+    let leaves = ["kz", "uz", "europe", "econ", "asia"];
+    let make = |id: i64, version: usize| {
+        let i = id as usize + version;
+        let word = if i % 3 == 0 { "gas" } else { "energy" };
+        let mut r = rec(id, &format!("Paper {id} on {word}"), &format!("Family{}", i % 11), 2000 + (i % 7) as i32, types[i % 4]);
+        r.languages = if i % 5 == 0 { vec!["en".into(), "pl".into()] } else { vec![["en", "pl"][i % 2].into()] };
+        r.subjects = vec![leaves[i % 5].into()];
+        if i % 4 == 0 {
+            r.subjects.push(leaves[(i + 1) % 5].into());
+        }
+        r.series = Some(format!("Series {}", i % 6));
+        r
+    };
+    let mut records: BTreeMap<i64, Record> = BTreeMap::new();
+    for segment in 0..3 {
+        let batch: Vec<Record> = (1..=200).map(|n| make(segment * 200 + n, 0)).collect();
+        for r in &batch {
+            records.insert(r.id.unwrap(), r.clone());
+        }
+        index.index_records(&batch, &HashMap::new()).unwrap();
+        index.commit_at(segment + 1).unwrap();
+    }
+    // Replace every seventh record: its old document stays, deleted, in its
+    // segment.
+    let replaced: Vec<Record> = (1..=600).filter(|id| id % 7 == 0).map(|id| make(id, 1)).collect();
+    for r in &replaced {
+        records.insert(r.id.unwrap(), r.clone());
+    }
+    index.index_records(&replaced, &HashMap::new()).unwrap();
+    index.commit_at(4).unwrap();
+
+    // The path from the root to each of a record's subjects.
+    let chains = |r: &Record| -> Vec<Vec<String>> {
+        let ancestry = |leaf: &str| -> Vec<String> {
+            let mut chain = vec![leaf.to_string()];
+            let parent = |s: &str| match s {
+                "asia" | "europe" => Some("geo"),
+                "kz" | "uz" => Some("asia"),
+                _ => None,
+            };
+            while let Some(p) = parent(chain.last().unwrap()) {
+                chain.push(p.to_string());
+            }
+            chain.reverse();
+            chain
+        };
+        r.subjects.iter().map(|s| ancestry(s)).collect()
+    };
+    let is_under = |chain: &[String], path: &[&str]| chain.len() >= path.len() && chain.iter().zip(path).all(|(a, b)| a == b);
+    // The children of `path` a record's subjects are under.
+    let subjects_under = |r: &Record, path: &[&str]| -> Vec<String> {
+        let mut out: Vec<String> =
+            chains(r).into_iter().filter(|c| c.len() > path.len() && is_under(c, path)).map(|c| c[path.len()].clone()).collect();
+        out.sort();
+        out.dedup();
+        out
+    };
+    for (query, filter, path) in [
+        ("energy", None, vec![]),
+        ("gas", None, vec![]),
+        ("energy", Some("report"), vec![]),
+        ("paper", None, vec!["geo"]),
+        ("gas", None, vec!["geo", "asia"]),
+    ] {
+        let mut req = SearchRequest::new(query);
+        if let Some(t) = filter {
+            req.filters.push((Facet::Type, t.into()));
+        }
+        if let Some(last) = path.last() {
+            req.filters.push((Facet::Subject, last.to_string()));
+        }
+        let res = index.search(&req).unwrap();
+        let matching: Vec<&Record> = records
+            .values()
+            .filter(|r| query == "paper" || r.title.ends_with(query))
+            .filter(|r| filter.is_none_or(|t| r.item_type == t))
+            .filter(|r| chains(r).iter().any(|c| is_under(c, &path)))
+            .collect();
+        assert_eq!(res.total, matching.len() as u64, "{query} {filter:?} {path:?}");
+        let mut expected: BTreeMap<Facet, BTreeMap<String, u64>> = BTreeMap::new();
+        for r in &matching {
+            let mut add = |f: Facet, v: String| *expected.entry(f).or_default().entry(v).or_default() += 1;
+            add(Facet::Type, r.item_type.clone());
+            add(Facet::Year, r.year().unwrap().to_string());
+            add(Facet::Creator, format!("{}, Anna", r.creators[0].name.family));
+            add(Facet::Series, r.series.clone().unwrap());
+            add(Facet::FullText, "no".into());
+            for l in &r.languages {
+                add(Facet::Language, l.clone());
+            }
+            for s in subjects_under(r, &path) {
+                add(Facet::Subject, s);
+            }
+        }
+        for facet in Facet::ALL {
+            let shown: BTreeMap<String, u64> = res.facets[&facet].iter().map(|c| (c.value.clone(), c.count)).collect();
+            assert_eq!(shown, expected.remove(&facet).unwrap_or_default(), "{facet:?} for {query} {filter:?} {path:?}");
+        }
+    }
+}
+
+/// Paging by relevance with the cursor (block-max WAND skipping what cannot
+/// reach the page) visits every match once, in the order of one long page,
+/// though most scores tie (broken by id) and the matches span several
+/// segments.
+#[test]
+fn relevance_pages_by_cursor_visit_every_match_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(dir.path()).unwrap();
+    for segment in 0..3i64 {
+        // In descending ids, so that a segment's document order is not the
+        // order of ids that breaks ties.
+        let batch: Vec<Record> = (1..=30)
+            .rev()
+            .map(|n| {
+                let id = segment * 30 + n;
+                // Three title lengths, so scores take few values and tie a lot.
+                let title = ["energy", "energy security", "energy security in europe"][(id % 3) as usize];
+                rec(id, title, "Family", 2000, "report")
+            })
+            .collect();
+        index.index_records(&batch, &HashMap::new()).unwrap();
+        index.commit_at(segment + 1).unwrap();
+    }
+    let mut long = SearchRequest::new("energy");
+    long.page_size = 100;
+    let all: Vec<RecordId> = index.search(&long).unwrap().hits.iter().map(|h| h.id).collect();
+    assert_eq!(all.len(), 90);
+    let mut paged = Vec::new();
+    let mut req = SearchRequest::new("energy");
+    req.page_size = 7;
+    loop {
+        let page = index.search(&req).unwrap();
+        paged.extend(page.hits.iter().map(|h| h.id));
+        match page.next_cursor {
+            Some(c) => req.cursor = Some(c),
+            None => break,
+        }
+        assert!(paged.len() <= 90, "paging does not end");
+    }
+    assert_eq!(paged, all);
 }
