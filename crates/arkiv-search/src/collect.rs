@@ -70,6 +70,11 @@ impl Matches {
         self.count = self.bits.iter().map(|w| w.count_ones()).sum();
     }
 
+    /// How many matches `bits` (one bit per document of the segment) holds.
+    pub fn count_in(&self, bits: &[u64]) -> u32 {
+        self.bits.iter().zip(bits).map(|(a, b)| (a & b).count_ones()).sum()
+    }
+
     #[inline]
     pub fn contains(&self, doc: DocId) -> bool {
         self.bits.get((doc >> 6) as usize).is_some_and(|w| w & (1 << (doc & 63)) != 0)

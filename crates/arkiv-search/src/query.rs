@@ -558,7 +558,8 @@ impl<'a> Compiler<'a> {
             x if x == f.series => Some(Some(f.series_pairs)),
             x if x == f.ident => Some(Some(f.ident_pairs)),
             x if x == f.title_x || x == f.abstract_x => None,
-            _ => Some(None),
+            // Every field a target searches is above.
+            _ => None,
         }
     }
 
@@ -680,10 +681,12 @@ impl<'a> Compiler<'a> {
                     0 => None,
                     1 => Some(Box::new(TermQuery::new(
                         Term::from_field_text(field, &tokens[0]),
-                        IndexRecordOption::WithFreqsAndPositions,
+                        IndexRecordOption::WithFreqs,
                     ))),
                     _ => match self.phrase_by_pairs(field) {
                         None => None,
+                        // Only for highlighting (never run: the index keeps
+                        // no positions).
                         Some(None) => Some(Box::new(PhraseQuery::new(
                             tokens.iter().map(|t| Term::from_field_text(field, t)).collect(),
                         ))),
@@ -748,7 +751,7 @@ fn prefix_query(field: Field, tokens: &[String]) -> Option<Box<dyn Query>> {
     for t in before {
         clauses.push((
             Occur::Must,
-            Box::new(TermQuery::new(Term::from_field_text(field, t), IndexRecordOption::WithFreqsAndPositions)),
+            Box::new(TermQuery::new(Term::from_field_text(field, t), IndexRecordOption::WithFreqs)),
         ));
     }
     Some(Box::new(BooleanQuery::new(clauses)))

@@ -44,7 +44,7 @@ pub const FOLD_PAIRS: &str = "arkiv_fold_pairs";
 
 /// Bumped whenever the schema or the analysis changes: an index of another
 /// version is rebuilt from the store on open.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The most bytes of extracted full text kept per record.
 pub const MAX_FULL_TEXT_BYTES: usize = 2 << 20;
@@ -129,7 +129,9 @@ pub struct Fields {
 
 fn text(analyzer: &str, stored: bool) -> TextOptions {
     let opts = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        // No positions: phrases are searched by word pairs (see
+        // crate::pairs), and positions would cost a third of the index.
+        TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(IndexRecordOption::WithFreqs),
     );
     if stored {
         opts.set_stored()
