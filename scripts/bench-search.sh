@@ -79,8 +79,10 @@ section="$WORK/section.md"
     echo
   fi
   echo "Targets: indexing ≥ 20,000 records/s for metadata; p99 < 20 ms at 1,000,000 records with facets."
-  echo "Cost growth: a query's cost grows with the number of matching records (scoring and facet counting"
-  echo "visit every match), not with the repository; a deep page costs what the first does (search-after"
+  echo "Cost growth: a query's cost grows with the number of matching records, not with the repository:"
+  echo "one pass without scores sets a bit per match; block-max WAND scores only the blocks that can reach"
+  echo "the page; facets with few values cost a popcount per value, the others one array read per match"
+  echo "(or per non-match, when those are fewer). A deep page costs about what the first does (search-after"
   echo "cursor), where FTS5's OFFSET re-ranks every earlier hit."
   echo
 } >"$section"
