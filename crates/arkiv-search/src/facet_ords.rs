@@ -146,13 +146,14 @@ impl FieldOrds {
     }
 }
 
-/// What to count of one field: every ordinal, or slots (a subject's
-/// children, each standing for its whole subtree) with their totals over
-/// every document (their terms' document frequencies, used when counting
-/// the others).
-pub enum Counting<'a> {
-    Ords,
-    Slots { slot_of: &'a [u32], totals: &'a [u32] },
+/// A field counted by slots instead of ordinals: a subject's children,
+/// each standing for its whole subtree. `slot_of` maps each ordinal to its
+/// slot ([`u32::MAX`] for none); `totals` are the slots' totals over every
+/// document (their terms' document frequencies, used when counting the
+/// others).
+pub struct Slots<'a> {
+    pub slot_of: &'a [u32],
+    pub totals: &'a [u32],
 }
 
 /// The ordinals of every facet field of one segment.
@@ -169,16 +170,20 @@ impl SegmentOrds {
         Ok(SegmentOrds { fields })
     }
 
-    /// How many matches hold each ordinal (or slot) of each facet, in the
-    /// order of [`Facet::ALL`]: one pass over the matches, or over the
-    /// others when they are fewer.
-    pub fn count(&self, matches: &Matches, how: &[(Facet, Counting)]) -> Vec<Vec<u32>> {
-        let plan: Vec<(&FieldOrds, Option<&[u32]>, &[u32])> = self
+    /// How many matches hold each ordinal of each facet (each slot, for
+    /// the facets in `slots`), in the order of [`Facet::ALL`]: by popcount
+    /// for fields kept as bits, else by one pass over the matches, or over
+    /// the others when they are fewer.
+    pub fn count(&self, matches: &Matches, slots: &[(Facet, Slots)]) -> Vec<Vec<u32>> {
+        /// One field: its ordinals, its slots if counted by slot, and the
+        /// totals of what is counted.
+        type Plan<'a> = (&'a FieldOrds, Option<&'a [u32]>, &'a [u32]);
+        let plan: Vec<Plan> = self
             .fields
             .iter()
-            .map(|(facet, field)| match how.iter().find(|(f, _)| f == facet).map(|(_, c)| c) {
-                Some(Counting::Slots { slot_of, totals }) => (field, Some(*slot_of), *totals),
-                _ => (field, None, field.totals.as_slice()),
+            .map(|(facet, field)| match slots.iter().find(|(f, _)| f == facet).map(|(_, s)| s) {
+                Some(s) => (field, Some(s.slot_of), s.totals),
+                None => (field, None, field.totals.as_slice()),
             })
             .collect();
         // Fields kept as bits are counted by popcount (a slot's bits are
@@ -209,6 +214,7 @@ impl SegmentOrds {
         }
         let complement = matches.count as usize * 2 > matches.max_doc as usize;
         {
+            #[allow(clippy::type_complexity)]
             let mut targets: Vec<(&FieldOrds, Option<&[u32]>, &mut Vec<u32>)> = counts
                 .iter_mut()
                 .enumerate()
@@ -284,8 +290,8 @@ pub fn count_facets(
     let mut counted: Vec<(Vec<Vec<u32>>, Children)> = Vec::with_capacity(segments.len());
     for (reader, m, ords) in &segments {
         let children = Children::of(reader, field_name(Facet::Subject), subject_path)?;
-        let how = [(Facet::Subject, Counting::Slots { slot_of: &children.slot_of, totals: &children.totals })];
-        counted.push((ords.count(m, &how), children));
+        let slots = [(Facet::Subject, Slots { slot_of: &children.slot_of, totals: &children.totals })];
+        counted.push((ords.count(m, &slots), children));
     }
     let mut out = BTreeMap::new();
     for (i, facet) in Facet::ALL.into_iter().enumerate() {

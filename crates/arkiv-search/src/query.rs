@@ -517,9 +517,8 @@ pub struct Compiler<'a> {
     fields: &'a Fields,
     fold: TextAnalyzer,
     stem: TextAnalyzer,
-    /// Phrases in the title, abstract and full text searched by their word
-    /// pairs (see [`crate::pairs`]); off for highlighting, which needs the
-    /// words of the fields themselves.
+    /// Phrases searched by their word pairs (see [`crate::pairs`]); off
+    /// for highlighting, which needs the words of the fields themselves.
     pairs: bool,
 }
 
@@ -557,8 +556,8 @@ impl<'a> Compiler<'a> {
             x if x == f.subject => Some(Some(f.subject_pairs)),
             x if x == f.series => Some(Some(f.series_pairs)),
             x if x == f.ident => Some(Some(f.ident_pairs)),
-            x if x == f.title_x || x == f.abstract_x => None,
-            // Every field a target searches is above.
+            // title_x and abstract_x (every field a target searches is
+            // above or one of these).
             _ => None,
         }
     }

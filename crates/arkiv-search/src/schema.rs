@@ -12,7 +12,9 @@
 //! abstract are indexed both ways: the stemmed field finds `integrating`
 //! for `integration`, the unstemmed one ranks exact forms higher and serves
 //! prefix queries (`integr*`) against real words. Names, series and
-//! identifiers are never stemmed.
+//! identifiers are never stemmed. Every field a phrase searches has a twin
+//! holding its adjacent word pairs (`title_pairs`, ...; see
+//! [`crate::pairs`]), and no field keeps positions.
 //!
 //! Facets are tantivy facet fields (`/policy_paper`, `/2014`, the subject's
 //! path of ids from the root, ...): tantivy indexes every ancestor of a
@@ -28,9 +30,7 @@ use arkiv_model::{PartialDate, Record, SubjectTree};
 use tantivy::schema::{
     Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED,
 };
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer,
-};
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer, TextAnalyzerBuilder, Tokenizer};
 use tantivy::{Index, TantivyDocument};
 
 /// Analyzer name: Unicode words, lower-cased, accents folded.
@@ -49,40 +49,29 @@ pub const SCHEMA_VERSION: u32 = 5;
 /// The most bytes of extracted full text kept per record.
 pub const MAX_FULL_TEXT_BYTES: usize = 2 << 20;
 
-pub fn fold_analyzer() -> TextAnalyzer {
+/// Unicode words, long ones dropped, lower-cased, accents folded: what
+/// every analyzer starts with.
+fn folded_words() -> TextAnalyzerBuilder<impl Tokenizer> {
     TextAnalyzer::builder(crate::words::WordTokenizer::default())
         .filter(RemoveLongFilter::limit(64))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .build()
+}
+
+pub fn fold_analyzer() -> TextAnalyzer {
+    folded_words().build()
 }
 
 pub fn stem_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(crate::words::WordTokenizer::default())
-        .filter(RemoveLongFilter::limit(64))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(crate::stem::ScriptStemmer)
-        .build()
+    folded_words().filter(crate::stem::ScriptStemmer).build()
 }
 
 pub fn stem_pairs_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(crate::words::WordTokenizer::default())
-        .filter(RemoveLongFilter::limit(64))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(crate::stem::ScriptStemmer)
-        .filter(crate::pairs::WordPairs)
-        .build()
+    folded_words().filter(crate::stem::ScriptStemmer).filter(crate::pairs::WordPairs).build()
 }
 
 pub fn fold_pairs_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(crate::words::WordTokenizer::default())
-        .filter(RemoveLongFilter::limit(64))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(crate::pairs::WordPairs)
-        .build()
+    folded_words().filter(crate::pairs::WordPairs).build()
 }
 
 /// Registers the analyzers an index of this schema needs.
@@ -130,7 +119,7 @@ pub struct Fields {
 fn text(analyzer: &str, stored: bool) -> TextOptions {
     let opts = TextOptions::default().set_indexing_options(
         // No positions: phrases are searched by word pairs (see
-        // crate::pairs), and positions would cost a third of the index.
+        // crate::pairs); positions were about 30% of the index.
         TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(IndexRecordOption::WithFreqs),
     );
     if stored {

@@ -285,11 +285,11 @@ fn facet_counts_equal_the_records_whatever_the_share_of_matches() {
     let leaves = ["kz", "uz", "europe", "econ", "asia"];
     let make = |id: i64, version: usize| {
         let i = id as usize + version;
-        let word = if i % 3 == 0 { "gas" } else { "energy" };
+        let word = if i.is_multiple_of(3) { "gas" } else { "energy" };
         let mut r = rec(id, &format!("Paper {id} on {word}"), &format!("Family{}", i % 11), 2000 + (i % 7) as i32, types[i % 4]);
-        r.languages = if i % 5 == 0 { vec!["en".into(), "pl".into()] } else { vec![["en", "pl"][i % 2].into()] };
+        r.languages = if i.is_multiple_of(5) { vec!["en".into(), "pl".into()] } else { vec![["en", "pl"][i % 2].into()] };
         r.subjects = vec![leaves[i % 5].into()];
-        if i % 4 == 0 {
+        if i.is_multiple_of(4) {
             r.subjects.push(leaves[(i + 1) % 5].into());
         }
         r.series = Some(format!("Series {}", i % 6));
