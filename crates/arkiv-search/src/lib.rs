@@ -6,6 +6,7 @@
 //! - [`words`]: word splitting for every script (CJK a character a token);
 //! - [`stem`]: stemming by script (Russian for Cyrillic, English otherwise);
 //! - [`pairs`]: adjacent words as one term, so phrases need no positions;
+//! - [`memo`]: a text analysed once for a field and its twin fields;
 //! - [`query`]: the query language and a parser that accepts any input,
 //!   returning warnings instead of errors;
 //! - [`request`]: what a search asks and answers (plain serializable data);
@@ -40,6 +41,7 @@ pub mod extract;
 pub mod facet_ords;
 pub mod follow;
 pub mod index;
+pub mod memo;
 pub mod pairs;
 pub mod query;
 pub mod request;

@@ -7,9 +7,14 @@
 //! took half a second (BENCHMARKS.md). Indexed as pairs, a two-word phrase
 //! is one term whose posting list is exactly the records that hold it, and a
 //! longer phrase is the conjunction of its pairs: no positions are read.
-//! The long fields (title, abstract, full text) get a pairs field beside
-//! them; names, subjects, series and identifiers are short enough for
-//! positions.
+//! Every field a phrase searches (title, abstract, full text, names,
+//! subjects, series, identifiers) has a pairs field beside it, and no field
+//! keeps positions.
+//!
+//! Pairs are indexed without frequencies (`schema.rs` says why), and the
+//! analyzers of the index make them from the memo of the field's words
+//! (`memo.rs`) rather than with this filter; the filter is the reference
+//! the memo is tested against, and what the pipelines in `schema.rs` use.
 //!
 //! A longer phrase found by its pairs may, rarely, match a record that
 //! holds every pair of the phrase but not the phrase in one piece

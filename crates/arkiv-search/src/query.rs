@@ -712,7 +712,8 @@ fn pairs_query(field: Field, tokens: &[String]) -> Box<dyn Query> {
         .map(|w| {
             Box::new(TermQuery::new(
                 Term::from_field_text(field, &crate::pairs::pair(&w[0], &w[1])),
-                IndexRecordOption::WithFreqs,
+                // As the pairs fields are indexed: without frequencies.
+                IndexRecordOption::Basic,
             )) as Box<dyn Query>
         })
         .collect();

@@ -44,7 +44,7 @@ pub const FOLD_PAIRS: &str = "arkiv_fold_pairs";
 
 /// Bumped whenever the schema or the analysis changes: an index of another
 /// version is rebuilt from the store on open.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The most bytes of extracted full text kept per record.
 pub const MAX_FULL_TEXT_BYTES: usize = 2 << 20;
@@ -75,11 +75,15 @@ pub fn fold_pairs_analyzer() -> TextAnalyzer {
 }
 
 /// Registers the analyzers an index of this schema needs.
+/// They give what the pipelines above give, through a per-thread memo
+/// that lets a field's twins reuse its analysis ([`crate::memo`]).
 pub fn register_analyzers(index: &Index) {
-    index.tokenizers().register(FOLD, fold_analyzer());
-    index.tokenizers().register(STEM, stem_analyzer());
-    index.tokenizers().register(STEM_PAIRS, stem_pairs_analyzer());
-    index.tokenizers().register(FOLD_PAIRS, fold_pairs_analyzer());
+    use crate::memo::{MemoTokenizer, Output};
+    let memo = |output| TextAnalyzer::from(MemoTokenizer::new(output));
+    index.tokenizers().register(FOLD, memo(Output::Folded));
+    index.tokenizers().register(STEM, memo(Output::Stemmed));
+    index.tokenizers().register(STEM_PAIRS, memo(Output::StemmedPairs));
+    index.tokenizers().register(FOLD_PAIRS, memo(Output::FoldedPairs));
 }
 
 /// The fields, looked up once.
@@ -129,11 +133,14 @@ fn text(analyzer: &str, stored: bool) -> TextOptions {
     }
 }
 
-/// Pairs need frequencies (for ranking) but no positions: that is their
-/// point.
+/// Pairs keep neither positions (that is their point) nor frequencies: a
+/// phrase ranks by how rare it is and how short the field, not by how often
+/// it recurs in one record. Frequencies cost indexing about 7% and the index
+/// about 3% (BENCHMARKS.md), and a phrase repeated in an abstract says
+/// little more than the phrase once.
 fn pairs_options(analyzer: &str) -> TextOptions {
     TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(IndexRecordOption::WithFreqs),
+        TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(IndexRecordOption::Basic),
     )
 }
 

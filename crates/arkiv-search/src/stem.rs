@@ -11,6 +11,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 
 /// Words kept in each thread's stem cache before it starts afresh (about
@@ -23,7 +24,47 @@ const STEM_CACHE_WORDS: usize = 50_000;
 
 thread_local! {
     /// Word (lower-cased, folded as the tokens arrive) to its stem.
-    static STEM_CACHE: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    static STEM_CACHE: RefCell<FxHashMap<String, String>> = RefCell::new(FxHashMap::default());
+}
+
+type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<rustc_hash::FxHasher>>;
+
+/// The two Snowball stemmers, behind the thread's cache.
+pub struct Stems {
+    english: frostem::Stemmer,
+    russian: frostem::Stemmer,
+}
+
+impl Default for Stems {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Stems {
+    pub fn new() -> Self {
+        Stems {
+            english: frostem::Stemmer::new(frostem::Algorithm::English),
+            russian: frostem::Stemmer::new(frostem::Algorithm::Russian),
+        }
+    }
+
+    /// Replaces a word (lower-cased and folded) by its stem.
+    pub fn stem(&self, word: &mut String) {
+        STEM_CACHE.with_borrow_mut(|cache| {
+            if let Some(stem) = cache.get(word.as_str()) {
+                word.clear();
+                word.push_str(stem);
+                return;
+            }
+            let stemmer = if word.chars().any(is_cyrillic) { &self.russian } else { &self.english };
+            let stemmed: String = stemmer.stem(word).into_owned();
+            if cache.len() >= STEM_CACHE_WORDS {
+                cache.clear();
+            }
+            cache.insert(std::mem::replace(word, stemmed.clone()), stemmed);
+        });
+    }
 }
 
 /// The filter: English or Russian Snowball stemming by the token's script.
@@ -47,18 +88,13 @@ impl<T: Tokenizer> Tokenizer for ScriptStemmerFilter<T> {
     type TokenStream<'a> = ScriptStemmerStream<T::TokenStream<'a>>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        ScriptStemmerStream {
-            tail: self.inner.token_stream(text),
-            english: frostem::Stemmer::new(frostem::Algorithm::English),
-            russian: frostem::Stemmer::new(frostem::Algorithm::Russian),
-        }
+        ScriptStemmerStream { tail: self.inner.token_stream(text), stems: Stems::new() }
     }
 }
 
 pub struct ScriptStemmerStream<T> {
     tail: T,
-    english: frostem::Stemmer,
-    russian: frostem::Stemmer,
+    stems: Stems,
 }
 
 fn is_cyrillic(c: char) -> bool {
@@ -70,20 +106,7 @@ impl<T: TokenStream> TokenStream for ScriptStemmerStream<T> {
         if !self.tail.advance() {
             return false;
         }
-        let token = self.tail.token_mut();
-        STEM_CACHE.with_borrow_mut(|cache| {
-            if let Some(stem) = cache.get(token.text.as_str()) {
-                token.text.clear();
-                token.text.push_str(stem);
-                return;
-            }
-            let stemmer = if token.text.chars().any(is_cyrillic) { &self.russian } else { &self.english };
-            let stemmed: String = stemmer.stem(&token.text).into_owned();
-            if cache.len() >= STEM_CACHE_WORDS {
-                cache.clear();
-            }
-            cache.insert(std::mem::replace(&mut token.text, stemmed.clone()), stemmed);
-        });
+        self.stems.stem(&mut self.tail.token_mut().text);
         true
     }
 
