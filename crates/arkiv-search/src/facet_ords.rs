@@ -25,10 +25,9 @@
 
 use crate::collect::Matches;
 use crate::request::{Facet, FacetCount};
-use crate::top_values::{TopValues, TopValuesSegment};
+use crate::top_values::{top_values, SegmentCounts};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
-use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::index::SegmentId;
 use tantivy::{DocId, SegmentReader, Term};
 
@@ -298,13 +297,12 @@ pub fn count_facets(
         let name = field_name(facet);
         let mut values: Vec<FacetCount> = match facet {
             Facet::Creator | Facet::Series => {
-                let top = TopValues { field_name: name, limit: facet.max_values() };
-                let mut fruits = Vec::with_capacity(segments.len());
+                let mut per_segment = Vec::with_capacity(segments.len());
                 for ((reader, _, _), (counts, _)) in segments.iter().zip(&mut counted) {
                     let counts = std::mem::take(&mut counts[i]);
-                    fruits.push(TopValuesSegment::from_counts(reader.facet_reader(name)?, counts).harvest());
+                    per_segment.push(SegmentCounts::new(reader.facet_reader(name)?, counts));
                 }
-                top.merge_fruits(fruits)?
+                top_values(&per_segment, facet.max_values())?
                     .into_iter()
                     .map(|(value, count)| FacetCount { label: value.clone(), value, count })
                     .collect()
