@@ -86,20 +86,24 @@ pub(crate) async fn finish(conn: &mut SqliteConnection) -> Result<()> {
                 .bind(view.as_str())
                 .execute(&mut *conn)
                 .await?;
+                tracing::debug!(view = view.as_str(), at = ?started.elapsed(), "browse entries merged");
             }
             sqlx::query("DELETE FROM browse_pending").execute(&mut *conn).await?;
+            tracing::debug!(at = ?started.elapsed(), "pending entries deleted");
             for sql in dropped_indexes(conn).await? {
                 let sql = match sql.strip_prefix("CREATE INDEX ") {
                     Some(rest) if !rest.starts_with("IF NOT EXISTS") => format!("CREATE INDEX IF NOT EXISTS {rest}"),
                     _ => sql,
                 };
                 sqlx::query(&sql).execute(&mut *conn).await?;
+                tracing::debug!(at = ?started.elapsed(), "{sql}");
             }
             sqlx::query("DELETE FROM meta WHERE key = ?").bind(DROPPED_INDEXES).execute(&mut *conn).await?;
             Ok(())
         })
     })
     .await;
+    tracing::debug!(at = ?started.elapsed(), committed = done.is_ok(), "transaction ended");
     sqlx::query("PRAGMA threads = 0").execute(&mut *conn).await?;
     done?;
     tracing::info!(took = ?started.elapsed(), "bulk load finished: browse entries merged, indexes rebuilt");
