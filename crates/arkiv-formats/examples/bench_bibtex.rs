@@ -21,7 +21,7 @@ fn record(i: usize) -> Record {
     );
     r.id = Some(i as i64 + 1);
     r.creators.push(Creator::new(FAMILIES[i % FAMILIES.len()], "Anna"));
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         r.creators.push(Creator::new(FAMILIES[(i / 3) % FAMILIES.len()], "Jan"));
     }
     r.date = Some(PartialDate { year: 1990 + (i % 36) as i32, month: Some((i % 12) as u8 + 1), day: None });

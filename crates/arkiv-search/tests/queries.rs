@@ -232,7 +232,7 @@ fn creator_and_series_counts_are_exact_across_segments() {
             // the most frequent differ by little and many values tie.
             let k = (i * 31 + segment * 17) % 90;
             let family = format!("Family{k:03}");
-            let mut r = rec(id, &format!("Paper {id} on energy"), &family, 2000 + (i % 20) as i32, "report");
+            let mut r = rec(id, &format!("Paper {id} on energy"), &family, 2000 + (i % 20), "report");
             r.series = Some(format!("Series/{}", i % 40));
             *expected_creators.entry(format!("{family}, Anna")).or_default() += 1;
             *expected_series.entry(format!("Series/{}", i % 40)).or_default() += 1;

@@ -136,7 +136,7 @@ pub fn base_key(record: &Record) -> String {
         .chain(record.editors.iter())
         .map(|c| c.name.family.as_str())
         .find(|f| !f.trim().is_empty())
-        .map(|f| ascii_word(f))
+        .map(ascii_word)
         .or_else(|| record.corp_creators.first().map(|c| ascii_word(c.name.split_whitespace().next().unwrap_or(""))))
         .filter(|w| !w.is_empty())
         .unwrap_or_else(|| "anon".to_string());
@@ -271,7 +271,7 @@ fn person(c: &Creator) -> Option<String> {
     }
     let given = c.name.given.trim();
     Some(if family.contains(',') || given.contains(',') {
-        format!("{{{}}}", escaped(&format!("{given} {family}").trim()))
+        format!("{{{}}}", escaped(format!("{given} {family}").trim()))
     } else if given.is_empty() {
         part(family)
     } else {
