@@ -174,6 +174,20 @@ pub struct MemoStream {
     token: Token,
 }
 
+/// Makes `token` the word `first`, or the pair `first second`.
+fn fill(token: &mut Token, first: &str, second: Option<&str>, position: usize, from: usize, to: usize) {
+    token.text.clear();
+    token.text.push_str(first);
+    if let Some(second) = second {
+        token.text.push(PAIR_SEPARATOR);
+        token.text.push_str(second);
+    }
+    token.position = position;
+    token.offset_from = from;
+    token.offset_to = to;
+    token.position_length = 1;
+}
+
 impl TokenStream for MemoStream {
     fn advance(&mut self) -> bool {
         let n = self.words.words.len();
@@ -183,30 +197,17 @@ impl TokenStream for MemoStream {
             }
             let (text, position, from, to) = self.words.word(self.next);
             self.next += 1;
-            self.token.text.clear();
-            self.token.text.push_str(text);
-            self.token.position = position;
-            self.token.offset_from = from;
-            self.token.offset_to = to;
-            self.token.position_length = 1;
+            fill(&mut self.token, text, None, position, from, to);
             return true;
         }
         while self.next + 1 < n {
             let (first, position, from, _) = self.words.word(self.next);
             let (second, next_position, _, to) = self.words.word(self.next + 1);
             self.next += 1;
-            if position + 1 != next_position {
-                continue;
+            if position + 1 == next_position {
+                fill(&mut self.token, first, Some(second), position, from, to);
+                return true;
             }
-            self.token.text.clear();
-            self.token.text.push_str(first);
-            self.token.text.push(PAIR_SEPARATOR);
-            self.token.text.push_str(second);
-            self.token.position = position;
-            self.token.offset_from = from;
-            self.token.offset_to = to;
-            self.token.position_length = 1;
-            return true;
         }
         false
     }
