@@ -5,8 +5,8 @@
 //! stemmed words); its abstract likewise, its names, subjects, series and
 //! identifiers into two each. Analysed field by field, every text would be
 //! split into words, lower-cased and folded two or three times, and
-//! tokenizing was about a fifth of the indexing threads' time
-//! (BENCHMARKS.md). The analyzers registered on the index therefore share a
+//! tokenizing was about a fifth of the indexing threads' time (perf,
+//! 100,000 records; BENCHMARKS.md has the gain). The analyzers registered on the index therefore share a
 //! small per-thread memo: the first field to analyse a text keeps its
 //! folded words and their stems, and the twin fields, which tantivy indexes
 //! moments later on the same thread, read them from there.
