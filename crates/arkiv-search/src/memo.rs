@@ -6,10 +6,11 @@
 //! identifiers into two each. Analysed field by field, every text would be
 //! split into words, lower-cased and folded two or three times, and
 //! tokenizing was about a fifth of the indexing threads' time (perf,
-//! 100,000 records; BENCHMARKS.md has the gain). The analyzers registered on the index therefore share a
-//! small per-thread memo: the first field to analyse a text keeps its
-//! folded words and their stems, and the twin fields, which tantivy indexes
-//! moments later on the same thread, read them from there.
+//! 100,000 records; BENCHMARKS.md has the gain). The analyzers registered
+//! on the index therefore share a small per-thread memo: the first field
+//! to analyse a text keeps its folded words and their stems, and the twin
+//! fields, which tantivy indexes moments later on the same thread, read
+//! them from there.
 //!
 //! The memo is keyed by the text itself (compared byte for byte, not only
 //! by hash), and analysis is a pure function of the text, so an entry can
@@ -17,7 +18,7 @@
 //! analysis, never a wrong token. A test checks that each memo analyzer
 //! gives exactly what the plain pipeline of [`crate::schema`] gives.
 
-use crate::pairs::PAIR_SEPARATOR;
+use crate::pairs::fill_token;
 use crate::stem::Stems;
 use std::cell::RefCell;
 use std::hash::{BuildHasher, BuildHasherDefault};
@@ -52,9 +53,9 @@ struct Words {
 }
 
 impl Words {
-    fn push(&mut self, token: &Token) {
-        self.text.push_str(&token.text);
-        self.words.push((self.text.len() as u32, token.position as u32, token.offset_from as u32, token.offset_to as u32));
+    fn push(&mut self, text: &str, position: usize, from: usize, to: usize) {
+        self.text.push_str(text);
+        self.words.push((self.text.len() as u32, position as u32, from as u32, to as u32));
     }
 
     fn word(&self, i: usize) -> (&str, usize, usize, usize) {
@@ -103,7 +104,8 @@ impl MemoTokenizer {
         let mut words = Words::default();
         let mut stream = self.fold.token_stream(text);
         while stream.advance() {
-            words.push(stream.token());
+            let t = stream.token();
+            words.push(&t.text, t.position, t.offset_from, t.offset_to);
         }
         words
     }
@@ -150,8 +152,7 @@ fn stemmed(folded: &Words) -> Words {
         word.clear();
         word.push_str(text);
         stems.stem(&mut word);
-        out.text.push_str(&word);
-        out.words.push((out.text.len() as u32, position as u32, from as u32, to as u32));
+        out.push(&word, position, from, to);
     }
     out
 }
@@ -174,20 +175,6 @@ pub struct MemoStream {
     token: Token,
 }
 
-/// Makes `token` the word `first`, or the pair `first second`.
-fn fill(token: &mut Token, first: &str, second: Option<&str>, position: usize, from: usize, to: usize) {
-    token.text.clear();
-    token.text.push_str(first);
-    if let Some(second) = second {
-        token.text.push(PAIR_SEPARATOR);
-        token.text.push_str(second);
-    }
-    token.position = position;
-    token.offset_from = from;
-    token.offset_to = to;
-    token.position_length = 1;
-}
-
 impl TokenStream for MemoStream {
     fn advance(&mut self) -> bool {
         let n = self.words.words.len();
@@ -197,7 +184,7 @@ impl TokenStream for MemoStream {
             }
             let (text, position, from, to) = self.words.word(self.next);
             self.next += 1;
-            fill(&mut self.token, text, None, position, from, to);
+            fill_token(&mut self.token, text, None, position, from, to);
             return true;
         }
         while self.next + 1 < n {
@@ -205,7 +192,7 @@ impl TokenStream for MemoStream {
             let (second, next_position, _, to) = self.words.word(self.next + 1);
             self.next += 1;
             if position + 1 == next_position {
-                fill(&mut self.token, first, Some(second), position, from, to);
+                fill_token(&mut self.token, first, Some(second), position, from, to);
                 return true;
             }
         }

@@ -36,6 +36,22 @@ pub fn pair(first: &str, second: &str) -> String {
     s
 }
 
+/// Makes `token` the word `first`, or the pair `first second`, at
+/// `position` and spanning `from..to` of the source (shared with the memo
+/// analyzers of `memo.rs`, which must give the same tokens).
+pub(crate) fn fill_token(token: &mut Token, first: &str, second: Option<&str>, position: usize, from: usize, to: usize) {
+    token.text.clear();
+    token.text.push_str(first);
+    if let Some(second) = second {
+        token.text.push(PAIR_SEPARATOR);
+        token.text.push_str(second);
+    }
+    token.position = position;
+    token.offset_from = from;
+    token.offset_to = to;
+    token.position_length = 1;
+}
+
 /// The filter: emits one token per pair of adjacent tokens.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WordPairs;
@@ -74,14 +90,7 @@ impl<T: TokenStream> TokenStream for WordPairsStream<T> {
             let word = self.tail.token();
             let adjacent = self.previous.as_ref().filter(|(_, position, _)| position + 1 == word.position);
             if let Some((text, position, from)) = adjacent {
-                self.token.text.clear();
-                self.token.text.push_str(text);
-                self.token.text.push(PAIR_SEPARATOR);
-                self.token.text.push_str(&word.text);
-                self.token.position = *position;
-                self.token.offset_from = *from;
-                self.token.offset_to = word.offset_to;
-                self.token.position_length = 1;
+                fill_token(&mut self.token, text, Some(&word.text), *position, *from, word.offset_to);
             }
             let emitted = adjacent.is_some();
             match &mut self.previous {
