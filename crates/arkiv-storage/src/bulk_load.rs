@@ -9,18 +9,23 @@
 //! of log per record for one page of data. During a bulk load instead:
 //! - the indexes on `records` are dropped; the SQL that made them is kept
 //!   in `meta` (under [`DROPPED_INDEXES`]) in the same transaction;
-//! - browse entries go to `browse_pending`, keyed by view and record, so
-//!   they are appended (see `SqliteStore::write_prepared`).
+//! - browse entries wait in the loading store's memory
+//!   (`pending_browse`), and `meta` says from which change on `browse`
+//!   lacks them.
 //!
-//! [`finish`] then merges the pending entries into `browse` in its key order
-//! and rebuilds the indexes from the kept SQL, each once, in one
-//! transaction. Records themselves, revisions, the change feed and OAI-PMH
-//! sets are written as always, so a load killed half-way loses nothing it
+//! [`finish`] then writes the browse entries in key order and rebuilds the
+//! indexes from the kept SQL, each once, in one transaction. Records
+//! themselves, revisions, the change feed, browse counts and OAI-PMH sets
+//! are written as always, so a load killed half-way loses nothing it
 //! reported done: the store finishes the load when it is next opened, by
-//! whatever process opens it. Until then queries are correct but may scan,
-//! and browse pages leave out the pending records (their counts include
-//! them).
+//! whatever process opens it, rebuilding the browse entries memory held
+//! from the records. Until then queries are correct but may scan, and
+//! browse pages leave out the records loaded (their counts include them).
+//!
+//! Databases of earlier versions kept the waiting entries in the table
+//! `browse_pending`; one left unfinished is merged from there.
 
+use crate::pending_browse::{PendingBrowse, COMPLETE_THROUGH};
 use crate::Result;
 use arkiv_model::BrowseView;
 use sqlx::SqliteConnection;
@@ -29,11 +34,21 @@ use sqlx::SqliteConnection;
 pub(crate) const DROPPED_INDEXES: &str = "bulk_load.dropped_indexes";
 
 /// Starts a bulk load on the writer: drops the indexes of `records`,
-/// keeping their SQL. Starting one while another is unfinished keeps both
-/// lists.
-pub(crate) async fn begin(conn: &mut SqliteConnection) -> Result<()> {
-    in_transaction(conn, |conn| {
+/// keeping their SQL, and notes the change after which browse entries wait
+/// in memory. Starting one while another is unfinished keeps both lists,
+/// and the earlier change. Returns the memory for the entries.
+pub(crate) async fn begin(conn: &mut SqliteConnection) -> Result<PendingBrowse> {
+    let complete_through = in_transaction(conn, |conn| {
         Box::pin(async move {
+            let complete_through = match complete_through_in_meta(conn).await? {
+                Some(seq) => seq,
+                None => {
+                    let last: i64 =
+                        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&mut *conn).await?;
+                    set_meta(conn, COMPLETE_THROUGH, &last.to_string()).await?;
+                    last
+                }
+            };
             let mut kept = dropped_indexes(conn).await?;
             let indexes: Vec<(String, String)> = sqlx::query_as(
                 "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'records' AND sql IS NOT NULL \
@@ -45,26 +60,49 @@ pub(crate) async fn begin(conn: &mut SqliteConnection) -> Result<()> {
                 sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\""))).execute(&mut *conn).await?;
                 kept.push(sql);
             }
-            sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-                .bind(DROPPED_INDEXES)
-                .bind(serde_json::to_string(&kept).expect("strings serialize"))
-                .execute(&mut *conn)
-                .await?;
-            Ok(())
+            set_meta(conn, DROPPED_INDEXES, &serde_json::to_string(&kept).expect("strings serialize")).await?;
+            Ok(complete_through)
         })
     })
-    .await
+    .await?;
+    Ok(PendingBrowse::new(complete_through))
+}
+
+async fn set_meta(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<()> {
+    sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        .bind(key)
+        .bind(value)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The change after which `browse` may lack entries, while a load is
+/// unfinished.
+async fn complete_through_in_meta(conn: &mut SqliteConnection) -> Result<Option<i64>> {
+    let value: Option<String> =
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = ?").bind(COMPLETE_THROUGH).fetch_optional(&mut *conn).await?;
+    value
+        .map(|v| {
+            v.parse().map_err(|e| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, format!("meta {COMPLETE_THROUGH} is not a number: {v:?}: {e}"))
+                    .into()
+            })
+        })
+        .transpose()
 }
 
 /// Whether a bulk load is unfinished: indexes dropped or entries pending.
 pub(crate) async fn unfinished(conn: &mut SqliteConnection) -> Result<bool> {
     let pending: Option<i64> = sqlx::query_scalar("SELECT 1 FROM browse_pending LIMIT 1").fetch_optional(&mut *conn).await?;
-    Ok(pending.is_some() || !dropped_indexes(conn).await?.is_empty())
+    Ok(pending.is_some() || complete_through_in_meta(conn).await?.is_some() || !dropped_indexes(conn).await?.is_empty())
 }
 
-/// Ends a bulk load: pending browse entries merged, dropped indexes made
-/// again. Does nothing when none is unfinished.
-pub(crate) async fn finish(conn: &mut SqliteConnection) -> Result<()> {
+/// Ends a bulk load: the browse entries written (those `memory` holds, and
+/// those it does not vouch for rebuilt from the records; with no memory, as
+/// after a killed process, every entry since the load began), dropped
+/// indexes made again. Does nothing when none is unfinished.
+pub(crate) async fn finish(conn: &mut SqliteConnection, memory: Option<PendingBrowse>) -> Result<()> {
     if !unfinished(conn).await? {
         return Ok(());
     }
@@ -75,21 +113,33 @@ pub(crate) async fn finish(conn: &mut SqliteConnection) -> Result<()> {
     sqlx::query(&format!("PRAGMA threads = {cores}")).execute(&mut *conn).await?;
     let done = in_transaction(conn, |conn| {
         Box::pin(async move {
-            // One view (one range of the pending table) at a time: each sort
-            // holds only that view's entries.
-            for view in BrowseView::ALL {
-                sqlx::query(
-                    "INSERT OR IGNORE INTO browse (view, value, sort_key, record_id) \
-                     SELECT view, value, sort_key, record_id FROM browse_pending WHERE view = ? \
-                     ORDER BY value, sort_key, record_id",
-                )
-                .bind(view.as_str())
-                .execute(&mut *conn)
-                .await?;
-                tracing::debug!(view = view.as_str(), at = ?started.elapsed(), "browse entries merged");
+            // A load by an earlier version: its entries wait in a table.
+            // One view (one range of it) at a time: each sort holds only
+            // that view's entries.
+            let legacy: Option<i64> =
+                sqlx::query_scalar("SELECT 1 FROM browse_pending LIMIT 1").fetch_optional(&mut *conn).await?;
+            if legacy.is_some() {
+                for view in BrowseView::ALL {
+                    sqlx::query(
+                        "INSERT OR IGNORE INTO browse (view, value, sort_key, record_id) \
+                         SELECT view, value, sort_key, record_id FROM browse_pending WHERE view = ? \
+                         ORDER BY value, sort_key, record_id",
+                    )
+                    .bind(view.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                sqlx::query("DELETE FROM browse_pending").execute(&mut *conn).await?;
             }
-            sqlx::query("DELETE FROM browse_pending").execute(&mut *conn).await?;
-            tracing::debug!(at = ?started.elapsed(), "pending entries deleted");
+            if let Some(complete_through) = complete_through_in_meta(conn).await? {
+                let mut memory = match memory {
+                    Some(m) if m.complete_through() == complete_through => m,
+                    _ => PendingBrowse::new(complete_through),
+                };
+                memory.flush(conn).await?;
+                sqlx::query("DELETE FROM meta WHERE key = ?").bind(COMPLETE_THROUGH).execute(&mut *conn).await?;
+            }
+            tracing::debug!(at = ?started.elapsed(), "browse entries written");
             for sql in dropped_indexes(conn).await? {
                 let sql = match sql.strip_prefix("CREATE INDEX ") {
                     Some(rest) if !rest.starts_with("IF NOT EXISTS") => format!("CREATE INDEX IF NOT EXISTS {rest}"),
@@ -106,7 +156,7 @@ pub(crate) async fn finish(conn: &mut SqliteConnection) -> Result<()> {
     tracing::debug!(at = ?started.elapsed(), committed = done.is_ok(), "transaction ended");
     sqlx::query("PRAGMA threads = 0").execute(&mut *conn).await?;
     done?;
-    tracing::info!(took = ?started.elapsed(), "bulk load finished: browse entries merged, indexes rebuilt");
+    tracing::info!(took = ?started.elapsed(), "bulk load finished: browse entries written, indexes rebuilt");
     Ok(())
 }
 
@@ -123,15 +173,15 @@ async fn dropped_indexes(conn: &mut SqliteConnection) -> Result<Vec<String>> {
 
 /// Runs `work` in a `BEGIN IMMEDIATE` transaction on `conn`, committed if
 /// it succeeds and rolled back if not.
-async fn in_transaction<'c, F>(conn: &'c mut SqliteConnection, work: F) -> Result<()>
+async fn in_transaction<'c, F, T>(conn: &'c mut SqliteConnection, work: F) -> Result<T>
 where
-    F: for<'a> FnOnce(&'a mut SqliteConnection) -> futures::future::BoxFuture<'a, Result<()>>,
+    F: for<'a> FnOnce(&'a mut SqliteConnection) -> futures::future::BoxFuture<'a, Result<T>>,
 {
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
     match work(conn).await {
-        Ok(()) => {
+        Ok(value) => {
             sqlx::query("COMMIT").execute(&mut *conn).await?;
-            Ok(())
+            Ok(value)
         }
         Err(e) => {
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;

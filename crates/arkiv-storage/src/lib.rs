@@ -20,6 +20,7 @@ pub mod files;
 pub mod postgres;
 pub mod sqlite;
 mod bulk_load;
+mod pending_browse;
 mod rows;
 mod wal_checkpoints;
 

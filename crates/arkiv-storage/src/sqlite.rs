@@ -24,11 +24,13 @@
 //!   land on the same pages.
 
 use crate::rows::{
-    count_deltas, decode, decode_stream, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
+    BrowseChange,
+    count_deltas, cut_into_parts, decode, decode_stream, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
     oai_records_query, CURRENT_JSON,
     PreparedBatch, TREE_REFRESH_BATCH,
 };
 use crate::bulk_load;
+use crate::pending_browse::PendingBrowse;
 use crate::wal_checkpoints::{self, WalCheckpoints};
 use crate::*;
 use futures::StreamExt;
@@ -36,7 +38,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::Mutex;
 
@@ -67,6 +69,21 @@ const READER_CACHE_KIB: i64 = 16 * 1024;
 /// connection and process, not memory of ours; only address space.
 const MMAP_BYTES: i64 = 256 * 1024 * 1024 * 1024;
 
+/// Page size of a database this store creates (an existing one keeps its
+/// own). A record's revision (about 2 KB of JSON) fits once on a page of
+/// SQLite's default 4 KiB, leaving half of it empty; on 16 KiB pages seven
+/// fit. At 1,000,000 records the file is 3.9 GB instead of 4.8, and an
+/// import writes (and checkpoints) that much less (BENCHMARKS.md).
+const PAGE_BYTES: u32 = 16 * 1024;
+
+/// What the parts of a batch wrote, for the caller and the bulk load's memory.
+#[derive(Default)]
+struct Written {
+    ids: Vec<RecordId>,
+    changes: i64,
+    browse: Vec<BrowseChange>,
+}
+
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     /// The only connection that writes; its mutex queues the writers.
@@ -75,12 +92,15 @@ pub struct SqliteStore {
     /// Checkpoints of the write-ahead log, off the writer's path (none for
     /// an in-memory database, which has no log).
     _wal_checkpoints: Option<WalCheckpoints>,
-    /// Whether this store's writes defer browse entries (see `bulk_load`).
-    bulk_load: AtomicBool,
+    /// During a bulk load by this store, the browse entries it defers
+    /// (see `bulk_load`). Only touched while holding `writer`.
+    bulk: std::sync::Mutex<Option<PendingBrowse>>,
+    /// Memory the deferred entries may take (0: the default); for tests.
+    bulk_memory_budget: AtomicUsize,
 }
 
 /// `rows` cut into chunks of the sizes in [`ROWS_PER_INSERT`].
-fn insert_chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
+pub(crate) fn insert_chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
     let mut rest = rows;
     std::iter::from_fn(move || {
         let size = ROWS_PER_INSERT.iter().copied().find(|n| *n <= rest.len())?;
@@ -115,6 +135,7 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
+            .page_size(PAGE_BYTES)
             .busy_timeout(Duration::from_secs(30))
             .pragma("cache_size", (-READER_CACHE_KIB).to_string())
             .pragma("mmap_size", MMAP_BYTES.to_string())
@@ -135,12 +156,27 @@ impl SqliteStore {
             None => None,
         };
         // A bulk load that a killed process left unfinished.
-        bulk_load::finish(&mut writer).await?;
-        Ok(SqliteStore { pool, writer: Mutex::new(writer), path, _wal_checkpoints: wal_checkpoints, bulk_load: AtomicBool::new(false) })
+        bulk_load::finish(&mut writer, None).await?;
+        Ok(SqliteStore {
+            pool,
+            writer: Mutex::new(writer),
+            path,
+            _wal_checkpoints: wal_checkpoints,
+            bulk: std::sync::Mutex::new(None),
+            bulk_memory_budget: AtomicUsize::new(0),
+        })
+    }
+
+    /// Sets how much memory the browse entries of a bulk load begun after
+    /// this may take before they are written out, rather than the default
+    /// 256 MiB. For tests of that path.
+    #[doc(hidden)]
+    pub fn set_bulk_memory_budget(&self, bytes: usize) {
+        self.bulk_memory_budget.store(bytes, Ordering::Relaxed);
     }
 
     /// The current state of the records with these ids, read on `conn`.
-    async fn current(conn: &mut SqliteConnection, ids: &[RecordId]) -> Result<HashMap<RecordId, (Record, i64)>> {
+    pub(crate) async fn current(conn: &mut SqliteConnection, ids: &[RecordId]) -> Result<HashMap<RecordId, (Record, i64)>> {
         let mut found = HashMap::with_capacity(ids.len());
         let rows = sqlx::query(&format!("{CURRENT_JSON} WHERE r.id IN (SELECT value FROM json_each(?))"))
             .bind(id_list(ids))
@@ -183,7 +219,9 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn write_prepared(&self, tx: &mut SqliteConnection, batch: &PreparedBatch) -> Result<()> {
+    /// Runs a prepared batch's SQL. With `defer_browse` (a bulk load), the
+    /// browse entries it adds are left to the caller, for memory.
+    async fn write_prepared(&self, tx: &mut SqliteConnection, batch: &PreparedBatch, defer_browse: bool) -> Result<()> {
         Self::write_oai_sets(tx, batch).await?;
         let writes = &batch.writes;
         for chunk in insert_chunks(&batch.final_writes()) {
@@ -246,36 +284,21 @@ impl SqliteStore {
             .bind(&removed)
             .execute(&mut *tx)
             .await?;
-            // An entry may still wait there, from a bulk load by another
-            // store on this database (usually the table is empty).
-            sqlx::query(
-                "DELETE FROM browse_pending WHERE (view, record_id, value, sort_key) IN \
-                 (SELECT value->>0, value->>3, value->>1, value->>2 FROM json_each(?))",
-            )
-            .bind(&removed)
-            .execute(&mut *tx)
-            .await?;
+            // An entry a bulk load holds in memory (this store's, or
+            // another's on this database) is not there: that load rebuilds
+            // the record's entries (see `pending_browse`).
         }
         let mut added: Vec<_> = batch
             .browse
             .iter()
+            .filter(|_| !defer_browse)
             .flat_map(|c| c.add.iter().map(move |e| (e.view.as_str(), e.value.as_str(), e.sort_key.as_str(), c.id)))
             .collect();
-        // In the key order of the table they go to, so that consecutive
-        // inserts land on the same pages: `browse` (TEXT compares bytewise,
-        // as str does) or, during a bulk load, `browse_pending`, keyed by
-        // view and then record, where they are appended after the entries
-        // of the records before.
-        let table = if self.bulk_load.load(Ordering::Relaxed) {
-            added.sort_unstable_by_key(|&(view, value, sort_key, id)| (view, id, value, sort_key));
-            "browse_pending"
-        } else {
-            added.sort_unstable();
-            "browse"
-        };
+        // In the table's key order, so that consecutive inserts land on the
+        // same pages (TEXT compares bytewise, as str does).
+        added.sort_unstable();
         for chunk in insert_chunks(&added) {
-            let mut q =
-                QueryBuilder::<Sqlite>::new(format!("INSERT OR ROLLBACK INTO {table} (view, value, sort_key, record_id) "));
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT OR ROLLBACK INTO browse (view, value, sort_key, record_id) ");
             q.push_values(chunk, |mut b, (view, value, sort_key, id)| {
                 b.push_bind(*view).push_bind(*value).push_bind(*sort_key).push_bind(*id);
             });
@@ -333,11 +356,121 @@ impl SqliteStore {
                 after = last;
                 let stored = Self::current(tx, &ids).await?;
                 let batch = prepare_tree_refresh(&stored, &old, &new, now)?;
-                self.write_prepared(tx, &batch).await?;
+                // Browse entries go straight in even during a bulk load:
+                // the next flush finds these changes in a gap of its memory.
+                self.write_prepared(tx, &batch, false).await?;
                 rewritten += batch.writes.len() as u64;
             }
         }
         Ok(rewritten)
+    }
+
+    /// [`RecordStore::put_records`] on the writer: one transaction.
+    /// Prepares rows a part ahead of the SQL (see `rows::cut_into_parts`). During
+    /// a bulk load (`memory`), the batch's browse entries go to memory once
+    /// it has committed, and memory over its budget is written out first.
+    async fn put_records_in(
+        &self,
+        conn: &mut SqliteConnection,
+        batch: Vec<RecordWrite>,
+        memory: &mut Option<PendingBrowse>,
+    ) -> Result<Vec<RecordId>> {
+        let t0 = std::time::Instant::now();
+        let complete_through = memory.as_ref().map(|m| m.complete_through());
+        let mut flushing = false;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        let result = async {
+            let known: Vec<RecordId> = batch.iter().filter_map(|w| w.record.id).collect();
+            let stored = if known.is_empty() { HashMap::new() } else { Self::current(conn, &known).await? };
+            let mut next_id: i64 = sqlx::query_scalar(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'records'), 0), \
+                 COALESCE((SELECT MAX(id) FROM records), 0))",
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            // Above the batch's explicit ids too: a new record must not take an id the batch names.
+            next_id = next_id.max(known.iter().copied().max().unwrap_or(0));
+            let t1 = std::time::Instant::now();
+            if let Some(m) = memory.as_mut().filter(|m| m.over_budget()) {
+                flushing = true;
+                m.flush(conn).await?;
+            }
+            // Rows are prepared (JSON, changed fields, browse entries, sets)
+            // a part ahead, on a blocking thread, while SQLite writes the part
+            // before: the two halves of a batch's work overlap on two cores.
+            let subjects = Arc::new(Self::subject_tree(conn).await?);
+            let stored = Arc::new(stored);
+            let now = Timestamp::now();
+            let prepare = |(part, mut last_id): (Vec<RecordWrite>, RecordId)| {
+                let (stored, subjects) = (stored.clone(), subjects.clone());
+                tokio::task::spawn_blocking(move || {
+                    prepare_batch(part, &stored, || {
+                        last_id += 1;
+                        last_id
+                    }, now, &subjects)
+                })
+            };
+            let mut parts = cut_into_parts(batch, next_id).into_iter();
+            let mut next = parts.next().map(prepare);
+            let mut written = Written::default();
+            while let Some(preparing) = next.take() {
+                let part = preparing.await.map_err(|e| StoreError::Io(std::io::Error::other(format!("preparing rows failed: {e}"))))??;
+                next = parts.next().map(prepare);
+                self.write_prepared(conn, &part, memory.is_some()).await?;
+                written.changes += part.writes.len() as i64;
+                written.ids.extend(part.ids);
+                written.browse.extend(part.browse);
+            }
+            // The batch's change-feed entries: the last `written.changes`.
+            let last_change: i64 = if memory.is_some() {
+                sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&mut *conn).await?
+            } else {
+                0
+            };
+            // Where a batch's time goes (BENCHMARKS.md's import section):
+            // ARKIV_LOG=arkiv_storage=debug.
+            tracing::debug!(lookup = ?(t1 - t0), write = ?t1.elapsed(), records = written.ids.len(), "batch written");
+            let batch = written;
+            Ok::<_, StoreError>((batch, last_change))
+        }
+        .await;
+        let committed = match result {
+            Ok(done) => {
+                let tc = std::time::Instant::now();
+                match sqlx::query("COMMIT").execute(&mut *conn).await {
+                    Ok(_) => {
+                        tracing::debug!(commit = ?tc.elapsed(), "batch committed");
+                        Ok(done)
+                    }
+                    Err(e) => {
+                        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                        Err(e.into())
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                Err(e)
+            }
+        };
+        match committed {
+            Ok((batch, last_change)) => {
+                if let Some(m) = memory.as_mut() {
+                    m.record(last_change - batch.changes + 1, last_change, &batch.browse);
+                }
+                crate::note_local_write();
+                Ok(batch.ids)
+            }
+            Err(e) => {
+                // A flush rolled back took memory's entries with it: vouch
+                // for nothing after the last flush that committed, so that
+                // the next one rebuilds them from the records.
+                if let (true, Some(m), Some(through)) = (flushing, memory.as_mut(), complete_through) {
+                    m.reset(through);
+                }
+                Err(e)
+            }
+        }
     }
 
     async fn fetch_records(&self, sql_tail: &str, binds: Vec<Bind<'_>>) -> Result<Vec<Record>> {
@@ -365,59 +498,29 @@ impl RecordStore for SqliteStore {
             return Ok(Vec::new());
         }
         let mut conn = self.writer.lock().await;
-        let t0 = std::time::Instant::now();
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        let result = async {
-            let known: Vec<RecordId> = batch.iter().filter_map(|w| w.record.id).collect();
-            let stored = if known.is_empty() { HashMap::new() } else { Self::current(&mut conn, &known).await? };
-            let mut next_id: i64 = sqlx::query_scalar(
-                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'records'), 0), \
-                 COALESCE((SELECT MAX(id) FROM records), 0))",
-            )
-            .fetch_one(&mut *conn)
-            .await?;
-            // Above the batch's explicit ids too: a new record must not take an id the batch names.
-            next_id = next_id.max(known.iter().copied().max().unwrap_or(0));
-            let t1 = std::time::Instant::now();
-            let subjects = Self::subject_tree(&mut conn).await?;
-            let batch = prepare_batch(batch, &stored, || {
-                next_id += 1;
-                next_id
-            }, Timestamp::now(), &subjects)?;
-            let t2 = std::time::Instant::now();
-            self.write_prepared(&mut conn, &batch).await?;
-            // Where a batch's time goes (BENCHMARKS.md's import section):
-            // ARKIV_LOG=arkiv_storage=debug.
-            tracing::debug!(lookup = ?(t1 - t0), prepare = ?(t2 - t1), write = ?t2.elapsed(), records = batch.ids.len(), "batch written");
-            Ok::<_, StoreError>(batch.ids)
-        }
-        .await;
-        match result {
-            Ok(ids) => {
-                let tc = std::time::Instant::now();
-                sqlx::query("COMMIT").execute(&mut *conn).await?;
-                tracing::debug!(commit = ?tc.elapsed(), "batch committed");
-                crate::note_local_write();
-                Ok(ids)
-            }
-            Err(e) => {
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                Err(e)
-            }
-        }
+        // A bulk load's memory, out of its mutex while this holds the writer
+        // (which everything that touches it does), and always put back.
+        let mut memory = self.bulk.lock().expect("not poisoned").take();
+        let result = self.put_records_in(&mut conn, batch, &mut memory).await;
+        *self.bulk.lock().expect("not poisoned") = memory;
+        result
     }
 
     async fn begin_bulk_load(&self) -> Result<()> {
         let mut conn = self.writer.lock().await;
-        bulk_load::begin(&mut conn).await?;
-        self.bulk_load.store(true, Ordering::Relaxed);
+        let memory = bulk_load::begin(&mut conn).await?;
+        let budget = self.bulk_memory_budget.load(Ordering::Relaxed);
+        let mut bulk = self.bulk.lock().expect("not poisoned");
+        if bulk.is_none() {
+            *bulk = Some(if budget > 0 { memory.with_budget(budget) } else { memory });
+        }
         Ok(())
     }
 
     async fn end_bulk_load(&self) -> Result<()> {
         let mut conn = self.writer.lock().await;
-        self.bulk_load.store(false, Ordering::Relaxed);
-        bulk_load::finish(&mut conn).await
+        let memory = self.bulk.lock().expect("not poisoned").take();
+        bulk_load::finish(&mut conn, memory).await
     }
 
     async fn get_record(&self, id: RecordId) -> Result<Option<Record>> {

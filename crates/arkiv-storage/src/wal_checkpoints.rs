@@ -26,12 +26,12 @@ use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
-/// Log pages (4 KiB each) after which the checkpointer is woken: 16 MiB,
-/// a few import batches' worth, so pages rewritten by consecutive batches
-/// (the browse index) are copied back once rather than once per batch.
-const CHECKPOINT_FRAMES: c_int = 4096;
-/// Log pages at which the writer checkpoints inline after all: 256 MiB.
-const INLINE_FRAMES: c_int = 65536;
+/// Log size after which the checkpointer is woken: a few import batches'
+/// worth, so pages rewritten by consecutive batches (the browse index) are
+/// copied back once rather than once per batch.
+const CHECKPOINT_BYTES: i64 = 16 << 20;
+/// Log size at which the writer checkpoints inline after all.
+const INLINE_BYTES: i64 = 256 << 20;
 
 /// The checkpointing task of one store; stops when dropped.
 pub(crate) struct WalCheckpoints {
@@ -44,9 +44,12 @@ impl Drop for WalCheckpoints {
     }
 }
 
-/// What the WAL hook reaches: the checkpointer's wake-up.
+/// What the WAL hook reaches: the checkpointer's wake-up, and the sizes
+/// above in pages (the hook is told the log's length in pages).
 struct HookState {
     wake: Arc<Notify>,
+    checkpoint_frames: c_int,
+    inline_frames: c_int,
 }
 
 /// Called by SQLite after each commit on the writer, with the number of
@@ -55,11 +58,11 @@ unsafe extern "C" fn on_commit(arg: *mut c_void, db: *mut ffi::sqlite3, schema: 
     // SAFETY: `arg` is the `HookState` leaked in `install` for this
     // connection, never freed.
     let state = unsafe { &*(arg as *const HookState) };
-    if frames >= INLINE_FRAMES {
+    if frames >= state.inline_frames {
         // SAFETY: what SQLite's own default hook does: a passive checkpoint
         // of the schema that committed, on the connection that committed.
         unsafe { ffi::sqlite3_wal_checkpoint_v2(db, schema, ffi::SQLITE_CHECKPOINT_PASSIVE, std::ptr::null_mut(), std::ptr::null_mut()) };
-    } else if frames >= CHECKPOINT_FRAMES {
+    } else if frames >= state.checkpoint_frames {
         state.wake.notify_one();
     }
     ffi::SQLITE_OK
@@ -69,10 +72,16 @@ unsafe extern "C" fn on_commit(arg: *mut c_void, db: *mut ffi::sqlite3, schema: 
 /// starts a task that checkpoints on `checkpointer` whenever it is woken.
 pub(crate) async fn install(writer: &mut SqliteConnection, mut checkpointer: SqliteConnection) -> sqlx::Result<WalCheckpoints> {
     let wake = Arc::new(Notify::new());
+    let page_size: i64 = sqlx::query_scalar("PRAGMA page_size").fetch_one(&mut *writer).await?;
+    let frames = |bytes: i64| (bytes / page_size.max(512)) as c_int;
     // Leaked: SQLite may call the hook until sqlx closes the connection on
     // its worker thread, which can be after the store is gone. One small
     // allocation per store opened.
-    let state: &'static HookState = Box::leak(Box::new(HookState { wake: wake.clone() }));
+    let state: &'static HookState = Box::leak(Box::new(HookState {
+        wake: wake.clone(),
+        checkpoint_frames: frames(CHECKPOINT_BYTES),
+        inline_frames: frames(INLINE_BYTES),
+    }));
     let mut handle = writer.lock_handle().await?;
     // SAFETY: a valid open connection, locked for the call; the hook and its
     // argument live as long as the process.

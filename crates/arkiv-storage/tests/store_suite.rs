@@ -1110,6 +1110,54 @@ async fn sqlite_finishes_an_interrupted_bulk_load_when_opened() {
     assert_eq!(listed, ids);
 }
 
+/// A bulk load's browse entries wait in the loading store's memory. Written
+/// out early (with a budget of one byte, before every batch) or only at the
+/// end; rewritten while they wait; rewritten through another store on the
+/// same database, which cannot see that memory: when the load ends, each
+/// live record is listed once, under its values as they are now, and every
+/// count matches its list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_bulk_load_entries_survive_early_writes_and_other_writers() {
+    for budget in [1, 0] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("arkiv.db").display());
+        let loader = arkiv_storage::sqlite::SqliteStore::open(&url).await.expect("open SQLite store");
+        loader.set_bulk_memory_budget(budget);
+        let loader: Arc<dyn RecordStore> = Arc::new(loader);
+        let other = open_store(&url).await.expect("open a second store");
+        let redate = |store: Arc<dyn RecordStore>, id: RecordId, year: i32| async move {
+            let mut r = store.get_record(id).await.unwrap().unwrap();
+            r.date = Some(PartialDate::year(year));
+            store.put_records(vec![write(r)]).await.unwrap();
+        };
+        loader.begin_bulk_load().await.unwrap();
+        let mut ids = loader.put_records((0..30).map(|i| write(browsable(i))).collect()).await.unwrap();
+        redate(loader.clone(), ids[1], 1999).await;
+        redate(other.clone(), ids[2], 1998).await;
+        ids.extend(loader.put_records((30..40).map(|i| write(browsable(i))).collect()).await.unwrap());
+        redate(other.clone(), ids[35], 1997).await;
+        loader.end_bulk_load().await.unwrap();
+
+        for (year, id) in [("1999", ids[1]), ("1998", ids[2]), ("1997", ids[35])] {
+            assert_eq!(browse_all(&*loader, BrowseView::Year, year).await, vec![id], "budget {budget}: year {year}");
+        }
+        let mut listed = Vec::new();
+        for year in ["2001", "2002", "2003"] {
+            let in_year = browse_all(&*loader, BrowseView::Year, year).await;
+            assert_eq!(loader.browse_count(BrowseView::Year, year).await.unwrap(), in_year.len() as i64, "budget {budget}");
+            listed.extend(in_year);
+        }
+        listed.sort();
+        let expected: Vec<RecordId> =
+            ids.iter().copied().filter(|id| ![ids[1], ids[2], ids[35]].contains(id)).collect();
+        assert_eq!(listed, expected, "budget {budget}: each other record once, under its year");
+        let mut reports = browse_all(&*loader, BrowseView::Type, "report").await;
+        reports.sort();
+        assert_eq!(reports, ids, "budget {budget}");
+        assert_eq!(loader.browse_count(BrowseView::Type, "report").await.unwrap(), 40);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // PostgreSQL only
 
