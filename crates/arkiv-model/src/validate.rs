@@ -183,7 +183,9 @@ fn clip(s: &str) -> String {
 /// Length bound, and no control characters but tab and newlines (XML 1.0
 /// cannot carry them, and no one types them on purpose).
 fn check_text(problems: &mut Vec<ValidationError>, field: &str, text: &str, max_chars: usize) {
-    if text.len() > max_chars * 4 || text.chars().count() > max_chars {
+    // Bytes first: a text of no more bytes than the limit has no more
+    // characters, and counting characters is a pass over the text.
+    if text.len() > max_chars && (text.len() > max_chars * 4 || text.chars().count() > max_chars) {
         problems.push(err(field, format!("longer than {max_chars} characters")));
     }
     if may_hold_control_chars(text)

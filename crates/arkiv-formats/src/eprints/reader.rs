@@ -784,7 +784,7 @@ impl TreeBuilder {
 fn map_record(root: Node, limits: &ReaderLimits) -> Result<ImportedRecord, String> {
     let mut m = Mapper { warnings: Vec::new(), unmapped: Vec::new(), files: Vec::new() };
     let mut r = Record { status: Status::Archive, ..Default::default() };
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut has_title = false;
     if !root.raw_text().trim().is_empty() {
         m.warn("text directly inside <eprint> ignored".into());
@@ -809,7 +809,7 @@ fn map_record(root: Node, limits: &ReaderLimits) -> Result<ImportedRecord, Strin
                 | "documents"
         );
         let is_extra = !super::MAPPED_ELEMENTS.contains(&name);
-        if !is_list && !is_extra && !seen.insert(name.to_string()) {
+        if !is_list && !is_extra && !seen.insert(name) {
             m.warn(format!("<{name}> appears more than once; only the first is used"));
             continue;
         }
@@ -830,7 +830,8 @@ fn map_record(root: Node, limits: &ReaderLimits) -> Result<ImportedRecord, Strin
             "type" => r.item_type = m.leaf(n, name),
             "title" => {
                 let t = m.leaf(n, name);
-                if t.chars().count() > limits.max_title_chars {
+                // Bytes first: no more bytes than the limit, no more characters.
+                if t.len() > limits.max_title_chars && t.chars().count() > limits.max_title_chars {
                     return Err(format!("title: longer than {} characters", limits.max_title_chars));
                 }
                 has_title = !t.is_empty();
