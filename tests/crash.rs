@@ -31,7 +31,7 @@ fn kill_9_during_an_import_loses_nothing_reported_done() {
         let text = std::fs::read_to_string(&config)
             .unwrap()
             .replace("batch_size = 10000", &format!("batch_size = {BATCH}"))
-            .replace("bulk_load_after = 20000", &format!("bulk_load_after = {bulk_after}"));
+            .replace("bulk_load_after = 0\n", &format!("bulk_load_after = {bulk_after}\n"));
         assert!(text.contains(&format!("batch_size = {BATCH}\n")), "the batch size is set");
         assert!(text.contains(&format!("bulk_load_after = {bulk_after}\n")), "the bulk load is set");
         std::fs::write(&config, text).unwrap();

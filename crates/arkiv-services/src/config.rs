@@ -127,7 +127,7 @@ impl Default for ServerSettings {
 
 impl Default for ImportSettings {
     fn default() -> Self {
-        ImportSettings { batch_size: 10_000, bulk_load_after: 20_000, max_file_bytes: 512 * 1024 * 1024 }
+        ImportSettings { batch_size: 10_000, bulk_load_after: 0, max_file_bytes: 512 * 1024 * 1024 }
     }
 }
 
@@ -208,9 +208,10 @@ templates = {templates}
 # repository; a web edit may wait for the batch being written.
 batch_size = {batch}
 # An import into a repository that has never held a record (a first
-# migration) becomes a bulk load after this many records: the indexes of
-# records and the browse lists are built once when it ends, instead of
-# entry by entry, and browse pages leave its records out until then.
+# migration) becomes a bulk load after this many records (0: from the
+# start): the indexes of records and the browse lists are built once when
+# it ends, instead of entry by entry, and browse pages leave its records
+# out until then.
 bulk_load_after = {bulk_load_after}
 # Largest file accepted from an import or an upload, in bytes.
 max_file_bytes = {max_file}

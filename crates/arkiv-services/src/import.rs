@@ -161,11 +161,10 @@ pub async fn import_eprints_xml(
 /// (`RecordStore::begin_bulk_load`): indexes built once at the end rather
 /// than entry by entry. Only into a repository that had never held a
 /// record (a first migration from another system: no live site is slowed
-/// meanwhile), and only once the import is large: building every index
-/// again costs more than keeping them up to date while the repository is
-/// small (10,000 records import faster without it; 1,000,000 take less
-/// than half the time with it; BENCHMARKS.md). `[import] bulk_load_after`
-/// says when, 20,000 records by default.
+/// meanwhile). `[import] bulk_load_after` says after how many records; by
+/// default from the first: since browse entries wait in memory rather than
+/// in a table (`arkiv_storage`'s `pending_browse`), even 10,000 records
+/// import faster so (BENCHMARKS.md).
 struct BulkLoad {
     eligible: bool,
     /// Records imported before it begins (`[import] bulk_load_after`).
