@@ -12,31 +12,6 @@ mod commands;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Keeps the memory mimalloc frees for reuse instead of handing it back to
-/// the system after 10 ms (its default "purge delay"). An import allocates
-/// and frees the same few hundred megabytes over and over (parsed records,
-/// rows, statements); purged pages come back as page faults on zeroed
-/// memory. 100,000 records: 110,000 page faults to 72,000 and about a tenth
-/// less CPU time. Only for the batch commands, whose processes end: a
-/// server gives memory back.
-#[cfg(feature = "mimalloc")]
-fn keep_freed_memory() {
-    // `mi_option_purge_delay` is 15 in the option enum of the mimalloc that
-    // libmimalloc-sys 0.1.49 builds (v3, `include/mimalloc.h`; -1: never).
-    // The crate declares the setter only under its "extended" feature,
-    // which pulls in another crate; the symbol is in the library linked
-    // for the allocator anyway.
-    const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
-    extern "C" {
-        fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
-    }
-    // SAFETY: sets one integer option; mimalloc reads it on each purge.
-    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
-}
-
-#[cfg(not(feature = "mimalloc"))]
-fn keep_freed_memory() {}
-
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -180,9 +155,6 @@ fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    if matches!(cli.command, Command::Import { .. } | Command::Generate { .. } | Command::Reindex) {
-        keep_freed_memory();
-    }
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     let result = runtime.block_on(async move {
         match cli.command {
