@@ -14,7 +14,7 @@
 //!   lacks them.
 //!
 //! [`finish`] then writes the browse entries in key order and rebuilds the
-//! indexes from the kept SQL, each once, in one transaction. Records
+//! indexes from the kept SQL, each once, a transaction per step. Records
 //! themselves, revisions, the change feed, browse counts and OAI-PMH sets
 //! are written as always, so a load killed half-way loses nothing it
 //! reported done: the store finishes the load when it is next opened, by
@@ -26,6 +26,7 @@
 //! `browse_pending`; one left unfinished is merged from there.
 
 use crate::pending_browse::{PendingBrowse, COMPLETE_THROUGH};
+use crate::wal_checkpoints::WalCheckpoints;
 use crate::Result;
 use arkiv_model::BrowseView;
 use sqlx::SqliteConnection;
@@ -102,16 +103,46 @@ pub(crate) async fn unfinished(conn: &mut SqliteConnection) -> Result<bool> {
 /// those it does not vouch for rebuilt from the records; with no memory, as
 /// after a killed process, every entry since the load began), dropped
 /// indexes made again. Does nothing when none is unfinished.
-pub(crate) async fn finish(conn: &mut SqliteConnection, memory: Option<PendingBrowse>) -> Result<()> {
+///
+/// One transaction for the browse entries, then one per index, each
+/// removing its SQL from the kept list: a load killed in between is taken
+/// up where it stopped. The writer does not checkpoint inline meanwhile
+/// (`checkpoints`), so that the background checkpointer copies each
+/// committed step's pages into the database while the next step runs; what
+/// is left of the log is copied back at the end, as a commit would have.
+pub(crate) async fn finish(
+    conn: &mut SqliteConnection,
+    memory: Option<PendingBrowse>,
+    checkpoints: Option<&WalCheckpoints>,
+) -> Result<()> {
     if !unfinished(conn).await? {
         return Ok(());
     }
     let started = std::time::Instant::now();
-    // SQLite's sorter (the merge's ORDER BY, each CREATE INDEX) may use
-    // helper threads, one per core, for this connection until we are done.
+    // SQLite's sorter (each CREATE INDEX) may use helper threads, one per
+    // core, for this connection until we are done.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     sqlx::query(&format!("PRAGMA threads = {cores}")).execute(&mut *conn).await?;
-    let done = in_transaction(conn, |conn| {
+    if let Some(c) = checkpoints {
+        c.set_inline(false);
+    }
+    let done = finish_steps(conn, memory, started).await;
+    if let Some(c) = checkpoints {
+        c.set_inline(true);
+    }
+    sqlx::query("PRAGMA threads = 0").execute(&mut *conn).await?;
+    done?;
+    if checkpoints.is_some() {
+        // FULL: waits (busy timeout) for a checkpoint the background task
+        // may be running, rather than returning at once as PASSIVE would.
+        sqlx::query("PRAGMA wal_checkpoint(FULL)").execute(&mut *conn).await?;
+    }
+    tracing::info!(took = ?started.elapsed(), "bulk load finished: browse entries written, indexes rebuilt");
+    Ok(())
+}
+
+async fn finish_steps(conn: &mut SqliteConnection, memory: Option<PendingBrowse>, started: std::time::Instant) -> Result<()> {
+    in_transaction(conn, |conn| {
         Box::pin(async move {
             // A load by an earlier version: its entries wait in a table.
             // One view (one range of it) at a time: each sort holds only
@@ -139,25 +170,35 @@ pub(crate) async fn finish(conn: &mut SqliteConnection, memory: Option<PendingBr
                 memory.flush(conn).await?;
                 sqlx::query("DELETE FROM meta WHERE key = ?").bind(COMPLETE_THROUGH).execute(&mut *conn).await?;
             }
-            tracing::debug!(at = ?started.elapsed(), "browse entries written");
-            for sql in dropped_indexes(conn).await? {
-                let sql = match sql.strip_prefix("CREATE INDEX ") {
-                    Some(rest) if !rest.starts_with("IF NOT EXISTS") => format!("CREATE INDEX IF NOT EXISTS {rest}"),
-                    _ => sql,
-                };
-                sqlx::query(&sql).execute(&mut *conn).await?;
-                tracing::debug!(at = ?started.elapsed(), "{sql}");
-            }
-            sqlx::query("DELETE FROM meta WHERE key = ?").bind(DROPPED_INDEXES).execute(&mut *conn).await?;
             Ok(())
         })
     })
-    .await;
-    tracing::debug!(at = ?started.elapsed(), committed = done.is_ok(), "transaction ended");
-    sqlx::query("PRAGMA threads = 0").execute(&mut *conn).await?;
-    done?;
-    tracing::info!(took = ?started.elapsed(), "bulk load finished: browse entries written, indexes rebuilt");
-    Ok(())
+    .await?;
+    tracing::debug!(at = ?started.elapsed(), "browse entries written");
+    loop {
+        let built = in_transaction(conn, |conn| {
+            Box::pin(async move {
+                let mut kept = dropped_indexes(conn).await?;
+                if kept.is_empty() {
+                    sqlx::query("DELETE FROM meta WHERE key = ?").bind(DROPPED_INDEXES).execute(&mut *conn).await?;
+                    return Ok(None);
+                }
+                let sql = kept.remove(0);
+                let create = match sql.strip_prefix("CREATE INDEX ") {
+                    Some(rest) if !rest.starts_with("IF NOT EXISTS") => format!("CREATE INDEX IF NOT EXISTS {rest}"),
+                    _ => sql,
+                };
+                sqlx::query(&create).execute(&mut *conn).await?;
+                set_meta(conn, DROPPED_INDEXES, &serde_json::to_string(&kept).expect("strings serialize")).await?;
+                Ok(Some(create))
+            })
+        })
+        .await?;
+        match built {
+            Some(sql) => tracing::debug!(at = ?started.elapsed(), "{sql}"),
+            None => return Ok(()),
+        }
+    }
 }
 
 async fn dropped_indexes(conn: &mut SqliteConnection) -> Result<Vec<String>> {

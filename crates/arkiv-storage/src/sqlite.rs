@@ -91,7 +91,7 @@ pub struct SqliteStore {
     path: Option<std::path::PathBuf>,
     /// Checkpoints of the write-ahead log, off the writer's path (none for
     /// an in-memory database, which has no log).
-    _wal_checkpoints: Option<WalCheckpoints>,
+    wal_checkpoints: Option<WalCheckpoints>,
     /// During a bulk load by this store, the browse entries it defers
     /// (see `bulk_load`). Only touched while holding `writer`.
     bulk: std::sync::Mutex<Option<PendingBrowse>>,
@@ -156,12 +156,12 @@ impl SqliteStore {
             None => None,
         };
         // A bulk load that a killed process left unfinished.
-        bulk_load::finish(&mut writer, None).await?;
+        bulk_load::finish(&mut writer, None, wal_checkpoints.as_ref()).await?;
         Ok(SqliteStore {
             pool,
             writer: Mutex::new(writer),
             path,
-            _wal_checkpoints: wal_checkpoints,
+            wal_checkpoints,
             bulk: std::sync::Mutex::new(None),
             bulk_memory_budget: AtomicUsize::new(0),
         })
@@ -520,7 +520,7 @@ impl RecordStore for SqliteStore {
     async fn end_bulk_load(&self) -> Result<()> {
         let mut conn = self.writer.lock().await;
         let memory = self.bulk.lock().expect("not poisoned").take();
-        bulk_load::finish(&mut conn, memory).await
+        bulk_load::finish(&mut conn, memory, self.wal_checkpoints.as_ref()).await
     }
 
     async fn get_record(&self, id: RecordId) -> Result<Option<Record>> {

@@ -23,6 +23,7 @@
 use libsqlite3_sys as ffi;
 use sqlx::SqliteConnection;
 use std::ffi::{c_char, c_int, c_void};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -36,6 +37,18 @@ const INLINE_BYTES: i64 = 256 << 20;
 /// The checkpointing task of one store; stops when dropped.
 pub(crate) struct WalCheckpoints {
     task: tokio::task::JoinHandle<()>,
+    state: &'static HookState,
+}
+
+impl WalCheckpoints {
+    /// Whether the writer checkpoints inline once the log passes
+    /// [`INLINE_BYTES`] (on by default). The end of a bulk load turns it off:
+    /// its few large transactions would each stop the writer for a copy of
+    /// hundreds of megabytes that the checkpointer can make on the other
+    /// core while the writer builds the next index.
+    pub(crate) fn set_inline(&self, on: bool) {
+        self.state.inline.store(on, Ordering::Relaxed);
+    }
 }
 
 impl Drop for WalCheckpoints {
@@ -48,6 +61,7 @@ impl Drop for WalCheckpoints {
 /// above in pages (the hook is told the log's length in pages).
 struct HookState {
     wake: Arc<Notify>,
+    inline: AtomicBool,
     checkpoint_frames: c_int,
     inline_frames: c_int,
 }
@@ -58,7 +72,7 @@ unsafe extern "C" fn on_commit(arg: *mut c_void, db: *mut ffi::sqlite3, schema: 
     // SAFETY: `arg` is the `HookState` leaked in `install` for this
     // connection, never freed.
     let state = unsafe { &*(arg as *const HookState) };
-    if frames >= state.inline_frames {
+    if frames >= state.inline_frames && state.inline.load(Ordering::Relaxed) {
         // SAFETY: what SQLite's own default hook does: a passive checkpoint
         // of the schema that committed, on the connection that committed.
         unsafe { ffi::sqlite3_wal_checkpoint_v2(db, schema, ffi::SQLITE_CHECKPOINT_PASSIVE, std::ptr::null_mut(), std::ptr::null_mut()) };
@@ -79,6 +93,7 @@ pub(crate) async fn install(writer: &mut SqliteConnection, mut checkpointer: Sql
     // allocation per store opened.
     let state: &'static HookState = Box::leak(Box::new(HookState {
         wake: wake.clone(),
+        inline: AtomicBool::new(true),
         checkpoint_frames: frames(CHECKPOINT_BYTES),
         inline_frames: frames(INLINE_BYTES),
     }));
@@ -101,5 +116,5 @@ pub(crate) async fn install(writer: &mut SqliteConnection, mut checkpointer: Sql
             }
         }
     });
-    Ok(WalCheckpoints { task })
+    Ok(WalCheckpoints { task, state })
 }
