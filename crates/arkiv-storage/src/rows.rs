@@ -117,35 +117,6 @@ pub(crate) fn prepare_batch(
     Ok(PreparedBatch { ids, writes, browse, sets })
 }
 
-/// Records in the first part of a batch cut by [`cut_into_parts`], and in
-/// each later one: the first small, so the store's SQL starts soon.
-const FIRST_PART: usize = 250;
-const PART: usize = 1000;
-
-/// Cuts a batch into parts that [`prepare_batch`] can prepare each on its
-/// own (on another thread, while the part before is written), each with the
-/// last id taken before it: new records take ids in batch order, as they
-/// would in one piece. A batch that writes one record more than once stays
-/// whole, since a write builds on the one before it.
-pub(crate) fn cut_into_parts(batch: Vec<RecordWrite>, last_id: RecordId) -> Vec<(Vec<RecordWrite>, RecordId)> {
-    let mut seen = std::collections::HashSet::new();
-    if batch.len() <= FIRST_PART || !batch.iter().filter_map(|w| w.record.id).all(|id| seen.insert(id)) {
-        return vec![(batch, last_id)];
-    }
-    let mut parts = Vec::new();
-    let mut last_id = last_id;
-    let mut rest = batch.into_iter().peekable();
-    let mut size = FIRST_PART;
-    while rest.peek().is_some() {
-        let part: Vec<RecordWrite> = rest.by_ref().take(size).collect();
-        let new = part.iter().filter(|w| w.record.id.is_none()).count() as RecordId;
-        parts.push((part, last_id));
-        last_id += new;
-        size = PART;
-    }
-    parts
-}
-
 /// Who writes the revisions a change of the subject tree makes.
 pub(crate) const SUBJECTS_ACTOR: &str = "system:subjects";
 
@@ -447,59 +418,4 @@ fn placeholders(sql: &str, style: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn writes(ids: &[Option<RecordId>]) -> Vec<RecordWrite> {
-        ids.iter()
-            .map(|id| {
-                let mut r = Record::new("report", "T");
-                r.id = *id;
-                RecordWrite::new(r, "test")
-            })
-            .collect()
-    }
-
-    /// Parts prepared on their own give each new record the id it would get
-    /// in one piece: the next after those taken before it, in batch order.
-    #[test]
-    fn parts_take_the_ids_one_piece_would() {
-        let ids: Vec<Option<RecordId>> =
-            (0..2_600).map(|i| if i % 7 == 3 { Some(100_000 + i as RecordId) } else { None }).collect();
-        let parts = cut_into_parts(writes(&ids), 41);
-        assert!(parts.len() > 2, "{} parts", parts.len());
-        let mut whole = 41;
-        let mut expected = Vec::new();
-        for id in &ids {
-            expected.push(id.unwrap_or_else(|| {
-                whole += 1;
-                whole
-            }));
-        }
-        let mut got = Vec::new();
-        for (part, mut last) in parts {
-            for w in part {
-                got.push(w.record.id.unwrap_or_else(|| {
-                    last += 1;
-                    last
-                }));
-            }
-        }
-        assert_eq!(got, expected);
-    }
-
-    /// A batch that writes one record twice stays in one piece: the second
-    /// write builds on the first.
-    #[test]
-    fn a_record_written_twice_keeps_its_batch_whole() {
-        let mut ids: Vec<Option<RecordId>> = vec![None; 2_000];
-        ids[10] = Some(5);
-        ids[1_500] = Some(5);
-        assert_eq!(cut_into_parts(writes(&ids), 0).len(), 1);
-        ids[1_500] = Some(6);
-        assert!(cut_into_parts(writes(&ids), 0).len() > 1);
-    }
 }

@@ -24,8 +24,7 @@
 //!   land on the same pages.
 
 use crate::rows::{
-    BrowseChange,
-    count_deltas, cut_into_parts, decode, decode_stream, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
+    count_deltas, decode, decode_stream, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
     oai_records_query, CURRENT_JSON,
     PreparedBatch, TREE_REFRESH_BATCH,
 };
@@ -75,14 +74,6 @@ const MMAP_BYTES: i64 = 256 * 1024 * 1024 * 1024;
 /// fit. At 1,000,000 records the file is 3.9 GB instead of 4.8, and an
 /// import writes (and checkpoints) that much less (BENCHMARKS.md).
 const PAGE_BYTES: u32 = 16 * 1024;
-
-/// What the parts of a batch wrote, for the caller and the bulk load's memory.
-#[derive(Default)]
-struct Written {
-    ids: Vec<RecordId>,
-    changes: i64,
-    browse: Vec<BrowseChange>,
-}
 
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
@@ -365,8 +356,7 @@ impl SqliteStore {
         Ok(rewritten)
     }
 
-    /// [`RecordStore::put_records`] on the writer: one transaction.
-    /// Prepares rows a part ahead of the SQL (see `rows::cut_into_parts`). During
+    /// [`RecordStore::put_records`] on the writer: one transaction. During
     /// a bulk load (`memory`), the batch's browse entries go to memory once
     /// it has committed, and memory over its budget is written out first.
     async fn put_records_in(
@@ -395,33 +385,14 @@ impl SqliteStore {
                 flushing = true;
                 m.flush(conn).await?;
             }
-            // Rows are prepared (JSON, changed fields, browse entries, sets)
-            // a part ahead, on a blocking thread, while SQLite writes the part
-            // before: the two halves of a batch's work overlap on two cores.
-            let subjects = Arc::new(Self::subject_tree(conn).await?);
-            let stored = Arc::new(stored);
-            let now = Timestamp::now();
-            let prepare = |(part, mut last_id): (Vec<RecordWrite>, RecordId)| {
-                let (stored, subjects) = (stored.clone(), subjects.clone());
-                tokio::task::spawn_blocking(move || {
-                    prepare_batch(part, &stored, || {
-                        last_id += 1;
-                        last_id
-                    }, now, &subjects)
-                })
-            };
-            let mut parts = cut_into_parts(batch, next_id).into_iter();
-            let mut next = parts.next().map(prepare);
-            let mut written = Written::default();
-            while let Some(preparing) = next.take() {
-                let part = preparing.await.map_err(|e| StoreError::Io(std::io::Error::other(format!("preparing rows failed: {e}"))))??;
-                next = parts.next().map(prepare);
-                self.write_prepared(conn, &part, memory.is_some()).await?;
-                written.changes += part.writes.len() as i64;
-                written.ids.extend(part.ids);
-                written.browse.extend(part.browse);
-            }
-            // The batch's change-feed entries: the last `written.changes`.
+            let subjects = Self::subject_tree(conn).await?;
+            let batch = prepare_batch(batch, &stored, || {
+                next_id += 1;
+                next_id
+            }, Timestamp::now(), &subjects)?;
+            let t2 = std::time::Instant::now();
+            self.write_prepared(conn, &batch, memory.is_some()).await?;
+            // The batch's change-feed entries: the last `writes.len()`.
             let last_change: i64 = if memory.is_some() {
                 sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&mut *conn).await?
             } else {
@@ -429,8 +400,7 @@ impl SqliteStore {
             };
             // Where a batch's time goes (BENCHMARKS.md's import section):
             // ARKIV_LOG=arkiv_storage=debug.
-            tracing::debug!(lookup = ?(t1 - t0), write = ?t1.elapsed(), records = written.ids.len(), "batch written");
-            let batch = written;
+            tracing::debug!(lookup = ?(t1 - t0), prepare = ?(t2 - t1), write = ?t2.elapsed(), records = batch.ids.len(), "batch written");
             Ok::<_, StoreError>((batch, last_change))
         }
         .await;
@@ -456,7 +426,7 @@ impl SqliteStore {
         match committed {
             Ok((batch, last_change)) => {
                 if let Some(m) = memory.as_mut() {
-                    m.record(last_change - batch.changes + 1, last_change, &batch.browse);
+                    m.record(last_change - batch.writes.len() as i64 + 1, last_change, &batch.browse);
                 }
                 crate::note_local_write();
                 Ok(batch.ids)
