@@ -26,6 +26,7 @@
 //! `browse_pending`; one left unfinished is merged from there.
 
 use crate::pending_browse::{PendingBrowse, COMPLETE_THROUGH};
+use crate::sqlite::write_meta;
 use crate::wal_checkpoints::WalCheckpoints;
 use crate::Result;
 use arkiv_model::BrowseView;
@@ -46,7 +47,7 @@ pub(crate) async fn begin(conn: &mut SqliteConnection) -> Result<PendingBrowse> 
                 None => {
                     let last: i64 =
                         sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&mut *conn).await?;
-                    set_meta(conn, COMPLETE_THROUGH, &last.to_string()).await?;
+                    write_meta(conn, COMPLETE_THROUGH, &last.to_string()).await?;
                     last
                 }
             };
@@ -61,21 +62,12 @@ pub(crate) async fn begin(conn: &mut SqliteConnection) -> Result<PendingBrowse> 
                 sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\""))).execute(&mut *conn).await?;
                 kept.push(sql);
             }
-            set_meta(conn, DROPPED_INDEXES, &serde_json::to_string(&kept).expect("strings serialize")).await?;
+            write_meta(conn, DROPPED_INDEXES, &serde_json::to_string(&kept).expect("strings serialize")).await?;
             Ok(complete_through)
         })
     })
     .await?;
     Ok(PendingBrowse::new(complete_through))
-}
-
-async fn set_meta(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<()> {
-    sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-        .bind(key)
-        .bind(value)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
 
 /// The change after which `browse` may lack entries, while a load is
@@ -189,7 +181,7 @@ async fn finish_steps(conn: &mut SqliteConnection, memory: Option<PendingBrowse>
                     _ => sql,
                 };
                 sqlx::query(&create).execute(&mut *conn).await?;
-                set_meta(conn, DROPPED_INDEXES, &serde_json::to_string(&kept).expect("strings serialize")).await?;
+                write_meta(conn, DROPPED_INDEXES, &serde_json::to_string(&kept).expect("strings serialize")).await?;
                 Ok(Some(create))
             })
         })

@@ -27,7 +27,7 @@
 //! [`COMPLETE_THROUGH`].
 
 use crate::rows::BrowseChange;
-use crate::sqlite::{insert_chunks, SqliteStore};
+use crate::sqlite::{insert_chunks, write_meta, SqliteStore};
 use crate::Result;
 use arkiv_model::browse::browse_entries;
 use arkiv_model::{BrowseEntry, BrowseView, RecordId};
@@ -200,11 +200,7 @@ impl PendingBrowse {
             }
         }
         self.write(tx).await?;
-        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(COMPLETE_THROUGH)
-            .bind(last.to_string())
-            .execute(&mut *tx)
-            .await?;
+        write_meta(tx, COMPLETE_THROUGH, &last.to_string()).await?;
         self.reset(last);
         Ok(())
     }

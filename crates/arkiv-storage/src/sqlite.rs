@@ -90,6 +90,16 @@ pub struct SqliteStore {
     bulk_memory_budget: AtomicUsize,
 }
 
+/// Sets a `meta` value on `conn` (inside the caller's transaction, if any).
+pub(crate) async fn write_meta(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<()> {
+    sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        .bind(key)
+        .bind(value)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// `rows` cut into chunks of the sizes in [`ROWS_PER_INSERT`].
 pub(crate) fn insert_chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
     let mut rest = rows;
@@ -788,12 +798,7 @@ impl RecordStore for SqliteStore {
 
     async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         let mut conn = self.writer.lock().await;
-        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(key)
-            .bind(value)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
+        write_meta(&mut conn, key, value).await
     }
 
     async fn size_bytes(&self) -> Result<Option<u64>> {
