@@ -107,7 +107,9 @@ pub(crate) async fn finish(
     memory: Option<PendingBrowse>,
     checkpoints: Option<&WalCheckpoints>,
 ) -> Result<()> {
-    if !unfinished(conn).await? {
+    // With memory, this store's entries go in even if another store on the
+    // database (two imports begun at once) has finished the load already.
+    if memory.is_none() && !unfinished(conn).await? {
         return Ok(());
     }
     let started = std::time::Instant::now();
@@ -154,14 +156,25 @@ async fn finish_steps(conn: &mut SqliteConnection, memory: Option<PendingBrowse>
                 }
                 sqlx::query("DELETE FROM browse_pending").execute(&mut *conn).await?;
             }
-            if let Some(complete_through) = complete_through_in_meta(conn).await? {
-                let mut memory = match memory {
-                    Some(m) if m.complete_through() == complete_through => m,
-                    _ => PendingBrowse::new(complete_through),
-                };
+            let complete_through = complete_through_in_meta(conn).await?;
+            // Memory vouches for changes after its own mark. If the table is
+            // complete through an earlier one than that (it never should be),
+            // memory starts over from there; if through a later one (another
+            // store wrote its entries out), what memory holds again is
+            // ignored as it goes in.
+            let memory = match (memory, complete_through) {
+                (Some(mut m), Some(through)) if through < m.complete_through() => {
+                    m.reset(through);
+                    Some(m)
+                }
+                (Some(m), _) => Some(m),
+                (None, Some(through)) => Some(PendingBrowse::new(through)),
+                (None, None) => None,
+            };
+            if let Some(mut memory) = memory {
                 memory.flush(conn).await?;
-                sqlx::query("DELETE FROM meta WHERE key = ?").bind(COMPLETE_THROUGH).execute(&mut *conn).await?;
             }
+            sqlx::query("DELETE FROM meta WHERE key = ?").bind(COMPLETE_THROUGH).execute(&mut *conn).await?;
             Ok(())
         })
     })

@@ -1158,6 +1158,33 @@ async fn sqlite_bulk_load_entries_survive_early_writes_and_other_writers() {
     }
 }
 
+/// Two imports begun at once into an empty repository are two bulk loads on
+/// one database: whichever ends first writes its entries and the other's so
+/// far, and the other's later entries still go in when it ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_two_bulk_loads_at_once_each_write_their_entries() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("arkiv.db").display());
+    let a = open_store(&url).await.expect("open a store");
+    let b = open_store(&url).await.expect("open a second store");
+    a.begin_bulk_load().await.unwrap();
+    b.begin_bulk_load().await.unwrap();
+    let mut ids = a.put_records((0..20).map(|i| write(browsable(i))).collect()).await.unwrap();
+    ids.extend(b.put_records((20..40).map(|i| write(browsable(i))).collect()).await.unwrap());
+    ids.extend(a.put_records((40..45).map(|i| write(browsable(i))).collect()).await.unwrap());
+    a.end_bulk_load().await.unwrap();
+    ids.extend(b.put_records((45..50).map(|i| write(browsable(i))).collect()).await.unwrap());
+    b.end_bulk_load().await.unwrap();
+    let mut listed = browse_all(&*a, BrowseView::Type, "report").await;
+    listed.sort();
+    ids.sort();
+    assert_eq!(listed, ids, "every record listed once");
+    assert_eq!(a.browse_count(BrowseView::Type, "report").await.unwrap(), 50);
+    // Nothing is left for the next open to finish.
+    let reopened = open_store(&url).await.expect("reopen");
+    assert_eq!(browse_all(&*reopened, BrowseView::Type, "report").await.len(), 50);
+}
+
 // ---------------------------------------------------------------------------
 // PostgreSQL only
 
