@@ -8,14 +8,16 @@
 //! `fsync`s and a copy of megabytes. This module moves that work to a
 //! connection of its own: the writer's WAL hook, which SQLite calls after
 //! every commit with the log's length, only wakes the checkpointing task
-//! once the log has grown by [`CHECKPOINT_FRAMES`]. Readers and the writer
+//! once the log has grown by [`CHECKPOINT_BYTES`]. Readers and the writer
 //! carry on while it runs (a passive checkpoint takes no lock they wait
 //! for).
 //!
 //! Durability is unchanged: a commit is durable once its frames are in the
 //! log, whether or not they have been copied back yet. So is the log's
 //! bound: should the checkpointer fall behind, the writer checkpoints inline
-//! once the log reaches [`INLINE_FRAMES`], as SQLite itself would.
+//! once the log reaches [`INLINE_BYTES`], as SQLite itself would (except
+//! during the end of a bulk load, which turns that off and checkpoints when
+//! done).
 //!
 //! sqlx does not expose `sqlite3_wal_hook`, so this is the store's one use
 //! of the C API, through the same `libsqlite3-sys` that sqlx links.
