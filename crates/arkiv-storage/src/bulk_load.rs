@@ -26,7 +26,7 @@
 //! `browse_pending`; one left unfinished is merged from there.
 
 use crate::pending_browse::{PendingBrowse, COMPLETE_THROUGH};
-use crate::sqlite::write_meta;
+use crate::sqlite::{read_meta, write_meta};
 use crate::wal_checkpoints::WalCheckpoints;
 use crate::Result;
 use arkiv_model::BrowseView;
@@ -73,9 +73,8 @@ pub(crate) async fn begin(conn: &mut SqliteConnection) -> Result<PendingBrowse> 
 /// The change after which `browse` may lack entries, while a load is
 /// unfinished.
 async fn complete_through_in_meta(conn: &mut SqliteConnection) -> Result<Option<i64>> {
-    let value: Option<String> =
-        sqlx::query_scalar("SELECT value FROM meta WHERE key = ?").bind(COMPLETE_THROUGH).fetch_optional(&mut *conn).await?;
-    value
+    read_meta(conn, COMPLETE_THROUGH)
+        .await?
         .map(|v| {
             v.parse().map_err(|e| {
                 std::io::Error::new(std::io::ErrorKind::InvalidData, format!("meta {COMPLETE_THROUGH} is not a number: {v:?}: {e}"))
@@ -207,9 +206,7 @@ async fn finish_steps(conn: &mut SqliteConnection, memory: Option<PendingBrowse>
 }
 
 async fn dropped_indexes(conn: &mut SqliteConnection) -> Result<Vec<String>> {
-    let json: Option<String> =
-        sqlx::query_scalar("SELECT value FROM meta WHERE key = ?").bind(DROPPED_INDEXES).fetch_optional(&mut *conn).await?;
-    match json {
+    match read_meta(conn, DROPPED_INDEXES).await? {
         None => Ok(Vec::new()),
         Some(j) => serde_json::from_str(&j).map_err(|e| {
             std::io::Error::new(std::io::ErrorKind::InvalidData, format!("meta {DROPPED_INDEXES} is not a list of SQL: {e}")).into()

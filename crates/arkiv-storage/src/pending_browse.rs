@@ -27,11 +27,11 @@
 //! [`COMPLETE_THROUGH`].
 
 use crate::rows::BrowseChange;
-use crate::sqlite::{insert_chunks, write_meta, SqliteStore};
+use crate::sqlite::{insert_browse_rows, write_meta, SqliteStore};
 use crate::Result;
 use arkiv_model::browse::browse_entries;
 use arkiv_model::{BrowseEntry, BrowseView, RecordId};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::SqliteConnection;
 use std::collections::{HashMap, HashSet};
 
 /// `meta` key of the last change whose browse entries `browse` holds, while
@@ -63,6 +63,8 @@ pub(crate) struct PendingBrowse {
     gaps: Vec<(i64, i64)>,
     /// Distinct (view, value) pairs, each stored once.
     values: Vec<(BrowseView, Box<str>)>,
+    /// Bytes the values take, here and in `value_index`, kept as they come.
+    value_bytes: usize,
     /// Per view (by its position in `BrowseView::ALL`), each value's index.
     value_index: [HashMap<Box<str>, u32>; BrowseView::ALL.len()],
     /// The sort keys of the slots, end to end.
@@ -84,6 +86,7 @@ impl PendingBrowse {
             through: complete_through,
             gaps: Vec::new(),
             values: Vec::new(),
+            value_bytes: 0,
             value_index: Default::default(),
             keys: String::new(),
             slots: Vec::new(),
@@ -141,6 +144,7 @@ impl PendingBrowse {
                 None => {
                     let v = self.values.len() as u32;
                     self.values.push((e.view, e.value.as_str().into()));
+                    self.value_bytes += 2 * (e.value.len() + 48);
                     index.insert(e.value.as_str().into(), v);
                     v
                 }
@@ -158,7 +162,7 @@ impl PendingBrowse {
         self.keys.capacity()
             + self.slots.capacity() * std::mem::size_of::<Slot>()
             + self.entries.capacity() * 8
-            + self.values.iter().map(|(_, v)| 2 * (v.len() + 48)).sum::<usize>()
+            + self.value_bytes
             + self.dirty.capacity() * 16
     }
 
@@ -169,9 +173,9 @@ impl PendingBrowse {
     /// Writes every pending entry into `browse` on `tx` (inside its
     /// transaction), rebuilding the entries memory does not vouch for, and
     /// moves [`COMPLETE_THROUGH`] to the last change. Memory is then empty.
-    /// If the transaction does not commit, the caller replaces this with
-    /// `PendingBrowse::new(complete_through)` (the value before the flush):
-    /// the next flush rebuilds everything after it from the store.
+    /// If the transaction does not commit, the caller calls
+    /// [`PendingBrowse::reset`] with the mark before the flush: the next
+    /// flush rebuilds everything after it from the store.
     pub(crate) async fn flush(&mut self, tx: &mut SqliteConnection) -> Result<()> {
         let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&mut *tx).await?;
         if last > self.through {
@@ -257,6 +261,7 @@ impl PendingBrowse {
         }
         insert_rows(tx, &rows).await
     }
+
 }
 
 fn view_position(view: BrowseView) -> usize {
@@ -266,14 +271,7 @@ fn view_position(view: BrowseView) -> usize {
 /// Rows a flush writes per round of statements.
 const ROWS_PER_STATEMENT: usize = 4096;
 
+/// OR IGNORE: an entry rebuilt for a dirty record may be there already.
 async fn insert_rows(tx: &mut SqliteConnection, rows: &[(&str, &str, &str, RecordId)]) -> Result<()> {
-    for chunk in insert_chunks(rows) {
-        // OR IGNORE: an entry rebuilt for a dirty record may be there already.
-        let mut q = QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO browse (view, value, sort_key, record_id) ");
-        q.push_values(chunk, |mut b, (view, value, sort_key, id)| {
-            b.push_bind(*view).push_bind(*value).push_bind(*sort_key).push_bind(*id);
-        });
-        q.build().execute(&mut *tx).await?;
-    }
-    Ok(())
+    insert_browse_rows(tx, rows, "OR IGNORE").await
 }

@@ -90,6 +90,11 @@ pub struct SqliteStore {
     bulk_memory_budget: AtomicUsize,
 }
 
+/// A `meta` value read on `conn` (inside the caller's transaction, if any).
+pub(crate) async fn read_meta(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?").bind(key).fetch_optional(&mut *conn).await?)
+}
+
 /// Sets a `meta` value on `conn` (inside the caller's transaction, if any).
 pub(crate) async fn write_meta(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<()> {
     sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
@@ -100,8 +105,26 @@ pub(crate) async fn write_meta(conn: &mut SqliteConnection, key: &str, value: &s
     Ok(())
 }
 
+/// Inserts browse rows (view, value, sort key, record), in the order given,
+/// with `conflict` ("OR ROLLBACK", "OR IGNORE") saying what a row already
+/// there does.
+pub(crate) async fn insert_browse_rows(
+    tx: &mut SqliteConnection,
+    rows: &[(&str, &str, &str, RecordId)],
+    conflict: &str,
+) -> Result<()> {
+    for chunk in insert_chunks(rows) {
+        let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT {conflict} INTO browse (view, value, sort_key, record_id) "));
+        q.push_values(chunk, |mut b, (view, value, sort_key, id)| {
+            b.push_bind(*view).push_bind(*value).push_bind(*sort_key).push_bind(*id);
+        });
+        q.build().execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
 /// `rows` cut into chunks of the sizes in [`ROWS_PER_INSERT`].
-pub(crate) fn insert_chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
+fn insert_chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
     let mut rest = rows;
     std::iter::from_fn(move || {
         let size = ROWS_PER_INSERT.iter().copied().find(|n| *n <= rest.len())?;
@@ -298,13 +321,7 @@ impl SqliteStore {
         // In the table's key order, so that consecutive inserts land on the
         // same pages (TEXT compares bytewise, as str does).
         added.sort_unstable();
-        for chunk in insert_chunks(&added) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT OR ROLLBACK INTO browse (view, value, sort_key, record_id) ");
-            q.push_values(chunk, |mut b, (view, value, sort_key, id)| {
-                b.push_bind(*view).push_bind(*value).push_bind(*sort_key).push_bind(*id);
-            });
-            q.build().execute(&mut *tx).await?;
-        }
+        insert_browse_rows(tx, &added, "OR ROLLBACK").await?;
         let deltas: Vec<_> = count_deltas(&batch.browse).into_iter().collect();
         for chunk in insert_chunks(&deltas) {
             let mut q = QueryBuilder::<Sqlite>::new("INSERT OR ROLLBACK INTO browse_counts (view, value, n) ");
@@ -793,7 +810,7 @@ impl RecordStore for SqliteStore {
     }
 
     async fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?").bind(key).fetch_optional(&self.pool).await?)
+        read_meta(&mut *self.pool.acquire().await?, key).await
     }
 
     async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
