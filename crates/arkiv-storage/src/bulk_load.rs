@@ -26,7 +26,7 @@
 //! `browse_pending`; one left unfinished is merged from there.
 
 use crate::pending_browse::{PendingBrowse, COMPLETE_THROUGH};
-use crate::sqlite::{read_meta, write_meta};
+use crate::queries::{read_meta, write_meta};
 use crate::wal_checkpoints::WalCheckpoints;
 use crate::Result;
 use arkiv_model::BrowseView;

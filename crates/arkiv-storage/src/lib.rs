@@ -1,11 +1,18 @@
 //! Storage: where records, their revisions, the change feed, the browse
 //! tables and file bytes persist.
 //!
-//! Two seams, one trait each. [`RecordStore`] is the database: SQLite (the
-//! embedded default, [`sqlite::SqliteStore`]) or PostgreSQL
-//! ([`postgres::PostgresStore`]), chosen by the URL in the repository's
-//! configuration, both held to the same test suite. [`FileStore`] keeps file
-//! bytes addressed by their SHA-256 through the `object_store` crate.
+//! The database is SQLite (the embedded default, [`sqlite::SqliteStore`]) or
+//! PostgreSQL ([`postgres::PostgresStore`]), chosen by the URL in the
+//! repository's configuration ([`open_stores`]), both held to the same test
+//! suites. Callers see it through narrow seams, grouped by what they need:
+//! [`Records`], [`ChangeFeed`], [`Browse`], [`OaiSets`], [`WorkQueues`] and
+//! [`Meta`] (together [`RecordStore`]); [`accounts::Users`],
+//! [`accounts::Sessions`], [`accounts::LoginThrottle`], [`accounts::Outbox`]
+//! and [`accounts::CopyRequests`] (together [`AccountStore`]). Each seam is
+//! implemented once, in `queries.rs` and `accounts/queries.rs`, over the
+//! small `sql::Backend` trait that each database implements; the SQL is
+//! written once, in placeholders both read. [`FileStore`] keeps file bytes
+//! addressed by their SHA-256 through the `object_store` crate.
 //!
 //! Invariants every backend keeps:
 //! - a write of a batch is one transaction: every record in it, its revision,
@@ -21,7 +28,9 @@ pub mod postgres;
 pub mod sqlite;
 mod bulk_load;
 mod pending_browse;
+mod queries;
 mod rows;
+mod sql;
 mod wal_checkpoints;
 
 use arkiv_model::{BrowseView, Record, RecordId, Revision, Status, Subject, SubjectTree, Timestamp};
@@ -29,7 +38,10 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use std::sync::Arc;
 
-pub use accounts::{open_stores, AccountStore, CopyRequest, NewUser, OutboxMessage, SessionRow};
+pub use accounts::{
+    open_stores, AccountStore, CopyRequest, CopyRequests, LoginThrottle, NewUser, Outbox, OutboxMessage, SessionRow,
+    Sessions, Users,
+};
 pub use files::{FileStore, Fixity};
 
 /// What can go wrong in the store.
@@ -118,7 +130,7 @@ pub struct StatusCounts {
     pub deletion: i64,
 }
 
-/// Which OAI-visible records a harvest asks for (see [`RecordStore::oai_records`]).
+/// Which OAI-visible records a harvest asks for (see [`OaiSets::oai_records`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OaiQuery {
     /// Only records in this set (an encoded setSpec, `type:article`).
@@ -143,9 +155,18 @@ pub struct WorkQuery {
     pub newest_first: bool,
 }
 
-/// The database behind a repository. See the crate docs for the invariants.
+/// The database behind a repository: every seam below, from one URL
+/// ([`open_store`]). See the crate docs for the invariants. Implemented for
+/// any type that implements the seams, so a caller holding an
+/// `Arc<dyn RecordStore>` reaches every method.
+pub trait RecordStore: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta {}
+
+impl<T: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta> RecordStore for T {}
+
+/// Records and their revisions: the stored truth, and the reads of it that
+/// are not lists of a view.
 #[async_trait]
-pub trait RecordStore: Send + Sync + 'static {
+pub trait Records: Send + Sync + 'static {
     /// Writes records in one transaction. Records without an id get a new
     /// one; a record with an id is created or updated under that id. Each
     /// gets a revision, a change-feed entry and its browse entries. Returns
@@ -153,7 +174,7 @@ pub trait RecordStore: Send + Sync + 'static {
     async fn put_records(&self, batch: Vec<RecordWrite>) -> Result<Vec<RecordId>>;
 
     /// Starts a bulk load: a large import into a repository that holds
-    /// nothing yet. Until [`RecordStore::end_bulk_load`], this store's
+    /// nothing yet. Until [`Records::end_bulk_load`], this store's
     /// writes may leave secondary indexes and browse entries to be brought
     /// up to date at the end, in one pass in key order instead of a random
     /// page per entry. Records, revisions, the change feed and OAI-PMH sets
@@ -162,15 +183,11 @@ pub trait RecordStore: Send + Sync + 'static {
     /// loaded and queries may be slower. A load that never ends (a killed
     /// process) is finished when the database is next opened. Backends
     /// without such a mode (PostgreSQL, so far) write as always.
-    async fn begin_bulk_load(&self) -> Result<()> {
-        Ok(())
-    }
+    async fn begin_bulk_load(&self) -> Result<()>;
 
     /// Ends a bulk load: what it deferred is brought up to date before this
     /// returns. Does nothing when no bulk load is under way.
-    async fn end_bulk_load(&self) -> Result<()> {
-        Ok(())
-    }
+    async fn end_bulk_load(&self) -> Result<()>;
 
     async fn get_record(&self, id: RecordId) -> Result<Option<Record>>;
 
@@ -186,15 +203,36 @@ pub trait RecordStore: Send + Sync + 'static {
     /// Records in id order, streamed in constant memory.
     fn scan(&self, filter: ScanFilter) -> BoxStream<'_, Result<Record>>;
 
+    /// Live records, newest first by datestamp.
+    async fn latest(&self, limit: i64) -> Result<Vec<Record>>;
+
+    /// Ids and last-modified times of the live records with
+    /// `after < id <= through`, in id order: a keyset range read on the
+    /// primary key, so a sitemap of any part of the repository costs the
+    /// same whatever its size.
+    async fn live_ids(&self, after: RecordId, through: RecordId) -> Result<Vec<(RecordId, Timestamp)>>;
+
+    /// The highest record id given so far (0 for an empty store).
+    async fn max_record_id(&self) -> Result<RecordId>;
+
+    async fn status_counts(&self) -> Result<StatusCounts>;
+}
+
+/// The change feed: every write in commit order, what followers (the
+/// search index, page caches, OAI-PMH pages made ahead) read.
+#[async_trait]
+pub trait ChangeFeed: Send + Sync + 'static {
     /// Change-feed entries after `seq`, oldest first.
     async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<Change>>;
 
     /// The sequence number of the newest change (0 for an empty store).
     async fn last_change(&self) -> Result<i64>;
+}
 
-    /// Live records, newest first by datestamp.
-    async fn latest(&self, limit: i64) -> Result<Vec<Record>>;
-
+/// Browse views (counts per value, keyset pages of a value's records) and
+/// the subject tree they are drawn over.
+#[async_trait]
+pub trait Browse: Send + Sync + 'static {
     /// Values of a browse view with counts, in value order, starting after
     /// `after`.
     async fn browse_values(&self, view: BrowseView, after: Option<&str>, limit: i64) -> Result<Vec<BrowseValue>>;
@@ -211,31 +249,6 @@ pub trait RecordStore: Send + Sync + 'static {
         limit: i64,
     ) -> Result<Page>;
 
-    /// Ids and last-modified times of the live records with
-    /// `after < id <= through`, in id order: a keyset range read on the
-    /// primary key, so a sitemap of any part of the repository costs the
-    /// same whatever its size.
-    async fn live_ids(&self, after: RecordId, through: RecordId) -> Result<Vec<(RecordId, Timestamp)>>;
-
-    /// The highest record id given so far (0 for an empty store).
-    async fn max_record_id(&self) -> Result<RecordId>;
-
-    async fn status_counts(&self) -> Result<StatusCounts>;
-
-    /// A page of a workflow list (a workarea, the review buffer, the
-    /// withdrawn records): an index range read on (owner,) status and
-    /// lastmod, whatever the repository's size.
-    async fn work_items(&self, query: &WorkQuery, limit: i64) -> Result<Vec<Record>>;
-
-    /// Live records with a document whose embargo ends on or before `day`
-    /// (YYYYMMDD), earliest first: a range read on the embargo index, so
-    /// the daily job costs what is due, not the repository.
-    async fn embargoes_due(&self, day: i64, limit: i64) -> Result<Vec<RecordId>>;
-
-    /// The live records that are new versions of `id`, oldest first (an
-    /// index seek).
-    async fn later_versions(&self, id: RecordId) -> Result<Vec<RecordId>>;
-
     async fn subjects(&self) -> Result<Vec<Subject>>;
 
     /// Adds, renames or moves subjects (by id). In the same transaction,
@@ -247,7 +260,12 @@ pub trait RecordStore: Send + Sync + 'static {
     /// The records are found through `oai_sets` and rewritten a few hundred
     /// at a time. Returns how many were rewritten.
     async fn put_subjects(&self, subjects: &[Subject]) -> Result<u64>;
+}
 
+/// What OAI-PMH harvests: the records that were ever live, by set and
+/// datestamp.
+#[async_trait]
+pub trait OaiSets: Send + Sync + 'static {
     /// OAI-visible records (live once, live or not now) matching `query`,
     /// in id order, after id `after`. Keyset paging by id: a record that
     /// changes during a harvest is met once, as it is when the walk reaches
@@ -266,7 +284,30 @@ pub trait RecordStore: Send + Sync + 'static {
     /// Non-empty setSpecs after `after` in byte order, each found by one
     /// index seek.
     async fn oai_set_specs(&self, after: &str, limit: i64) -> Result<Vec<String>>;
+}
 
+/// The lists the workflow and its jobs walk: workareas, the review buffer,
+/// embargoes due, later versions.
+#[async_trait]
+pub trait WorkQueues: Send + Sync + 'static {
+    /// A page of a workflow list (a workarea, the review buffer, the
+    /// withdrawn records): an index range read on (owner,) status and
+    /// lastmod, whatever the repository's size.
+    async fn work_items(&self, query: &WorkQuery, limit: i64) -> Result<Vec<Record>>;
+
+    /// Live records with a document whose embargo ends on or before `day`
+    /// (YYYYMMDD), earliest first: a range read on the embargo index, so
+    /// the daily job costs what is due, not the repository.
+    async fn embargoes_due(&self, day: i64, limit: i64) -> Result<Vec<RecordId>>;
+
+    /// The live records that are new versions of `id`, oldest first (an
+    /// index seek).
+    async fn later_versions(&self, id: RecordId) -> Result<Vec<RecordId>>;
+}
+
+/// The repository's own key-value settings, and the database's size.
+#[async_trait]
+pub trait Meta: Send + Sync + 'static {
     /// A value of the repository's own settings table.
     async fn meta(&self, key: &str) -> Result<Option<String>>;
 
@@ -277,8 +318,8 @@ pub trait RecordStore: Send + Sync + 'static {
 }
 
 /// Record writes committed by this process, counted by every backend after
-/// each committed [`RecordStore::put_records`] (and a
-/// [`RecordStore::put_subjects`] that rewrote records). Caches of what records
+/// each committed [`Records::put_records`] (and a
+/// [`Browse::put_subjects`] that rewrote records). Caches of what records
 /// show (the web's page cache) read it to learn of a write made here at
 /// once, without a query; writes by other processes they learn from the
 /// change feed.
@@ -296,11 +337,5 @@ pub(crate) fn note_local_write() {
 /// Opens the store a URL names (`sqlite://path/arkiv.db`, `postgres://...`),
 /// creating and migrating it as needed.
 pub async fn open_store(url: &str) -> Result<Arc<dyn RecordStore>> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Ok(Arc::new(postgres::PostgresStore::open(url).await?))
-    } else {
-        Err(StoreError::UnsupportedUrl(url.to_string()))
-    }
+    Ok(open_stores(url).await?.0)
 }

@@ -27,7 +27,9 @@
 //! [`COMPLETE_THROUGH`].
 
 use crate::rows::BrowseChange;
-use crate::sqlite::{insert_browse_rows, write_meta, SqliteStore};
+use crate::queries::write_meta;
+use crate::sql::Backend;
+use crate::sqlite::{insert_browse_rows, SqliteStore};
 use crate::Result;
 use arkiv_model::browse::browse_entries;
 use arkiv_model::{BrowseEntry, BrowseView, RecordId};
@@ -197,7 +199,7 @@ impl PendingBrowse {
             let mut ids: Vec<RecordId> = dirty.into_iter().collect();
             ids.sort_unstable();
             for chunk in ids.chunks(REBUILD_CHUNK) {
-                let stored = SqliteStore::current(tx, chunk).await?;
+                let stored = <SqliteStore as Backend>::current(tx, chunk).await?;
                 for (id, (record, _)) in &stored {
                     self.add(*id, &browse_entries(record));
                 }

@@ -18,15 +18,13 @@
 //! from the 65,535 bind parameters per statement, and one prepared statement
 //! reused for every batch.
 
-use crate::rows::{
-    count_deltas, decode, decode_stream, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
-    oai_records_query, CURRENT_JSON,
-    PreparedBatch, PreparedWrite, TREE_REFRESH_BATCH,
-};
+use crate::queries::{current_by_id, subject_tree, CURRENT_JSON};
+use crate::rows::{count_deltas, prepare_batch, PreparedBatch, PreparedWrite};
+use crate::sql::{Backend, WriteTx};
 use crate::*;
-use futures::StreamExt;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnection, PgPoolOptions};
-use sqlx::{PgPool, Row};
+use sqlx::{PgPool, Postgres, Row};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -81,16 +79,6 @@ impl PostgresStore {
         Ok(PostgresStore { pool })
     }
 
-    async fn current(&self, conn: &mut PgConnection, ids: &[RecordId]) -> Result<HashMap<RecordId, (Record, i64)>> {
-        let rows = sqlx::query(&format!("{CURRENT_JSON} WHERE r.id = ANY($1)")).bind(ids).fetch_all(conn).await?;
-        let mut found = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let id: i64 = row.get(0);
-            found.insert(id, (decode(id, row.get(2))?, row.get(1)));
-        }
-        Ok(found)
-    }
-
     async fn lock_writers(conn: &mut PgConnection) -> Result<()> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(conn).await?;
         Ok(())
@@ -106,13 +94,6 @@ impl PostgresStore {
         .fetch_one(&mut *conn)
         .await?;
         Ok(row.get::<i64, _>(0).max(row.get::<i64, _>(1)))
-    }
-
-    /// The subject tree as the write transaction sees it (small: read whole
-    /// per batch, so OAI set membership follows the tree without a cache).
-    async fn subject_tree(conn: &mut PgConnection) -> Result<SubjectTree> {
-        let rows = sqlx::query("SELECT id, name, parent FROM subjects").fetch_all(conn).await?;
-        Ok(SubjectTree::new(rows.iter().map(|row| Subject { id: row.get(0), name: row.get(1), parent: row.get(2) }).collect()))
     }
 
     async fn write_oai_sets(conn: &mut PgConnection, batch: &PreparedBatch) -> Result<()> {
@@ -139,7 +120,7 @@ impl PostgresStore {
         Ok(())
     }
 
-    async fn write_prepared(conn: &mut PgConnection, batch: &PreparedBatch) -> Result<()> {
+    async fn run_batch(conn: &mut PgConnection, batch: &PreparedBatch) -> Result<()> {
         Self::write_oai_sets(conn, batch).await?;
         let finals = batch.final_writes();
         let col = |f: fn(&PreparedWrite) -> i64, ws: &[&PreparedWrite]| ws.iter().map(|w| f(w)).collect::<Vec<i64>>();
@@ -243,42 +224,48 @@ impl PostgresStore {
         }
         Ok(())
     }
-
-    async fn fetch_records(&self, sql_tail: &str, binds: Vec<Bind<'_>>) -> Result<Vec<Record>> {
-        self.fetch_decoded(&format!("{CURRENT_JSON} {sql_tail}"), binds).await
-    }
-
-    /// The records of a query whose columns are id, revision and JSON.
-    async fn fetch_decoded(&self, sql: &str, binds: Vec<Bind<'_>>) -> Result<Vec<Record>> {
-        let mut q = sqlx::query(sql);
-        for b in binds {
-            q = match b {
-                Bind::Int(i) => q.bind(i),
-                Bind::Text(t) => q.bind(t),
-            };
-        }
-        decode_stream(q.fetch(&self.pool), |row| decode(row.get(0), row.get(2))).await
-    }
 }
 
-
 #[async_trait]
-impl RecordStore for PostgresStore {
-    async fn put_records(&self, batch: Vec<RecordWrite>) -> Result<Vec<RecordId>> {
-        if batch.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Dropping `tx` without commit (any `?` below) rolls it back.
-        let mut tx = self.pool.begin().await?;
+impl Backend for PostgresStore {
+    type Conn = PgConnection;
+    type Reader = PoolConnection<Postgres>;
+    type Writer<'a> = PoolConnection<Postgres>;
+
+    // PostgreSQL's planner weighs the primary key walk against the status
+    // index by itself (and text has no unary plus to hide a column with).
+    const STATUS_OFF_INDEX: &'static str = "r.status";
+
+    async fn reader(&self) -> Result<PoolConnection<Postgres>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    async fn writer(&self) -> Result<PoolConnection<Postgres>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    async fn begin_write(conn: &mut PgConnection) -> Result<WriteTx<'_, Self>> {
+        let mut tx = sqlx::Connection::begin(conn).await?;
         // First, before reading anything: see the module docs.
         Self::lock_writers(&mut tx).await?;
+        Ok(tx)
+    }
+
+    fn check_text(what: &dyn Fn() -> String, text: &str) -> Result<()> {
+        no_nul(what, text)
+    }
+
+    async fn write_records(&self, batch: Vec<RecordWrite>) -> Result<Vec<RecordId>> {
+        let mut conn = self.pool.acquire().await?;
+        // Dropping `tx` without commit (any `?` below) rolls it back.
+        let mut tx = Self::begin_write(&mut conn).await?;
         let known: Vec<RecordId> = batch.iter().filter_map(|w| w.record.id).collect();
-        let stored = if known.is_empty() { HashMap::new() } else { self.current(&mut tx, &known).await? };
+        let stored = if known.is_empty() { HashMap::new() } else { Self::current(&mut tx, &known).await? };
         // New records get ids above every id handed out so far and above the
         // explicit ids of this batch, so that a new record never takes an id
         // the batch names.
         let mut next_id = Self::highest_id(&mut tx).await?.max(known.iter().copied().max().unwrap_or(0));
-        let subjects = Self::subject_tree(&mut tx).await?;
+        let subjects = subject_tree(&mut *tx).await?;
         let batch = prepare_batch(
             batch,
             &stored,
@@ -290,7 +277,7 @@ impl RecordStore for PostgresStore {
             &subjects,
         )?;
         check_batch_text(&batch)?;
-        Self::write_prepared(&mut tx, &batch).await?;
+        Self::run_batch(&mut tx, &batch).await?;
         // Move the sequence past every id written. setval is not undone by a
         // rollback: a failed batch leaves a gap, never an id to reuse.
         if let Some(max) = batch.ids.iter().copied().max() {
@@ -304,351 +291,15 @@ impl RecordStore for PostgresStore {
         Ok(batch.ids)
     }
 
-    async fn get_record(&self, id: RecordId) -> Result<Option<Record>> {
-        Ok(self.get_record_with_revision(id).await?.map(|(r, _)| r))
+    async fn write_prepared(&self, tx: &mut PgConnection, batch: &PreparedBatch) -> Result<()> {
+        check_batch_text(batch)?;
+        Self::run_batch(tx, batch).await
     }
 
-    async fn get_record_with_revision(&self, id: RecordId) -> Result<Option<(Record, i64)>> {
-        let row = sqlx::query(&format!("{CURRENT_JSON} WHERE r.id = $1")).bind(id).fetch_optional(&self.pool).await?;
-        match row {
-            Some(row) => Ok(Some((decode(id, row.get(2))?, row.get(1)))),
-            None => Ok(None),
-        }
-    }
-
-    async fn get_records(&self, ids: &[RecordId]) -> Result<Vec<Record>> {
-        let mut conn = self.pool.acquire().await?;
-        let mut found = self.current(&mut conn, ids).await?;
-        Ok(ids.iter().filter_map(|id| found.remove(id).map(|(r, _)| r)).collect())
-    }
-
-    async fn revisions(&self, id: RecordId) -> Result<Vec<Revision>> {
-        let rows =
-            sqlx::query("SELECT number, actor, at, changed, data FROM revisions WHERE record_id = $1 ORDER BY number")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Revision {
-                    record_id: id,
-                    number: row.get(0),
-                    actor: row.get(1),
-                    at: Timestamp(row.get(2)),
-                    changed: serde_json::from_str(row.get(3)).unwrap_or_default(),
-                    record: decode(id, row.get(4))?,
-                })
-            })
-            .collect()
-    }
-
-    fn scan(&self, filter: ScanFilter) -> BoxStream<'_, Result<Record>> {
-        const PAGE: i64 = 500;
-        let start = filter.after_id.unwrap_or(0);
-        futures::stream::unfold(Some(start), move |after| {
-            let status = filter.status;
-            async move {
-                let after = after?;
-                let page = match status {
-                    Some(s) => {
-                        self.fetch_records(
-                            "WHERE r.id > $1 AND r.status = $2 ORDER BY r.id LIMIT $3",
-                            vec![Bind::Int(after), Bind::Text(s.as_str()), Bind::Int(PAGE)],
-                        )
-                        .await
-                    }
-                    None => {
-                        self.fetch_records(
-                            "WHERE r.id > $1 ORDER BY r.id LIMIT $2",
-                            vec![Bind::Int(after), Bind::Int(PAGE)],
-                        )
-                        .await
-                    }
-                };
-                match page {
-                    Ok(records) => {
-                        let next = if (records.len() as i64) < PAGE { None } else { records.last().and_then(|r| r.id) };
-                        Some((futures::stream::iter(records.into_iter().map(Ok)).boxed(), next))
-                    }
-                    Err(e) => Some((futures::stream::iter(vec![Err(e)]).boxed(), None)),
-                }
-            }
-        })
-        .flatten()
-        .boxed()
-    }
-
-    async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<Change>> {
-        let rows =
-            sqlx::query("SELECT seq, record_id, rev, status, at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2")
-                .bind(seq)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows
-            .iter()
-            .map(|row| Change {
-                seq: row.get(0),
-                record_id: row.get(1),
-                revision: row.get(2),
-                status: parse_status(row.get(3)),
-                at: Timestamp(row.get(4)),
-            })
-            .collect())
-    }
-
-    async fn last_change(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&self.pool).await?)
-    }
-
-    async fn latest(&self, limit: i64) -> Result<Vec<Record>> {
-        self.fetch_records(
-            "WHERE r.status = 'archive' ORDER BY r.datestamp DESC NULLS LAST, r.id DESC LIMIT $1",
-            vec![Bind::Int(limit)],
-        )
-        .await
-    }
-
-    async fn browse_values(&self, view: BrowseView, after: Option<&str>, limit: i64) -> Result<Vec<BrowseValue>> {
-        let rows = sqlx::query(
-            "SELECT value, n FROM browse_counts WHERE view = $1 AND value > $2 AND n > 0 ORDER BY value LIMIT $3",
-        )
-        .bind(view.as_str())
-        .bind(after.unwrap_or(""))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(|row| BrowseValue { value: row.get(0), count: row.get(1) }).collect())
-    }
-
-    async fn browse_count(&self, view: BrowseView, value: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(n), 0) FROM browse_counts WHERE view = $1 AND value = $2")
-            .bind(view.as_str())
-            .bind(value)
-            .fetch_one(&self.pool)
-            .await?)
-    }
-
-    async fn browse_page(
-        &self,
-        view: BrowseView,
-        value: &str,
-        after: Option<&BrowseCursor>,
-        limit: i64,
-    ) -> Result<Page> {
-        let (after_key, after_id) = after.cloned().unwrap_or((String::new(), 0));
-        let rows = sqlx::query(
-            "SELECT b.sort_key, b.record_id, v.data FROM browse b \
-             JOIN records r ON r.id = b.record_id \
-             JOIN revisions v ON v.record_id = r.id AND v.number = r.rev \
-             WHERE b.view = $1 AND b.value = $2 AND (b.sort_key, b.record_id) > ($3, $4) \
-             ORDER BY b.sort_key, b.record_id LIMIT $5",
-        )
-        .bind(view.as_str())
-        .bind(value)
-        .bind(&after_key)
-        .bind(after_id)
-        .bind(limit + 1)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut records = Vec::with_capacity(rows.len());
-        let mut next = None;
-        for (i, row) in rows.iter().enumerate() {
-            if i as i64 == limit {
-                let last = &rows[i - 1];
-                next = Some((last.get::<String, _>(0), last.get::<i64, _>(1)));
-                break;
-            }
-            records.push(decode(row.get(1), row.get(2))?);
-        }
-        Ok(Page { records, next })
-    }
-
-    async fn live_ids(&self, after: RecordId, through: RecordId) -> Result<Vec<(RecordId, Timestamp)>> {
-        let rows = sqlx::query(
-            "SELECT id, lastmod FROM records WHERE id > $1 AND id <= $2 AND status = 'archive' ORDER BY id",
-        )
-        .bind(after)
-        .bind(through)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(|row| (row.get(0), Timestamp(row.get(1)))).collect())
-    }
-
-    async fn max_record_id(&self) -> Result<RecordId> {
-        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM records").fetch_one(&self.pool).await?)
-    }
-
-    async fn status_counts(&self) -> Result<StatusCounts> {
-        let rows = sqlx::query("SELECT status, COUNT(*) FROM records GROUP BY status").fetch_all(&self.pool).await?;
-        let mut counts = StatusCounts::default();
-        for row in rows {
-            let n: i64 = row.get(1);
-            match parse_status(row.get(0)) {
-                Status::Inbox => counts.inbox = n,
-                Status::Buffer => counts.buffer = n,
-                Status::Archive => counts.archive = n,
-                Status::Deletion => counts.deletion = n,
-            }
-        }
-        Ok(counts)
-    }
-
-    async fn work_items(&self, query: &WorkQuery, limit: i64) -> Result<Vec<Record>> {
-        let (tail, binds) = work_items_tail(query, limit, "$");
-        self.fetch_records(&tail, binds).await
-    }
-
-    async fn embargoes_due(&self, day: i64, limit: i64) -> Result<Vec<RecordId>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM records WHERE embargo_until IS NOT NULL AND embargo_until <= $1 \
-             ORDER BY embargo_until LIMIT $2",
-        )
-        .bind(day)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn later_versions(&self, id: RecordId) -> Result<Vec<RecordId>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM records WHERE succeeds = $1 AND succeeds IS NOT NULL AND status = 'archive' ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn subjects(&self) -> Result<Vec<Subject>> {
-        let rows = sqlx::query("SELECT id, name, parent FROM subjects ORDER BY pos, id").fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(|row| Subject { id: row.get(0), name: row.get(1), parent: row.get(2) }).collect())
-    }
-
-    async fn put_subjects(&self, subjects: &[Subject]) -> Result<u64> {
-        for s in subjects {
-            no_nul(|| format!("subject {:?}: the id", s.id), &s.id)?;
-            no_nul(|| format!("subject {:?}: the name", s.id), &s.name)?;
-            no_nul(|| format!("subject {:?}: the parent", s.id), s.parent.as_deref().unwrap_or(""))?;
-        }
-        let mut tx = self.pool.begin().await?;
-        // Positions are read then written: one writer at a time.
-        Self::lock_writers(&mut tx).await?;
-        let old = Self::subject_tree(&mut tx).await?;
-        let base: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(pos), 0) FROM subjects").fetch_one(&mut *tx).await?;
-        for (i, s) in subjects.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO subjects (id, name, parent, pos) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, parent = excluded.parent",
-            )
-            .bind(&s.id)
-            .bind(&s.name)
-            .bind(&s.parent)
-            .bind(base + i as i64 + 1)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let new = Self::subject_tree(&mut tx).await?;
-        let now = Timestamp::now();
-        let mut rewritten = 0;
-        // Keyset pages of each old set's members; a rewritten record leaves
-        // the old set before the next page is read.
-        for spec in moved_subject_sets(&old, &new) {
-            let mut after: RecordId = 0;
-            loop {
-                let ids: Vec<RecordId> = sqlx::query_scalar(
-                    "SELECT record_id FROM oai_sets WHERE set_spec = $1 AND record_id > $2 ORDER BY record_id LIMIT $3",
-                )
-                .bind(&spec)
-                .bind(after)
-                .bind(TREE_REFRESH_BATCH)
-                .fetch_all(&mut *tx)
-                .await?;
-                let Some(&last) = ids.last() else { break };
-                after = last;
-                let stored = self.current(&mut tx, &ids).await?;
-                let batch = prepare_tree_refresh(&stored, &old, &new, now)?;
-                check_batch_text(&batch)?;
-                Self::write_prepared(&mut tx, &batch).await?;
-                rewritten += batch.writes.len() as u64;
-            }
-        }
-        tx.commit().await?;
-        if rewritten > 0 {
-            crate::note_local_write();
-        }
-        Ok(rewritten)
-    }
-
-    async fn oai_records(&self, query: &OaiQuery, after: RecordId, limit: i64) -> Result<Vec<Record>> {
-        let (sql, binds) = oai_records_query(query, after, limit, "$");
-        self.fetch_decoded(&sql, binds).await
-    }
-
-    async fn oai_count(&self, query: &OaiQuery) -> Result<i64> {
-        let (from, until) = (query.from.unwrap_or(i64::MIN), query.until.unwrap_or(i64::MAX));
-        let n = match &query.set {
-            Some(set) => {
-                sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM oai_sets s JOIN records r ON r.id = s.record_id \
-                     WHERE s.set_spec = $1 AND r.lastmod BETWEEN $2 AND $3",
-                )
-                .bind(set)
-                .bind(from)
-                .bind(until)
-                .fetch_one(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM records WHERE datestamp IS NOT NULL AND lastmod BETWEEN $1 AND $2",
-                )
-                .bind(from)
-                .bind(until)
-                .fetch_one(&self.pool)
-                .await?
-            }
-        };
-        Ok(n)
-    }
-
-    async fn oai_earliest(&self) -> Result<Option<Timestamp>> {
-        let t: Option<i64> = sqlx::query_scalar("SELECT MIN(lastmod) FROM records WHERE datestamp IS NOT NULL")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(t.map(Timestamp))
-    }
-
-    async fn oai_set_specs(&self, after: &str, limit: i64) -> Result<Vec<String>> {
-        // A loose index scan: one seek per distinct set.
-        Ok(sqlx::query_scalar(
-            "WITH RECURSIVE s(spec, n) AS ( \
-               SELECT (SELECT MIN(set_spec) FROM oai_sets WHERE set_spec > $1), 1 \
-               UNION ALL \
-               SELECT (SELECT MIN(set_spec) FROM oai_sets WHERE set_spec > s.spec), n + 1 FROM s \
-               WHERE s.spec IS NOT NULL AND n < $2 \
-             ) SELECT spec FROM s WHERE spec IS NOT NULL",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&self.pool).await?)
-    }
-
-    async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        no_nul(|| format!("setting {key:?}: the key"), key)?;
-        no_nul(|| format!("setting {key:?}: the value"), value)?;
-        sqlx::query(
-            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+    async fn current(conn: &mut PgConnection, ids: &[RecordId]) -> Result<HashMap<RecordId, (Record, i64)>> {
+        // An array binds as one value: one prepared statement for any count.
+        let rows = sqlx::query(&format!("{CURRENT_JSON} WHERE r.id = ANY($1)")).bind(ids).fetch_all(conn).await?;
+        current_by_id(rows)
     }
 
     async fn size_bytes(&self) -> Result<Option<u64>> {

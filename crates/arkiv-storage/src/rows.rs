@@ -1,6 +1,6 @@
 //! What a write means, independent of the database: the revision number, the
 //! JSON, the changed fields, and which browse entries come and go. Both
-//! backends call [`prepare`] and then only run SQL.
+//! backends call [`prepare_batch`] and then only run SQL.
 
 use crate::{RecordWrite, Result, StoreError};
 use arkiv_model::browse::browse_entries;
@@ -10,7 +10,7 @@ use arkiv_model::{changed_fields, BrowseEntry, Record, RecordId, Status, Subject
 use std::collections::{BTreeMap, HashMap};
 
 /// A record write ready for SQL.
-pub(crate) struct PreparedWrite {
+pub struct PreparedWrite {
     pub id: RecordId,
     pub revision: i64,
     pub status: Status,
@@ -30,14 +30,14 @@ pub(crate) struct PreparedWrite {
 }
 
 /// How one record's browse entries change over a whole batch.
-pub(crate) struct BrowseChange {
+pub struct BrowseChange {
     pub id: RecordId,
     pub remove: Vec<BrowseEntry>,
     pub add: Vec<BrowseEntry>,
 }
 
 /// How one record's OAI-PMH set memberships change over a whole batch.
-pub(crate) struct SetChange {
+pub struct SetChange {
     pub id: RecordId,
     pub remove: Vec<String>,
     pub add: Vec<String>,
@@ -46,7 +46,7 @@ pub(crate) struct SetChange {
 /// A batch ready for SQL: the rows of every write, and the browse and OAI
 /// set changes from the stored state of each record to its final state in
 /// the batch.
-pub(crate) struct PreparedBatch {
+pub struct PreparedBatch {
     pub ids: Vec<RecordId>,
     pub writes: Vec<PreparedWrite>,
     pub browse: Vec<BrowseChange>,
@@ -327,95 +327,4 @@ fn decode_on_pool<R: Send + 'static>(
 
 pub(crate) fn parse_status(s: &str) -> Status {
     Status::parse(s).unwrap_or_default()
-}
-
-/// A value bound to a query's placeholder.
-pub(crate) enum Bind<'a> {
-    Int(i64),
-    Text(&'a str),
-}
-
-/// The `WHERE ... ORDER BY ... LIMIT` of [`crate::RecordStore::work_items`]
-/// in this backend's placeholder style (`?` or `$`), built from parts so
-/// that each shape of the query meets its index (records_by_user or
-/// records_by_status_lastmod) with plain equalities.
-pub(crate) fn work_items_tail<'q>(query: &'q crate::WorkQuery, limit: i64, style: &str) -> (String, Vec<Bind<'q>>) {
-    let mut binds = vec![Bind::Text(query.status.as_str())];
-    let mut tail = String::from("WHERE r.status = PH1");
-    if let Some(owner) = query.owner {
-        binds.push(Bind::Int(owner));
-        tail.push_str(&format!(" AND r.userid = PH{}", binds.len()));
-    }
-    if let Some(item_type) = &query.item_type {
-        binds.push(Bind::Text(item_type.as_str()));
-        tail.push_str(&format!(" AND r.item_type = PH{}", binds.len()));
-    }
-    let (cmp, dir) = if query.newest_first { ("<", "DESC") } else { (">", "ASC") };
-    if let Some((lastmod, id)) = query.after {
-        binds.push(Bind::Int(lastmod));
-        binds.push(Bind::Int(id));
-        tail.push_str(&format!(" AND (r.lastmod, r.id) {cmp} (PH{}, PH{})", binds.len() - 1, binds.len()));
-    }
-    binds.push(Bind::Int(limit));
-    tail.push_str(&format!(" ORDER BY r.lastmod {dir}, r.id {dir} LIMIT PH{}", binds.len()));
-    (placeholders(&tail, style), binds)
-}
-
-/// Selects a record's current JSON (id, revision, JSON).
-pub(crate) const CURRENT_JSON: &str =
-    "SELECT r.id, r.rev, v.data FROM records r JOIN revisions v ON v.record_id = r.id AND v.number = r.rev";
-
-/// The query of [`crate::RecordStore::oai_records`] (id, revision, JSON)
-/// in this backend's placeholder style (`?` or `$`): a keyset page of a
-/// set's members, or of every OAI-visible record.
-pub(crate) fn oai_records_query<'q>(
-    query: &'q crate::OaiQuery,
-    after: RecordId,
-    limit: i64,
-    style: &str,
-) -> (String, Vec<Bind<'q>>) {
-    let (from, until) = (query.from.unwrap_or(i64::MIN), query.until.unwrap_or(i64::MAX));
-    let dated = query.from.is_some() || query.until.is_some();
-    let (sql, binds) = match &query.set {
-        Some(set) => (
-            "SELECT r.id, r.rev, v.data FROM oai_sets s JOIN records r ON r.id = s.record_id \
-             JOIN revisions v ON v.record_id = r.id AND v.number = r.rev \
-             WHERE s.set_spec = PH1 AND s.record_id > PH2 AND r.lastmod BETWEEN PH3 AND PH4 \
-             ORDER BY s.record_id LIMIT PH5"
-                .to_string(),
-            vec![Bind::Text(set), Bind::Int(after), Bind::Int(from), Bind::Int(until), Bind::Int(limit)],
-        ),
-        // Without dates, the primary key walk; with them, the planner
-        // picks between it and the lastmod index.
-        None if !dated => (
-            format!("{CURRENT_JSON} WHERE r.id > PH1 AND r.datestamp IS NOT NULL ORDER BY r.id LIMIT PH2"),
-            vec![Bind::Int(after), Bind::Int(limit)],
-        ),
-        None => (
-            format!(
-                "{CURRENT_JSON} WHERE r.id > PH1 AND r.datestamp IS NOT NULL AND r.lastmod BETWEEN PH2 AND PH3 \
-                 ORDER BY r.id LIMIT PH4"
-            ),
-            vec![Bind::Int(after), Bind::Int(from), Bind::Int(until), Bind::Int(limit)],
-        ),
-    };
-    (placeholders(&sql, style), binds)
-}
-
-/// `PH1`, `PH2`... in `sql` as this backend's placeholders: `?` (SQLite
-/// binds in order) or `$1`, `$2` (PostgreSQL).
-fn placeholders(sql: &str, style: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut rest = sql;
-    while let Some(i) = rest.find("PH") {
-        out.push_str(&rest[..i]);
-        let digits: String = rest[i + 2..].chars().take_while(|c| c.is_ascii_digit()).collect();
-        out.push_str(if style == "?" { "?" } else { "$" });
-        if style != "?" {
-            out.push_str(&digits);
-        }
-        rest = &rest[i + 2 + digits.len()..];
-    }
-    out.push_str(rest);
-    out
 }

@@ -23,18 +23,16 @@
 //! - browse entries are inserted in index order, so consecutive inserts
 //!   land on the same pages.
 
-use crate::rows::{
-    count_deltas, decode, decode_stream, moved_subject_sets, parse_status, prepare_batch, prepare_tree_refresh, work_items_tail, Bind,
-    oai_records_query, CURRENT_JSON,
-    PreparedBatch, TREE_REFRESH_BATCH,
-};
+use crate::queries::{current_by_id, subject_tree, CURRENT_JSON};
+use crate::rows::{count_deltas, prepare_batch, PreparedBatch};
+use crate::sql::{Backend, Bind, Sql, WriteTx};
 use crate::bulk_load;
 use crate::pending_browse::PendingBrowse;
 use crate::wal_checkpoints::{self, WalCheckpoints};
 use crate::*;
-use futures::StreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::pool::PoolConnection;
+use sqlx::{ConnectOptions, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -90,20 +88,6 @@ pub struct SqliteStore {
     bulk_memory_budget: AtomicUsize,
 }
 
-/// A `meta` value read on `conn` (inside the caller's transaction, if any).
-pub(crate) async fn read_meta(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?").bind(key).fetch_optional(&mut *conn).await?)
-}
-
-/// Sets a `meta` value on `conn` (inside the caller's transaction, if any).
-pub(crate) async fn write_meta(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<()> {
-    sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-        .bind(key)
-        .bind(value)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
 
 /// Inserts browse rows (view, value, sort key, record), in the order given,
 /// with `conflict` ("OR ROLLBACK", "OR IGNORE") saying what a row already
@@ -139,17 +123,6 @@ fn insert_chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
 fn id_list(ids: &[RecordId]) -> String {
     serde_json::to_string(ids).expect("integers serialize")
 }
-
-// `+status`: the unary plus keeps SQLite from answering these with the
-// status index and a sort of every record in that status (a page would cost
-// the whole repository); they walk the primary key from `after` instead.
-// The query-plan test below holds them to it.
-const SCAN_BY_STATUS: &str = "WHERE r.id > ? AND +r.status = ? ORDER BY r.id LIMIT ?";
-const LIVE_IDS: &str = "SELECT id, lastmod FROM records WHERE id > ? AND id <= ? AND +status = 'archive' ORDER BY id";
-
-/// What the embargo job reads: the embargo index up to a day.
-const EMBARGOES_DUE: &str = "SELECT id FROM records WHERE embargo_until IS NOT NULL AND embargo_until <= ? \
-     ORDER BY embargo_until LIMIT ?";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `sqlite://PATH` and applies
@@ -199,27 +172,6 @@ impl SqliteStore {
         self.bulk_memory_budget.store(bytes, Ordering::Relaxed);
     }
 
-    /// The current state of the records with these ids, read on `conn`.
-    pub(crate) async fn current(conn: &mut SqliteConnection, ids: &[RecordId]) -> Result<HashMap<RecordId, (Record, i64)>> {
-        let mut found = HashMap::with_capacity(ids.len());
-        let rows = sqlx::query(&format!("{CURRENT_JSON} WHERE r.id IN (SELECT value FROM json_each(?))"))
-            .bind(id_list(ids))
-            .fetch_all(conn)
-            .await?;
-        for row in rows {
-            let id: i64 = row.get(0);
-            found.insert(id, (decode(id, row.get(2))?, row.get(1)));
-        }
-        Ok(found)
-    }
-
-    /// The subject tree as the write transaction sees it (small: read whole
-    /// per batch, so OAI set membership follows the tree without a cache).
-    async fn subject_tree(conn: &mut SqliteConnection) -> Result<SubjectTree> {
-        let rows = sqlx::query("SELECT id, name, parent FROM subjects").fetch_all(conn).await?;
-        Ok(SubjectTree::new(rows.iter().map(|row| Subject { id: row.get(0), name: row.get(1), parent: row.get(2) }).collect()))
-    }
-
     async fn write_oai_sets(tx: &mut SqliteConnection, batch: &PreparedBatch) -> Result<()> {
         let removed: Vec<_> =
             batch.sets.iter().flat_map(|c| c.remove.iter().map(move |s| (s.as_str(), c.id))).collect();
@@ -245,7 +197,7 @@ impl SqliteStore {
 
     /// Runs a prepared batch's SQL. With `defer_browse` (a bulk load), the
     /// browse entries it adds are left to the caller, for memory.
-    async fn write_prepared(&self, tx: &mut SqliteConnection, batch: &PreparedBatch, defer_browse: bool) -> Result<()> {
+    async fn run_batch(&self, tx: &mut SqliteConnection, batch: &PreparedBatch, defer_browse: bool) -> Result<()> {
         Self::write_oai_sets(tx, batch).await?;
         let writes = &batch.writes;
         for chunk in insert_chunks(&batch.final_writes()) {
@@ -337,53 +289,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// [`RecordStore::put_subjects`] inside its transaction: the subjects
-    /// upserted, then the records whose sets moved rewritten, a keyset page
-    /// of an old set's members at a time (a rewritten record leaves the old
-    /// set before the next page is read).
-    async fn put_subjects_in(&self, tx: &mut SqliteConnection, subjects: &[Subject]) -> Result<u64> {
-        let old = Self::subject_tree(tx).await?;
-        let base: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(pos), 0) FROM subjects").fetch_one(&mut *tx).await?;
-        for (i, s) in subjects.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO subjects (id, name, parent, pos) VALUES (?, ?, ?, ?) \
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, parent = excluded.parent",
-            )
-            .bind(&s.id)
-            .bind(&s.name)
-            .bind(&s.parent)
-            .bind(base + i as i64 + 1)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let new = Self::subject_tree(tx).await?;
-        let now = Timestamp::now();
-        let mut rewritten = 0;
-        for spec in moved_subject_sets(&old, &new) {
-            let mut after: RecordId = 0;
-            loop {
-                let ids: Vec<RecordId> = sqlx::query_scalar(
-                    "SELECT record_id FROM oai_sets WHERE set_spec = ? AND record_id > ? ORDER BY record_id LIMIT ?",
-                )
-                .bind(&spec)
-                .bind(after)
-                .bind(TREE_REFRESH_BATCH)
-                .fetch_all(&mut *tx)
-                .await?;
-                let Some(&last) = ids.last() else { break };
-                after = last;
-                let stored = Self::current(tx, &ids).await?;
-                let batch = prepare_tree_refresh(&stored, &old, &new, now)?;
-                // Browse entries go straight in even during a bulk load:
-                // the next flush finds these changes in a gap of its memory.
-                self.write_prepared(tx, &batch, false).await?;
-                rewritten += batch.writes.len() as u64;
-            }
-        }
-        Ok(rewritten)
-    }
-
-    /// [`RecordStore::put_records`] on the writer: one transaction. During
+    /// [`Records::put_records`] on the writer: one transaction. During
     /// a bulk load (`memory`), the batch's browse entries go to memory once
     /// it has committed, and memory over its budget is written out first.
     async fn put_records_in(
@@ -398,7 +304,7 @@ impl SqliteStore {
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
         let result = async {
             let known: Vec<RecordId> = batch.iter().filter_map(|w| w.record.id).collect();
-            let stored = if known.is_empty() { HashMap::new() } else { Self::current(conn, &known).await? };
+            let stored = if known.is_empty() { HashMap::new() } else { <Self as Backend>::current(conn, &known).await? };
             let mut next_id: i64 = sqlx::query_scalar(
                 "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'records'), 0), \
                  COALESCE((SELECT MAX(id) FROM records), 0))",
@@ -412,13 +318,13 @@ impl SqliteStore {
                 flushing = true;
                 m.flush(conn).await?;
             }
-            let subjects = Self::subject_tree(conn).await?;
+            let subjects = subject_tree(conn).await?;
             let batch = prepare_batch(batch, &stored, || {
                 next_id += 1;
                 next_id
             }, Timestamp::now(), &subjects)?;
             let t2 = std::time::Instant::now();
-            self.write_prepared(conn, &batch, memory.is_some()).await?;
+            self.run_batch(conn, &batch, memory.is_some()).await?;
             // The batch's change-feed entries: the last `writes.len()`.
             let last_change: i64 = if memory.is_some() {
                 sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&mut *conn).await?
@@ -469,31 +375,36 @@ impl SqliteStore {
             }
         }
     }
-
-    async fn fetch_records(&self, sql_tail: &str, binds: Vec<Bind<'_>>) -> Result<Vec<Record>> {
-        self.fetch_decoded(&format!("{CURRENT_JSON} {sql_tail}"), binds).await
-    }
-
-    /// The records of a query whose columns are id, revision and JSON.
-    async fn fetch_decoded(&self, sql: &str, binds: Vec<Bind<'_>>) -> Result<Vec<Record>> {
-        let mut q = sqlx::query(sql);
-        for b in binds {
-            q = match b {
-                Bind::Int(i) => q.bind(i),
-                Bind::Text(t) => q.bind(t),
-            };
-        }
-        decode_stream(q.fetch(&self.pool), |row| decode(row.get(0), row.get(2))).await
-    }
 }
 
-
 #[async_trait]
-impl RecordStore for SqliteStore {
-    async fn put_records(&self, batch: Vec<RecordWrite>) -> Result<Vec<RecordId>> {
-        if batch.is_empty() {
-            return Ok(Vec::new());
-        }
+impl Backend for SqliteStore {
+    type Conn = SqliteConnection;
+    type Reader = PoolConnection<Sqlite>;
+    type Writer<'a> = tokio::sync::MutexGuard<'a, SqliteConnection>;
+
+    // The unary plus keeps SQLite from answering a paged read with the
+    // status index and a sort of every record in that status (a page would
+    // cost the whole repository); it walks the primary key from the cursor
+    // instead. The query-plan test below holds the reads to it.
+    const STATUS_OFF_INDEX: &'static str = "+r.status";
+
+    async fn reader(&self) -> Result<PoolConnection<Sqlite>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    async fn writer(&self) -> Result<tokio::sync::MutexGuard<'_, SqliteConnection>> {
+        Ok(self.writer.lock().await)
+    }
+
+    async fn begin_write(conn: &mut SqliteConnection) -> Result<WriteTx<'_, Self>> {
+        // IMMEDIATE: the write lock is taken at once, so nothing read in
+        // the transaction can be changed by another process before it
+        // writes (a deferred transaction would fail to upgrade instead).
+        Ok(sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?)
+    }
+
+    async fn write_records(&self, batch: Vec<RecordWrite>) -> Result<Vec<RecordId>> {
         let mut conn = self.writer.lock().await;
         // A bulk load's memory, out of its mutex while this holds the writer
         // (which everything that touches it does), and always put back.
@@ -501,6 +412,17 @@ impl RecordStore for SqliteStore {
         let result = self.put_records_in(&mut conn, batch, &mut memory).await;
         *self.bulk.lock().expect("not poisoned") = memory;
         result
+    }
+
+    async fn write_prepared(&self, tx: &mut SqliteConnection, batch: &PreparedBatch) -> Result<()> {
+        // Browse entries go straight in even during a bulk load: the next
+        // flush finds these changes in a gap of its memory.
+        self.run_batch(tx, batch, false).await
+    }
+
+    async fn current(conn: &mut SqliteConnection, ids: &[RecordId]) -> Result<HashMap<RecordId, (Record, i64)>> {
+        let sql = format!("{CURRENT_JSON} WHERE r.id IN (SELECT value FROM json_each($1))");
+        current_by_id(conn.rows(&sql, &[Bind::Text(&id_list(ids))]).await?)
     }
 
     async fn begin_bulk_load(&self) -> Result<()> {
@@ -520,304 +442,6 @@ impl RecordStore for SqliteStore {
         bulk_load::finish(&mut conn, memory, self.wal_checkpoints.as_ref()).await
     }
 
-    async fn get_record(&self, id: RecordId) -> Result<Option<Record>> {
-        Ok(self.get_record_with_revision(id).await?.map(|(r, _)| r))
-    }
-
-    async fn get_record_with_revision(&self, id: RecordId) -> Result<Option<(Record, i64)>> {
-        let row = sqlx::query(&format!("{CURRENT_JSON} WHERE r.id = ?")).bind(id).fetch_optional(&self.pool).await?;
-        match row {
-            Some(row) => Ok(Some((decode(id, row.get(2))?, row.get(1)))),
-            None => Ok(None),
-        }
-    }
-
-    async fn get_records(&self, ids: &[RecordId]) -> Result<Vec<Record>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut conn = self.pool.acquire().await?;
-        let mut found = Self::current(&mut conn, ids).await?;
-        Ok(ids.iter().filter_map(|id| found.remove(id).map(|(r, _)| r)).collect())
-    }
-
-    async fn revisions(&self, id: RecordId) -> Result<Vec<Revision>> {
-        let rows = sqlx::query(
-            "SELECT number, actor, at, changed, data FROM revisions WHERE record_id = ? ORDER BY number",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Revision {
-                    record_id: id,
-                    number: row.get(0),
-                    actor: row.get(1),
-                    at: Timestamp(row.get(2)),
-                    changed: serde_json::from_str(row.get(3)).unwrap_or_default(),
-                    record: decode(id, row.get(4))?,
-                })
-            })
-            .collect()
-    }
-
-    fn scan(&self, filter: ScanFilter) -> BoxStream<'_, Result<Record>> {
-        const PAGE: i64 = 500;
-        let start = filter.after_id.unwrap_or(0);
-        futures::stream::unfold(Some(start), move |after| {
-            let status = filter.status;
-            async move {
-                let after = after?;
-                let page = match status {
-                    Some(s) => {
-                        self.fetch_records(
-                            SCAN_BY_STATUS,
-                            vec![Bind::Int(after), Bind::Text(s.as_str()), Bind::Int(PAGE)],
-                        )
-                        .await
-                    }
-                    None => {
-                        self.fetch_records("WHERE r.id > ? ORDER BY r.id LIMIT ?", vec![Bind::Int(after), Bind::Int(PAGE)])
-                            .await
-                    }
-                };
-                match page {
-                    Ok(records) => {
-                        let next = if (records.len() as i64) < PAGE { None } else { records.last().and_then(|r| r.id) };
-                        Some((futures::stream::iter(records.into_iter().map(Ok)).boxed(), next))
-                    }
-                    Err(e) => Some((futures::stream::iter(vec![Err(e)]).boxed(), None)),
-                }
-            }
-        })
-        .flatten()
-        .boxed()
-    }
-
-    async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<Change>> {
-        let rows = sqlx::query("SELECT seq, record_id, rev, status, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?")
-            .bind(seq)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|row| Change {
-                seq: row.get(0),
-                record_id: row.get(1),
-                revision: row.get(2),
-                status: parse_status(row.get(3)),
-                at: Timestamp(row.get(4)),
-            })
-            .collect())
-    }
-
-    async fn last_change(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&self.pool).await?)
-    }
-
-    async fn latest(&self, limit: i64) -> Result<Vec<Record>> {
-        self.fetch_records(
-            "WHERE r.status = 'archive' ORDER BY r.datestamp DESC, r.id DESC LIMIT ?",
-            vec![Bind::Int(limit)],
-        )
-        .await
-    }
-
-    async fn browse_values(&self, view: BrowseView, after: Option<&str>, limit: i64) -> Result<Vec<BrowseValue>> {
-        let rows = sqlx::query(
-            "SELECT value, n FROM browse_counts WHERE view = ? AND value > ? AND n > 0 ORDER BY value LIMIT ?",
-        )
-        .bind(view.as_str())
-        .bind(after.unwrap_or(""))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(|row| BrowseValue { value: row.get(0), count: row.get(1) }).collect())
-    }
-
-    async fn browse_count(&self, view: BrowseView, value: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(n), 0) FROM browse_counts WHERE view = ? AND value = ?")
-            .bind(view.as_str())
-            .bind(value)
-            .fetch_one(&self.pool)
-            .await?)
-    }
-
-    async fn browse_page(
-        &self,
-        view: BrowseView,
-        value: &str,
-        after: Option<&BrowseCursor>,
-        limit: i64,
-    ) -> Result<Page> {
-        let (after_key, after_id) = after.cloned().unwrap_or((String::new(), 0));
-        let rows = sqlx::query(
-            "SELECT b.sort_key, b.record_id, v.data FROM browse b \
-             JOIN records r ON r.id = b.record_id \
-             JOIN revisions v ON v.record_id = r.id AND v.number = r.rev \
-             WHERE b.view = ? AND b.value = ? AND (b.sort_key, b.record_id) > (?, ?) \
-             ORDER BY b.sort_key, b.record_id LIMIT ?",
-        )
-        .bind(view.as_str())
-        .bind(value)
-        .bind(&after_key)
-        .bind(after_id)
-        .bind(limit + 1)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut records = Vec::with_capacity(rows.len());
-        let mut next = None;
-        for (i, row) in rows.iter().enumerate() {
-            if i as i64 == limit {
-                let last = &rows[i - 1];
-                next = Some((last.get::<String, _>(0), last.get::<i64, _>(1)));
-                break;
-            }
-            records.push(decode(row.get(1), row.get(2))?);
-        }
-        Ok(Page { records, next })
-    }
-
-    async fn live_ids(&self, after: RecordId, through: RecordId) -> Result<Vec<(RecordId, Timestamp)>> {
-        let rows = sqlx::query(LIVE_IDS)
-        .bind(after)
-        .bind(through)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(|row| (row.get(0), Timestamp(row.get(1)))).collect())
-    }
-
-    async fn max_record_id(&self) -> Result<RecordId> {
-        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM records").fetch_one(&self.pool).await?)
-    }
-
-    async fn status_counts(&self) -> Result<StatusCounts> {
-        let rows = sqlx::query("SELECT status, COUNT(*) FROM records GROUP BY status").fetch_all(&self.pool).await?;
-        let mut counts = StatusCounts::default();
-        for row in rows {
-            let n: i64 = row.get(1);
-            match parse_status(row.get(0)) {
-                Status::Inbox => counts.inbox = n,
-                Status::Buffer => counts.buffer = n,
-                Status::Archive => counts.archive = n,
-                Status::Deletion => counts.deletion = n,
-            }
-        }
-        Ok(counts)
-    }
-
-    async fn work_items(&self, query: &WorkQuery, limit: i64) -> Result<Vec<Record>> {
-        let (tail, binds) = work_items_tail(query, limit, "?");
-        self.fetch_records(&tail, binds).await
-    }
-
-    async fn embargoes_due(&self, day: i64, limit: i64) -> Result<Vec<RecordId>> {
-        Ok(sqlx::query_scalar(EMBARGOES_DUE).bind(day).bind(limit).fetch_all(&self.pool).await?)
-    }
-
-    async fn later_versions(&self, id: RecordId) -> Result<Vec<RecordId>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM records WHERE succeeds = ? AND succeeds IS NOT NULL AND status = 'archive' ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn subjects(&self) -> Result<Vec<Subject>> {
-        let rows = sqlx::query("SELECT id, name, parent FROM subjects ORDER BY pos, id").fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(|row| Subject { id: row.get(0), name: row.get(1), parent: row.get(2) }).collect())
-    }
-
-    async fn put_subjects(&self, subjects: &[Subject]) -> Result<u64> {
-        let mut conn = self.writer.lock().await;
-        // IMMEDIATE, as for records: the tree is read before it is written,
-        // and the rewrite of its records may be long; no other process may
-        // write in between.
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        let result = self.put_subjects_in(&mut conn, subjects).await;
-        match result {
-            Ok(rewritten) => {
-                sqlx::query("COMMIT").execute(&mut *conn).await?;
-                if rewritten > 0 {
-                    crate::note_local_write();
-                }
-                Ok(rewritten)
-            }
-            Err(e) => {
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                Err(e)
-            }
-        }
-    }
-
-    async fn oai_records(&self, query: &OaiQuery, after: RecordId, limit: i64) -> Result<Vec<Record>> {
-        let (sql, binds) = oai_records_query(query, after, limit, "?");
-        self.fetch_decoded(&sql, binds).await
-    }
-
-    async fn oai_count(&self, query: &OaiQuery) -> Result<i64> {
-        let (from, until) = (query.from.unwrap_or(i64::MIN), query.until.unwrap_or(i64::MAX));
-        let n = match &query.set {
-            Some(set) => {
-                sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM oai_sets s JOIN records r ON r.id = s.record_id \
-                     WHERE s.set_spec = ? AND r.lastmod BETWEEN ? AND ?",
-                )
-                .bind(set)
-                .bind(from)
-                .bind(until)
-                .fetch_one(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM records WHERE datestamp IS NOT NULL AND lastmod BETWEEN ? AND ?",
-                )
-                .bind(from)
-                .bind(until)
-                .fetch_one(&self.pool)
-                .await?
-            }
-        };
-        Ok(n)
-    }
-
-    async fn oai_earliest(&self) -> Result<Option<Timestamp>> {
-        let t: Option<i64> = sqlx::query_scalar("SELECT MIN(lastmod) FROM records WHERE datestamp IS NOT NULL")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(t.map(Timestamp))
-    }
-
-    async fn oai_set_specs(&self, after: &str, limit: i64) -> Result<Vec<String>> {
-        // A loose index scan: one seek per distinct set, never a walk of
-        // every membership row.
-        Ok(sqlx::query_scalar(
-            "WITH RECURSIVE s(spec, n) AS ( \
-               SELECT (SELECT MIN(set_spec) FROM oai_sets WHERE set_spec > ?), 1 \
-               UNION ALL \
-               SELECT (SELECT MIN(set_spec) FROM oai_sets WHERE set_spec > s.spec), n + 1 FROM s \
-               WHERE s.spec IS NOT NULL AND n < ? \
-             ) SELECT spec FROM s WHERE spec IS NOT NULL",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn meta(&self, key: &str) -> Result<Option<String>> {
-        read_meta(&mut *self.pool.acquire().await?, key).await
-    }
-
-    async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        let mut conn = self.writer.lock().await;
-        write_meta(&mut conn, key, value).await
-    }
-
     async fn size_bytes(&self) -> Result<Option<u64>> {
         let Some(path) = &self.path else { return Ok(None) };
         let mut total = 0;
@@ -835,6 +459,8 @@ impl RecordStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::queries::{live_ids_sql, scan_by_status, work_items_tail, EMBARGOES_DUE};
+    use sqlx::Row;
 
     /// Paged reads walk the primary key from where the last page ended;
     /// none sorts a whole status's records to find one page.
@@ -842,7 +468,7 @@ mod tests {
     async fn paged_reads_walk_the_primary_key() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("a.db").display())).await.unwrap();
-        for sql in [format!("{CURRENT_JSON} {SCAN_BY_STATUS}"), LIVE_IDS.to_string()] {
+        for sql in [format!("{CURRENT_JSON} {}", scan_by_status::<SqliteStore>()), live_ids_sql::<SqliteStore>()] {
             let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
                 .bind(0_i64)
                 .bind("archive")
@@ -873,7 +499,7 @@ mod tests {
         );
         assert!(due.iter().any(|p| p.contains("records_by_embargo")), "{due:?}");
         let query = WorkQuery { status: Status::Buffer, item_type: Some("report".into()), ..Default::default() };
-        let (tail, _) = work_items_tail(&query, 10, "?");
+        let (tail, _) = work_items_tail(&query, 10);
         let typed = plan(
             sqlx::query(&format!("EXPLAIN QUERY PLAN {CURRENT_JSON} {tail}"))
                 .bind("buffer")

@@ -11,7 +11,10 @@
 //! ```
 //!
 //! Without `ARKIV_TEST_POSTGRES_URL` the PostgreSQL variants say they were
-//! skipped and pass, unless `CI=true`, where they fail.
+//! skipped and pass, unless `CI=true`, where they fail (`backends/mod.rs`,
+//! shared with the account suite).
+
+mod backends;
 
 use arkiv_model::browse::sort_key;
 use arkiv_model::{
@@ -20,137 +23,9 @@ use arkiv_model::{
 };
 use arkiv_storage::files::{sha256_hex, FileStore, Fixity};
 use arkiv_storage::{open_store, BrowseCursor, Change, RecordStore, RecordWrite, ScanFilter, StatusCounts, StoreError, WorkQuery};
-use futures::{FutureExt, StreamExt, TryStreamExt};
+use futures::{StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-
-// ---------------------------------------------------------------------------
-// Backends
-
-async fn with_sqlite<F, Fut>(test: F)
-where
-    F: FnOnce(Arc<dyn RecordStore>) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("arkiv.db").display());
-    let store = open_store(&url).await.expect("open SQLite store");
-    test(store).await;
-}
-
-/// The server to test against, or `None` (after saying so) to skip.
-fn postgres_url() -> Option<String> {
-    match std::env::var("ARKIV_TEST_POSTGRES_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url.trim().to_string()),
-        _ => {
-            if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
-                panic!("CI=true but ARKIV_TEST_POSTGRES_URL is not set: the PostgreSQL store must be tested in CI (scripts/postgres.sh prints a URL)");
-            }
-            println!("skipped: set ARKIV_TEST_POSTGRES_URL (scripts/postgres.sh prints one)");
-            None
-        }
-    }
-}
-
-/// `url` with its database name replaced by `db`.
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.find('?') {
-        Some(i) => (&url[..i], &url[i..]),
-        None => (url, ""),
-    };
-    let host_start = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let base = match base[host_start..].find('/') {
-        Some(i) => &base[..host_start + i],
-        None => base,
-    };
-    format!("{base}/{db}{query}")
-}
-
-const DB_PREFIX: &str = "arkiv_t_";
-
-/// A database of its own for one test, named `arkiv_t_<pid>_<n>_<nanos>`.
-struct TestDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDatabase {
-    async fn create(admin_url: &str) -> TestDatabase {
-        use sqlx::Connection;
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-        let mut admin = sqlx::PgConnection::connect(admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to ARKIV_TEST_POSTGRES_URL: {e}"));
-        if !SWEPT.swap(true, Ordering::SeqCst) {
-            sweep_abandoned(&mut admin).await;
-        }
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-        let name = format!("{DB_PREFIX}{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), nanos);
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap_or_else(|e| panic!("cannot create a test database (the role needs CREATEDB): {e}"));
-        admin.close().await.ok();
-        TestDatabase { admin_url: admin_url.to_string(), url: with_database(admin_url, &name), name }
-    }
-
-    async fn drop_database(self) {
-        use sqlx::Connection;
-        if let Ok(mut admin) = sqlx::PgConnection::connect(&self.admin_url).await {
-            let dropped =
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut admin).await;
-            if let Err(e) = dropped {
-                eprintln!("could not drop test database {}: {e}", self.name);
-            }
-            admin.close().await.ok();
-        }
-    }
-}
-
-/// Drops test databases left by test processes that no longer run (killed
-/// before they could clean up).
-async fn sweep_abandoned(admin: &mut sqlx::PgConnection) {
-    if !std::path::Path::new("/proc/self").exists() {
-        return;
-    }
-    let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'arkiv\\_t\\_%'")
-        .fetch_all(&mut *admin)
-        .await
-        .unwrap_or_default();
-    for name in names {
-        let pid = name[DB_PREFIX.len()..].split('_').next().unwrap_or("");
-        if !pid.is_empty()
-            && pid.bytes().all(|b| b.is_ascii_digit())
-            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-        {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut *admin).await;
-        }
-    }
-}
-
-async fn with_postgres<F, Fut>(test: F)
-where
-    F: FnOnce(Arc<dyn RecordStore>) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let Some(admin_url) = postgres_url() else { return };
-    let db = TestDatabase::create(&admin_url).await;
-    let outcome = AssertUnwindSafe(async {
-        let store = open_store(&db.url).await.expect("open PostgreSQL store");
-        test(store).await;
-    })
-    .catch_unwind()
-    .await;
-    db.drop_database().await;
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
-}
 
 /// Runs each named test against both backends: `sqlite::NAME` and
 /// `postgres::NAME`.
@@ -160,7 +35,7 @@ macro_rules! suite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    super::with_sqlite(super::$name).await
+                    super::backends::with_sqlite(|(store, _)| super::$name(store)).await
                 }
             )*
         }
@@ -168,7 +43,7 @@ macro_rules! suite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    super::with_postgres(super::$name).await
+                    super::backends::with_postgres(|(store, _)| super::$name(store)).await
                 }
             )*
         }
@@ -1192,7 +1067,7 @@ async fn sqlite_two_bulk_loads_at_once_each_write_their_entries() {
 /// obscurely (or panicking), and writes nothing.
 #[tokio::test]
 async fn postgres_refuses_nul_with_a_clear_error() {
-    with_postgres(|store: Arc<dyn RecordStore>| async move {
+    backends::with_postgres(|(store, _): backends::Stores| async move {
         let mut r = rec("fine", Status::Archive);
         r.creators.push(Creator::new("Nul\0Byte", "X"));
         let err = store.put_records(vec![write(rec("ok", Status::Inbox)), write(r)]).await.expect_err("NUL is refused");
@@ -1207,17 +1082,6 @@ async fn postgres_refuses_nul_with_a_clear_error() {
         assert_eq!(store.get_record(id).await.unwrap().unwrap().note.as_deref(), Some("a\0b"));
     })
     .await
-}
-
-#[test]
-fn database_names_are_replaced_in_urls() {
-    assert_eq!(with_database("postgres://a:b@h:1/arkiv_test", "x"), "postgres://a:b@h:1/x");
-    assert_eq!(
-        with_database("postgres://a:b@h:1/arkiv_test?sslmode=disable", "x"),
-        "postgres://a:b@h:1/x?sslmode=disable"
-    );
-    assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
-    assert_eq!(with_database("postgresql://h/", "x"), "postgresql://h/x");
 }
 
 // ---------------------------------------------------------------------------

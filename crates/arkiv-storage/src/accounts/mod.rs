@@ -1,15 +1,14 @@
-//! Accounts in the store: users, their sessions and the failed logins
-//! throttling counts. A second trait beside [`RecordStore`], implemented by
-//! the same two backends (`sqlite.rs`, `postgres.rs` here hold only SQL),
-//! so that sessions live in the database: they survive a restart and are
-//! shared by every node serving one repository.
+//! Accounts in the store: users, their sessions, the failed logins
+//! throttling counts, the outbox and requests for copies. A second set of
+//! seams beside [`RecordStore`]'s, written once for both backends
+//! (`queries.rs`), so that sessions live in the database: they survive a
+//! restart and are shared by every node serving one repository.
 //!
 //! The store keeps what it is given. Hashing passwords, making session ids
 //! and deciding what a failure count means are the services' business;
 //! sessions are looked up by the hash of their id, never by the id itself.
 
-mod postgres;
-mod sqlite;
+mod queries;
 
 use crate::{RecordStore, Result, StoreError};
 use arkiv_model::{EditorScope, Role, Timestamp, User, UserId};
@@ -67,8 +66,16 @@ pub struct CopyRequest {
     pub expires: Option<Timestamp>,
 }
 
+/// Everything the accounts of a repository need from the database: every
+/// seam below, implemented by both backends (`queries.rs`). A caller
+/// holding an `Arc<dyn AccountStore>` reaches every method.
+pub trait AccountStore: Users + Sessions + LoginThrottle + Outbox + CopyRequests {}
+
+impl<T: Users + Sessions + LoginThrottle + Outbox + CopyRequests> AccountStore for T {}
+
+/// Users, and the password-reset tokens that let one back in.
 #[async_trait]
-pub trait AccountStore: Send + Sync + 'static {
+pub trait Users: Send + Sync + 'static {
     /// Creates a user. `None` if an account with the same address (compared
     /// case-insensitively) exists.
     async fn create_user(&self, user: &NewUser) -> Result<Option<User>>;
@@ -84,6 +91,18 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Every user, in id order.
     async fn users(&self) -> Result<Vec<User>>;
 
+    /// Stores a password-reset token (by its hash) for a user.
+    async fn create_reset(&self, token_hash: &str, user: UserId, created: Timestamp, expires: Timestamp) -> Result<()>;
+
+    /// Uses up a reset token: removes it (and every other token of its
+    /// user) and returns the user, if it existed and had not expired at
+    /// `now`. A token works once.
+    async fn take_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserId>>;
+}
+
+/// Logged-in sessions, by the hash of the id the browser holds.
+#[async_trait]
+pub trait Sessions: Send + Sync + 'static {
     async fn create_session(&self, session: &SessionRow) -> Result<()>;
 
     /// The session with this id hash, expired or not (the caller decides).
@@ -99,7 +118,12 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// Forgets sessions that expired before `now`.
     async fn purge_sessions(&self, now: Timestamp) -> Result<u64>;
+}
 
+/// Failed logins, counted under keys the services choose (an account, an
+/// address), so that guessing is throttled.
+#[async_trait]
+pub trait LoginThrottle: Send + Sync + 'static {
     /// Notes a failed login under each key, and forgets failures older than
     /// `forget_before` under them.
     async fn add_login_failure(&self, keys: &[String], at: Timestamp, forget_before: Timestamp) -> Result<()>;
@@ -109,15 +133,11 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// Forgets the failures under `key` (after a successful login).
     async fn clear_login_failures(&self, key: &str) -> Result<()>;
+}
 
-    /// Stores a password-reset token (by its hash) for a user.
-    async fn create_reset(&self, token_hash: &str, user: UserId, created: Timestamp, expires: Timestamp) -> Result<()>;
-
-    /// Uses up a reset token: removes it (and every other token of its
-    /// user) and returns the user, if it existed and had not expired at
-    /// `now`. A token works once.
-    async fn take_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserId>>;
-
+/// Every message the repository sends, kept whether or not SMTP took it.
+#[async_trait]
+pub trait Outbox: Send + Sync + 'static {
     /// Keeps a message in the outbox; returns its id.
     async fn add_to_outbox(&self, to: &str, subject: &str, body: &str, created: Timestamp) -> Result<i64>;
 
@@ -130,7 +150,12 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Messages not sent yet that were created at or after `since`, oldest
     /// first, at most `limit`.
     async fn unsent(&self, since: Timestamp, limit: i64) -> Result<Vec<OutboxMessage>>;
+}
 
+/// Visitors' requests for copies of documents they may not read, and the
+/// download tokens of approved ones.
+#[async_trait]
+pub trait CopyRequests: Send + Sync + 'static {
     /// Files a request for a copy (state `pending`); returns its id.
     async fn add_copy_request(&self, request: &CopyRequest) -> Result<i64>;
 
@@ -171,55 +196,3 @@ pub async fn open_stores(url: &str) -> Result<(Arc<dyn RecordStore>, Arc<dyn Acc
     }
 }
 
-fn scope_json(scope: &EditorScope) -> String {
-    serde_json::to_string(scope).expect("a scope serializes")
-}
-
-/// Reads a stored scope; an unreadable one limits the editor to nothing
-/// rather than to everything.
-fn parse_scope(json: &str) -> EditorScope {
-    serde_json::from_str(json).unwrap_or_else(|_| EditorScope { types: vec![String::new()], ..Default::default() })
-}
-
-/// Reads a stored role; an unknown one is the least powerful.
-fn parse_role(s: &str) -> Role {
-    Role::parse(s).unwrap_or(Role::Depositor)
-}
-
-/// Whether a database error is a unique-key violation (the address is taken).
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
-}
-
-/// An outbox message from its columns (`id, to_addr, subject, body,
-/// created, sent`), on either backend.
-pub(crate) fn outbox_message((id, to, subject, body, created, sent): (i64, String, String, String, i64, Option<i64>)) -> OutboxMessage {
-    OutboxMessage { id, to, subject, body, created: Timestamp(created), sent: sent.map(Timestamp) }
-}
-
-/// The columns [`copy_request_of`] reads, in its order.
-pub(crate) const COPY_COLUMNS: &str =
-    "id, record_id, doc_pos, requester_email, requester_name, message, created, state, decided_by, expires";
-
-/// A copy request from a row of [`COPY_COLUMNS`], on either backend.
-pub(crate) fn copy_request_of<'r, R>(row: &'r R) -> CopyRequest
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    CopyRequest {
-        id: row.get(0),
-        record_id: row.get(1),
-        doc_pos: u32::try_from(row.get::<i64, _>(2)).unwrap_or(0),
-        requester_email: row.get(3),
-        requester_name: row.get(4),
-        message: row.get(5),
-        created: Timestamp(row.get(6)),
-        state: row.get(7),
-        decided_by: row.get(8),
-        expires: row.get::<Option<i64>, _>(9).map(Timestamp),
-    }
-}

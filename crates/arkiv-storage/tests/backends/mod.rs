@@ -1,7 +1,7 @@
 //! The two backends a storage test runs against: a fresh SQLite file, and a
 //! fresh PostgreSQL database on the server `ARKIV_TEST_POSTGRES_URL` names
-//! (dropped afterwards; skipped without it, except under `CI=true`). The
-//! same scheme as `store_suite.rs`, opened here as both stores.
+//! (dropped afterwards; skipped without it, except under `CI=true`), each
+//! opened as both stores. The one harness of the store and account suites.
 
 use arkiv_storage::{open_stores, AccountStore, RecordStore};
 use futures::FutureExt;
@@ -132,4 +132,15 @@ async fn sweep_abandoned(admin: &mut sqlx::PgConnection) {
             let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut *admin).await;
         }
     }
+}
+
+#[test]
+fn database_names_are_replaced_in_urls() {
+    assert_eq!(with_database("postgres://a:b@h:1/arkiv_test", "x"), "postgres://a:b@h:1/x");
+    assert_eq!(
+        with_database("postgres://a:b@h:1/arkiv_test?sslmode=disable", "x"),
+        "postgres://a:b@h:1/x?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+    assert_eq!(with_database("postgresql://h/", "x"), "postgresql://h/x");
 }

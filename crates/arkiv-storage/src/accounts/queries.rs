@@ -1,0 +1,374 @@
+//! The account seams ([`Users`], [`Sessions`], [`LoginThrottle`],
+//! [`Outbox`], [`CopyRequests`]), implemented once for every [`Backend`]:
+//! writes go through the backend's writer (SQLite's one writing
+//! connection, like every other write; a pooled connection on PostgreSQL,
+//! where none of them needs the records' write lock), reads through its
+//! pool.
+
+use super::*;
+use crate::sql::{Backend, Bind, Sql, SqlRow};
+use arkiv_model::account::email_key;
+
+const USER_COLUMNS: &str = "id, email, name, password_hash, role, scope, orcid, created, disabled";
+const SESSION_COLUMNS: &str = "id_hash, user_id, created, last_seen, expires, csrf_secret";
+const OUTBOX_COLUMNS: &str = "id, to_addr, subject, body, created, sent";
+const COPY_COLUMNS: &str =
+    "id, record_id, doc_pos, requester_email, requester_name, message, created, state, decided_by, expires";
+
+fn scope_json(scope: &EditorScope) -> String {
+    serde_json::to_string(scope).expect("a scope serializes")
+}
+
+/// Reads a stored scope; an unreadable one limits the editor to nothing
+/// rather than to everything.
+fn parse_scope(json: &str) -> EditorScope {
+    serde_json::from_str(json).unwrap_or_else(|_| EditorScope { types: vec![String::new()], ..Default::default() })
+}
+
+/// Reads a stored role; an unknown one is the least powerful.
+fn parse_role(s: &str) -> Role {
+    Role::parse(s).unwrap_or(Role::Depositor)
+}
+
+/// Whether a database error is a unique-key violation (the address is taken).
+fn is_unique_violation(e: &StoreError) -> bool {
+    matches!(e, StoreError::Database(sqlx::Error::Database(d)) if d.is_unique_violation())
+}
+
+/// A user from a row of [`USER_COLUMNS`].
+fn user_of(row: &impl SqlRow) -> User {
+    User {
+        id: row.int(0),
+        email: row.text(1).to_string(),
+        name: row.text(2).to_string(),
+        password_hash: row.text(3).to_string(),
+        role: parse_role(row.text(4)),
+        scope: parse_scope(row.text(5)),
+        orcid: row.opt_text(6).map(str::to_string),
+        created: Timestamp(row.int(7)),
+        disabled: row.flag(8),
+    }
+}
+
+/// A session from a row of [`SESSION_COLUMNS`].
+fn session_of(row: &impl SqlRow) -> SessionRow {
+    SessionRow {
+        id_hash: row.text(0).to_string(),
+        user_id: row.int(1),
+        created: Timestamp(row.int(2)),
+        last_seen: Timestamp(row.int(3)),
+        expires: Timestamp(row.int(4)),
+        csrf_secret: row.text(5).to_string(),
+    }
+}
+
+/// A message from a row of [`OUTBOX_COLUMNS`].
+fn message_of(row: &impl SqlRow) -> OutboxMessage {
+    OutboxMessage {
+        id: row.int(0),
+        to: row.text(1).to_string(),
+        subject: row.text(2).to_string(),
+        body: row.text(3).to_string(),
+        created: Timestamp(row.int(4)),
+        sent: row.opt_int(5).map(Timestamp),
+    }
+}
+
+/// A copy request from a row of [`COPY_COLUMNS`].
+fn copy_request_of(row: &impl SqlRow) -> CopyRequest {
+    CopyRequest {
+        id: row.int(0),
+        record_id: row.int(1),
+        doc_pos: u32::try_from(row.int(2)).unwrap_or(0),
+        requester_email: row.text(3).to_string(),
+        requester_name: row.text(4).to_string(),
+        message: row.text(5).to_string(),
+        created: Timestamp(row.int(6)),
+        state: row.text(7).to_string(),
+        decided_by: row.opt_int(8),
+        expires: row.opt_int(9).map(Timestamp),
+    }
+}
+
+/// Runs a statement on the backend's writer; returns the rows it changed.
+async fn write<B: Backend>(store: &B, sql: &str, binds: &[Bind<'_>]) -> Result<u64> {
+    store.writer().await?.run(sql, binds).await
+}
+
+/// The id a `... RETURNING id` statement gives, run on the writer.
+async fn insert_returning_id<B: Backend>(store: &B, sql: &str, binds: &[Bind<'_>]) -> Result<i64> {
+    let row = store.writer().await?.row(sql, binds).await?;
+    Ok(row.map(|r| r.int(0)).expect("INSERT ... RETURNING gives a row"))
+}
+
+#[async_trait]
+impl<B: Backend> Users for B {
+    async fn create_user(&self, user: &NewUser) -> Result<Option<User>> {
+        let sql = format!(
+            "INSERT INTO users (email, email_key, name, password_hash, role, scope, orcid, created, disabled) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE) RETURNING {USER_COLUMNS}"
+        );
+        let (key, scope) = (email_key(&user.email), scope_json(&user.scope));
+        let inserted = self
+            .writer()
+            .await?
+            .row(&sql, &[
+                Bind::Text(user.email.trim()),
+                Bind::Text(&key),
+                Bind::Text(&user.name),
+                Bind::Text(&user.password_hash),
+                Bind::Text(user.role.as_str()),
+                Bind::Text(&scope),
+                Bind::OptText(user.orcid.as_deref()),
+                Bind::Int(Timestamp::now().0),
+            ])
+            .await;
+        match inserted {
+            Ok(row) => Ok(row.as_ref().map(user_of)),
+            Err(e) if is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        Ok(self.reader().await?.row(&sql, &[Bind::Int(id)]).await?.as_ref().map(user_of))
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_key = $1");
+        Ok(self.reader().await?.row(&sql, &[Bind::Text(&email_key(email))]).await?.as_ref().map(user_of))
+    }
+
+    async fn update_user(&self, user: &User) -> Result<()> {
+        write(
+            self,
+            "UPDATE users SET name = $1, password_hash = $2, role = $3, scope = $4, orcid = $5, disabled = $6 \
+             WHERE id = $7",
+            &[
+                Bind::Text(&user.name),
+                Bind::Text(&user.password_hash),
+                Bind::Text(user.role.as_str()),
+                Bind::Text(&scope_json(&user.scope)),
+                Bind::OptText(user.orcid.as_deref()),
+                Bind::Bool(user.disabled),
+                Bind::Int(user.id),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY id");
+        Ok(self.reader().await?.rows(&sql, &[]).await?.iter().map(user_of).collect())
+    }
+
+    async fn create_reset(&self, token_hash: &str, user: UserId, created: Timestamp, expires: Timestamp) -> Result<()> {
+        write(
+            self,
+            "INSERT INTO password_resets (token_hash, user_id, created, expires) VALUES ($1, $2, $3, $4)",
+            &[Bind::Text(token_hash), Bind::Int(user), Bind::Int(created.0), Bind::Int(expires.0)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn take_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserId>> {
+        let mut conn = self.writer().await?;
+        // Deleted as it is read: two uses of one token cannot both win.
+        let row = conn
+            .row("DELETE FROM password_resets WHERE token_hash = $1 RETURNING user_id, expires", &[Bind::Text(
+                token_hash,
+            )])
+            .await?;
+        let Some((user, expires)) = row.map(|r| (r.int(0), r.int(1))) else { return Ok(None) };
+        conn.run("DELETE FROM password_resets WHERE user_id = $1", &[Bind::Int(user)]).await?;
+        Ok((expires > now.0).then_some(user))
+    }
+}
+
+#[async_trait]
+impl<B: Backend> Sessions for B {
+    async fn create_session(&self, s: &SessionRow) -> Result<()> {
+        let sql = format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)");
+        write(self, &sql, &[
+            Bind::Text(&s.id_hash),
+            Bind::Int(s.user_id),
+            Bind::Int(s.created.0),
+            Bind::Int(s.last_seen.0),
+            Bind::Int(s.expires.0),
+            Bind::Text(&s.csrf_secret),
+        ])
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id_hash = $1");
+        Ok(self.reader().await?.row(&sql, &[Bind::Text(id_hash)]).await?.as_ref().map(session_of))
+    }
+
+    async fn touch_session(&self, id_hash: &str, last_seen: Timestamp, expires: Timestamp) -> Result<()> {
+        write(self, "UPDATE sessions SET last_seen = $1, expires = $2 WHERE id_hash = $3", &[
+            Bind::Int(last_seen.0),
+            Bind::Int(expires.0),
+            Bind::Text(id_hash),
+        ])
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        write(self, "DELETE FROM sessions WHERE id_hash = $1", &[Bind::Text(id_hash)]).await?;
+        Ok(())
+    }
+
+    async fn delete_user_sessions(&self, user: UserId) -> Result<u64> {
+        write(self, "DELETE FROM sessions WHERE user_id = $1", &[Bind::Int(user)]).await
+    }
+
+    async fn purge_sessions(&self, now: Timestamp) -> Result<u64> {
+        write(self, "DELETE FROM sessions WHERE expires < $1", &[Bind::Int(now.0)]).await
+    }
+}
+
+#[async_trait]
+impl<B: Backend> LoginThrottle for B {
+    async fn add_login_failure(&self, keys: &[String], at: Timestamp, forget_before: Timestamp) -> Result<()> {
+        let mut conn = self.writer().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        for key in keys {
+            tx.run("DELETE FROM login_failures WHERE key = $1 AND at < $2", &[
+                Bind::Text(key),
+                Bind::Int(forget_before.0),
+            ])
+            .await?;
+            tx.run("INSERT INTO login_failures (key, at) VALUES ($1, $2)", &[Bind::Text(key), Bind::Int(at.0)]).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn login_failures(&self, key: &str, since: Timestamp) -> Result<i64> {
+        let row = self
+            .reader()
+            .await?
+            .row("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2", &[
+                Bind::Text(key),
+                Bind::Int(since.0),
+            ])
+            .await?;
+        Ok(row.map(|r| r.int(0)).unwrap_or(0))
+    }
+
+    async fn clear_login_failures(&self, key: &str) -> Result<()> {
+        write(self, "DELETE FROM login_failures WHERE key = $1", &[Bind::Text(key)]).await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<B: Backend> Outbox for B {
+    async fn add_to_outbox(&self, to: &str, subject: &str, body: &str, created: Timestamp) -> Result<i64> {
+        insert_returning_id(
+            self,
+            "INSERT INTO outbox (to_addr, subject, body, created) VALUES ($1, $2, $3, $4) RETURNING id",
+            &[Bind::Text(to), Bind::Text(subject), Bind::Text(body), Bind::Int(created.0)],
+        )
+        .await
+    }
+
+    async fn outbox(&self, limit: i64) -> Result<Vec<OutboxMessage>> {
+        let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id DESC LIMIT $1");
+        Ok(self.reader().await?.rows(&sql, &[Bind::Int(limit)]).await?.iter().map(message_of).collect())
+    }
+
+    async fn mark_sent(&self, id: i64, at: Timestamp) -> Result<()> {
+        write(self, "UPDATE outbox SET sent = $1 WHERE id = $2 AND sent IS NULL", &[Bind::Int(at.0), Bind::Int(id)])
+            .await?;
+        Ok(())
+    }
+
+    async fn unsent(&self, since: Timestamp, limit: i64) -> Result<Vec<OutboxMessage>> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE sent IS NULL AND created >= $1 ORDER BY id LIMIT $2"
+        );
+        let rows = self.reader().await?.rows(&sql, &[Bind::Int(since.0), Bind::Int(limit)]).await?;
+        Ok(rows.iter().map(message_of).collect())
+    }
+}
+
+#[async_trait]
+impl<B: Backend> CopyRequests for B {
+    async fn add_copy_request(&self, r: &CopyRequest) -> Result<i64> {
+        insert_returning_id(
+            self,
+            "INSERT INTO copy_requests (record_id, doc_pos, requester_email, requester_name, message, created, state) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending') RETURNING id",
+            &[
+                Bind::Int(r.record_id),
+                Bind::Int(i64::from(r.doc_pos)),
+                Bind::Text(&r.requester_email),
+                Bind::Text(&r.requester_name),
+                Bind::Text(&r.message),
+                Bind::Int(r.created.0),
+            ],
+        )
+        .await
+    }
+
+    async fn copy_request(&self, id: i64) -> Result<Option<CopyRequest>> {
+        let sql = format!("SELECT {COPY_COLUMNS} FROM copy_requests WHERE id = $1");
+        Ok(self.reader().await?.row(&sql, &[Bind::Int(id)]).await?.as_ref().map(copy_request_of))
+    }
+
+    async fn pending_copy_requests(&self, owner: Option<UserId>, limit: i64) -> Result<Vec<CopyRequest>> {
+        let (sql, binds) = match owner {
+            Some(owner) => (
+                format!(
+                    "SELECT {COPY_COLUMNS} FROM copy_requests c WHERE c.state = 'pending' \
+                     AND c.record_id IN (SELECT r.id FROM records r WHERE r.userid = $1) \
+                     ORDER BY c.created, c.id LIMIT $2"
+                ),
+                vec![Bind::Int(owner), Bind::Int(limit)],
+            ),
+            None => (
+                format!(
+                    "SELECT {COPY_COLUMNS} FROM copy_requests c WHERE c.state = 'pending' \
+                     ORDER BY c.created, c.id LIMIT $1"
+                ),
+                vec![Bind::Int(limit)],
+            ),
+        };
+        Ok(self.reader().await?.rows(&sql, &binds).await?.iter().map(copy_request_of).collect())
+    }
+
+    async fn decide_copy_request(
+        &self, id: i64, approved: bool, by: UserId, at: Timestamp, token_hash: Option<&str>, expires: Option<Timestamp>,
+    ) -> Result<bool> {
+        let changed = write(
+            self,
+            "UPDATE copy_requests SET state = $1, decided_by = $2, decided_at = $3, token_hash = $4, expires = $5 \
+             WHERE id = $6 AND state = 'pending'",
+            &[
+                Bind::Text(if approved { "approved" } else { "refused" }),
+                Bind::Int(by),
+                Bind::Int(at.0),
+                Bind::OptText(token_hash),
+                Bind::OptInt(expires.map(|t| t.0)),
+                Bind::Int(id),
+            ],
+        )
+        .await?;
+        Ok(changed == 1)
+    }
+
+    async fn copy_by_token(&self, token_hash: &str, now: Timestamp) -> Result<Option<CopyRequest>> {
+        let sql = format!(
+            "SELECT {COPY_COLUMNS} FROM copy_requests WHERE token_hash = $1 AND state = 'approved' AND expires > $2"
+        );
+        let row = self.reader().await?.row(&sql, &[Bind::Text(token_hash), Bind::Int(now.0)]).await?;
+        Ok(row.as_ref().map(copy_request_of))
+    }
+}
