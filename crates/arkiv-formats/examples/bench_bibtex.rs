@@ -36,14 +36,7 @@ fn record(i: usize) -> Record {
 
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let ctx = ExportContext {
-        base_url: "https://repo.example.org".into(),
-        repository_name: "Example".into(),
-        oai_host: "repo.example.org".into(),
-        today: "2026-11-28".parse().unwrap(),
-        subjects: Default::default(),
-        item_types: Default::default(),
-    };
+    let ctx = ExportContext::example();
     let records: Vec<Record> = (0..n).map(record).collect();
     let mut sink = CountingSink(0);
     let start = Instant::now();

@@ -12,14 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn ctx() -> ExportContext {
-    ExportContext {
-        base_url: "https://repo.example.org".into(),
-        repository_name: "Example".into(),
-        oai_host: "repo.example.org".into(),
-        today: "2026-11-28".parse().unwrap(),
-        subjects: Default::default(),
-        item_types: Default::default(),
-    }
+    ExportContext::example()
 }
 
 fn seed() -> Record {

@@ -297,14 +297,7 @@ mod tests {
     use arkiv_model::{Document, DocumentSecurity, StoredFile};
 
     fn ctx() -> ExportContext {
-        ExportContext {
-            base_url: "https://repo.example.org".into(),
-            repository_name: "Example".into(),
-            oai_host: "repo.example.org".into(),
-            today: "2026-11-28".parse().unwrap(),
-            subjects: Default::default(),
-            item_types: Default::default(),
-        }
+        ExportContext::example()
     }
 
     fn doc(pos: u32, name: &str) -> Document {

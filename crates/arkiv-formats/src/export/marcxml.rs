@@ -354,7 +354,7 @@ mod tests {
             let mut r = Record::new(t, "x");
             r.date = Some("2014-05-29".parse().unwrap());
             r.languages = vec!["pl".into()];
-            let ctx = crate::export::tests_ctx();
+            let ctx = crate::export::ExportContext::example();
             let f = field_008(&r, &ctx);
             assert_eq!(f.chars().count(), 40, "{t}: {f:?}");
             assert_eq!(&f[6..11], "s2014");

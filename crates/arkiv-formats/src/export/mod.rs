@@ -61,6 +61,20 @@ pub struct ExportContext {
 }
 
 impl ExportContext {
+    /// The context of an example repository at `https://repo.example.org`
+    /// on 2026-11-28, with no subjects and the built-in types: what tests,
+    /// examples and benchmarks export with.
+    pub fn example() -> ExportContext {
+        ExportContext {
+            base_url: "https://repo.example.org".into(),
+            repository_name: "Example".into(),
+            oai_host: "repo.example.org".into(),
+            today: "2026-11-28".parse().expect("a valid date"),
+            subjects: Default::default(),
+            item_types: Default::default(),
+        }
+    }
+
     /// The record's landing page: `{base_url}/{id}/`.
     pub fn record_url(&self, record: &Record) -> String {
         format!("{}/{}/", self.base_url, record.id.unwrap_or(0))
@@ -241,7 +255,9 @@ pub const EP3: ExportFormat = ExportFormat {
     label: "EPrints XML",
     media_type: "application/xml; charset=utf-8",
     extension: "xml",
-    writer: |ctx| Box::new(Ep3Writer { options: public_options(ctx), inner: None }),
+    writer: |ctx| {
+        DumpWriter::boxed(ctx, EprintsWriter::new, EprintsWriter::write_record, EprintsWriter::get_mut, EprintsWriter::finish)
+    },
     // An empty `<eprints>`, as EPrints itself writes for no record (EPrints
     // XML has no published schema; the reader reads it back as nothing).
     list_may_be_empty: true,
@@ -253,82 +269,68 @@ pub const EP3: ExportFormat = ExportFormat {
     }),
 };
 
-struct Ep3Writer {
-    options: WriteOptions,
-    inner: Option<EprintsWriter<Vec<u8>>>,
-}
-
-impl ExportWriter for Ep3Writer {
-    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        let mut header = EprintsWriter::new(Vec::new())?;
-        out.write_all(&std::mem::take(header.get_mut()))?;
-        self.inner = Some(header);
-        Ok(())
-    }
-    fn record(&mut self, record: &Record, out: &mut dyn Write) -> io::Result<()> {
-        let inner = self.inner.as_mut().expect("begin was called");
-        inner.write_record(record, &self.options)?;
-        out.write_all(&std::mem::take(inner.get_mut()))
-    }
-    fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        let inner = self.inner.take().expect("begin was called");
-        out.write_all(&inner.finish()?)
-    }
-}
-
 /// The model's own JSON (an array of records), as the REST API serves it.
 pub const JSON: ExportFormat = ExportFormat {
     id: "json",
     label: "JSON",
     media_type: "application/json",
     extension: "json",
-    writer: |ctx| Box::new(JsonWriter { options: public_options(ctx), inner: None }),
+    writer: |ctx| {
+        DumpWriter::boxed(ctx, JsonArrayWriter::new, JsonArrayWriter::write_record, JsonArrayWriter::get_mut, JsonArrayWriter::finish)
+    },
     list_may_be_empty: true,
     oai: None,
 };
 
-struct JsonWriter {
+/// A public export through one of the full dumps' document writers
+/// (EPrints XML, the JSON array), which write into a buffer: each call
+/// passes on what the buffer took. Function pointers rather than a trait,
+/// so that the writers keep their own inherent API.
+struct DumpWriter<D> {
     options: WriteOptions,
-    inner: Option<JsonArrayWriter<Vec<u8>>>,
+    start: fn(Vec<u8>) -> io::Result<D>,
+    add: fn(&mut D, &Record, &WriteOptions) -> io::Result<()>,
+    buffer: fn(&mut D) -> &mut Vec<u8>,
+    finish: fn(D) -> io::Result<Vec<u8>>,
+    inner: Option<D>,
 }
 
-impl ExportWriter for JsonWriter {
+impl<D: Send + 'static> DumpWriter<D> {
+    fn boxed(
+        ctx: &ExportContext,
+        start: fn(Vec<u8>) -> io::Result<D>,
+        add: fn(&mut D, &Record, &WriteOptions) -> io::Result<()>,
+        buffer: fn(&mut D) -> &mut Vec<u8>,
+        finish: fn(D) -> io::Result<Vec<u8>>,
+    ) -> Box<dyn ExportWriter> {
+        Box::new(DumpWriter { options: public_options(ctx), start, add, buffer, finish, inner: None })
+    }
+}
+
+impl<D: Send> ExportWriter for DumpWriter<D> {
     fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        let mut inner = JsonArrayWriter::new(Vec::new())?;
-        out.write_all(&std::mem::take(inner.get_mut()))?;
+        let mut inner = (self.start)(Vec::new())?;
+        out.write_all(&std::mem::take((self.buffer)(&mut inner)))?;
         self.inner = Some(inner);
         Ok(())
     }
     fn record(&mut self, record: &Record, out: &mut dyn Write) -> io::Result<()> {
         let inner = self.inner.as_mut().expect("begin was called");
-        inner.write_record(record, &self.options)?;
-        out.write_all(&std::mem::take(inner.get_mut()))
+        (self.add)(inner, record, &self.options)?;
+        out.write_all(&std::mem::take((self.buffer)(inner)))
     }
     fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
         let inner = self.inner.take().expect("begin was called");
-        out.write_all(&inner.finish()?)
+        out.write_all(&(self.finish)(inner)?)
     }
-}
-
-/// The context unit tests of the formats export with.
-#[cfg(test)]
-pub(crate) fn tests_ctx() -> ExportContext {
-    tests::ctx()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    pub(super) fn ctx() -> ExportContext {
-        ExportContext {
-            base_url: "https://repo.example.org".into(),
-            repository_name: "Example".into(),
-            oai_host: "repo.example.org".into(),
-            today: "2026-11-28".parse().unwrap(),
-            subjects: Default::default(),
-            item_types: Default::default(),
-        }
+    fn ctx() -> ExportContext {
+        ExportContext::example()
     }
 
     #[test]
