@@ -9,6 +9,7 @@
 //! A dev-dependency only: nothing here ships in the binary.
 
 pub mod checkers;
+pub mod html;
 
 
 use arkiv_formats::EprintsReader;

@@ -7,6 +7,7 @@ use arkiv_model::{RecordId, Status};
 use arkiv_services::import::{import_eprints_xml, ImportOptions};
 use arkiv_services::{Config, Repository};
 use arkiv_storage::RecordWrite;
+use arkiv_testkit::html::{unescape, visible};
 use reqwest::{redirect, Client, StatusCode};
 use serde_json::Value;
 use std::path::Path;
@@ -73,24 +74,6 @@ impl Site {
 
 fn hit_ids(json: &Value) -> Vec<RecordId> {
     json["hits"].as_array().map(|h| h.iter().filter_map(|h| h["id"].as_i64()).collect()).unwrap_or_default()
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
-}
-
-fn visible(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    unescape(&out)
 }
 
 /// Record ids linked from the results list, in order.

@@ -8,6 +8,7 @@ use arkiv_model::{
 use arkiv_services::{Config, Repository};
 use arkiv_storage::RecordWrite;
 use bytes::Bytes;
+use arkiv_testkit::html::{unescape, visible};
 use reqwest::header::HeaderMap;
 use reqwest::{redirect, Client, Method, StatusCode};
 use std::sync::Arc;
@@ -165,41 +166,6 @@ impl Site {
     fn pdf_path(&self) -> String {
         format!("/{}/1/osw%20commentary%20137.pdf", self.ids.seed)
     }
-}
-
-/// The text a browser shows for a stretch of HTML: tags dropped, the
-/// entities minijinja (or we) write decoded.
-fn visible(html: &str) -> String {
-    // Script elements (the JSON-LD) are data, not text a browser shows.
-    let mut shown = String::new();
-    let mut rest = html;
-    while let Some(start) = rest.find("<script") {
-        shown.push_str(&rest[..start]);
-        rest = rest[start..].find("</script>").map(|end| &rest[start + end + 9..]).unwrap_or("");
-    }
-    shown.push_str(rest);
-    let html = shown.as_str();
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    unescape(&out)
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&#x2f;", "/")
-        .replace("&amp;", "&")
 }
 
 /// Record ids linked from the citation list of a page.
