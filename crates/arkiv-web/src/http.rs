@@ -83,6 +83,17 @@ impl Problem {
     }
 }
 
+/// Any failure on our side becomes a 500 page through `?`: the log gets the
+/// error with its whole chain of causes (`{:#}`), the visitor a page that
+/// says to try again, never the details. Errors a visitor caused are made
+/// into their own problems (404, 422...) before they reach a `?`.
+impl<E: Into<anyhow::Error>> From<E> for Problem {
+    fn from(error: E) -> Problem {
+        let error: anyhow::Error = error.into();
+        Problem::internal(format!("{error:#}"))
+    }
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let mut res = self.status.into_response();

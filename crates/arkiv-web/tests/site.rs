@@ -292,7 +292,21 @@ async fn unpublished_withdrawn_and_unknown_records() {
     assert!(text.contains("An older edition"), "the citation stays");
     assert!(body.contains(&format!("href=\"/{}/\"", site.ids.seed)), "links the replacement");
 
-    for path in ["/999999/", "/abc/", "/99999999999999999999999/", "/0/", "/-1/", "/1.5/", "/%FF/", "/abc", "/99999999999999999999999"] {
+    for path in [
+        "/999999/",
+        "/abc/",
+        "/99999999999999999999999/",
+        "/0/",
+        "/-1/",
+        "/1.5/",
+        "/%FF/",
+        "/abc",
+        "/99999999999999999999999",
+        "/id/eprint/abc",
+        "/id/eprint/0/",
+        "/abc/linkset",
+        "/-1/linkset.txt",
+    ] {
         let (status, headers, body) = site.page(path).await;
         assert_eq!(status, 404, "{path}");
         assert!(header(&headers, "content-type").starts_with("text/html"), "{path}");

@@ -165,7 +165,7 @@ pub async fn logout(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, Problem> {
     if let Some(id) = auth::cookie(&headers, SESSION_COOKIE) {
-        accounts::logout(state.repo.accounts.as_ref(), id).await.map_err(Problem::internal)?;
+        accounts::logout(state.repo.accounts.as_ref(), id).await?;
     }
     let mut res = see_other("/");
     res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", 0));
@@ -223,14 +223,14 @@ pub async fn register(
             tracing::info!(user = user.id, "registered");
             let previous = auth::cookie(&headers, SESSION_COOKIE);
             if let Some(old) = previous {
-                accounts::logout(repo.accounts.as_ref(), old).await.map_err(Problem::internal)?;
+                accounts::logout(repo.accounts.as_ref(), old).await?;
             }
             let session = accounts::open_session(repo.accounts.as_ref(), &repo.settings().accounts, &user)
                 .await
-                .map_err(Problem::internal)?;
+                ?;
             Ok(logged_in(&state, &form.target, session))
         }
-        Err(AccountError::Store(e)) => Err(Problem::internal(e)),
+        Err(AccountError::Store(e)) => Err(e.into()),
         Err(e @ (AccountError::RegistrationClosed | AccountError::DomainNotAllowed(_))) => again(StatusCode::FORBIDDEN, e.to_string()),
         Err(e) => again(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     }

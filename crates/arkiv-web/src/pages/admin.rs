@@ -208,7 +208,7 @@ async fn render(state: &AppState, session: &Session, status: StatusCode, saved: 
         .accounts
         .outbox(50)
         .await
-        .map_err(Problem::internal)?
+        ?
         .into_iter()
         .map(|m| MessageLine { to: m.to, subject: m.subject, body: m.body, created: m.created.to_iso8601(), sent: m.sent.map(|t| t.to_iso8601()) })
         .collect();

@@ -164,7 +164,7 @@ pub async fn values(
         }
         BrowseView::Creator | BrowseView::Series => {
             let after = q.after.as_deref().filter(|a| !a.is_empty() && a.len() <= MAX_VALUE_BYTES);
-            let found = store.browse_values(view, after, VALUES_PER_PAGE + 1).await.map_err(Problem::internal)?;
+            let found = store.browse_values(view, after, VALUES_PER_PAGE + 1).await?;
             let more = found.len() as i64 > VALUES_PER_PAGE;
             let values: Vec<ValueLink> = found
                 .into_iter()
@@ -202,7 +202,7 @@ async fn whole_view(state: &AppState, view: BrowseView) -> Result<Vec<BrowseValu
     let mut all: Vec<BrowseValue> = Vec::new();
     loop {
         let after = all.last().map(|v| v.value.clone());
-        let batch = state.repo.store.browse_values(view, after.as_deref(), BATCH).await.map_err(Problem::internal)?;
+        let batch = state.repo.store.browse_values(view, after.as_deref(), BATCH).await?;
         let done = (batch.len() as i64) < BATCH;
         all.extend(batch);
         if done || all.len() as i64 >= WHOLE_VIEW_LIMIT {
@@ -294,11 +294,11 @@ pub async fn value_page(
     let from = q.from.and_then(|f| f.parse::<i64>().ok()).filter(|&f| f >= 1).unwrap_or(1);
 
     let repo = &state.repo;
-    let total = repo.store.browse_count(view, value).await.map_err(Problem::internal)?;
+    let total = repo.store.browse_count(view, value).await?;
     if total == 0 {
         return Err(nothing_here());
     }
-    let page = repo.store.browse_page(view, value, cursor.as_ref(), PAGE_SIZE).await.map_err(Problem::internal)?;
+    let page = repo.store.browse_page(view, value, cursor.as_ref(), PAGE_SIZE).await?;
     let records: Vec<CiteView> = page.records.iter().map(|r| cite(repo, r)).collect();
     let here = value_path(view, value);
     let shown = records.len() as i64;

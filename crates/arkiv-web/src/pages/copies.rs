@@ -51,7 +51,7 @@ async fn form_page(state: &AppState, headers: &HeaderMap, id: i64, pos: u32, sen
         .store
         .get_record(id)
         .await
-        .map_err(Problem::internal)?
+        ?
         .filter(|r| r.is_live())
         .ok_or_else(crate::pages::no_such_record)?;
     let doc = record.document(pos).ok_or_else(|| Problem::not_found("No such document."))?;
@@ -171,7 +171,7 @@ pub async fn download(State(state): State<AppState>, Path(token): Path<String>) 
     })?;
     let file = doc.main_file().ok_or_else(gone)?;
     let sha = file.sha256.clone().ok_or_else(gone)?;
-    let len = state.repo.files.size(&sha).await.map_err(Problem::internal)?.ok_or_else(gone)?;
+    let len = state.repo.files.size(&sha).await?.ok_or_else(gone)?;
     let mut res = Response::new(stream(state.repo.files.clone(), sha, 0, len));
     let h = res.headers_mut();
     let ty = content_type(file.mime_type.as_deref(), &file.filename);

@@ -11,7 +11,7 @@
 
 use crate::auth::{self, CsrfForm, LoggedIn};
 use crate::http::Problem;
-use crate::pages::parse_id;
+use crate::pages::{parse_id, RecordPath};
 use crate::AppState;
 use arkiv_model::{DocumentSecurity, PartialDate, Record, RecordId, Status, User};
 use arkiv_services::accounts::Session;
@@ -64,9 +64,6 @@ pub fn problem(e: WorkflowError) -> Problem {
     }
 }
 
-fn record_id(raw: &str) -> Result<RecordId, Problem> {
-    parse_id(raw).ok_or_else(crate::pages::no_such_record)
-}
 
 /// The revision a form says its user started from.
 fn revision_of(pairs: &[(String, String)]) -> Result<i64, Problem> {
@@ -365,10 +362,9 @@ pub async fn deposit_page(
     State(state): State<AppState>,
     LoggedIn(session): LoggedIn,
     uri: Uri,
-    Path(raw): Path<String>,
+    RecordPath(id): RecordPath,
 ) -> Result<Response, Problem> {
-    let id = record_id(&raw)?;
-    let record = state.repo.store.get_record(id).await.map_err(Problem::internal)?.ok_or_else(crate::pages::no_such_record)?;
+    let record = state.repo.store.get_record(id).await?.ok_or_else(crate::pages::no_such_record)?;
     if !viewer_may_open(&session.user, &record) {
         return Err(crate::pages::no_such_record());
     }
@@ -378,10 +374,9 @@ pub async fn deposit_page(
 pub async fn save(
     State(state): State<AppState>,
     LoggedIn(session): LoggedIn,
-    Path(raw): Path<String>,
+    RecordPath(id): RecordPath,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, Problem> {
-    let id = record_id(&raw)?;
     let expected = revision_of(&pairs)?;
     let form: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "csrf" && k != "revision").collect();
     match Workflow::new(&state.repo, &session.user).edit(id, expected, &form).await {
@@ -418,10 +413,9 @@ fn document_settings(pairs: &[(String, String)]) -> Result<DocumentSettings, Str
 pub async fn upload(
     State(state): State<AppState>,
     LoggedIn(session): LoggedIn,
-    Path(raw): Path<String>,
+    RecordPath(id): RecordPath,
     mut multipart: Multipart,
 ) -> Result<Response, Problem> {
-    let id = record_id(&raw)?;
     let flow = Workflow::new(&state.repo, &session.user);
     let mut pairs: Vec<(String, String)> = Vec::new();
     let bad_form = || Problem::bad_request("The upload form could not be read; reload the page and try again.");
@@ -481,7 +475,7 @@ pub async fn document(
     Path((raw, pos)): Path<(String, String)>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, Problem> {
-    let id = record_id(&raw)?;
+    let id = parse_id(&raw).ok_or_else(crate::pages::no_such_record)?;
     let pos = parse_id(&pos).and_then(|p| u32::try_from(p).ok()).ok_or_else(|| Problem::not_found("No such document."))?;
     let expected = revision_of(&pairs)?;
     let flow = Workflow::new(&state.repo, &session.user);
@@ -505,10 +499,9 @@ pub async fn document(
 pub async fn submit(
     State(state): State<AppState>,
     LoggedIn(session): LoggedIn,
-    Path(raw): Path<String>,
+    RecordPath(id): RecordPath,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, Problem> {
-    let id = record_id(&raw)?;
     let expected = revision_of(&pairs)?;
     match Workflow::new(&state.repo, &session.user).submit(id, expected).await {
         Ok(()) => Ok(see_other("/workarea?submitted=1")),
@@ -532,9 +525,8 @@ struct HistoryPage {
 pub async fn history(
     State(state): State<AppState>,
     LoggedIn(session): LoggedIn,
-    Path(raw): Path<String>,
+    RecordPath(id): RecordPath,
 ) -> Result<Response, Problem> {
-    let id = record_id(&raw)?;
     let (record, entries) = Workflow::new(&state.repo, &session.user).history(id).await.map_err(problem)?;
     let title = if record.title.trim().is_empty() { "(untitled)".into() } else { record.title.clone() };
     state.page(StatusCode::OK, "history.html", HistoryPage { nav: "workarea", id, title, entries })

@@ -97,9 +97,8 @@ fn headers(format: &ExportFormat, filename: &str) -> [(header::HeaderName, Heade
 
 /// The record an export or a machine-readable page of one record is
 /// about: 404 for an unknown or unpublished id, 410 for a withdrawn one.
-pub async fn public_record(state: &AppState, raw_id: &str) -> Result<Record, Problem> {
-    let id = parse_id(raw_id).ok_or_else(no_such_record)?;
-    let record = state.repo.store.get_record(id).await.map_err(Problem::internal)?.ok_or_else(no_such_record)?;
+pub async fn public_record(state: &AppState, id: RecordId) -> Result<Record, Problem> {
+    let record = state.repo.store.get_record(id).await?.ok_or_else(no_such_record)?;
     match visibility(&record) {
         Visibility::Public => Ok(record),
         Visibility::Hidden => Err(no_such_record()),
@@ -121,10 +120,10 @@ pub async fn one(
 ) -> Result<Response, Problem> {
     let Path((raw_id, format_id)) = path.map_err(|_| no_such_record())?;
     let format = format(&format_id)?;
-    let record = public_record(&state, &raw_id).await?;
+    let record = public_record(&state, parse_id(&raw_id).ok_or_else(no_such_record)?).await?;
     let ctx = state.repo.export_context();
     let mut body = Vec::new();
-    export::write_all(format, &ctx, [&record], &mut body).map_err(Problem::internal)?;
+    export::write_all(format, &ctx, [&record], &mut body)?;
     let name = file_name(&state, &record.id.unwrap_or(0).to_string(), format);
     Ok((headers(format, &name), body).into_response())
 }
@@ -166,7 +165,7 @@ impl Source {
                     .store
                     .browse_page(*view, value, after.as_ref(), PAGE as i64)
                     .await
-                    .map_err(Problem::internal)?;
+                    ?;
                 *done = page.next.is_none();
                 *after = page.next;
                 Ok(if page.records.is_empty() { None } else { Some(page.records) })
@@ -291,7 +290,7 @@ pub async fn browse(
     if value.is_empty() || value.len() > 1000 {
         return Err(nothing());
     }
-    if state.repo.store.browse_count(view, &value).await.map_err(Problem::internal)? == 0 {
+    if state.repo.store.browse_count(view, &value).await? == 0 {
         return Err(nothing());
     }
     let ctx = state.repo.export_context();
@@ -332,13 +331,13 @@ pub async fn unapi(State(state): State<AppState>, query: Result<Query<UnapiQuery
     };
     let Some(id) = q.id.filter(|i| !i.trim().is_empty()) else { return Ok(xml(StatusCode::OK, None)) };
     let record_id = record_of_unapi_id(&state, &id).ok_or_else(no_such_record)?;
-    let record = public_record(&state, &record_id.to_string()).await?;
+    let record = public_record(&state, record_id).await?;
     match q.format.filter(|f| !f.trim().is_empty()) {
         None => Ok(xml(StatusCode::MULTIPLE_CHOICES, Some(&unapi_id(&state.repo.export_context(), &record)))),
         Some(f) => {
             let format = format(&f)?;
             let location = format!("/{record_id}/export/{}", format.id);
-            Ok((StatusCode::FOUND, [(header::LOCATION, HeaderValue::from_str(&location).map_err(Problem::internal)?)]).into_response())
+            Ok((StatusCode::FOUND, [(header::LOCATION, HeaderValue::from_str(&location)?)]).into_response())
         }
     }
 }

@@ -67,7 +67,7 @@ pub fn xml_escape(s: &str) -> String {
 /// `/feed/{rss,atom}`: the latest additions.
 pub async fn latest(State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
     let kind = kind(path)?;
-    let records = state.repo.store.latest(ENTRIES as i64).await.map_err(Problem::internal)?;
+    let records = state.repo.store.latest(ENTRIES as i64).await?;
     let name = state.repo.settings().name.clone();
     let feed = Feed { title: format!("{name}: latest additions"), page: "/".into(), self_path: format!("/feed/{}", path_kind(kind)) };
     Ok(render(&state, kind, &feed, &records))

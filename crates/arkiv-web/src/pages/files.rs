@@ -54,7 +54,7 @@ pub async fn download(
         return Err(no_such_file());
     }
 
-    let record = state.repo.store.get_record(id).await.map_err(Problem::internal)?.ok_or_else(no_such_record)?;
+    let record = state.repo.store.get_record(id).await?.ok_or_else(no_such_record)?;
     // Beyond the public: a depositor reads the files of their own items,
     // staff those of items in their scope, whatever their status or
     // security (the workflow's rules decide, as for every other page).
@@ -97,7 +97,7 @@ pub async fn download(
              that could not be fetched. The repository's staff can restore it.",
         ));
     };
-    let len = match state.repo.files.size(sha).await.map_err(Problem::internal)? {
+    let len = match state.repo.files.size(sha).await? {
         Some(len) => len,
         None => {
             tracing::warn!(record = id, pos, file = %filename, sha, "file bytes missing from the file store");

@@ -23,8 +23,8 @@ struct Home {
 
 pub async fn home(State(state): State<AppState>) -> Result<Response, Problem> {
     let repo = &state.repo;
-    let latest = repo.store.latest(10).await.map_err(Problem::internal)?;
-    let types = repo.store.browse_values(BrowseView::Type, None, 10_000).await.map_err(Problem::internal)?;
+    let latest = repo.store.latest(10).await?;
+    let types = repo.store.browse_values(BrowseView::Type, None, 10_000).await?;
     let ctx = Home {
         nav: "home",
         latest: latest.iter().map(|r| cite(repo, r)).collect(),

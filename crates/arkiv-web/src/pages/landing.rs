@@ -12,14 +12,14 @@
 
 use crate::http::Problem;
 use crate::pages::exports::{public_record, unapi_id};
+use crate::pages::RecordPath;
 use crate::present::{query_value, record_path};
 use crate::AppState;
 use arkiv_formats::export::{self, jsonld, styles, ExportContext};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use arkiv_model::{PartialDate, Record};
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header::{self, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -395,9 +395,8 @@ pub fn link_header(links: &[Link]) -> Option<HeaderValue> {
 }
 
 /// `/{id}/linkset`: the landing page's links as RFC 9264 JSON.
-pub async fn linkset_json(State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
-    let Path(raw) = path.map_err(|_| crate::pages::no_such_record())?;
-    let record = public_record(&state, &raw).await?;
+pub async fn linkset_json(State(state): State<AppState>, RecordPath(id): RecordPath) -> Result<Response, Problem> {
+    let record = public_record(&state, id).await?;
     let ctx = state.repo.export_context();
     let mut context = serde_json::Map::new();
     context.insert("anchor".into(), ctx.record_url(&record).into());
@@ -418,9 +417,8 @@ pub async fn linkset_json(State(state): State<AppState>, path: Result<Path<Strin
 
 /// `/{id}/linkset.txt`: the same links in RFC 9264's `application/linkset`
 /// form (Link header syntax, one link a line, each with its anchor).
-pub async fn linkset_text(State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
-    let Path(raw) = path.map_err(|_| crate::pages::no_such_record())?;
-    let record = public_record(&state, &raw).await?;
+pub async fn linkset_text(State(state): State<AppState>, RecordPath(id): RecordPath) -> Result<Response, Problem> {
+    let record = public_record(&state, id).await?;
     let ctx = state.repo.export_context();
     let anchor = ctx.record_url(&record);
     let lines: Vec<String> =

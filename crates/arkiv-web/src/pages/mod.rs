@@ -23,6 +23,8 @@ pub mod sitemap;
 
 use crate::http::Problem;
 use arkiv_model::RecordId;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 
 /// A record id from a path segment: ASCII digits only (no sign, no
 /// spaces), at most 18 of them so that it always fits, and above zero.
@@ -32,6 +34,20 @@ pub fn parse_id(s: &str) -> Option<RecordId> {
         return None;
     }
     s.parse::<RecordId>().ok().filter(|&id| id > 0)
+}
+
+/// The record a one-segment path names (`/{id}/...`, `/deposit/{id}`):
+/// anything that is not a record id ([`parse_id`]) is the "no such item"
+/// page, before the handler runs.
+pub struct RecordPath(pub RecordId);
+
+impl<S: Send + Sync> FromRequestParts<S> for RecordPath {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| no_such_record())?;
+        parse_id(&raw).map(RecordPath).ok_or_else(no_such_record)
+    }
 }
 
 /// The answer for a record that does not exist, or that a visitor may not

@@ -69,7 +69,7 @@ pub async fn forgot(
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<ForgotForm>,
 ) -> Result<Response, Problem> {
-    accounts::reset::request_reset(&state.repo, &form.email).await.map_err(Problem::internal)?;
+    accounts::reset::request_reset(&state.repo, &form.email).await?;
     password_page(&state, &headers, StatusCode::OK, "password_forgot.html", String::new(), true, None)
 }
 
@@ -112,7 +112,7 @@ pub async fn reset(
     }
     match accounts::reset::reset_password(state.repo.accounts.as_ref(), &form.token, &form.password).await {
         Ok(_) => password_page(&state, &headers, StatusCode::OK, "password_reset.html", String::new(), true, None),
-        Err(AccountError::Store(e)) => Err(Problem::internal(e)),
+        Err(AccountError::Store(e)) => Err(e.into()),
         Err(e) => again(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     }
 }
@@ -181,7 +181,7 @@ pub async fn save_profile(
 ) -> Result<Response, Problem> {
     match accounts::profile::update_profile(state.repo.accounts.as_ref(), &session.user, &form.name, &form.orcid).await {
         Ok(_) => Ok(see_other("/profile?saved=1")),
-        Err(AccountError::Store(e)) => Err(Problem::internal(e)),
+        Err(AccountError::Store(e)) => Err(e.into()),
         Err(e) => {
             let mut shown = session.user.clone();
             shown.name = form.name.clone();
@@ -215,7 +215,7 @@ pub async fn change_password(
         .await
     {
         Ok(new_session) => Ok(logged_in(&state, "/profile?password=1", new_session)),
-        Err(AccountError::Store(e)) => Err(Problem::internal(e)),
+        Err(AccountError::Store(e)) => Err(e.into()),
         Err(e) => refuse(e.to_string()),
     }
 }

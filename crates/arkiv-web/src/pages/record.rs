@@ -8,7 +8,7 @@
 
 use crate::access::{restriction, today, visibility, Restriction, Visibility};
 use crate::http::{http_date, moved, Problem};
-use crate::pages::{landing, no_such_record, parse_id};
+use crate::pages::{landing, no_such_record, parse_id, RecordPath};
 use crate::present::{
     cite, date_label, day_label, doi_link, download_path, format_label, human_size, record_path, safe_link, timestamp_label,
     value_path, CiteView,
@@ -24,14 +24,13 @@ use axum::response::Response;
 use serde::Serialize;
 
 /// `/{id}` → `/{id}/`, the record's one address.
-pub async fn add_slash(path: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
-    let id = path.ok().and_then(|Path(s)| parse_id(&s)).ok_or_else(no_such_record)?;
-    Ok(moved(&record_path(id)))
+pub async fn add_slash(RecordPath(id): RecordPath) -> Response {
+    moved(&record_path(id))
 }
 
 /// `/id/eprint/{id}` → `/{id}/`.
-pub async fn eprint_redirect(path: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
-    add_slash(path).await
+pub async fn eprint_redirect(id: RecordPath) -> Response {
+    add_slash(id).await
 }
 
 /// The abstract page. A visitor who is not logged in gets it from the page
@@ -52,7 +51,7 @@ pub async fn abstract_page(
     let if_none_match = request_headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
     let cache_style = if crate::auth::current().is_none() { style_key(style.as_deref()) } else { None };
     let miss = match cache_style {
-        Some(cache_style) => match state.pages.lookup(&state.repo, id, cache_style).await.map_err(Problem::internal)? {
+        Some(cache_style) => match state.pages.lookup(&state.repo, id, cache_style).await? {
             Ok(page) => return Ok(page.response(if_none_match)),
             Err(miss) => Some((miss, cache_style)),
         },
@@ -68,7 +67,7 @@ pub async fn abstract_page(
 /// The abstract page (or tombstone) as rendered for this visitor.
 async fn render_abstract_page(state: &AppState, id: RecordId, style: Option<&str>) -> Result<Response, Problem> {
     let (record, revision) =
-        state.repo.store.get_record_with_revision(id).await.map_err(Problem::internal)?.ok_or_else(no_such_record)?;
+        state.repo.store.get_record_with_revision(id).await?.ok_or_else(no_such_record)?;
     let mut res = match visibility(&record) {
         Visibility::Hidden => {
             // Its depositor and the editors in scope work on it at its
@@ -102,13 +101,13 @@ async fn render_abstract_page(state: &AppState, id: RecordId, style: Option<&str
 /// and the live ones that succeed it (an index seek; two reads at most).
 async fn versions(state: &AppState, record: &Record) -> Result<Vec<Row>, Problem> {
     let id = record.id.unwrap_or(0);
-    let later = state.repo.store.later_versions(id).await.map_err(Problem::internal)?;
+    let later = state.repo.store.later_versions(id).await?;
     let earlier: Vec<RecordId> = record.succeeds.filter(|&e| e > 0 && e != id).into_iter().collect();
     if later.is_empty() && earlier.is_empty() {
         return Ok(Vec::new());
     }
     let wanted: Vec<RecordId> = earlier.iter().chain(&later).copied().collect();
-    let found = state.repo.store.get_records(&wanted).await.map_err(Problem::internal)?;
+    let found = state.repo.store.get_records(&wanted).await?;
     let item = |r: &Record| {
         let year = r.year().map(|y| format!(" ({y})")).unwrap_or_default();
         Item { text: format!("{}{year}", r.title), url: r.id.map(record_path) }

@@ -9,11 +9,11 @@
 use crate::auth::{CsrfForm, LoggedIn};
 use crate::http::Problem;
 use crate::pages::deposit::{problem, see_other};
-use crate::pages::parse_id;
+use crate::pages::{parse_id, RecordPath};
 use crate::AppState;
 use arkiv_model::RecordId;
 use arkiv_services::workflow::{ReviewFilter, Workflow, WorkflowError};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -140,9 +140,6 @@ impl StepForm {
     }
 }
 
-fn id_of(raw: &str) -> Result<RecordId, Problem> {
-    parse_id(raw).ok_or_else(crate::pages::no_such_record)
-}
 
 /// Where to go after a step: the item's public page once it is live or
 /// withdrawn, else back to the buffer.
@@ -154,20 +151,18 @@ fn done(result: Result<(), WorkflowError>, to: String) -> Result<Response, Probl
 pub async fn accept(
     State(state): State<AppState>,
     LoggedIn(session): LoggedIn,
-    Path(raw): Path<String>,
+    RecordPath(id): RecordPath,
     CsrfForm(form): CsrfForm<StepForm>,
 ) -> Result<Response, Problem> {
-    let id = id_of(&raw)?;
     done(Workflow::new(&state.repo, &session.user).accept(id, form.revision()?).await, format!("/{id}/"))
 }
 
 pub async fn send_back(
     State(state): State<AppState>,
     LoggedIn(session): LoggedIn,
-    Path(raw): Path<String>,
+    RecordPath(id): RecordPath,
     CsrfForm(form): CsrfForm<StepForm>,
 ) -> Result<Response, Problem> {
-    let id = id_of(&raw)?;
     let note: String = form.note.chars().take(5000).collect();
     done(Workflow::new(&state.repo, &session.user).return_to_depositor(id, form.revision()?, &note).await, "/review".into())
 }
@@ -175,10 +170,9 @@ pub async fn send_back(
 pub async fn withdraw(
     State(state): State<AppState>,
     LoggedIn(session): LoggedIn,
-    Path(raw): Path<String>,
+    RecordPath(id): RecordPath,
     CsrfForm(form): CsrfForm<StepForm>,
 ) -> Result<Response, Problem> {
-    let id = id_of(&raw)?;
     let replaced_by = match form.replaced_by.trim() {
         "" => None,
         other => Some(
@@ -193,9 +187,8 @@ pub async fn withdraw(
 pub async fn restore(
     State(state): State<AppState>,
     LoggedIn(session): LoggedIn,
-    Path(raw): Path<String>,
+    RecordPath(id): RecordPath,
     CsrfForm(form): CsrfForm<StepForm>,
 ) -> Result<Response, Problem> {
-    let id = id_of(&raw)?;
     done(Workflow::new(&state.repo, &session.user).restore(id, form.revision()?).await, format!("/{id}/"))
 }

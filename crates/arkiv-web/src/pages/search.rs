@@ -132,7 +132,7 @@ pub(crate) async fn records(state: &AppState, results: &SearchResults) -> Result
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let found = state.repo.store.get_records(&ids).await.map_err(Problem::internal)?;
+    let found = state.repo.store.get_records(&ids).await?;
     Ok(found.into_iter().filter(|r| r.is_live()).filter_map(|r| r.id.map(|id| (id, r))).collect())
 }
 
@@ -394,7 +394,7 @@ pub async fn api(
         ));
     };
     let found = records(&state, &results).await?;
-    let mut value = serde_json::to_value(&results).map_err(Problem::internal)?;
+    let mut value = serde_json::to_value(&results)?;
     if let Some(hits) = value.get_mut("hits").and_then(|h| h.as_array_mut()) {
         hits.retain_mut(|hit| {
             let Some(id) = hit.get("id").and_then(|i| i.as_i64()) else { return false };

@@ -47,7 +47,7 @@ fn xml(body: String) -> Response {
 /// `/sitemap.xml`.
 pub async fn sitemap(State(state): State<AppState>) -> Result<Response, Problem> {
     let size = SIZE.load(Ordering::Relaxed);
-    let max = state.repo.store.max_record_id().await.map_err(Problem::internal)?;
+    let max = state.repo.store.max_record_id().await?;
     if max <= size {
         return urlset(&state, 0, size).await;
     }
@@ -70,7 +70,7 @@ pub async fn part(State(state): State<AppState>, path: Result<Path<String>, Path
         .and_then(|n| n.parse::<i64>().ok())
         .ok_or_else(none)?;
     let size = SIZE.load(Ordering::Relaxed);
-    let max = state.repo.store.max_record_id().await.map_err(Problem::internal)?;
+    let max = state.repo.store.max_record_id().await?;
     if n * size >= max.max(1) {
         return Err(none());
     }
@@ -78,7 +78,7 @@ pub async fn part(State(state): State<AppState>, path: Result<Path<String>, Path
 }
 
 async fn urlset(state: &AppState, n: i64, size: i64) -> Result<Response, Problem> {
-    let live = state.repo.store.live_ids(n * size, (n + 1) * size).await.map_err(Problem::internal)?;
+    let live = state.repo.store.live_ids(n * size, (n + 1) * size).await?;
     let base = state.repo.config.repository.base_url.trim_end_matches('/');
     let mut x = String::with_capacity(64 + live.len() * 100);
     x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
