@@ -25,6 +25,12 @@ pub struct PartialDate {
 }
 
 impl PartialDate {
+    /// Today in UTC, the calendar embargo dates are read in: the one clock
+    /// every access decision asks.
+    pub fn today() -> Self {
+        Timestamp::now().date()
+    }
+
     pub fn year(year: i32) -> Self {
         PartialDate { year, month: None, day: None }
     }
@@ -176,6 +182,12 @@ impl Timestamp {
     /// `2014-05-29T10:03:12Z`, ISO 8601 as OAI-PMH and feeds want it.
     pub fn to_iso8601(&self) -> String {
         self.to_eprints().replacen(' ', "T", 1) + "Z"
+    }
+
+    /// The day this moment falls on (UTC), as a full date.
+    pub fn date(&self) -> PartialDate {
+        let d = self.datetime();
+        PartialDate { year: d.year(), month: Some(u8::from(d.month())), day: Some(d.day()) }
     }
 
     /// Just the day: `2014-05-29`.

@@ -20,7 +20,7 @@
 //!
 //! Plain-text documents (`text/plain`) are read as they are, in process.
 
-use crate::schema::{document_is_public, today, truncate_at_char, MAX_FULL_TEXT_BYTES};
+use crate::schema::{document_is_public, truncate_at_char, MAX_FULL_TEXT_BYTES};
 use arkiv_model::Record;
 use arkiv_storage::FileStore;
 use std::path::{Path, PathBuf};
@@ -259,7 +259,7 @@ impl Extractor {
     /// The full text of a record: its public, unembargoed documents' files,
     /// joined, capped at [`MAX_FULL_TEXT_BYTES`]. `None` when there is none.
     pub async fn record_text(&self, files: &FileStore, record: &Record) -> Option<String> {
-        let today = today();
+        let today = arkiv_model::PartialDate::today();
         let mut text = String::new();
         for doc in record.documents.iter().filter(|d| document_is_public(d, today)) {
             let Some(file) = doc.main_file() else { continue };

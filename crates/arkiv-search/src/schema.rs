@@ -247,11 +247,6 @@ pub fn document_is_public(doc: &arkiv_model::Document, today: PartialDate) -> bo
     doc.is_open_access(today)
 }
 
-pub fn today() -> PartialDate {
-    let now = time::OffsetDateTime::now_utc();
-    PartialDate { year: now.year(), month: Some(u8::from(now.month())), day: Some(now.day()) }
-}
-
 /// A creator's name as indexed and faceted: "Family, Given".
 pub fn person_label(c: &arkiv_model::Creator) -> String {
     c.name.inverted()

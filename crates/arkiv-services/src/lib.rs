@@ -4,6 +4,7 @@
 //! file, make a demo repository) and nothing of how it was asked: the CLI and
 //! the web handlers call the same functions. No HTTP here, no SQL.
 
+pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod config;

@@ -121,7 +121,7 @@ impl Repository {
             repository_name: self.settings().name.clone(),
             subjects: self.subjects(),
             item_types: self.types.clone(),
-            today: today(),
+            today: arkiv_model::PartialDate::today(),
         }
     }
 
@@ -139,12 +139,6 @@ pub fn oai_host(base_url: &str) -> String {
     let host = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
     let host = if host.starts_with('[') { host } else { host.split(':').next().unwrap_or(host) };
     if host.is_empty() { "localhost".into() } else { host.to_ascii_lowercase() }
-}
-
-/// Today in UTC, the calendar embargo dates are read in.
-pub fn today() -> arkiv_model::PartialDate {
-    let now = time::OffsetDateTime::now_utc();
-    arkiv_model::PartialDate { year: now.year(), month: Some(u8::from(now.month())), day: Some(now.day()) }
 }
 
 #[cfg(test)]

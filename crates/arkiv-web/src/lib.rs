@@ -9,7 +9,6 @@
 //! ask the repository's store, shape what they found for a template, and
 //! render it. Nothing here prints; the caller decides what to tell the user.
 
-pub mod access;
 pub mod auth;
 pub mod http;
 pub mod page_cache;

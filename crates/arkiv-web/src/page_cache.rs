@@ -70,7 +70,7 @@ pub struct CachedPage {
     headers: Vec<(header::HeaderName, HeaderValue)>,
     settings: Arc<LiveSettings>,
     subjects: Arc<SubjectTree>,
-    day: time::Date,
+    day: arkiv_model::PartialDate,
     /// The change-feed sequence the cache had applied when the page was
     /// rendered (a view page is good only while it stays the newest).
     seq: i64,
@@ -155,7 +155,7 @@ impl PageCache {
     fn current(page: &CachedPage, repo: &Repository) -> bool {
         Arc::ptr_eq(&page.settings, &repo.settings())
             && Arc::ptr_eq(&page.subjects, &repo.subjects())
-            && page.day == crate::access::today()
+            && page.day == arkiv_model::PartialDate::today()
     }
 
     /// The page for `key` if it is still what a render would give, after
@@ -270,7 +270,7 @@ impl PageCache {
             headers,
             settings: repo.settings(),
             subjects: repo.subjects(),
-            day: crate::access::today(),
+            day: arkiv_model::PartialDate::today(),
             seq: miss.seq,
         }))
     }

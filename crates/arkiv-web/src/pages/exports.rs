@@ -15,7 +15,7 @@
 //! (MODS) reads its first records before answering, so a search or view
 //! with none gets a "nothing to export" page (404), never an invalid file.
 
-use crate::access::{visibility, Visibility};
+use arkiv_services::access::{visibility, Visibility};
 use crate::http::Problem;
 use crate::pages::search::{self, pairs, Params};
 use crate::pages::{no_such_record, parse_id};

@@ -18,14 +18,14 @@
 //! attachments under `Content-Security-Policy: sandbox`, so an uploaded
 //! file can never act with the site's origin.
 
-use crate::access::{as_partial, restriction, today, visibility, Restriction, Visibility};
-use arkiv_services::workflow::{may, may_read_document, Action};
+use crate::auth::Viewer;
+use arkiv_model::{PartialDate, Record, RecordId};
+use arkiv_services::access::{readable_file, ReadableFile, Refusal, Restriction};
 use crate::http::{etag_matches, header_str, http_date, not_modified, unmodified_since, OwnHeaders, Problem};
 use crate::pages::{no_such_record, parse_id};
 use crate::present::{date_label, segment};
 use crate::range::{answer, RangeAnswer};
 use crate::AppState;
-use arkiv_storage::files::is_sha256;
 use arkiv_storage::FileStore;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
@@ -43,6 +43,7 @@ fn no_such_file() -> Problem {
 
 pub async fn download(
     State(state): State<AppState>,
+    Viewer(viewer): Viewer,
     method: Method,
     headers: HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
@@ -50,97 +51,90 @@ pub async fn download(
     let Path((id, pos, filename)) = path.map_err(|_| no_such_file())?;
     let id = parse_id(&id).ok_or_else(no_such_record)?;
     let pos: u32 = parse_id(&pos).and_then(|p| u32::try_from(p).ok()).ok_or_else(no_such_file)?;
-    if filename.is_empty() || filename.contains(['/', '\\', '\0']) || filename == "." || filename == ".." {
-        return Err(no_such_file());
-    }
-
     let record = state.repo.store.get_record(id).await?.ok_or_else(no_such_record)?;
-    // Beyond the public: a depositor reads the files of their own items,
-    // staff those of items in their scope, whatever their status or
-    // security (the workflow's rules decide, as for every other page).
-    let viewer = crate::auth::current().map(|s| s.user);
-    let viewer = viewer.as_ref();
-    let staff_in_scope = viewer.is_some_and(|u| arkiv_services::workflow::permissions::in_scope(u, &record));
-    match visibility(&record) {
-        Visibility::Public => {}
-        Visibility::Hidden if may(viewer, Action::View, Some(&record)) => {}
-        Visibility::Withdrawn if staff_in_scope => {}
-        Visibility::Hidden => return Err(no_such_record()),
-        Visibility::Withdrawn => {
-            return Err(Problem::new(
-                StatusCode::GONE,
-                "Withdrawn",
-                format!("This item has been withdrawn, and its files with it. Its page at /{id}/ says why."),
-            ))
-        }
-    }
-    let doc = record.document(pos).ok_or_else(no_such_file)?;
-    let file = doc.file(&filename).ok_or_else(no_such_file)?;
-    let open = restriction(doc, today()).is_none() && record.is_live();
-    let readable = open || may_read_document(viewer, &record, doc, as_partial(today()));
-    match restriction(doc, today()) {
-        _ if readable => {}
-        None => {}
-        Some(Restriction::Security) => {
-            return Err(Problem::forbidden(format!(
-                "This document is available to {} only.",
-                doc.security.label().to_lowercase()
-            )))
-        }
-        Some(Restriction::Embargo(until)) => {
-            return Err(Problem::forbidden(format!("This document is embargoed until {}.", date_label(until))))
-        }
-    }
-    let Some(sha) = file.sha256.as_deref().filter(|s| is_sha256(s)) else {
+    let viewer = viewer.map(|s| s.user);
+    let readable = readable_file(viewer.as_ref(), &record, pos, &filename, PartialDate::today()).map_err(|why| refused(id, why))?;
+    let Some(len) = state.repo.files.size(readable.sha256).await? else {
+        tracing::warn!(record = id, pos, file = %filename, sha = readable.sha256, "file bytes missing from the file store");
         return Err(Problem::not_found(
-            "The repository lists this file but does not hold its bytes: it was imported from an address \
-             that could not be fetched. The repository's staff can restore it.",
+            "This file's bytes are missing from the repository's file store. The repository's staff have been told.",
         ));
     };
-    let len = match state.repo.files.size(sha).await? {
-        Some(len) => len,
-        None => {
-            tracing::warn!(record = id, pos, file = %filename, sha, "file bytes missing from the file store");
-            return Err(Problem::not_found(
-                "This file's bytes are missing from the repository's file store. The repository's staff have been told.",
-            ));
-        }
-    };
+    let h = file_headers(&state, &record, &readable);
+    let etag = h[header::ETAG].clone();
+    if fresh(&headers, etag.to_str().unwrap_or(""), record.lastmod.map(|t| t.0)) {
+        let mut res = not_modified(&h, etag);
+        res.extensions_mut().insert(OwnHeaders);
+        return Ok(res);
+    }
+    Ok(body_response(&state, method, &headers, h, readable.sha256, len, record.lastmod.map(|t| t.0)))
+}
 
-    let content_type = content_type(file.mime_type.as_deref(), &filename);
-    let active = is_active(&content_type, &filename);
-    let inline = !active && essence(&content_type) == "application/pdf";
-    let etag = format!("\"{sha}\"");
+/// The page for a file this viewer may not have.
+fn refused(id: RecordId, why: Refusal) -> Problem {
+    match why {
+        Refusal::NoRecord => no_such_record(),
+        Refusal::NoFile => no_such_file(),
+        Refusal::Withdrawn => Problem::new(
+            StatusCode::GONE,
+            "Withdrawn",
+            format!("This item has been withdrawn, and its files with it. Its page at /{id}/ says why."),
+        ),
+        Refusal::Restricted(Restriction::Security(security)) => {
+            Problem::forbidden(format!("This document is available to {} only.", security.label().to_lowercase()))
+        }
+        Refusal::Restricted(Restriction::Embargo(until)) => {
+            Problem::forbidden(format!("This document is embargoed until {}.", date_label(until)))
+        }
+        Refusal::BytesNotHeld => Problem::not_found(
+            "The repository lists this file but does not hold its bytes: it was imported from an address \
+             that could not be fetched. The repository's staff can restore it.",
+        ),
+    }
+}
+
+/// The headers every answer about a file carries, 304s included: its
+/// validators (the SHA-256 as ETag), who may cache it, byte ranges, and the
+/// record it belongs to (Signposting).
+fn file_headers(state: &AppState, record: &Record, readable: &ReadableFile<'_>) -> HeaderMap {
     let mut h = HeaderMap::new();
-    h.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex is a valid header value"));
+    h.insert(header::ETAG, HeaderValue::from_str(&format!("\"{}\"", readable.sha256)).expect("hex is a valid header value"));
     if let Some(t) = record.lastmod {
         h.insert(header::LAST_MODIFIED, http_date(t.0));
     }
     // Access may change (a document made staff-only), so caches must ask;
     // bytes only this viewer may read are kept by no cache at all.
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(if open { "no-cache" } else { "private, no-store" }));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(if readable.open { "no-cache" } else { "private, no-store" }));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if let Some(up) = crate::pages::landing::collection_link(&state.repo.config.repository.base_url, id) {
+    if let Some(up) = crate::pages::landing::collection_link(&state.repo.config.repository.base_url, record.id.unwrap_or(0)) {
         h.insert(header::LINK, up);
     }
-
-    if fresh(&headers, &etag, record.lastmod.map(|t| t.0)) {
-        let mut res = not_modified(&h, h[header::ETAG].clone());
-        res.extensions_mut().insert(OwnHeaders);
-        return Ok(res);
-    }
-
+    let filename = readable.file.filename.as_str();
+    let content_type = content_type(readable.file.mime_type.as_deref(), filename);
+    let inline = !is_active(&content_type, filename) && essence(&content_type) == "application/pdf";
     h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&content_type).expect("checked in content_type"));
-    h.insert(header::CONTENT_DISPOSITION, disposition(inline, &filename));
+    h.insert(header::CONTENT_DISPOSITION, disposition(inline, filename));
     if !inline {
         // Belt and braces: even if a browser did render it, it would run
         // in a sandbox with no origin, no script and no forms.
         h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
     }
+    h
+}
 
-    let wanted = if_range_holds(&headers, &etag, record.lastmod.map(|t| t.0))
-        .then(|| header_str(&headers, &header::RANGE))
-        .flatten();
+/// The bytes (all, or the one range asked for, while If-Range holds),
+/// streamed from the store; none for HEAD.
+fn body_response(
+    state: &AppState,
+    method: Method,
+    headers: &HeaderMap,
+    mut h: HeaderMap,
+    sha: &str,
+    len: u64,
+    lastmod: Option<i64>,
+) -> Response {
+    let etag = h[header::ETAG].to_str().unwrap_or("").to_string();
+    let wanted = if_range_holds(headers, &etag, lastmod).then(|| header_str(headers, &header::RANGE)).flatten();
     let (status, start, end) = match answer(wanted, len) {
         RangeAnswer::Full => (StatusCode::OK, 0, len),
         RangeAnswer::Partial { start, end } => {
@@ -158,15 +152,14 @@ pub async fn download(
             let range = HeaderValue::from_str(&format!("bytes */{len}")).expect("digits are a valid header value");
             res.headers_mut().insert(header::CONTENT_RANGE, range);
             res.headers_mut().insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-            return Ok(res);
+            return res;
         }
     };
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
-
     let body = if method == Method::HEAD { Body::empty() } else { stream(state.repo.files.clone(), sha.to_string(), start, end) };
     let mut res = (status, h, body).into_response();
     res.extensions_mut().insert(OwnHeaders);
-    Ok(res)
+    res
 }
 
 /// True if the client's copy is current: If-None-Match when sent, else

@@ -1,6 +1,6 @@
 //! The handlers, one module per kind of page. Each is a thin async function
 //! over typed extractors: read what the request names, ask the store, shape
-//! the answer for a template. Access rules live in [`crate::access`], URL
+//! the answer for a template. Access rules live in `arkiv_services::access`, URL
 //! shapes in [`crate::present`], headers and error pages in [`crate::http`].
 
 pub mod account;

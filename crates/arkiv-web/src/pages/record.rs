@@ -6,7 +6,7 @@
 //! a workarea or under review answers 404, exactly like an id that was
 //! never used, so the site does not reveal what is being prepared.
 
-use crate::access::{restriction, today, visibility, Restriction, Visibility};
+use arkiv_services::access::{restriction, visibility, Restriction, Visibility};
 use crate::http::{http_date, moved, Problem};
 use crate::pages::{landing, no_such_record, parse_id, RecordPath};
 use crate::present::{
@@ -179,7 +179,7 @@ struct AbstractPage {
 fn abstract_ctx(state: &AppState, record: &Record, revision: i64, style: Option<&str>) -> AbstractPage {
     let repo = &state.repo;
     let id = record.id.unwrap_or(0);
-    let today = today();
+    let today = arkiv_model::PartialDate::today();
     let documents: Vec<DocView> = record.documents.iter().map(|d| doc_view(id, d, today)).collect();
     AbstractPage {
         nav: "",
@@ -205,11 +205,11 @@ fn paragraphs(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn doc_view(id: i64, doc: &arkiv_model::Document, today: time::Date) -> DocView {
+fn doc_view(id: i64, doc: &arkiv_model::Document, today: arkiv_model::PartialDate) -> DocView {
     let restricted = restriction(doc, today);
     let restriction_text = match restricted {
         None => None,
-        Some(Restriction::Security) => Some(format!("Restricted: {}", doc.security.label().to_lowercase())),
+        Some(Restriction::Security(security)) => Some(format!("Restricted: {}", security.label().to_lowercase())),
         Some(Restriction::Embargo(until)) => Some(format!("Embargoed until {}", date_label(until))),
     };
     let file_view = |f: &arkiv_model::StoredFile| FileView {
