@@ -296,14 +296,7 @@ pub async fn search_page(
         total: 0,
         hits: Vec::new(),
         facets: Vec::new(),
-        active: p
-            .filters
-            .iter()
-            .map(|(f, v)| {
-                let rest: Vec<_> = p.filters.iter().filter(|x| x.0 != *f || x.1 != *v).cloned().collect();
-                ActiveFilter { facet: facet_label(*f), label: value_label(&state, *f, v, None), remove_url: p.url("/search", &rest, None) }
-            })
-            .collect(),
+        active: active_filters(&state, &p),
         hidden: p.filters.iter().map(|(f, v)| Hidden { name: f.as_str(), value: v.clone() }).collect(),
         sorts: [Sort::Relevance, Sort::Newest, Sort::Oldest, Sort::Title]
             .into_iter()
@@ -319,61 +312,88 @@ pub async fn search_page(
             Some(results) => {
                 let found = records(&state, &results).await?;
                 page.total = results.total;
-                page.hits = results
-                    .hits
-                    .iter()
-                    .filter_map(|h| {
-                        let r = found.get(&h.id)?;
-                        let snippets = h
-                            .snippets
-                            .iter()
-                            .filter_map(|s| {
-                                let field = match s.field.as_str() {
-                                    "abstract" => "Abstract",
-                                    "fulltext" => "Full text",
-                                    _ => return None,
-                                };
-                                Some(SnippetView { field, html: safe_snippet(&s.html) })
-                            })
-                            .collect();
-                        Some(HitView { cite: cite(&state.repo, r), snippets })
-                    })
-                    .collect();
+                page.hits = hit_views(&state, &results, &found);
                 page.next_url = results.next_cursor.as_deref().map(|c| p.url("/search", &p.filters, Some(c)));
                 page.warnings = results.warnings.clone();
-                for f in Facet::ALL {
-                    let Some(counts) = results.facets.get(&f) else { continue };
-                    let ordered: Vec<_> = if f == Facet::Year {
-                        counts.iter().rev().take(FACET_VALUES_SHOWN).collect()
-                    } else {
-                        counts.iter().take(FACET_VALUES_SHOWN).collect()
-                    };
-                    let values: Vec<FacetValueView> = ordered
-                        .into_iter()
-                        .filter(|c| c.count > 0)
-                        .map(|c| {
-                            let pair = (f, c.value.clone());
-                            let active = p.filters.contains(&pair);
-                            let mut with = p.filters.clone();
-                            if !active {
-                                with.push(pair);
-                            }
-                            FacetValueView {
-                                label: value_label(&state, f, &c.value, Some(&c.label)),
-                                count: c.count,
-                                url: p.url("/search", &with, None),
-                                active,
-                            }
-                        })
-                        .collect();
-                    if !values.is_empty() {
-                        page.facets.push(FacetView { name: f.as_str(), label: facet_label(f), values });
-                    }
-                }
+                page.facets = facet_views(&state, &p, &results);
             }
         }
     }
     state.page(StatusCode::OK, "search.html", page)
+}
+
+/// The filters a search applies, each with the address of the same search
+/// without it.
+fn active_filters(state: &AppState, p: &Params) -> Vec<ActiveFilter> {
+    p.filters
+        .iter()
+        .map(|(f, v)| {
+            let rest: Vec<_> = p.filters.iter().filter(|x| x.0 != *f || x.1 != *v).cloned().collect();
+            ActiveFilter { facet: facet_label(*f), label: value_label(state, *f, v, None), remove_url: p.url("/search", &rest, None) }
+        })
+        .collect()
+}
+
+/// The results list: each live hit's citation and its snippets from the
+/// abstract and the full text.
+fn hit_views(state: &AppState, results: &SearchResults, found: &HashMap<RecordId, Record>) -> Vec<HitView> {
+    results
+        .hits
+        .iter()
+        .filter_map(|h| {
+            let r = found.get(&h.id)?;
+            let snippets = h
+                .snippets
+                .iter()
+                .filter_map(|s| {
+                    let field = match s.field.as_str() {
+                        "abstract" => "Abstract",
+                        "fulltext" => "Full text",
+                        _ => return None,
+                    };
+                    Some(SnippetView { field, html: safe_snippet(&s.html) })
+                })
+                .collect();
+            Some(HitView { cite: cite(&state.repo, r), snippets })
+        })
+        .collect()
+}
+
+/// The facets beside the results: the most frequent values of each (years
+/// newest first), each a link that adds it to the search or, if applied,
+/// marked so.
+fn facet_views(state: &AppState, p: &Params, results: &SearchResults) -> Vec<FacetView> {
+    let mut facets = Vec::new();
+    for f in Facet::ALL {
+        let Some(counts) = results.facets.get(&f) else { continue };
+        let ordered: Vec<_> = if f == Facet::Year {
+            counts.iter().rev().take(FACET_VALUES_SHOWN).collect()
+        } else {
+            counts.iter().take(FACET_VALUES_SHOWN).collect()
+        };
+        let values: Vec<FacetValueView> = ordered
+            .into_iter()
+            .filter(|c| c.count > 0)
+            .map(|c| {
+                let pair = (f, c.value.clone());
+                let active = p.filters.contains(&pair);
+                let mut with = p.filters.clone();
+                if !active {
+                    with.push(pair);
+                }
+                FacetValueView {
+                    label: value_label(state, f, &c.value, Some(&c.label)),
+                    count: c.count,
+                    url: p.url("/search", &with, None),
+                    active,
+                }
+            })
+            .collect();
+        if !values.is_empty() {
+            facets.push(FacetView { name: f.as_str(), label: facet_label(f), values });
+        }
+    }
+    facets
 }
 
 fn json(status: StatusCode, value: &serde_json::Value) -> Response {
