@@ -21,7 +21,6 @@ pub mod templates;
 use anyhow::Result;
 use arkiv_search::SearchIndex;
 use arkiv_services::Repository;
-use axum::routing::get;
 use axum::Router;
 use std::future::Future;
 use std::sync::Arc;
@@ -162,38 +161,24 @@ fn load_templates(repo: &Arc<Repository>) -> Result<Templates> {
 }
 
 fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchIndex>>) -> Router {
-    use pages::{assets, browse, files, home, record};
     let upload_limit = repo.config.import.max_file_bytes;
     let state = AppState { repo, templates: Arc::new(templates), search, pages: Arc::default() };
     // Pages of many records, kept for anonymous visitors until any record
     // changes (page_cache.rs).
     let views = Router::new()
-        .route("/", get(home::home))
-        .route("/view/", get(browse::index))
-        .route("/view/{view}/", get(browse::values))
-        .route("/view/{view}/{file}", get(browse::value_page))
+        .merge(pages::home::routes())
+        .merge(pages::browse::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), page_cache::views));
     Router::new()
         .merge(views)
-        .route("/search", get(pages::search::search_page))
-        .route("/search/advanced", get(pages::search::advanced))
-        .route("/api/search", get(pages::search::api))
-        .route("/opensearch.xml", get(pages::search::opensearch))
-        .route("/static/arkiv.css", get(assets::stylesheet))
-        .route("/static/favicon.svg", get(assets::favicon))
-        .route("/static/upload.js", get(assets::upload_script))
-        .route("/robots.txt", get(assets::robots))
+        .merge(pages::search::routes())
+        .merge(pages::assets::routes())
         .merge(pages::exports::routes())
         .merge(pages::feeds::routes())
         .merge(pages::landing::routes())
         .merge(pages::sitemap::routes())
-        .route("/view", get(browse::to_index))
-        .route("/view/{view}", get(browse::to_values))
-        .route("/id/eprint/{id}", get(record::eprint_redirect))
-        .route("/id/eprint/{id}/", get(record::abstract_page))
-        .route("/{id}", get(record::add_slash))
-        .route("/{id}/", get(record::abstract_page))
-        .route("/{id}/{pos}/{filename}", get(files::download))
+        .merge(pages::record::routes())
+        .merge(pages::files::routes())
         .merge(pages::oai::routes())
         .merge(pages::account::routes())
         .merge(pages::profile::routes())

@@ -11,6 +11,17 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
+use crate::AppState;
+/// The static files built into the binary.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/static/arkiv.css", get(stylesheet))
+        .route("/static/favicon.svg", get(favicon))
+        .route("/static/upload.js", get(upload_script))
+        .route("/robots.txt", get(robots))
+}
+
 const CSS: &str = include_str!("../../static/arkiv.css");
 const FAVICON: &str = include_str!("../../static/favicon.svg");
 /// The deposit page's one script (upload progress); no other page has any.

@@ -20,6 +20,18 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// The browse views and the addresses that lead to them (cached for
+/// anonymous visitors until any record changes: `page_cache.rs`).
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/view/", get(index))
+        .route("/view/{view}/", get(values))
+        .route("/view/{view}/{file}", get(value_page))
+        .route("/view", get(to_index))
+        .route("/view/{view}", get(to_values))
+}
+
 /// Records per page of a value.
 pub const PAGE_SIZE: i64 = 50;
 /// Values per page of a long view (creators, series).

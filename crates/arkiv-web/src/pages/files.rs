@@ -34,6 +34,13 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+/// File downloads at EPrints' document addresses.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/{id}/{pos}/{filename}", get(download))
+}
+
 /// Bytes read from the store per chunk of a streamed body.
 const CHUNK: u64 = 256 * 1024;
 

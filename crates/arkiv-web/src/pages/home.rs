@@ -13,6 +13,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Serialize;
 
+/// The home page (cached for anonymous visitors with the browse views).
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/", get(home))
+}
+
 #[derive(Serialize)]
 struct Home {
     nav: &'static str,

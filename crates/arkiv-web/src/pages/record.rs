@@ -23,6 +23,16 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Serialize;
 
+/// A record's abstract page at its own address and at EPrints'.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/id/eprint/{id}", get(eprint_redirect))
+        .route("/id/eprint/{id}/", get(abstract_page))
+        .route("/{id}", get(add_slash))
+        .route("/{id}/", get(abstract_page))
+}
+
 /// `/{id}` → `/{id}/`, the record's one address.
 pub async fn add_slash(RecordPath(id): RecordPath) -> Response {
     moved(&record_path(id))

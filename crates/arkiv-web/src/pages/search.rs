@@ -27,6 +27,16 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// Search: the page, the advanced form, the JSON API and OpenSearch.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/search", get(search_page))
+        .route("/search/advanced", get(advanced))
+        .route("/api/search", get(api))
+        .route("/opensearch.xml", get(opensearch))
+}
+
 /// The query text kept from a request (the crate reads less than this).
 const MAX_Q_CHARS: usize = 4000;
 /// Filters kept from a request, and the length of each value.
