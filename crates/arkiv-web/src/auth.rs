@@ -34,7 +34,8 @@ tokio::task_local! {
 }
 
 /// The session of the request being answered, for code that has no
-/// extractor at hand (templates, page contexts).
+/// extractor at hand: templates (every page's header) and the helpers that
+/// build page contexts. Handlers take [`Viewer`] or [`LoggedIn`] instead.
 pub fn current() -> Option<Session> {
     CURRENT.try_with(|s| s.clone()).ok().flatten()
 }
@@ -79,6 +80,8 @@ pub async fn resolve(State(state): State<AppState>, req: Request, next: Next) ->
         None => None,
     };
     let logged_in = session.is_some();
+    let mut req = req;
+    req.extensions_mut().insert(Resolved(session.clone()));
     let mut res = CURRENT.scope(session, next.run(req)).await;
     let h = res.headers_mut();
     h.append(header::VARY, HeaderValue::from_static("Cookie"));
@@ -89,14 +92,25 @@ pub async fn resolve(State(state): State<AppState>, req: Request, next: Next) ->
     res
 }
 
+/// The session [`resolve`] found for a request, kept in its extensions for
+/// the extractors below.
+#[derive(Clone)]
+struct Resolved(Option<Session>);
+
+/// The session of a request, from its extensions (`None` if [`resolve`] did
+/// not run, as for a router built without it: then nobody is logged in).
+pub(crate) fn session_of(extensions: &axum::http::Extensions) -> Option<Session> {
+    extensions.get::<Resolved>().and_then(|r| r.0.clone())
+}
+
 /// The visitor: their session, or `None` when anonymous.
 pub struct Viewer(pub Option<Session>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Viewer {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Viewer(current()))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Viewer(session_of(&parts.extensions)))
     }
 }
 
@@ -110,7 +124,7 @@ impl<S: Send + Sync> FromRequestParts<S> for LoggedIn {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
-        current().map(LoggedIn).ok_or_else(|| {
+        session_of(&parts.extensions).map(LoggedIn).ok_or_else(|| {
             if !matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD) {
                 return Problem::forbidden("You are not logged in, or your session has ended. Log in and send the form again.")
                     .into_response();
@@ -136,7 +150,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, _state: &AppState) -> Result<Self, Problem> {
-        let expected = match current() {
+        let expected = match session_of(req.extensions()) {
             Some(s) => Some(s.csrf_token),
             None => cookie(req.headers(), CSRF_COOKIE).filter(|c| c.len() == 64).map(str::to_string),
         };

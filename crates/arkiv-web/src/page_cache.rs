@@ -291,7 +291,7 @@ impl PageCache {
 /// checking only means the page is rendered as usual.
 pub async fn views(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let address = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
-    if req.method() != Method::GET || crate::auth::current().is_some() || address.len() > MAX_VIEW_KEY {
+    if req.method() != Method::GET || crate::auth::session_of(req.extensions()).is_some() || address.len() > MAX_VIEW_KEY {
         return next.run(req).await;
     }
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);

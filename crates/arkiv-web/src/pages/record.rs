@@ -8,6 +8,7 @@
 
 use arkiv_services::access::{restriction, visibility, Restriction, Visibility};
 use crate::http::{http_date, moved, Problem};
+use crate::auth::Viewer;
 use crate::pages::{landing, no_such_record, parse_id, RecordPath};
 use crate::present::{
     cite, date_label, day_label, doi_link, download_path, format_label, human_size, record_path, safe_link, timestamp_label,
@@ -47,6 +48,7 @@ pub async fn eprint_redirect(id: RecordPath) -> Response {
 /// cache when nothing it shows has changed (`page_cache.rs`).
 pub async fn abstract_page(
     State(state): State<AppState>,
+    Viewer(viewer): Viewer,
     request_headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<std::collections::HashMap<String, String>>, QueryRejection>,
@@ -59,7 +61,7 @@ pub async fn abstract_page(
         return Ok(moved(&record_path(id)));
     }
     let if_none_match = request_headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
-    let cache_style = if crate::auth::current().is_none() { style_key(style.as_deref()) } else { None };
+    let cache_style = if viewer.is_none() { style_key(style.as_deref()) } else { None };
     let miss = match cache_style {
         Some(cache_style) => match state.pages.lookup(&state.repo, id, cache_style).await? {
             Ok(page) => return Ok(page.response(if_none_match)),
@@ -67,7 +69,8 @@ pub async fn abstract_page(
         },
         None => None,
     };
-    let res = render_abstract_page(&state, id, style.as_deref()).await?;
+    let user = viewer.map(|s| s.user);
+    let res = render_abstract_page(&state, user.as_ref(), id, style.as_deref()).await?;
     Ok(match miss {
         Some((miss, cache_style)) => state.pages.insert(&state.repo, miss, (id, cache_style), res, if_none_match).await,
         None => res,
@@ -75,15 +78,19 @@ pub async fn abstract_page(
 }
 
 /// The abstract page (or tombstone) as rendered for this visitor.
-async fn render_abstract_page(state: &AppState, id: RecordId, style: Option<&str>) -> Result<Response, Problem> {
+async fn render_abstract_page(
+    state: &AppState,
+    user: Option<&arkiv_model::User>,
+    id: RecordId,
+    style: Option<&str>,
+) -> Result<Response, Problem> {
     let (record, revision) =
         state.repo.store.get_record_with_revision(id).await?.ok_or_else(no_such_record)?;
     let mut res = match visibility(&record) {
         Visibility::Hidden => {
             // Its depositor and the editors in scope work on it at its
             // deposit page; to everyone else it does not exist.
-            let user = crate::auth::current().map(|s| s.user);
-            if arkiv_services::workflow::may(user.as_ref(), arkiv_services::workflow::Action::View, Some(&record)) {
+            if arkiv_services::workflow::may(user, arkiv_services::workflow::Action::View, Some(&record)) {
                 return Ok(crate::pages::deposit::see_other(&format!("/deposit/{id}")));
             }
             return Err(no_such_record());
