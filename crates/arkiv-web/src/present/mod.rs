@@ -3,7 +3,11 @@
 //!
 //! Templates get plain strings from here rather than model types, so an
 //! installation's own templates need no Rust knowledge, and every URL the
-//! site prints is built (and percent-encoded) in one place.
+//! site prints is built (and percent-encoded) in one place. The view models
+//! of whole pages live in submodules (`record`: the abstract page and the
+//! tombstone).
+
+pub mod record;
 
 use arkiv_model::{BrowseView, Document, PartialDate, Record, RecordId, Timestamp};
 use arkiv_services::Repository;
