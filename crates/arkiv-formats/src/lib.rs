@@ -18,7 +18,7 @@ pub mod eprints;
 pub mod export;
 pub mod json;
 
-pub use eprints::{record_to_xml, EprintsReader, EprintsWriter, ReaderLimits, WriteOptions, EPRINTS_NS};
+pub use eprints::{escape_markup, record_to_xml, EprintsReader, EprintsWriter, ReaderLimits, WriteOptions, EPRINTS_NS};
 pub use json::{read_json_lines, write_json_array, JsonArrayWriter, JsonLinesReader, JsonLinesWriter};
 
 use arkiv_model::Record;

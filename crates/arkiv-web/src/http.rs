@@ -11,6 +11,7 @@
 //! mark themselves with [`OwnHeaders`]: they carry their own validators and
 //! content policy and their bodies are never buffered here.
 
+use arkiv_formats::escape_markup as escape;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -185,9 +186,6 @@ fn error_page(state: &AppState, res: Response, problem: Problem) -> Response {
     Response::from_parts(parts, Body::from(body))
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 /// Gives a page a weak ETag from its body (weak, because compression may
 /// change the bytes but not the page) and answers 304 if the browser sent

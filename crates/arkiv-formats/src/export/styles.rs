@@ -175,17 +175,9 @@ fn render_numbered(style: &CslStyle, record: &Record, ctx: &ExportContext, numbe
     FormattedCitation { text: text.trim().to_string(), html: html.trim().to_string() }
 }
 
+/// Citation text into HTML (the shared escaper, into `out`).
 fn escape_html(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    crate::eprints::escape_into(s, out, crate::eprints::Escape::Loose);
 }
 
 /// Rendered CSL output as HTML: every text escaped, the style's formatting

@@ -319,7 +319,7 @@ pub async fn unapi(State(state): State<AppState>, query: Result<Query<UnapiQuery
     let xml = |status: StatusCode, id: Option<&str>| {
         let mut body = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         match id {
-            Some(id) => body.push_str(&format!("<formats id=\"{}\">\n", crate::pages::feeds::xml_escape(id))),
+            Some(id) => body.push_str(&format!("<formats id=\"{}\">\n", arkiv_formats::escape_markup(id))),
             None => body.push_str("<formats>\n"),
         }
         for f in export::FORMATS {

@@ -4,12 +4,13 @@
 //! alerting services that poll them.
 //!
 //! Written by hand: a feed is a dozen fixed elements whose only hazard is
-//! escaping text, which [`xml_escape`] does; a feed crate would add a
+//! escaping text, which `arkiv_formats::escape_markup` does; a feed crate would add a
 //! dependency for no gain. Entries carry title, link, authors, dates and a
 //! summary cut from the abstract: nothing of the files, so nothing
 //! restricted can leave this way.
 
 use crate::http::{http_date, Problem};
+use arkiv_formats::escape_markup;
 use crate::pages::search::{self, pairs, Params};
 use crate::AppState;
 use arkiv_model::Record;
@@ -43,25 +44,6 @@ fn kind(path: Result<Path<String>, PathRejection>) -> Result<Kind, Problem> {
         Ok("atom") | Ok("atom.xml") => Ok(Kind::Atom),
         _ => Err(Problem::not_found("The feeds are /feed/rss (RSS 2.0) and /feed/atom (Atom).")),
     }
-}
-
-/// Text escaped for XML content and attribute values.
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 cannot carry at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            '\u{FFFE}' | '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// `/feed/{rss,atom}`: the latest additions.
@@ -128,7 +110,7 @@ fn summary(record: &Record) -> Option<String> {
 
 fn render(state: &AppState, kind: Kind, feed: &Feed, records: &[Record]) -> Response {
     let base = state.repo.config.repository.base_url.trim_end_matches('/');
-    let e = xml_escape;
+    let e = escape_markup;
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let updated = records.iter().filter_map(|r| r.datestamp.or(r.lastmod)).max();
     let content_type = match kind {
@@ -194,6 +176,6 @@ mod tests {
 
     #[test]
     fn text_is_escaped_and_forbidden_characters_dropped() {
-        assert_eq!(xml_escape("a <b> & \"c\" 'd'\u{1}"), "a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;");
+        assert_eq!(escape_markup("a <b> & \"c\" 'd'\u{1}\u{FFFF}"), "a &lt;b&gt; &amp; &quot;c&quot; 'd'");
     }
 }

@@ -14,6 +14,7 @@
 //! `newest`, `oldest`, `title`); `cursor`, from the previous page; `size`,
 //! hits per page (API; capped by the crate).
 
+use arkiv_formats::escape_markup as xml_escape;
 use crate::http::Problem;
 use crate::present::{cite, query_value, CiteView};
 use crate::AppState;
@@ -514,9 +515,6 @@ pub async fn advanced(
     state.page(StatusCode::OK, "search_advanced.html", AdvancedPage { nav: "search", types })
 }
 
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
-}
 
 /// `/opensearch.xml`: an OpenSearch 1.1 description of the site's search.
 pub async fn opensearch(State(state): State<AppState>) -> Response {

@@ -12,7 +12,7 @@
 //! published; that costs a crawler one small request).
 
 use crate::http::Problem;
-use crate::pages::feeds::xml_escape;
+use arkiv_formats::escape_markup as xml_escape;
 use crate::AppState;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
