@@ -771,16 +771,11 @@ fn isbn13_check(digits: &[u8]) -> u8 {
     ((10 - sum % 10) % 10) as u8
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-/// algorithm), cheaper than building a `time::Date` per record.
+/// Days since 1970-01-01 of a date the generator made (always a real one).
 fn days_from_civil(year: i32, month: u8, day: u8) -> i64 {
-    let (m, d) = (i64::from(month), i64::from(day));
-    let y = i64::from(year) - i64::from(m <= 2);
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let month = time::Month::try_from(month).expect("a month the generator made");
+    let date = time::Date::from_calendar_date(year, month, day).expect("a date the generator made");
+    i64::from(date.to_julian_day() - time::macros::date!(1970 - 01 - 01).to_julian_day())
 }
 
 // ---------------------------------------------------------------------------

@@ -111,10 +111,16 @@ impl Repository {
         citation(record, &self.types)
     }
 
+    /// The public base URL without a trailing slash (`https://repo.example.org`):
+    /// every address the repository prints is this followed by a path.
+    pub fn base_url(&self) -> &str {
+        self.config.repository.base_url.trim_end_matches('/')
+    }
+
     /// What export formats and OAI-PMH need to know of this repository,
     /// as of now (today's date decides which embargoes are over).
     pub fn export_context(&self) -> ExportContext {
-        let base_url = self.config.repository.base_url.trim_end_matches('/').to_string();
+        let base_url = self.base_url().to_string();
         ExportContext {
             oai_host: oai_host(&base_url),
             base_url,
@@ -127,7 +133,7 @@ impl Repository {
 
     /// The record's public address: `{base_url}/{id}/`.
     pub fn record_url(&self, record: &Record) -> String {
-        format!("{}/{}/", self.config.repository.base_url.trim_end_matches('/'), record.id.unwrap_or(0))
+        format!("{}/{}/", self.base_url(), record.id.unwrap_or(0))
     }
 }
 

@@ -150,7 +150,7 @@ pub async fn serve(repo: Arc<Repository>, listen: &str) -> Result<()> {
 /// The templates' `site`: the base URL as configured, the rest read from
 /// the repository's live settings whenever a page is rendered.
 fn site(repo: &Arc<Repository>) -> Site {
-    let base_url = repo.config.repository.base_url.trim_end_matches('/').to_string();
+    let base_url = repo.base_url().to_string();
     let live = repo.clone();
     Site::new(base_url, pages::assets::css_url(), move || live.settings())
 }

@@ -22,7 +22,7 @@ pub const RESET_VALID_SECONDS: i64 = 3600;
 pub async fn request_reset(repo: &Repository, email: &str) -> Result<(), AccountError> {
     let store = repo.accounts.as_ref();
     let settings = repo.settings();
-    let (base_url, site_name) = (&repo.config.repository.base_url, &settings.name);
+    let (base_url, site_name) = (repo.base_url(), &settings.name);
     let Some(user) = store.user_by_email(&email_key(email)).await?.filter(|u| !u.disabled) else {
         tracing::info!("password reset asked for an address without an account");
         return Ok(());
@@ -30,7 +30,7 @@ pub async fn request_reset(repo: &Repository, email: &str) -> Result<(), Account
     let token = random_token();
     let now = Timestamp::now();
     store.create_reset(&session_hash(&token), user.id, now, Timestamp(now.0 + RESET_VALID_SECONDS)).await?;
-    let link = format!("{}/password/reset?token={token}", base_url.trim_end_matches('/'));
+    let link = format!("{base_url}/password/reset?token={token}");
     let subject = format!("Resetting your password at {site_name}");
     let body = format!(
         "Hello {},\n\nsomeone (we hope you) asked to reset the password of your account at {site_name}.\n\

@@ -62,7 +62,7 @@ pub async fn request_copy(repo: &Repository, id: RecordId, pos: u32, email: &str
         expires: None,
     };
     repo.accounts.add_copy_request(&request).await.map_err(store_err)?;
-    let base = repo.config.repository.base_url.trim_end_matches('/');
+    let base = repo.base_url();
     let to = match record.userid {
         Some(uid) => repo.accounts.user(uid).await.map_err(store_err)?.map(|u| u.email),
         None => None,
@@ -119,7 +119,7 @@ pub async fn decide(repo: &Repository, user: &User, request_id: i64, approve: bo
     if !repo.accounts.decide_copy_request(request_id, approve, user.id, now, hash.as_deref(), expires).await.map_err(store_err)? {
         return Err(invalid("request", "this request has been decided already"));
     }
-    let base = repo.config.repository.base_url.trim_end_matches('/');
+    let base = repo.base_url();
     let (subject, body) = match token {
         Some(token) => (
             format!("Your copy of \"{}\"", record.title),

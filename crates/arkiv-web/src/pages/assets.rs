@@ -66,7 +66,7 @@ pub async fn favicon(headers: HeaderMap) -> Response {
 }
 
 pub async fn robots(axum::extract::State(state): axum::extract::State<crate::AppState>) -> Response {
-    let base = state.repo.config.repository.base_url.trim_end_matches('/');
+    let base = state.repo.base_url();
     let body = format!("User-agent: *\nDisallow:\n\nSitemap: {base}/sitemap.xml\n");
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }

@@ -109,7 +109,7 @@ fn summary(record: &Record) -> Option<String> {
 }
 
 fn render(state: &AppState, kind: Kind, feed: &Feed, records: &[Record]) -> Response {
-    let base = state.repo.config.repository.base_url.trim_end_matches('/');
+    let base = state.repo.base_url();
     let e = escape_markup;
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let updated = records.iter().filter_map(|r| r.datestamp.or(r.lastmod)).max();

@@ -113,7 +113,7 @@ fn file_headers(state: &AppState, record: &Record, readable: &ReadableFile<'_>) 
     // bytes only this viewer may read are kept by no cache at all.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(if readable.open { "no-cache" } else { "private, no-store" }));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if let Some(up) = crate::pages::landing::collection_link(&state.repo.config.repository.base_url, record.id.unwrap_or(0)) {
+    if let Some(up) = crate::pages::landing::collection_link(state.repo.base_url(), record.id.unwrap_or(0)) {
         h.insert(header::LINK, up);
     }
     let filename = readable.file.filename.as_str();

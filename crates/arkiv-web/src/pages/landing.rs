@@ -428,9 +428,9 @@ pub async fn linkset_text(State(state): State<AppState>, RecordPath(id): RecordP
 }
 
 /// The `Link` a file download carries back to its landing page
-/// (Signposting's `collection`).
+/// (Signposting's `collection`); `base_url` without a trailing slash.
 pub fn collection_link(base_url: &str, id: arkiv_model::RecordId) -> Option<HeaderValue> {
-    HeaderValue::from_str(&format!("<{}{}>; rel=\"collection\"", base_url.trim_end_matches('/'), record_path(id))).ok()
+    HeaderValue::from_str(&format!("<{base_url}{}>; rel=\"collection\"", record_path(id))).ok()
 }
 
 #[cfg(test)]

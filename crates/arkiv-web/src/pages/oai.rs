@@ -35,7 +35,7 @@ pub fn decode_args(query: &str) -> Vec<(String, String)> {
 }
 
 async fn answer(state: &AppState, path: &str, query: &str) -> Response {
-    let endpoint = format!("{}{path}", state.repo.config.repository.base_url.trim_end_matches('/'));
+    let endpoint = format!("{}{path}", state.repo.base_url());
     match arkiv_services::oai::respond(&state.repo, &endpoint, &decode_args(query)).await {
         Ok(body) => ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response(),
         Err(e) => {

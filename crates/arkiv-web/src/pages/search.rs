@@ -519,7 +519,7 @@ pub async fn advanced(
 /// `/opensearch.xml`: an OpenSearch 1.1 description of the site's search.
 pub async fn opensearch(State(state): State<AppState>) -> Response {
     let r = state.repo.settings();
-    let base = state.repo.config.repository.base_url.trim_end_matches('/');
+    let base = state.repo.base_url();
     let short: String = r.name.chars().take(16).collect();
     let description = if r.description.trim().is_empty() { format!("Search {}", r.name) } else { cut(&r.description, 1000) };
     let body = format!(

@@ -51,7 +51,7 @@ pub async fn sitemap(State(state): State<AppState>) -> Result<Response, Problem>
     if max <= size {
         return urlset(&state, 0, size).await;
     }
-    let base = state.repo.config.repository.base_url.trim_end_matches('/');
+    let base = state.repo.base_url();
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     for n in 0..=(max - 1) / size {
         x.push_str(&format!("<sitemap><loc>{}</loc></sitemap>\n", xml_escape(&format!("{base}/sitemaps/{n}.xml"))));
@@ -79,7 +79,7 @@ pub async fn part(State(state): State<AppState>, path: Result<Path<String>, Path
 
 async fn urlset(state: &AppState, n: i64, size: i64) -> Result<Response, Problem> {
     let live = state.repo.store.live_ids(n * size, (n + 1) * size).await?;
-    let base = state.repo.config.repository.base_url.trim_end_matches('/');
+    let base = state.repo.base_url();
     let mut x = String::with_capacity(64 + live.len() * 100);
     x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     for (id, lastmod) in live {
