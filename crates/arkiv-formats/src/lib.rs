@@ -8,7 +8,7 @@
 //! a reader reports what a file says (including where a document's bytes can
 //! be found, as [`FileSource`]) and the caller decides what to do with it.
 //! That keeps the codecs testable on byte strings and usable from the
-//! importer, the exporter, the OAI-PMH provider and the REST API alike.
+//! importer, the exporter and the OAI-PMH provider alike.
 //!
 //! Readers stream: they never hold more than one record in memory, so a
 //! multi-gigabyte export is read in constant space, and one bad record costs

@@ -1,6 +1,6 @@
 //! The rules a record must satisfy before it is stored. They are the same for
-//! every way in (import, deposit form, SWORD, REST), which is why they live
-//! here and not in any of those.
+//! every way in (import and the deposit form today; SWORD and a REST API
+//! when they come), which is why they live here and not in any of those.
 
 use crate::item_type::ItemTypes;
 use crate::record::Record;

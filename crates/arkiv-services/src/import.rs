@@ -435,23 +435,10 @@ async fn read_local(export_dir: &Path, url: &str, max: u64) -> Result<Vec<u8>, S
     tokio::fs::read(&resolved).await.map_err(|e| format!("file {url:?}: {e}"))
 }
 
+/// A percent-encoded path decoded; what is not a valid escape is kept as
+/// it is.
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// What writing a batch did.

@@ -58,10 +58,10 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim_matches('"'))
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .and_then(|c| c.value_raw())
 }
 
 /// Resolves the session cookie; see the module docs.
@@ -194,7 +194,11 @@ pub fn form_token(headers: &HeaderMap) -> (String, Option<String>) {
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure when the site is
 /// served over HTTPS. `max_age` 0 deletes the cookie.
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if state.repo.config.repository.base_url.starts_with("https:") { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"))
-        .expect("tokens are valid header text")
+    let c = cookie::Cookie::build((name, value))
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .secure(state.repo.base_url().starts_with("https:"));
+    HeaderValue::from_str(&c.to_string()).expect("tokens are valid header text")
 }

@@ -15,7 +15,7 @@ pub mod page_cache;
 pub mod pages;
 pub mod present;
 pub mod range;
-pub mod search;
+pub mod search_index;
 pub mod templates;
 
 use anyhow::Result;
@@ -24,7 +24,7 @@ use arkiv_services::Repository;
 use axum::Router;
 use std::future::Future;
 use std::sync::Arc;
-pub use search::FullText;
+pub use search_index::FullText;
 use templates::{Site, Templates};
 use tokio::net::TcpListener;
 
@@ -46,7 +46,7 @@ pub struct AppState {
 /// nothing keeps it up to date here (see [`serve_with`], or
 /// [`router_with_search`] with an index a follower writes).
 pub fn router(repo: Arc<Repository>) -> Router {
-    let search = search::open_index(&repo);
+    let search = search_index::open_index(&repo);
     router_with_search(repo, search)
 }
 
@@ -67,7 +67,7 @@ pub fn router_with_search(repo: Arc<Repository>, search: Option<Arc<SearchIndex>
 /// parsed.
 pub fn try_router(repo: Arc<Repository>) -> Result<Router> {
     let templates = load_templates(&repo)?;
-    let search = search::open_index(&repo);
+    let search = search_index::open_index(&repo);
     Ok(build(repo, templates, search))
 }
 
@@ -96,7 +96,7 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let templates = load_templates(&repo)?;
-    let searching = search::Searching::start(&repo, full_text);
+    let searching = search_index::Searching::start(&repo, full_text);
     let housekeeping = tokio::spawn(housekeeping(repo.clone()));
     let app = build(repo, templates, searching.as_ref().map(|s| s.index.clone()));
     // The peer's address: login throttling counts failures per address.

@@ -269,7 +269,8 @@ pub const EP3: ExportFormat = ExportFormat {
     }),
 };
 
-/// The model's own JSON (an array of records), as the REST API serves it.
+/// The model's own JSON (an array of records), as `arkiv export json` and
+/// `/{id}/export/json` give it.
 pub const JSON: ExportFormat = ExportFormat {
     id: "json",
     label: "JSON",

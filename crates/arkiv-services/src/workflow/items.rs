@@ -3,8 +3,8 @@
 //! and submits it; an editor reviews the buffer, edits, accepts or returns
 //! items, withdraws live ones and restores them.
 //!
-//! Every method asks [`may`] first, so no caller (web page, REST, SWORD)
-//! can skip a rule, and writes with the revision the user started from, so
+//! Every method asks [`may`] first, so no caller (the web pages today; a
+//! REST API or SWORD when they come) can skip a rule, and writes with the revision the user started from, so
 //! two editors never silently overwrite each other: the second gets
 //! [`WorkflowError::Conflict`] and sees the item as it now is. Every change
 //! is a revision of the record, with the user as its actor.

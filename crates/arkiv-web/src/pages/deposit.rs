@@ -343,7 +343,7 @@ async fn render_deposit(state: &AppState, session: &Session, id: RecordId, notic
     ctx.message = notice.message;
     ctx.error = notice.error;
     if matches!(record.status, Status::Inbox | Status::Buffer) {
-        ctx.duplicates = crate::search::possible_duplicates(state, &record).await;
+        ctx.duplicates = crate::search_index::possible_duplicates(state, &record).await;
     }
     let mut res = state.page(notice.status, "deposit.html", ctx)?;
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
