@@ -3,10 +3,12 @@
 //! a terminal, plain lines when it is not, so logs and tests can read them).
 
 mod demo;
+mod serve;
 mod transfer;
 mod users;
 
-pub use demo::{demo, serve};
+pub use demo::demo;
+pub use serve::serve;
 pub use transfer::{export, export_format_names, generate, import};
 pub use users::user_add;
 

@@ -13,6 +13,7 @@ pub mod export;
 pub mod fsck;
 pub mod generate;
 pub mod import;
+pub mod jobs;
 pub mod mail;
 pub mod oai;
 pub mod pdf;

@@ -39,38 +39,6 @@ pub struct AppState {
     pub pages: Arc<page_cache::PageCache>,
 }
 
-/// The site's routes over a repository. Template overrides are read from
-/// the repository's templates directory now; one that cannot be parsed is
-/// logged and the built-in templates are used instead (use [`try_router`]
-/// to fail on it). Search reads the repository's index as it is on disk;
-/// nothing keeps it up to date here (see [`serve_with`], or
-/// [`router_with_search`] with an index a follower writes).
-pub fn router(repo: Arc<Repository>) -> Router {
-    let search = search_index::open_index(&repo);
-    router_with_search(repo, search)
-}
-
-/// Like [`router`], searching `search`.
-pub fn router_with_search(repo: Arc<Repository>, search: Option<Arc<SearchIndex>>) -> Router {
-    let site = site(&repo);
-    let templates = match load_templates(&repo) {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "template overrides ignored: using the built-in templates");
-            Templates::builtin(site)
-        }
-    };
-    build(repo, templates, search)
-}
-
-/// Like [`router`], but fails if a template override cannot be read or
-/// parsed.
-pub fn try_router(repo: Arc<Repository>) -> Result<Router> {
-    let templates = load_templates(&repo)?;
-    let search = search_index::open_index(&repo);
-    Ok(build(repo, templates, search))
-}
-
 /// Binds the listening socket (`127.0.0.1:8080`, `[::]:80`, port 0 for any
 /// free port), so a caller can print the address before serving.
 pub async fn bind(listen: &str) -> Result<TcpListener> {
@@ -78,18 +46,13 @@ pub async fn bind(listen: &str) -> Result<TcpListener> {
     TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))
 }
 
-/// Serves the site on an already bound socket until the server fails, with
-/// a search index kept up to date from metadata (no full text: see
-/// [`serve_with`]).
-pub async fn serve_on(listener: TcpListener, repo: Arc<Repository>) -> Result<()> {
-    serve_with(listener, repo, FullText::Off, std::future::pending()).await
-}
-
 /// Serves the site on an already bound socket until `shutdown` completes
-/// (letting requests in flight finish) or the server fails. Opens the
-/// search index (`<repo>/search`) and runs its follower meanwhile; stops it
-/// before returning.
-pub async fn serve_with(
+/// (letting requests in flight finish) or the server fails: the one way to
+/// run it. Opens the search index (`<repo>/search`) and runs its follower
+/// meanwhile; stops it before returning. Fails if a template override
+/// cannot be read or parsed. The repository's hourly jobs are the caller's
+/// (`arkiv_services::jobs`).
+pub async fn serve(
     listener: TcpListener,
     repo: Arc<Repository>,
     full_text: FullText,
@@ -97,54 +60,15 @@ pub async fn serve_with(
 ) -> Result<()> {
     let templates = load_templates(&repo)?;
     let searching = search_index::Searching::start(&repo, full_text);
-    let housekeeping = tokio::spawn(housekeeping(repo.clone()));
     let app = build(repo, templates, searching.as_ref().map(|s| s.index.clone()));
     // The peer's address: login throttling counts failures per address.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
-    housekeeping.abort();
     if let Some(s) = searching {
         s.stop().await;
     }
     served?;
     Ok(())
-}
-
-/// What the server does now and then while it runs (hourly, and once at
-/// start): forgets expired sessions, so the sessions table holds live
-/// logins only; retries the messages SMTP has not taken yet; lifts the
-/// embargoes that ended (see `arkiv_services::workflow::embargoes`);
-/// rereads the live settings another node's admin may have changed.
-async fn housekeeping(repo: Arc<Repository>) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        every.tick().await;
-        match repo.accounts.purge_sessions(arkiv_model::Timestamp::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sessions = n, "expired sessions forgotten"),
-            Err(e) => tracing::warn!(error = %e, "expired sessions could not be purged"),
-        }
-        arkiv_services::mail::retry_unsent(&repo).await;
-        let today = arkiv_model::Timestamp::now().day().parse().expect("a timestamp's day parses");
-        match arkiv_services::workflow::lift_embargoes(&repo, today).await {
-            Ok(report) if report.lifted.is_empty() && report.deferred.is_empty() => {}
-            Ok(report) => tracing::info!(lifted = report.lifted.len(), deferred = report.deferred.len(), "embargoes lifted"),
-            Err(e) => tracing::warn!(error = %e, "embargoes could not be lifted"),
-        }
-        if let Err(e) = repo.reload_settings().await {
-            tracing::warn!(error = %format!("{e:#}"), "the live settings could not be reloaded");
-        }
-    }
-}
-
-/// Binds `listen` and serves until Ctrl-C, letting requests in flight
-/// finish. Prints nothing.
-pub async fn serve(repo: Arc<Repository>, listen: &str) -> Result<()> {
-    let listener = bind(listen).await?;
-    serve_with(listener, repo, FullText::Off, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
 }
 
 /// The templates' `site`: the base URL as configured, the rest read from

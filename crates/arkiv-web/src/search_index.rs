@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 /// Whether the follower indexes the text of public documents.
 #[derive(Debug, Clone, Default)]
 pub enum FullText {
-    /// Metadata only. The default of [`crate::serve_on`]: a binary that
+    /// Metadata only. The default: a binary that
     /// embeds the site does not necessarily act as the extraction child.
     #[default]
     Off,
@@ -29,7 +29,7 @@ pub enum FullText {
 
 /// The repository's search index (`<repo>/search`), or `None` (logged) if
 /// it cannot be opened.
-pub fn open_index(repo: &Repository) -> Option<Arc<SearchIndex>> {
+fn open_index(repo: &Repository) -> Option<Arc<SearchIndex>> {
     match SearchIndex::open(&repo.dir.join("search")) {
         Ok(index) => {
             index.set_subjects(repo.subjects());

@@ -30,7 +30,7 @@ struct Server {
 async fn serve(repo: Arc<Repository>) -> Server {
     let listener = arkiv_web::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}/oai2", listener.local_addr().unwrap());
-    tokio::spawn(arkiv_web::serve_on(listener, repo));
+    tokio::spawn(arkiv_web::serve(listener, repo, Default::default(), std::future::pending()));
     Server { endpoint, client: reqwest::Client::new() }
 }
 

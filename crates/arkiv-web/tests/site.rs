@@ -132,7 +132,7 @@ async fn start(templates: &[(&str, &str)]) -> Site {
     let repo = Arc::new(repo);
     let listener = arkiv_web::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(arkiv_web::serve_on(listener, repo.clone()));
+    tokio::spawn(arkiv_web::serve(listener, repo.clone(), Default::default(), std::future::pending()));
     let client = Client::builder().redirect(redirect::Policy::none()).timeout(Duration::from_secs(30)).build().unwrap();
     Site {
         base,

@@ -619,7 +619,7 @@ async fn the_admin_changes_the_name_live_and_it_survives_a_restart() {
     assert_eq!(reopened.config.repository.name, file_name, "arkiv.toml is not written");
     let listener = arkiv_web::bind("127.0.0.1:0").await.unwrap();
     let again = format!("http://{}/", listener.local_addr().unwrap());
-    tokio::spawn(arkiv_web::serve_on(listener, reopened));
+    tokio::spawn(arkiv_web::serve(listener, reopened, Default::default(), std::future::pending()));
     let home = site.client.get(&again).send().await.unwrap().text().await.unwrap();
     assert!(home.contains(&format!("<title>{escaped}")));
 

@@ -1,0 +1,45 @@
+//! What a running server does now and then, beside answering requests:
+//! hourly (and once at start) it forgets expired sessions, so the sessions
+//! table holds live logins only; retries the messages SMTP has not taken
+//! yet; lifts the embargoes that ended (see [`crate::workflow::embargoes`]);
+//! rereads the live settings another node's admin may have changed.
+//!
+//! Started by the binary beside the server (`arkiv serve`, `arkiv demo`),
+//! not by the web crate: each job is a service of its own, also callable
+//! alone (`arkiv lift-embargoes`, tests).
+
+use crate::Repository;
+use arkiv_model::{PartialDate, Timestamp};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the jobs run.
+pub const EVERY: Duration = Duration::from_secs(3600);
+
+/// Runs the jobs at once and then every [`EVERY`], until the task is
+/// dropped. A job that fails is logged and tried again next time.
+pub async fn run_hourly(repo: Arc<Repository>) {
+    let mut every = tokio::time::interval(EVERY);
+    loop {
+        every.tick().await;
+        run_once(&repo).await;
+    }
+}
+
+/// Every job, once.
+pub async fn run_once(repo: &Repository) {
+    match repo.accounts.purge_sessions(Timestamp::now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(sessions = n, "expired sessions forgotten"),
+        Err(e) => tracing::warn!(error = %e, "expired sessions could not be purged"),
+    }
+    crate::mail::retry_unsent(repo).await;
+    match crate::workflow::lift_embargoes(repo, PartialDate::today()).await {
+        Ok(report) if report.lifted.is_empty() && report.deferred.is_empty() => {}
+        Ok(report) => tracing::info!(lifted = report.lifted.len(), deferred = report.deferred.len(), "embargoes lifted"),
+        Err(e) => tracing::warn!(error = %e, "embargoes could not be lifted"),
+    }
+    if let Err(e) = repo.reload_settings().await {
+        tracing::warn!(error = %format!("{e:#}"), "the live settings could not be reloaded");
+    }
+}

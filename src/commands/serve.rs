@@ -1,0 +1,41 @@
+//! `serve`: the HTTP server over a repository, and the repository's hourly
+//! jobs beside it. The composition root of a running server: the binary
+//! binds the socket, starts the jobs (`arkiv_services::jobs`) and serves
+//! the site (`arkiv_web::serve`), and stops both on Ctrl-C.
+
+use anyhow::Result;
+use arkiv_services::Repository;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub async fn serve(repo_dir: &Path, listen: Option<String>) -> Result<ExitCode> {
+    let repo = Repository::open(repo_dir).await?;
+    let listen = listen.unwrap_or_else(|| repo.config.server.listen.clone());
+    run(Arc::new(repo), &listen).await
+}
+
+/// Serves `repo` on `listen` until Ctrl-C, with its hourly jobs running.
+pub(super) async fn run(repo: Arc<Repository>, listen: &str) -> Result<ExitCode> {
+    let listener = arkiv_web::bind(listen).await?;
+    let counts = repo.store.status_counts().await?;
+    eprintln!(
+        "Arkiv is serving \"{}\" ({} live records) at http://{}/  (Ctrl-C stops it)",
+        repo.settings().name,
+        counts.archive,
+        listener.local_addr()?
+    );
+    let jobs = tokio::spawn(arkiv_services::jobs::run_hourly(repo.clone()));
+    // Full text by this very binary (see main), unless an extractor is found
+    // beside it; stopping lets requests in flight and the search index's
+    // current batch finish.
+    let served = arkiv_web::serve(listener, repo, arkiv_web::FullText::Discover, async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("Stopping...");
+    })
+    .await;
+    jobs.abort();
+    served?;
+    eprintln!("Stopped.");
+    Ok(ExitCode::SUCCESS)
+}
