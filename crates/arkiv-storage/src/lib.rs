@@ -227,6 +227,14 @@ pub trait ChangeFeed: Send + Sync + 'static {
 
     /// The sequence number of the newest change (0 for an empty store).
     async fn last_change(&self) -> Result<i64>;
+
+    /// How many batches of record writes this store has committed (a
+    /// [`Records::put_records`], or a [`Browse::put_subjects`] that
+    /// rewrote records): a counter in memory, so that caches of what
+    /// records show (the web's page cache) learn of a write made through
+    /// the store they hold at once, without a query. Writes by other
+    /// processes (or other stores) they learn from the change feed.
+    fn local_writes(&self) -> u64;
 }
 
 /// Browse views (counts per value, keyset pages of a value's records) and
@@ -315,23 +323,6 @@ pub trait Meta: Send + Sync + 'static {
 
     /// Bytes the database takes on disk, where the backend can tell.
     async fn size_bytes(&self) -> Result<Option<u64>>;
-}
-
-/// Record writes committed by this process, counted by every backend after
-/// each committed [`Records::put_records`] (and a
-/// [`Browse::put_subjects`] that rewrote records). Caches of what records
-/// show (the web's page cache) read it to learn of a write made here at
-/// once, without a query; writes by other processes they learn from the
-/// change feed.
-static LOCAL_WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// How many record writes this process has committed (see [`LOCAL_WRITES`]).
-pub fn local_writes() -> u64 {
-    LOCAL_WRITES.load(std::sync::atomic::Ordering::Acquire)
-}
-
-pub(crate) fn note_local_write() {
-    LOCAL_WRITES.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
 /// Opens the store a URL names (`sqlite://path/arkiv.db`, `postgres://...`),

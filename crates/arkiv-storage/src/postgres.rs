@@ -37,6 +37,8 @@ const WRITE_LOCK_KEY: i64 = 0x61_726b_6976_7772;
 
 pub struct PostgresStore {
     pub(crate) pool: PgPool,
+    /// Record writes committed through this store (`ChangeFeed::local_writes`).
+    writes: std::sync::atomic::AtomicU64,
 }
 
 
@@ -76,7 +78,7 @@ impl PostgresStore {
         let pool =
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore { pool, writes: Default::default() })
     }
 
     async fn lock_writers(conn: &mut PgConnection) -> Result<()> {
@@ -236,6 +238,10 @@ impl Backend for PostgresStore {
     // index by itself (and text has no unary plus to hide a column with).
     const STATUS_OFF_INDEX: &'static str = "r.status";
 
+    fn write_counter(&self) -> &std::sync::atomic::AtomicU64 {
+        &self.writes
+    }
+
     async fn reader(&self) -> Result<PoolConnection<Postgres>> {
         Ok(self.pool.acquire().await?)
     }
@@ -287,7 +293,7 @@ impl Backend for PostgresStore {
                 .await?;
         }
         tx.commit().await?;
-        crate::note_local_write();
+        self.note_write();
         Ok(batch.ids)
     }
 

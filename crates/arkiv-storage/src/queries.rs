@@ -284,6 +284,10 @@ impl<B: Backend> ChangeFeed for B {
     async fn last_change(&self) -> Result<i64> {
         scalar(self, "SELECT COALESCE(MAX(seq), 0) FROM changes", &[]).await
     }
+
+    fn local_writes(&self) -> u64 {
+        self.write_counter().load(std::sync::atomic::Ordering::Acquire)
+    }
 }
 
 #[async_trait]
@@ -359,7 +363,7 @@ impl<B: Backend> Browse for B {
         let rewritten = put_subjects_in(self, &mut tx, subjects).await?;
         tx.commit().await?;
         if rewritten > 0 {
-            crate::note_local_write();
+            self.note_write();
         }
         Ok(rewritten)
     }

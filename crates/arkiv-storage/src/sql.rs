@@ -197,6 +197,15 @@ pub trait Backend: Send + Sync + 'static {
     /// status's records.
     const STATUS_OFF_INDEX: &'static str;
 
+    /// The store's count of committed record writes
+    /// ([`crate::ChangeFeed::local_writes`]).
+    fn write_counter(&self) -> &std::sync::atomic::AtomicU64;
+
+    /// Counts a committed record write.
+    fn note_write(&self) {
+        self.write_counter().fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
     /// A connection of the reading pool.
     async fn reader(&self) -> Result<Self::Reader>;
 

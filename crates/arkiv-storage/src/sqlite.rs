@@ -86,6 +86,8 @@ pub struct SqliteStore {
     bulk: std::sync::Mutex<Option<PendingBrowse>>,
     /// Memory the deferred entries may take (0: the default); for tests.
     bulk_memory_budget: AtomicUsize,
+    /// Record writes committed through this store (`ChangeFeed::local_writes`).
+    writes: std::sync::atomic::AtomicU64,
 }
 
 
@@ -161,6 +163,7 @@ impl SqliteStore {
             wal_checkpoints,
             bulk: std::sync::Mutex::new(None),
             bulk_memory_budget: AtomicUsize::new(0),
+            writes: Default::default(),
         })
     }
 
@@ -361,7 +364,7 @@ impl SqliteStore {
                 if let Some(m) = memory.as_mut() {
                     m.record(last_change - batch.writes.len() as i64 + 1, last_change, &batch.browse);
                 }
-                crate::note_local_write();
+                self.note_write();
                 Ok(batch.ids)
             }
             Err(e) => {
@@ -388,6 +391,10 @@ impl Backend for SqliteStore {
     // cost the whole repository); it walks the primary key from the cursor
     // instead. The query-plan test below holds the reads to it.
     const STATUS_OFF_INDEX: &'static str = "+r.status";
+
+    fn write_counter(&self) -> &std::sync::atomic::AtomicU64 {
+        &self.writes
+    }
 
     async fn reader(&self) -> Result<PoolConnection<Sqlite>> {
         Ok(self.pool.acquire().await?)

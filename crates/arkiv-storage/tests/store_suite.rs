@@ -64,6 +64,7 @@ suite!(
     live_ids_by_range,
     subjects_meta_and_counts,
     failed_batch_writes_nothing,
+    local_writes_count_committed_batches,
     concurrent_writers,
     bulk_insert,
     bulk_load_ends_with_complete_browse_views,
@@ -710,6 +711,32 @@ async fn subjects_meta_and_counts(store: Arc<dyn RecordStore>) {
 
     let size = store.size_bytes().await.unwrap();
     assert!(size.unwrap_or(1) > 0, "{size:?}");
+}
+
+/// The in-memory count a page cache reads to learn of a write through its
+/// store without a query: one per committed batch, none for a failed one,
+/// one for a change of the subject tree that rewrote records.
+async fn local_writes_count_committed_batches(store: Arc<dyn RecordStore>) {
+    assert_eq!(store.local_writes(), 0);
+    let mut r = rec("filed", Status::Archive);
+    r.subjects = vec!["child".into()];
+    store.put_subjects(&[Subject { id: "child".into(), name: "Child".into(), parent: None }]).await.unwrap();
+    assert_eq!(store.local_writes(), 0, "no record was rewritten");
+    let id = put_one(&*store, r).await;
+    assert_eq!(store.local_writes(), 1);
+    let stale = RecordWrite { record: rec("stale", Status::Inbox), actor: "x".into(), expected_revision: Some(9) };
+    let mut stale = stale;
+    stale.record.id = Some(id);
+    store.put_records(vec![stale]).await.expect_err("a conflict");
+    assert_eq!(store.local_writes(), 1, "a failed batch counts nothing");
+    store
+        .put_subjects(&[
+            Subject { id: "top".into(), name: "Top".into(), parent: None },
+            Subject { id: "child".into(), name: "Child".into(), parent: Some("top".into()) },
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.local_writes(), 2, "moving a subject rewrote the record");
 }
 
 async fn failed_batch_writes_nothing(store: Arc<dyn RecordStore>) {

@@ -13,10 +13,10 @@
 //! pages are dropped first, with the pages that show them (the record a
 //! new version succeeds, and the later versions of a changed record); many
 //! changes at once drop everything. The newest sequence is read from the
-//! store (one index read) after any write this process committed
-//! (`arkiv_storage::local_writes`, so what a user just did here shows on
-//! the next view) and otherwise at most every [`RECHECK`]: a write by
-//! another process (an `arkiv import`, another node over PostgreSQL) shows
+//! store (one index read) after any write committed through the
+//! repository's store (`ChangeFeed::local_writes`, so what a user just did
+//! here shows on the next view) and otherwise at most every [`RECHECK`]: a
+//! write by another process (an `arkiv import`, another node over PostgreSQL) shows
 //! within that. (Reading the store on every view, as a first version did,
 //! hands each view to a database thread and back; at 16 connections that
 //! held a cached page to about a third of the ceiling's throughput.) A page also remembers the settings and subject tree it was
@@ -134,7 +134,7 @@ impl PageCache {
     /// Applies the change feed as far as it needs to (see the module docs);
     /// returns the sequence the cache stands at.
     async fn check(&self, repo: &Repository) -> anyhow::Result<i64> {
-        let writes = arkiv_storage::local_writes();
+        let writes = repo.store.local_writes();
         let now_ms = self.started.elapsed().as_millis() as u64;
         let due = writes != self.checked_writes.load(Ordering::Acquire)
             || now_ms >= self.checked_ms.load(Ordering::Acquire) + RECHECK.as_millis() as u64;
