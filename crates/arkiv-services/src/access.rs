@@ -115,7 +115,7 @@ pub fn readable_file<'r>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arkiv_model::{EditorScope, Role, Timestamp};
+    use arkiv_model::{EditorScope, Role};
 
     fn pd(s: &str) -> PartialDate {
         s.parse().unwrap()
@@ -171,17 +171,7 @@ mod tests {
     }
 
     fn user(id: i64, role: Role) -> User {
-        User {
-            id,
-            email: format!("u{id}@example.org"),
-            name: "U".into(),
-            password_hash: String::new(),
-            role,
-            scope: EditorScope::default(),
-            orcid: None,
-            created: Timestamp(0),
-            disabled: false,
-        }
+        crate::workflow::permissions::tests::user(id, role, EditorScope::default())
     }
 
     #[test]

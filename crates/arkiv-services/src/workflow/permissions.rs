@@ -103,11 +103,12 @@ pub fn may_read_document(viewer: Option<&User>, record: &Record, doc: &Document,
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use arkiv_model::{DocumentSecurity, EditorScope, Timestamp};
 
-    fn user(id: i64, role: Role, scope: EditorScope) -> User {
+    /// A user for tests (also `access.rs`'s).
+    pub(crate) fn user(id: i64, role: Role, scope: EditorScope) -> User {
         User {
             id,
             email: format!("u{id}@example.org"),
