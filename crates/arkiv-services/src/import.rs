@@ -81,7 +81,7 @@ pub struct ImportOptions {
     pub actor: String,
     pub batch_size: usize,
     /// Records after which an import into a repository that has never held
-    /// a record becomes a bulk load (`RecordStore::begin_bulk_load`).
+    /// a record becomes a bulk load (`Records::begin_bulk_load`).
     pub bulk_load_after: u64,
     /// Whether a record whose id already exists replaces it (as a new
     /// revision). Without it such a record is rejected: an import never
@@ -158,7 +158,7 @@ pub async fn import_eprints_xml(
 }
 
 /// Whether an import has switched the store to a bulk load
-/// (`RecordStore::begin_bulk_load`): indexes built once at the end rather
+/// (`Records::begin_bulk_load`): indexes built once at the end rather
 /// than entry by entry. Only into a repository that had never held a
 /// record (a first migration from another system: no live site is slowed
 /// meanwhile). `[import] bulk_load_after` says after how many records; by

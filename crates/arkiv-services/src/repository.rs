@@ -99,7 +99,7 @@ impl Repository {
 
     /// Adds, renames or moves subjects and reloads the tree. Returns how
     /// many records the store rewrote because a move changed their OAI-PMH
-    /// sets (see [`arkiv_storage::RecordStore::put_subjects`]).
+    /// sets (see [`arkiv_storage::Browse::put_subjects`]).
     pub async fn put_subjects(&self, subjects: &[arkiv_model::Subject]) -> Result<u64> {
         let rewritten = self.store.put_subjects(subjects).await?;
         let tree = SubjectTree::new(self.store.subjects().await?);
