@@ -159,7 +159,9 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Init { dir, name, base_url, database } => commands::init(&dir, name, base_url, database).await,
-            Command::Import { format: ImportFormat::EprintsXml, files, update } => commands::import(&cli.repo, &files, update).await,
+            Command::Import { format: ImportFormat::EprintsXml, files, update } => {
+                commands::import(&cli.repo, &files, update).await
+            }
             Command::Export { format, status, with_files, output } => {
                 commands::export(&cli.repo, &format, status.as_deref(), with_files, output.as_deref()).await
             }

@@ -16,7 +16,8 @@ fn kill_9_during_an_import_loses_nothing_reported_done() {
     let tmp = tempfile::tempdir().unwrap();
     let scratch = init_repo(&tmp.path().join("scratch"));
     let export = tmp.path().join("gen.xml");
-    let out = arkiv(&scratch, &["generate", "--count", &RECORDS.to_string(), "--seed", "3", "-o", export.to_str().unwrap()]);
+    let out =
+        arkiv(&scratch, &["generate", "--count", &RECORDS.to_string(), "--seed", "3", "-o", export.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
 
     // Kill points spread over the import, different on every run of the
@@ -49,7 +50,8 @@ fn kill_9_during_an_import_loses_nothing_reported_done() {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 // A kill can cut the last line short; what it does say was
                 // still printed after the commit.
-                let count = line.strip_prefix("committed: ").and_then(|rest| rest.split_whitespace().next()?.parse().ok());
+                let count =
+                    line.strip_prefix("committed: ").and_then(|rest| rest.split_whitespace().next()?.parse().ok());
                 if let Some(n) = count {
                     let _ = tx.send(n);
                 }

@@ -10,10 +10,8 @@ fn all_corpus_records_import_and_survive_a_round_trip() {
     let Some(shared) = shared() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let a = init_repo(&tmp.path().join("a"));
-    let mut files: Vec<_> = std::fs::read_dir(shared.join("corpus/eprints_xml"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(shared.join("corpus/eprints_xml")).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     let mut args = vec!["import", "eprints-xml"];
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
@@ -59,7 +57,10 @@ fn the_seed_imports_with_its_pdf_and_exports_back_whole() {
     assert!(xml.contains("<family>Jaroslewlcz</family>"));
     assert!(xml.contains("<url>export.xml.files/1/1/commentary_137.pdf</url>"), "{xml}");
     let pdf = std::fs::read(tmp.path().join("export.xml.files/1/1/commentary_137.pdf")).unwrap();
-    assert_eq!(pdf, std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/seed/files/commentary_137.pdf")).unwrap());
+    assert_eq!(
+        pdf,
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/seed/files/commentary_137.pdf")).unwrap()
+    );
 
     let b = init_repo(&tmp.path().join("b"));
     let out = arkiv(&b, &["import", "eprints-xml", export.to_str().unwrap()]);
@@ -95,7 +96,9 @@ fn generated_records_with_pdfs_survive_export_and_import() {
     assert_eq!(stdout(&arkiv(&a, &["export", "jsonl"])), stdout(&arkiv(&b, &["export", "jsonl"])));
     // The same seed gives the same records.
     let again = tmp.path().join("again.xml");
-    assert!(arkiv(&a, &["generate", "--count", "300", "--seed", "7", "--pdfs", "-o", again.to_str().unwrap()]).status.success());
+    assert!(arkiv(&a, &["generate", "--count", "300", "--seed", "7", "--pdfs", "-o", again.to_str().unwrap()])
+        .status
+        .success());
     let again = std::fs::read_to_string(&again).unwrap().replace("again.xml.files/", "gen.xml.files/");
     assert!(std::fs::read_to_string(&gen).unwrap() == again, "the same seed gave other records");
 }
@@ -164,8 +167,11 @@ fn broken_files_keep_what_came_before_and_other_files_still_import() {
     let wrong_ns = tmp.path().join("wrong.xml");
     std::fs::write(&wrong_ns, format!("<eprints xmlns=\"http://example.org/other\">{}</eprints>", good(4))).unwrap();
     let malformed = tmp.path().join("malformed.xml");
-    std::fs::write(&malformed, format!("<eprints xmlns=\"{NS}\">{}<eprint><title>oops</eprint>{}</eprints>", good(5), good(6)))
-        .unwrap();
+    std::fs::write(
+        &malformed,
+        format!("<eprints xmlns=\"{NS}\">{}<eprint><title>oops</eprint>{}</eprints>", good(5), good(6)),
+    )
+    .unwrap();
     let fine = tmp.path().join("fine.xml");
     std::fs::write(&fine, format!("<eprints xmlns=\"{NS}\">{}</eprints>", good(7))).unwrap();
     let missing = tmp.path().join("missing.xml");

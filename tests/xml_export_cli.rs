@@ -16,7 +16,9 @@ const FORMATS: &[(&str, &str, &str)] = &[
 
 fn schema(name: &str) -> String {
     match name {
-        "DATACITE_LIST" => format!("{}/crates/arkiv-formats/tests/data/datacite-resources.xsd", env!("CARGO_MANIFEST_DIR")),
+        "DATACITE_LIST" => {
+            format!("{}/crates/arkiv-formats/tests/data/datacite-resources.xsd", env!("CARGO_MANIFEST_DIR"))
+        }
         other => other.to_string(),
     }
 }
@@ -29,7 +31,8 @@ fn xml_exports_of_an_imported_corpus_and_generated_records_are_schema_valid() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let repo = init_repo(&tmp.path().join("a"));
-    let mut files: Vec<_> = std::fs::read_dir(shared.join("corpus/eprints_xml")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(shared.join("corpus/eprints_xml")).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let mut args = vec!["import", "eprints-xml"];
@@ -46,7 +49,11 @@ fn xml_exports_of_an_imported_corpus_and_generated_records_are_schema_valid() {
         let path = tmp.path().join(format!("{format}.xml"));
         let out = arkiv(&repo, &["export", format, "-o", path.to_str().unwrap()]);
         assert!(out.status.success(), "arkiv export {format}: {}", stderr(&out));
-        assert!(stderr(&out).contains(&format!("{live} records exported.")), "{format}: live records only by default: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("{live} records exported.")),
+            "{format}: live records only by default: {}",
+            stderr(&out)
+        );
         let xml = std::fs::read(&path).unwrap();
         assert_eq!(String::from_utf8_lossy(&xml).matches(record_start).count(), live, "{format}: one record each");
         if let Err(e) = validate_xml(&xml, &schema(xsd)) {

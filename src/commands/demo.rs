@@ -11,7 +11,9 @@ pub async fn demo(dir: &Path, listen: &str, count: u64) -> Result<ExitCode> {
     if !dir.join("arkiv.toml").exists() {
         eprintln!("Creating a demo repository in {} ...", dir.display());
     }
-    let repo = arkiv_services::demo::open_or_create(dir, &format!("http://{listen}"), count, &mut |n| bar.set_position(n)).await?;
+    let repo =
+        arkiv_services::demo::open_or_create(dir, &format!("http://{listen}"), count, &mut |n| bar.set_position(n))
+            .await?;
     bar.finish_and_clear();
     super::serve::run(Arc::new(repo), listen).await
 }

@@ -20,7 +20,12 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
-pub async fn init(dir: &Path, name: Option<String>, base_url: Option<String>, database: Option<String>) -> Result<ExitCode> {
+pub async fn init(
+    dir: &Path,
+    name: Option<String>,
+    base_url: Option<String>,
+    database: Option<String>,
+) -> Result<ExitCode> {
     let mut config = Config::default();
     if let Some(n) = name {
         config.repository.name = n;

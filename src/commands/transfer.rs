@@ -15,9 +15,7 @@ pub async fn import(repo_dir: &Path, files: &[PathBuf], update: bool) -> Result<
     let bar = if is_terminal() {
         let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
         let bar = ProgressBar::new(total);
-        if let Ok(style) = ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:30}] {bytes}/{total_bytes} {msg}",
-        ) {
+        if let Ok(style) = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {bytes}/{total_bytes} {msg}") {
             bar.set_style(style.progress_chars("=> "));
         }
         bar
@@ -95,12 +93,15 @@ pub async fn export(
     let status = match status {
         None => None,
         Some("live") => Some(Status::Archive),
-        Some(s) => Some(Status::parse(s).with_context(|| {
-            format!("unknown status {s:?}: use live, archive, inbox, buffer or deletion")
-        })?),
+        Some(s) => Some(
+            Status::parse(s)
+                .with_context(|| format!("unknown status {s:?}: use live, archive, inbox, buffer or deletion"))?,
+        ),
     };
     use arkiv_services::export::Format;
-    let format = match Format::named(format).with_context(|| format!("unknown export format {format:?}: see arkiv export --help"))? {
+    let format = match Format::named(format)
+        .with_context(|| format!("unknown export format {format:?}: see arkiv export --help"))?
+    {
         Format::EprintsXml { .. } => Format::EprintsXml {
             files_dir: match (with_files, output) {
                 (false, _) => None,
@@ -118,7 +119,10 @@ pub async fn export(
             let file = LazyFile { path: path.to_path_buf(), file: None };
             arkiv_services::export::export(&repo, format, status, std::io::BufWriter::new(file)).await
         }
-        None => arkiv_services::export::export(&repo, format, status, std::io::BufWriter::new(std::io::stdout().lock())).await,
+        None => {
+            arkiv_services::export::export(&repo, format, status, std::io::BufWriter::new(std::io::stdout().lock()))
+                .await
+        }
     };
     match written {
         Ok(count) => {
@@ -148,12 +152,13 @@ struct LazyFile {
 
 impl std::io::Write for LazyFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let file = match &mut self.file {
-            Some(file) => file,
-            None => self.file.insert(std::fs::File::create(&self.path).map_err(|e| {
-                std::io::Error::new(e.kind(), format!("cannot create {}: {e}", self.path.display()))
-            })?),
-        };
+        let file =
+            match &mut self.file {
+                Some(file) => file,
+                None => self.file.insert(std::fs::File::create(&self.path).map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("cannot create {}: {e}", self.path.display()))
+                })?),
+            };
         file.write(buf)
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -170,7 +175,8 @@ pub async fn generate(repo_dir: &Path, count: u64, seed: u64, pdfs: bool, output
         None => {
             let repo = Repository::open(repo_dir).await?;
             let bar = progress_bar(count as i64, "{pos}/{len} records");
-            let n = arkiv_services::populate::add_generated(&repo, count, seed, pdfs, &mut |n| bar.set_position(n)).await?;
+            let n =
+                arkiv_services::populate::add_generated(&repo, count, seed, pdfs, &mut |n| bar.set_position(n)).await?;
             bar.finish_and_clear();
             eprintln!("{n} records generated into {}.", repo_dir.display());
         }

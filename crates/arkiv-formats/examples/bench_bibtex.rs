@@ -10,8 +10,10 @@ use arkiv_formats::export::{self, ExportContext};
 use arkiv_model::{Creator, PartialDate, Record};
 use std::time::Instant;
 
-const FAMILIES: &[&str] = &["Jaroslewlcz", "Müller", "Smith", "Nowak", "O'Brien", "García", "Kowalski", "Chen", "Ivanova", "Dubois"];
-const WORDS: &[&str] = &["Kazakhstan", "integration", "Russia", "energy", "policy", "security", "trade", "China", "elections", "water"];
+const FAMILIES: &[&str] =
+    &["Jaroslewlcz", "Müller", "Smith", "Nowak", "O'Brien", "García", "Kowalski", "Chen", "Ivanova", "Dubois"];
+const WORDS: &[&str] =
+    &["Kazakhstan", "integration", "Russia", "energy", "policy", "security", "trade", "China", "elections", "water"];
 
 fn record(i: usize) -> Record {
     let w = |k: usize| WORDS[(i / k) % WORDS.len()];

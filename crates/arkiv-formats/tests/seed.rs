@@ -127,5 +127,8 @@ fn check_pdf(pdf: &[u8]) {
     let length: usize = text.split("/Length ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
     let stream_start = text.find("stream\n").unwrap() + "stream\n".len();
     assert_eq!(&text[stream_start + length..stream_start + length + "\nendstream".len()], "\nendstream");
-    assert!(text.contains("(Kazakhstan's attitude towards integration with Russia:) '"), "the PDF carries the title as text");
+    assert!(
+        text.contains("(Kazakhstan's attitude towards integration with Russia:) '"),
+        "the PDF carries the title as text"
+    );
 }

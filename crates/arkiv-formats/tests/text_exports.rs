@@ -97,7 +97,12 @@ fn seed_in_bibtex_is_a_numbered_techreport() {
 fn seed_in_biblatex_is_a_report_with_a_full_date() {
     let bib = export(&export::bibtex::BIBLATEX, &[seed()]);
     assert!(bib.starts_with("@report{jaroslewlcz2014kazakhstan,\n"), "{bib}");
-    for line in ["  date = {2014-05-29},", "  institution = {OSW Centre for Eastern Studies},", "  type = {OSW Commentary},", "  langid = {en},"] {
+    for line in [
+        "  date = {2014-05-29},",
+        "  institution = {OSW Centre for Eastern Studies},",
+        "  type = {OSW Commentary},",
+        "  langid = {en},",
+    ] {
         assert!(bib.contains(line), "missing {line:?} in\n{bib}");
     }
     let mut month_only = seed();
@@ -123,7 +128,8 @@ fn keys_are_unique_within_an_export() {
         records.push(r);
     }
     let bib = export(&export::bibtex::BIBTEX, &records);
-    let keys: Vec<&str> = bib.lines().filter_map(|l| l.strip_prefix("@techreport{")).map(|l| l.trim_end_matches(',')).collect();
+    let keys: Vec<&str> =
+        bib.lines().filter_map(|l| l.strip_prefix("@techreport{")).map(|l| l.trim_end_matches(',')).collect();
     assert_eq!(keys, ["jaroslewlcz2014kazakhstan", "jaroslewlcz2014kazakhstana", "jaroslewlcz2014kazakhstanb"]);
     // The CSL-JSON ids follow the same rule.
     let json: serde_json::Value = serde_json::from_str(&export(&export::csljson::CSL_JSON, &records)).unwrap();
@@ -155,7 +161,17 @@ fn seed_in_ris_and_refer() {
     assert!(export(&export::ris::RIS, &[year_only]).contains("DA  - 2014///\r\n"));
 
     let refer = export(&export::refer::REFER, &[seed()]);
-    for line in ["%0 Report\n", "%A Jaroslewlcz, Aleksandra\n", "%T Kazakhstan's attitude", "%D 2014\n", "%N 137\n", "%I OSW Centre for Eastern Studies\n", "%C Warsaw\n", "%U https://repo.example.org/1/\n", "%K Crimea\n"] {
+    for line in [
+        "%0 Report\n",
+        "%A Jaroslewlcz, Aleksandra\n",
+        "%T Kazakhstan's attitude",
+        "%D 2014\n",
+        "%N 137\n",
+        "%I OSW Centre for Eastern Studies\n",
+        "%C Warsaw\n",
+        "%U https://repo.example.org/1/\n",
+        "%K Crimea\n",
+    ] {
         assert!(refer.contains(line), "missing {line:?} in\n{refer}");
     }
 }
@@ -167,14 +183,24 @@ fn restricted_files_and_email_addresses_never_leave() {
     r.documents = vec![
         Document {
             pos: 1,
-            files: vec![StoredFile { filename: "open.pdf".into(), size: 1, sha256: Some("a".repeat(64)), ..Default::default() }],
+            files: vec![StoredFile {
+                filename: "open.pdf".into(),
+                size: 1,
+                sha256: Some("a".repeat(64)),
+                ..Default::default()
+            }],
             main: Some("open.pdf".into()),
             ..Default::default()
         },
         Document {
             pos: 2,
             security: DocumentSecurity::Staffonly,
-            files: vec![StoredFile { filename: "closed.pdf".into(), size: 1, sha256: Some("b".repeat(64)), ..Default::default() }],
+            files: vec![StoredFile {
+                filename: "closed.pdf".into(),
+                size: 1,
+                sha256: Some("b".repeat(64)),
+                ..Default::default()
+            }],
             main: Some("closed.pdf".into()),
             ..Default::default()
         },
@@ -263,7 +289,10 @@ fn a_custom_csl_file_loads_and_renders() {
     let style = styles::load_style(CUSTOM_STYLE).expect("the style loads");
     assert_eq!(style.title(), "Arkiv test style");
     let c = styles::render_with(&style, &seed(), &ctx());
-    assert_eq!(c.text, "Jaroslewlcz :: KAZAKHSTAN'S ATTITUDE TOWARDS INTEGRATION WITH RUSSIA: LESS LOVE, MORE FEAR :: 2014");
+    assert_eq!(
+        c.text,
+        "Jaroslewlcz :: KAZAKHSTAN'S ATTITUDE TOWARDS INTEGRATION WITH RUSSIA: LESS LOVE, MORE FEAR :: 2014"
+    );
 
     // A dependent style (a journal using APA) resolves to its built-in parent.
     let dependent = r#"<?xml version="1.0" encoding="utf-8"?>

@@ -8,8 +8,8 @@
 
 use arkiv_formats::export::{self, ExportContext, ExportFormat};
 use arkiv_model::{
-    Contributor, CorporateCreator, Creator, Document, DocumentSecurity, PartialDate, Record, RelatedLink, Status, StoredFile, Subject,
-    SubjectTree, Timestamp,
+    Contributor, CorporateCreator, Creator, Document, DocumentSecurity, PartialDate, Record, RelatedLink, Status,
+    StoredFile, Subject, SubjectTree, Timestamp,
 };
 use arkiv_testkit::checkers::{validate_xml, validate_xml_many, xmllint_ready};
 use std::sync::Arc;
@@ -30,7 +30,11 @@ fn dc_list_xsd() -> String {
 }
 
 fn ctx() -> ExportContext {
-    let s = |id: &str, name: &str, parent: Option<&str>| Subject { id: id.into(), name: name.into(), parent: parent.map(Into::into) };
+    let s = |id: &str, name: &str, parent: Option<&str>| Subject {
+        id: id.into(),
+        name: name.into(),
+        parent: parent.map(Into::into),
+    };
     ExportContext {
         base_url: "https://repo.example.org".into(),
         repository_name: "Example Repository".into(),
@@ -47,7 +51,13 @@ fn ctx() -> ExportContext {
 }
 
 fn stored(name: &str) -> StoredFile {
-    StoredFile { filename: name.into(), mime_type: Some("application/pdf".into()), size: 10, sha256: Some("ab".repeat(32)), ..Default::default() }
+    StoredFile {
+        filename: name.into(),
+        mime_type: Some("application/pdf".into()),
+        size: 10,
+        sha256: Some("ab".repeat(32)),
+        ..Default::default()
+    }
 }
 
 /// Records by hand, one of each default item type, with every field filled
@@ -67,7 +77,10 @@ fn made_records() -> Vec<Record> {
         r.corp_creators = vec![CorporateCreator { name: "OSW Centre for Eastern Studies".into(), id: None }];
         r.editors = vec![Creator::new("Editor", "Eve")];
         r.contributors = vec![
-            Contributor { role: "http://www.loc.gov/loc.terms/relators/THS".into(), person: Creator::new("Advisor", "Ada") },
+            Contributor {
+                role: "http://www.loc.gov/loc.terms/relators/THS".into(),
+                person: Creator::new("Advisor", "Ada"),
+            },
             Contributor { role: "helper".into(), person: Creator::new("Helper", "Hal") },
         ];
         r.date = Some(["2014", "2014-05", "2014-05-29"][i % 3].parse().unwrap());
@@ -97,15 +110,35 @@ fn made_records() -> Vec<Record> {
         r.license = (i % 2 == 0).then(|| ["cc_by", "https://example.org/licence", "all rights reserved"][i % 3].into());
         r.related = vec![
             RelatedLink { url: "https://doi.org/10.5555/xyz".into(), relation: Some("pub".into()), description: None },
-            RelatedLink { url: "https://data.example.org/1".into(), relation: Some("IsSupplementedBy".into()), description: None },
+            RelatedLink {
+                url: "https://data.example.org/1".into(),
+                relation: Some("IsSupplementedBy".into()),
+                description: None,
+            },
             RelatedLink { url: "not a url".into(), relation: None, description: None },
         ];
         r.datestamp = Timestamp::parse("2015-01-02 03:04:05");
         r.lastmod = Timestamp::parse("2016-02-03 04:05:06");
         r.documents = vec![
-            Document { pos: 1, mime_type: Some("application/pdf".into()), license: Some("cc_by_nc".into()), files: vec![stored("open file.pdf")], ..Default::default() },
-            Document { pos: 2, security: DocumentSecurity::Staffonly, files: vec![stored("secret-staff.pdf")], ..Default::default() },
-            Document { pos: 3, embargo: Some("2030".parse().unwrap()), files: vec![stored("secret-embargo.pdf")], ..Default::default() },
+            Document {
+                pos: 1,
+                mime_type: Some("application/pdf".into()),
+                license: Some("cc_by_nc".into()),
+                files: vec![stored("open file.pdf")],
+                ..Default::default()
+            },
+            Document {
+                pos: 2,
+                security: DocumentSecurity::Staffonly,
+                files: vec![stored("secret-staff.pdf")],
+                ..Default::default()
+            },
+            Document {
+                pos: 3,
+                embargo: Some("2030".parse().unwrap()),
+                files: vec![stored("secret-embargo.pdf")],
+                ..Default::default()
+            },
         ];
         records.push(r);
     }
@@ -119,7 +152,12 @@ fn made_records() -> Vec<Record> {
     records.push(untitled);
     let mut restricted = Record::new("policy_paper", "Only restricted files");
     restricted.id = Some(9102);
-    restricted.documents = vec![Document { pos: 1, security: DocumentSecurity::Validuser, files: vec![stored("secret-registered.pdf")], ..Default::default() }];
+    restricted.documents = vec![Document {
+        pos: 1,
+        security: DocumentSecurity::Validuser,
+        files: vec![stored("secret-registered.pdf")],
+        ..Default::default()
+    }];
     records.push(restricted);
     records
 }
@@ -194,7 +232,12 @@ fn check_empty_list(format: &ExportFormat, list_schema: &str) {
 /// written without error.
 #[test]
 fn every_format_s_empty_list_is_valid_or_refused() {
-    let list_schemas = [("mods", MODS_XSD.to_string()), ("datacite", datacite_list_xsd()), ("marcxml", MARC_XSD.into()), ("dc", dc_list_xsd())];
+    let list_schemas = [
+        ("mods", MODS_XSD.to_string()),
+        ("datacite", datacite_list_xsd()),
+        ("marcxml", MARC_XSD.into()),
+        ("dc", dc_list_xsd()),
+    ];
     for format in export::FORMATS {
         if let Some((_, schema)) = list_schemas.iter().find(|(id, _)| *id == format.id) {
             if xmllint_ready() {
@@ -212,7 +255,8 @@ fn every_format_s_empty_list_is_valid_or_refused() {
                 assert_eq!(arkiv_formats::EprintsReader::new(&out[..]).count(), 0, "{text}");
             }
             "json" | "csljson" | "jsonld" => {
-                let v: serde_json::Value = serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{}: {e}", format.id));
+                let v: serde_json::Value =
+                    serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{}: {e}", format.id));
                 let items = if format.id == "jsonld" { &v["@graph"] } else { &v };
                 assert_eq!(items.as_array().map(Vec::len), Some(0), "{}: {v}", format.id);
             }
@@ -339,7 +383,11 @@ fn restricted_files_and_email_addresses_never_leave() {
         let xml = String::from_utf8(list(format, &records)).unwrap();
         // DataCite describes the work, not its files; the others link them.
         if format.id != "datacite" {
-            assert!(xml.contains("https://repo.example.org/9000/1/open%20file.pdf"), "{}: the open file is linked", format.id);
+            assert!(
+                xml.contains("https://repo.example.org/9000/1/open%20file.pdf"),
+                "{}: the open file is linked",
+                format.id
+            );
         }
         for secret in ["secret-staff", "secret-embargo", "secret-registered", "anna@example.org"] {
             assert!(!xml.contains(secret), "{} exports {secret}", format.id);

@@ -188,10 +188,8 @@ mod tests {
     use crate::date::PartialDate;
 
     fn seed() -> Record {
-        let mut r = Record::new(
-            "policy_paper",
-            "Kazakhstan's attitude towards integration with Russia: less love, more fear",
-        );
+        let mut r =
+            Record::new("policy_paper", "Kazakhstan's attitude towards integration with Russia: less love, more fear");
         r.creators.push(Creator::new("Jaroslewlcz", "Aleksandra"));
         r.date = Some("2014-05-29".parse::<PartialDate>().unwrap());
         r.series = Some("OSW Commentary".into());
@@ -212,10 +210,7 @@ mod tests {
     fn a_year_only_date_is_not_padded_to_a_day() {
         let mut r = seed();
         r.date = Some(PartialDate::year(2014));
-        assert_eq!(
-            citation(&r, &ItemTypes::default()).tail,
-            ". OSW Commentary No. 137. [Policy Paper]"
-        );
+        assert_eq!(citation(&r, &ItemTypes::default()).tail, ". OSW Commentary No. 137. [Policy Paper]");
     }
 
     #[test]
@@ -239,10 +234,7 @@ mod tests {
         r.editors = vec![Creator::new("Doe", "Jane")];
         r.publisher = Some("OSW".into());
         r.place_of_pub = Some("Warsaw".into());
-        assert_eq!(
-            citation_line(&r, &ItemTypes::default()),
-            "Doe, Jane (ed.) Collected papers. OSW, Warsaw. [Book]"
-        );
+        assert_eq!(citation_line(&r, &ItemTypes::default()), "Doe, Jane (ed.) Collected papers. OSW, Warsaw. [Book]");
         let mut r = Record::new("report", "Annual report");
         r.corp_creators.push(crate::CorporateCreator { name: "Centre for Eastern Studies".into(), id: None });
         r.ispublished = Some("unpub".into());

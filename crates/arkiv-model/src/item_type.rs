@@ -42,9 +42,7 @@ pub const DEFAULT_TYPES: &[(&str, &str)] = &[
 
 impl Default for ItemTypes {
     fn default() -> Self {
-        ItemTypes {
-            labels: DEFAULT_TYPES.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        }
+        ItemTypes { labels: DEFAULT_TYPES.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
     }
 }
 

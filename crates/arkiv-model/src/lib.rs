@@ -25,7 +25,7 @@ pub use date::{DatePrecision, PartialDate, Timestamp};
 pub use document::{Document, DocumentSecurity, StoredFile};
 pub use item_type::{ItemType, ItemTypes};
 pub use person::{Contributor, CorporateCreator, Creator, PersonName};
-pub use record::{ExtraField, RecordId, Record, RelatedLink, Status};
+pub use record::{ExtraField, Record, RecordId, RelatedLink, Status};
 pub use revision::{changed_fields, Revision};
 pub use subject::{Subject, SubjectTree};
 pub use validate::{may_hold_control_chars, validate, ValidationError};

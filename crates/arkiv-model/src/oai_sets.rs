@@ -147,7 +147,12 @@ mod tests {
         assert_eq!(subject_set(&tree, "geo-casia"), "subject:geo:geo-casia");
         assert_eq!(subject_set(&tree, "unknown id"), "subject:unknown~20id");
         let file = StoredFile { filename: "a.pdf".into(), sha256: Some("00".into()), ..Default::default() };
-        r.documents.push(Document { pos: 1, files: vec![file], embargo: Some("2027".parse().unwrap()), ..Default::default() });
+        r.documents.push(Document {
+            pos: 1,
+            files: vec![file],
+            embargo: Some("2027".parse().unwrap()),
+            ..Default::default()
+        });
         assert!(!record_sets(&r, &tree, today).contains(&"driver".to_string()), "embargoed");
         r.documents[0].embargo = None;
         assert!(record_sets(&r, &tree, today).contains(&"driver".to_string()));

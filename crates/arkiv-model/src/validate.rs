@@ -93,7 +93,10 @@ pub fn validate(record: &Record, types: &ItemTypes) -> Result<(), Vec<Validation
             problems.push(err(name, format!("{len} entries; at most {MAX_LIST_LEN}")));
         }
     }
-    let people = record.creators.iter().map(|c| ("creators", c))
+    let people = record
+        .creators
+        .iter()
+        .map(|c| ("creators", c))
         .chain(record.editors.iter().map(|c| ("editors", c)))
         .chain(record.contributors.iter().map(|c| ("contributors", &c.person)));
     for (i, (field, c)) in people.enumerate() {
@@ -118,7 +121,9 @@ pub fn validate(record: &Record, types: &ItemTypes) -> Result<(), Vec<Validation
             check_text(&mut problems, "corp_creators", id, MAX_FIELD_CHARS);
         }
     }
-    for (field, list) in [("keywords", &record.keywords), ("subjects", &record.subjects), ("languages", &record.languages)] {
+    for (field, list) in
+        [("keywords", &record.keywords), ("subjects", &record.subjects), ("languages", &record.languages)]
+    {
         for k in list {
             check_text(&mut problems, field, k, MAX_FIELD_CHARS);
         }
@@ -128,7 +133,10 @@ pub fn validate(record: &Record, types: &ItemTypes) -> Result<(), Vec<Validation
             check_text(&mut problems, "related", text, MAX_FIELD_CHARS);
         }
     }
-    if record.related.len() > MAX_LIST_LEN || record.corp_creators.len() > MAX_LIST_LEN || record.extra.len() > MAX_LIST_LEN {
+    if record.related.len() > MAX_LIST_LEN
+        || record.corp_creators.len() > MAX_LIST_LEN
+        || record.extra.len() > MAX_LIST_LEN
+    {
         problems.push(err("record", format!("a list holds more than {MAX_LIST_LEN} entries")));
     }
     for e in &record.extra {
@@ -189,7 +197,9 @@ fn check_text(problems: &mut Vec<ValidationError>, field: &str, text: &str, max_
         problems.push(err(field, format!("longer than {max_chars} characters")));
     }
     if may_hold_control_chars(text)
-        && text.chars().any(|c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+        && text
+            .chars()
+            .any(|c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}'))
     {
         problems.push(err(field, "contains control characters"));
     }
@@ -202,7 +212,9 @@ fn check_text(problems: &mut Vec<ValidationError>, field: &str, text: &str, max_
 /// compiler vectorizes: every field of every imported record goes through
 /// it, and most text never needs the closer look.
 pub fn may_hold_control_chars(text: &str) -> bool {
-    text.bytes().fold(false, |seen, b| seen | ((b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r') | (b == 0x7F) | (b == 0xC2) | (b == 0xEF)))
+    text.bytes().fold(false, |seen, b| {
+        seen | ((b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r') | (b == 0x7F) | (b == 0xC2) | (b == 0xEF))
+    })
 }
 
 /// A file name that can stand as the last segment of a URL path and as a

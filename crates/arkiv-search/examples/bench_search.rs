@@ -215,12 +215,8 @@ fn query_mix(records: &[Record]) -> Vec<Query> {
     }
     while mix.len() < 500 {
         let r = pick(&mut rng);
-        let words: Vec<String> = r
-            .title
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(|w| w.to_lowercase())
-            .collect();
+        let words: Vec<String> =
+            r.title.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| w.to_lowercase()).collect();
         if words.len() >= 2 {
             let i = rng.gen_range(0..words.len() - 1);
             mix.push(Query::Phrase(words[i].clone(), words[i + 1].clone()));
@@ -345,7 +341,8 @@ async fn run_fts5(path: &std::path::Path, records: &[Record], mix: &[Query]) -> 
     for chunk in records.chunks(1000) {
         let mut tx = pool.begin().await?;
         for r in chunk {
-            let creators: Vec<String> = r.creators.iter().map(|c| format!("{} {}", c.name.family, c.name.given)).collect();
+            let creators: Vec<String> =
+                r.creators.iter().map(|c| format!("{} {}", c.name.family, c.name.given)).collect();
             sqlx::query("INSERT INTO fts (rowid, title, abstract, creators, keywords, subjects, series) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .bind(r.id)
                 .bind(&r.title)

@@ -110,11 +110,7 @@ impl Extractor {
     /// The text of one PDF, extracted in a child process.
     pub async fn extract_pdf(&self, pdf: &[u8]) -> Result<String, ExtractError> {
         let mut cmd = tokio::process::Command::new(&self.program);
-        cmd.args(&self.args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+        cmd.args(&self.args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -186,7 +182,11 @@ impl Extractor {
             let text = String::from_utf8_lossy(&out).into_owned();
             Ok(truncate_at_char(&text, self.max_output).to_string())
         } else {
-            let err = tokio::time::timeout(Duration::from_secs(1), errors).await.ok().and_then(|r| r.ok()).unwrap_or_default();
+            let err = tokio::time::timeout(Duration::from_secs(1), errors)
+                .await
+                .ok()
+                .and_then(|r| r.ok())
+                .unwrap_or_default();
             let msg = String::from_utf8_lossy(&err);
             Err(ExtractError::Failed(format!("{status}: {}", msg.trim())))
         }

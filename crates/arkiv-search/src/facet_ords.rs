@@ -323,7 +323,8 @@ pub fn count_facets(
                 }
                 sums.into_iter()
                     .map(|(value, count)| {
-                        let label = if facet == Facet::Subject { subjects.name(&value).to_string() } else { value.clone() };
+                        let label =
+                            if facet == Facet::Subject { subjects.name(&value).to_string() } else { value.clone() };
                         FacetCount { value, label, count }
                     })
                     .collect()

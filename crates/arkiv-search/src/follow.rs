@@ -86,7 +86,12 @@ impl Follower {
     }
 
     /// Applies changes until the index is up to date; returns how many.
-    pub async fn catch_up(&self, store: &dyn RecordStore, files: &FileStore, index: &Arc<SearchIndex>) -> Result<usize> {
+    pub async fn catch_up(
+        &self,
+        store: &dyn RecordStore,
+        files: &FileStore,
+        index: &Arc<SearchIndex>,
+    ) -> Result<usize> {
         let mut total = 0;
         loop {
             let n = self.step(store, files, index).await?;

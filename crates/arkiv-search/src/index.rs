@@ -116,9 +116,10 @@ impl Generation {
         let mut guard = self.writer.lock().map_err(|_| anyhow::anyhow!("index writer lock poisoned"))?;
         if guard.is_none() {
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_WRITER_THREADS);
-            let w = self.index.writer_with_num_threads(threads, WRITER_MEMORY).context(
-                "cannot open the index for writing (is another arkiv process following this repository?)",
-            )?;
+            let w = self
+                .index
+                .writer_with_num_threads(threads, WRITER_MEMORY)
+                .context("cannot open the index for writing (is another arkiv process following this repository?)")?;
             if self.bulk.load(Ordering::Acquire) {
                 w.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
             }

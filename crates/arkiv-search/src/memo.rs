@@ -145,7 +145,8 @@ impl MemoTokenizer {
 
 fn stemmed(folded: &Words) -> Words {
     let stems = Stems::new();
-    let mut out = Words { text: String::with_capacity(folded.text.len()), words: Vec::with_capacity(folded.words.len()) };
+    let mut out =
+        Words { text: String::with_capacity(folded.text.len()), words: Vec::with_capacity(folded.words.len()) };
     let mut word = String::new();
     for i in 0..folded.words.len() {
         let (text, position, from, to) = folded.word(i);

@@ -39,7 +39,14 @@ pub fn pair(first: &str, second: &str) -> String {
 /// Makes `token` the word `first`, or the pair `first second`, at
 /// `position` and spanning `from..to` of the source (shared with the memo
 /// analyzers of `memo.rs`, which must give the same tokens).
-pub(crate) fn fill_token(token: &mut Token, first: &str, second: Option<&str>, position: usize, from: usize, to: usize) {
+pub(crate) fn fill_token(
+    token: &mut Token,
+    first: &str,
+    second: Option<&str>,
+    position: usize,
+    from: usize,
+    to: usize,
+) {
     token.text.clear();
     token.text.push_str(first);
     if let Some(second) = second {

@@ -30,7 +30,9 @@
 
 use crate::schema::{fold_analyzer, stem_analyzer, Fields};
 use std::ops::Bound;
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Term;
@@ -122,7 +124,9 @@ impl ParsedQuery {
         match &self.node {
             Some(Node::And(items))
                 if items.len() > 1
-                    && items.iter().all(|n| matches!(n, Node::Word { target: Target::Any, .. } | Node::Phrase { target: Target::Any, .. })) =>
+                    && items.iter().all(|n| {
+                        matches!(n, Node::Word { target: Target::Any, .. } | Node::Phrase { target: Target::Any, .. })
+                    }) =>
             {
                 Some(Node::Or(items.clone()))
             }
@@ -358,7 +362,8 @@ impl Parser {
                 if depth >= MAX_DEPTH {
                     if !self.warned_depth {
                         self.warned_depth = true;
-                        self.warnings.push(format!("Parentheses nest at most {MAX_DEPTH} deep; deeper ones were ignored."));
+                        self.warnings
+                            .push(format!("Parentheses nest at most {MAX_DEPTH} deep; deeper ones were ignored."));
                     }
                     return None;
                 }
@@ -394,7 +399,8 @@ impl Parser {
                             _ => {
                                 // A group after year:/type:/lang: is not supported: skip it.
                                 self.skip_group();
-                                self.warnings.push(format!("`{name}:` takes one value; the group after it was ignored."));
+                                self.warnings
+                                    .push(format!("`{name}:` takes one value; the group after it was ignored."));
                                 return None;
                             }
                         };
@@ -805,7 +811,10 @@ mod tests {
         let p = parse("title:");
         assert_eq!(p.node, None);
         assert_eq!(p.warnings.len(), 1);
-        assert_eq!(parse("integr*").node, Some(Node::Word { target: Target::Any, text: "integr".into(), prefix: true }));
+        assert_eq!(
+            parse("integr*").node,
+            Some(Node::Word { target: Target::Any, text: "integr".into(), prefix: true })
+        );
         assert!(matches!(parse("a*").node, Some(Node::Word { prefix: false, .. })));
         assert!(!parse(&"x ".repeat(5000)).warnings.is_empty());
         assert!(parse(&"(".repeat(500)).node.is_none());

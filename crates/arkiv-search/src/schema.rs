@@ -30,7 +30,9 @@ use arkiv_model::{PartialDate, Record, SubjectTree};
 use tantivy::schema::{
     Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED,
 };
-use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer, TextAnalyzerBuilder, Tokenizer};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer, TextAnalyzerBuilder, Tokenizer,
+};
 use tantivy::{Index, TantivyDocument};
 
 /// Analyzer name: Unicode words, lower-cased, accents folded.

@@ -111,11 +111,8 @@ fn known_items_come_first() {
             continue;
         };
         checked += 1;
-        let queries = [
-            format!("creator:{}", c.name.family),
-            c.name.inverted(),
-            format!("{} {}", c.name.given, c.name.family),
-        ];
+        let queries =
+            [format!("creator:{}", c.name.family), c.name.inverted(), format!("{} {}", c.name.given, c.name.family)];
         for q in queries {
             let got = first(&index, &q);
             if got != r.id {
@@ -180,11 +177,7 @@ fn facets_sorting_and_deep_paging_on_the_corpus() {
     req.sort = Sort::Title;
     req.page_size = 50;
     let res = index.search(&req).unwrap();
-    let titles: Vec<String> = res
-        .hits
-        .iter()
-        .map(|h| fold(&records[h.id as usize - 1].title))
-        .collect();
+    let titles: Vec<String> = res.hits.iter().map(|h| fold(&records[h.id as usize - 1].title)).collect();
     let keys: Vec<&[u8]> = titles.iter().map(|t| &t.as_bytes()[..t.len().min(8)]).collect();
     let mut sorted = keys.clone();
     sorted.sort();

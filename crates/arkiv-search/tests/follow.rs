@@ -55,7 +55,11 @@ async fn follows_the_change_feed_and_survives_restarts() {
     let run = {
         let (store, files, index, follower) = (store.clone(), files.clone(), index.clone(), follower.clone());
         tokio::spawn(async move {
-            follower.run(store, files, index, async { let _ = stop_rx.await; }).await;
+            follower
+                .run(store, files, index, async {
+                    let _ = stop_rx.await;
+                })
+                .await;
         })
     };
 
@@ -97,10 +101,8 @@ async fn follows_the_change_feed_and_survives_restarts() {
     let mut other = Record::new("report", "Energy security in the Baltic states");
     other.status = Status::Archive;
     other.date = Some(PartialDate::year(2015));
-    let written = store
-        .put_records(vec![RecordWrite::new(rec, "test"), RecordWrite::new(other, "test")])
-        .await
-        .unwrap();
+    let written =
+        store.put_records(vec![RecordWrite::new(rec, "test"), RecordWrite::new(other, "test")]).await.unwrap();
     drop(index);
     let index = Arc::new(SearchIndex::open(&root).unwrap());
     assert!(index.indexed_seq() < store.last_change().await.unwrap());
@@ -144,7 +146,8 @@ fn under_subject(index: &SearchIndex, subject: &str) -> Vec<i64> {
 #[tokio::test]
 async fn a_moved_subject_refiles_its_records() {
     let (dir, store, files) = setup().await;
-    let subject = |id: &str, parent: Option<&str>| Subject { id: id.into(), name: id.into(), parent: parent.map(Into::into) };
+    let subject =
+        |id: &str, parent: Option<&str>| Subject { id: id.into(), name: id.into(), parent: parent.map(Into::into) };
     store.put_subjects(&[subject("geo", None), subject("asia", Some("geo")), subject("econ", None)]).await.unwrap();
     let mut r = Record::new("report", "Energy in Central Asia");
     r.status = Status::Archive;
@@ -197,7 +200,11 @@ async fn hostile_pdfs_cost_only_their_own_text() {
     let ex = extractor();
     // Not a PDF, a truncated PDF, random bytes: an error, not a crash.
     let pdf = std::fs::read(common::workspace().join("data/seed/files/commentary_137.pdf")).unwrap();
-    for bad in [b"not a pdf at all".to_vec(), pdf[..pdf.len() / 2].to_vec(), (0..50_000u32).map(|i| (i * 7919 % 251) as u8).collect()] {
+    for bad in [
+        b"not a pdf at all".to_vec(),
+        pdf[..pdf.len() / 2].to_vec(),
+        (0..50_000u32).map(|i| (i * 7919 % 251) as u8).collect(),
+    ] {
         let _ = ex.extract_pdf(&bad).await; // Ok(garbage) or Err: both fine, as long as we get here
     }
     // A child that hangs is killed at the timeout.

@@ -85,7 +85,8 @@ fn page_five_thousand_by_cursor() {
     let first = index.search(&req).unwrap();
     assert_eq!(first.total, 10_002);
     assert_eq!(first.hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![1, 2]);
-    let at = |i: i64| arkiv_search::Cursor { key: arkiv_search::schema::title_key(&format!("{i:08} report")), id: i as u64 };
+    let at =
+        |i: i64| arkiv_search::Cursor { key: arkiv_search::schema::title_key(&format!("{i:08} report")), id: i as u64 };
     req.cursor = Some(at(9_998).encode());
     let t = std::time::Instant::now();
     let page = index.search(&req).unwrap();

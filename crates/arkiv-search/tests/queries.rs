@@ -143,7 +143,10 @@ fn facets_and_filters() {
     let types: Vec<(String, u64)> = res.facets[&Facet::Type].iter().map(|c| (c.value.clone(), c.count)).collect();
     assert_eq!(types.len(), 4);
     assert_eq!(res.facets[&Facet::FullText].iter().find(|c| c.value == "yes").map(|c| c.count), Some(1));
-    assert_eq!(res.facets[&Facet::Year].iter().map(|c| c.value.as_str()).collect::<Vec<_>>(), ["2008", "2010", "2012", "2014", "2016"]);
+    assert_eq!(
+        res.facets[&Facet::Year].iter().map(|c| c.value.as_str()).collect::<Vec<_>>(),
+        ["2008", "2010", "2012", "2014", "2016"]
+    );
     req.filters = vec![(Facet::Creator, "Jarosiewicz, Anna".into())];
     assert_eq!(index().search(&req).unwrap().hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![3]);
     req.filters = vec![(Facet::Language, "RU".into())];
@@ -167,10 +170,46 @@ fn facets_and_filters() {
 fn hostile_inputs_give_results_or_messages() {
     let long = "integration ".repeat(1000);
     let inputs = [
-        "", ":", "/", "\"", "(", ")", "((((", "))))", "\"unbalanced", "title:", "title:(", "year:", "year:abc",
-        "type:(a b)", "AND", "OR OR", "NOT", "- - -", "*", "**", "a*", "\u{0}\u{1}\u{7f}", "title:\"", "::::",
-        "foo:bar:baz", "https://doi.org/10.1234/osw.137", "\\", "[]{}^~", "!!", "&&||", "😀 🇵🇱", long.as_str(),
-        "日本語のテキスト", "עברית", "العربية", "ελληνικά", "한국어", "x\u{200b}y", "\u{feff}", "\u{fffd}",
+        "",
+        ":",
+        "/",
+        "\"",
+        "(",
+        ")",
+        "((((",
+        "))))",
+        "\"unbalanced",
+        "title:",
+        "title:(",
+        "year:",
+        "year:abc",
+        "type:(a b)",
+        "AND",
+        "OR OR",
+        "NOT",
+        "- - -",
+        "*",
+        "**",
+        "a*",
+        "\u{0}\u{1}\u{7f}",
+        "title:\"",
+        "::::",
+        "foo:bar:baz",
+        "https://doi.org/10.1234/osw.137",
+        "\\",
+        "[]{}^~",
+        "!!",
+        "&&||",
+        "😀 🇵🇱",
+        long.as_str(),
+        "日本語のテキスト",
+        "עברית",
+        "العربية",
+        "ελληνικά",
+        "한국어",
+        "x\u{200b}y",
+        "\u{feff}",
+        "\u{fffd}",
     ];
     for q in inputs {
         let res = index().search(&SearchRequest::new(q));
@@ -182,10 +221,36 @@ fn hostile_inputs_give_results_or_messages() {
 
 fn mixed_string() -> impl Strategy<Value = String> {
     let pieces = prop_oneof![
-        proptest::sample::select((0x20u8..0x7f).filter(|b| b.is_ascii_punctuation()).map(|b| (b as char).to_string()).collect::<Vec<_>>()),
+        proptest::sample::select(
+            (0x20u8..0x7f).filter(|b| b.is_ascii_punctuation()).map(|b| (b as char).to_string()).collect::<Vec<_>>()
+        ),
         proptest::sample::select(vec![
-            "title:", "creator:", "year:", "type:", "lang:", "AND", "OR", "NOT", " ", "\"", "(", ")", "*", "-",
-            "integr", "Казахстан", "Jarosiéwicz", "日本", "عرب", "ελλη", "😀", "\u{0}", "\t", "\n", "..", "2010",
+            "title:",
+            "creator:",
+            "year:",
+            "type:",
+            "lang:",
+            "AND",
+            "OR",
+            "NOT",
+            " ",
+            "\"",
+            "(",
+            ")",
+            "*",
+            "-",
+            "integr",
+            "Казахстан",
+            "Jarosiéwicz",
+            "日本",
+            "عرب",
+            "ελλη",
+            "😀",
+            "\u{0}",
+            "\t",
+            "\n",
+            "..",
+            "2010",
         ])
         .prop_map(String::from),
         any::<char>().prop_map(|c| c.to_string()),
@@ -286,8 +351,15 @@ fn facet_counts_equal_the_records_whatever_the_share_of_matches() {
     let make = |id: i64, version: usize| {
         let i = id as usize + version;
         let word = if i.is_multiple_of(3) { "gas" } else { "energy" };
-        let mut r = rec(id, &format!("Paper {id} on {word}"), &format!("Family{}", i % 11), 2000 + (i % 7) as i32, types[i % 4]);
-        r.languages = if i.is_multiple_of(5) { vec!["en".into(), "pl".into()] } else { vec![["en", "pl"][i % 2].into()] };
+        let mut r = rec(
+            id,
+            &format!("Paper {id} on {word}"),
+            &format!("Family{}", i % 11),
+            2000 + (i % 7) as i32,
+            types[i % 4],
+        );
+        r.languages =
+            if i.is_multiple_of(5) { vec!["en".into(), "pl".into()] } else { vec![["en", "pl"][i % 2].into()] };
         r.subjects = vec![leaves[i % 5].into()];
         if i.is_multiple_of(4) {
             r.subjects.push(leaves[(i + 1) % 5].into());
@@ -330,11 +402,15 @@ fn facet_counts_equal_the_records_whatever_the_share_of_matches() {
         };
         r.subjects.iter().map(|s| ancestry(s)).collect()
     };
-    let is_under = |chain: &[String], path: &[&str]| chain.len() >= path.len() && chain.iter().zip(path).all(|(a, b)| a == b);
+    let is_under =
+        |chain: &[String], path: &[&str]| chain.len() >= path.len() && chain.iter().zip(path).all(|(a, b)| a == b);
     // The children of `path` a record's subjects are under.
     let subjects_under = |r: &Record, path: &[&str]| -> Vec<String> {
-        let mut out: Vec<String> =
-            chains(r).into_iter().filter(|c| c.len() > path.len() && is_under(c, path)).map(|c| c[path.len()].clone()).collect();
+        let mut out: Vec<String> = chains(r)
+            .into_iter()
+            .filter(|c| c.len() > path.len() && is_under(c, path))
+            .map(|c| c[path.len()].clone())
+            .collect();
         out.sort();
         out.dedup();
         out

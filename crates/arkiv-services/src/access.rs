@@ -160,11 +160,7 @@ mod tests {
         r.documents = vec![Document {
             pos: 1,
             security,
-            files: vec![StoredFile {
-                filename: "a.pdf".into(),
-                sha256: Some("ab".repeat(32)),
-                ..Default::default()
-            }],
+            files: vec![StoredFile { filename: "a.pdf".into(), sha256: Some("ab".repeat(32)), ..Default::default() }],
             ..Default::default()
         }];
         r

@@ -24,7 +24,10 @@ fn store_err(e: impl Into<anyhow::Error>) -> WorkflowError {
 }
 
 fn invalid(field: &str, problem: impl Into<String>) -> WorkflowError {
-    WorkflowError::Invalid(vec![crate::workflow::metadata::FieldProblem { field: field.into(), problem: problem.into() }])
+    WorkflowError::Invalid(vec![crate::workflow::metadata::FieldProblem {
+        field: field.into(),
+        problem: problem.into(),
+    }])
 }
 
 impl<'a> Admin<'a> {
@@ -136,7 +139,8 @@ impl Admin<'_> {
         let file = &self.repo.config;
         let reset = |field: &str| form.reset.iter().any(|r| r == field);
         let mut problems = Vec::new();
-        let mut problem = |field: &str, text: &str| problems.push(FieldProblem { field: field.into(), problem: text.into() });
+        let mut problem =
+            |field: &str, text: &str| problems.push(FieldProblem { field: field.into(), problem: text.into() });
         // An override is kept only where it differs from the file.
         fn differs<T: PartialEq>(value: T, file: &T) -> Option<T> {
             (value != *file).then_some(value)
@@ -146,7 +150,10 @@ impl Admin<'_> {
         if !reset("name") {
             let name = form.name.trim();
             if name.is_empty() || name.chars().count() > MAX_SITE_NAME_CHARS || name.chars().any(char::is_control) {
-                problem("name", &format!("the repository needs a name of 1 to {MAX_SITE_NAME_CHARS} characters, on one line"));
+                problem(
+                    "name",
+                    &format!("the repository needs a name of 1 to {MAX_SITE_NAME_CHARS} characters, on one line"),
+                );
             } else {
                 next.name = differs(name.to_string(), &file.repository.name);
             }
@@ -156,7 +163,10 @@ impl Admin<'_> {
             if description.chars().count() > MAX_DESCRIPTION_CHARS
                 || description.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
             {
-                problem("description", &format!("the description is at most {MAX_DESCRIPTION_CHARS} characters of text"));
+                problem(
+                    "description",
+                    &format!("the description is at most {MAX_DESCRIPTION_CHARS} characters of text"),
+                );
             } else {
                 next.description = differs(description.to_string(), &file.repository.description.trim().to_string());
             }
@@ -180,8 +190,13 @@ impl Admin<'_> {
         }
         if !reset("session_hours") {
             match form.session_hours.trim().parse::<u32>() {
-                Ok(h) if (1..=MAX_SESSION_HOURS).contains(&h) => next.session_hours = differs(h, &file.accounts.session_hours),
-                _ => problem("session_hours", &format!("a login lasts a whole number of hours from 1 to {MAX_SESSION_HOURS} (a year)")),
+                Ok(h) if (1..=MAX_SESSION_HOURS).contains(&h) => {
+                    next.session_hours = differs(h, &file.accounts.session_hours)
+                }
+                _ => problem(
+                    "session_hours",
+                    &format!("a login lasts a whole number of hours from 1 to {MAX_SESSION_HOURS} (a year)"),
+                ),
             }
         }
         if !problems.is_empty() {

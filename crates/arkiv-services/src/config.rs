@@ -256,7 +256,9 @@ from = {from}
             bulk_load_after = self.import.bulk_load_after,
             max_file = self.import.max_file_bytes,
             registration = self.accounts.registration,
-            domains = toml::Value::Array(self.accounts.allowed_domains.iter().map(|d| toml::Value::String(d.clone())).collect()),
+            domains = toml::Value::Array(
+                self.accounts.allowed_domains.iter().map(|d| toml::Value::String(d.clone())).collect()
+            ),
             session_hours = self.accounts.session_hours,
             smtp_url = q(&self.mail.smtp_url),
             from = q(&self.mail.from),
@@ -274,7 +276,10 @@ mod tests {
         c.types.insert("oral_history".into(), "Oral History".into());
         let back: Config = toml::from_str(&c.documented_toml()).unwrap();
         assert_eq!(back, c);
-        c.mail = MailSettings { smtp_url: "smtp://u%40x:p@mail.example.org:587?tls=required".into(), from: "Arkiv <a@example.org>".into() };
+        c.mail = MailSettings {
+            smtp_url: "smtp://u%40x:p@mail.example.org:587?tls=required".into(),
+            from: "Arkiv <a@example.org>".into(),
+        };
         let back: Config = toml::from_str(&c.documented_toml()).unwrap();
         assert_eq!(back.mail, c.mail);
     }

@@ -16,7 +16,12 @@ pub const SEED_PDF_PATH: &str = "files/commentary_137.pdf";
 
 /// Opens the demo repository in `dir`, creating and filling it first if it
 /// does not exist. `progress` hears how many generated records are written.
-pub async fn open_or_create(dir: &Path, base_url: &str, count: u64, progress: &mut dyn FnMut(u64)) -> Result<Repository> {
+pub async fn open_or_create(
+    dir: &Path,
+    base_url: &str,
+    count: u64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Repository> {
     if dir.join(CONFIG_FILE).exists() {
         return Repository::open(dir).await;
     }
@@ -35,7 +40,9 @@ pub async fn open_or_create(dir: &Path, base_url: &str, count: u64, progress: &m
     std::fs::create_dir_all(seed_dir.join("files"))?;
     std::fs::write(seed_dir.join("seed.xml"), SEED_XML)?;
     std::fs::write(seed_dir.join(SEED_PDF_PATH), SEED_PDF)?;
-    let report = import_eprints_xml(&repo, &[seed_dir.join("seed.xml")], &ImportOptions::for_repository(&repo), &mut |_| {}).await?;
+    let report =
+        import_eprints_xml(&repo, &[seed_dir.join("seed.xml")], &ImportOptions::for_repository(&repo), &mut |_| {})
+            .await?;
     if report.imported != 1 {
         bail!("the seed record did not import: {:?}", report.rejected);
     }

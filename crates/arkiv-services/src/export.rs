@@ -23,7 +23,9 @@ use std::path::{Path, PathBuf};
 pub enum Format {
     /// EPrints 3 XML. With `files_dir`, file bytes are copied there and the
     /// XML references them by paths relative to the export.
-    EprintsXml { files_dir: Option<PathBuf> },
+    EprintsXml {
+        files_dir: Option<PathBuf>,
+    },
     JsonArray,
     JsonLines,
     /// A format of the export registry: public, so live records only
@@ -99,7 +101,10 @@ pub async fn export<W: Write>(repo: &Repository, format: Format, status: Option<
         let prefix = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         options.file_url = Some(Box::new(move |record: &Record, pos, file: &arkiv_model::StoredFile| {
             file.sha256.as_ref()?;
-            Some(format!("{prefix}/{}", relative_file_path(record.id.unwrap_or(0), pos, &percent_encode(&file.filename))))
+            Some(format!(
+                "{prefix}/{}",
+                relative_file_path(record.id.unwrap_or(0), pos, &percent_encode(&file.filename))
+            ))
         }));
     }
     let mut records = repo.store.scan(ScanFilter { status, after_id: None });
@@ -166,11 +171,9 @@ async fn copy_files(repo: &Repository, record: &Record, dir: &Path) -> Result<()
     for (pos, file) in record.files() {
         let Some(sha) = &file.sha256 else { continue };
         let target = dir.join(relative_file_path(record.id.unwrap_or(0), pos, &file.filename));
-        let bytes = repo
-            .files
-            .get(sha)
-            .await?
-            .with_context(|| format!("record {:?}: the bytes of {} are missing (run arkiv fsck)", record.id, file.filename))?;
+        let bytes = repo.files.get(sha).await?.with_context(|| {
+            format!("record {:?}: the bytes of {} are missing (run arkiv fsck)", record.id, file.filename)
+        })?;
         if let Some(parent) = target.parent() {
             tokio::fs::create_dir_all(parent).await?;
         }

@@ -50,7 +50,11 @@ pub async fn fsck(repo: &Repository, progress: &mut dyn FnMut(u64)) -> Result<Fs
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                report.findings.push(Finding { severity: Severity::Error, place: "database".into(), problem: e.to_string() });
+                report.findings.push(Finding {
+                    severity: Severity::Error,
+                    place: "database".into(),
+                    problem: e.to_string(),
+                });
                 continue;
             }
         };

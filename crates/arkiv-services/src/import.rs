@@ -293,13 +293,9 @@ async fn import_file(
             committed(previous.await, path, report, &count, &mut file_progress, progress)?;
         }
         report.rejected.append(&mut held);
-        let last = write_batch(
-            repo.store.clone(),
-            options.actor.clone(),
-            options.update_existing,
-            std::mem::take(&mut batch),
-        )
-        .await;
+        let last =
+            write_batch(repo.store.clone(), options.actor.clone(), options.update_existing, std::mem::take(&mut batch))
+                .await;
         merge(last?, path, report);
         Ok::<_, anyhow::Error>(())
     }
@@ -342,9 +338,11 @@ fn committed(
 fn merge(outcome: BatchOutcome, path: &Path, report: &mut ImportReport) {
     report.imported += outcome.imported;
     report.last_id = outcome.last_id.or(report.last_id);
-    report
-        .rejected
-        .extend(outcome.rejected.into_iter().map(|(position, reason)| Rejection { file: path.to_path_buf(), position, reason }));
+    report.rejected.extend(outcome.rejected.into_iter().map(|(position, reason)| Rejection {
+        file: path.to_path_buf(),
+        position,
+        reason,
+    }));
 }
 
 fn update(p: &mut ImportProgress, report: &ImportReport) {
@@ -392,7 +390,8 @@ async fn prepare_record(
             return Err(format!("file {} is larger than the limit of {max} bytes", source.filename));
         }
         let size = bytes.len() as u64;
-        let sha = repo.files.put(Bytes::from(bytes)).await.map_err(|e| format!("cannot store {}: {e}", source.filename))?;
+        let sha =
+            repo.files.put(Bytes::from(bytes)).await.map_err(|e| format!("cannot store {}: {e}", source.filename))?;
         report.files_stored += 1;
         let doc = record.documents.iter_mut().find(|d| d.pos == source.doc_pos);
         match doc.and_then(|d| d.files.iter_mut().find(|f| f.filename == source.filename)) {
@@ -419,9 +418,8 @@ async fn read_local(export_dir: &Path, url: &str, max: u64) -> Result<Vec<u8>, S
     let raw = url.strip_prefix("file://").unwrap_or(url);
     let decoded = percent_decode(raw);
     let candidate = export_dir.join(&decoded);
-    let resolved = candidate
-        .canonicalize()
-        .map_err(|e| format!("file {url:?} referenced by the export cannot be read: {e}"))?;
+    let resolved =
+        candidate.canonicalize().map_err(|e| format!("file {url:?} referenced by the export cannot be read: {e}"))?;
     if !resolved.starts_with(export_dir) {
         return Err(format!("file reference {url:?} points outside the export's folder"));
     }

@@ -36,7 +36,9 @@ pub async fn run_once(repo: &Repository) {
     crate::mail::retry_unsent(repo).await;
     match crate::workflow::lift_embargoes(repo, PartialDate::today()).await {
         Ok(report) if report.lifted.is_empty() && report.deferred.is_empty() => {}
-        Ok(report) => tracing::info!(lifted = report.lifted.len(), deferred = report.deferred.len(), "embargoes lifted"),
+        Ok(report) => {
+            tracing::info!(lifted = report.lifted.len(), deferred = report.deferred.len(), "embargoes lifted")
+        }
         Err(e) => tracing::warn!(error = %e, "embargoes could not be lifted"),
     }
     if let Err(e) = repo.reload_settings().await {

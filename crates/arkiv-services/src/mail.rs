@@ -98,12 +98,15 @@ impl Mailer {
             .build();
         let from = if config.mail.from.trim().is_empty() {
             let r = &config.repository;
-            let address = r.contact_email.parse().map_err(|e| anyhow!("[repository] contact_email cannot be a sender ({e})"))?;
+            let address =
+                r.contact_email.parse().map_err(|e| anyhow!("[repository] contact_email cannot be a sender ({e})"))?;
             Mailbox::new(Some(r.name.clone()), address)
         } else {
             config.mail.from.trim().parse().map_err(|e| anyhow!("[mail] from is not an address ({e})"))?
         };
-        Ok(Mailer { smtp: Some(Smtp { transport, from, server: server_of(url), permits: Semaphore::new(PARALLEL_SENDS) }) })
+        Ok(Mailer {
+            smtp: Some(Smtp { transport, from, server: server_of(url), permits: Semaphore::new(PARALLEL_SENDS) }),
+        })
     }
 
     /// Whether messages go out by SMTP.
@@ -146,11 +149,18 @@ fn server_of(url: &str) -> String {
 /// configured, sends it in the background. `link` (a reset link, say) goes
 /// to the log with the message when no server is configured, so that an
 /// admin reading the log can pass it on. Only storing it can fail.
-pub async fn send(repo: &Repository, to: &str, subject: &str, body: &str, link: Option<&str>) -> Result<i64, StoreError> {
+pub async fn send(
+    repo: &Repository,
+    to: &str,
+    subject: &str,
+    body: &str,
+    link: Option<&str>,
+) -> Result<i64, StoreError> {
     let created = Timestamp::now();
     let id = repo.accounts.add_to_outbox(to, subject, body, created).await?;
     if repo.mailer.is_configured() {
-        let message = OutboxMessage { id, to: to.into(), subject: subject.into(), body: body.into(), created, sent: None };
+        let message =
+            OutboxMessage { id, to: to.into(), subject: subject.into(), body: body.into(), created, sent: None };
         let (accounts, mailer) = (repo.accounts.clone(), repo.mailer.clone());
         tokio::spawn(async move {
             let _ = deliver_and_mark(accounts.as_ref(), &mailer, &message).await;
@@ -237,7 +247,9 @@ mod tests {
 
     #[tokio::test]
     async fn urls_lettre_takes_make_a_mailer_and_others_are_refused() {
-        for url in ["smtp://127.0.0.1:2525", "smtp://u:p@mail.example.org:587?tls=required", "smtps://u:p@mail.example.org"] {
+        for url in
+            ["smtp://127.0.0.1:2525", "smtp://u:p@mail.example.org:587?tls=required", "smtps://u:p@mail.example.org"]
+        {
             assert!(Mailer::from_config(&config(url, "")).unwrap().is_configured(), "{url}");
         }
         for url in ["mail.example.org", "http://mail.example.org", "smtp://mail.example.org?tls=sometimes"] {
@@ -247,7 +259,11 @@ mod tests {
         let m = Mailer::from_config(&config("smtp://127.0.0.1", "Arkiv <a@example.org>")).unwrap();
         assert_eq!(m.smtp.unwrap().from.to_string(), "Arkiv <a@example.org>");
         let m = Mailer::from_config(&config("smtp://127.0.0.1", "")).unwrap();
-        assert_eq!(m.smtp.unwrap().from.email.to_string(), Config::default().repository.contact_email, "the contact address by default");
+        assert_eq!(
+            m.smtp.unwrap().from.email.to_string(),
+            Config::default().repository.contact_email,
+            "the contact address by default"
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use crate::config::{Config, CONFIG_FILE};
 use crate::mail::Mailer;
 use crate::settings::{LiveSettings, Overrides, SETTINGS_KEY};
 use anyhow::{bail, Context, Result};
-use arkiv_model::citation::{citation, Citation};
 use arkiv_formats::export::ExportContext;
+use arkiv_model::citation::{citation, Citation};
 use arkiv_model::{ItemTypes, Record, SubjectTree};
 use arkiv_storage::{open_stores, AccountStore, FileStore, RecordStore};
 use std::path::{Path, PathBuf};
@@ -54,7 +54,8 @@ impl Repository {
         let files = FileStore::local(&config.files_dir(dir))?;
         let types = ItemTypes::with_extra(&config.types);
         let subjects = SubjectTree::new(store.subjects().await?);
-        let settings = LiveSettings::overlay(&config, LiveSettings::parse_stored(store.meta(SETTINGS_KEY).await?.as_deref()));
+        let settings =
+            LiveSettings::overlay(&config, LiveSettings::parse_stored(store.meta(SETTINGS_KEY).await?.as_deref()));
         Ok(Repository {
             dir: dir.to_path_buf(),
             config,
@@ -144,7 +145,11 @@ pub fn oai_host(base_url: &str) -> String {
     let authority = rest.split('/').next().unwrap_or("");
     let host = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
     let host = if host.starts_with('[') { host } else { host.split(':').next().unwrap_or(host) };
-    if host.is_empty() { "localhost".into() } else { host.to_ascii_lowercase() }
+    if host.is_empty() {
+        "localhost".into()
+    } else {
+        host.to_ascii_lowercase()
+    }
 }
 
 #[cfg(test)]

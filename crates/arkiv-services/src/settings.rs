@@ -136,7 +136,12 @@ mod tests {
         assert_eq!(plain.accounts, config.accounts);
         assert!(plain.overrides.fields().is_empty());
 
-        let o = Overrides { name: Some("Changed here".into()), registration: Some(false), session_hours: Some(8), ..Default::default() };
+        let o = Overrides {
+            name: Some("Changed here".into()),
+            registration: Some(false),
+            session_hours: Some(8),
+            ..Default::default()
+        };
         let live = LiveSettings::overlay(&config, o.clone());
         assert_eq!(live.name, "Changed here");
         assert!(!live.accounts.registration);

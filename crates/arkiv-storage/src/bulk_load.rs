@@ -77,8 +77,11 @@ async fn complete_through_in_meta(conn: &mut SqliteConnection) -> Result<Option<
         .await?
         .map(|v| {
             v.parse().map_err(|e| {
-                std::io::Error::new(std::io::ErrorKind::InvalidData, format!("meta {COMPLETE_THROUGH} is not a number: {v:?}: {e}"))
-                    .into()
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("meta {COMPLETE_THROUGH} is not a number: {v:?}: {e}"),
+                )
+                .into()
             })
         })
         .transpose()
@@ -86,7 +89,8 @@ async fn complete_through_in_meta(conn: &mut SqliteConnection) -> Result<Option<
 
 /// Whether a bulk load is unfinished: indexes dropped or entries pending.
 pub(crate) async fn unfinished(conn: &mut SqliteConnection) -> Result<bool> {
-    let pending: Option<i64> = sqlx::query_scalar("SELECT 1 FROM browse_pending LIMIT 1").fetch_optional(&mut *conn).await?;
+    let pending: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM browse_pending LIMIT 1").fetch_optional(&mut *conn).await?;
     Ok(pending.is_some() || complete_through_in_meta(conn).await?.is_some() || !dropped_indexes(conn).await?.is_empty())
 }
 
@@ -134,7 +138,11 @@ pub(crate) async fn finish(
     Ok(())
 }
 
-async fn finish_steps(conn: &mut SqliteConnection, memory: Option<PendingBrowse>, started: std::time::Instant) -> Result<()> {
+async fn finish_steps(
+    conn: &mut SqliteConnection,
+    memory: Option<PendingBrowse>,
+    started: std::time::Instant,
+) -> Result<()> {
     in_transaction(conn, |conn| {
         Box::pin(async move {
             // A load by an earlier version: its entries wait in a table.
@@ -209,7 +217,11 @@ async fn dropped_indexes(conn: &mut SqliteConnection) -> Result<Vec<String>> {
     match read_meta(conn, DROPPED_INDEXES).await? {
         None => Ok(Vec::new()),
         Some(j) => serde_json::from_str(&j).map_err(|e| {
-            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("meta {DROPPED_INDEXES} is not a list of SQL: {e}")).into()
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("meta {DROPPED_INDEXES} is not a list of SQL: {e}"),
+            )
+            .into()
         }),
     }
 }

@@ -21,7 +21,9 @@ pub enum Fixity {
     Ok,
     Missing,
     /// The stored bytes hash to something else: they were damaged.
-    Mismatch { actual: String },
+    Mismatch {
+        actual: String,
+    },
 }
 
 #[derive(Clone)]

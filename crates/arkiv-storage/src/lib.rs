@@ -23,14 +23,14 @@
 //! - a file is referenced by a record only after its bytes are stored.
 
 pub mod accounts;
-pub mod files;
-pub mod postgres;
-pub mod sqlite;
 mod bulk_load;
+pub mod files;
 mod pending_browse;
+pub mod postgres;
 mod queries;
 mod rows;
 mod sql;
+pub mod sqlite;
 mod wal_checkpoints;
 
 use arkiv_model::{BrowseView, Record, RecordId, Revision, Status, Subject, SubjectTree, Timestamp};

@@ -26,8 +26,8 @@
 //! starts from an empty memory that vouches for nothing after
 //! [`COMPLETE_THROUGH`].
 
-use crate::rows::BrowseChange;
 use crate::queries::write_meta;
+use crate::rows::BrowseChange;
 use crate::sql::Backend;
 use crate::sqlite::{insert_browse_rows, SqliteStore};
 use crate::Result;
@@ -242,7 +242,12 @@ impl PendingBrowse {
             .map(|&(v, s)| (u64::from(value_rank[v as usize]) << 32) | u64::from(slot_rank[s as usize]))
             .collect();
         sorted.sort_unstable();
-        tracing::debug!(entries = sorted.len(), values = self.values.len(), records = self.slots.len(), "browse entries sorted");
+        tracing::debug!(
+            entries = sorted.len(),
+            values = self.values.len(),
+            records = self.slots.len(),
+            "browse entries sorted"
+        );
         // A record's sort key may be in memory twice (written twice), so
         // equal rows are told apart by content, not rank.
         let mut rows: Vec<(&'static str, &str, &str, RecordId)> = Vec::with_capacity(ROWS_PER_STATEMENT);
@@ -263,7 +268,6 @@ impl PendingBrowse {
         }
         insert_rows(tx, &rows).await
     }
-
 }
 
 fn view_position(view: BrowseView) -> usize {

@@ -41,7 +41,6 @@ pub struct PostgresStore {
     writes: std::sync::atomic::AtomicU64,
 }
 
-
 /// PostgreSQL's TEXT cannot hold the NUL character. The model's validation
 /// refuses control characters, so this only catches a caller that skipped
 /// it, with an error that says what is wrong instead of the server's
@@ -99,8 +98,13 @@ impl PostgresStore {
     }
 
     async fn write_oai_sets(conn: &mut PgConnection, batch: &PreparedBatch) -> Result<()> {
-        for (remove, rows) in [(true, batch.sets.iter().flat_map(|c| c.remove.iter().map(move |s| (s.as_str(), c.id))).collect::<Vec<_>>()),
-                               (false, batch.sets.iter().flat_map(|c| c.add.iter().map(move |s| (s.as_str(), c.id))).collect())] {
+        for (remove, rows) in [
+            (
+                true,
+                batch.sets.iter().flat_map(|c| c.remove.iter().map(move |s| (s.as_str(), c.id))).collect::<Vec<_>>(),
+            ),
+            (false, batch.sets.iter().flat_map(|c| c.add.iter().map(move |s| (s.as_str(), c.id))).collect()),
+        ] {
             if rows.is_empty() {
                 continue;
             }

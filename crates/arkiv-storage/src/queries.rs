@@ -33,7 +33,8 @@ pub(crate) fn live_ids_sql<B: Backend>() -> String {
 }
 
 /// What the embargo job reads: the embargo index up to a day.
-pub(crate) const EMBARGOES_DUE: &str = "SELECT id FROM records WHERE embargo_until IS NOT NULL AND embargo_until <= $1 \
+pub(crate) const EMBARGOES_DUE: &str =
+    "SELECT id FROM records WHERE embargo_until IS NOT NULL AND embargo_until <= $1 \
      ORDER BY embargo_until LIMIT $2";
 
 /// The `WHERE ... ORDER BY ... LIMIT` of [`WorkQueues::work_items`], built
@@ -161,9 +162,10 @@ impl<B: Backend> Records for B {
         let rows = self
             .reader()
             .await?
-            .rows("SELECT number, actor, at, changed, data FROM revisions WHERE record_id = $1 ORDER BY number", &[
-                Bind::Int(id),
-            ])
+            .rows(
+                "SELECT number, actor, at, changed, data FROM revisions WHERE record_id = $1 ORDER BY number",
+                &[Bind::Int(id)],
+            )
             .await?;
         rows.iter()
             .map(|row| {
@@ -189,14 +191,21 @@ impl<B: Backend> Records for B {
                 let after = after?;
                 let page = match status {
                     Some(s) => {
-                        fetch_records(self, &by_status, &[Bind::Int(after), Bind::Text(s.as_str()), Bind::Int(SCAN_PAGE)])
-                            .await
+                        fetch_records(
+                            self,
+                            &by_status,
+                            &[Bind::Int(after), Bind::Text(s.as_str()), Bind::Int(SCAN_PAGE)],
+                        )
+                        .await
                     }
-                    None => fetch_records(self, "WHERE r.id > $1 ORDER BY r.id LIMIT $2", &[
-                        Bind::Int(after),
-                        Bind::Int(SCAN_PAGE),
-                    ])
-                    .await,
+                    None => {
+                        fetch_records(
+                            self,
+                            "WHERE r.id > $1 ORDER BY r.id LIMIT $2",
+                            &[Bind::Int(after), Bind::Int(SCAN_PAGE)],
+                        )
+                        .await
+                    }
                 };
                 match page {
                     Ok(records) => {
@@ -216,9 +225,11 @@ impl<B: Backend> Records for B {
         // A live record always has a datestamp (the store sets it when it
         // first goes live), so no NULL is met and both databases walk
         // records_by_status_datestamp backwards.
-        fetch_records(self, "WHERE r.status = 'archive' ORDER BY r.datestamp DESC, r.id DESC LIMIT $1", &[Bind::Int(
-            limit,
-        )])
+        fetch_records(
+            self,
+            "WHERE r.status = 'archive' ORDER BY r.datestamp DESC, r.id DESC LIMIT $1",
+            &[Bind::Int(limit)],
+        )
         .await
     }
 
@@ -264,10 +275,10 @@ impl<B: Backend> ChangeFeed for B {
         let rows = self
             .reader()
             .await?
-            .rows("SELECT seq, record_id, rev, status, at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2", &[
-                Bind::Int(seq),
-                Bind::Int(limit),
-            ])
+            .rows(
+                "SELECT seq, record_id, rev, status, at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+                &[Bind::Int(seq), Bind::Int(limit)],
+            )
             .await?;
         Ok(rows
             .iter()
@@ -305,14 +316,21 @@ impl<B: Backend> Browse for B {
     }
 
     async fn browse_count(&self, view: BrowseView, value: &str) -> Result<i64> {
-        scalar(self, "SELECT COALESCE(MAX(n), 0) FROM browse_counts WHERE view = $1 AND value = $2", &[
-            Bind::Text(view.as_str()),
-            Bind::Text(value),
-        ])
+        scalar(
+            self,
+            "SELECT COALESCE(MAX(n), 0) FROM browse_counts WHERE view = $1 AND value = $2",
+            &[Bind::Text(view.as_str()), Bind::Text(value)],
+        )
         .await
     }
 
-    async fn browse_page(&self, view: BrowseView, value: &str, after: Option<&BrowseCursor>, limit: i64) -> Result<Page> {
+    async fn browse_page(
+        &self,
+        view: BrowseView,
+        value: &str,
+        after: Option<&BrowseCursor>,
+        limit: i64,
+    ) -> Result<Page> {
         let (after_key, after_id) = after.map(|(k, id)| (k.as_str(), *id)).unwrap_or(("", 0));
         let rows = self
             .reader()
@@ -380,7 +398,12 @@ async fn put_subjects_in<B: Backend>(store: &B, tx: &mut B::Conn, subjects: &[Su
         tx.run(
             "INSERT INTO subjects (id, name, parent, pos) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, parent = excluded.parent",
-            &[Bind::Text(&s.id), Bind::Text(&s.name), Bind::OptText(s.parent.as_deref()), Bind::Int(base + i as i64 + 1)],
+            &[
+                Bind::Text(&s.id),
+                Bind::Text(&s.name),
+                Bind::OptText(s.parent.as_deref()),
+                Bind::Int(base + i as i64 + 1),
+            ],
         )
         .await?;
     }
@@ -428,8 +451,12 @@ impl<B: Backend> OaiSets for B {
                 .await
             }
             None => {
-                scalar(self, "SELECT COUNT(*) FROM records WHERE datestamp IS NOT NULL AND lastmod BETWEEN $1 AND $2", &range)
-                    .await
+                scalar(
+                    self,
+                    "SELECT COUNT(*) FROM records WHERE datestamp IS NOT NULL AND lastmod BETWEEN $1 AND $2",
+                    &range,
+                )
+                .await
             }
         }
     }

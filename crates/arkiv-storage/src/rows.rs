@@ -192,7 +192,12 @@ pub(crate) fn prepare_tree_refresh(
 /// Turns a write into rows. `old` is the stored record and its revision, if
 /// the id exists. Fills the bookkeeping fields the store owns: `lastmod`
 /// when missing, and `datestamp` the first time a record goes live.
-fn prepare(mut write: RecordWrite, id: RecordId, old: Option<(Record, i64)>, now: Timestamp) -> Result<(PreparedWrite, Record)> {
+fn prepare(
+    mut write: RecordWrite,
+    id: RecordId,
+    old: Option<(Record, i64)>,
+    now: Timestamp,
+) -> Result<(PreparedWrite, Record)> {
     let current = old.as_ref().map(|(_, rev)| *rev).unwrap_or(0);
     if let Some(expected) = write.expected_revision {
         if expected != current {
@@ -304,7 +309,8 @@ where
     }
     let mut records = Vec::with_capacity(parts.len() * DECODE_CHUNK);
     for part in parts {
-        let decoded = part.await.map_err(|_| StoreError::Io(std::io::Error::other("a decoding task ended without an answer")))?;
+        let decoded =
+            part.await.map_err(|_| StoreError::Io(std::io::Error::other("a decoding task ended without an answer")))?;
         records.extend(decoded?);
     }
     Ok(records)

@@ -23,15 +23,15 @@
 //! - browse entries are inserted in index order, so consecutive inserts
 //!   land on the same pages.
 
+use crate::bulk_load;
+use crate::pending_browse::PendingBrowse;
 use crate::queries::{current_by_id, subject_tree, CURRENT_JSON};
 use crate::rows::{count_deltas, prepare_batch, PreparedBatch};
 use crate::sql::{Backend, Bind, Sql, WriteTx};
-use crate::bulk_load;
-use crate::pending_browse::PendingBrowse;
 use crate::wal_checkpoints::{self, WalCheckpoints};
 use crate::*;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -90,7 +90,6 @@ pub struct SqliteStore {
     writes: std::sync::atomic::AtomicU64,
 }
 
-
 /// Inserts browse rows (view, value, sort key, record), in the order given,
 /// with `conflict` ("OR ROLLBACK", "OR IGNORE") saying what a row already
 /// there does.
@@ -100,7 +99,8 @@ pub(crate) async fn insert_browse_rows(
     conflict: &str,
 ) -> Result<()> {
     for chunk in insert_chunks(rows) {
-        let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT {conflict} INTO browse (view, value, sort_key, record_id) "));
+        let mut q =
+            QueryBuilder::<Sqlite>::new(format!("INSERT {conflict} INTO browse (view, value, sort_key, record_id) "));
         q.push_values(chunk, |mut b, (view, value, sort_key, id)| {
             b.push_bind(*view).push_bind(*value).push_bind(*sort_key).push_bind(*id);
         });

@@ -77,7 +77,15 @@ unsafe extern "C" fn on_commit(arg: *mut c_void, db: *mut ffi::sqlite3, schema: 
     if frames >= state.inline_frames && state.inline.load(Ordering::Relaxed) {
         // SAFETY: what SQLite's own default hook does: a passive checkpoint
         // of the schema that committed, on the connection that committed.
-        unsafe { ffi::sqlite3_wal_checkpoint_v2(db, schema, ffi::SQLITE_CHECKPOINT_PASSIVE, std::ptr::null_mut(), std::ptr::null_mut()) };
+        unsafe {
+            ffi::sqlite3_wal_checkpoint_v2(
+                db,
+                schema,
+                ffi::SQLITE_CHECKPOINT_PASSIVE,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
     } else if frames >= state.checkpoint_frames {
         state.wake.notify_one();
     }
@@ -86,7 +94,10 @@ unsafe extern "C" fn on_commit(arg: *mut c_void, db: *mut ffi::sqlite3, schema: 
 
 /// Replaces `writer`'s automatic checkpoints with the hook above, and
 /// starts a task that checkpoints on `checkpointer` whenever it is woken.
-pub(crate) async fn install(writer: &mut SqliteConnection, mut checkpointer: SqliteConnection) -> sqlx::Result<WalCheckpoints> {
+pub(crate) async fn install(
+    writer: &mut SqliteConnection,
+    mut checkpointer: SqliteConnection,
+) -> sqlx::Result<WalCheckpoints> {
     let wake = Arc::new(Notify::new());
     let page_size: i64 = sqlx::query_scalar("PRAGMA page_size").fetch_one(&mut *writer).await?;
     let frames = |bytes: i64| (bytes / page_size.max(512)) as c_int;
@@ -103,7 +114,11 @@ pub(crate) async fn install(writer: &mut SqliteConnection, mut checkpointer: Sql
     // SAFETY: a valid open connection, locked for the call; the hook and its
     // argument live as long as the process.
     unsafe {
-        ffi::sqlite3_wal_hook(handle.as_raw_handle().as_ptr(), Some(on_commit), state as *const HookState as *mut c_void);
+        ffi::sqlite3_wal_hook(
+            handle.as_raw_handle().as_ptr(),
+            Some(on_commit),
+            state as *const HookState as *mut c_void,
+        );
     }
     drop(handle);
     let task = tokio::spawn(async move {
@@ -112,7 +127,10 @@ pub(crate) async fn install(writer: &mut SqliteConnection, mut checkpointer: Sql
             // A checkpoint that cannot finish (a reader still on old pages)
             // copies what it can; the next wake-up carries on.
             let started = std::time::Instant::now();
-            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&mut checkpointer).await {
+            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&mut checkpointer)
+                .await
+            {
                 Ok((_, log, copied)) => tracing::debug!(log, copied, took = ?started.elapsed(), "WAL checkpoint"),
                 Err(e) => tracing::warn!("background WAL checkpoint failed: {e}"),
             }

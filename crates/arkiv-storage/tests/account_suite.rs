@@ -178,7 +178,8 @@ async fn the_outbox_keeps_every_message((_, accounts): Stores) {
 
 async fn sent_messages_leave_the_unsent_list((_, accounts): Stores) {
     let now = Timestamp::now();
-    let old = accounts.add_to_outbox("old@example.org", "Old", "Too old to retry", Timestamp(now.0 - 86_400)).await.unwrap();
+    let old =
+        accounts.add_to_outbox("old@example.org", "Old", "Too old to retry", Timestamp(now.0 - 86_400)).await.unwrap();
     let a = accounts.add_to_outbox("a@example.org", "First", "Body one", now).await.unwrap();
     let b = accounts.add_to_outbox("b@example.org", "Second", "Body two", now).await.unwrap();
     let c = accounts.add_to_outbox("c@example.org", "Third", "Body three", now).await.unwrap();
@@ -204,7 +205,9 @@ async fn copy_requests_are_decided_once((records, accounts): Stores) {
     r.userid = Some(owner.id);
     r.status = arkiv_model::Status::Archive;
     let mine = records.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap()[0];
-    let other = records.put_records(vec![RecordWrite::new(arkiv_model::Record::new("report", "Other"), "test")]).await.unwrap()[0];
+    let other =
+        records.put_records(vec![RecordWrite::new(arkiv_model::Record::new("report", "Other"), "test")]).await.unwrap()
+            [0];
     let now = Timestamp::now();
     let ask = |record_id: i64| CopyRequest {
         id: 0,

@@ -22,7 +22,9 @@ use arkiv_model::{
     RecordId, RelatedLink, Status, StoredFile, Subject, Timestamp,
 };
 use arkiv_storage::files::{sha256_hex, FileStore, Fixity};
-use arkiv_storage::{open_store, BrowseCursor, Change, RecordStore, RecordWrite, ScanFilter, StatusCounts, StoreError, WorkQuery};
+use arkiv_storage::{
+    open_store, BrowseCursor, Change, RecordStore, RecordWrite, ScanFilter, StatusCounts, StoreError, WorkQuery,
+};
 use futures::{StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
@@ -923,7 +925,10 @@ async fn bulk_load_ends_with_complete_browse_views(store: Arc<dyn RecordStore>) 
         })
         .collect();
     by_sort_key.sort();
-    assert_eq!(browse_all(&*store, BrowseView::Type, "report").await, by_sort_key.iter().map(|(_, id)| *id).collect::<Vec<_>>());
+    assert_eq!(
+        browse_all(&*store, BrowseView::Type, "report").await,
+        by_sort_key.iter().map(|(_, id)| *id).collect::<Vec<_>>()
+    );
     assert_eq!(store.browse_count(BrowseView::Type, "report").await.unwrap(), 89);
     assert_eq!(browse_all(&*store, BrowseView::Year, "1999").await, vec![ids[3]]);
     let in_2001: Vec<RecordId> = live.iter().filter(|&&i| i % 3 == 0 && i != 3).map(|&i| ids[i]).collect();
@@ -987,11 +992,12 @@ async fn sqlite_finishes_an_interrupted_bulk_load_when_opened() {
     let index_names = || async {
         use sqlx::Connection;
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        let names: Vec<String> =
-            sqlx::query_scalar("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'records' ORDER BY name")
-                .fetch_all(&mut conn)
-                .await
-                .unwrap();
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'records' ORDER BY name",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
         names
     };
     let ids = {
@@ -1046,7 +1052,11 @@ async fn sqlite_bulk_load_entries_survive_early_writes_and_other_writers() {
         let mut listed = Vec::new();
         for year in ["2001", "2002", "2003"] {
             let in_year = browse_all(&*loader, BrowseView::Year, year).await;
-            assert_eq!(loader.browse_count(BrowseView::Year, year).await.unwrap(), in_year.len() as i64, "budget {budget}");
+            assert_eq!(
+                loader.browse_count(BrowseView::Year, year).await.unwrap(),
+                in_year.len() as i64,
+                "budget {budget}"
+            );
             listed.extend(in_year);
         }
         listed.sort();
@@ -1439,9 +1449,14 @@ async fn moving_a_subject_moves_its_records_sets(store: Arc<dyn RecordStore>) {
         assert_eq!(before, record, "only lastmod differs");
     }
     for id in [draft, in_econ] {
-        assert_eq!(store.get_record_with_revision(id).await.unwrap().unwrap().1, revisions[&id], "record {id} untouched");
+        assert_eq!(
+            store.get_record_with_revision(id).await.unwrap().unwrap().1,
+            revisions[&id],
+            "record {id} untouched"
+        );
     }
-    let changed: BTreeSet<RecordId> = store.changes_since(seq, 100).await.unwrap().iter().map(|c| c.record_id).collect();
+    let changed: BTreeSet<RecordId> =
+        store.changes_since(seq, 100).await.unwrap().iter().map(|c| c.record_id).collect();
     assert_eq!(changed, under.into_iter().collect(), "one change each in the feed");
     assert_eq!(store.changes_since(seq, 100).await.unwrap().len(), 4);
     // A record's datestamp-range harvest finds it again.
@@ -1450,11 +1465,21 @@ async fn moving_a_subject_moves_its_records_sets(store: Arc<dyn RecordStore>) {
         store.oai_records(&recent, 0, 100).await.unwrap().into_iter().map(|r| r.id.unwrap()).collect();
     assert!(under.iter().all(|id| harvested.contains(id)), "{harvested:?}");
     assert!(!harvested.contains(&in_econ));
-    assert_eq!(store.browse_values(BrowseView::Subject, None, 100).await.unwrap(), browse_before, "browse keeps own ids");
+    assert_eq!(
+        store.browse_values(BrowseView::Subject, None, 100).await.unwrap(),
+        browse_before,
+        "browse keeps own ids"
+    );
 
     // A rename, or the same parent again, moves nothing.
     let seq = store.last_change().await.unwrap();
-    assert_eq!(store.put_subjects(&[Subject { id: "asia".into(), name: "Asia".into(), parent: Some("econ".into()) }]).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .put_subjects(&[Subject { id: "asia".into(), name: "Asia".into(), parent: Some("econ".into()) }])
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(store.put_subjects(&tree[..1]).await.unwrap(), 0);
     assert_eq!(store.last_change().await.unwrap(), seq);
 

@@ -103,7 +103,12 @@ pub fn validate_xml_many(docs: &[Vec<u8>], schema: &str) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(String::from_utf8_lossy(&out.stderr).lines().filter(|l| !l.ends_with(" validates")).take(40).collect::<Vec<_>>().join("\n"))
+        Err(String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| !l.ends_with(" validates"))
+            .take(40)
+            .collect::<Vec<_>>()
+            .join("\n"))
     }
 }
 

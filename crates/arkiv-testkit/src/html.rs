@@ -43,7 +43,8 @@ mod tests {
 
     #[test]
     fn shows_text_without_tags_or_scripts() {
-        let html = r#"<p class="x">Rock &amp; <b>Roll</b> &lt;3</p><script type="application/ld+json">{"a":1}</script>&#39;s"#;
+        let html =
+            r#"<p class="x">Rock &amp; <b>Roll</b> &lt;3</p><script type="application/ld+json">{"a":1}</script>&#39;s"#;
         assert_eq!(visible(html), "Rock & Roll <3's");
         assert_eq!(unescape("&amp;lt;"), "&lt;");
     }

@@ -11,7 +11,6 @@
 pub mod checkers;
 pub mod html;
 
-
 use arkiv_formats::EprintsReader;
 use arkiv_model::{Creator, PartialDate, Record, Status};
 use std::path::{Path, PathBuf};
@@ -89,7 +88,8 @@ pub fn arxiv(dir: &Path) -> Vec<Record> {
     text.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .map(|v| {
-            let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(|x| x.split_whitespace().collect::<Vec<_>>().join(" "));
+            let s =
+                |k: &str| v.get(k).and_then(|x| x.as_str()).map(|x| x.split_whitespace().collect::<Vec<_>>().join(" "));
             let mut r = Record::new("article", &s("title").unwrap_or_default());
             r.status = Status::Archive;
             r.abstract_text = s("abstract");
@@ -98,7 +98,8 @@ pub fn arxiv(dir: &Path) -> Vec<Record> {
             r.publication = s("journal-ref");
             r.number = s("report-no");
             if let Some(a) = s("authors") {
-                r.creators = a.replace(" and ", ", ").split(", ").filter(|n| !n.trim().is_empty()).map(split_name).collect();
+                r.creators =
+                    a.replace(" and ", ", ").split(", ").filter(|n| !n.trim().is_empty()).map(split_name).collect();
             }
             let year = v
                 .get("date")

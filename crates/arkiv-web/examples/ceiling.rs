@@ -51,7 +51,9 @@ fn main() {
     runtime.block_on(async move {
         let handler = move || {
             let page = page.clone();
-            async move { ([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], page).into_response() }
+            async move {
+                ([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], page).into_response()
+            }
         };
         let app = Router::new().fallback_service(axum::routing::get(handler));
         let listener = tokio::net::TcpListener::bind(&listen).await.unwrap_or_else(|e| {

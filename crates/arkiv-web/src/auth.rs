@@ -126,8 +126,10 @@ impl<S: Send + Sync> FromRequestParts<S> for LoggedIn {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
         session_of(&parts.extensions).map(LoggedIn).ok_or_else(|| {
             if !matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD) {
-                return Problem::forbidden("You are not logged in, or your session has ended. Log in and send the form again.")
-                    .into_response();
+                return Problem::forbidden(
+                    "You are not logged in, or your session has ended. Log in and send the form again.",
+                )
+                .into_response();
             }
             let back = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
             let to = format!("/login?target={}", crate::present::query_value(back));
@@ -154,9 +156,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             Some(s) => Some(s.csrf_token),
             None => cookie(req.headers(), CSRF_COOKIE).filter(|c| c.len() == 64).map(str::to_string),
         };
-        let body = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)
-            .await
-            .map_err(|_| Problem::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "Too large", "This form is too large."))?;
+        let body = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES).await.map_err(|_| {
+            Problem::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "Too large", "This form is too large.")
+        })?;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| forged())?;
         let sent = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
         match expected {

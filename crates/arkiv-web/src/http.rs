@@ -11,8 +11,8 @@
 //! mark themselves with [`OwnHeaders`]: they carry their own validators and
 //! content policy and their bodies are never buffered here.
 
-use arkiv_formats::escape_markup as escape;
 use crate::AppState;
+use arkiv_formats::escape_markup as escape;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -185,7 +185,6 @@ fn error_page(state: &AppState, res: Response, problem: Problem) -> Response {
     parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Response::from_parts(parts, Body::from(body))
 }
-
 
 /// Gives a page a weak ETag from its body (weak, because compression may
 /// change the bytes but not the page) and answers 304 if the browser sent

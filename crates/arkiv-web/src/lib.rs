@@ -22,9 +22,9 @@ use anyhow::Result;
 use arkiv_search::SearchIndex;
 use arkiv_services::Repository;
 use axum::Router;
+pub use search_index::FullText;
 use std::future::Future;
 use std::sync::Arc;
-pub use search_index::FullText;
 use templates::{Site, Templates};
 use tokio::net::TcpListener;
 

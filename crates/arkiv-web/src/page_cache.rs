@@ -37,10 +37,10 @@
 //! working out when a repository changes a few times an hour and is read
 //! all day.
 
+use crate::AppState;
 use arkiv_model::{RecordId, SubjectTree};
 use arkiv_services::settings::LiveSettings;
 use arkiv_services::Repository;
-use crate::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -197,7 +197,8 @@ impl PageCache {
         if from >= last {
             return Ok(());
         }
-        let changes = if from < 0 { Vec::new() } else { repo.store.changes_since(from, MAX_TRACKED_CHANGES + 1).await? };
+        let changes =
+            if from < 0 { Vec::new() } else { repo.store.changes_since(from, MAX_TRACKED_CHANGES + 1).await? };
         if from < 0 || changes.len() as i64 > MAX_TRACKED_CHANGES {
             self.pages.clear();
         } else {
@@ -291,7 +292,10 @@ impl PageCache {
 /// checking only means the page is rendered as usual.
 pub async fn views(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let address = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
-    if req.method() != Method::GET || crate::auth::session_of(req.extensions()).is_some() || address.len() > MAX_VIEW_KEY {
+    if req.method() != Method::GET
+        || crate::auth::session_of(req.extensions()).is_some()
+        || address.len() > MAX_VIEW_KEY
+    {
         return next.run(req).await;
     }
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -305,7 +309,11 @@ pub async fn views(State(state): State<AppState>, req: Request, next: Next) -> R
         }
     };
     let res = next.run(req).await;
-    let html = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"));
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
     if res.status() != StatusCode::OK || !html {
         return res;
     }
@@ -340,7 +348,9 @@ impl CachedPage {
             headers.insert(name.clone(), value.clone());
         }
         headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-cache"));
-        if self.status == StatusCode::OK && if_none_match.is_some_and(|h| crate::http::etag_matches(h, self.etag.to_str().unwrap_or(""))) {
+        if self.status == StatusCode::OK
+            && if_none_match.is_some_and(|h| crate::http::etag_matches(h, self.etag.to_str().unwrap_or("")))
+        {
             return crate::http::not_modified(&headers, self.etag.clone());
         }
         headers.insert(header::ETAG, self.etag.clone());

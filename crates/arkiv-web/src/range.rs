@@ -116,7 +116,18 @@ mod tests {
 
     #[test]
     fn anything_odd_gets_the_whole_file() {
-        for h in ["", "bytes", "bytes=", "bytes=-", "bytes=5-1", "bytes=a-b", "items=0-1", "bytes=0-1,3-4", "bytes=--1", "bytes=1-2-3"] {
+        for h in [
+            "",
+            "bytes",
+            "bytes=",
+            "bytes=-",
+            "bytes=5-1",
+            "bytes=a-b",
+            "items=0-1",
+            "bytes=0-1,3-4",
+            "bytes=--1",
+            "bytes=1-2-3",
+        ] {
             assert_eq!(answer(Some(h), 100), Full, "{h:?}");
         }
         assert_eq!(answer(None, 100), Full);

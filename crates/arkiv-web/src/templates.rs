@@ -130,7 +130,8 @@ impl Templates {
 
     pub fn render<S: Serialize>(&self, name: &str, ctx: S) -> Result<String, minijinja::Error> {
         // Every page's header shows who is logged in (see `auth`).
-        let ctx = minijinja::context! { viewer => crate::auth::header_viewer(), ..minijinja::Value::from_serialize(&ctx) };
+        let ctx =
+            minijinja::context! { viewer => crate::auth::header_viewer(), ..minijinja::Value::from_serialize(&ctx) };
         self.env.get_template(name)?.render(ctx)
     }
 }
@@ -138,7 +139,11 @@ impl Templates {
 /// HTML escaping of the five characters that matter (`&<>"'`). minijinja's
 /// own escaper also turns every `/` into `&#x2f;`, which is safe but makes
 /// every URL in the page source unreadable and the pages larger.
-fn html_formatter(out: &mut minijinja::Output, state: &minijinja::State, value: &minijinja::Value) -> Result<(), minijinja::Error> {
+fn html_formatter(
+    out: &mut minijinja::Output,
+    state: &minijinja::State,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
     if state.auto_escape() != minijinja::AutoEscape::Html || value.is_safe() {
         return minijinja::escape_formatter(out, state, value);
     }
@@ -221,7 +226,12 @@ mod tests {
     #[test]
     fn output_is_escaped_but_urls_stay_readable() {
         let t = Templates::builtin(site());
-        let html = t.render("error.html", minijinja::context! { status => 404, title => "<script>x</script>", message => "it's /here/" }).unwrap();
+        let html = t
+            .render(
+                "error.html",
+                minijinja::context! { status => 404, title => "<script>x</script>", message => "it's /here/" },
+            )
+            .unwrap();
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
         assert!(html.contains("it&#39;s /here/"));
         assert!(html.contains("R &amp; D &lt;Papers&gt;"));

@@ -27,7 +27,10 @@ async fn log_in_see_who_you_are_and_log_out() {
 
     let home = site.get("/", &cookie).await;
     assert_eq!(home.status(), StatusCode::OK);
-    assert!(home.headers()["cache-control"].to_str().unwrap().contains("private"), "a personal page is not shared by caches");
+    assert!(
+        home.headers()["cache-control"].to_str().unwrap().contains("private"),
+        "a personal page is not shared by caches"
+    );
     let html = home.text().await.unwrap();
     assert!(html.contains("Logged in as <strong>The depositor</strong>"), "the header shows who is logged in");
     let token = csrf_field(&html);
@@ -87,7 +90,13 @@ async fn forms_without_our_csrf_token_are_refused() {
     let html = site.get("/", &session).await.text().await.unwrap();
     assert!(html.contains("Logged in as"), "the refused logout ended nothing");
 
-    let res = site.post("/register", &cookie, &[("email", "x@example.org"), ("name", "X"), ("password", PASSWORD), ("password_again", PASSWORD)]).await;
+    let res = site
+        .post(
+            "/register",
+            &cookie,
+            &[("email", "x@example.org"), ("name", "X"), ("password", PASSWORD), ("password_again", PASSWORD)],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(site.repo.accounts.user_by_email("x@example.org").await.unwrap().is_none());
 }
@@ -169,7 +178,11 @@ async fn login_targets_stay_on_this_site() {
     for target in ["//evil.example/", "https://evil.example/", "/\\evil.example"] {
         let (cookie, token) = site.login_form().await;
         let res = site
-            .post("/login", &cookie, &[("csrf", &token), ("email", "depositor@example.org"), ("password", PASSWORD), ("target", target)])
+            .post(
+                "/login",
+                &cookie,
+                &[("csrf", &token), ("email", "depositor@example.org"), ("password", PASSWORD), ("target", target)],
+            )
             .await;
         assert_eq!(res.headers()["location"], "/", "target {target}");
     }
@@ -212,7 +225,13 @@ async fn passwords_never_reach_the_log() {
     site.post(
         "/register",
         &cookie,
-        &[("csrf", &token), ("email", "n@example.org"), ("name", "N"), ("password", new_password), ("password_again", new_password)],
+        &[
+            ("csrf", &token),
+            ("email", "n@example.org"),
+            ("name", "N"),
+            ("password", new_password),
+            ("password_again", new_password),
+        ],
     )
     .await;
     let log = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
@@ -253,15 +272,31 @@ async fn a_forgotten_password_is_reset_by_a_one_time_link() {
     assert!(form.text().await.unwrap().contains("name=\"token\""));
     let new_password = "a brand new passphrase";
     let res = site
-        .post("/password/reset", &cookie, &[("csrf", &token), ("token", &reset_token), ("password", new_password), ("password_again", new_password)])
+        .post(
+            "/password/reset",
+            &cookie,
+            &[("csrf", &token), ("token", &reset_token), ("password", new_password), ("password_again", new_password)],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("Your password has been changed"));
-    assert!(!site.get("/", &old_session).await.text().await.unwrap().contains("Logged in as"), "every old session ended");
+    assert!(
+        !site.get("/", &old_session).await.text().await.unwrap().contains("Logged in as"),
+        "every old session ended"
+    );
     assert_eq!(site.login("depositor@example.org", PASSWORD, "").await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(site.login("depositor@example.org", new_password, "").await.status(), StatusCode::SEE_OTHER);
     let again = site
-        .post("/password/reset", &cookie, &[("csrf", &token), ("token", &reset_token), ("password", "yet another passphrase"), ("password_again", "yet another passphrase")])
+        .post(
+            "/password/reset",
+            &cookie,
+            &[
+                ("csrf", &token),
+                ("token", &reset_token),
+                ("password", "yet another passphrase"),
+                ("password_again", "yet another passphrase"),
+            ],
+        )
         .await;
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "the link works once");
 }
@@ -273,23 +308,55 @@ async fn the_profile_keeps_name_and_orcid_and_changes_the_password() {
     let other_browser = site.session("depositor@example.org").await;
     let html = site.get("/profile", &session).await.text().await.unwrap();
     let token = csrf_field(&html);
-    let bad = site.post("/profile", &session, &[("csrf", &token), ("name", "Anna Nowak"), ("orcid", "0000-0002-1825-0098")]).await;
+    let bad = site
+        .post("/profile", &session, &[("csrf", &token), ("name", "Anna Nowak"), ("orcid", "0000-0002-1825-0098")])
+        .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY, "a wrong check digit is refused");
-    let res = site.post("/profile", &session, &[("csrf", &token), ("name", "Anna Nowak"), ("orcid", "https://orcid.org/0000-0002-1825-0097")]).await;
+    let res = site
+        .post(
+            "/profile",
+            &session,
+            &[("csrf", &token), ("name", "Anna Nowak"), ("orcid", "https://orcid.org/0000-0002-1825-0097")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let user = site.repo.accounts.user_by_email("depositor@example.org").await.unwrap().unwrap();
     assert_eq!((user.name.as_str(), user.orcid.as_deref()), ("Anna Nowak", Some("0000-0002-1825-0097")));
 
     let wrong = site
-        .post("/profile/password", &session, &[("csrf", &token), ("current", "not it"), ("password", "a new passphrase!"), ("password_again", "a new passphrase!")])
+        .post(
+            "/profile/password",
+            &session,
+            &[
+                ("csrf", &token),
+                ("current", "not it"),
+                ("password", "a new passphrase!"),
+                ("password_again", "a new passphrase!"),
+            ],
+        )
         .await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let res = site
-        .post("/profile/password", &session, &[("csrf", &token), ("current", PASSWORD), ("password", "a new passphrase!"), ("password_again", "a new passphrase!")])
+        .post(
+            "/profile/password",
+            &session,
+            &[
+                ("csrf", &token),
+                ("current", PASSWORD),
+                ("password", "a new passphrase!"),
+                ("password_again", "a new passphrase!"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (fresh, _) = set_cookie(&res, "arkiv_session").expect("this browser stays logged in with a new session");
-    assert!(site.get("/", &format!("arkiv_session={fresh}")).await.text().await.unwrap().contains("Logged in as <strong>Anna Nowak</strong>"));
+    assert!(site
+        .get("/", &format!("arkiv_session={fresh}"))
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("Logged in as <strong>Anna Nowak</strong>"));
     assert!(!site.get("/", &other_browser).await.text().await.unwrap().contains("Logged in as"), "other sessions end");
     assert_eq!(site.login("depositor@example.org", "a new passphrase!", "").await.status(), StatusCode::SEE_OTHER);
 }

@@ -146,7 +146,11 @@ fn metas(html: &str, name: &str) -> Vec<String> {
         .map(|(i, _)| {
             let rest = &html[i + needle.len()..];
             let v = &rest[..rest.find('"').unwrap()];
-            v.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+            v.replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&")
         })
         .collect()
 }
@@ -165,7 +169,11 @@ fn parse_links(header: &str) -> Vec<(String, String, Option<String>)> {
             let part = part.trim_start_matches('<');
             let (target, params) = part.split_once('>').unwrap();
             let param = |name: &str| {
-                params.split(';').map(str::trim).find_map(|p| p.strip_prefix(&format!("{name}=\""))).map(|v| v.trim_end_matches('"').to_string())
+                params
+                    .split(';')
+                    .map(str::trim)
+                    .find_map(|p| p.strip_prefix(&format!("{name}=\"")))
+                    .map(|v| v.trim_end_matches('"').to_string())
             };
             (target.to_string(), param("rel").unwrap(), param("type"))
         })
@@ -214,7 +222,9 @@ async fn abstract_page_meta_tags_json_ld_and_signposting() {
     assert_eq!(metas(&article_html, "citation_doi"), vec!["10.1080/02634937.2019.1234567"]);
     assert_eq!(metas(&article_html, "citation_publication_date"), vec!["2019"], "month precision: the year alone");
     assert!(metas(&article_html, "citation_technical_report_number").is_empty());
-    assert!(article_html.contains("class=\"Z3988\" title=\"ctx_ver=Z39.88-2004&amp;rft_val_fmt=info%3Aofi%2Ffmt%3Akev%3Amtx%3Ajournal"));
+    assert!(article_html.contains(
+        "class=\"Z3988\" title=\"ctx_ver=Z39.88-2004&amp;rft_val_fmt=info%3Aofi%2Ffmt%3Akev%3Amtx%3Ajournal"
+    ));
     assert_no_secret("the article page", &article_html);
 
     // JSON-LD: serde_json and the right things said.
@@ -246,10 +256,18 @@ author = g.value(page, S.author)
 print(g.value(author, S.familyName))
 print(g.value(author, S.givenName))
 "#;
-        let out = checkers::run_python(&python, script, &[&format!("{base}/{}/", site.article)], json_ld(&article_html).as_bytes());
+        let out = checkers::run_python(
+            &python,
+            script,
+            &[&format!("{base}/{}/", site.article)],
+            json_ld(&article_html).as_bytes(),
+        );
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "rdflib: {}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(text.lines().collect::<Vec<_>>(), vec!["https://schema.org/ScholarlyArticle", "Nurlanova", "Aigerim"]);
+        assert_eq!(
+            text.lines().collect::<Vec<_>>(),
+            vec!["https://schema.org/ScholarlyArticle", "Nurlanova", "Aigerim"]
+        );
     } else {
         arkiv_testkit::skip("rdflib (set ARKIV_PYTHON)");
     }
@@ -259,7 +277,9 @@ print(g.value(author, S.givenName))
     let rel = |r: &str| links.iter().filter(|l| l.1 == r).collect::<Vec<_>>();
     assert_eq!(rel("cite-as")[0].0, url);
     assert_eq!(rel("describedby").len(), arkiv_formats::export::FORMATS.len());
-    assert!(rel("describedby").iter().any(|l| l.0.ends_with("/export/jsonld") && l.2.as_deref() == Some("application/ld+json")));
+    assert!(rel("describedby")
+        .iter()
+        .any(|l| l.0.ends_with("/export/jsonld") && l.2.as_deref() == Some("application/ld+json")));
     let items = rel("item");
     assert_eq!(items.len(), 1, "only the public file is an item: {items:?}");
     assert_eq!(items[0].2.as_deref(), Some("application/pdf"));
@@ -285,7 +305,10 @@ print(g.value(author, S.givenName))
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type(&h), "application/linkset");
     let text_links = parse_links(&text.replace(",\n", ", ").trim().to_string());
-    assert_eq!(text_links.len(), set["linkset"][0].as_object().unwrap().values().filter_map(|v| v.as_array()).map(|a| a.len()).sum::<usize>());
+    assert_eq!(
+        text_links.len(),
+        set["linkset"][0].as_object().unwrap().values().filter_map(|v| v.as_array()).map(|a| a.len()).sum::<usize>()
+    );
     assert_eq!(site.get(&format!("/{}/linkset", site.hidden)).await.0, StatusCode::NOT_FOUND);
     assert_eq!(site.get(&format!("/{}/linkset", site.withdrawn)).await.0, StatusCode::GONE);
 
@@ -398,7 +421,11 @@ async fn feeds_parse_and_sitemaps_split_past_their_size() {
     for path in ["/feed/rss", "/feed/atom", "/search/feed/atom?q=Kazakhstan", "/search/feed/rss?q=Kazakhstan"] {
         let (status, h, body) = site.get(path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
-        assert!(content_type(&h).starts_with(if path.ends_with("rss") || path.contains("rss?") { "application/rss+xml" } else { "application/atom+xml" }));
+        assert!(content_type(&h).starts_with(if path.ends_with("rss") || path.contains("rss?") {
+            "application/rss+xml"
+        } else {
+            "application/atom+xml"
+        }));
         let mut reader = quick_xml::Reader::from_str(&body);
         loop {
             match reader.read_event() {
@@ -447,7 +474,8 @@ for e in f.entries[:3]:
     arkiv_web::pages::sitemap::set_sitemap_size(10);
     let (_, _, index) = site.get("/sitemap.xml").await;
     assert!(index.contains("<sitemapindex"));
-    let parts: Vec<&str> = index.match_indices("<loc>").map(|(i, _)| &index[i + 5..i + 5 + index[i + 5..].find('<').unwrap()]).collect();
+    let parts: Vec<&str> =
+        index.match_indices("<loc>").map(|(i, _)| &index[i + 5..i + 5 + index[i + 5..].find('<').unwrap()]).collect();
     assert_eq!(parts.len(), 3, "29 ids in parts of 10");
     let mut urls = 0;
     for (n, part) in parts.iter().enumerate() {

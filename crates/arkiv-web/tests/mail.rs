@@ -105,7 +105,8 @@ fn free_port() -> u16 {
 }
 
 async fn site_mailing_to(smtp_url: &str) -> Site {
-    start_with(Config { mail: MailSettings { smtp_url: smtp_url.into(), from: String::new() }, ..Config::default() }).await
+    start_with(Config { mail: MailSettings { smtp_url: smtp_url.into(), from: String::new() }, ..Config::default() })
+        .await
 }
 
 /// Asks for a reset of each address through the form; the answers, and the
@@ -156,7 +157,10 @@ async fn a_reset_goes_out_by_smtp_and_its_link_resets_the_password() {
     // (Save the line end the SMTP transfer adds after the last line.)
     assert_eq!(outbox[0].body.trim_end(), body.trim_end(), "the mail is the outbox's message");
     let admin = site.session("admin@example.org").await;
-    assert!(site.get("/admin", &admin).await.text().await.unwrap().contains("(sent "), "the admin page says it went out");
+    assert!(
+        site.get("/admin", &admin).await.text().await.unwrap().contains("(sent "),
+        "the admin page says it went out"
+    );
 
     // The link, as the user clicks it (the configured base URL is not this
     // test server's: its path and query are what count).
@@ -168,17 +172,29 @@ async fn a_reset_goes_out_by_smtp_and_its_link_resets_the_password() {
     let reset_token = path.rsplit('=').next().unwrap();
     let new_password = "a passphrase sent by mail";
     let res = site
-        .post("/password/reset", &cookie, &[("csrf", &token), ("token", reset_token), ("password", new_password), ("password_again", new_password)])
+        .post(
+            "/password/reset",
+            &cookie,
+            &[("csrf", &token), ("token", reset_token), ("password", new_password), ("password_again", new_password)],
+        )
         .await;
     assert!(res.text().await.unwrap().contains("Your password has been changed"));
     assert_eq!(site.login("depositor@example.org", new_password, "").await.status(), StatusCode::SEE_OTHER);
 
     // A message that did not go out when it was made goes out on the retry.
     let now = Timestamp::now();
-    let waiting = site.repo.accounts.add_to_outbox("reader@example.org", "Waiting", "Sent late.\n", Timestamp(now.0 - 600)).await.unwrap();
+    let waiting = site
+        .repo
+        .accounts
+        .add_to_outbox("reader@example.org", "Waiting", "Sent late.\n", Timestamp(now.0 - 600))
+        .await
+        .unwrap();
     assert_eq!(retry_unsent(&site.repo).await, Retried { sent: 1, failed: 0 });
     let received = smtp.wait_for(2).await;
-    assert!(received.iter().any(|[to, _, subject, _]| to == "reader@example.org" && subject == "Waiting"), "{received:?}");
+    assert!(
+        received.iter().any(|[to, _, subject, _]| to == "reader@example.org" && subject == "Waiting"),
+        "{received:?}"
+    );
     assert!(site.repo.accounts.unsent(Timestamp(0), 10).await.unwrap().iter().all(|m| m.id != waiting));
 }
 
@@ -189,7 +205,11 @@ async fn with_a_silent_smtp_server_the_reset_answers_at_once_and_the_message_wai
     let site = site_mailing_to(&format!("smtp://{}", silent.local_addr().unwrap())).await;
     let started = Instant::now();
     let (answers, _, _) = ask_resets(&site, &["depositor@example.org", "nobody@example.org"]).await;
-    assert!(started.elapsed() < Duration::from_secs(3), "the answer does not wait for the server ({:?})", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the answer does not wait for the server ({:?})",
+        started.elapsed()
+    );
     assert!(answers[0].contains("is on its way"));
     assert_eq!(answers[0], answers[1], "a failing server does not show in the answer");
 

@@ -66,7 +66,11 @@ fn without_ep3(xml: &str) -> String {
 fn validate(xml: &str, what: &str) {
     let xml = &without_ep3(xml);
     if let Err(e) = checkers::validate_xml(xml.as_bytes(), SCHEMA) {
-        panic!("{what}: not schema-valid:\n{}\n{}", e.lines().take(8).collect::<Vec<_>>().join("\n"), &xml[..xml.len().min(1500)]);
+        panic!(
+            "{what}: not schema-valid:\n{}\n{}",
+            e.lines().take(8).collect::<Vec<_>>().join("\n"),
+            &xml[..xml.len().min(1500)]
+        );
     }
 }
 
@@ -256,7 +260,11 @@ async fn oai_pmh_harvests() {
         assert_eq!(ids, all, "ListIdentifiers {p}");
     }
     let articles = harvest(&server, "ListIdentifiers", "metadataPrefix=oai_dc&set=type:article", true).await;
-    let expected = repo.store.oai_count(&arkiv_storage::OaiQuery { set: Some("type:article".into()), ..Default::default() }).await.unwrap();
+    let expected = repo
+        .store
+        .oai_count(&arkiv_storage::OaiQuery { set: Some("type:article".into()), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(assert_once(&articles, "type:article"), expected as usize);
     assert!(expected > 0);
     let driver = harvest(&server, "ListRecords", "metadataPrefix=oai_dc&set=driver", true).await;
@@ -286,7 +294,10 @@ async fn oai_pmh_harvests() {
     assert!(xml.contains(&format!("cursor=\"{}\"", page_one.len())));
     loop {
         for h in xml.split("<header").skip(1) {
-            seen.push((unescape(elements(&format!("<header{h}"), "identifier")[0]), h.starts_with(" status=\"deleted\"")));
+            seen.push((
+                unescape(elements(&format!("<header{h}"), "identifier")[0]),
+                h.starts_with(" status=\"deleted\""),
+            ));
         }
         match token_of(&xml) {
             Some(t) => xml = restarted.get(&format!("verb=ListIdentifiers&resumptionToken={}", encode(&t))).await,
@@ -295,12 +306,22 @@ async fn oai_pmh_harvests() {
     }
     assert_eq!(assert_once(&seen, "harvest with withdrawals"), visible);
     let ahead_id = format!("oai:oai.example.org:{ahead}");
-    assert!(seen.iter().any(|(i, d)| *i == ahead_id && *d), "a record withdrawn before the walk reached it is sent deleted");
+    assert!(
+        seen.iter().any(|(i, d)| *i == ahead_id && *d),
+        "a record withdrawn before the walk reached it is sent deleted"
+    );
     // An incremental harvest since then reports both deleted, forever.
-    let since = harvest(&server, "ListIdentifiers", &format!("metadataPrefix=oai_dc&from={}", encode(&before.to_iso8601())), true).await;
+    let since = harvest(
+        &server,
+        "ListIdentifiers",
+        &format!("metadataPrefix=oai_dc&from={}", encode(&before.to_iso8601())),
+        true,
+    )
+    .await;
     let deleted: Vec<i64> = since.iter().filter(|(_, d)| *d).map(|(i, _)| id_of(i)).collect();
     assert!(deleted.contains(&behind) && deleted.contains(&ahead), "{deleted:?}");
-    let gone = server.get(&format!("verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:oai.example.org:{behind}")).await;
+    let gone =
+        server.get(&format!("verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:oai.example.org:{behind}")).await;
     validate(&gone, "GetRecord of a withdrawn record");
     assert!(gone.contains("<header status=\"deleted\">") && !gone.contains("<metadata>"));
     // A token altered by one character is refused.
@@ -330,13 +351,16 @@ async fn oai_pmh_harvests() {
         }
     }
     let script = include_str!("oai_harvest.py");
-    let out = checkers::run_python(&python, script, &[&server.endpoint, &serde_json::to_string(&selections).unwrap()], b"");
+    let out =
+        checkers::run_python(&python, script, &[&server.endpoint, &serde_json::to_string(&selections).unwrap()], b"");
     assert!(out.status.success(), "harvesters failed:\n{}", String::from_utf8_lossy(&out.stderr));
     let counts: BTreeMap<String, [usize; 3]> = serde_json::from_slice(&out.stdout).unwrap();
     for client in ["sickle", "scythe", "pyoai"] {
         for verb in ["ListIdentifiers", "ListRecords"] {
             for (key, n) in &expected {
-                let got = counts.get(&format!("{client}/{verb}/{key}")).unwrap_or_else(|| panic!("{client} {verb} {key} missing"));
+                let got = counts
+                    .get(&format!("{client}/{verb}/{key}"))
+                    .unwrap_or_else(|| panic!("{client} {verb} {key} missing"));
                 assert_eq!(got[0], *n, "{client} {verb} {key}: distinct identifiers");
                 assert_eq!(got[1], *n, "{client} {verb} {key}: each exactly once");
             }

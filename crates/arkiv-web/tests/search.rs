@@ -31,7 +31,8 @@ async fn start(generated: u64) -> Site {
     // The generator's subject tree first, so the seed's subjects have names.
     arkiv_services::populate::add_generated(&repo, 0, 3, false, &mut |_| {}).await.unwrap();
     let seed_xml = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/seed/seed.xml");
-    let report = import_eprints_xml(&repo, &[seed_xml], &ImportOptions::for_repository(&repo), &mut |_| {}).await.unwrap();
+    let report =
+        import_eprints_xml(&repo, &[seed_xml], &ImportOptions::for_repository(&repo), &mut |_| {}).await.unwrap();
     assert_eq!(report.imported, 1, "{:?}", report.rejected);
     let seed = report.last_id.expect("the seed's id");
     arkiv_services::populate::add_generated(&repo, generated, 3, false, &mut |_| {}).await.unwrap();
@@ -82,7 +83,9 @@ fn listed_ids(html: &str) -> Vec<RecordId> {
     let list = &html[start..html[start..].find("</ol>").map(|e| start + e).unwrap_or(html.len())];
     list.split("<span class=\"citation\">")
         .skip(1)
-        .filter_map(|li| li.split_once("href=\"/").and_then(|(_, rest)| rest.split_once("/\"")).and_then(|(n, _)| n.parse().ok()))
+        .filter_map(|li| {
+            li.split_once("href=\"/").and_then(|(_, rest)| rest.split_once("/\"")).and_then(|(n, _)| n.parse().ok())
+        })
         .collect()
 }
 
@@ -225,7 +228,10 @@ async fn odd_input_never_fails_and_the_site_offers_search() {
     }
     let res = site
         .client
-        .get(format!("{}/search/advanced?title=integration&creator=Jaroslewlcz&year_from=2010&year_to=2014&type=", site.base))
+        .get(format!(
+            "{}/search/advanced?title=integration&creator=Jaroslewlcz&year_from=2010&year_to=2014&type=",
+            site.base
+        ))
         .send()
         .await
         .unwrap();
@@ -253,7 +259,8 @@ async fn odd_input_never_fails_and_the_site_offers_search() {
                     assert_eq!(ns.unescape_value().unwrap(), "http://a9.com/-/spec/opensearch/1.1/");
                 }
                 if name == "Url" {
-                    templates.push(e.try_get_attribute("template").unwrap().unwrap().unescape_value().unwrap().to_string());
+                    templates
+                        .push(e.try_get_attribute("template").unwrap().unwrap().unescape_value().unwrap().to_string());
                 }
             }
             _ => {}
@@ -267,7 +274,9 @@ async fn odd_input_never_fails_and_the_site_offers_search() {
     let (_, _, home) = site.page("/").await;
     assert!(home.contains("<form class=\"home-search\" action=\"/search\" method=\"get\""));
     assert!(home.contains("<label for=\"home-q\""));
-    assert!(home.contains("<link rel=\"search\" type=\"application/opensearchdescription+xml\" href=\"/opensearch.xml\""));
+    assert!(
+        home.contains("<link rel=\"search\" type=\"application/opensearchdescription+xml\" href=\"/opensearch.xml\"")
+    );
     let (_, _, record) = site.page(&format!("/{}/", site.seed)).await;
     assert!(record.contains("<form class=\"site-search\" action=\"/search\""), "the header's search box");
 }

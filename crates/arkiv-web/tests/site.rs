@@ -2,13 +2,11 @@
 //! withdrawn and unpublished records, public and restricted files, served on
 //! a free local port and read with an HTTP client as a browser would.
 
-use arkiv_model::{
-    Creator, Document, DocumentSecurity, PartialDate, Record, RecordId, Status, StoredFile, Subject,
-};
+use arkiv_model::{Creator, Document, DocumentSecurity, PartialDate, Record, RecordId, Status, StoredFile, Subject};
 use arkiv_services::{Config, Repository};
 use arkiv_storage::RecordWrite;
-use bytes::Bytes;
 use arkiv_testkit::html::{unescape, visible};
+use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use reqwest::{redirect, Client, Method, StatusCode};
 use std::sync::Arc;
@@ -87,11 +85,8 @@ async fn start(templates: &[(&str, &str)]) -> Site {
     hidden.status = Status::Inbox;
     let mut review = Record::new("report", "Under review, not public");
     review.status = Status::Buffer;
-    let hidden_ids = repo
-        .store
-        .put_records(vec![RecordWrite::new(hidden, "test"), RecordWrite::new(review, "test")])
-        .await
-        .unwrap();
+    let hidden_ids =
+        repo.store.put_records(vec![RecordWrite::new(hidden, "test"), RecordWrite::new(review, "test")]).await.unwrap();
 
     // The seed record goes in last, so it is the latest addition.
     let mut seed = Record::new("policy_paper", SEED_TITLE);
@@ -109,7 +104,8 @@ async fn start(templates: &[(&str, &str)]) -> Site {
     public.format = Some("application/pdf".into());
     let mut staff = document(2, stored("internal.pdf", Some("application/pdf"), STAFF_SECRET, Some(staff_sha)));
     staff.security = DocumentSecurity::Staffonly;
-    let mut embargoed = document(3, stored("embargoed.pdf", Some("application/pdf"), EMBARGO_SECRET, Some(embargo_sha)));
+    let mut embargoed =
+        document(3, stored("embargoed.pdf", Some("application/pdf"), EMBARGO_SECRET, Some(embargo_sha)));
     embargoed.embargo = Some("2999-01-01".parse().unwrap());
     let missing = document(4, stored("never-fetched.pdf", Some("application/pdf"), b"", None));
     let html = document(5, stored("page.html", Some("text/html"), HTML_FILE, Some(html_sha)));
@@ -172,10 +168,7 @@ impl Site {
 fn listed_ids(html: &str) -> Vec<RecordId> {
     let Some(start) = html.find("<ol class=\"citations\">") else { return Vec::new() };
     let list = &html[start..html[start..].find("</ol>").map(|e| start + e).unwrap_or(html.len())];
-    list.split("href=\"/")
-        .skip(1)
-        .filter_map(|rest| rest.split_once("/\"").and_then(|(n, _)| n.parse().ok()))
-        .collect()
+    list.split("href=\"/").skip(1).filter_map(|rest| rest.split_once("/\"").and_then(|(n, _)| n.parse().ok())).collect()
 }
 
 fn next_link(html: &str) -> Option<String> {
@@ -354,7 +347,8 @@ async fn byte_ranges() {
     let site = start(&[]).await;
     let len = PDF.len();
     let path = site.pdf_path();
-    let cases: [(&str, usize, usize); 4] = [("bytes=0-9", 0, 9), ("bytes=-5", len - 5, len - 1), ("bytes=5-", 5, len - 1), ("bytes=3-99999", 3, len - 1)];
+    let cases: [(&str, usize, usize); 4] =
+        [("bytes=0-9", 0, 9), ("bytes=-5", len - 5, len - 1), ("bytes=5-", 5, len - 1), ("bytes=3-99999", 3, len - 1)];
     for (range, a, b) in cases {
         let res = site.get_with(&path, &[("range", range)]).await;
         assert_eq!(res.status(), 206, "{range}");
@@ -383,7 +377,9 @@ async fn byte_ranges() {
 async fn restricted_bytes_are_never_served() {
     let site = start(&[]).await;
     let id = site.ids.seed;
-    for (path, secret) in [(format!("/{id}/2/internal.pdf"), STAFF_SECRET), (format!("/{id}/3/embargoed.pdf"), EMBARGO_SECRET)] {
+    for (path, secret) in
+        [(format!("/{id}/2/internal.pdf"), STAFF_SECRET), (format!("/{id}/3/embargoed.pdf"), EMBARGO_SECRET)]
+    {
         for extra in [vec![], vec![("range", "bytes=0-9")], vec![("if-none-match", "*")], vec![("range", "bytes=-5")]] {
             let res = site.get_with(&path, &extra).await;
             assert_eq!(res.status(), 403, "{path} {extra:?}");
@@ -436,7 +432,9 @@ async fn paths_cannot_climb_out() {
         assert!(!body.contains("[repository]") && !body.contains("[package]"), "{path}");
     }
     // Targets a client library would tidy up first, sent as they are.
-    for target in [format!("/{id}/1/%2E%2E"), format!("/{id}/1/../../arkiv.toml"), format!("/{id}/1/%2e%2e%2farkiv.toml")] {
+    for target in
+        [format!("/{id}/1/%2E%2E"), format!("/{id}/1/../../arkiv.toml"), format!("/{id}/1/%2e%2e%2farkiv.toml")]
+    {
         let status = raw_get(&site.base, target.as_bytes()).await;
         assert!((400..500).contains(&status), "{target}: {status}");
     }
@@ -529,7 +527,14 @@ async fn the_other_views() {
 async fn every_page_carries_the_security_headers() {
     let site = start(&[]).await;
     let id = site.ids.seed;
-    for path in ["/".to_string(), format!("/{id}/"), "/view/year/".into(), "/nowhere".into(), "/static/arkiv.css".into(), format!("/{}/", site.ids.withdrawn)] {
+    for path in [
+        "/".to_string(),
+        format!("/{id}/"),
+        "/view/year/".into(),
+        "/nowhere".into(),
+        "/static/arkiv.css".into(),
+        format!("/{}/", site.ids.withdrawn),
+    ] {
         let res = site.get(&path).await;
         let h = res.headers();
         if header(h, "content-type").starts_with("text/html") {
@@ -643,8 +648,19 @@ async fn odd_requests_never_cause_a_server_error() {
     let prefixes = ["/", "/view/", "/view/year/", "/view/subject/", "/view/creator/", "/id/eprint/", "/static/"];
     let with_id = [format!("/{id}/"), format!("/{id}/1/"), format!("/{id}/2/"), format!("/{}/1/", site.ids.withdrawn)];
     let ranges = [
-        "bytes=0-0", "bytes=-0", "bytes=0-", "bytes=-99999999999999999999999", "bytes=18446744073709551615-",
-        "bytes=1-0", "bytes=,", "bytes=0-1,2-3,4-5", "bytes=\t0-1", "bytes= - ", "=", "bytes==0-1", "bytes=-1-2",
+        "bytes=0-0",
+        "bytes=-0",
+        "bytes=0-",
+        "bytes=-99999999999999999999999",
+        "bytes=18446744073709551615-",
+        "bytes=1-0",
+        "bytes=,",
+        "bytes=0-1,2-3,4-5",
+        "bytes=\t0-1",
+        "bytes= - ",
+        "=",
+        "bytes==0-1",
+        "bytes=-1-2",
     ];
     let accepts = ["*/*", "application/json", "text/html;q=0", "image/png", "", "garbage;;;q=x", "text/*"];
     let mut failures = Vec::new();
@@ -663,14 +679,24 @@ async fn odd_requests_never_cause_a_server_error() {
             }
         }
         if rng.below(4) == 0 {
-            let tails = [".html", ".pdf", "?after=%FF&id=1", "?after=&id=", "?id=9&after=a", "?after=a&after=b", "?from=-5&after=x&id=1"];
+            let tails = [
+                ".html",
+                ".pdf",
+                "?after=%FF&id=1",
+                "?after=&id=",
+                "?id=9&after=a",
+                "?after=a&after=b",
+                "?from=-5&after=x&id=1",
+            ];
             let tail: &&str = rng.pick(&tails);
             path.push_str(tail);
         }
         if i % 50 == 0 {
             path.push_str(&"a".repeat(4000 + rng.below(4000)));
         }
-        let method = rng.pick(&[Method::GET, Method::GET, Method::GET, Method::HEAD, Method::POST, Method::OPTIONS, Method::DELETE]).clone();
+        let method = rng
+            .pick(&[Method::GET, Method::GET, Method::GET, Method::HEAD, Method::POST, Method::OPTIONS, Method::DELETE])
+            .clone();
         let mut req = site.client.request(method.clone(), format!("{}{}", site.base, path));
         if rng.below(2) == 0 {
             req = req.header("range", *rng.pick(&ranges));
@@ -682,7 +708,10 @@ async fn odd_requests_never_cause_a_server_error() {
             req = req.header("if-none-match", *rng.pick(&["*", "\"x\"", "W/", "", ",,,"]));
         }
         if rng.below(5) == 0 {
-            req = req.header("if-modified-since", *rng.pick(&["yesterday", "Thu, 01 Jan 1970 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT"]));
+            req = req.header(
+                "if-modified-since",
+                *rng.pick(&["yesterday", "Thu, 01 Jan 1970 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT"]),
+            );
         }
         if rng.below(5) == 0 {
             req = req.header("accept-encoding", *rng.pick(&["gzip", "br;q=2, gzip;q=0", "*", "identity;q=0"]));
@@ -693,7 +722,8 @@ async fn odd_requests_never_cause_a_server_error() {
         }
     }
     // Bytes no client library would send, written straight to the socket.
-    let raw_targets: [&[u8]; 6] = [b"/\xff\xfe/", b"/1/1/../../arkiv.toml", b"/view/%", b"/%%%", b"//..//..//etc/passwd", b"/%C0%AE%C0%AE/"];
+    let raw_targets: [&[u8]; 6] =
+        [b"/\xff\xfe/", b"/1/1/../../arkiv.toml", b"/view/%", b"/%%%", b"//..//..//etc/passwd", b"/%C0%AE%C0%AE/"];
     for target in raw_targets {
         let status = raw_get(&site.base, target).await;
         if status >= 500 || status == 0 {

@@ -47,7 +47,13 @@ impl Site {
             .text("embargo", "")
             .text("license", "CC-BY-4.0")
             .part("file", Part::bytes(bytes).file_name(name.to_string()).mime_str(declared).unwrap());
-        self.client.post(self.url(&format!("/deposit/{id}/upload"))).header("cookie", who).multipart(form).send().await.unwrap()
+        self.client
+            .post(self.url(&format!("/deposit/{id}/upload")))
+            .header("cookie", who)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Posts a workflow step (`submit`, `accept`...) at the revision shown.
@@ -95,7 +101,8 @@ async fn deposit_submit_accept_and_the_paper_is_live() {
     }
     assert!(!html.contains("name=\"publication\""), "a journal is not asked of a policy paper");
     assert!(html.contains("the series") && html.contains("a document (the full text)"));
-    let res = site.post(&format!("/deposit/{id}/submit"), &depositor, &[("csrf", &csrf), ("revision", &revision)]).await;
+    let res =
+        site.post(&format!("/deposit/{id}/submit"), &depositor, &[("csrf", &csrf), ("revision", &revision)]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "an empty item is not submitted");
     assert!(res.text().await.unwrap().contains("Not submitted"));
 
@@ -103,7 +110,8 @@ async fn deposit_submit_accept_and_the_paper_is_live() {
     let res = site.post(&format!("/deposit/{id}"), &depositor, &paper_form(&csrf, &revision)).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "saved");
     let pdf = std::fs::read(SEED_PDF).unwrap();
-    let res = site.upload(id, &depositor, "commentary 137.PDF", pdf.clone(), "application/octet-stream", "public").await;
+    let res =
+        site.upload(id, &depositor, "commentary 137.PDF", pdf.clone(), "application/octet-stream", "public").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "uploaded: {}", res.text().await.unwrap_or_default());
     let (_, _, html) = site.deposit_form(id, &depositor).await;
     assert!(html.contains("commentary 137.PDF") && html.contains("application/pdf"), "{html}");
@@ -150,11 +158,14 @@ async fn deposit_submit_accept_and_the_paper_is_live() {
     assert!(oai.contains("integration with Russia") && !oai.contains("idDoesNotExist"), "harvestable:\n{oai}");
     // The same paper deposited again is flagged once the index has it.
     let html = site.get("/workarea", &depositor).await.text().await.unwrap();
-    let res = site.post("/workarea/new", &depositor, &[("csrf", &csrf_field(&html)), ("item_type", "policy_paper")]).await;
+    let res =
+        site.post("/workarea/new", &depositor, &[("csrf", &csrf_field(&html)), ("item_type", "policy_paper")]).await;
     let again: i64 = location(&res).trim_start_matches("/deposit/").parse().unwrap();
     let (csrf2, revision2, _) = site.deposit_form(again, &depositor).await;
     let title = "KAZAKHSTAN'S ATTITUDE TOWARDS INTEGRATION WITH RUSSIA - less love, more fear";
-    let res = site.post(&format!("/deposit/{again}"), &depositor, &[("csrf", &csrf2), ("revision", &revision2), ("title", title)]).await;
+    let res = site
+        .post(&format!("/deposit/{again}"), &depositor, &[("csrf", &csrf2), ("revision", &revision2), ("title", title)])
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let mut flagged = false;
     for _ in 0..40 {
@@ -191,9 +202,13 @@ async fn returned_items_carry_the_note_and_stale_edits_are_refused() {
 
     // Two tabs open at one revision: the first save wins, the second is told.
     let (csrf, revision, _) = site.deposit_form(id, &depositor).await;
-    let first = site.post(&format!("/deposit/{id}"), &depositor, &[("csrf", &csrf), ("revision", &revision), ("number", "137")]).await;
+    let first = site
+        .post(&format!("/deposit/{id}"), &depositor, &[("csrf", &csrf), ("revision", &revision), ("number", "137")])
+        .await;
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
-    let second = site.post(&format!("/deposit/{id}"), &depositor, &[("csrf", &csrf), ("revision", &revision), ("number", "138")]).await;
+    let second = site
+        .post(&format!("/deposit/{id}"), &depositor, &[("csrf", &csrf), ("revision", &revision), ("number", "138")])
+        .await;
     assert_eq!(second.status(), StatusCode::CONFLICT);
     assert!(second.text().await.unwrap().contains("changed by someone else"));
     assert_eq!(site.repo.store.get_record(id).await.unwrap().unwrap().number.as_deref(), Some("137"));
@@ -201,7 +216,11 @@ async fn returned_items_carry_the_note_and_stale_edits_are_refused() {
     // A value that cannot be read saves nothing and comes back marked.
     let (csrf, revision, _) = site.deposit_form(id, &depositor).await;
     let res = site
-        .post(&format!("/deposit/{id}"), &depositor, &[("csrf", &csrf), ("revision", &revision), ("date", "29 May"), ("series", "New")])
+        .post(
+            &format!("/deposit/{id}"),
+            &depositor,
+            &[("csrf", &csrf), ("revision", &revision), ("date", "29 May"), ("series", "New")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
@@ -217,7 +236,11 @@ async fn withdrawal_leaves_a_tombstone_and_a_deleted_oai_record_until_restored()
     let html = site.get(&format!("/{id}/"), &editor).await.text().await.unwrap();
     let (csrf, revision) = (csrf_field(&html), hidden(&html, "revision"));
     let res = site
-        .post(&format!("/deposit/{id}/withdraw"), &editor, &[("csrf", &csrf), ("revision", &revision), ("reason", "Published twice by mistake.")])
+        .post(
+            &format!("/deposit/{id}/withdraw"),
+            &editor,
+            &[("csrf", &csrf), ("revision", &revision), ("reason", "Published twice by mistake.")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let tomb = site.get(&format!("/{id}/"), "").await;
@@ -262,7 +285,14 @@ async fn uploads_are_typed_by_their_bytes_and_cannot_run_script() {
         .text("csrf", "0".repeat(64))
         .text("revision", "1")
         .part("file", Part::bytes(b"%PDF-1.4 forged".to_vec()).file_name("x.pdf"));
-    let res = site.client.post(site.url(&format!("/deposit/{id}/upload"))).header("cookie", &depositor).multipart(form).send().await.unwrap();
+    let res = site
+        .client
+        .post(site.url(&format!("/deposit/{id}/upload")))
+        .header("cookie", &depositor)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(site.repo.store.get_record(id).await.unwrap().unwrap().documents.len(), before);
 }
@@ -353,11 +383,23 @@ async fn every_route_for_every_visitor_and_status() {
         ("accept a workarea item", "POST", "/deposit/{id}/accept", Status::Inbox, [403, 403, 404, 403, 404, 403]),
         ("withdraw a live item", "POST", "/deposit/{id}/withdraw", Status::Archive, [403, 403, 403, 303, 403, 303]),
         ("restore a withdrawn item", "POST", "/deposit/{id}/restore", Status::Deletion, [403, 403, 403, 303, 403, 303]),
-        ("remove a document of a workarea item", "POST", "/deposit/{id}/document/1", Status::Inbox, [403, 303, 404, 303, 404, 303]),
+        (
+            "remove a document of a workarea item",
+            "POST",
+            "/deposit/{id}/document/1",
+            Status::Inbox,
+            [403, 303, 404, 303, 404, 303],
+        ),
         ("public file of a workarea item", "GET", "/{id}/1/f.pdf", Status::Inbox, [404, 200, 404, 200, 404, 200]),
         ("public file of a live item", "GET", "/{id}/1/f.pdf", Status::Archive, [200, 200, 200, 200, 200, 200]),
         ("staff-only file of a live item", "GET", "/{id}/2/f.pdf", Status::Archive, [403, 200, 403, 200, 403, 200]),
-        ("registered-users file of a live item", "GET", "/{id}/3/f.pdf", Status::Archive, [403, 200, 200, 200, 200, 200]),
+        (
+            "registered-users file of a live item",
+            "GET",
+            "/{id}/3/f.pdf",
+            Status::Archive,
+            [403, 200, 200, 200, 200, 200],
+        ),
         ("embargoed file of a live item", "GET", "/{id}/4/f.pdf", Status::Archive, [403, 200, 403, 200, 403, 200]),
         ("file of a withdrawn item", "GET", "/{id}/1/f.pdf", Status::Deletion, [410, 410, 410, 200, 410, 200]),
         ("the workarea", "GET", "/workarea", Status::Inbox, [303, 200, 200, 200, 200, 200]),
@@ -365,9 +407,27 @@ async fn every_route_for_every_visitor_and_status() {
         ("the admin page", "GET", "/admin", Status::Inbox, [303, 403, 403, 403, 403, 200]),
         ("the profile page", "GET", "/profile", Status::Inbox, [303, 200, 200, 200, 200, 200]),
         ("add a subject", "POST", "/admin/subjects?id={id}", Status::Inbox, [403, 403, 403, 403, 403, 422]),
-        ("new version of a live item", "POST", "/deposit/{id}/new-version", Status::Archive, [403, 303, 403, 303, 403, 303]),
-        ("new version of a workarea item", "POST", "/deposit/{id}/new-version", Status::Inbox, [403, 403, 404, 403, 404, 403]),
-        ("the review buffer, one type, newest first", "GET", "/review?type=policy_paper&sort=newest", Status::Inbox, [303, 403, 403, 200, 200, 200]),
+        (
+            "new version of a live item",
+            "POST",
+            "/deposit/{id}/new-version",
+            Status::Archive,
+            [403, 303, 403, 303, 403, 303],
+        ),
+        (
+            "new version of a workarea item",
+            "POST",
+            "/deposit/{id}/new-version",
+            Status::Inbox,
+            [403, 403, 404, 403, 404, 403],
+        ),
+        (
+            "the review buffer, one type, newest first",
+            "GET",
+            "/review?type=policy_paper&sort=newest",
+            Status::Inbox,
+            [303, 403, 403, 200, 200, 200],
+        ),
         ("change the live settings", "POST", "/admin/settings?id={id}", Status::Inbox, [403, 403, 403, 403, 403, 422]),
     ];
     let mut violations = Vec::new();
@@ -394,8 +454,12 @@ async fn every_route_for_every_visitor_and_status() {
             if got != expected[i] {
                 violations.push(format!("{what} ({method} {path}) as {who}: expected {}, got {got}", expected[i]));
             }
-            if got == 200 && path.ends_with("f.pdf") && (path.contains("/2/") || path.contains("/3/") || path.contains("/4/")) {
-                let cc = res.headers().get("cache-control").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            if got == 200
+                && path.ends_with("f.pdf")
+                && (path.contains("/2/") || path.contains("/3/") || path.contains("/4/"))
+            {
+                let cc =
+                    res.headers().get("cache-control").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
                 if !cc.contains("private") {
                     violations.push(format!("{what} as {who}: restricted bytes without Cache-Control private ({cc})"));
                 }
@@ -421,11 +485,20 @@ async fn a_new_version_is_deposited_reviewed_and_linked() {
     let html = site.get(&format!("/{first}/"), &other).await.text().await.unwrap();
     assert!(!html.contains("Deposit a new version"), "not to another depositor");
 
-    let res = site.post(&format!("/deposit/{first}/new-version"), &depositor, &[("csrf", &hidden(&html_of(&site, first, &depositor).await, "csrf"))]).await;
+    let res = site
+        .post(
+            &format!("/deposit/{first}/new-version"),
+            &depositor,
+            &[("csrf", &hidden(&html_of(&site, first, &depositor).await, "csrf"))],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let second: i64 = location(&res).trim_start_matches("/deposit/").parse().expect("redirected to the new version");
     let (_, _, html) = site.deposit_form(second, &depositor).await;
-    assert!(html.contains("Gas transit after 2024") && html.contains(&format!("A new version of <a href=\"/{first}/\">")), "{html}");
+    assert!(
+        html.contains("Gas transit after 2024") && html.contains(&format!("A new version of <a href=\"/{first}/\">")),
+        "{html}"
+    );
     let copy = site.repo.store.get_record(second).await.unwrap().unwrap();
     assert_eq!((copy.status, copy.succeeds, copy.documents.len()), (Status::Inbox, Some(first), 4));
     assert_eq!(copy.datestamp, None, "the new version goes live on its own date");
@@ -481,7 +554,8 @@ async fn an_embargo_lifts_by_itself_on_its_date() {
 async fn the_review_buffer_filters_by_type_and_sorts() {
     let site = start(AccountSettings::default()).await;
     let mut ids = Vec::new();
-    for (title, item_type) in [("Older paper", "policy_paper"), ("A report", "report"), ("Newer paper", "policy_paper")] {
+    for (title, item_type) in [("Older paper", "policy_paper"), ("A report", "report"), ("Newer paper", "policy_paper")]
+    {
         let mut r = owned_by(&site, "depositor@example.org", Status::Buffer).await;
         r.title = title.into();
         r.item_type = item_type.into();
@@ -489,7 +563,13 @@ async fn the_review_buffer_filters_by_type_and_sorts() {
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // distinct lastmod seconds
     }
     let admin = site.session("admin@example.org").await;
-    let order = |html: &str, titles: &[&str]| titles.iter().map(|t| html.find(t)).collect::<Option<Vec<_>>>().is_some_and(|at| at.windows(2).all(|w| w[0] < w[1]));
+    let order = |html: &str, titles: &[&str]| {
+        titles
+            .iter()
+            .map(|t| html.find(t))
+            .collect::<Option<Vec<_>>>()
+            .is_some_and(|at| at.windows(2).all(|w| w[0] < w[1]))
+    };
     let all = site.get("/review", &admin).await.text().await.unwrap();
     assert!(order(&all, &["Older paper", "A report", "Newer paper"]), "oldest first:\n{all}");
     let papers = site.get("/review?type=policy_paper&sort=newest", &admin).await.text().await.unwrap();
@@ -512,13 +592,17 @@ async fn the_admin_sets_roles_scopes_and_subjects() {
     let uid = site.repo.accounts.user_by_email("other@example.org").await.unwrap().unwrap().id;
 
     // Another depositor becomes the theses editor.
-    let res = site.post(&format!("/admin/users/{uid}"), &admin, &[("csrf", &csrf), ("role", "editor"), ("types", "thesis")]).await;
+    let res = site
+        .post(&format!("/admin/users/{uid}"), &admin, &[("csrf", &csrf), ("role", "editor"), ("types", "thesis")])
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let user = site.repo.accounts.user(uid).await.unwrap().unwrap();
     assert_eq!((user.role.as_str(), user.scope.types.clone()), ("editor", vec!["thesis".to_string()]));
     assert!(site.get("/", &other).await.text().await.unwrap().contains("(editor)"), "the new role applies at once");
     // Disabled: the session ends at once.
-    let res = site.post(&format!("/admin/users/{uid}"), &admin, &[("csrf", &csrf), ("role", "editor"), ("disabled", "1")]).await;
+    let res = site
+        .post(&format!("/admin/users/{uid}"), &admin, &[("csrf", &csrf), ("role", "editor"), ("disabled", "1")])
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(!site.get("/", &other).await.text().await.unwrap().contains("Logged in as"));
     // An admin cannot lock themselves out.
@@ -528,11 +612,15 @@ async fn the_admin_sets_roles_scopes_and_subjects() {
 
     // The subject tree grows, and refuses a loop.
     for (id, name, parent) in [("asia", "Asia", ""), ("kz", "Kazakhstan", "asia")] {
-        let res = site.post("/admin/subjects", &admin, &[("csrf", &csrf), ("id", id), ("name", name), ("parent", parent)]).await;
+        let res = site
+            .post("/admin/subjects", &admin, &[("csrf", &csrf), ("id", id), ("name", name), ("parent", parent)])
+            .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "subject {id}");
     }
     assert!(site.get("/admin", &admin).await.text().await.unwrap().contains("Asia &gt; Kazakhstan"));
-    let res = site.post("/admin/subjects", &admin, &[("csrf", &csrf), ("id", "asia"), ("name", "Asia"), ("parent", "kz")]).await;
+    let res = site
+        .post("/admin/subjects", &admin, &[("csrf", &csrf), ("id", "asia"), ("name", "Asia"), ("parent", "kz")])
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -676,7 +764,10 @@ async fn bad_settings_are_refused_and_nothing_changes() {
     let admin = site.session("admin@example.org").await;
     let before = site.repo.settings();
     let res = site
-        .settings(&admin, &[("name", "  "), ("contact_email", "nobody"), ("session_hours", "0"), ("description", "Changed too")])
+        .settings(
+            &admin,
+            &[("name", "  "), ("contact_email", "nobody"), ("session_hours", "0"), ("description", "Changed too")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
@@ -723,7 +814,16 @@ async fn only_an_admin_with_the_form_s_token_changes_settings() {
     let without: Vec<(&str, &str)> = pairs.iter().copied().filter(|(k, _)| *k != "csrf").collect();
     assert_eq!(site.post("/admin/settings", &admin, &without).await.status(), StatusCode::FORBIDDEN, "no token");
     let forged: Vec<(&str, &str)> =
-        pairs.iter().map(|&(k, v)| if k == "csrf" { (k, "0000000000000000000000000000000000000000000000000000000000000000") } else { (k, v) }).collect();
+        pairs
+            .iter()
+            .map(|&(k, v)| {
+                if k == "csrf" {
+                    (k, "0000000000000000000000000000000000000000000000000000000000000000")
+                } else {
+                    (k, v)
+                }
+            })
+            .collect();
     assert_eq!(site.post("/admin/settings", &admin, &forged).await.status(), StatusCode::FORBIDDEN, "a wrong token");
     assert_ne!(site.repo.settings().name, "Taken over");
     assert_eq!(site.get("/admin/settings", &admin).await.status(), StatusCode::METHOD_NOT_ALLOWED);
@@ -750,7 +850,12 @@ async fn a_copy_of_a_restricted_document_is_requested_approved_and_downloaded() 
             site.post(
                 &format!("/copy-request/{id}/{pos}"),
                 &cookie,
-                &[("csrf", token.as_str()), ("name", "A Reader"), ("email", "reader@example.org"), ("message", "For my thesis")],
+                &[
+                    ("csrf", token.as_str()),
+                    ("name", "A Reader"),
+                    ("email", "reader@example.org"),
+                    ("message", "For my thesis"),
+                ],
             )
             .await
         }
@@ -772,13 +877,17 @@ async fn a_copy_of_a_restricted_document_is_requested_approved_and_downloaded() 
     }
     let rid = site.repo.accounts.pending_copy_requests(None, 10).await.unwrap()[0].id;
     let html = site.get("/copy-requests", &other).await.text().await.unwrap();
-    let res = site.post(&format!("/copy-requests/{rid}"), &other, &[("csrf", &csrf_field(&html)), ("decision", "approve")]).await;
+    let res = site
+        .post(&format!("/copy-requests/{rid}"), &other, &[("csrf", &csrf_field(&html)), ("decision", "approve")])
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND, "another depositor may not decide");
     let html = site.get("/copy-requests", &depositor).await.text().await.unwrap();
     let csrf = csrf_field(&html);
-    let res = site.post(&format!("/copy-requests/{rid}"), &depositor, &[("csrf", &csrf), ("decision", "approve")]).await;
+    let res =
+        site.post(&format!("/copy-requests/{rid}"), &depositor, &[("csrf", &csrf), ("decision", "approve")]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let again = site.post(&format!("/copy-requests/{rid}"), &depositor, &[("csrf", &csrf), ("decision", "refuse")]).await;
+    let again =
+        site.post(&format!("/copy-requests/{rid}"), &depositor, &[("csrf", &csrf), ("decision", "refuse")]).await;
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "decided once");
 
     let message = &site.repo.accounts.outbox(10).await.unwrap()[0];

@@ -312,7 +312,15 @@ mod escape_tests {
             }
             out
         };
-        for s in ["", "plain", "a&b<c>d\"e'f", "tab\tnl\ncr\r", "\u{0}\u{8}\u{b}\u{1f}x", "Łódź “quoted” \u{fffe}\u{ffff}\u{fffd}\u{effe}", "Москва 東京 😀&"] {
+        for s in [
+            "",
+            "plain",
+            "a&b<c>d\"e'f",
+            "tab\tnl\ncr\r",
+            "\u{0}\u{8}\u{b}\u{1f}x",
+            "Łódź “quoted” \u{fffe}\u{ffff}\u{fffd}\u{effe}",
+            "Москва 東京 😀&",
+        ] {
             for attr in [false, true] {
                 let mut fast = String::new();
                 escape_into(s, &mut fast, if attr { Escape::Attribute } else { Escape::Text });

@@ -573,7 +573,10 @@ impl<R: BufRead> BufRead for Guard<R> {
         let (newlines, lt) = match self.inner.fill_buf() {
             Ok(buf) => {
                 let bytes = &buf[..amt.min(buf.len())];
-                (memchr::memchr_iter(b'\n', bytes).count(), if self.in_text { memchr::memchr(b'<', bytes) } else { None })
+                (
+                    memchr::memchr_iter(b'\n', bytes).count(),
+                    if self.in_text { memchr::memchr(b'<', bytes) } else { None },
+                )
             }
             Err(_) => (0, None),
         };

@@ -56,7 +56,9 @@ impl WriteOptions {
         match (self.base(), record.id, &file.sha256) {
             // Only files whose bytes this repository holds are served by it;
             // the others keep the address they came from.
-            (Some(base), Some(id), Some(_)) => Some(format!("{base}/{id}/{pos}/{}", encode_path_segment(&file.filename))),
+            (Some(base), Some(id), Some(_)) => {
+                Some(format!("{base}/{id}/{pos}/{}", encode_path_segment(&file.filename)))
+            }
             _ => file.source_url.clone(),
         }
     }

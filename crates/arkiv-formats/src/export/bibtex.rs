@@ -123,8 +123,8 @@ fn alphabetic_suffix(mut n: usize) -> String {
 
 /// Words too common to name an entry by.
 const STOP_WORDS: &[&str] = &[
-    "a", "an", "the", "on", "of", "in", "and", "for", "to", "at", "by", "with", "from", "der", "die", "das", "le", "la",
-    "les", "el", "il", "un", "une",
+    "a", "an", "the", "on", "of", "in", "and", "for", "to", "at", "by", "with", "from", "der", "die", "das", "le",
+    "la", "les", "el", "il", "un", "une",
 ];
 
 /// `jaroslewlcz2014kazakhstan`: first creator's family name, year, first
@@ -225,11 +225,7 @@ pub fn protected_title(title: &str) -> String {
             out.push(' ');
         }
         let mut caps = word.chars().filter(|c| c.is_uppercase());
-        let protect = if i == 0 {
-            word.chars().skip(1).any(char::is_uppercase)
-        } else {
-            caps.next().is_some()
-        };
+        let protect = if i == 0 { word.chars().skip(1).any(char::is_uppercase) } else { caps.next().is_some() };
         if protect {
             // Trailing punctuation stays outside: `{Russia}:`.
             let end = word.rfind(char::is_alphanumeric).map(|i| i + word[i..].chars().next().map_or(1, char::len_utf8));
@@ -288,7 +284,13 @@ fn names(record: &Record, editors: bool) -> Option<String> {
     if !editors {
         // A body as author: braced, so it is never split into given and
         // family names.
-        list.extend(record.corp_creators.iter().filter(|c| !c.name.trim().is_empty()).map(|c| format!("{{{}}}", escaped(&c.name))));
+        list.extend(
+            record
+                .corp_creators
+                .iter()
+                .filter(|c| !c.name.trim().is_empty())
+                .map(|c| format!("{{{}}}", escaped(&c.name))),
+        );
     }
     (!list.is_empty()).then(|| list.join(" and "))
 }
@@ -301,18 +303,68 @@ const BIBLATEX_GLOBAL: &[&str] = &["abstract", "date", "doi", "eprint", "eprintt
 /// are not written.
 fn biblatex_allows(kind: &str, name: &str) -> bool {
     let own: &[&str] = match kind {
-        "article" => &["author", "editor", "issn", "issue", "journaltitle", "note", "number", "pages", "series", "title", "volume"],
-        "book" => &["author", "editor", "isbn", "location", "note", "number", "pages", "pagetotal", "publisher", "series", "title", "volume"],
+        "article" => &[
+            "author",
+            "editor",
+            "issn",
+            "issue",
+            "journaltitle",
+            "note",
+            "number",
+            "pages",
+            "series",
+            "title",
+            "volume",
+        ],
+        "book" => &[
+            "author",
+            "editor",
+            "isbn",
+            "location",
+            "note",
+            "number",
+            "pages",
+            "pagetotal",
+            "publisher",
+            "series",
+            "title",
+            "volume",
+        ],
         "incollection" => &[
-            "author", "booktitle", "editor", "isbn", "location", "note", "number", "pages", "publisher", "series", "title", "volume",
+            "author",
+            "booktitle",
+            "editor",
+            "isbn",
+            "location",
+            "note",
+            "number",
+            "pages",
+            "publisher",
+            "series",
+            "title",
+            "volume",
         ],
         "inproceedings" => &[
-            "author", "booktitle", "editor", "eventtitle", "isbn", "location", "note", "number", "organization", "pages", "publisher",
-            "series", "title", "volume",
+            "author",
+            "booktitle",
+            "editor",
+            "eventtitle",
+            "isbn",
+            "location",
+            "note",
+            "number",
+            "organization",
+            "pages",
+            "publisher",
+            "series",
+            "title",
+            "volume",
         ],
         "report" => &["author", "institution", "location", "note", "number", "pages", "pagetotal", "title", "type"],
         "thesis" => &["author", "institution", "location", "note", "pages", "pagetotal", "title", "type"],
-        "dataset" => &["author", "editor", "location", "note", "number", "organization", "publisher", "series", "title", "type"],
+        "dataset" => {
+            &["author", "editor", "location", "note", "number", "organization", "publisher", "series", "title", "type"]
+        }
         "patent" => &["author", "location", "note", "number", "title", "type"],
         _ => &["author", "editor", "howpublished", "location", "note", "organization", "title", "type"],
     };
@@ -429,7 +481,10 @@ pub fn write_entry(record: &Record, key: &str, dialect: Dialect, ctx: &ExportCon
     }
     e.text("series", fields::text(&record.series));
     e.text("volume", fields::text(&record.volume));
-    e.text("number", fields::text(&record.number).or(if kind == "patent" { fields::text(&record.id_number) } else { None }));
+    e.text(
+        "number",
+        fields::text(&record.number).or(if kind == "patent" { fields::text(&record.id_number) } else { None }),
+    );
     if let Some(range) = fields::text(&record.pagerange) {
         let pages = match fields::page_bounds(range) {
             (first, Some(last)) => format!("{}--{}", escaped(&first), escaped(&last)),

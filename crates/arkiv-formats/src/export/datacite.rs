@@ -27,7 +27,8 @@
 //! Only open-access files count as available; no e-mail address leaves.
 
 use super::xml::{
-    bare_doi, bare_orcid, license_spdx, license_url, one_line, page_range, present, record_license, relator_code, xs_language, XmlOut,
+    bare_doi, bare_orcid, license_spdx, license_url, one_line, page_range, present, record_license, relator_code,
+    xs_language, XmlOut,
 };
 use super::{ExportContext, ExportFormat, ExportWriter, OaiFormat};
 use arkiv_model::{Creator, Record};
@@ -44,7 +45,12 @@ pub const DATACITE: ExportFormat = ExportFormat {
     extension: "xml",
     writer: |ctx| Box::new(DataciteWriter { ctx: ctx.clone() }),
     list_may_be_empty: true,
-    oai: Some(OaiFormat { prefix: "datacite", schema: DATACITE_SCHEMA, namespace: DATACITE_NS, element: datacite_element }),
+    oai: Some(OaiFormat {
+        prefix: "datacite",
+        schema: DATACITE_SCHEMA,
+        namespace: DATACITE_NS,
+        element: datacite_element,
+    }),
 };
 
 /// The record as a standalone `<resource>` declaring its namespaces.
@@ -106,11 +112,38 @@ fn contributor_type(role: &str) -> &'static str {
 /// `arxiv`...) or a relation already named in DataCite's terms.
 fn relation_type(relation: Option<&str>) -> &'static str {
     const NAMED: &[&str] = &[
-        "IsCitedBy", "Cites", "IsSupplementTo", "IsSupplementedBy", "IsContinuedBy", "Continues", "IsNewVersionOf",
-        "IsPreviousVersionOf", "IsPartOf", "HasPart", "IsPublishedIn", "IsReferencedBy", "References", "IsDocumentedBy",
-        "Documents", "IsCompiledBy", "Compiles", "IsVariantFormOf", "IsOriginalFormOf", "IsIdenticalTo", "IsReviewedBy",
-        "Reviews", "IsDerivedFrom", "IsSourceOf", "Describes", "IsDescribedBy", "HasVersion", "IsVersionOf", "Requires",
-        "IsRequiredBy", "Obsoletes", "IsObsoletedBy",
+        "IsCitedBy",
+        "Cites",
+        "IsSupplementTo",
+        "IsSupplementedBy",
+        "IsContinuedBy",
+        "Continues",
+        "IsNewVersionOf",
+        "IsPreviousVersionOf",
+        "IsPartOf",
+        "HasPart",
+        "IsPublishedIn",
+        "IsReferencedBy",
+        "References",
+        "IsDocumentedBy",
+        "Documents",
+        "IsCompiledBy",
+        "Compiles",
+        "IsVariantFormOf",
+        "IsOriginalFormOf",
+        "IsIdenticalTo",
+        "IsReviewedBy",
+        "Reviews",
+        "IsDerivedFrom",
+        "IsSourceOf",
+        "Describes",
+        "IsDescribedBy",
+        "HasVersion",
+        "IsVersionOf",
+        "Requires",
+        "IsRequiredBy",
+        "Obsoletes",
+        "IsObsoletedBy",
     ];
     let relation = relation.unwrap_or("").trim();
     if let Some(named) = NAMED.iter().find(|n| n.eq_ignore_ascii_case(relation)) {
@@ -192,7 +225,11 @@ fn write_resource(record: &Record, ctx: &ExportContext, out: &mut String, depth:
         .or_else(|| record.datestamp.and_then(|t| t.day()[..4].parse().ok()))
         .unwrap_or(ctx.today.year);
     x.leaf("publicationYear", &[], &format!("{:04}", year.clamp(0, 9999)));
-    x.leaf("resourceType", &[("resourceTypeGeneral", resource_type_general(&record.item_type))], ctx.item_types.label(&record.item_type));
+    x.leaf(
+        "resourceType",
+        &[("resourceTypeGeneral", resource_type_general(&record.item_type))],
+        ctx.item_types.label(&record.item_type),
+    );
 
     let keywords: Vec<String> = record.keywords.iter().map(|k| one_line(k)).filter(|k| !k.is_empty()).collect();
     if !record.subjects.is_empty() || !keywords.is_empty() {
@@ -212,7 +249,13 @@ fn write_resource(record: &Record, ctx: &ExportContext, out: &mut String, depth:
             write_person(&mut x, editor, "contributor", "contributorName", &[("contributorType", "Editor")]);
         }
         for contributor in &record.contributors {
-            write_person(&mut x, &contributor.person, "contributor", "contributorName", &[("contributorType", contributor_type(&contributor.role))]);
+            write_person(
+                &mut x,
+                &contributor.person,
+                "contributor",
+                "contributorName",
+                &[("contributorType", contributor_type(&contributor.role))],
+            );
         }
         x.close("contributors");
     }
@@ -291,8 +334,10 @@ fn write_resource(record: &Record, ctx: &ExportContext, out: &mut String, depth:
     }
 
     let open: Vec<_> = ctx.open_documents(record).collect();
-    let mut formats: Vec<&str> =
-        open.iter().filter_map(|(d, _)| d.mime_type.as_deref().or(d.main_file().and_then(|f| f.mime_type.as_deref()))).collect();
+    let mut formats: Vec<&str> = open
+        .iter()
+        .filter_map(|(d, _)| d.mime_type.as_deref().or(d.main_file().and_then(|f| f.mime_type.as_deref())))
+        .collect();
     formats.sort();
     formats.dedup();
     if let Some(pages) = present(&record.pages) {
@@ -314,7 +359,11 @@ fn write_resource(record: &Record, ctx: &ExportContext, out: &mut String, depth:
         None
     } else if !open.is_empty() {
         Some(("info:eu-repo/semantics/openAccess", "Open Access"))
-    } else if record.documents.iter().any(|d| d.embargo.is_some_and(|e| !arkiv_model::document::embargo_over(e, ctx.today))) {
+    } else if record
+        .documents
+        .iter()
+        .any(|d| d.embargo.is_some_and(|e| !arkiv_model::document::embargo_over(e, ctx.today)))
+    {
         Some(("info:eu-repo/semantics/embargoedAccess", "Embargoed Access"))
     } else {
         Some(("info:eu-repo/semantics/restrictedAccess", "Restricted Access"))
@@ -326,7 +375,12 @@ fn write_resource(record: &Record, ctx: &ExportContext, out: &mut String, depth:
                 Some(url) => match license_spdx(&url) {
                     Some(spdx) => x.leaf(
                         "rights",
-                        &[("rightsURI", &url), ("rightsIdentifier", &spdx), ("rightsIdentifierScheme", "SPDX"), ("schemeURI", "https://spdx.org/licenses/")],
+                        &[
+                            ("rightsURI", &url),
+                            ("rightsIdentifier", &spdx),
+                            ("rightsIdentifierScheme", "SPDX"),
+                            ("schemeURI", "https://spdx.org/licenses/"),
+                        ],
                         &spdx,
                     ),
                     None => x.leaf("rights", &[("rightsURI", &url)], license),
@@ -368,7 +422,11 @@ fn write_host(record: &Record, x: &mut XmlOut) {
     };
     x.open("relatedItems", &[]);
     x.open("relatedItem", &[("relatedItemType", kind), ("relationType", relation)]);
-    let identifier = if kind == "Journal" { present(&record.issn).map(|i| ("ISSN", i)) } else { present(&record.isbn).map(|i| ("ISBN", i)) };
+    let identifier = if kind == "Journal" {
+        present(&record.issn).map(|i| ("ISSN", i))
+    } else {
+        present(&record.isbn).map(|i| ("ISBN", i))
+    };
     if let Some((scheme, value)) = identifier {
         x.leaf("relatedItemIdentifier", &[("relatedItemIdentifierType", scheme)], value);
     }

@@ -65,7 +65,11 @@ fn element(out: &mut String, name: &str, value: &str) {
 }
 
 fn person(name: &PersonName) -> String {
-    if name.given.trim().is_empty() { name.family.clone() } else { format!("{}, {}", name.family, name.given) }
+    if name.given.trim().is_empty() {
+        name.family.clone()
+    } else {
+        format!("{}, {}", name.family, name.given)
+    }
 }
 
 /// The record as one `<oai_dc:dc>` element declaring its namespaces.
@@ -187,8 +191,18 @@ mod tests {
         r.creators.push(c);
         r.refereed = Some(true);
         let file = |name: &str| StoredFile { filename: name.into(), sha256: Some("ab".into()), ..Default::default() };
-        r.documents.push(Document { pos: 1, files: vec![file("open.pdf")], mime_type: Some("application/pdf".into()), ..Default::default() });
-        r.documents.push(Document { pos: 2, files: vec![file("closed.pdf")], security: DocumentSecurity::Staffonly, ..Default::default() });
+        r.documents.push(Document {
+            pos: 1,
+            files: vec![file("open.pdf")],
+            mime_type: Some("application/pdf".into()),
+            ..Default::default()
+        });
+        r.documents.push(Document {
+            pos: 2,
+            files: vec![file("closed.pdf")],
+            security: DocumentSecurity::Staffonly,
+            ..Default::default()
+        });
         let mut s = String::new();
         write_oai_dc(&r, &ctx(), &mut s);
         assert!(s.contains("<dc:title>Rock &amp; &lt;Roll&gt;</dc:title>"), "{s}");

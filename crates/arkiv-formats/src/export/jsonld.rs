@@ -61,7 +61,8 @@ pub fn license_url(license: &str) -> Option<String> {
         (k.replace('_', "-"), format!("{v}.0"))
     };
     let version_ok = !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    (kinds.contains(&kind.as_str()) && version_ok).then(|| format!("https://creativecommons.org/licenses/{kind}/{version}/"))
+    (kinds.contains(&kind.as_str()) && version_ok)
+        .then(|| format!("https://creativecommons.org/licenses/{kind}/{version}/"))
 }
 
 fn nonempty(s: &Option<String>) -> Option<&str> {
@@ -154,7 +155,9 @@ pub fn record_node(record: &Record, ctx: &ExportContext) -> Value {
             n.insert("pageStart".into(), start.trim().into());
             n.insert("pageEnd".into(), end.trim().into());
         }
-    } else if let Some(pages) = nonempty(&record.pages).filter(|_| kind == "Book" || kind == "Thesis" || kind == "Report") {
+    } else if let Some(pages) =
+        nonempty(&record.pages).filter(|_| kind == "Book" || kind == "Thesis" || kind == "Report")
+    {
         n.insert("numberOfPages".into(), pages.into());
     }
     let mut identifiers = Vec::new();
@@ -240,7 +243,10 @@ pub fn record_node(record: &Record, ctx: &ExportContext) -> Value {
     // provider.
     let holder = json!({"name": ctx.repository_name, "url": format!("{}/", ctx.base_url)});
     if kind == "Dataset" {
-        n.insert("includedInDataCatalog".into(), json!({"@type": "DataCatalog", "name": holder["name"], "url": holder["url"]}));
+        n.insert(
+            "includedInDataCatalog".into(),
+            json!({"@type": "DataCatalog", "name": holder["name"], "url": holder["url"]}),
+        );
     } else {
         n.insert("provider".into(), json!({"@type": "Organization", "name": holder["name"], "url": holder["url"]}));
     }
@@ -389,6 +395,9 @@ mod tests {
         assert_eq!(license_url("cc_by_nc_4").as_deref(), Some("https://creativecommons.org/licenses/by-nc/4.0/"));
         assert_eq!(license_url("all rights reserved"), None);
         assert_eq!(schema_type("book_section"), "Chapter");
-        assert_eq!(orcid_url("https://orcid.org/0000-0002-1825-0097").as_deref(), Some("https://orcid.org/0000-0002-1825-0097"));
+        assert_eq!(
+            orcid_url("https://orcid.org/0000-0002-1825-0097").as_deref(),
+            Some("https://orcid.org/0000-0002-1825-0097")
+        );
     }
 }

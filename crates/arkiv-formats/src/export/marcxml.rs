@@ -11,7 +11,9 @@
 //! and `$0` ORCID URIs, 856 links the landing page and open-access files
 //! only. No e-mail address leaves.
 
-use super::xml::{bare_doi, bare_orcid, iso639_2b, one_line, page_range, present, record_license, relator_term, XmlOut};
+use super::xml::{
+    bare_doi, bare_orcid, iso639_2b, one_line, page_range, present, record_license, relator_term, XmlOut,
+};
 use super::{ExportContext, ExportFormat, ExportWriter, OaiFormat};
 use arkiv_model::{Creator, Record};
 use std::io::{self, Write};
@@ -247,9 +249,19 @@ fn write_fields(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
 
     let publisher = present(&record.publisher).or(present(&record.institution));
     let date = record.date.filter(|d| d.is_valid()).map(|d| d.year.to_string());
-    field(x, "264", ' ', '1').opt('a', present(&record.place_of_pub)).opt('b', publisher).opt('c', date.as_deref()).write();
+    field(x, "264", ' ', '1')
+        .opt('a', present(&record.place_of_pub))
+        .opt('b', publisher)
+        .opt('c', date.as_deref())
+        .write();
 
-    let pages = present(&record.pages).map(|p| if p.chars().all(|c| c.is_ascii_digit()) { format!("1 online resource ({p} pages)") } else { format!("1 online resource ({p})") });
+    let pages = present(&record.pages).map(|p| {
+        if p.chars().all(|c| c.is_ascii_digit()) {
+            format!("1 online resource ({p} pages)")
+        } else {
+            format!("1 online resource ({p})")
+        }
+    });
     field(x, "300", ' ', ' ').sub('a', pages.as_deref().unwrap_or("1 online resource")).write();
     // RDA content, media and carrier types of an online text.
     if record_type(&record.item_type).0 == 'a' {
@@ -266,7 +278,11 @@ fn write_fields(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
         field(x, "500", ' ', ' ').sub('a', note).write();
     }
     if record.item_type == "thesis" {
-        field(x, "502", ' ', ' ').sub('a', "Thesis").opt('c', present(&record.institution)).opt('d', date.as_deref()).write();
+        field(x, "502", ' ', ' ')
+            .sub('a', "Thesis")
+            .opt('c', present(&record.institution))
+            .opt('d', date.as_deref())
+            .write();
     }
     if let Some(abstract_text) = present(&record.abstract_text) {
         field(x, "520", '3', ' ').sub('a', abstract_text).write();
@@ -315,7 +331,10 @@ fn write_fields(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
         let (first, _) = present(&record.pagerange).map(page_range).unwrap_or((None, None));
         // $q, the enumeration in a machine-readable form: volume:issue<page.
         let enumeration = present(&record.volume).map(|v| {
-            let issue = present(&record.number).filter(|_| present(&record.series).is_none()).map(|n| format!(":{n}")).unwrap_or_default();
+            let issue = present(&record.number)
+                .filter(|_| present(&record.series).is_none())
+                .map(|n| format!(":{n}"))
+                .unwrap_or_default();
             let page = first.as_deref().map(|p| format!("<{p}")).unwrap_or_default();
             format!("{v}{issue}{page}")
         });
@@ -349,7 +368,18 @@ mod tests {
 
     #[test]
     fn fixed_fields_have_their_lengths() {
-        for t in ["article", "thesis", "dataset", "image", "video", "audio", "composition", "artefact", "exhibition", "local_type"] {
+        for t in [
+            "article",
+            "thesis",
+            "dataset",
+            "image",
+            "video",
+            "audio",
+            "composition",
+            "artefact",
+            "exhibition",
+            "local_type",
+        ] {
             assert_eq!(leader(t).len(), 24, "{t}");
             let mut r = Record::new(t, "x");
             r.date = Some("2014-05-29".parse().unwrap());

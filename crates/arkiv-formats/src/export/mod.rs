@@ -108,7 +108,10 @@ impl ExportContext {
 
     /// The documents anyone may read, each with the URL of its main file
     /// (when its bytes are here).
-    pub fn open_documents<'r>(&'r self, record: &'r Record) -> impl Iterator<Item = (&'r Document, Option<String>)> + 'r {
+    pub fn open_documents<'r>(
+        &'r self,
+        record: &'r Record,
+    ) -> impl Iterator<Item = (&'r Document, Option<String>)> + 'r {
         record
             .documents
             .iter()
@@ -256,7 +259,13 @@ pub const EP3: ExportFormat = ExportFormat {
     media_type: "application/xml; charset=utf-8",
     extension: "xml",
     writer: |ctx| {
-        DumpWriter::boxed(ctx, EprintsWriter::new, EprintsWriter::write_record, EprintsWriter::get_mut, EprintsWriter::finish)
+        DumpWriter::boxed(
+            ctx,
+            EprintsWriter::new,
+            EprintsWriter::write_record,
+            EprintsWriter::get_mut,
+            EprintsWriter::finish,
+        )
     },
     // An empty `<eprints>`, as EPrints itself writes for no record (EPrints
     // XML has no published schema; the reader reads it back as nothing).
@@ -277,7 +286,13 @@ pub const JSON: ExportFormat = ExportFormat {
     media_type: "application/json",
     extension: "json",
     writer: |ctx| {
-        DumpWriter::boxed(ctx, JsonArrayWriter::new, JsonArrayWriter::write_record, JsonArrayWriter::get_mut, JsonArrayWriter::finish)
+        DumpWriter::boxed(
+            ctx,
+            JsonArrayWriter::new,
+            JsonArrayWriter::write_record,
+            JsonArrayWriter::get_mut,
+            JsonArrayWriter::finish,
+        )
     },
     list_may_be_empty: true,
     oai: None,
@@ -362,7 +377,8 @@ mod tests {
     fn public_exports_give_no_url_of_a_restricted_file() {
         let mut record = Record::new("article", "A title");
         record.id = Some(7);
-        let file = |name: &str| StoredFile { filename: name.into(), sha256: Some("ab".repeat(32)), ..Default::default() };
+        let file =
+            |name: &str| StoredFile { filename: name.into(), sha256: Some("ab".repeat(32)), ..Default::default() };
         let open = Document { pos: 1, files: vec![file("open.pdf")], ..Default::default() };
         let staff = Document {
             pos: 2,
@@ -370,8 +386,12 @@ mod tests {
             files: vec![file("staff.pdf")],
             ..Default::default()
         };
-        let embargoed =
-            Document { pos: 3, embargo: Some("2999".parse().unwrap()), files: vec![file("later.pdf")], ..Default::default() };
+        let embargoed = Document {
+            pos: 3,
+            embargo: Some("2999".parse().unwrap()),
+            files: vec![file("later.pdf")],
+            ..Default::default()
+        };
         record.documents = vec![open, staff, embargoed];
         for format in [&EP3, &JSON] {
             let mut out = Vec::new();

@@ -11,7 +11,9 @@
 //! linked, and no creator's e-mail address or local id is written. A new
 //! version of an earlier record says so (`relatedItem type="otherVersion"`).
 
-use super::xml::{bare_doi, bare_orcid, iso639_2b, one_line, page_range, present, record_license, relator_code, relator_term, XmlOut};
+use super::xml::{
+    bare_doi, bare_orcid, iso639_2b, one_line, page_range, present, record_license, relator_code, relator_term, XmlOut,
+};
 use super::{ExportContext, ExportFormat, ExportWriter, OaiFormat};
 use arkiv_model::{Creator, Record};
 use std::io::{self, Write};
@@ -101,7 +103,11 @@ fn write_name(x: &mut XmlOut, person: &Creator, code: Option<&str>, term: &str) 
     x.leaf("roleTerm", &[("type", "text"), ("authority", "marcrelator")], term);
     x.close("role");
     if let Some(orcid) = person.orcid.as_deref().and_then(bare_orcid) {
-        x.leaf("nameIdentifier", &[("type", "orcid"), ("typeURI", "https://orcid.org")], &format!("https://orcid.org/{orcid}"));
+        x.leaf(
+            "nameIdentifier",
+            &[("type", "orcid"), ("typeURI", "https://orcid.org")],
+            &format!("https://orcid.org/{orcid}"),
+        );
     }
     x.close("name");
 }
@@ -130,7 +136,12 @@ fn write_body(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
         write_name(x, editor, Some("edt"), "editor");
     }
     for contributor in &record.contributors {
-        write_name(x, &contributor.person, relator_code(&contributor.role).as_deref(), &relator_term(&contributor.role));
+        write_name(
+            x,
+            &contributor.person,
+            relator_code(&contributor.role).as_deref(),
+            &relator_term(&contributor.role),
+        );
     }
 
     let (type_of_resource, marc_genre) = resource_type(&record.item_type);
@@ -154,7 +165,9 @@ fn write_body(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
             let attrs = [("encoding", "w3cdtf"), ("keyDate", "yes")];
             match record.date_type.as_deref() {
                 Some("completed") => x.leaf("dateCreated", &attrs, &date),
-                Some("submitted") => x.leaf("dateOther", &[("encoding", "w3cdtf"), ("keyDate", "yes"), ("type", "submitted")], &date),
+                Some("submitted") => {
+                    x.leaf("dateOther", &[("encoding", "w3cdtf"), ("keyDate", "yes"), ("type", "submitted")], &date)
+                }
                 _ => x.leaf("dateIssued", &attrs, &date),
             }
         }
@@ -165,7 +178,9 @@ fn write_body(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
         x.open("language", &[]);
         match iso639_2b(language) {
             Some(code) => x.leaf("languageTerm", &[("type", "code"), ("authority", "iso639-2b")], code),
-            None if language.trim().len() == 2 => x.leaf("languageTerm", &[("type", "code"), ("authority", "iso639-1")], language),
+            None if language.trim().len() == 2 => {
+                x.leaf("languageTerm", &[("type", "code"), ("authority", "iso639-1")], language)
+            }
             None => x.leaf("languageTerm", &[("type", "text")], language),
         }
         x.close("language");
@@ -173,7 +188,10 @@ fn write_body(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
 
     let open: Vec<_> = ctx.open_documents(record).collect();
     let media_types: Vec<&str> = {
-        let mut m: Vec<&str> = open.iter().filter_map(|(d, _)| d.mime_type.as_deref().or(d.main_file().and_then(|f| f.mime_type.as_deref()))).collect();
+        let mut m: Vec<&str> = open
+            .iter()
+            .filter_map(|(d, _)| d.mime_type.as_deref().or(d.main_file().and_then(|f| f.mime_type.as_deref())))
+            .collect();
         m.sort();
         m.dedup();
         m
@@ -184,7 +202,8 @@ fn write_body(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
             x.leaf("internetMediaType", &[], m);
         }
         if let Some(pages) = present(&record.pages) {
-            let extent = if pages.chars().all(|c| c.is_ascii_digit()) { format!("{pages} pages") } else { one_line(pages) };
+            let extent =
+                if pages.chars().all(|c| c.is_ascii_digit()) { format!("{pages} pages") } else { one_line(pages) };
             x.leaf("extent", &[], &extent);
         }
         x.close("physicalDescription");

@@ -294,7 +294,10 @@ pub fn to_entry(record: &Record, ctx: &ExportContext) -> Entry {
         _ => fields::text(&record.publisher),
     };
     if publisher.is_some() || fields::text(&record.place_of_pub).is_some() {
-        entry.set_publisher(Publisher::new(publisher.map(format_string), fields::text(&record.place_of_pub).map(format_string)));
+        entry.set_publisher(Publisher::new(
+            publisher.map(format_string),
+            fields::text(&record.place_of_pub).map(format_string),
+        ));
     }
     if let Ok(url) = QualifiedUrl::from_str(&ctx.record_url(record)) {
         entry.set_url(url);

@@ -126,15 +126,67 @@ pub(crate) fn bare_orcid(orcid: &str) -> Option<String> {
 /// repositories most often record. A three-letter code passes through.
 pub(crate) fn iso639_2b(code: &str) -> Option<&'static str> {
     const TABLE: &[(&str, &str)] = &[
-        ("ar", "ara"), ("be", "bel"), ("bg", "bul"), ("bs", "bos"), ("ca", "cat"), ("cs", "cze"), ("cy", "wel"),
-        ("da", "dan"), ("de", "ger"), ("el", "gre"), ("en", "eng"), ("eo", "epo"), ("es", "spa"), ("et", "est"),
-        ("eu", "baq"), ("fa", "per"), ("fi", "fin"), ("fr", "fre"), ("ga", "gle"), ("gl", "glg"), ("he", "heb"),
-        ("hi", "hin"), ("hr", "hrv"), ("hu", "hun"), ("hy", "arm"), ("id", "ind"), ("is", "ice"), ("it", "ita"),
-        ("ja", "jpn"), ("ka", "geo"), ("kk", "kaz"), ("ko", "kor"), ("ky", "kir"), ("la", "lat"), ("lt", "lit"),
-        ("lv", "lav"), ("mk", "mac"), ("mn", "mon"), ("ms", "may"), ("nb", "nob"), ("nl", "dut"), ("nn", "nno"),
-        ("no", "nor"), ("pl", "pol"), ("pt", "por"), ("ro", "rum"), ("ru", "rus"), ("sk", "slo"), ("sl", "slv"),
-        ("sq", "alb"), ("sr", "srp"), ("sv", "swe"), ("tg", "tgk"), ("th", "tha"), ("tk", "tuk"), ("tr", "tur"),
-        ("uk", "ukr"), ("ur", "urd"), ("uz", "uzb"), ("vi", "vie"), ("zh", "chi"),
+        ("ar", "ara"),
+        ("be", "bel"),
+        ("bg", "bul"),
+        ("bs", "bos"),
+        ("ca", "cat"),
+        ("cs", "cze"),
+        ("cy", "wel"),
+        ("da", "dan"),
+        ("de", "ger"),
+        ("el", "gre"),
+        ("en", "eng"),
+        ("eo", "epo"),
+        ("es", "spa"),
+        ("et", "est"),
+        ("eu", "baq"),
+        ("fa", "per"),
+        ("fi", "fin"),
+        ("fr", "fre"),
+        ("ga", "gle"),
+        ("gl", "glg"),
+        ("he", "heb"),
+        ("hi", "hin"),
+        ("hr", "hrv"),
+        ("hu", "hun"),
+        ("hy", "arm"),
+        ("id", "ind"),
+        ("is", "ice"),
+        ("it", "ita"),
+        ("ja", "jpn"),
+        ("ka", "geo"),
+        ("kk", "kaz"),
+        ("ko", "kor"),
+        ("ky", "kir"),
+        ("la", "lat"),
+        ("lt", "lit"),
+        ("lv", "lav"),
+        ("mk", "mac"),
+        ("mn", "mon"),
+        ("ms", "may"),
+        ("nb", "nob"),
+        ("nl", "dut"),
+        ("nn", "nno"),
+        ("no", "nor"),
+        ("pl", "pol"),
+        ("pt", "por"),
+        ("ro", "rum"),
+        ("ru", "rus"),
+        ("sk", "slo"),
+        ("sl", "slv"),
+        ("sq", "alb"),
+        ("sr", "srp"),
+        ("sv", "swe"),
+        ("tg", "tgk"),
+        ("th", "tha"),
+        ("tk", "tuk"),
+        ("tr", "tur"),
+        ("uk", "ukr"),
+        ("ur", "urd"),
+        ("uz", "uzb"),
+        ("vi", "vie"),
+        ("zh", "chi"),
     ];
     let code = code.trim().to_ascii_lowercase();
     let code = code.split(['-', '_']).next().unwrap_or("");
@@ -163,7 +215,10 @@ pub(crate) fn xs_language(code: &str) -> Option<String> {
 pub(crate) fn page_range(range: &str) -> (Option<String>, Option<String>) {
     let range = range.trim();
     match range.split_once(['-', '–', '—']) {
-        Some((start, end)) => (Some(start.trim().to_string()).filter(|s| !s.is_empty()), Some(end.trim().to_string()).filter(|s| !s.is_empty())),
+        Some((start, end)) => (
+            Some(start.trim().to_string()).filter(|s| !s.is_empty()),
+            Some(end.trim().to_string()).filter(|s| !s.is_empty()),
+        ),
         None => (Some(range.to_string()).filter(|s| !s.is_empty()), None),
     }
 }
@@ -203,9 +258,9 @@ pub(crate) fn license_spdx(url: &str) -> Option<String> {
 
 /// The licence of a record: its own, else that of its first open document.
 pub(crate) fn record_license(record: &arkiv_model::Record, ctx: &super::ExportContext) -> Option<String> {
-    present(&record.license)
-        .map(str::to_string)
-        .or_else(|| record.documents.iter().filter(|d| ctx.is_open_access(d)).find_map(|d| present(&d.license).map(str::to_string)))
+    present(&record.license).map(str::to_string).or_else(|| {
+        record.documents.iter().filter(|d| ctx.is_open_access(d)).find_map(|d| present(&d.license).map(str::to_string))
+    })
 }
 
 /// A contributor role as a MARC relator code (`ths`), from EPrints'
@@ -221,10 +276,23 @@ pub(crate) fn relator_code(role: &str) -> Option<String> {
 /// role as written.
 pub(crate) fn relator_term(role: &str) -> String {
     const TERMS: &[(&str, &str)] = &[
-        ("aut", "author"), ("edt", "editor"), ("ths", "thesis advisor"), ("trl", "translator"),
-        ("ivr", "interviewer"), ("ive", "interviewee"), ("ill", "illustrator"), ("ctb", "contributor"),
-        ("pht", "photographer"), ("dgs", "degree supervisor"), ("rev", "reviewer"), ("com", "compiler"),
-        ("res", "researcher"), ("pbl", "publisher"), ("spn", "sponsor"), ("fnd", "funder"), ("dtc", "data contributor"),
+        ("aut", "author"),
+        ("edt", "editor"),
+        ("ths", "thesis advisor"),
+        ("trl", "translator"),
+        ("ivr", "interviewer"),
+        ("ive", "interviewee"),
+        ("ill", "illustrator"),
+        ("ctb", "contributor"),
+        ("pht", "photographer"),
+        ("dgs", "degree supervisor"),
+        ("rev", "reviewer"),
+        ("com", "compiler"),
+        ("res", "researcher"),
+        ("pbl", "publisher"),
+        ("spn", "sponsor"),
+        ("fnd", "funder"),
+        ("dtc", "data contributor"),
     ];
     match relator_code(role) {
         Some(code) => TERMS.iter().find(|(c, _)| *c == code).map(|(_, t)| t.to_string()).unwrap_or(code),

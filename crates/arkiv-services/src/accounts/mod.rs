@@ -98,12 +98,20 @@ pub fn plausible_email(email: &str) -> bool {
     email.len() <= MAX_EMAIL_BYTES
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
         })
 }
 
 fn check_email(email: &str) -> Result<(), AccountError> {
-    if plausible_email(email) { Ok(()) } else { Err(AccountError::Invalid("Please give a valid e-mail address.".into())) }
+    if plausible_email(email) {
+        Ok(())
+    } else {
+        Err(AccountError::Invalid("Please give a valid e-mail address.".into()))
+    }
 }
 
 /// Creates an account of any role (the CLI's `user add`, an admin's page).
@@ -209,7 +217,11 @@ pub async fn login(
 }
 
 /// Opens a session for a user just registered (no password to check).
-pub async fn open_session(store: &dyn AccountStore, settings: &AccountSettings, user: &User) -> Result<NewSession, AccountError> {
+pub async fn open_session(
+    store: &dyn AccountStore,
+    settings: &AccountSettings,
+    user: &User,
+) -> Result<NewSession, AccountError> {
     start_session(store, settings, user, Timestamp::now()).await
 }
 

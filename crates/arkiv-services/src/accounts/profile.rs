@@ -9,7 +9,12 @@ use arkiv_model::User;
 use arkiv_storage::AccountStore;
 
 /// Sets the user's name and ORCID iD (empty: none).
-pub async fn update_profile(store: &dyn AccountStore, user: &User, name: &str, orcid: &str) -> Result<User, AccountError> {
+pub async fn update_profile(
+    store: &dyn AccountStore,
+    user: &User,
+    name: &str,
+    orcid: &str,
+) -> Result<User, AccountError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(AccountError::Invalid(format!("Please give your name (at most {MAX_NAME_CHARS} characters).")));

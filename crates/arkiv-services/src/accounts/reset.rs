@@ -8,8 +8,8 @@
 use super::password::{hash_password, password_problem};
 use super::tokens::{random_token, session_hash};
 use super::AccountError;
-use arkiv_model::account::email_key;
 use crate::Repository;
+use arkiv_model::account::email_key;
 use arkiv_model::{Timestamp, User};
 use arkiv_storage::AccountStore;
 
@@ -47,7 +47,8 @@ pub async fn reset_password(store: &dyn AccountStore, token: &str, new_password:
     if let Some(problem) = password_problem(new_password) {
         return Err(AccountError::Invalid(problem));
     }
-    let expired = || AccountError::Invalid("This link has expired or has been used already. Please ask for a new one.".into());
+    let expired =
+        || AccountError::Invalid("This link has expired or has been used already. Please ask for a new one.".into());
     if token.len() != 64 {
         return Err(expired());
     }

@@ -90,7 +90,12 @@ impl Drop for Ahead {
 impl Ahead {
     /// The page made ahead for this request, if one was and it is still
     /// what the request would get. Starts making the page after it.
-    pub(super) async fn take(repo: &Arc<Repository>, endpoint: &str, verb: Verb, token: &str) -> Result<Option<String>> {
+    pub(super) async fn take(
+        repo: &Arc<Repository>,
+        endpoint: &str,
+        verb: Verb,
+        token: &str,
+    ) -> Result<Option<String>> {
         let pending = {
             let mut pages = repo.oai_ahead.pages.lock().expect("oai ahead lock");
             let at = pages.iter().position(|p| p.key.0 == endpoint && p.key.1 == token);

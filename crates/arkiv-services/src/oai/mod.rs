@@ -105,7 +105,10 @@ struct Provider<'a> {
 
 fn format_for(prefix: &str) -> Result<&'static OaiFormat, OaiError> {
     oai_formats().map(|(_, o)| o).find(|o| o.prefix == prefix).ok_or_else(|| {
-        OaiError::new(ErrorCode::CannotDisseminateFormat, format!("This repository does not serve the metadata format {prefix:?}."))
+        OaiError::new(
+            ErrorCode::CannotDisseminateFormat,
+            format!("This repository does not serve the metadata format {prefix:?}."),
+        )
     })
 }
 
@@ -179,7 +182,12 @@ impl<'a> Provider<'a> {
 
     /// The record an `oai:HOST:ID` identifier names, if it was ever live.
     async fn find(&self, identifier: &str) -> Result<Result<Record, OaiError>> {
-        let missing = || OaiError::new(ErrorCode::IdDoesNotExist, format!("No record has the identifier {:?}.", identifier.chars().take(80).collect::<String>()));
+        let missing = || {
+            OaiError::new(
+                ErrorCode::IdDoesNotExist,
+                format!("No record has the identifier {:?}.", identifier.chars().take(80).collect::<String>()),
+            )
+        };
         let id = identifier
             .strip_prefix("oai:")
             .and_then(|rest| rest.rsplit_once(':'))
@@ -350,7 +358,10 @@ impl<'a> Provider<'a> {
         let set = request.get("set").map(str::to_string);
         if let Some(s) = &set {
             if !is_valid_spec(s) {
-                return Ok(Err(OaiError::bad_argument(format!("{:?} is not a setSpec.", s.chars().take(80).collect::<String>()))));
+                return Ok(Err(OaiError::bad_argument(format!(
+                    "{:?} is not a setSpec.",
+                    s.chars().take(80).collect::<String>()
+                ))));
             }
         }
         let query = OaiQuery { set, from: from.map(|(t, _)| t), until: until.map(|(t, _)| t) };
@@ -364,13 +375,15 @@ impl<'a> Provider<'a> {
         let state = match request.get("resumptionToken") {
             Some(text) => {
                 let token = Token::decode(text, &self.key).filter(|t| t.verb == request.verb.as_str());
-                match token.and_then(|t| Some(ListState {
-                    after: t.after.parse().ok()?,
-                    prefix: t.prefix,
-                    query: OaiQuery { set: t.set, from: t.from, until: t.until },
-                    cursor: t.cursor,
-                    total: t.complete_list_size,
-                })) {
+                match token.and_then(|t| {
+                    Some(ListState {
+                        after: t.after.parse().ok()?,
+                        prefix: t.prefix,
+                        query: OaiQuery { set: t.set, from: t.from, until: t.until },
+                        cursor: t.cursor,
+                        total: t.complete_list_size,
+                    })
+                }) {
                     Some(s) => s,
                     None => return Ok(Err(bad_token())),
                 }
@@ -412,7 +425,12 @@ impl<'a> Provider<'a> {
                 complete_list_size: state.total.map(|n| n.max(next_cursor + 1)),
             };
             let token = t.encode(&self.key);
-            response::resumption_token(&mut out, Some(&token), state.cursor, state.total.map(|n| n.max(next_cursor + 1)));
+            response::resumption_token(
+                &mut out,
+                Some(&token),
+                state.cursor,
+                state.total.map(|n| n.max(next_cursor + 1)),
+            );
             next = Some(token);
         } else if state.cursor > 0 {
             response::resumption_token(&mut out, None, state.cursor, state.total.map(|n| n.max(next_cursor)));
@@ -423,7 +441,10 @@ impl<'a> Provider<'a> {
 }
 
 fn bad_token() -> OaiError {
-    OaiError::new(ErrorCode::BadResumptionToken, "The resumptionToken is not one this repository issued, or it has been altered.")
+    OaiError::new(
+        ErrorCode::BadResumptionToken,
+        "The resumptionToken is not one this repository issued, or it has been altered.",
+    )
 }
 
 /// `repo.example.org`: the form the oai-identifier schema allows.
@@ -431,6 +452,7 @@ fn is_domain_name(host: &str) -> bool {
     let labels: Vec<&str> = host.split('.').collect();
     labels.len() >= 2
         && labels.iter().all(|l| {
-            l.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            l.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
 }

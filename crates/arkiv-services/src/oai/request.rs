@@ -114,15 +114,18 @@ impl Request {
         let verbs: Vec<&str> = args.iter().filter(|(k, _)| k == "verb").map(|(_, v)| v.as_str()).collect();
         let verb = match verbs.as_slice() {
             [] => return Err(OaiError::new(ErrorCode::BadVerb, "The verb argument is missing.")),
-            [v] => Verb::parse(v).ok_or_else(|| {
-                OaiError::new(ErrorCode::BadVerb, format!("{:?} is not an OAI-PMH verb.", short(v)))
-            })?,
+            [v] => Verb::parse(v)
+                .ok_or_else(|| OaiError::new(ErrorCode::BadVerb, format!("{:?} is not an OAI-PMH verb.", short(v))))?,
             _ => return Err(OaiError::new(ErrorCode::BadVerb, "The verb argument is repeated.")),
         };
         let mut kept: Vec<(String, String)> = Vec::new();
         for (k, v) in args.iter().filter(|(k, _)| k != "verb") {
             if !verb.arguments().contains(&k.as_str()) {
-                return Err(OaiError::bad_argument(format!("{} does not take the argument {:?}.", verb.as_str(), short(k))));
+                return Err(OaiError::bad_argument(format!(
+                    "{} does not take the argument {:?}.",
+                    verb.as_str(),
+                    short(k)
+                )));
             }
             if kept.iter().any(|(seen, _)| seen == k) {
                 return Err(OaiError::bad_argument(format!("The argument {k} is repeated.")));
@@ -135,7 +138,9 @@ impl Request {
         let request = Request { verb, args: kept };
         let token = request.get("resumptionToken").is_some();
         if token && request.args.len() > 1 {
-            return Err(OaiError::bad_argument("resumptionToken is an exclusive argument: send it alone with the verb."));
+            return Err(OaiError::bad_argument(
+                "resumptionToken is an exclusive argument: send it alone with the verb.",
+            ));
         }
         let required: &[&str] = match verb {
             Verb::GetRecord => &["identifier", "metadataPrefix"],
@@ -170,7 +175,8 @@ pub enum Granularity {
 /// Parses a from/until value: `YYYY-MM-DD` or `YYYY-MM-DDThh:mm:ssZ`, nothing
 /// else. `end_of_day`: a day-granular `until` means its last second.
 pub fn parse_datestamp(s: &str, end_of_day: bool) -> Result<(i64, Granularity), OaiError> {
-    let bad = || OaiError::bad_argument(format!("{:?} is not a datestamp (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ).", short(s)));
+    let bad =
+        || OaiError::bad_argument(format!("{:?} is not a datestamp (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ).", short(s)));
     let b = s.as_bytes();
     let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
     let day_ok = b.len() >= 10 && digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10);
@@ -178,7 +184,14 @@ pub fn parse_datestamp(s: &str, end_of_day: bool) -> Result<(i64, Granularity), 
         10 => (Granularity::Day, day_ok),
         20 => (
             Granularity::Second,
-            day_ok && b[10] == b'T' && digits(11..13) && b[13] == b':' && digits(14..16) && b[16] == b':' && digits(17..19) && b[19] == b'Z',
+            day_ok
+                && b[10] == b'T'
+                && digits(11..13)
+                && b[13] == b':'
+                && digits(14..16)
+                && b[16] == b':'
+                && digits(17..19)
+                && b[19] == b'Z',
         ),
         _ => return Err(bad()),
     };
@@ -210,8 +223,14 @@ mod tests {
         assert_eq!(code(&[("verb", "Identify"), ("verb", "Identify")]), Some(ErrorCode::BadVerb));
         assert_eq!(code(&[("verb", "Identify"), ("extra", "1")]), Some(ErrorCode::BadArgument));
         assert_eq!(code(&[("verb", "ListRecords")]), Some(ErrorCode::BadArgument));
-        assert_eq!(code(&[("verb", "ListRecords"), ("metadataPrefix", "a"), ("metadataPrefix", "a")]), Some(ErrorCode::BadArgument));
-        assert_eq!(code(&[("verb", "ListRecords"), ("metadataPrefix", "a"), ("resumptionToken", "x")]), Some(ErrorCode::BadArgument));
+        assert_eq!(
+            code(&[("verb", "ListRecords"), ("metadataPrefix", "a"), ("metadataPrefix", "a")]),
+            Some(ErrorCode::BadArgument)
+        );
+        assert_eq!(
+            code(&[("verb", "ListRecords"), ("metadataPrefix", "a"), ("resumptionToken", "x")]),
+            Some(ErrorCode::BadArgument)
+        );
         assert_eq!(code(&[("verb", "ListRecords"), ("resumptionToken", "x")]), None);
         assert_eq!(code(&[("verb", "GetRecord"), ("identifier", "x")]), Some(ErrorCode::BadArgument));
     }
@@ -221,7 +240,15 @@ mod tests {
         assert_eq!(parse_datestamp("2020-01-02", false).unwrap(), (1_577_923_200, Granularity::Day));
         assert_eq!(parse_datestamp("2020-01-02", true).unwrap().0, 1_577_923_200 + 86_399);
         assert_eq!(parse_datestamp("2020-01-02T03:04:05Z", false).unwrap(), (1_577_934_245, Granularity::Second));
-        for bad in ["2020-1-2", "2020-01-02T03:04Z", "2020-13-01", "2020-02-30", "2020-01-02 03:04:05", "x", "2020-01-02T03:04:05.1Z"] {
+        for bad in [
+            "2020-1-2",
+            "2020-01-02T03:04Z",
+            "2020-13-01",
+            "2020-02-30",
+            "2020-01-02 03:04:05",
+            "x",
+            "2020-01-02T03:04:05.1Z",
+        ] {
             assert!(parse_datestamp(bad, false).is_err(), "{bad}");
         }
     }

@@ -16,7 +16,9 @@ pub fn set_name(spec: &str, ctx: &ExportContext) -> String {
     let last = segments.last().cloned().unwrap_or_default();
     match kind {
         "type" => format!("Item type: {}", ctx.item_types.label(&last)),
-        "subject" => format!("Subject: {}", segments.iter().map(|s| ctx.subjects.name(s)).collect::<Vec<_>>().join(" > ")),
+        "subject" => {
+            format!("Subject: {}", segments.iter().map(|s| ctx.subjects.name(s)).collect::<Vec<_>>().join(" > "))
+        }
         "series" => format!("Series: {last}"),
         _ => spec.to_string(),
     }

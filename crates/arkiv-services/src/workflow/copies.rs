@@ -28,7 +28,8 @@ fn invalid(field: &str, problem: &str) -> WorkflowError {
 /// The live record and its document `pos`, if the document is one a copy
 /// may be asked of (it exists and is not open access).
 async fn restricted_document(repo: &Repository, id: RecordId, pos: u32) -> Result<(Record, Document)> {
-    let record = repo.store.get_record(id).await.map_err(store_err)?.filter(Record::is_live).ok_or(WorkflowError::NotFound)?;
+    let record =
+        repo.store.get_record(id).await.map_err(store_err)?.filter(Record::is_live).ok_or(WorkflowError::NotFound)?;
     let doc = record.document(pos).cloned().ok_or(WorkflowError::NotFound)?;
     if doc.is_open_access(arkiv_model::PartialDate::today()) {
         return Err(invalid("document", "this document is open to everyone: download it from the item's page"));
@@ -37,10 +38,20 @@ async fn restricted_document(repo: &Repository, id: RecordId, pos: u32) -> Resul
 }
 
 /// Files a visitor's request and tells the depositor (through the outbox).
-pub async fn request_copy(repo: &Repository, id: RecordId, pos: u32, email: &str, name: &str, message: &str) -> Result<()> {
+pub async fn request_copy(
+    repo: &Repository,
+    id: RecordId,
+    pos: u32,
+    email: &str,
+    name: &str,
+    message: &str,
+) -> Result<()> {
     let (record, _) = restricted_document(repo, id, pos).await?;
     let email = email.trim();
-    if email.len() > 254 || !email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')) || email.contains(char::is_whitespace) {
+    if email.len() > 254
+        || !email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+        || email.contains(char::is_whitespace)
+    {
         return Err(invalid("email", "please give a valid e-mail address: the copy is sent there"));
     }
     let name: String = name.trim().chars().filter(|c| !c.is_control()).take(200).collect();
@@ -116,7 +127,12 @@ pub async fn decide(repo: &Repository, user: &User, request_id: i64, approve: bo
     let token = approve.then(random_token);
     let expires = approve.then_some(Timestamp(now.0 + COPY_VALID_DAYS * 86_400));
     let hash = token.as_deref().map(session_hash);
-    if !repo.accounts.decide_copy_request(request_id, approve, user.id, now, hash.as_deref(), expires).await.map_err(store_err)? {
+    if !repo
+        .accounts
+        .decide_copy_request(request_id, approve, user.id, now, hash.as_deref(), expires)
+        .await
+        .map_err(store_err)?
+    {
         return Err(invalid("request", "this request has been decided already"));
     }
     let base = repo.base_url();
@@ -142,8 +158,19 @@ pub async fn by_token(repo: &Repository, token: &str) -> Result<(Record, Documen
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(WorkflowError::NotFound);
     }
-    let request = repo.accounts.copy_by_token(&session_hash(token), Timestamp::now()).await.map_err(store_err)?.ok_or(WorkflowError::NotFound)?;
-    let record = repo.store.get_record(request.record_id).await.map_err(store_err)?.filter(Record::is_live).ok_or(WorkflowError::NotFound)?;
+    let request = repo
+        .accounts
+        .copy_by_token(&session_hash(token), Timestamp::now())
+        .await
+        .map_err(store_err)?
+        .ok_or(WorkflowError::NotFound)?;
+    let record = repo
+        .store
+        .get_record(request.record_id)
+        .await
+        .map_err(store_err)?
+        .filter(Record::is_live)
+        .ok_or(WorkflowError::NotFound)?;
     let doc = record.document(request.doc_pos).cloned().ok_or(WorkflowError::NotFound)?;
     Ok((record, doc))
 }

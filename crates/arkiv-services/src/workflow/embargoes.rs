@@ -38,9 +38,8 @@ const BATCH: i64 = 200;
 
 /// Lifts every embargo that has ended by `today` (a full date).
 pub async fn lift_embargoes(repo: &Repository, today: PartialDate) -> Result<LiftReport, StoreError> {
-    let day = i64::from(today.year) * 10_000
-        + i64::from(today.month.unwrap_or(1)) * 100
-        + i64::from(today.day.unwrap_or(1));
+    let day =
+        i64::from(today.year) * 10_000 + i64::from(today.month.unwrap_or(1)) * 100 + i64::from(today.day.unwrap_or(1));
     let mut report = LiftReport::default();
     let mut seen = HashSet::new();
     loop {

@@ -52,7 +52,17 @@ pub fn history(revisions: &[Revision], name_of: impl Fn(i64) -> Option<String>) 
             None => rev.actor.clone(),
         };
         let at = time::OffsetDateTime::from_unix_timestamp(rev.at.0)
-            .map(|t| format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second()))
+            .map(|t| {
+                format!(
+                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                    t.year(),
+                    u8::from(t.month()),
+                    t.day(),
+                    t.hour(),
+                    t.minute(),
+                    t.second()
+                )
+            })
             .unwrap_or_default();
         out.push(HistoryEntry { number: rev.number, actor, at, status: rev.record.status.label(), changes });
         previous = Some(now);
@@ -94,7 +104,14 @@ mod tests {
     use arkiv_model::{changed_fields, Creator, Record, Timestamp};
 
     fn rev(number: i64, actor: &str, before: Option<&Record>, record: Record) -> Revision {
-        Revision { record_id: 1, number, actor: actor.into(), at: Timestamp(1_700_000_000), changed: changed_fields(before, &record), record }
+        Revision {
+            record_id: 1,
+            number,
+            actor: actor.into(),
+            at: Timestamp(1_700_000_000),
+            changed: changed_fields(before, &record),
+            record,
+        }
     }
 
     #[test]

@@ -168,7 +168,11 @@ impl<'a> Workflow<'a> {
         let types = &self.repo.types;
         self.change(id, expected, Action::Edit, |record| {
             let problems = apply_form(record, form, types, &subjects);
-            if problems.is_empty() { Ok(()) } else { Err(WorkflowError::Invalid(problems)) }
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(WorkflowError::Invalid(problems))
+            }
         })
         .await
     }
@@ -209,7 +213,8 @@ impl<'a> Workflow<'a> {
         if size == 0 {
             return Err(WorkflowError::BadUpload("the file is empty".into()));
         }
-        let head = self.repo.files.get_range(&sha, 0..size.min(8192)).await.map_err(|e| WorkflowError::Store(e.into()))?;
+        let head =
+            self.repo.files.get_range(&sha, 0..size.min(8192)).await.map_err(|e| WorkflowError::Store(e.into()))?;
         let mime = super::sniff::mime_type(&head, &filename, declared_type);
         let mut pos = 0;
         self.change(id, expected, Action::Edit, |record| {
@@ -258,7 +263,11 @@ impl<'a> Workflow<'a> {
         self.change(id, expected, Action::Edit, |record| {
             let before = record.documents.len();
             record.documents.retain(|d| d.pos != pos);
-            if record.documents.len() == before { Err(WorkflowError::NotFound) } else { Ok(()) }
+            if record.documents.len() == before {
+                Err(WorkflowError::NotFound)
+            } else {
+                Ok(())
+            }
         })
         .await
         .map(drop)
@@ -310,7 +319,13 @@ impl<'a> Workflow<'a> {
 
     /// Withdraws a live item: its page becomes a tombstone giving `reason`
     /// (and the replacement, if any); OAI-PMH reports it deleted.
-    pub async fn withdraw(&self, id: RecordId, expected: i64, reason: &str, replaced_by: Option<RecordId>) -> Result<()> {
+    pub async fn withdraw(
+        &self,
+        id: RecordId,
+        expected: i64,
+        reason: &str,
+        replaced_by: Option<RecordId>,
+    ) -> Result<()> {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(WorkflowError::Invalid(vec![FieldProblem {
@@ -379,7 +394,12 @@ impl<'a> Workflow<'a> {
     /// otherwise, after the cursor), only the items in this editor's scope.
     /// Out-of-scope items are skipped page by page, so an editor of one
     /// series never sees another's.
-    pub async fn review_buffer(&self, filter: &ReviewFilter, after: Option<(i64, RecordId)>, limit: i64) -> Result<ReviewPage> {
+    pub async fn review_buffer(
+        &self,
+        filter: &ReviewFilter,
+        after: Option<(i64, RecordId)>,
+        limit: i64,
+    ) -> Result<ReviewPage> {
         if !may(Some(self.user), Action::Review, None) {
             return Err(WorkflowError::Forbidden);
         }

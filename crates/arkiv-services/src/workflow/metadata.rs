@@ -27,7 +27,8 @@ const fn f(name: &'static str, label: &'static str, kind: &'static str, help: &'
 }
 
 const TITLE: Field = f("title", "Title", "line", "");
-const CREATORS: Field = f("creators", "Authors", "list", "One per line: Family, Given, optionally followed by an ORCID iD.");
+const CREATORS: Field =
+    f("creators", "Authors", "list", "One per line: Family, Given, optionally followed by an ORCID iD.");
 const CORP: Field = f("corp_creators", "Corporate authors", "list", "Organisations credited as authors, one per line.");
 const DATE: Field = f("date", "Date", "date", "YYYY, YYYY-MM or YYYY-MM-DD.");
 const ABSTRACT: Field = f("abstract", "Abstract", "text", "");
@@ -90,7 +91,11 @@ pub fn missing(record: &Record, types: &ItemTypes) -> Vec<String> {
         out.push("the date".to_string());
     }
     let required: &[(&str, &Option<String>)] = match record.item_type.as_str() {
-        "policy_paper" => &[("the series", &record.series), ("the number in the series", &record.number), ("the institution", &record.institution)],
+        "policy_paper" => &[
+            ("the series", &record.series),
+            ("the number in the series", &record.number),
+            ("the institution", &record.institution),
+        ],
         "working_paper" => &[("the series", &record.series), ("the institution", &record.institution)],
         "report" | "thesis" => &[("the institution", &record.institution)],
         "article" => &[("the journal", &record.publication)],
@@ -263,8 +268,10 @@ pub fn apply_form(
             }
             "keywords" => record.keywords = lines(&value).collect(),
             "languages" => {
-                let codes: Vec<String> = value.split([' ', ',', ';']).filter(|s| !s.is_empty()).map(str::to_lowercase).collect();
-                match codes.iter().find(|c| !(2..=3).contains(&c.len()) || !c.chars().all(|ch| ch.is_ascii_lowercase())) {
+                let codes: Vec<String> =
+                    value.split([' ', ',', ';']).filter(|s| !s.is_empty()).map(str::to_lowercase).collect();
+                match codes.iter().find(|c| !(2..=3).contains(&c.len()) || !c.chars().all(|ch| ch.is_ascii_lowercase()))
+                {
                     Some(c) => bad("languages", format!("{c:?} is not an ISO 639 code (en, pl, rus...)")),
                     None => record.languages = codes,
                 }
@@ -308,7 +315,12 @@ pub fn apply_form(
 /// A form value with line endings made `\n`, control characters other
 /// than newline and tab removed, and the ends trimmed.
 fn clean(raw: &str) -> String {
-    raw.replace("\r\n", "\n").chars().filter(|c| !c.is_control() || *c == '\n' || *c == '\t').collect::<String>().trim().to_string()
+    raw.replace("\r\n", "\n")
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 fn lines(value: &str) -> impl Iterator<Item = String> + '_ {
@@ -379,7 +391,8 @@ mod tests {
     #[test]
     fn the_form_fills_a_record_and_reports_what_it_cannot_read() {
         let mut r = Record::new("policy_paper", "");
-        let tree = SubjectTree::new(vec![arkiv_model::Subject { id: "kz".into(), name: "Kazakhstan".into(), parent: None }]);
+        let tree =
+            SubjectTree::new(vec![arkiv_model::Subject { id: "kz".into(), name: "Kazakhstan".into(), parent: None }]);
         let problems = apply_form(
             &mut r,
             &pairs(&[
@@ -415,7 +428,10 @@ mod tests {
     #[test]
     fn titles_alike_up_to_case_and_punctuation() {
         let t = "Kazakhstan's attitude towards integration with Russia: less love, more fear";
-        assert!(title_likeness(t, "KAZAKHSTAN'S ATTITUDE TOWARDS INTEGRATION WITH RUSSIA - less love more fear") >= DUPLICATE_LIKENESS);
+        assert!(
+            title_likeness(t, "KAZAKHSTAN'S ATTITUDE TOWARDS INTEGRATION WITH RUSSIA - less love more fear")
+                >= DUPLICATE_LIKENESS
+        );
         assert!(title_likeness(t, "Russia's attitude towards Kazakhstan") < DUPLICATE_LIKENESS);
         assert_eq!(title_likeness("", ""), 0.0);
     }

@@ -50,8 +50,14 @@ mod tests {
     #[test]
     fn bytes_win_over_names_and_declared_types() {
         assert_eq!(mime_type(b"%PDF-1.7\n...", "paper.txt", Some("text/plain")), "application/pdf");
-        assert_eq!(mime_type(b"<!DOCTYPE html><script>alert(1)</script>", "paper.pdf", Some("application/pdf")), "text/html");
-        assert_eq!(mime_type(b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'/>", "a.png", None), "image/svg+xml");
+        assert_eq!(
+            mime_type(b"<!DOCTYPE html><script>alert(1)</script>", "paper.pdf", Some("application/pdf")),
+            "text/html"
+        );
+        assert_eq!(
+            mime_type(b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'/>", "a.png", None),
+            "image/svg+xml"
+        );
         assert_eq!(mime_type(b"just words", "notes", None), "text/plain");
         assert_eq!(mime_type(&[0u8, 159, 146, 150, 1, 2], "x.bin", Some("text/html")), "application/octet-stream");
     }

@@ -195,4 +195,3 @@ pub async fn open_stores(url: &str) -> Result<(Arc<dyn RecordStore>, Arc<dyn Acc
         Err(StoreError::UnsupportedUrl(url.to_string()))
     }
 }
-

@@ -112,16 +112,19 @@ impl<B: Backend> Users for B {
         let inserted = self
             .writer()
             .await?
-            .row(&sql, &[
-                Bind::Text(user.email.trim()),
-                Bind::Text(&key),
-                Bind::Text(&user.name),
-                Bind::Text(&user.password_hash),
-                Bind::Text(user.role.as_str()),
-                Bind::Text(&scope),
-                Bind::OptText(user.orcid.as_deref()),
-                Bind::Int(Timestamp::now().0),
-            ])
+            .row(
+                &sql,
+                &[
+                    Bind::Text(user.email.trim()),
+                    Bind::Text(&key),
+                    Bind::Text(&user.name),
+                    Bind::Text(&user.password_hash),
+                    Bind::Text(user.role.as_str()),
+                    Bind::Text(&scope),
+                    Bind::OptText(user.orcid.as_deref()),
+                    Bind::Int(Timestamp::now().0),
+                ],
+            )
             .await;
         match inserted {
             Ok(row) => Ok(row.as_ref().map(user_of)),
@@ -178,9 +181,10 @@ impl<B: Backend> Users for B {
         let mut conn = self.writer().await?;
         // Deleted as it is read: two uses of one token cannot both win.
         let row = conn
-            .row("DELETE FROM password_resets WHERE token_hash = $1 RETURNING user_id, expires", &[Bind::Text(
-                token_hash,
-            )])
+            .row(
+                "DELETE FROM password_resets WHERE token_hash = $1 RETURNING user_id, expires",
+                &[Bind::Text(token_hash)],
+            )
             .await?;
         let Some((user, expires)) = row.map(|r| (r.int(0), r.int(1))) else { return Ok(None) };
         conn.run("DELETE FROM password_resets WHERE user_id = $1", &[Bind::Int(user)]).await?;
@@ -192,14 +196,18 @@ impl<B: Backend> Users for B {
 impl<B: Backend> Sessions for B {
     async fn create_session(&self, s: &SessionRow) -> Result<()> {
         let sql = format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)");
-        write(self, &sql, &[
-            Bind::Text(&s.id_hash),
-            Bind::Int(s.user_id),
-            Bind::Int(s.created.0),
-            Bind::Int(s.last_seen.0),
-            Bind::Int(s.expires.0),
-            Bind::Text(&s.csrf_secret),
-        ])
+        write(
+            self,
+            &sql,
+            &[
+                Bind::Text(&s.id_hash),
+                Bind::Int(s.user_id),
+                Bind::Int(s.created.0),
+                Bind::Int(s.last_seen.0),
+                Bind::Int(s.expires.0),
+                Bind::Text(&s.csrf_secret),
+            ],
+        )
         .await?;
         Ok(())
     }
@@ -210,11 +218,11 @@ impl<B: Backend> Sessions for B {
     }
 
     async fn touch_session(&self, id_hash: &str, last_seen: Timestamp, expires: Timestamp) -> Result<()> {
-        write(self, "UPDATE sessions SET last_seen = $1, expires = $2 WHERE id_hash = $3", &[
-            Bind::Int(last_seen.0),
-            Bind::Int(expires.0),
-            Bind::Text(id_hash),
-        ])
+        write(
+            self,
+            "UPDATE sessions SET last_seen = $1, expires = $2 WHERE id_hash = $3",
+            &[Bind::Int(last_seen.0), Bind::Int(expires.0), Bind::Text(id_hash)],
+        )
         .await?;
         Ok(())
     }
@@ -239,10 +247,10 @@ impl<B: Backend> LoginThrottle for B {
         let mut conn = self.writer().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         for key in keys {
-            tx.run("DELETE FROM login_failures WHERE key = $1 AND at < $2", &[
-                Bind::Text(key),
-                Bind::Int(forget_before.0),
-            ])
+            tx.run(
+                "DELETE FROM login_failures WHERE key = $1 AND at < $2",
+                &[Bind::Text(key), Bind::Int(forget_before.0)],
+            )
             .await?;
             tx.run("INSERT INTO login_failures (key, at) VALUES ($1, $2)", &[Bind::Text(key), Bind::Int(at.0)]).await?;
         }
@@ -254,10 +262,10 @@ impl<B: Backend> LoginThrottle for B {
         let row = self
             .reader()
             .await?
-            .row("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2", &[
-                Bind::Text(key),
-                Bind::Int(since.0),
-            ])
+            .row(
+                "SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2",
+                &[Bind::Text(key), Bind::Int(since.0)],
+            )
             .await?;
         Ok(row.map(|r| r.int(0)).unwrap_or(0))
     }
@@ -291,9 +299,8 @@ impl<B: Backend> Outbox for B {
     }
 
     async fn unsent(&self, since: Timestamp, limit: i64) -> Result<Vec<OutboxMessage>> {
-        let sql = format!(
-            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE sent IS NULL AND created >= $1 ORDER BY id LIMIT $2"
-        );
+        let sql =
+            format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE sent IS NULL AND created >= $1 ORDER BY id LIMIT $2");
         let rows = self.reader().await?.rows(&sql, &[Bind::Int(since.0), Bind::Int(limit)]).await?;
         Ok(rows.iter().map(message_of).collect())
     }
@@ -345,7 +352,13 @@ impl<B: Backend> CopyRequests for B {
     }
 
     async fn decide_copy_request(
-        &self, id: i64, approved: bool, by: UserId, at: Timestamp, token_hash: Option<&str>, expires: Option<Timestamp>,
+        &self,
+        id: i64,
+        approved: bool,
+        by: UserId,
+        at: Timestamp,
+        token_hash: Option<&str>,
+        expires: Option<Timestamp>,
     ) -> Result<bool> {
         let changed = write(
             self,

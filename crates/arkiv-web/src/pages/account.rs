@@ -26,7 +26,6 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/register", get(register_page).post(register))
-
 }
 
 #[derive(Deserialize, Default)]
@@ -43,7 +42,11 @@ fn local_target(target: &str) -> String {
         && !target.contains('\\')
         && !target.chars().any(|c| c.is_control())
         && target.len() < 2000;
-    if ok { target.to_string() } else { "/".to_string() }
+    if ok {
+        target.to_string()
+    } else {
+        "/".to_string()
+    }
 }
 
 #[derive(Serialize)]
@@ -127,13 +130,23 @@ pub async fn login(
         .unwrap_or_else(|| "unknown".into());
     let repo = &state.repo;
     let previous = auth::cookie(&headers, SESSION_COOKIE);
-    match accounts::login(repo.accounts.as_ref(), &repo.settings().accounts, &form.email, &form.password, &address, previous)
-        .await
+    match accounts::login(
+        repo.accounts.as_ref(),
+        &repo.settings().accounts,
+        &form.email,
+        &form.password,
+        &address,
+        previous,
+    )
+    .await
     {
         Ok((_, session)) => Ok(logged_in(&state, &form.target, session)),
         Err(e @ (AccountError::BadCredentials | AccountError::Throttled { .. })) => {
-            let status =
-                if matches!(e, AccountError::Throttled { .. }) { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
+            let status = if matches!(e, AccountError::Throttled { .. }) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
             form_page(&state, &headers, status, "login.html", &form.target, (&form.email, "", ""), Some(e.to_string()))
         }
         Err(e) => Err(Problem::internal(e)),
@@ -216,8 +229,15 @@ pub async fn register(
         return again(StatusCode::UNPROCESSABLE_ENTITY, "The two passwords differ.".into());
     }
     let orcid = Some(form.orcid.clone()).filter(|o| !o.trim().is_empty());
-    match accounts::register(repo.accounts.as_ref(), &repo.settings().accounts, &form.email, &form.name, &form.password, orcid)
-        .await
+    match accounts::register(
+        repo.accounts.as_ref(),
+        &repo.settings().accounts,
+        &form.email,
+        &form.name,
+        &form.password,
+        orcid,
+    )
+    .await
     {
         Ok(user) => {
             tracing::info!(user = user.id, "registered");
@@ -225,13 +245,13 @@ pub async fn register(
             if let Some(old) = previous {
                 accounts::logout(repo.accounts.as_ref(), old).await?;
             }
-            let session = accounts::open_session(repo.accounts.as_ref(), &repo.settings().accounts, &user)
-                .await
-                ?;
+            let session = accounts::open_session(repo.accounts.as_ref(), &repo.settings().accounts, &user).await?;
             Ok(logged_in(&state, &form.target, session))
         }
         Err(AccountError::Store(e)) => Err(e.into()),
-        Err(e @ (AccountError::RegistrationClosed | AccountError::DomainNotAllowed(_))) => again(StatusCode::FORBIDDEN, e.to_string()),
+        Err(e @ (AccountError::RegistrationClosed | AccountError::DomainNotAllowed(_))) => {
+            again(StatusCode::FORBIDDEN, e.to_string())
+        }
         Err(e) => again(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     }
 }

@@ -96,18 +96,21 @@ fn setting_lines(state: &AppState, typed: Typed<'_>) -> Vec<SettingLine> {
         typed.and_then(|(_, problems)| problems.iter().find(|p| p.field == field)).map(|p| p.problem.clone())
     };
     type Text = &'static str;
-    let line = |field: Text, label: Text, help: Text, kind: Text, value: String, file_value: String, changed_here: bool| SettingLine {
-        field,
-        label,
-        help,
-        kind,
-        checked: kind == "checkbox" && value == "yes",
-        value,
-        changed_here,
-        file_value,
-        reset: form.reset.iter().any(|r| r == field),
-        problem: problem(field),
-    };
+    let line =
+        |field: Text, label: Text, help: Text, kind: Text, value: String, file_value: String, changed_here: bool| {
+            SettingLine {
+                field,
+                label,
+                help,
+                kind,
+                checked: kind == "checkbox" && value == "yes",
+                value,
+                changed_here,
+                file_value,
+                reset: form.reset.iter().any(|r| r == field),
+                problem: problem(field),
+            }
+        };
     let yes_no = |b: bool| if b { "yes".to_string() } else { "no".to_string() };
     let domains = |d: &[String]| if d.is_empty() { "(any)".to_string() } else { d.join(", ") };
     vec![
@@ -183,7 +186,13 @@ pub async fn page(State(state): State<AppState>, LoggedIn(session): LoggedIn, ur
     render(&state, &session, StatusCode::OK, saved, None).await
 }
 
-async fn render(state: &AppState, session: &Session, status: StatusCode, saved: bool, typed: Typed<'_>) -> Result<Response, Problem> {
+async fn render(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    saved: bool,
+    typed: Typed<'_>,
+) -> Result<Response, Problem> {
     let admin = Admin::new(&state.repo, &session.user).map_err(problem)?;
     let users = admin
         .users()
@@ -207,10 +216,15 @@ async fn render(state: &AppState, session: &Session, status: StatusCode, saved: 
         .repo
         .accounts
         .outbox(50)
-        .await
-        ?
+        .await?
         .into_iter()
-        .map(|m| MessageLine { to: m.to, subject: m.subject, body: m.body, created: m.created.to_iso8601(), sent: m.sent.map(|t| t.to_iso8601()) })
+        .map(|m| MessageLine {
+            to: m.to,
+            subject: m.subject,
+            body: m.body,
+            created: m.created.to_iso8601(),
+            sent: m.sent.map(|t| t.to_iso8601()),
+        })
         .collect();
     let ctx = AdminPage {
         outbox,

@@ -75,7 +75,11 @@ fn asset(req: &HeaderMap, body: &'static str, content_type: &'static str, tag: &
     let etag = HeaderValue::from_str(&format!("\"{tag}\"")).expect("hex tags are valid header values");
     let mut full = HeaderMap::new();
     full.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    if req.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|h| etag_matches(h, etag.to_str().unwrap_or(""))) {
+    if req
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|h| etag_matches(h, etag.to_str().unwrap_or("")))
+    {
         return not_modified(&full, etag);
     }
     (

@@ -146,14 +146,22 @@ pub async fn values(
         BrowseView::Subject => {
             let counts = whole_view(&state, view).await?;
             let (nodes, unknown) = subject_tree(&repo.subjects(), counts);
-            state.page(StatusCode::OK, "view_subjects.html", Subjects { nav: "subject", label: view.label(), nodes, unknown })
+            state.page(
+                StatusCode::OK,
+                "view_subjects.html",
+                Subjects { nav: "subject", label: view.label(), nodes, unknown },
+            )
         }
         BrowseView::Year | BrowseView::Type => {
             let mut values: Vec<ValueLink> = whole_view(&state, view)
                 .await?
                 .into_iter()
                 .map(|v| ValueLink {
-                    label: if view == BrowseView::Type { repo.types.label(&v.value).to_string() } else { v.value.clone() },
+                    label: if view == BrowseView::Type {
+                        repo.types.label(&v.value).to_string()
+                    } else {
+                        v.value.clone()
+                    },
                     url: value_path(view, &v.value),
                     count: v.count,
                 })
@@ -239,7 +247,13 @@ fn subject_tree(tree: &SubjectTree, counts: Vec<BrowseValue>) -> (Vec<SubjectNod
                 let children = build(tree, Some(&s.id), own, depth + 1);
                 let count = own.get(&s.id).copied().unwrap_or(0);
                 let total = count + children.iter().map(|c| c.total).sum::<i64>();
-                SubjectNode { label: s.name.clone(), url: value_path(BrowseView::Subject, &s.id), count, total, children }
+                SubjectNode {
+                    label: s.name.clone(),
+                    url: value_path(BrowseView::Subject, &s.id),
+                    count,
+                    total,
+                    children,
+                }
             })
             .collect()
     }
@@ -314,9 +328,10 @@ pub async fn value_page(
     let records: Vec<CiteView> = page.records.iter().map(|r| cite(repo, r)).collect();
     let here = value_path(view, value);
     let shown = records.len() as i64;
-    let next = page.next.as_ref().map(|(key, id)| {
-        format!("{here}?after={}&id={id}&from={}", query_value(key), from.saturating_add(shown))
-    });
+    let next = page
+        .next
+        .as_ref()
+        .map(|(key, id)| format!("{here}?after={}&id={id}&from={}", query_value(key), from.saturating_add(shown)));
     let subjects = repo.subjects();
     let heading = match view {
         BrowseView::Type => repo.types.label(value).to_string(),
@@ -359,8 +374,13 @@ mod tests {
 
     #[test]
     fn subject_counts_sum_over_descendants() {
-        let s = |id: &str, parent: Option<&str>| Subject { id: id.into(), name: id.to_uppercase(), parent: parent.map(Into::into) };
-        let tree = SubjectTree::new(vec![s("geo", None), s("asia", Some("geo")), s("kz", Some("asia")), s("econ", None)]);
+        let s = |id: &str, parent: Option<&str>| Subject {
+            id: id.into(),
+            name: id.to_uppercase(),
+            parent: parent.map(Into::into),
+        };
+        let tree =
+            SubjectTree::new(vec![s("geo", None), s("asia", Some("geo")), s("kz", Some("asia")), s("econ", None)]);
         let v = |value: &str, count| BrowseValue { value: value.into(), count };
         let (nodes, unknown) = subject_tree(&tree, vec![v("asia", 2), v("kz", 3), v("zz", 1)]);
         assert_eq!(nodes.len(), 2);

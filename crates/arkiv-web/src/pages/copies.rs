@@ -41,19 +41,21 @@ struct FormPage {
 
 fn ids(id: &str, pos: &str) -> Result<(i64, u32), Problem> {
     let id = parse_id(id).ok_or_else(crate::pages::no_such_record)?;
-    let pos = parse_id(pos).and_then(|p| u32::try_from(p).ok()).ok_or_else(|| Problem::not_found("No such document."))?;
+    let pos =
+        parse_id(pos).and_then(|p| u32::try_from(p).ok()).ok_or_else(|| Problem::not_found("No such document."))?;
     Ok((id, pos))
 }
 
-async fn form_page(state: &AppState, headers: &HeaderMap, id: i64, pos: u32, sent: bool, error: Option<String>) -> Result<Response, Problem> {
-    let record = state
-        .repo
-        .store
-        .get_record(id)
-        .await
-        ?
-        .filter(|r| r.is_live())
-        .ok_or_else(crate::pages::no_such_record)?;
+async fn form_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: i64,
+    pos: u32,
+    sent: bool,
+    error: Option<String>,
+) -> Result<Response, Problem> {
+    let record =
+        state.repo.store.get_record(id).await?.filter(|r| r.is_live()).ok_or_else(crate::pages::no_such_record)?;
     let doc = record.document(pos).ok_or_else(|| Problem::not_found("No such document."))?;
     let (csrf, new_cookie) = auth::form_token(headers);
     let ctx = FormPage {
@@ -74,7 +76,11 @@ async fn form_page(state: &AppState, headers: &HeaderMap, id: i64, pos: u32, sen
     Ok(res)
 }
 
-pub async fn form(State(state): State<AppState>, headers: HeaderMap, Path((id, pos)): Path<(String, String)>) -> Result<Response, Problem> {
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, pos)): Path<(String, String)>,
+) -> Result<Response, Problem> {
     let (id, pos) = ids(&id, &pos)?;
     form_page(&state, &headers, id, pos, false, None).await
 }
@@ -137,7 +143,11 @@ pub async fn pending(State(state): State<AppState>, LoggedIn(session): LoggedIn)
             created: p.request.created.day(),
         })
         .collect();
-    state.page(StatusCode::OK, "copy_requests.html", PendingPage { nav: "workarea", csrf: session.csrf_token.clone(), requests })
+    state.page(
+        StatusCode::OK,
+        "copy_requests.html",
+        PendingPage { nav: "workarea", csrf: session.csrf_token.clone(), requests },
+    )
 }
 
 #[derive(Deserialize)]
@@ -164,7 +174,13 @@ pub async fn decide(
 
 /// The approved copy: the document's main file, to this link's holder only.
 pub async fn download(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, Problem> {
-    let gone = || Problem::new(StatusCode::NOT_FOUND, "Link not valid", "This download link has expired or is not valid. Ask for a copy again from the item's page.");
+    let gone = || {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "Link not valid",
+            "This download link has expired or is not valid. Ask for a copy again from the item's page.",
+        )
+    };
     let (_, doc) = copies::by_token(&state.repo, &token).await.map_err(|e| match e {
         WorkflowError::NotFound => gone(),
         other => problem(other),
@@ -175,7 +191,10 @@ pub async fn download(State(state): State<AppState>, Path(token): Path<String>) 
     let mut res = Response::new(stream(state.repo.files.clone(), sha, 0, len));
     let h = res.headers_mut();
     let ty = content_type(file.mime_type.as_deref(), &file.filename);
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&ty).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&ty).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     h.insert(header::CONTENT_DISPOSITION, disposition(false, &file.filename));
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));

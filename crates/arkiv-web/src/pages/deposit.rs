@@ -64,7 +64,6 @@ pub fn problem(e: WorkflowError) -> Problem {
     }
 }
 
-
 /// The revision a form says its user started from.
 fn revision_of(pairs: &[(String, String)]) -> Result<i64, Problem> {
     field(pairs, "revision")
@@ -246,14 +245,22 @@ fn deposit_ctx(
     let fields = form_fields(&record.item_type)
         .into_iter()
         .map(|f| FormField {
-            value: field(typed, f.name).map(str::to_string).unwrap_or_else(|| values.get(f.name).cloned().unwrap_or_default()),
+            value: field(typed, f.name)
+                .map(str::to_string)
+                .unwrap_or_else(|| values.get(f.name).cloned().unwrap_or_default()),
             problem: problems.iter().find(|p| p.field == f.name).map(|p| p.problem.clone()),
             field: f,
         })
         .collect();
     let tree = state.repo.subjects();
     let mut subjects = Vec::new();
-    fn walk(tree: &arkiv_model::SubjectTree, parent: Option<&str>, depth: usize, record: &Record, out: &mut Vec<SubjectBox>) {
+    fn walk(
+        tree: &arkiv_model::SubjectTree,
+        parent: Option<&str>,
+        depth: usize,
+        record: &Record,
+        out: &mut Vec<SubjectBox>,
+    ) {
         for s in tree.children(parent) {
             out.push(SubjectBox {
                 id: s.id.clone(),
@@ -337,7 +344,12 @@ impl Notice<'static> {
     }
 }
 
-async fn render_deposit(state: &AppState, session: &Session, id: RecordId, notice: Notice<'_>) -> Result<Response, Problem> {
+async fn render_deposit(
+    state: &AppState,
+    session: &Session,
+    id: RecordId,
+    notice: Notice<'_>,
+) -> Result<Response, Problem> {
     let (record, revision) = Workflow::new(&state.repo, &session.user).load(id, Action::View).await.map_err(problem)?;
     let mut ctx = deposit_ctx(state, session, &record, revision, notice.typed, notice.problems);
     ctx.message = notice.message;
@@ -383,7 +395,8 @@ pub async fn save(
         Ok(_) => Ok(see_other(&format!("/deposit/{id}?saved=1"))),
         Err(WorkflowError::Invalid(problems)) => {
             let error = "Some fields could not be read, so nothing was saved. They are marked below.";
-            let notice = Notice { typed: &form, problems: &problems, ..Notice::error(StatusCode::UNPROCESSABLE_ENTITY, error) };
+            let notice =
+                Notice { typed: &form, problems: &problems, ..Notice::error(StatusCode::UNPROCESSABLE_ENTITY, error) };
             render_deposit(&state, &session, id, notice).await
         }
         Err(e @ WorkflowError::Conflict { .. }) => {
@@ -406,7 +419,8 @@ fn document_settings(pairs: &[(String, String)]) -> Result<DocumentSettings, Str
                 .ok_or_else(|| format!("the embargo date {e:?} is not a date: write YYYY-MM-DD"))?,
         ),
     };
-    let text = |name| field(pairs, name).map(str::trim).filter(|v| !v.is_empty()).map(|v| v.chars().take(500).collect());
+    let text =
+        |name| field(pairs, name).map(str::trim).filter(|v| !v.is_empty()).map(|v| v.chars().take(500).collect());
     Ok(DocumentSettings { security, embargo, license: text("license"), content: text("content") })
 }
 
@@ -447,7 +461,9 @@ pub async fn upload(
         let expected = revision_of(&pairs)?;
         let settings = match document_settings(&pairs) {
             Ok(s) => s,
-            Err(e) => return render_deposit(&state, &session, id, Notice::error(StatusCode::UNPROCESSABLE_ENTITY, e)).await,
+            Err(e) => {
+                return render_deposit(&state, &session, id, Notice::error(StatusCode::UNPROCESSABLE_ENTITY, e)).await
+            }
         };
         let filename = part.file_name().unwrap_or("").to_string();
         let declared = part.content_type().map(str::to_string);
@@ -456,8 +472,13 @@ pub async fn upload(
         return match result {
             Ok(pos) => Ok(see_other(&format!("/deposit/{id}?uploaded={pos}"))),
             Err(e @ (WorkflowError::BadUpload(_) | WorkflowError::Conflict { .. })) => {
-                let status = if matches!(e, WorkflowError::Conflict { .. }) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
-                render_deposit(&state, &session, id, Notice::error(status, format!("The file was not added: {e}."))).await
+                let status = if matches!(e, WorkflowError::Conflict { .. }) {
+                    StatusCode::CONFLICT
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                render_deposit(&state, &session, id, Notice::error(status, format!("The file was not added: {e}.")))
+                    .await
             }
             Err(e) => Err(problem(e)),
         };
@@ -476,7 +497,8 @@ pub async fn document(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, Problem> {
     let id = parse_id(&raw).ok_or_else(crate::pages::no_such_record)?;
-    let pos = parse_id(&pos).and_then(|p| u32::try_from(p).ok()).ok_or_else(|| Problem::not_found("No such document."))?;
+    let pos =
+        parse_id(&pos).and_then(|p| u32::try_from(p).ok()).ok_or_else(|| Problem::not_found("No such document."))?;
     let expected = revision_of(&pairs)?;
     let flow = Workflow::new(&state.repo, &session.user);
     let result = if field(&pairs, "remove").is_some() {
@@ -484,7 +506,9 @@ pub async fn document(
     } else {
         match document_settings(&pairs) {
             Ok(settings) => flow.set_document(id, expected, pos, settings).await,
-            Err(e) => return render_deposit(&state, &session, id, Notice::error(StatusCode::UNPROCESSABLE_ENTITY, e)).await,
+            Err(e) => {
+                return render_deposit(&state, &session, id, Notice::error(StatusCode::UNPROCESSABLE_ENTITY, e)).await
+            }
         }
     };
     match result {
@@ -506,7 +530,11 @@ pub async fn submit(
     match Workflow::new(&state.repo, &session.user).submit(id, expected).await {
         Ok(()) => Ok(see_other("/workarea?submitted=1")),
         Err(e @ (WorkflowError::Incomplete(_) | WorkflowError::Conflict { .. })) => {
-            let status = if matches!(e, WorkflowError::Conflict { .. }) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let status = if matches!(e, WorkflowError::Conflict { .. }) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
             render_deposit(&state, &session, id, Notice::error(status, format!("Not submitted: {e}."))).await
         }
         Err(e) => Err(problem(e)),

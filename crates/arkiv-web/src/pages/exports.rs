@@ -15,13 +15,13 @@
 //! (MODS) reads its first records before answering, so a search or view
 //! with none gets a "nothing to export" page (404), never an invalid file.
 
-use arkiv_services::access::{visibility, Visibility};
 use crate::http::Problem;
 use crate::pages::search::{self, pairs, Params};
 use crate::pages::{no_such_record, parse_id};
 use crate::AppState;
 use arkiv_formats::export::{self, ExportContext, ExportFormat, ExportWriter};
 use arkiv_model::{BrowseView, Record, RecordId};
+use arkiv_services::access::{visibility, Visibility};
 use arkiv_storage::BrowseCursor;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -76,7 +76,11 @@ pub fn slug(s: &str) -> String {
         }
     }
     let out = out.trim_end_matches('-').to_string();
-    if out.is_empty() { "arkiv".into() } else { out }
+    if out.is_empty() {
+        "arkiv".into()
+    } else {
+        out
+    }
 }
 
 /// The download name of an export: `{repository}-{what}.{extension}`.
@@ -160,12 +164,7 @@ impl Source {
                 if *done {
                     return Ok(None);
                 }
-                let page = state
-                    .repo
-                    .store
-                    .browse_page(*view, value, after.as_ref(), PAGE as i64)
-                    .await
-                    ?;
+                let page = state.repo.store.browse_page(*view, value, after.as_ref(), PAGE as i64).await?;
                 *done = page.next.is_none();
                 *after = page.next;
                 Ok(if page.records.is_empty() { None } else { Some(page.records) })
@@ -266,7 +265,11 @@ pub async fn search(
     let Path(format_id) = path.map_err(|_| unknown_format(""))?;
     let format = format(&format_id)?;
     if state.search.is_none() {
-        return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Search unavailable", "Search is not available at the moment. Please try again later."));
+        return Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Search unavailable",
+            "Search is not available at the moment. Please try again later.",
+        ));
     }
     let params = Params::read(&pairs(query));
     let ctx = state.repo.export_context();
@@ -314,7 +317,10 @@ pub struct UnapiQuery {
 
 /// `/unapi`: the formats (for all records, or for one with `?id=`), or
 /// with `?id=&format=` a redirect to the export. See unAPI 1.0.
-pub async fn unapi(State(state): State<AppState>, query: Result<Query<UnapiQuery>, QueryRejection>) -> Result<Response, Problem> {
+pub async fn unapi(
+    State(state): State<AppState>,
+    query: Result<Query<UnapiQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
     let Query(q) = query.unwrap_or_default();
     let xml = |status: StatusCode, id: Option<&str>| {
         let mut body = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -327,7 +333,8 @@ pub async fn unapi(State(state): State<AppState>, query: Result<Query<UnapiQuery
             body.push_str(&format!("  <format name=\"{}\" type=\"{ty}\"/>\n", f.id));
         }
         body.push_str("</formats>\n");
-        (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8"))], body).into_response()
+        (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8"))], body)
+            .into_response()
     };
     let Some(id) = q.id.filter(|i| !i.trim().is_empty()) else { return Ok(xml(StatusCode::OK, None)) };
     let record_id = record_of_unapi_id(&state, &id).ok_or_else(no_such_record)?;

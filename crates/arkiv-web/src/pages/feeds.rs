@@ -10,9 +10,9 @@
 //! restricted can leave this way.
 
 use crate::http::{http_date, Problem};
-use arkiv_formats::escape_markup;
 use crate::pages::search::{self, pairs, Params};
 use crate::AppState;
+use arkiv_formats::escape_markup;
 use arkiv_model::Record;
 use arkiv_search::Sort;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -47,11 +47,18 @@ fn kind(path: Result<Path<String>, PathRejection>) -> Result<Kind, Problem> {
 }
 
 /// `/feed/{rss,atom}`: the latest additions.
-pub async fn latest(State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
+pub async fn latest(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, Problem> {
     let kind = kind(path)?;
     let records = state.repo.store.latest(ENTRIES as i64).await?;
     let name = state.repo.settings().name.clone();
-    let feed = Feed { title: format!("{name}: latest additions"), page: "/".into(), self_path: format!("/feed/{}", path_kind(kind)) };
+    let feed = Feed {
+        title: format!("{name}: latest additions"),
+        page: "/".into(),
+        self_path: format!("/feed/{}", path_kind(kind)),
+    };
     Ok(render(&state, kind, &feed, &records))
 }
 
@@ -67,12 +74,20 @@ pub async fn search_feed(
     params.cursor = None;
     params.size = ENTRIES;
     let Some(results) = search::run(&state, params.request()).await? else {
-        return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Search unavailable", "Search is not available at the moment. Please try again later."));
+        return Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Search unavailable",
+            "Search is not available at the moment. Please try again later.",
+        ));
     };
     let found = search::records(&state, &results).await?;
     let records: Vec<Record> = results.hits.iter().filter_map(|h| found.get(&h.id).cloned()).collect();
     let name = state.repo.settings().name.clone();
-    let what = if params.q.trim().is_empty() { "search".to_string() } else { format!("search for \u{201c}{}\u{201d}", params.q.trim()) };
+    let what = if params.q.trim().is_empty() {
+        "search".to_string()
+    } else {
+        format!("search for \u{201c}{}\u{201d}", params.q.trim())
+    };
     let feed = Feed {
         title: format!("{name}: {what}"),
         page: params.url("/search", &params.filters, None),
@@ -116,15 +131,27 @@ fn render(state: &AppState, kind: Kind, feed: &Feed, records: &[Record]) -> Resp
     let content_type = match kind {
         Kind::Rss => {
             x.push_str("<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n<channel>\n");
-            x.push_str(&format!("<title>{}</title>\n<link>{}</link>\n", e(&feed.title), e(&format!("{base}{}", feed.page))));
+            x.push_str(&format!(
+                "<title>{}</title>\n<link>{}</link>\n",
+                e(&feed.title),
+                e(&format!("{base}{}", feed.page))
+            ));
             x.push_str(&format!("<description>{}</description>\n", e(&feed.title)));
-            x.push_str(&format!("<atom:link href=\"{}\" rel=\"self\" type=\"application/rss+xml\"/>\n", e(&format!("{base}{}", feed.self_path))));
+            x.push_str(&format!(
+                "<atom:link href=\"{}\" rel=\"self\" type=\"application/rss+xml\"/>\n",
+                e(&format!("{base}{}", feed.self_path))
+            ));
             if let Some(t) = updated {
                 x.push_str(&format!("<lastBuildDate>{}</lastBuildDate>\n", http_date(t.0).to_str().unwrap_or("")));
             }
             for r in records {
                 let url = state.repo.record_url(r);
-                x.push_str(&format!("<item>\n<title>{}</title>\n<link>{}</link>\n<guid isPermaLink=\"true\">{}</guid>\n", e(&r.title), e(&url), e(&url)));
+                x.push_str(&format!(
+                    "<item>\n<title>{}</title>\n<link>{}</link>\n<guid isPermaLink=\"true\">{}</guid>\n",
+                    e(&r.title),
+                    e(&url),
+                    e(&url)
+                ));
                 for c in &r.creators {
                     x.push_str(&format!("<dc:creator>{}</dc:creator>\n", e(&c.name.inverted())));
                 }
@@ -141,9 +168,16 @@ fn render(state: &AppState, kind: Kind, feed: &Feed, records: &[Record]) -> Resp
         }
         Kind::Atom => {
             x.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
-            x.push_str(&format!("<title>{}</title>\n<id>{}</id>\n", e(&feed.title), e(&format!("{base}{}", feed.self_path))));
+            x.push_str(&format!(
+                "<title>{}</title>\n<id>{}</id>\n",
+                e(&feed.title),
+                e(&format!("{base}{}", feed.self_path))
+            ));
             x.push_str(&format!("<link rel=\"self\" href=\"{}\"/>\n", e(&format!("{base}{}", feed.self_path))));
-            x.push_str(&format!("<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", e(&format!("{base}{}", feed.page))));
+            x.push_str(&format!(
+                "<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
+                e(&format!("{base}{}", feed.page))
+            ));
             let stamp = updated.unwrap_or(arkiv_model::Timestamp(0)).to_iso8601();
             x.push_str(&format!("<updated>{stamp}</updated>\n"));
             x.push_str(&format!("<author><name>{}</name></author>\n", e(&state.repo.settings().name)));

@@ -19,13 +19,13 @@
 //! file can never act with the site's origin.
 
 use crate::auth::Viewer;
-use arkiv_model::{PartialDate, Record, RecordId};
-use arkiv_services::access::{readable_file, ReadableFile, Refusal, Restriction};
 use crate::http::{etag_matches, header_str, http_date, not_modified, unmodified_since, OwnHeaders, Problem};
 use crate::pages::{no_such_record, parse_id};
 use crate::present::{date_label, segment};
 use crate::range::{answer, RangeAnswer};
 use crate::AppState;
+use arkiv_model::{PartialDate, Record, RecordId};
+use arkiv_services::access::{readable_file, ReadableFile, Refusal, Restriction};
 use arkiv_storage::FileStore;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
@@ -37,8 +37,7 @@ use axum::response::{IntoResponse, Response};
 /// File downloads at EPrints' document addresses.
 pub fn routes() -> axum::Router<AppState> {
     use axum::routing::get;
-    axum::Router::new()
-        .route("/{id}/{pos}/{filename}", get(download))
+    axum::Router::new().route("/{id}/{pos}/{filename}", get(download))
 }
 
 /// Bytes read from the store per chunk of a streamed body.
@@ -60,7 +59,8 @@ pub async fn download(
     let pos: u32 = parse_id(&pos).and_then(|p| u32::try_from(p).ok()).ok_or_else(no_such_file)?;
     let record = state.repo.store.get_record(id).await?.ok_or_else(no_such_record)?;
     let viewer = viewer.map(|s| s.user);
-    let readable = readable_file(viewer.as_ref(), &record, pos, &filename, PartialDate::today()).map_err(|why| refused(id, why))?;
+    let readable = readable_file(viewer.as_ref(), &record, pos, &filename, PartialDate::today())
+        .map_err(|why| refused(id, why))?;
     let Some(len) = state.repo.files.size(readable.sha256).await? else {
         tracing::warn!(record = id, pos, file = %filename, sha = readable.sha256, "file bytes missing from the file store");
         return Err(Problem::not_found(
@@ -105,13 +105,19 @@ fn refused(id: RecordId, why: Refusal) -> Problem {
 /// record it belongs to (Signposting).
 fn file_headers(state: &AppState, record: &Record, readable: &ReadableFile<'_>) -> HeaderMap {
     let mut h = HeaderMap::new();
-    h.insert(header::ETAG, HeaderValue::from_str(&format!("\"{}\"", readable.sha256)).expect("hex is a valid header value"));
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&format!("\"{}\"", readable.sha256)).expect("hex is a valid header value"),
+    );
     if let Some(t) = record.lastmod {
         h.insert(header::LAST_MODIFIED, http_date(t.0));
     }
     // Access may change (a document made staff-only), so caches must ask;
     // bytes only this viewer may read are kept by no cache at all.
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(if readable.open { "no-cache" } else { "private, no-store" }));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if readable.open { "no-cache" } else { "private, no-store" }),
+    );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Some(up) = crate::pages::landing::collection_link(state.repo.base_url(), record.id.unwrap_or(0)) {
         h.insert(header::LINK, up);
@@ -163,7 +169,11 @@ fn body_response(
         }
     };
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
-    let body = if method == Method::HEAD { Body::empty() } else { stream(state.repo.files.clone(), sha.to_string(), start, end) };
+    let body = if method == Method::HEAD {
+        Body::empty()
+    } else {
+        stream(state.repo.files.clone(), sha.to_string(), start, end)
+    };
     let mut res = (status, h, body).into_response();
     res.extensions_mut().insert(OwnHeaders);
     res
@@ -328,6 +338,9 @@ mod tests {
     #[test]
     fn names_are_quoted_and_encoded() {
         let d = disposition(true, "Łódź \"report\".pdf");
-        assert_eq!(d.to_str().unwrap(), "inline; filename=\"__d_ _report_.pdf\"; filename*=UTF-8''%C5%81%C3%B3d%C5%BA%20%22report%22.pdf");
+        assert_eq!(
+            d.to_str().unwrap(),
+            "inline; filename=\"__d_ _report_.pdf\"; filename*=UTF-8''%C5%81%C3%B3d%C5%BA%20%22report%22.pdf"
+        );
     }
 }

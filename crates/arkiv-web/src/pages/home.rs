@@ -16,8 +16,7 @@ use serde::Serialize;
 /// The home page (cached for anonymous visitors with the browse views).
 pub fn routes() -> axum::Router<AppState> {
     use axum::routing::get;
-    axum::Router::new()
-        .route("/", get(home))
+    axum::Router::new().route("/", get(home))
 }
 
 #[derive(Serialize)]

@@ -16,8 +16,6 @@ use crate::pages::RecordPath;
 use crate::present::{query_value, record_path};
 use crate::AppState;
 use arkiv_formats::export::{self, jsonld, styles, ExportContext};
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
 use arkiv_model::{PartialDate, Record};
 use axum::extract::State;
 use axum::http::header::{self, HeaderValue};
@@ -25,6 +23,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/{id}/linkset", get(linkset_json)).route("/{id}/linkset.txt", get(linkset_text))
@@ -102,13 +102,14 @@ fn open_files<'r>(ctx: &'r ExportContext, record: &'r Record) -> impl Iterator<I
     ctx.open_documents(record).filter_map(|(doc, url)| {
         let url = url?;
         let file = doc.main_file()?;
-        let mime = file
-            .mime_type
-            .clone()
-            .or(doc.mime_type.clone())
-            .unwrap_or_else(|| {
-                if file.filename.to_ascii_lowercase().ends_with(".pdf") { "application/pdf" } else { "application/octet-stream" }.into()
-            });
+        let mime = file.mime_type.clone().or(doc.mime_type.clone()).unwrap_or_else(|| {
+            if file.filename.to_ascii_lowercase().ends_with(".pdf") {
+                "application/pdf"
+            } else {
+                "application/octet-stream"
+            }
+            .into()
+        });
         Some((url, mime))
     })
 }
@@ -141,7 +142,8 @@ pub fn meta_tags(ctx: &ExportContext, record: &Record) -> Vec<Meta> {
             add("citation_issue", nonempty(&record.number).unwrap_or(""));
         }
         "report" | "working_paper" | "policy_paper" | "monograph" => {
-            let institution = nonempty(&record.institution).or(nonempty(&record.publisher)).unwrap_or(&ctx.repository_name);
+            let institution =
+                nonempty(&record.institution).or(nonempty(&record.publisher)).unwrap_or(&ctx.repository_name);
             add("citation_technical_report_institution", institution);
             let number = match (nonempty(&record.series), nonempty(&record.number)) {
                 (Some(s), Some(n)) => format!("{s} {n}"),
@@ -221,7 +223,16 @@ pub fn coins(ctx: &ExportContext, record: &Record) -> String {
     if let Some(g) = genre {
         kv.push(("rft.genre", g.into()));
     }
-    kv.push((if title_key == "atitle" { "rft.atitle" } else if title_key == "btitle" { "rft.btitle" } else { "rft.title" }, record.title.trim().into()));
+    kv.push((
+        if title_key == "atitle" {
+            "rft.atitle"
+        } else if title_key == "btitle" {
+            "rft.btitle"
+        } else {
+            "rft.title"
+        },
+        record.title.trim().into(),
+    ));
     if kind == "article" {
         if let Some(j) = nonempty(&record.publication) {
             kv.push(("rft.jtitle", j.into()));
@@ -321,7 +332,11 @@ pub fn export_links(record: &Record) -> Vec<ExportLink> {
     let id = record.id.unwrap_or(0);
     export::FORMATS
         .iter()
-        .map(|f| ExportLink { url: format!("/{id}/export/{}", f.id), label: f.label, media_type: bare_media_type(f.media_type) })
+        .map(|f| ExportLink {
+            url: format!("/{id}/export/{}", f.id),
+            label: f.label,
+            media_type: bare_media_type(f.media_type),
+        })
         .collect()
 }
 
@@ -360,14 +375,19 @@ pub fn signposts(ctx: &ExportContext, record: &Record) -> Vec<Link> {
         }
     }
     for f in export::FORMATS {
-        links.push(link(format!("{}/{id}/export/{}", ctx.base_url, f.id), "describedby", Some(bare_media_type(f.media_type))));
+        links.push(link(
+            format!("{}/{id}/export/{}", ctx.base_url, f.id),
+            "describedby",
+            Some(bare_media_type(f.media_type)),
+        ));
     }
     for (url, mime) in open_files(ctx, record) {
         links.push(link(url, "item", Some(&mime)));
     }
     links.push(link(format!("https://schema.org/{}", jsonld::schema_type(&record.item_type)), "type", None));
     links.push(link("https://schema.org/AboutPage".into(), "type", None));
-    let license = nonempty(&record.license).or_else(|| ctx.open_documents(record).find_map(|(d, _)| nonempty(&d.license)));
+    let license =
+        nonempty(&record.license).or_else(|| ctx.open_documents(record).find_map(|(d, _)| nonempty(&d.license)));
     if let Some(url) = license.and_then(jsonld::license_url) {
         links.push(link(url, "license", None));
     }

@@ -13,9 +13,7 @@ use axum::routing::get;
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/oai2", get(oai_get).post(oai_post))
-        .route("/cgi/oai2", get(oai_get_cgi).post(oai_post_cgi))
+    Router::new().route("/oai2", get(oai_get).post(oai_post)).route("/cgi/oai2", get(oai_get_cgi).post(oai_post_cgi))
 }
 
 /// `a=1&b=%20x+y` as pairs, repeats kept, `+` as a space.
@@ -48,7 +46,11 @@ async fn answer(state: &AppState, path: &str, query: &str) -> Response {
 fn form_body(headers: &HeaderMap, body: &str) -> Result<String, Response> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !ct.starts_with("application/x-www-form-urlencoded") {
-        return Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, "POST OAI-PMH arguments as application/x-www-form-urlencoded").into_response());
+        return Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "POST OAI-PMH arguments as application/x-www-form-urlencoded",
+        )
+            .into_response());
     }
     Ok(body.to_string())
 }
@@ -80,7 +82,10 @@ mod tests {
     #[test]
     fn repeats_and_encodings_survive_decoding() {
         let args = super::decode_args("verb=ListRecords&set=a%3Ab&set=c+d&&flag");
-        assert_eq!(args, [("verb", "ListRecords"), ("set", "a:b"), ("set", "c d"), ("flag", "")]
-            .map(|(k, v)| (k.to_string(), v.to_string())));
+        assert_eq!(
+            args,
+            [("verb", "ListRecords"), ("set", "a:b"), ("set", "c d"), ("flag", "")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        );
     }
 }

@@ -160,7 +160,9 @@ pub async fn profile_page(
 ) -> Result<Response, Problem> {
     let message = match uri.query() {
         Some(q) if q.contains("saved=1") => Some("Saved."),
-        Some(q) if q.contains("password=1") => Some("Your password has been changed; every other session of your account has ended."),
+        Some(q) if q.contains("password=1") => {
+            Some("Your password has been changed; every other session of your account has ended.")
+        }
         _ => None,
     };
     profile(&state, &session, &session.user, StatusCode::OK, message, None)
@@ -179,7 +181,8 @@ pub async fn save_profile(
     auth::LoggedIn(session): auth::LoggedIn,
     CsrfForm(form): CsrfForm<ProfileForm>,
 ) -> Result<Response, Problem> {
-    match accounts::profile::update_profile(state.repo.accounts.as_ref(), &session.user, &form.name, &form.orcid).await {
+    match accounts::profile::update_profile(state.repo.accounts.as_ref(), &session.user, &form.name, &form.orcid).await
+    {
         Ok(_) => Ok(see_other("/profile?saved=1")),
         Err(AccountError::Store(e)) => Err(e.into()),
         Err(e) => {
@@ -206,13 +209,21 @@ pub async fn change_password(
     auth::LoggedIn(session): auth::LoggedIn,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<Response, Problem> {
-    let refuse = |message: String| profile(&state, &session, &session.user, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message));
+    let refuse = |message: String| {
+        profile(&state, &session, &session.user, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message))
+    };
     if form.password != form.password_again {
         return refuse("The two new passwords differ.".into());
     }
     let repo = &state.repo;
-    match accounts::profile::change_password(repo.accounts.as_ref(), &repo.settings().accounts, &session.user, &form.current, &form.password)
-        .await
+    match accounts::profile::change_password(
+        repo.accounts.as_ref(),
+        &repo.settings().accounts,
+        &session.user,
+        &form.current,
+        &form.password,
+    )
+    .await
     {
         Ok(new_session) => Ok(logged_in(&state, "/profile?password=1", new_session)),
         Err(AccountError::Store(e)) => Err(e.into()),

@@ -6,18 +6,18 @@
 //! a workarea or under review answers 404, exactly like an id that was
 //! never used, so the site does not reveal what is being prepared.
 
-use arkiv_services::access::{visibility, Visibility};
-use crate::http::{http_date, moved, Problem};
 use crate::auth::Viewer;
+use crate::http::{http_date, moved, Problem};
+use crate::page_cache::style_key;
 use crate::pages::{landing, no_such_record, parse_id, RecordPath};
 use crate::present::record::{abstract_ctx, tombstone, Item, Row};
 use crate::present::record_path;
 use crate::AppState;
 use arkiv_model::{Record, RecordId};
+use arkiv_services::access::{visibility, Visibility};
 use axum::extract::rejection::PathRejection;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use crate::page_cache::style_key;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 
@@ -81,8 +81,7 @@ async fn render_abstract_page(
     id: RecordId,
     style: Option<&str>,
 ) -> Result<Response, Problem> {
-    let (record, revision) =
-        state.repo.store.get_record_with_revision(id).await?.ok_or_else(no_such_record)?;
+    let (record, revision) = state.repo.store.get_record_with_revision(id).await?.ok_or_else(no_such_record)?;
     let mut res = match visibility(&record) {
         Visibility::Hidden => {
             // Its depositor and the editors in scope work on it at its

@@ -140,7 +140,6 @@ impl StepForm {
     }
 }
 
-
 /// Where to go after a step: the item's public page once it is live or
 /// withdrawn, else back to the buffer.
 fn done(result: Result<(), WorkflowError>, to: String) -> Result<Response, Problem> {
@@ -164,7 +163,10 @@ pub async fn send_back(
     CsrfForm(form): CsrfForm<StepForm>,
 ) -> Result<Response, Problem> {
     let note: String = form.note.chars().take(5000).collect();
-    done(Workflow::new(&state.repo, &session.user).return_to_depositor(id, form.revision()?, &note).await, "/review".into())
+    done(
+        Workflow::new(&state.repo, &session.user).return_to_depositor(id, form.revision()?, &note).await,
+        "/review".into(),
+    )
 }
 
 pub async fn withdraw(
@@ -175,13 +177,15 @@ pub async fn withdraw(
 ) -> Result<Response, Problem> {
     let replaced_by = match form.replaced_by.trim() {
         "" => None,
-        other => Some(
-            parse_id(other.trim_matches('/'))
-                .ok_or_else(|| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Not done", "The replacement must be an item's number."))?,
-        ),
+        other => Some(parse_id(other.trim_matches('/')).ok_or_else(|| {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Not done", "The replacement must be an item's number.")
+        })?),
     };
     let reason: String = form.reason.chars().take(2000).collect();
-    done(Workflow::new(&state.repo, &session.user).withdraw(id, form.revision()?, &reason, replaced_by).await, format!("/{id}/"))
+    done(
+        Workflow::new(&state.repo, &session.user).withdraw(id, form.revision()?, &reason, replaced_by).await,
+        format!("/{id}/"),
+    )
 }
 
 pub async fn restore(

@@ -14,10 +14,10 @@
 //! `newest`, `oldest`, `title`); `cursor`, from the previous page; `size`,
 //! hits per page (API; capped by the crate).
 
-use arkiv_formats::escape_markup as xml_escape;
 use crate::http::Problem;
 use crate::present::{cite, query_value, CiteView};
 use crate::AppState;
+use arkiv_formats::escape_markup as xml_escape;
 use arkiv_model::{Record, RecordId};
 use arkiv_search::{Facet, SearchRequest, SearchResults, Sort};
 use axum::extract::rejection::QueryRejection;
@@ -167,14 +167,13 @@ pub fn safe_snippet(html: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             '&' => {
-                let entity = rest[1..]
-                    .find(';')
-                    .filter(|&end| end > 0 && end <= 10)
-                    .map(|end| &rest[1..1 + end])
-                    .filter(|name| {
-                        let name = name.strip_prefix('#').unwrap_or(name);
-                        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric())
-                    });
+                let entity =
+                    rest[1..].find(';').filter(|&end| end > 0 && end <= 10).map(|end| &rest[1..1 + end]).filter(
+                        |name| {
+                            let name = name.strip_prefix('#').unwrap_or(name);
+                            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric())
+                        },
+                    );
                 if entity.is_some() {
                     out.push('&');
                 } else {
@@ -319,7 +318,9 @@ pub async fn search_page(
     };
     if searched {
         match run(&state, p.request()).await? {
-            None => page.warnings.push("Search is not available at the moment. Please try again later, or browse the collection.".into()),
+            None => page.warnings.push(
+                "Search is not available at the moment. Please try again later, or browse the collection.".into(),
+            ),
             Some(results) => {
                 let found = records(&state, &results).await?;
                 page.total = results.total;
@@ -340,7 +341,11 @@ fn active_filters(state: &AppState, p: &Params) -> Vec<ActiveFilter> {
         .iter()
         .map(|(f, v)| {
             let rest: Vec<_> = p.filters.iter().filter(|x| x.0 != *f || x.1 != *v).cloned().collect();
-            ActiveFilter { facet: facet_label(*f), label: value_label(state, *f, v, None), remove_url: p.url("/search", &rest, None) }
+            ActiveFilter {
+                facet: facet_label(*f),
+                label: value_label(state, *f, v, None),
+                remove_url: p.url("/search", &rest, None),
+            }
         })
         .collect()
 }
@@ -511,17 +516,18 @@ pub async fn advanced(
             return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response());
         }
     }
-    let types = state.repo.types.iter().map(|(k, l)| TypeOption { value: k.to_string(), label: l.to_string() }).collect();
+    let types =
+        state.repo.types.iter().map(|(k, l)| TypeOption { value: k.to_string(), label: l.to_string() }).collect();
     state.page(StatusCode::OK, "search_advanced.html", AdvancedPage { nav: "search", types })
 }
-
 
 /// `/opensearch.xml`: an OpenSearch 1.1 description of the site's search.
 pub async fn opensearch(State(state): State<AppState>) -> Response {
     let r = state.repo.settings();
     let base = state.repo.base_url();
     let short: String = r.name.chars().take(16).collect();
-    let description = if r.description.trim().is_empty() { format!("Search {}", r.name) } else { cut(&r.description, 1000) };
+    let description =
+        if r.description.trim().is_empty() { format!("Search {}", r.name) } else { cut(&r.description, 1000) };
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
          <OpenSearchDescription xmlns=\"http://a9.com/-/spec/opensearch/1.1/\">\n\
@@ -557,7 +563,10 @@ mod tests {
     #[test]
     fn snippets_keep_bold_and_nothing_else() {
         assert_eq!(safe_snippet("a <b>Russia</b> &amp; &lt;x&gt;"), "a <b>Russia</b> &amp; &lt;x&gt;");
-        assert_eq!(safe_snippet("<script>x</script> <b onclick=1>"), "&lt;script&gt;x&lt;/script&gt; &lt;b onclick=1&gt;");
+        assert_eq!(
+            safe_snippet("<script>x</script> <b onclick=1>"),
+            "&lt;script&gt;x&lt;/script&gt; &lt;b onclick=1&gt;"
+        );
         assert_eq!(safe_snippet("R & D \"q\" &#39; &;"), "R &amp; D &quot;q&quot; &#39; &amp;;");
         assert_eq!(safe_snippet("é<b>ж</b>&"), "é<b>ж</b>&amp;");
     }
@@ -592,7 +601,12 @@ mod tests {
             advanced_query(&pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect())
         };
         assert_eq!(
-            f(&[("title", "integration (Russia"), ("creator", "Jaroslewlcz"), ("year_from", "2014"), ("year_to", "2010")]),
+            f(&[
+                ("title", "integration (Russia"),
+                ("creator", "Jaroslewlcz"),
+                ("year_from", "2014"),
+                ("year_to", "2010")
+            ]),
             "title:(integration Russia) creator:(Jaroslewlcz) year:2010..2014"
         );
         assert_eq!(f(&[("type", "policy_paper"), ("year_to", "2000")]), "type:policy_paper year:..2000");

@@ -12,8 +12,8 @@
 //! published; that costs a crawler one small request).
 
 use crate::http::Problem;
-use arkiv_formats::escape_markup as xml_escape;
 use crate::AppState;
+use arkiv_formats::escape_markup as xml_escape;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::header::{self, HeaderValue};
@@ -61,7 +61,10 @@ pub async fn sitemap(State(state): State<AppState>) -> Result<Response, Problem>
 }
 
 /// `/sitemaps/{n}.xml`.
-pub async fn part(State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
+pub async fn part(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, Problem> {
     let none = || Problem::not_found("There is no such sitemap. /sitemap.xml lists them.");
     let Path(file) = path.map_err(|_| none())?;
     let n = file
@@ -81,10 +84,15 @@ async fn urlset(state: &AppState, n: i64, size: i64) -> Result<Response, Problem
     let live = state.repo.store.live_ids(n * size, (n + 1) * size).await?;
     let base = state.repo.base_url();
     let mut x = String::with_capacity(64 + live.len() * 100);
-    x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    x.push_str(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
     for (id, lastmod) in live {
         let day = lastmod.to_iso8601();
-        x.push_str(&format!("<url><loc>{}</loc><lastmod>{day}</lastmod></url>\n", xml_escape(&format!("{base}/{id}/"))));
+        x.push_str(&format!(
+            "<url><loc>{}</loc><lastmod>{day}</lastmod></url>\n",
+            xml_escape(&format!("{base}/{id}/"))
+        ));
     }
     x.push_str("</urlset>\n");
     Ok(xml(x))

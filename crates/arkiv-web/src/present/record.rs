@@ -3,11 +3,11 @@
 //! access, licences, the citation. Pure functions of the record and the
 //! repository's labels; the handler in `pages/record.rs` reads the store.
 
-use crate::present::{
-    cite, date_label, day_label, doi_link, download_path, format_label, human_size, record_path, safe_link, timestamp_label,
-    value_path, CiteView,
-};
 use crate::pages::landing;
+use crate::present::{
+    cite, date_label, day_label, doi_link, download_path, format_label, human_size, record_path, safe_link,
+    timestamp_label, value_path, CiteView,
+};
 use crate::AppState;
 use arkiv_model::{BrowseView, Record};
 use arkiv_services::access::{restriction, Restriction};
@@ -88,10 +88,7 @@ pub(crate) fn abstract_ctx(state: &AppState, record: &Record, revision: i64, sty
 /// folded into spaces (imports often wrap lines at 72 columns).
 fn paragraphs(text: &str) -> Vec<String> {
     let text = text.replace("\r\n", "\n");
-    text.split("\n\n")
-        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|p| !p.is_empty())
-        .collect()
+    text.split("\n\n").map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|p| !p.is_empty()).collect()
 }
 
 fn doc_view(id: i64, doc: &arkiv_model::Document, today: arkiv_model::PartialDate) -> DocView {
@@ -164,13 +161,18 @@ fn license_item(l: &str) -> Item {
     // SPDX: cc-by-nc-4.0.
     if let Some((kind, version)) = lower.strip_prefix("cc-").and_then(|rest| rest.rsplit_once('-')) {
         if cc_name(kind).is_some() && !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-            return Item { text: l.to_string(), url: Some(format!("https://creativecommons.org/licenses/{kind}/{version}/")) };
+            return Item {
+                text: l.to_string(),
+                url: Some(format!("https://creativecommons.org/licenses/{kind}/{version}/")),
+            };
         }
     }
     // EPrints: cc_by_nc, optionally with a major version (cc_by_nc_4).
     if let Some(rest) = lower.strip_prefix("cc_") {
         let (kind, version) = match rest.rsplit_once('_') {
-            Some((k, v)) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => (k.replace('_', "-"), Some(format!("{v}.0"))),
+            Some((k, v)) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
+                (k.replace('_', "-"), Some(format!("{v}.0")))
+            }
             _ => (rest.replace('_', "-"), None),
         };
         if let Some(name) = cc_name(&kind) {
@@ -240,7 +242,10 @@ fn rows(state: &AppState, r: &Record) -> Vec<Row> {
     );
     add(
         "Series",
-        nonempty(&r.series).map(|s| Item { url: Some(value_path(BrowseView::Series, &s)), text: s }).into_iter().collect(),
+        nonempty(&r.series)
+            .map(|s| Item { url: Some(value_path(BrowseView::Series, &s)), text: s })
+            .into_iter()
+            .collect(),
     );
     add("Number", nonempty(&r.number).map(text).into_iter().collect());
     add("Date", r.date.map(|d| text(date_label(d))).into_iter().collect());
@@ -251,14 +256,8 @@ fn rows(state: &AppState, r: &Record) -> Vec<Row> {
     add("Pages", nonempty(&r.pages).map(text).into_iter().collect());
     let keywords: Vec<&str> = r.keywords.iter().map(|k| k.trim()).filter(|k| !k.is_empty()).collect();
     add("Keywords", if keywords.is_empty() { vec![] } else { vec![text(keywords.join(", "))] });
-    add(
-        "DOI",
-        nonempty(&r.doi).map(|d| Item { url: doi_link(&d), text: d }).into_iter().collect(),
-    );
-    add(
-        "Official URL",
-        nonempty(&r.official_url).map(|u| Item { url: safe_link(&u), text: u }).into_iter().collect(),
-    );
+    add("DOI", nonempty(&r.doi).map(|d| Item { url: doi_link(&d), text: d }).into_iter().collect());
+    add("Official URL", nonempty(&r.official_url).map(|u| Item { url: safe_link(&u), text: u }).into_iter().collect());
     add("ISBN", nonempty(&r.isbn).map(text).into_iter().collect());
     add("ISSN", nonempty(&r.issn).map(text).into_iter().collect());
     add(
@@ -316,11 +315,17 @@ mod tests {
     #[test]
     fn creative_commons_ids_link_to_their_deeds() {
         assert_eq!(license_item("CC-BY-4.0").url.as_deref(), Some("https://creativecommons.org/licenses/by/4.0/"));
-        assert_eq!(license_item("cc-by-nc-nd-3.0").url.as_deref(), Some("https://creativecommons.org/licenses/by-nc-nd/3.0/"));
+        assert_eq!(
+            license_item("cc-by-nc-nd-3.0").url.as_deref(),
+            Some("https://creativecommons.org/licenses/by-nc-nd/3.0/")
+        );
         assert_eq!(license_item("all rights reserved").url, None);
         assert_eq!(license_item("cc_by").text, "Creative Commons Attribution");
         assert_eq!(license_item("cc_by_nc_4").url.as_deref(), Some("https://creativecommons.org/licenses/by-nc/4.0/"));
-        assert_eq!(license_item("cc_public_domain").url.as_deref(), Some("https://creativecommons.org/publicdomain/zero/1.0/"));
+        assert_eq!(
+            license_item("cc_public_domain").url.as_deref(),
+            Some("https://creativecommons.org/publicdomain/zero/1.0/")
+        );
         assert_eq!(license_item("javascript:x").url, None);
     }
 }

@@ -39,7 +39,8 @@ pub async fn start_with(config: Config) -> Site {
         ("theses@example.org", "The theses editor", Role::Editor, scoped("thesis")),
         ("admin@example.org", "The admin", Role::Admin, EditorScope::default()),
     ] {
-        let new = NewAccount { email: email.into(), name: name.into(), password: PASSWORD.into(), role, scope, orcid: None };
+        let new =
+            NewAccount { email: email.into(), name: name.into(), password: PASSWORD.into(), role, scope, orcid: None };
         create_user(repo.accounts.as_ref(), new).await.unwrap();
     }
     let mut r = Record::new("policy_paper", "A live paper");
@@ -108,8 +109,12 @@ impl Site {
     pub async fn login(&self, email: &str, password: &str, extra_cookies: &str) -> Response {
         let (cookie, token) = self.login_form_with(extra_cookies).await;
         let cookies = format!("{cookie}; {extra_cookies}");
-        self.post("/login", &cookies, &[("csrf", &token), ("email", email), ("password", password), ("target", "/view/")])
-            .await
+        self.post(
+            "/login",
+            &cookies,
+            &[("csrf", &token), ("email", email), ("password", password), ("target", "/view/")],
+        )
+        .await
     }
 
     pub async fn session(&self, email: &str) -> String {
@@ -119,4 +124,3 @@ impl Site {
         format!("arkiv_session={id}")
     }
 }
-
