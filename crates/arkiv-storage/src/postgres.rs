@@ -266,7 +266,7 @@ impl Backend for PostgresStore {
     }
 
     async fn write_records(&self, batch: Vec<RecordWrite>) -> Result<Vec<RecordId>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer().await?;
         // Dropping `tx` without commit (any `?` below) rolls it back.
         let mut tx = Self::begin_write(&mut conn).await?;
         let known: Vec<RecordId> = batch.iter().filter_map(|w| w.record.id).collect();
