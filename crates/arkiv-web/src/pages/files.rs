@@ -67,14 +67,29 @@ pub async fn download(
             "This file's bytes are missing from the repository's file store. The repository's staff have been told.",
         ));
     };
-    let h = file_headers(&state, &record, &readable);
-    let etag = h[header::ETAG].clone();
-    if fresh(&headers, etag.to_str().unwrap_or(""), record.lastmod.map(|t| t.0)) {
-        let mut res = not_modified(&h, etag);
+    let served = Served {
+        sha: readable.sha256,
+        etag: format!("\"{}\"", readable.sha256),
+        len,
+        lastmod: record.lastmod.map(|t| t.0),
+    };
+    let h = file_headers(&state, &record, &readable, &served.etag);
+    if fresh(&headers, &served.etag, served.lastmod) {
+        let mut res = not_modified(&h, h[header::ETAG].clone());
         res.extensions_mut().insert(OwnHeaders);
         return Ok(res);
     }
-    Ok(body_response(&state, method, &headers, h, readable.sha256, len, record.lastmod.map(|t| t.0)))
+    Ok(body_response(&state, method, &headers, h, &served))
+}
+
+/// A file as an answer serves it: where its bytes are, its validators and
+/// its length.
+struct Served<'a> {
+    sha: &'a str,
+    /// The SHA-256, quoted: the file's strong ETag.
+    etag: String,
+    len: u64,
+    lastmod: Option<i64>,
 }
 
 /// The page for a file this viewer may not have.
@@ -100,15 +115,13 @@ fn refused(id: RecordId, why: Refusal) -> Problem {
     }
 }
 
-/// The headers every answer about a file carries, 304s included: its
-/// validators (the SHA-256 as ETag), who may cache it, byte ranges, and the
-/// record it belongs to (Signposting).
-fn file_headers(state: &AppState, record: &Record, readable: &ReadableFile<'_>) -> HeaderMap {
+/// The headers of an answer about a file: its validators (`etag`, the
+/// SHA-256), who may cache it, byte ranges, the record it belongs to
+/// (Signposting), and how a browser is to take it (a 304 keeps only the
+/// validators and caching).
+fn file_headers(state: &AppState, record: &Record, readable: &ReadableFile<'_>, etag: &str) -> HeaderMap {
     let mut h = HeaderMap::new();
-    h.insert(
-        header::ETAG,
-        HeaderValue::from_str(&format!("\"{}\"", readable.sha256)).expect("hex is a valid header value"),
-    );
+    h.insert(header::ETAG, HeaderValue::from_str(etag).expect("hex is a valid header value"));
     if let Some(t) = record.lastmod {
         h.insert(header::LAST_MODIFIED, http_date(t.0));
     }
@@ -142,12 +155,11 @@ fn body_response(
     method: Method,
     headers: &HeaderMap,
     mut h: HeaderMap,
-    sha: &str,
-    len: u64,
-    lastmod: Option<i64>,
+    served: &Served<'_>,
 ) -> Response {
-    let etag = h[header::ETAG].to_str().unwrap_or("").to_string();
-    let wanted = if_range_holds(headers, &etag, lastmod).then(|| header_str(headers, &header::RANGE)).flatten();
+    let (sha, len) = (served.sha, served.len);
+    let wanted =
+        if_range_holds(headers, &served.etag, served.lastmod).then(|| header_str(headers, &header::RANGE)).flatten();
     let (status, start, end) = match answer(wanted, len) {
         RangeAnswer::Full => (StatusCode::OK, 0, len),
         RangeAnswer::Partial { start, end } => {
