@@ -28,8 +28,9 @@ pub struct Repository {
     pub types: ItemTypes,
     subjects: RwLock<Arc<SubjectTree>>,
     settings: RwLock<Arc<LiveSettings>>,
-    /// OAI-PMH list pages made ahead for harvests in progress.
-    pub(crate) oai_ahead: crate::oai::Ahead,
+    /// OAI-PMH list pages made ahead for harvests in progress (public for
+    /// what it tells: how many were used, whether one is ready).
+    pub oai_ahead: crate::oai::Ahead,
 }
 
 impl Repository {

@@ -18,6 +18,7 @@ use arkiv_storage::RecordWrite;
 use arkiv_testkit::checkers;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 const SCHEMA: &str = "oai-pmh-driver.xsd";
 const BASE_URL: &str = "https://oai.example.org";
@@ -369,9 +370,20 @@ async fn oai_pmh_harvests() {
     assert!(counts.values().any(|c| c[2] > 0), "deleted records reach the harvesters");
 }
 
+/// Waits until the page `token` names has been made ahead (the server
+/// starts it as it sends the page before); fails after a deadline.
+async fn made_ahead(repo: &Repository, token: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !repo.oai_ahead.is_ready(token) {
+        assert!(Instant::now() < deadline, "the page after was not made ahead within a minute");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// The page after a list page is made while the harvester reads this one
-/// (`arkiv_services::oai::ahead`): a record changed in between must show
-/// changed, and an unchanged page must be the one a fresh request gets.
+/// (`arkiv_services::oai::ahead`): a page made before a record changed is
+/// not served, and a page made ahead of an unchanged repository is served
+/// and is the page a fresh request gets.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_made_ahead_show_what_changed_in_between() {
     let dir = tempfile::tempdir().unwrap();
@@ -382,15 +394,18 @@ async fn pages_made_ahead_show_what_changed_in_between() {
     let server = serve(repo.clone()).await;
     let page_after = |xml: &str| format!("verb=ListRecords&resumptionToken={}", encode(&token_of(xml).unwrap()));
     let id_of = |s: &str| unescape(s).rsplit(':').next().unwrap().parse::<i64>().unwrap();
-    let without_date = |xml: &str| {
-        let (start, end) = (xml.find("<responseDate>").unwrap(), xml.find("</responseDate>").unwrap());
-        format!("{}{}", &xml[..start], &xml[end..])
+    // `<responseDate>` is when a page was made: the one part of a page made
+    // ahead that may differ from a fresh one.
+    let undated = |xml: &str| {
+        let (start, end) = (xml.find("<responseDate>").unwrap() + 14, xml.find("</responseDate>").unwrap());
+        assert!(arkiv_services::oai::parse_datestamp(&xml[start..end], false).is_ok(), "{}", &xml[start..end]);
+        format!("{}<responseDate>…{}", &xml[..start - 14], &xml[end..])
     };
 
     let first = server.get("verb=ListRecords&metadataPrefix=oai_dc").await;
     let last_sent = id_of(elements(&first, "identifier").last().unwrap());
-    // The next page is being made (or is made); change a record it holds.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The second page is made; then a record it holds changes.
+    made_ahead(&repo, &token_of(&first).unwrap()).await;
     let mut id = last_sent + 3;
     let mut record = loop {
         match repo.store.get_record(id).await.unwrap() {
@@ -401,16 +416,20 @@ async fn pages_made_ahead_show_what_changed_in_between() {
     record.title = "Retitled while the harvest was under way".into();
     record.lastmod = None;
     repo.store.put_records(vec![RecordWrite::new(record, "test")]).await.unwrap();
+    let taken = repo.oai_ahead.taken();
     let second = server.get(&page_after(&first)).await;
+    assert_eq!(repo.oai_ahead.taken(), taken, "the page made before the change is not served");
     assert!(elements(&second, "identifier").iter().any(|i| id_of(i) == id), "record {id} is on the second page");
     assert!(second.contains("<dc:title>Retitled while the harvest was under way</dc:title>"), "the change shows");
 
-    // Nothing changed since: the third page, made ahead, is the page a
-    // fresh request for the same token gets (a page made ahead is taken
-    // once; the second request makes it afresh).
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Nothing changes now: the third page is served as it was made ahead,
+    // and it is the page a fresh request for the same token gets (a page
+    // made ahead is taken once: the second request makes it afresh).
+    made_ahead(&repo, &token_of(&second).unwrap()).await;
     let third = server.get(&page_after(&second)).await;
-    let again = server.get(&page_after(&second)).await;
+    assert_eq!(repo.oai_ahead.taken(), taken + 1, "the third page is the one made ahead");
+    let fresh = server.get(&page_after(&second)).await;
+    assert_eq!(repo.oai_ahead.taken(), taken + 1, "the same request again gets a page made for it");
     assert!(third.contains("<record>") && token_of(&third).is_some());
-    assert_eq!(without_date(&third), without_date(&again));
+    assert_eq!(undated(&third), undated(&fresh));
 }

@@ -18,12 +18,17 @@
 //! dropped first), and a page older than [`MAX_AGE`] is dropped when the
 //! next one is started; a harvester that stops costs one page of work and,
 //! until then, one page of memory (a few MB at most).
+//!
+//! [`Ahead::taken`] counts the requests answered with a page made ahead,
+//! and [`Ahead::is_ready`] says whether a page is made and waiting: what
+//! shows the work is used, and what lets a test know which way a page came.
 
 use super::{token_key, Provider, Request, Verb};
 use crate::Repository;
 use anyhow::Result;
 use arkiv_formats::export::ExportContext;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
@@ -37,6 +42,8 @@ const MAX_AGE: Duration = Duration::from_secs(120);
 #[derive(Default)]
 pub struct Ahead {
     pages: Mutex<VecDeque<Pending>>,
+    /// Requests answered with a page made ahead.
+    taken: AtomicU64,
 }
 
 struct Pending {
@@ -88,6 +95,19 @@ impl Drop for Ahead {
 }
 
 impl Ahead {
+    /// How many requests were answered with a page made ahead since the
+    /// repository was opened (a page found outdated is not counted).
+    pub fn taken(&self) -> u64 {
+        self.taken.load(Ordering::Relaxed)
+    }
+
+    /// Whether the page `token` names has been made (or given up on) and
+    /// waits for its request.
+    pub fn is_ready(&self, token: &str) -> bool {
+        let pages = self.pages.lock().expect("oai ahead lock");
+        pages.iter().any(|p| p.key.1 == token && p.task.is_finished())
+    }
+
     /// The page made ahead for this request, if one was and it is still
     /// what the request would get. Starts making the page after it.
     pub(super) async fn take(
@@ -110,6 +130,7 @@ impl Ahead {
             tracing::debug!("OAI-PMH page made ahead: outdated");
             return Ok(None);
         }
+        repo.oai_ahead.taken.fetch_add(1, Ordering::Relaxed);
         if let Some(next) = page.next {
             Ahead::start(repo, endpoint, verb, next);
         }
