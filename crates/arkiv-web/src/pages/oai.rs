@@ -43,16 +43,14 @@ async fn answer(state: &AppState, path: &str, query: &str) -> Response {
     }
 }
 
-fn form_body(headers: &HeaderMap, body: &str) -> Result<String, Response> {
+/// A POST: the arguments are the form body, which must say it is one.
+async fn answer_form(state: &AppState, path: &str, headers: &HeaderMap, body: &str) -> Response {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !ct.starts_with("application/x-www-form-urlencoded") {
-        return Err((
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "POST OAI-PMH arguments as application/x-www-form-urlencoded",
-        )
-            .into_response());
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "POST OAI-PMH arguments as application/x-www-form-urlencoded")
+            .into_response();
     }
-    Ok(body.to_string())
+    answer(state, path, body).await
 }
 
 async fn oai_get(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
@@ -64,17 +62,11 @@ async fn oai_get_cgi(State(state): State<AppState>, RawQuery(q): RawQuery) -> Re
 }
 
 async fn oai_post(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
-    match form_body(&headers, &body) {
-        Ok(b) => answer(&state, "/oai2", &b).await,
-        Err(r) => r,
-    }
+    answer_form(&state, "/oai2", &headers, &body).await
 }
 
 async fn oai_post_cgi(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
-    match form_body(&headers, &body) {
-        Ok(b) => answer(&state, "/cgi/oai2", &b).await,
-        Err(r) => r,
-    }
+    answer_form(&state, "/cgi/oai2", &headers, &body).await
 }
 
 #[cfg(test)]
