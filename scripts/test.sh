@@ -4,8 +4,10 @@
 # Installs and starts what the tests need on 127.0.0.1 (PostgreSQL through
 # scripts/postgres.sh; xmllint, bibtex, biber and the Python clients through
 # scripts/tools.sh; Chromium and the npm packages of the browser test
-# through scripts/browser-test.sh), then runs every Rust test of the
-# workspace against SQLite and PostgreSQL, then the browser test.
+# through scripts/browser-test.sh). Checks formatting (cargo fmt), lints
+# (clippy, warnings are errors) and the feature builds Cargo.toml promises,
+# then runs every Rust test of the workspace against SQLite and
+# PostgreSQL, then the browser test.
 #
 # The tests read ../shared (the corpus and schemas) when it is there; without
 # it they say so and skip, except under CI=true, where they fail.
@@ -24,6 +26,20 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "error: cargo is not installed (https://rustup.rs)" >&2
   exit 1
 fi
+
+echo "== Formatting, lints and the builds Cargo.toml promises"
+for tool in fmt clippy; do
+  if ! cargo "$tool" --version >/dev/null 2>&1; then
+    component=$([ "$tool" = fmt ] && echo rustfmt || echo clippy)
+    rustup component add "$component" || { echo "error: cargo $tool is missing and rustup cannot add $component" >&2; exit 1; }
+  fi
+done
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+# A build without mimalloc, for platforms where its C code does not build.
+cargo check --locked --no-default-features
+# The search crate without PDF text extraction (pdf-extract, lopdf).
+cargo check --locked -p arkiv-search --no-default-features --all-targets
 
 echo "== PostgreSQL for the store tests"
 ARKIV_TEST_POSTGRES_URL=$(scripts/postgres.sh | tail -n1)

@@ -283,8 +283,11 @@ pub fn coins(ctx: &ExportContext, record: &Record) -> String {
 /// edits in one second, or an import that keeps the date, would show the
 /// old citation). Bounded: when full it starts again empty.
 struct CiteCache {
-    map: Mutex<HashMap<(i64, i64, &'static str), Arc<styles::FormattedCitation>>>,
+    map: Mutex<HashMap<CiteKey, Arc<styles::FormattedCitation>>>,
 }
+
+/// Record id, revision number, style name.
+type CiteKey = (i64, i64, &'static str);
 
 const CITE_CACHE_ENTRIES: usize = 4096;
 
