@@ -104,6 +104,8 @@ pub struct PageCache {
     checked_ms: AtomicU64,
     checked_writes: AtomicU64,
     started: std::time::Instant,
+    /// [`RECHECK`] in milliseconds, unless the cache was made with another.
+    recheck_ms: u64,
 }
 
 /// Not in the cache: render, then offer the page back with this.
@@ -119,6 +121,13 @@ impl Default for PageCache {
 
 impl PageCache {
     pub fn new(capacity_bytes: u64) -> Self {
+        PageCache::with_recheck(capacity_bytes, RECHECK)
+    }
+
+    /// A cache that trusts its last look at the change feed for `recheck`
+    /// while this process writes nothing (the server uses [`RECHECK`]; zero
+    /// asks the store at every lookup).
+    pub fn with_recheck(capacity_bytes: u64, recheck: std::time::Duration) -> Self {
         let items = (capacity_bytes / 20_000).max(16) as usize;
         PageCache {
             pages: quick_cache::sync::Cache::with_weighter(items, capacity_bytes, BodyWeight),
@@ -128,6 +137,7 @@ impl PageCache {
             checked_ms: AtomicU64::new(0),
             checked_writes: AtomicU64::new(u64::MAX),
             started: std::time::Instant::now(),
+            recheck_ms: u64::try_from(recheck.as_millis()).unwrap_or(u64::MAX),
         }
     }
 
@@ -137,7 +147,7 @@ impl PageCache {
         let writes = repo.store.local_writes();
         let now_ms = self.started.elapsed().as_millis() as u64;
         let due = writes != self.checked_writes.load(Ordering::Acquire)
-            || now_ms >= self.checked_ms.load(Ordering::Acquire) + RECHECK.as_millis() as u64;
+            || now_ms >= self.checked_ms.load(Ordering::Acquire).saturating_add(self.recheck_ms);
         if due {
             let last = repo.store.last_change().await?;
             if last != self.synced.load(Ordering::Acquire) {
