@@ -304,7 +304,7 @@ print(g.value(author, S.givenName))
     let (status, h, text) = site.get(&format!("/{}/linkset.txt", site.seed)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type(&h), "application/linkset");
-    let text_links = parse_links(&text.replace(",\n", ", ").trim().to_string());
+    let text_links = parse_links(text.replace(",\n", ", ").trim());
     assert_eq!(
         text_links.len(),
         set["linkset"][0].as_object().unwrap().values().filter_map(|v| v.as_array()).map(|a| a.len()).sum::<usize>()
