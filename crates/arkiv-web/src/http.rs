@@ -232,9 +232,14 @@ pub fn etag_matches(header: &str, etag: &str) -> bool {
     header.split(',').any(|t| t.trim() == "*" || opaque(t) == ours)
 }
 
-/// An HTTP date for a Unix time (clamped to the epoch).
+/// The last second an HTTP date can name (`Fri, 31 Dec 9999 23:59:59 GMT`):
+/// the year has four digits, and `httpdate` panics past it.
+const LAST_HTTP_DATE: i64 = 253_402_300_799;
+
+/// An HTTP date for a Unix time (clamped to the epoch and to the year 9999).
 pub fn http_date(unix_seconds: i64) -> HeaderValue {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds.max(0) as u64);
+    let secs = unix_seconds.clamp(0, LAST_HTTP_DATE) as u64;
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
     HeaderValue::from_str(&httpdate::fmt_http_date(t)).expect("HTTP dates are valid header values")
 }
 
@@ -286,6 +291,61 @@ mod tests {
         assert!(etag_matches("*", "\"abc\""));
         assert!(!etag_matches("\"abd\"", "\"abc\""));
         assert!(!etag_matches("", "\"abc\""));
+    }
+
+    /// Known answers, worked out apart from `httpdate`: RFC 9110's example
+    /// (section 5.6.7), the epoch, both ends of a leap day, both sides of
+    /// 2^31 (where a signed 32-bit `time_t` ends), a century year that is
+    /// not a leap year, and the last second a four-digit year can name.
+    const KNOWN_DATES: &[(i64, &str)] = &[
+        (784_111_777, "Sun, 06 Nov 1994 08:49:37 GMT"),
+        (0, "Thu, 01 Jan 1970 00:00:00 GMT"),
+        (951_782_400, "Tue, 29 Feb 2000 00:00:00 GMT"),
+        (951_868_799, "Tue, 29 Feb 2000 23:59:59 GMT"),
+        (2_147_483_647, "Tue, 19 Jan 2038 03:14:07 GMT"),
+        (2_147_483_648, "Tue, 19 Jan 2038 03:14:08 GMT"),
+        (4_107_542_399, "Sun, 28 Feb 2100 23:59:59 GMT"),
+        (4_107_542_400, "Mon, 01 Mar 2100 00:00:00 GMT"),
+        (253_402_300_799, "Fri, 31 Dec 9999 23:59:59 GMT"),
+    ];
+
+    #[test]
+    fn http_dates_match_known_answers() {
+        for &(secs, expected) in KNOWN_DATES {
+            assert_eq!(http_date(secs).to_str().unwrap(), expected, "{secs}");
+        }
+    }
+
+    #[test]
+    fn http_dates_out_of_range_are_clamped_not_panics() {
+        assert_eq!(http_date(-1).to_str().unwrap(), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(i64::MIN).to_str().unwrap(), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(253_402_300_800).to_str().unwrap(), "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(http_date(i64::MAX).to_str().unwrap(), "Fri, 31 Dec 9999 23:59:59 GMT");
+    }
+
+    /// If-Modified-Since read from the known strings: the copy is as new as
+    /// ours at that second, and older one second later.
+    #[test]
+    fn if_modified_since_reads_known_dates() {
+        for &(secs, text) in KNOWN_DATES {
+            assert!(unmodified_since(text, secs), "{text}");
+            assert!(!unmodified_since(text, secs + 1), "{text}");
+        }
+    }
+
+    /// RFC 9110 (5.6.7): a recipient MUST accept the two obsolete forms too,
+    /// RFC 850's and C's asctime, here RFC's own examples of them.
+    #[test]
+    fn if_modified_since_reads_obsolete_forms() {
+        for text in ["Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"] {
+            assert!(unmodified_since(text, 784_111_777), "{text}");
+            assert!(!unmodified_since(text, 784_111_778), "{text}");
+        }
+        // Not a date in any of the three forms: never "unmodified".
+        for text in ["", "yesterday", "Sun, 06 Nov 1994", "1994-11-06T08:49:37Z", "Sun, 32 Nov 1994 08:49:37 GMT"] {
+            assert!(!unmodified_since(text, 0), "{text:?}");
+        }
     }
 
     #[test]
