@@ -5,13 +5,16 @@
 //! a tombstone and OAI-PMH reports the record deleted; uploads are typed by
 //! their bytes and served so they cannot run script; and the access-control
 //! matrix: every workflow route × every kind of visitor × the record's
-//! status and the document's security gives the expected answer.
+//! status and the document's security gives the expected answer, every
+//! allowed write redirects where it should and stores exactly the change
+//! asked for, and every refused one (and every page) leaves the store as
+//! it was.
 
 mod common;
 
-use arkiv_model::{Document, DocumentSecurity, PersonName, Record, Status, StoredFile};
+use arkiv_model::{Document, DocumentSecurity, PersonName, Record, Revision, Status, StoredFile, Subject, Timestamp};
 use arkiv_services::config::AccountSettings;
-use arkiv_storage::RecordWrite;
+use arkiv_storage::{RecordWrite, StatusCounts};
 use common::{csrf_field, start, Site};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Response, StatusCode};
@@ -350,14 +353,257 @@ async fn put(site: &Site, record: Record) -> i64 {
 /// The status each kind of visitor gets, in the order of [`WHO`].
 type Row = [u16; 6];
 
+/// What a write of the matrix does when it is allowed (a 303): where it
+/// sends the visitor and what it leaves in the store. `Nothing` is for the
+/// pages (a GET changes nothing) and the writes no visitor may make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    Nothing,
+    /// The form's title and note are saved; nothing else changes.
+    Saved,
+    Submitted,
+    Accepted,
+    Returned,
+    Withdrawn,
+    Restored,
+    DocumentRemoved,
+    /// A new record in the visitor's workarea; the live one is untouched.
+    NewVersion,
+}
+
+/// What a cell of the matrix could change: the record with its revision
+/// and history, and the store around it (its change feed, how many records
+/// there are in each status, the subject tree, the live settings).
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    record: Option<(Record, i64)>,
+    revisions: Vec<Revision>,
+    last_change: i64,
+    max_id: i64,
+    counts: StatusCounts,
+    subjects: Vec<Subject>,
+    settings: Option<String>,
+}
+
+impl Snapshot {
+    async fn of(site: &Site, id: i64) -> Snapshot {
+        let store = &site.repo.store;
+        Snapshot {
+            record: store.get_record_with_revision(id).await.unwrap(),
+            revisions: store.revisions(id).await.unwrap(),
+            last_change: store.last_change().await.unwrap(),
+            max_id: store.max_record_id().await.unwrap(),
+            counts: store.status_counts().await.unwrap(),
+            subjects: store.subjects().await.unwrap(),
+            settings: store.meta(arkiv_services::settings::SETTINGS_KEY).await.unwrap(),
+        }
+    }
+
+    /// The parts that differ, named for a failure message.
+    fn differences(&self, other: &Snapshot) -> Vec<&'static str> {
+        [
+            ("the record or its revision", self.record != other.record),
+            ("its history", self.revisions != other.revisions),
+            ("the change feed", self.last_change != other.last_change),
+            ("the record ids", self.max_id != other.max_id),
+            ("the status counts", self.counts != other.counts),
+            ("the subjects", self.subjects != other.subjects),
+            ("the live settings", self.settings != other.settings),
+        ]
+        .into_iter()
+        .filter_map(|(what, differs)| differs.then_some(what))
+        .collect()
+    }
+}
+
+/// How two states of a record differ, field by field, for a failure message.
+fn record_diff(want: &Record, got: &Record) -> String {
+    let (want, got) = (serde_json::to_value(want).unwrap(), serde_json::to_value(got).unwrap());
+    let mut fields: Vec<&String> = want.as_object().unwrap().keys().chain(got.as_object().unwrap().keys()).collect();
+    fields.sort();
+    fields.dedup();
+    fields
+        .into_iter()
+        .filter(|f| want.get(f.as_str()) != got.get(f.as_str()))
+        .map(|f| format!("{f}: wanted {:?}, got {:?}", want.get(f.as_str()), got.get(f.as_str())))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One cell's write as it happened: on record `id`, by user `uid`, sent
+/// at `started`, answered with a redirect to `location`.
+struct Attempt<'a> {
+    id: i64,
+    uid: i64,
+    location: &'a str,
+    started: Timestamp,
+    before: &'a Snapshot,
+    after: &'a Snapshot,
+}
+
+/// Checks that an allowed write did what `effect` says and nothing more:
+/// it sent the visitor to the right page, wrote one revision by them (made
+/// at or after it was sent) with exactly the change asked for, and put one
+/// entry on the change feed.
+async fn check_write(site: &Site, effect: Effect, attempt: &Attempt<'_>) -> Result<(), String> {
+    let Attempt { id, uid, location, started, before, after } = *attempt;
+    let (old, revision) = before.record.clone().ok_or("the record was not there before")?;
+    let feed = site.repo.store.changes_since(before.last_change, 10).await.unwrap();
+    let actor = format!("user:{uid}");
+    if effect == Effect::NewVersion {
+        if after.record != before.record || after.revisions != before.revisions {
+            return Err("the live record changed; a new version leaves it alone".into());
+        }
+        let new = after.max_id;
+        if new <= before.max_id {
+            return Err("no new record".into());
+        }
+        if location != format!("/deposit/{new}") {
+            return Err(format!("sent to {location:?}, not the new version's deposit page /deposit/{new}"));
+        }
+        let copy = site.repo.store.get_record(new).await.unwrap().ok_or("the new version is not stored")?;
+        if copy.lastmod.is_none_or(|t| t < started) {
+            return Err(format!("the new version's lastmod {:?} is not now", copy.lastmod));
+        }
+        let want = Record {
+            id: Some(new),
+            status: Status::Inbox,
+            userid: Some(uid),
+            datestamp: None,
+            lastmod: copy.lastmod,
+            withdrawn_reason: None,
+            review_note: None,
+            replaced_by: None,
+            succeeds: Some(id),
+            ..old
+        };
+        if copy != want {
+            return Err(format!(
+                "the new version is not a copy in the visitor's workarea: {}",
+                record_diff(&want, &copy)
+            ));
+        }
+        let revisions = site.repo.store.revisions(new).await.unwrap();
+        if revisions.len() != 1 || revisions[0].actor != actor {
+            return Err(format!("the new version's revisions are not one by {actor}: {revisions:?}"));
+        }
+        if feed.iter().map(|c| (c.record_id, c.revision, c.status)).collect::<Vec<_>>() != [(new, 1, Status::Inbox)] {
+            return Err(format!("the change feed says {feed:?}, not one change: the new version at revision 1"));
+        }
+        return Ok(());
+    }
+
+    let mut want = old.clone();
+    let target = match effect {
+        Effect::Saved => {
+            // The deposit form reads both fields it knows of the matrix's
+            // form: the title and the note.
+            want.title = "Edited by the matrix".into();
+            want.note = Some("matrix".into());
+            format!("/deposit/{id}?saved=1")
+        }
+        Effect::Submitted => {
+            want.status = Status::Buffer;
+            want.review_note = None;
+            "/workarea?submitted=1".into()
+        }
+        Effect::Accepted => {
+            want.status = Status::Archive;
+            format!("/{id}/")
+        }
+        Effect::Returned => {
+            want.status = Status::Inbox;
+            want.review_note = Some("matrix".into());
+            "/review".into()
+        }
+        Effect::Withdrawn => {
+            want.status = Status::Deletion;
+            want.withdrawn_reason = Some("matrix".into());
+            want.replaced_by = None;
+            format!("/{id}/")
+        }
+        Effect::Restored => {
+            want.status = Status::Archive;
+            want.withdrawn_reason = None;
+            want.replaced_by = None;
+            format!("/{id}/")
+        }
+        Effect::DocumentRemoved => {
+            want.documents.retain(|d| d.pos != 1);
+            format!("/deposit/{id}?saved=1")
+        }
+        Effect::Nothing | Effect::NewVersion => unreachable!("handled above or not a write"),
+    };
+    if location != target {
+        return Err(format!("sent to {location:?}, not {target:?}"));
+    }
+    let (got, now_at) = after.record.clone().ok_or("the record is gone")?;
+    if now_at != revision + 1 || after.revisions.len() != before.revisions.len() + 1 {
+        return Err(format!(
+            "revision {revision} became {now_at} ({} revisions kept), not one more",
+            after.revisions.len()
+        ));
+    }
+    let last = after.revisions.last().unwrap();
+    if last.actor != actor || last.at < started {
+        return Err(format!("the new revision is by {:?} at {:?}, not by {actor} now", last.actor, last.at));
+    }
+    if after.max_id != before.max_id {
+        return Err("a new record appeared".into());
+    }
+    if got.status != want.status {
+        return Err(format!("the status is {:?}, not {:?}", got.status, want.status));
+    }
+    // The bookkeeping the store and the workflow own: changed now; a
+    // record going live for the first time gets its datestamp now.
+    if got.lastmod.is_none_or(|t| t < started) {
+        return Err(format!("lastmod {:?} is not now", got.lastmod));
+    }
+    want.lastmod = got.lastmod;
+    if want.datestamp.is_none() && want.status == Status::Archive {
+        if got.datestamp.is_none_or(|t| t < started) {
+            return Err(format!("live now, yet its datestamp is {:?}", got.datestamp));
+        }
+        want.datestamp = got.datestamp;
+    }
+    if got != want {
+        return Err(format!("stored not as asked: {}", record_diff(&want, &got)));
+    }
+    if feed.iter().map(|c| (c.record_id, c.revision, c.status)).collect::<Vec<_>>() != [(id, now_at, want.status)] {
+        return Err(format!("the change feed says {feed:?}, not one change to revision {now_at}"));
+    }
+    Ok(())
+}
+
+/// Where a page sends a visitor it redirects (a 303 to a GET): an
+/// anonymous visitor to the login page, which brings them back; a
+/// logged-in one from a workarea item's public address to its deposit page.
+fn check_page_redirect(location: &str, path: &str, id: i64, anonymous: bool) -> Result<(), String> {
+    if anonymous {
+        let url = reqwest::Url::parse(&format!("http://site{location}")).map_err(|e| format!("{location:?}: {e}"))?;
+        let target = url.query_pairs().find(|(k, _)| k == "target").map(|(_, v)| v.into_owned());
+        if url.path() != "/login" || target.as_deref() != Some(path) {
+            return Err(format!("sent to {location:?}, not the login page coming back to {path}"));
+        }
+    } else if location != format!("/deposit/{id}") {
+        return Err(format!("sent to {location:?}, not /deposit/{id}"));
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn every_route_for_every_visitor_and_status() {
     let site = start(AccountSettings::default()).await;
     let mut sessions = Vec::new();
+    let mut uids = Vec::new();
     for who in WHO {
         sessions.push(match email(who) {
             Some(e) => site.session(e).await,
             None => String::new(),
+        });
+        uids.push(match email(who) {
+            Some(e) => site.repo.accounts.user_by_email(e).await.unwrap().unwrap().id,
+            None => 0,
         });
     }
     // A token each visitor's forms carry (anonymous: none is valid).
@@ -367,52 +613,154 @@ async fn every_route_for_every_visitor_and_status() {
         tokens.push(if s.is_empty() { "0".repeat(64) } else { hidden(&html, "csrf") });
     }
 
-    // (what, method, path template with {id}, status of the record, expected per visitor)
-    let cases: Vec<(&str, &str, &str, Status, Row)> = vec![
-        ("abstract page of a workarea item", "GET", "/{id}/", Status::Inbox, [404, 303, 404, 303, 404, 303]),
-        ("deposit page of a workarea item", "GET", "/deposit/{id}", Status::Inbox, [303, 200, 404, 200, 404, 200]),
-        ("deposit page of a live item", "GET", "/deposit/{id}", Status::Archive, [303, 200, 404, 200, 404, 200]),
-        ("history of a workarea item", "GET", "/deposit/{id}/history", Status::Inbox, [303, 200, 404, 200, 404, 200]),
-        ("history of a live item", "GET", "/deposit/{id}/history", Status::Archive, [303, 200, 404, 200, 404, 200]),
-        ("save a workarea item", "POST", "/deposit/{id}", Status::Inbox, [403, 303, 404, 303, 404, 303]),
-        ("save an item under review", "POST", "/deposit/{id}", Status::Buffer, [403, 403, 404, 303, 404, 303]),
-        ("save a live item", "POST", "/deposit/{id}", Status::Archive, [403, 403, 403, 303, 403, 303]),
-        ("submit a workarea item", "POST", "/deposit/{id}/submit", Status::Inbox, [403, 303, 404, 303, 404, 303]),
-        ("accept an item under review", "POST", "/deposit/{id}/accept", Status::Buffer, [403, 403, 404, 303, 404, 303]),
-        ("return an item under review", "POST", "/deposit/{id}/return", Status::Buffer, [403, 403, 404, 303, 404, 303]),
-        ("accept a workarea item", "POST", "/deposit/{id}/accept", Status::Inbox, [403, 403, 404, 403, 404, 403]),
-        ("withdraw a live item", "POST", "/deposit/{id}/withdraw", Status::Archive, [403, 403, 403, 303, 403, 303]),
-        ("restore a withdrawn item", "POST", "/deposit/{id}/restore", Status::Deletion, [403, 403, 403, 303, 403, 303]),
+    use Effect::*;
+    // (what, method, path template with {id}, status of the record, expected per visitor, what an allowed write does)
+    let cases: Vec<(&str, &str, &str, Status, Row, Effect)> = vec![
+        ("abstract page of a workarea item", "GET", "/{id}/", Status::Inbox, [404, 303, 404, 303, 404, 303], Nothing),
+        (
+            "deposit page of a workarea item",
+            "GET",
+            "/deposit/{id}",
+            Status::Inbox,
+            [303, 200, 404, 200, 404, 200],
+            Nothing,
+        ),
+        (
+            "deposit page of a live item",
+            "GET",
+            "/deposit/{id}",
+            Status::Archive,
+            [303, 200, 404, 200, 404, 200],
+            Nothing,
+        ),
+        (
+            "history of a workarea item",
+            "GET",
+            "/deposit/{id}/history",
+            Status::Inbox,
+            [303, 200, 404, 200, 404, 200],
+            Nothing,
+        ),
+        (
+            "history of a live item",
+            "GET",
+            "/deposit/{id}/history",
+            Status::Archive,
+            [303, 200, 404, 200, 404, 200],
+            Nothing,
+        ),
+        ("save a workarea item", "POST", "/deposit/{id}", Status::Inbox, [403, 303, 404, 303, 404, 303], Saved),
+        ("save an item under review", "POST", "/deposit/{id}", Status::Buffer, [403, 403, 404, 303, 404, 303], Saved),
+        ("save a live item", "POST", "/deposit/{id}", Status::Archive, [403, 403, 403, 303, 403, 303], Saved),
+        (
+            "submit a workarea item",
+            "POST",
+            "/deposit/{id}/submit",
+            Status::Inbox,
+            [403, 303, 404, 303, 404, 303],
+            Submitted,
+        ),
+        (
+            "accept an item under review",
+            "POST",
+            "/deposit/{id}/accept",
+            Status::Buffer,
+            [403, 403, 404, 303, 404, 303],
+            Accepted,
+        ),
+        (
+            "return an item under review",
+            "POST",
+            "/deposit/{id}/return",
+            Status::Buffer,
+            [403, 403, 404, 303, 404, 303],
+            Returned,
+        ),
+        (
+            "accept a workarea item",
+            "POST",
+            "/deposit/{id}/accept",
+            Status::Inbox,
+            [403, 403, 404, 403, 404, 403],
+            Nothing,
+        ),
+        (
+            "withdraw a live item",
+            "POST",
+            "/deposit/{id}/withdraw",
+            Status::Archive,
+            [403, 403, 403, 303, 403, 303],
+            Withdrawn,
+        ),
+        (
+            "restore a withdrawn item",
+            "POST",
+            "/deposit/{id}/restore",
+            Status::Deletion,
+            [403, 403, 403, 303, 403, 303],
+            Restored,
+        ),
         (
             "remove a document of a workarea item",
             "POST",
             "/deposit/{id}/document/1",
             Status::Inbox,
             [403, 303, 404, 303, 404, 303],
+            DocumentRemoved,
         ),
-        ("public file of a workarea item", "GET", "/{id}/1/f.pdf", Status::Inbox, [404, 200, 404, 200, 404, 200]),
-        ("public file of a live item", "GET", "/{id}/1/f.pdf", Status::Archive, [200, 200, 200, 200, 200, 200]),
-        ("staff-only file of a live item", "GET", "/{id}/2/f.pdf", Status::Archive, [403, 200, 403, 200, 403, 200]),
+        (
+            "public file of a workarea item",
+            "GET",
+            "/{id}/1/f.pdf",
+            Status::Inbox,
+            [404, 200, 404, 200, 404, 200],
+            Nothing,
+        ),
+        (
+            "public file of a live item",
+            "GET",
+            "/{id}/1/f.pdf",
+            Status::Archive,
+            [200, 200, 200, 200, 200, 200],
+            Nothing,
+        ),
+        (
+            "staff-only file of a live item",
+            "GET",
+            "/{id}/2/f.pdf",
+            Status::Archive,
+            [403, 200, 403, 200, 403, 200],
+            Nothing,
+        ),
         (
             "registered-users file of a live item",
             "GET",
             "/{id}/3/f.pdf",
             Status::Archive,
             [403, 200, 200, 200, 200, 200],
+            Nothing,
         ),
-        ("embargoed file of a live item", "GET", "/{id}/4/f.pdf", Status::Archive, [403, 200, 403, 200, 403, 200]),
-        ("file of a withdrawn item", "GET", "/{id}/1/f.pdf", Status::Deletion, [410, 410, 410, 200, 410, 200]),
-        ("the workarea", "GET", "/workarea", Status::Inbox, [303, 200, 200, 200, 200, 200]),
-        ("the review buffer", "GET", "/review", Status::Inbox, [303, 403, 403, 200, 200, 200]),
-        ("the admin page", "GET", "/admin", Status::Inbox, [303, 403, 403, 403, 403, 200]),
-        ("the profile page", "GET", "/profile", Status::Inbox, [303, 200, 200, 200, 200, 200]),
-        ("add a subject", "POST", "/admin/subjects?id={id}", Status::Inbox, [403, 403, 403, 403, 403, 422]),
+        (
+            "embargoed file of a live item",
+            "GET",
+            "/{id}/4/f.pdf",
+            Status::Archive,
+            [403, 200, 403, 200, 403, 200],
+            Nothing,
+        ),
+        ("file of a withdrawn item", "GET", "/{id}/1/f.pdf", Status::Deletion, [410, 410, 410, 200, 410, 200], Nothing),
+        ("the workarea", "GET", "/workarea", Status::Inbox, [303, 200, 200, 200, 200, 200], Nothing),
+        ("the review buffer", "GET", "/review", Status::Inbox, [303, 403, 403, 200, 200, 200], Nothing),
+        ("the admin page", "GET", "/admin", Status::Inbox, [303, 403, 403, 403, 403, 200], Nothing),
+        ("the profile page", "GET", "/profile", Status::Inbox, [303, 200, 200, 200, 200, 200], Nothing),
+        ("add a subject", "POST", "/admin/subjects?id={id}", Status::Inbox, [403, 403, 403, 403, 403, 422], Nothing),
         (
             "new version of a live item",
             "POST",
             "/deposit/{id}/new-version",
             Status::Archive,
             [403, 303, 403, 303, 403, 303],
+            NewVersion,
         ),
         (
             "new version of a workarea item",
@@ -420,6 +768,7 @@ async fn every_route_for_every_visitor_and_status() {
             "/deposit/{id}/new-version",
             Status::Inbox,
             [403, 403, 404, 403, 404, 403],
+            Nothing,
         ),
         (
             "the review buffer, one type, newest first",
@@ -427,16 +776,26 @@ async fn every_route_for_every_visitor_and_status() {
             "/review?type=policy_paper&sort=newest",
             Status::Inbox,
             [303, 403, 403, 200, 200, 200],
+            Nothing,
         ),
-        ("change the live settings", "POST", "/admin/settings?id={id}", Status::Inbox, [403, 403, 403, 403, 403, 422]),
+        (
+            "change the live settings",
+            "POST",
+            "/admin/settings?id={id}",
+            Status::Inbox,
+            [403, 403, 403, 403, 403, 422],
+            Nothing,
+        ),
     ];
     let mut violations = Vec::new();
-    for (what, method, template, status, expected) in &cases {
+    for (what, method, template, status, expected, effect) in &cases {
         for (i, who) in WHO.iter().enumerate() {
             // A fresh record per cell: a step that succeeds changes it.
             let id = put(&site, owned_by(&site, "depositor@example.org", *status).await).await;
             let path = template.replace("{id}", &id.to_string());
-            let revision = site.repo.store.get_record_with_revision(id).await.unwrap().unwrap().1.to_string();
+            let before = Snapshot::of(&site, id).await;
+            let revision = before.record.as_ref().unwrap().1.to_string();
+            let started = Timestamp::now();
             let res = if *method == "GET" {
                 site.get(&path, &sessions[i]).await
             } else {
@@ -451,8 +810,36 @@ async fn every_route_for_every_visitor_and_status() {
                 site.post(&path, &sessions[i], &form).await
             };
             let got = res.status().as_u16();
+            let cell = format!("{what} ({method} {path}) as {who}");
             if got != expected[i] {
-                violations.push(format!("{what} ({method} {path}) as {who}: expected {}, got {got}", expected[i]));
+                violations.push(format!("{cell}: expected {}, got {got}", expected[i]));
+            }
+            // An allowed write did exactly what it should; anything else
+            // (a page, a refused write) left the store as it was.
+            let after = Snapshot::of(&site, id).await;
+            let sent_to = location(&res);
+            if *method == "POST" && got == 303 {
+                if *effect == Nothing {
+                    violations.push(format!("{cell}: a write no visitor may make was made"));
+                } else if let Err(problem) = check_write(
+                    &site,
+                    *effect,
+                    &Attempt { id, uid: uids[i], location: &sent_to, started, before: &before, after: &after },
+                )
+                .await
+                {
+                    violations.push(format!("{cell}: {problem}"));
+                }
+            } else {
+                let changed = before.differences(&after);
+                if !changed.is_empty() {
+                    violations.push(format!("{cell}: answered {got}, yet changed {}", changed.join(", ")));
+                }
+                if got == 303 {
+                    if let Err(problem) = check_page_redirect(&sent_to, &path, id, sessions[i].is_empty()) {
+                        violations.push(format!("{cell}: {problem}"));
+                    }
+                }
             }
             if got == 200
                 && path.ends_with("f.pdf")
