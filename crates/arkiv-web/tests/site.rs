@@ -592,8 +592,33 @@ async fn an_installation_can_override_a_template() {
     assert!(body.contains("Welcome to Arkiv, our own home page"));
     assert!(body.contains("<p>10 new</p>"));
     assert!(body.contains("<footer"), "the built-in layout still frames it");
-    let (status, _, _) = site.page(&format!("/{}/", site.ids.seed)).await;
-    assert_eq!(status, 200, "other templates stay built in");
+    let home = visible(&body);
+    for builtin in ["Latest additions", "Browse the collection", "Search the repository"] {
+        assert!(!home.contains(builtin), "the built-in home page is replaced, yet shows {builtin:?}");
+    }
+
+    // Every other page is the built-in one: the abstract page shows what
+    // only the built-in record.html lays out, and nothing of the override.
+    let (status, _, body) = site.page(&format!("/{}/", site.ids.seed)).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("<article class=\"record\">"), "the built-in abstract page");
+    let page = visible(&body);
+    for shown in [
+        SEED_TITLE,
+        "Full text",
+        "osw commentary 137.pdf",
+        "Abstract",
+        "Kazakhstan is wary of <Russia> & its plans.",
+        "Item details",
+        "OSW Commentary",
+    ] {
+        assert!(page.contains(shown), "the built-in abstract page shows {shown:?}");
+    }
+    assert!(!page.contains("our own home page"));
+    let (status, _, body) = site.page("/view/").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("<h1>Browse the collection</h1>"), "the built-in list of views");
+    assert!(body.contains("<ul class=\"view-list big\">") && body.contains("href=\"/view/year/\""));
 }
 
 #[tokio::test]
