@@ -10,16 +10,10 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+/// The CaltechAUTHORS EPrints exports, or `None` (skipped; a failure
+/// under CI=true) without ../shared.
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/eprints_xml");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("the shared corpus is missing at {}; CI must have it", dir.display());
-    }
-    eprintln!("skipped: no shared corpus at {}", dir.display());
-    None
+    arkiv_testkit::corpus_dir().map(|dir| dir.join("eprints_xml"))
 }
 
 fn corpus_files(dir: &Path) -> Vec<PathBuf> {

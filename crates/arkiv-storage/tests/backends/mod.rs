@@ -46,10 +46,10 @@ fn postgres_url() -> Option<String> {
     match std::env::var("ARKIV_TEST_POSTGRES_URL") {
         Ok(url) if !url.trim().is_empty() => Some(url.trim().to_string()),
         _ => {
-            if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
-                panic!("CI=true but ARKIV_TEST_POSTGRES_URL is not set: the PostgreSQL store must be tested in CI (scripts/postgres.sh prints a URL)");
-            }
-            println!("skipped: set ARKIV_TEST_POSTGRES_URL (scripts/postgres.sh prints one)");
+            // Fails under CI=true: the PostgreSQL store must be tested there.
+            arkiv_testkit::skip(
+                "ARKIV_TEST_POSTGRES_URL (a PostgreSQL server; scripts/postgres.sh starts one and prints it)",
+            );
             None
         }
     }
