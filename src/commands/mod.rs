@@ -43,8 +43,7 @@ pub async fn init(
 
 pub async fn lift_embargoes(repo_dir: &Path) -> Result<ExitCode> {
     let repo = Repository::open(repo_dir).await?;
-    let today = arkiv_model::Timestamp::now().day().parse().expect("a timestamp's day parses");
-    let report = arkiv_services::workflow::lift_embargoes(&repo, today).await?;
+    let report = arkiv_services::workflow::lift_embargoes(&repo, arkiv_model::PartialDate::today()).await?;
     for id in &report.lifted {
         println!("lifted: record {id}");
     }

@@ -1,6 +1,6 @@
 //! File bytes, stored by their SHA-256 through the `object_store` crate: a
-//! local directory by default, any S3-compatible service when the `s3`
-//! backend is configured (later). Content addressing makes a file its own
+//! local directory today; `object_store` is the seam where an S3-compatible
+//! store will plug in (not built yet). Content addressing makes a file its own
 //! checksum: the same bytes are stored once, a fixity check is a re-hash,
 //! and nothing is ever overwritten with different content.
 

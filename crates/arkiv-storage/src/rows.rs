@@ -65,8 +65,7 @@ fn oai_sets(record: &Record, subjects: &SubjectTree, now: Timestamp) -> Vec<Stri
     if record.datestamp.is_none() {
         return Vec::new();
     }
-    let today = now.day().parse().expect("a timestamp's day parses");
-    record_sets(record, subjects, today)
+    record_sets(record, subjects, now.date())
 }
 
 /// Prepares a batch. `stored` holds the current state of the records the
@@ -221,7 +220,7 @@ fn prepare(
     // Only live records have embargoes that the embargo job lifts; an item
     // under review is lifted (if still due) when it is accepted.
     let embargo_until = (record.status == Status::Archive)
-        .then(|| next_embargo_end(&record.documents, now.day().parse().expect("a timestamp's day parses")))
+        .then(|| next_embargo_end(&record.documents, now.date()))
         .flatten();
     let prepared = PreparedWrite {
         id,

@@ -1,6 +1,7 @@
-//! The public site: Arkiv's HTML interface for readers and harvesters'
-//! crawlers — home page, abstract pages (with EPrints' URL scheme), file
-//! downloads and browse views.
+//! Arkiv over HTTP: the public site for readers and crawlers (home page,
+//! abstract pages with EPrints' URL scheme, file downloads, browse views,
+//! search, feeds, exports), OAI-PMH for harvesters, and the pages of
+//! people with accounts (login, deposit, review, admin).
 //!
 //! This file wires things together: it builds the shared state (the
 //! repository and the templates, parsed once at startup), the routes, and

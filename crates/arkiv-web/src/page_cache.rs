@@ -5,7 +5,7 @@
 //! the same idea in memory: an anonymous visitor's abstract page is the same
 //! bytes for everyone until something it shows changes, so the rendered
 //! body and its ETag are kept, and a repeat view costs a lookup instead of
-//! two store reads, a template render and a SHA-256 of the page.
+//! the store reads, a template render and a SHA-256 of the page.
 //!
 //! Staleness: before answering from the cache, [`PageCache::lookup`] makes
 //! sure it has applied the change feed up to its newest sequence. If

@@ -1,7 +1,8 @@
 //! The abstract page of a record (`/{id}/`, and `/id/eprint/{id}/` as
 //! EPrints addresses it) and the tombstone of a withdrawn one.
 //!
-//! One store read per page: the record itself. Labels come from the item
+//! One store read for the record itself, and up to two more when it has
+//! earlier or later versions (`versions`). Labels come from the item
 //! types and the subject tree the repository holds in memory. A record in
 //! a workarea or under review answers 404, exactly like an id that was
 //! never used, so the site does not reveal what is being prepared.
