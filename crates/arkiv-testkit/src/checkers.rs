@@ -22,9 +22,13 @@ pub fn python() -> Option<PathBuf> {
 }
 
 /// A program on PATH (`xmllint`, `bibtex`, `biber`), or `None` (after
-/// [`crate::skip`]).
+/// [`crate::skip`]). An unset PATH is one more way for the program to be
+/// missing: skipped with a message, failed under CI, never silently.
 pub fn program(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
+    let Some(path) = std::env::var_os("PATH") else {
+        crate::skip(&format!("{name} (PATH is not set)"));
+        return None;
+    };
     for dir in std::env::split_paths(&path) {
         let candidate = dir.join(name);
         if candidate.is_file() {
