@@ -249,6 +249,9 @@ async fn oai_pmh_harvests() {
         .await
         .unwrap();
     validate(&posted, "POST Identify");
+    let not_a_form =
+        server.client.post(&server.endpoint).header("content-type", "text/plain").body("verb=Identify").send().await;
+    assert_eq!(not_a_form.unwrap().status(), 415, "a POST must send its arguments as a form");
     let cgi = server.client.get(server.endpoint.replace("/oai2", "/cgi/oai2?verb=Identify")).send().await.unwrap();
     assert_eq!(cgi.status(), 200);
 
