@@ -9,7 +9,9 @@
 //! - a resumption token keeps working on a restarted server, and a forged
 //!   one is refused;
 //! - three independent harvesters from PyPI (sickle, oaipmh-scythe, pyoai)
-//!   see the same records.
+//!   see the same records;
+//! - the schema check itself accepts real providers' recorded answers and
+//!   refuses broken ones.
 
 use arkiv_formats::export::oai_formats;
 use arkiv_model::{Record, Status};
@@ -64,12 +66,18 @@ fn without_ep3(xml: &str) -> String {
     out
 }
 
+/// The schema check every response is put through: xmllint against the
+/// OAI-PMH schema and the schemas of the metadata formats. `Err` holds
+/// xmllint's complaints.
+fn schema_check(xml: &str) -> Result<(), String> {
+    checkers::validate_xml(without_ep3(xml).as_bytes(), SCHEMA)
+}
+
 fn validate(xml: &str, what: &str) {
-    let xml = &without_ep3(xml);
-    if let Err(e) = checkers::validate_xml(xml.as_bytes(), SCHEMA) {
+    if let Err(e) = schema_check(xml) {
         panic!(
             "{what}: not schema-valid:\n{}\n{}",
-            e.lines().take(8).collect::<Vec<_>>().join("\n"),
+            e.lines().filter(|l| !l.contains("parser warning")).take(8).collect::<Vec<_>>().join("\n"),
             &xml[..xml.len().min(1500)]
         );
     }
@@ -168,6 +176,72 @@ async fn withdraw(repo: &Repository, id: i64) {
     r.status = Status::Deletion;
     r.lastmod = None;
     repo.store.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap();
+}
+
+/// The schema check the harvest tests rely on, on real providers' answers
+/// (`../shared/corpus/oai_responses`: responses of Zenodo as recorded by
+/// oaipmh-scythe's tests, and the sickle client's fixtures). It accepts
+/// every valid one and refuses each broken one for the reason it is broken,
+/// so a check that passes everything (a schema that no longer loads, a
+/// catalog that no longer finds the metadata schemas) fails here rather
+/// than vouching for Arkiv's responses.
+#[test]
+fn the_schema_check_accepts_real_providers_answers_and_refuses_broken_ones() {
+    let Some(corpus) = arkiv_testkit::corpus_dir() else { return arkiv_testkit::skip("../shared/corpus") };
+    if !checkers::xmllint_ready() {
+        return arkiv_testkit::skip("xmllint and ../shared/xsd");
+    }
+    let dir = corpus.join("oai_responses");
+    // The broken ones, with what xmllint must say about them.
+    let broken = [
+        // Text loose in <oai_dc:dc> (sickle's fixtures for its own parser).
+        ("sickle_fixtures/ListRecords.xml", "Character content other than whitespace"),
+        ("sickle_fixtures/ListRecords2.xml", "Character content other than whitespace"),
+        ("sickle_fixtures/ListRecords3.xml", "Character content other than whitespace"),
+        ("sickle_fixtures/ListRecords4.xml", "Expected is ( {http://www.openarchives.org/OAI/2.0/}identifier )"),
+        ("sickle_fixtures/ListRecordsBroken.xml", "parser error"),
+        // The OAI-PMH specification's own badArgument example: until="…T03:020:00Z".
+        ("sickle_fixtures/badArgument.xml", "'2002-06-01T03:020:00Z' is not a valid value"),
+        ("sickle_fixtures/undefinedError.xml", "'undefinedError' is not an element of the set"),
+        // A real answer that is wrong: a repositoryIdentifier without a dot.
+        ("zenodo_inveniordm/identify_1.xml", "The value 'agora' is not accepted by the pattern"),
+    ];
+    let mut checked = 0;
+    for provider in ["zenodo_inveniordm", "sickle_fixtures"] {
+        let mut files: Vec<_> = std::fs::read_dir(dir.join(provider)).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for path in files {
+            let name = format!("{provider}/{}", path.file_name().unwrap().to_string_lossy());
+            let xml = std::fs::read_to_string(&path).unwrap();
+            match (schema_check(&xml), broken.iter().find(|(b, _)| *b == name)) {
+                (Ok(()), None) => {}
+                (Err(e), None) => panic!("{name}: a valid answer is refused:\n{e}"),
+                (Ok(()), Some(_)) => panic!("{name}: a broken answer passes"),
+                (Err(e), Some((_, why))) => assert!(e.contains(why), "{name}: refused, but not for {why:?}:\n{e}"),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 50, "{checked} recorded responses");
+
+    // Real answers broken the way a provider could break them: the check
+    // reaches into the envelope, the header and DataCite metadata.
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let dc = read("zenodo_inveniordm/list_records_0.xml");
+    let datacite = read("zenodo_inveniordm/list_records_4.xml");
+    let titles = (datacite.find("<titles>").unwrap(), datacite.find("</titles>").unwrap() + 9);
+    for (what, xml, why) in [
+        (
+            "no responseDate",
+            dc.replacen("<responseDate>", "<responsedate>", 1).replacen("</responseDate>", "</responsedate>", 1),
+            "responsedate",
+        ),
+        ("a datestamp that is no date", dc.replacen("<datestamp>2026-", "<datestamp>2026/", 1), "datestamp"),
+        ("a DataCite record without titles", format!("{}{}", &datacite[..titles.0], &datacite[titles.1..]), "titles"),
+    ] {
+        let e = schema_check(&xml).err().unwrap_or_else(|| panic!("{what}: passes"));
+        assert!(e.contains(why), "{what}: refused, but not for {why:?}:\n{e}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
