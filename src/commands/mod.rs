@@ -43,7 +43,7 @@ pub async fn init(
 
 pub async fn lift_embargoes(repo_dir: &Path) -> Result<ExitCode> {
     let repo = Repository::open(repo_dir).await?;
-    let report = arkiv_services::workflow::lift_embargoes(&repo, arkiv_model::PartialDate::today()).await?;
+    let report = arkiv_services::workflow::lift_embargoes(&repo, repo.today()).await?;
     for id in &report.lifted {
         println!("lifted: record {id}");
     }

@@ -9,7 +9,7 @@
 //! alone (`arkiv lift-embargoes`, tests).
 
 use crate::Repository;
-use arkiv_model::{PartialDate, Timestamp};
+use arkiv_model::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,7 +34,7 @@ pub async fn run_once(repo: &Repository) {
         Err(e) => tracing::warn!(error = %e, "expired sessions could not be purged"),
     }
     crate::mail::retry_unsent(repo).await;
-    match crate::workflow::lift_embargoes(repo, PartialDate::today()).await {
+    match crate::workflow::lift_embargoes(repo, repo.today()).await {
         Ok(report) if report.lifted.is_empty() && report.deferred.is_empty() => {}
         Ok(report) => {
             tracing::info!(lifted = report.lifted.len(), deferred = report.deferred.len(), "embargoes lifted")

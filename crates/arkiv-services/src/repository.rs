@@ -2,13 +2,14 @@
 //! store, opened together. Every use case (import, export, pages, harvests)
 //! starts from a [`Repository`].
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, CONFIG_FILE};
 use crate::mail::Mailer;
 use crate::settings::{LiveSettings, Overrides, SETTINGS_KEY};
 use anyhow::{bail, Context, Result};
 use arkiv_formats::export::ExportContext;
 use arkiv_model::citation::{citation, Citation};
-use arkiv_model::{ItemTypes, Record, SubjectTree};
+use arkiv_model::{ItemTypes, PartialDate, Record, SubjectTree, Timestamp};
 use arkiv_storage::{open_stores, AccountStore, FileStore, RecordStore};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -31,6 +32,8 @@ pub struct Repository {
     /// OAI-PMH list pages made ahead for harvests in progress (public for
     /// what it tells: how many were used, whether one is ready).
     pub oai_ahead: crate::oai::Ahead,
+    /// What "now" and "today" are (see [`crate::clock`]).
+    clock: Arc<dyn Clock>,
 }
 
 impl Repository {
@@ -68,7 +71,24 @@ impl Repository {
             subjects: RwLock::new(Arc::new(subjects)),
             settings: RwLock::new(Arc::new(settings)),
             oai_ahead: Default::default(),
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// The same repository on another clock (a test's [`crate::clock::SetClock`]).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Repository {
+        self.clock = clock;
+        self
+    }
+
+    /// The repository's time now.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The repository's date today (UTC): it decides which embargoes are over.
+    pub fn today(&self) -> PartialDate {
+        self.clock.today()
     }
 
     /// The settings in effect now: `arkiv.toml` overlaid by what an admin
@@ -129,7 +149,7 @@ impl Repository {
             repository_name: self.settings().name.clone(),
             subjects: self.subjects(),
             item_types: self.types.clone(),
-            today: arkiv_model::PartialDate::today(),
+            today: self.today(),
         }
     }
 

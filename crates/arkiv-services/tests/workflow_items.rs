@@ -316,9 +316,7 @@ async fn an_edit_saves_the_form_as_one_revision() {
         let since = Timestamp::now();
         let saved = fx.as_user(who).edit(id, before.record.as_ref().unwrap().1, &edit).await.unwrap();
         let stored = fx.assert_step(id, &before, who, since, apply).await;
-        // The record returned carries the lastmod it was loaded with, not
-        // the one saved; every other field is as stored.
-        assert_eq!(Record { lastmod: stored.lastmod, ..saved }, stored, "the step returns the record as saved");
+        assert_eq!(saved, stored, "the step returns the record as stored, its new lastmod included");
     }
 
     let id = fx.paper(Status::Inbox).await;
@@ -662,4 +660,25 @@ async fn the_workarea_lists_one_s_own_items_and_the_review_buffer_an_editor_s_sc
     for who in [&fx.depositor, &fx.other] {
         assert!(matches!(fx.as_user(who).review_buffer(&all, None, 10).await, Err(WorkflowError::Forbidden)));
     }
+}
+
+#[tokio::test]
+async fn changes_are_stamped_by_the_repository_s_clock() {
+    use arkiv_services::clock::SetClock;
+    let mut fx = fixture().await;
+    let new_year_2031 = Timestamp(1_924_992_000);
+    let clock = std::sync::Arc::new(SetClock::new(new_year_2031));
+    fx.repo = fx.repo.with_clock(clock.clone());
+    assert_eq!(fx.repo.today().to_string(), "2031-01-01");
+    assert_eq!(fx.repo.export_context().today, fx.repo.today(), "exports decide embargoes by the same day");
+
+    let id = fx.as_user(&fx.depositor).create("policy_paper").await.unwrap();
+    let record = fx.repo.store.get_record(id).await.unwrap().unwrap();
+    assert_eq!(record.lastmod, Some(new_year_2031), "a new item is stamped by the repository's clock");
+
+    clock.advance(90);
+    let revision = fx.repo.store.get_record_with_revision(id).await.unwrap().unwrap().1;
+    let saved = fx.as_user(&fx.depositor).edit(id, revision, &form(&[("title", "Gas transit")])).await.unwrap();
+    assert_eq!(saved.lastmod, Some(Timestamp(new_year_2031.0 + 90)), "an edit is stamped when the clock says");
+    assert_eq!(fx.repo.store.get_record(id).await.unwrap().unwrap(), saved);
 }

@@ -165,7 +165,7 @@ impl PageCache {
     fn current(page: &CachedPage, repo: &Repository) -> bool {
         Arc::ptr_eq(&page.settings, &repo.settings())
             && Arc::ptr_eq(&page.subjects, &repo.subjects())
-            && page.day == arkiv_model::PartialDate::today()
+            && page.day == repo.today()
     }
 
     /// The page for `key` if it is still what a render would give, after
@@ -281,7 +281,7 @@ impl PageCache {
             headers,
             settings: repo.settings(),
             subjects: repo.subjects(),
-            day: arkiv_model::PartialDate::today(),
+            day: repo.today(),
             seq: miss.seq,
         }))
     }

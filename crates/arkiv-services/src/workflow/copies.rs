@@ -31,7 +31,7 @@ async fn restricted_document(repo: &Repository, id: RecordId, pos: u32) -> Resul
     let record =
         repo.store.get_record(id).await.map_err(store_err)?.filter(Record::is_live).ok_or(WorkflowError::NotFound)?;
     let doc = record.document(pos).cloned().ok_or(WorkflowError::NotFound)?;
-    if doc.is_open_access(arkiv_model::PartialDate::today()) {
+    if doc.is_open_access(repo.today()) {
         return Err(invalid("document", "this document is open to everyone: download it from the item's page"));
     }
     Ok((record, doc))

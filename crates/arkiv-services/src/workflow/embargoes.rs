@@ -17,7 +17,7 @@
 
 use crate::Repository;
 use arkiv_model::document::embargo_over;
-use arkiv_model::{PartialDate, RecordId, Timestamp};
+use arkiv_model::{PartialDate, RecordId};
 use arkiv_storage::{RecordWrite, StoreError};
 use std::collections::HashSet;
 
@@ -57,7 +57,7 @@ pub async fn lift_embargoes(repo: &Repository, today: PartialDate) -> Result<Lif
                     document.embargo = None;
                 }
             }
-            record.lastmod = Some(Timestamp::now());
+            record.lastmod = Some(repo.now());
             let mut write = RecordWrite::new(record, EMBARGO_ACTOR);
             write.expected_revision = Some(revision);
             match repo.store.put_records(vec![write]).await {

@@ -12,7 +12,7 @@
 use super::metadata::{apply_form, missing, FieldProblem};
 use super::permissions::{may, Action};
 use crate::Repository;
-use arkiv_model::{Document, DocumentSecurity, PartialDate, Record, RecordId, Status, StoredFile, Timestamp, User};
+use arkiv_model::{Document, DocumentSecurity, PartialDate, Record, RecordId, Status, StoredFile, User};
 use arkiv_storage::{RecordWrite, StoreError, WorkQuery};
 use bytes::Bytes;
 use futures::Stream;
@@ -92,10 +92,10 @@ impl<'a> Workflow<'a> {
         Ok((record, revision))
     }
 
-    /// Writes the record as revision `expected + 1`.
-    async fn save(&self, mut record: Record, expected: i64) -> Result<()> {
-        record.lastmod = Some(Timestamp::now());
-        let mut write = RecordWrite::new(record, &self.actor());
+    /// Writes the record as revision `expected + 1`, stamped now.
+    async fn save(&self, record: &mut Record, expected: i64) -> Result<()> {
+        record.lastmod = Some(self.repo.now());
+        let mut write = RecordWrite::new(record.clone(), &self.actor());
         write.expected_revision = Some(expected);
         self.repo.store.put_records(vec![write]).await?;
         Ok(())
@@ -115,7 +115,8 @@ impl<'a> Workflow<'a> {
             return Err(WorkflowError::Conflict { current });
         }
         change(&mut record)?;
-        self.save(record.clone(), expected).await?;
+        // The record returned is the one stored, its new lastmod included.
+        self.save(&mut record, expected).await?;
         Ok(record)
     }
 
@@ -133,7 +134,7 @@ impl<'a> Workflow<'a> {
         let mut record = Record::new(item_type, "");
         record.status = Status::Inbox;
         record.userid = Some(self.user.id);
-        record.lastmod = Some(Timestamp::now());
+        record.lastmod = Some(self.repo.now());
         let ids = self.repo.store.put_records(vec![RecordWrite::new(record, &self.actor())]).await?;
         Ok(ids[0])
     }
@@ -150,7 +151,7 @@ impl<'a> Workflow<'a> {
             status: Status::Inbox,
             userid: Some(self.user.id),
             datestamp: None,
-            lastmod: Some(Timestamp::now()),
+            lastmod: Some(self.repo.now()),
             withdrawn_reason: None,
             review_note: None,
             replaced_by: None,

@@ -68,7 +68,7 @@ pub(crate) struct AbstractPage {
 pub(crate) fn abstract_ctx(state: &AppState, record: &Record, revision: i64, style: Option<&str>) -> AbstractPage {
     let repo = &state.repo;
     let id = record.id.unwrap_or(0);
-    let today = arkiv_model::PartialDate::today();
+    let today = repo.today();
     let documents: Vec<DocView> = record.documents.iter().map(|d| doc_view(id, d, today)).collect();
     AbstractPage {
         nav: "",
