@@ -304,8 +304,9 @@ impl SqliteStore {
         let t0 = std::time::Instant::now();
         let complete_through = memory.as_ref().map(|m| m.complete_through());
         let mut flushing = false;
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        let mut tx = Self::begin_write(conn).await?;
         let result = async {
+            let conn: &mut SqliteConnection = &mut tx;
             let known: Vec<RecordId> = batch.iter().filter_map(|w| w.record.id).collect();
             let stored = if known.is_empty() { HashMap::new() } else { <Self as Backend>::current(conn, &known).await? };
             let mut next_id: i64 = sqlx::query_scalar(
@@ -343,19 +344,17 @@ impl SqliteStore {
         let committed = match result {
             Ok(done) => {
                 let tc = std::time::Instant::now();
-                match sqlx::query("COMMIT").execute(&mut *conn).await {
-                    Ok(_) => {
+                // A commit that fails drops the transaction, which rolls it back.
+                match tx.commit().await {
+                    Ok(()) => {
                         tracing::debug!(commit = ?tc.elapsed(), "batch committed");
                         Ok(done)
                     }
-                    Err(e) => {
-                        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                        Err(e.into())
-                    }
+                    Err(e) => Err(e.into()),
                 }
             }
             Err(e) => {
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                let _ = tx.rollback().await;
                 Err(e)
             }
         };
