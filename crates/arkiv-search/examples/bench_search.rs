@@ -425,7 +425,7 @@ async fn fts_query(pool: &sqlx::SqlitePool, q: &Query) -> Result<()> {
         statements.push(format!("SELECT m.{col}, count(*) FROM {from} {where_clause} GROUP BY m.{col}"));
     }
     for sql in statements {
-        let mut query = sqlx::query(&sql);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
         if let Some(m) = &matching {
             query = query.bind(m);
         }

@@ -59,7 +59,9 @@ pub(crate) async fn begin(conn: &mut SqliteConnection) -> Result<PendingBrowse> 
             .fetch_all(&mut *conn)
             .await?;
             for (name, sql) in indexes {
-                sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\""))).execute(&mut *conn).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX \"{}\"", name.replace('"', "\"\""))))
+                    .execute(&mut *conn)
+                    .await?;
                 kept.push(sql);
             }
             write_meta(conn, DROPPED_INDEXES, &serde_json::to_string(&kept).expect("strings serialize")).await?;
@@ -119,7 +121,7 @@ pub(crate) async fn finish(
     // SQLite's sorter (each CREATE INDEX) may use helper threads, one per
     // core, for this connection until we are done.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    sqlx::query(&format!("PRAGMA threads = {cores}")).execute(&mut *conn).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA threads = {cores}"))).execute(&mut *conn).await?;
     if let Some(c) = checkpoints {
         c.set_inline(false);
     }
@@ -200,7 +202,9 @@ async fn finish_steps(
                     Some(rest) if !rest.starts_with("IF NOT EXISTS") => format!("CREATE INDEX IF NOT EXISTS {rest}"),
                     _ => sql,
                 };
-                sqlx::query(&create).execute(&mut *conn).await?;
+                // The statement SQLite itself stored for an index this
+                // store dropped (sqlite_master), not anything from input.
+                sqlx::query(sqlx::AssertSqlSafe(create.as_str())).execute(&mut *conn).await?;
                 write_meta(conn, DROPPED_INDEXES, &serde_json::to_string(&kept).expect("strings serialize")).await?;
                 Ok(Some(create))
             })

@@ -308,7 +308,10 @@ impl Backend for PostgresStore {
 
     async fn current(conn: &mut PgConnection, ids: &[RecordId]) -> Result<HashMap<RecordId, (Record, i64)>> {
         // An array binds as one value: one prepared statement for any count.
-        let rows = sqlx::query(&format!("{CURRENT_JSON} WHERE r.id = ANY($1)")).bind(ids).fetch_all(conn).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{CURRENT_JSON} WHERE r.id = ANY($1)")))
+            .bind(ids)
+            .fetch_all(conn)
+            .await?;
         current_by_id(rows)
     }
 

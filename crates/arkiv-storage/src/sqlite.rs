@@ -475,7 +475,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("a.db").display())).await.unwrap();
         for sql in [format!("{CURRENT_JSON} {}", scan_by_status::<SqliteStore>()), live_ids_sql::<SqliteStore>()] {
-            let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
                 .bind(0_i64)
                 .bind("archive")
                 .bind(10_i64)
@@ -496,7 +496,7 @@ mod tests {
         let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("a.db").display())).await.unwrap();
         let plan = |rows: Vec<sqlx::sqlite::SqliteRow>| rows.iter().map(|r| r.get::<String, _>(3)).collect::<Vec<_>>();
         let due = plan(
-            sqlx::query(&format!("EXPLAIN QUERY PLAN {EMBARGOES_DUE}"))
+            sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {EMBARGOES_DUE}")))
                 .bind(20300101_i64)
                 .bind(10_i64)
                 .fetch_all(&store.pool)
@@ -507,7 +507,7 @@ mod tests {
         let query = WorkQuery { status: Status::Buffer, item_type: Some("report".into()), ..Default::default() };
         let (tail, _) = work_items_tail(&query, 10);
         let typed = plan(
-            sqlx::query(&format!("EXPLAIN QUERY PLAN {CURRENT_JSON} {tail}"))
+            sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {CURRENT_JSON} {tail}")))
                 .bind("buffer")
                 .bind("report")
                 .bind(10_i64)

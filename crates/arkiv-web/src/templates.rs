@@ -11,7 +11,7 @@
 
 use anyhow::{Context, Result};
 use arkiv_services::settings::LiveSettings;
-use minijinja::value::{Enumerator, Object, Value};
+use minijinja::value::{Enumerator, Object, Serde, Value};
 use minijinja::Environment;
 use serde::Serialize;
 use std::path::Path;
@@ -130,8 +130,7 @@ impl Templates {
 
     pub fn render<S: Serialize>(&self, name: &str, ctx: S) -> Result<String, minijinja::Error> {
         // Every page's header shows who is logged in (see `auth`).
-        let ctx =
-            minijinja::context! { viewer => crate::auth::header_viewer(), ..minijinja::Value::from_serialize(&ctx) };
+        let ctx = minijinja::context! { viewer => Value::from(Serde(crate::auth::header_viewer())), ..Value::from(Serde(&ctx)) };
         self.env.get_template(name)?.render(ctx)
     }
 }
@@ -141,10 +140,10 @@ impl Templates {
 /// every URL in the page source unreadable and the pages larger.
 fn html_formatter(
     out: &mut minijinja::Output,
-    state: &minijinja::State,
+    state: &mut minijinja::State,
     value: &minijinja::Value,
 ) -> Result<(), minijinja::Error> {
-    if state.auto_escape() != minijinja::AutoEscape::Html || value.is_safe() {
+    if *state.auto_escape() != minijinja::AutoEscape::Html || value.is_safe() {
         return minijinja::escape_formatter(out, state, value);
     }
     let text = value.to_string();

@@ -61,7 +61,11 @@ impl Default for ReaderLimits {
             max_record_text_bytes: 32 << 20,
             max_embedded_bytes: 256 << 20,
             max_record_depth: 64,
-            max_depth: 100_000,
+            // quick-xml 0.38 counts open elements in a u16 (it panics, or
+            // wraps in a release build, past 65,535): the bound stays well
+            // under it. EPrints records nest about ten deep; a record nested past
+            // `max_record_depth` but within this fails alone.
+            max_depth: 50_000,
         }
     }
 }
@@ -100,6 +104,24 @@ enum Phase {
     /// After the root element: only whitespace, comments and PIs may follow.
     Epilog,
     Done,
+}
+
+/// The text an entity reference (`&amp;`, `&#233;`) stands for. quick-xml
+/// reports each reference as an event of its own; only XML's five
+/// predefined entities and character references mean anything without a
+/// DTD, and EPrints exports use nothing else.
+pub(super) fn resolve_reference(reference: &quick_xml::events::BytesRef) -> Result<String, String> {
+    let name = String::from_utf8_lossy(reference);
+    match reference.resolve_char_ref() {
+        Ok(Some(c)) => Ok(c.to_string()),
+        Ok(None) => quick_xml::escape::resolve_predefined_entity(&name).map(str::to_owned).ok_or_else(|| {
+            format!(
+                "unknown entity &{name}; (only the five predefined entities and character references are \
+                     read; entities declared in a DOCTYPE are never expanded)"
+            )
+        }),
+        Err(_) => Err(format!("bad character reference &{name};")),
+    }
 }
 
 impl<R: BufRead> EprintsReader<R> {
@@ -148,7 +170,9 @@ impl<R: BufRead> EprintsReader<R> {
                 return Err(format!("malformed XML at byte {} (line {}): {e}", guard.offset, guard.line + 1));
             }
         };
-        self.last_was_text = matches!(event, Event::Text(_));
+        // An entity reference splits a text into pieces; they are one text
+        // for the size limit.
+        self.last_was_text = matches!(event, Event::Text(_) | Event::GeneralRef(_));
         Ok(match event {
             Event::Start(e) => Ev::Start(Tag::from_event(&resolved, &e, false)),
             Event::Empty(e) => Ev::Empty(Tag::from_event(&resolved, &e, true)),
@@ -159,6 +183,10 @@ impl<R: BufRead> EprintsReader<R> {
                     Err(e) => Ev::BadText(describe_text_error(e.into())),
                 },
                 Err(_) => Ev::BadText("text is not UTF-8".into()),
+            },
+            Event::GeneralRef(r) => match resolve_reference(&r) {
+                Ok(text) => Ev::Text(text),
+                Err(problem) => Ev::BadText(problem),
             },
             Event::CData(c) => match std::str::from_utf8(&c) {
                 Ok(s) => Ev::Text(normalize_newlines(s).into_owned()),

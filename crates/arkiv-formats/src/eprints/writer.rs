@@ -154,10 +154,13 @@ pub fn check_extra(extra: &ExtraField) -> Result<(), String> {
             }
             Event::End(_) => depth -= 1,
             Event::Text(t) => {
-                let text = t.unescape().map_err(|e| format!("{name}: {e}"))?;
+                let text = t.decode().map_err(|e| format!("{name}: {e}"))?;
                 if depth == 0 && !text.trim().is_empty() {
                     return Err(format!("{name}: text outside the element"));
                 }
+            }
+            Event::GeneralRef(r) if depth > 0 => {
+                super::reader::resolve_reference(&r).map_err(|e| format!("{name}: {e}"))?;
             }
             Event::CData(_) | Event::Comment(_) if depth > 0 => {}
             Event::Eof => break,

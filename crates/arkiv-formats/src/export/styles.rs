@@ -243,6 +243,7 @@ fn person(c: &Creator) -> Option<Person> {
         given_name: (!given.is_empty()).then(|| given.to_string()),
         prefix: None,
         suffix: None,
+        comma_suffix: false,
         alias: None,
     })
 }
@@ -276,6 +277,7 @@ pub fn to_entry(record: &Record, ctx: &ExportContext) -> Entry {
         given_name: None,
         prefix: None,
         suffix: None,
+        comma_suffix: false,
         alias: None,
     }));
     if !authors.is_empty() {
@@ -287,6 +289,7 @@ pub fn to_entry(record: &Record, ctx: &ExportContext) -> Entry {
             month: d.month.map(|m| m.saturating_sub(1)),
             day: d.day.filter(|_| d.month.is_some()).map(|v| v.saturating_sub(1)),
             approximate: false,
+            season: None,
         });
     }
     let publisher = match genre {

@@ -2,7 +2,8 @@
 //! two passes, one lane), stored as PHC strings so that parameters can be
 //! raised later without invalidating existing hashes.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::OnceLock;
 
@@ -18,8 +19,9 @@ fn argon2() -> Argon2<'static> {
 
 /// The PHC string of a new salted hash of `password`.
 pub fn hash_password(password: &str) -> String {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2().hash_password(password.as_bytes(), &salt).expect("argon2 hashes any input").to_string()
+    // The salt: 16 bytes from the operating system's generator.
+    let hash: PasswordHash = argon2().hash_password(password.as_bytes()).expect("argon2 hashes any input");
+    hash.to_string()
 }
 
 /// Whether `password` matches the stored hash. A malformed hash matches

@@ -2,7 +2,8 @@
 //! id, the store only its SHA-256), CSRF tokens (bound to a session's
 //! secret, or to a pre-login cookie for the login and registration forms).
 
-use argon2::password_hash::rand_core::{OsRng, RngCore};
+use rand::rngs::OsRng;
+use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 /// 256 random bits, hex-encoded.

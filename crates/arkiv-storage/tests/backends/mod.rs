@@ -92,7 +92,7 @@ impl TestDatabase {
         }
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
         let name = format!("{DB_PREFIX}{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), nanos);
-        sqlx::query(&format!("CREATE DATABASE {name}"))
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut admin)
             .await
             .unwrap_or_else(|e| panic!("cannot create a test database (the role needs CREATEDB): {e}"));
@@ -104,7 +104,9 @@ impl TestDatabase {
         use sqlx::Connection;
         if let Ok(mut admin) = sqlx::PgConnection::connect(&self.admin_url).await {
             let dropped =
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut admin).await;
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
+                    .execute(&mut admin)
+                    .await;
             if let Err(e) = dropped {
                 eprintln!("could not drop test database {}: {e}", self.name);
             }
@@ -129,7 +131,9 @@ async fn sweep_abandoned(admin: &mut sqlx::PgConnection) {
             && pid.bytes().all(|b| b.is_ascii_digit())
             && !std::path::Path::new(&format!("/proc/{pid}")).exists()
         {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut *admin).await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&mut *admin)
+                .await;
         }
     }
 }
