@@ -219,9 +219,8 @@ fn prepare(
     let changed = changed_fields(old_record, record);
     // Only live records have embargoes that the embargo job lifts; an item
     // under review is lifted (if still due) when it is accepted.
-    let embargo_until = (record.status == Status::Archive)
-        .then(|| next_embargo_end(&record.documents, now.date()))
-        .flatten();
+    let embargo_until =
+        (record.status == Status::Archive).then(|| next_embargo_end(&record.documents, now.date())).flatten();
     let prepared = PreparedWrite {
         id,
         revision: current + 1,

@@ -59,8 +59,8 @@ pub async fn download(
     let pos: u32 = parse_id(&pos).and_then(|p| u32::try_from(p).ok()).ok_or_else(no_such_file)?;
     let record = state.repo.store.get_record(id).await?.ok_or_else(no_such_record)?;
     let viewer = viewer.map(|s| s.user);
-    let readable = readable_file(viewer.as_ref(), &record, pos, &filename, state.repo.today())
-        .map_err(|why| refused(id, why))?;
+    let readable =
+        readable_file(viewer.as_ref(), &record, pos, &filename, state.repo.today()).map_err(|why| refused(id, why))?;
     let Some(len) = state.repo.files.size(readable.sha256).await? else {
         tracing::warn!(record = id, pos, file = %filename, sha = readable.sha256, "file bytes missing from the file store");
         return Err(Problem::not_found(
