@@ -71,6 +71,17 @@ mod tests {
         assert!(!verify_password("correct horse battery", "not a hash"));
     }
 
+    /// A hash stored before an upgrade must still let its user in. This one
+    /// was made by another implementation (Python's argon2-cffi, with the
+    /// parameters above), as a hash made by an earlier argon2 crate would be
+    /// read: PHC strings are the contract, not the crate version.
+    #[test]
+    fn a_hash_made_elsewhere_verifies() {
+        let phc = "$argon2id$v=19$m=19456,t=2,p=1$Mt/+yS3/2QoII3TKv1jt3A$IMHCcITnSzau5ohawGRAiyTOV6YRkGQge271S5eXABw";
+        assert!(verify_password("a correct horse battery", phc));
+        assert!(!verify_password("a correct horse batterY", phc));
+    }
+
     #[test]
     fn weak_and_huge_passwords_are_refused() {
         assert!(password_problem("short").is_some());
