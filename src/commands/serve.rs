@@ -17,6 +17,7 @@ pub async fn serve(repo_dir: &Path, listen: Option<String>) -> Result<ExitCode> 
 
 /// Serves `repo` on `listen` until Ctrl-C, with its hourly jobs running.
 pub(super) async fn run(repo: Arc<Repository>, listen: &str) -> Result<ExitCode> {
+    raise_open_file_limit();
     let listener = arkiv_web::bind(listen).await?;
     let counts = repo.store.status_counts().await?;
     eprintln!(
@@ -38,4 +39,17 @@ pub(super) async fn run(repo: Arc<Repository>, listen: &str) -> Result<ExitCode>
     served?;
     eprintln!("Stopped.");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Raises the soft limit on open files to the hard one: each connection
+/// holds a descriptor, and the default soft limit (often 1,024) would cap
+/// the server far below what the system allows. The connection cap
+/// (`arkiv_web::connections`) is then taken from what this leaves.
+fn raise_open_file_limit() {
+    use rlimit::Resource;
+    let Ok((soft, hard)) = rlimit::getrlimit(Resource::NOFILE) else { return };
+    match rlimit::increase_nofile_limit(hard) {
+        Ok(raised) => tracing::info!(was = soft, now = raised, hard, "open-file limit"),
+        Err(e) => tracing::warn!(soft, hard, error = %e, "the open-file limit could not be raised"),
+    }
 }

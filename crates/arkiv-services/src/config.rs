@@ -48,6 +48,17 @@ pub struct ServerSettings {
     /// Directory of templates that override the built-in ones, relative to
     /// the repository directory. Missing templates fall back to the built-in.
     pub templates: String,
+    /// Connections open at once, at most. When full, the connection idle
+    /// longest is closed for a new one; with none idle, the new one gets a
+    /// 503. Also bounded by the open-file limit, less descriptors kept for
+    /// the database, the search index and the files.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers.
+    pub header_timeout_secs: u64,
+    /// Seconds a kept-alive connection may wait for its next request.
+    pub idle_timeout_secs: u64,
+    /// Seconds a request body may go without sending anything.
+    pub body_timeout_secs: u64,
 }
 
 /// Who may open an account, and how long a login lasts.
@@ -121,7 +132,14 @@ impl Default for StorageSettings {
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        ServerSettings { listen: "127.0.0.1:8080".into(), templates: "templates".into() }
+        ServerSettings {
+            listen: "127.0.0.1:8080".into(),
+            templates: "templates".into(),
+            max_connections: 1000,
+            header_timeout_secs: 15,
+            idle_timeout_secs: 30,
+            body_timeout_secs: 30,
+        }
     }
 }
 
@@ -201,6 +219,15 @@ files = {files}
 listen = {listen}
 # Templates here override the built-in ones, file by file, without a rebuild.
 templates = {templates}
+# Connections open at once. When full, the one idle longest is closed for a
+# new one; with none idle, a new one is answered 503. Also bounded by the
+# open-file limit (less 256 descriptors kept for the database and index).
+max_connections = {max_connections}
+# Seconds a client has to send a request's headers, a kept-alive connection
+# may wait for its next request, and a request body may go silent.
+header_timeout_secs = {header_timeout}
+idle_timeout_secs = {idle_timeout}
+body_timeout_secs = {body_timeout}
 
 [import]
 # Records written per transaction during an import, at most (the first
@@ -252,6 +279,10 @@ from = {from}
             files = q(&self.storage.files),
             listen = q(&self.server.listen),
             templates = q(&self.server.templates),
+            max_connections = self.server.max_connections,
+            header_timeout = self.server.header_timeout_secs,
+            idle_timeout = self.server.idle_timeout_secs,
+            body_timeout = self.server.body_timeout_secs,
             batch = self.import.batch_size,
             bulk_load_after = self.import.bulk_load_after,
             max_file = self.import.max_file_bytes,

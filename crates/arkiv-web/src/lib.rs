@@ -11,6 +11,7 @@
 //! render it. Nothing here prints; the caller decides what to tell the user.
 
 pub mod auth;
+pub mod connections;
 pub mod http;
 pub mod page_cache;
 pub mod pages;
@@ -61,10 +62,16 @@ pub async fn serve(
 ) -> Result<()> {
     let templates = load_templates(&repo)?;
     let searching = search_index::Searching::start(&repo, full_text);
+    let limits = connections::Limits::from_settings(&repo.config.server).within_open_files();
+    tracing::info!(
+        max_connections = limits.max_connections,
+        header_timeout = ?limits.header_timeout,
+        idle_timeout = ?limits.idle_timeout,
+        body_timeout = ?limits.body_timeout,
+        "connection limits"
+    );
     let app = build(repo, templates, searching.as_ref().map(|s| s.index.clone()));
-    // The peer's address: login throttling counts failures per address.
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let served = connections::serve(listener, app, limits, shutdown).await;
     if let Some(s) = searching {
         s.stop().await;
     }

@@ -1,0 +1,174 @@
+//! Sockets that strangers open and leave silent cannot starve the server:
+//! `arkiv serve` runs as a child process with a small open-file limit (as a
+//! default `ulimit -n` is, scaled down), a client holds more half-sent
+//! requests than the server has room for, and a reader beside it must still
+//! get every page at once. Then each timeout is checked on its own: a
+//! header never finished, a kept-alive connection left idle, a request body
+//! that goes silent.
+//!
+//! Before the connection cap and the timeouts (`arkiv_web::connections`),
+//! the server accepted sockets until the process ran out of descriptors and
+//! kept each for as long as the client liked: the reader's requests waited
+//! in the backlog and timed out.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `arkiv serve` in a child process, killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `arkiv serve` on a free port under `ulimit -n open_files` (soft
+/// and hard), with `[server]` settings replaced by `settings`.
+fn serve(repo: &Path, open_files: u32, settings: &[(&str, &str)]) -> Server {
+    let config = repo.join("arkiv.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    for (key, value) in settings {
+        let start = text.find(&format!("\n{key} = ")).unwrap_or_else(|| panic!("{key} is in arkiv.toml")) + 1;
+        let end = start + text[start..].find('\n').unwrap();
+        text.replace_range(start..end, &format!("{key} = {value}"));
+    }
+    std::fs::write(&config, text).unwrap();
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -n {open_files} && exec \"$0\" --repo \"$1\" serve --listen 127.0.0.1:0"))
+        .arg(env!("CARGO_BIN_EXE_arkiv"))
+        .arg(repo)
+        .env("ARKIV_LOG", "error")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sh runs arkiv serve");
+    // "Arkiv is serving "..." (0 live records) at http://127.0.0.1:PORT/ ..."
+    let mut stderr = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    let mut byte = [0u8; 1];
+    let addr = loop {
+        if stderr.read(&mut byte).unwrap_or(0) == 0 {
+            panic!("arkiv serve stopped before serving: {seen}");
+        }
+        seen.push(byte[0] as char);
+        if let Some(at) = seen.find("at http://") {
+            if let Some(end) = seen[at + 10..].find('/') {
+                break seen[at + 10..at + 10 + end].parse().unwrap();
+            }
+        }
+    };
+    // Keep draining stderr so the child never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    Server { child, addr }
+}
+
+/// One whole request on a new connection: the status line, or what went
+/// wrong (a timeout included).
+fn fetch(addr: SocketAddr, path: &str, wait: Duration) -> Result<String, String> {
+    let mut s = TcpStream::connect_timeout(&addr, wait).map_err(|e| format!("connect: {e}"))?;
+    s.set_read_timeout(Some(wait)).unwrap();
+    s.set_write_timeout(Some(wait)).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").map_err(|e| format!("send: {e}"))?;
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).map_err(|e| format!("read: {e}"))?;
+    let text = String::from_utf8_lossy(&answer);
+    Ok(text.lines().next().unwrap_or("").to_string())
+}
+
+/// Whether the server closes `s` within `within` (reads to its end).
+fn closed_within(s: &mut TcpStream, within: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    s.set_read_timeout(Some(within)).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return Some(start.elapsed()),
+            Ok(_) => continue,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => return None,
+            Err(_) => return Some(start.elapsed()),
+        }
+    }
+}
+
+#[test]
+fn silent_sockets_past_the_cap_do_not_starve_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = common::init_repo(dir.path());
+    // 400 descriptors: the cap is 32 connections (less than 400 - 256).
+    // Timeouts long enough that only the cap can help the reader.
+    let server = serve(
+        &repo,
+        400,
+        &[
+            ("max_connections", "32"),
+            ("header_timeout_secs", "300"),
+            ("idle_timeout_secs", "300"),
+            ("body_timeout_secs", "300"),
+        ],
+    );
+    assert!(fetch(server.addr, "/", Duration::from_secs(30)).unwrap().contains(" 200 "), "the server serves");
+
+    // 500 sockets, each with half a request's headers: more than the
+    // process has descriptors for, and far more than the cap.
+    let mut silent = Vec::new();
+    for _ in 0..500 {
+        let mut s = TcpStream::connect(server.addr).expect("the kernel accepts into the backlog");
+        s.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n").unwrap();
+        silent.push(s);
+    }
+    // A reader beside them: every page, each within 5 s.
+    for i in 0..20 {
+        let status = fetch(server.addr, "/", Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("request {i} beside 500 silent sockets: {e}"));
+        assert!(status.contains(" 200 "), "request {i}: {status}");
+    }
+    drop(silent);
+}
+
+#[test]
+fn each_timeout_closes_what_waits_too_long() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = common::init_repo(dir.path());
+    let server =
+        serve(&repo, 4096, &[("header_timeout_secs", "1"), ("idle_timeout_secs", "1"), ("body_timeout_secs", "1")]);
+    let within = Duration::from_secs(10);
+
+    // Half a header, then silence.
+    let mut half = TcpStream::connect(server.addr).unwrap();
+    half.write_all(b"GET / HTTP/1.1\r\nHost: te").unwrap();
+    let took = closed_within(&mut half, within).expect("a header never finished is closed");
+    assert!(took >= Duration::from_millis(500), "not before the timeout: {took:?}");
+
+    // Nothing at all.
+    let mut mute = TcpStream::connect(server.addr).unwrap();
+    closed_within(&mut mute, within).expect("a connection that never sends is closed");
+
+    // One whole request kept alive, then silence.
+    let mut kept = TcpStream::connect(server.addr).unwrap();
+    kept.write_all(b"GET /robots.txt HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
+    let mut first = [0u8; 12];
+    kept.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    closed_within(&mut kept, within).expect("an idle kept-alive connection is closed");
+
+    // A body promised and not sent.
+    let mut body = TcpStream::connect(server.addr).unwrap();
+    body.write_all(
+        b"POST /oai2 HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nverb=Ide",
+    )
+    .unwrap();
+    closed_within(&mut body, within).expect("a silent request body ends its request");
+
+    // The server itself is fine.
+    assert!(fetch(server.addr, "/", within).unwrap().contains(" 200 "));
+}
