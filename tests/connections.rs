@@ -174,3 +174,41 @@ fn each_timeout_closes_what_waits_too_long() {
     // The server itself is fine.
     assert!(fetch(server.addr, "/", within).unwrap().contains(" 200 "));
 }
+
+#[test]
+fn with_every_connection_busy_a_new_one_is_told_503_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = common::init_repo(dir.path());
+    let server = serve(&repo, 600, &[("max_connections", "4"), ("body_timeout_secs", "300")]);
+    // Four requests in flight, each waiting for the rest of its body.
+    let mut busy = Vec::new();
+    for _ in 0..4 {
+        let mut s = TcpStream::connect(server.addr).unwrap();
+        s.write_all(
+            b"POST /oai2 HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nverb=",
+        )
+        .unwrap();
+        busy.push(s);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let status = fetch(server.addr, "/", Duration::from_secs(5)).expect("an answer, not a wait");
+    assert!(status.contains(" 503 "), "a fifth connection with four busy: {status}");
+    assert!(started.elapsed() < Duration::from_secs(2), "at once: {:?}", started.elapsed());
+    // A busy connection finishing makes room again.
+    let mut first = busy.remove(0);
+    first.write_all(&[b'x'; 95]).unwrap();
+    let mut answer = [0u8; 12];
+    first.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200", "the busy request was answered in the end");
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = fetch(server.addr, "/", Duration::from_secs(5)).unwrap();
+        if status.contains(" 200 ") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no room after a busy connection ended: {status}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
