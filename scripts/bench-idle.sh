@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Idle sockets beside real load: wrk at concurrency 64 for BENCH_DURATION
+# (60s) on a cached abstract page, first alone, then with 1,000 idle sockets
+# held open beside it (scripts/idle_sockets.py, which reopens any the server
+# closes, as a hostile client would). The server runs with its defaults
+# (max_connections 1000, header timeout 15 s, idle timeout 30 s), so the
+# idle sockets push it past its connection cap for the whole run.
+#
+#   scripts/bench-idle.sh            (uses bench-out/pages-repo-100000;
+#                                     scripts/bench-pages.sh 100000 makes it)
+#
+# Prints a Markdown table and writes it into the "Idle sockets beside load"
+# section of BENCHMARKS.md (other sections are left alone).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DURATION=${BENCH_DURATION:-60s}
+IDLE=${BENCH_IDLE_SOCKETS:-1000}
+REPO=bench-out/pages-repo-100000
+ARKIV=target/release/arkiv
+SECTION="## Idle sockets beside load"
+say() { echo "== $*" >&2; }
+
+[ -f "$REPO/.bench-complete" ] || { echo "error: $REPO is missing: run scripts/bench-pages.sh 100000 first" >&2; exit 1; }
+command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
+cargo build --release --locked >&2
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# The holder and wrk need descriptors too.
+ulimit -n "$(ulimit -H -n)"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+ARKIV_LOG=warn "$ARKIV" --repo "$REPO" serve --listen "127.0.0.1:$PORT" 2>"$WORK/server.log" &
+PIDS+=($!)
+SERVER=$!
+for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
+URL="http://127.0.0.1:$PORT/50000/"
+curl -s -o /dev/null "$URL"
+wrk -t2 -c64 -d5s "$URL" >/dev/null # warm-up
+
+to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v } else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 } else print v }'; }
+row() {
+  local name=$1 out=$2
+  local rps p50 p99 bad
+  rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
+  bad=$(awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$out")
+  echo "| $name | $rps | $p50 | $p99 | $bad |"
+}
+
+say "wrk -c64 for $DURATION, alone"
+wrk -t2 -c64 -d"$DURATION" --latency "$URL" > "$WORK/alone.txt"
+say "$IDLE idle sockets, then wrk -c64 for $DURATION beside them"
+python3 scripts/idle_sockets.py 127.0.0.1 "$PORT" "$IDLE" > "$WORK/idle.txt" 2>"$WORK/idle.err" &
+HOLDER=$!
+PIDS+=($HOLDER)
+for _ in $(seq 1 300); do grep -q "open" "$WORK/idle.err" 2>/dev/null && break; sleep 0.1; done
+wrk -t2 -c64 -d"$DURATION" --latency "$URL" > "$WORK/beside.txt"
+kill -TERM "$HOLDER"; wait "$HOLDER" 2>/dev/null || true
+held=$(cat "$WORK/idle.txt")
+rss=$(awk '/^VmRSS:/ {printf "%.0f", $2 / 1024}' "/proc/$SERVER/status")
+
+TABLE=$(cat <<MD
+| run | requests/s | p50 (ms) | p99 (ms) | errors and non-2xx |
+|---|---:|---:|---:|---:|
+$(row "wrk -c64 alone" "$WORK/alone.txt")
+$(row "wrk -c64 beside $IDLE idle sockets" "$WORK/beside.txt")
+MD
+)
+SECTION_TEXT=$(cat <<MD
+$SECTION
+
+\`scripts/bench-idle.sh\` ($(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)); build \`$(git rev-parse --short HEAD)\`).
+100,000 generated records (seed 1); the cached abstract page \`/50000/\`; wrk 4.1 \`-t2 -c64 -d$DURATION\` on the same
+machine as the server; the server with its defaults (max_connections 1000, header timeout 15 s, idle timeout 30 s).
+Beside the second run, \`scripts/idle_sockets.py\` held $IDLE connections that send nothing, reopening each one
+the server closed: $held. Server resident memory after both runs: $rss MB.
+
+$TABLE
+
+The server stays at its cap: each idle socket reopened makes it close the idlest one, so wrk's connections, busy
+all the time, are never the ones closed.
+MD
+)
+echo "$TABLE"
+python3 - "$SECTION" "$SECTION_TEXT" <<'PY'
+import sys, re
+section, text = sys.argv[1], sys.argv[2]
+path = "BENCHMARKS.md"
+doc = open(path).read()
+start = doc.find(section + "\n")
+if start < 0:
+    doc = doc.rstrip("\n") + "\n\n" + text + "\n"
+else:
+    nxt = doc.find("\n## ", start + len(section))
+    doc = doc[:start] + text + "\n" + (doc[nxt:] if nxt >= 0 else "")
+open(path, "w").write(doc)
+PY
+say "wrote the \"$SECTION\" section of BENCHMARKS.md"
