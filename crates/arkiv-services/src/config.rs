@@ -135,7 +135,7 @@ impl Default for ServerSettings {
         ServerSettings {
             listen: "127.0.0.1:8080".into(),
             templates: "templates".into(),
-            max_connections: 1000,
+            max_connections: 4096,
             header_timeout_secs: 15,
             idle_timeout_secs: 30,
             body_timeout_secs: 30,
