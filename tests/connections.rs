@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 struct Server {
     child: Child,
     addr: SocketAddr,
+    /// What the server has written to stderr so far.
+    log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Drop for Server {
@@ -67,22 +69,35 @@ fn serve(repo: &Path, open_files: u32, settings: &[(&str, &str)]) -> Server {
             }
         }
     };
-    // Keep draining stderr so the child never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    Server { child, addr }
+    // Keep draining stderr so the child never blocks on a full pipe, and
+    // keep what it says for tests that read the server's complaints.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(seen));
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n @ 1..) = stderr.read(&mut chunk) {
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+    });
+    Server { child, addr, log }
 }
 
 /// One whole request on a new connection: the status line, or what went
 /// wrong (a timeout included).
 fn fetch(addr: SocketAddr, path: &str, wait: Duration) -> Result<String, String> {
+    fetch_page(addr, path, wait).map(|page| page.lines().next().unwrap_or("").to_string())
+}
+
+/// One whole request on a new connection: the whole answer, headers and
+/// body, or what went wrong.
+fn fetch_page(addr: SocketAddr, path: &str, wait: Duration) -> Result<String, String> {
     let mut s = TcpStream::connect_timeout(&addr, wait).map_err(|e| format!("connect: {e}"))?;
     s.set_read_timeout(Some(wait)).unwrap();
     s.set_write_timeout(Some(wait)).unwrap();
     write!(s, "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").map_err(|e| format!("send: {e}"))?;
     let mut answer = Vec::new();
     s.read_to_end(&mut answer).map_err(|e| format!("read: {e}"))?;
-    let text = String::from_utf8_lossy(&answer);
-    Ok(text.lines().next().unwrap_or("").to_string())
+    Ok(String::from_utf8_lossy(&answer).into_owned())
 }
 
 /// Whether the server closes `s` within `within` (reads to its end).
@@ -211,4 +226,66 @@ fn with_every_connection_busy_a_new_one_is_told_503_at_once() {
         assert!(Instant::now() < deadline, "no room after a busy connection ended: {status}");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn with_sockets_held_at_the_cap_a_new_record_is_indexed_and_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = common::init_repo(dir.path());
+    // 400 descriptors and the default cap (4,096 connections): the server
+    // must itself keep room for its database, index and files, so it
+    // takes at most 400 - 256 connections.
+    let server = serve(
+        &repo,
+        400,
+        &[("header_timeout_secs", "300"), ("idle_timeout_secs", "300"), ("body_timeout_secs", "300")],
+    );
+    let wait = Duration::from_secs(30);
+    assert!(fetch(server.addr, "/", wait).unwrap().contains(" 200 "), "the server serves");
+    let search = "/search?q=Kazakhstan";
+    assert!(!fetch_page(server.addr, search, wait).unwrap().contains("less love, more fear"), "not there yet");
+
+    // 500 half-sent requests, held: more sockets than the process has
+    // descriptors.
+    let _ = rlimit::increase_nofile_limit(4096);
+    let mut silent = Vec::new();
+    for _ in 0..500 {
+        let mut s = TcpStream::connect(server.addr).expect("the kernel accepts into the backlog");
+        s.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n").unwrap();
+        silent.push(s);
+    }
+    // Let the server accept what it will of them before the import lands.
+    std::thread::sleep(Duration::from_millis(500));
+
+    // A record arrives (another process writes the database); the server's
+    // index follows the change feed, so it must open segment files while
+    // the sockets are held.
+    let out = common::arkiv(&repo, &["import", "eprints-xml", common::seed_xml().to_str().unwrap()]);
+    assert!(out.status.success(), "import: {}", common::stderr(&out));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let page = fetch_page(server.addr, search, Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("search beside 500 silent sockets: {e}"));
+        if page.contains("less love, more fear") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the imported record was not found by search within 30 s; the server said: {}",
+            server.log.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Its page, twice (the second from the page cache), and the home page.
+    for path in ["/1/", "/1/", "/"] {
+        let status = fetch(server.addr, path, Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("{path} beside 500 silent sockets: {e}"));
+        assert!(status.contains(" 200 "), "{path}: {status}");
+    }
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        !log.contains("Too many open files") && !log.contains("os error 24"),
+        "the server ran out of descriptors: {log}"
+    );
+    drop(silent);
 }
