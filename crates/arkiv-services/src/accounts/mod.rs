@@ -23,7 +23,7 @@ use arkiv_model::account::email_key;
 use arkiv_model::validate::is_orcid;
 use arkiv_model::{EditorScope, Role, Timestamp, User};
 use arkiv_storage::{AccountStore, NewUser, SessionRow, StoreError};
-use password::{hash_password, password_problem, verify_nothing, verify_password};
+use password::{hash_in_pool, password_problem, verify_in_pool, verify_nothing_in_pool};
 
 /// How many failed logins are tolerated, per account and per address,
 /// within the window, before further attempts are refused unchecked.
@@ -131,7 +131,7 @@ pub async fn create_user(store: &dyn AccountStore, new: NewAccount) -> Result<Us
     let user = NewUser {
         email: new.email.trim().to_string(),
         name: name.to_string(),
-        password_hash: hash_password(&new.password),
+        password_hash: hash_in_pool(&new.password).await,
         role: new.role,
         scope: new.scope,
         orcid,
@@ -196,9 +196,9 @@ pub async fn login(
     }
     let user = if email.len() > MAX_EMAIL_BYTES { None } else { store.user_by_email(email).await? };
     let valid = match &user {
-        Some(u) => verify_password(password, &u.password_hash) && !u.disabled,
+        Some(u) => verify_in_pool(password, &u.password_hash).await && !u.disabled,
         None => {
-            verify_nothing(password);
+            verify_nothing_in_pool(password).await;
             false
         }
     };

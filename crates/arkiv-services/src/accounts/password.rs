@@ -1,11 +1,20 @@
 //! Password hashing: argon2id with OWASP's recommended parameters (19 MiB,
 //! two passes, one lane), stored as PHC strings so that parameters can be
 //! raised later without invalidating existing hashes.
+//!
+//! A hash costs tens of milliseconds of one core, by design. Run on the
+//! async runtime's threads, a burst of logins would hold every thread that
+//! serves pages: 64 parallel logins once pushed an unrelated page from 2 ms
+//! to seconds. So the services hash through [`hash_in_pool`] and
+//! [`verify_in_pool`]: on tokio's blocking threads, at most
+//! [`hashing_at_once`] at a time, the rest waiting their turn in order;
+//! the cores left over keep serving pages.
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
+use tokio::sync::Semaphore;
 
 /// Shortest and longest password accepted. The upper bound keeps one login
 /// attempt from costing unbounded hashing time.
@@ -42,6 +51,39 @@ pub fn verify_nothing(password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let phc = DUMMY.get_or_init(|| hash_password("arkiv: no such account"));
     let _ = verify_password(password, phc);
+}
+
+/// How many hashes run at once: half the cores (at least one), so that a
+/// login flood leaves the other half to the site.
+pub fn hashing_at_once() -> usize {
+    std::thread::available_parallelism().map(|n| (n.get() / 2).max(1)).unwrap_or(1)
+}
+
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(hashing_at_once()));
+
+/// Runs `work` on the blocking pool once a hashing permit is free.
+async fn in_pool<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    // The semaphore is never closed, so acquiring cannot fail.
+    let _permit = HASHING.acquire().await.expect("the hashing semaphore is never closed");
+    tokio::task::spawn_blocking(work).await.expect("hashing does not panic")
+}
+
+/// [`hash_password`], off the async runtime's threads; see the module docs.
+pub async fn hash_in_pool(password: &str) -> String {
+    let password = password.to_string();
+    in_pool(move || hash_password(&password)).await
+}
+
+/// [`verify_password`], off the async runtime's threads.
+pub async fn verify_in_pool(password: &str, phc: &str) -> bool {
+    let (password, phc) = (password.to_string(), phc.to_string());
+    in_pool(move || verify_password(&password, &phc)).await
+}
+
+/// [`verify_nothing`], off the async runtime's threads.
+pub async fn verify_nothing_in_pool(password: &str) {
+    let password = password.to_string();
+    in_pool(move || verify_nothing(&password)).await
 }
 
 /// Why a new password is refused, if it is.

@@ -1,7 +1,7 @@
 //! A user's own account: their name and ORCID iD, and changing their
 //! password, which needs the current one and ends every other session.
 
-use super::password::{hash_password, password_problem, verify_password};
+use super::password::{hash_in_pool, password_problem, verify_in_pool};
 use super::{open_session, AccountError, NewSession, MAX_NAME_CHARS};
 use crate::config::AccountSettings;
 use arkiv_model::validate::is_orcid;
@@ -40,13 +40,13 @@ pub async fn change_password(
     new: &str,
 ) -> Result<NewSession, AccountError> {
     let mut stored = store.user(user.id).await?.ok_or(AccountError::BadCredentials)?;
-    if !verify_password(current, &stored.password_hash) {
+    if !verify_in_pool(current, &stored.password_hash).await {
         return Err(AccountError::Invalid("The current password is not right.".into()));
     }
     if let Some(problem) = password_problem(new) {
         return Err(AccountError::Invalid(problem));
     }
-    stored.password_hash = hash_password(new);
+    stored.password_hash = hash_in_pool(new).await;
     store.update_user(&stored).await?;
     store.delete_user_sessions(stored.id).await?;
     tracing::info!(user = stored.id, "password changed");

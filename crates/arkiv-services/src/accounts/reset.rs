@@ -5,7 +5,7 @@
 //! has an account, so the form does not tell which addresses exist. Using
 //! the link sets the new password and ends every session of the account.
 
-use super::password::{hash_password, password_problem};
+use super::password::{hash_in_pool, password_problem};
 use super::tokens::{random_token, session_hash};
 use super::AccountError;
 use crate::Repository;
@@ -54,7 +54,7 @@ pub async fn reset_password(store: &dyn AccountStore, token: &str, new_password:
     }
     let user_id = store.take_reset(&session_hash(token), Timestamp::now()).await?.ok_or_else(expired)?;
     let mut user = store.user(user_id).await?.filter(|u| !u.disabled).ok_or_else(expired)?;
-    user.password_hash = hash_password(new_password);
+    user.password_hash = hash_in_pool(new_password).await;
     store.update_user(&user).await?;
     store.delete_user_sessions(user.id).await?;
     // A locked-out owner who proved the address may log in at once.
