@@ -146,6 +146,11 @@ grep -m1 'Arkiv is serving' "$LOG" >&2 || true
 export ARKIV_EDITOR_EMAIL="editor@example.org"
 export ARKIV_EDITOR_PASSWORD="browser-test editor passphrase"
 echo "$ARKIV_EDITOR_PASSWORD" | "$BIN" --repo "$WORK/repo" user add "$ARKIV_EDITOR_EMAIL" --name "Demo Editor" --role editor --password-stdin >&2
+# The admin reads the outbox on /admin: without SMTP, that is where a new
+# account's confirmation link waits.
+export ARKIV_ADMIN_EMAIL="admin@example.org"
+export ARKIV_ADMIN_PASSWORD="browser-test admin passphrase"
+echo "$ARKIV_ADMIN_PASSWORD" | "$BIN" --repo "$WORK/repo" user add "$ARKIV_ADMIN_EMAIL" --name "Demo Admin" --role admin --password-stdin >&2
 
 # --- the test ---
 cd "$TESTS"

@@ -352,6 +352,8 @@ test('under its own CSP: no console errors, no blocked or failed resources', TIM
 // deposit page.
 const EDITOR_EMAIL = process.env.ARKIV_EDITOR_EMAIL;
 const EDITOR_PASSWORD = process.env.ARKIV_EDITOR_PASSWORD;
+const ADMIN_EMAIL = process.env.ARKIV_ADMIN_EMAIL;
+const ADMIN_PASSWORD = process.env.ARKIV_ADMIN_PASSWORD;
 const SEED_PDF = join(here, '..', '..', 'data', 'seed', 'files', 'commentary_137.pdf');
 
 test('register → deposit a policy paper with a PDF → submit; editor accepts; it is live', TIMEOUT, async (t) => {
@@ -365,12 +367,32 @@ test('register → deposit a policy paper with a PDF → submit; editor accepts;
   const editor = await newContext(DESKTOP);
   const page = await depositor.newPage();
   try {
+    const email = `depositor-${Date.now()}@example.org`;
     await page.goto(url('/register'));
-    await page.fill('#email', `depositor-${Date.now()}@example.org`);
+    await page.fill('#email', email);
     await page.fill('#name', 'Anna Depositor');
     await page.fill('#password', 'a long enough passphrase');
     await page.fill('#password_again', 'a long enough passphrase');
     await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByText('We have sent a message to').waitFor();
+
+    // No SMTP here: the confirmation link waits in the outbox on /admin.
+    const adm = await editor.newPage();
+    await adm.goto(url('/login'));
+    await adm.fill('#email', ADMIN_EMAIL);
+    await adm.fill('#password', ADMIN_PASSWORD);
+    await adm.getByRole('button', { name: 'Log in' }).click();
+    await adm.getByText('Logged in as').first().waitFor();
+    await adm.goto(url('/admin'));
+    // The messages sit in closed <details>: their text, not what shows.
+    const outbox = (await adm.locator('pre.message').allTextContents()).join('\n');
+    const link = outbox.match(/http\S*\/register\/confirm\?token=[0-9a-f]{64}/);
+    assert.ok(link, 'the confirmation link is in the outbox');
+    await adm.close();
+    const confirmAt = new URL(link[0]);
+    await page.goto(url(confirmAt.pathname + confirmAt.search));
+    await page.fill('#password', 'a long enough passphrase');
+    await page.getByRole('button', { name: 'Confirm' }).click();
     await page.getByText('Logged in as').first().waitFor();
 
     await page.getByRole('link', { name: 'My items' }).click();

@@ -74,6 +74,10 @@ pub struct User {
     pub orcid: Option<String>,
     pub created: Timestamp,
     pub disabled: bool,
+    /// Whether the address is known to be the user's: confirmed through a
+    /// link mailed to it, or the account was made by an admin. An
+    /// unconfirmed account has no right beyond an anonymous visitor's.
+    pub verified: bool,
 }
 
 /// The form of an address two accounts may not share: `A@Example.org` and

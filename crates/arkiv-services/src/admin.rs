@@ -61,6 +61,18 @@ impl<'a> Admin<'a> {
         Ok(())
     }
 
+    /// Confirms a user's address by hand (an admin who knows the person,
+    /// or a repository without mail): the account may be used from now on.
+    pub async fn confirm_user(&self, id: UserId) -> Result<()> {
+        let mut user = self.repo.accounts.user(id).await.map_err(store_err)?.ok_or(WorkflowError::NotFound)?;
+        if !user.verified {
+            user.verified = true;
+            self.repo.accounts.update_user(&user).await.map_err(store_err)?;
+            tracing::info!(user = id, admin = self.user.id, "address confirmed by an admin");
+        }
+        Ok(())
+    }
+
     /// Adds a subject or renames and moves one. The id is kept forever
     /// (records name it); the parent must exist and must not be the subject
     /// itself or under it. A move reaches every record filed under the

@@ -35,6 +35,7 @@ suite!(
     login_failures_count_in_a_window,
     records_and_accounts_share_one_database,
     password_resets_work_once_and_expire,
+    address_confirmations_confirm_once_and_expire,
     the_outbox_keeps_every_message,
     sent_messages_leave_the_unsent_list,
     copy_requests_are_decided_once,
@@ -48,6 +49,7 @@ fn new_user(email: &str, role: Role) -> NewUser {
         role,
         scope: EditorScope::default(),
         orcid: Some("0000-0002-1825-0097".into()),
+        verified: true,
     }
 }
 
@@ -163,6 +165,25 @@ async fn password_resets_work_once_and_expire((_, accounts): Stores) {
     assert_eq!(accounts.take_reset("t3", now).await.unwrap(), Some(u.id));
     assert_eq!(accounts.take_reset("t3", now).await.unwrap(), None, "a token works once");
     assert_eq!(accounts.take_reset("t1", now).await.unwrap(), None, "using one ends the user's other tokens");
+}
+
+async fn address_confirmations_confirm_once_and_expire((_, accounts): Stores) {
+    let new = NewUser { verified: false, ..new_user("c@example.org", Role::Depositor) };
+    let u = accounts.create_user(&new).await.unwrap().unwrap();
+    assert!(!u.verified, "a self-registered account starts unconfirmed");
+    let now = Timestamp::now();
+    accounts.create_confirmation("old", u.id, Timestamp(now.0 - 10), Timestamp(now.0 - 1)).await.unwrap();
+    accounts.create_confirmation("t1", u.id, now, Timestamp(now.0 + 3600)).await.unwrap();
+    assert_eq!(accounts.last_confirmation(u.id).await.unwrap(), Some(now));
+    assert_eq!(accounts.confirmation_user("old", now).await.unwrap(), None, "an expired token is no one's");
+    assert_eq!(accounts.take_confirmation("old", now).await.unwrap(), None);
+    assert!(!accounts.user(u.id).await.unwrap().unwrap().verified, "an expired token confirms nothing");
+    assert_eq!(accounts.confirmation_user("t1", now).await.unwrap(), Some(u.id));
+    assert!(!accounts.user(u.id).await.unwrap().unwrap().verified, "looking a token up confirms nothing");
+    assert_eq!(accounts.take_confirmation("t1", now).await.unwrap(), Some(u.id));
+    assert!(accounts.user(u.id).await.unwrap().unwrap().verified);
+    assert_eq!(accounts.take_confirmation("t1", now).await.unwrap(), None, "a token works once");
+    assert_eq!(accounts.last_confirmation(u.id).await.unwrap(), None, "the user's tokens are gone");
 }
 
 async fn the_outbox_keeps_every_message((_, accounts): Stores) {

@@ -35,6 +35,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("error.html", include_str!("../templates/error.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("register.html", include_str!("../templates/register.html")),
+    ("register_confirm.html", include_str!("../templates/register_confirm.html")),
     ("actions.html", include_str!("../templates/actions.html")),
     ("workarea.html", include_str!("../templates/workarea.html")),
     ("deposit.html", include_str!("../templates/deposit.html")),

@@ -6,8 +6,10 @@
 
 mod common;
 
+use arkiv_model::{Document, DocumentSecurity, Record, Status, StoredFile};
 use arkiv_services::config::AccountSettings;
-use common::{csrf_field, set_cookie, start, PASSWORD};
+use arkiv_storage::RecordWrite;
+use common::{csrf_field, set_cookie, start, Site, PASSWORD};
 use reqwest::StatusCode;
 use std::sync::{Arc, Mutex};
 
@@ -156,12 +158,19 @@ async fn registration_follows_the_settings() {
     let mut f = form("someone@dept.example.ac.uk", PASSWORD);
     f.push(("csrf", &token));
     let res = open.post("/register", &cookie, &f).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let (id, _) = set_cookie(&res, "arkiv_session").expect("registered and logged in");
-    let html = open.get("/", &format!("arkiv_session={id}")).await.text().await.unwrap();
-    assert!(html.contains("Logged in as <strong>New Person</strong> (depositor)"));
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(set_cookie(&res, "arkiv_session").is_none(), "no session before the address is confirmed");
+    let first = res.text().await.unwrap();
+    assert!(first.contains("We have sent a message to <strong>someone@dept.example.ac.uk</strong>"), "{first}");
+    // Registering the address again answers the same page: the form does
+    // not tell which addresses have accounts. The owner is told by mail.
     let res = open.post("/register", &cookie, &f).await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "one account per address");
+    assert_eq!(res.status(), StatusCode::OK, "one account per address, but the same answer");
+    assert_eq!(res.text().await.unwrap(), first);
+    let mails = open.repo.accounts.outbox(10).await.unwrap();
+    assert_eq!(mails.len(), 2);
+    assert!(mails[0].body.contains("which already has one"), "{}", mails[0].body);
+    assert!(mails[1].body.contains("/register/confirm?token="), "{}", mails[1].body);
 
     let closed = start(AccountSettings { registration: false, ..Default::default() }).await;
     assert_eq!(closed.get("/register", "").await.status(), StatusCode::FORBIDDEN);
@@ -170,6 +179,122 @@ async fn registration_follows_the_settings() {
     f.push(("csrf", &token));
     assert_eq!(closed.post("/register", &cookie, &f).await.status(), StatusCode::FORBIDDEN);
     assert!(closed.repo.accounts.user_by_email("someone@example.org").await.unwrap().is_none());
+}
+
+/// Registers an account through the form; what the page said.
+async fn register(site: &Site, email: &str) -> String {
+    let (cookie, token) = site.login_form().await;
+    let form = [
+        ("csrf", token.as_str()),
+        ("email", email),
+        ("name", "A stranger"),
+        ("password", PASSWORD),
+        ("password_again", PASSWORD),
+    ];
+    let res = site.post("/register", &cookie, &form).await;
+    assert!(set_cookie(&res, "arkiv_session").is_none(), "registering logs nobody in");
+    res.text().await.unwrap()
+}
+
+/// A live record with one document for registered users only; its URL.
+async fn members_only_document(site: &Site) -> String {
+    let sha = site.repo.files.put(bytes::Bytes::from_static(b"%PDF-1.4 members only")).await.unwrap();
+    let mut r = Record::new("policy_paper", "A paper for members");
+    r.status = Status::Archive;
+    r.documents = vec![Document {
+        pos: 1,
+        security: DocumentSecurity::Validuser,
+        main: Some("f.pdf".into()),
+        mime_type: Some("application/pdf".into()),
+        files: vec![StoredFile { filename: "f.pdf".into(), size: 21, sha256: Some(sha), ..Default::default() }],
+        ..Default::default()
+    }];
+    let id = site.repo.store.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap()[0];
+    format!("/{id}/1/f.pdf")
+}
+
+/// The confirmation link of the newest mail to `to`, as a path.
+async fn confirmation_link(site: &Site, to: &str) -> String {
+    let mails = site.repo.accounts.outbox(50).await.unwrap();
+    let mail = mails.iter().find(|m| m.to == to).unwrap_or_else(|| panic!("no mail to {to}"));
+    let at = mail.body.find("/register/confirm?token=").expect("a confirmation link");
+    mail.body[at..].split_whitespace().next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_registered_account_gets_nothing_until_its_address_is_confirmed() {
+    // Registration restricted to a domain: owning an address there is what
+    // the restriction means, so an unconfirmed one must count for nothing.
+    let site =
+        start(AccountSettings { allowed_domains: vec!["university.example".into()], ..Default::default() }).await;
+    let pdf = members_only_document(&site).await;
+    assert_eq!(site.get(&pdf, "").await.status(), StatusCode::FORBIDDEN, "anonymous visitors may not read it");
+
+    let page = register(&site, "rector@university.example").await;
+    assert!(page.contains("Open the link in it"), "{page}");
+    // The right password does not log in an unconfirmed account; it sends
+    // the link again (at most every few minutes).
+    let res = site.login("rector@university.example", PASSWORD, "").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&res, "arkiv_session").is_none(), "no session for an unconfirmed account");
+    assert!(res.text().await.unwrap().contains("not confirmed yet"));
+    let user = site.repo.accounts.user_by_email("rector@university.example").await.unwrap().unwrap();
+    assert!(!user.verified);
+
+    // The link alone does not confirm: whoever opens it must know the password.
+    let link = confirmation_link(&site, "rector@university.example").await;
+    let res = site.get(&link, "").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = format!("arkiv_csrf={}", set_cookie(&res, "arkiv_csrf").unwrap().0);
+    let html = res.text().await.unwrap();
+    let (token, csrf) = (link.rsplit('=').next().unwrap().to_string(), csrf_field(&html));
+    let confirm =
+        |password: &'static str| [("csrf", csrf.clone()), ("token", token.clone()), ("password", password.to_string())];
+    let form = confirm("a guess at the password");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = site.post("/register/confirm", &cookie, &pairs).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!site.repo.accounts.user(user.id).await.unwrap().unwrap().verified, "a wrong password confirms nothing");
+
+    let form = confirm(PASSWORD);
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = site.post("/register/confirm", &cookie, &pairs).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (id, _) = set_cookie(&res, "arkiv_session").expect("confirmed and logged in");
+    let session = format!("arkiv_session={id}");
+    assert_eq!(site.get(&pdf, &session).await.status(), StatusCode::OK, "a confirmed account reads it");
+    // The link worked once.
+    let res = site.post("/register/confirm", &cookie, &pairs).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn an_address_that_cannot_receive_mail_gets_nothing_unless_an_admin_confirms_it() {
+    let site = start(AccountSettings::default()).await;
+    let pdf = members_only_document(&site).await;
+    register(&site, "nobody@not-a-real-domain.invalid").await;
+    let res = site.login("nobody@not-a-real-domain.invalid", PASSWORD, "").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&res, "arkiv_session").is_none());
+    // Nor does a session made behind the form's back carry any right: the
+    // one rule treats an unconfirmed user as anonymous.
+    let user = site.repo.accounts.user_by_email("nobody@not-a-real-domain.invalid").await.unwrap().unwrap();
+    let session =
+        arkiv_services::accounts::open_session(site.repo.accounts.as_ref(), &Default::default(), &user).await.unwrap();
+    let forged = format!("arkiv_session={}", session.id);
+    assert_eq!(site.get(&pdf, &forged).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(site.get("/workarea", &forged).await.status(), StatusCode::SEE_OTHER, "not logged in at all");
+
+    // The admin sees the account as unconfirmed and confirms it by hand.
+    let admin = site.session("admin@example.org").await;
+    let html = site.get("/admin", &admin).await.text().await.unwrap();
+    assert!(html.contains("address not confirmed"), "the admin page says which accounts are unconfirmed");
+    let token = csrf_field(&html);
+    let path = format!("/admin/users/{}", user.id);
+    let res = site.post(&path, &admin, &[("csrf", &token), ("role", "depositor"), ("confirm", "1")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let session = site.session("nobody@not-a-real-domain.invalid").await;
+    assert_eq!(site.get(&pdf, &session).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -235,7 +360,10 @@ async fn passwords_never_reach_the_log() {
     )
     .await;
     let log = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
-    assert!(log.contains("failed login") && log.contains("registered"), "the log was captured:\n{log}");
+    assert!(
+        log.contains("failed login") && log.contains("registered, address not confirmed"),
+        "the log was captured:\n{log}"
+    );
     for secret in [wrong, PASSWORD, new_password, "argon2id"] {
         assert!(!log.contains(secret), "{secret:?} reached the log:\n{log}");
     }

@@ -13,6 +13,7 @@
 //! - sessions are looked up by the hash of their id and expire after
 //!   [`AccountSettings::session_hours`] without use.
 
+pub mod confirm;
 pub mod password;
 pub mod profile;
 pub mod reset;
@@ -59,6 +60,11 @@ pub enum AccountError {
     BadCredentials,
     #[error("Too many failed logins. Please wait {minutes} minutes before trying again.")]
     Throttled { minutes: i64 },
+    /// The password was right, but the address was never confirmed.
+    #[error(
+        "This account's address is not confirmed yet. We have sent a link to it: open it to start using the account."
+    )]
+    Unconfirmed { user: arkiv_model::UserId },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -114,8 +120,13 @@ fn check_email(email: &str) -> Result<(), AccountError> {
     }
 }
 
-/// Creates an account of any role (the CLI's `user add`, an admin's page).
+/// Creates an account of any role (the CLI's `user add`, an admin's page,
+/// imports): its address counts as confirmed, as an admin vouches for it.
 pub async fn create_user(store: &dyn AccountStore, new: NewAccount) -> Result<User, AccountError> {
+    insert_user(store, new, true).await
+}
+
+async fn insert_user(store: &dyn AccountStore, new: NewAccount, verified: bool) -> Result<User, AccountError> {
     check_email(&new.email)?;
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
@@ -135,20 +146,27 @@ pub async fn create_user(store: &dyn AccountStore, new: NewAccount) -> Result<Us
         role: new.role,
         scope: new.scope,
         orcid,
+        verified,
     };
     store.create_user(&user).await?.ok_or(AccountError::EmailTaken)
 }
 
-/// Self-registration from the public form: a depositor account, if the
-/// repository takes registrations from this address's domain.
+/// Self-registration from the public form: an unconfirmed depositor
+/// account, if the repository takes registrations from this address's
+/// domain, and a confirmation link mailed to the address
+/// ([`confirm`]). The account gets nothing until the link is opened.
+///
+/// The answer is the same whether or not the address has an account
+/// already (the owner of a known address is told by mail instead), and
+/// so is the work done: the password is hashed either way.
 pub async fn register(
-    store: &dyn AccountStore,
-    settings: &AccountSettings,
+    repo: &crate::Repository,
     email: &str,
     name: &str,
     password: &str,
     orcid: Option<String>,
-) -> Result<User, AccountError> {
+) -> Result<(), AccountError> {
+    let settings = &repo.settings().accounts;
     if !settings.registration {
         return Err(AccountError::RegistrationClosed);
     }
@@ -171,7 +189,21 @@ pub async fn register(
         scope: EditorScope::default(),
         orcid,
     };
-    create_user(store, new).await
+    match insert_user(repo.accounts.as_ref(), new, false).await {
+        Ok(user) => {
+            tracing::info!(user = user.id, "registered, address not confirmed yet");
+            confirm::send_confirmation(repo, &user).await
+        }
+        Err(AccountError::EmailTaken) => {
+            match repo.accounts.user_by_email(email).await? {
+                Some(owner) if !owner.disabled => confirm::send_already_registered(repo, &owner).await?,
+                _ => {}
+            }
+            tracing::info!("registration asked for an address that has an account");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Checks a login and opens a new session for it, ending `previous` (the
@@ -208,6 +240,9 @@ pub async fn login(
         return Err(AccountError::BadCredentials);
     };
     store.clear_login_failures(&account_key).await?;
+    if !user.verified {
+        return Err(AccountError::Unconfirmed { user: user.id });
+    }
     if let Some(old) = previous {
         store.delete_session(&tokens::session_hash(old)).await?;
     }
@@ -264,7 +299,7 @@ pub async fn session(
         store.delete_session(&hash).await?;
         return Ok(None);
     }
-    let Some(user) = store.user(row.user_id).await?.filter(|u| !u.disabled) else { return Ok(None) };
+    let Some(user) = store.user(row.user_id).await?.filter(|u| !u.disabled && u.verified) else { return Ok(None) };
     let mut expires = row.expires;
     if now.0 - row.last_seen.0 >= TOUCH_EVERY_SECONDS {
         expires = Timestamp(now.0 + settings.session_seconds());

@@ -55,6 +55,8 @@ pub async fn reset_password(store: &dyn AccountStore, token: &str, new_password:
     let user_id = store.take_reset(&session_hash(token), Timestamp::now()).await?.ok_or_else(expired)?;
     let mut user = store.user(user_id).await?.filter(|u| !u.disabled).ok_or_else(expired)?;
     user.password_hash = hash_in_pool(new_password).await;
+    // The link reached the address: that confirms it.
+    user.verified = true;
     store.update_user(&user).await?;
     store.delete_user_sessions(user.id).await?;
     // A locked-out owner who proved the address may log in at once.

@@ -51,13 +51,19 @@ pub fn in_scope(user: &User, record: &Record) -> bool {
         && (s.series.is_empty() || record.series.as_ref().is_some_and(|r| s.series.contains(r)))
 }
 
+/// Whether a user's rights count: not disabled, and the address confirmed.
+/// Anyone else is treated as an anonymous visitor.
+fn acts(user: &User) -> bool {
+    !user.disabled && user.verified
+}
+
 fn owns(user: &User, record: &Record) -> bool {
     record.userid == Some(user.id)
 }
 
 /// The one rule every handler asks.
 pub fn may(viewer: Option<&User>, action: Action, record: Option<&Record>) -> bool {
-    let user = viewer.filter(|u| !u.disabled);
+    let user = viewer.filter(|u| acts(u));
     match (action, user, record) {
         (Action::View, _, Some(r)) if r.is_live() || r.status == Status::Deletion => true,
         (Action::View, Some(u), Some(r)) => owns(u, r) || in_scope(u, r),
@@ -86,7 +92,7 @@ pub fn may(viewer: Option<&User>, action: Action, record: Option<&Record>) -> bo
 /// and to staff in scope.
 pub fn may_read_document(viewer: Option<&User>, record: &Record, doc: &Document, today: PartialDate) -> bool {
     use arkiv_model::DocumentSecurity;
-    let user = viewer.filter(|u| !u.disabled);
+    let user = viewer.filter(|u| acts(u));
     if let Some(u) = user {
         if owns(u, record) || in_scope(u, record) {
             return true;
@@ -119,6 +125,7 @@ pub(crate) mod tests {
             orcid: None,
             created: Timestamp(0),
             disabled: false,
+            verified: true,
         }
     }
 

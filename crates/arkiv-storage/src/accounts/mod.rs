@@ -24,6 +24,8 @@ pub struct NewUser {
     pub role: Role,
     pub scope: EditorScope,
     pub orcid: Option<String>,
+    /// False for a self-registered account until its address is confirmed.
+    pub verified: bool,
 }
 
 /// A session as stored.
@@ -98,6 +100,29 @@ pub trait Users: Send + Sync + 'static {
     /// user) and returns the user, if it existed and had not expired at
     /// `now`. A token works once.
     async fn take_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserId>>;
+
+    /// Stores an address-confirmation token (by its hash) for a user.
+    async fn create_confirmation(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        created: Timestamp,
+        expires: Timestamp,
+    ) -> Result<()>;
+
+    /// The user a confirmation token is for, if it exists and has not
+    /// expired at `now` (the token is not used up).
+    async fn confirmation_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserId>>;
+
+    /// Uses up a confirmation token: if it exists and has not expired at
+    /// `now`, marks its user's address confirmed, removes every
+    /// confirmation token of that user, and returns the user. One
+    /// transaction: a token confirms once.
+    async fn take_confirmation(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserId>>;
+
+    /// The newest confirmation token's creation time for a user (so that a
+    /// new link is not mailed at every attempt).
+    async fn last_confirmation(&self, user: UserId) -> Result<Option<Timestamp>>;
 }
 
 /// Logged-in sessions, by the hash of the id the browser holds.

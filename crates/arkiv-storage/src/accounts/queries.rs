@@ -9,7 +9,7 @@ use super::*;
 use crate::sql::{Backend, Bind, Sql, SqlRow};
 use arkiv_model::account::email_key;
 
-const USER_COLUMNS: &str = "id, email, name, password_hash, role, scope, orcid, created, disabled";
+const USER_COLUMNS: &str = "id, email, name, password_hash, role, scope, orcid, created, disabled, verified";
 const SESSION_COLUMNS: &str = "id_hash, user_id, created, last_seen, expires, csrf_secret";
 const OUTBOX_COLUMNS: &str = "id, to_addr, subject, body, created, sent";
 const COPY_COLUMNS: &str =
@@ -47,6 +47,7 @@ fn user_of(row: &impl SqlRow) -> User {
         orcid: row.opt_text(6).map(str::to_string),
         created: Timestamp(row.int(7)),
         disabled: row.flag(8),
+        verified: row.flag(9),
     }
 }
 
@@ -105,8 +106,8 @@ async fn insert_returning_id<B: Backend>(store: &B, sql: &str, binds: &[Bind<'_>
 impl<B: Backend> Users for B {
     async fn create_user(&self, user: &NewUser) -> Result<Option<User>> {
         let sql = format!(
-            "INSERT INTO users (email, email_key, name, password_hash, role, scope, orcid, created, disabled) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE) RETURNING {USER_COLUMNS}"
+            "INSERT INTO users (email, email_key, name, password_hash, role, scope, orcid, created, disabled, verified) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9) RETURNING {USER_COLUMNS}"
         );
         let (key, scope) = (email_key(&user.email), scope_json(&user.scope));
         let inserted = self
@@ -123,6 +124,7 @@ impl<B: Backend> Users for B {
                     Bind::Text(&scope),
                     Bind::OptText(user.orcid.as_deref()),
                     Bind::Int(Timestamp::now().0),
+                    Bind::Bool(user.verified),
                 ],
             )
             .await;
@@ -146,8 +148,8 @@ impl<B: Backend> Users for B {
     async fn update_user(&self, user: &User) -> Result<()> {
         write(
             self,
-            "UPDATE users SET name = $1, password_hash = $2, role = $3, scope = $4, orcid = $5, disabled = $6 \
-             WHERE id = $7",
+            "UPDATE users SET name = $1, password_hash = $2, role = $3, scope = $4, orcid = $5, disabled = $6, \
+             verified = $7 WHERE id = $8",
             &[
                 Bind::Text(&user.name),
                 Bind::Text(&user.password_hash),
@@ -155,6 +157,7 @@ impl<B: Backend> Users for B {
                 Bind::Text(&scope_json(&user.scope)),
                 Bind::OptText(user.orcid.as_deref()),
                 Bind::Bool(user.disabled),
+                Bind::Bool(user.verified),
                 Bind::Int(user.id),
             ],
         )
@@ -189,6 +192,64 @@ impl<B: Backend> Users for B {
         let Some((user, expires)) = row.map(|r| (r.int(0), r.int(1))) else { return Ok(None) };
         conn.run("DELETE FROM password_resets WHERE user_id = $1", &[Bind::Int(user)]).await?;
         Ok((expires > now.0).then_some(user))
+    }
+
+    async fn create_confirmation(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        created: Timestamp,
+        expires: Timestamp,
+    ) -> Result<()> {
+        write(
+            self,
+            "INSERT INTO address_confirmations (token_hash, user_id, created, expires) VALUES ($1, $2, $3, $4)",
+            &[Bind::Text(token_hash), Bind::Int(user), Bind::Int(created.0), Bind::Int(expires.0)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn confirmation_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserId>> {
+        let row = self
+            .reader()
+            .await?
+            .row(
+                "SELECT user_id FROM address_confirmations WHERE token_hash = $1 AND expires > $2",
+                &[Bind::Text(token_hash), Bind::Int(now.0)],
+            )
+            .await?;
+        Ok(row.map(|r| r.int(0)))
+    }
+
+    async fn take_confirmation(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserId>> {
+        let mut conn = self.writer().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        // Deleted as it is read: two uses of one token cannot both win.
+        let row = tx
+            .row(
+                "DELETE FROM address_confirmations WHERE token_hash = $1 RETURNING user_id, expires",
+                &[Bind::Text(token_hash)],
+            )
+            .await?;
+        let Some((user, expires)) = row.map(|r| (r.int(0), r.int(1))) else { return Ok(None) };
+        if expires <= now.0 {
+            tx.commit().await?;
+            return Ok(None);
+        }
+        tx.run("DELETE FROM address_confirmations WHERE user_id = $1", &[Bind::Int(user)]).await?;
+        tx.run("UPDATE users SET verified = TRUE WHERE id = $1", &[Bind::Int(user)]).await?;
+        tx.commit().await?;
+        Ok(Some(user))
+    }
+
+    async fn last_confirmation(&self, user: UserId) -> Result<Option<Timestamp>> {
+        let row = self
+            .reader()
+            .await?
+            .row("SELECT MAX(created) FROM address_confirmations WHERE user_id = $1", &[Bind::Int(user)])
+            .await?;
+        Ok(row.and_then(|r| r.opt_int(0)).map(Timestamp))
     }
 }
 

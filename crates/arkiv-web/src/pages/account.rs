@@ -1,9 +1,11 @@
 //! Logging in and out, and registering: `/login`, `/logout` (POST only),
-//! `/register`. Thin handlers over `arkiv_services::accounts`; every form
+//! `/register`, `/register/confirm` (the link mailed to a new account's
+//! address, opened with the account's password). Thin handlers over
+//! `arkiv_services::accounts`; every form
 //! here carries a CSRF token ([`CsrfForm`]) — the login form too, so that
 //! another site cannot log a visitor into an account of its choosing.
 //!
-//! A successful login or registration sets a new session cookie (the
+//! A successful login or confirmation sets a new session cookie (the
 //! service has already ended the session the browser came with) and sends
 //! the visitor back to where they were (`target`, a path of this site
 //! only, never another site).
@@ -26,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/register", get(register_page).post(register))
+        .route("/register/confirm", get(confirm_page).post(confirm))
 }
 
 #[derive(Deserialize, Default)]
@@ -61,6 +64,10 @@ struct FormCtx<'a> {
     error: Option<String>,
     registration: bool,
     domains: Vec<String>,
+    /// A registration went through: the page says to look for the mail.
+    sent: bool,
+    /// The confirmation token the form carries.
+    token: String,
 }
 
 fn form_page(
@@ -73,20 +80,17 @@ fn form_page(
     error: Option<String>,
 ) -> Result<Response, Problem> {
     let (csrf, new_cookie) = auth::form_token(headers);
-    let live = state.repo.settings();
-    let settings = &live.accounts;
-    let ctx = FormCtx {
-        nav: "account",
-        csrf,
-        target: local_target(target),
-        target_query: crate::present::query_value(&local_target(target)),
-        email: fields.0,
-        name: fields.1,
-        orcid: fields.2,
-        error,
-        registration: settings.registration,
-        domains: settings.allowed_domains.clone(),
-    };
+    let ctx = FormCtx { csrf, error, ..blank_ctx(state, target, fields) };
+    render_form(state, status, template, ctx, new_cookie)
+}
+
+fn render_form(
+    state: &AppState,
+    status: StatusCode,
+    template: &str,
+    ctx: FormCtx<'_>,
+    new_cookie: Option<String>,
+) -> Result<Response, Problem> {
     let mut res = state.page(status, template, ctx)?;
     if let Some(token) = new_cookie {
         res.headers_mut().append(header::SET_COOKIE, set_cookie(state, CSRF_COOKIE, &token, 24 * 3600));
@@ -141,6 +145,13 @@ pub async fn login(
     .await
     {
         Ok((_, session)) => Ok(logged_in(&state, &form.target, session)),
+        Err(e @ AccountError::Unconfirmed { user }) => {
+            // The right password: the owner (or whoever they gave it to)
+            // gets a new link, at most every few minutes.
+            accounts::confirm::resend_confirmation(repo, user).await.map_err(Problem::internal)?;
+            let fields = (form.email.as_str(), "", "");
+            form_page(&state, &headers, StatusCode::FORBIDDEN, "login.html", &form.target, fields, Some(e.to_string()))
+        }
         Err(e @ (AccountError::BadCredentials | AccountError::Throttled { .. })) => {
             let status = if matches!(e, AccountError::Throttled { .. }) {
                 StatusCode::TOO_MANY_REQUESTS
@@ -229,30 +240,92 @@ pub async fn register(
         return again(StatusCode::UNPROCESSABLE_ENTITY, "The two passwords differ.".into());
     }
     let orcid = Some(form.orcid.clone()).filter(|o| !o.trim().is_empty());
-    match accounts::register(
-        repo.accounts.as_ref(),
-        &repo.settings().accounts,
-        &form.email,
-        &form.name,
-        &form.password,
-        orcid,
-    )
-    .await
-    {
-        Ok(user) => {
-            tracing::info!(user = user.id, "registered");
-            let previous = auth::cookie(&headers, SESSION_COOKIE);
-            if let Some(old) = previous {
-                accounts::logout(repo.accounts.as_ref(), old).await?;
-            }
-            let session = accounts::open_session(repo.accounts.as_ref(), &repo.settings().accounts, &user).await?;
-            Ok(logged_in(&state, &form.target, session))
+    match accounts::register(repo, &form.email, &form.name, &form.password, orcid).await {
+        // The same page whether the address was new or had an account.
+        Ok(()) => {
+            let (csrf, new_cookie) = auth::form_token(&headers);
+            let ctx = FormCtx { sent: true, csrf, ..blank_ctx(&state, &form.target, fields) };
+            render_form(&state, StatusCode::OK, "register.html", ctx, new_cookie)
         }
         Err(AccountError::Store(e)) => Err(e.into()),
         Err(e @ (AccountError::RegistrationClosed | AccountError::DomainNotAllowed(_))) => {
             again(StatusCode::FORBIDDEN, e.to_string())
         }
         Err(e) => again(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    }
+}
+
+fn blank_ctx<'a>(state: &AppState, target: &str, fields: (&'a str, &'a str, &'a str)) -> FormCtx<'a> {
+    let live = state.repo.settings();
+    FormCtx {
+        nav: "account",
+        csrf: String::new(),
+        target: local_target(target),
+        target_query: crate::present::query_value(&local_target(target)),
+        email: fields.0,
+        name: fields.1,
+        orcid: fields.2,
+        error: None,
+        registration: live.accounts.registration,
+        domains: live.accounts.allowed_domains.clone(),
+        sent: false,
+        token: String::new(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ConfirmQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// The page a confirmation link opens: the account's password, to finish.
+pub async fn confirm_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<ConfirmQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let token = query.map(|Query(q)| q.token).unwrap_or_default();
+    let (csrf, new_cookie) = auth::form_token(&headers);
+    let ctx = FormCtx { csrf, token, ..blank_ctx(&state, "/", ("", "", "")) };
+    render_form(&state, StatusCode::OK, "register_confirm.html", ctx, new_cookie)
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Confirms the address (the token and the password both right) and logs
+/// the new user in.
+pub async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<ConfirmForm>,
+) -> Result<Response, Problem> {
+    let repo = &state.repo;
+    match accounts::confirm::confirm_address(repo, &form.token, &form.password).await {
+        Ok(user) => {
+            if let Some(old) = auth::cookie(&headers, SESSION_COOKIE) {
+                accounts::logout(repo.accounts.as_ref(), old).await?;
+            }
+            let session = accounts::open_session(repo.accounts.as_ref(), &repo.settings().accounts, &user).await?;
+            Ok(logged_in(&state, "/", session))
+        }
+        Err(AccountError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            let (csrf, new_cookie) = auth::form_token(&headers);
+            let ctx = FormCtx {
+                csrf,
+                token: form.token.clone(),
+                error: Some(e.to_string()),
+                ..blank_ctx(&state, "/", ("", "", ""))
+            };
+            render_form(&state, StatusCode::UNPROCESSABLE_ENTITY, "register_confirm.html", ctx, new_cookie)
+        }
     }
 }
 

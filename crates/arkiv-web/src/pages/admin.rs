@@ -41,6 +41,7 @@ struct UserLine {
     series: String,
     subjects: String,
     disabled: bool,
+    verified: bool,
 }
 
 #[derive(Serialize)]
@@ -144,7 +145,7 @@ fn setting_lines(state: &AppState, typed: Typed<'_>) -> Vec<SettingLine> {
         line(
             "registration",
             "Visitors may register (as depositors)",
-            "Staff accounts are made by `arkiv user add` either way.",
+            "A registered account can do nothing (no deposit, no registered-users documents) until its address is confirmed by the link mailed to it, or by you below. Staff accounts are made by `arkiv user add` either way.",
             "checkbox",
             yes_no(form.registration),
             yes_no(file.accounts.registration),
@@ -208,6 +209,7 @@ async fn render(
             series: u.scope.series.join("\n"),
             subjects: u.scope.subjects.join(" "),
             disabled: u.disabled,
+            verified: u.verified,
         })
         .collect();
     let tree = state.repo.subjects();
@@ -253,6 +255,9 @@ pub struct UserForm {
     subjects: String,
     #[serde(default)]
     disabled: Option<String>,
+    /// Ticked to confirm an unconfirmed address by hand.
+    #[serde(default)]
+    confirm: Option<String>,
 }
 
 fn words(s: &str) -> Vec<String> {
@@ -274,6 +279,9 @@ pub async fn update_user(
         subjects: words(&form.subjects),
     };
     admin.update_user(id, role, scope, form.disabled.is_some()).await.map_err(problem)?;
+    if form.confirm.is_some() {
+        admin.confirm_user(id).await.map_err(problem)?;
+    }
     Ok(see_other("/admin"))
 }
 
