@@ -12,6 +12,7 @@ mod commands;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use arkiv_services::import::Rerun;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -41,6 +42,19 @@ enum Command {
         database: Option<String>,
     },
     /// Load records from an export.
+    ///
+    /// Each batch commits with a note of how far into its file the import
+    /// got; a file is known by the SHA-256 of its bytes, whatever its name.
+    /// A file that an earlier import gave new ids (records without an id in
+    /// the file) is refused, since its records would be added twice: if
+    /// that import did not finish (killed, or stopped by an error), run
+    /// again with --resume to import the rest, or --again to import the
+    /// whole file anew; if it finished, only --again goes on. A file whose
+    /// records all carry ids is never refused: run again, they are rejected
+    /// as existing, or with --update become new revisions.
+    ///
+    /// Exit status: 0 when every record landed, 2 when some were rejected,
+    /// 4 when the import was refused (nothing was written), 1 on an error.
     Import {
         #[arg(value_enum)]
         format: ImportFormat,
@@ -50,6 +64,16 @@ enum Command {
         /// revision); without it they are rejected.
         #[arg(long)]
         update: bool,
+        /// Take up an import that did not finish: skip the records of each
+        /// file that it committed, import the rest, and say how many were
+        /// skipped.
+        #[arg(long, conflicts_with = "again")]
+        resume: bool,
+        /// Import each file whole, as a new import, even if an earlier
+        /// import of it began or finished (records without ids are then
+        /// added again, under new ids).
+        #[arg(long)]
+        again: bool,
     },
     /// Write records out, streamed, to standard output or a file.
     ///
@@ -159,8 +183,13 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Init { dir, name, base_url, database } => commands::init(&dir, name, base_url, database).await,
-            Command::Import { format: ImportFormat::EprintsXml, files, update } => {
-                commands::import(&cli.repo, &files, update).await
+            Command::Import { format: ImportFormat::EprintsXml, files, update, resume, again } => {
+                let rerun = match (resume, again) {
+                    (true, _) => Rerun::Resume,
+                    (_, true) => Rerun::Again,
+                    _ => Rerun::Refuse,
+                };
+                commands::import(&cli.repo, &files, update, rerun).await
             }
             Command::Export { format, status, with_files, output } => {
                 commands::export(&cli.repo, &format, status.as_deref(), with_files, output.as_deref()).await

@@ -3,15 +3,19 @@
 use super::{is_terminal, progress_bar};
 use anyhow::{Context, Result};
 use arkiv_model::Status;
-use arkiv_services::import::{import_eprints_xml, ImportOptions};
+use arkiv_services::import::{import_eprints_xml, ImportOptions, ImportRefused, Rerun};
 use arkiv_services::Repository;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub async fn import(repo_dir: &Path, files: &[PathBuf], update: bool) -> Result<ExitCode> {
+/// `arkiv import`'s exit status when it refused to run a file again
+/// (nothing was written).
+pub const IMPORT_REFUSED: u8 = 4;
+
+pub async fn import(repo_dir: &Path, files: &[PathBuf], update: bool, rerun: Rerun) -> Result<ExitCode> {
     let repo = Repository::open(repo_dir).await?;
-    let options = ImportOptions { update_existing: update, ..ImportOptions::for_repository(&repo) };
+    let options = ImportOptions { update_existing: update, rerun, ..ImportOptions::for_repository(&repo) };
     let bar = if is_terminal() {
         let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
         let bar = ProgressBar::new(total);
@@ -24,7 +28,7 @@ pub async fn import(repo_dir: &Path, files: &[PathBuf], update: bool) -> Result<
     };
     let mut done_before = 0u64;
     let mut current_file = PathBuf::new();
-    let report = import_eprints_xml(&repo, files, &options, &mut |p| {
+    let imported = import_eprints_xml(&repo, files, &options, &mut |p| {
         if p.file != current_file {
             if p.bytes_total > 0 && !current_file.as_os_str().is_empty() {
                 done_before = bar.position();
@@ -43,8 +47,38 @@ pub async fn import(repo_dir: &Path, files: &[PathBuf], update: bool) -> Result<
             );
         }
     })
-    .await?;
+    .await;
     bar.finish_and_clear();
+    let report = match imported {
+        Ok(report) => report,
+        Err(e) if e.downcast_ref::<ImportRefused>().is_some() => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(IMPORT_REFUSED));
+        }
+        Err(e) => return Err(e),
+    };
+    for r in &report.resumed {
+        let e = &r.earlier;
+        if e.finished {
+            println!(
+                "resumed: {}: its import had finished ({} records, {} UTC); nothing to import, {} records skipped",
+                r.file.display(),
+                e.records,
+                e.updated_at.to_eprints(),
+                r.skipped
+            );
+        } else {
+            println!(
+                "resumed: {}: {} records skipped (records 1 to {} of the file, {} of them committed by the import \
+                 begun {} UTC); the rest imported",
+                r.file.display(),
+                r.skipped,
+                e.position,
+                e.records,
+                e.started_at.to_eprints()
+            );
+        }
+    }
     for r in &report.rejected {
         println!("rejected: {r}");
     }

@@ -15,14 +15,22 @@
 //! written only once the one before it has committed), and what the report
 //! says (rejections in the same order, progress only for committed batches)
 //! is what a one-stage import would say.
+//!
+//! Each batch commits with a note of how far into its file the import has
+//! got (`arkiv_storage::ImportNote`, in the same transaction), the file
+//! known by the SHA-256 of its bytes, hashed before anything is written.
+//! So a file whose earlier import gave records new ids is refused rather
+//! than imported twice ([`ImportRefused`]), and a killed import can be
+//! resumed ([`Rerun::Resume`]) after its last commit.
 
 use crate::repository::Repository;
 use anyhow::{Context, Result};
 use arkiv_formats::eprints::{EprintsReader, FileData, ImportedRecord, ReadItem};
-use arkiv_model::{validate, Record};
-use arkiv_storage::{RecordStore, RecordWrite};
+use arkiv_model::{validate, Record, Timestamp};
+use arkiv_storage::{ImportNote, RecordStore, RecordWrite};
 use bytes::Bytes;
-use std::collections::BTreeMap;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,7 +71,46 @@ pub struct ImportReport {
     pub files_not_fetched: u64,
     /// Id of the last record of the last committed batch.
     pub last_id: Option<i64>,
+    /// `<eprint>`s skipped because an earlier import of their file had
+    /// committed them ([`Rerun::Resume`]).
+    pub skipped: u64,
+    /// The files resumed, one line each for the report.
+    pub resumed: Vec<Resumed>,
 }
+
+/// A file whose import took up where an earlier one stopped.
+#[derive(Debug, Clone)]
+pub struct Resumed {
+    pub file: PathBuf,
+    /// `<eprint>`s of the file skipped: those up to the earlier import's
+    /// last committed position.
+    pub skipped: u64,
+    /// What the earlier import had noted when it stopped.
+    pub earlier: ImportNote,
+}
+
+/// What to do with a file that an earlier import began or finished (the
+/// same bytes, whatever the path).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Rerun {
+    /// Refuse the file if the earlier import gave any of its records a new
+    /// id (they would be added twice); a file whose records all carry ids
+    /// imports again as any import does.
+    #[default]
+    Refuse,
+    /// Skip what the earlier import committed and import the rest (nothing,
+    /// if it finished).
+    Resume,
+    /// Import the whole file anew, as a new import.
+    Again,
+}
+
+/// An import refused before anything was written: a file that an earlier
+/// import already began or finished. The message names the file, what was
+/// committed, and the options that go on (`--resume`, `--again`).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ImportRefused(pub String);
 
 /// Where an import stands, reported after every committed batch.
 #[derive(Debug, Clone)]
@@ -87,6 +134,8 @@ pub struct ImportOptions {
     /// revision). Without it such a record is rejected: an import never
     /// overwrites a record unasked.
     pub update_existing: bool,
+    /// What to do with a file an earlier import began or finished.
+    pub rerun: Rerun,
 }
 
 impl ImportOptions {
@@ -96,6 +145,7 @@ impl ImportOptions {
             batch_size: repo.config.import.batch_size.max(1),
             bulk_load_after: repo.config.import.bulk_load_after,
             update_existing: false,
+            rerun: Rerun::Refuse,
         }
     }
 }
@@ -138,11 +188,21 @@ pub async fn import_eprints_xml(
     progress: &mut dyn FnMut(&ImportProgress),
 ) -> Result<ImportReport> {
     let mut report = ImportReport::default();
+    // Every file is checked before anything is written: a refusal leaves
+    // the repository as it was.
+    let plans = plan_files(repo, paths, options.rerun).await?;
     let mut bulk =
         BulkLoad { eligible: repo.store.max_record_id().await? == 0, after: options.bulk_load_after, begun: false };
     let mut result = Ok(());
-    for path in paths {
-        result = import_file(repo, path, options, &mut report, &mut bulk, progress).await;
+    for (path, plan) in paths.iter().zip(plans) {
+        let plan = match plan {
+            Ok(plan) => plan,
+            Err(reason) => {
+                report.rejected.push(Rejection { file: path.clone(), position: 0, reason });
+                continue;
+            }
+        };
+        result = import_file(repo, path, plan, options, &mut report, &mut bulk, progress).await;
         if result.is_err() {
             break;
         }
@@ -182,9 +242,142 @@ impl BulkLoad {
     }
 }
 
+/// How one file is imported, decided before anything is written.
+struct FilePlan {
+    /// Where its import stands: the earlier import's note when resuming,
+    /// else a new one.
+    note: ImportNote,
+    /// `<eprint>`s up to this position were committed by an earlier
+    /// import: skipped.
+    skip_through: u64,
+    /// The earlier import this one resumes, as it stood.
+    earlier: Option<ImportNote>,
+}
+
+/// Hashes each file and decides, against what earlier imports of the same
+/// bytes noted, how it is imported; refuses them all ([`ImportRefused`])
+/// if any is refused. A file that cannot be read gets the reason instead,
+/// reported as its rejection.
+async fn plan_files(repo: &Repository, paths: &[PathBuf], rerun: Rerun) -> Result<Vec<Result<FilePlan, String>>> {
+    let mut plans = Vec::with_capacity(paths.len());
+    let mut refusals = Vec::new();
+    let mut seen: HashMap<String, &Path> = HashMap::new();
+    let now = repo.now();
+    for path in paths {
+        let sha256 = match hash_file(path).await {
+            Ok(sha256) => sha256,
+            Err(e) => {
+                plans.push(Err(format!("cannot open: {e}")));
+                continue;
+            }
+        };
+        // The same bytes named twice in one command are imported twice, as
+        // named (a corpus of snapshots may hold copies), each its own import,
+        // the note following the later. Only a resume cannot tell which of
+        // them the note is about.
+        if let Some(first) = seen.insert(sha256.clone(), path) {
+            if rerun == Rerun::Resume {
+                refusals.push(format!(
+                    "{} and {} are the same file (the same bytes): --resume cannot tell which of them an earlier \
+                     import reached; resume one at a time.",
+                    first.display(),
+                    path.display()
+                ));
+                continue;
+            }
+        }
+        let file_name = path.display().to_string();
+        let plan = match (repo.store.import_progress(&sha256).await?, rerun) {
+            (Some(earlier), Rerun::Resume) => FilePlan {
+                skip_through: earlier.position,
+                note: ImportNote { file_name, ..earlier.clone() },
+                earlier: Some(earlier),
+            },
+            (Some(earlier), Rerun::Refuse) if earlier.new_ids > 0 => {
+                refusals.push(refusal(path, &earlier));
+                continue;
+            }
+            _ => FilePlan {
+                note: ImportNote {
+                    sha256,
+                    file_name,
+                    position: 0,
+                    records: 0,
+                    new_ids: 0,
+                    started_at: now,
+                    updated_at: now,
+                    finished: false,
+                },
+                skip_through: 0,
+                earlier: None,
+            },
+        };
+        plans.push(Ok(plan));
+    }
+    if !refusals.is_empty() {
+        refusals.push("Nothing was imported.".into());
+        return Err(ImportRefused(refusals.join("\n")).into());
+    }
+    Ok(plans)
+}
+
+/// Why a file an earlier import gave new ids is refused, and what would
+/// go on.
+fn refusal(path: &Path, earlier: &ImportNote) -> String {
+    let name = path.display().to_string();
+    let same = if earlier.file_name == name { String::new() } else { format!(" (as {})", earlier.file_name) };
+    let at = |t: Timestamp| format!("{} UTC", t.to_eprints());
+    if earlier.finished {
+        format!(
+            "{name} was imported already{same}, finished {}: {} records, {} of them without an id in the file and \
+             given a new one. Importing it again would add those {} a second time. To import the whole file anew \
+             all the same, run again with --again.",
+            at(earlier.updated_at),
+            earlier.records,
+            earlier.new_ids,
+            earlier.new_ids
+        )
+    } else {
+        format!(
+            "{name}: an earlier import of this file{same}, begun {}, did not finish: it committed {} records, up to \
+             record {} of the file, the last at {}. Run again with --resume to skip records 1 to {} and import the \
+             rest, or with --again to import the whole file anew, as a new import (the {} records it gave new ids \
+             would be there twice).",
+            at(earlier.started_at),
+            earlier.records,
+            earlier.position,
+            at(earlier.updated_at),
+            earlier.position,
+            earlier.new_ids
+        )
+    }
+}
+
+/// The SHA-256 of a file's bytes, streamed in 1 MiB reads on a blocking
+/// thread: an export of any size costs one read of it, no memory.
+async fn hash_file(path: &Path) -> std::io::Result<String> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut file = std::fs::File::open(&path)?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Ok(hex::encode(hasher.finalize()))
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
 async fn import_file(
     repo: &Repository,
     path: &Path,
+    plan: FilePlan,
     options: &ImportOptions,
     report: &mut ImportReport,
     bulk: &mut BulkLoad,
@@ -197,6 +390,16 @@ async fn import_file(
             return Ok(());
         }
     };
+    let FilePlan { note: mut log, skip_through, earlier } = plan;
+    if let Some(earlier) = earlier.as_ref().filter(|e| e.finished) {
+        // The earlier import read the whole file: nothing is left to do.
+        report.skipped += skip_through;
+        report.resumed.push(Resumed { file: path.into(), skipped: skip_through, earlier: earlier.clone() });
+        return Ok(());
+    }
+    let mut skipped = 0u64;
+    // The last position read: the file's end, once it has all been read.
+    let mut last_position = skip_through;
     let bytes_total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let export_dir = path
         .parent()
@@ -252,7 +455,7 @@ async fn import_file(
                 // A committed batch is reported as soon as it commits.
                 outcome = async { writing.as_mut().expect("guarded").await }, if writing.is_some() => {
                     writing = None;
-                    committed(outcome, path, report, &count, &mut file_progress, progress)?;
+                    log = committed(outcome, path, report, &count, &mut file_progress, progress)?;
                     continue;
                 }
                 chunk = rx.recv() => chunk,
@@ -260,6 +463,12 @@ async fn import_file(
             let Some(chunk) = chunk else { break };
             for item in chunk {
                 let position = item.position;
+                if position > 0 && position as u64 <= skip_through {
+                    // Committed by the import this one resumes.
+                    skipped += 1;
+                    continue;
+                }
+                last_position = last_position.max(position as u64);
                 let imported = match item.result {
                     Ok(imported) => imported,
                     Err(e) => {
@@ -275,7 +484,7 @@ async fn import_file(
                     // One batch at a time, in order: the next is written
                     // only after this one has committed.
                     if let Some(previous) = writing.take() {
-                        committed(previous.await, path, report, &count, &mut file_progress, progress)?;
+                        log = committed(previous.await, path, report, &count, &mut file_progress, progress)?;
                     }
                     bulk.begin_if_due(&*repo.store, report.imported).await?;
                     report.rejected.append(&mut held);
@@ -284,19 +493,27 @@ async fn import_file(
                         options.actor.clone(),
                         options.update_existing,
                         std::mem::take(&mut batch),
+                        log.clone(),
+                        repo.now(),
                     )));
                     batch_target = (batch_target * 2).min(options.batch_size);
                 }
             }
         }
         if let Some(previous) = writing.take() {
-            committed(previous.await, path, report, &count, &mut file_progress, progress)?;
+            log = committed(previous.await, path, report, &count, &mut file_progress, progress)?;
         }
         report.rejected.append(&mut held);
-        let last =
-            write_batch(repo.store.clone(), options.actor.clone(), options.update_existing, std::mem::take(&mut batch))
-                .await;
-        merge(last?, path, report);
+        let last = write_batch(
+            repo.store.clone(),
+            options.actor.clone(),
+            options.update_existing,
+            std::mem::take(&mut batch),
+            log.clone(),
+            repo.now(),
+        )
+        .await;
+        log = merge(last?, path, report);
         Ok::<_, anyhow::Error>(())
     }
     .await;
@@ -311,6 +528,18 @@ async fn import_file(
         return Err(e);
     }
     parser.join().map_err(|_| anyhow::anyhow!("the XML parser thread failed on {}", path.display()))?;
+    // Every record of the file committed or reported: a run of it again is
+    // refused (or resumed with nothing to do) from now on.
+    repo.store
+        .put_records_noted(
+            Vec::new(),
+            Some(ImportNote { position: last_position, updated_at: repo.now(), finished: true, ..log }),
+        )
+        .await?;
+    if let Some(earlier) = earlier {
+        report.skipped += skipped;
+        report.resumed.push(Resumed { file: path.into(), skipped, earlier });
+    }
     file_progress.bytes_read = bytes_total;
     update(&mut file_progress, report);
     progress(&file_progress);
@@ -326,16 +555,18 @@ fn committed(
     count: &AtomicU64,
     file_progress: &mut ImportProgress,
     progress: &mut dyn FnMut(&ImportProgress),
-) -> Result<()> {
+) -> Result<ImportNote> {
     let outcome = outcome.map_err(|e| anyhow::anyhow!("writing a batch of {} failed: {e}", path.display()))??;
-    merge(outcome, path, report);
+    let log = merge(outcome, path, report);
     file_progress.bytes_read = count.load(Ordering::Relaxed);
     update(file_progress, report);
     progress(file_progress);
-    Ok(())
+    Ok(log)
 }
 
-fn merge(outcome: BatchOutcome, path: &Path, report: &mut ImportReport) {
+/// Adds a batch's outcome to the report; returns where the file's import
+/// stands after it.
+fn merge(outcome: BatchOutcome, path: &Path, report: &mut ImportReport) -> ImportNote {
     report.imported += outcome.imported;
     report.last_id = outcome.last_id.or(report.last_id);
     report.rejected.extend(outcome.rejected.into_iter().map(|(position, reason)| Rejection {
@@ -343,6 +574,7 @@ fn merge(outcome: BatchOutcome, path: &Path, report: &mut ImportReport) {
         position,
         reason,
     }));
+    outcome.log
 }
 
 fn update(p: &mut ImportProgress, report: &ImportReport) {
@@ -440,26 +672,32 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// What writing a batch did.
-#[derive(Default)]
 struct BatchOutcome {
     imported: u64,
     last_id: Option<i64>,
     /// Position and reason of each record refused.
     rejected: Vec<(usize, String)>,
+    /// Where the file's import stands once the batch has committed: the
+    /// note its last write committed with.
+    log: ImportNote,
 }
 
-/// Writes the batch in one transaction; if the database refuses it, writes
-/// its records one by one so that only the bad ones are rejected.
+/// Writes the batch in one transaction, with the note of where the file's
+/// import stands after it (`log`, the note before it, carried on); if the
+/// database refuses it, writes its records one by one, each with its note,
+/// so that only the bad ones are rejected.
 async fn write_batch(
     store: Arc<dyn RecordStore>,
     actor: String,
     update_existing: bool,
     mut items: Vec<(usize, Record)>,
+    log: ImportNote,
+    now: Timestamp,
 ) -> Result<BatchOutcome> {
-    let mut outcome = BatchOutcome::default();
-    if items.is_empty() {
-        return Ok(outcome);
-    }
+    let Some(&(through, _)) = items.last() else {
+        return Ok(BatchOutcome { imported: 0, last_id: None, rejected: Vec::new(), log });
+    };
+    let mut outcome = BatchOutcome { imported: 0, last_id: None, rejected: Vec::new(), log };
     if !update_existing {
         let ids: Vec<i64> = items.iter().filter_map(|(_, r)| r.id).collect();
         if !ids.is_empty() {
@@ -477,18 +715,36 @@ async fn write_batch(
         }
     }
     let writes = items.iter().map(|(_, r)| RecordWrite::new(r.clone(), &actor)).collect();
-    match store.put_records(writes).await {
+    // Every position up to the batch's last is dealt with once it commits
+    // (the rejections before it are reported before it).
+    let note = ImportNote {
+        position: through as u64,
+        records: outcome.log.records + items.len() as u64,
+        new_ids: outcome.log.new_ids + items.iter().filter(|(_, r)| r.id.is_none()).count() as u64,
+        updated_at: now,
+        ..outcome.log.clone()
+    };
+    match store.put_records_noted(writes, Some(note.clone())).await {
         Ok(ids) => {
             outcome.imported += ids.len() as u64;
             outcome.last_id = ids.last().copied().or(outcome.last_id);
+            outcome.log = note;
         }
         Err(batch_error) => {
             tracing::warn!("batch refused ({batch_error}); retrying its records one by one");
             for (position, record) in items {
-                match store.put_records(vec![RecordWrite::new(record, &actor)]).await {
+                let note = ImportNote {
+                    position: position as u64,
+                    records: outcome.log.records + 1,
+                    new_ids: outcome.log.new_ids + u64::from(record.id.is_none()),
+                    updated_at: now,
+                    ..outcome.log.clone()
+                };
+                match store.put_records_noted(vec![RecordWrite::new(record, &actor)], Some(note.clone())).await {
                     Ok(ids) => {
                         outcome.imported += 1;
                         outcome.last_id = ids.last().copied().or(outcome.last_id);
+                        outcome.log = note;
                     }
                     Err(e) => outcome.rejected.push((position, e.to_string())),
                 }

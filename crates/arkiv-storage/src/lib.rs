@@ -20,11 +20,13 @@
 //! - change sequence numbers increase in commit order, so a follower that has
 //!   seen sequence N never later finds a change numbered below N;
 //! - record ids are never reused;
+//! - an import's progress note commits with the records it describes;
 //! - a file is referenced by a record only after its bytes are stored.
 
 pub mod accounts;
 mod bulk_load;
 pub mod files;
+mod import_progress;
 mod pending_browse;
 pub mod postgres;
 mod queries;
@@ -43,6 +45,7 @@ pub use accounts::{
     Sessions, Users,
 };
 pub use files::{FileStore, Fixity};
+pub use import_progress::ImportNote;
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +175,15 @@ pub trait Records: Send + Sync + 'static {
     /// gets a revision, a change-feed entry and its browse entries. Returns
     /// the ids in input order.
     async fn put_records(&self, batch: Vec<RecordWrite>) -> Result<Vec<RecordId>>;
+
+    /// [`Records::put_records`] with where an import of a file stands after
+    /// this batch, written in the same transaction (so a kill can never
+    /// leave records without their note, or a note without its records).
+    /// An empty batch writes the note alone.
+    async fn put_records_noted(&self, batch: Vec<RecordWrite>, note: Option<ImportNote>) -> Result<Vec<RecordId>>;
+
+    /// The last note of an import of the file whose bytes hash to `sha256`.
+    async fn import_progress(&self, sha256: &str) -> Result<Option<ImportNote>>;
 
     /// Starts a bulk load: a large import into a repository that holds
     /// nothing yet. Until [`Records::end_bulk_load`], this store's

@@ -265,7 +265,7 @@ impl Backend for PostgresStore {
         no_nul(what, text)
     }
 
-    async fn write_records(&self, batch: Vec<RecordWrite>) -> Result<Vec<RecordId>> {
+    async fn write_records(&self, batch: Vec<RecordWrite>, note: Option<&ImportNote>) -> Result<Vec<RecordId>> {
         let mut conn = self.writer().await?;
         // Dropping `tx` without commit (any `?` below) rolls it back.
         let mut tx = Self::begin_write(&mut conn).await?;
@@ -288,6 +288,9 @@ impl Backend for PostgresStore {
         )?;
         check_batch_text(&batch)?;
         Self::run_batch(&mut tx, &batch).await?;
+        if let Some(note) = note {
+            crate::import_progress::write::<Self>(&mut *tx, note).await?;
+        }
         // Move the sequence past every id written. setval is not undone by a
         // rollback: a failed batch leaves a gap, never an id to reuse.
         if let Some(max) = batch.ids.iter().copied().max() {

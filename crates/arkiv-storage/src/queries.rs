@@ -124,10 +124,21 @@ pub(crate) async fn subject_tree(conn: &mut impl Sql) -> Result<SubjectTree> {
 #[async_trait]
 impl<B: Backend> Records for B {
     async fn put_records(&self, batch: Vec<RecordWrite>) -> Result<Vec<RecordId>> {
+        self.put_records_noted(batch, None).await
+    }
+
+    async fn put_records_noted(&self, batch: Vec<RecordWrite>, note: Option<ImportNote>) -> Result<Vec<RecordId>> {
         if batch.is_empty() {
+            if let Some(note) = &note {
+                crate::import_progress::write_alone(self, note).await?;
+            }
             return Ok(Vec::new());
         }
-        self.write_records(batch).await
+        self.write_records(batch, note.as_ref()).await
+    }
+
+    async fn import_progress(&self, sha256: &str) -> Result<Option<ImportNote>> {
+        crate::import_progress::read(&mut *self.reader().await?, sha256).await
     }
 
     async fn begin_bulk_load(&self) -> Result<()> {

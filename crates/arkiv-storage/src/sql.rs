@@ -25,7 +25,7 @@
 //! arrays. These traits state the bounds once, in the macro below.
 
 use crate::rows::PreparedBatch;
-use crate::{RecordId, RecordWrite, Result};
+use crate::{ImportNote, RecordId, RecordWrite, Result};
 use arkiv_model::Record;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
@@ -229,8 +229,9 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Writes records in one transaction (see [`crate::Records::put_records`]):
     /// SQLite with multi-row inserts and its bulk-load mode, PostgreSQL
-    /// with one `UNNEST` per table.
-    async fn write_records(&self, batch: Vec<RecordWrite>) -> Result<Vec<RecordId>>;
+    /// with one `UNNEST` per table. With a `note`, an import's progress
+    /// goes into the same transaction (`import_progress::write`).
+    async fn write_records(&self, batch: Vec<RecordWrite>, note: Option<&ImportNote>) -> Result<Vec<RecordId>>;
 
     /// Runs a prepared batch's SQL inside `tx` (the rewrite of records that
     /// a change of the subject tree moves).

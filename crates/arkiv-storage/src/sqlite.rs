@@ -292,13 +292,15 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// [`Records::put_records`] on the writer: one transaction. During
+    /// [`Records::put_records_noted`] on the writer: one transaction, with
+    /// the import's note if there is one. During
     /// a bulk load (`memory`), the batch's browse entries go to memory once
     /// it has committed, and memory over its budget is written out first.
     async fn put_records_in(
         &self,
         conn: &mut SqliteConnection,
         batch: Vec<RecordWrite>,
+        note: Option<&ImportNote>,
         memory: &mut Option<PendingBrowse>,
     ) -> Result<Vec<RecordId>> {
         let t0 = std::time::Instant::now();
@@ -329,6 +331,9 @@ impl SqliteStore {
             }, Timestamp::now(), &subjects)?;
             let t2 = std::time::Instant::now();
             self.run_batch(conn, &batch, memory.is_some()).await?;
+            if let Some(note) = note {
+                crate::import_progress::write::<Self>(conn, note).await?;
+            }
             // The batch's change-feed entries: the last `writes.len()`.
             let last_change: i64 = if memory.is_some() {
                 sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&mut *conn).await?
@@ -410,12 +415,12 @@ impl Backend for SqliteStore {
         Ok(sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?)
     }
 
-    async fn write_records(&self, batch: Vec<RecordWrite>) -> Result<Vec<RecordId>> {
+    async fn write_records(&self, batch: Vec<RecordWrite>, note: Option<&ImportNote>) -> Result<Vec<RecordId>> {
         let mut conn = self.writer.lock().await;
         // A bulk load's memory, out of its mutex while this holds the writer
         // (which everything that touches it does), and always put back.
         let mut memory = self.bulk.lock().expect("not poisoned").take();
-        let result = self.put_records_in(&mut conn, batch, &mut memory).await;
+        let result = self.put_records_in(&mut conn, batch, note, &mut memory).await;
         *self.bulk.lock().expect("not poisoned") = memory;
         result
     }
