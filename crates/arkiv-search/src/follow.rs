@@ -10,22 +10,40 @@
 //! is replaced by its current version). The store's invariant that
 //! sequences increase in commit order means nothing is skipped.
 //!
+//! The follower never waits for a PDF to be extracted. A record is indexed
+//! at once with the texts already known (cached texts, plain-text files
+//! read up to the cap); its PDFs still to extract go to background workers
+//! ([`crate::text_jobs`]), and the record is marked in the index as owed a
+//! text. So the sequence committed covers every record's metadata, and the
+//! mark, committed with it, covers the texts still to come: when a text is
+//! settled the record is read again from the store and indexed in the next
+//! commit; a mark left by a restart is found by a sweep. One slow or
+//! hostile file delays its own record's text, never another record.
+//!
 //! [`reindex`] builds a new generation from a scan of the live records while
 //! the old one keeps serving, then publishes it (see [`crate::index`]). It
 //! records the store's last sequence *before* the scan, so changes made
-//! during the scan are applied again by the follower afterwards.
+//! during the scan are applied again by the follower afterwards. It waits
+//! for each PDF's text (one at a time, through the same cache), so the
+//! generation it publishes is complete; a file it could not extract at all
+//! is marked, and a server's follower sweeps the new generation when it
+//! switches to it.
 
-use crate::extract::Extractor;
+use crate::extract::{Extractor, RecordText};
 use crate::index::SearchIndex;
+use crate::text_jobs::{Submitted, TextJobs};
 use anyhow::Result;
-use arkiv_model::{Record, RecordId, Status, SubjectTree};
+use arkiv_model::{Record, RecordId, Status, StoredFile, SubjectTree};
 use arkiv_storage::{FileStore, RecordStore, ScanFilter};
 use futures::StreamExt;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+/// Marked records a sweep looks at in one step.
+const SWEEP_PAGE: usize = 200;
 
 /// Follows a store's change feed into a [`SearchIndex`].
 #[derive(Debug, Clone)]
@@ -36,24 +54,72 @@ pub struct Follower {
     pub poll: Duration,
     /// Extracts the text of public documents; `None`: metadata only.
     pub extractor: Option<Extractor>,
+    /// PDFs extracted at once, in the background.
+    pub extract_workers: usize,
+    /// PDFs waiting for a worker, at most; one past it is left to the
+    /// sweep of marked records.
+    pub extract_queue: usize,
+    /// The workers, started by the first step with an extractor; shared by
+    /// clones.
+    jobs: Arc<OnceLock<TextJobs>>,
 }
 
 impl Default for Follower {
     fn default() -> Self {
-        Follower { batch: 500, poll: Duration::from_millis(200), extractor: None }
+        Follower {
+            batch: 500,
+            poll: Duration::from_millis(200),
+            extractor: None,
+            extract_workers: 2,
+            extract_queue: 256,
+            jobs: Arc::default(),
+        }
     }
 }
 
-/// Fetches full texts for the live records of a batch.
-async fn full_texts(extractor: Option<&Extractor>, files: &FileStore, records: &[Record]) -> HashMap<RecordId, String> {
-    let mut out = HashMap::new();
-    let Some(ex) = extractor else { return out };
+/// The full texts of a batch's live records as known now, and the PDFs
+/// each still lacks.
+async fn texts_now(
+    ex: &Extractor,
+    files: &FileStore,
+    records: &[Record],
+) -> (HashMap<RecordId, String>, Vec<(RecordId, Vec<StoredFile>)>) {
+    let mut texts = HashMap::new();
+    let mut pending = Vec::new();
     for r in records.iter().filter(|r| r.is_live()) {
-        if let (Some(id), Some(text)) = (r.id, ex.record_text(files, r).await) {
-            out.insert(id, text);
+        let Some(id) = r.id else { continue };
+        let RecordText { text, pending: files_pending } = ex.record_text_now(files, r).await;
+        if let Some(t) = text {
+            texts.insert(id, t);
+        }
+        if !files_pending.is_empty() {
+            pending.push((id, files_pending));
         }
     }
-    out
+    (texts, pending)
+}
+
+/// The full texts of a batch's live records, PDFs extracted first, and
+/// the records some file of which could not be extracted at all.
+async fn texts_waiting(
+    extractor: Option<&Extractor>,
+    files: &FileStore,
+    records: &[Record],
+) -> (HashMap<RecordId, String>, HashSet<RecordId>) {
+    let mut texts = HashMap::new();
+    let mut pending = HashSet::new();
+    let Some(ex) = extractor else { return (texts, pending) };
+    for r in records.iter().filter(|r| r.is_live()) {
+        let Some(id) = r.id else { continue };
+        let t = ex.record_text_waiting(files, r).await;
+        if let Some(text) = t.text {
+            texts.insert(id, text);
+        }
+        if !t.pending.is_empty() {
+            pending.insert(id);
+        }
+    }
+    (texts, pending)
 }
 
 impl Follower {
@@ -61,31 +127,129 @@ impl Follower {
         Follower { extractor, ..Default::default() }
     }
 
-    /// Applies one batch of changes; returns how many changes it applied
-    /// (0: the index is up to date).
+    /// The extraction workers, started on first use. Their extractor caches
+    /// in the index's text cache if it has no cache of its own: the cache
+    /// is how a text reaches the index.
+    fn jobs(&self, index: &SearchIndex) -> Option<&TextJobs> {
+        let ex = self.extractor.as_ref()?;
+        Some(self.jobs.get_or_init(|| {
+            let ex = if ex.cache_dir.is_some() { ex.clone() } else { ex.clone().with_cache(index.text_cache_dir()) };
+            TextJobs::start(ex, self.extract_workers, self.extract_queue)
+        }))
+    }
+
+    /// Applies one batch of changes, and indexes again the records whose
+    /// texts became ready; returns how many changes it applied (0: the
+    /// index is up to date with the feed; texts may still be coming).
     pub async fn step(&self, store: &dyn RecordStore, files: &FileStore, index: &Arc<SearchIndex>) -> Result<usize> {
-        let seq = index.indexed_seq();
-        let changes = store.changes_since(seq, self.batch.max(1)).await?;
-        let Some(last) = changes.last().map(|c| c.seq) else { return Ok(0) };
-        let ids: Vec<RecordId> = changes.iter().map(|c| c.record_id).collect::<BTreeSet<_>>().into_iter().collect();
-        let records = store.get_records(&ids).await?;
-        index.set_subjects(Arc::new(SubjectTree::new(store.subjects().await?)));
-        let texts = full_texts(self.extractor.as_ref(), files, &records).await;
-        let found: BTreeSet<RecordId> = records.iter().filter_map(|r| r.id).collect();
-        let n = changes.len();
-        let index = index.clone();
-        tokio::task::spawn_blocking(move || -> Result<()> {
-            for id in ids.iter().filter(|id| !found.contains(id)) {
-                index.delete(*id)?;
-            }
-            index.index_records(&records, &texts)?;
-            index.commit_at(last)
-        })
-        .await??;
+        let jobs = self.jobs(index);
+        let ready = jobs.map(|j| j.take_ready(self.batch.max(1) as usize)).unwrap_or_default();
+        let applied = self.apply(store, files, index, jobs, &ready).await;
+        if let (Err(_), Some(j)) = (&applied, jobs) {
+            j.put_back_ready(ready);
+        }
+        let n = applied?;
+        if let Some(j) = jobs {
+            self.sweep(j, store, files, index).await?;
+        }
         Ok(n)
     }
 
-    /// Applies changes until the index is up to date; returns how many.
+    async fn apply(
+        &self,
+        store: &dyn RecordStore,
+        files: &FileStore,
+        index: &Arc<SearchIndex>,
+        jobs: Option<&TextJobs>,
+        ready: &[RecordId],
+    ) -> Result<usize> {
+        let seq = index.indexed_seq();
+        let changes = store.changes_since(seq, self.batch.max(1)).await?;
+        if changes.is_empty() && ready.is_empty() {
+            return Ok(0);
+        }
+        let last = changes.last().map_or(seq, |c| c.seq);
+        // Records ready are read again as they are now, like changed ones.
+        let ids: Vec<RecordId> = changes
+            .iter()
+            .map(|c| c.record_id)
+            .chain(ready.iter().copied())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let records = store.get_records(&ids).await?;
+        if !changes.is_empty() {
+            index.set_subjects(Arc::new(SubjectTree::new(store.subjects().await?)));
+        }
+        let (texts, pending) = match jobs {
+            Some(j) => texts_now(j.extractor(), files, &records).await,
+            None => Default::default(),
+        };
+        let marked: HashSet<RecordId> = pending.iter().map(|(id, _)| *id).collect();
+        let found: BTreeSet<RecordId> = records.iter().filter_map(|r| r.id).collect();
+        let n = changes.len();
+        let idx = index.clone();
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            for id in ids.iter().filter(|id| !found.contains(id)) {
+                idx.delete(*id)?;
+            }
+            idx.index_records_pending(&records, &texts, &marked)?;
+            idx.commit_at(last)
+        })
+        .await??;
+        // After the commit: a text settled from here on finds its record
+        // marked, and indexes it again.
+        if let Some(j) = jobs {
+            for (id, pdfs) in &pending {
+                for pdf in pdfs {
+                    j.submit(*id, pdf, files);
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// Goes on with the sweep of marked records, one page, if one is due
+    /// and the queue has room: each gets its PDFs queued again, or is made
+    /// ready if it lacks none (its text was settled by another process, or
+    /// it changed).
+    async fn sweep(
+        &self,
+        jobs: &TextJobs,
+        store: &dyn RecordStore,
+        files: &FileStore,
+        index: &Arc<SearchIndex>,
+    ) -> Result<()> {
+        let Some(from) = jobs.sweep_from() else { return Ok(()) };
+        let idx = index.clone();
+        let ids = tokio::task::spawn_blocking(move || idx.text_pending_ids(from, SWEEP_PAGE)).await??;
+        let Some(&last) = ids.last() else {
+            jobs.swept_all(from);
+            return Ok(());
+        };
+        let records: HashMap<RecordId, Record> =
+            store.get_records(&ids).await?.into_iter().filter_map(|r| Some((r.id?, r))).collect();
+        for id in ids {
+            let pdfs = match records.get(&id).filter(|r| r.is_live()) {
+                Some(r) => jobs.extractor().record_text_now(files, r).await.pending,
+                None => Vec::new(),
+            };
+            if pdfs.is_empty() {
+                jobs.mark_ready(id);
+            }
+            for pdf in &pdfs {
+                if jobs.submit(id, pdf, files) == Submitted::Dropped {
+                    // The sweep goes on from this record when there is room.
+                    return Ok(());
+                }
+            }
+        }
+        jobs.swept_to(from, last);
+        Ok(())
+    }
+
+    /// Applies changes until the index is up to date with the feed; returns
+    /// how many. Texts being extracted in the background may still come.
     pub async fn catch_up(
         &self,
         store: &dyn RecordStore,
@@ -103,8 +267,10 @@ impl Follower {
     }
 
     /// Follows the feed until `shutdown` completes: polls every
-    /// [`Follower::poll`], switches to a generation another process
-    /// published, logs errors and retries after a pause.
+    /// [`Follower::poll`] (at once when a text is ready), switches to a
+    /// generation another process published, logs errors and retries
+    /// after a pause. Stopping stops the extractions under way; what they
+    /// owed is found again at the next start.
     pub async fn run(
         &self,
         store: Arc<dyn RecordStore>,
@@ -117,24 +283,38 @@ impl Follower {
             Ok(s) => index.set_subjects(Arc::new(SubjectTree::new(s))),
             Err(e) => tracing::warn!("search index: cannot read the subject tree: {e}"),
         }
+        let ready = self.jobs(&index).map(TextJobs::ready_signal);
         loop {
             let pause = match index.reload_if_swapped() {
                 Err(e) => {
                     tracing::warn!("search index: cannot switch generation: {e:#}");
                     Duration::from_secs(2)
                 }
-                Ok(_) => match self.step(&*store, &files, &index).await {
-                    Ok(0) => self.poll,
-                    Ok(_) => Duration::ZERO,
-                    Err(e) => {
-                        tracing::warn!("search index: cannot apply changes: {e:#}");
-                        Duration::from_secs(2)
+                Ok(swapped) => {
+                    if let (true, Some(j)) = (swapped, self.jobs(&index)) {
+                        j.sweep_again();
                     }
-                },
+                    match self.step(&*store, &files, &index).await {
+                        Ok(0) if self.jobs(&index).is_some_and(TextJobs::has_ready) => Duration::ZERO,
+                        Ok(0) => self.poll,
+                        Ok(_) => Duration::ZERO,
+                        Err(e) => {
+                            tracing::warn!("search index: cannot apply changes: {e:#}");
+                            Duration::from_secs(2)
+                        }
+                    }
+                }
+            };
+            let text_ready = async {
+                match &ready {
+                    Some(n) => n.notified().await,
+                    None => std::future::pending().await,
+                }
             };
             tokio::select! {
                 _ = &mut shutdown => return,
                 _ = tokio::time::sleep(pause) => {}
+                _ = text_ready => {}
             }
         }
     }
@@ -176,10 +356,10 @@ pub async fn reindex(
         }
         if batch.len() >= 200 || (end && !batch.is_empty()) {
             let records = std::mem::take(&mut batch);
-            let texts = full_texts(extractor, files, &records).await;
+            let (texts, marked) = texts_waiting(extractor, files, &records).await;
             done += records.len() as u64;
             let f = fresh.clone();
-            tokio::task::spawn_blocking(move || f.index_records(&records, &texts)).await??;
+            tokio::task::spawn_blocking(move || f.index_records_pending(&records, &texts, &marked)).await??;
             progress(ReindexProgress { done, total: total.max(done) });
         }
         if end {

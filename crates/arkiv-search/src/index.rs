@@ -29,13 +29,15 @@ use crate::request::{
 use crate::schema::{build_schema, record_document, register_analyzers, Fields, SCHEMA_VERSION};
 use anyhow::{Context, Result};
 use arkiv_model::{Record, RecordId, SubjectTree};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use tantivy::collector::DocSetCollector;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{AllQuery, EmptyQuery, EnableScoring, Query, RangeQuery};
+use tantivy::query::{AllQuery, EmptyQuery, EnableScoring, Query, RangeQuery, TermQuery};
+use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -267,6 +269,20 @@ impl SearchIndex {
     /// some. Records without an id are skipped. Visible after
     /// [`SearchIndex::commit`].
     pub fn index_records(&self, records: &[Record], full_texts: &HashMap<RecordId, String>) -> Result<()> {
+        self.index_records_pending(records, full_texts, &HashSet::new())
+    }
+
+    /// As [`SearchIndex::index_records`], and the live records named in
+    /// `text_pending` are marked as still owed the text of a file being
+    /// extracted: [`SearchIndex::text_pending_ids`] finds them again, in
+    /// this process or after a restart. Indexing a record again without
+    /// the mark clears it.
+    pub fn index_records_pending(
+        &self,
+        records: &[Record],
+        full_texts: &HashMap<RecordId, String>,
+        text_pending: &HashSet<RecordId>,
+    ) -> Result<()> {
         let g = self.generation();
         let subjects = self.subjects();
         g.with_writer(|w| {
@@ -275,11 +291,36 @@ impl SearchIndex {
                 w.delete_term(Term::from_field_u64(g.fields.id, id as u64));
                 if r.is_live() {
                     let text = full_texts.get(&id).map(String::as_str);
-                    w.add_document(record_document(&g.fields, r, id as u64, &subjects, text))?;
+                    let mut doc = record_document(&g.fields, r, id as u64, &subjects, text);
+                    if text_pending.contains(&id) {
+                        doc.add_u64(g.fields.text_pending, 1);
+                    }
+                    w.add_document(doc)?;
                 }
             }
             Ok(())
         })
+    }
+
+    /// The committed records marked as owed a text (see
+    /// [`SearchIndex::index_records_pending`]) whose id is above `after`:
+    /// the first `limit` of them, ascending.
+    pub fn text_pending_ids(&self, after: RecordId, limit: usize) -> Result<Vec<RecordId>> {
+        let g = self.generation();
+        let searcher = g.reader.searcher();
+        let query = TermQuery::new(Term::from_field_u64(g.fields.text_pending, 1), IndexRecordOption::Basic);
+        let found = searcher.search(&query, &DocSetCollector)?;
+        let mut ids = Vec::with_capacity(found.len());
+        for address in found {
+            let column = searcher.segment_reader(address.segment_ord).fast_fields().u64("id")?;
+            if let Some(id) = column.first(address.doc_id) {
+                ids.push(id as RecordId);
+            }
+        }
+        ids.retain(|id| *id > after);
+        ids.sort_unstable();
+        ids.truncate(limit);
+        Ok(ids)
     }
 
     /// Removes a record. Visible after [`SearchIndex::commit`].

@@ -18,7 +18,9 @@
 //!   every value the index knows into text;
 //! - [`index`]: [`SearchIndex`]: open, write, commit, search, generations;
 //! - [`extract`]: the text of public documents, PDFs parsed in a child
-//!   process under time and memory limits;
+//!   process under time and memory limits, plain text read up to the cap;
+//! - [`text_jobs`]: the workers that extract PDFs in the background, so
+//!   the follower never waits for one;
 //! - [`follow`]: the [`Follower`] that keeps the index in step with the
 //!   store's change feed, and [`reindex`], a rebuild beside the served index.
 //!
@@ -47,6 +49,7 @@ pub mod query;
 pub mod request;
 pub mod schema;
 pub mod stem;
+pub mod text_jobs;
 pub mod top_values;
 pub mod words;
 

@@ -46,7 +46,7 @@ pub const FOLD_PAIRS: &str = "arkiv_fold_pairs";
 
 /// Bumped whenever the schema or the analysis changes: an index of another
 /// version is rebuilt from the store on open.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// The most bytes of extracted full text kept per record.
 pub const MAX_FULL_TEXT_BYTES: usize = 2 << 20;
@@ -120,6 +120,9 @@ pub struct Fields {
     pub f_series: Field,
     pub f_language: Field,
     pub f_fulltext: Field,
+    /// 1 on a record indexed while the text of one of its files was still
+    /// being extracted (see [`crate::text_jobs`]): what finds it again.
+    pub text_pending: Field,
 }
 
 fn text(analyzer: &str, stored: bool) -> TextOptions {
@@ -170,6 +173,7 @@ pub fn build_schema() -> Schema {
     for f in ["f_type", "f_year", "f_subject", "f_creator", "f_series", "f_language", "f_fulltext"] {
         b.add_facet_field(f, FacetOptions::default());
     }
+    b.add_u64_field("text_pending", INDEXED);
     b.build()
 }
 
@@ -204,6 +208,7 @@ impl Fields {
             f_series: f("f_series")?,
             f_language: f("f_language")?,
             f_fulltext: f("f_fulltext")?,
+            text_pending: f("text_pending")?,
         })
     }
 }

@@ -79,7 +79,13 @@ async fn follows_the_change_feed_and_survives_restarts() {
     eprintln!("searchable after {took:?} (PDF extracted in a child process)");
     assert!(took < Duration::from_secs(3), "{took:?}");
 
-    // Full text of the public PDF is searched and highlighted.
+    // Full text of the public PDF is searched and highlighted, once the
+    // background extraction has given it.
+    let started = Instant::now();
+    while ids(&index, "fulltext:Kazakhstan").is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(10), "no full text after 10 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let res = index.search(&SearchRequest::new("fulltext:Kazakhstan")).unwrap();
     assert_eq!(res.hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![seed_id], "the PDF's text is indexed");
     assert!(res.hits[0].snippets.iter().any(|s| s.field == "fulltext"), "{:?}", res.hits[0].snippets);
