@@ -24,6 +24,7 @@
 
 pub mod accounts;
 mod bulk_load;
+pub mod file_refs;
 pub mod files;
 mod pending_browse;
 pub mod postgres;
@@ -42,7 +43,8 @@ pub use accounts::{
     open_stores, AccountStore, CopyRequest, CopyRequests, LoginThrottle, NewUser, Outbox, OutboxMessage, SessionRow,
     Sessions, Users,
 };
-pub use files::{FileStore, Fixity};
+pub use file_refs::{FilePurge, FileRefs, NamedFile, RevisionFiles};
+pub use files::{FileStore, Fixity, StoredObject};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -159,9 +161,9 @@ pub struct WorkQuery {
 /// ([`open_store`]). See the crate docs for the invariants. Implemented for
 /// any type that implements the seams, so a caller holding an
 /// `Arc<dyn RecordStore>` reaches every method.
-pub trait RecordStore: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta {}
+pub trait RecordStore: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs {}
 
-impl<T: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta> RecordStore for T {}
+impl<T: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs> RecordStore for T {}
 
 /// Records and their revisions: the stored truth, and the reads of it that
 /// are not lists of a view.
