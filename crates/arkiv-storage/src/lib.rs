@@ -5,11 +5,11 @@
 //! PostgreSQL ([`postgres::PostgresStore`]), chosen by the URL in the
 //! repository's configuration ([`open_stores`]), both held to the same test
 //! suites. Callers see it through narrow seams, grouped by what they need:
-//! [`Records`], [`ChangeFeed`], [`Browse`], [`OaiSets`], [`WorkQueues`] and
-//! [`Meta`] (together [`RecordStore`]); [`accounts::Users`],
+//! [`Records`], [`ChangeFeed`], [`Browse`], [`OaiSets`], [`WorkQueues`],
+//! [`Meta`] and [`FileRefs`] (together [`RecordStore`]); [`accounts::Users`],
 //! [`accounts::Sessions`], [`accounts::LoginThrottle`], [`accounts::Outbox`]
 //! and [`accounts::CopyRequests`] (together [`AccountStore`]). Each seam is
-//! implemented once, in `queries.rs` and `accounts/queries.rs`, over the
+//! implemented once, in `queries.rs`, `file_refs.rs` and `accounts/queries.rs`, over the
 //! small `sql::Backend` trait that each database implements; the SQL is
 //! written once, in placeholders both read. [`FileStore`] keeps file bytes
 //! addressed by their SHA-256 through the `object_store` crate.
