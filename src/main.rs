@@ -117,6 +117,14 @@ enum Command {
     },
     /// Check every record against the model and every file against its SHA-256.
     Fsck,
+    /// Purge files removed from drafts that never went live (after
+    /// `[files] purge_after_days`) and delete stored bytes that no record
+    /// names (after `[files] gc_grace_hours`). The server does it hourly.
+    Gc {
+        /// Report what would go, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Lift the embargoes that have ended (the server does it hourly; this
     /// is for cron, or to see it done now).
     LiftEmbargoes,
@@ -198,6 +206,7 @@ fn main() -> std::process::ExitCode {
                 commands::generate(&cli.repo, count, seed, pdfs, output.as_deref()).await
             }
             Command::Fsck => commands::fsck(&cli.repo).await,
+            Command::Gc { dry_run } => commands::gc(&cli.repo, dry_run).await,
             Command::LiftEmbargoes => commands::lift_embargoes(&cli.repo).await,
             Command::Reindex => commands::reindex(&cli.repo).await,
             Command::Serve { listen } => commands::serve(&cli.repo, listen).await,

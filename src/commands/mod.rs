@@ -54,6 +54,13 @@ pub async fn lift_embargoes(repo_dir: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+pub async fn gc(repo_dir: &Path, dry_run: bool) -> Result<ExitCode> {
+    let repo = Repository::open(repo_dir).await?;
+    let report = arkiv_services::file_gc::collect_garbage(&repo, dry_run).await?;
+    println!("{report}");
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn fsck(repo_dir: &Path) -> Result<ExitCode> {
     let repo = Repository::open(repo_dir).await?;
     let total = repo.store.status_counts().await?;

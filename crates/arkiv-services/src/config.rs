@@ -17,6 +17,8 @@ pub struct Config {
     pub import: ImportSettings,
     pub accounts: AccountSettings,
     pub mail: MailSettings,
+    pub deposit: DepositSettings,
+    pub files: FileSettings,
     /// Item types beyond the defaults: key = label.
     pub types: BTreeMap<String, String>,
 }
@@ -98,6 +100,56 @@ pub struct MailSettings {
     /// The sender, e.g. `Arkiv <repository@example.org>`. Empty: the
     /// repository's name and contact address.
     pub from: String,
+}
+
+/// Limits on what depositors keep in their drafts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DepositSettings {
+    /// Bytes of draft files one user may hold, in MiB (0: no limit). Files
+    /// removed from a draft count until they are purged.
+    pub draft_quota_mb: u64,
+}
+
+impl Default for DepositSettings {
+    fn default() -> Self {
+        DepositSettings { draft_quota_mb: 1024 }
+    }
+}
+
+impl DepositSettings {
+    /// The quota in bytes, or `None` for no quota.
+    pub fn draft_quota_bytes(&self) -> Option<u64> {
+        (self.draft_quota_mb > 0).then(|| self.draft_quota_mb.saturating_mul(1024 * 1024))
+    }
+}
+
+/// What the file store keeps and for how long (see `file_gc`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FileSettings {
+    /// Days after which a file removed from a draft that never went live
+    /// is purged.
+    pub purge_after_days: u32,
+    /// Hours an object no record names is kept before it is collected (an
+    /// upload whose record is being written is such an object for a moment).
+    pub gc_grace_hours: u32,
+}
+
+impl Default for FileSettings {
+    fn default() -> Self {
+        FileSettings { purge_after_days: 7, gc_grace_hours: 24 }
+    }
+}
+
+impl FileSettings {
+    pub fn purge_after_secs(&self) -> i64 {
+        i64::from(self.purge_after_days) * 86_400
+    }
+
+    pub fn gc_grace_secs(&self) -> i64 {
+        i64::from(self.gc_grace_hours) * 3600
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -265,6 +317,21 @@ smtp_url = {smtp_url}
 # name and contact_email.
 from = {from}
 
+[deposit]
+# Bytes of draft files one user may hold, in MiB (0: no limit): the files
+# of their items that never went live, counting files removed from them
+# until they are purged. An upload past it is refused.
+draft_quota_mb = {draft_quota_mb}
+
+[files]
+# Files of an item that was ever live are kept for good. A file removed
+# from an item that never went live is purged after this many days (its
+# history then says so).
+purge_after_days = {purge_after_days}
+# Stored bytes that no item names (an upload whose item was never saved, a
+# failed import) are deleted by the hourly job once this many hours old.
+gc_grace_hours = {gc_grace_hours}
+
 # Item types beyond the built-in list (article, book, book_section,
 # monograph, conference_item, thesis, report, working_paper, policy_paper,
 # dataset, other and EPrints' stock types), as key = "Label". For example:
@@ -293,6 +360,9 @@ from = {from}
             session_hours = self.accounts.session_hours,
             smtp_url = q(&self.mail.smtp_url),
             from = q(&self.mail.from),
+            draft_quota_mb = self.deposit.draft_quota_mb,
+            purge_after_days = self.files.purge_after_days,
+            gc_grace_hours = self.files.gc_grace_hours,
         )
     }
 }

@@ -2,6 +2,7 @@
 //! and held against the model's rules; every stored file is re-hashed and
 //! compared with the SHA-256 it is filed under. Problems are reported with
 //! the record, document and file they concern, never repaired silently.
+//! Bytes no revision names are reported as a notice (`arkiv gc` frees them).
 
 use crate::repository::Repository;
 use anyhow::Result;
@@ -108,5 +109,19 @@ pub async fn fsck(repo: &Repository, progress: &mut dyn FnMut(u64)) -> Result<Fs
         }
     }
     progress(report.records);
+    // Bytes nothing names: not damage, but space the garbage collector
+    // will take back (or has not yet, within its grace period).
+    let loose = crate::file_gc::unreferenced(repo).await?;
+    if loose.objects > 0 {
+        report.findings.push(Finding {
+            severity: Severity::Notice,
+            place: "file store".into(),
+            problem: format!(
+                "{} objects ({} bytes) are named by no revision of any record; {} of them ({} bytes) are within \
+                 the {}-hour grace period, the rest go at the next `arkiv gc`",
+                loose.objects, loose.bytes, loose.young_objects, loose.young_bytes, repo.config.files.gc_grace_hours
+            ),
+        });
+    }
     Ok(report)
 }

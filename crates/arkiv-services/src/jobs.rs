@@ -2,7 +2,9 @@
 //! hourly (and once at start) it forgets expired sessions, so the sessions
 //! table holds live logins only; retries the messages SMTP has not taken
 //! yet; lifts the embargoes that ended (see [`crate::workflow::embargoes`]);
-//! rereads the live settings another node's admin may have changed.
+//! purges drafts' removed files and collects unreferenced bytes (see
+//! [`crate::file_gc`]); rereads the live settings another node's admin may
+//! have changed.
 //!
 //! Started by the binary beside the server (`arkiv serve`, `arkiv demo`),
 //! not by the web crate: each job is a service of its own, also callable
@@ -40,6 +42,9 @@ pub async fn run_once(repo: &Repository) {
             tracing::info!(lifted = report.lifted.len(), deferred = report.deferred.len(), "embargoes lifted")
         }
         Err(e) => tracing::warn!(error = %e, "embargoes could not be lifted"),
+    }
+    if let Err(e) = crate::file_gc::collect_garbage(repo, false).await {
+        tracing::warn!(error = %format!("{e:#}"), "the file store could not be cleaned");
     }
     if let Err(e) = repo.reload_settings().await {
         tracing::warn!(error = %format!("{e:#}"), "the live settings could not be reloaded");

@@ -55,7 +55,7 @@ impl Repository {
         let mailer = Arc::new(Mailer::from_config(&config)?);
         let url = config.database_url(dir);
         let (store, accounts) = open_stores(&url).await.with_context(|| format!("cannot open the database {url}"))?;
-        let files = FileStore::local(&config.files_dir(dir))?;
+        let files = FileStore::local(&config.files_dir(dir))?.with_grace_secs(config.files.gc_grace_secs());
         let types = ItemTypes::with_extra(&config.types);
         let subjects = SubjectTree::new(store.subjects().await?);
         let settings =

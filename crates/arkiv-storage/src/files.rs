@@ -3,6 +3,15 @@
 //! store will plug in (not built yet). Content addressing makes a file its own
 //! checksum: the same bytes are stored once, a fixity check is a re-hash,
 //! and nothing is ever overwritten with different content.
+//!
+//! Objects nothing names are collected (see `arkiv_services::file_gc`)
+//! once older than a grace period, judged by their `last_modified`. So that
+//! bytes about to be named (an upload whose record is not written yet)
+//! are never that old, storing bytes that are already there re-stamps them
+//! when their stamp is older than half the grace: the same bytes written
+//! again under the same name, which content addressing makes harmless.
+//! Only `object_store`'s own calls are used (list, head, delete), so the
+//! same holds on an S3-compatible store.
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -29,6 +38,24 @@ pub enum Fixity {
 #[derive(Clone)]
 pub struct FileStore {
     store: Arc<dyn ObjectStore>,
+    /// Seconds after which nothing-named objects may be collected.
+    grace_secs: i64,
+}
+
+/// The garbage collector's default grace period: a day.
+pub const DEFAULT_GRACE_SECS: i64 = 24 * 3600;
+
+/// An object of the store as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// Its path in the store (`sha256/aa/bb/<sha>`, `staging/...`).
+    pub path: String,
+    /// The SHA-256 it is filed under; `None` for anything else (an upload
+    /// left in staging, a stray file).
+    pub sha256: Option<String>,
+    pub size: u64,
+    /// When it was last written, Unix seconds, by the store's clock.
+    pub last_modified: i64,
 }
 
 /// True for a lower-case hex SHA-256, the only names the store accepts (so a
@@ -57,19 +84,41 @@ impl FileStore {
     /// A store in a local directory, created if missing.
     pub fn local(dir: &std::path::Path) -> Result<Self> {
         std::fs::create_dir_all(dir)?;
-        Ok(FileStore { store: Arc::new(LocalFileSystem::new_with_prefix(dir)?) })
+        Ok(FileStore { store: Arc::new(LocalFileSystem::new_with_prefix(dir)?), grace_secs: DEFAULT_GRACE_SECS })
     }
 
     pub fn from_object_store(store: Arc<dyn ObjectStore>) -> Self {
-        FileStore { store }
+        FileStore { store, grace_secs: DEFAULT_GRACE_SECS }
     }
 
-    /// Stores bytes and returns their SHA-256. Storing bytes that are already
-    /// there is a cheap no-op.
+    /// The same store with another garbage-collection grace period: bytes
+    /// stored again are re-stamped once older than half of it.
+    pub fn with_grace_secs(mut self, secs: i64) -> Self {
+        self.grace_secs = secs.max(0);
+        self
+    }
+
+    pub fn grace_secs(&self) -> i64 {
+        self.grace_secs
+    }
+
+    /// Whether an object already at `path` can stand for bytes being
+    /// stored now: there, and stamped recently enough that the garbage
+    /// collector will not take it before its record is written.
+    async fn fresh_enough(&self, path: &ObjectPath) -> bool {
+        match self.store.head(path).await {
+            Ok(meta) => now_secs() - meta.last_modified.timestamp() < self.grace_secs / 2,
+            Err(_) => false,
+        }
+    }
+
+    /// Stores bytes and returns their SHA-256. Storing bytes that are
+    /// already there costs a `head`, or a rewrite when their stamp is old
+    /// (see the module's doc).
     pub async fn put(&self, bytes: Bytes) -> Result<String> {
         let sha = sha256_hex(&bytes);
         let path = object_path(&sha);
-        if self.store.head(&path).await.is_err() {
+        if !self.fresh_enough(&path).await {
             self.store.put(&path, PutPayload::from_bytes(bytes)).await?;
         }
         Ok(sha)
@@ -110,12 +159,65 @@ impl FileStore {
         writer.finish().await?;
         let sha = hex::encode(hasher.finalize());
         let path = object_path(&sha);
-        if self.store.head(&path).await.is_ok() {
+        if self.fresh_enough(&path).await {
             self.store.delete(&staging).await?;
         } else {
+            // Also over old bytes of the same hash: the same content, newly
+            // stamped.
             self.store.rename(&staging, &path).await?;
         }
         Ok((sha, size))
+    }
+
+    /// Every object under `sha256/` and `staging/`, as the store lists them
+    /// (no order), streamed.
+    pub fn objects(&self) -> futures::stream::BoxStream<'static, Result<StoredObject>> {
+        let store = self.store.clone();
+        futures::stream::iter(["sha256", "staging"])
+            .flat_map(move |prefix| store.list(Some(&ObjectPath::from(prefix))))
+            .filter_map(|meta| async move {
+                match meta {
+                    Ok(meta) => {
+                        let path = meta.location.to_string();
+                        let sha = path
+                            .strip_prefix("sha256/")
+                            .and_then(|rest| rest.rsplit('/').next())
+                            .filter(|name| is_sha256(name) && object_path(name).as_ref() == path)
+                            .map(str::to_string);
+                        Some(Ok(StoredObject {
+                            path,
+                            sha256: sha,
+                            size: meta.size,
+                            last_modified: meta.last_modified.timestamp(),
+                        }))
+                    }
+                    // A prefix with nothing under it yet.
+                    Err(object_store::Error::NotFound { .. }) => None,
+                    Err(e) => Some(Err(e.into())),
+                }
+            })
+            .boxed()
+    }
+
+    /// Deletes the object at `path` if it is still older than `cutoff` (Unix
+    /// seconds) when asked: a fresh `head` just before the delete, so bytes
+    /// re-stamped by an upload since the listing stay. Returns the bytes
+    /// freed, or `None` if it was kept or already gone.
+    pub async fn delete_if_older(&self, path: &str, cutoff: i64) -> Result<Option<u64>> {
+        let path = ObjectPath::from(path);
+        let meta = match self.store.head(&path).await {
+            Ok(m) => m,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if meta.last_modified.timestamp() >= cutoff {
+            return Ok(None);
+        }
+        match self.store.delete(&path).await {
+            Ok(()) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn get(&self, sha: &str) -> Result<Option<Bytes>> {
@@ -154,6 +256,11 @@ impl FileStore {
         let actual = hex::encode(hasher.finalize());
         Ok(if actual == sha { Fixity::Ok } else { Fixity::Mismatch { actual } })
     }
+}
+
+/// Now by the system clock, as object stores stamp what they hold.
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 fn unique_name() -> String {

@@ -5,11 +5,11 @@
 //! PostgreSQL ([`postgres::PostgresStore`]), chosen by the URL in the
 //! repository's configuration ([`open_stores`]), both held to the same test
 //! suites. Callers see it through narrow seams, grouped by what they need:
-//! [`Records`], [`ChangeFeed`], [`Browse`], [`OaiSets`], [`WorkQueues`] and
-//! [`Meta`] (together [`RecordStore`]); [`accounts::Users`],
+//! [`Records`], [`ChangeFeed`], [`Browse`], [`OaiSets`], [`WorkQueues`],
+//! [`Meta`] and [`FileRefs`] (together [`RecordStore`]); [`accounts::Users`],
 //! [`accounts::Sessions`], [`accounts::LoginThrottle`], [`accounts::Outbox`]
 //! and [`accounts::CopyRequests`] (together [`AccountStore`]). Each seam is
-//! implemented once, in `queries.rs` and `accounts/queries.rs`, over the
+//! implemented once, in `queries.rs`, `file_refs.rs` and `accounts/queries.rs`, over the
 //! small `sql::Backend` trait that each database implements; the SQL is
 //! written once, in placeholders both read. [`FileStore`] keeps file bytes
 //! addressed by their SHA-256 through the `object_store` crate.
@@ -25,6 +25,7 @@
 
 pub mod accounts;
 mod bulk_load;
+pub mod file_refs;
 pub mod files;
 mod import_progress;
 mod pending_browse;
@@ -44,7 +45,8 @@ pub use accounts::{
     open_stores, AccountStore, CopyRequest, CopyRequests, LoginThrottle, NewUser, Outbox, OutboxMessage, SessionRow,
     Sessions, Users,
 };
-pub use files::{FileStore, Fixity};
+pub use file_refs::{FilePurge, FileRefs, NamedFile, RevisionFiles};
+pub use files::{FileStore, Fixity, StoredObject};
 pub use import_progress::ImportNote;
 
 /// What can go wrong in the store.
@@ -162,9 +164,9 @@ pub struct WorkQuery {
 /// ([`open_store`]). See the crate docs for the invariants. Implemented for
 /// any type that implements the seams, so a caller holding an
 /// `Arc<dyn RecordStore>` reaches every method.
-pub trait RecordStore: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta {}
+pub trait RecordStore: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs {}
 
-impl<T: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta> RecordStore for T {}
+impl<T: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs> RecordStore for T {}
 
 /// Records and their revisions: the stored truth, and the reads of it that
 /// are not lists of a view.

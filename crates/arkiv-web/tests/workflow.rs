@@ -131,6 +131,9 @@ async fn deposit_submit_accept_and_the_paper_is_live() {
     assert_eq!(site.step(id, "submit", &depositor, &[]).await.status(), StatusCode::SEE_OTHER);
     let html = site.get("/workarea", &depositor).await.text().await.unwrap();
     assert!(html.contains("Under review") && html.contains("Kazakhstan"));
+    // Under review, still a draft: its file counts against the quota.
+    let shown = arkiv_services::file_gc::megabytes(pdf.len() as u64);
+    assert!(html.contains(&format!("Draft files: {shown} of 1,024 MB")), "the workarea shows the draft quota");
     // Submitted: the depositor waits; the form is gone and a save is refused.
     let html = site.get(&format!("/deposit/{id}"), &depositor).await.text().await.unwrap();
     assert!(!html.contains(&format!("action=\"/deposit/{id}\"")), "no edit form while under review");
@@ -161,6 +164,7 @@ async fn deposit_submit_accept_and_the_paper_is_live() {
     assert!(oai.contains("integration with Russia") && !oai.contains("idDoesNotExist"), "harvestable:\n{oai}");
     // The same paper deposited again is flagged once the index has it.
     let html = site.get("/workarea", &depositor).await.text().await.unwrap();
+    assert!(html.contains("Draft files: 0 MB of 1,024 MB"), "a live item's files leave the draft quota");
     let res =
         site.post("/workarea/new", &depositor, &[("csrf", &csrf_field(&html)), ("item_type", "policy_paper")]).await;
     let again: i64 = location(&res).trim_start_matches("/deposit/").parse().unwrap();

@@ -2,9 +2,12 @@
 //! when, and for every field it changed the value before and after, in
 //! words rather than JSON where the value is text or a list of text.
 //! Pure: it reads revisions the store kept and names users through a
-//! lookup the caller passes in.
+//! lookup the caller passes in. A file purged from a draft (see
+//! `crate::file_gc`) is said to be, on the revision that removed it, so
+//! the history never seems to offer bytes that are gone.
 
 use arkiv_model::Revision;
+use arkiv_storage::FilePurge;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -28,12 +31,31 @@ pub struct HistoryEntry {
     pub at: String,
     pub status: &'static str,
     pub changes: Vec<FieldChange>,
+    /// Files this revision removed whose bytes were purged since:
+    /// "paper.pdf: file purged on 2026-12-14".
+    pub purged: Vec<String>,
 }
 
 /// Every revision, newest first, each against the one before it. `name_of`
 /// turns a user id into a name (or `None` for a deleted user).
-pub fn history(revisions: &[Revision], name_of: impl Fn(i64) -> Option<String>) -> Vec<HistoryEntry> {
+pub fn history(
+    revisions: &[Revision],
+    purges: &[FilePurge],
+    name_of: impl Fn(i64) -> Option<String>,
+) -> Vec<HistoryEntry> {
     let mut out = Vec::with_capacity(revisions.len());
+    let removed_by = |purge: &FilePurge| {
+        let names = |r: &Revision| r.record.files().any(|(_, f)| f.sha256.as_deref() == Some(purge.sha256.as_str()));
+        let last = revisions.iter().rposition(names)?;
+        revisions.get(last + 1).map(|r| r.number)
+    };
+    let purged_in: Vec<(i64, String)> = purges
+        .iter()
+        .filter_map(|p| {
+            let day = day_of(p.purged_at.0);
+            Some((removed_by(p)?, format!("{}: file purged on {day}", p.filename)))
+        })
+        .collect();
     let mut previous: Option<Value> = None;
     for rev in revisions {
         let now = serde_json::to_value(&rev.record).unwrap_or(Value::Null);
@@ -64,11 +86,19 @@ pub fn history(revisions: &[Revision], name_of: impl Fn(i64) -> Option<String>) 
                 )
             })
             .unwrap_or_default();
-        out.push(HistoryEntry { number: rev.number, actor, at, status: rev.record.status.label(), changes });
+        let purged = purged_in.iter().filter(|(n, _)| *n == rev.number).map(|(_, note)| note.clone()).collect();
+        out.push(HistoryEntry { number: rev.number, actor, at, status: rev.record.status.label(), changes, purged });
         previous = Some(now);
     }
     out.reverse();
     out
+}
+
+/// A moment's day, `YYYY-MM-DD` (UTC).
+fn day_of(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
+        .unwrap_or_default()
 }
 
 /// A value in words: text as it is, lists one entry per line, people as
@@ -123,7 +153,7 @@ mod tests {
         b.creators = vec![Creator::new("Nowak", "Anna")];
         let r2 = rev(2, "user:7", Some(&a), b.clone());
         a = b;
-        let h = history(&[r1, r2], |id| (id == 7).then(|| "Ed Itor".to_string()));
+        let h = history(&[r1, r2], &[], |id| (id == 7).then(|| "Ed Itor".to_string()));
         assert_eq!(h[0].number, 2, "newest first");
         assert_eq!(h[0].actor, "Ed Itor");
         assert_eq!(h[1].actor, "import");

@@ -198,15 +198,41 @@ impl<'a> Workflow<'a> {
             WorkflowError::BadUpload("choose a file to upload (its name was empty or unusable)".into())
         })?;
         // Check the right before taking the bytes.
-        let (_, current) = self.load(id, Action::Edit).await?;
+        let (record, current) = self.load(id, Action::Edit).await?;
         if current != expected {
             return Err(WorkflowError::Conflict { current });
         }
-        let limit = self.repo.config.import.max_file_bytes;
+        let max_file = self.repo.config.import.max_file_bytes;
+        // A draft's files count against its owner's quota; a record that
+        // was ever live keeps its files for good and has none.
+        let usage = match record.userid {
+            Some(owner) if record.datestamp.is_none() && matches!(record.status, Status::Inbox | Status::Buffer) => {
+                Some(crate::file_gc::draft_usage(self.repo, owner).await.map_err(WorkflowError::Store)?)
+            }
+            _ => None,
+        };
+        let left = usage.map_or(u64::MAX, |u| u.left());
+        let over_quota = |usage: crate::file_gc::DraftUsage| {
+            WorkflowError::BadUpload(format!(
+                "this file does not fit in the draft quota: drafts hold {} of {} (files removed from a draft \
+                 count until they are purged, {} days after their removal)",
+                crate::file_gc::megabytes(usage.bytes),
+                crate::file_gc::megabytes(usage.quota.unwrap_or_default()),
+                self.repo.config.files.purge_after_days
+            ))
+        };
+        if left == 0 {
+            return Err(over_quota(usage.expect("a quota")));
+        }
+        // Streamed with the tighter bound, so bytes past it are never stored.
+        let limit = max_file.min(left);
         let (sha, size) = self.repo.files.put_stream(bytes, limit).await.map_err(|e| match e {
+            StoreError::Io(io) if io.kind() == std::io::ErrorKind::FileTooLarge && limit < max_file => {
+                over_quota(usage.expect("a quota"))
+            }
             StoreError::Io(io) if io.kind() == std::io::ErrorKind::FileTooLarge => WorkflowError::BadUpload(format!(
                 "the file is larger than this repository accepts ({} MB)",
-                limit / (1024 * 1024)
+                max_file / (1024 * 1024)
             )),
             StoreError::Io(io) => WorkflowError::BadUpload(format!("the upload did not arrive whole ({io})")),
             other => WorkflowError::Store(other.into()),
@@ -258,8 +284,10 @@ impl<'a> Workflow<'a> {
         .map(drop)
     }
 
-    /// Takes a document off the item. Its bytes stay in the file store
-    /// (earlier revisions still name them: nothing is silently lost).
+    /// Takes a document off the item. Earlier revisions still name its
+    /// bytes: an item that was ever live keeps them for good; a draft that
+    /// never went live has them purged after `[files] purge_after_days`
+    /// (see [`crate::file_gc`]), its history saying so.
     pub async fn remove_document(&self, id: RecordId, expected: i64, pos: u32) -> Result<()> {
         self.change(id, expected, Action::Edit, |record| {
             let before = record.documents.len();
@@ -382,7 +410,8 @@ impl<'a> Workflow<'a> {
                 }
             }
         }
-        Ok((record, super::history::history(&revisions, |uid| names.get(&uid).cloned().flatten())))
+        let purges = self.repo.store.record_file_purges(id).await?;
+        Ok((record, super::history::history(&revisions, &purges, |uid| names.get(&uid).cloned().flatten())))
     }
 
     /// The user's own items in one status, most recently changed first.

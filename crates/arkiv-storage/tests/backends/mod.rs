@@ -27,14 +27,24 @@ where
     F: FnOnce(Stores) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let Some(admin_url) = postgres_url() else { return };
-    let db = TestDatabase::create(&admin_url).await;
-    let outcome = AssertUnwindSafe(async {
-        let stores = open_stores(&db.url).await.expect("open PostgreSQL store");
+    with_postgres_url(|url| async move {
+        let stores = open_stores(&url).await.expect("open PostgreSQL store");
         test(stores).await;
     })
-    .catch_unwind()
     .await;
+}
+
+/// A fresh PostgreSQL database's URL, for a test that opens it itself (a
+/// whole repository: arkiv-services' tests include this module too);
+/// dropped afterwards.
+pub async fn with_postgres_url<F, Fut>(test: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(admin_url) = postgres_url() else { return };
+    let db = TestDatabase::create(&admin_url).await;
+    let outcome = AssertUnwindSafe(test(db.url.clone())).catch_unwind().await;
     db.drop_database().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);

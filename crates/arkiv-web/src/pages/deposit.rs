@@ -101,6 +101,9 @@ struct WorkareaPage {
     sections: Vec<Section>,
     types: Vec<(String, String)>,
     staff: bool,
+    /// "Draft files: 312 MB of 1,024 MB": what the user's drafts hold
+    /// against the quota.
+    draft_files: String,
 }
 
 fn item_line(state: &AppState, r: &Record) -> ItemLine {
@@ -129,12 +132,14 @@ pub async fn workarea(State(state): State<AppState>, LoggedIn(session): LoggedIn
         sections.push(Section { heading, items: items.iter().map(|r| item_line(&state, r)).collect() });
     }
     let types = state.repo.types.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let usage = arkiv_services::file_gc::draft_usage(&state.repo, session.user.id).await?;
     let ctx = WorkareaPage {
         nav: "workarea",
         csrf: session.csrf_token.clone(),
         sections,
         types,
         staff: session.user.role.is_staff(),
+        draft_files: usage.label(),
     };
     state.page(StatusCode::OK, "workarea.html", ctx)
 }
