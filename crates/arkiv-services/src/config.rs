@@ -329,7 +329,7 @@ draft_quota_mb = {draft_quota_mb}
 # history then says so).
 purge_after_days = {purge_after_days}
 # Stored bytes that no item names (an upload whose item was never saved, a
-# failed import) are deleted by the hourly job once this many hours old.
+# failed import) are deleted by the daily clean-up once this many hours old.
 gc_grace_hours = {gc_grace_hours}
 
 # Item types beyond the built-in list (article, book, book_section,

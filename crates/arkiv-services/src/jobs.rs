@@ -2,8 +2,8 @@
 //! hourly (and once at start) it forgets expired sessions, so the sessions
 //! table holds live logins only; retries the messages SMTP has not taken
 //! yet; lifts the embargoes that ended (see [`crate::workflow::embargoes`]);
-//! purges drafts' removed files and collects unreferenced bytes (see
-//! [`crate::file_gc`]); rereads the live settings another node's admin may
+//! once a day, purges drafts' removed files and collects unreferenced
+//! bytes (see [`crate::file_gc`]); rereads the live settings another node's admin may
 //! have changed.
 //!
 //! Started by the binary beside the server (`arkiv serve`, `arkiv demo`),
@@ -43,8 +43,15 @@ pub async fn run_once(repo: &Repository) {
         }
         Err(e) => tracing::warn!(error = %e, "embargoes could not be lifted"),
     }
-    if let Err(e) = crate::file_gc::collect_garbage(repo, false).await {
-        tracing::warn!(error = %format!("{e:#}"), "the file store could not be cleaned");
+    match crate::file_gc::collect_garbage_if_due(repo).await {
+        Ok(Some(report)) if !report.purged.is_empty() || report.objects_deleted > 0 => tracing::info!(
+            purged = report.purged.len(),
+            deleted = report.objects_deleted,
+            freed = report.bytes_freed,
+            "file store cleaned"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %format!("{e:#}"), "the file store could not be cleaned"),
     }
     if let Err(e) = repo.reload_settings().await {
         tracing::warn!(error = %format!("{e:#}"), "the live settings could not be reloaded");

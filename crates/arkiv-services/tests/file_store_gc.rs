@@ -20,7 +20,7 @@ mod backends;
 use arkiv_model::{Record, RecordId, Role, Status, Timestamp, User};
 use arkiv_services::accounts::{create_user, NewAccount};
 use arkiv_services::clock::SetClock;
-use arkiv_services::file_gc::{collect_garbage, draft_usage};
+use arkiv_services::file_gc::{collect_garbage, collect_garbage_if_due, draft_usage};
 use arkiv_services::fsck::{fsck, Severity};
 use arkiv_services::workflow::{DocumentSettings, Workflow, WorkflowError};
 use arkiv_services::{Config, Repository};
@@ -64,6 +64,7 @@ both!(
     bytes_an_upload_is_about_to_name_survive_the_collector,
     the_quota_counts_removed_files_until_they_are_purged,
     fsck_reports_unreferenced_bytes,
+    the_hourly_jobs_clean_the_file_store_once_a_day,
 );
 
 struct Fixture {
@@ -232,6 +233,27 @@ async fn upload_and_remove_cycles_on_a_draft_are_purged_after_the_delay(fx: Fixt
 
     let again = collect_garbage(&fx.repo, false).await.unwrap();
     assert!(again.purged.is_empty() && again.objects_deleted == 0, "a second run finds nothing: {again}");
+}
+
+async fn the_hourly_jobs_clean_the_file_store_once_a_day(fx: Fixture) {
+    let flow = Workflow::new(&fx.repo, &fx.depositor);
+    let id = flow.create("policy_paper").await.unwrap();
+    let first = bytes(100 * KIB);
+    let pos = fx.add(&fx.depositor, id, "first.pdf", &first).await.unwrap();
+    fx.remove(&fx.depositor, id, pos).await;
+    // The first round collects (nothing is due yet); the next rounds of the
+    // same day do not walk the repository again.
+    arkiv_services::jobs::run_once(&fx.repo).await;
+    fx.days_pass(8);
+    let second = bytes(100 * KIB);
+    let pos = fx.add(&fx.depositor, id, "second.pdf", &second).await.unwrap();
+    fx.remove(&fx.depositor, id, pos).await;
+    arkiv_services::jobs::run_once(&fx.repo).await;
+    assert!(!fx.held(&first).await, "eight days on, the hourly round purged the first file");
+    fx.days_pass(8);
+    assert!(collect_garbage_if_due(&fx.repo).await.unwrap().is_some(), "a day on, due again");
+    assert!(!fx.held(&second).await);
+    assert!(collect_garbage_if_due(&fx.repo).await.unwrap().is_none(), "not twice in a day");
 }
 
 async fn a_record_that_went_live_keeps_its_files_for_good(fx: Fixture) {
