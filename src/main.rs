@@ -119,7 +119,7 @@ enum Command {
     Fsck,
     /// Purge files removed from drafts that never went live (after
     /// `[files] purge_after_days`) and delete stored bytes that no record
-    /// names (after `[files] gc_grace_hours`). The server does it hourly.
+    /// names (after `[files] gc_grace_hours`). The server does it once a day.
     Gc {
         /// Report what would go, and change nothing.
         #[arg(long)]

@@ -16,9 +16,23 @@ use arkiv_storage::AccountStore;
 /// How long a reset link works.
 pub const RESET_VALID_SECONDS: i64 = 3600;
 
+/// Asks for a reset link to the account at `email`, and returns at once:
+/// the lookup and everything after it run in a task of their own, so the
+/// answer takes the same time, and says the same, whether or not the
+/// address has an account (a lookup that finds one, then writes a token
+/// and a message, once answered measurably later than one that found
+/// none). What goes wrong in the task is logged.
+pub fn request_reset_in_background(repo: std::sync::Arc<Repository>, email: &str) {
+    let email = email.to_string();
+    tokio::spawn(async move {
+        if let Err(e) = request_reset(&repo, &email).await {
+            tracing::warn!(error = %e, "a password reset could not be prepared");
+        }
+    });
+}
+
 /// Sends a reset link to the account at `email`, if there is one (and it
-/// is not disabled). Whether the mail goes out or not, the result is the
-/// same: sending goes on in the background.
+/// is not disabled). The web form calls [`request_reset_in_background`].
 pub async fn request_reset(repo: &Repository, email: &str) -> Result<(), AccountError> {
     let store = repo.accounts.as_ref();
     let settings = repo.settings();

@@ -69,7 +69,8 @@ pub async fn forgot(
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<ForgotForm>,
 ) -> Result<Response, Problem> {
-    accounts::reset::request_reset(&state.repo, &form.email).await?;
+    // Answered before the address is even looked up: see the function.
+    accounts::reset::request_reset_in_background(state.repo.clone(), &form.email);
     password_page(&state, &headers, StatusCode::OK, "password_forgot.html", String::new(), true, None)
 }
 
