@@ -20,22 +20,30 @@ import threading
 import time
 import urllib.parse
 
+def form_post(c, path, fields):
+    """GETs the form at `path` on connection `c` for its CSRF cookie and
+    token, then POSTs `fields` with them. Returns the milliseconds the POST
+    took and its status."""
+    c.request("GET", path)
+    r = c.getresponse()
+    html = r.read().decode()
+    cookie = next((v.split(";")[0] for k, v in r.getheaders() if k.lower() == "set-cookie" and v.startswith("arkiv_csrf=")), "")
+    token = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+    body = urllib.parse.urlencode({"csrf": token, **fields})
+    start = time.perf_counter()
+    c.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    r = c.getresponse()
+    r.read()
+    return (time.perf_counter() - start) * 1000, r.status
+
+
 def forgot(host, port, email, count):
     times = []
     for _ in range(count):
         c = http.client.HTTPConnection(host, port, timeout=60)
-        c.request("GET", "/password/forgot")
-        r = c.getresponse()
-        html = r.read().decode()
-        cookie = next((v.split(";")[0] for k, v in r.getheaders() if k.lower() == "set-cookie" and v.startswith("arkiv_csrf=")), "")
-        token = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-        body = urllib.parse.urlencode({"csrf": token, "email": email})
-        start = time.perf_counter()
-        c.request("POST", "/password/forgot", body, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
-        r = c.getresponse()
-        r.read()
-        times.append((time.perf_counter() - start) * 1000)
-        assert r.status == 200, r.status
+        took, status = form_post(c, "/password/forgot", {"email": email})
+        times.append(took)
+        assert status == 200, status
         c.close()
     times.sort()
     print(f"{times[len(times) // 2]:.2f} {times[min(len(times) - 1, int(len(times) * 0.99))]:.2f}")
@@ -54,22 +62,14 @@ counts = {"logins": 0, "ok": 0, "other": {}}
 def one(i):
     while time.monotonic() < deadline:
         c = http.client.HTTPConnection(host, port, timeout=60)
-        c.request("GET", "/login")
-        r = c.getresponse()
-        html = r.read().decode()
-        cookie = next((v.split(";")[0] for k, v in r.getheaders() if k.lower() == "set-cookie" and v.startswith("arkiv_csrf=")), "")
-        token = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-        body = urllib.parse.urlencode({"csrf": token, "email": f"user{i}@example.org", "password": password, "target": "/"})
-        c.request("POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
-        r = c.getresponse()
-        r.read()
+        _, status = form_post(c, "/login", {"email": f"user{i}@example.org", "password": password, "target": "/"})
         c.close()
         with lock:
             counts["logins"] += 1
-            if r.status == 303:
+            if status == 303:
                 counts["ok"] += 1
             else:
-                counts["other"][r.status] = counts["other"].get(r.status, 0) + 1
+                counts["other"][status] = counts["other"].get(status, 0) + 1
 
 
 threads = [threading.Thread(target=one, args=(i,)) for i in range(users)]

@@ -115,6 +115,20 @@ fn closed_within(s: &mut TcpStream, within: Duration) -> Option<Duration> {
     }
 }
 
+/// Opens `n` sockets, each with half a request's headers, and holds them:
+/// what a client that starves servers does. Raises this process's own
+/// open-file limit first, since it holds them too.
+fn half_sent_requests(addr: SocketAddr, n: usize) -> Vec<TcpStream> {
+    let _ = rlimit::increase_nofile_limit(4096);
+    (0..n)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).expect("the kernel accepts into the backlog");
+            s.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n").unwrap();
+            s
+        })
+        .collect()
+}
+
 #[test]
 fn silent_sockets_past_the_cap_do_not_starve_readers() {
     let dir = tempfile::tempdir().unwrap();
@@ -136,13 +150,7 @@ fn silent_sockets_past_the_cap_do_not_starve_readers() {
     // 500 sockets, each with half a request's headers: more than the
     // server has descriptors for, and far more than the cap. This test
     // holds them too, so its own limit must allow them.
-    let _ = rlimit::increase_nofile_limit(4096);
-    let mut silent = Vec::new();
-    for _ in 0..500 {
-        let mut s = TcpStream::connect(server.addr).expect("the kernel accepts into the backlog");
-        s.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n").unwrap();
-        silent.push(s);
-    }
+    let silent = half_sent_requests(server.addr, 500);
     // A reader beside them: every page, each within 5 s.
     for i in 0..20 {
         let status = fetch(server.addr, "/", Duration::from_secs(5))
@@ -247,13 +255,7 @@ fn with_sockets_held_at_the_cap_a_new_record_is_indexed_and_found() {
 
     // 500 half-sent requests, held: more sockets than the process has
     // descriptors.
-    let _ = rlimit::increase_nofile_limit(4096);
-    let mut silent = Vec::new();
-    for _ in 0..500 {
-        let mut s = TcpStream::connect(server.addr).expect("the kernel accepts into the backlog");
-        s.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n").unwrap();
-        silent.push(s);
-    }
+    let silent = half_sent_requests(server.addr, 500);
     // Let the server accept what it will of them before the import lands.
     std::thread::sleep(Duration::from_millis(500));
 
