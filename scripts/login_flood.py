@@ -8,7 +8,9 @@ The second form times COUNT password-reset requests for EMAIL, one after
 another, and prints the median and p99 answer times in milliseconds: run
 for a known and an unknown address, the two must not tell them apart.
 
-User i is user{i}@example.org. Each thread fetches /login for its CSRF
+User i is user{i}@example.org, logging in from an address of its own
+(sent as X-Forwarded-For: the server must trust 127.0.0.1 as a proxy, or
+all the users count as one address and its login limit). Each thread fetches /login for its CSRF
 cookie and token, then posts the right password, again and again, until
 SECONDS have passed. Prints the number of logins, how many were answered
 303 (logged in), and the logins per second. Standard library only.
@@ -20,10 +22,11 @@ import threading
 import time
 import urllib.parse
 
-def form_post(c, path, fields):
+def form_post(c, path, fields, client=None):
     """GETs the form at `path` on connection `c` for its CSRF cookie and
-    token, then POSTs `fields` with them. Returns the milliseconds the POST
-    took and its status."""
+    token, then POSTs `fields` with them, as if through a reverse proxy
+    reporting `client` as the visitor's address when one is given. Returns
+    the milliseconds the POST took and its status."""
     c.request("GET", path)
     r = c.getresponse()
     html = r.read().decode()
@@ -31,7 +34,10 @@ def form_post(c, path, fields):
     token = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
     body = urllib.parse.urlencode({"csrf": token, **fields})
     start = time.perf_counter()
-    c.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    if client:
+        headers["X-Forwarded-For"] = client
+    c.request("POST", path, body, headers)
     r = c.getresponse()
     r.read()
     return (time.perf_counter() - start) * 1000, r.status
@@ -62,7 +68,8 @@ counts = {"logins": 0, "ok": 0, "other": {}}
 def one(i):
     while time.monotonic() < deadline:
         c = http.client.HTTPConnection(host, port, timeout=60)
-        _, status = form_post(c, "/login", {"email": f"user{i}@example.org", "password": password, "target": "/"})
+        fields = {"email": f"user{i}@example.org", "password": password, "target": "/"}
+        _, status = form_post(c, "/login", fields, client=f"10.1.{i // 250}.{i % 250 + 1}")
         c.close()
         with lock:
             counts["logins"] += 1

@@ -61,6 +61,58 @@ pub struct ServerSettings {
     pub idle_timeout_secs: u64,
     /// Seconds a request body may go without sending anything.
     pub body_timeout_secs: u64,
+    /// Reverse proxies (addresses or networks such as `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` is believed. A request from one of them counts as
+    /// coming from the address the proxy reports; from anywhere else, the
+    /// header is ignored, so that no visitor can pose as another address.
+    /// Login throttling and mail limits count by this address.
+    pub trusted_proxies: Vec<TrustedProxy>,
+}
+
+/// An address or network whose `X-Forwarded-For` header is believed.
+/// Written in the configuration as a string (`"127.0.0.1"`,
+/// `"10.0.0.0/8"`, `"::1"`); anything else is refused when the
+/// configuration is read, with the entry named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrustedProxy(pub ipnet::IpNet);
+
+impl TrustedProxy {
+    pub fn contains(&self, address: &std::net::IpAddr) -> bool {
+        self.0.contains(address)
+    }
+}
+
+impl std::str::FromStr for TrustedProxy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        s.parse::<ipnet::IpNet>()
+            .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map(TrustedProxy)
+            .map_err(|_| format!("{s:?} is not an IP address or a network such as 10.0.0.0/8"))
+    }
+}
+
+impl std::fmt::Display for TrustedProxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            n if n.prefix_len() == n.max_prefix_len() => write!(f, "{}", n.addr()),
+            n => write!(f, "{n}"),
+        }
+    }
+}
+
+impl Serialize for TrustedProxy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TrustedProxy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// Who may open an account, and how long a login lasts.
@@ -191,6 +243,7 @@ impl Default for ServerSettings {
             header_timeout_secs: 15,
             idle_timeout_secs: 30,
             body_timeout_secs: 30,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -280,6 +333,12 @@ max_connections = {max_connections}
 header_timeout_secs = {header_timeout}
 idle_timeout_secs = {idle_timeout}
 body_timeout_secs = {body_timeout}
+# Reverse proxies (addresses or networks, e.g. ["127.0.0.1", "10.0.0.0/8"])
+# whose X-Forwarded-For header is believed. Behind a proxy, list it here:
+# otherwise every visitor seems to come from the proxy's address, and login
+# throttling and mail limits count them all as one. From any other peer the
+# header is ignored.
+trusted_proxies = {trusted_proxies}
 
 [import]
 # Records written per transaction during an import, at most (the first
@@ -350,6 +409,9 @@ gc_grace_hours = {gc_grace_hours}
             header_timeout = self.server.header_timeout_secs,
             idle_timeout = self.server.idle_timeout_secs,
             body_timeout = self.server.body_timeout_secs,
+            trusted_proxies = toml::Value::Array(
+                self.server.trusted_proxies.iter().map(|p| toml::Value::String(p.to_string())).collect()
+            ),
             batch = self.import.batch_size,
             bulk_load_after = self.import.bulk_load_after,
             max_file = self.import.max_file_bytes,
@@ -390,6 +452,20 @@ mod tests {
         let c = Config::default();
         assert_eq!(c.database_url(Path::new("/srv/repo")), "sqlite:///srv/repo/arkiv.db");
         assert_eq!(c.host(), "127.0.0.1");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let c: Config =
+            toml::from_str("[server]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]\n").unwrap();
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let trusted = |a: &str| c.server.trusted_proxies.iter().any(|p| p.contains(&ip(a)));
+        assert!(trusted("127.0.0.1") && trusted("10.20.30.40") && trusted("::1"));
+        assert!(!trusted("127.0.0.2") && !trusted("11.0.0.1"));
+        let back: Config = toml::from_str(&c.documented_toml()).unwrap();
+        assert_eq!(back.server.trusted_proxies, c.server.trusted_proxies);
+        let err = toml::from_str::<Config>("[server]\ntrusted_proxies = [\"proxy.example.org\"]\n").unwrap_err();
+        assert!(err.to_string().contains("\"proxy.example.org\" is not an IP address"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! What a running server does now and then, beside answering requests:
 //! hourly (and once at start) it forgets expired sessions, so the sessions
-//! table holds live logins only; retries the messages SMTP has not taken
+//! table holds live logins only, and rate-limit counts quiet for a day; retries the messages SMTP has not taken
 //! yet; lifts the embargoes that ended (see [`crate::workflow::embargoes`]);
 //! once a day, purges drafts' removed files and collects unreferenced
 //! bytes (see [`crate::file_gc`]); rereads the live settings another node's admin may
@@ -34,6 +34,10 @@ pub async fn run_once(repo: &Repository) {
         Ok(0) => {}
         Ok(n) => tracing::info!(sessions = n, "expired sessions forgotten"),
         Err(e) => tracing::warn!(error = %e, "expired sessions could not be purged"),
+    }
+    let quiet = Timestamp(repo.now().0 - crate::rate_limits::FORGET_AFTER_SECONDS);
+    if let Err(e) = repo.accounts.purge_rate_limits(quiet).await {
+        tracing::warn!(error = %e, "old rate-limit counts could not be purged");
     }
     crate::mail::retry_unsent(repo).await;
     match crate::workflow::lift_embargoes(repo, repo.today()).await {

@@ -20,6 +20,7 @@ pub mod mail;
 pub mod oai;
 pub mod pdf;
 pub mod populate;
+pub mod rate_limits;
 pub mod repository;
 pub mod settings;
 pub mod workflow;

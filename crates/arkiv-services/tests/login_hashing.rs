@@ -42,14 +42,15 @@ async fn a_page_is_served_while_a_login_checks_its_password() {
 
     // One login first, so that the database's connections are open and the
     // next login reaches its password check within milliseconds.
-    let settings = repo.config.accounts.clone();
-    let first = login(repo.accounts.as_ref(), &settings, "editor@example.org", PASSWORD, "192.0.2.1", None).await;
+    let first = login(&repo, "editor@example.org", PASSWORD, "192.0.2.1", None).await;
     assert!(first.is_ok(), "the right password logs in");
 
-    let accounts = repo.accounts.clone();
-    let wrong = tokio::spawn(async move {
-        login(accounts.as_ref(), &settings, "editor@example.org", "not the password", "192.0.2.1", None).await
-    });
+    let repo = std::sync::Arc::new(repo);
+    let checking = repo.clone();
+    let wrong =
+        tokio::spawn(
+            async move { login(&checking, "editor@example.org", "not the password", "192.0.2.1", None).await },
+        );
     // Let the login reach its password check.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let page = tokio::spawn(async { "served" });

@@ -7,7 +7,7 @@
 //! suites. Callers see it through narrow seams, grouped by what they need:
 //! [`Records`], [`ChangeFeed`], [`Browse`], [`OaiSets`], [`WorkQueues`],
 //! [`Meta`] and [`FileRefs`] (together [`RecordStore`]); [`accounts::Users`],
-//! [`accounts::Sessions`], [`accounts::LoginThrottle`], [`accounts::Outbox`]
+//! [`accounts::Sessions`], [`accounts::RateLimits`], [`accounts::Outbox`]
 //! and [`accounts::CopyRequests`] (together [`AccountStore`]). Each seam is
 //! implemented once, in `queries.rs`, `file_refs.rs` and `accounts/queries.rs`, over the
 //! small `sql::Backend` trait that each database implements; the SQL is
@@ -42,8 +42,8 @@ use futures::stream::BoxStream;
 use std::sync::Arc;
 
 pub use accounts::{
-    open_stores, AccountStore, CopyRequest, CopyRequests, LoginThrottle, NewUser, Outbox, OutboxMessage, SessionRow,
-    Sessions, Users,
+    open_stores, AccountStore, Claim, CopyRequest, CopyRequests, NewUser, Outbox, OutboxMessage, RateLimits,
+    RatePolicy, SessionRow, Sessions, Users,
 };
 pub use file_refs::{FilePurge, FileRefs, NamedFile, RevisionFiles};
 pub use files::{FileStore, Fixity, StoredObject};

@@ -32,7 +32,7 @@ suite!(
     users_are_unique_by_address_whatever_its_case,
     users_update_and_list,
     sessions_are_found_by_hash_and_end,
-    login_failures_count_in_a_window,
+    rate_limits_let_exactly_the_allowance_through_in_parallel,
     records_and_accounts_share_one_database,
     password_resets_work_once_and_expire,
     address_confirmations_confirm_once_and_expire,
@@ -118,25 +118,58 @@ async fn sessions_are_found_by_hash_and_end((_, accounts): Stores) {
     assert_eq!(accounts.session("c1").await.unwrap(), None);
 }
 
-async fn login_failures_count_in_a_window((_, accounts): Stores) {
-    let t = Timestamp::now().0;
-    let keys = vec!["account:a@example.org".to_string(), "address:10.0.0.1".to_string()];
-    for i in 0..3 {
-        accounts.add_login_failure(&keys, Timestamp(t + i), Timestamp(0)).await.unwrap();
+/// A guesser who sends 40 attempts at once gets exactly the allowance
+/// through, however the backend interleaves them: the check and the count
+/// are one step. (Counted in one statement and checked in another, 40 of
+/// 40 passed a limit of 5.)
+async fn rate_limits_let_exactly_the_allowance_through_in_parallel((_, accounts): Stores) {
+    use arkiv_storage::{Claim, RatePolicy};
+    let policy = RatePolicy { free: 3, first_wait: 2, growth: 2, max_wait: 900, forget_after: 3600 };
+    let now = Timestamp::now();
+    let attempts = (0..40).map(|_| {
+        let accounts = accounts.clone();
+        tokio::spawn(async move { accounts.claim("login:a@example.org|10.0.0.1", &policy, now).await.unwrap() })
+    });
+    let claims = futures::future::join_all(attempts).await;
+    let allowed = claims.iter().filter(|c| matches!(c.as_ref().unwrap(), Claim::Allowed)).count();
+    assert_eq!(allowed, 3, "of 40 parallel attempts, the allowance passes and no more");
+    assert!(claims.iter().all(|c| matches!(c.as_ref().unwrap(), Claim::Allowed | Claim::Wait { seconds: 2 })));
+
+    // The waits grow: 2 s after the third attempt, then 4, then 8.
+    let key = "login:a@example.org|10.0.0.1";
+    let at = |s: i64| Timestamp(now.0 + s);
+    assert_eq!(accounts.claim(key, &policy, at(1)).await.unwrap(), Claim::Wait { seconds: 1 });
+    assert_eq!(accounts.claim(key, &policy, at(2)).await.unwrap(), Claim::Allowed);
+    assert_eq!(accounts.claim(key, &policy, at(3)).await.unwrap(), Claim::Wait { seconds: 3 });
+    assert_eq!(accounts.claim(key, &policy, at(6)).await.unwrap(), Claim::Allowed);
+    assert_eq!(accounts.claim(key, &policy, at(13)).await.unwrap(), Claim::Wait { seconds: 1 });
+    assert_eq!(accounts.claim(key, &policy, at(14)).await.unwrap(), Claim::Allowed);
+
+    // Other keys are untouched; a refund gives one attempt back.
+    let other = "login:a@example.org|10.0.0.2";
+    for _ in 0..2 {
+        assert_eq!(accounts.claim(other, &policy, now).await.unwrap(), Claim::Allowed);
     }
-    accounts.add_login_failure(&keys[1..], Timestamp(t + 3), Timestamp(0)).await.unwrap();
-    assert_eq!(accounts.login_failures(&keys[0], Timestamp(t)).await.unwrap(), 3);
-    assert_eq!(accounts.login_failures(&keys[1], Timestamp(t)).await.unwrap(), 4);
-    assert_eq!(accounts.login_failures(&keys[1], Timestamp(t + 2)).await.unwrap(), 2, "only the window counts");
-    assert_eq!(accounts.login_failures("account:b@example.org", Timestamp(0)).await.unwrap(), 0);
+    accounts.refund(other).await.unwrap();
+    assert_eq!(accounts.claim(other, &policy, now).await.unwrap(), Claim::Allowed);
+    assert_eq!(accounts.claim(other, &policy, now).await.unwrap(), Claim::Allowed);
+    assert!(matches!(accounts.claim(other, &policy, now).await.unwrap(), Claim::Wait { .. }));
 
-    // A new failure prunes the old ones under its key.
-    accounts.add_login_failure(&keys[1..], Timestamp(t + 10), Timestamp(t + 2)).await.unwrap();
-    assert_eq!(accounts.login_failures(&keys[1], Timestamp(0)).await.unwrap(), 3);
+    // An hour of quiet forgets; so do forget and forget_prefix.
+    assert_eq!(accounts.claim(key, &policy, at(14 + 3600)).await.unwrap(), Claim::Allowed);
+    accounts.forget(key).await.unwrap();
+    assert_eq!(accounts.claim(key, &policy, at(15 + 3600)).await.unwrap(), Claim::Allowed);
+    let odd = "login:a_b%c@example.org|10.0.0.1";
+    for _ in 0..3 {
+        accounts.claim(odd, &policy, now).await.unwrap();
+    }
+    assert_eq!(accounts.forget_prefix("login:a_b%c@example.org|").await.unwrap(), 1, "wildcards are literal");
+    assert_eq!(accounts.forget_prefix("login:a@example.org|").await.unwrap(), 2);
+    assert_eq!(accounts.claim(other, &policy, now).await.unwrap(), Claim::Allowed, "forgotten");
 
-    accounts.clear_login_failures(&keys[0]).await.unwrap();
-    assert_eq!(accounts.login_failures(&keys[0], Timestamp(0)).await.unwrap(), 0);
-    assert_eq!(accounts.login_failures(&keys[1], Timestamp(0)).await.unwrap(), 3, "other keys are untouched");
+    // Keys quiet since before a time are purged.
+    accounts.claim("mail:reset:to:x@example.org", &policy, Timestamp(now.0 - 90_000)).await.unwrap();
+    assert_eq!(accounts.purge_rate_limits(Timestamp(now.0 - 86_400)).await.unwrap(), 1);
 }
 
 /// Records and accounts share one database: writing one does not disturb

@@ -199,7 +199,8 @@ async fn serve_connection(
         let busy = Busy::new(in_service.clone());
         async move {
             let (mut parts, body) = request.into_parts();
-            // What `ConnectInfo` extracts: login throttling counts per address.
+            // What `ConnectInfo` extracts: the peer, from which
+            // `client_address.rs` finds the visitor behind a trusted proxy.
             parts.extensions.insert(ConnectInfo(addr));
             let body = Body::new(TimeoutBody::new(limits.body_timeout, body));
             let response = app.oneshot(hyper::Request::from_parts(parts, body)).await?;

@@ -11,6 +11,7 @@
 //! render it. Nothing here prints; the caller decides what to tell the user.
 
 pub mod auth;
+pub mod client_address;
 pub mod connections;
 pub mod http;
 pub mod page_cache;

@@ -1,15 +1,16 @@
 //! Accounts over real HTTP against a running server: logging in and out,
 //! registering, and the security properties a user relies on — forms
 //! without our CSRF token are refused, a session id does not survive login
-//! (no fixation), failed logins are throttled, passwords never reach the
+//! (no fixation), failed logins are slowed without locking the owner out, passwords never reach the
 //! log, cookies are HttpOnly and SameSite.
 
 mod common;
 
 use arkiv_model::{Document, DocumentSecurity, Record, Status, StoredFile};
-use arkiv_services::config::AccountSettings;
+use arkiv_services::config::{AccountSettings, ServerSettings};
+use arkiv_services::Config;
 use arkiv_storage::RecordWrite;
-use common::{csrf_field, set_cookie, start, Site, PASSWORD};
+use common::{csrf_field, set_cookie, start, start_with, Site, PASSWORD};
 use reqwest::StatusCode;
 use std::sync::{Arc, Mutex};
 
@@ -123,19 +124,101 @@ async fn a_session_id_does_not_survive_login() {
 }
 
 #[tokio::test]
-async fn failed_logins_are_throttled() {
+async fn failed_logins_are_slowed_by_growing_waits() {
     let site = start(AccountSettings::default()).await;
-    for i in 0..5 {
+    for i in 0..3 {
         let res = site.login("depositor@example.org", &format!("wrong password {i}"), "").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
     }
     let res = site.login("depositor@example.org", PASSWORD, "").await;
-    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "right after three failures, even the right password waits"
+    );
+    assert_eq!(res.headers()["retry-after"], "2", "the wait is short at first, and said");
     assert!(set_cookie(&res, "arkiv_session").is_none());
-    assert!(res.text().await.unwrap().contains("Too many failed logins"));
-    // Another account is not locked by these failures (the address limit is higher).
+    assert!(res.text().await.unwrap().contains("Please wait 2 seconds"));
+    // Another account from the same address is not slowed by these failures.
     let res = site.login("editor@example.org", PASSWORD, "").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Once the wait is over, the right password gets in.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let res = site.login("depositor@example.org", PASSWORD, "").await;
+        if res.status() == StatusCode::SEE_OTHER {
+            break;
+        }
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(std::time::Instant::now() < deadline, "the owner got in after the wait");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+/// A login posted through a reverse proxy that reports `client` as the
+/// visitor's address.
+async fn login_via_proxy(site: &Site, client: &str, email: &str, password: &str) -> reqwest::Response {
+    let (cookie, token) = site.login_form().await;
+    site.client
+        .post(site.url("/login"))
+        .header("cookie", cookie)
+        .header("x-forwarded-for", client)
+        .form(&[("csrf", token.as_str()), ("email", email), ("password", password), ("target", "/")])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn behind_a_proxy(trusted: &[&str]) -> Config {
+    let trusted_proxies = trusted.iter().map(|t| t.parse().unwrap()).collect();
+    Config { server: ServerSettings { trusted_proxies, ..Default::default() }, ..Config::default() }
+}
+
+/// Lockout as a weapon: a stranger's wrong guesses at an editor's account
+/// do not keep the editor out, from the editor's own address; a thousand
+/// guesses in parallel are not all checked; and a stranger's failures do
+/// not keep out the other visitors behind the same reverse proxy.
+#[tokio::test]
+async fn a_strangers_failures_do_not_lock_the_owner_out() {
+    let site = start_with(behind_a_proxy(&["127.0.0.1"])).await;
+    let stranger = "203.0.113.9";
+    let guesses = (0..40).map(|i| {
+        let site = &site;
+        async move { login_via_proxy(site, stranger, "editor@example.org", &format!("guess number {i}")).await.status() }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let checked = answers.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let refused = answers.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, refused), (3, 37), "of 40 parallel guesses, three passwords were checked");
+
+    let res = login_via_proxy(&site, "198.51.100.7", "editor@example.org", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "the editor, from their own address, gets in at once");
+    let res = login_via_proxy(&site, stranger, "editor@example.org", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "the stranger's address still waits, right or wrong");
+
+    // The same stranger fails at many accounts: other visitors behind the
+    // proxy are not held back.
+    for i in 0..60 {
+        login_via_proxy(&site, stranger, &format!("nobody{i}@example.org"), "a wrong password").await;
+    }
+    let res = login_via_proxy(&site, stranger, "depositor@example.org", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "an address failing at every account waits everywhere");
+    let res = login_via_proxy(&site, "198.51.100.8", "depositor@example.org", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "a visitor behind the same proxy is not");
+}
+
+/// Without the proxy listed, the header is the client's own words: a
+/// guesser who writes a new address into each request is counted at the
+/// address they connect from.
+#[tokio::test]
+async fn a_forwarded_address_counts_only_from_a_trusted_proxy() {
+    let site = start_with(behind_a_proxy(&["10.0.0.0/8"])).await;
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let res = login_via_proxy(&site, &format!("198.51.100.{i}"), "editor@example.org", "a wrong guess").await;
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429], "all five guesses came from 127.0.0.1");
 }
 
 #[tokio::test]

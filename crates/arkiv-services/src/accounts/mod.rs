@@ -5,8 +5,11 @@
 //! Rules kept here, whoever asks:
 //! - passwords are stored only as argon2id hashes ([`password`]) and never
 //!   logged (no function here logs or formats one);
-//! - a login is refused without checking the password once an account or
-//!   an address has failed too often lately ([`THROTTLE`]);
+//! - a login from an address that has failed at an account lately waits
+//!   a growing delay before its password is checked, and an address that
+//!   has failed at many accounts waits too ([`crate::rate_limits`]); no
+//!   one is locked out, and a stranger's failures never delay the owner's
+//!   login from another address;
 //! - every login starts a new session with a new id and a new CSRF secret,
 //!   and ends the session the browser came with: an id planted before
 //!   login is worthless after it (no fixation);
@@ -25,16 +28,6 @@ use arkiv_model::validate::is_orcid;
 use arkiv_model::{EditorScope, Role, Timestamp, User};
 use arkiv_storage::{AccountStore, NewUser, SessionRow, StoreError};
 use password::{hash_in_pool, password_problem, verify_in_pool, verify_nothing_in_pool};
-
-/// How many failed logins are tolerated, per account and per address,
-/// within the window, before further attempts are refused unchecked.
-pub struct Throttle {
-    pub window_seconds: i64,
-    pub per_account: i64,
-    pub per_address: i64,
-}
-
-pub const THROTTLE: Throttle = Throttle { window_seconds: 15 * 60, per_account: 5, per_address: 30 };
 
 /// A session's use is written back at most this often, so that reading
 /// pages does not write to the database on every request.
@@ -58,8 +51,8 @@ pub enum AccountError {
     /// a disabled account: the form does not tell which addresses exist.
     #[error("The e-mail address or the password is not right.")]
     BadCredentials,
-    #[error("Too many failed logins. Please wait {minutes} minutes before trying again.")]
-    Throttled { minutes: i64 },
+    #[error("Too many failed logins from your address. Please wait {} before trying again.", wait_words(*seconds))]
+    Throttled { seconds: i64 },
     /// The password was right, but the address was never confirmed.
     #[error(
         "This account's address is not confirmed yet. We have sent a link to it: open it to start using the account."
@@ -67,6 +60,15 @@ pub enum AccountError {
     Unconfirmed { user: arkiv_model::UserId },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// "12 seconds", "3 minutes": a wait as a person reads it.
+pub fn wait_words(seconds: i64) -> String {
+    match seconds {
+        ..=1 => "a second".into(),
+        2..=90 => format!("{seconds} seconds"),
+        _ => format!("{} minutes", (seconds + 59) / 60),
+    }
 }
 
 /// What a new account is made from.
@@ -208,23 +210,33 @@ pub async fn register(
 
 /// Checks a login and opens a new session for it, ending `previous` (the
 /// session the browser came with, if any). `address` is the client's IP.
+///
+/// Before the password is checked, the attempt is counted under its
+/// (account, address) pair and its address, each in one atomic step
+/// ([`crate::rate_limits`]); an attempt that comes too soon is refused
+/// unchecked, with the wait. A correct password forgets the pair's
+/// failures and gives the address its attempt back.
 pub async fn login(
-    store: &dyn AccountStore,
-    settings: &AccountSettings,
+    repo: &crate::Repository,
     email: &str,
     password: &str,
     address: &str,
     previous: Option<&str>,
 ) -> Result<(User, NewSession), AccountError> {
-    let now = Timestamp::now();
-    let since = Timestamp(now.0 - THROTTLE.window_seconds);
-    let account_key = format!("account:{}", email_key(email));
-    let address_key = format!("address:{address}");
-    if store.login_failures(&account_key, since).await? >= THROTTLE.per_account
-        || store.login_failures(&address_key, since).await? >= THROTTLE.per_address
-    {
-        tracing::warn!(address, "login refused: too many failures");
-        return Err(AccountError::Throttled { minutes: THROTTLE.window_seconds / 60 });
+    use crate::rate_limits::{login_address_key, login_key, LOGIN_PER_ACCOUNT_AND_ADDRESS, LOGIN_PER_ADDRESS};
+    use arkiv_storage::Claim;
+    let store = repo.accounts.as_ref();
+    let now = repo.now();
+    let pair = login_key(email, address);
+    let from = login_address_key(address);
+    if let Claim::Wait { seconds } = store.claim(&pair, &LOGIN_PER_ACCOUNT_AND_ADDRESS, now).await? {
+        tracing::warn!(address, "login refused unchecked: this address failed at this account lately");
+        return Err(AccountError::Throttled { seconds });
+    }
+    if let Claim::Wait { seconds } = store.claim(&from, &LOGIN_PER_ADDRESS, now).await? {
+        store.refund(&pair).await?;
+        tracing::warn!(address, "login refused unchecked: this address failed at many accounts lately");
+        return Err(AccountError::Throttled { seconds });
     }
     let user = if email.len() > MAX_EMAIL_BYTES { None } else { store.user_by_email(email).await? };
     let valid = match &user {
@@ -235,18 +247,19 @@ pub async fn login(
         }
     };
     let Some(user) = user.filter(|_| valid) else {
-        store.add_login_failure(&[account_key, address_key], now, since).await?;
+        // Both attempts stay counted.
         tracing::info!(address, "failed login");
         return Err(AccountError::BadCredentials);
     };
-    store.clear_login_failures(&account_key).await?;
+    store.forget(&pair).await?;
+    store.refund(&from).await?;
     if !user.verified {
         return Err(AccountError::Unconfirmed { user: user.id });
     }
     if let Some(old) = previous {
         store.delete_session(&tokens::session_hash(old)).await?;
     }
-    let session = start_session(store, settings, &user, now).await?;
+    let session = start_session(store, &repo.settings().accounts, &user, now).await?;
     tracing::info!(user = user.id, address, "login");
     Ok((user, session))
 }

@@ -73,8 +73,9 @@ pub async fn reset_password(store: &dyn AccountStore, token: &str, new_password:
     user.verified = true;
     store.update_user(&user).await?;
     store.delete_user_sessions(user.id).await?;
-    // A locked-out owner who proved the address may log in at once.
-    store.clear_login_failures(&format!("account:{}", email_key(&user.email))).await?;
+    // An owner slowed by their own failures, who proved the address, may
+    // log in at once from anywhere.
+    store.forget_prefix(&crate::rate_limits::login_account_prefix(&user.email)).await?;
     tracing::info!(user = user.id, "password reset");
     Ok(user)
 }

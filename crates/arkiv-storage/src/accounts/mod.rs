@@ -1,5 +1,5 @@
-//! Accounts in the store: users, their sessions, the failed logins
-//! throttling counts, the outbox and requests for copies. A second set of
+//! Accounts in the store: users, their sessions, the rate limits of
+//! logins and mail, the outbox and requests for copies. A second set of
 //! seams beside [`RecordStore`]'s, written once for both backends
 //! (`queries.rs`), so that sessions live in the database: they survive a
 //! restart and are shared by every node serving one repository.
@@ -71,9 +71,9 @@ pub struct CopyRequest {
 /// Everything the accounts of a repository need from the database: every
 /// seam below, implemented by both backends (`queries.rs`). A caller
 /// holding an `Arc<dyn AccountStore>` reaches every method.
-pub trait AccountStore: Users + Sessions + LoginThrottle + Outbox + CopyRequests {}
+pub trait AccountStore: Users + Sessions + RateLimits + Outbox + CopyRequests {}
 
-impl<T: Users + Sessions + LoginThrottle + Outbox + CopyRequests> AccountStore for T {}
+impl<T: Users + Sessions + RateLimits + Outbox + CopyRequests> AccountStore for T {}
 
 /// Users, and the password-reset tokens that let one back in.
 #[async_trait]
@@ -145,19 +145,75 @@ pub trait Sessions: Send + Sync + 'static {
     async fn purge_sessions(&self, now: Timestamp) -> Result<u64>;
 }
 
-/// Failed logins, counted under keys the services choose (an account, an
-/// address), so that guessing is throttled.
+/// How a rate limit lets attempts through under one key: `free` at once,
+/// then each further one only after a wait that starts at `first_wait`
+/// seconds and grows `growth` times with every attempt, up to `max_wait`.
+/// A key quiet for `forget_after` seconds starts again from nothing.
+///
+/// With `growth` 1 and `first_wait` equal to `forget_after`, this is "at
+/// most `free` per period" (mail); with `growth` 2 it is the growing delay
+/// that slows a guesser without ever locking anyone out for long (logins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatePolicy {
+    pub free: i64,
+    pub first_wait: i64,
+    pub growth: i64,
+    pub max_wait: i64,
+    pub forget_after: i64,
+}
+
+impl RatePolicy {
+    /// Seconds to wait after the `attempt`-th attempt (counted from 1)
+    /// before the next may come.
+    pub fn wait_after(&self, attempt: i64) -> i64 {
+        if attempt < self.free {
+            return 0;
+        }
+        let mut wait = self.first_wait;
+        for _ in self.free..attempt {
+            if wait >= self.max_wait {
+                break;
+            }
+            wait = wait.saturating_mul(self.growth.max(1));
+        }
+        wait.min(self.max_wait)
+    }
+}
+
+/// What a rate limit answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// The attempt may go ahead; it has been counted.
+    Allowed,
+    /// Not yet: the next attempt under this key may come in this many
+    /// seconds. Nothing was counted.
+    Wait { seconds: i64 },
+}
+
+/// Rate limits under keys the services choose (a login's account and
+/// address, a mail's recipient): counted in the database, so that every
+/// node of a site shares them.
 #[async_trait]
-pub trait LoginThrottle: Send + Sync + 'static {
-    /// Notes a failed login under each key, and forgets failures older than
-    /// `forget_before` under them.
-    async fn add_login_failure(&self, keys: &[String], at: Timestamp, forget_before: Timestamp) -> Result<()>;
+pub trait RateLimits: Send + Sync + 'static {
+    /// Counts an attempt under `key` if `policy` lets it through now, in
+    /// one atomic step: of any number of parallel claims, exactly as many
+    /// pass as the policy allows.
+    async fn claim(&self, key: &str, policy: &RatePolicy, now: Timestamp) -> Result<Claim>;
 
-    /// Failures under `key` at or after `since`.
-    async fn login_failures(&self, key: &str, since: Timestamp) -> Result<i64>;
+    /// Takes back one counted attempt under `key` (one that turned out not
+    /// to count, as a correct login does for its address).
+    async fn refund(&self, key: &str) -> Result<()>;
 
-    /// Forgets the failures under `key` (after a successful login).
-    async fn clear_login_failures(&self, key: &str) -> Result<()>;
+    /// Forgets `key` entirely (a successful login forgets its account and
+    /// address's failures).
+    async fn forget(&self, key: &str) -> Result<()>;
+
+    /// Forgets every key that starts with `prefix` (a password reset
+    /// forgets its account's failures from every address).
+    async fn forget_prefix(&self, prefix: &str) -> Result<u64>;
+
+    /// Forgets keys whose last attempt was before `quiet_since`.
+    async fn purge_rate_limits(&self, quiet_since: Timestamp) -> Result<u64>;
 }
 
 /// Every message the repository sends, kept whether or not SMTP took it.

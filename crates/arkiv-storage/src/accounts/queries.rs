@@ -1,4 +1,4 @@
-//! The account seams ([`Users`], [`Sessions`], [`LoginThrottle`],
+//! The account seams ([`Users`], [`Sessions`], [`RateLimits`],
 //! [`Outbox`], [`CopyRequests`]), implemented once for every [`Backend`]:
 //! writes go through the backend's writer (SQLite's one writing
 //! connection, like every other write; a pooled connection on PostgreSQL,
@@ -302,38 +302,78 @@ impl<B: Backend> Sessions for B {
     }
 }
 
-#[async_trait]
-impl<B: Backend> LoginThrottle for B {
-    async fn add_login_failure(&self, keys: &[String], at: Timestamp, forget_before: Timestamp) -> Result<()> {
-        let mut conn = self.writer().await?;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        for key in keys {
-            tx.run(
-                "DELETE FROM login_failures WHERE key = $1 AND at < $2",
-                &[Bind::Text(key), Bind::Int(forget_before.0)],
-            )
-            .await?;
-            tx.run("INSERT INTO login_failures (key, at) VALUES ($1, $2)", &[Bind::Text(key), Bind::Int(at.0)]).await?;
+/// The waits of a policy as one SQL `CASE` over the new attempt count
+/// `attempts` (an SQL expression), so that the claim computes the next
+/// permitted time in the same statement that counts the attempt. The
+/// numbers are the policy's own integers, never user input.
+fn wait_case(policy: &RatePolicy, attempts: &str) -> String {
+    let mut sql = format!("CASE WHEN {attempts} < {} THEN 0", policy.free);
+    let mut attempt = policy.free;
+    loop {
+        let wait = policy.wait_after(attempt);
+        if wait >= policy.max_wait || attempt - policy.free > 64 {
+            break;
         }
-        tx.commit().await?;
+        sql.push_str(&format!(" WHEN {attempts} = {attempt} THEN {wait}"));
+        attempt += 1;
+    }
+    sql.push_str(&format!(" ELSE {} END", policy.max_wait));
+    sql
+}
+
+#[async_trait]
+impl<B: Backend> RateLimits for B {
+    async fn claim(&self, key: &str, policy: &RatePolicy, now: Timestamp) -> Result<Claim> {
+        // One statement, so that the check and the count cannot be
+        // interleaved: an upsert whose update applies only when the key's
+        // time has come (PostgreSQL locks the row for the upsert and
+        // re-evaluates the condition on its newest version; SQLite has one
+        // writer). A key quiet for `forget_after` starts from one again.
+        let attempts = format!(
+            "(CASE WHEN rate_limits.last_attempt <= $2 - {forget} THEN 1 ELSE rate_limits.attempts + 1 END)",
+            forget = policy.forget_after
+        );
+        let sql = format!(
+            "INSERT INTO rate_limits (key, attempts, last_attempt, next_allowed) \
+             VALUES ($1, 1, $2, $2 + {first}) \
+             ON CONFLICT (key) DO UPDATE SET \
+               attempts = {attempts}, last_attempt = $2, next_allowed = $2 + {wait} \
+             WHERE rate_limits.next_allowed <= $2 \
+             RETURNING attempts",
+            first = policy.wait_after(1),
+            wait = wait_case(policy, &attempts),
+        );
+        let mut conn = self.writer().await?;
+        if conn.row(&sql, &[Bind::Text(key), Bind::Int(now.0)]).await?.is_some() {
+            return Ok(Claim::Allowed);
+        }
+        let row = conn.row("SELECT next_allowed FROM rate_limits WHERE key = $1", &[Bind::Text(key)]).await?;
+        let next = row.map(|r| r.int(0)).unwrap_or(now.0);
+        Ok(Claim::Wait { seconds: (next - now.0).max(1) })
+    }
+
+    async fn refund(&self, key: &str) -> Result<()> {
+        write(
+            self,
+            "UPDATE rate_limits SET attempts = attempts - 1 WHERE key = $1 AND attempts > 0",
+            &[Bind::Text(key)],
+        )
+        .await?;
         Ok(())
     }
 
-    async fn login_failures(&self, key: &str, since: Timestamp) -> Result<i64> {
-        let row = self
-            .reader()
-            .await?
-            .row(
-                "SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2",
-                &[Bind::Text(key), Bind::Int(since.0)],
-            )
-            .await?;
-        Ok(row.map(|r| r.int(0)).unwrap_or(0))
+    async fn forget(&self, key: &str) -> Result<()> {
+        write(self, "DELETE FROM rate_limits WHERE key = $1", &[Bind::Text(key)]).await?;
+        Ok(())
     }
 
-    async fn clear_login_failures(&self, key: &str) -> Result<()> {
-        write(self, "DELETE FROM login_failures WHERE key = $1", &[Bind::Text(key)]).await?;
-        Ok(())
+    async fn forget_prefix(&self, prefix: &str) -> Result<u64> {
+        let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        write(self, "DELETE FROM rate_limits WHERE key LIKE $1 ESCAPE '\\'", &[Bind::Text(&pattern)]).await
+    }
+
+    async fn purge_rate_limits(&self, quiet_since: Timestamp) -> Result<u64> {
+        write(self, "DELETE FROM rate_limits WHERE last_attempt < $1", &[Bind::Int(quiet_since.0)]).await
     }
 }
 

@@ -11,17 +11,16 @@
 //! only, never another site).
 
 use crate::auth::{self, set_cookie, CsrfForm, Viewer, CSRF_COOKIE, SESSION_COOKIE};
+use crate::client_address::ClientAddress;
 use crate::http::Problem;
 use crate::AppState;
 use arkiv_services::accounts::{self, AccountError, NewSession};
-use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{Query, State};
-use axum::http::{header, Extensions, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -125,25 +124,12 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
-    extensions: Extensions,
+    address: ClientAddress,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, Problem> {
-    let address = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(a)| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
     let repo = &state.repo;
     let previous = auth::cookie(&headers, SESSION_COOKIE);
-    match accounts::login(
-        repo.accounts.as_ref(),
-        &repo.settings().accounts,
-        &form.email,
-        &form.password,
-        &address,
-        previous,
-    )
-    .await
-    {
+    match accounts::login(repo, &form.email, &form.password, &address.to_string(), previous).await {
         Ok((_, session)) => Ok(logged_in(&state, &form.target, session)),
         Err(e @ AccountError::Unconfirmed { user }) => {
             // The right password: the owner (or whoever they gave it to)
@@ -152,13 +138,31 @@ pub async fn login(
             let fields = (form.email.as_str(), "", "");
             form_page(&state, &headers, StatusCode::FORBIDDEN, "login.html", &form.target, fields, Some(e.to_string()))
         }
-        Err(e @ (AccountError::BadCredentials | AccountError::Throttled { .. })) => {
-            let status = if matches!(e, AccountError::Throttled { .. }) {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::UNAUTHORIZED
-            };
-            form_page(&state, &headers, status, "login.html", &form.target, (&form.email, "", ""), Some(e.to_string()))
+        Err(e @ AccountError::BadCredentials) => {
+            let fields = (form.email.as_str(), "", "");
+            form_page(
+                &state,
+                &headers,
+                StatusCode::UNAUTHORIZED,
+                "login.html",
+                &form.target,
+                fields,
+                Some(e.to_string()),
+            )
+        }
+        Err(e @ AccountError::Throttled { seconds }) => {
+            let fields = (form.email.as_str(), "", "");
+            let mut res = form_page(
+                &state,
+                &headers,
+                StatusCode::TOO_MANY_REQUESTS,
+                "login.html",
+                &form.target,
+                fields,
+                Some(e.to_string()),
+            )?;
+            res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds.max(1)));
+            Ok(res)
         }
         Err(e) => Err(Problem::internal(e)),
     }
