@@ -145,6 +145,13 @@ fn server_of(url: &str) -> String {
     authority.rsplit_once('@').map_or(authority, |(_, host)| host).to_string()
 }
 
+/// Where and when a visitor asked for a mail, as the mail says it: "the
+/// request came from the address 203.0.113.9 on 2026-12-06 16:30:00 UTC". The address
+/// is the one the site saw (see `[server] trusted_proxies`).
+pub fn asked_from(address: &str, at: Timestamp) -> String {
+    format!("the request came from the address {address} on {} UTC", at.to_eprints())
+}
+
 /// Keeps a message in the outbox and returns its id; then, with SMTP
 /// configured, sends it in the background. `link` (a reset link, say) goes
 /// to the log with the message when no server is configured, so that an

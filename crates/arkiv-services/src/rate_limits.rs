@@ -98,19 +98,52 @@ pub async fn claim_mail(
     to: &str,
     address: &str,
 ) -> Result<Result<(), MailRefused>, StoreError> {
-    let now = repo.now();
-    let by = format!("mail:{}:from:{address}", kind.name());
-    if let Claim::Wait { seconds } = repo.accounts.claim(&by, &kind.per_address(), now).await? {
-        tracing::warn!(kind = kind.name(), address, "mail not sent: too many from this address");
-        return Ok(Err(MailRefused::Requester { seconds }));
+    if let Err(refused) = claim_requester(repo, kind, address).await? {
+        return Ok(Err(refused));
     }
-    let to_key = format!("mail:{}:to:{}", kind.name(), email_key(to));
-    if let Claim::Wait { seconds } = repo.accounts.claim(&to_key, &kind.per_recipient(), now).await? {
-        repo.accounts.refund(&by).await?;
-        tracing::warn!(kind = kind.name(), "mail not sent: its recipient has had too many of this kind");
-        return Ok(Err(MailRefused::Recipient { seconds }));
+    if let Err(refused) = claim_recipient(repo, kind, to).await? {
+        repo.accounts.refund(&requester_key(kind, address)).await?;
+        return Ok(Err(refused));
     }
     Ok(Ok(()))
+}
+
+/// Counts a mail of `kind` asked for from `address`, if the address's
+/// allowance lets it through.
+pub async fn claim_requester(
+    repo: &Repository,
+    kind: MailKind,
+    address: &str,
+) -> Result<Result<(), MailRefused>, StoreError> {
+    let key = requester_key(kind, address);
+    match repo.accounts.claim(&key, &kind.per_address(), repo.now()).await? {
+        Claim::Allowed => Ok(Ok(())),
+        Claim::Wait { seconds } => {
+            tracing::warn!(kind = kind.name(), address, "mail not sent: too many of this kind from this address");
+            Ok(Err(MailRefused::Requester { seconds }))
+        }
+    }
+}
+
+/// Counts a mail of `kind` to `to`, if the recipient's allowance lets it
+/// through.
+pub async fn claim_recipient(
+    repo: &Repository,
+    kind: MailKind,
+    to: &str,
+) -> Result<Result<(), MailRefused>, StoreError> {
+    let key = format!("mail:{}:to:{}", kind.name(), email_key(to));
+    match repo.accounts.claim(&key, &kind.per_recipient(), repo.now()).await? {
+        Claim::Allowed => Ok(Ok(())),
+        Claim::Wait { seconds } => {
+            tracing::warn!(kind = kind.name(), "mail not sent: its recipient has had too many of this kind lately");
+            Ok(Err(MailRefused::Recipient { seconds }))
+        }
+    }
+}
+
+fn requester_key(kind: MailKind, address: &str) -> String {
+    format!("mail:{}:from:{address}", kind.name())
 }
 
 /// The key of a login attempt at `email` from `address`. The account comes

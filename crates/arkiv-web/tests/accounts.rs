@@ -380,6 +380,46 @@ async fn an_address_that_cannot_receive_mail_gets_nothing_unless_an_admin_confir
     assert_eq!(site.get(&pdf, &session).await.status(), StatusCode::OK);
 }
 
+/// `/password/forgot` answers a known address as it answers an unknown
+/// one: at once, with the same page, whatever the lookup, the token and
+/// the mail cost afterwards. The test holds the database's write lock (as
+/// a long import would) while it asks: had the site done any of that work
+/// before answering, the known address's answer would wait for the lock
+/// and give the address away.
+#[tokio::test]
+async fn a_password_reset_answers_alike_for_known_and_unknown_addresses() {
+    use sqlx::Connection;
+    let site = start(AccountSettings::default()).await;
+    let res = site.get("/password/forgot", "").await;
+    let (cookie, _) = set_cookie(&res, "arkiv_csrf").unwrap();
+    let cookie = format!("arkiv_csrf={cookie}");
+    let token = csrf_field(&res.text().await.unwrap());
+    let url = site.repo.config.database_url(&site.repo.dir);
+    let mut lock = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut lock).await.unwrap();
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().unwrap();
+    let mut pages = Vec::new();
+    for email in ["editor@example.org", "nobody@example.org"] {
+        let res = client
+            .post(site.url("/password/forgot"))
+            .header("cookie", &cookie)
+            .form(&[("csrf", token.as_str()), ("email", email)])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{email} got no answer while the database was busy: {e}"));
+        assert_eq!(res.status(), StatusCode::OK, "{email}");
+        pages.push(res.text().await.unwrap());
+    }
+    assert_eq!(pages[0], pages[1], "the same page for a known and an unknown address");
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    // The work was done after answering: the owner gets the link.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !site.repo.accounts.outbox(10).await.unwrap().iter().any(|m| m.to == "editor@example.org") {
+        assert!(std::time::Instant::now() < deadline, "the reset link reaches the outbox");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn login_targets_stay_on_this_site() {
     let site = start(AccountSettings::default()).await;

@@ -16,6 +16,7 @@
 
 use super::tokens::{random_token, session_hash};
 use super::AccountError;
+use crate::rate_limits::{claim_mail, MailKind};
 use crate::Repository;
 use arkiv_model::{Timestamp, User, UserId};
 
@@ -26,8 +27,17 @@ pub const CONFIRM_VALID_SECONDS: i64 = 48 * 3600;
 /// owner (or anyone with the password) tries to log in.
 pub const RESEND_AFTER_SECONDS: i64 = 10 * 60;
 
-/// Mails a confirmation link to a new account's address.
-pub async fn send_confirmation(repo: &Repository, user: &User) -> Result<(), AccountError> {
+/// Mails a confirmation link to a new account's address, asked for from
+/// `address`, within the limits of [`MailKind::Registration`] (a link not
+/// sent over a limit can be had later by logging in).
+///
+/// The mail does not greet the recipient by the name the registrant typed:
+/// that name is a stranger's words until the address is confirmed, and a
+/// greeting would present them as the site's.
+pub async fn send_confirmation(repo: &Repository, user: &User, address: &str) -> Result<(), AccountError> {
+    if claim_mail(repo, MailKind::Registration, &user.email, address).await?.is_err() {
+        return Ok(());
+    }
     let token = random_token();
     let now = repo.now();
     repo.accounts
@@ -38,41 +48,47 @@ pub async fn send_confirmation(repo: &Repository, user: &User) -> Result<(), Acc
     let link = format!("{}/register/confirm?token={token}", repo.base_url());
     let subject = format!("Confirm your address at {site}");
     let body = format!(
-        "Hello {},\n\nan account at {site} was registered with this address.\n\
+        "Hello,\n\nan account at {site} was registered with this address ({}).\n\
          To confirm that the address is yours and start using the account, open this link within two days:\n\n\
          {link}\n\n\
          If you did not register, ignore this message: the account stays unused, and nothing is done with your address.\n",
-        user.name
+        crate::mail::asked_from(address, now)
     );
     crate::mail::send(repo, &user.email, &subject, &body, Some(&link)).await?;
     Ok(())
 }
 
-/// Mails a new link to an unconfirmed account, unless one went out in the
-/// last [`RESEND_AFTER_SECONDS`]. Does nothing for a confirmed, disabled
-/// or unknown account.
-pub async fn resend_confirmation(repo: &Repository, user: UserId) -> Result<(), AccountError> {
+/// Mails a new link to an unconfirmed account (whose password was just
+/// given from `address`), unless one went out in the last
+/// [`RESEND_AFTER_SECONDS`]. Does nothing for a confirmed, disabled or
+/// unknown account.
+pub async fn resend_confirmation(repo: &Repository, user: UserId, address: &str) -> Result<(), AccountError> {
     let Some(user) = repo.accounts.user(user).await?.filter(|u| !u.verified && !u.disabled) else { return Ok(()) };
     let recent = repo.accounts.last_confirmation(user.id).await?;
     if recent.is_some_and(|at| repo.now().0 - at.0 < RESEND_AFTER_SECONDS) {
         return Ok(());
     }
-    send_confirmation(repo, &user).await
+    send_confirmation(repo, &user, address).await
 }
 
 /// Tells the owner of an address that someone tried to register it again.
 /// The registration form answers alike for a new and a known address; the
 /// difference reaches only the mailbox.
-pub(super) async fn send_already_registered(repo: &Repository, user: &User) -> Result<(), AccountError> {
+pub(super) async fn send_already_registered(repo: &Repository, user: &User, address: &str) -> Result<(), AccountError> {
+    if claim_mail(repo, MailKind::Registration, &user.email, address).await?.is_err() {
+        return Ok(());
+    }
     let settings = repo.settings();
     let site = &settings.name;
     let base = repo.base_url();
     let subject = format!("Your account at {site}");
     let body = format!(
-        "Hello {},\n\nsomeone asked to register a new account at {site} with this address, which already has one.\n\
+        "Hello {},\n\nsomeone asked to register a new account at {site} with this address, which already has one\n\
+         ({}).\n\
          If it was you, log in at {base}/login, or choose a new password at {base}/password/forgot.\n\
          If it was not you, ignore this message: nothing was changed.\n",
-        user.name
+        user.name,
+        crate::mail::asked_from(address, repo.now())
     );
     crate::mail::send(repo, &user.email, &subject, &body, None).await?;
     Ok(())

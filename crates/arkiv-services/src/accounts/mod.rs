@@ -167,6 +167,7 @@ pub async fn register(
     name: &str,
     password: &str,
     orcid: Option<String>,
+    address: &str,
 ) -> Result<(), AccountError> {
     let settings = &repo.settings().accounts;
     if !settings.registration {
@@ -194,11 +195,11 @@ pub async fn register(
     match insert_user(repo.accounts.as_ref(), new, false).await {
         Ok(user) => {
             tracing::info!(user = user.id, "registered, address not confirmed yet");
-            confirm::send_confirmation(repo, &user).await
+            confirm::send_confirmation(repo, &user, address).await
         }
         Err(AccountError::EmailTaken) => {
             match repo.accounts.user_by_email(email).await? {
-                Some(owner) if !owner.disabled => confirm::send_already_registered(repo, &owner).await?,
+                Some(owner) if !owner.disabled => confirm::send_already_registered(repo, &owner, address).await?,
                 _ => {}
             }
             tracing::info!("registration asked for an address that has an account");

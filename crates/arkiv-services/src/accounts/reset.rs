@@ -8,6 +8,7 @@
 use super::password::{hash_in_pool, password_problem};
 use super::tokens::{random_token, session_hash};
 use super::AccountError;
+use crate::rate_limits::{claim_mail, MailKind};
 use crate::Repository;
 use arkiv_model::account::email_key;
 use arkiv_model::{Timestamp, User};
@@ -22,18 +23,21 @@ pub const RESET_VALID_SECONDS: i64 = 3600;
 /// address has an account (a lookup that finds one, then writes a token
 /// and a message, once answered measurably later than one that found
 /// none). What goes wrong in the task is logged.
-pub fn request_reset_in_background(repo: std::sync::Arc<Repository>, email: &str) {
-    let email = email.to_string();
+pub fn request_reset_in_background(repo: std::sync::Arc<Repository>, email: &str, address: &str) {
+    let (email, address) = (email.to_string(), address.to_string());
     tokio::spawn(async move {
-        if let Err(e) = request_reset(&repo, &email).await {
+        if let Err(e) = request_reset(&repo, &email, &address).await {
             tracing::warn!(error = %e, "a password reset could not be prepared");
         }
     });
 }
 
 /// Sends a reset link to the account at `email`, if there is one (and it
-/// is not disabled). The web form calls [`request_reset_in_background`].
-pub async fn request_reset(repo: &Repository, email: &str) -> Result<(), AccountError> {
+/// is not disabled), asked for from `address`, within the limits of
+/// [`MailKind::PasswordReset`]: a few per hour to one person, and a few
+/// more per hour from one address. The web form calls
+/// [`request_reset_in_background`].
+pub async fn request_reset(repo: &Repository, email: &str, address: &str) -> Result<(), AccountError> {
     let store = repo.accounts.as_ref();
     let settings = repo.settings();
     let (base_url, site_name) = (repo.base_url(), &settings.name);
@@ -41,16 +45,21 @@ pub async fn request_reset(repo: &Repository, email: &str) -> Result<(), Account
         tracing::info!("password reset asked for an address without an account");
         return Ok(());
     };
+    if claim_mail(repo, MailKind::PasswordReset, &user.email, address).await?.is_err() {
+        return Ok(());
+    }
     let token = random_token();
-    let now = Timestamp::now();
+    let now = repo.now();
     store.create_reset(&session_hash(&token), user.id, now, Timestamp(now.0 + RESET_VALID_SECONDS)).await?;
     let link = format!("{base_url}/password/reset?token={token}");
     let subject = format!("Resetting your password at {site_name}");
     let body = format!(
-        "Hello {},\n\nsomeone (we hope you) asked to reset the password of your account at {site_name}.\n\
+        "Hello {},\n\nsomeone (we hope you) asked to reset the password of your account at {site_name}\n\
+         ({}).\n\
          To choose a new password, open this link within an hour:\n\n{link}\n\n\
          If you did not ask for this, ignore this message: your password stays as it is.\n",
-        user.name
+        user.name,
+        crate::mail::asked_from(address, now),
     );
     crate::mail::send(repo, &user.email, &subject, &body, Some(&link)).await?;
     Ok(())

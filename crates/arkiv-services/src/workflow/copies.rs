@@ -9,6 +9,7 @@ use super::items::WorkflowError;
 use super::metadata::FieldProblem;
 use super::permissions::in_scope;
 use crate::accounts::tokens::{random_token, session_hash};
+use crate::rate_limits::{claim_recipient, claim_requester, MailKind, MailRefused};
 use crate::Repository;
 use arkiv_model::{Document, Record, RecordId, Timestamp, User};
 use arkiv_storage::CopyRequest;
@@ -37,7 +38,11 @@ async fn restricted_document(repo: &Repository, id: RecordId, pos: u32) -> Resul
     Ok((record, doc))
 }
 
-/// Files a visitor's request and tells the depositor (through the outbox).
+/// Files a visitor's request, made from `address`, and tells the
+/// depositor (through the outbox). One address may make only a few
+/// requests an hour ([`MailKind::CopyRequest`]); beyond, the request is
+/// refused and nothing is kept. A depositor gets only so many of these
+/// mails an hour; further requests wait on `/copy-requests` unmailed.
 pub async fn request_copy(
     repo: &Repository,
     id: RecordId,
@@ -45,6 +50,7 @@ pub async fn request_copy(
     email: &str,
     name: &str,
     message: &str,
+    address: &str,
 ) -> Result<()> {
     let (record, _) = restricted_document(repo, id, pos).await?;
     let email = email.trim();
@@ -59,7 +65,12 @@ pub async fn request_copy(
         return Err(invalid("name", "please give your name"));
     }
     let message: String = message.trim().chars().take(2000).collect();
-    let now = Timestamp::now();
+    if let Err(MailRefused::Requester { seconds } | MailRefused::Recipient { seconds }) =
+        claim_requester(repo, MailKind::CopyRequest, address).await.map_err(store_err)?
+    {
+        return Err(WorkflowError::TooMany { seconds });
+    }
+    let now = repo.now();
     let request = CopyRequest {
         id: 0,
         record_id: id,
@@ -79,10 +90,19 @@ pub async fn request_copy(
         None => None,
     }
     .unwrap_or_else(|| repo.settings().contact_email.clone());
+    if claim_recipient(repo, MailKind::CopyRequest, &to).await.map_err(store_err)?.is_err() {
+        return Ok(());
+    }
+    // What the visitor typed is quoted as theirs, never stated as fact:
+    // anyone can type any name and any address into the form.
     let body = format!(
-        "{name} <{email}> asks for a copy of a restricted document of \"{}\" ({base}/{id}/).\n\n\
+        "A visitor asked for a copy of a restricted document of \"{}\" ({base}/{id}/)\n\
+         ({}).\n\n\
+         They gave their name as \"{name}\" and their e-mail address as {email}; neither is checked.\n\
+         An approval sends a download link to that address.\n\n\
          Approve or refuse it at {base}/copy-requests\n",
-        record.title
+        record.title,
+        crate::mail::asked_from(address, now),
     );
     outbox(repo, &to, &format!("A request for a copy of \"{}\"", record.title), &body).await
 }

@@ -36,6 +36,9 @@ pub enum WorkflowError {
     Invalid(Vec<FieldProblem>),
     #[error("{0}")]
     BadUpload(String),
+    /// Too many of these lately from the visitor's address.
+    #[error("too many requests from your address lately: please try again in {}", crate::accounts::wait_words(*seconds))]
+    TooMany { seconds: i64 },
     #[error(transparent)]
     Store(anyhow::Error),
 }

@@ -134,7 +134,9 @@ pub async fn login(
         Err(e @ AccountError::Unconfirmed { user }) => {
             // The right password: the owner (or whoever they gave it to)
             // gets a new link, at most every few minutes.
-            accounts::confirm::resend_confirmation(repo, user).await.map_err(Problem::internal)?;
+            accounts::confirm::resend_confirmation(repo, user, &address.to_string())
+                .await
+                .map_err(Problem::internal)?;
             let fields = (form.email.as_str(), "", "");
             form_page(&state, &headers, StatusCode::FORBIDDEN, "login.html", &form.target, fields, Some(e.to_string()))
         }
@@ -233,6 +235,7 @@ pub struct RegisterForm {
 pub async fn register(
     State(state): State<AppState>,
     headers: HeaderMap,
+    address: ClientAddress,
     CsrfForm(form): CsrfForm<RegisterForm>,
 ) -> Result<Response, Problem> {
     let repo = &state.repo;
@@ -244,7 +247,7 @@ pub async fn register(
         return again(StatusCode::UNPROCESSABLE_ENTITY, "The two passwords differ.".into());
     }
     let orcid = Some(form.orcid.clone()).filter(|o| !o.trim().is_empty());
-    match accounts::register(repo, &form.email, &form.name, &form.password, orcid).await {
+    match accounts::register(repo, &form.email, &form.name, &form.password, orcid, &address.to_string()).await {
         // The same page whether the address was new or had an account.
         Ok(()) => {
             let (csrf, new_cookie) = auth::form_token(&headers);

@@ -5,6 +5,7 @@
 //! Thin handlers over `arkiv_services::workflow::copies`.
 
 use crate::auth::{self, set_cookie, CsrfForm, LoggedIn, CSRF_COOKIE};
+use crate::client_address::ClientAddress;
 use crate::http::Problem;
 use crate::pages::deposit::{problem, see_other};
 use crate::pages::files::{content_type, disposition, stream};
@@ -99,10 +100,12 @@ pub async fn file_request(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, pos)): Path<(String, String)>,
+    address: ClientAddress,
     CsrfForm(form): CsrfForm<RequestForm>,
 ) -> Result<Response, Problem> {
     let (id, pos) = ids(&id, &pos)?;
-    match copies::request_copy(&state.repo, id, pos, &form.email, &form.name, &form.message).await {
+    let address = address.to_string();
+    match copies::request_copy(&state.repo, id, pos, &form.email, &form.name, &form.message, &address).await {
         Ok(()) => form_page(&state, &headers, id, pos, true, None).await,
         Err(WorkflowError::Invalid(problems)) => {
             let text = problems.iter().map(|p| p.problem.clone()).collect::<Vec<_>>().join("; ");

@@ -60,6 +60,7 @@ pub fn problem(e: WorkflowError) -> Problem {
             "Not done",
             problems.iter().map(|p| format!("{}: {}", p.field, p.problem)).collect::<Vec<_>>().join("; "),
         ),
+        e @ WorkflowError::TooMany { .. } => Problem::new(StatusCode::TOO_MANY_REQUESTS, "Not now", e.to_string()),
         WorkflowError::Store(e) => Problem::internal(format!("{e:#}")),
     }
 }

@@ -5,6 +5,7 @@
 //! (the token is in their address).
 
 use crate::auth::{self, set_cookie, CsrfForm, CSRF_COOKIE};
+use crate::client_address::ClientAddress;
 use crate::http::Problem;
 use crate::pages::account::{logged_in, see_other};
 use crate::AppState;
@@ -67,10 +68,11 @@ pub struct ForgotForm {
 pub async fn forgot(
     State(state): State<AppState>,
     headers: HeaderMap,
+    address: ClientAddress,
     CsrfForm(form): CsrfForm<ForgotForm>,
 ) -> Result<Response, Problem> {
     // Answered before the address is even looked up: see the function.
-    accounts::reset::request_reset_in_background(state.repo.clone(), &form.email);
+    accounts::reset::request_reset_in_background(state.repo.clone(), &form.email, &address.to_string());
     password_page(&state, &headers, StatusCode::OK, "password_forgot.html", String::new(), true, None)
 }
 
