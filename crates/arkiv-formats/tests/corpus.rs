@@ -173,3 +173,37 @@ fn exports_use_the_repository_base_url() {
     let xml = record_to_xml(&r, &opts);
     assert!(xml.contains(&format!("<url>https://repo.example.org/{id}/1/Call%201915.zip</url>")), "{xml}");
 }
+
+/// EPrints' derived documents (thumbnails, the text it indexed) are read as
+/// derived from their source document, not as documents a depositor chose;
+/// and every document and file keeps the id EPrints gave it, so that its
+/// old address still answers.
+#[test]
+fn derived_documents_and_eprints_ids_are_kept() {
+    let Some(dir) = corpus_dir() else { return };
+    let (mut documents, mut derived, mut kinds) = (0, 0, std::collections::BTreeMap::new());
+    for path in corpus_files(&dir) {
+        for imported in read_file(&path) {
+            let r = &imported.record;
+            for d in &r.documents {
+                documents += 1;
+                assert!(d.eprints_docid.is_some(), "{}: document {} keeps its docid", path.display(), d.pos);
+                assert!(d.files.iter().all(|f| f.eprints_fileid.is_some()), "{}: files keep their ids", path.display());
+                if let Some(of) = &d.derived {
+                    derived += 1;
+                    *kinds.entry(of.kind.clone()).or_insert(0) += 1;
+                    let source = r.documents.iter().find(|s| s.pos == of.of).expect("the source is in the record");
+                    assert!(source.derived.is_none(), "{}: derived from a deposited document", path.display());
+                }
+            }
+            assert!(
+                !imported.warnings.iter().any(|w| w.contains("relation") || w.contains("docid")),
+                "{}: {:?}",
+                path.display(),
+                imported.warnings
+            );
+        }
+    }
+    assert_eq!((derived, documents), (45, 76), "45 of the corpus's 76 documents are derived: {kinds:?}");
+    assert!(kinds.contains_key("previewThumbnail") && kinds.contains_key("IndexCodes"), "{kinds:?}");
+}

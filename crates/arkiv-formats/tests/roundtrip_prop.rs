@@ -71,14 +71,16 @@ fn file() -> impl Strategy<Value = StoredFile> {
         any::<u64>(),
         option::of(("MD5|SHA1", "[0-9a-f]{32}")),
         option::of(text(60)),
+        option::of(1..i64::MAX),
     )
-        .prop_map(|(filename, mime_type, size, source_hash, source_url)| StoredFile {
+        .prop_map(|(filename, mime_type, size, source_hash, source_url, eprints_fileid)| StoredFile {
             filename,
             mime_type,
             size,
             sha256: None,
             source_hash: source_hash.map(|(k, h)| (k.to_string(), h)),
             source_url,
+            eprints_fileid,
         })
 }
 
@@ -92,21 +94,25 @@ fn document() -> impl Strategy<Value = Document> {
         option::of(date()),
         option::of(text(20)),
         option::of(text(20)),
-        vec(file(), 0..3),
+        (vec(file(), 0..3), option::of(1..i64::MAX)),
     )
         .prop_map(
-            |(format, format_description, mime_type, language, security, embargo, license, content, files)| Document {
-                pos: 0,
-                format,
-                format_description,
-                mime_type,
-                language,
-                security,
-                embargo,
-                license,
-                content,
-                main: files.first().map(|f| f.filename.clone()),
-                files,
+            |(format, format_description, mime_type, language, security, embargo, license, content, (files, docid))| {
+                Document {
+                    pos: 0,
+                    format,
+                    format_description,
+                    mime_type,
+                    language,
+                    security,
+                    embargo,
+                    license,
+                    content,
+                    main: files.first().map(|f| f.filename.clone()),
+                    files,
+                    eprints_docid: docid,
+                    derived: None,
+                }
             },
         )
 }

@@ -65,6 +65,25 @@ pub struct StoredFile {
     /// Where the file was found when it was imported, if not from local bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_url: Option<String>,
+    /// EPrints' id of this file (`<fileid>`), kept at import so that the
+    /// address EPrints gave it, `/id/file/F`, still answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eprints_fileid: Option<i64>,
+}
+
+/// How a document was made from another document of its record, as
+/// EPrints derives thumbnails and the text it indexes from a PDF. A derived
+/// document is not listed on the record's page or in its exports; it is
+/// served where EPrints served it (a thumbnail at
+/// `/N/P.hassmallThumbnailVersion/FILE`, P being its source's position).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Derivation {
+    /// The position of the document it was made from.
+    pub of: u32,
+    /// What it is, in EPrints' words: `smallThumbnail`, `mediumThumbnail`,
+    /// `previewThumbnail`, `lightboxThumbnail`, `IndexCodes`, or empty when
+    /// EPrints said only that it is derived.
+    pub kind: String,
 }
 
 /// A document of a record: one or more files (the main one named by `main`)
@@ -99,9 +118,22 @@ pub struct Document {
     pub main: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<StoredFile>,
+    /// EPrints' id of this document (`<docid>`), kept at import so that the
+    /// address EPrints gave it, `/id/document/D`, still answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eprints_docid: Option<i64>,
+    /// Set when the document was made from another one (a thumbnail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived: Option<Derivation>,
 }
 
 impl Document {
+    /// Whether this document is one a reader chose to deposit, not one
+    /// derived from another (see [`Derivation`]).
+    pub fn is_deposited(&self) -> bool {
+        self.derived.is_none()
+    }
+
     /// The main file, or the first if `main` names none of them.
     pub fn main_file(&self) -> Option<&StoredFile> {
         let named = self.main.as_deref();

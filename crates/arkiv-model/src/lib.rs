@@ -22,7 +22,7 @@ pub mod validate;
 pub use account::{EditorScope, Role, User, UserId};
 pub use browse::{BrowseEntry, BrowseView};
 pub use date::{DatePrecision, PartialDate, Timestamp};
-pub use document::{Document, DocumentSecurity, StoredFile};
+pub use document::{Derivation, Document, DocumentSecurity, StoredFile};
 pub use item_type::{ItemType, ItemTypes};
 pub use person::{Contributor, CorporateCreator, Creator, PersonName};
 pub use record::{ExtraField, Record, RecordId, RelatedLink, Status};

@@ -365,7 +365,10 @@ impl Generator {
                     sha256: Some(hex::encode(Sha256::digest(&bytes))),
                     source_hash: None,
                     source_url: None,
+                    eprints_fileid: None,
                 }],
+                eprints_docid: None,
+                derived: None,
             });
             files.push((1, filename, bytes));
         }

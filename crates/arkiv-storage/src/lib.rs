@@ -187,6 +187,11 @@ pub trait Records: Send + Sync + 'static {
     /// The last note of an import of the file whose bytes hash to `sha256`.
     async fn import_progress(&self, sha256: &str) -> Result<Option<ImportNote>>;
 
+    /// The record that holds the document (`kind` "document") or file
+    /// ("file") EPrints knew by `eprints_id`, as written by the last record
+    /// write that named it. A hint: look the id up in the record.
+    async fn eprints_id_record(&self, kind: &str, eprints_id: i64) -> Result<Option<RecordId>>;
+
     /// Starts a bulk load: a large import into a repository that holds
     /// nothing yet. Until [`Records::end_bulk_load`], this store's
     /// writes may leave secondary indexes and browse entries to be brought

@@ -121,6 +121,52 @@ pub(crate) async fn subject_tree(conn: &mut impl Sql) -> Result<SubjectTree> {
     Ok(SubjectTree::new(rows.iter().map(subject_of).collect()))
 }
 
+/// The EPrints document and file ids a batch's records carry: (index in
+/// the batch, kind, id). Only imported records have any.
+fn eprints_ids_of(batch: &[RecordWrite]) -> Vec<(usize, &'static str, i64)> {
+    let mut out = Vec::new();
+    for (i, write) in batch.iter().enumerate() {
+        for doc in &write.record.documents {
+            out.extend(doc.eprints_docid.map(|d| (i, "document", d)));
+            out.extend(doc.files.iter().filter_map(|f| f.eprints_fileid).map(|f| (i, "file", f)));
+        }
+    }
+    // One row per id, the last write naming it winning (PostgreSQL refuses
+    // an upsert that would touch one row twice).
+    let mut seen = std::collections::HashSet::new();
+    let mut unique: Vec<_> = out.into_iter().rev().filter(|(_, kind, id)| seen.insert((*kind, *id))).collect();
+    unique.reverse();
+    unique
+}
+
+/// Notes which record holds each EPrints id, after the records' own write
+/// (see the `eprints_ids` migration: a hint, so not in the records'
+/// transaction; a write that fails here leaves the records written, and
+/// the next write of the record notes them again). Multi-row upserts of a
+/// few thousand rows, the same SQL on both backends.
+async fn note_eprints_ids<B: Backend>(
+    store: &B,
+    legacy: &[(usize, &'static str, i64)],
+    ids: &[RecordId],
+) -> Result<()> {
+    const ROWS: usize = 2000;
+    let mut conn = store.writer().await?;
+    for chunk in legacy.chunks(ROWS) {
+        let mut sql = String::from("INSERT INTO eprints_ids (kind, eprints_id, record_id) VALUES ");
+        let mut binds = Vec::with_capacity(chunk.len() * 3);
+        for (n, (i, kind, eprints_id)) in chunk.iter().enumerate() {
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${})", 3 * n + 1, 3 * n + 2, 3 * n + 3));
+            binds.extend([Bind::Text(kind), Bind::Int(*eprints_id), Bind::Int(ids[*i])]);
+        }
+        sql.push_str(" ON CONFLICT (kind, eprints_id) DO UPDATE SET record_id = excluded.record_id");
+        conn.run(&sql, &binds).await?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl<B: Backend> Records for B {
     async fn put_records(&self, batch: Vec<RecordWrite>) -> Result<Vec<RecordId>> {
@@ -134,11 +180,28 @@ impl<B: Backend> Records for B {
             }
             return Ok(Vec::new());
         }
-        self.write_records(batch, note.as_ref()).await
+        let legacy = eprints_ids_of(&batch);
+        let ids = self.write_records(batch, note.as_ref()).await?;
+        if !legacy.is_empty() {
+            note_eprints_ids(self, &legacy, &ids).await?;
+        }
+        Ok(ids)
     }
 
     async fn import_progress(&self, sha256: &str) -> Result<Option<ImportNote>> {
         crate::import_progress::read(&mut *self.reader().await?, sha256).await
+    }
+
+    async fn eprints_id_record(&self, kind: &str, eprints_id: i64) -> Result<Option<RecordId>> {
+        let row = self
+            .reader()
+            .await?
+            .row(
+                "SELECT record_id FROM eprints_ids WHERE kind = $1 AND eprints_id = $2",
+                &[Bind::Text(kind), Bind::Int(eprints_id)],
+            )
+            .await?;
+        Ok(row.map(|r| r.int(0)))
     }
 
     async fn begin_bulk_load(&self) -> Result<()> {

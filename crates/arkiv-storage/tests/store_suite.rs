@@ -54,6 +54,7 @@ macro_rules! suite {
 
 suite!(
     round_trip_and_ids,
+    eprints_document_and_file_ids_find_their_record,
     new_ids_never_collide_with_ids_in_the_batch,
     revisions_keep_every_state,
     stale_revision_is_a_conflict,
@@ -164,6 +165,7 @@ fn rich_record() -> Record {
                 sha256: Some(sha256_hex(b"pdf bytes")),
                 source_hash: Some(("MD5".into(), "0123456789abcdef0123456789abcdef".into())),
                 source_url: Some("https://old.example.org/1/commentary_137.pdf".into()),
+                eprints_fileid: Some(81441),
             },
             StoredFile { filename: "cover.png".into(), size: 10, ..Default::default() },
         ],
@@ -230,6 +232,27 @@ async fn round_trip_and_ids(store: Arc<dyn RecordStore>) {
         store.get_records(&[5001, 999_999, id]).await.unwrap().into_iter().map(|r| r.id.unwrap()).collect();
     assert_eq!(got, vec![5001, id]);
     assert!(store.get_record(999_999).await.unwrap().is_none());
+}
+
+/// EPrints' document and file ids lead to the record holding them, the
+/// last write naming an id winning (a document moved to a new version).
+async fn eprints_document_and_file_ids_find_their_record(store: Arc<dyn RecordStore>) {
+    let mut r = Record::new("policy_paper", "Kazakhstan's attitude");
+    r.documents = vec![Document {
+        pos: 1,
+        eprints_docid: Some(11518),
+        files: vec![StoredFile { filename: "a.pdf".into(), eprints_fileid: Some(81441), ..Default::default() }],
+        ..Default::default()
+    }];
+    let first = put_one(store.as_ref(), r.clone()).await;
+    assert_eq!(store.eprints_id_record("document", 11518).await.unwrap(), Some(first));
+    assert_eq!(store.eprints_id_record("file", 81441).await.unwrap(), Some(first));
+    assert_eq!(store.eprints_id_record("document", 81441).await.unwrap(), None, "kinds are apart");
+    assert_eq!(store.eprints_id_record("document", 1).await.unwrap(), None);
+    // The same ids twice in one batch, and then in another record.
+    let twice = vec![RecordWrite::new(r.clone(), "test"), RecordWrite::new(r.clone(), "test")];
+    let ids = store.put_records(twice).await.unwrap();
+    assert_eq!(store.eprints_id_record("document", 11518).await.unwrap(), Some(ids[1]));
 }
 
 async fn new_ids_never_collide_with_ids_in_the_batch(store: Arc<dyn RecordStore>) {

@@ -109,13 +109,13 @@ pub const RECOMPUTED_ELEMENTS: &[&str] = &[
     "fileinfo",
 ];
 
-/// EPrints' bookkeeping inside `<document>` and `<file>`: database ids of the
-/// document, file and owning record, revision counter, display order,
-/// relations to derived documents (thumbnails, index codes) and file times.
-/// They refer to EPrints' database, mean nothing in Arkiv, and are dropped
-/// silently. Any other unknown element there is reported as a warning.
-pub const DOCUMENT_BOOKKEEPING: &[&str] =
-    &["docid", "rev_number", "eprintid", "placement", "relation", "fileid", "datasetid", "objectid", "mtime"];
+/// EPrints' bookkeeping inside `<document>` and `<file>`: the owning
+/// record's id, revision counter, display order and file times. They refer
+/// to EPrints' database, mean nothing in Arkiv, and are dropped silently.
+/// (The document's and file's own ids are kept, for their old addresses,
+/// and so are relations, which say which documents are derived.) Any other
+/// unknown element there is reported as a warning.
+pub const DOCUMENT_BOOKKEEPING: &[&str] = &["rev_number", "eprintid", "placement", "datasetid", "objectid", "mtime"];
 
 /// Unmapped elements that EPrints shows only to staff: the depositor's
 /// contact address and notes to the editors. Kept in `extra` like any other

@@ -19,8 +19,8 @@
 use super::{clip, is_forbidden_char, split_keywords, DOCUMENT_BOOKKEEPING, EPRINTS_NS, RECOMPUTED_ELEMENTS};
 use crate::{FileData, FileSource, ImportedRecord, ReadItem, RecordError};
 use arkiv_model::{
-    Contributor, CorporateCreator, Creator, Document, DocumentSecurity, ExtraField, PartialDate, PersonName, Record,
-    RelatedLink, Status, StoredFile, Timestamp,
+    Contributor, CorporateCreator, Creator, Derivation, Document, DocumentSecurity, ExtraField, PartialDate,
+    PersonName, Record, RelatedLink, Status, StoredFile, Timestamp,
 };
 use base64::Engine;
 use quick_xml::events::{BytesStart, Event};
@@ -813,7 +813,7 @@ impl TreeBuilder {
 
 /// Maps a record's tree to the model; see the crate docs for the mapping.
 fn map_record(root: Node, limits: &ReaderLimits) -> Result<ImportedRecord, String> {
-    let mut m = Mapper { warnings: Vec::new(), unmapped: Vec::new(), files: Vec::new() };
+    let mut m = Mapper { warnings: Vec::new(), unmapped: Vec::new(), files: Vec::new(), derivations: Vec::new() };
     let mut r = Record { status: Status::Archive, ..Default::default() };
     let mut seen: HashSet<&str> = HashSet::new();
     let mut has_title = false;
@@ -915,15 +915,15 @@ fn map_record(root: Node, limits: &ReaderLimits) -> Result<ImportedRecord, Strin
             "succeeds" => r.succeeds = Some(m.int(n, name)?),
             "withdrawn_reason" => r.withdrawn_reason = m.opt(n, name),
             "documents" => {
-                let start = r.documents.len();
-                for (i, d) in n.elems().enumerate() {
+                for d in n.elems() {
                     if d.name != "document" || !d.ns_ok {
                         m.warn(format!("documents/{} ignored", d.name));
                         continue;
                     }
-                    let doc = m.document(d, start + i + 1)?;
+                    let doc = m.document(d, r.documents.len() + 1)?;
                     r.documents.push(doc);
                 }
+                m.resolve_derivations(&mut r.documents);
             }
             _ if RECOMPUTED_ELEMENTS.contains(&name) => {}
             _ => {
@@ -943,6 +943,9 @@ struct Mapper {
     warnings: Vec<String>,
     unmapped: Vec<String>,
     files: Vec<FileSource>,
+    /// Derived documents found so far: (index from 1 among the record's
+    /// documents, the source's EPrints docid, the kind).
+    derivations: Vec<(usize, i64, String)>,
 }
 
 impl Mapper {
@@ -1142,6 +1145,8 @@ impl Mapper {
                 "license" => doc.license = self.opt(c, &path),
                 "content" => doc.content = self.opt(c, &path),
                 "main" => doc.main = self.opt(c, &path),
+                "docid" => doc.eprints_docid = Some(self.int(c, &path)?),
+                "relation" => self.relation(c, index, &path),
                 "files" => {}
                 _ if DOCUMENT_BOOKKEEPING.contains(&name) => {}
                 _ => self.warn(format!("{path} ignored")),
@@ -1163,6 +1168,57 @@ impl Mapper {
             }
         }
         Ok(doc)
+    }
+
+    /// Notes what a document's `<relation>` says about where it comes
+    /// from: "is a volatile version of" (EPrints' word for derived) and
+    /// "is a small thumbnail version of" (or another kind) the document
+    /// at `/id/document/D`. Resolved to that document's position once
+    /// the whole record is read ([`Mapper::resolve_derivations`]); what a
+    /// document derives from is all Arkiv keeps (the other direction,
+    /// "has … version", is the same fact told by the source).
+    fn relation(&mut self, n: &Node, index: usize, path: &str) {
+        self.check_children(n, path, &["item"]);
+        let (mut volatile, mut kind, mut source) = (false, String::new(), None);
+        for item in n.elems().filter(|c| c.ns_ok && c.name == "item") {
+            let ty = self.child_opt(item, "type", &format!("{path}/item")).unwrap_or_default();
+            let uri = self.child_opt(item, "uri", &format!("{path}/item")).unwrap_or_default();
+            let Some(name) = ty.rsplit('/').next().and_then(|t| t.strip_prefix("is")?.strip_suffix("VersionOf")) else {
+                continue;
+            };
+            let docid = uri.rsplit_once("/id/document/").and_then(|(_, d)| d.trim_end_matches('/').parse::<i64>().ok());
+            match name {
+                "Volatile" => {
+                    volatile = true;
+                    source = source.or(docid);
+                }
+                "" => {}
+                other => {
+                    kind = other.to_string();
+                    source = source.or(docid);
+                }
+            }
+        }
+        if volatile {
+            match source {
+                Some(docid) => self.derivations.push((index, docid, kind)),
+                None => self.warn(format!("{path}: a derived document whose source is not named ignored")),
+            }
+        }
+    }
+
+    /// Marks the documents the relations named as derived, now that every
+    /// document's position and docid are known.
+    fn resolve_derivations(&mut self, documents: &mut [Document]) {
+        for (index, source_docid, kind) in std::mem::take(&mut self.derivations) {
+            let source = documents.iter().find(|d| d.eprints_docid == Some(source_docid)).map(|d| d.pos);
+            match (source, documents.get_mut(index - 1)) {
+                (Some(of), Some(doc)) if of != doc.pos => doc.derived = Some(Derivation { of, kind }),
+                _ => self.warn(format!(
+                    "documents/document/relation: the source document {source_docid} is not in this record; the document is kept as an ordinary one"
+                )),
+            }
+        }
     }
 
     fn file(&mut self, f: &Node) -> Result<(StoredFile, FileData), String> {
@@ -1187,6 +1243,7 @@ impl Mapper {
                 "hash" => hash = self.opt(c, &path),
                 "hash_type" => hash_type = self.opt(c, &path),
                 "url" => file.source_url = self.opt(c, &path),
+                "fileid" => file.eprints_fileid = Some(self.int(c, &path)?),
                 "data" => data = Some(self.embedded(c, &path)?),
                 _ if DOCUMENT_BOOKKEEPING.contains(&name) => {}
                 _ => self.warn(format!("{path} ignored")),

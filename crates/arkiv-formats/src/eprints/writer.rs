@@ -10,7 +10,7 @@
 //! e-mail addresses) is written only when asked for.
 
 use super::{escape_attr, escape_text, EPRINTS_NS, MAPPED_ELEMENTS, RECOMPUTED_ELEMENTS};
-use arkiv_model::{Creator, ExtraField, Record, StoredFile};
+use arkiv_model::{Creator, Document, ExtraField, Record, StoredFile};
 use std::fmt;
 use std::io::{self, Write};
 
@@ -381,6 +381,9 @@ fn render(r: &Record, opts: &WriteOptions, level: usize, standalone: bool, s: &m
         for d in &r.documents {
             let dl = l + 1;
             o.open(dl, "document");
+            if let Some(docid) = d.eprints_docid {
+                o.leaf(dl + 1, "docid", &docid.to_string());
+            }
             o.leaf(dl + 1, "pos", &d.pos.to_string());
             o.opt(dl + 1, "format", d.format.as_deref());
             o.opt(dl + 1, "formatdesc", d.format_description.as_deref());
@@ -393,11 +396,15 @@ fn render(r: &Record, opts: &WriteOptions, level: usize, standalone: bool, s: &m
             o.opt(dl + 1, "license", d.license.as_deref());
             o.opt(dl + 1, "content", d.content.as_deref());
             o.opt(dl + 1, "main", d.main.as_deref());
+            write_derivation(&mut o, dl + 1, r, d, opts);
             if !d.files.is_empty() {
                 o.open(dl + 1, "files");
                 for f in &d.files {
                     let fl = dl + 2;
                     o.open(fl, "file");
+                    if let Some(fileid) = f.eprints_fileid {
+                        o.leaf(fl + 1, "fileid", &fileid.to_string());
+                    }
                     o.leaf(fl + 1, "filename", &f.filename);
                     o.opt(fl + 1, "mime_type", f.mime_type.as_deref());
                     o.leaf(fl + 1, "filesize", &f.size.to_string());
@@ -416,6 +423,29 @@ fn render(r: &Record, opts: &WriteOptions, level: usize, standalone: bool, s: &m
         o.close(l, "documents");
     }
     o.close(level, "eprint");
+}
+
+/// A derived document's `<relation>`, as EPrints writes it: "is a volatile
+/// version of" its source, and "is a small thumbnail version of" (or
+/// whatever it is), the source named by its EPrints address. Written only
+/// when the source has an EPrints docid to name; the reader needs no more.
+fn write_derivation(o: &mut Out<'_>, level: usize, r: &Record, d: &Document, opts: &WriteOptions) {
+    let Some(derived) = &d.derived else { return };
+    let Some(source) = r.documents.iter().find(|s| s.pos == derived.of).and_then(|s| s.eprints_docid) else { return };
+    let base = opts.base_url.as_deref().unwrap_or("").trim_end_matches('/');
+    let uri = format!("{base}/id/document/{source}");
+    o.open(level, "relation");
+    let mut kinds = vec!["Volatile"];
+    if !derived.kind.is_empty() {
+        kinds.push(derived.kind.as_str());
+    }
+    for kind in kinds {
+        o.open(level + 1, "item");
+        o.leaf(level + 2, "type", &format!("http://eprints.org/relation/is{kind}VersionOf"));
+        o.leaf(level + 2, "uri", &uri);
+        o.close(level + 1, "item");
+    }
+    o.close(level, "relation");
 }
 
 /// Percent-encodes a file name for use as the last segment of a URL path
