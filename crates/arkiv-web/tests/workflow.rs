@@ -1301,6 +1301,56 @@ async fn a_copy_of_a_restricted_document_is_requested_approved_and_downloaded() 
     assert_eq!(site.get(&format!("/copy/{}", "a".repeat(64)), "").await.status(), StatusCode::NOT_FOUND);
 }
 
+/// An approved copy is of one file: when the document it named is removed
+/// and a new staff-only one takes its position, the old link does not serve
+/// the new file but says the copy is no longer available.
+#[tokio::test]
+async fn an_approved_copy_never_serves_a_document_that_took_its_place() {
+    let site = start(AccountSettings::default()).await;
+    let id = put(&site, owned_by(&site, "depositor@example.org", Status::Archive).await).await;
+    let res = site.get(&format!("/copy-request/{id}/2"), "").await;
+    let (cookie, _) = common::set_cookie(&res, "arkiv_csrf").unwrap();
+    let token = csrf_field(&res.text().await.unwrap());
+    let form = [("csrf", token.as_str()), ("name", "A Reader"), ("email", "reader@example.org"), ("message", "")];
+    let res = site.post(&format!("/copy-request/{id}/2"), &format!("arkiv_csrf={cookie}"), &form).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let depositor = site.session("depositor@example.org").await;
+    let rid = site.repo.accounts.pending_copy_requests(None, 10).await.unwrap()[0].id;
+    let csrf = csrf_field(&site.get("/copy-requests", &depositor).await.text().await.unwrap());
+    let res =
+        site.post(&format!("/copy-requests/{rid}"), &depositor, &[("csrf", &csrf), ("decision", "approve")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let message = &site.repo.accounts.outbox(10).await.unwrap()[0];
+    let link = message.body.lines().find(|l| l.contains("/copy/")).unwrap().trim();
+    let path = link[link.find("/copy/").unwrap()..].to_string();
+    assert_eq!(&site.get(&path, "").await.bytes().await.unwrap()[..], b"%PDF-1.4 matrix", "the approved file");
+
+    // Document 2 is removed, and a new staff-only one takes position 2.
+    let secret = site.repo.files.put(bytes::Bytes::from_static(b"%PDF-1.4 staff only")).await.unwrap();
+    let mut record = site.repo.store.get_record(id).await.unwrap().unwrap();
+    let doc = record.documents.iter_mut().find(|d| d.pos == 2).unwrap();
+    *doc = Document {
+        pos: 2,
+        security: DocumentSecurity::Staffonly,
+        main: Some("minutes.pdf".into()),
+        mime_type: Some("application/pdf".into()),
+        files: vec![StoredFile {
+            filename: "minutes.pdf".into(),
+            size: 19,
+            sha256: Some(secret),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    put(&site, record).await;
+    let res = site.get(&path, "").await;
+    let status = res.status();
+    let body = res.bytes().await.unwrap();
+    assert!(!body.windows(10).any(|w| w == b"staff only"), "the old link served the new staff-only file");
+    assert_eq!(status, StatusCode::GONE);
+    assert!(String::from_utf8_lossy(&body).contains("This copy is no longer available"));
+}
+
 /// Anonymous visitors get abstract pages (and the home and browse pages)
 /// from the page cache: a repeat view is the same page with the same ETag
 /// (and a 304 for it), yet every change shows at once: an edit written
