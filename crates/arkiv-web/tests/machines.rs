@@ -325,6 +325,39 @@ print(g.value(author, S.givenName))
     assert!(odd.contains("<option value=\"apa\" selected>"));
 }
 
+/// A DOI and a licence stored before they were checked (or that reached the
+/// store some other way) add no link of their own to the `Link` header or
+/// the linksets: every URI written there is percent-encoded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_doi_or_a_licence_cannot_add_signposting_links() {
+    let site = start(0).await;
+    let mut r = Record::new("article", "Smuggled links");
+    r.status = Status::Archive;
+    r.doi = Some("10.1234/x>; rel=\"item\"; type=\"application/pdf\", <https://evil.example/malware.pdf".into());
+    r.license = Some("https://example.org/l>; rel=\"item\", <https://evil.example/licence.exe".into());
+    let id = site._repo.store.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap()[0];
+    let (status, headers, _) = site.get(&format!("/{id}/")).await;
+    assert_eq!(status, StatusCode::OK);
+    let header = headers.get("link").expect("a Link header").to_str().unwrap().to_string();
+    let (_, _, text) = site.get(&format!("/{id}/linkset.txt")).await;
+    let (_, _, json) = site.get(&format!("/{id}/linkset")).await;
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let cite_as = "https://doi.org/10.1234/x%3E%3B%20rel=%22item%22%3B%20type=%22application/pdf%22%2C%20\
+                   %3Chttps://evil.example/malware.pdf";
+    let license = "https://example.org/l%3E%3B%20rel=%22item%22%2C%20%3Chttps://evil.example/licence.exe";
+    for (what, links) in
+        [("the Link header", parse_links(&header)), ("linkset.txt", parse_links(text.replace(",\n", ", ").trim()))]
+    {
+        assert!(links.iter().all(|l| l.1 != "item"), "{what} gained an item: {links:?}");
+        assert!(links.iter().all(|l| !l.0.starts_with("https://evil.example")), "{what}: {links:?}");
+        assert!(links.contains(&(cite_as.into(), "cite-as".into(), None)), "{what}: {links:?}");
+        assert!(links.contains(&(license.into(), "license".into(), None)), "{what}: {links:?}");
+    }
+    assert_eq!(json["linkset"][0]["cite-as"][0]["href"], cite_as);
+    assert_eq!(json["linkset"][0]["license"][0]["href"], license);
+    assert!(json["linkset"][0].get("item").is_none());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exports_of_a_record_a_search_and_a_browse_view() {
     let site = start(130).await;

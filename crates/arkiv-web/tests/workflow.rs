@@ -1301,6 +1301,52 @@ async fn a_copy_of_a_restricted_document_is_requested_approved_and_downloaded() 
     assert_eq!(site.get(&format!("/copy/{}", "a".repeat(64)), "").await.status(), StatusCode::NOT_FOUND);
 }
 
+/// A DOI or a licence that would smuggle links into the Signposting
+/// headers is refused by the deposit form with a clear message, and nothing
+/// is saved; so is such a licence given with an upload.
+#[tokio::test]
+async fn the_deposit_form_refuses_a_doi_or_licence_that_is_not_one() {
+    let site = start(AccountSettings::default()).await;
+    let depositor = site.session("depositor@example.org").await;
+    let html = site.get("/workarea", &depositor).await.text().await.unwrap();
+    let res =
+        site.post("/workarea/new", &depositor, &[("csrf", &csrf_field(&html)), ("item_type", "policy_paper")]).await;
+    let id: i64 = location(&res).trim_start_matches("/deposit/").parse().unwrap();
+    let smuggled_doi = "10.1234/x>; rel=\"item\"; type=\"application/pdf\", <https://evil.example/malware.pdf";
+    let smuggled_licence = "https://example.org/l>; rel=\"item\", <https://evil.example/licence.exe";
+    for (field, value, says) in
+        [("doi", smuggled_doi, "is not a DOI"), ("license", smuggled_licence, "is not a web address")]
+    {
+        let (csrf, revision, _) = site.deposit_form(id, &depositor).await;
+        let mut form = paper_form(&csrf, &revision);
+        form.push((field, value));
+        let res = site.post(&format!("/deposit/{id}"), &depositor, &form).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field} {value:?} was accepted");
+        assert!(res.text().await.unwrap().contains(says), "the form says why {field} was refused");
+        let stored = site.repo.store.get_record(id).await.unwrap().unwrap();
+        assert_eq!((stored.doi, stored.license), (None, None), "nothing is saved");
+    }
+    let (csrf, revision, _) = site.deposit_form(id, &depositor).await;
+    let form = Form::new()
+        .text("csrf", csrf)
+        .text("revision", revision)
+        .text("security", "public")
+        .text("embargo", "")
+        .text("license", smuggled_licence)
+        .part("file", Part::bytes(b"plain text".to_vec()).file_name("a.txt").mime_str("text/plain").unwrap());
+    let res = site
+        .client
+        .post(site.url(&format!("/deposit/{id}/upload")))
+        .header("cookie", &depositor)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "an upload with a smuggled licence was accepted");
+    assert!(res.text().await.unwrap().contains("is not a web address"));
+    assert!(site.repo.store.get_record(id).await.unwrap().unwrap().documents.is_empty());
+}
+
 /// An approved copy is of one file: when the document it named is removed
 /// and a new staff-only one takes its position, the old link does not serve
 /// the new file but says the copy is no longer available.

@@ -62,6 +62,15 @@ pub struct DocumentSettings {
     pub content: Option<String>,
 }
 
+/// Refuses a document licence the model would refuse (it is written into
+/// the Signposting `Link` header), with the model's message.
+fn check_settings(settings: &DocumentSettings) -> Result<()> {
+    match settings.license.as_deref().and_then(arkiv_model::validate::license_problem) {
+        Some(problem) => Err(WorkflowError::Invalid(vec![FieldProblem { field: "license".into(), problem }])),
+        None => Ok(()),
+    }
+}
+
 /// A user at work on the repository's records.
 pub struct Workflow<'a> {
     pub repo: &'a Repository,
@@ -202,6 +211,7 @@ impl<'a> Workflow<'a> {
         if current != expected {
             return Err(WorkflowError::Conflict { current });
         }
+        check_settings(&settings)?;
         let max_file = self.repo.config.import.max_file_bytes;
         // A draft's files count against its owner's quota; a record that
         // was ever live keeps its files for good and has none.
@@ -274,6 +284,7 @@ impl<'a> Workflow<'a> {
     pub async fn set_document(&self, id: RecordId, expected: i64, pos: u32, settings: DocumentSettings) -> Result<()> {
         self.change(id, expected, Action::Edit, |record| {
             let doc = record.documents.iter_mut().find(|d| d.pos == pos).ok_or(WorkflowError::NotFound)?;
+            check_settings(&settings)?;
             doc.security = settings.security;
             doc.embargo = settings.embargo;
             doc.license = settings.license;
