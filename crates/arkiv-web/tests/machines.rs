@@ -358,6 +358,109 @@ async fn a_doi_or_a_licence_cannot_add_signposting_links() {
     assert!(json["linkset"][0].get("item").is_none());
 }
 
+/// What the public may see of a restricted document (ARCHITECTURE.md, "What
+/// the public sees of a record"): its file's name, format, and that it is
+/// restricted or embargoed until a date; never its checksum or size. Nor
+/// the depositor's user id, nor a person's id that is an e-mail address.
+/// Every public path is held to it: the abstract page, every export format,
+/// every OAI-PMH metadataPrefix, the linksets, the feeds and the search API.
+/// The staff's dump (`arkiv export jsonl`) keeps everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_sees_a_restricted_document_s_name_and_dates_only() {
+    let site = start(0).await;
+    let repo = &site._repo;
+    let staff_sha = repo.files.put(Bytes::from_static(b"%PDF-1.4 staff minutes")).await.unwrap();
+    let later_sha = repo.files.put(Bytes::from_static(b"%PDF-1.4 embargoed thesis")).await.unwrap();
+    let open_sha = repo.files.put(Bytes::from_static(PDF)).await.unwrap();
+    let mut r = Record::new("report", "Kazakhstan restricted minutes");
+    r.status = Status::Archive;
+    r.userid = Some(600_700_811);
+    let mut creator = Creator::new("Writer", "Ada");
+    creator.id = Some("creator-id@example.org".into());
+    r.creators.push(creator);
+    let mut contributor = Creator::new("Helper", "Bo");
+    contributor.id = Some("contributor-id@example.org".into());
+    r.contributors.push(arkiv_model::Contributor {
+        role: "http://www.loc.gov/loc.terms/relators/EDT".into(),
+        person: contributor,
+    });
+    let mut staff = doc(2, "staff-minutes.pdf", &staff_sha);
+    staff.security = DocumentSecurity::Staffonly;
+    staff.files[0].size = 31_337_000;
+    let mut later = doc(3, "embargoed-thesis.pdf", &later_sha);
+    later.embargo = Some("2999-06-30".parse().unwrap());
+    later.files[0].size = 8_765_432;
+    r.documents = vec![doc(1, "open.pdf", &open_sha), staff, later];
+    let id = repo.store.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap()[0];
+    let oai_id = format!("oai:{}:{id}", arkiv_services::repository::oai_host(&repo.config.repository.base_url));
+
+    let secrets = [
+        staff_sha.as_str(),
+        later_sha.as_str(),
+        "31337000",
+        "31 MB",
+        "8765432",
+        "8.8 MB",
+        "600700811",
+        "creator-id@example.org",
+        "contributor-id@example.org",
+    ];
+    let check = |what: &str, text: &str| {
+        for s in secrets {
+            assert!(!text.contains(s), "{what} shows {s:?} of a restricted document or a person");
+        }
+    };
+    let (status, _, page) = site.get(&format!("/{id}/")).await;
+    assert_eq!(status, StatusCode::OK);
+    check("the abstract page", &page);
+    let visible = arkiv_testkit::html::visible(&page);
+    assert!(visible.contains("staff-minutes.pdf") && visible.contains("embargoed-thesis.pdf"), "names are shown");
+    assert!(visible.contains("Embargoed until 30 June 2999"), "the embargo's end is shown: {visible}");
+    assert!(page.contains(&format!("/copy-request/{id}/2")), "a copy may be asked for");
+    for f in arkiv_formats::export::FORMATS {
+        let (status, _, body) = site.get(&format!("/{id}/export/{}", f.id)).await;
+        assert_eq!(status, StatusCode::OK, "{}", f.id);
+        check(&format!("/{id}/export/{}", f.id), &body);
+    }
+    let (_, _, ep3) = site.get(&format!("/{id}/export/ep3")).await;
+    assert!(ep3.contains("<filename>staff-minutes.pdf</filename>") && ep3.contains("2999-06-30"), "{ep3}");
+    for (_, oai) in arkiv_formats::export::oai_formats() {
+        let path = format!("/oai2?verb=GetRecord&metadataPrefix={}&identifier={oai_id}", oai.prefix);
+        let (status, _, body) = site.get(&path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains(&format!("<identifier>{oai_id}</identifier>")), "{path}: {body}");
+        check(&path, &body);
+    }
+    for path in [format!("/{id}/linkset"), format!("/{id}/linkset.txt"), "/feed/rss".into(), "/feed/atom".into()] {
+        let (status, _, body) = site.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        check(&path, &body);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, _, body) = site.get("/api/search?q=restricted").await;
+        if body.contains(&format!("\"id\":{id}")) {
+            check("/api/search", &body);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the search index never caught up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for f in ["json", "ep3", "csv"] {
+        let (status, _, body) = site.get(&format!("/search/export/{f}?q=restricted")).await;
+        assert_eq!(status, StatusCode::OK);
+        check(&format!("/search/export/{f}"), &body);
+    }
+
+    // The staff's dump keeps everything: it is how a repository moves.
+    let mut dump = Vec::new();
+    arkiv_services::export::export(repo, arkiv_services::export::Format::JsonLines, None, &mut dump).await.unwrap();
+    let dump = String::from_utf8(dump).unwrap();
+    for kept in [staff_sha.as_str(), later_sha.as_str(), "31337000", "600700811", "contributor-id@example.org"] {
+        assert!(dump.contains(kept), "the staff dump lost {kept}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exports_of_a_record_a_search_and_a_browse_view() {
     let site = start(130).await;
