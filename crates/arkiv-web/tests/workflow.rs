@@ -1301,6 +1301,65 @@ async fn a_copy_of_a_restricted_document_is_requested_approved_and_downloaded() 
     assert_eq!(site.get(&format!("/copy/{}", "a".repeat(64)), "").await.status(), StatusCode::NOT_FOUND);
 }
 
+/// A user who may not open a deposit page (GET gives 404) is refused by
+/// every form it posts to (404, or 403 for a live item as the matrix has
+/// it) before the form is read: an invalid upload, document change, save
+/// or submit never renders that page, with its file list, in a 422 or 409.
+#[tokio::test]
+async fn a_refused_deposit_page_stays_refused_through_every_form() {
+    let site = start(AccountSettings::default()).await;
+    let id = put(&site, owned_by(&site, "depositor@example.org", Status::Archive).await).await;
+    let other = site.session("other@example.org").await;
+    assert_eq!(site.get(&format!("/deposit/{id}"), &other).await.status(), StatusCode::NOT_FOUND);
+    let csrf = csrf_field(&site.get("/workarea", &other).await.text().await.unwrap());
+    let revision = site.repo.store.get_record_with_revision(id).await.unwrap().unwrap().1.to_string();
+    let check = |what: &'static str, res: Response| async move {
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("f.pdf"), "{what} showed the deposit page's files to another user");
+        assert!(matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{what}: {status}");
+    };
+    let upload = Form::new()
+        .text("csrf", csrf.clone())
+        .text("revision", revision.clone())
+        .text("security", "nobody")
+        .text("embargo", "")
+        .part("file", Part::bytes(b"x".to_vec()).file_name("x.txt").mime_str("text/plain").unwrap());
+    let res = site
+        .client
+        .post(site.url(&format!("/deposit/{id}/upload")))
+        .header("cookie", &other)
+        .multipart(upload)
+        .send()
+        .await
+        .unwrap();
+    check("an upload with a bad access level", res).await;
+    let no_file = Form::new().text("csrf", csrf.clone()).text("revision", revision.clone());
+    let res = site
+        .client
+        .post(site.url(&format!("/deposit/{id}/upload")))
+        .header("cookie", &other)
+        .multipart(no_file)
+        .send()
+        .await
+        .unwrap();
+    check("an upload with no file", res).await;
+    for (what, path, form) in [
+        ("a document change with a bad embargo", format!("/deposit/{id}/document/2"), vec![("embargo", "soon")]),
+        ("a document change at a stale revision", format!("/deposit/{id}/document/2"), vec![("security", "public")]),
+        ("a save with a bad date", format!("/deposit/{id}"), vec![("date", "not a date")]),
+        ("a save at a stale revision", format!("/deposit/{id}"), vec![("title", "Mine now")]),
+        ("a submit at a stale revision", format!("/deposit/{id}/submit"), vec![]),
+    ] {
+        let stale = what.contains("stale");
+        let mut pairs = vec![("csrf", csrf.as_str()), ("revision", if stale { "999" } else { revision.as_str() })];
+        pairs.extend(form);
+        check(what, site.post(&path, &other, &pairs).await).await;
+    }
+    let (record, _) = site.repo.store.get_record_with_revision(id).await.unwrap().unwrap();
+    assert_eq!(record.title, "A paper under the matrix", "nothing changed");
+}
+
 /// A DOI or a licence that would smuggle links into the Signposting
 /// headers is refused by the deposit form with a clear message, and nothing
 /// is saved; so is such a licence given with an upload.
