@@ -304,6 +304,47 @@ async fn uploads_are_typed_by_their_bytes_and_cannot_run_script() {
     assert_eq!(site.repo.store.get_record(id).await.unwrap().unwrap().documents.len(), before);
 }
 
+/// A file whose bytes are of no kind Arkiv knows keeps no type a browser
+/// would run: uploaded as `text/ecmascript`, or stored as `text/javascript`
+/// by an import, it is served as `application/octet-stream`, an
+/// attachment, with `nosniff`, so no page can load it as script from the
+/// site's origin.
+#[tokio::test]
+async fn unknown_binaries_are_served_as_bytes_never_as_script() {
+    let site = start(AccountSettings::default()).await;
+    let depositor = site.session("depositor@example.org").await;
+    let id = put(&site, owned_by(&site, "depositor@example.org", Status::Inbox).await).await;
+    let script = vec![0x80, 0x81, b'\n', b'a', b'l', b'e', b'r', b't', b'(', b'1', b')', 0xff];
+    let res = site.upload(id, &depositor, "tool.js", script, "text/ecmascript", "public").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let mut record = site.repo.store.get_record(id).await.unwrap().unwrap();
+    let pos = record.documents.last().unwrap().pos;
+    // And one an import stored with a script type.
+    let sha = site.repo.files.put(bytes::Bytes::from_static(b"alert(document.domain)")).await.unwrap();
+    record.documents.push(Document {
+        pos: pos + 1,
+        main: Some("run.txt".into()),
+        mime_type: Some("text/javascript".into()),
+        files: vec![StoredFile {
+            filename: "run.txt".into(),
+            mime_type: Some("text/javascript".into()),
+            size: 22,
+            sha256: Some(sha),
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    put(&site, record).await;
+    for path in [format!("/{id}/{pos}/tool.js"), format!("/{id}/{}/run.txt", pos + 1)] {
+        let res = site.get(&path, &depositor).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let h = res.headers();
+        assert_eq!(h["content-type"], "application/octet-stream", "{path}");
+        assert!(h["content-disposition"].to_str().unwrap().starts_with("attachment"), "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+    }
+}
+
 // --- the access-control matrix -----------------------------------------------
 
 /// Who asks: the kinds of visitor the rules tell apart.
