@@ -271,6 +271,30 @@ fn broken_files_keep_what_came_before_and_other_files_still_import() {
     assert!(text.contains("missing.xml: cannot open"), "{text}");
 }
 
+/// A file name with a right-to-left override (`evil\u{202e}gpj.exe`, shown
+/// as `evilexe.jpg`) or other invisible characters is stored without them.
+#[test]
+fn invisible_characters_leave_imported_file_names() {
+    use base64::Engine;
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = init_repo(&tmp.path().join("r"));
+    let data = base64::engine::general_purpose::STANDARD.encode(b"MZ not really a program");
+    let xml = format!(
+        "<eprints xmlns=\"{NS}\"><eprint><eprintid>4</eprintid><type>report</type><title>Reversed</title>\
+         <documents><document><pos>1</pos><security>public</security><main>evil\u{202e}gpj.exe</main>\
+         <files><file><filename>evil\u{202e}gpj\u{200b}.exe</filename><data encoding=\"base64\">{data}</data>\
+         </file></files></document></documents></eprint></eprints>"
+    );
+    let file = tmp.path().join("reversed.xml");
+    std::fs::write(&file, xml).unwrap();
+    let out = arkiv(&repo, &["import", "eprints-xml", file.to_str().unwrap()]);
+    assert_eq!(import_counts(&out), (1, 0), "{}", stdout(&out));
+    let record = stdout(&arkiv(&repo, &["export", "jsonl"]));
+    assert!(record.contains("\"filename\":\"evilgpj.exe\""), "{record}");
+    assert!(record.contains("\"main\":\"evilgpj.exe\""), "{record}");
+    assert!(!record.contains('\u{202e}') && !record.contains("\\u202e") && !record.contains('\u{200b}'));
+}
+
 #[test]
 fn documents_embedded_as_base64_are_stored_by_their_checksum() {
     use base64::Engine;

@@ -229,14 +229,60 @@ pub fn may_hold_control_chars(text: &str) -> bool {
 }
 
 /// A file name that can stand as the last segment of a URL path and as a
-/// name on disk: no separators, no `..`, no control characters.
+/// name on disk: no separators, no `..`, no control characters, and no
+/// invisible ones ([`is_invisible`]: a stored name is cleaned first, by
+/// [`clean_filename`]).
 pub fn is_safe_filename(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 255
         && name != "."
         && name != ".."
         && !name.contains(['/', '\\'])
-        && !name.chars().any(char::is_control)
+        && !name.chars().any(|c| c.is_control() || is_invisible(c))
+}
+
+/// Characters that change how a name reads without being seen:
+/// bidirectional controls (a right-to-left override shows
+/// `evil\u{202e}gpj.exe` as `evilexe.jpg`), zero-width characters, the
+/// byte-order mark, invisible operators, interlinear annotations and tag
+/// characters.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
+}
+
+/// A file name without invisible characters ([`is_invisible`]), as it is
+/// stored: what the upload and the import apply before anything else.
+pub fn clean_filename(name: &str) -> String {
+    name.chars().filter(|&c| !is_invisible(c)).collect()
+}
+
+/// [`clean_filename`] applied to every file name and main-file name of
+/// `record`'s documents.
+pub fn clean_file_names(record: &mut Record) {
+    for d in &mut record.documents {
+        if let Some(main) = &mut d.main {
+            if main.chars().any(is_invisible) {
+                *main = clean_filename(main);
+            }
+        }
+        for f in &mut d.files {
+            if f.filename.chars().any(is_invisible) {
+                f.filename = clean_filename(&f.filename);
+            }
+        }
+    }
 }
 
 /// Characters no DOI and no licence URL may hold: they end a URI or a
@@ -392,6 +438,28 @@ mod tests {
         }
         let problems = validate(&Record { doi: Some(smuggled.into()), ..Record::new("article", "T") }, &types);
         assert!(problems.unwrap_err()[0].problem.contains("is not a DOI"));
+    }
+
+    #[test]
+    fn invisible_characters_are_stripped_from_file_names() {
+        assert_eq!(clean_filename("evil\u{202e}gpj.exe"), "evilgpj.exe");
+        assert_eq!(clean_filename("\u{feff}a\u{200b}b\u{2066}c\u{2069}\u{200f}.pdf\u{e0041}"), "abc.pdf");
+        assert_eq!(clean_filename("Łódź – raport.pdf"), "Łódź – raport.pdf", "visible text is kept");
+        assert!(!is_safe_filename("evil\u{202e}gpj.exe"), "another way in is refused");
+        let mut r = Record::new("article", "T");
+        r.documents.push(crate::Document {
+            pos: 1,
+            main: Some("evil\u{202e}gpj.exe".into()),
+            files: vec![crate::StoredFile { filename: "evil\u{202e}gpj.exe".into(), ..Default::default() }],
+            ..Default::default()
+        });
+        assert_eq!(validate(&r, &ItemTypes::default()).unwrap_err()[0].field, "documents");
+        clean_file_names(&mut r);
+        assert_eq!(
+            (r.documents[0].main.as_deref(), r.documents[0].files[0].filename.as_str()),
+            (Some("evilgpj.exe"), "evilgpj.exe")
+        );
+        assert!(validate(&r, &ItemTypes::default()).is_ok());
     }
 
     #[test]

@@ -345,6 +345,31 @@ async fn unknown_binaries_are_served_as_bytes_never_as_script() {
     }
 }
 
+/// An uploaded file's name loses its bidirectional controls and other
+/// invisible characters: `evil\u{202e}gpj.exe` (shown as `evilexe.jpg`) is
+/// stored and listed as `evilgpj.exe`.
+#[tokio::test]
+async fn uploaded_file_names_lose_invisible_characters() {
+    let site = start(AccountSettings::default()).await;
+    let depositor = site.session("depositor@example.org").await;
+    let id = put(&site, owned_by(&site, "depositor@example.org", Status::Inbox).await).await;
+    let res = site
+        .upload(
+            id,
+            &depositor,
+            "evil\u{202e}gpj\u{200b}.exe",
+            b"MZ bytes".to_vec(),
+            "application/octet-stream",
+            "public",
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let record = site.repo.store.get_record(id).await.unwrap().unwrap();
+    let doc = record.documents.last().unwrap();
+    assert_eq!(doc.files[0].filename, "evilgpj.exe");
+    assert_eq!(doc.main.as_deref(), Some("evilgpj.exe"));
+}
+
 // --- the access-control matrix -----------------------------------------------
 
 /// Who asks: the kinds of visitor the rules tell apart.

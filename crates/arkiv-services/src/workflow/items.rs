@@ -491,10 +491,17 @@ pub struct ReviewPage {
 }
 
 /// The last path component of what the browser sent, without control
-/// characters or separators; `None` if nothing usable is left.
+/// characters, invisible ones (`validate::is_invisible`: bidirectional
+/// controls, zero-width characters) or separators; `None` if nothing
+/// usable is left.
 fn safe_filename(name: &str) -> Option<String> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = base.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_string();
+    let cleaned: String = base
+        .chars()
+        .filter(|&c| !c.is_control() && !arkiv_model::validate::is_invisible(c))
+        .collect::<String>()
+        .trim()
+        .to_string();
     let cleaned: String = cleaned.chars().take(200).collect();
     (arkiv_model::validate::is_safe_filename(&cleaned) && !cleaned.starts_with('.')).then_some(cleaned)
 }
