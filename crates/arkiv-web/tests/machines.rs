@@ -461,6 +461,37 @@ async fn the_public_sees_a_restricted_document_s_name_and_dates_only() {
     }
 }
 
+/// RSS readers render an item's `<description>` as HTML: a depositor's
+/// abstract goes there as plain text, so markup in it shows as text and
+/// never becomes an element. (Atom's `<summary>` is plain text already.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rss_descriptions_are_plain_text() {
+    let site = start(0).await;
+    let mut r = Record::new("article", "Markup in an abstract");
+    r.status = Status::Archive;
+    r.abstract_text = Some("<img src=x onerror=alert(1)> Fish & <b>chips</b>".into());
+    site._repo.store.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap();
+    let (status, _, body) = site.get("/feed/rss").await;
+    assert_eq!(status, StatusCode::OK);
+    // What a reader gets out of the XML (entities decoded), and then
+    // renders as HTML.
+    let descriptions: Vec<String> = body
+        .split("<item>")
+        .skip(1)
+        .filter_map(|item| Some(item.split_once("<description>")?.1.split_once("</description>")?.0))
+        .map(|raw| {
+            raw.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&")
+        })
+        .collect();
+    let html = descriptions.iter().find(|d| d.contains("chips")).expect("the record's description");
+    assert!(!html.contains('<'), "the description is HTML with markup in it: {html}");
+    assert_eq!(html, "&lt;img src=x onerror=alert(1)&gt; Fish &amp; &lt;b&gt;chips&lt;/b&gt;");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exports_of_a_record_a_search_and_a_browse_view() {
     let site = start(130).await;
