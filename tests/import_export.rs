@@ -193,6 +193,13 @@ fn bad_records_are_reported_with_their_position_and_the_rest_land() {
             .to_string(),
         "<eprint><eprintid>9</eprintid><type>article</type><title>Laughs &lol9;</title></eprint>\n".to_string(),
         good(10),
+        "<eprint><eprintid>11</eprintid><type>article</type><title>Smuggled DOI</title>\
+         <doi>10.1234/x&gt;; rel=&quot;item&quot;, &lt;https://evil.example/m.pdf</doi></eprint>\n"
+            .to_string(),
+        "<eprint><eprintid>12</eprintid><type>article</type><title>Smuggled licence</title>\
+         <license>https://example.org/l&gt;; rel=&quot;item&quot;</license></eprint>\n"
+            .to_string(),
+        good(13),
     ];
     let xml = format!(
         "<?xml version=\"1.0\"?>\n<!DOCTYPE eprints [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\
@@ -204,8 +211,17 @@ fn bad_records_are_reported_with_their_position_and_the_rest_land() {
     let out = arkiv(&repo, &["import", "eprints-xml", file.to_str().unwrap()]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(2), "rejections make the exit code 2");
-    assert_eq!(import_counts(&out), (4, 6), "{text}");
-    for (position, words) in [(2, "title"), (4, "pamphlet"), (5, "title"), (7, "deep"), (8, "outside"), (9, "entit")] {
+    assert_eq!(import_counts(&out), (5, 8), "{text}");
+    for (position, words) in [
+        (2, "title"),
+        (4, "pamphlet"),
+        (5, "title"),
+        (7, "deep"),
+        (8, "outside"),
+        (9, "entit"),
+        (11, "doi: \"10.1234/x>; rel="),
+        (12, "license: \"https://example.org/l>"),
+    ] {
         let line = text
             .lines()
             .find(|l| l.starts_with("rejected:") && l.contains(&format!("record {position}:")))
@@ -213,8 +229,8 @@ fn bad_records_are_reported_with_their_position_and_the_rest_land() {
         assert!(line.to_lowercase().contains(words), "record {position}: {line}");
     }
     let live = stdout(&arkiv(&repo, &["export", "jsonl"]));
-    assert_eq!(live.lines().count(), 4);
-    for id in [1, 3, 6, 10] {
+    assert_eq!(live.lines().count(), 5);
+    for id in [1, 3, 6, 10, 13] {
         assert!(live.contains(&format!("Good record {id}")));
     }
 }
@@ -253,6 +269,30 @@ fn broken_files_keep_what_came_before_and_other_files_still_import() {
     assert!(text.contains("truncated.xml"), "{text}");
     assert!(text.contains("malformed.xml"), "{text}");
     assert!(text.contains("missing.xml: cannot open"), "{text}");
+}
+
+/// A file name with a right-to-left override (`evil\u{202e}gpj.exe`, shown
+/// as `evilexe.jpg`) or other invisible characters is stored without them.
+#[test]
+fn invisible_characters_leave_imported_file_names() {
+    use base64::Engine;
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = init_repo(&tmp.path().join("r"));
+    let data = base64::engine::general_purpose::STANDARD.encode(b"MZ not really a program");
+    let xml = format!(
+        "<eprints xmlns=\"{NS}\"><eprint><eprintid>4</eprintid><type>report</type><title>Reversed</title>\
+         <documents><document><pos>1</pos><security>public</security><main>evil\u{202e}gpj.exe</main>\
+         <files><file><filename>evil\u{202e}gpj\u{200b}.exe</filename><data encoding=\"base64\">{data}</data>\
+         </file></files></document></documents></eprint></eprints>"
+    );
+    let file = tmp.path().join("reversed.xml");
+    std::fs::write(&file, xml).unwrap();
+    let out = arkiv(&repo, &["import", "eprints-xml", file.to_str().unwrap()]);
+    assert_eq!(import_counts(&out), (1, 0), "{}", stdout(&out));
+    let record = stdout(&arkiv(&repo, &["export", "jsonl"]));
+    assert!(record.contains("\"filename\":\"evilgpj.exe\""), "{record}");
+    assert!(record.contains("\"main\":\"evilgpj.exe\""), "{record}");
+    assert!(!record.contains('\u{202e}') && !record.contains("\\u202e") && !record.contains('\u{200b}'));
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! JSON is Arkiv's own format, so unlike EPrints XML nothing needs mapping:
 //! the only choice made here is privacy. E-mail addresses of people, and the
 //! staff-only extra fields of [`crate::eprints::PRIVATE_ELEMENTS`], are
-//! written only when [`WriteOptions::include_private`] is set.
+//! written only when [`WriteOptions::include_private`] is set; a public
+//! export ([`WriteOptions::public_on`]) leaves out more (see [`visible`]).
 
 use crate::eprints::{is_private_extra, WriteOptions};
 use crate::{FileData, FileSource, ImportedRecord, ReadItem, RecordError};
@@ -14,25 +15,55 @@ use arkiv_model::Record;
 use std::borrow::Cow;
 use std::io::{self, BufRead, Write};
 
-/// The record as a public export may show it: without e-mail addresses,
-/// unless private data was asked for. Borrows when nothing is removed.
+/// The record as an export may show it: without e-mail addresses and
+/// private extras unless private data was asked for; and, for the public
+/// ([`WriteOptions::public_on`]), without the depositor's user id, without
+/// a person's id that is an e-mail address, and with each document not
+/// open that day reduced to what ARCHITECTURE.md's table allows (names,
+/// formats, access, embargo date: no checksum, size or source).
+/// Borrows when nothing is removed.
 pub(crate) fn visible<'r>(record: &'r Record, opts: &WriteOptions) -> Cow<'r, Record> {
-    let has_email = record
-        .creators
-        .iter()
-        .chain(&record.editors)
-        .chain(record.contributors.iter().map(|c| &c.person))
-        .any(|c| c.email.is_some());
+    if opts.include_private {
+        return Cow::Borrowed(record);
+    }
+    let people = || record.creators.iter().chain(&record.editors).chain(record.contributors.iter().map(|c| &c.person));
+    let has_email = people().any(|c| c.email.is_some());
     let has_private_extra = record.extra.iter().any(|e| is_private_extra(&e.name));
-    if opts.include_private || !(has_email || has_private_extra) {
+    let public_hides = opts.public_on.is_some_and(|today| {
+        record.userid.is_some()
+            || people().any(|c| c.id.as_deref().is_some_and(is_email_like))
+            || record.documents.iter().any(|d| !d.is_open_access(today))
+    });
+    if !(has_email || has_private_extra || public_hides) {
         return Cow::Borrowed(record);
     }
     let mut r = record.clone();
+    let public = opts.public_on.is_some();
     for c in r.creators.iter_mut().chain(r.editors.iter_mut()).chain(r.contributors.iter_mut().map(|c| &mut c.person)) {
         c.email = None;
+        if public && c.id.as_deref().is_some_and(is_email_like) {
+            c.id = None;
+        }
     }
     r.extra.retain(|e| !is_private_extra(&e.name));
+    if let Some(today) = opts.public_on {
+        r.userid = None;
+        for d in r.documents.iter_mut().filter(|d| !d.is_open_access(today)) {
+            for f in &mut d.files {
+                f.sha256 = None;
+                f.size = 0;
+                f.source_hash = None;
+                f.source_url = None;
+            }
+        }
+    }
     Cow::Owned(r)
+}
+
+/// Whether a person's id is an e-mail address (EPrints repositories often
+/// key creators by address): such an id is private.
+fn is_email_like(id: &str) -> bool {
+    id.contains('@')
 }
 
 fn to_io(e: serde_json::Error) -> io::Error {

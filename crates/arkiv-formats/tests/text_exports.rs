@@ -214,6 +214,42 @@ fn restricted_files_and_email_addresses_never_leave() {
     assert!(export(&export::ris::RIS, &[r]).contains("L1  - https://repo.example.org/1/1/open.pdf\r\n"));
 }
 
+/// A cell that a spreadsheet would read as a formula (it begins with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return) is written with a single
+/// quote before it, and quoted, as OWASP advises; so it shows as text.
+#[test]
+fn csv_cells_never_start_a_formula() {
+    let mut r = Record::new("report", "=HYPERLINK(\"https://evil.example/\",\"click\")");
+    r.id = Some(7);
+    r.creators.push(Creator::new("+cmd|' /C calc'!A0", "Eve"));
+    r.editors.push(Creator::new("-2+3", "Ed"));
+    r.keywords = vec!["\t=1+1".into(), "ordinary".into()];
+    r.languages = vec!["\r=1+1".into()];
+    r.publisher = Some("@SUM(1+1)".into());
+    r.series = Some(" =1+1".into());
+    r.abstract_text = Some("Plain text, then =1+1 inside is harmless.".into());
+    let text = export(&export::csv::CSV, &[r]);
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let row = reader.records().next().unwrap().unwrap();
+    let cell = |name: &str| row.get(header.iter().position(|h| h == name).unwrap()).unwrap().to_string();
+    assert_eq!(cell("title"), "'=HYPERLINK(\"https://evil.example/\",\"click\")");
+    assert_eq!(cell("creators"), "'+cmd|' /C calc'!A0, Eve");
+    assert_eq!(cell("editors"), "'-2+3, Ed");
+    assert_eq!(cell("keywords"), "'\t=1+1; ordinary");
+    assert_eq!(cell("language"), "'\r=1+1");
+    assert_eq!(cell("publisher"), "'@SUM(1+1)");
+    assert_eq!(cell("series"), "'=1+1", "trimmed, then neutralised");
+    assert_eq!(cell("abstract"), "Plain text, then =1+1 inside is harmless.");
+    assert_eq!(cell("id"), "7");
+    for line in text.lines().skip(1) {
+        assert!(line.starts_with('"'), "every cell of a row is quoted: {line}");
+    }
+    for dangerous in ["=HYPERLINK", "+cmd", "-2+3", "@SUM"] {
+        assert!(!text.contains(&format!(",{dangerous}")) && !text.contains(&format!(",\"{dangerous}")), "{dangerous}");
+    }
+}
+
 #[test]
 fn every_text_format_is_registered_with_its_media_type() {
     for (id, media_type, ext) in [

@@ -55,6 +55,9 @@ pub struct StoredFile {
     pub filename: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
+    /// In bytes; 0 when not known (or, in a public export of a restricted
+    /// document, not said), and then left out of the JSON.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub size: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
@@ -84,6 +87,10 @@ pub struct Derivation {
     /// `previewThumbnail`, `lightboxThumbnail`, `IndexCodes`, or empty when
     /// EPrints said only that it is derived.
     pub kind: String,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A document of a record: one or more files (the main one named by `main`)

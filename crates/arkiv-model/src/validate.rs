@@ -81,6 +81,14 @@ pub fn validate(record: &Record, types: &ItemTypes) -> Result<(), Vec<Validation
             check_text(&mut problems, name, v, MAX_FIELD_CHARS);
         }
     }
+    // The DOI and the licence become URIs in the Signposting `Link`
+    // header: a value that is not one could carry links of its own.
+    if let Some(problem) = record.doi.as_deref().and_then(doi_problem) {
+        problems.push(err("doi", problem));
+    }
+    if let Some(problem) = record.license.as_deref().and_then(license_problem) {
+        problems.push(err("license", problem));
+    }
     for (name, len) in [
         ("creators", record.creators.len()),
         ("editors", record.editors.len()),
@@ -158,6 +166,9 @@ pub fn validate(record: &Record, types: &ItemTypes) -> Result<(), Vec<Validation
                 problems.push(err("documents", format!("embargo {e} of document {} is not a date", d.pos)));
             }
         }
+        if let Some(problem) = d.license.as_deref().and_then(license_problem) {
+            problems.push(err("documents", format!("the licence of document {}: {problem}", d.pos)));
+        }
         let doc_texts = [&d.format, &d.format_description, &d.mime_type, &d.language, &d.license, &d.content, &d.main];
         for text in doc_texts.into_iter().flatten() {
             check_text(&mut problems, "documents", text, MAX_FIELD_CHARS);
@@ -218,14 +229,111 @@ pub fn may_hold_control_chars(text: &str) -> bool {
 }
 
 /// A file name that can stand as the last segment of a URL path and as a
-/// name on disk: no separators, no `..`, no control characters.
+/// name on disk: no separators, no `..`, no control characters, and no
+/// invisible ones ([`is_invisible`]: a stored name is cleaned first, by
+/// [`clean_filename`]).
 pub fn is_safe_filename(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 255
         && name != "."
         && name != ".."
         && !name.contains(['/', '\\'])
-        && !name.chars().any(char::is_control)
+        && !name.chars().any(|c| c.is_control() || is_invisible(c))
+}
+
+/// Characters that change how a name reads without being seen:
+/// bidirectional controls (a right-to-left override shows
+/// `evil\u{202e}gpj.exe` as `evilexe.jpg`), zero-width characters, the
+/// byte-order mark, invisible operators, interlinear annotations and tag
+/// characters.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
+}
+
+/// A file name without invisible characters ([`is_invisible`]), as it is
+/// stored: what the upload and the import apply before anything else.
+pub fn clean_filename(name: &str) -> String {
+    name.chars().filter(|&c| !is_invisible(c)).collect()
+}
+
+/// [`clean_filename`] applied to every file name and main-file name of
+/// `record`'s documents.
+pub fn clean_file_names(record: &mut Record) {
+    for d in &mut record.documents {
+        if let Some(main) = &mut d.main {
+            if main.chars().any(is_invisible) {
+                *main = clean_filename(main);
+            }
+        }
+        for f in &mut d.files {
+            if f.filename.chars().any(is_invisible) {
+                f.filename = clean_filename(&f.filename);
+            }
+        }
+    }
+}
+
+/// Characters no DOI and no licence URL may hold: they end a URI or a
+/// parameter in a `Link` header (space, quote) or are not text at all.
+fn breaks_a_uri(c: char) -> bool {
+    c.is_whitespace() || c.is_control() || c == '"'
+}
+
+/// Why `doi` is not a DOI, or `None` if it is one: `10.`, the registrant's
+/// number (digits and dots), `/` and a suffix, optionally after
+/// `https://doi.org/` or `doi:`. The suffix may hold `<`, `>` and `;` (old
+/// SICI DOIs do); it may not hold white space, control characters or `"`.
+pub fn doi_problem(doi: &str) -> Option<String> {
+    let d = doi.trim();
+    let lower = d.to_ascii_lowercase();
+    let prefix = ["https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"]
+        .into_iter()
+        .find(|p| lower.starts_with(p))
+        .map_or(0, str::len);
+    let bare = &d[prefix..];
+    let ok = bare.strip_prefix("10.").and_then(|rest| rest.split_once('/')).is_some_and(|(registrant, suffix)| {
+        !registrant.is_empty()
+            && registrant.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && !suffix.is_empty()
+            && !suffix.chars().any(breaks_a_uri)
+    });
+    (!ok).then(|| format!("{:?} is not a DOI (a DOI reads 10.1234/abc: no spaces, quotes or line breaks)", clip(doi)))
+}
+
+/// Why `license` cannot be a licence, or `None`: a name or an SPDX id
+/// (`CC-BY-4.0`) is free text, but a web address must be an `http(s)`
+/// URL with a host and no white space, quotes or angle brackets, because
+/// it is written into the Signposting `Link` header.
+pub fn license_problem(license: &str) -> Option<String> {
+    let l = license.trim();
+    let lower = l.to_ascii_lowercase();
+    if !(lower.contains("://") || lower.starts_with("http:") || lower.starts_with("https:")) {
+        return None;
+    }
+    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+    let ok = rest.is_some_and(|r| {
+        !r.is_empty()
+            && !r.starts_with('/')
+            && !l.chars().any(|c| breaks_a_uri(c) || matches!(c, '<' | '>' | '{' | '}' | '|' | '\\' | '^' | '`'))
+    });
+    (!ok).then(|| {
+        format!(
+            "{:?} is not a web address a licence can have (https://..., with no spaces, quotes or angle brackets)",
+            clip(license)
+        )
+    })
 }
 
 /// `0000-0002-1825-0097`, with the ISO 7064 11,2 check digit.
@@ -292,6 +400,66 @@ mod tests {
         assert!(!is_orcid("not an orcid"));
         assert!(!is_orcid("0000000218250097---"));
         assert!(!is_orcid("00-00000218250-097-"));
+    }
+
+    #[test]
+    fn dois_and_licence_urls_are_checked() {
+        let types = ItemTypes::default();
+        let with = |doi: Option<&str>, license: Option<&str>, doc_license: Option<&str>| {
+            let mut r = Record::new("article", "T");
+            r.doi = doi.map(str::to_string);
+            r.license = license.map(str::to_string);
+            r.documents.push(crate::Document {
+                pos: 1,
+                license: doc_license.map(str::to_string),
+                ..Default::default()
+            });
+            validate(&r, &types).err().unwrap_or_default().into_iter().map(|p| p.field).collect::<Vec<_>>()
+        };
+        for good in [
+            "10.1080/02634937.2019.1234567",
+            "https://doi.org/10.1117/12.790042",
+            "doi:10.48550/arXiv.2101.00001",
+            "10.1002/(SICI)1097-4636(199702)34:2<161::AID-JBM3>3.0.CO;2-P",
+        ] {
+            assert_eq!(with(Some(good), None, None), Vec::<String>::new(), "{good}");
+        }
+        let smuggled = "10.1234/x>; rel=\"item\"; type=\"application/pdf\", <https://evil.example/malware.pdf";
+        for bad in [smuggled, "not a doi", "10.1234/", "10.1234/a b", "10.1234/a\r\nLink: x", "11.1234/x"] {
+            assert_eq!(with(Some(bad), None, None), ["doi"], "{bad:?}");
+        }
+        for good in ["CC-BY-4.0", "cc_by", "other", "https://creativecommons.org/licenses/by/4.0/"] {
+            assert_eq!(with(None, Some(good), Some(good)), Vec::<String>::new(), "{good}");
+        }
+        let smuggled = "https://example.org/l>; rel=\"item\", <https://evil.example/x.exe";
+        for bad in [smuggled, "https://example.org/a b", "http://", "https://x.org/\"quoted\""] {
+            assert_eq!(with(None, Some(bad), None), ["license"], "{bad:?}");
+            assert_eq!(with(None, None, Some(bad)), ["documents"], "{bad:?}");
+        }
+        let problems = validate(&Record { doi: Some(smuggled.into()), ..Record::new("article", "T") }, &types);
+        assert!(problems.unwrap_err()[0].problem.contains("is not a DOI"));
+    }
+
+    #[test]
+    fn invisible_characters_are_stripped_from_file_names() {
+        assert_eq!(clean_filename("evil\u{202e}gpj.exe"), "evilgpj.exe");
+        assert_eq!(clean_filename("\u{feff}a\u{200b}b\u{2066}c\u{2069}\u{200f}.pdf\u{e0041}"), "abc.pdf");
+        assert_eq!(clean_filename("Łódź – raport.pdf"), "Łódź – raport.pdf", "visible text is kept");
+        assert!(!is_safe_filename("evil\u{202e}gpj.exe"), "another way in is refused");
+        let mut r = Record::new("article", "T");
+        r.documents.push(crate::Document {
+            pos: 1,
+            main: Some("evil\u{202e}gpj.exe".into()),
+            files: vec![crate::StoredFile { filename: "evil\u{202e}gpj.exe".into(), ..Default::default() }],
+            ..Default::default()
+        });
+        assert_eq!(validate(&r, &ItemTypes::default()).unwrap_err()[0].field, "documents");
+        clean_file_names(&mut r);
+        assert_eq!(
+            (r.documents[0].main.as_deref(), r.documents[0].files[0].filename.as_str()),
+            (Some("evilgpj.exe"), "evilgpj.exe")
+        );
+        assert!(validate(&r, &ItemTypes::default()).is_ok());
     }
 
     #[test]

@@ -598,7 +598,14 @@ async fn prepare_record(
     export_dir: &Path,
     report: &mut ImportReport,
 ) -> Result<Record, String> {
-    let ImportedRecord { mut record, files, unmapped, warnings } = imported;
+    let ImportedRecord { mut record, mut files, unmapped, warnings } = imported;
+    // File names are stored without invisible characters (a right-to-left
+    // override makes `evil\u{202e}gpj.exe` read `evilexe.jpg`); the sources
+    // are cleaned alike so that they still find their files.
+    arkiv_model::validate::clean_file_names(&mut record);
+    for source in &mut files {
+        source.filename = arkiv_model::validate::clean_filename(&source.filename);
+    }
     if let Err(problems) = validate(&record, &repo.types) {
         return Err(problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "));
     }

@@ -267,6 +267,8 @@ async fn copy_requests_are_decided_once((records, accounts): Stores) {
         id: 0,
         record_id,
         doc_pos: 2,
+        file_name: Some("f.pdf".into()),
+        file_sha256: Some("ab".repeat(32)),
         requester_email: "reader@example.org".into(),
         requester_name: "A Reader".into(),
         message: "For my thesis".into(),
@@ -279,6 +281,12 @@ async fn copy_requests_are_decided_once((records, accounts): Stores) {
     let b = accounts.add_copy_request(&ask(other)).await.unwrap();
     let got = accounts.copy_request(a).await.unwrap().unwrap();
     assert_eq!((got.state.as_str(), got.doc_pos, got.message.as_str()), ("pending", 2, "For my thesis"));
+    let granted = "ab".repeat(32);
+    assert_eq!(
+        (got.file_name.as_deref(), got.file_sha256.as_deref()),
+        (Some("f.pdf"), Some(granted.as_str())),
+        "the request names the file it asks for"
+    );
     let ids = |v: Vec<CopyRequest>| v.into_iter().map(|c| c.id).collect::<Vec<_>>();
     assert_eq!(ids(accounts.pending_copy_requests(Some(owner.id), 10).await.unwrap()), vec![a], "the owner's only");
     assert_eq!(ids(accounts.pending_copy_requests(None, 10).await.unwrap()), vec![a, b]);
@@ -286,7 +294,8 @@ async fn copy_requests_are_decided_once((records, accounts): Stores) {
     let until = Timestamp(now.0 + 3600);
     assert!(accounts.decide_copy_request(a, true, owner.id, now, Some("tok"), Some(until)).await.unwrap());
     assert!(!accounts.decide_copy_request(a, false, owner.id, now, None, None).await.unwrap(), "decided once");
-    assert_eq!(accounts.copy_by_token("tok", now).await.unwrap().map(|c| c.id), Some(a));
+    let approved = accounts.copy_by_token("tok", now).await.unwrap().unwrap();
+    assert_eq!((approved.id, approved.file_sha256), (a, Some(granted)), "the grant keeps the file it names");
     assert_eq!(accounts.copy_by_token("tok", until).await.unwrap(), None, "the link expires");
     assert!(accounts.decide_copy_request(b, false, owner.id, now, None, None).await.unwrap());
     assert!(accounts.pending_copy_requests(None, 10).await.unwrap().is_empty());

@@ -10,7 +10,9 @@
 //! bounded url-encoded body and refuses it (403) unless its `csrf` field
 //! matches the session's token, or, before login, the `arkiv_csrf` cookie
 //! (a double-submit token: another site can make a browser post a form but
-//! cannot read or set our cookie).
+//! cannot read or set our cookie). Templates print the token through the
+//! `masked` filter (`tokens::mask_token`), so it reads differently in every
+//! response and a compressed page gives it away to no one (BREACH).
 
 use crate::http::Problem;
 use crate::AppState;
@@ -162,7 +164,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| forged())?;
         let sent = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
         match expected {
-            Some(token) if tokens::same_secret(sent, &token) => {}
+            Some(token) if tokens::token_matches(sent, &token) => {}
             _ => return Err(forged()),
         }
         let form = serde_urlencoded::from_bytes(&body)
@@ -175,7 +177,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
 /// [`CsrfForm`] cannot read (multipart uploads), checked before any of the
 /// upload is stored.
 pub fn csrf_matches(sent: &str) -> bool {
-    current().is_some_and(|s| tokens::same_secret(sent, &s.csrf_token))
+    current().is_some_and(|s| tokens::token_matches(sent, &s.csrf_token))
 }
 
 /// The token a form shown to this visitor must carry, and the cookie to set

@@ -111,6 +111,9 @@ impl Templates {
     pub fn load(dir: Option<&Path>, site: Site) -> Result<Templates> {
         let mut env = Environment::new();
         env.set_formatter(html_formatter);
+        // `{{ csrf | masked }}`: the CSRF token masked afresh for this
+        // response (see `auth`), so gzip cannot give it away (BREACH).
+        env.add_filter("masked", |token: String| arkiv_services::accounts::tokens::mask_token(&token));
         for (name, source) in BUILTIN {
             env.add_template(name, source).with_context(|| format!("built-in template {name}"))?;
         }

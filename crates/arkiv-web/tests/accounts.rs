@@ -104,6 +104,66 @@ async fn forms_without_our_csrf_token_are_refused() {
     assert!(site.repo.accounts.user_by_email("x@example.org").await.unwrap().is_none());
 }
 
+/// BREACH: a compressed page that reflects input beside the CSRF token
+/// lets an attacker who sees only sizes guess the token. So the token a page
+/// carries is masked afresh for every response: two answers of the same
+/// page, with the same input reflected, never carry the same string, and
+/// each of them is accepted; a token of another session is still refused.
+#[tokio::test]
+async fn the_csrf_token_is_masked_afresh_in_every_page() {
+    let site = start(AccountSettings::default()).await;
+    let session = site.session("depositor@example.org").await;
+    let page = || async {
+        let res = site
+            .client
+            .get(site.url("/search?q=reflected"))
+            .header("cookie", &session)
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let html = String::from_utf8(decompress(res).await).unwrap();
+        assert!(html.contains("reflected"));
+        csrf_field(&html)
+    };
+    let (a, b) = (page().await, page().await);
+    assert_ne!(a, b, "two answers of one page carry the same CSRF string");
+    let csrf = |html: &str| csrf_field(html);
+    let profile = site.get("/profile", &session).await.text().await.unwrap();
+    let c = csrf(&profile);
+    assert!(c != a && c != b);
+    for token in [&a, &b, &c] {
+        let res = site.post("/profile", &session, &[("csrf", token), ("name", "Renamed"), ("orcid", "")]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "a masked token is accepted");
+    }
+    let other = site.session("editor@example.org").await;
+    let theirs = csrf(&site.get("/profile", &other).await.text().await.unwrap());
+    let res = site.post("/profile", &session, &[("csrf", &theirs), ("name", "Taken"), ("orcid", "")]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "another session's token");
+
+    // Before login too: the login form's token, for one cookie.
+    let (cookie, first) = site.login_form().await;
+    let (_, second) = site.login_form_with(&cookie).await;
+    assert_ne!(first, second);
+    for token in [first, second] {
+        let form = [("csrf", token.as_str()), ("email", "depositor@example.org"), ("password", PASSWORD)];
+        assert_eq!(site.post("/login", &cookie, &form).await.status(), StatusCode::SEE_OTHER);
+    }
+}
+
+/// The body of a response, gunzipped if it came compressed.
+async fn decompress(res: reqwest::Response) -> Vec<u8> {
+    let gzip = res.headers().get("content-encoding").is_some_and(|v| v == "gzip");
+    let bytes = res.bytes().await.unwrap().to_vec();
+    if !gzip {
+        return bytes;
+    }
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out).unwrap();
+    out
+}
+
 #[tokio::test]
 async fn a_session_id_does_not_survive_login() {
     let site = start(AccountSettings::default()).await;

@@ -325,6 +325,173 @@ print(g.value(author, S.givenName))
     assert!(odd.contains("<option value=\"apa\" selected>"));
 }
 
+/// A DOI and a licence stored before they were checked (or that reached the
+/// store some other way) add no link of their own to the `Link` header or
+/// the linksets: every URI written there is percent-encoded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_doi_or_a_licence_cannot_add_signposting_links() {
+    let site = start(0).await;
+    let mut r = Record::new("article", "Smuggled links");
+    r.status = Status::Archive;
+    r.doi = Some("10.1234/x>; rel=\"item\"; type=\"application/pdf\", <https://evil.example/malware.pdf".into());
+    r.license = Some("https://example.org/l>; rel=\"item\", <https://evil.example/licence.exe".into());
+    let id = site._repo.store.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap()[0];
+    let (status, headers, _) = site.get(&format!("/{id}/")).await;
+    assert_eq!(status, StatusCode::OK);
+    let header = headers.get("link").expect("a Link header").to_str().unwrap().to_string();
+    let (_, _, text) = site.get(&format!("/{id}/linkset.txt")).await;
+    let (_, _, json) = site.get(&format!("/{id}/linkset")).await;
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let cite_as = "https://doi.org/10.1234/x%3E%3B%20rel=%22item%22%3B%20type=%22application/pdf%22%2C%20\
+                   %3Chttps://evil.example/malware.pdf";
+    let license = "https://example.org/l%3E%3B%20rel=%22item%22%2C%20%3Chttps://evil.example/licence.exe";
+    for (what, links) in
+        [("the Link header", parse_links(&header)), ("linkset.txt", parse_links(text.replace(",\n", ", ").trim()))]
+    {
+        assert!(links.iter().all(|l| l.1 != "item"), "{what} gained an item: {links:?}");
+        assert!(links.iter().all(|l| !l.0.starts_with("https://evil.example")), "{what}: {links:?}");
+        assert!(links.contains(&(cite_as.into(), "cite-as".into(), None)), "{what}: {links:?}");
+        assert!(links.contains(&(license.into(), "license".into(), None)), "{what}: {links:?}");
+    }
+    assert_eq!(json["linkset"][0]["cite-as"][0]["href"], cite_as);
+    assert_eq!(json["linkset"][0]["license"][0]["href"], license);
+    assert!(json["linkset"][0].get("item").is_none());
+}
+
+/// What the public may see of a restricted document (ARCHITECTURE.md, "What
+/// the public sees of a record"): its file's name, format, and that it is
+/// restricted or embargoed until a date; never its checksum or size. Nor
+/// the depositor's user id, nor a person's id that is an e-mail address.
+/// Every public path is held to it: the abstract page, every export format,
+/// every OAI-PMH metadataPrefix, the linksets, the feeds and the search API.
+/// The staff's dump (`arkiv export jsonl`) keeps everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_sees_a_restricted_document_s_name_and_dates_only() {
+    let site = start(0).await;
+    let repo = &site._repo;
+    let staff_sha = repo.files.put(Bytes::from_static(b"%PDF-1.4 staff minutes")).await.unwrap();
+    let later_sha = repo.files.put(Bytes::from_static(b"%PDF-1.4 embargoed thesis")).await.unwrap();
+    let open_sha = repo.files.put(Bytes::from_static(PDF)).await.unwrap();
+    let mut r = Record::new("report", "Kazakhstan restricted minutes");
+    r.status = Status::Archive;
+    r.userid = Some(600_700_811);
+    let mut creator = Creator::new("Writer", "Ada");
+    creator.id = Some("creator-id@example.org".into());
+    r.creators.push(creator);
+    let mut contributor = Creator::new("Helper", "Bo");
+    contributor.id = Some("contributor-id@example.org".into());
+    r.contributors.push(arkiv_model::Contributor {
+        role: "http://www.loc.gov/loc.terms/relators/EDT".into(),
+        person: contributor,
+    });
+    let mut staff = doc(2, "staff-minutes.pdf", &staff_sha);
+    staff.security = DocumentSecurity::Staffonly;
+    staff.files[0].size = 31_337_000;
+    let mut later = doc(3, "embargoed-thesis.pdf", &later_sha);
+    later.embargo = Some("2999-06-30".parse().unwrap());
+    later.files[0].size = 8_765_432;
+    r.documents = vec![doc(1, "open.pdf", &open_sha), staff, later];
+    let id = repo.store.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap()[0];
+    let oai_id = format!("oai:{}:{id}", arkiv_services::repository::oai_host(&repo.config.repository.base_url));
+
+    let secrets = [
+        staff_sha.as_str(),
+        later_sha.as_str(),
+        "31337000",
+        "31 MB",
+        "8765432",
+        "8.8 MB",
+        "600700811",
+        "creator-id@example.org",
+        "contributor-id@example.org",
+    ];
+    let check = |what: &str, text: &str| {
+        for s in secrets {
+            assert!(!text.contains(s), "{what} shows {s:?} of a restricted document or a person");
+        }
+    };
+    let (status, _, page) = site.get(&format!("/{id}/")).await;
+    assert_eq!(status, StatusCode::OK);
+    check("the abstract page", &page);
+    let visible = arkiv_testkit::html::visible(&page);
+    assert!(visible.contains("staff-minutes.pdf") && visible.contains("embargoed-thesis.pdf"), "names are shown");
+    assert!(visible.contains("Embargoed until 30 June 2999"), "the embargo's end is shown: {visible}");
+    assert!(page.contains(&format!("/copy-request/{id}/2")), "a copy may be asked for");
+    for f in arkiv_formats::export::FORMATS {
+        let (status, _, body) = site.get(&format!("/{id}/export/{}", f.id)).await;
+        assert_eq!(status, StatusCode::OK, "{}", f.id);
+        check(&format!("/{id}/export/{}", f.id), &body);
+    }
+    let (_, _, ep3) = site.get(&format!("/{id}/export/ep3")).await;
+    assert!(ep3.contains("<filename>staff-minutes.pdf</filename>") && ep3.contains("2999-06-30"), "{ep3}");
+    for (_, oai) in arkiv_formats::export::oai_formats() {
+        let path = format!("/oai2?verb=GetRecord&metadataPrefix={}&identifier={oai_id}", oai.prefix);
+        let (status, _, body) = site.get(&path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains(&format!("<identifier>{oai_id}</identifier>")), "{path}: {body}");
+        check(&path, &body);
+    }
+    for path in [format!("/{id}/linkset"), format!("/{id}/linkset.txt"), "/feed/rss".into(), "/feed/atom".into()] {
+        let (status, _, body) = site.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        check(&path, &body);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, _, body) = site.get("/api/search?q=restricted").await;
+        if body.contains(&format!("\"id\":{id}")) {
+            check("/api/search", &body);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the search index never caught up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for f in ["json", "ep3", "csv"] {
+        let (status, _, body) = site.get(&format!("/search/export/{f}?q=restricted")).await;
+        assert_eq!(status, StatusCode::OK);
+        check(&format!("/search/export/{f}"), &body);
+    }
+
+    // The staff's dump keeps everything: it is how a repository moves.
+    let mut dump = Vec::new();
+    arkiv_services::export::export(repo, arkiv_services::export::Format::JsonLines, None, &mut dump).await.unwrap();
+    let dump = String::from_utf8(dump).unwrap();
+    for kept in [staff_sha.as_str(), later_sha.as_str(), "31337000", "600700811", "contributor-id@example.org"] {
+        assert!(dump.contains(kept), "the staff dump lost {kept}");
+    }
+}
+
+/// RSS readers render an item's `<description>` as HTML: a depositor's
+/// abstract goes there as plain text, so markup in it shows as text and
+/// never becomes an element. (Atom's `<summary>` is plain text already.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rss_descriptions_are_plain_text() {
+    let site = start(0).await;
+    let mut r = Record::new("article", "Markup in an abstract");
+    r.status = Status::Archive;
+    r.abstract_text = Some("<img src=x onerror=alert(1)> Fish & <b>chips</b>".into());
+    site._repo.store.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap();
+    let (status, _, body) = site.get("/feed/rss").await;
+    assert_eq!(status, StatusCode::OK);
+    // What a reader gets out of the XML (entities decoded), and then
+    // renders as HTML.
+    let descriptions: Vec<String> = body
+        .split("<item>")
+        .skip(1)
+        .filter_map(|item| Some(item.split_once("<description>")?.1.split_once("</description>")?.0))
+        .map(|raw| {
+            raw.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&")
+        })
+        .collect();
+    let html = descriptions.iter().find(|d| d.contains("chips")).expect("the record's description");
+    assert!(!html.contains('<'), "the description is HTML with markup in it: {html}");
+    assert_eq!(html, "&lt;img src=x onerror=alert(1)&gt; Fish &amp; &lt;b&gt;chips&lt;/b&gt;");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exports_of_a_record_a_search_and_a_browse_view() {
     let site = start(130).await;

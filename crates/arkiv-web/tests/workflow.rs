@@ -304,6 +304,72 @@ async fn uploads_are_typed_by_their_bytes_and_cannot_run_script() {
     assert_eq!(site.repo.store.get_record(id).await.unwrap().unwrap().documents.len(), before);
 }
 
+/// A file whose bytes are of no kind Arkiv knows keeps no type a browser
+/// would run: uploaded as `text/ecmascript`, or stored as `text/javascript`
+/// by an import, it is served as `application/octet-stream`, an
+/// attachment, with `nosniff`, so no page can load it as script from the
+/// site's origin.
+#[tokio::test]
+async fn unknown_binaries_are_served_as_bytes_never_as_script() {
+    let site = start(AccountSettings::default()).await;
+    let depositor = site.session("depositor@example.org").await;
+    let id = put(&site, owned_by(&site, "depositor@example.org", Status::Inbox).await).await;
+    let script = vec![0x80, 0x81, b'\n', b'a', b'l', b'e', b'r', b't', b'(', b'1', b')', 0xff];
+    let res = site.upload(id, &depositor, "tool.js", script, "text/ecmascript", "public").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let mut record = site.repo.store.get_record(id).await.unwrap().unwrap();
+    let pos = record.documents.last().unwrap().pos;
+    // And one an import stored with a script type.
+    let sha = site.repo.files.put(bytes::Bytes::from_static(b"alert(document.domain)")).await.unwrap();
+    record.documents.push(Document {
+        pos: pos + 1,
+        main: Some("run.txt".into()),
+        mime_type: Some("text/javascript".into()),
+        files: vec![StoredFile {
+            filename: "run.txt".into(),
+            mime_type: Some("text/javascript".into()),
+            size: 22,
+            sha256: Some(sha),
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    put(&site, record).await;
+    for path in [format!("/{id}/{pos}/tool.js"), format!("/{id}/{}/run.txt", pos + 1)] {
+        let res = site.get(&path, &depositor).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let h = res.headers();
+        assert_eq!(h["content-type"], "application/octet-stream", "{path}");
+        assert!(h["content-disposition"].to_str().unwrap().starts_with("attachment"), "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+    }
+}
+
+/// An uploaded file's name loses its bidirectional controls and other
+/// invisible characters: `evil\u{202e}gpj.exe` (shown as `evilexe.jpg`) is
+/// stored and listed as `evilgpj.exe`.
+#[tokio::test]
+async fn uploaded_file_names_lose_invisible_characters() {
+    let site = start(AccountSettings::default()).await;
+    let depositor = site.session("depositor@example.org").await;
+    let id = put(&site, owned_by(&site, "depositor@example.org", Status::Inbox).await).await;
+    let res = site
+        .upload(
+            id,
+            &depositor,
+            "evil\u{202e}gpj\u{200b}.exe",
+            b"MZ bytes".to_vec(),
+            "application/octet-stream",
+            "public",
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let record = site.repo.store.get_record(id).await.unwrap().unwrap();
+    let doc = record.documents.last().unwrap();
+    assert_eq!(doc.files[0].filename, "evilgpj.exe");
+    assert_eq!(doc.main.as_deref(), Some("evilgpj.exe"));
+}
+
 // --- the access-control matrix -----------------------------------------------
 
 /// Who asks: the kinds of visitor the rules tell apart.
@@ -1299,6 +1365,161 @@ async fn a_copy_of_a_restricted_document_is_requested_approved_and_downloaded() 
     assert_eq!(res.headers()["content-security-policy"], "sandbox");
     assert_eq!(&res.bytes().await.unwrap()[..], b"%PDF-1.4 matrix");
     assert_eq!(site.get(&format!("/copy/{}", "a".repeat(64)), "").await.status(), StatusCode::NOT_FOUND);
+}
+
+/// A user who may not open a deposit page (GET gives 404) is refused by
+/// every form it posts to (404, or 403 for a live item as the matrix has
+/// it) before the form is read: an invalid upload, document change, save
+/// or submit never renders that page, with its file list, in a 422 or 409.
+#[tokio::test]
+async fn a_refused_deposit_page_stays_refused_through_every_form() {
+    let site = start(AccountSettings::default()).await;
+    let id = put(&site, owned_by(&site, "depositor@example.org", Status::Archive).await).await;
+    let other = site.session("other@example.org").await;
+    assert_eq!(site.get(&format!("/deposit/{id}"), &other).await.status(), StatusCode::NOT_FOUND);
+    let csrf = csrf_field(&site.get("/workarea", &other).await.text().await.unwrap());
+    let revision = site.repo.store.get_record_with_revision(id).await.unwrap().unwrap().1.to_string();
+    let check = |what: &'static str, res: Response| async move {
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("f.pdf"), "{what} showed the deposit page's files to another user");
+        assert!(matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{what}: {status}");
+    };
+    let upload = Form::new()
+        .text("csrf", csrf.clone())
+        .text("revision", revision.clone())
+        .text("security", "nobody")
+        .text("embargo", "")
+        .part("file", Part::bytes(b"x".to_vec()).file_name("x.txt").mime_str("text/plain").unwrap());
+    let res = site
+        .client
+        .post(site.url(&format!("/deposit/{id}/upload")))
+        .header("cookie", &other)
+        .multipart(upload)
+        .send()
+        .await
+        .unwrap();
+    check("an upload with a bad access level", res).await;
+    let no_file = Form::new().text("csrf", csrf.clone()).text("revision", revision.clone());
+    let res = site
+        .client
+        .post(site.url(&format!("/deposit/{id}/upload")))
+        .header("cookie", &other)
+        .multipart(no_file)
+        .send()
+        .await
+        .unwrap();
+    check("an upload with no file", res).await;
+    for (what, path, form) in [
+        ("a document change with a bad embargo", format!("/deposit/{id}/document/2"), vec![("embargo", "soon")]),
+        ("a document change at a stale revision", format!("/deposit/{id}/document/2"), vec![("security", "public")]),
+        ("a save with a bad date", format!("/deposit/{id}"), vec![("date", "not a date")]),
+        ("a save at a stale revision", format!("/deposit/{id}"), vec![("title", "Mine now")]),
+        ("a submit at a stale revision", format!("/deposit/{id}/submit"), vec![]),
+    ] {
+        let stale = what.contains("stale");
+        let mut pairs = vec![("csrf", csrf.as_str()), ("revision", if stale { "999" } else { revision.as_str() })];
+        pairs.extend(form);
+        check(what, site.post(&path, &other, &pairs).await).await;
+    }
+    let (record, _) = site.repo.store.get_record_with_revision(id).await.unwrap().unwrap();
+    assert_eq!(record.title, "A paper under the matrix", "nothing changed");
+}
+
+/// A DOI or a licence that would smuggle links into the Signposting
+/// headers is refused by the deposit form with a clear message, and nothing
+/// is saved; so is such a licence given with an upload.
+#[tokio::test]
+async fn the_deposit_form_refuses_a_doi_or_licence_that_is_not_one() {
+    let site = start(AccountSettings::default()).await;
+    let depositor = site.session("depositor@example.org").await;
+    let html = site.get("/workarea", &depositor).await.text().await.unwrap();
+    let res =
+        site.post("/workarea/new", &depositor, &[("csrf", &csrf_field(&html)), ("item_type", "policy_paper")]).await;
+    let id: i64 = location(&res).trim_start_matches("/deposit/").parse().unwrap();
+    let smuggled_doi = "10.1234/x>; rel=\"item\"; type=\"application/pdf\", <https://evil.example/malware.pdf";
+    let smuggled_licence = "https://example.org/l>; rel=\"item\", <https://evil.example/licence.exe";
+    for (field, value, says) in
+        [("doi", smuggled_doi, "is not a DOI"), ("license", smuggled_licence, "is not a web address")]
+    {
+        let (csrf, revision, _) = site.deposit_form(id, &depositor).await;
+        let mut form = paper_form(&csrf, &revision);
+        form.push((field, value));
+        let res = site.post(&format!("/deposit/{id}"), &depositor, &form).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field} {value:?} was accepted");
+        assert!(res.text().await.unwrap().contains(says), "the form says why {field} was refused");
+        let stored = site.repo.store.get_record(id).await.unwrap().unwrap();
+        assert_eq!((stored.doi, stored.license), (None, None), "nothing is saved");
+    }
+    let (csrf, revision, _) = site.deposit_form(id, &depositor).await;
+    let form = Form::new()
+        .text("csrf", csrf)
+        .text("revision", revision)
+        .text("security", "public")
+        .text("embargo", "")
+        .text("license", smuggled_licence)
+        .part("file", Part::bytes(b"plain text".to_vec()).file_name("a.txt").mime_str("text/plain").unwrap());
+    let res = site
+        .client
+        .post(site.url(&format!("/deposit/{id}/upload")))
+        .header("cookie", &depositor)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "an upload with a smuggled licence was accepted");
+    assert!(res.text().await.unwrap().contains("is not a web address"));
+    assert!(site.repo.store.get_record(id).await.unwrap().unwrap().documents.is_empty());
+}
+
+/// An approved copy is of one file: when the document it named is removed
+/// and a new staff-only one takes its position, the old link does not serve
+/// the new file but says the copy is no longer available.
+#[tokio::test]
+async fn an_approved_copy_never_serves_a_document_that_took_its_place() {
+    let site = start(AccountSettings::default()).await;
+    let id = put(&site, owned_by(&site, "depositor@example.org", Status::Archive).await).await;
+    let res = site.get(&format!("/copy-request/{id}/2"), "").await;
+    let (cookie, _) = common::set_cookie(&res, "arkiv_csrf").unwrap();
+    let token = csrf_field(&res.text().await.unwrap());
+    let form = [("csrf", token.as_str()), ("name", "A Reader"), ("email", "reader@example.org"), ("message", "")];
+    let res = site.post(&format!("/copy-request/{id}/2"), &format!("arkiv_csrf={cookie}"), &form).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let depositor = site.session("depositor@example.org").await;
+    let rid = site.repo.accounts.pending_copy_requests(None, 10).await.unwrap()[0].id;
+    let csrf = csrf_field(&site.get("/copy-requests", &depositor).await.text().await.unwrap());
+    let res =
+        site.post(&format!("/copy-requests/{rid}"), &depositor, &[("csrf", &csrf), ("decision", "approve")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let message = &site.repo.accounts.outbox(10).await.unwrap()[0];
+    let link = message.body.lines().find(|l| l.contains("/copy/")).unwrap().trim();
+    let path = link[link.find("/copy/").unwrap()..].to_string();
+    assert_eq!(&site.get(&path, "").await.bytes().await.unwrap()[..], b"%PDF-1.4 matrix", "the approved file");
+
+    // Document 2 is removed, and a new staff-only one takes position 2.
+    let secret = site.repo.files.put(bytes::Bytes::from_static(b"%PDF-1.4 staff only")).await.unwrap();
+    let mut record = site.repo.store.get_record(id).await.unwrap().unwrap();
+    let doc = record.documents.iter_mut().find(|d| d.pos == 2).unwrap();
+    *doc = Document {
+        pos: 2,
+        security: DocumentSecurity::Staffonly,
+        main: Some("minutes.pdf".into()),
+        mime_type: Some("application/pdf".into()),
+        files: vec![StoredFile {
+            filename: "minutes.pdf".into(),
+            size: 19,
+            sha256: Some(secret),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    put(&site, record).await;
+    let res = site.get(&path, "").await;
+    let status = res.status();
+    let body = res.bytes().await.unwrap();
+    assert!(!body.windows(10).any(|w| w == b"staff only"), "the old link served the new staff-only file");
+    assert_eq!(status, StatusCode::GONE);
+    assert!(String::from_utf8_lossy(&body).contains("This copy is no longer available"));
 }
 
 /// Anonymous visitors get abstract pages (and the home and browse pages)

@@ -28,6 +28,13 @@ pub struct WriteOptions {
     /// contributors' e-mail addresses, and the extra fields listed in
     /// [`super::PRIVATE_ELEMENTS`]. Public exports leave it `false`.
     pub include_private: bool,
+    /// Set for what the public reads (the registry's `ep3` and `json`
+    /// exports, OAI-PMH `ep3`): the record as the public may see it on that
+    /// day ([`crate::json::visible`]): no depositor's user id, no person's
+    /// id that is an e-mail address, and of a document not open that day
+    /// only its name, format, access and embargo date (no checksum, size
+    /// or source). `None` for the staff's dumps (`arkiv export`).
+    pub public_on: Option<arkiv_model::PartialDate>,
     /// A file's `<url>`, overriding `base_url` (for signed or proxied
     /// download links). `None` from it leaves the URL out.
     #[allow(clippy::type_complexity)]
@@ -39,6 +46,7 @@ impl fmt::Debug for WriteOptions {
         f.debug_struct("WriteOptions")
             .field("base_url", &self.base_url)
             .field("include_private", &self.include_private)
+            .field("public_on", &self.public_on)
             .field("file_url", &self.file_url.as_ref().map(|_| "Fn"))
             .finish()
     }
@@ -80,7 +88,7 @@ impl<W: Write> EprintsWriter<W> {
 
     pub fn write_record(&mut self, record: &Record, opts: &WriteOptions) -> io::Result<()> {
         self.buf.clear();
-        render(record, opts, 1, false, &mut self.buf);
+        render(&crate::json::visible(record, opts), opts, 1, false, &mut self.buf);
         self.out.write_all(self.buf.as_bytes())
     }
 
@@ -102,7 +110,7 @@ impl<W: Write> EprintsWriter<W> {
 /// served alone; [`super::EprintsReader`] reads it as a single-record file.
 pub fn record_to_xml(record: &Record, opts: &WriteOptions) -> String {
     let mut out = String::new();
-    render(record, opts, 0, true, &mut out);
+    render(&crate::json::visible(record, opts), opts, 0, true, &mut out);
     out
 }
 
@@ -407,7 +415,11 @@ fn render(r: &Record, opts: &WriteOptions, level: usize, standalone: bool, s: &m
                     }
                     o.leaf(fl + 1, "filename", &f.filename);
                     o.opt(fl + 1, "mime_type", f.mime_type.as_deref());
-                    o.leaf(fl + 1, "filesize", &f.size.to_string());
+                    // No size is a size not known (or, in a public export,
+                    // not said): the reader reads it back as 0.
+                    if f.size > 0 {
+                        o.leaf(fl + 1, "filesize", &f.size.to_string());
+                    }
                     if let Some((kind, hash)) = &f.source_hash {
                         o.opt(fl + 1, "hash", Some(hash));
                         o.opt(fl + 1, "hash_type", Some(kind));

@@ -2,7 +2,8 @@
 //! RFC 4180 quoting and CR LF line ends, UTF-8, written with the `csv`
 //! crate. The column set is fixed ([`COLUMNS`]) so that scripts reading
 //! exports keep working; lists (creators, keywords, files) are joined with
-//! `; ` inside one cell.
+//! `; ` inside one cell. Every cell is quoted, and one a spreadsheet would
+//! read as a formula is prefixed with `'` ([`neutralise`]).
 
 use super::{ExportContext, ExportFormat, ExportWriter};
 use arkiv_model::Record;
@@ -47,11 +48,28 @@ struct CsvWriter {
     ctx: ExportContext,
 }
 
+/// A cell as a spreadsheet may safely open it. One that begins with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return would be read as a formula
+/// (and run: `=HYPERLINK(...)`, DDE); it gets a single quote before it, as
+/// OWASP's advice on CSV injection has it, so it shows as the text it is.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
 fn row(out: &mut dyn Write, cells: &[String]) -> io::Result<()> {
     // A small writer a row: csv's own buffer is flushed into `out` at once,
-    // so the export streams.
-    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).buffer_capacity(1024).from_writer(out);
-    writer.write_record(cells).map_err(io::Error::other)?;
+    // so the export streams. Every cell is quoted (OWASP's other half of
+    // the advice: a quoted cell is not split or re-read by the importer).
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::Always)
+        .buffer_capacity(1024)
+        .from_writer(out);
+    writer.write_record(cells.iter().map(|c| neutralise(c).into_owned())).map_err(io::Error::other)?;
     writer.flush()
 }
 

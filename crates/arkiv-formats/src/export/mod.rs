@@ -233,7 +233,9 @@ pub struct EmptyList {
 }
 
 /// Public exports give a file's download URL only for documents anyone may
-/// read today: a restricted file's address is not for the public either.
+/// read today: a restricted file's address is not for the public either;
+/// and they show the record as the public may see it today
+/// (`WriteOptions::public_on`).
 fn public_options(ctx: &ExportContext) -> WriteOptions {
     let (base, today) = (ctx.base_url.clone(), ctx.today);
     WriteOptions {
@@ -248,6 +250,7 @@ fn public_options(ctx: &ExportContext) -> WriteOptions {
                 (true, _, _, _) => file.source_url.clone(),
             }
         })),
+        public_on: Some(today),
         ..Default::default()
     }
 }

@@ -1,6 +1,7 @@
 //! Random secrets and their comparison: session ids (the browser holds the
 //! id, the store only its SHA-256), CSRF tokens (bound to a session's
-//! secret, or to a pre-login cookie for the login and registration forms).
+//! secret, or to a pre-login cookie for the login and registration forms),
+//! masked afresh for each page that carries one (`mask_token`).
 
 use rand::rngs::OsRng;
 use rand::RngCore;
@@ -28,6 +29,32 @@ pub fn csrf_token(secret: &str) -> String {
     hex::encode(h.finalize())
 }
 
+/// A CSRF token as one page carries it: a fresh random pad and the token
+/// XORed with it, both hex (128 characters for a 64-character token). No
+/// two responses carry the same string, so a compressed page that reflects
+/// input beside it tells an attacker nothing about the token (BREACH).
+/// A token that is not hex is returned as it is.
+pub fn mask_token(token: &str) -> String {
+    let Ok(bytes) = hex::decode(token) else { return token.to_string() };
+    let mut pad = vec![0u8; bytes.len()];
+    OsRng.fill_bytes(&mut pad);
+    let masked: Vec<u8> = bytes.iter().zip(&pad).map(|(b, p)| b ^ p).collect();
+    format!("{}{}", hex::encode(pad), hex::encode(masked))
+}
+
+/// Whether a form's `sent` token is `token`: masked ([`mask_token`]) or as
+/// it is (a template of an installation's own may print it unmasked).
+/// Compared in constant time.
+pub fn token_matches(sent: &str, token: &str) -> bool {
+    if sent.len() == 2 * token.len() && !token.is_empty() {
+        let (pad, masked) = sent.split_at(token.len());
+        let (Ok(pad), Ok(masked)) = (hex::decode(pad), hex::decode(masked)) else { return false };
+        let unmasked: Vec<u8> = pad.iter().zip(&masked).map(|(p, m)| p ^ m).collect();
+        return same_secret(&hex::encode(unmasked), token);
+    }
+    same_secret(sent, token)
+}
+
 /// Compares secrets in time independent of where they differ (`subtle`;
 /// the length, which every token shares, may show).
 pub fn same_secret(a: &str, b: &str) -> bool {
@@ -38,6 +65,21 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masked_tokens_differ_each_time_and_match_their_token() {
+        let token = random_token();
+        let (a, b) = (mask_token(&token), mask_token(&token));
+        assert_eq!(a.len(), 128);
+        assert_ne!(a, b);
+        assert!(!a.contains(&token));
+        assert!(token_matches(&a, &token) && token_matches(&b, &token) && token_matches(&token, &token));
+        assert!(!token_matches(&a, &random_token()));
+        let mut flipped = a.clone().into_bytes();
+        flipped[100] = if flipped[100] == b'0' { b'1' } else { b'0' };
+        assert!(!token_matches(&String::from_utf8(flipped).unwrap(), &token));
+        assert!(!token_matches(&"zz".repeat(64), &token));
+    }
 
     #[test]
     fn tokens_are_random_and_compared_exactly() {

@@ -52,7 +52,10 @@ pub async fn request_copy(
     message: &str,
     address: &str,
 ) -> Result<()> {
-    let (record, _) = restricted_document(repo, id, pos).await?;
+    let (record, doc) = restricted_document(repo, id, pos).await?;
+    // The request is for these bytes: an approval grants them and no
+    // others, whatever later takes the document's position.
+    let main = doc.main_file();
     let email = email.trim();
     if email.len() > 254
         || !email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
@@ -75,6 +78,8 @@ pub async fn request_copy(
         id: 0,
         record_id: id,
         doc_pos: pos,
+        file_name: main.map(|f| f.filename.clone()),
+        file_sha256: main.and_then(|f| f.sha256.clone()),
         requester_email: email.to_string(),
         requester_name: name.clone(),
         message,
@@ -172,9 +177,21 @@ pub async fn decide(repo: &Repository, user: &User, request_id: i64, approve: bo
     outbox(repo, &request.requester_email, &subject, &body).await
 }
 
-/// The record and document an approved download link gives, while it is
-/// valid; `NotFound` otherwise.
-pub async fn by_token(repo: &Repository, token: &str) -> Result<(Record, Document)> {
+/// What an approved download link gives.
+#[derive(Debug)]
+pub enum CopyGrant {
+    /// The document whose main file is the one approved.
+    File(Box<Document>),
+    /// The link is valid but the file it was approved for is gone: the
+    /// record was withdrawn, or the document removed or its file replaced
+    /// (perhaps by another, restricted one at the same position).
+    NoLongerAvailable,
+}
+
+/// What an approved download link gives while it is valid; `NotFound`
+/// otherwise. The link serves the file the request named (by name and
+/// SHA-256) and nothing else.
+pub async fn by_token(repo: &Repository, token: &str) -> Result<CopyGrant> {
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(WorkflowError::NotFound);
     }
@@ -184,13 +201,20 @@ pub async fn by_token(repo: &Repository, token: &str) -> Result<(Record, Documen
         .await
         .map_err(store_err)?
         .ok_or(WorkflowError::NotFound)?;
-    let record = repo
-        .store
-        .get_record(request.record_id)
-        .await
-        .map_err(store_err)?
-        .filter(Record::is_live)
-        .ok_or(WorkflowError::NotFound)?;
-    let doc = record.document(request.doc_pos).cloned().ok_or(WorkflowError::NotFound)?;
-    Ok((record, doc))
+    let Some(record) = repo.store.get_record(request.record_id).await.map_err(store_err)?.filter(Record::is_live)
+    else {
+        return Ok(CopyGrant::NoLongerAvailable);
+    };
+    let Some(doc) = record.document(request.doc_pos).cloned() else {
+        return Ok(CopyGrant::NoLongerAvailable);
+    };
+    let granted = |f: &arkiv_model::StoredFile| {
+        request.file_sha256.is_some()
+            && f.sha256 == request.file_sha256
+            && Some(f.filename.as_str()) == request.file_name.as_deref()
+    };
+    if !doc.main_file().is_some_and(granted) {
+        return Ok(CopyGrant::NoLongerAvailable);
+    }
+    Ok(CopyGrant::File(Box::new(doc)))
 }

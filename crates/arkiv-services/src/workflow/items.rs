@@ -65,6 +65,15 @@ pub struct DocumentSettings {
     pub content: Option<String>,
 }
 
+/// Refuses a document licence the model would refuse (it is written into
+/// the Signposting `Link` header), with the model's message.
+fn check_settings(settings: &DocumentSettings) -> Result<()> {
+    match settings.license.as_deref().and_then(arkiv_model::validate::license_problem) {
+        Some(problem) => Err(WorkflowError::Invalid(vec![FieldProblem { field: "license".into(), problem }])),
+        None => Ok(()),
+    }
+}
+
 /// A user at work on the repository's records.
 pub struct Workflow<'a> {
     pub repo: &'a Repository,
@@ -205,6 +214,7 @@ impl<'a> Workflow<'a> {
         if current != expected {
             return Err(WorkflowError::Conflict { current });
         }
+        check_settings(&settings)?;
         let max_file = self.repo.config.import.max_file_bytes;
         // A draft's files count against its owner's quota; a record that
         // was ever live keeps its files for good and has none.
@@ -277,6 +287,7 @@ impl<'a> Workflow<'a> {
     pub async fn set_document(&self, id: RecordId, expected: i64, pos: u32, settings: DocumentSettings) -> Result<()> {
         self.change(id, expected, Action::Edit, |record| {
             let doc = record.documents.iter_mut().find(|d| d.pos == pos).ok_or(WorkflowError::NotFound)?;
+            check_settings(&settings)?;
             doc.security = settings.security;
             doc.embargo = settings.embargo;
             doc.license = settings.license;
@@ -483,10 +494,17 @@ pub struct ReviewPage {
 }
 
 /// The last path component of what the browser sent, without control
-/// characters or separators; `None` if nothing usable is left.
+/// characters, invisible ones (`validate::is_invisible`: bidirectional
+/// controls, zero-width characters) or separators; `None` if nothing
+/// usable is left.
 fn safe_filename(name: &str) -> Option<String> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = base.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_string();
+    let cleaned: String = base
+        .chars()
+        .filter(|&c| !c.is_control() && !arkiv_model::validate::is_invisible(c))
+        .collect::<String>()
+        .trim()
+        .to_string();
     let cleaned: String = cleaned.chars().take(200).collect();
     (arkiv_model::validate::is_safe_filename(&cleaned) && !cleaned.starts_with('.')).then_some(cleaned)
 }

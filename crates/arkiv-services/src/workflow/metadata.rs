@@ -7,7 +7,7 @@
 //! per line (creators as `Family, Given` with an optional ORCID iD after
 //! it); subjects are repeated `subjects` fields.
 
-use arkiv_model::validate::is_orcid;
+use arkiv_model::validate::{doi_problem, is_orcid, license_problem};
 use arkiv_model::{CorporateCreator, Creator, ItemTypes, PartialDate, Record, SubjectTree};
 use serde::Serialize;
 
@@ -282,11 +282,14 @@ pub fn apply_form(
                     .trim_start_matches("http://dx.doi.org/")
                     .trim_start_matches("doi:")
                     .to_string();
-                if !doi.is_empty() && !doi.starts_with("10.") {
-                    bad("doi", format!("{value:?} is not a DOI (they start with 10.)"));
+                if let Some(problem) = Some(doi.as_str()).filter(|d| !d.is_empty()).and_then(doi_problem) {
+                    bad("doi", problem);
                 } else {
                     record.doi = Some(doi).filter(|d| !d.is_empty());
                 }
+            }
+            "license" if license_problem(&value).is_some() => {
+                bad("license", license_problem(&value).unwrap_or_default());
             }
             "official_url" if !(value.is_empty() || value.starts_with("https://") || value.starts_with("http://")) => {
                 bad("official_url", format!("{value:?} is not a web address (http:// or https://)"));

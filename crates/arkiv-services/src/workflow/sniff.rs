@@ -3,7 +3,8 @@
 //! the type recorded is read from the bytes: magic numbers through the
 //! `infer` crate, then plain text, then the name's extension, never the
 //! declared type alone. Downloads are served by this type, and anything
-//! that could run script (HTML, SVG, XML) as a sandboxed attachment.
+//! that could run script (HTML, SVG, XML) as a sandboxed attachment; a
+//! type not known to be safe ([`is_safe_download_type`]) as bytes.
 
 /// The MIME type of a file from its first bytes (`head`, up to a few KB),
 /// its name and the type the browser declared.
@@ -36,10 +37,51 @@ pub fn mime_type(head: &[u8], filename: &str, declared: Option<&str>) -> String 
         .into();
     }
     // Binary of a kind `infer` does not know: trust the declared type only
-    // if it is an ordinary, well-formed one.
+    // if it is one a browser neither runs nor renders (`text/ecmascript`,
+    // say, would make the file a script of the site's origin).
     match declared.map(|d| d.split(';').next().unwrap_or("").trim().to_ascii_lowercase()) {
-        Some(d) if d.contains('/') && !d.contains("html") && !d.contains("xml") && !d.contains("javascript") => d,
+        Some(d) if is_safe_download_type(&d) => d,
         _ => "application/octet-stream".into(),
+    }
+}
+
+/// Whether a browser given bytes of this type (its essence, lower case:
+/// `text/plain`) neither runs them as script nor renders them as a page
+/// with script: documents, images, sound, video, archives, data. Downloads
+/// of any other type, but the markup served as sandboxed attachments
+/// (HTML, SVG, XML), go out as `application/octet-stream`.
+pub fn is_safe_download_type(essence: &str) -> bool {
+    let Some((top, sub)) = essence.split_once('/') else { return false };
+    match top {
+        "image" => !sub.contains("svg") && !sub.contains("xml"),
+        "audio" | "video" => !sub.contains("xml"),
+        "text" => matches!(sub, "plain" | "csv" | "tab-separated-values" | "markdown" | "x-bibtex" | "x-tex"),
+        "application" => {
+            matches!(
+                sub,
+                "pdf"
+                    | "octet-stream"
+                    | "zip"
+                    | "gzip"
+                    | "x-gzip"
+                    | "x-tar"
+                    | "x-bzip2"
+                    | "x-xz"
+                    | "x-7z-compressed"
+                    | "vnd.rar"
+                    | "epub+zip"
+                    | "rtf"
+                    | "msword"
+                    | "vnd.ms-excel"
+                    | "vnd.ms-powerpoint"
+                    | "json"
+                    | "x-bibtex"
+                    | "x-research-info-systems"
+                    | "postscript"
+            ) || sub.starts_with("vnd.openxmlformats-officedocument.")
+                || sub.starts_with("vnd.oasis.opendocument.")
+        }
+        _ => false,
     }
 }
 
@@ -60,5 +102,9 @@ mod tests {
         );
         assert_eq!(mime_type(b"just words", "notes", None), "text/plain");
         assert_eq!(mime_type(&[0u8, 159, 146, 150, 1, 2], "x.bin", Some("text/html")), "application/octet-stream");
+        let binary = [0u8, 159, 146, 150, 1, 2];
+        assert_eq!(mime_type(&binary, "x.js", Some("text/ecmascript")), "application/octet-stream");
+        assert_eq!(mime_type(&binary, "x.wasm", Some("application/wasm")), "application/octet-stream");
+        assert_eq!(mime_type(&binary, "x.doc", Some("application/msword")), "application/msword");
     }
 }

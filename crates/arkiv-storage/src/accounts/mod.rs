@@ -58,6 +58,11 @@ pub struct CopyRequest {
     pub id: i64,
     pub record_id: i64,
     pub doc_pos: u32,
+    /// The main file of document `doc_pos` when the request was made, by
+    /// name and SHA-256: an approval grants these bytes and no others.
+    /// `None` for requests filed before the binding existed.
+    pub file_name: Option<String>,
+    pub file_sha256: Option<String>,
     pub requester_email: String,
     pub requester_name: String,
     pub message: String,

@@ -13,7 +13,7 @@ const USER_COLUMNS: &str = "id, email, name, password_hash, role, scope, orcid, 
 const SESSION_COLUMNS: &str = "id_hash, user_id, created, last_seen, expires, csrf_secret";
 const OUTBOX_COLUMNS: &str = "id, to_addr, subject, body, created, sent";
 const COPY_COLUMNS: &str =
-    "id, record_id, doc_pos, requester_email, requester_name, message, created, state, decided_by, expires";
+    "id, record_id, doc_pos, requester_email, requester_name, message, created, state, decided_by, expires, file_name, file_sha256";
 
 fn scope_json(scope: &EditorScope) -> String {
     serde_json::to_string(scope).expect("a scope serializes")
@@ -88,6 +88,8 @@ fn copy_request_of(row: &impl SqlRow) -> CopyRequest {
         state: row.text(7).to_string(),
         decided_by: row.opt_int(8),
         expires: row.opt_int(9).map(Timestamp),
+        file_name: row.opt_text(10).map(str::to_string),
+        file_sha256: row.opt_text(11).map(str::to_string),
     }
 }
 
@@ -412,8 +414,8 @@ impl<B: Backend> CopyRequests for B {
     async fn add_copy_request(&self, r: &CopyRequest) -> Result<i64> {
         insert_returning_id(
             self,
-            "INSERT INTO copy_requests (record_id, doc_pos, requester_email, requester_name, message, created, state) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending') RETURNING id",
+            "INSERT INTO copy_requests (record_id, doc_pos, requester_email, requester_name, message, created, state, \
+             file_name, file_sha256) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8) RETURNING id",
             &[
                 Bind::Int(r.record_id),
                 Bind::Int(i64::from(r.doc_pos)),
@@ -421,6 +423,8 @@ impl<B: Backend> CopyRequests for B {
                 Bind::Text(&r.requester_name),
                 Bind::Text(&r.message),
                 Bind::Int(r.created.0),
+                Bind::OptText(r.file_name.as_deref()),
+                Bind::OptText(r.file_sha256.as_deref()),
             ],
         )
         .await

@@ -184,10 +184,19 @@ pub async fn download(State(state): State<AppState>, Path(token): Path<String>) 
             "This download link has expired or is not valid. Ask for a copy again from the item's page.",
         )
     };
-    let (_, doc) = copies::by_token(&state.repo, &token).await.map_err(|e| match e {
-        WorkflowError::NotFound => gone(),
-        other => problem(other),
-    })?;
+    let doc = match copies::by_token(&state.repo, &token).await {
+        Ok(copies::CopyGrant::File(doc)) => *doc,
+        Ok(copies::CopyGrant::NoLongerAvailable) => {
+            return Err(Problem::new(
+                StatusCode::GONE,
+                "Copy no longer available",
+                "This copy is no longer available: the document it was approved for has been removed or changed. \
+                 Ask for a copy again from the item's page.",
+            ))
+        }
+        Err(WorkflowError::NotFound) => return Err(gone()),
+        Err(other) => return Err(problem(other)),
+    };
     let file = doc.main_file().ok_or_else(gone)?;
     let sha = file.sha256.clone().ok_or_else(gone)?;
     let len = state.repo.files.size(&sha).await?.ok_or_else(gone)?;

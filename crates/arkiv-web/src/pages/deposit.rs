@@ -357,6 +357,11 @@ async fn render_deposit(
     notice: Notice<'_>,
 ) -> Result<Response, Problem> {
     let (record, revision) = Workflow::new(&state.repo, &session.user).load(id, Action::View).await.map_err(problem)?;
+    // Whatever form brought us here, the page is shown only to those who
+    // may open it: a refused form must not render it in its answer.
+    if !viewer_may_open(&session.user, &record) {
+        return Err(crate::pages::no_such_record());
+    }
     let mut ctx = deposit_ctx(state, session, &record, revision, notice.typed, notice.problems);
     ctx.message = notice.message;
     ctx.error = notice.error;
@@ -464,6 +469,8 @@ pub async fn upload(
                 "This form has expired or did not come from this site. Please go back, reload the page and send it again.",
             ));
         }
+        // The right first, then the form's values.
+        flow.load(id, Action::Edit).await.map_err(problem)?;
         let expected = revision_of(&pairs)?;
         let settings = match document_settings(&pairs) {
             Ok(s) => s,
@@ -492,6 +499,7 @@ pub async fn upload(
     if !auth::csrf_matches(field(&pairs, "csrf").unwrap_or("")) {
         return Err(Problem::forbidden("This form has expired or did not come from this site."));
     }
+    flow.load(id, Action::Edit).await.map_err(problem)?;
     render_deposit(&state, &session, id, Notice::error(StatusCode::UNPROCESSABLE_ENTITY, "Choose a file to upload."))
         .await
 }
@@ -505,8 +513,10 @@ pub async fn document(
     let id = parse_id(&raw).ok_or_else(crate::pages::no_such_record)?;
     let pos =
         parse_id(&pos).and_then(|p| u32::try_from(p).ok()).ok_or_else(|| Problem::not_found("No such document."))?;
-    let expected = revision_of(&pairs)?;
     let flow = Workflow::new(&state.repo, &session.user);
+    // The right first, then the form's values.
+    flow.load(id, Action::Edit).await.map_err(problem)?;
+    let expected = revision_of(&pairs)?;
     let result = if field(&pairs, "remove").is_some() {
         flow.remove_document(id, expected, pos).await
     } else {

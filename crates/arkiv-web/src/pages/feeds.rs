@@ -158,8 +158,11 @@ fn render(state: &AppState, kind: Kind, feed: &Feed, records: &[Record]) -> Resp
                 if let Some(t) = r.datestamp {
                     x.push_str(&format!("<pubDate>{}</pubDate>\n", http_date(t.0).to_str().unwrap_or("")));
                 }
+                // RSS readers render a description as HTML: the abstract
+                // is escaped for HTML, then for XML, so it reads as the
+                // plain text it is and no markup in it becomes an element.
                 if let Some(s) = summary(r) {
-                    x.push_str(&format!("<description>{}</description>\n", e(&s)));
+                    x.push_str(&format!("<description>{}</description>\n", e(&e(&s))));
                 }
                 x.push_str("</item>\n");
             }

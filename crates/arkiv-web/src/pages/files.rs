@@ -238,12 +238,21 @@ pub(crate) fn stream(files: FileStore, sha: String, start: u64, end: u64) -> Bod
 }
 
 /// The file's own type if it is a well-formed one, else one guessed from
-/// the extension, else bytes.
+/// the extension, else bytes; and bytes too for any type not known to be
+/// safe (`sniff::is_safe_download_type`) or markup (served as a sandboxed
+/// attachment): a file stored as `text/javascript` would otherwise be a
+/// script of the site's origin.
 pub(crate) fn content_type(declared: Option<&str>, filename: &str) -> String {
-    if let Some(t) = declared.map(str::trim).filter(|t| well_formed_type(t)) {
-        return t.to_string();
+    let t = match declared.map(str::trim).filter(|t| well_formed_type(t)) {
+        Some(t) => t.to_string(),
+        None => guess(filename).unwrap_or("application/octet-stream").to_string(),
+    };
+    let e = essence(&t);
+    if arkiv_services::workflow::sniff::is_safe_download_type(&e) || is_active_type(&e) {
+        t
+    } else {
+        "application/octet-stream".into()
     }
-    guess(filename).unwrap_or("application/octet-stream").to_string()
 }
 
 fn well_formed_type(t: &str) -> bool {
@@ -261,13 +270,15 @@ fn extension(filename: &str) -> String {
     filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default()
 }
 
-/// Types a browser would run as a document with scripts.
+/// Types (essences) a browser would run as a document with scripts.
+fn is_active_type(e: &str) -> bool {
+    matches!(e, "text/html" | "application/xhtml+xml" | "image/svg+xml" | "text/xml" | "application/xml" | "text/xsl")
+        || e.ends_with("+xml")
+}
+
+/// Types a browser would run as a document with scripts, by type or name.
 fn is_active(content_type: &str, filename: &str) -> bool {
-    let e = essence(content_type);
-    let active_type = matches!(
-        e.as_str(),
-        "text/html" | "application/xhtml+xml" | "image/svg+xml" | "text/xml" | "application/xml" | "text/xsl"
-    ) || e.ends_with("+xml");
+    let active_type = is_active_type(&essence(content_type));
     let active_ext = matches!(
         extension(filename).as_str(),
         "html" | "htm" | "xhtml" | "shtml" | "svg" | "svgz" | "xml" | "xsl" | "xslt" | "mht" | "mhtml"

@@ -399,19 +399,52 @@ pub fn signposts(ctx: &ExportContext, record: &Record) -> Vec<Link> {
     links
 }
 
+/// `uri` as it may stand in a `Link` header or a linkset: every byte
+/// outside RFC 3986's unreserved and reserved characters is
+/// percent-encoded, and so are `,` and `;` (which end a link or a
+/// parameter for a naive reader of the header), and `%` unless it begins
+/// an escape already. A DOI or a licence, whatever it holds, stays one URI
+/// and adds no link of its own.
+pub fn link_uri(uri: &str) -> String {
+    let bytes = uri.as_bytes();
+    let mut out = String::with_capacity(uri.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        let kept = b.is_ascii_alphanumeric()
+            || b"-._~:/?#[]@!$&'()*+=".contains(&b)
+            || (b == b'%'
+                && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit));
+        if kept {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A media type as a `type` parameter may carry it, or `None` (a stored
+/// type is text from an import or a browser; one that is not a plain
+/// `type/subtype` is left out rather than quoted).
+fn link_media_type(t: &str) -> Option<&str> {
+    let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b));
+    t.split_once('/').is_some_and(|(a, b)| token(a) && token(b)).then_some(t)
+}
+
 fn link_value(l: &Link, anchor: Option<&str>) -> String {
-    let mut s = format!("<{}>; rel=\"{}\"", l.href, l.rel);
-    if let Some(t) = &l.media_type {
+    let mut s = format!("<{}>; rel=\"{}\"", link_uri(&l.href), l.rel);
+    if let Some(t) = l.media_type.as_deref().and_then(link_media_type) {
         s.push_str(&format!("; type=\"{t}\""));
     }
     if let Some(a) = anchor {
-        s.push_str(&format!("; anchor=\"{a}\""));
+        s.push_str(&format!("; anchor=\"{}\"", link_uri(a)));
     }
     s
 }
 
-/// The `Link` header of the landing page. URLs we print are
-/// percent-encoded, so the value is always a valid header.
+/// The `Link` header of the landing page. Every URI in it goes through
+/// [`link_uri`], so the value is always a valid header and each link is
+/// the one we meant.
 pub fn link_header(links: &[Link]) -> Option<HeaderValue> {
     let value = links.iter().map(|l| link_value(l, None)).collect::<Vec<_>>().join(", ");
     HeaderValue::from_str(&value).ok()
@@ -422,11 +455,11 @@ pub async fn linkset_json(State(state): State<AppState>, RecordPath(id): RecordP
     let record = public_record(&state, id).await?;
     let ctx = state.repo.export_context();
     let mut context = serde_json::Map::new();
-    context.insert("anchor".into(), ctx.record_url(&record).into());
+    context.insert("anchor".into(), link_uri(&ctx.record_url(&record)).into());
     for l in signposts(&ctx, &record).into_iter().filter(|l| l.rel != "linkset") {
         let mut target = serde_json::Map::new();
-        target.insert("href".into(), l.href.into());
-        if let Some(t) = l.media_type {
+        target.insert("href".into(), link_uri(&l.href).into());
+        if let Some(t) = l.media_type.as_deref().and_then(link_media_type) {
             target.insert("type".into(), t.into());
         }
         let entry = context.entry(l.rel).or_insert_with(|| serde_json::Value::Array(Vec::new()));
@@ -453,7 +486,8 @@ pub async fn linkset_text(State(state): State<AppState>, RecordPath(id): RecordP
 /// The `Link` a file download carries back to its landing page
 /// (Signposting's `collection`); `base_url` without a trailing slash.
 pub fn collection_link(base_url: &str, id: arkiv_model::RecordId) -> Option<HeaderValue> {
-    HeaderValue::from_str(&format!("<{base_url}{}>; rel=\"collection\"", record_path(id))).ok()
+    HeaderValue::from_str(&format!("<{}>; rel=\"collection\"", link_uri(&format!("{base_url}{}", record_path(id)))))
+        .ok()
 }
 
 #[cfg(test)]

@@ -175,6 +175,9 @@ pub async fn withdraw(
     RecordPath(id): RecordPath,
     CsrfForm(form): CsrfForm<StepForm>,
 ) -> Result<Response, Problem> {
+    let flow = Workflow::new(&state.repo, &session.user);
+    // The right first, then the form's values.
+    flow.load(id, arkiv_services::workflow::Action::Withdraw).await.map_err(problem)?;
     let replaced_by = match form.replaced_by.trim() {
         "" => None,
         other => Some(parse_id(other.trim_matches('/')).ok_or_else(|| {
@@ -182,10 +185,7 @@ pub async fn withdraw(
         })?),
     };
     let reason: String = form.reason.chars().take(2000).collect();
-    done(
-        Workflow::new(&state.repo, &session.user).withdraw(id, form.revision()?, &reason, replaced_by).await,
-        format!("/{id}/"),
-    )
+    done(flow.withdraw(id, form.revision()?, &reason, replaced_by).await, format!("/{id}/"))
 }
 
 pub async fn restore(

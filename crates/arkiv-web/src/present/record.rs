@@ -101,7 +101,9 @@ fn doc_view(id: i64, doc: &arkiv_model::Document, today: arkiv_model::PartialDat
     let file_view = |f: &arkiv_model::StoredFile| FileView {
         filename: f.filename.clone(),
         url: (restricted.is_none() && f.sha256.is_some()).then(|| download_path(id, doc.pos, &f.filename)),
-        size: human_size(f.size),
+        // A restricted file's size is not the public's to know (see
+        // ARCHITECTURE.md, "What the public sees of a record").
+        size: if restricted.is_none() { human_size(f.size) } else { String::new() },
     };
     let main = doc.main_file();
     let main_name = main.map(|f| f.filename.as_str());
@@ -273,7 +275,6 @@ fn rows(state: &AppState, r: &Record) -> Vec<Row> {
     );
     add("Licence", nonempty(&r.license).map(|l| license_item(&l)).into_iter().collect());
     let dash = || text("—");
-    add("Depositing User", vec![r.userid.map(|u| text(u.to_string())).unwrap_or_else(dash)]);
     add("Date Deposited", vec![r.datestamp.map(|t| text(timestamp_label(t))).unwrap_or_else(dash)]);
     add("Last Modified", vec![r.lastmod.map(|t| text(timestamp_label(t))).unwrap_or_else(dash)]);
     let uri = repo.record_url(r);

@@ -63,10 +63,11 @@ pub fn set_cookie(res: &Response, name: &str) -> Option<(String, String)> {
     })
 }
 
-/// The hidden CSRF field of the first form on a page.
+/// The hidden CSRF field of the first form on a page (masked afresh for
+/// each response, so read to its closing quote).
 pub fn csrf_field(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    html[at..at + 64].to_string()
+    html[at..].split('"').next().unwrap().to_string()
 }
 
 impl Site {
