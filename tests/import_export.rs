@@ -556,6 +556,7 @@ fn expected_record(e: &El) -> Value {
             },
         }
     }
+    resolve_derived(&mut documents);
     for (key, list) in [
         ("creators", creators),
         ("editors", editors),
@@ -629,10 +630,40 @@ fn corporate(item: &El) -> Option<Value> {
     Some(Value::Object(c))
 }
 
+/// A derived document names its source by EPrints docid; Arkiv by position.
+fn resolve_derived(documents: &mut [Value]) {
+    let positions: Vec<(Value, Value)> =
+        documents.iter().map(|d| (d["eprints_docid"].clone(), d["pos"].clone())).collect();
+    for doc in documents.iter_mut() {
+        let Some(from) = doc.as_object_mut().unwrap().remove("_derived_from") else { continue };
+        let of = positions.iter().find(|(docid, _)| *docid == from[0]).map(|(_, pos)| pos.clone()).unwrap();
+        doc["derived"] = json!({ "of": of, "kind": from[1] });
+    }
+}
+
 fn document(d: &El, index: usize) -> Value {
     let mut doc = Map::new();
     let pos = d.child_text("pos").map_or(index as u64, |p| p.parse().unwrap());
     doc.insert("pos".into(), json!(pos));
+    // EPrints' own ids, kept for its addresses.
+    put(&mut doc, "eprints_docid", d.child_text("docid").map(|s| json!(s.parse::<i64>().unwrap())));
+    // "Is a volatile version of" a document (EPrints' word for derived),
+    // with the kind its other relation gives: resolved to a position by
+    // `resolve_derived` once all the record's documents are known.
+    let relations: Vec<(String, String)> = d
+        .all("relation")
+        .flat_map(|r| r.all("item"))
+        .map(|i| (i.child_text("type").unwrap_or_default(), i.child_text("uri").unwrap_or_default()))
+        .collect();
+    if let Some((_, uri)) = relations.iter().find(|(t, _)| t.ends_with("/isVolatileVersionOf")) {
+        let kind = relations
+            .iter()
+            .filter_map(|(t, _)| t.rsplit('/').next()?.strip_prefix("is")?.strip_suffix("VersionOf"))
+            .find(|k| !k.is_empty() && *k != "Volatile")
+            .unwrap_or("");
+        let source: i64 = uri.rsplit('/').next().unwrap().parse().unwrap();
+        doc.insert("_derived_from".into(), json!([source, kind]));
+    }
     for (element, key) in [
         ("format", "format"),
         ("formatdesc", "format_description"),
@@ -656,6 +687,7 @@ fn document(d: &El, index: usize) -> Value {
     let mut files = Vec::new();
     for f in d.all("files").flat_map(|fs| fs.all("file")) {
         let mut file = Map::new();
+        put(&mut file, "eprints_fileid", f.child_text("fileid").map(|s| json!(s.parse::<i64>().unwrap())));
         file.insert("filename".into(), json!(f.child_text("filename").unwrap()));
         put(&mut file, "mime_type", f.child_text("mime_type"));
         file.insert("size".into(), json!(f.child_text("filesize").map_or(0, |s| s.parse::<u64>().unwrap())));

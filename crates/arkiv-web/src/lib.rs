@@ -119,6 +119,7 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
         .merge(pages::review::routes())
         .merge(pages::admin::routes())
         .merge(pages::copies::routes())
+        .merge(pages::eprints_urls::routes())
         .fallback(http::not_found)
         // Innermost first: a panic becomes a 500 that `finish` still dresses
         // as a page; compression sees the final body.

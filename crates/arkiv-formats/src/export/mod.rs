@@ -20,6 +20,8 @@
 //! [`ExportContext::is_open_access`] says anyone may read it today.
 
 pub mod bibtex;
+pub mod citation;
+pub mod coins;
 pub mod csljson;
 pub mod csv;
 pub mod datacite;
@@ -107,7 +109,9 @@ impl ExportContext {
     }
 
     /// The documents anyone may read, each with the URL of its main file
-    /// (when its bytes are here).
+    /// (when its bytes are here). Derived documents (thumbnails, extracted
+    /// text) are not among them: they are not what was deposited, and a
+    /// thumbnail given as a paper's full text would mislead every harvester.
     pub fn open_documents<'r>(
         &'r self,
         record: &'r Record,
@@ -115,7 +119,7 @@ impl ExportContext {
         record
             .documents
             .iter()
-            .filter(|d| self.is_open_access(d))
+            .filter(|d| d.is_deposited() && self.is_open_access(d))
             .map(move |d| (d, d.main_file().and_then(|f| self.file_url(record, d.pos, f))))
     }
 }
@@ -183,6 +187,9 @@ pub static FORMATS: &[ExportFormat] = &[
     styles::HARVARD,
     styles::MLA,
     styles::IEEE,
+    citation::TEXT,
+    citation::HTML,
+    coins::COINS,
     dc::DC,
     mods::MODS,
     datacite::DATACITE,

@@ -9,6 +9,7 @@
 //! tree, which is in memory anyway) are read whole, to be sorted and nested.
 
 use crate::http::{moved, Problem};
+use crate::pages::eprints_urls;
 use crate::present::{cite, query_value, value_path, view_path, CiteView};
 use crate::AppState;
 use arkiv_model::{BrowseView, SubjectTree};
@@ -79,6 +80,11 @@ pub async fn to_index() -> Response {
 }
 
 pub async fn to_values(path: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
+    if let Ok(Path(v)) = &path {
+        if let Some(alias) = eprints_urls::view_alias(v) {
+            return Ok(moved(&view_path(alias)));
+        }
+    }
     Ok(moved(&view_path(parse_view(path)?)))
 }
 
@@ -138,6 +144,12 @@ pub async fn values(
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<ValuesQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
+    // EPrints' names of views Arkiv has under another (`/view/subjects/`).
+    if let Ok(Path(v)) = &path {
+        if let Some(alias) = eprints_urls::view_alias(v) {
+            return Ok(moved(&view_path(alias)));
+        }
+    }
     let view = parse_view(path)?;
     let Query(q) = query.map_err(|_| Problem::bad_request("The address's query could not be read."))?;
     let repo = &state.repo;
@@ -298,8 +310,17 @@ pub async fn value_page(
     path: Result<Path<(String, String)>, PathRejection>,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
-    let Path((view, file)) = path.map_err(|_| no_such_view())?;
-    let view = BrowseView::parse(&view).ok_or_else(no_such_view)?;
+    let Path((view_name, file)) = path.map_err(|_| no_such_view())?;
+    // An EPrints address the Arkiv view cannot read (`/view/subjects/QA75.html`,
+    // `/view/creators/Jaroslewlcz=3AAleksandra=3A=3A.html`, `2014.type.html`)
+    // goes where its value is listed. Tried only on a miss: an Arkiv value
+    // may hold dots and `=` too.
+    let eprints = |here: Option<String>| {
+        eprints_urls::view_page(&view_name, Some(&file)).filter(|p| Some(p) != here.as_ref()).map(|p| moved(&p))
+    };
+    let Some(view) = BrowseView::parse(&view_name) else {
+        return eprints(None).ok_or_else(no_such_view);
+    };
     let value = file.strip_suffix(".html").unwrap_or(&file);
     let nothing_here = || Problem::not_found("Nothing is listed under this value. The view's page lists every value.");
     if value.is_empty() || value.len() > MAX_VALUE_BYTES {
@@ -322,7 +343,7 @@ pub async fn value_page(
     let repo = &state.repo;
     let total = repo.store.browse_count(view, value).await?;
     if total == 0 {
-        return Err(nothing_here());
+        return eprints(Some(value_path(view, value))).ok_or_else(nothing_here);
     }
     let page = repo.store.browse_page(view, value, cursor.as_ref(), PAGE_SIZE).await?;
     let records: Vec<CiteView> = page.records.iter().map(|r| cite(repo, r)).collect();

@@ -56,7 +56,15 @@ pub async fn download(
 ) -> Result<Response, Problem> {
     let Path((id, pos, filename)) = path.map_err(|_| no_such_file())?;
     let id = parse_id(&id).ok_or_else(no_such_record)?;
-    let pos: u32 = parse_id(&pos).and_then(|p| u32::try_from(p).ok()).ok_or_else(no_such_file)?;
+    let Some(pos) = parse_id(&pos).and_then(|p| u32::try_from(p).ok()) else {
+        // EPrints' thumbnail addresses: `/N/P.hassmallThumbnailVersion/FILE`.
+        if arkiv_formats::eprints::paths::relation_tail(&pos).is_some() {
+            return Ok(crate::http::moved(
+                &crate::pages::eprints_urls::document_target(&state, id, &pos, &filename).await?,
+            ));
+        }
+        return Err(no_such_file());
+    };
     let record = state.repo.store.get_record(id).await?.ok_or_else(no_such_record)?;
     let viewer = viewer.map(|s| s.user);
     let readable =

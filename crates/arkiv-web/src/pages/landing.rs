@@ -13,7 +13,7 @@
 use crate::http::Problem;
 use crate::pages::exports::{public_record, unapi_id};
 use crate::pages::RecordPath;
-use crate::present::{query_value, record_path};
+use crate::present::record_path;
 use crate::AppState;
 use arkiv_formats::export::{self, jsonld, styles, ExportContext};
 use arkiv_model::{PartialDate, Record};
@@ -207,75 +207,6 @@ pub fn meta_tags(ctx: &ExportContext, record: &Record) -> Vec<Meta> {
     m
 }
 
-/// The COinS (OpenURL 1.0 KEV) context object of the record.
-pub fn coins(ctx: &ExportContext, record: &Record) -> String {
-    let mut kv: Vec<(&str, String)> = vec![("ctx_ver", "Z39.88-2004".into())];
-    let kind = record.item_type.as_str();
-    let (fmt, genre, title_key) = match kind {
-        "article" => ("journal", Some("article"), "atitle"),
-        "book" => ("book", Some("book"), "btitle"),
-        "book_section" => ("book", Some("bookitem"), "atitle"),
-        "report" | "working_paper" | "policy_paper" | "monograph" => ("book", Some("report"), "btitle"),
-        "conference_item" => ("book", Some("proceeding"), "atitle"),
-        _ => ("dc", None, "title"),
-    };
-    kv.push(("rft_val_fmt", format!("info:ofi/fmt:kev:mtx:{fmt}")));
-    if let Some(g) = genre {
-        kv.push(("rft.genre", g.into()));
-    }
-    kv.push((
-        if title_key == "atitle" {
-            "rft.atitle"
-        } else if title_key == "btitle" {
-            "rft.btitle"
-        } else {
-            "rft.title"
-        },
-        record.title.trim().into(),
-    ));
-    if kind == "article" {
-        if let Some(j) = nonempty(&record.publication) {
-            kv.push(("rft.jtitle", j.into()));
-        }
-    }
-    if kind == "book_section" {
-        if let Some(b) = nonempty(&record.book_title) {
-            kv.push(("rft.btitle", b.into()));
-        }
-    }
-    let author_key = if fmt == "dc" { "rft.creator" } else { "rft.au" };
-    for c in &record.creators {
-        kv.push((author_key, c.name.inverted()));
-    }
-    if let Some(d) = record.date {
-        kv.push(("rft.date", d.to_string()));
-    }
-    for (key, value) in [
-        ("rft.volume", &record.volume),
-        ("rft.issn", &record.issn),
-        ("rft.isbn", &record.isbn),
-        ("rft.pub", &record.publisher),
-        ("rft.series", &record.series),
-    ] {
-        if let Some(v) = nonempty(value) {
-            if fmt != "dc" {
-                kv.push((key, v.into()));
-            }
-        }
-    }
-    if let Some(range) = nonempty(&record.pagerange).filter(|_| fmt != "dc") {
-        kv.push(("rft.pages", range.into()));
-    }
-    if fmt == "dc" {
-        kv.push(("rft.type", ctx.item_types.label(kind).into()));
-    }
-    if let Some(d) = doi(record) {
-        kv.push(("rft_id", format!("info:doi/{d}")));
-    }
-    kv.push(("rft_id", ctx.record_url(record)));
-    kv.iter().map(|(k, v)| format!("{k}={}", query_value(v))).collect::<Vec<_>>().join("&")
-}
-
 /// Formatted citations are dear to render (hayagriva walks the whole CSL
 /// style: most of an abstract page's time), so the last few thousand are
 /// kept, keyed by record, its revision and the style; every write makes a
@@ -350,7 +281,7 @@ pub fn landing(state: &AppState, record: &Record, revision: i64, style: Option<&
         meta: meta_tags(&ctx, record),
         jsonld: jsonld::html_script_body(record, &ctx),
         exports: export_links(record),
-        coins: coins(&ctx, record),
+        coins: arkiv_formats::export::coins::context_object(&ctx, record),
         unapi_id: unapi_id(&ctx, record),
         cite: cite_box(&ctx, record, revision, style),
         linkset: format!("/{id}/linkset"),

@@ -9,6 +9,7 @@ pub mod assets;
 pub mod browse;
 pub mod copies;
 pub mod deposit;
+pub mod eprints_urls;
 pub mod exports;
 pub mod feeds;
 pub mod files;

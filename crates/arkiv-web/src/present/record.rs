@@ -69,7 +69,10 @@ pub(crate) fn abstract_ctx(state: &AppState, record: &Record, revision: i64, sty
     let repo = &state.repo;
     let id = record.id.unwrap_or(0);
     let today = repo.today();
-    let documents: Vec<DocView> = record.documents.iter().map(|d| doc_view(id, d, today)).collect();
+    // Derived documents (EPrints' thumbnails and extracted text) are served
+    // at their addresses but not listed: the reader chose none of them.
+    let documents: Vec<DocView> =
+        record.documents.iter().filter(|d| d.is_deposited()).map(|d| doc_view(id, d, today)).collect();
     AbstractPage {
         nav: "",
         cite: cite(repo, record),
