@@ -5,6 +5,7 @@
 //! HTML a small page of linked citations, every value escaped.
 
 use super::{ExportContext, ExportFormat, ExportWriter};
+use crate::eprints::escape_markup as escape;
 use arkiv_model::citation::citation_line;
 use arkiv_model::Record;
 use std::io::{self, Write};
@@ -42,21 +43,6 @@ impl ExportWriter for TextWriter {
 
 struct HtmlWriter {
     ctx: ExportContext,
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 impl ExportWriter for HtmlWriter {
