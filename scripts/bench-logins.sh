@@ -79,7 +79,7 @@ cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 table=$(
   echo "$SECTION"
   echo
-  echo "\`scripts/bench-logins.sh\`, $(date -u +%Y-%m-%d), $cpu, $cores cores, release build. wrk -t2 -c8 for ${DURATION}s on a cached abstract page (\`/1/\`), alone and beside $USERS clients (\`scripts/login_flood.py\`) each logging in with the right password as fast as the server answers: $logins logins, $ok of them let in, $per_second logins/s. Password hashing runs on $((cores / 2 > 0 ? cores / 2 : 1)) blocking thread(s) (half the cores); the logins beyond wait their turn. Server RSS after the flood: $rss MB."
+  echo "\`scripts/bench-logins.sh\`, $(date -u +%Y-%m-%d), $cpu, $cores cores, release build. wrk -t2 -c8 for ${DURATION}s on a cached abstract page (\`/1/\`), alone and beside $USERS clients (\`scripts/login_flood.py\`) each logging in with the right password as fast as the server answers, from an address of its own (X-Forwarded-For from a trusted proxy; every login passes the rate limits: two atomic claims before the check, a forget and a refund after): $logins logins, $ok of them let in, $per_second logins/s. Password hashing runs on $((cores / 2 > 0 ? cores / 2 : 1)) blocking thread(s) (half the cores); the logins beyond wait their turn. Server RSS after the flood: $rss MB."
   echo
   echo "| run | pages/s | median ms | p99 ms | errors | logins |"
   echo "|---|---|---|---|---|---|"
