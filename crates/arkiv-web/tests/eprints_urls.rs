@@ -103,6 +103,9 @@ const ENTRIES: &[Entry] = &[
         "perl_lib/EPrints/Apache/Rewrite.pm:522-591; perl_lib/EPrints/DataObj/Document.pm:664-667",
     ),
     e("/1/1/commentary_137.pdf", 200, "", "%PDF", "perl_lib/EPrints/Apache/Rewrite.pm:456-473"),
+    e("/id/eprint/1/1", 301, "/1/1/commentary_137.pdf", "%PDF", "perl_lib/EPrints/Apache/Rewrite.pm:532-535"),
+    e("/id/eprint/1/contents", 301, "/1/1/commentary_137.pdf", "%PDF", "perl_lib/EPrints/Apache/CRUD.pm:1529-1554, 1610-1633"),
+    e("/id/eprint/{T}/contents", 301, "/{T}/1/paper.pdf", "%PDF-1.4 paper", "perl_lib/EPrints/Apache/CRUD.pm:1529-1554"),
     e("/id/eprint/{T}/1/paper.pdf", 301, "/{T}/1/paper.pdf", "%PDF-1.4 paper", "perl_lib/EPrints/Apache/Rewrite.pm:522-591"),
     e(
         "/id/eprint/{T}/1.hassmallThumbnailVersion/paper.pdf",

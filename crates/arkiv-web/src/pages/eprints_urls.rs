@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         // Documents (perl_lib/EPrints/Apache/Rewrite.pm, CRUD.pm).
         .route("/id/eprint/{id}/{pos}/{*file}", get(long_document))
         .route("/id/eprint/{id}/index.html", get(long_abstract))
+        .route("/id/eprint/{id}/{pos}", get(document_or_contents))
         .route("/id/document/{docid}", get(document_by_id))
         .route("/id/file/{fileid}", get(file_by_id))
         // Exports (cgi/export, cgi/exportview, cgi/export_redirect).
@@ -113,6 +114,29 @@ async fn long_document(
     let Path((id, pos, file)) = path.map_err(|_| no_such_document())?;
     let id = parse_id(&id).ok_or_else(no_such_record)?;
     Ok(moved(&document_target(&state, id, &pos, &file).await?))
+}
+
+/// `/id/eprint/N/P` (no file name: EPrints sends it on to the document)
+/// and `/id/eprint/N/contents` (EPrints' CRUD address of a record's
+/// documents: the one document, or the item's page when there are more).
+async fn document_or_contents(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Response, Problem> {
+    let Path((id, pos)) = path.map_err(|_| no_such_document())?;
+    let id = parse_id(&id).ok_or_else(no_such_record)?;
+    let record = live_record(&state, id).await?;
+    let doc = if pos == "contents" {
+        let mut deposited = record.documents.iter().filter(|d| d.is_deposited());
+        match (deposited.next(), deposited.next()) {
+            (Some(only), None) => only,
+            _ => return Ok(moved(&record_path(id))),
+        }
+    } else {
+        let pos = parse_id(&pos).and_then(|p| u32::try_from(p).ok()).ok_or_else(no_such_document)?;
+        record.document(pos).ok_or_else(no_such_document)?
+    };
+    Ok(moved(&document_path(id, doc).ok_or_else(no_such_document)?))
 }
 
 /// `/id/eprint/N/index.html`: the abstract page.
