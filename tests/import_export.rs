@@ -62,6 +62,43 @@ fn all_corpus_records_import_and_survive_a_round_trip() {
     assert!(files > 50, "only {files} files pinned");
 }
 
+/// A repository that knows none of Caltech's local item types takes them
+/// from the import (none of the 105 records is refused), says so, and
+/// keeps them in its database: a later process (fsck, a server) knows them
+/// without any change to arkiv.toml.
+#[test]
+fn local_item_types_are_taken_not_refused() {
+    let Some(shared) = shared() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("plain");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_arkiv")).arg("init").arg(&repo).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let config = std::fs::read_to_string(repo.join("arkiv.toml")).unwrap();
+    let mut files: Vec<_> =
+        std::fs::read_dir(shared.join("corpus/eprints_xml")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let mut args = vec!["import", "eprints-xml"];
+    args.extend(names.iter().map(String::as_str));
+    let out = arkiv(&repo, &args);
+    assert_eq!(import_counts(&out), (105, 0), "{}", stdout(&out));
+    let summary = stdout(&out);
+    let line = summary.lines().find(|l| l.starts_with("item types this repository did not know")).expect(&summary);
+    for t in ["journal_issue (", "lab_notes (", "oral_history (", "posted-content ("] {
+        assert!(line.contains(t), "{line}");
+    }
+    assert_eq!(std::fs::read_to_string(repo.join("arkiv.toml")).unwrap(), config, "arkiv.toml is never written");
+    let fsck = arkiv(&repo, &["fsck"]);
+    assert!(stdout(&fsck).contains("105 records"), "{}", stdout(&fsck));
+    assert!(!stdout(&fsck).contains("unknown item type"), "a later process knows the types: {}", stdout(&fsck));
+    // Imported again elsewhere from the export, nothing is new any more.
+    let export = tmp.path().join("export.xml");
+    assert!(arkiv(&repo, &["export", "eprints-xml", "-o", export.to_str().unwrap()]).status.success());
+    let out = arkiv(&repo, &["import", "eprints-xml", "--update", export.to_str().unwrap()]);
+    assert_eq!(import_counts(&out), (105, 0), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("did not know"), "{}", stdout(&out));
+}
+
 #[test]
 fn the_seed_imports_with_its_pdf_and_exports_back_whole() {
     let tmp = tempfile::tempdir().unwrap();

@@ -92,6 +92,13 @@ pub async fn import(repo_dir: &Path, files: &[PathBuf], update: bool, rerun: Rer
         let list: Vec<String> = report.unmapped.iter().map(|(k, v)| format!("{k} ({v})")).collect();
         println!("kept verbatim, not mapped to Arkiv fields: {}", list.join(", "));
     }
+    if !report.types_taken.is_empty() {
+        let list: Vec<String> = report.types_taken.iter().map(|(k, v)| format!("{k} ({v})")).collect();
+        println!(
+            "item types this repository did not know, now taken (label them under [types] in arkiv.toml): {}",
+            list.join(", ")
+        );
+    }
     println!(
         "{} imported, {} rejected; {} files stored, {} files referenced by URL not fetched.",
         report.imported,

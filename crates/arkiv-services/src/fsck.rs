@@ -61,7 +61,7 @@ pub async fn fsck(repo: &Repository, progress: &mut dyn FnMut(u64)) -> Result<Fs
         };
         report.records += 1;
         let id = record.id.unwrap_or_default();
-        if let Err(problems) = validate(&record, &repo.types) {
+        if let Err(problems) = validate(&record, &repo.types()) {
             for p in problems {
                 report.findings.push(Finding {
                     severity: Severity::Error,

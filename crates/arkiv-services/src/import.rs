@@ -62,6 +62,9 @@ pub struct ImportReport {
     pub rejected: Vec<Rejection>,
     /// Elements kept verbatim because Arkiv does not model them, with counts.
     pub unmapped: BTreeMap<String, u64>,
+    /// Item types this import met unknown and took (see `take_local_type`),
+    /// with how many records of each it met.
+    pub types_taken: BTreeMap<String, u64>,
     /// Other remarks (ignored sub-elements, files not fetched), first few.
     pub warnings: Vec<String>,
     pub warning_count: u64,
@@ -590,6 +593,37 @@ fn warn(report: &mut ImportReport, warning: String) {
     }
 }
 
+/// An item type EPrints repositories define locally (`oral_history`,
+/// `posted-content`): an id of letters, digits, `_` and `-`.
+fn plausible_type_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Takes an item type the repository does not know yet, as EPrints
+/// repositories bring their local ones: stored in the database (every node
+/// sees it; `arkiv.toml` is never written), labelled by its id until an
+/// admin labels it under `[types]`, and named in the import's summary.
+async fn take_local_type(repo: &Repository, item_type: &str, report: &mut ImportReport) -> Result<(), String> {
+    if repo.types().contains(item_type) {
+        if let Some(n) = report.types_taken.get_mut(item_type) {
+            *n += 1;
+        }
+        return Ok(());
+    }
+    if !plausible_type_id(item_type) {
+        return Ok(()); // validation says what is wrong with it
+    }
+    let added = repo
+        .add_types(&[(item_type.to_string(), item_type.to_string())])
+        .await
+        .map_err(|e| format!("the new item type {item_type} could not be stored: {e:#}"))?;
+    if !added.is_empty() {
+        tracing::info!(item_type, "a new item type taken from the import");
+    }
+    *report.types_taken.entry(item_type.to_string()).or_insert(0) += 1;
+    Ok(())
+}
+
 /// Checks a parsed record and stores its files. Returns the record ready to
 /// write, or why it cannot be imported.
 async fn prepare_record(
@@ -606,7 +640,8 @@ async fn prepare_record(
     for source in &mut files {
         source.filename = arkiv_model::validate::clean_filename(&source.filename);
     }
-    if let Err(problems) = validate(&record, &repo.types) {
+    take_local_type(repo, &record.item_type, report).await?;
+    if let Err(problems) = validate(&record, &repo.types()) {
         return Err(problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "));
     }
     let label = record.id.map(|id| format!("record {id}")).unwrap_or_else(|| "a record".into());

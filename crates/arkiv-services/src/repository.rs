@@ -26,7 +26,10 @@ pub struct Repository {
     /// How the outbox's messages go out (`[mail]`).
     pub mailer: Arc<Mailer>,
     pub files: FileStore,
-    pub types: ItemTypes,
+    /// The item types: the built-in ones, those taken by imports (kept in
+    /// the database, so every node has them), and `arkiv.toml`'s `[types]`
+    /// (which label over both). See [`Repository::types`].
+    types: RwLock<Arc<ItemTypes>>,
     subjects: RwLock<Arc<SubjectTree>>,
     settings: RwLock<Arc<LiveSettings>>,
     /// OAI-PMH list pages made ahead for harvests in progress (public for
@@ -56,7 +59,7 @@ impl Repository {
         let url = config.database_url(dir);
         let (store, accounts) = open_stores(&url).await.with_context(|| format!("cannot open the database {url}"))?;
         let files = FileStore::local(&config.files_dir(dir))?.with_grace_secs(config.files.gc_grace_secs());
-        let types = ItemTypes::with_extra(&config.types);
+        let types = item_types(&config, store.meta(TYPES_KEY).await?.as_deref());
         let subjects = SubjectTree::new(store.subjects().await?);
         let settings =
             LiveSettings::overlay(&config, LiveSettings::parse_stored(store.meta(SETTINGS_KEY).await?.as_deref()));
@@ -67,7 +70,7 @@ impl Repository {
             accounts,
             mailer,
             files,
-            types,
+            types: RwLock::new(Arc::new(types)),
             subjects: RwLock::new(Arc::new(subjects)),
             settings: RwLock::new(Arc::new(settings)),
             oai_ahead: Default::default(),
@@ -98,9 +101,43 @@ impl Repository {
         self.settings.read().expect("settings lock").clone()
     }
 
+    /// The item types in effect now. A snapshot, like [`Repository::settings`].
+    pub fn types(&self) -> Arc<ItemTypes> {
+        self.types.read().expect("types lock").clone()
+    }
+
+    /// Takes item types an import met and did not know, labelled as given,
+    /// into the database and into effect. Types known already are left as
+    /// they are. Returns those that were new.
+    pub async fn add_types(&self, new: &[(String, String)]) -> Result<Vec<String>> {
+        let mut stored = stored_types(self.store.meta(TYPES_KEY).await?.as_deref());
+        let known = self.types();
+        let mut added = Vec::new();
+        for (id, label) in new {
+            if !known.contains(id) && !stored.contains_key(id) {
+                stored.insert(id.clone(), label.clone());
+                added.push(id.clone());
+            }
+        }
+        if !added.is_empty() {
+            self.store.set_meta(TYPES_KEY, &serde_json::to_string(&stored)?).await?;
+        }
+        self.reload_types().await?;
+        Ok(added)
+    }
+
+    /// Reads the types imports took again (another node may have added
+    /// some).
+    pub async fn reload_types(&self) -> Result<Arc<ItemTypes>> {
+        let types = Arc::new(item_types(&self.config, self.store.meta(TYPES_KEY).await?.as_deref()));
+        *self.types.write().expect("types lock") = types.clone();
+        Ok(types)
+    }
+
     /// Reads the stored overrides again (another node may have changed
     /// them) and lays them over the file's settings.
     pub async fn reload_settings(&self) -> Result<Arc<LiveSettings>> {
+        self.reload_types().await?;
         let stored = self.store.meta(SETTINGS_KEY).await?;
         let live = Arc::new(LiveSettings::overlay(&self.config, LiveSettings::parse_stored(stored.as_deref())));
         *self.settings.write().expect("settings lock") = live.clone();
@@ -130,7 +167,7 @@ impl Repository {
     }
 
     pub fn citation(&self, record: &Record) -> Citation {
-        citation(record, &self.types)
+        citation(record, &self.types())
     }
 
     /// The public base URL without a trailing slash (`https://repo.example.org`):
@@ -148,7 +185,7 @@ impl Repository {
             base_url,
             repository_name: self.settings().name.clone(),
             subjects: self.subjects(),
-            item_types: self.types.clone(),
+            item_types: (*self.types()).clone(),
             today: self.today(),
         }
     }
@@ -171,6 +208,19 @@ pub fn oai_host(base_url: &str) -> String {
     } else {
         host.to_ascii_lowercase()
     }
+}
+
+/// The `meta` key of the item types imports took: a JSON object, id → label.
+pub const TYPES_KEY: &str = "item_types";
+
+fn stored_types(json: Option<&str>) -> std::collections::BTreeMap<String, String> {
+    json.and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default()
+}
+
+/// The built-in types, those stored by imports, then `arkiv.toml`'s.
+fn item_types(config: &Config, stored: Option<&str>) -> ItemTypes {
+    let stored = stored_types(stored);
+    ItemTypes::with_extra(stored.iter().chain(config.types.iter()))
 }
 
 #[cfg(test)]

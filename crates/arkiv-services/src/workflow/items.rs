@@ -137,7 +137,7 @@ impl<'a> Workflow<'a> {
         if !may(Some(self.user), Action::Deposit, None) {
             return Err(WorkflowError::Forbidden);
         }
-        if !self.repo.types.contains(item_type) {
+        if !self.repo.types().contains(item_type) {
             return Err(WorkflowError::Invalid(vec![FieldProblem {
                 field: "item_type".into(),
                 problem: format!("{item_type:?} is not an item type of this repository"),
@@ -178,7 +178,7 @@ impl<'a> Workflow<'a> {
     /// read: the form comes back with the problems and what was typed.
     pub async fn edit(&self, id: RecordId, expected: i64, form: &[(String, String)]) -> Result<Record> {
         let subjects = self.repo.subjects();
-        let types = &self.repo.types;
+        let types = &self.repo.types();
         self.change(id, expected, Action::Edit, |record| {
             let problems = apply_form(record, form, types, &subjects);
             if problems.is_empty() {
@@ -318,7 +318,7 @@ impl<'a> Workflow<'a> {
 
     /// Sends a complete item from the workarea to the review buffer.
     pub async fn submit(&self, id: RecordId, expected: i64) -> Result<()> {
-        let types = &self.repo.types;
+        let types = &self.repo.types();
         self.change(id, expected, Action::Submit, |record| {
             let lacking = missing(record, types);
             if !lacking.is_empty() {
@@ -335,7 +335,7 @@ impl<'a> Workflow<'a> {
     /// Accepts an item from the buffer into the live archive (it gets its
     /// datestamp, the moment it went live, from the store).
     pub async fn accept(&self, id: RecordId, expected: i64) -> Result<()> {
-        let types = &self.repo.types;
+        let types = &self.repo.types();
         self.change(id, expected, Action::Accept, |record| {
             if let Err(problems) = arkiv_model::validate(record, types) {
                 return Err(WorkflowError::Incomplete(problems.iter().map(|p| format!("a correction: {p}")).collect()));

@@ -170,7 +170,7 @@ pub async fn values(
                 .into_iter()
                 .map(|v| ValueLink {
                     label: if view == BrowseView::Type {
-                        repo.types.label(&v.value).to_string()
+                        repo.types().label(&v.value).to_string()
                     } else {
                         v.value.clone()
                     },
@@ -355,7 +355,7 @@ pub async fn value_page(
         .map(|(key, id)| format!("{here}?after={}&id={id}&from={}", query_value(key), from.saturating_add(shown)));
     let subjects = repo.subjects();
     let heading = match view {
-        BrowseView::Type => repo.types.label(value).to_string(),
+        BrowseView::Type => repo.types().label(value).to_string(),
         BrowseView::Subject => subjects.path_label(value),
         _ => value.to_string(),
     };

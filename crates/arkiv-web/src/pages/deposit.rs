@@ -112,7 +112,7 @@ fn item_line(state: &AppState, r: &Record) -> ItemLine {
     ItemLine {
         id,
         title: if r.title.trim().is_empty() { "(untitled)".into() } else { r.title.clone() },
-        type_label: state.repo.types.label(&r.item_type).to_string(),
+        type_label: state.repo.types().label(&r.item_type).to_string(),
         status: r.status.label(),
         changed: r.lastmod.map(|t| t.day()).unwrap_or_default(),
         url: if r.is_live() || r.status == Status::Deletion { format!("/{id}/") } else { format!("/deposit/{id}") },
@@ -132,7 +132,7 @@ pub async fn workarea(State(state): State<AppState>, LoggedIn(session): LoggedIn
         let items = flow.my_items(status, 100).await.map_err(problem)?;
         sections.push(Section { heading, items: items.iter().map(|r| item_line(&state, r)).collect() });
     }
-    let types = state.repo.types.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let types = state.repo.types().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let usage = arkiv_services::file_gc::draft_usage(&state.repo, session.user.id).await?;
     let ctx = WorkareaPage {
         nav: "workarea",
@@ -306,7 +306,7 @@ fn deposit_ctx(
         title: if record.title.trim().is_empty() { "(untitled)".into() } else { record.title.clone() },
         status: record.status.label(),
         item_type: record.item_type.clone(),
-        types: state.repo.types.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        types: state.repo.types().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         fields,
         subjects,
         documents,
@@ -314,7 +314,7 @@ fn deposit_ctx(
             .iter()
             .map(|s| (s.as_str(), s.label()))
             .collect(),
-        missing: if record.status == Status::Inbox { missing(record, &state.repo.types) } else { Vec::new() },
+        missing: if record.status == Status::Inbox { missing(record, &state.repo.types()) } else { Vec::new() },
         review_note: record.review_note.clone(),
         duplicates: Vec::new(),
         message: None,

@@ -81,7 +81,7 @@ pub async fn buffer(
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let after = q.after.split_once('-').and_then(|(t, id)| Some((t.parse().ok()?, id.parse().ok()?)));
     // An unknown type filters nothing rather than hiding the whole queue.
-    let item_type = Some(q.item_type.trim()).filter(|t| state.repo.types.contains(t)).map(str::to_string);
+    let item_type = Some(q.item_type.trim()).filter(|t| state.repo.types().contains(t)).map(str::to_string);
     let filter = ReviewFilter { item_type, newest_first: q.sort == "newest" };
     let page = Workflow::new(&state.repo, &session.user).review_buffer(&filter, after, PAGE).await.map_err(problem)?;
     let items = page
@@ -90,7 +90,7 @@ pub async fn buffer(
         .map(|r| BufferLine {
             id: r.id.unwrap_or(0),
             title: if r.title.trim().is_empty() { "(untitled)".into() } else { r.title.clone() },
-            type_label: state.repo.types.label(&r.item_type).to_string(),
+            type_label: state.repo.types().label(&r.item_type).to_string(),
             creators: r.creators.iter().take(3).map(|c| c.name.inverted()).collect::<Vec<_>>().join("; "),
             submitted: r.lastmod.map(|t| t.day()).unwrap_or_default(),
             depositor: r.userid,
@@ -99,7 +99,7 @@ pub async fn buffer(
     let chosen = filter.item_type.as_deref().unwrap_or("");
     let types = state
         .repo
-        .types
+        .types()
         .iter()
         .map(|(k, l)| TypeChoice { value: k.to_string(), label: l.to_string(), selected: k == chosen })
         .collect();

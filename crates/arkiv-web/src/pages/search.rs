@@ -268,7 +268,7 @@ fn facet_label(f: Facet) -> &'static str {
 
 fn value_label(state: &AppState, f: Facet, value: &str, label: Option<&str>) -> String {
     match f {
-        Facet::Type => state.repo.types.label(value).to_string(),
+        Facet::Type => state.repo.types().label(value).to_string(),
         Facet::FullText => match value {
             "yes" => "With full text".into(),
             "no" => "Without full text".into(),
@@ -517,7 +517,7 @@ pub async fn advanced(
         }
     }
     let types =
-        state.repo.types.iter().map(|(k, l)| TypeOption { value: k.to_string(), label: l.to_string() }).collect();
+        state.repo.types().iter().map(|(k, l)| TypeOption { value: k.to_string(), label: l.to_string() }).collect();
     state.page(StatusCode::OK, "search_advanced.html", AdvancedPage { nav: "search", types })
 }
 

@@ -76,7 +76,7 @@ pub(crate) fn abstract_ctx(state: &AppState, record: &Record, revision: i64, sty
     AbstractPage {
         nav: "",
         cite: cite(repo, record),
-        type_label: repo.types.label(&record.item_type).to_string(),
+        type_label: repo.types().label(&record.item_type).to_string(),
         uri: repo.record_url(record),
         documents,
         abstract_paragraphs: paragraphs(record.abstract_text.as_deref().unwrap_or("")),
@@ -222,7 +222,7 @@ fn rows(state: &AppState, r: &Record) -> Vec<Row> {
     add(
         "Item Type",
         vec![Item {
-            text: repo.types.label(&r.item_type).to_string(),
+            text: repo.types().label(&r.item_type).to_string(),
             url: Some(value_path(BrowseView::Type, &r.item_type)),
         }],
     );
