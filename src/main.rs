@@ -74,6 +74,20 @@ enum Command {
         /// added again, under new ids).
         #[arg(long)]
         again: bool,
+        /// Fetch the files the export references by http(s) URL (each within
+        /// [import] max_file_bytes, checked against the size and MD5 the
+        /// export gives); without it their metadata is kept and their bytes
+        /// are not. A file that cannot be fetched is reported, and its
+        /// record imported without its bytes.
+        #[arg(long)]
+        fetch_files: bool,
+        /// Seconds one fetch may take, from connecting to the last byte.
+        #[arg(long, default_value_t = 60, requires = "fetch_files")]
+        fetch_timeout: u64,
+        /// Further attempts at a fetch that failed in a way that may pass
+        /// (a timeout, a broken connection, a 5xx answer).
+        #[arg(long, default_value_t = 2, requires = "fetch_files")]
+        fetch_retries: u32,
     },
     /// Write records out, streamed, to standard output or a file.
     ///
@@ -191,13 +205,27 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Init { dir, name, base_url, database } => commands::init(&dir, name, base_url, database).await,
-            Command::Import { format: ImportFormat::EprintsXml, files, update, resume, again } => {
+            Command::Import {
+                format: ImportFormat::EprintsXml,
+                files,
+                update,
+                resume,
+                again,
+                fetch_files,
+                fetch_timeout,
+                fetch_retries,
+            } => {
                 let rerun = match (resume, again) {
                     (true, _) => Rerun::Resume,
                     (_, true) => Rerun::Again,
                     _ => Rerun::Refuse,
                 };
-                commands::import(&cli.repo, &files, update, rerun).await
+                let fetch = fetch_files.then(|| arkiv_services::fetch::FetchOptions {
+                    timeout: std::time::Duration::from_secs(fetch_timeout.max(1)),
+                    retries: fetch_retries,
+                    ..Default::default()
+                });
+                commands::import(&cli.repo, &files, update, rerun, fetch).await
             }
             Command::Export { format, status, with_files, output } => {
                 commands::export(&cli.repo, &format, status.as_deref(), with_files, output.as_deref()).await

@@ -13,9 +13,17 @@ use std::process::ExitCode;
 /// (nothing was written).
 pub const IMPORT_REFUSED: u8 = 4;
 
-pub async fn import(repo_dir: &Path, files: &[PathBuf], update: bool, rerun: Rerun) -> Result<ExitCode> {
+pub async fn import(
+    repo_dir: &Path,
+    files: &[PathBuf],
+    update: bool,
+    rerun: Rerun,
+    fetch: Option<arkiv_services::fetch::FetchOptions>,
+) -> Result<ExitCode> {
     let repo = Repository::open(repo_dir).await?;
-    let options = ImportOptions { update_existing: update, rerun, ..ImportOptions::for_repository(&repo) };
+    let fetch =
+        fetch.map(|f| arkiv_services::fetch::FetchOptions { max_bytes: repo.config.import.max_file_bytes, ..f });
+    let options = ImportOptions { update_existing: update, rerun, fetch, ..ImportOptions::for_repository(&repo) };
     let bar = if is_terminal() {
         let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
         let bar = ProgressBar::new(total);
@@ -98,6 +106,12 @@ pub async fn import(repo_dir: &Path, files: &[PathBuf], update: bool, rerun: Rer
             "item types this repository did not know, now taken (label them under [types] in arkiv.toml): {}",
             list.join(", ")
         );
+    }
+    for failure in &report.fetch_failures {
+        println!("not fetched: {failure}");
+    }
+    if report.files_fetched > 0 {
+        println!("{} files fetched by URL.", report.files_fetched);
     }
     println!(
         "{} imported, {} rejected; {} files stored, {} files referenced by URL not fetched.",

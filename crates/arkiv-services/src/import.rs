@@ -72,6 +72,10 @@ pub struct ImportReport {
     /// Files referenced by a remote URL: their metadata is kept, their bytes
     /// are not in the repository.
     pub files_not_fetched: u64,
+    /// Files fetched by URL (`--fetch-files`).
+    pub files_fetched: u64,
+    /// Every file `--fetch-files` could not fetch, with why.
+    pub fetch_failures: Vec<String>,
     /// Id of the last record of the last committed batch.
     pub last_id: Option<i64>,
     /// `<eprint>`s skipped because an earlier import of their file had
@@ -139,6 +143,10 @@ pub struct ImportOptions {
     pub update_existing: bool,
     /// What to do with a file an earlier import began or finished.
     pub rerun: Rerun,
+    /// Fetch the files an export references by http(s) URL
+    /// (`--fetch-files`); without it their metadata is kept and their bytes
+    /// are not (see [`crate::fetch`]).
+    pub fetch: Option<crate::fetch::FetchOptions>,
 }
 
 impl ImportOptions {
@@ -149,6 +157,7 @@ impl ImportOptions {
             bulk_load_after: repo.config.import.bulk_load_after,
             update_existing: false,
             rerun: Rerun::Refuse,
+            fetch: None,
         }
     }
 }
@@ -394,6 +403,10 @@ async fn import_file(
         }
     };
     let FilePlan { note: mut log, skip_through, earlier } = plan;
+    let fetcher = match &options.fetch {
+        Some(o) => Some(crate::fetch::Fetcher::new(o.clone()).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
     if let Some(earlier) = earlier.as_ref().filter(|e| e.finished) {
         // The earlier import read the whole file: nothing is left to do.
         report.skipped += skip_through;
@@ -479,7 +492,7 @@ async fn import_file(
                         continue;
                     }
                 };
-                match prepare_record(repo, imported, &export_dir, report).await {
+                match prepare_record(repo, imported, &export_dir, fetcher.as_ref(), report).await {
                     Ok(record) => batch.push((position, record)),
                     Err(reason) => held.push(Rejection { file: path.to_path_buf(), position, reason }),
                 }
@@ -630,6 +643,7 @@ async fn prepare_record(
     repo: &Repository,
     imported: ImportedRecord,
     export_dir: &Path,
+    fetcher: Option<&crate::fetch::Fetcher>,
     report: &mut ImportReport,
 ) -> Result<Record, String> {
     let ImportedRecord { mut record, mut files, unmapped, warnings } = imported;
@@ -654,9 +668,38 @@ async fn prepare_record(
             FileData::None => continue,
             FileData::Embedded(bytes) => bytes,
             FileData::Url(url) if url.starts_with("http://") || url.starts_with("https://") => {
-                report.files_not_fetched += 1;
-                warn(report, format!("{label}: {} not fetched from {url}; its metadata is kept", source.filename));
-                continue;
+                let Some(fetcher) = fetcher else {
+                    report.files_not_fetched += 1;
+                    warn(report, format!("{label}: {} not fetched from {url}; its metadata is kept", source.filename));
+                    continue;
+                };
+                let file =
+                    record.documents.iter().find(|d| d.pos == source.doc_pos).and_then(|d| d.file(&source.filename));
+                let expected = crate::fetch::Expected {
+                    size: file.map(|f| f.size).filter(|&s| s > 0),
+                    md5: file
+                        .and_then(|f| f.source_hash.as_ref())
+                        .filter(|(kind, _)| kind.eq_ignore_ascii_case("md5"))
+                        .map(|(_, h)| h.clone()),
+                };
+                match fetcher.fetch(&url, &expected).await {
+                    Ok(bytes) => {
+                        report.files_fetched += 1;
+                        bytes
+                    }
+                    Err(why) => {
+                        report.files_not_fetched += 1;
+                        report.fetch_failures.push(format!("{label}: {} from {url}: {why}", source.filename));
+                        warn(
+                            report,
+                            format!(
+                                "{label}: {} could not be fetched from {url}: {why}; its metadata is kept",
+                                source.filename
+                            ),
+                        );
+                        continue;
+                    }
+                }
             }
             FileData::Url(url) => read_local(export_dir, &url, max).await?,
         };

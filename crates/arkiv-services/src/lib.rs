@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod export;
+pub mod fetch;
 pub mod file_gc;
 pub mod fsck;
 pub mod generate;
