@@ -88,6 +88,10 @@ enum Command {
         /// (a timeout, a broken connection, a 5xx answer).
         #[arg(long, default_value_t = 2, requires = "fetch_files")]
         fetch_retries: u32,
+        /// For `subjects`: the node whose subtree is the subject tree
+        /// (EPrints keeps divisions under another).
+        #[arg(long, default_value = "subjects")]
+        subjects_root: String,
     },
     /// Write records out, streamed, to standard output or a file.
     ///
@@ -189,6 +193,9 @@ enum UserCommand {
 #[derive(Clone, Copy, ValueEnum)]
 enum ImportFormat {
     EprintsXml,
+    /// EPrints' subjects file (cfg/subjects): the subtree below
+    /// --subjects-root becomes the subject tree.
+    Subjects,
 }
 
 fn main() -> std::process::ExitCode {
@@ -205,6 +212,9 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Init { dir, name, base_url, database } => commands::init(&dir, name, base_url, database).await,
+            Command::Import { format: ImportFormat::Subjects, files, subjects_root, .. } => {
+                commands::import_subjects(&cli.repo, &files, &subjects_root).await
+            }
             Command::Import {
                 format: ImportFormat::EprintsXml,
                 files,
@@ -214,6 +224,7 @@ fn main() -> std::process::ExitCode {
                 fetch_files,
                 fetch_timeout,
                 fetch_retries,
+                subjects_root: _,
             } => {
                 let rerun = match (resume, again) {
                     (true, _) => Rerun::Resume,

@@ -123,6 +123,29 @@ pub async fn import(
     Ok(if report.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }
 
+/// `arkiv import subjects FILE...`: EPrints' subject tree. Exit status 2
+/// when some lines were not imported.
+pub async fn import_subjects(repo_dir: &Path, files: &[PathBuf], root: &str) -> Result<ExitCode> {
+    let repo = Repository::open(repo_dir).await?;
+    let mut failed = false;
+    for file in files {
+        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let report = arkiv_services::subjects_import::import_subjects(&repo, &text, root).await?;
+        for (line, why) in &report.warnings {
+            println!("warning: {}, line {line}: {why}", file.display());
+        }
+        for (line, why) in &report.rejected {
+            println!("rejected: {}, line {line}: {why}", file.display());
+        }
+        if report.outside > 0 {
+            println!("{} entries outside {root} (such as EPrints' divisions) left out.", report.outside);
+        }
+        println!("{} subjects imported, {} rejected.", report.imported, report.rejected.len());
+        failed |= !report.rejected.is_empty();
+    }
+    Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
 /// The names `arkiv export` takes, each with what it is, for `--help`.
 pub fn export_format_names() -> Vec<clap::builder::PossibleValue> {
     use clap::builder::PossibleValue;

@@ -24,6 +24,7 @@ pub mod populate;
 pub mod rate_limits;
 pub mod repository;
 pub mod settings;
+pub mod subjects_import;
 pub mod workflow;
 
 pub use config::Config;

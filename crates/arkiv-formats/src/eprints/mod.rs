@@ -31,6 +31,7 @@
 
 pub mod paths;
 mod reader;
+pub mod subjects;
 mod writer;
 
 // The import types are shared with the JSON codec and live at the crate

@@ -1,0 +1,122 @@
+//! Importing EPrints' subject tree from its subjects file
+//! (`arkiv import subjects FILE`), so that the records an EPrints export
+//! files under `QA75` land under "Electronic computers. Computer science"
+//! and its ancestors, in the browse view, the OAI sets and the facets.
+//!
+//! EPrints keeps every tree under one `ROOT`: the subjects under the node
+//! `subjects`, and its divisions under `divisions`. The subtree below the
+//! chosen root (`subjects` unless told otherwise) becomes Arkiv's subject
+//! tree, the root's children its top level. EPrints allows several parents;
+//! Arkiv keeps the first one inside the subtree and says so for the others.
+//! A line that cannot be placed (a parent never defined, a cycle, a bad
+//! key, a key given twice) is reported with its line number, and the rest
+//! is imported.
+
+use crate::Repository;
+use anyhow::Result;
+use arkiv_formats::eprints::subjects::{read_subjects_file, FlatSubject};
+use arkiv_model::Subject;
+use std::collections::{BTreeMap, HashMap};
+
+/// What a subjects import did.
+#[derive(Debug, Default)]
+pub struct SubjectsReport {
+    pub imported: usize,
+    /// (line, why) for each line not imported.
+    pub rejected: Vec<(usize, String)>,
+    /// Lines imported with a remark (a second parent dropped).
+    pub warnings: Vec<(usize, String)>,
+    /// Entries under other top nodes (EPrints' `divisions`), left out.
+    pub outside: usize,
+}
+
+fn plausible_id(id: &str) -> bool {
+    (1..=100).contains(&id.len()) && id.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c))
+}
+
+/// Imports the subtree below `root` of the subjects file `text`.
+pub async fn import_subjects(repo: &Repository, text: &str, root: &str) -> Result<SubjectsReport> {
+    let mut report = SubjectsReport::default();
+    let mut by_id: BTreeMap<String, (usize, FlatSubject)> = BTreeMap::new();
+    for line in read_subjects_file(text) {
+        match line.result {
+            Err(why) => report.rejected.push((line.line, why)),
+            Ok(s) if s.id == root || s.id == "ROOT" => {}
+            Ok(s) if !plausible_id(&s.id) => report.rejected.push((
+                line.line,
+                format!("{:?} is not a subject key Arkiv keeps (letters, digits, _, - and .)", s.id),
+            )),
+            Ok(s) if by_id.contains_key(&s.id) => report
+                .rejected
+                .push((line.line, format!("subject {} is defined twice (first on line {})", s.id, by_id[&s.id].0))),
+            Ok(s) => {
+                by_id.insert(s.id.clone(), (line.line, s));
+            }
+        }
+    }
+    // Each subject's place: None for the root's children, Some(parent)
+    // below; found by walking up the first parents, which must reach the
+    // root without meeting a subject twice.
+    let mut placed: HashMap<String, Option<String>> = HashMap::new();
+    for (id, (line, s)) in &by_id {
+        let Some(first) = s.parents.first() else { continue };
+        if s.parents.len() > 1 {
+            report.warnings.push((
+                *line,
+                format!("subject {id} is also under {}: Arkiv keeps one parent, {first}", s.parents[1..].join(", ")),
+            ));
+        }
+        // Walk up to see where the chain ends.
+        let mut seen = vec![id.as_str()];
+        let mut current = first.as_str();
+        let outcome = loop {
+            if current == root {
+                break Ok(true);
+            }
+            if current == "ROOT" {
+                break Ok(false); // another top node: divisions
+            }
+            if seen.contains(&current) {
+                break Err(format!("subject {id} cannot be placed: the chain of its parents loops at {current}"));
+            }
+            seen.push(current);
+            match by_id.get(current) {
+                Some((_, parent)) => match parent.parents.first() {
+                    Some(p) => current = p.as_str(),
+                    None => break Err(format!("subject {current} has no parent")),
+                },
+                None => break Err(format!("the parent {current} of subject {id} is not defined in the file")),
+            }
+        };
+        match outcome {
+            Ok(true) => {
+                placed.insert(id.clone(), (first != root).then(|| first.clone()));
+            }
+            Ok(false) => report.outside += 1,
+            Err(why) => report.rejected.push((*line, why)),
+        }
+    }
+    // Parents first: sort by depth, so that the store never meets a child
+    // before its parent.
+    let depth = |id: &str| {
+        let mut d = 0;
+        let mut current = placed.get(id).cloned().flatten();
+        while let Some(p) = current {
+            d += 1;
+            current = placed.get(&p).cloned().flatten();
+        }
+        d
+    };
+    let mut subjects: Vec<Subject> = placed
+        .iter()
+        .map(|(id, parent)| Subject { id: id.clone(), name: by_id[id].1.name.clone(), parent: parent.clone() })
+        .collect();
+    subjects.sort_by_key(|s| (depth(&s.id), s.id.clone()));
+    report.rejected.sort();
+    report.warnings.sort();
+    if !subjects.is_empty() {
+        repo.put_subjects(&subjects).await?;
+    }
+    report.imported = subjects.len();
+    Ok(report)
+}
