@@ -129,8 +129,18 @@ pub async fn import_subjects(repo_dir: &Path, files: &[PathBuf], root: &str) -> 
     let repo = Repository::open(repo_dir).await?;
     let mut failed = false;
     for file in files {
-        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let report = arkiv_services::subjects_import::import_subjects(&repo, &text, root).await?;
+        use arkiv_services::subjects_import::{import_subjects, read_subjects};
+        // A subject tree is small: a file past this size is not one.
+        const MAX_BYTES: u64 = 64 << 20;
+        let size = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?.len();
+        anyhow::ensure!(
+            size <= MAX_BYTES,
+            "{} is {size} bytes, more than a subject tree takes ({MAX_BYTES})",
+            file.display()
+        );
+        let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let lines = read_subjects(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        let report = import_subjects(&repo, lines, root).await?;
         for (line, why) in &report.warnings {
             println!("warning: {}, line {line}: {why}", file.display());
         }

@@ -1,5 +1,5 @@
-//! Importing EPrints' subject tree from its subjects file
-//! (`arkiv import subjects FILE`), so that the records an EPrints export
+//! Importing EPrints' subject tree from its subjects file or the XML
+//! export of its subject dataset (`arkiv import subjects FILE`), so that the records an EPrints export
 //! files under `QA75` land under "Electronic computers. Computer science"
 //! and its ancestors, in the browse view, the OAI sets and the facets.
 //!
@@ -14,7 +14,7 @@
 
 use crate::Repository;
 use anyhow::Result;
-use arkiv_formats::eprints::subjects::{read_subjects_file, FlatSubject};
+use arkiv_formats::eprints::subjects::{read_subjects_file, read_subjects_xml, FlatSubject, SubjectLine};
 use arkiv_model::Subject;
 use std::collections::{BTreeMap, HashMap};
 
@@ -34,11 +34,22 @@ fn plausible_id(id: &str) -> bool {
     (1..=100).contains(&id.len()) && id.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c))
 }
 
-/// Imports the subtree below `root` of the subjects file `text`.
-pub async fn import_subjects(repo: &Repository, text: &str, root: &str) -> Result<SubjectsReport> {
+/// The subjects of a file in either form: XML when it starts with `<`,
+/// else EPrints' line format. An error only for XML that is not
+/// well-formed (the line format reports bad lines one by one).
+pub fn read_subjects(bytes: &[u8]) -> std::result::Result<Vec<SubjectLine>, String> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+        return read_subjects_xml(bytes);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("the subjects file is not UTF-8 ({e})"))?;
+    Ok(read_subjects_file(text))
+}
+
+/// Imports the subtree below `root` of the subjects read from a file.
+pub async fn import_subjects(repo: &Repository, lines: Vec<SubjectLine>, root: &str) -> Result<SubjectsReport> {
     let mut report = SubjectsReport::default();
     let mut by_id: BTreeMap<String, (usize, FlatSubject)> = BTreeMap::new();
-    for line in read_subjects_file(text) {
+    for line in lines {
         match line.result {
             Err(why) => report.rejected.push((line.line, why)),
             Ok(s) if s.id == root || s.id == "ROOT" => {}

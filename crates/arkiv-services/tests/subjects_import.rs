@@ -3,7 +3,7 @@
 //! becomes Arkiv's subject tree, and every line that cannot be placed is
 //! reported with its number while the rest land.
 
-use arkiv_services::subjects_import::import_subjects;
+use arkiv_services::subjects_import::{import_subjects, read_subjects};
 use arkiv_services::{Config, Repository};
 
 /// Shaped like flavours/pub_lib/defaultcfg/subjects, with the faults an
@@ -31,7 +31,7 @@ half a line
 async fn the_subject_tree_comes_along_and_each_bad_line_is_told() {
     let dir = tempfile::tempdir().unwrap();
     let repo = Repository::init(dir.path(), Config::default()).await.unwrap();
-    let report = import_subjects(&repo, SUBJECTS, "subjects").await.unwrap();
+    let report = import_subjects(&repo, read_subjects(SUBJECTS.as_bytes()).unwrap(), "subjects").await.unwrap();
 
     assert_eq!(report.imported, 5, "Q, QA, QA75, T, T1: {report:?}");
     assert_eq!(report.outside, 3, "the divisions (their node and two below) are left out: {report:?}");
@@ -57,10 +57,40 @@ async fn the_subject_tree_comes_along_and_each_bad_line_is_told() {
     assert!(tree.get("sch_ecs").is_none() && tree.get("loop1").is_none() && tree.get("orphan").is_none());
 
     // The same file again changes nothing and reports the same lines.
-    let again = import_subjects(&repo, SUBJECTS, "subjects").await.unwrap();
+    let again = import_subjects(&repo, read_subjects(SUBJECTS.as_bytes()).unwrap(), "subjects").await.unwrap();
     assert_eq!((again.imported, again.rejected.len()), (5, 6));
     // The divisions, asked for, come as a tree of their own root.
-    let divisions = import_subjects(&repo, SUBJECTS, "divisions").await.unwrap();
+    let divisions = import_subjects(&repo, read_subjects(SUBJECTS.as_bytes()).unwrap(), "divisions").await.unwrap();
     assert_eq!(divisions.imported, 2);
     assert_eq!(repo.subjects().path("sch_ecs").len(), 2);
+}
+
+/// The XML export of EPrints' subject dataset gives the same tree.
+#[tokio::test]
+async fn the_xml_export_of_the_subjects_gives_the_same_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(dir.path(), Config::default()).await.unwrap();
+    let subject = |id: &str, name: &str, parents: &[&str]| {
+        let parents: String = parents.iter().map(|p| format!("<item>{p}</item>")).collect();
+        format!(
+            "<subject><subjectid>{id}</subjectid><name><item><name>{name}</name><lang>en</lang></item></name>\
+             <parents>{parents}</parents><depositable>TRUE</depositable></subject>\n"
+        )
+    };
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<subjects xmlns=\"http://eprints.org/ep2/data/2.0\">\n{}{}{}{}{}</subjects>\n",
+        subject("subjects", "Subjects", &["ROOT"]),
+        subject("Q", "Q Science", &["subjects"]),
+        subject("QA", "QA Mathematics", &["Q"]),
+        subject("QA75", "Electronic computers. Computer science", &["QA", "T1"]),
+        subject("orphan", "An orphan", &["nowhere"]),
+    );
+    let report = import_subjects(&repo, read_subjects(xml.as_bytes()).unwrap(), "subjects").await.unwrap();
+    assert_eq!(report.imported, 3, "{report:?}");
+    assert_eq!(report.rejected.len(), 1, "{report:?}");
+    assert_eq!(report.rejected[0].0, 7, "the orphan's <subject> starts on line 7: {report:?}");
+    let tree = repo.subjects();
+    let path: Vec<&str> = tree.path("QA75").iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(path, ["Q Science", "QA Mathematics", "Electronic computers. Computer science"]);
+    assert!(read_subjects(b"<subjects><subject></subjects>").unwrap_err().contains("line 1"));
 }

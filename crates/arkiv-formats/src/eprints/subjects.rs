@@ -1,4 +1,8 @@
-//! EPrints' subjects file (`cfg/subjects`, read by `bin/import_subjects`):
+//! EPrints' subject trees as they leave EPrints: the subjects file
+//! ([`read_subjects_file`]) and the XML export of the subject dataset
+//! ([`read_subjects_xml`]).
+//!
+//! The subjects file (`cfg/subjects`, read by `bin/import_subjects`) has
 //! one subject a line, `KEY:TITLE:PARENT_KEY(S):CANADD?`, parents separated
 //! by commas, `ROOT` the top, `#` comments, `%3A` for a colon inside a
 //! field (perl_lib/EPrints/Plugin/Import/FlatSubjects.pm:56-80). Read
@@ -22,6 +26,91 @@ pub struct SubjectLine {
     /// From 1.
     pub line: usize,
     pub result: Result<FlatSubject, String>,
+}
+
+/// The subjects of an EPrints XML export of the subject dataset
+/// (`<subjects><subject><subjectid>…<name><item><name>…</name><lang>…`
+/// `</lang></item></name><parents><item>…</item></parents>`
+/// `<depositable>TRUE</depositable></subject>`), each with the line its
+/// `<subject>` starts on. A name in English is preferred, else the first.
+/// Broken XML ends the reading with an error saying where.
+pub fn read_subjects_xml(xml: &[u8]) -> Result<Vec<SubjectLine>, String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut path: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    let (mut id, mut names, mut parents, mut depositable, mut start_line) =
+        (String::new(), Vec::<(String, String)>::new(), Vec::new(), false, 0);
+    let (mut item_name, mut item_lang) = (String::new(), String::new());
+    let line_at = |pos: u64| 1 + xml[..(pos as usize).min(xml.len())].iter().filter(|&&b| b == b'\n').count();
+    loop {
+        let at = reader.buffer_position();
+        let event = reader.read_event().map_err(|e| format!("line {}: not well-formed XML: {e}", line_at(at)))?;
+        match event {
+            Event::Start(e) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if name == "subject" {
+                    (id, names, parents, depositable, start_line) =
+                        (String::new(), Vec::new(), Vec::new(), false, line_at(at));
+                }
+                path.push(name);
+                if path.len() > 16 {
+                    return Err(format!("line {}: elements nested too deep for a subject export", line_at(at)));
+                }
+            }
+            Event::End(_) => {
+                let closed = path.pop().unwrap_or_default();
+                let inside = |n: &str| path.last().is_some_and(|p| p == n);
+                if closed == "item" && inside("name") && !item_name.is_empty() {
+                    names.push((std::mem::take(&mut item_name), std::mem::take(&mut item_lang)));
+                } else if closed == "subject" {
+                    let name = names.iter().find(|(_, l)| l == "en").or(names.first()).map(|(n, _)| n.clone());
+                    let result = match (id.trim(), name) {
+                        ("", _) => Err("a subject without a subjectid".to_string()),
+                        (i, None) => Err(format!("subject {i} has no name")),
+                        (i, Some(n)) if parents.is_empty() && i != "ROOT" => {
+                            Err(format!("subject {i} ({n}) has no parent"))
+                        }
+                        (i, Some(n)) => Ok(FlatSubject {
+                            id: i.to_string(),
+                            name: n.trim().to_string(),
+                            parents: std::mem::take(&mut parents),
+                            depositable,
+                        }),
+                    };
+                    out.push(SubjectLine { line: start_line, result });
+                }
+            }
+            Event::Text(_) | Event::GeneralRef(_) | Event::CData(_) => {
+                let text = match &event {
+                    Event::Text(t) => std::str::from_utf8(t)
+                        .map_err(|_| format!("line {}: text is not UTF-8", line_at(at)))
+                        .and_then(|raw| {
+                            quick_xml::escape::unescape(raw)
+                                .map(|s| s.into_owned())
+                                .map_err(|e| format!("line {}: {e}", line_at(at)))
+                        })?,
+                    Event::GeneralRef(r) => {
+                        super::reader::resolve_reference(r).map_err(|e| format!("line {}: {e}", line_at(at)))?
+                    }
+                    Event::CData(c) => String::from_utf8_lossy(c).into_owned(),
+                    _ => unreachable!("matched above"),
+                };
+                let here: Vec<&str> = path.iter().rev().take(3).map(String::as_str).collect();
+                match here.as_slice() {
+                    ["subjectid", "subject", ..] => id.push_str(&text),
+                    ["depositable", "subject", ..] => depositable = text.trim() == "TRUE",
+                    ["item", "parents", "subject"] => parents.push(text.trim().to_string()),
+                    ["name", "item", "name"] => item_name.push_str(&text),
+                    ["lang", "item", "name"] => item_lang.push_str(text.trim()),
+                    _ => {}
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(out)
 }
 
 /// Every subject line of `text` (comments and blank lines left out).
@@ -58,6 +147,36 @@ fn read_line(line: &str) -> Result<FlatSubject, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_xml_export_of_subjects_reads_as_the_file_does() {
+        let xml = br#"<?xml version="1.0" encoding="utf-8"?>
+<subjects xmlns="http://eprints.org/ep2/data/2.0">
+  <subject>
+    <subjectid>subjects</subjectid>
+    <name><item><name>Subjects</name><lang>en</lang></item></name>
+    <parents><item>ROOT</item></parents>
+    <depositable>FALSE</depositable>
+  </subject>
+  <subject>
+    <subjectid>QA75</subjectid>
+    <name><item><name>Informatyka</name><lang>pl</lang></item><item><name>Computer science &amp; more</name><lang>en</lang></item></name>
+    <parents><item>QA</item><item>T1</item></parents>
+    <depositable>TRUE</depositable>
+  </subject>
+  <subject><subjectid>nameless</subjectid><parents><item>QA</item></parents></subject>
+</subjects>"#;
+        let lines = read_subjects_xml(xml).unwrap();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[1].line, 9);
+        let qa75 = lines[1].result.as_ref().unwrap();
+        assert_eq!(qa75.name, "Computer science & more", "English is preferred");
+        assert_eq!(qa75.parents, ["QA", "T1"]);
+        assert!(qa75.depositable);
+        assert!(!lines[0].result.as_ref().unwrap().depositable);
+        assert!(lines[2].result.as_ref().unwrap_err().contains("nameless has no name"));
+        assert!(read_subjects_xml(b"<subjects><subject></subjects>").unwrap_err().contains("line 1"));
+    }
 
     #[test]
     fn lines_of_the_pub_flavours_file_read_as_eprints_reads_them() {
