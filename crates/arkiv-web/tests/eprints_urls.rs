@@ -4,6 +4,7 @@
 //! serves or builds it, checked against the demo repository over HTTP. An
 //! entry answers 200 itself or 301 to its Arkiv address, whose page is then
 //! fetched too and must answer 200 with what the old address showed.
+//! `docs/eprints-3.4-urls.md` is the inventory the list was drawn from.
 //!
 //! Besides the demo (the seed record, id 1, and generated records), the
 //! repository holds one record imported from EPrints XML as an EPrints
