@@ -145,12 +145,20 @@ async fn long_abstract(path: Result<Path<String>, PathRejection>) -> Result<Resp
     Ok(moved(&record_path(parse_id(&id).ok_or_else(no_such_record)?)))
 }
 
-/// A record holding the EPrints id, and the record read.
-async fn by_eprints_id(state: &AppState, kind: &str, raw: &str) -> Result<Record, Problem> {
-    let digits: &str = raw.split('.').next().unwrap_or("");
-    let eprints_id = parse_id(digits).ok_or_else(no_such_document)?;
+/// The record holding the document or file EPrints knew by `raw` (its
+/// digits only), read.
+async fn by_eprints_id(state: &AppState, kind: &str, raw: &str) -> Result<(Record, i64), Problem> {
+    let eprints_id = parse_id(raw).ok_or_else(no_such_document)?;
     let id = state.repo.store.eprints_id_record(kind, eprints_id).await?.ok_or_else(no_such_document)?;
-    live_record(state, id).await
+    Ok((live_record(state, id).await?, eprints_id))
+}
+
+/// The record holding the document EPrints knew as `docid`, and that
+/// document's position in it.
+async fn eprints_document(state: &AppState, docid: &str) -> Result<(Record, u32), Problem> {
+    let (record, docid) = by_eprints_id(state, "document", docid).await?;
+    let pos = record.documents.iter().find(|d| d.eprints_docid == Some(docid)).ok_or_else(no_such_document)?.pos;
+    Ok((record, pos))
 }
 
 /// `/id/document/D` (and `/id/document/D.hasXVersion`): the document's
@@ -160,16 +168,16 @@ async fn document_by_id(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Problem> {
     let Path(raw) = path.map_err(|_| no_such_document())?;
-    let record = by_eprints_id(&state, "document", &raw).await?;
-    let docid = parse_id(raw.split('.').next().unwrap_or("")).ok_or_else(no_such_document)?;
-    let doc = record.documents.iter().find(|d| d.eprints_docid == Some(docid)).ok_or_else(no_such_document)?;
-    let doc = match raw.split_once('.') {
-        Some((_, tail)) => {
-            let (_, kinds) = relation_tail(&format!("{}.{tail}", doc.pos)).ok_or_else(no_such_document)?;
-            derived_document(&record, doc.pos, &kinds).ok_or_else(no_such_document)?
+    let (docid, tail) = raw.split_once('.').map_or((raw.as_str(), None), |(d, t)| (d, Some(t)));
+    let (record, pos) = eprints_document(&state, docid).await?;
+    let doc = match tail {
+        Some(tail) => {
+            let (_, kinds) = relation_tail(&format!("{pos}.{tail}")).ok_or_else(no_such_document)?;
+            derived_document(&record, pos, &kinds)
         }
-        None => doc,
-    };
+        None => record.document(pos),
+    }
+    .ok_or_else(no_such_document)?;
     Ok(moved(&document_path(record.id.unwrap_or(0), doc).ok_or_else(no_such_document)?))
 }
 
@@ -179,8 +187,7 @@ async fn file_by_id(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Problem> {
     let Path(raw) = path.map_err(|_| no_such_document())?;
-    let record = by_eprints_id(&state, "file", &raw).await?;
-    let fileid = parse_id(&raw).ok_or_else(no_such_document)?;
+    let (record, fileid) = by_eprints_id(&state, "file", &raw).await?;
     let (pos, file) = record.files().find(|(_, f)| f.eprints_fileid == Some(fileid)).ok_or_else(no_such_document)?;
     Ok(moved(&format!("/{}/{pos}/{}", record.id.unwrap_or(0), segment(&file.filename))))
 }
@@ -376,10 +383,8 @@ async fn login(query: Params) -> Response {
 async fn request_doc(State(state): State<AppState>, query: Params) -> Result<Response, Problem> {
     let pairs = pairs(query);
     if let Some(docid) = param(&pairs, "docid") {
-        let record = by_eprints_id(&state, "document", &docid).await?;
-        let docid = parse_id(&docid).ok_or_else(no_such_document)?;
-        let doc = record.documents.iter().find(|d| d.eprints_docid == Some(docid)).ok_or_else(no_such_document)?;
-        return Ok(moved(&format!("/copy-request/{}/{}", record.id.unwrap_or(0), doc.pos)));
+        let (record, pos) = eprints_document(&state, &docid).await?;
+        return Ok(moved(&format!("/copy-request/{}/{pos}", record.id.unwrap_or(0))));
     }
     let id = param(&pairs, "eprintid").and_then(|i| parse_id(&i)).ok_or_else(no_such_record)?;
     Ok(moved(&record_path(id)))
