@@ -28,8 +28,14 @@ pub async fn start(accounts: AccountSettings) -> Site {
 
 /// A running server over a fresh repository with this configuration.
 pub async fn start_with(config: Config) -> Site {
+    start_on_clock(config, Arc::new(arkiv_services::clock::SystemClock)).await
+}
+
+/// The same on a clock the test sets (`arkiv_services::clock::SetClock`):
+/// for what waits on time, without the test waiting.
+pub async fn start_on_clock(config: Config, clock: Arc<dyn arkiv_services::clock::Clock>) -> Site {
     let dir = tempfile::tempdir().unwrap();
-    let repo = Repository::init(dir.path(), config).await.unwrap();
+    let repo = Repository::init(dir.path(), config).await.unwrap().with_clock(clock);
     let scoped = |t: &str| EditorScope { types: vec![t.to_string()], ..Default::default() };
     for (email, name, role, scope) in [
         ("depositor@example.org", "The depositor", Role::Depositor, EditorScope::default()),
