@@ -88,10 +88,19 @@ enum Command {
         /// (a timeout, a broken connection, a 5xx answer).
         #[arg(long, default_value_t = 2, requires = "fetch_files")]
         fetch_retries: u32,
-        /// For `subjects`: the node whose subtree is the subject tree
-        /// (EPrints keeps divisions under another).
+        /// For `subjects`: the node whose subtree is the subject tree (the
+        /// subtree of `divisions` is always the division tree).
         #[arg(long, default_value = "subjects")]
         subjects_root: String,
+        /// EPrints phrase files (cfg/lang/en/phrases/*.xml, repeatable):
+        /// an item type the import takes is named as its
+        /// `eprint_typename_...` phrase says, not by its id.
+        #[arg(long = "phrases", value_name = "FILE")]
+        phrases: Vec<PathBuf>,
+        /// For `history`: the directory of EPrints' revision files (the
+        /// archive's `documents`, or a directory of EPRINTID/N.xml).
+        #[arg(long, value_name = "DIR")]
+        revisions: Option<PathBuf>,
     },
     /// Write records out, streamed, to standard output or a file.
     ///
@@ -193,8 +202,14 @@ enum UserCommand {
 #[derive(Clone, Copy, ValueEnum)]
 enum ImportFormat {
     EprintsXml,
-    /// EPrints' subjects file (cfg/subjects): the subtree below
-    /// --subjects-root becomes the subject tree.
+    /// EPrints' history dataset (XML export): with --revisions DIR (the
+    /// archive's documents directory, where EPrints keeps each revision's
+    /// state), every revision an imported eprint had becomes an earlier
+    /// revision of its record.
+    History,
+    /// EPrints' subjects file (cfg/subjects) or subject-dataset XML: the
+    /// subtree below --subjects-root becomes the subject tree, the one
+    /// below `divisions` the division tree.
     Subjects,
 }
 
@@ -215,6 +230,9 @@ fn main() -> std::process::ExitCode {
             Command::Import { format: ImportFormat::Subjects, files, subjects_root, .. } => {
                 commands::import_subjects(&cli.repo, &files, &subjects_root).await
             }
+            Command::Import { format: ImportFormat::History, files, revisions, .. } => {
+                commands::import_history(&cli.repo, &files, revisions.as_deref()).await
+            }
             Command::Import {
                 format: ImportFormat::EprintsXml,
                 files,
@@ -225,6 +243,8 @@ fn main() -> std::process::ExitCode {
                 fetch_timeout,
                 fetch_retries,
                 subjects_root: _,
+                phrases,
+                revisions: _,
             } => {
                 let rerun = match (resume, again) {
                     (true, _) => Rerun::Resume,
@@ -236,7 +256,7 @@ fn main() -> std::process::ExitCode {
                     retries: fetch_retries,
                     ..Default::default()
                 });
-                commands::import(&cli.repo, &files, update, rerun, fetch).await
+                commands::import(&cli.repo, &files, update, rerun, fetch, &phrases).await
             }
             Command::Export { format, status, with_files, output } => {
                 commands::export(&cli.repo, &format, status.as_deref(), with_files, output.as_deref()).await

@@ -78,15 +78,28 @@ fn local_item_types_are_taken_not_refused() {
         std::fs::read_dir(shared.join("corpus/eprints_xml")).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    let mut args = vec!["import", "eprints-xml"];
+    // EPrints' phrase file names one of the local types.
+    let phrases = tmp.path().join("eprint_types.xml");
+    std::fs::write(
+        &phrases,
+        r#"<?xml version="1.0" encoding="utf-8" standalone="no"?>
+<!DOCTYPE phrases SYSTEM "entities.dtd">
+<epp:phrases xmlns="http://www.w3.org/1999/xhtml" xmlns:epp="http://eprints.org/ep3/phrase">
+  <epp:phrase id="eprint_typename_oral_history">Oral History</epp:phrase>
+  <epp:phrase id="eprint_typename_article">Journal Article</epp:phrase>
+</epp:phrases>"#,
+    )
+    .unwrap();
+    let mut args = vec!["import", "eprints-xml", "--phrases", phrases.to_str().unwrap()];
     args.extend(names.iter().map(String::as_str));
     let out = arkiv(&repo, &args);
     assert_eq!(import_counts(&out), (105, 0), "{}", stdout(&out));
     let summary = stdout(&out);
     let line = summary.lines().find(|l| l.starts_with("item types this repository did not know")).expect(&summary);
-    for t in ["journal_issue (", "lab_notes (", "oral_history (", "posted-content ("] {
+    for t in ["journal_issue (", "lab_notes (", "oral_history \"Oral History\" (", "posted-content ("] {
         assert!(line.contains(t), "{line}");
     }
+    assert!(!line.contains("Journal Article"), "a known type is not relabelled: {line}");
     assert_eq!(std::fs::read_to_string(repo.join("arkiv.toml")).unwrap(), config, "arkiv.toml is never written");
     let fsck = arkiv(&repo, &["fsck"]);
     assert!(stdout(&fsck).contains("105 records"), "{}", stdout(&fsck));
@@ -542,6 +555,7 @@ fn expected_record(e: &El) -> Value {
     r.insert("title".into(), json!(""));
     let (mut creators, mut editors, mut contributors, mut corp) = (vec![], vec![], vec![], vec![]);
     let (mut keywords, mut subjects, mut languages, mut related) = (vec![], vec![], vec![], vec![]);
+    let mut divisions = vec![];
     let (mut documents, mut extra) = (vec![], vec![]);
     let mut seen = HashSet::new();
     for n in &e.children {
@@ -563,6 +577,7 @@ fn expected_record(e: &El) -> Value {
                 n.text.split(['\n', '\r', ',', ';']).map(str::trim).filter(|k| !k.is_empty()).map(String::from),
             ),
             "subjects" => subjects.extend(n.all("item").filter_map(El::opt)),
+            "divisions" => divisions.extend(n.all("item").filter_map(El::opt)),
             "language" => languages.extend(n.opt()),
             "languages" => languages.extend(n.all("item").filter_map(El::opt)),
             "related_url" => related.extend(n.all("item").filter_map(|i| {
@@ -609,7 +624,9 @@ fn expected_record(e: &El) -> Value {
             r.insert(key.into(), Value::Array(list));
         }
     }
-    for (key, list) in [("keywords", keywords), ("subjects", subjects), ("languages", languages)] {
+    for (key, list) in
+        [("keywords", keywords), ("subjects", subjects), ("divisions", divisions), ("languages", languages)]
+    {
         if !list.is_empty() {
             r.insert(key.into(), json!(list));
         }

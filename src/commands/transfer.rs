@@ -19,11 +19,14 @@ pub async fn import(
     update: bool,
     rerun: Rerun,
     fetch: Option<arkiv_services::fetch::FetchOptions>,
+    phrases: &[PathBuf],
 ) -> Result<ExitCode> {
+    let type_names = type_names(phrases)?;
     let repo = Repository::open(repo_dir).await?;
     let fetch =
         fetch.map(|f| arkiv_services::fetch::FetchOptions { max_bytes: repo.config.import.max_file_bytes, ..f });
-    let options = ImportOptions { update_existing: update, rerun, fetch, ..ImportOptions::for_repository(&repo) };
+    let options =
+        ImportOptions { update_existing: update, rerun, fetch, type_names, ..ImportOptions::for_repository(&repo) };
     let bar = if is_terminal() {
         let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
         let bar = ProgressBar::new(total);
@@ -101,9 +104,18 @@ pub async fn import(
         println!("kept verbatim, not mapped to Arkiv fields: {}", list.join(", "));
     }
     if !report.types_taken.is_empty() {
-        let list: Vec<String> = report.types_taken.iter().map(|(k, v)| format!("{k} ({v})")).collect();
+        let types = repo.types();
+        let list: Vec<String> = report
+            .types_taken
+            .iter()
+            .map(|(k, v)| match types.label(k) {
+                label if label != k => format!("{k} \"{label}\" ({v})"),
+                _ => format!("{k} ({v})"),
+            })
+            .collect();
         println!(
-            "item types this repository did not know, now taken (label them under [types] in arkiv.toml): {}",
+            "item types this repository did not know, now taken (label them under [types] in arkiv.toml, \
+             or name them from EPrints' phrases with --phrases): {}",
             list.join(", ")
         );
     }
@@ -121,6 +133,67 @@ pub async fn import(
         report.files_not_fetched
     );
     Ok(if report.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+/// `arkiv import history FILE... --revisions DIR`: EPrints' revisions of
+/// the imported eprints. Exit status 2 when some entries or state files
+/// could not be read.
+pub async fn import_history(repo_dir: &Path, files: &[PathBuf], revisions: Option<&Path>) -> Result<ExitCode> {
+    use arkiv_services::history_import::import_history;
+    let revisions = revisions.ok_or_else(|| {
+        anyhow::anyhow!(
+            "give --revisions DIR: the archive's documents directory, where EPrints keeps the state of each \
+             revision (a history entry alone says who did what, not what the record was)"
+        )
+    })?;
+    anyhow::ensure!(revisions.is_dir(), "{} is not a directory", revisions.display());
+    let repo = Repository::open(repo_dir).await?;
+    let mut failed = false;
+    for file in files {
+        // A history export of a large repository is large, but one entry
+        // is a few hundred bytes: a file past this is not one.
+        const MAX_BYTES: u64 = 1 << 30;
+        let size = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?.len();
+        anyhow::ensure!(size <= MAX_BYTES, "{} is {size} bytes, more than a history export takes", file.display());
+        let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let lines = arkiv_formats::eprints::history::read_history(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        let report = import_history(&repo, lines, revisions).await?;
+        for (line, why) in &report.rejected {
+            println!("rejected: {}, line {line}: {why}", file.display());
+        }
+        for (path, why) in &report.bad_states {
+            println!("rejected: {}: {why}", path.display());
+        }
+        if !report.already.is_empty() {
+            let ids: Vec<String> = report.already.iter().map(|i| i.to_string()).collect();
+            println!("already holding their earlier revisions, left alone: records {}", ids.join(", "));
+        }
+        println!(
+            "{} earlier revisions added to {} records; {} entries without a saved state, {} for eprints not here, \
+             {} about other datasets.",
+            report.revisions, report.records, report.without_state, report.unknown_records, report.other_datasets
+        );
+        failed |= !report.rejected.is_empty() || !report.bad_states.is_empty();
+    }
+    Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+/// The item type names of EPrints phrase files (`--phrases`), read before
+/// anything is imported: a file that cannot be read stops the import.
+fn type_names(files: &[PathBuf]) -> Result<std::collections::BTreeMap<String, String>> {
+    // Phrase files are a few hundred KiB; past this a file is not one.
+    const MAX_BYTES: u64 = 64 << 20;
+    let mut names = std::collections::BTreeMap::new();
+    for file in files {
+        let size = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?.len();
+        anyhow::ensure!(size <= MAX_BYTES, "{} is {size} bytes, more than a phrase file takes", file.display());
+        let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let found = arkiv_formats::eprints::phrases::read_type_names(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        names.extend(found);
+    }
+    Ok(names)
 }
 
 /// `arkiv import subjects FILE...`: EPrints' subject tree. Exit status 2
@@ -148,9 +221,14 @@ pub async fn import_subjects(repo_dir: &Path, files: &[PathBuf], root: &str) -> 
             println!("rejected: {}, line {line}: {why}", file.display());
         }
         if report.outside > 0 {
-            println!("{} entries outside {root} (such as EPrints' divisions) left out.", report.outside);
+            println!("{} entries outside {root} and divisions left out.", report.outside);
         }
-        println!("{} subjects imported, {} rejected.", report.imported, report.rejected.len());
+        println!(
+            "{} subjects and {} divisions imported, {} rejected.",
+            report.imported,
+            report.divisions,
+            report.rejected.len()
+        );
         failed |= !report.rejected.is_empty();
     }
     Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })

@@ -186,7 +186,7 @@ prop_compose! {
             option::of(any::<i64>()),
             option::of(any::<i64>()),
         ),
-        (documents, extra) in (vec(document(), 0..3), vec(extra(), 0..2)),
+        (documents, extra, divisions) in (vec(document(), 0..3), vec(extra(), 0..2), vec(text(20), 0..3)),
     ) -> Record {
         let documents = documents
             .into_iter()
@@ -201,7 +201,7 @@ prop_compose! {
             contributors: contributors.into_iter().map(|(role, person)| Contributor { role, person }).collect(),
             date, date_type, ispublished, series, number, publisher, institution, department, place_of_pub,
             pages, pagerange, publication, book_title, volume, event_title, official_url, doi, isbn, issn,
-            id_number, keywords, subjects, languages, abstract_text, note, license, refereed,
+            id_number, keywords, subjects, divisions, languages, abstract_text, note, license, refereed,
             related: related.into_iter().map(|(url, relation, description)| RelatedLink { url, relation, description }).collect(),
             userid,
             datestamp: datestamp.map(Timestamp),

@@ -1,4 +1,4 @@
-//! Browse views: the lists by year, item type, subject, creator and series
+//! Browse views: the lists by year, item type, subject, division, creator and series
 //! that EPrints calls "views". The model decides which entries a record
 //! contributes; the store keeps them in an ordered table so that a page of
 //! any view is one range read, whatever the view's size.
@@ -14,11 +14,18 @@ pub enum BrowseView {
     Subject,
     Creator,
     Series,
+    Division,
 }
 
 impl BrowseView {
-    pub const ALL: [BrowseView; 5] =
-        [BrowseView::Year, BrowseView::Type, BrowseView::Subject, BrowseView::Creator, BrowseView::Series];
+    pub const ALL: [BrowseView; 6] = [
+        BrowseView::Year,
+        BrowseView::Type,
+        BrowseView::Subject,
+        BrowseView::Division,
+        BrowseView::Creator,
+        BrowseView::Series,
+    ];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -27,6 +34,7 @@ impl BrowseView {
             BrowseView::Subject => "subject",
             BrowseView::Creator => "creator",
             BrowseView::Series => "series",
+            BrowseView::Division => "division",
         }
     }
 
@@ -41,6 +49,7 @@ impl BrowseView {
             BrowseView::Subject => "Subject",
             BrowseView::Creator => "Creator",
             BrowseView::Series => "Series",
+            BrowseView::Division => "Division",
         }
     }
 }
@@ -97,6 +106,9 @@ pub fn browse_entries(record: &Record) -> Vec<BrowseEntry> {
     add(BrowseView::Type, &record.item_type);
     for s in &record.subjects {
         add(BrowseView::Subject, s);
+    }
+    for d in &record.divisions {
+        add(BrowseView::Division, d);
     }
     for c in &record.creators {
         add(BrowseView::Creator, &c.name.inverted());

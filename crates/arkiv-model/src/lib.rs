@@ -27,5 +27,5 @@ pub use item_type::{ItemType, ItemTypes};
 pub use person::{Contributor, CorporateCreator, Creator, PersonName};
 pub use record::{ExtraField, Record, RecordId, RelatedLink, Status};
 pub use revision::{changed_fields, Revision};
-pub use subject::{Subject, SubjectTree};
+pub use subject::{Scheme, Subject, SubjectTree};
 pub use validate::{may_hold_control_chars, validate, ValidationError};

@@ -4,13 +4,14 @@
 //! (which lists a record's sets in its header).
 //!
 //! Sets: `type:{item type}`, `subject:{id}:{child id}...` (hierarchical: a
-//! record is in its subject's set and in every ancestor's), `series:{name}`,
+//! record is in its subject's set and in every ancestor's), the same for
+//! divisions as `division:{id}:...`, `series:{name}`,
 //! and `driver` (open access with a stored full text, the set DRIVER-style
 //! aggregators harvest). A setSpec allows only `[A-Za-z0-9-_.!~*'()]`
 //! between colons; any other byte is written `~HH` (and `~` itself `~7E`),
 //! which is reversible and keeps plain ids readable.
 
-use crate::{PartialDate, Record, SubjectTree};
+use crate::{PartialDate, Record, Scheme, SubjectTree};
 
 /// The set of open-access records with full text.
 pub const DRIVER_SET: &str = "driver";
@@ -68,17 +69,33 @@ pub fn has_open_full_text(record: &Record, today: PartialDate) -> bool {
 /// (`subject:geo:geo-casia`), or `subject:{id}` for an id the tree does
 /// not know. The setSpec names the path, so moving a subject under another
 /// parent changes the sets of every record filed under it or below it.
+/// A division's set is the same with `division:`; for a node the tree
+/// knows, its own tree decides the prefix.
 pub fn subject_set(subjects: &SubjectTree, id: &str) -> String {
+    scheme_set(subjects, subjects.scheme_of(id).unwrap_or_default(), id)
+}
+
+/// The set of node `id` of tree `scheme`, the tree's own word for a node it
+/// knows (the scheme only names the set of an id the tree does not know).
+pub fn scheme_set(subjects: &SubjectTree, scheme: Scheme, id: &str) -> String {
+    path_sets(subjects, scheme, id).pop().unwrap_or_default()
+}
+
+/// The sets of `id` and each of its ancestors, root first.
+fn path_sets(subjects: &SubjectTree, scheme: Scheme, id: &str) -> Vec<String> {
     let path = subjects.path(id);
+    let scheme = subjects.scheme_of(id).unwrap_or(scheme);
     if path.is_empty() {
-        return format!("subject:{}", encode_set_segment(id));
+        return vec![format!("{}:{}", scheme.set_prefix(), encode_set_segment(id))];
     }
-    let mut spec = String::from("subject");
+    let mut spec = String::from(scheme.set_prefix());
+    let mut sets = Vec::with_capacity(path.len());
     for s in path {
         spec.push(':');
         spec.push_str(&encode_set_segment(&s.id));
+        sets.push(spec.clone());
     }
-    spec
+    sets
 }
 
 /// Every set the record is in, each once, sorted. Status does not matter:
@@ -88,17 +105,10 @@ pub fn subject_set(subjects: &SubjectTree, id: &str) -> String {
 pub fn record_sets(record: &Record, subjects: &SubjectTree, today: PartialDate) -> Vec<String> {
     let mut sets = vec![format!("type:{}", encode_set_segment(&record.item_type))];
     for id in &record.subjects {
-        let path = subjects.path(id);
-        if path.is_empty() {
-            sets.push(format!("subject:{}", encode_set_segment(id)));
-            continue;
-        }
-        let mut spec = String::from("subject");
-        for s in path {
-            spec.push(':');
-            spec.push_str(&encode_set_segment(&s.id));
-            sets.push(spec.clone());
-        }
+        sets.extend(path_sets(subjects, Scheme::Subjects, id));
+    }
+    for id in &record.divisions {
+        sets.extend(path_sets(subjects, Scheme::Divisions, id));
     }
     if let Some(series) = record.series.as_deref().filter(|s| !s.trim().is_empty()) {
         sets.push(format!("series:{}", encode_set_segment(series)));
@@ -156,5 +166,21 @@ mod tests {
         assert!(!record_sets(&r, &tree, today).contains(&"driver".to_string()), "embargoed");
         r.documents[0].embargo = None;
         assert!(record_sets(&r, &tree, today).contains(&"driver".to_string()));
+    }
+
+    #[test]
+    fn divisions_have_their_own_hierarchical_sets() {
+        let s =
+            |id: &str, parent: Option<&str>| Subject { id: id.into(), name: id.into(), parent: parent.map(Into::into) };
+        let tree = SubjectTree::with_divisions(vec![s("geo", None)], vec![s("fac", None), s("dept", Some("fac"))]);
+        let mut r = Record::new("article", "T");
+        r.subjects = vec!["geo".into()];
+        r.divisions = vec!["dept".into(), "gone".into()];
+        let today: PartialDate = "2026-11-28".parse().unwrap();
+        assert_eq!(
+            record_sets(&r, &tree, today),
+            ["division:fac", "division:fac:dept", "division:gone", "subject:geo", "type:article"]
+        );
+        assert_eq!(subject_set(&tree, "dept"), "division:fac:dept");
     }
 }

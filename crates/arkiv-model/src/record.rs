@@ -146,6 +146,10 @@ pub struct Record {
     /// Subject ids; names and tree in [`crate::SubjectTree`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subjects: Vec<String>,
+    /// Division ids (EPrints' `divisions`: the faculty, department or
+    /// programme the work belongs to), in the same tree space as subjects.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub divisions: Vec<String>,
     /// ISO 639 language codes of the work.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub languages: Vec<String>,

@@ -95,6 +95,7 @@ pub fn validate(record: &Record, types: &ItemTypes) -> Result<(), Vec<Validation
         ("contributors", record.contributors.len()),
         ("keywords", record.keywords.len()),
         ("subjects", record.subjects.len()),
+        ("divisions", record.divisions.len()),
         ("documents", record.documents.len()),
     ] {
         if len > MAX_LIST_LEN {
@@ -129,9 +130,12 @@ pub fn validate(record: &Record, types: &ItemTypes) -> Result<(), Vec<Validation
             check_text(&mut problems, "corp_creators", id, MAX_FIELD_CHARS);
         }
     }
-    for (field, list) in
-        [("keywords", &record.keywords), ("subjects", &record.subjects), ("languages", &record.languages)]
-    {
+    for (field, list) in [
+        ("keywords", &record.keywords),
+        ("subjects", &record.subjects),
+        ("divisions", &record.divisions),
+        ("languages", &record.languages),
+    ] {
         for k in list {
             check_text(&mut problems, field, k, MAX_FIELD_CHARS);
         }

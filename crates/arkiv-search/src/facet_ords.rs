@@ -41,6 +41,7 @@ pub fn field_name(facet: Facet) -> &'static str {
         Facet::Series => "f_series",
         Facet::Language => "f_language",
         Facet::FullText => "f_fulltext",
+        Facet::Division => "f_division",
     }
 }
 
@@ -323,8 +324,11 @@ pub fn count_facets(
                 }
                 sums.into_iter()
                     .map(|(value, count)| {
-                        let label =
-                            if facet == Facet::Subject { subjects.name(&value).to_string() } else { value.clone() };
+                        let label = if matches!(facet, Facet::Subject | Facet::Division) {
+                            subjects.name(&value).to_string()
+                        } else {
+                            value.clone()
+                        };
                         FacetCount { value, label, count }
                     })
                     .collect()

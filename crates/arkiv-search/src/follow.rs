@@ -33,7 +33,7 @@ use crate::extract::{Extractor, RecordText};
 use crate::index::SearchIndex;
 use crate::text_jobs::{Submitted, TextJobs};
 use anyhow::Result;
-use arkiv_model::{Record, RecordId, Status, StoredFile, SubjectTree};
+use arkiv_model::{Record, RecordId, Status, StoredFile};
 use arkiv_storage::{FileStore, RecordStore, ScanFilter};
 use futures::StreamExt;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -179,7 +179,7 @@ impl Follower {
             .collect();
         let records = store.get_records(&ids).await?;
         if !changes.is_empty() {
-            index.set_subjects(Arc::new(SubjectTree::new(store.subjects().await?)));
+            index.set_subjects(Arc::new(store.subject_tree().await?));
         }
         let (texts, pending) = match jobs {
             Some(j) => texts_now(j.extractor(), files, &records).await,
@@ -279,8 +279,8 @@ impl Follower {
         shutdown: impl Future<Output = ()>,
     ) {
         tokio::pin!(shutdown);
-        match store.subjects().await {
-            Ok(s) => index.set_subjects(Arc::new(SubjectTree::new(s))),
+        match store.subject_tree().await {
+            Ok(tree) => index.set_subjects(Arc::new(tree)),
             Err(e) => tracing::warn!("search index: cannot read the subject tree: {e}"),
         }
         let ready = self.jobs(&index).map(TextJobs::ready_signal);
@@ -343,7 +343,7 @@ pub async fn reindex(
     let total = store.status_counts().await?.archive.max(0) as u64;
     let fresh = Arc::new(SearchIndex::create_unpublished(root)?);
     fresh.start_bulk_build();
-    fresh.set_subjects(Arc::new(SubjectTree::new(store.subjects().await?)));
+    fresh.set_subjects(Arc::new(store.subject_tree().await?));
     let mut done = 0u64;
     progress(ReindexProgress { done, total });
     let mut scan = store.scan(ScanFilter { status: Some(Status::Archive), after_id: None });

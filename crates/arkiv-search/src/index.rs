@@ -436,6 +436,7 @@ impl SearchIndex {
                 Facet::Type => facet_query(f.f_type, &[value]),
                 Facet::Creator => facet_query(f.f_creator, &[value]),
                 Facet::Series => facet_query(f.f_series, &[value]),
+                Facet::Division => facet_query(f.f_division, &[value]),
                 Facet::Language => facet_query(f.f_language, &[&value.to_lowercase()]),
                 Facet::FullText => facet_query(f.f_fulltext, &[&value.to_lowercase()]),
                 Facet::Subject => {

@@ -26,11 +26,22 @@ pub enum Facet {
     Language,
     /// `yes` or `no`: whether text of a public document is indexed.
     FullText,
+    /// Division id; a filter also matches the division's descendants, and
+    /// the counts are per division, ancestors included.
+    Division,
 }
 
 impl Facet {
-    pub const ALL: [Facet; 7] =
-        [Facet::Type, Facet::Year, Facet::Subject, Facet::Creator, Facet::Series, Facet::Language, Facet::FullText];
+    pub const ALL: [Facet; 8] = [
+        Facet::Type,
+        Facet::Year,
+        Facet::Subject,
+        Facet::Division,
+        Facet::Creator,
+        Facet::Series,
+        Facet::Language,
+        Facet::FullText,
+    ];
 
     /// The name used in URLs and JSON (`type`, `year`, ..., `full_text`).
     pub fn as_str(&self) -> &'static str {
@@ -42,6 +53,7 @@ impl Facet {
             Facet::Series => "series",
             Facet::Language => "language",
             Facet::FullText => "full_text",
+            Facet::Division => "division",
         }
     }
 

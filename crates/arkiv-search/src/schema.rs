@@ -46,7 +46,7 @@ pub const FOLD_PAIRS: &str = "arkiv_fold_pairs";
 
 /// Bumped whenever the schema or the analysis changes: an index of another
 /// version is rebuilt from the store on open.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// The most bytes of extracted full text kept per record.
 pub const MAX_FULL_TEXT_BYTES: usize = 2 << 20;
@@ -120,6 +120,9 @@ pub struct Fields {
     pub f_series: Field,
     pub f_language: Field,
     pub f_fulltext: Field,
+    /// Each division of the record and each of its ancestors, flat (so a
+    /// filter on a faculty finds the records of its departments).
+    pub f_division: Field,
     /// 1 on a record indexed while the text of one of its files was still
     /// being extracted (see [`crate::text_jobs`]): what finds it again.
     pub text_pending: Field,
@@ -170,7 +173,7 @@ pub fn build_schema() -> Schema {
     b.add_i64_field("date_key", FAST);
     b.add_u64_field("title_key", FAST);
     b.add_i64_field("year", INDEXED | FAST);
-    for f in ["f_type", "f_year", "f_subject", "f_creator", "f_series", "f_language", "f_fulltext"] {
+    for f in ["f_type", "f_year", "f_subject", "f_creator", "f_series", "f_language", "f_fulltext", "f_division"] {
         b.add_facet_field(f, FacetOptions::default());
     }
     b.add_u64_field("text_pending", INDEXED);
@@ -208,6 +211,7 @@ impl Fields {
             f_series: f("f_series")?,
             f_language: f("f_language")?,
             f_fulltext: f("f_fulltext")?,
+            f_division: f("f_division")?,
             text_pending: f("text_pending")?,
         })
     }
@@ -320,6 +324,22 @@ pub fn record_document(
             }
         };
         doc.add_facet(fields.f_subject, facet_of(path));
+    }
+    // Divisions: their names are searched as subjects are; the facet holds
+    // each division and its ancestors as values of their own.
+    let mut divisions: Vec<&str> = Vec::new();
+    for d in record.divisions.iter().map(|d| d.trim()).filter(|d| !d.is_empty()) {
+        add_with_pairs(&mut doc, fields.subject, fields.subject_pairs, &subjects.path_label(d));
+        let path = subjects.path(d);
+        if path.is_empty() {
+            divisions.push(d);
+        }
+        divisions.extend(path.iter().map(|s| s.id.as_str()));
+    }
+    divisions.sort_unstable();
+    divisions.dedup();
+    for d in divisions {
+        doc.add_facet(fields.f_division, facet_of([d]));
     }
     for s in record.series.iter().chain(&record.number).chain(&record.publication).chain(&record.publisher) {
         add_with_pairs(&mut doc, fields.series, fields.series_pairs, s);

@@ -7,7 +7,7 @@
 
 mod common;
 
-use arkiv_model::{Document, DocumentSecurity, PartialDate, Record, Status, StoredFile, Subject};
+use arkiv_model::{Document, DocumentSecurity, PartialDate, Record, Scheme, Status, StoredFile, Subject};
 use arkiv_search::{Extractor, Facet, Follower, SearchIndex, SearchRequest};
 use arkiv_storage::{open_store, FileStore, RecordStore, RecordWrite};
 use std::sync::Arc;
@@ -154,7 +154,10 @@ async fn a_moved_subject_refiles_its_records() {
     let (dir, store, files) = setup().await;
     let subject =
         |id: &str, parent: Option<&str>| Subject { id: id.into(), name: id.into(), parent: parent.map(Into::into) };
-    store.put_subjects(&[subject("geo", None), subject("asia", Some("geo")), subject("econ", None)]).await.unwrap();
+    store
+        .put_subjects(Scheme::Subjects, &[subject("geo", None), subject("asia", Some("geo")), subject("econ", None)])
+        .await
+        .unwrap();
     let mut r = Record::new("report", "Energy in Central Asia");
     r.status = Status::Archive;
     r.subjects = vec!["asia".into()];
@@ -165,7 +168,7 @@ async fn a_moved_subject_refiles_its_records() {
     assert_eq!(under_subject(&index, "geo"), vec![id]);
     assert!(under_subject(&index, "econ").is_empty());
 
-    store.put_subjects(&[subject("asia", Some("econ"))]).await.unwrap();
+    store.put_subjects(Scheme::Subjects, &[subject("asia", Some("econ"))]).await.unwrap();
     assert_eq!(follower.catch_up(&*store, &files, &index).await.unwrap(), 1, "the move is one change");
     assert_eq!(under_subject(&index, "econ"), vec![id]);
     assert!(under_subject(&index, "geo").is_empty());

@@ -9,7 +9,7 @@ use crate::settings::{LiveSettings, Overrides};
 use crate::workflow::metadata::FieldProblem;
 use crate::workflow::{may, Action, WorkflowError};
 use crate::Repository;
-use arkiv_model::{EditorScope, Role, Subject, User, UserId};
+use arkiv_model::{EditorScope, Role, Scheme, Subject, User, UserId};
 use std::sync::Arc;
 
 pub struct Admin<'a> {
@@ -79,7 +79,10 @@ impl<'a> Admin<'a> {
     /// subject or below it in the same transaction (their OAI-PMH sets name
     /// the subject's path; each gets a revision by `system:subjects`, which
     /// the search index follows). Returns how many records that rewrote.
-    pub async fn put_subject(&self, id: &str, name: &str, parent: Option<&str>) -> Result<u64> {
+    ///
+    /// `scheme` says which tree: the subjects or the divisions. An id names
+    /// one node of either tree, so an id the other tree holds is refused.
+    pub async fn put_subject(&self, scheme: Scheme, id: &str, name: &str, parent: Option<&str>) -> Result<u64> {
         let (id, name) = (id.trim(), name.trim());
         if id.is_empty() || id.len() > 100 || !id.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c)) {
             return Err(invalid("id", "a subject id is 1 to 100 letters, digits, _, - or ."));
@@ -88,18 +91,22 @@ impl<'a> Admin<'a> {
             return Err(invalid("name", "a subject needs a name of at most 300 characters"));
         }
         let tree = self.repo.subjects();
+        let word = scheme.label().to_lowercase();
+        if let Some(other) = tree.scheme_of(id).filter(|s| *s != scheme) {
+            return Err(invalid("id", format!("{id:?} is already a {}", other.label().to_lowercase())));
+        }
         let parent = parent.map(str::trim).filter(|p| !p.is_empty());
         if let Some(p) = parent {
-            if tree.get(p).is_none() {
-                return Err(invalid("parent", format!("there is no subject {p:?}")));
+            if tree.scheme_of(p) != Some(scheme) {
+                return Err(invalid("parent", format!("there is no {word} {p:?}")));
             }
             if tree.path(p).iter().any(|s| s.id == id) {
                 return Err(invalid("parent", "a subject cannot be placed under itself"));
             }
         }
         let subject = Subject { id: id.to_string(), name: name.to_string(), parent: parent.map(str::to_string) };
-        let rewritten = self.repo.put_subjects(&[subject]).await.map_err(store_err)?;
-        tracing::info!(admin = self.user.id, email = %self.user.email, subject = id, parent = ?parent, rewritten, "subject saved");
+        let rewritten = self.repo.put_subjects(scheme, &[subject]).await.map_err(store_err)?;
+        tracing::info!(admin = self.user.id, email = %self.user.email, tree = scheme.as_str(), subject = id, parent = ?parent, rewritten, "subject saved");
         Ok(rewritten)
     }
 }

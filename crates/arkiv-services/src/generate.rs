@@ -321,6 +321,12 @@ impl Generator {
             }
         }
 
+        // Division: the programme that covers the region (no draw, so the
+        // rest of a record stays what the seed gave before divisions).
+        if let Some(division) = division_of(region.subject) {
+            r.divisions.push(division.into());
+        }
+
         r.abstract_text = Some(abstract_text(rng, &ctx, other_topic));
         r.license = Some((*pick(rng, LICENSES)).into());
 
@@ -400,18 +406,19 @@ impl std::iter::FusedIterator for Generator {}
 /// The subject tree the generated records use: geographical areas
 /// (`geo` > `geo-casia` > `geo-casia-kz`) and topics (`top` > `top-energy` >
 /// `top-energy-gas`). A subject's parent is its id without the last
-/// `-segment`. Records are filed under leaves only.
+/// `-segment`. Records are filed under leaves only. With it, the divisions
+/// ([`DIVISIONS`]): each record is in the programme of its region.
 pub fn subject_tree() -> SubjectTree {
-    SubjectTree::new(
-        SUBJECTS
-            .iter()
+    let nodes = |list: &[(&str, &str)], top: usize| -> Vec<Subject> {
+        list.iter()
             .map(|(id, name)| Subject {
                 id: (*id).into(),
                 name: (*name).into(),
-                parent: id.rsplit_once('-').map(|(p, _)| p.to_string()),
+                parent: id.rsplit_once('-').map(|(p, _)| p.to_string()).filter(|_| id.split('-').count() > top),
             })
-            .collect(),
-    )
+            .collect()
+    };
+    SubjectTree::with_divisions(nodes(SUBJECTS, 1), nodes(DIVISIONS, 2))
 }
 
 // ---------------------------------------------------------------------------
@@ -913,6 +920,36 @@ const SUBJECTS: &[(&str, &str)] = &[
     ("top-soc-media", "Media"),
     ("top-climate", "Climate policy"),
 ];
+
+/// The divisions of the generated repository: a think tank's programmes,
+/// each covering regions (`div-prog` > `div-prog-russia`...), and its
+/// centres. A division's parent is its id without the last `-segment`.
+const DIVISIONS: &[(&str, &str)] = &[
+    ("div-prog", "Research programmes"),
+    ("div-prog-russia", "Russia Programme"),
+    ("div-prog-eeur", "Ukraine, Belarus and Moldova Programme"),
+    ("div-prog-caucasia", "Caucasus and Central Asia Programme"),
+    ("div-prog-ceur", "Central Europe and Baltic Programme"),
+    ("div-prog-balkans", "Western Balkans Programme"),
+    ("div-prog-west", "Germany, France and Turkey Programme"),
+    ("div-prog-china", "China Programme"),
+];
+
+/// The programme of a region's subject (`geo-casia-kz` → Caucasus and
+/// Central Asia).
+fn division_of(region_subject: &str) -> Option<&'static str> {
+    let area = region_subject.split('-').nth(1)?;
+    Some(match area {
+        "rus" => "div-prog-russia",
+        "eeur" => "div-prog-eeur",
+        "casia" | "cauc" => "div-prog-caucasia",
+        "ceur" | "baltic" => "div-prog-ceur",
+        "balkans" => "div-prog-balkans",
+        "weur" | "tr" => "div-prog-west",
+        "cn" => "div-prog-china",
+        _ => return None,
+    })
+}
 
 /// A country (or Russia, Turkey, China) records are about.
 struct Region {

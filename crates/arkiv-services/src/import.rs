@@ -147,6 +147,10 @@ pub struct ImportOptions {
     /// (`--fetch-files`); without it their metadata is kept and their bytes
     /// are not (see [`crate::fetch`]).
     pub fetch: Option<crate::fetch::FetchOptions>,
+    /// Names for item types the import may take, by type id (read from
+    /// EPrints' phrase files, `--phrases`); a type taken without one is
+    /// labelled by its id.
+    pub type_names: BTreeMap<String, String>,
 }
 
 impl ImportOptions {
@@ -158,6 +162,7 @@ impl ImportOptions {
             update_existing: false,
             rerun: Rerun::Refuse,
             fetch: None,
+            type_names: BTreeMap::new(),
         }
     }
 }
@@ -492,7 +497,7 @@ async fn import_file(
                         continue;
                     }
                 };
-                match prepare_record(repo, imported, &export_dir, fetcher.as_ref(), report).await {
+                match prepare_record(repo, imported, &export_dir, fetcher.as_ref(), &options.type_names, report).await {
                     Ok(record) => batch.push((position, record)),
                     Err(reason) => held.push(Rejection { file: path.to_path_buf(), position, reason }),
                 }
@@ -614,9 +619,15 @@ fn plausible_type_id(id: &str) -> bool {
 
 /// Takes an item type the repository does not know yet, as EPrints
 /// repositories bring their local ones: stored in the database (every node
-/// sees it; `arkiv.toml` is never written), labelled by its id until an
-/// admin labels it under `[types]`, and named in the import's summary.
-async fn take_local_type(repo: &Repository, item_type: &str, report: &mut ImportReport) -> Result<(), String> {
+/// sees it; `arkiv.toml` is never written), labelled with its name from
+/// `names` (EPrints' phrase files) or else by its id until an admin labels
+/// it under `[types]`, and named in the import's summary.
+async fn take_local_type(
+    repo: &Repository,
+    item_type: &str,
+    names: &BTreeMap<String, String>,
+    report: &mut ImportReport,
+) -> Result<(), String> {
     if repo.types().contains(item_type) {
         if let Some(n) = report.types_taken.get_mut(item_type) {
             *n += 1;
@@ -627,7 +638,7 @@ async fn take_local_type(repo: &Repository, item_type: &str, report: &mut Import
         return Ok(()); // validation says what is wrong with it
     }
     let added = repo
-        .add_types(&[(item_type.to_string(), item_type.to_string())])
+        .add_types(&[(item_type.to_string(), names.get(item_type).cloned().unwrap_or_else(|| item_type.to_string()))])
         .await
         .map_err(|e| format!("the new item type {item_type} could not be stored: {e:#}"))?;
     if !added.is_empty() {
@@ -644,6 +655,7 @@ async fn prepare_record(
     imported: ImportedRecord,
     export_dir: &Path,
     fetcher: Option<&crate::fetch::Fetcher>,
+    type_names: &BTreeMap<String, String>,
     report: &mut ImportReport,
 ) -> Result<Record, String> {
     let ImportedRecord { mut record, mut files, unmapped, warnings } = imported;
@@ -654,7 +666,7 @@ async fn prepare_record(
     for source in &mut files {
         source.filename = arkiv_model::validate::clean_filename(&source.filename);
     }
-    take_local_type(repo, &record.item_type, report).await?;
+    take_local_type(repo, &record.item_type, type_names, report).await?;
     if let Err(problems) = validate(&record, &repo.types()) {
         return Err(problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "));
     }

@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod file_gc;
 pub mod fsck;
 pub mod generate;
+pub mod history_import;
 pub mod import;
 pub mod jobs;
 pub mod mail;

@@ -18,8 +18,9 @@ pub async fn add_generated(
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64> {
     let tree = subject_tree();
-    let subjects: Vec<_> = tree.iter().cloned().collect();
-    repo.put_subjects(&subjects).await?;
+    for scheme in arkiv_model::Scheme::ALL {
+        repo.put_subjects(scheme, tree.nodes(scheme)).await?;
+    }
     let generator = Generator::new(GeneratorOptions { seed, with_pdfs, first_id: None });
     let batch_size = repo.config.import.batch_size.max(1);
     let mut batch = Vec::with_capacity(batch_size);

@@ -9,7 +9,7 @@ use crate::settings::{LiveSettings, Overrides, SETTINGS_KEY};
 use anyhow::{bail, Context, Result};
 use arkiv_formats::export::ExportContext;
 use arkiv_model::citation::{citation, Citation};
-use arkiv_model::{ItemTypes, PartialDate, Record, SubjectTree, Timestamp};
+use arkiv_model::{ItemTypes, PartialDate, Record, Scheme, SubjectTree, Timestamp};
 use arkiv_storage::{open_stores, AccountStore, FileStore, RecordStore};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -60,7 +60,7 @@ impl Repository {
         let (store, accounts) = open_stores(&url).await.with_context(|| format!("cannot open the database {url}"))?;
         let files = FileStore::local(&config.files_dir(dir))?.with_grace_secs(config.files.gc_grace_secs());
         let types = item_types(&config, store.meta(TYPES_KEY).await?.as_deref());
-        let subjects = SubjectTree::new(store.subjects().await?);
+        let subjects = store.subject_tree().await?;
         let settings =
             LiveSettings::overlay(&config, LiveSettings::parse_stored(store.meta(SETTINGS_KEY).await?.as_deref()));
         Ok(Repository {
@@ -151,17 +151,18 @@ impl Repository {
         self.reload_settings().await
     }
 
-    /// The subject tree as last loaded.
+    /// The subject tree, with the divisions, as last loaded.
     pub fn subjects(&self) -> Arc<SubjectTree> {
         self.subjects.read().expect("subject lock").clone()
     }
 
-    /// Adds, renames or moves subjects and reloads the tree. Returns how
-    /// many records the store rewrote because a move changed their OAI-PMH
-    /// sets (see [`arkiv_storage::Browse::put_subjects`]).
-    pub async fn put_subjects(&self, subjects: &[arkiv_model::Subject]) -> Result<u64> {
-        let rewritten = self.store.put_subjects(subjects).await?;
-        let tree = SubjectTree::new(self.store.subjects().await?);
+    /// Adds, renames or moves subjects (or, with [`Scheme::Divisions`],
+    /// divisions) and reloads the tree. Returns how many records the store
+    /// rewrote because a move changed their OAI-PMH sets (see
+    /// [`arkiv_storage::Browse::put_subjects`]).
+    pub async fn put_subjects(&self, scheme: Scheme, subjects: &[arkiv_model::Subject]) -> Result<u64> {
+        let rewritten = self.store.put_subjects(scheme, subjects).await?;
+        let tree = self.store.subject_tree().await?;
         *self.subjects.write().expect("subject lock") = Arc::new(tree);
         Ok(rewritten)
     }

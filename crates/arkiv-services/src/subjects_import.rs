@@ -5,8 +5,9 @@
 //!
 //! EPrints keeps every tree under one `ROOT`: the subjects under the node
 //! `subjects`, and its divisions under `divisions`. The subtree below the
-//! chosen root (`subjects` unless told otherwise) becomes Arkiv's subject
-//! tree, the root's children its top level. EPrints allows several parents;
+//! subjects root (`subjects` unless told otherwise) becomes Arkiv's subject
+//! tree and the subtree below `divisions` its division tree, each root's
+//! children that tree's top level. EPrints allows several parents;
 //! Arkiv keeps the first one inside the subtree and says so for the others.
 //! A line that cannot be placed (a parent never defined, a cycle, a bad
 //! key, a key given twice) is reported with its line number, and the rest
@@ -15,18 +16,21 @@
 use crate::Repository;
 use anyhow::Result;
 use arkiv_formats::eprints::subjects::{read_subjects_file, read_subjects_xml, FlatSubject, SubjectLine};
-use arkiv_model::Subject;
+use arkiv_model::{Scheme, Subject};
 use std::collections::{BTreeMap, HashMap};
 
 /// What a subjects import did.
 #[derive(Debug, Default)]
 pub struct SubjectsReport {
+    /// Subjects imported.
     pub imported: usize,
+    /// Divisions imported.
+    pub divisions: usize,
     /// (line, why) for each line not imported.
     pub rejected: Vec<(usize, String)>,
     /// Lines imported with a remark (a second parent dropped).
     pub warnings: Vec<(usize, String)>,
-    /// Entries under other top nodes (EPrints' `divisions`), left out.
+    /// Entries under other top nodes, left out.
     pub outside: usize,
 }
 
@@ -45,14 +49,24 @@ pub fn read_subjects(bytes: &[u8]) -> std::result::Result<Vec<SubjectLine>, Stri
     Ok(read_subjects_file(text))
 }
 
-/// Imports the subtree below `root` of the subjects read from a file.
+/// The node whose subtree is EPrints' division tree.
+pub const DIVISIONS_ROOT: &str = "divisions";
+
+/// Imports the subtree below `root` of the subjects read from a file as
+/// the subject tree, and the subtree below [`DIVISIONS_ROOT`] as the
+/// division tree.
 pub async fn import_subjects(repo: &Repository, lines: Vec<SubjectLine>, root: &str) -> Result<SubjectsReport> {
     let mut report = SubjectsReport::default();
+    let scheme_of_root = |id: &str| match id {
+        _ if id == root => Some(Scheme::Subjects),
+        DIVISIONS_ROOT => Some(Scheme::Divisions),
+        _ => None,
+    };
     let mut by_id: BTreeMap<String, (usize, FlatSubject)> = BTreeMap::new();
     for line in lines {
         match line.result {
             Err(why) => report.rejected.push((line.line, why)),
-            Ok(s) if s.id == root || s.id == "ROOT" => {}
+            Ok(s) if scheme_of_root(&s.id).is_some() || s.id == "ROOT" => {}
             Ok(s) if !plausible_id(&s.id) => report.rejected.push((
                 line.line,
                 format!("{:?} is not a subject key Arkiv keeps (letters, digits, _, - and .)", s.id),
@@ -68,7 +82,7 @@ pub async fn import_subjects(repo: &Repository, lines: Vec<SubjectLine>, root: &
     // Each subject's place: None for the root's children, Some(parent)
     // below; found by walking up the first parents, which must reach the
     // root without meeting a subject twice.
-    let mut placed: HashMap<String, Option<String>> = HashMap::new();
+    let mut placed: HashMap<String, (Scheme, Option<String>)> = HashMap::new();
     for (id, (line, s)) in &by_id {
         let Some(first) = s.parents.first() else { continue };
         if s.parents.len() > 1 {
@@ -81,11 +95,11 @@ pub async fn import_subjects(repo: &Repository, lines: Vec<SubjectLine>, root: &
         let mut seen = vec![id.as_str()];
         let mut current = first.as_str();
         let outcome = loop {
-            if current == root {
-                break Ok(true);
+            if let Some(scheme) = scheme_of_root(current) {
+                break Ok(Some(scheme));
             }
             if current == "ROOT" {
-                break Ok(false); // another top node: divisions
+                break Ok(None); // another top node
             }
             if seen.contains(&current) {
                 break Err(format!("subject {id} cannot be placed: the chain of its parents loops at {current}"));
@@ -100,10 +114,10 @@ pub async fn import_subjects(repo: &Repository, lines: Vec<SubjectLine>, root: &
             }
         };
         match outcome {
-            Ok(true) => {
-                placed.insert(id.clone(), (first != root).then(|| first.clone()));
+            Ok(Some(scheme)) => {
+                placed.insert(id.clone(), (scheme, scheme_of_root(first).is_none().then(|| first.clone())));
             }
-            Ok(false) => report.outside += 1,
+            Ok(None) => report.outside += 1,
             Err(why) => report.rejected.push((*line, why)),
         }
     }
@@ -111,23 +125,29 @@ pub async fn import_subjects(repo: &Repository, lines: Vec<SubjectLine>, root: &
     // before its parent.
     let depth = |id: &str| {
         let mut d = 0;
-        let mut current = placed.get(id).cloned().flatten();
+        let mut current = placed.get(id).and_then(|(_, p)| p.clone());
         while let Some(p) = current {
             d += 1;
-            current = placed.get(&p).cloned().flatten();
+            current = placed.get(&p).and_then(|(_, p)| p.clone());
         }
         d
     };
-    let mut subjects: Vec<Subject> = placed
-        .iter()
-        .map(|(id, parent)| Subject { id: id.clone(), name: by_id[id].1.name.clone(), parent: parent.clone() })
-        .collect();
-    subjects.sort_by_key(|s| (depth(&s.id), s.id.clone()));
     report.rejected.sort();
     report.warnings.sort();
-    if !subjects.is_empty() {
-        repo.put_subjects(&subjects).await?;
+    for scheme in Scheme::ALL {
+        let mut nodes: Vec<Subject> = placed
+            .iter()
+            .filter(|(_, (s, _))| *s == scheme)
+            .map(|(id, (_, parent))| Subject { id: id.clone(), name: by_id[id].1.name.clone(), parent: parent.clone() })
+            .collect();
+        nodes.sort_by_key(|s| (depth(&s.id), s.id.clone()));
+        if !nodes.is_empty() {
+            repo.put_subjects(scheme, &nodes).await?;
+        }
+        match scheme {
+            Scheme::Subjects => report.imported = nodes.len(),
+            Scheme::Divisions => report.divisions = nodes.len(),
+        }
     }
-    report.imported = subjects.len();
     Ok(report)
 }

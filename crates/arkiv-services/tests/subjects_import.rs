@@ -34,7 +34,8 @@ async fn the_subject_tree_comes_along_and_each_bad_line_is_told() {
     let report = import_subjects(&repo, read_subjects(SUBJECTS.as_bytes()).unwrap(), "subjects").await.unwrap();
 
     assert_eq!(report.imported, 5, "Q, QA, QA75, T, T1: {report:?}");
-    assert_eq!(report.outside, 3, "the divisions (their node and two below) are left out: {report:?}");
+    assert_eq!(report.divisions, 2, "fac_eng and sch_ecs, as the division tree: {report:?}");
+    assert_eq!(report.outside, 0, "{report:?}");
     let lines: Vec<usize> = report.rejected.iter().map(|(l, _)| *l).collect();
     assert_eq!(lines, [11, 12, 13, 14, 15, 16], "{:?}", report.rejected);
     let said = |line: usize| report.rejected.iter().find(|(l, _)| *l == line).unwrap().1.clone();
@@ -54,15 +55,16 @@ async fn the_subject_tree_comes_along_and_each_bad_line_is_told() {
     let path: Vec<&str> = tree.path("QA75").iter().map(|s| s.name.as_str()).collect();
     assert_eq!(path, ["Q Science", "QA Mathematics", "Electronic computers. Computer science"]);
     assert!(tree.get("Q").unwrap().parent.is_none(), "the children of `subjects` are the top level");
-    assert!(tree.get("sch_ecs").is_none() && tree.get("loop1").is_none() && tree.get("orphan").is_none());
+    assert!(tree.get("loop1").is_none() && tree.get("orphan").is_none());
+    let divisions: Vec<&str> = tree.divisions().map(|s| s.id.as_str()).collect();
+    assert_eq!(divisions, ["fac_eng", "sch_ecs"], "a second tree, not subjects");
+    assert_eq!(tree.children(None).count(), 2, "Q and T: the divisions are no subjects");
+    assert_eq!(tree.path_label("sch_ecs"), "Faculty of Engineering > School of Electronics and Computer Science");
 
     // The same file again changes nothing and reports the same lines.
     let again = import_subjects(&repo, read_subjects(SUBJECTS.as_bytes()).unwrap(), "subjects").await.unwrap();
-    assert_eq!((again.imported, again.rejected.len()), (5, 6));
-    // The divisions, asked for, come as a tree of their own root.
-    let divisions = import_subjects(&repo, read_subjects(SUBJECTS.as_bytes()).unwrap(), "divisions").await.unwrap();
-    assert_eq!(divisions.imported, 2);
-    assert_eq!(repo.subjects().path("sch_ecs").len(), 2);
+    assert_eq!((again.imported, again.divisions, again.rejected.len()), (5, 2, 6));
+    assert_eq!(repo.subjects().divisions().count(), 2);
 }
 
 /// The XML export of EPrints' subject dataset gives the same tree.

@@ -27,6 +27,7 @@ pub mod accounts;
 mod bulk_load;
 pub mod file_refs;
 pub mod files;
+pub mod history;
 mod import_progress;
 mod pending_browse;
 pub mod postgres;
@@ -36,7 +37,7 @@ mod sql;
 pub mod sqlite;
 mod wal_checkpoints;
 
-use arkiv_model::{BrowseView, Record, RecordId, Revision, Status, Subject, SubjectTree, Timestamp};
+use arkiv_model::{BrowseView, Record, RecordId, Revision, Scheme, Status, Subject, SubjectTree, Timestamp};
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 use std::sync::Arc;
@@ -192,6 +193,19 @@ pub trait Records: Send + Sync + 'static {
     /// write that named it. A hint: look the id up in the record.
     async fn eprints_id_record(&self, kind: &str, eprints_id: i64) -> Result<Option<RecordId>>;
 
+    /// Puts earlier states of a record beneath its revisions (its history
+    /// from before it came to Arkiv): they become revisions 1, 2, ... in
+    /// the order of their times, the record's own revisions are numbered
+    /// on after them, and its current state does not change. Refused
+    /// (nothing written) when the last state given is not older than the
+    /// record's first revision: a second import of the same history adds
+    /// nothing. See `history.rs`.
+    async fn prepend_revisions(
+        &self,
+        id: RecordId,
+        earlier: Vec<history::EarlierRevision>,
+    ) -> Result<history::Prepended>;
+
     /// Starts a bulk load: a large import into a repository that holds
     /// nothing yet. Until [`Records::end_bulk_load`], this store's
     /// writes may leave secondary indexes and browse entries to be brought
@@ -276,9 +290,17 @@ pub trait Browse: Send + Sync + 'static {
         limit: i64,
     ) -> Result<Page>;
 
-    async fn subjects(&self) -> Result<Vec<Subject>>;
+    /// The subjects and the divisions, each tree in the order its nodes
+    /// were first written.
+    async fn subject_tree(&self) -> Result<SubjectTree>;
 
-    /// Adds, renames or moves subjects (by id). In the same transaction,
+    /// The subjects (not the divisions), in order.
+    async fn subjects(&self) -> Result<Vec<Subject>> {
+        Ok(self.subject_tree().await?.iter().cloned().collect())
+    }
+
+    /// Adds, renames or moves nodes of one tree (`scheme`: subjects or
+    /// divisions; a node given under the other tree's scheme moves there). In the same transaction,
     /// every record whose OAI-PMH sets the change moves (those filed under a
     /// moved subject or below it; sets name a subject's path) is rewritten:
     /// a new revision by `system:subjects` changing only `lastmod`, so that
@@ -286,7 +308,7 @@ pub trait Browse: Send + Sync + 'static {
     /// change feed) files it under the new path, with its set rows rebuilt.
     /// The records are found through `oai_sets` and rewritten a few hundred
     /// at a time. Returns how many were rewritten.
-    async fn put_subjects(&self, subjects: &[Subject]) -> Result<u64>;
+    async fn put_subjects(&self, scheme: Scheme, subjects: &[Subject]) -> Result<u64>;
 }
 
 /// What OAI-PMH harvests: the records that were ever live, by set and

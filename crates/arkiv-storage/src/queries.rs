@@ -114,11 +114,20 @@ fn subject_of(row: &impl SqlRow) -> Subject {
     Subject { id: row.text(0).to_string(), name: row.text(1).to_string(), parent: row.opt_text(2).map(str::to_string) }
 }
 
-/// The subject tree as `conn` sees it (inside a write transaction, the
-/// tree that write changes; small, so read whole).
+/// The subject tree, with the divisions, as `conn` sees it (inside a write
+/// transaction, the tree that write changes; small, so read whole).
 pub(crate) async fn subject_tree(conn: &mut impl Sql) -> Result<SubjectTree> {
-    let rows = conn.rows("SELECT id, name, parent FROM subjects", &[]).await?;
-    Ok(SubjectTree::new(rows.iter().map(subject_of).collect()))
+    Ok(tree_of(&conn.rows(SUBJECT_TREE, &[]).await?))
+}
+
+const SUBJECT_TREE: &str = "SELECT id, name, parent, scheme FROM subjects ORDER BY pos, id";
+
+fn tree_of(rows: &[impl SqlRow]) -> SubjectTree {
+    let (divisions, subjects): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r.text(3) == Scheme::Divisions.as_str());
+    SubjectTree::with_divisions(
+        subjects.into_iter().map(subject_of).collect(),
+        divisions.into_iter().map(subject_of).collect(),
+    )
 }
 
 /// The EPrints document and file ids a batch's records carry: (index in
@@ -202,6 +211,14 @@ impl<B: Backend> Records for B {
             )
             .await?;
         Ok(row.map(|r| r.int(0)))
+    }
+
+    async fn prepend_revisions(
+        &self,
+        id: RecordId,
+        earlier: Vec<crate::history::EarlierRevision>,
+    ) -> Result<crate::history::Prepended> {
+        crate::history::prepend(self, id, earlier).await
     }
 
     async fn begin_bulk_load(&self) -> Result<()> {
@@ -437,12 +454,11 @@ impl<B: Backend> Browse for B {
         Ok(Page { records, next })
     }
 
-    async fn subjects(&self) -> Result<Vec<Subject>> {
-        let rows = self.reader().await?.rows("SELECT id, name, parent FROM subjects ORDER BY pos, id", &[]).await?;
-        Ok(rows.iter().map(subject_of).collect())
+    async fn subject_tree(&self) -> Result<SubjectTree> {
+        Ok(tree_of(&self.reader().await?.rows(SUBJECT_TREE, &[]).await?))
     }
 
-    async fn put_subjects(&self, subjects: &[Subject]) -> Result<u64> {
+    async fn put_subjects(&self, scheme: Scheme, subjects: &[Subject]) -> Result<u64> {
         for s in subjects {
             B::check_text(&|| format!("subject {:?}: the id", s.id), &s.id)?;
             B::check_text(&|| format!("subject {:?}: the name", s.id), &s.name)?;
@@ -452,7 +468,7 @@ impl<B: Backend> Browse for B {
         // One writer at a time: the tree is read before it is written, and
         // the rewrite of its records may be long.
         let mut tx = B::begin_write(&mut writer).await?;
-        let rewritten = put_subjects_in(self, &mut tx, subjects).await?;
+        let rewritten = put_subjects_in(self, &mut tx, scheme, subjects).await?;
         tx.commit().await?;
         if rewritten > 0 {
             self.note_write();
@@ -465,18 +481,19 @@ impl<B: Backend> Browse for B {
 /// then the records whose sets moved rewritten, a keyset page of an old
 /// set's members at a time (a rewritten record leaves the old set before
 /// the next page is read).
-async fn put_subjects_in<B: Backend>(store: &B, tx: &mut B::Conn, subjects: &[Subject]) -> Result<u64> {
+async fn put_subjects_in<B: Backend>(store: &B, tx: &mut B::Conn, scheme: Scheme, subjects: &[Subject]) -> Result<u64> {
     let old = subject_tree(tx).await?;
     let base = tx.row("SELECT COALESCE(MAX(pos), 0) FROM subjects", &[]).await?.map(|r| r.int(0)).unwrap_or(0);
     for (i, s) in subjects.iter().enumerate() {
         tx.run(
-            "INSERT INTO subjects (id, name, parent, pos) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, parent = excluded.parent",
+            "INSERT INTO subjects (id, name, parent, pos, scheme) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, parent = excluded.parent, scheme = excluded.scheme",
             &[
                 Bind::Text(&s.id),
                 Bind::Text(&s.name),
                 Bind::OptText(s.parent.as_deref()),
                 Bind::Int(base + i as i64 + 1),
+                Bind::Text(scheme.as_str()),
             ],
         )
         .await?;

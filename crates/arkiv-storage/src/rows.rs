@@ -5,7 +5,7 @@
 use crate::{RecordWrite, Result, StoreError};
 use arkiv_model::browse::browse_entries;
 use arkiv_model::document::next_embargo_end;
-use arkiv_model::oai_sets::{record_sets, subject_set};
+use arkiv_model::oai_sets::{record_sets, scheme_set};
 use arkiv_model::{changed_fields, BrowseEntry, Record, RecordId, Status, SubjectTree, Timestamp};
 use std::collections::{BTreeMap, HashMap};
 
@@ -136,11 +136,18 @@ pub(crate) const TREE_REFRESH_BATCH: i64 = 500;
 /// entries keep a record's own subject ids (the subject view sums over the
 /// tree as it is when the page is drawn), so a move changes no browse row
 /// or count.
+///
+/// Divisions are nodes of the same kind; a node's tree in `new` decides the
+/// set an id unknown to `old` had (`division:x` for a division records
+/// named before it was defined).
 pub(crate) fn moved_subject_sets(old: &SubjectTree, new: &SubjectTree) -> Vec<String> {
     let mut specs: Vec<String> = new
-        .iter()
-        .filter(|s| subject_set(old, &s.id) != subject_set(new, &s.id))
-        .map(|s| subject_set(old, &s.id))
+        .all()
+        .filter_map(|s| {
+            let scheme = new.scheme_of(&s.id).unwrap_or_default();
+            let before = scheme_set(old, scheme, &s.id);
+            (before != scheme_set(new, scheme, &s.id)).then_some(before)
+        })
         .collect();
     specs.sort();
     specs.dedup();

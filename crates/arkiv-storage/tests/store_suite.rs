@@ -19,7 +19,7 @@ mod backends;
 use arkiv_model::browse::sort_key;
 use arkiv_model::{
     BrowseView, Contributor, CorporateCreator, Creator, Document, DocumentSecurity, ExtraField, PartialDate, Record,
-    RecordId, RelatedLink, Status, StoredFile, Subject, Timestamp,
+    RecordId, RelatedLink, Scheme, Status, StoredFile, Subject, Timestamp,
 };
 use arkiv_storage::files::{sha256_hex, FileStore, Fixity};
 use arkiv_storage::{
@@ -78,6 +78,8 @@ suite!(
     later_versions_of_a_record,
     moving_a_subject_moves_its_records_sets,
     moving_a_large_subject_rewrites_every_record_in_pages,
+    divisions_are_a_second_tree_with_their_own_sets_and_view,
+    earlier_revisions_go_beneath_a_records_own,
 );
 
 // ---------------------------------------------------------------------------
@@ -703,10 +705,10 @@ async fn subjects_meta_and_counts(store: Arc<dyn RecordStore>) {
         s("casia", "Central Asia", Some("geo")),
         s("kz", "Kazakhstan", Some("casia")),
     ];
-    store.put_subjects(&tree).await.unwrap();
+    store.put_subjects(Scheme::Subjects, &tree).await.unwrap();
     assert_eq!(store.subjects().await.unwrap(), tree);
     // Renaming keeps the position; a new subject comes last.
-    store.put_subjects(&[s("geo", "Regions", None), s("econ", "Economy", None)]).await.unwrap();
+    store.put_subjects(Scheme::Subjects, &[s("geo", "Regions", None), s("econ", "Economy", None)]).await.unwrap();
     let got = store.subjects().await.unwrap();
     assert_eq!(
         got.iter().map(|s| (s.id.as_str(), s.name.as_str())).collect::<Vec<_>>(),
@@ -745,7 +747,10 @@ async fn local_writes_count_committed_batches(store: Arc<dyn RecordStore>) {
     assert_eq!(store.local_writes(), 0);
     let mut r = rec("filed", Status::Archive);
     r.subjects = vec!["child".into()];
-    store.put_subjects(&[Subject { id: "child".into(), name: "Child".into(), parent: None }]).await.unwrap();
+    store
+        .put_subjects(Scheme::Subjects, &[Subject { id: "child".into(), name: "Child".into(), parent: None }])
+        .await
+        .unwrap();
     assert_eq!(store.local_writes(), 0, "no record was rewritten");
     let id = put_one(&*store, r).await;
     assert_eq!(store.local_writes(), 1);
@@ -755,10 +760,13 @@ async fn local_writes_count_committed_batches(store: Arc<dyn RecordStore>) {
     store.put_records(vec![stale]).await.expect_err("a conflict");
     assert_eq!(store.local_writes(), 1, "a failed batch counts nothing");
     store
-        .put_subjects(&[
-            Subject { id: "top".into(), name: "Top".into(), parent: None },
-            Subject { id: "child".into(), name: "Child".into(), parent: Some("top".into()) },
-        ])
+        .put_subjects(
+            Scheme::Subjects,
+            &[
+                Subject { id: "top".into(), name: "Top".into(), parent: None },
+                Subject { id: "child".into(), name: "Child".into(), parent: Some("top".into()) },
+            ],
+        )
         .await
         .unwrap();
     assert_eq!(store.local_writes(), 2, "moving a subject rewrote the record");
@@ -1225,10 +1233,13 @@ fn regular_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 async fn oai_visibility_sets_and_paging(store: Arc<dyn RecordStore>) {
     use arkiv_storage::OaiQuery;
     store
-        .put_subjects(&[
-            Subject { id: "geo".into(), name: "Geography".into(), parent: None },
-            Subject { id: "geo-asia".into(), name: "Asia".into(), parent: Some("geo".into()) },
-        ])
+        .put_subjects(
+            Scheme::Subjects,
+            &[
+                Subject { id: "geo".into(), name: "Geography".into(), parent: None },
+                Subject { id: "geo-asia".into(), name: "Asia".into(), parent: Some("geo".into()) },
+            ],
+        )
         .await
         .unwrap();
     let draft = put_one(&*store, rec("draft", Status::Inbox)).await;
@@ -1414,7 +1425,7 @@ fn subject(id: &str, parent: Option<&str>) -> Subject {
 /// alone; a rename or a re-save that moves nothing rewrites nothing.
 async fn moving_a_subject_moves_its_records_sets(store: Arc<dyn RecordStore>) {
     let tree = [subject("geo", None), subject("asia", Some("geo")), subject("kz", Some("asia")), subject("econ", None)];
-    assert_eq!(store.put_subjects(&tree).await.unwrap(), 0, "nothing is filed yet");
+    assert_eq!(store.put_subjects(Scheme::Subjects, &tree).await.unwrap(), 0, "nothing is filed yet");
     let long_ago = Timestamp(1_000_000_000);
     let filed = |title: &str, status: Status, subjects: &[&str]| {
         let mut r = rec(title, status);
@@ -1445,7 +1456,7 @@ async fn moving_a_subject_moves_its_records_sets(store: Arc<dyn RecordStore>) {
     let browse_before = store.browse_values(BrowseView::Subject, None, 100).await.unwrap();
 
     // Asia (with Kazakhstan below it) moves from Geography to Economy.
-    let rewritten = store.put_subjects(&[subject("asia", Some("econ"))]).await.unwrap();
+    let rewritten = store.put_subjects(Scheme::Subjects, &[subject("asia", Some("econ"))]).await.unwrap();
     assert_eq!(set_members(&*store, "subject:econ").await, [in_kz, in_asia, in_both, withdrawn, in_econ]);
     assert_eq!(set_members(&*store, "subject:econ:asia").await, under);
     assert_eq!(set_members(&*store, "subject:econ:asia:kz").await, [in_kz, in_both, withdrawn]);
@@ -1498,20 +1509,23 @@ async fn moving_a_subject_moves_its_records_sets(store: Arc<dyn RecordStore>) {
     let seq = store.last_change().await.unwrap();
     assert_eq!(
         store
-            .put_subjects(&[Subject { id: "asia".into(), name: "Asia".into(), parent: Some("econ".into()) }])
+            .put_subjects(
+                Scheme::Subjects,
+                &[Subject { id: "asia".into(), name: "Asia".into(), parent: Some("econ".into()) }]
+            )
             .await
             .unwrap(),
         0
     );
-    assert_eq!(store.put_subjects(&tree[..1]).await.unwrap(), 0);
+    assert_eq!(store.put_subjects(Scheme::Subjects, &tree[..1]).await.unwrap(), 0);
     assert_eq!(store.last_change().await.unwrap(), seq);
 
     // A subject records named before it existed takes its place under a
     // parent: its records follow. A new top-level subject keeps its set.
     let early = put_one(&*store, filed("early", Status::Archive, &["newsub", "top"])).await;
     assert_eq!(set_members(&*store, "subject:newsub").await, [early]);
-    assert_eq!(store.put_subjects(&[subject("top", None)]).await.unwrap(), 0);
-    assert_eq!(store.put_subjects(&[subject("newsub", Some("geo"))]).await.unwrap(), 1);
+    assert_eq!(store.put_subjects(Scheme::Subjects, &[subject("top", None)]).await.unwrap(), 0);
+    assert_eq!(store.put_subjects(Scheme::Subjects, &[subject("newsub", Some("geo"))]).await.unwrap(), 1);
     assert!(set_members(&*store, "subject:newsub").await.is_empty());
     assert_eq!(set_members(&*store, "subject:geo:newsub").await, [early]);
     assert_eq!(set_members(&*store, "subject:geo").await, [early]);
@@ -1521,7 +1535,10 @@ async fn moving_a_subject_moves_its_records_sets(store: Arc<dyn RecordStore>) {
 /// A move rewrites a subject's records a page at a time within its one
 /// transaction, and reaches every one of them however many pages it takes.
 async fn moving_a_large_subject_rewrites_every_record_in_pages(store: Arc<dyn RecordStore>) {
-    store.put_subjects(&[subject("a", None), subject("b", None), subject("leaf", Some("a"))]).await.unwrap();
+    store
+        .put_subjects(Scheme::Subjects, &[subject("a", None), subject("b", None), subject("leaf", Some("a"))])
+        .await
+        .unwrap();
     let batch = (0..1_234)
         .map(|i| {
             let mut r = rec(&format!("r{i}"), Status::Archive);
@@ -1531,10 +1548,106 @@ async fn moving_a_large_subject_rewrites_every_record_in_pages(store: Arc<dyn Re
         .collect();
     let ids = store.put_records(batch).await.unwrap();
     let under_leaf: Vec<RecordId> = ids.iter().enumerate().filter(|(i, _)| i % 3 != 0).map(|(_, id)| *id).collect();
-    let rewritten = store.put_subjects(&[subject("leaf", Some("b"))]).await.unwrap();
+    let rewritten = store.put_subjects(Scheme::Subjects, &[subject("leaf", Some("b"))]).await.unwrap();
     assert_eq!(set_members(&*store, "subject:b:leaf").await, under_leaf);
     assert_eq!(set_members(&*store, "subject:b").await, under_leaf);
     assert_eq!(set_members(&*store, "subject:a").await.len(), ids.len() - under_leaf.len());
     assert!(set_members(&*store, "subject:a:leaf").await.is_empty());
     assert_eq!(rewritten, under_leaf.len() as u64, "each once");
+}
+
+/// Divisions (issue 25) are a second tree beside the subjects: stored with
+/// their tree, read back apart from the subjects, filed in a browse view of
+/// their own and in `division:` sets down their path; a division defined
+/// after records named it, or moved, carries those records to its new sets.
+async fn divisions_are_a_second_tree_with_their_own_sets_and_view(store: Arc<dyn RecordStore>) {
+    store.put_subjects(Scheme::Subjects, &[subject("geo", None)]).await.unwrap();
+    store.put_subjects(Scheme::Divisions, &[subject("fac", None), subject("dept", Some("fac"))]).await.unwrap();
+    let tree = store.subject_tree().await.unwrap();
+    let ids = |scheme: Scheme| tree.nodes(scheme).iter().map(|s| s.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(Scheme::Subjects), ["geo"]);
+    assert_eq!(ids(Scheme::Divisions), ["fac", "dept"]);
+    assert_eq!(store.subjects().await.unwrap().len(), 1, "the subjects alone");
+
+    let mut r = rec("in dept", Status::Archive);
+    r.subjects = vec!["geo".into()];
+    r.divisions = vec!["dept".into(), "later".into()];
+    let id = put_one(&*store, r).await;
+    assert_eq!(set_members(&*store, "division:fac").await, [id]);
+    assert_eq!(set_members(&*store, "division:fac:dept").await, [id]);
+    assert_eq!(set_members(&*store, "division:later").await, [id], "an id not yet defined has its own set");
+    assert_eq!(set_members(&*store, "subject:geo").await, [id]);
+    let view = store.browse_values(BrowseView::Division, None, 10).await.unwrap();
+    assert_eq!(view.iter().map(|v| (v.value.as_str(), v.count)).collect::<Vec<_>>(), [("dept", 1), ("later", 1)]);
+    assert_eq!(store.browse_page(BrowseView::Division, "dept", None, 10).await.unwrap().records[0].id, Some(id));
+
+    // Defining `later` under `fac` moves the record from its bare set.
+    assert_eq!(store.put_subjects(Scheme::Divisions, &[subject("later", Some("fac"))]).await.unwrap(), 1);
+    assert!(set_members(&*store, "division:later").await.is_empty());
+    assert_eq!(set_members(&*store, "division:fac:later").await, [id]);
+    assert_eq!(set_members(&*store, "subject:geo").await, [id], "its subject sets stay");
+}
+
+/// A record's history from before Arkiv (issue 25) goes beneath its
+/// revisions: the earlier states become revisions 1.., the record's own
+/// are numbered on after them with their changes told against the last
+/// earlier state, the current state and an edit on top work as before,
+/// and a second import of the same history adds nothing.
+async fn earlier_revisions_go_beneath_a_records_own(store: Arc<dyn RecordStore>) {
+    use arkiv_storage::history::{EarlierRevision, Prepended};
+    let mut r = rec("Final title", Status::Archive);
+    r.abstract_text = Some("Abstract".into());
+    let id = put_one(&*store, r).await;
+    let (current, rev) = store.get_record_with_revision(id).await.unwrap().unwrap();
+    assert_eq!(rev, 1);
+    let state = |title: &str, status: Status| {
+        let mut r = rec(title, status);
+        r.id = Some(id);
+        r
+    };
+    let earlier = vec![
+        EarlierRevision {
+            actor: "eprints:Anna".into(),
+            at: Timestamp(1_400_000_100),
+            record: state("Draft title", Status::Buffer),
+        },
+        EarlierRevision {
+            actor: "eprints:Anna".into(),
+            at: Timestamp(1_400_000_000),
+            record: state("First title", Status::Inbox),
+        },
+    ];
+    let seq = store.last_change().await.unwrap();
+    assert_eq!(store.prepend_revisions(id, earlier.clone()).await.unwrap(), Prepended::Added(2));
+    let revisions = store.revisions(id).await.unwrap();
+    let titles: Vec<(i64, &str, &str)> =
+        revisions.iter().map(|r| (r.number, r.record.title.as_str(), r.actor.as_str())).collect();
+    assert_eq!(
+        titles,
+        [(1, "First title", "eprints:Anna"), (2, "Draft title", "eprints:Anna"), (3, "Final title", "test")]
+    );
+    assert_eq!(revisions[1].changed, ["status", "title"], "told against the state before");
+    assert_eq!(revisions[2].changed, ["abstract", "datestamp", "status", "title"], "{:?}", revisions[2].changed);
+    let (now, rev) = store.get_record_with_revision(id).await.unwrap().unwrap();
+    assert_eq!((now, rev), (current.clone(), 3), "the current state is kept, at its new number");
+    let changes = store.changes_since(seq, 10).await.unwrap();
+    assert_eq!(
+        changes.iter().map(|c| (c.record_id, c.revision)).collect::<Vec<_>>(),
+        [(id, 3)],
+        "followers hear of it"
+    );
+    // An edit from a form opened before conflicts; one from now lands as 4.
+    let mut edited = current.clone();
+    edited.title = "Edited".into();
+    let stale = RecordWrite { record: edited.clone(), actor: "test".into(), expected_revision: Some(1) };
+    assert!(store.put_records(vec![stale]).await.is_err());
+    let fresh = RecordWrite { record: edited, actor: "test".into(), expected_revision: Some(3) };
+    store.put_records(vec![fresh]).await.unwrap();
+    assert_eq!(store.get_record_with_revision(id).await.unwrap().unwrap().1, 4);
+    // The same history again, or states that are not earlier, add nothing.
+    assert!(matches!(store.prepend_revisions(id, earlier).await.unwrap(), Prepended::NotEarlier { .. }));
+    assert_eq!(store.revisions(id).await.unwrap().len(), 4);
+    assert_eq!(store.prepend_revisions(id + 1000, vec![]).await.unwrap(), Prepended::Added(0));
+    let orphan = vec![EarlierRevision { actor: "x".into(), at: Timestamp(1), record: state("x", Status::Inbox) }];
+    assert_eq!(store.prepend_revisions(id + 1000, orphan).await.unwrap(), Prepended::NoRecord);
 }

@@ -55,11 +55,14 @@ fn document(pos: u32, file: StoredFile) -> Document {
 async fn start(templates: &[(&str, &str)]) -> Site {
     let dir = tempfile::tempdir().unwrap();
     let repo = Repository::init(dir.path(), Config::default()).await.unwrap();
-    repo.put_subjects(&[
-        Subject { id: "geo".into(), name: "Geographical area".into(), parent: None },
-        Subject { id: "casia".into(), name: "Central Asia".into(), parent: Some("geo".into()) },
-        Subject { id: "kz".into(), name: "Kazakhstan".into(), parent: Some("casia".into()) },
-    ])
+    repo.put_subjects(
+        arkiv_model::Scheme::Subjects,
+        &[
+            Subject { id: "geo".into(), name: "Geographical area".into(), parent: None },
+            Subject { id: "casia".into(), name: "Central Asia".into(), parent: Some("geo".into()) },
+            Subject { id: "kz".into(), name: "Kazakhstan".into(), parent: Some("casia".into()) },
+        ],
+    )
     .await
     .unwrap();
 

@@ -1052,7 +1052,7 @@ async fn the_admin_sets_roles_scopes_and_subjects() {
     let admin = site.session("admin@example.org").await;
     let other = site.session("other@example.org").await;
     let html = site.get("/admin", &admin).await.text().await.unwrap();
-    assert!(html.contains("other@example.org") && html.contains("Subject tree"));
+    assert!(html.contains("other@example.org") && html.contains("Subjects and divisions"));
     let csrf = csrf_field(&html);
     let uid = site.repo.accounts.user_by_email("other@example.org").await.unwrap().unwrap().id;
 

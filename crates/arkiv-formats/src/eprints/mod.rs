@@ -29,7 +29,9 @@
 //! the nesting depth *while* reading (a 10 MB title must be refused without
 //! being held), and stream a file of any size in constant memory.
 
+pub mod history;
 pub mod paths;
+pub mod phrases;
 mod reader;
 pub mod subjects;
 mod writer;
@@ -78,6 +80,7 @@ pub const MAPPED_ELEMENTS: &[&str] = &[
     "id_number",
     "keywords",
     "subjects",
+    "divisions",
     "language",
     "languages",
     "abstract",

@@ -834,6 +834,7 @@ fn map_record(root: Node, limits: &ReaderLimits) -> Result<ImportedRecord, Strin
                 | "contributors"
                 | "keywords"
                 | "subjects"
+                | "divisions"
                 | "language"
                 | "languages"
                 | "related_url"
@@ -897,6 +898,7 @@ fn map_record(root: Node, limits: &ReaderLimits) -> Result<ImportedRecord, Strin
             "license" => r.license = m.opt(n, name),
             "keywords" => r.keywords.extend(split_keywords(&m.leaf(n, name))),
             "subjects" => r.subjects.extend(m.items(n, name)),
+            "divisions" => r.divisions.extend(m.items(n, name)),
             "language" => r.languages.extend(m.opt(n, name)),
             "languages" => r.languages.extend(m.items(n, name)),
             "refereed" => {

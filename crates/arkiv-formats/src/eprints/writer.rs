@@ -329,6 +329,7 @@ fn render(r: &Record, opts: &WriteOptions, level: usize, standalone: bool, s: &m
     }
     o.opt(l, "ispublished", r.ispublished.as_deref());
     o.items(l, "subjects", &r.subjects);
+    o.items(l, "divisions", &r.divisions);
     let keywords: Vec<&str> = r.keywords.iter().map(|k| k.trim()).filter(|k| !k.is_empty()).collect();
     if !keywords.is_empty() {
         o.leaf(l, "keywords", &keywords.join(", "));

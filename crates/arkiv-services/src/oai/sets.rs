@@ -5,7 +5,8 @@
 use arkiv_formats::export::ExportContext;
 use arkiv_model::oai_sets::{decode_set_segment, DRIVER_SET};
 
-/// "Article", "Geography > Asia", "Series: Tech Reports", the DRIVER set.
+/// "Article", "Geography > Asia", "Division: Faculty of Engineering",
+/// "Series: Tech Reports", the DRIVER set.
 pub fn set_name(spec: &str, ctx: &ExportContext) -> String {
     if spec == DRIVER_SET {
         return "Open access with full text (DRIVER)".into();
@@ -16,8 +17,9 @@ pub fn set_name(spec: &str, ctx: &ExportContext) -> String {
     let last = segments.last().cloned().unwrap_or_default();
     match kind {
         "type" => format!("Item type: {}", ctx.item_types.label(&last)),
-        "subject" => {
-            format!("Subject: {}", segments.iter().map(|s| ctx.subjects.name(s)).collect::<Vec<_>>().join(" > "))
+        "subject" | "division" => {
+            let label = if kind == "subject" { "Subject" } else { "Division" };
+            format!("{label}: {}", segments.iter().map(|s| ctx.subjects.name(s)).collect::<Vec<_>>().join(" > "))
         }
         "series" => format!("Series: {last}"),
         _ => spec.to_string(),

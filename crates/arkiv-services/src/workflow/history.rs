@@ -24,7 +24,8 @@ pub struct FieldChange {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistoryEntry {
     pub number: i64,
-    /// Who: a user's name where the actor is `user:ID`, else the actor
+    /// Who: a user's name where the actor is `user:ID`, the EPrints actor
+    /// and "(in EPrints)" for `eprints:...`, else the actor
     /// (`import`, `system`...).
     pub actor: String,
     /// UTC, `YYYY-MM-DD HH:MM:SS`.
@@ -71,7 +72,11 @@ pub fn history(
             .collect();
         let actor = match rev.actor.strip_prefix("user:").and_then(|id| id.parse().ok()) {
             Some(id) => name_of(id).unwrap_or_else(|| format!("user {id}")),
-            None => rev.actor.clone(),
+            // A revision from before the record came to Arkiv.
+            None => match rev.actor.strip_prefix(crate::history_import::EPRINTS_ACTOR) {
+                Some(who) => format!("{who} (in EPrints)"),
+                None => rev.actor.clone(),
+            },
         };
         let at = time::OffsetDateTime::from_unix_timestamp(rev.at.0)
             .map(|t| {

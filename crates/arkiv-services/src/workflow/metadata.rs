@@ -8,7 +8,7 @@
 //! it); subjects are repeated `subjects` fields.
 
 use arkiv_model::validate::{doi_problem, is_orcid, license_problem};
-use arkiv_model::{CorporateCreator, Creator, ItemTypes, PartialDate, Record, SubjectTree};
+use arkiv_model::{CorporateCreator, Creator, ItemTypes, PartialDate, Record, Scheme, SubjectTree};
 use serde::Serialize;
 
 /// One field of the deposit form.
@@ -227,7 +227,8 @@ pub struct FieldProblem {
 /// what the form never shows (editors, documents, imported extras) stay as
 /// they were. A value that cannot be read is reported and leaves its field
 /// unchanged; the rest still apply. `item_type` changes the type when the
-/// repository knows it. Subjects not in the tree are ignored.
+/// repository knows it. Subjects and divisions not in their tree are
+/// ignored.
 pub fn apply_form(
     record: &mut Record,
     pairs: &[(String, String)],
@@ -238,6 +239,8 @@ pub fn apply_form(
     let mut bad = |field: &str, problem: String| problems.push(FieldProblem { field: field.into(), problem });
     let mut saw_subjects = false;
     let mut new_subjects = Vec::new();
+    let mut saw_divisions = false;
+    let mut new_divisions = Vec::new();
     for (name, raw) in pairs {
         let value = clean(raw);
         match name.as_str() {
@@ -296,12 +299,19 @@ pub fn apply_form(
             }
             "subjects" => {
                 saw_subjects = true;
-                if subjects.get(&value).is_some() && !new_subjects.contains(&value) {
+                if subjects.scheme_of(&value) == Some(Scheme::Subjects) && !new_subjects.contains(&value) {
                     new_subjects.push(value);
+                }
+            }
+            "divisions" => {
+                saw_divisions = true;
+                if subjects.scheme_of(&value) == Some(Scheme::Divisions) && !new_divisions.contains(&value) {
+                    new_divisions.push(value);
                 }
             }
             // The form says it sent its subject list even when none is ticked.
             "subjects_shown" => saw_subjects = true,
+            "divisions_shown" => saw_divisions = true,
             other => {
                 if let Some(field) = text_field_mut(record, other) {
                     *field = Some(value).filter(|v| !v.is_empty());
@@ -311,6 +321,9 @@ pub fn apply_form(
     }
     if saw_subjects {
         record.subjects = new_subjects;
+    }
+    if saw_divisions {
+        record.divisions = new_divisions;
     }
     problems
 }

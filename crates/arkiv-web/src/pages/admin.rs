@@ -11,7 +11,7 @@ use crate::auth::{CsrfForm, LoggedIn};
 use crate::http::Problem;
 use crate::pages::deposit::{problem, see_other};
 use crate::AppState;
-use arkiv_model::{EditorScope, Role};
+use arkiv_model::{EditorScope, Role, Scheme};
 use arkiv_services::accounts::Session;
 use arkiv_services::admin::{Admin, SettingsForm};
 use arkiv_services::workflow::metadata::FieldProblem;
@@ -48,6 +48,8 @@ struct UserLine {
 struct SubjectLine {
     id: String,
     path: String,
+    /// `subjects` or `divisions`.
+    tree: &'static str,
 }
 
 #[derive(Serialize)]
@@ -213,7 +215,14 @@ async fn render(
         })
         .collect();
     let tree = state.repo.subjects();
-    let subjects = tree.iter().map(|s| SubjectLine { id: s.id.clone(), path: tree.path_label(&s.id) }).collect();
+    let subjects = tree
+        .all()
+        .map(|s| SubjectLine {
+            id: s.id.clone(),
+            path: tree.path_label(&s.id),
+            tree: tree.scheme_of(&s.id).unwrap_or_default().as_str(),
+        })
+        .collect();
     let outbox = state
         .repo
         .accounts
@@ -293,6 +302,9 @@ pub struct SubjectForm {
     name: String,
     #[serde(default)]
     parent: String,
+    /// `subjects` (the default) or `divisions`.
+    #[serde(default)]
+    tree: String,
 }
 
 pub async fn put_subject(
@@ -301,7 +313,11 @@ pub async fn put_subject(
     CsrfForm(form): CsrfForm<SubjectForm>,
 ) -> Result<Response, Problem> {
     let admin = Admin::new(&state.repo, &session.user).map_err(problem)?;
-    admin.put_subject(&form.id, &form.name, Some(form.parent.as_str())).await.map_err(problem)?;
+    let scheme = match form.tree.as_str() {
+        "" => Scheme::Subjects,
+        t => Scheme::parse(t).ok_or_else(|| Problem::bad_request("The tree is `subjects` or `divisions`."))?,
+    };
+    admin.put_subject(scheme, &form.id, &form.name, Some(form.parent.as_str())).await.map_err(problem)?;
     if let Some(index) = &state.search {
         index.set_subjects(state.repo.subjects());
     }

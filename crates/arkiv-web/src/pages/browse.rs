@@ -5,14 +5,15 @@
 //! Every list is read a page at a time with the store's keyset cursors and
 //! precomputed counts, never by loading a whole view: a value holding
 //! 100,000 records opens as fast as one holding ten. Only the year and type
-//! views (a few dozen values) and the subject view (bounded by the subject
-//! tree, which is in memory anyway) are read whole, to be sorted and nested.
+//! views (a few dozen values) and the subject and division views (bounded
+//! by their trees, which are in memory anyway) are read whole, to be sorted
+//! and nested.
 
 use crate::http::{moved, Problem};
 use crate::pages::eprints_urls;
 use crate::present::{cite, query_value, value_path, view_path, CiteView};
 use crate::AppState;
-use arkiv_model::{BrowseView, SubjectTree};
+use arkiv_model::{BrowseView, Scheme, SubjectTree};
 use arkiv_storage::BrowseValue;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -29,6 +30,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/view/", get(index))
         .route("/view/{view}/", get(values))
         .route("/view/{view}/{file}", get(value_page))
+        .route("/view/{view}/{value}/", get(menu_page))
+        .route("/view/{view}/{value}/{file}", get(menu_page))
         .route("/view", get(to_index))
         .route("/view/{view}", get(to_values))
 }
@@ -60,6 +63,7 @@ pub fn view_links() -> Vec<ViewLink> {
                 BrowseView::Year => "Items by the year they appeared",
                 BrowseView::Type => "Papers, reports, articles, books…",
                 BrowseView::Subject => "Items by topic and region",
+                BrowseView::Division => "Items by faculty, department or programme",
                 BrowseView::Creator => "Items by author",
                 BrowseView::Series => "Items by publication series",
             },
@@ -134,6 +138,8 @@ struct SubjectNode {
 struct Subjects {
     nav: &'static str,
     label: &'static str,
+    /// What the tree's nodes are called, plural: `subjects`, `divisions`.
+    plural: &'static str,
     nodes: Vec<SubjectNode>,
     /// Values with records whose subject id is not in the tree.
     unknown: Vec<ValueLink>,
@@ -155,13 +161,20 @@ pub async fn values(
     let repo = &state.repo;
     let store = &repo.store;
     match view {
-        BrowseView::Subject => {
+        BrowseView::Subject | BrowseView::Division => {
+            let scheme = tree_of(view).unwrap_or_default();
             let counts = whole_view(&state, view).await?;
-            let (nodes, unknown) = subject_tree(&repo.subjects(), counts);
+            let (nodes, unknown) = subject_tree(&repo.subjects(), scheme, counts);
             state.page(
                 StatusCode::OK,
                 "view_subjects.html",
-                Subjects { nav: "subject", label: view.label(), nodes, unknown },
+                Subjects {
+                    nav: if view == BrowseView::Subject { "subject" } else { "browse" },
+                    label: view.label(),
+                    plural: scheme.as_str(),
+                    nodes,
+                    unknown,
+                },
             )
         }
         BrowseView::Year | BrowseView::Type => {
@@ -243,40 +256,69 @@ async fn whole_view(state: &AppState, view: BrowseView) -> Result<Vec<BrowseValu
     }
 }
 
-/// The subject tree with each node's own count and the sum over its
-/// subtree. The sum counts a record once per subject it names, so a record
-/// filed under two subjects of one branch counts twice there (telling
-/// otherwise would need a distinct count per subtree from the store).
-fn subject_tree(tree: &SubjectTree, counts: Vec<BrowseValue>) -> (Vec<SubjectNode>, Vec<ValueLink>) {
+/// The tree a view is drawn over, for the subject and division views.
+fn tree_of(view: BrowseView) -> Option<Scheme> {
+    match view {
+        BrowseView::Subject => Some(Scheme::Subjects),
+        BrowseView::Division => Some(Scheme::Divisions),
+        _ => None,
+    }
+}
+
+/// The view that lists a tree's records.
+fn view_of(scheme: Scheme) -> BrowseView {
+    match scheme {
+        Scheme::Subjects => BrowseView::Subject,
+        Scheme::Divisions => BrowseView::Division,
+    }
+}
+
+/// One tree (subjects or divisions) with each node's own count and the sum
+/// over its subtree. The sum counts a record once per node it names, so a
+/// record filed under two subjects of one branch counts twice there
+/// (telling otherwise would need a distinct count per subtree from the
+/// store).
+fn subject_tree(tree: &SubjectTree, scheme: Scheme, counts: Vec<BrowseValue>) -> (Vec<SubjectNode>, Vec<ValueLink>) {
     let mut own: HashMap<String, i64> = counts.iter().map(|v| (v.value.clone(), v.count)).collect();
-    fn build(tree: &SubjectTree, parent: Option<&str>, own: &HashMap<String, i64>, depth: usize) -> Vec<SubjectNode> {
+    let view = view_of(scheme);
+    fn build(
+        tree: &SubjectTree,
+        scheme: Scheme,
+        parent: Option<&str>,
+        own: &HashMap<String, i64>,
+        depth: usize,
+    ) -> Vec<SubjectNode> {
         // The model stops at cycles when walking up; walking down, depth does.
         if depth > 32 {
             return Vec::new();
         }
-        tree.children(parent)
+        tree.children_in(scheme, parent)
             .map(|s| {
-                let children = build(tree, Some(&s.id), own, depth + 1);
+                let children = build(tree, scheme, Some(&s.id), own, depth + 1);
                 let count = own.get(&s.id).copied().unwrap_or(0);
                 let total = count + children.iter().map(|c| c.total).sum::<i64>();
-                SubjectNode {
-                    label: s.name.clone(),
-                    url: value_path(BrowseView::Subject, &s.id),
-                    count,
-                    total,
-                    children,
-                }
+                SubjectNode { label: s.name.clone(), url: value_path(view_of(scheme), &s.id), count, total, children }
             })
             .collect()
     }
-    let nodes = build(tree, None, &own, 0);
-    own.retain(|id, _| tree.get(id).is_none());
+    let nodes = build(tree, scheme, None, &own, 0);
+    own.retain(|id, _| tree.scheme_of(id) != Some(scheme));
     let mut unknown: Vec<ValueLink> = own
         .into_iter()
-        .map(|(id, count)| ValueLink { label: id.clone(), url: value_path(BrowseView::Subject, &id), count })
+        .map(|(id, count)| ValueLink { label: tree.path_label(&id), url: value_path(view, &id), count })
         .collect();
     unknown.sort_by(|a, b| a.label.cmp(&b.label));
     (nodes, unknown)
+}
+
+/// EPrints' views of two menus (`/view/divisions/ID/`,
+/// `/view/divisions/ID/2014.html`): see [`eprints_urls::view_menu_page`].
+pub async fn menu_page(path: Result<Path<Vec<String>>, PathRejection>) -> Result<Response, Problem> {
+    let Path(parts) = path.map_err(|_| no_such_view())?;
+    let [view, value, rest @ ..] = parts.as_slice() else { return Err(no_such_view()) };
+    let to = eprints_urls::view_menu_page(view, value, rest.first().map(String::as_str));
+    to.map(|p| moved(&p))
+        .ok_or_else(|| Problem::not_found("There is no such view or value. The views are listed at /view/."))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -356,16 +398,15 @@ pub async fn value_page(
     let subjects = repo.subjects();
     let heading = match view {
         BrowseView::Type => repo.types().label(value).to_string(),
-        BrowseView::Subject => subjects.path_label(value),
+        BrowseView::Subject | BrowseView::Division => subjects.path_label(value),
         _ => value.to_string(),
     };
-    let children = if view == BrowseView::Subject {
-        subjects
-            .children(Some(value))
-            .map(|s| ValueLink { label: s.name.clone(), url: value_path(BrowseView::Subject, &s.id), count: 0 })
-            .collect()
-    } else {
-        Vec::new()
+    let children = match tree_of(view) {
+        Some(scheme) => subjects
+            .children_in(scheme, Some(value))
+            .map(|s| ValueLink { label: s.name.clone(), url: value_path(view, &s.id), count: 0 })
+            .collect(),
+        None => Vec::new(),
     };
     let ctx = ValuePage {
         nav: match view {
@@ -403,7 +444,7 @@ mod tests {
         let tree =
             SubjectTree::new(vec![s("geo", None), s("asia", Some("geo")), s("kz", Some("asia")), s("econ", None)]);
         let v = |value: &str, count| BrowseValue { value: value.into(), count };
-        let (nodes, unknown) = subject_tree(&tree, vec![v("asia", 2), v("kz", 3), v("zz", 1)]);
+        let (nodes, unknown) = subject_tree(&tree, Scheme::Subjects, vec![v("asia", 2), v("kz", 3), v("zz", 1)]);
         assert_eq!(nodes.len(), 2);
         assert_eq!((nodes[0].count, nodes[0].total), (0, 5));
         assert_eq!((nodes[0].children[0].count, nodes[0].children[0].total), (2, 5));

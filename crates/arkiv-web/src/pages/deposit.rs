@@ -13,7 +13,7 @@ use crate::auth::{self, CsrfForm, LoggedIn};
 use crate::http::Problem;
 use crate::pages::{parse_id, RecordPath};
 use crate::AppState;
-use arkiv_model::{DocumentSecurity, PartialDate, Record, RecordId, Status, User};
+use arkiv_model::{DocumentSecurity, PartialDate, Record, RecordId, Scheme, Status, User};
 use arkiv_services::accounts::Session;
 use arkiv_services::workflow::metadata::{form_fields, form_values, missing, Field, FieldProblem};
 use arkiv_services::workflow::{may, Action, DocumentSettings, Workflow, WorkflowError};
@@ -216,6 +216,7 @@ struct DepositPage {
     types: Vec<(String, String)>,
     fields: Vec<FormField>,
     subjects: Vec<SubjectBox>,
+    divisions: Vec<SubjectBox>,
     documents: Vec<DocumentLine>,
     securities: Vec<(&'static str, &'static str)>,
     missing: Vec<String>,
@@ -259,27 +260,26 @@ fn deposit_ctx(
         })
         .collect();
     let tree = state.repo.subjects();
-    let mut subjects = Vec::new();
+    /// One tree's boxes, each under its parent, ticked where `chosen` names it.
     fn walk(
         tree: &arkiv_model::SubjectTree,
+        scheme: Scheme,
         parent: Option<&str>,
         depth: usize,
-        record: &Record,
+        chosen: &[String],
         out: &mut Vec<SubjectBox>,
     ) {
-        for s in tree.children(parent) {
-            out.push(SubjectBox {
-                id: s.id.clone(),
-                name: s.name.clone(),
-                depth,
-                checked: record.subjects.contains(&s.id),
-            });
+        for s in tree.children_in(scheme, parent) {
+            out.push(SubjectBox { id: s.id.clone(), name: s.name.clone(), depth, checked: chosen.contains(&s.id) });
             if depth < 8 {
-                walk(tree, Some(&s.id), depth + 1, record, out);
+                walk(tree, scheme, Some(&s.id), depth + 1, chosen, out);
             }
         }
     }
-    walk(&tree, None, 0, record, &mut subjects);
+    let mut subjects = Vec::new();
+    walk(&tree, Scheme::Subjects, None, 0, &record.subjects, &mut subjects);
+    let mut divisions = Vec::new();
+    walk(&tree, Scheme::Divisions, None, 0, &record.divisions, &mut divisions);
     let documents = record
         .documents
         .iter()
@@ -309,6 +309,7 @@ fn deposit_ctx(
         types: state.repo.types().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         fields,
         subjects,
+        divisions,
         documents,
         securities: [DocumentSecurity::Public, DocumentSecurity::Validuser, DocumentSecurity::Staffonly]
             .iter()

@@ -239,6 +239,7 @@ pub fn view_value(view: &str, value: &str) -> Option<(BrowseView, String)> {
     Some(match view {
         "year" => (BrowseView::Year, value),
         "subjects" | "subject" => (BrowseView::Subject, value),
+        "divisions" | "division" => (BrowseView::Division, value),
         "type" | "types" => (BrowseView::Type, value),
         "creators" | "creators_name" | "people" => (BrowseView::Creator, view_name(&value)?.inverted()),
         "series" => (BrowseView::Series, value),
@@ -250,6 +251,7 @@ pub fn view_value(view: &str, value: &str) -> Option<(BrowseView, String)> {
 pub fn view_alias(view: &str) -> Option<BrowseView> {
     match view {
         "subjects" => Some(BrowseView::Subject),
+        "divisions" => Some(BrowseView::Division),
         "creators" | "people" => Some(BrowseView::Creator),
         "types" => Some(BrowseView::Type),
         _ => None,
@@ -274,6 +276,33 @@ pub fn view_page(view: &str, file: Option<&str>) -> Option<String> {
     }
     let (view, value) = view_value(view, stem).or_else(|| Some((arkiv, unescape_filename(stem)?)))?;
     Some(value_path(view, &value))
+}
+
+/// A view of two menus (pub's `divisions`: a division, then its years):
+/// `/view/divisions/sch=5Fecs/` lists the division's years in EPrints and
+/// goes to the division's page here; `/view/divisions/sch=5Fecs/2014.html`
+/// (and its `.type.html`, `.default.html` groupings) lists one year's
+/// records and goes to the search filtered on both, which lists exactly
+/// those. A second value that is not a year (`NULL`, a local second menu)
+/// goes to the first value's page.
+pub fn view_menu_page(view: &str, value: &str, file: Option<&str>) -> Option<String> {
+    let (view, value) = view_value(view, value).or_else(|| {
+        let arkiv = BrowseView::parse(view).or_else(|| view_alias(view))?;
+        Some((arkiv, unescape_filename(value)?))
+    })?;
+    let year = file.and_then(|f| f.split('.').next()).filter(|y| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()));
+    let facet = match view {
+        BrowseView::Subject => Some("subject"),
+        BrowseView::Division => Some("division"),
+        BrowseView::Type => Some("type"),
+        BrowseView::Creator => Some("creator"),
+        BrowseView::Series => Some("series"),
+        BrowseView::Year => None,
+    };
+    match (year, facet) {
+        (Some(year), Some(facet)) => Some(format!("/search?{facet}={}&year={year}", query_value(&value))),
+        _ => Some(value_path(view, &value)),
+    }
 }
 
 /// `/cgi/exportview/VIEW/VALUE[/VALUE2]/FORMAT/NAME`: a view's list in a

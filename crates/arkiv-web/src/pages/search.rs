@@ -263,6 +263,7 @@ fn facet_label(f: Facet) -> &'static str {
         Facet::Series => "Series",
         Facet::Language => "Language",
         Facet::FullText => "Full text",
+        Facet::Division => "Division",
     }
 }
 
@@ -274,7 +275,7 @@ fn value_label(state: &AppState, f: Facet, value: &str, label: Option<&str>) -> 
             "no" => "Without full text".into(),
             v => v.into(),
         },
-        Facet::Subject => match label {
+        Facet::Subject | Facet::Division => match label {
             Some(l) => l.to_string(),
             None => state.repo.subjects().get(value).map(|s| s.name.clone()).unwrap_or_else(|| value.to_string()),
         },

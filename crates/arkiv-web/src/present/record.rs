@@ -246,6 +246,13 @@ fn rows(state: &AppState, r: &Record) -> Vec<Row> {
             .collect(),
     );
     add(
+        "Divisions",
+        r.divisions
+            .iter()
+            .map(|d| Item { text: subjects.path_label(d), url: Some(value_path(BrowseView::Division, d)) })
+            .collect(),
+    );
+    add(
         "Series",
         nonempty(&r.series)
             .map(|s| Item { url: Some(value_path(BrowseView::Series, &s)), text: s })
