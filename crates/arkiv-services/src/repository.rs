@@ -110,18 +110,12 @@ impl Repository {
     /// into the database and into effect. Types known already are left as
     /// they are. Returns those that were new.
     pub async fn add_types(&self, new: &[(String, String)]) -> Result<Vec<String>> {
-        let mut stored = stored_types(self.store.meta(TYPES_KEY).await?.as_deref());
         let known = self.types();
-        let mut added = Vec::new();
-        for (id, label) in new {
-            if !known.contains(id) && !stored.contains_key(id) {
-                stored.insert(id.clone(), label.clone());
-                added.push(id.clone());
-            }
-        }
-        if !added.is_empty() {
-            self.store.set_meta(TYPES_KEY, &serde_json::to_string(&stored)?).await?;
-        }
+        let unknown: Vec<(String, String)> = new.iter().filter(|(id, _)| !known.contains(id)).cloned().collect();
+        // One atomic merge in the store: another node adding its types at
+        // the same moment keeps them.
+        let added =
+            if unknown.is_empty() { Vec::new() } else { self.store.add_meta_entries(TYPES_KEY, &unknown).await? };
         self.reload_types().await?;
         Ok(added)
     }

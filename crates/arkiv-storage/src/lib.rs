@@ -362,6 +362,13 @@ pub trait Meta: Send + Sync + 'static {
 
     async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
 
+    /// Adds entries to the JSON object kept under `key` (made if absent),
+    /// each whose name it does not hold yet, in one write transaction with
+    /// the writers' lock: two nodes adding at once both land, where a read
+    /// here and a `set_meta` there would let the later lose the earlier's.
+    /// Returns the names added.
+    async fn add_meta_entries(&self, key: &str, entries: &[(String, String)]) -> Result<Vec<String>>;
+
     /// Bytes the database takes on disk, where the backend can tell.
     async fn size_bytes(&self) -> Result<Option<u64>>;
 }

@@ -626,6 +626,31 @@ impl<B: Backend> Meta for B {
         write_meta(&mut *self.writer().await?, key, value).await
     }
 
+    async fn add_meta_entries(&self, key: &str, entries: &[(String, String)]) -> Result<Vec<String>> {
+        for (name, value) in entries {
+            B::check_text(&|| format!("setting {key:?}: the name {name:?}"), name)?;
+            B::check_text(&|| format!("setting {key:?}: the value of {name:?}"), value)?;
+        }
+        let mut writer = self.writer().await?;
+        let mut tx = B::begin_write(&mut writer).await?;
+        let stored = read_meta(&mut *tx, key).await?;
+        // A value that is not an object is replaced: nothing else writes it.
+        let mut map: serde_json::Map<String, serde_json::Value> =
+            stored.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default();
+        let mut added = Vec::new();
+        for (name, value) in entries {
+            if !map.contains_key(name) {
+                map.insert(name.clone(), serde_json::Value::String(value.clone()));
+                added.push(name.clone());
+            }
+        }
+        if !added.is_empty() {
+            write_meta(&mut *tx, key, &serde_json::Value::Object(map).to_string()).await?;
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
     async fn size_bytes(&self) -> Result<Option<u64>> {
         Backend::size_bytes(self).await
     }

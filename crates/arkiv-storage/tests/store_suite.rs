@@ -80,6 +80,7 @@ suite!(
     moving_a_large_subject_rewrites_every_record_in_pages,
     divisions_are_a_second_tree_with_their_own_sets_and_view,
     earlier_revisions_go_beneath_a_records_own,
+    meta_entries_added_at_once_all_land,
 );
 
 // ---------------------------------------------------------------------------
@@ -1650,4 +1651,32 @@ async fn earlier_revisions_go_beneath_a_records_own(store: Arc<dyn RecordStore>)
     assert_eq!(store.prepend_revisions(id + 1000, vec![]).await.unwrap(), Prepended::Added(0));
     let orphan = vec![EarlierRevision { actor: "x".into(), at: Timestamp(1), record: state("x", Status::Inbox) }];
     assert_eq!(store.prepend_revisions(id + 1000, orphan).await.unwrap(), Prepended::NoRecord);
+}
+
+/// Item types that imports on several nodes take at the same moment all
+/// land (issue 25): each is merged into the one `meta` row in a write
+/// transaction, where reading on one connection and writing on another let
+/// the later write drop the earlier's entries.
+async fn meta_entries_added_at_once_all_land(store: Arc<dyn RecordStore>) {
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let entry = (format!("type_{i:02}"), format!("Type {i}"));
+                store.add_meta_entries("item_types", &[entry]).await.unwrap()
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().len(), 1, "each adds its own");
+    }
+    let stored: BTreeMap<String, String> =
+        serde_json::from_str(&store.meta("item_types").await.unwrap().unwrap()).unwrap();
+    assert_eq!(stored.len(), 24, "{stored:?}");
+    // A name held already is left as it is.
+    let again = store.add_meta_entries("item_types", &[("type_00".into(), "Other".into())]).await.unwrap();
+    assert!(again.is_empty());
+    let stored: BTreeMap<String, String> =
+        serde_json::from_str(&store.meta("item_types").await.unwrap().unwrap()).unwrap();
+    assert_eq!(stored["type_00"], "Type 0");
 }
