@@ -144,6 +144,24 @@ enum Command {
     },
     /// Check every record against the model and every file against its SHA-256.
     Fsck,
+    /// Copy the whole repository into OUT while it serves: every table of
+    /// the database as one consistent snapshot, the settings and template
+    /// overrides, and the files (a second backup into the same OUT copies
+    /// only files it does not hold yet).
+    Backup { out: PathBuf },
+    /// Build a new repository in --to from a backup, checking every
+    /// checksum first. With --database postgres://..., on PostgreSQL: how a
+    /// repository moves from SQLite to PostgreSQL.
+    Restore {
+        backup: PathBuf,
+        /// The new repository's directory (missing or empty).
+        #[arg(long)]
+        to: PathBuf,
+        /// The database to restore into (empty; default: the backup's own
+        /// setting, a SQLite file in --to).
+        #[arg(long)]
+        database: Option<String>,
+    },
     /// Purge files removed from drafts that never went live (after
     /// `[files] purge_after_days`) and delete stored bytes that no record
     /// names (after `[files] gc_grace_hours`). The server does it once a day.
@@ -265,6 +283,8 @@ fn main() -> std::process::ExitCode {
                 commands::generate(&cli.repo, count, seed, pdfs, output.as_deref()).await
             }
             Command::Fsck => commands::fsck(&cli.repo).await,
+            Command::Backup { out } => commands::backup(&cli.repo, &out).await,
+            Command::Restore { backup, to, database } => commands::restore(&backup, &to, database.as_deref()).await,
             Command::Gc { dry_run } => commands::gc(&cli.repo, dry_run).await,
             Command::LiftEmbargoes => commands::lift_embargoes(&cli.repo).await,
             Command::Reindex => commands::reindex(&cli.repo).await,

@@ -41,6 +41,53 @@ pub async fn init(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `arkiv backup OUT`.
+pub async fn backup(repo_dir: &Path, out: &Path) -> Result<ExitCode> {
+    let repo = Repository::open(repo_dir).await?;
+    let started = std::time::Instant::now();
+    let r = arkiv_services::backup::backup(&repo, out).await?;
+    println!(
+        "Backed up {} tables ({} rows, change feed at {}) and {} files ({} copied, {} bytes; the rest were held already) into {} in {:.1} s.",
+        r.tables,
+        r.rows,
+        r.last_change,
+        r.files,
+        r.files_copied,
+        r.bytes_copied,
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `arkiv restore IN --to DIR [--database URL]`.
+pub async fn restore(backup: &Path, to: &Path, database: Option<&str>) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let r = arkiv_services::backup::restore(backup, to, database).await?;
+    println!(
+        "Restored {} tables ({} rows) and {} files into {} (database {}) in {:.1} s. The search index is built when it first serves.",
+        r.tables,
+        r.rows,
+        r.files,
+        to.display(),
+        redacted(&r.database),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A database URL without its password, for printing.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:…@{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
 pub async fn lift_embargoes(repo_dir: &Path) -> Result<ExitCode> {
     let repo = Repository::open(repo_dir).await?;
     let report = arkiv_services::workflow::lift_embargoes(&repo, repo.today()).await?;

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod accounts;
 pub mod admin;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod demo;

@@ -24,6 +24,7 @@
 //! - a file is referenced by a record only after its bytes are stored.
 
 pub mod accounts;
+pub mod backup;
 mod bulk_load;
 pub mod file_refs;
 pub mod files;
@@ -69,6 +70,10 @@ pub enum StoreError {
     Files(#[from] object_store::Error),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
+    /// A request the store will not carry out, and why (a restore into a
+    /// database that holds records, a backup it cannot read).
+    #[error("{0}")]
+    Refused(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -165,9 +170,9 @@ pub struct WorkQuery {
 /// ([`open_store`]). See the crate docs for the invariants. Implemented for
 /// any type that implements the seams, so a caller holding an
 /// `Arc<dyn RecordStore>` reaches every method.
-pub trait RecordStore: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs {}
+pub trait RecordStore: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs + backup::Backup {}
 
-impl<T: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs> RecordStore for T {}
+impl<T: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs + backup::Backup> RecordStore for T {}
 
 /// Records and their revisions: the stored truth, and the reads of it that
 /// are not lists of a view.
