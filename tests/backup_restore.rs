@@ -290,7 +290,7 @@ fn a_backup_during_an_import_restores_a_committed_state() {
     let b = tmp.path().join("b");
     ok(&arkiv(&a, &["restore", p(&out), "--to", p(&b)]), "restore");
     let held = stdout(&arkiv(&b, &["export", "jsonl"])).lines().count();
-    assert!(held > 0 && held % 100 == 0, "whole batches only: {held}");
+    assert!(held > 0 && held.is_multiple_of(100), "whole batches only: {held}");
     eprintln!("the backup held {held} of {RECORDS} records");
     let resumed = arkiv(&b, &["import", "eprints-xml", "--resume", p(&export)]);
     let said = ok(&resumed, "resume on the restored repository");
