@@ -150,6 +150,18 @@ fn a_repository_moves_to_postgres_and_back_whole() {
     ok(&arkiv(&b, &["backup", p(&out_b)]), "backup from PostgreSQL");
     assert_same_tables(&first, &tables(&out_b), "SQLite, then PostgreSQL");
     assert_eq!(files(&out), files(&out_b), "every file's SHA-256");
+    // The restored site serves the same pages (serving notes its own
+    // state in `meta`, so after the backup of it).
+    {
+        let (served_a, served_b) = (serve(&a), serve(&b));
+        for path in
+            ["/", "/1/", "/1/export/bibtex", "/view/year/", "/view/division/", "/view/subject/", "/oai2?verb=ListSets"]
+        {
+            let (status, body) = page(served_a.addr, path);
+            assert!(status.contains("200"), "{path}: {status}");
+            assert_eq!((status, body), page(served_b.addr, path), "{path} is served the same");
+        }
+    }
 
     // And back onto SQLite.
     let c = tmp.path().join("c");

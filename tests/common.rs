@@ -134,3 +134,61 @@ pub fn with_database(url: &str, db: &str) -> String {
     };
     format!("{base}/{db}{query}")
 }
+
+/// `arkiv serve` on a free port in a child process, killed when dropped.
+pub struct Served {
+    child: std::process::Child,
+    pub addr: std::net::SocketAddr,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `arkiv serve` over `repo` and waits until it says where.
+pub fn serve(repo: &Path) -> Served {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arkiv"))
+        .args(["--repo", repo.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
+        .env("ARKIV_LOG", "error")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("arkiv serve runs");
+    let mut stderr = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    let mut byte = [0u8; 1];
+    // "Arkiv is serving "..." (N live records) at http://127.0.0.1:PORT/ ..."
+    let addr = loop {
+        if stderr.read(&mut byte).unwrap_or(0) == 0 {
+            panic!("arkiv serve stopped before serving: {seen}");
+        }
+        seen.push(byte[0] as char);
+        if let Some(at) = seen.find("at http://") {
+            if let Some(end) = seen[at + 10..].find('/') {
+                break seen[at + 10..at + 10 + end].parse().unwrap();
+            }
+        }
+    };
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(1..) = stderr.read(&mut chunk) {}
+    });
+    Served { child, addr }
+}
+
+/// The status line and body of one GET (headers, which carry the date,
+/// left out).
+pub fn page(addr: std::net::SocketAddr, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    (head.lines().next().unwrap_or("").to_string(), body.to_string())
+}
