@@ -92,6 +92,11 @@ enum Command {
         /// (EPrints keeps divisions under another).
         #[arg(long, default_value = "subjects")]
         subjects_root: String,
+        /// For `users`: a dump of EPrints' user table with the password
+        /// hashes (what `mysqldump eprints user` writes, or a CSV whose header
+        /// names userid and password), which the XML export never carries.
+        #[arg(long)]
+        passwords: Option<PathBuf>,
     },
     /// Write records out, streamed, to standard output or a file.
     ///
@@ -196,6 +201,10 @@ enum ImportFormat {
     /// EPrints' subjects file (cfg/subjects): the subtree below
     /// --subjects-root becomes the subject tree.
     Subjects,
+    /// The XML export of EPrints' users, with --passwords for their hashes:
+    /// accounts that log in with their EPrints password (by address or
+    /// username) and keep their items.
+    Users,
 }
 
 fn main() -> std::process::ExitCode {
@@ -215,6 +224,9 @@ fn main() -> std::process::ExitCode {
             Command::Import { format: ImportFormat::Subjects, files, subjects_root, .. } => {
                 commands::import_subjects(&cli.repo, &files, &subjects_root).await
             }
+            Command::Import { format: ImportFormat::Users, files, passwords, .. } => {
+                commands::import_users(&cli.repo, &files, passwords.as_deref()).await
+            }
             Command::Import {
                 format: ImportFormat::EprintsXml,
                 files,
@@ -225,6 +237,7 @@ fn main() -> std::process::ExitCode {
                 fetch_timeout,
                 fetch_retries,
                 subjects_root: _,
+                passwords: _,
             } => {
                 let rerun = match (resume, again) {
                     (true, _) => Rerun::Resume,
