@@ -14,7 +14,7 @@
 -- lower case), so they log in by username only.
 --
 -- An imported user's password is EPrints' hash in `password_hash`, marked
--- `eprints:` (read by the login only, and replaced by an argon2id hash at
+-- `eprints:` (read by the login only, and replaced by Arkiv's own hash at
 -- the first login that matches it), or '' when EPrints gave none.
 ALTER TABLE users ADD COLUMN username TEXT;
 ALTER TABLE users ADD COLUMN username_key TEXT;
