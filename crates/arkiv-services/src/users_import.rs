@@ -138,11 +138,13 @@ pub fn editor_scope(editperms: &[String]) -> Result<EditorScope, String> {
     }
 }
 
-/// A scope that matches no record (the store's reading of an unreadable
-/// scope too): an editor whose EPrints scope cannot be kept reviews
-/// nothing until an admin gives them a scope.
+/// The item type of the scope given to an editor whose EPrints scope
+/// cannot be kept: no record has it, so they review nothing, and /admin
+/// shows it for what it is (an empty scope there would mean everything).
+pub const NO_SCOPE_TYPE: &str = "none:eprints-scope-not-kept";
+
 fn nothing() -> EditorScope {
-    EditorScope { types: vec![String::new()], ..Default::default() }
+    EditorScope { types: vec![NO_SCOPE_TYPE.to_string()], ..Default::default() }
 }
 
 fn short(s: &str) -> String {

@@ -15,7 +15,7 @@ use arkiv_formats::eprints::{EprintsWriter, WriteOptions};
 use arkiv_model::{Record, Role, Status, User};
 use arkiv_services::accounts::{create_user, login, AccountError, NewAccount};
 use arkiv_services::import::{import_eprints_xml, ImportOptions};
-use arkiv_services::users_import::{import_users, UsersReport};
+use arkiv_services::users_import::{import_users, UsersReport, NO_SCOPE_TYPE};
 use arkiv_services::{Config, Repository};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -290,7 +290,7 @@ async fn bad_users_hashes_and_rows_are_each_reported_and_the_rest_land(repo: Arc
     // The editor whose scope could not be kept reviews nothing.
     let divisions = by_username(&repo, "divisions-editor").await;
     assert_eq!(divisions.role, Role::Editor);
-    assert_eq!(divisions.scope.types, [String::new()]);
+    assert_eq!(divisions.scope.types, [NO_SCOPE_TYPE]);
     assert!(repo.accounts.user_by_username("guest").await.unwrap().is_none());
     assert!(repo.accounts.user_by_username("broken").await.unwrap().is_none());
     // A user with a malformed hash has no password that works.
