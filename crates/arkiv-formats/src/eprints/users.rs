@@ -585,6 +585,29 @@ mod tests {
         assert!(read_password_dump(b"INSERT INTO `eprint` VALUES (1);").unwrap_err().contains("no table named user"));
     }
 
+    /// Any prefix of a users export or a dump, cut anywhere (mid-tag,
+    /// mid-string, mid-escape, mid-UTF-8), gives items or errors, never a
+    /// panic.
+    #[test]
+    fn files_cut_anywhere_never_panic() {
+        let xml = "<users><user id=\"x\"><userid>1</userid><username>a&amp;b</username><usertype>user</usertype>\
+                   <email>é@example.org</email><editperms><item>0|1||eprint|-|type:type:ANY:EQ:a&lt;b|-|</item>\
+                   </editperms></user><user><userid>2</userid></user></users>";
+        let sql = "CREATE TABLE `user` (`userid` int, `password` varchar(9)); /* c */ -- c\n\
+                   INSERT INTO `user` VALUES (1,'a\\'b\\\\'),(2,\"é\"),(3,NULL);";
+        let csv = "userid,password\n1,\"a,\"\"b\"\n2,é\n";
+        for text in [xml, sql, csv] {
+            let bytes = text.as_bytes();
+            for cut in 0..=bytes.len() {
+                let _ = read_users_xml(&bytes[..cut]);
+                let _ = read_password_dump(&bytes[..cut]);
+            }
+        }
+        assert_eq!(read_users_xml(xml.as_bytes()).len(), 2);
+        let rows = read_password_dump(sql.as_bytes()).unwrap();
+        assert_eq!(rows[0].result.as_ref().unwrap().password.as_deref(), Some("a'b\\"));
+    }
+
     #[test]
     fn csv_rows_give_the_hashes() {
         let csv = "userid,username,password\n1,admin,abNANd1rDfiNc\nseven,x,y\n3,nopass,\n";
