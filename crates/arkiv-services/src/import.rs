@@ -793,18 +793,41 @@ fn take_depositor(record: &mut Record, depositors: &Depositors) -> Option<i64> {
 }
 
 /// Notes the EPrints depositors of records just written (`ids` in the
-/// order of `eprints_userids`); returns how many wait for their user.
+/// order of `eprints_userids`), but those `noted` before the write;
+/// returns how many wait for their user.
 async fn note_depositors(
     store: &dyn RecordStore,
     ids: &[i64],
     eprints_userids: &[Option<i64>],
+    noted: &[bool],
     depositors: &Depositors,
 ) -> Result<u64> {
-    let pairs: Vec<(i64, i64)> = ids.iter().zip(eprints_userids).filter_map(|(id, e)| e.map(|e| (*id, e))).collect();
+    let all: Vec<(i64, i64, bool)> =
+        ids.iter().zip(eprints_userids).zip(noted).filter_map(|((id, e), noted)| e.map(|e| (*id, e, *noted))).collect();
+    let pairs: Vec<(i64, i64)> = all.iter().filter(|(_, _, noted)| !noted).map(|(id, e, _)| (*id, *e)).collect();
     if !pairs.is_empty() {
         store.note_eprints_depositors(&pairs).await?;
     }
-    Ok(pairs.iter().filter(|(_, e)| !depositors.contains_key(e)).count() as u64)
+    Ok(all.iter().filter(|(_, e, _)| !depositors.contains_key(e)).count() as u64)
+}
+
+/// Notes the EPrints depositors of the records that carry their own id
+/// before they are written: a kill between a batch's commit and a note
+/// written after it would lose the depositor for good (a resumed import
+/// skips what was committed). A note for a write that then fails names a
+/// record that is not there, and only gives a depositor to a record with
+/// none. Returns which records were noted.
+async fn note_depositors_ahead(
+    store: &dyn RecordStore,
+    records: &[&Record],
+    eprints_userids: &[Option<i64>],
+) -> Result<Vec<bool>> {
+    let pairs: Vec<(i64, i64)> =
+        records.iter().zip(eprints_userids).filter_map(|(r, e)| Some((r.id?, (*e)?))).collect();
+    if !pairs.is_empty() {
+        store.note_eprints_depositors(&pairs).await?;
+    }
+    Ok(records.iter().map(|r| r.id.is_some()).collect())
 }
 
 /// Writes the batch in one transaction, with the note of where the file's
@@ -842,6 +865,8 @@ async fn write_batch(
     }
     let eprints_userids: Vec<Option<i64>> =
         items.iter_mut().map(|(_, record)| take_depositor(record, &depositors)).collect();
+    let records: Vec<&Record> = items.iter().map(|(_, r)| r).collect();
+    let noted = note_depositors_ahead(&*store, &records, &eprints_userids).await?;
     let writes = items.iter().map(|(_, r)| RecordWrite::new(r.clone(), &actor)).collect();
     // Every position up to the batch's last is dealt with once it commits
     // (the rejections before it are reported before it).
@@ -854,14 +879,14 @@ async fn write_batch(
     };
     match store.put_records_noted(writes, Some(note.clone())).await {
         Ok(ids) => {
-            outcome.depositors_waiting += note_depositors(&*store, &ids, &eprints_userids, &depositors).await?;
+            outcome.depositors_waiting += note_depositors(&*store, &ids, &eprints_userids, &noted, &depositors).await?;
             outcome.imported += ids.len() as u64;
             outcome.last_id = ids.last().copied().or(outcome.last_id);
             outcome.log = note;
         }
         Err(batch_error) => {
             tracing::warn!("batch refused ({batch_error}); retrying its records one by one");
-            for ((position, record), eprints_userid) in items.into_iter().zip(eprints_userids) {
+            for (((position, record), eprints_userid), noted) in items.into_iter().zip(eprints_userids).zip(noted) {
                 let note = ImportNote {
                     position: position as u64,
                     records: outcome.log.records + 1,
@@ -872,7 +897,7 @@ async fn write_batch(
                 match store.put_records_noted(vec![RecordWrite::new(record, &actor)], Some(note.clone())).await {
                     Ok(ids) => {
                         outcome.depositors_waiting +=
-                            note_depositors(&*store, &ids, &[eprints_userid], &depositors).await?;
+                            note_depositors(&*store, &ids, &[eprints_userid], &[noted], &depositors).await?;
                         outcome.imported += 1;
                         outcome.last_id = ids.last().copied().or(outcome.last_id);
                         outcome.log = note;
