@@ -101,6 +101,11 @@ enum Command {
         /// archive's `documents`, or a directory of EPRINTID/N.xml).
         #[arg(long, value_name = "DIR")]
         revisions: Option<PathBuf>,
+        /// For `users`: a dump of EPrints' user table with the password
+        /// hashes (what `mysqldump eprints user` writes, or a CSV whose header
+        /// names userid and password), which the XML export never carries.
+        #[arg(long)]
+        passwords: Option<PathBuf>,
     },
     /// Write records out, streamed, to standard output or a file.
     ///
@@ -229,6 +234,10 @@ enum ImportFormat {
     /// subtree below --subjects-root becomes the subject tree, the one
     /// below `divisions` the division tree.
     Subjects,
+    /// The XML export of EPrints' users, with --passwords for their hashes:
+    /// accounts that log in with their EPrints password (by address or
+    /// username) and keep their items.
+    Users,
 }
 
 fn main() -> std::process::ExitCode {
@@ -251,6 +260,9 @@ fn main() -> std::process::ExitCode {
             Command::Import { format: ImportFormat::History, files, revisions, .. } => {
                 commands::import_history(&cli.repo, &files, revisions.as_deref()).await
             }
+            Command::Import { format: ImportFormat::Users, files, passwords, .. } => {
+                commands::import_users(&cli.repo, &files, passwords.as_deref()).await
+            }
             Command::Import {
                 format: ImportFormat::EprintsXml,
                 files,
@@ -263,6 +275,7 @@ fn main() -> std::process::ExitCode {
                 subjects_root: _,
                 phrases,
                 revisions: _,
+                passwords: _,
             } => {
                 let rerun = match (resume, again) {
                     (true, _) => Rerun::Resume,

@@ -125,6 +125,13 @@ pub async fn import(
     if report.files_fetched > 0 {
         println!("{} files fetched by URL.", report.files_fetched);
     }
+    if report.depositors_waiting > 0 {
+        println!(
+            "{} records name an EPrints user not imported yet as their depositor: `arkiv import users` gives them \
+             their depositor.",
+            report.depositors_waiting
+        );
+    }
     println!(
         "{} imported, {} rejected; {} files stored, {} files referenced by URL not fetched.",
         report.imported,

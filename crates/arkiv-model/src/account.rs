@@ -69,6 +69,10 @@ pub struct User {
     pub email: String,
     pub name: String,
     pub password_hash: String,
+    /// The login name an account brought over from EPrints had there
+    /// (unique whatever its case); it logs in with it as with the address.
+    /// `None` for accounts made in Arkiv.
+    pub username: Option<String>,
     pub role: Role,
     pub scope: EditorScope,
     pub orcid: Option<String>,
@@ -84,4 +88,31 @@ pub struct User {
 /// `a@example.org` are one mailbox to every user.
 pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
+}
+
+/// The lookup key of an imported account whose address another account
+/// logs in with (EPrints lets two users share one address; Arkiv's
+/// accounts are unique by [`email_key`]). It holds capital letters, which
+/// no [`email_key`] does, so no typed address finds the account: it logs in
+/// by its username only.
+pub fn unlisted_email_key(eprints_userid: i64) -> String {
+    format!("Address shared: EPrints user {eprints_userid}")
+}
+
+/// The lookup key of a username, whatever its case.
+pub fn username_key(username: &str) -> String {
+    username.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_typed_address_finds_an_unlisted_account() {
+        let key = unlisted_email_key(42);
+        assert_ne!(email_key(&key), key, "a typed copy of the key is lower-cased and misses it");
+        assert_eq!(email_key(" Ada@Example.ORG "), "ada@example.org");
+        assert_eq!(username_key(" JSmith "), "jsmith");
+    }
 }

@@ -83,6 +83,10 @@ pub struct ImportReport {
     pub skipped: u64,
     /// The files resumed, one line each for the report.
     pub resumed: Vec<Resumed>,
+    /// Records whose depositor (EPrints' `<userid>`) is an EPrints user
+    /// not imported yet: they have no depositor until `arkiv import users`
+    /// brings that user.
+    pub depositors_waiting: u64,
 }
 
 /// A file whose import took up where an earlier one stopped.
@@ -408,6 +412,8 @@ async fn import_file(
         }
     };
     let FilePlan { note: mut log, skip_through, earlier } = plan;
+    // EPrints' user ids of the users imported so far, to Arkiv's.
+    let depositors = Arc::new(repo.accounts.eprints_users().await?);
     let fetcher = match &options.fetch {
         Some(o) => Some(crate::fetch::Fetcher::new(o.clone()).map_err(anyhow::Error::msg)?),
         None => None,
@@ -511,6 +517,7 @@ async fn import_file(
                     report.rejected.append(&mut held);
                     writing = Some(tokio::spawn(write_batch(
                         repo.store.clone(),
+                        depositors.clone(),
                         options.actor.clone(),
                         options.update_existing,
                         std::mem::take(&mut batch),
@@ -527,6 +534,7 @@ async fn import_file(
         report.rejected.append(&mut held);
         let last = write_batch(
             repo.store.clone(),
+            depositors.clone(),
             options.actor.clone(),
             options.update_existing,
             std::mem::take(&mut batch),
@@ -589,6 +597,7 @@ fn committed(
 /// stands after it.
 fn merge(outcome: BatchOutcome, path: &Path, report: &mut ImportReport) -> ImportNote {
     report.imported += outcome.imported;
+    report.depositors_waiting += outcome.depositors_waiting;
     report.last_id = outcome.last_id.or(report.last_id);
     report.rejected.extend(outcome.rejected.into_iter().map(|(position, reason)| Rejection {
         file: path.to_path_buf(),
@@ -777,6 +786,60 @@ struct BatchOutcome {
     /// Where the file's import stands once the batch has committed: the
     /// note its last write committed with.
     log: ImportNote,
+    /// Records written whose EPrints depositor is not imported yet.
+    depositors_waiting: u64,
+}
+
+/// EPrints' user ids of the users imported (`arkiv import users`), to
+/// Arkiv's.
+type Depositors = std::collections::HashMap<i64, arkiv_model::UserId>;
+
+/// Turns an imported record's depositor, EPrints' user id as `<userid>`
+/// gives it, into the Arkiv account imported for that user, or none while
+/// that user is not imported: never an Arkiv account that merely has the
+/// same number. Returns EPrints' id, to be noted beside the record.
+fn take_depositor(record: &mut Record, depositors: &Depositors) -> Option<i64> {
+    let eprints_userid = record.userid.take()?;
+    record.userid = depositors.get(&eprints_userid).copied();
+    Some(eprints_userid)
+}
+
+/// Notes the EPrints depositors of records just written (`ids` in the
+/// order of `eprints_userids`), but those `noted` before the write;
+/// returns how many wait for their user.
+async fn note_depositors(
+    store: &dyn RecordStore,
+    ids: &[i64],
+    eprints_userids: &[Option<i64>],
+    noted: &[bool],
+    depositors: &Depositors,
+) -> Result<u64> {
+    let all: Vec<(i64, i64, bool)> =
+        ids.iter().zip(eprints_userids).zip(noted).filter_map(|((id, e), noted)| e.map(|e| (*id, e, *noted))).collect();
+    let pairs: Vec<(i64, i64)> = all.iter().filter(|(_, _, noted)| !noted).map(|(id, e, _)| (*id, *e)).collect();
+    if !pairs.is_empty() {
+        store.note_eprints_depositors(&pairs).await?;
+    }
+    Ok(all.iter().filter(|(_, e, _)| !depositors.contains_key(e)).count() as u64)
+}
+
+/// Notes the EPrints depositors of the records that carry their own id
+/// before they are written: a kill between a batch's commit and a note
+/// written after it would lose the depositor for good (a resumed import
+/// skips what was committed). A note for a write that then fails names a
+/// record that is not there, and only gives a depositor to a record with
+/// none. Returns which records were noted.
+async fn note_depositors_ahead(
+    store: &dyn RecordStore,
+    records: &[&Record],
+    eprints_userids: &[Option<i64>],
+) -> Result<Vec<bool>> {
+    let pairs: Vec<(i64, i64)> =
+        records.iter().zip(eprints_userids).filter_map(|(r, e)| Some((r.id?, (*e)?))).collect();
+    if !pairs.is_empty() {
+        store.note_eprints_depositors(&pairs).await?;
+    }
+    Ok(records.iter().map(|r| r.id.is_some()).collect())
 }
 
 /// Writes the batch in one transaction, with the note of where the file's
@@ -785,6 +848,7 @@ struct BatchOutcome {
 /// so that only the bad ones are rejected.
 async fn write_batch(
     store: Arc<dyn RecordStore>,
+    depositors: Arc<Depositors>,
     actor: String,
     update_existing: bool,
     mut items: Vec<(usize, Record)>,
@@ -792,9 +856,9 @@ async fn write_batch(
     now: Timestamp,
 ) -> Result<BatchOutcome> {
     let Some(&(through, _)) = items.last() else {
-        return Ok(BatchOutcome { imported: 0, last_id: None, rejected: Vec::new(), log });
+        return Ok(BatchOutcome { imported: 0, last_id: None, rejected: Vec::new(), log, depositors_waiting: 0 });
     };
-    let mut outcome = BatchOutcome { imported: 0, last_id: None, rejected: Vec::new(), log };
+    let mut outcome = BatchOutcome { imported: 0, last_id: None, rejected: Vec::new(), log, depositors_waiting: 0 };
     if !update_existing {
         let ids: Vec<i64> = items.iter().filter_map(|(_, r)| r.id).collect();
         if !ids.is_empty() {
@@ -811,6 +875,10 @@ async fn write_batch(
             });
         }
     }
+    let eprints_userids: Vec<Option<i64>> =
+        items.iter_mut().map(|(_, record)| take_depositor(record, &depositors)).collect();
+    let records: Vec<&Record> = items.iter().map(|(_, r)| r).collect();
+    let noted = note_depositors_ahead(&*store, &records, &eprints_userids).await?;
     let writes = items.iter().map(|(_, r)| RecordWrite::new(r.clone(), &actor)).collect();
     // Every position up to the batch's last is dealt with once it commits
     // (the rejections before it are reported before it).
@@ -823,13 +891,14 @@ async fn write_batch(
     };
     match store.put_records_noted(writes, Some(note.clone())).await {
         Ok(ids) => {
+            outcome.depositors_waiting += note_depositors(&*store, &ids, &eprints_userids, &noted, &depositors).await?;
             outcome.imported += ids.len() as u64;
             outcome.last_id = ids.last().copied().or(outcome.last_id);
             outcome.log = note;
         }
         Err(batch_error) => {
             tracing::warn!("batch refused ({batch_error}); retrying its records one by one");
-            for (position, record) in items {
+            for (((position, record), eprints_userid), noted) in items.into_iter().zip(eprints_userids).zip(noted) {
                 let note = ImportNote {
                     position: position as u64,
                     records: outcome.log.records + 1,
@@ -839,6 +908,8 @@ async fn write_batch(
                 };
                 match store.put_records_noted(vec![RecordWrite::new(record, &actor)], Some(note.clone())).await {
                     Ok(ids) => {
+                        outcome.depositors_waiting +=
+                            note_depositors(&*store, &ids, &[eprints_userid], &[noted], &depositors).await?;
                         outcome.imported += 1;
                         outcome.last_id = ids.last().copied().or(outcome.last_id);
                         outcome.log = note;

@@ -146,17 +146,22 @@ fn requester_key(kind: MailKind, address: &str) -> String {
     format!("mail:{}:from:{address}", kind.name())
 }
 
-/// The key of a login attempt at `email` from `address`. The account comes
+/// The key of a login attempt at an account from `address`: the account
 /// first, so that all of an account's keys share a prefix
-/// ([`login_account_prefix`]).
-pub(crate) fn login_key(email: &str, address: &str) -> String {
-    let email: String = email_key(email).chars().take(254).collect();
-    format!("{}{address}", login_account_prefix(&email))
+/// ([`login_account_prefix`]). The account is the one the login names
+/// (by address or username: both count alike), or, when it names none,
+/// what was typed.
+pub(crate) fn login_key(user: Option<&arkiv_model::User>, typed: &str, address: &str) -> String {
+    let prefix = match user {
+        Some(u) => login_account_prefix(u.id),
+        None => format!("login:name:{}|", email_key(typed).chars().take(254).collect::<String>()),
+    };
+    format!("{prefix}{address}")
 }
 
-/// What every login key of the account at `email` starts with.
-pub(crate) fn login_account_prefix(email: &str) -> String {
-    format!("login:{}|", email_key(email))
+/// What every login key of account `user` starts with.
+pub(crate) fn login_account_prefix(user: arkiv_model::UserId) -> String {
+    format!("login:user:{user}|")
 }
 
 /// The key of every login attempt from `address`.

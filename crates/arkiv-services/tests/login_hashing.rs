@@ -39,13 +39,13 @@ async fn a_page_is_served_while_a_login_checks_its_password() {
     let mut user = create_user(repo.accounts.as_ref(), new).await.unwrap();
     user.password_hash = tokio::task::spawn_blocking(|| expensive_hash(PASSWORD)).await.unwrap();
     repo.accounts.update_user(&user).await.unwrap();
+    let repo = std::sync::Arc::new(repo);
 
     // One login first, so that the database's connections are open and the
     // next login reaches its password check within milliseconds.
     let first = login(&repo, "editor@example.org", PASSWORD, "192.0.2.1", None).await;
     assert!(first.is_ok(), "the right password logs in");
 
-    let repo = std::sync::Arc::new(repo);
     let checking = repo.clone();
     let wrong =
         tokio::spawn(

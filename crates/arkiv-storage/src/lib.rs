@@ -211,6 +211,15 @@ pub trait Records: Send + Sync + 'static {
         earlier: Vec<history::EarlierRevision>,
     ) -> Result<history::Prepended>;
 
+    /// Notes the EPrints depositor (EPrints' user id) of imported records:
+    /// (record, EPrints user id) pairs, the last note of a record winning.
+    /// Written after the records (see the `eprints_depositors` migration).
+    async fn note_eprints_depositors(&self, depositors: &[(RecordId, i64)]) -> Result<()>;
+
+    /// The records whose EPrints depositor was the user EPrints knew by
+    /// `eprints_userid`, in id order.
+    async fn eprints_depositor_records(&self, eprints_userid: i64) -> Result<Vec<RecordId>>;
+
     /// Starts a bulk load: a large import into a repository that holds
     /// nothing yet. Until [`Records::end_bulk_load`], this store's
     /// writes may leave secondary indexes and browse entries to be brought

@@ -221,6 +221,41 @@ impl<B: Backend> Records for B {
         crate::history::prepend(self, id, earlier).await
     }
 
+    async fn note_eprints_depositors(&self, depositors: &[(RecordId, i64)]) -> Result<()> {
+        // One row per record, the last pair winning (PostgreSQL refuses an
+        // upsert that would touch one row twice).
+        let mut seen = std::collections::HashSet::new();
+        let mut unique: Vec<&(RecordId, i64)> = depositors.iter().rev().filter(|(r, _)| seen.insert(*r)).collect();
+        unique.reverse();
+        let mut conn = self.writer().await?;
+        for chunk in unique.chunks(2000) {
+            let mut sql = String::from("INSERT INTO eprints_depositors (record_id, eprints_userid) VALUES ");
+            let mut binds = Vec::with_capacity(chunk.len() * 2);
+            for (n, (record, userid)) in chunk.iter().enumerate() {
+                if n > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("(${}, ${})", 2 * n + 1, 2 * n + 2));
+                binds.extend([Bind::Int(*record), Bind::Int(*userid)]);
+            }
+            sql.push_str(" ON CONFLICT (record_id) DO UPDATE SET eprints_userid = excluded.eprints_userid");
+            conn.run(&sql, &binds).await?;
+        }
+        Ok(())
+    }
+
+    async fn eprints_depositor_records(&self, eprints_userid: i64) -> Result<Vec<RecordId>> {
+        let rows = self
+            .reader()
+            .await?
+            .rows(
+                "SELECT record_id FROM eprints_depositors WHERE eprints_userid = $1 ORDER BY record_id",
+                &[Bind::Int(eprints_userid)],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.int(0)).collect())
+    }
+
     async fn begin_bulk_load(&self) -> Result<()> {
         Backend::begin_bulk_load(self).await
     }

@@ -50,6 +50,9 @@ fn new_user(email: &str, role: Role) -> NewUser {
         scope: EditorScope::default(),
         orcid: Some("0000-0002-1825-0097".into()),
         verified: true,
+        username: None,
+        eprints_userid: None,
+        address_login: true,
     }
 }
 

@@ -68,7 +68,7 @@ async fn a_wrong_password_says_so_without_telling_which_part_was_wrong() {
     let unknown = site.login("nobody@example.org", PASSWORD, "").await;
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
     let b = unknown.text().await.unwrap();
-    let msg = "The e-mail address or the password is not right.";
+    let msg = "The e-mail address (or username) or the password is not right.";
     assert!(a.contains(msg) && b.contains(msg));
 }
 

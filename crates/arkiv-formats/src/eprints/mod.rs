@@ -34,6 +34,7 @@ pub mod paths;
 pub mod phrases;
 mod reader;
 pub mod subjects;
+pub mod users;
 mod writer;
 
 // The import types are shared with the JSON codec and live at the crate

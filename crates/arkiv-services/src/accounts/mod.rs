@@ -17,6 +17,7 @@
 //!   [`AccountSettings::session_hours`] without use.
 
 pub mod confirm;
+pub mod legacy;
 pub mod password;
 pub mod profile;
 pub mod reset;
@@ -27,7 +28,7 @@ use arkiv_model::account::email_key;
 use arkiv_model::validate::is_orcid;
 use arkiv_model::{EditorScope, Role, Timestamp, User};
 use arkiv_storage::{AccountStore, NewUser, SessionRow, StoreError};
-use password::{hash_in_pool, password_problem, verify_in_pool, verify_nothing_in_pool};
+use password::{hash_in_pool, password_problem, verify_nothing_in_pool};
 
 /// A session's use is written back at most this often, so that reading
 /// pages does not write to the database on every request.
@@ -49,7 +50,11 @@ pub enum AccountError {
     DomainNotAllowed(String),
     /// Deliberately the same for an unknown address, a wrong password and
     /// a disabled account: the form does not tell which addresses exist.
-    #[error("The e-mail address or the password is not right.")]
+    #[error(
+        "The e-mail address (or username) or the password is not right. An account brought over from the \
+         earlier repository without its password has none here yet: if it is yours, a link to choose one is on \
+         its way to its address."
+    )]
     BadCredentials,
     #[error("Too many failed logins from your address. Please wait {} before trying again.", wait_words(*seconds))]
     Throttled { seconds: i64 },
@@ -149,6 +154,9 @@ async fn insert_user(store: &dyn AccountStore, new: NewAccount, verified: bool) 
         scope: new.scope,
         orcid,
         verified,
+        username: None,
+        eprints_userid: None,
+        address_login: true,
     };
     store.create_user(&user).await?.ok_or(AccountError::EmailTaken)
 }
@@ -209,26 +217,50 @@ pub async fn register(
     }
 }
 
+/// The account a login names: the one with this address, else the one
+/// with this username (accounts brought over from EPrints). An address
+/// wins over another account's username that reads the same.
+pub async fn find_login(store: &dyn AccountStore, login: &str) -> Result<Option<User>, StoreError> {
+    let login = login.trim();
+    if login.is_empty() || login.len() > MAX_EMAIL_BYTES {
+        return Ok(None);
+    }
+    match store.user_by_email(login).await? {
+        Some(user) => Ok(Some(user)),
+        None => store.user_by_username(login).await,
+    }
+}
+
 /// Checks a login and opens a new session for it, ending `previous` (the
-/// session the browser came with, if any). `address` is the client's IP.
+/// session the browser came with, if any). `login` is the account's
+/// address or, for an account brought over from EPrints, its username
+/// ([`find_login`]); `address` is the client's IP.
 ///
 /// Before the password is checked, the attempt is counted under its
 /// (account, address) pair and its address, each in one atomic step
 /// ([`crate::rate_limits`]); an attempt that comes too soon is refused
 /// unchecked, with the wait. A correct password forgets the pair's
 /// failures and gives the address its attempt back.
+///
+/// A password that matches the hash EPrints made ([`legacy`]) logs in and
+/// replaces it with an argon2id hash. An account with no password that
+/// can be checked (brought over without one) fails like a wrong password,
+/// counted alike, and its owner is mailed a reset link (within the reset
+/// mail's limits): the answer does not tell such accounts apart.
 pub async fn login(
-    repo: &crate::Repository,
-    email: &str,
+    repo: &std::sync::Arc<crate::Repository>,
+    login: &str,
     password: &str,
     address: &str,
     previous: Option<&str>,
 ) -> Result<(User, NewSession), AccountError> {
     use crate::rate_limits::{login_address_key, login_key, LOGIN_PER_ACCOUNT_AND_ADDRESS, LOGIN_PER_ADDRESS};
     use arkiv_storage::Claim;
+    use password::{check_in_pool, Check};
     let store = repo.accounts.as_ref();
     let now = repo.now();
-    let pair = login_key(email, address);
+    let user = find_login(store, login).await?;
+    let pair = login_key(user.as_ref(), login, address);
     let from = login_address_key(address);
     if let Claim::Wait { seconds } = store.claim(&pair, &LOGIN_PER_ACCOUNT_AND_ADDRESS, now).await? {
         tracing::warn!(address, "login refused unchecked: this address failed at this account lately");
@@ -239,19 +271,39 @@ pub async fn login(
         tracing::warn!(address, "login refused unchecked: this address failed at many accounts lately");
         return Err(AccountError::Throttled { seconds });
     }
-    let user = if email.len() > MAX_EMAIL_BYTES { None } else { store.user_by_email(email).await? };
-    let valid = match &user {
-        Some(u) => verify_in_pool(password, &u.password_hash).await && !u.disabled,
+    let check = match &user {
+        Some(u) => check_in_pool(password, &u.password_hash).await,
         None => {
             verify_nothing_in_pool(password).await;
-            false
+            Check::Wrong
         }
     };
-    let Some(user) = user.filter(|_| valid) else {
-        // Both attempts stay counted.
-        tracing::info!(address, "failed login");
-        return Err(AccountError::BadCredentials);
+    let right = matches!(check, Check::Right | Check::RightByEprintsHash);
+    let mut user = match user {
+        Some(u) if right && !u.disabled => u,
+        other => {
+            // Both attempts stay counted.
+            tracing::info!(address, "failed login");
+            if let (Check::NoPassword, Some(u)) = (check, other.filter(|u| !u.disabled)) {
+                // Mailed from a task of its own, so that this answer takes no
+                // longer than any other failure's.
+                let (repo, address) = (repo.clone(), address.to_string());
+                tokio::spawn(async move {
+                    let why = "someone (we hope you) tried to log in to";
+                    let note = "The account came over from the repository's earlier software without a password.";
+                    if let Err(e) = reset::send_reset(&repo, &u, &address, &format!("{note}\n{why}")).await {
+                        tracing::warn!(error = %e, "a reset link for an account without a password could not be sent");
+                    }
+                });
+            }
+            return Err(AccountError::BadCredentials);
+        }
     };
+    if check == Check::RightByEprintsHash {
+        user.password_hash = hash_in_pool(password).await;
+        store.update_user(&user).await?;
+        tracing::info!(user = user.id, "the password hash EPrints made was replaced by argon2id");
+    }
     store.forget(&pair).await?;
     store.refund(&from).await?;
     if !user.verified {

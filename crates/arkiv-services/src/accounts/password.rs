@@ -86,6 +86,55 @@ pub async fn verify_nothing_in_pool(password: &str) {
     in_pool(move || verify_nothing(&password)).await
 }
 
+/// What checking a password against a stored value found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// The password is right (an argon2id hash).
+    Right,
+    /// The password is right, by a hash EPrints made: the caller replaces
+    /// it with an argon2id hash now.
+    RightByEprintsHash,
+    /// The password is not right.
+    Wrong,
+    /// The account has no password that can be checked (brought over from
+    /// EPrints without one): only a reset link lets its owner in.
+    NoPassword,
+}
+
+/// Checks `password` against what an account stores: an argon2id PHC
+/// string, an EPrints hash marked [`super::legacy::MARK`] (only the import
+/// writes those), or nothing. Spends at least a verification's time
+/// whatever it finds, so an account without a password answers no faster.
+pub fn check_password(password: &str, stored: &str) -> Check {
+    use super::legacy::{EprintsHash, MARK};
+    match stored.strip_prefix(MARK) {
+        _ if stored.is_empty() => {
+            verify_nothing(password);
+            Check::NoPassword
+        }
+        Some(eprints) => {
+            let check = match EprintsHash::parse(eprints) {
+                Ok(Some(hash)) if hash.verify(password) => Check::RightByEprintsHash,
+                Ok(Some(_)) => Check::Wrong,
+                Ok(None) | Err(_) => Check::NoPassword,
+            };
+            // EPrints' SHA-512 takes a fifth of an argon2id check, crypt
+            // next to nothing: without this, a quick answer would tell that
+            // an account exists and has not logged in since the move.
+            verify_nothing(password);
+            check
+        }
+        None if verify_password(password, stored) => Check::Right,
+        None => Check::Wrong,
+    }
+}
+
+/// [`check_password`], off the async runtime's threads.
+pub async fn check_in_pool(password: &str, stored: &str) -> Check {
+    let (password, stored) = (password.to_string(), stored.to_string());
+    in_pool(move || check_password(&password, &stored)).await
+}
+
 /// Why a new password is refused, if it is.
 pub fn password_problem(password: &str) -> Option<String> {
     if password.chars().count() < MIN_PASSWORD_CHARS {

@@ -10,7 +10,6 @@ use super::tokens::{random_token, session_hash};
 use super::AccountError;
 use crate::rate_limits::{claim_mail, MailKind};
 use crate::Repository;
-use arkiv_model::account::email_key;
 use arkiv_model::{Timestamp, User};
 use arkiv_storage::AccountStore;
 
@@ -32,19 +31,27 @@ pub fn request_reset_in_background(repo: std::sync::Arc<Repository>, email: &str
     });
 }
 
-/// Sends a reset link to the account at `email`, if there is one (and it
-/// is not disabled), asked for from `address`, within the limits of
+/// Sends a reset link to the account at `email` (an address, or the
+/// username of an account brought over from EPrints), if there is one (and
+/// it is not disabled), asked for from `address`, within the limits of
 /// [`MailKind::PasswordReset`]: a few per hour to one person, and a few
 /// more per hour from one address. The web form calls
 /// [`request_reset_in_background`].
 pub async fn request_reset(repo: &Repository, email: &str, address: &str) -> Result<(), AccountError> {
-    let store = repo.accounts.as_ref();
-    let settings = repo.settings();
-    let (base_url, site_name) = (repo.base_url(), &settings.name);
-    let Some(user) = store.user_by_email(&email_key(email)).await?.filter(|u| !u.disabled) else {
+    let Some(user) = super::find_login(repo.accounts.as_ref(), email).await?.filter(|u| !u.disabled) else {
         tracing::info!("password reset asked for an address without an account");
         return Ok(());
     };
+    send_reset(repo, &user, address, "someone (we hope you) asked to reset the password of").await
+}
+
+/// Mails `user` a reset link, asked for from `address`, within the limits
+/// of [`MailKind::PasswordReset`]. `why` begins the message's first
+/// sentence, which goes on with the account.
+pub async fn send_reset(repo: &Repository, user: &User, address: &str, why: &str) -> Result<(), AccountError> {
+    let store = repo.accounts.as_ref();
+    let settings = repo.settings();
+    let (base_url, site_name) = (repo.base_url(), &settings.name);
     if claim_mail(repo, MailKind::PasswordReset, &user.email, address).await?.is_err() {
         return Ok(());
     }
@@ -53,8 +60,12 @@ pub async fn request_reset(repo: &Repository, email: &str, address: &str) -> Res
     store.create_reset(&session_hash(&token), user.id, now, Timestamp(now.0 + RESET_VALID_SECONDS)).await?;
     let link = format!("{base_url}/password/reset?token={token}");
     let subject = format!("Resetting your password at {site_name}");
+    let account = match &user.username {
+        Some(username) => format!("your account {username}"),
+        None => "your account".to_string(),
+    };
     let body = format!(
-        "Hello {},\n\nsomeone (we hope you) asked to reset the password of your account at {site_name}\n\
+        "Hello {},\n\n{why} {account} at {site_name}\n\
          ({}).\n\
          To choose a new password, open this link within an hour:\n\n{link}\n\n\
          If you did not ask for this, ignore this message: your password stays as it is.\n",
@@ -84,7 +95,7 @@ pub async fn reset_password(store: &dyn AccountStore, token: &str, new_password:
     store.delete_user_sessions(user.id).await?;
     // An owner slowed by their own failures, who proved the address, may
     // log in at once from anywhere.
-    store.forget_prefix(&crate::rate_limits::login_account_prefix(&user.email)).await?;
+    store.forget_prefix(&crate::rate_limits::login_account_prefix(user.id)).await?;
     tracing::info!(user = user.id, "password reset");
     Ok(user)
 }

@@ -120,6 +120,7 @@ pub(crate) mod tests {
             email: format!("u{id}@example.org"),
             name: "U".into(),
             password_hash: String::new(),
+            username: None,
             role,
             scope,
             orcid: None,

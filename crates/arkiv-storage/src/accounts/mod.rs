@@ -26,6 +26,14 @@ pub struct NewUser {
     pub orcid: Option<String>,
     /// False for a self-registered account until its address is confirmed.
     pub verified: bool,
+    /// EPrints' login name, for a user brought over from EPrints.
+    pub username: Option<String>,
+    /// The user's id in EPrints, for a user brought over from EPrints.
+    pub eprints_userid: Option<i64>,
+    /// Whether the address finds this account at login. False for an
+    /// imported user whose address another account has (the address is
+    /// kept for mail; see `unlisted_email_key`, which needs the EPrints id).
+    pub address_login: bool,
 }
 
 /// A session as stored.
@@ -91,6 +99,13 @@ pub trait Users: Send + Sync + 'static {
 
     /// The user with this address, whatever its case.
     async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+
+    /// The user with this username (an account brought over from EPrints),
+    /// whatever its case.
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>>;
+
+    /// The users brought over from EPrints: EPrints' user id → Arkiv's.
+    async fn eprints_users(&self) -> Result<std::collections::HashMap<i64, UserId>>;
 
     /// Rewrites everything of a user but its id, address and creation time.
     async fn update_user(&self, user: &User) -> Result<()>;

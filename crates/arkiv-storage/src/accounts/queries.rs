@@ -7,9 +7,9 @@
 
 use super::*;
 use crate::sql::{Backend, Bind, Sql, SqlRow};
-use arkiv_model::account::email_key;
+use arkiv_model::account::{email_key, unlisted_email_key, username_key};
 
-const USER_COLUMNS: &str = "id, email, name, password_hash, role, scope, orcid, created, disabled, verified";
+const USER_COLUMNS: &str = "id, email, name, password_hash, role, scope, orcid, created, disabled, verified, username";
 const SESSION_COLUMNS: &str = "id_hash, user_id, created, last_seen, expires, csrf_secret";
 const OUTBOX_COLUMNS: &str = "id, to_addr, subject, body, created, sent";
 const COPY_COLUMNS: &str =
@@ -48,6 +48,7 @@ fn user_of(row: &impl SqlRow) -> User {
         created: Timestamp(row.int(7)),
         disabled: row.flag(8),
         verified: row.flag(9),
+        username: row.opt_text(10).map(str::to_string),
     }
 }
 
@@ -108,10 +109,17 @@ async fn insert_returning_id<B: Backend>(store: &B, sql: &str, binds: &[Bind<'_>
 impl<B: Backend> Users for B {
     async fn create_user(&self, user: &NewUser) -> Result<Option<User>> {
         let sql = format!(
-            "INSERT INTO users (email, email_key, name, password_hash, role, scope, orcid, created, disabled, verified) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9) RETURNING {USER_COLUMNS}"
+            "INSERT INTO users (email, email_key, name, password_hash, role, scope, orcid, created, disabled, verified, \
+             username, username_key, eprints_userid) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9, $10, $11, $12) RETURNING {USER_COLUMNS}"
         );
-        let (key, scope) = (email_key(&user.email), scope_json(&user.scope));
+        let key = match (user.address_login, user.eprints_userid) {
+            (false, Some(eprints_userid)) => unlisted_email_key(eprints_userid),
+            _ => email_key(&user.email),
+        };
+        let scope = scope_json(&user.scope);
+        let username = user.username.as_deref().map(str::trim);
+        let username_key = username.map(username_key);
         let inserted = self
             .writer()
             .await?
@@ -127,6 +135,9 @@ impl<B: Backend> Users for B {
                     Bind::OptText(user.orcid.as_deref()),
                     Bind::Int(Timestamp::now().0),
                     Bind::Bool(user.verified),
+                    Bind::OptText(username),
+                    Bind::OptText(username_key.as_deref()),
+                    Bind::OptInt(user.eprints_userid),
                 ],
             )
             .await;
@@ -145,6 +156,20 @@ impl<B: Backend> Users for B {
     async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_key = $1");
         Ok(self.reader().await?.row(&sql, &[Bind::Text(&email_key(email))]).await?.as_ref().map(user_of))
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username_key = $1");
+        Ok(self.reader().await?.row(&sql, &[Bind::Text(&username_key(username))]).await?.as_ref().map(user_of))
+    }
+
+    async fn eprints_users(&self) -> Result<std::collections::HashMap<i64, UserId>> {
+        let rows = self
+            .reader()
+            .await?
+            .rows("SELECT eprints_userid, id FROM users WHERE eprints_userid IS NOT NULL", &[])
+            .await?;
+        Ok(rows.iter().map(|r| (r.int(0), r.int(1))).collect())
     }
 
     async fn update_user(&self, user: &User) -> Result<()> {
