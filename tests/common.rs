@@ -158,25 +158,32 @@ pub fn serve(repo: &Path) -> Served {
         .spawn()
         .expect("arkiv serve runs");
     let mut stderr = child.stderr.take().unwrap();
+    let (addr, _) = served_address(&mut stderr);
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(1..) = stderr.read(&mut chunk) {}
+    });
+    Served { child, addr }
+}
+
+/// Where `arkiv serve` listens, read from what it says on starting
+/// ("Arkiv is serving "..." (N live records) at http://127.0.0.1:PORT/
+/// ..."), with what it said up to there.
+pub fn served_address(stderr: &mut impl std::io::Read) -> (std::net::SocketAddr, String) {
     let mut seen = String::new();
     let mut byte = [0u8; 1];
-    // "Arkiv is serving "..." (N live records) at http://127.0.0.1:PORT/ ..."
-    let addr = loop {
+    loop {
         if stderr.read(&mut byte).unwrap_or(0) == 0 {
             panic!("arkiv serve stopped before serving: {seen}");
         }
         seen.push(byte[0] as char);
         if let Some(at) = seen.find("at http://") {
             if let Some(end) = seen[at + 10..].find('/') {
-                break seen[at + 10..at + 10 + end].parse().unwrap();
+                let addr = seen[at + 10..at + 10 + end].parse().unwrap();
+                return (addr, seen);
             }
         }
-    };
-    std::thread::spawn(move || {
-        let mut chunk = [0u8; 4096];
-        while let Ok(1..) = stderr.read(&mut chunk) {}
-    });
-    Served { child, addr }
+    }
 }
 
 /// The status line and body of one GET (headers, which carry the date,

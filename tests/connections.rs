@@ -56,19 +56,7 @@ fn serve(repo: &Path, open_files: u32, settings: &[(&str, &str)]) -> Server {
         .expect("sh runs arkiv serve");
     // "Arkiv is serving "..." (0 live records) at http://127.0.0.1:PORT/ ..."
     let mut stderr = child.stderr.take().unwrap();
-    let mut seen = String::new();
-    let mut byte = [0u8; 1];
-    let addr = loop {
-        if stderr.read(&mut byte).unwrap_or(0) == 0 {
-            panic!("arkiv serve stopped before serving: {seen}");
-        }
-        seen.push(byte[0] as char);
-        if let Some(at) = seen.find("at http://") {
-            if let Some(end) = seen[at + 10..].find('/') {
-                break seen[at + 10..at + 10 + end].parse().unwrap();
-            }
-        }
-    };
+    let (addr, seen) = common::served_address(&mut stderr);
     // Keep draining stderr so the child never blocks on a full pipe, and
     // keep what it says for tests that read the server's complaints.
     let log = std::sync::Arc::new(std::sync::Mutex::new(seen));

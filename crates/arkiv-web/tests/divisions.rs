@@ -12,18 +12,8 @@ mod common;
 use arkiv_services::config::AccountSettings;
 use arkiv_services::import::{import_eprints_xml, ImportOptions};
 use arkiv_services::subjects_import::{import_subjects, read_subjects};
-use common::{csrf_field, start};
+use common::{csrf_field, start, EPRINTS_SUBJECTS};
 use reqwest::StatusCode;
-
-/// EPrints' subjects file, pub flavour's shape: subjects and divisions.
-const SUBJECTS: &str = "\
-subjects:Subjects:ROOT:0
-divisions:University Structure:ROOT:0
-fac_eng:Faculty of Engineering:divisions:0
-sch_ecs:School of Electronics and Computer Science:fac_eng:1
-fac_law:Faculty of Law:divisions:1
-Q:Q Science:subjects:1
-";
 
 fn eprint(id: u32, title: &str, year: u32, division: &str) -> String {
     format!(
@@ -36,8 +26,9 @@ fn eprint(id: u32, title: &str, year: u32, division: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn divisions_are_browsed_searched_harvested_and_deposited() {
     let site = start(AccountSettings::default()).await;
-    let report = import_subjects(&site.repo, read_subjects(SUBJECTS.as_bytes()).unwrap(), "subjects").await.unwrap();
-    assert_eq!((report.imported, report.divisions, report.rejected.len()), (1, 3, 0), "{report:?}");
+    let report =
+        import_subjects(&site.repo, read_subjects(EPRINTS_SUBJECTS.as_bytes()).unwrap(), "subjects").await.unwrap();
+    assert_eq!((report.imported, report.divisions, report.rejected.len()), (4, 3, 0), "{report:?}");
 
     let dir = tempfile::tempdir().unwrap();
     let xml = dir.path().join("export.xml");

@@ -23,7 +23,7 @@ use arkiv_services::import::{import_eprints_xml, ImportOptions};
 use arkiv_services::subjects_import::{import_subjects, read_subjects};
 use arkiv_services::users_import::import_users;
 use arkiv_services::Config;
-use common::{set_cookie, start_with, Site};
+use common::{set_cookie, start_with, Site, EPRINTS_SUBJECTS};
 use md5::{Digest, Md5};
 use reqwest::StatusCode;
 use std::time::Duration;
@@ -44,18 +44,6 @@ async fn postgres_an_eprints_repository_moves_in_whole() {
     })
     .await
 }
-
-const SUBJECTS: &str = "\
-subjects:Subjects:ROOT:0
-divisions:University Structure:ROOT:0
-fac_eng:Faculty of Engineering:divisions:0
-sch_ecs:School of Electronics and Computer Science:fac_eng:1
-fac_law:Faculty of Law:divisions:1
-Q:Q Science:subjects:0
-QA:QA Mathematics:Q:1
-QA75:Electronic computers. Computer science:QA:1
-K:K Law:subjects:1
-";
 
 const USERS: &str = r#"<?xml version="1.0" encoding="utf-8" ?>
 <users xmlns="http://eprints.org/ep2/data/2.0">
@@ -147,7 +135,8 @@ async fn an_eprints_repository_moves_in_whole(site: Site) {
     let dir = tempfile::tempdir().unwrap();
 
     // 1. The subject tree and the divisions.
-    let subjects = import_subjects(&repo, read_subjects(SUBJECTS.as_bytes()).unwrap(), "subjects").await.unwrap();
+    let subjects =
+        import_subjects(&repo, read_subjects(EPRINTS_SUBJECTS.as_bytes()).unwrap(), "subjects").await.unwrap();
     assert_eq!((subjects.imported, subjects.divisions, subjects.rejected.len()), (4, 3, 0), "{subjects:?}");
 
     // 2. The records, their documents fetched from the old server.

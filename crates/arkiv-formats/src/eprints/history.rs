@@ -77,20 +77,9 @@ pub fn read_history(xml: &[u8]) -> Result<Vec<HistoryLine>, String> {
                 if parent != "history" {
                     continue;
                 }
-                let text = match &event {
-                    Event::Text(t) => std::str::from_utf8(t)
-                        .map_err(|_| format!("line {}: text is not UTF-8", line_at(at)))
-                        .and_then(|raw| {
-                            quick_xml::escape::unescape(raw)
-                                .map(|s| s.into_owned())
-                                .map_err(|e| format!("line {}: {e}", line_at(at)))
-                        })?,
-                    Event::GeneralRef(r) => {
-                        super::reader::resolve_reference(r).map_err(|e| format!("line {}: {e}", line_at(at)))?
-                    }
-                    Event::CData(c) => String::from_utf8_lossy(c).into_owned(),
-                    _ => unreachable!("matched above"),
-                };
+                let text = super::reader::event_text(&event)
+                    .unwrap_or_else(|| Ok(String::new()))
+                    .map_err(|e| format!("line {}: {e}", line_at(at)))?;
                 match fields.iter_mut().find(|(n, _)| n == field) {
                     Some((_, value)) if value.len() + text.len() <= MAX_TEXT_BYTES => value.push_str(&text),
                     Some(_) => {}

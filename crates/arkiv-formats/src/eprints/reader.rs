@@ -106,6 +106,22 @@ enum Phase {
     Done,
 }
 
+/// The text a text, entity-reference or CDATA event stands for, unescaped,
+/// or why it cannot be read; `None` for any other event. For the small
+/// readers beside the record reader (subjects, history, users), which take
+/// quick-xml's events as they come.
+pub(super) fn event_text(event: &quick_xml::events::Event) -> Option<Result<String, String>> {
+    use quick_xml::events::Event;
+    Some(match event {
+        Event::Text(t) => std::str::from_utf8(t)
+            .map_err(|_| "text that is not UTF-8".to_string())
+            .and_then(|raw| quick_xml::escape::unescape(raw).map(|s| s.into_owned()).map_err(|e| e.to_string())),
+        Event::GeneralRef(r) => resolve_reference(r),
+        Event::CData(c) => Ok(String::from_utf8_lossy(c).into_owned()),
+        _ => return None,
+    })
+}
+
 /// The text an entity reference (`&amp;`, `&#233;`) stands for. quick-xml
 /// reports each reference as an event of its own; only XML's five
 /// predefined entities and character references mean anything without a

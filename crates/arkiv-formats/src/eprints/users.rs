@@ -103,15 +103,7 @@ fn read_user(chunk: &[u8], line: usize) -> Result<EprintsUser, String> {
                 }
             }
             event @ (Event::Text(_) | Event::GeneralRef(_) | Event::CData(_)) => {
-                let text = match &event {
-                    Event::Text(t) => std::str::from_utf8(t)
-                        .map_err(|_| broken("text that is not UTF-8".into()))
-                        .and_then(|raw| quick_xml::escape::unescape(raw).map_err(|e| broken(e.to_string())))?
-                        .into_owned(),
-                    Event::GeneralRef(r) => super::reader::resolve_reference(r).map_err(broken)?,
-                    Event::CData(c) => String::from_utf8_lossy(c).into_owned(),
-                    _ => unreachable!("matched above"),
-                };
+                let text = super::reader::event_text(&event).unwrap_or_else(|| Ok(String::new())).map_err(broken)?;
                 let here: Vec<&str> = path.iter().rev().take(3).map(String::as_str).collect();
                 match here.as_slice() {
                     ["userid", "user", ..] => userid.push_str(&text),

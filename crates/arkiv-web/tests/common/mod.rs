@@ -14,6 +14,20 @@ use std::time::Duration;
 
 pub const PASSWORD: &str = "a correct horse battery";
 
+/// EPrints' subjects file of the publication flavour's shape: subjects
+/// (Q > QA > QA75, K) and divisions (fac_eng > sch_ecs, fac_law).
+pub const EPRINTS_SUBJECTS: &str = "\
+subjects:Subjects:ROOT:0
+divisions:University Structure:ROOT:0
+fac_eng:Faculty of Engineering:divisions:0
+sch_ecs:School of Electronics and Computer Science:fac_eng:1
+fac_law:Faculty of Law:divisions:1
+Q:Q Science:subjects:0
+QA:QA Mathematics:Q:1
+QA75:Electronic computers. Computer science:QA:1
+K:K Law:subjects:1
+";
+
 pub struct Site {
     pub base: String,
     pub client: Client,
