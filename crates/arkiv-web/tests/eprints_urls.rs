@@ -27,6 +27,7 @@ const IMPORTED: &str = r#"<?xml version="1.0" encoding="utf-8"?>
     <title>Energy security on the Caspian shelf</title>
     <creators><item><name><family>Nowak</family><given>Anna</given></name></item></creators>
     <date>2014</date>
+    <divisions><item>div-prog-caucasia</item></divisions>
     <documents>
       <document>
         <docid>9001</docid>
@@ -208,6 +209,36 @@ const ENTRIES: &[Entry] = &[
     e("/view/year/2014.default.html", 301, "/view/year/2014.html", SEED_TITLE, "perl_lib/EPrints/Update/Views.pm:2137-2140"),
     e("/view/subjects/", 301, "/view/subject/", "", "flavours/pub_lib/cfg.d/views.pl:49-63"),
     e("/view/subjects/geo-casia-kz.html", 301, "/view/subject/geo-casia-kz.html", SEED_TITLE, "flavours/pub_lib/cfg.d/views.pl:49-63"),
+    // Divisions: two menus, a division and then its years (views.pl:64-85).
+    e("/view/divisions/", 301, "/view/division/", "Research programmes", "flavours/pub_lib/cfg.d/views.pl:64-85"),
+    e(
+        "/view/divisions/div-prog-caucasia.html",
+        301,
+        "/view/division/div-prog-caucasia.html",
+        "Caspian shelf",
+        "perl_lib/EPrints/MetaField.pm:839-882 (browse_link)",
+    ),
+    e(
+        "/view/divisions/div-prog-caucasia/",
+        301,
+        "/view/division/div-prog-caucasia.html",
+        "Caspian shelf",
+        "perl_lib/EPrints/Update/Views.pm:391-526",
+    ),
+    e(
+        "/view/divisions/div-prog-caucasia/2014.html",
+        301,
+        "/search?division=div-prog-caucasia&year=2014",
+        "Caspian shelf",
+        "perl_lib/EPrints/Update/Views.pm:391-526",
+    ),
+    e(
+        "/cgi/exportview/divisions/div-prog-caucasia/2014/BibTeX/div-prog-caucasia_2014.bib",
+        301,
+        "/view/division/div-prog-caucasia/export/bibtex",
+        "Nowak",
+        "cgi/exportview:67-139; perl_lib/EPrints/Update/Views.pm:1856-1857",
+    ),
     e("/view/creators/", 301, "/view/creator/", "", "flavours/pub_lib/cfg.d/views.pl:86-105"),
     e("/view/creators/index.J.html", 301, "/view/creator/", "", "perl_lib/EPrints/Update/Views.pm:1262-1271"),
     e(
