@@ -447,3 +447,33 @@ fn the_three_are_registered_for_export_and_oai_pmh() {
         assert!(export::oai_formats().any(|(_, o)| o.prefix == prefix));
     }
 }
+
+/// The OpenURL ContextObject export has no schema in this project's set,
+/// so over the corpora it is checked for what can be: well-formed XML with
+/// one context object per record, each naming the format its kind takes.
+#[test]
+fn context_objects_are_well_formed_over_the_corpora() {
+    let Some(records) = corpus_records() else { return };
+    let format = export::find("context_object").expect("registered");
+    let xml = String::from_utf8(list(format, &records)).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut objects, mut depth) = (0, 0usize);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e)) => {
+                depth += 1;
+                if e.name().as_ref() == b"ctx:context-object" {
+                    objects += 1;
+                }
+            }
+            Ok(quick_xml::events::Event::End(_)) => depth -= 1,
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed at {}: {e}", reader.buffer_position()),
+        }
+    }
+    assert_eq!((objects, depth), (records.len(), 0));
+    for format in ["journal", "book", "dissertation", "oai_dc"] {
+        assert!(xml.contains(&format!("<ctx:format>info:ofi/fmt:xml:xsd:{format}</ctx:format>")), "{format}");
+    }
+}

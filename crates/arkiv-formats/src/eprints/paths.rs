@@ -83,6 +83,7 @@ pub fn export_plugin(id: &str) -> Option<&'static str> {
         "Text" => "text",
         "HTML" => "html",
         "COinS" => "coins",
+        "ContextObject" => "context_object",
         "DataCite" | "DataCiteXML" => "datacite",
         "MARC" | "MARCXML" => "marcxml",
         _ => return None,
@@ -90,8 +91,21 @@ pub fn export_plugin(id: &str) -> Option<&'static str> {
 }
 
 /// The EPrints plugin ids [`export_plugin`] knows, for a page listing them.
-pub const EXPORT_PLUGINS: &[&str] =
-    &["BibTeX", "RIS", "EndNote", "Refer", "DC", "MODS", "XML", "JSON", "CSV", "Text", "HTML", "COinS"];
+pub const EXPORT_PLUGINS: &[&str] = &[
+    "BibTeX",
+    "RIS",
+    "EndNote",
+    "Refer",
+    "DC",
+    "MODS",
+    "XML",
+    "JSON",
+    "CSV",
+    "Text",
+    "HTML",
+    "COinS",
+    "ContextObject",
+];
 
 /// The document a relation tail names (`1.hassmallThumbnailVersion` in
 /// `/id/eprint/N/1.hassmallThumbnailVersion/FILE`): the source position and

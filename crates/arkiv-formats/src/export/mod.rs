@@ -22,6 +22,7 @@
 pub mod bibtex;
 pub mod citation;
 pub mod coins;
+pub mod context_object;
 pub mod csljson;
 pub mod csv;
 pub mod datacite;
@@ -190,6 +191,7 @@ pub static FORMATS: &[ExportFormat] = &[
     citation::TEXT,
     citation::HTML,
     coins::COINS,
+    context_object::CONTEXT_OBJECT,
     dc::DC,
     mods::MODS,
     datacite::DATACITE,
