@@ -219,8 +219,17 @@ fn prepare(
         // Kept even by a write that does not carry it (a withdrawal, say).
         record.datestamp = old.as_ref().and_then(|(o, _)| o.datestamp);
     }
-    if record.status == Status::Archive && record.datestamp.is_none() {
-        record.datestamp = Some(now);
+    if record.datestamp.is_none() {
+        match record.status {
+            Status::Archive => record.datestamp = Some(now),
+            // Withdrawn without ever having been made live here: an import
+            // of EPrints' deletion buffer (records there were live once;
+            // their exports carry no datestamp). Its last modification, else
+            // now, stands in, so that OAI-PMH, whose Identify promises
+            // `persistent` deletions, reports it deleted from the start.
+            Status::Deletion => record.datestamp = Some(record.lastmod.unwrap_or(now)),
+            Status::Inbox | Status::Buffer => {}
+        }
     }
     let old_record = old.as_ref().map(|(r, _)| r);
     let changed = changed_fields(old_record, record);

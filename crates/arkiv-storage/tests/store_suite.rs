@@ -81,6 +81,7 @@ suite!(
     divisions_are_a_second_tree_with_their_own_sets_and_view,
     earlier_revisions_go_beneath_a_records_own,
     meta_entries_added_at_once_all_land,
+    a_record_imported_as_withdrawn_is_an_oai_deleted_record,
 );
 
 // ---------------------------------------------------------------------------
@@ -1679,4 +1680,24 @@ async fn meta_entries_added_at_once_all_land(store: Arc<dyn RecordStore>) {
     let stored: BTreeMap<String, String> =
         serde_json::from_str(&store.meta("item_types").await.unwrap().unwrap()).unwrap();
     assert_eq!(stored["type_00"], "Type 0");
+}
+
+/// A record that arrives withdrawn with no datestamp (EPrints' deletion
+/// buffer exports none) takes its last modification as its datestamp, so
+/// OAI-PMH lists it as deleted from the start rather than never knowing it
+/// (issue 27); one with no last modification takes the moment of the write.
+async fn a_record_imported_as_withdrawn_is_an_oai_deleted_record(store: Arc<dyn RecordStore>) {
+    use arkiv_storage::OaiQuery;
+    let mut gone = rec("withdrawn in EPrints", Status::Deletion);
+    gone.lastmod = Some(Timestamp(1_400_000_000));
+    let id = put_one(&*store, gone).await;
+    let stored = store.get_record(id).await.unwrap().unwrap();
+    assert_eq!(stored.datestamp, Some(Timestamp(1_400_000_000)), "its last modification");
+    let listed: Vec<_> =
+        store.oai_records(&OaiQuery::default(), 0, 10).await.unwrap().into_iter().map(|r| r.id.unwrap()).collect();
+    assert_eq!(listed, [id], "harvesters are told it is gone");
+    let undated = put_one(&*store, rec("no lastmod", Status::Deletion)).await;
+    assert!(store.get_record(undated).await.unwrap().unwrap().datestamp.is_some());
+    let draft = put_one(&*store, rec("a draft", Status::Inbox)).await;
+    assert_eq!(store.get_record(draft).await.unwrap().unwrap().datestamp, None, "never live, never in OAI-PMH");
 }
