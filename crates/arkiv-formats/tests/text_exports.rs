@@ -511,3 +511,31 @@ fn python_clients_read_the_corpus() {
     assert!(seed["abstract"].as_str().unwrap().starts_with("Russia’s annexation"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_title_ending_in_a_question_or_exclamation_mark_takes_no_period_after_it() {
+    let mut asked = seed();
+    asked.title = "Is Kazakhstan drifting away?".into();
+    let mut article = seed();
+    article.item_type = "article".into();
+    article.publication = Some("Eastern Review".into());
+    article.title = "Less love, more fear!".into();
+    for style in styles::STYLES {
+        for r in [&asked, &article] {
+            let c = styles::render(style.id, r, &ctx()).unwrap();
+            for doubled in ["?.", "?,", "!.", "!,", "?”.", "?”,", "!”.", "!”,"] {
+                assert!(!c.text.contains(doubled), "{}: {doubled:?} in {}", style.id, c.text);
+                assert!(!c.html.contains(doubled), "{}: {doubled:?} in {}", style.id, c.html);
+            }
+            let mark = if r.title.ends_with('?') { "away?" } else { "fear!" };
+            assert!(c.text.to_lowercase().contains(mark), "{}: the title keeps its mark: {}", style.id, c.text);
+        }
+    }
+    // An undated item is "n.d." in APA and Chicago, "no date" in Harvard.
+    let mut undated = seed();
+    undated.date = None;
+    for (style, says) in [("apa", "(n.d.)"), ("chicago-author-date", " n.d. "), ("harvard", "(no date)")] {
+        let c = styles::render(style, &undated, &ctx()).unwrap();
+        assert!(c.text.contains(says), "{style}: {}", c.text);
+    }
+}

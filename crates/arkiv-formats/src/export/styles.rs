@@ -159,7 +159,8 @@ fn render_numbered(style: &CslStyle, record: &Record, ctx: &ExportContext, numbe
     let rendered = driver.finish(BibliographyRequest { style: &style.style, locale: None, locale_files: locales() });
     let mut text = String::new();
     let mut html = String::new();
-    if let Some(item) = rendered.bibliography.and_then(|b| b.items.into_iter().next()) {
+    if let Some(mut item) = rendered.bibliography.and_then(|b| b.items.into_iter().next()) {
+        fix_punctuation(&mut item.content);
         if let Some(first) = &item.first_field {
             let mut label = String::new();
             let _ = first.write_buf(&mut label, BufWriteFormat::Plain);
@@ -173,6 +174,56 @@ fn render_numbered(style: &CslStyle, record: &Record, ctx: &ExportContext, numbe
         write_html(&item.content, &mut html);
     }
     FormattedCitation { text: text.trim().to_string(), html: html.trim().to_string() }
+}
+
+/// Punctuation the CSL engine doubles where a title ends in its own: a
+/// style's period or comma after a title ending in `?` or `!` (with or
+/// without a closing quotation mark between) is dropped, as every style's
+/// manual says ("Is it over?" not "Is it over?."). Titles are often a
+/// text of their own (italic) and the style's period the next one, so the
+/// rule runs over the rendered texts in order, not within each.
+fn fix_punctuation(children: &mut ElemChildren) {
+    /// Each text in order, and whether it is a link's (an address, left
+    /// as it is).
+    fn texts<'a>(children: &'a mut ElemChildren, out: &mut Vec<(&'a mut String, bool)>) {
+        for child in children.0.iter_mut() {
+            match child {
+                ElemChild::Text(t) => out.push((&mut t.text, false)),
+                ElemChild::Elem(e) => texts(&mut e.children, out),
+                ElemChild::Markup(m) => out.push((m, false)),
+                ElemChild::Link { text, .. } => out.push((&mut text.text, true)),
+                ElemChild::Transparent { .. } => {}
+            }
+        }
+    }
+    fn ends_a_sentence(s: &str) -> bool {
+        let s = s.trim_end_matches(['”', '’', '"', '\'']);
+        s.ends_with('?') || s.ends_with('!')
+    }
+    let mut all = Vec::new();
+    texts(children, &mut all);
+    let mut previous_ends = false;
+    for (text, link) in all {
+        if link {
+            previous_ends = false;
+            continue;
+        }
+        // Within one text: "away?." and "away?”." alike.
+        for mark in ["?", "!", "?”", "!”", "?’", "!’"] {
+            for p in [".", ","] {
+                let doubled = format!("{mark}{p}");
+                if text.contains(&doubled) {
+                    *text = text.replace(&doubled, mark);
+                }
+            }
+        }
+        if previous_ends && (text.starts_with('.') || text.starts_with(',')) {
+            text.remove(0);
+        }
+        if !text.is_empty() {
+            previous_ends = ends_a_sentence(text);
+        }
+    }
 }
 
 /// Citation text into HTML (the shared escaper, into `out`).
