@@ -4,7 +4,8 @@
 //! a record, so harvesters of a migrated repository see the same fields:
 //! the item type's label and the peer-review status as `dc:type`, creators
 //! as "Family, Given", subjects by name, the landing page and each
-//! open-access file URL as `dc:identifier`.
+//! open-access file URL as `dc:identifier`, the licence as its URL in
+//! `dc:rights`, the series and number as `dc:relation`.
 //!
 //! Only open-access documents are named (their URL, format and language);
 //! creators' e-mail addresses never appear.
@@ -90,11 +91,17 @@ pub fn write_oai_dc(record: &Record, ctx: &ExportContext, out: &mut String) {
     for c in &record.corp_creators {
         element(out, "creator", &c.name);
     }
-    for id in &record.subjects {
-        element(out, "subject", ctx.subjects.name(id));
-    }
-    for k in &record.keywords {
-        element(out, "subject", k);
+    // Subject names and keywords, each once (a keyword is often a
+    // subject's name too, and harvesters would list it twice).
+    let mut said: Vec<String> = Vec::new();
+    let names =
+        record.subjects.iter().map(|id| ctx.subjects.name(id)).chain(record.keywords.iter().map(String::as_str));
+    for name in names {
+        let key = name.trim().to_lowercase();
+        if !key.is_empty() && !said.contains(&key) {
+            said.push(key);
+            element(out, "subject", name);
+        }
     }
     if let Some(a) = &record.abstract_text {
         element(out, "description", a);
@@ -152,6 +159,18 @@ pub fn write_oai_dc(record: &Record, ctx: &ExportContext, out: &mut String) {
     if let Some(p) = record.publication.as_deref().or(record.book_title.as_deref()) {
         element(out, "source", p);
     }
+    // The series and number a report is known by ("OSW Commentary 137").
+    // Simple DC has no series element; what a work is part of goes in
+    // dc:relation (qualified DC's dcterms:isPartOf refines it). A journal
+    // article's number is its issue, told by dc:source's journal instead.
+    let series = record.series.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let number = record.number.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if let Some(series) = series.filter(|_| record.publication.is_none()) {
+        match number {
+            Some(n) => element(out, "relation", &format!("{series} {n}")),
+            None => element(out, "relation", series),
+        }
+    }
     for l in &languages {
         element(out, "language", l);
     }
@@ -167,8 +186,10 @@ pub fn write_oai_dc(record: &Record, ctx: &ExportContext, out: &mut String) {
             rights.push(l);
         }
     }
+    // A licence as its address where it has one (`cc_by` is EPrints'
+    // code, which no harvester reads): the URL DRIVER and OpenAIRE ask for.
     for r in rights {
-        element(out, "rights", r);
+        element(out, "rights", &super::xml::license_url(r).unwrap_or_else(|| r.to_string()));
     }
     out.push_str("</oai_dc:dc>");
 }
@@ -180,6 +201,25 @@ mod tests {
 
     fn ctx() -> ExportContext {
         ExportContext::example()
+    }
+
+    #[test]
+    fn licence_as_url_subjects_once_series_and_number() {
+        let mut r = Record::new("policy_paper", "Kazakhstan");
+        r.id = Some(1);
+        r.license = Some("cc_by_nc_nd".into());
+        r.keywords = vec!["Kazakhstan".into(), "kazakhstan".into(), "Russia".into()];
+        r.series = Some("OSW Commentary".into());
+        r.number = Some("137".into());
+        let mut out = String::new();
+        write_oai_dc(&r, &ctx(), &mut out);
+        assert!(out.contains("<dc:rights>https://creativecommons.org/licenses/by-nc-nd/4.0/</dc:rights>"), "{out}");
+        assert_eq!(out.matches("<dc:subject>").count(), 2, "Kazakhstan once, Russia: {out}");
+        assert!(out.contains("<dc:relation>OSW Commentary 137</dc:relation>"), "{out}");
+        r.license = Some("a licence of our own".into());
+        let mut out = String::new();
+        write_oai_dc(&r, &ctx(), &mut out);
+        assert!(out.contains("<dc:rights>a licence of our own</dc:rights>"), "one without a URL stays as it is: {out}");
     }
 
     #[test]
