@@ -84,9 +84,16 @@ pub fn csl_item(record: &Record, ctx: &ExportContext, id: &str) -> Value {
     set("container-title", fields::container(record));
     set("collection-title", fields::text(&record.series));
     let genre = Genre::of(record);
+    // A number within a series is the series' number (`collection-number`,
+    // which CSL styles print after the series: "OSW Commentary No. 137");
+    // as `number` beside a `genre`, processors print "Policy Paper No. 137;
+    // OSW Commentary" instead. A report without a series keeps `number`.
+    let in_series = fields::text(&record.series).is_some();
     let (publisher, number_key) = match genre {
-        Genre::Report | Genre::Thesis => (fields::issuing_body(record), "number"),
         Genre::Article => (fields::text(&record.publisher), "issue"),
+        Genre::Report | Genre::Thesis if in_series => (fields::issuing_body(record), "collection-number"),
+        Genre::Report | Genre::Thesis => (fields::issuing_body(record), "number"),
+        _ if in_series => (fields::text(&record.publisher), "collection-number"),
         _ => (fields::text(&record.publisher), "number"),
     };
     set("publisher", publisher);
