@@ -48,24 +48,24 @@ const MAX_DEPTH: usize = 16;
 /// the reading with an error saying where.
 pub fn read_history(xml: &[u8]) -> Result<Vec<HistoryLine>, String> {
     let mut reader = quick_xml::Reader::from_reader(xml);
-    let line_at = |pos: u64| 1 + xml[..(pos as usize).min(xml.len())].iter().filter(|&&b| b == b'\n').count();
+    let mut lines = super::reader::LineCounter::new(xml);
     let mut path: Vec<String> = Vec::new();
     let mut out = Vec::new();
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut start_line = 0;
     loop {
         let at = reader.buffer_position();
-        let event = reader.read_event().map_err(|e| format!("line {}: not well-formed XML: {e}", line_at(at)))?;
+        let event = reader.read_event().map_err(|e| format!("line {}: not well-formed XML: {e}", lines.at(at)))?;
         match event {
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                 if name == "history" {
                     fields.clear();
-                    start_line = line_at(at);
+                    start_line = lines.at(at);
                 }
                 path.push(name);
                 if path.len() > MAX_DEPTH {
-                    return Err(format!("line {}: elements nested too deep for a history export", line_at(at)));
+                    return Err(format!("line {}: elements nested too deep for a history export", lines.at(at)));
                 }
             }
             Event::End(_) if path.pop().as_deref() == Some("history") => {
@@ -79,7 +79,7 @@ pub fn read_history(xml: &[u8]) -> Result<Vec<HistoryLine>, String> {
                 }
                 let text = super::reader::event_text(&event)
                     .unwrap_or_else(|| Ok(String::new()))
-                    .map_err(|e| format!("line {}: {e}", line_at(at)))?;
+                    .map_err(|e| format!("line {}: {e}", lines.at(at)))?;
                 match fields.iter_mut().find(|(n, _)| n == field) {
                     Some((_, value)) if value.len() + text.len() <= MAX_TEXT_BYTES => value.push_str(&text),
                     Some(_) => {}

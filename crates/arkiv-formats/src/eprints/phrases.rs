@@ -26,24 +26,24 @@ const MAX_DEPTH: usize = 32;
 /// the reading with an error saying on which line.
 pub fn read_type_names(xml: &[u8]) -> Result<BTreeMap<String, String>, String> {
     let mut reader = quick_xml::Reader::from_reader(xml);
-    let line_at = |pos: u64| 1 + xml[..(pos as usize).min(xml.len())].iter().filter(|&&b| b == b'\n').count();
+    let mut lines = super::reader::LineCounter::new(xml);
     let mut names = BTreeMap::new();
     let mut depth = 0usize;
     // The type whose phrase is open, the depth it opened at, and its text.
     let mut open: Option<(String, usize, String)> = None;
     loop {
         let at = reader.buffer_position();
-        let event = reader.read_event().map_err(|e| format!("line {}: not well-formed XML: {e}", line_at(at)))?;
+        let event = reader.read_event().map_err(|e| format!("line {}: not well-formed XML: {e}", lines.at(at)))?;
         match event {
             Event::Start(e) => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Err(format!("line {}: elements nested too deep for a phrase file", line_at(at)));
+                    return Err(format!("line {}: elements nested too deep for a phrase file", lines.at(at)));
                 }
                 if open.is_none() && e.local_name().as_ref() == b"phrase" {
                     let id = e
                         .try_get_attribute("id")
-                        .map_err(|e| format!("line {}: {e}", line_at(at)))?
+                        .map_err(|e| format!("line {}: {e}", lines.at(at)))?
                         .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()));
                     if let Some(item_type) = id.as_deref().and_then(|id| id.strip_prefix(TYPE_NAME)) {
                         open = Some((item_type.to_string(), depth, String::new()));
@@ -66,8 +66,8 @@ pub fn read_type_names(xml: &[u8]) -> Result<BTreeMap<String, String>, String> {
             Event::Text(t) => {
                 if let Some((_, _, text)) = open.as_mut() {
                     let raw =
-                        std::str::from_utf8(&t).map_err(|_| format!("line {}: text is not UTF-8", line_at(at)))?;
-                    let s = quick_xml::escape::unescape(raw).map_err(|e| format!("line {}: {e}", line_at(at)))?;
+                        std::str::from_utf8(&t).map_err(|_| format!("line {}: text is not UTF-8", lines.at(at)))?;
+                    let s = quick_xml::escape::unescape(raw).map_err(|e| format!("line {}: {e}", lines.at(at)))?;
                     text.push_str(&s);
                 }
             }

@@ -106,6 +106,34 @@ enum Phase {
     Done,
 }
 
+/// Line numbers of byte positions in a document read front to back, for
+/// the small readers' messages. Each call counts only the newlines since
+/// the one before, so a reader that asks at every element (the history
+/// reader asks at each of a million entries) stays linear in the size of
+/// its input; a position before the last is counted from the start.
+pub(super) struct LineCounter<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        LineCounter { bytes, pos: 0, line: 1 }
+    }
+
+    /// The line (1-based) byte `pos` is on.
+    pub fn at(&mut self, pos: u64) -> usize {
+        let pos = (pos as usize).min(self.bytes.len());
+        if pos < self.pos {
+            (self.pos, self.line) = (0, 1);
+        }
+        self.line += memchr::memchr_iter(b'\n', &self.bytes[self.pos..pos]).count();
+        self.pos = pos;
+        self.line
+    }
+}
+
 /// The text a text, entity-reference or CDATA event stands for, unescaped,
 /// or why it cannot be read; `None` for any other event. For the small
 /// readers beside the record reader (subjects, history, users), which take
@@ -1341,5 +1369,19 @@ impl Mapper {
         out.push_str("</");
         out.push_str(&n.name);
         out.push('>');
+    }
+}
+
+#[cfg(test)]
+mod line_counter_tests {
+    use super::LineCounter;
+
+    #[test]
+    fn lines_are_counted_forward_and_again_from_the_start_when_asked_behind() {
+        let text = b"a\nb\n\nc\nd";
+        let mut lines = LineCounter::new(text);
+        assert_eq!([lines.at(0), lines.at(2), lines.at(5), lines.at(8), lines.at(99)], [1, 2, 4, 5, 5]);
+        assert_eq!(lines.at(3), 2, "behind the last position");
+        assert_eq!(lines.at(7), 5);
     }
 }

@@ -42,20 +42,20 @@ pub fn read_subjects_xml(xml: &[u8]) -> Result<Vec<SubjectLine>, String> {
     let (mut id, mut names, mut parents, mut depositable, mut start_line) =
         (String::new(), Vec::<(String, String)>::new(), Vec::new(), false, 0);
     let (mut item_name, mut item_lang) = (String::new(), String::new());
-    let line_at = |pos: u64| 1 + xml[..(pos as usize).min(xml.len())].iter().filter(|&&b| b == b'\n').count();
+    let mut lines = super::reader::LineCounter::new(xml);
     loop {
         let at = reader.buffer_position();
-        let event = reader.read_event().map_err(|e| format!("line {}: not well-formed XML: {e}", line_at(at)))?;
+        let event = reader.read_event().map_err(|e| format!("line {}: not well-formed XML: {e}", lines.at(at)))?;
         match event {
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                 if name == "subject" {
                     (id, names, parents, depositable, start_line) =
-                        (String::new(), Vec::new(), Vec::new(), false, line_at(at));
+                        (String::new(), Vec::new(), Vec::new(), false, lines.at(at));
                 }
                 path.push(name);
                 if path.len() > 16 {
-                    return Err(format!("line {}: elements nested too deep for a subject export", line_at(at)));
+                    return Err(format!("line {}: elements nested too deep for a subject export", lines.at(at)));
                 }
             }
             Event::End(_) => {
@@ -84,7 +84,7 @@ pub fn read_subjects_xml(xml: &[u8]) -> Result<Vec<SubjectLine>, String> {
             Event::Text(_) | Event::GeneralRef(_) | Event::CData(_) => {
                 let text = super::reader::event_text(&event)
                     .unwrap_or_else(|| Ok(String::new()))
-                    .map_err(|e| format!("line {}: {e}", line_at(at)))?;
+                    .map_err(|e| format!("line {}: {e}", lines.at(at)))?;
                 let here: Vec<&str> = path.iter().rev().take(3).map(String::as_str).collect();
                 match here.as_slice() {
                     ["subjectid", "subject", ..] => id.push_str(&text),
