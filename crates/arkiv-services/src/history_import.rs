@@ -55,6 +55,7 @@ const MAX_STATE_BYTES: u64 = 64 << 20;
 /// `EPRINTID/REVISION.xml`).
 pub async fn import_history(repo: &Repository, lines: Vec<HistoryLine>, revisions: &Path) -> Result<HistoryReport> {
     let mut report = HistoryReport::default();
+    let disks = disks(revisions);
     let mut by_eprint: BTreeMap<i64, Vec<HistoryEntry>> = BTreeMap::new();
     for line in lines {
         match line.result {
@@ -80,7 +81,7 @@ pub async fn import_history(repo: &Repository, lines: Vec<HistoryLine>, revision
         }
         let mut earlier = Vec::new();
         for (revision, entry) in states {
-            let Some(path) = state_file(revisions, eprintid, revision) else {
+            let Some(path) = state_file(revisions, &disks, eprintid, revision) else {
                 report.without_state += 1;
                 continue;
             };
@@ -120,16 +121,22 @@ pub async fn import_history(repo: &Repository, lines: Vec<HistoryLine>, revision
 /// The state file of an eprint's revision: EPrints' layout under its
 /// `documents` directory (`disk*/00/00/01/23/revisions/N.xml`), or
 /// `EPRINTID/N.xml`.
-fn state_file(root: &Path, eprintid: i64, revision: i64) -> Option<PathBuf> {
+fn state_file(root: &Path, disks: &[PathBuf], eprintid: i64, revision: i64) -> Option<PathBuf> {
     let plain = root.join(eprintid.to_string()).join(format!("{revision}.xml"));
     if plain.is_file() {
         return Some(plain);
     }
     let dir = eprint_dir(eprintid);
-    let disks = std::fs::read_dir(root).ok()?;
-    let mut disks: Vec<PathBuf> = disks.filter_map(|d| d.ok()).map(|d| d.path()).filter(|p| p.is_dir()).collect();
+    disks.iter().map(|d| d.join(&dir).join("revisions").join(format!("{revision}.xml"))).find(|p| p.is_file())
+}
+
+/// The directories directly under `root` (EPrints' `disk0`, `disk1`...),
+/// sorted: listed once per import, not once per revision.
+fn disks(root: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(root) else { return Vec::new() };
+    let mut disks: Vec<PathBuf> = entries.filter_map(|d| d.ok()).map(|d| d.path()).filter(|p| p.is_dir()).collect();
     disks.sort();
-    disks.into_iter().map(|d| d.join(&dir).join("revisions").join(format!("{revision}.xml"))).find(|p| p.is_file())
+    disks
 }
 
 /// An eprint's state from its revision file: one `<eprint>`, the id it
