@@ -82,7 +82,9 @@ fn fetch_page(addr: SocketAddr, path: &str, wait: Duration) -> Result<String, St
     let mut s = TcpStream::connect_timeout(&addr, wait).map_err(|e| format!("connect: {e}"))?;
     s.set_read_timeout(Some(wait)).unwrap();
     s.set_write_timeout(Some(wait)).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").map_err(|e| format!("send: {e}"))?;
+    // One write, as a browser sends it (`write!` would send it in pieces).
+    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    s.write_all(request.as_bytes()).map_err(|e| format!("send: {e}"))?;
     let mut answer = Vec::new();
     s.read_to_end(&mut answer).map_err(|e| format!("read: {e}"))?;
     Ok(String::from_utf8_lossy(&answer).into_owned())
@@ -206,6 +208,20 @@ fn with_every_connection_busy_a_new_one_is_told_503_at_once() {
     let status = fetch(server.addr, "/", Duration::from_secs(5)).expect("an answer, not a wait");
     assert!(status.contains(" 503 "), "a fifth connection with four busy: {status}");
     assert!(started.elapsed() < Duration::from_secs(2), "at once: {:?}", started.elapsed());
+    // A client whose request arrives after the server has answered (a slow
+    // network, or a client that sends in pieces) still reads the 503: the
+    // server reads what it sends before closing, so no reset overtakes the
+    // answer. Without that, the second piece failed with "broken pipe" or
+    // the read with "connection reset".
+    let mut late = TcpStream::connect(server.addr).unwrap();
+    late.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    late.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n").expect("the first piece is sent");
+    std::thread::sleep(Duration::from_millis(100));
+    late.write_all(b"Connection: close\r\n\r\n").expect("the second piece is sent, not refused with a reset");
+    let mut answer = Vec::new();
+    late.read_to_end(&mut answer).expect("the answer is read, not reset away");
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 503 "), "a late request still reads the 503");
     // A busy connection finishing makes room again.
     let mut first = busy.remove(0);
     first.write_all(&[b'x'; 95]).unwrap();

@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
@@ -252,17 +252,43 @@ async fn idle_past(conn: &Connection, idle: Duration) {
     }
 }
 
-/// Answers a connection there is no room for, without reading its request.
+/// Answers a connection there is no room for, without parsing its request.
+///
+/// The close lingers: after the answer, what the client still sends (its
+/// request, usually just arriving) is read and discarded until it closes
+/// its side, for at most `LINGER`. Closing a socket with unread input makes
+/// the kernel answer with a reset, and a reset that reaches the client
+/// before it has read the 503 throws the 503 away: the client would see
+/// "connection reset" or "broken pipe" instead of "try again in a moment"
+/// (RFC 9112, section 9.6, on why servers close in two steps).
 async fn refuse(mut stream: TcpStream) {
     const BODY: &str = "The server is at its connection limit. Please try again in a moment.\n";
+    /// Short, because each refused socket holds a descriptor meanwhile.
+    const LINGER: Duration = Duration::from_millis(500);
+    /// What a client may send after the answer before it is cut off.
+    const DISCARD_AT_MOST: usize = 64 * 1024;
     let answer = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\nretry-after: 1\r\n\
          connection: close\r\ncontent-length: {}\r\n\r\n{BODY}",
         BODY.len()
     );
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+    let answered = tokio::time::timeout(Duration::from_secs(2), async {
         stream.write_all(answer.as_bytes()).await?;
         stream.shutdown().await
+    })
+    .await;
+    if !matches!(answered, Ok(Ok(()))) {
+        return;
+    }
+    let _ = tokio::time::timeout(LINGER, async {
+        let mut sink = [0u8; 4096];
+        let mut discarded = 0;
+        while discarded < DISCARD_AT_MOST {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => discarded += n,
+            }
+        }
     })
     .await;
 }
