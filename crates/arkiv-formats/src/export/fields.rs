@@ -90,6 +90,39 @@ pub fn container(record: &Record) -> Option<&str> {
     text(&record.publication).or(text(&record.book_title)).or(text(&record.event_title))
 }
 
+/// A licence as a URL, which is what every reader of a licence field can
+/// use (a reference manager's "Rights", DC's `dc:rights`, schema.org's
+/// `license`): a URL as given; Creative Commons licences by SPDX id
+/// (`CC-BY-4.0`), by EPrints key with a version (`cc_by_nc_4`) or without
+/// one (`cc_by`, taken as 4.0, the version EPrints 3.4 links); CC0; a few
+/// software licences by SPDX id. `None` for anything else ("all rights
+/// reserved"), which readers then get as written.
+pub fn license_url(license: &str) -> Option<String> {
+    let l = license.trim();
+    if l.starts_with("https://") || l.starts_with("http://") {
+        return Some(l.to_string());
+    }
+    let key = l.to_ascii_lowercase().replace('_', "-");
+    match key.as_str() {
+        "cc0" | "cc0-1.0" | "cc-public-domain" => {
+            return Some("https://creativecommons.org/publicdomain/zero/1.0/".into());
+        }
+        "mit" => return Some("https://spdx.org/licenses/MIT.html".into()),
+        "apache-2.0" => return Some("https://spdx.org/licenses/Apache-2.0.html".into()),
+        "gpl-3.0" | "gpl" => return Some("https://spdx.org/licenses/GPL-3.0-or-later.html".into()),
+        _ => {}
+    }
+    const KINDS: [&str; 6] = ["by", "by-sa", "by-nd", "by-nc", "by-nc-sa", "by-nc-nd"];
+    let rest = key.strip_prefix("cc-")?;
+    let (kind, version) = match rest.rsplit_once('-') {
+        Some((kind, v)) if v.bytes().all(|b| b.is_ascii_digit() || b == b'.') && !v.is_empty() => {
+            (kind, if v.contains('.') { v.to_string() } else { format!("{v}.0") })
+        }
+        _ => (rest, "4.0".to_string()),
+    };
+    KINDS.contains(&kind).then(|| format!("https://creativecommons.org/licenses/{kind}/{version}/"))
+}
+
 /// Collapses runs of whitespace (line breaks of imported abstracts) to one
 /// space, for the line-based formats (RIS, Refer).
 pub fn one_line(s: &str) -> String {
@@ -102,6 +135,20 @@ pub const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul",
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn licences_become_urls() {
+        let cc = |k: &str, v: &str| Some(format!("https://creativecommons.org/licenses/{k}/{v}/"));
+        assert_eq!(license_url("cc_by"), cc("by", "4.0"));
+        assert_eq!(license_url("cc_by_nc_nd"), cc("by-nc-nd", "4.0"));
+        assert_eq!(license_url("cc_by_nc_4"), cc("by-nc", "4.0"));
+        assert_eq!(license_url("CC-BY-4.0"), cc("by", "4.0"));
+        assert_eq!(license_url("CC-BY-SA-3.0"), cc("by-sa", "3.0"));
+        assert_eq!(license_url("cc0").as_deref(), Some("https://creativecommons.org/publicdomain/zero/1.0/"));
+        assert_eq!(license_url("https://example.org/l").as_deref(), Some("https://example.org/l"));
+        assert_eq!(license_url("all rights reserved"), None);
+        assert_eq!(license_url("cc_nonsense"), None);
+    }
 
     #[test]
     fn page_ranges_split() {

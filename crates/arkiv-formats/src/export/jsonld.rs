@@ -40,30 +40,7 @@ pub fn orcid_url(orcid: &str) -> Option<String> {
     arkiv_model::validate::is_orcid(bare).then(|| format!("https://orcid.org/{bare}"))
 }
 
-/// A licence as a URL when it is one or names a Creative Commons licence
-/// (SPDX `CC-BY-4.0`, EPrints `cc_by_4`, CC0), else `None`.
-pub fn license_url(license: &str) -> Option<String> {
-    let l = license.trim();
-    if l.starts_with("https://") || l.starts_with("http://") {
-        return Some(l.to_string());
-    }
-    let lower = l.to_ascii_lowercase();
-    if matches!(lower.as_str(), "cc0" | "cc0-1.0" | "cc_public_domain") {
-        return Some("https://creativecommons.org/publicdomain/zero/1.0/".into());
-    }
-    let kinds = ["by", "by-sa", "by-nd", "by-nc", "by-nc-sa", "by-nc-nd"];
-    let (kind, version) = if let Some(rest) = lower.strip_prefix("cc-") {
-        let (k, v) = rest.rsplit_once('-')?;
-        (k.to_string(), v.to_string())
-    } else {
-        let rest = lower.strip_prefix("cc_")?;
-        let (k, v) = rest.rsplit_once('_')?;
-        (k.replace('_', "-"), format!("{v}.0"))
-    };
-    let version_ok = !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    (kinds.contains(&kind.as_str()) && version_ok)
-        .then(|| format!("https://creativecommons.org/licenses/{kind}/{version}/"))
-}
+pub use super::fields::license_url;
 
 fn nonempty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())

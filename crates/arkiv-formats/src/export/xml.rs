@@ -223,30 +223,7 @@ pub(crate) fn page_range(range: &str) -> (Option<String>, Option<String>) {
     }
 }
 
-/// A licence as a URL: Creative Commons and common SPDX ids, EPrints'
-/// `cc_by`-style keys, or a URL as given. `None` when it is neither.
-pub(crate) fn license_url(license: &str) -> Option<String> {
-    let l = license.trim();
-    if l.starts_with("http://") || l.starts_with("https://") {
-        return Some(l.to_string());
-    }
-    let key = l.to_ascii_lowercase().replace('_', "-");
-    let key = key.trim_end_matches("-4.0");
-    let cc = |kind: &str| Some(format!("https://creativecommons.org/licenses/{kind}/4.0/"));
-    match key {
-        "cc-by" => cc("by"),
-        "cc-by-sa" => cc("by-sa"),
-        "cc-by-nd" => cc("by-nd"),
-        "cc-by-nc" => cc("by-nc"),
-        "cc-by-nc-sa" => cc("by-nc-sa"),
-        "cc-by-nc-nd" => cc("by-nc-nd"),
-        "cc0" | "cc0-1.0" | "cc-public-domain" => Some("https://creativecommons.org/publicdomain/zero/1.0/".into()),
-        "mit" => Some("https://spdx.org/licenses/MIT.html".into()),
-        "apache-2.0" => Some("https://spdx.org/licenses/Apache-2.0.html".into()),
-        "gpl-3.0" | "gpl" => Some("https://spdx.org/licenses/GPL-3.0-or-later.html".into()),
-        _ => None,
-    }
-}
+pub(crate) use super::fields::license_url;
 
 /// The SPDX identifier of a licence [`license_url`] knows, for DataCite's
 /// `rightsIdentifier`.
