@@ -137,16 +137,39 @@ fn keys_are_unique_within_an_export() {
     assert_eq!(ids, keys);
 }
 
+/// A conference paper's name of the conference is its event, never also
+/// its container: CSL processors print both ("Astana Forum. Astana
+/// Forum"), and Zotero's RIS reader takes a CONF's T2 as the conference
+/// and C3 as the proceedings.
+#[test]
+fn a_conference_is_named_once() {
+    let mut paper = Record::new("conference_item", "Pipelines and promises");
+    paper.creators.push(Creator::new("Tokayeva", "Dana"));
+    paper.event_title = Some("Astana Energy Forum".into());
+    let csl: serde_json::Value = serde_json::from_str(&export(&export::csljson::CSL_JSON, &[paper.clone()])).unwrap();
+    assert_eq!(csl[0]["event-title"], "Astana Energy Forum");
+    assert_eq!(csl[0].get("container-title"), None, "no proceedings, no container: {csl}");
+    let ris = export(&export::ris::RIS, &[paper.clone()]);
+    assert!(ris.contains("T2  - Astana Energy Forum\r\n") && !ris.contains("C3  - "), "{ris}");
+    paper.publication = Some("Proceedings of the Astana Energy Forum".into());
+    let ris = export(&export::ris::RIS, &[paper]);
+    assert!(ris.contains("T2  - Astana Energy Forum\r\n"), "{ris}");
+    assert!(ris.contains("C3  - Proceedings of the Astana Energy Forum\r\n"), "{ris}");
+}
+
 #[test]
 fn seed_in_ris_and_refer() {
     let ris = export(&export::ris::RIS, &[seed()]);
     for line in [
         "TY  - RPRT\r\n",
         "AU  - Jaroslewlcz, Aleksandra\r\n",
-        "T3  - OSW Commentary\r\n",
+        // Zotero's RIS.js reads a RPRT's T2 as its series, SN as its
+        // number, M3 as its type.
+        "T2  - OSW Commentary\r\n",
+        "SN  - 137\r\n",
+        "M3  - Policy Paper\r\n",
         "PY  - 2014\r\n",
         "DA  - 2014/05/29/\r\n",
-        "IS  - 137\r\n",
         "PB  - OSW Centre for Eastern Studies\r\n",
         "CY  - Warsaw\r\n",
         "UR  - https://repo.example.org/1/\r\n",
@@ -156,6 +179,10 @@ fn seed_in_ris_and_refer() {
         assert!(ris.contains(line), "missing {line:?} in\n{ris}");
     }
     assert!(ris.ends_with("ER  - \r\n\r\n"));
+    assert!(
+        !ris.contains("T3  - ") && !ris.contains("IS  - "),
+        "a report's series and number are read from T2 and SN:\n{ris}"
+    );
     let mut year_only = seed();
     year_only.date = Some("2014".parse().unwrap());
     assert!(export(&export::ris::RIS, &[year_only]).contains("DA  - 2014///\r\n"));
@@ -487,7 +514,12 @@ fn python_clients_read_the_corpus() {
     }
     assert_eq!(got["ris_seed"]["type_of_reference"], "RPRT");
     assert_eq!(got["ris_seed"]["authors"], serde_json::json!(["Jaroslewlcz, Aleksandra"]));
-    assert_eq!(got["ris_seed"]["number"], "137");
+    // A report's number is in SN and its series in T2, as EndNote's and
+    // Zotero's RPRT read them (rispy names the tags by their general
+    // meaning: SN "issn", T2 "secondary_title").
+    assert_eq!(got["ris_seed"]["issn"], "137");
+    assert_eq!(got["ris_seed"]["secondary_title"], "OSW Commentary");
+    assert_eq!(got["ris_seed"].get("number"), None, "no IS for a report");
 
     assert_eq!(got["csl_items"], n);
     for style in ["apa", "chicago-author-date"] {

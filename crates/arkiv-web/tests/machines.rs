@@ -205,7 +205,8 @@ async fn abstract_page_meta_tags_json_ld_and_signposting() {
     assert_eq!(metas(&html, "citation_author"), vec!["Jaroslewicz, Aleksandra"]);
     assert_eq!(metas(&html, "citation_publication_date"), vec!["2014/05/29"]);
     assert_eq!(metas(&html, "citation_technical_report_institution"), vec!["Centre for Eastern Studies"]);
-    assert_eq!(metas(&html, "citation_technical_report_number"), vec!["OSW Commentary 137"]);
+    assert_eq!(metas(&html, "citation_technical_report_number"), vec!["137"]);
+    assert_eq!(metas(&html, "citation_series_title"), vec!["OSW Commentary"]);
     assert_eq!(metas(&html, "citation_pdf_url"), vec![format!("{base}/{}/1/osw%20commentary%20137.pdf", site.seed)]);
     assert_eq!(metas(&html, "citation_abstract_html_url"), vec![url.clone()]);
     assert_eq!(metas(&html, "DC.type"), vec!["Policy Paper"]);

@@ -50,6 +50,10 @@ pub fn context_object(ctx: &ExportContext, record: &Record) -> String {
         "book_section" => ("book", Some("bookitem"), "atitle"),
         "report" | "working_paper" | "policy_paper" | "monograph" => ("book", Some("report"), "btitle"),
         "conference_item" => ("book", Some("proceeding"), "atitle"),
+        // Z39.88's dissertation format, which reference managers read as a
+        // thesis (Zotero's `parseContextObject`); the `dc` format would
+        // make it a web page.
+        "thesis" => ("dissertation", None, "title"),
         _ => ("dc", None, "title"),
     };
     kv.push(("rft_val_fmt", format!("info:ofi/fmt:kev:mtx:{fmt}")));
@@ -76,6 +80,12 @@ pub fn context_object(ctx: &ExportContext, record: &Record) -> String {
             kv.push(("rft.btitle", b.into()));
         }
     }
+    // A conference paper's proceedings are the book it is in.
+    if kind == "conference_item" {
+        if let Some(b) = nonempty(&record.publication).or(nonempty(&record.book_title)) {
+            kv.push(("rft.btitle", b.into()));
+        }
+    }
     let author_key = if fmt == "dc" { "rft.creator" } else { "rft.au" };
     for c in &record.creators {
         kv.push((author_key, c.name.inverted()));
@@ -91,16 +101,33 @@ pub fn context_object(ctx: &ExportContext, record: &Record) -> String {
         ("rft.series", &record.series),
     ] {
         if let Some(v) = nonempty(value) {
-            if fmt != "dc" {
+            if matches!(fmt, "journal" | "book") {
                 kv.push((key, v.into()));
             }
         }
     }
-    if let Some(range) = nonempty(&record.pagerange).filter(|_| fmt != "dc") {
+    if let Some(range) = nonempty(&record.pagerange).filter(|_| matches!(fmt, "journal" | "book")) {
         kv.push(("rft.pages", range.into()));
+    }
+    if fmt == "dissertation" {
+        if let Some(inst) = super::fields::issuing_body(record) {
+            kv.push(("rft.inst", inst.trim().into()));
+        }
+        let degree = if super::fields::is_masters_thesis(record) { "Masters" } else { "PhD" };
+        kv.push(("rft.degree", degree.into()));
     }
     if fmt == "dc" {
         kv.push(("rft.type", ctx.item_types.label(kind).into()));
+        // Only the Dublin Core matrix has these keys.
+        if let Some(abstract_text) = nonempty(&record.abstract_text) {
+            kv.push(("rft.description", super::fields::one_line(abstract_text)));
+        }
+        for language in &record.languages {
+            kv.push(("rft.language", language.trim().into()));
+        }
+        if let Some(license) = nonempty(&record.license) {
+            kv.push(("rft.rights", super::fields::license_url(license).unwrap_or_else(|| license.into())));
+        }
     }
     if let Some(d) = doi(record) {
         kv.push(("rft_id", format!("info:doi/{d}")));

@@ -81,9 +81,15 @@ pub fn csl_item(record: &Record, ctx: &ExportContext, id: &str) -> Value {
     set("citation-key", Some(id));
     set("type", Some(csl_type(record)));
     set("title", Some(&record.title));
-    set("container-title", fields::container(record));
-    set("collection-title", fields::text(&record.series));
     let genre = Genre::of(record);
+    // A conference paper's container is its proceedings; the conference's
+    // name is `event-title`. Given as both, processors print it twice.
+    let container = match genre {
+        Genre::Conference => fields::text(&record.publication).or(fields::text(&record.book_title)),
+        _ => fields::container(record),
+    };
+    set("container-title", container);
+    set("collection-title", fields::text(&record.series));
     // A number within a series is the series' number (`collection-number`,
     // which CSL styles print after the series: "OSW Commentary No. 137");
     // as `number` beside a `genre`, processors print "Policy Paper No. 137;

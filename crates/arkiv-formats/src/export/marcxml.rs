@@ -7,12 +7,12 @@
 //! of the ecosystem read and write ISO 2709, not MARCXML, and none knows
 //! which fields a repository record needs. Fields follow the Library of
 //! Congress's MARC 21 Format for Bibliographic Data: the leader and 008 are
-//! computed from the item type and the date, names carry `$e` relator terms
-//! and `$0` ORCID URIs, 856 links the landing page and open-access files
+//! computed from the item type and the date, names carry `$e` relator terms,
+//! `$4` relator codes and `$0` ORCID URIs, 856 links the landing page and open-access files
 //! only. No e-mail address leaves.
 
 use super::xml::{
-    bare_doi, bare_orcid, iso639_2b, one_line, page_range, present, record_license, relator_term, XmlOut,
+    bare_doi, bare_orcid, iso639_2b, one_line, page_range, present, record_license, relator_code, relator_term, XmlOut,
 };
 use super::{ExportContext, ExportFormat, ExportWriter, OaiFormat};
 use arkiv_model::{Creator, Record};
@@ -176,7 +176,11 @@ impl Field<'_, '_> {
     }
 }
 
-fn person_field(x: &mut XmlOut, tag: &'static str, person: &Creator, role: &str) {
+/// A name with its role twice: `$e` the relator term for people, `$4` the
+/// relator code for machines (importers read the code: Zotero's MARC.js
+/// maps `aut`, `edt`, `ctb`, `trl`... to its creator types and files a
+/// name without one as an author).
+fn person_field(x: &mut XmlOut, tag: &'static str, person: &Creator, role: &str, code: Option<&str>) {
     let name = one_line(&person.name.inverted());
     if name.is_empty() {
         return;
@@ -184,7 +188,7 @@ fn person_field(x: &mut XmlOut, tag: &'static str, person: &Creator, role: &str)
     // First indicator 1: surname first; 0: a forename alone.
     let ind1 = if person.name.given.trim().is_empty() { '0' } else { '1' };
     let orcid = person.orcid.as_deref().and_then(bare_orcid).map(|o| format!("https://orcid.org/{o}"));
-    field(x, tag, ind1, ' ').sub('a', &name).sub('e', role).opt('0', orcid.as_deref()).write();
+    field(x, tag, ind1, ' ').sub('a', &name).sub('e', role).opt('4', code).opt('0', orcid.as_deref()).write();
 }
 
 /// Nonfiling characters of a title: the length of a leading English,
@@ -237,9 +241,9 @@ fn write_fields(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
     let corporate: Vec<&str> = record.corp_creators.iter().map(|c| c.name.trim()).filter(|n| !n.is_empty()).collect();
     let mut main_entry = true;
     if let Some(first) = first_person {
-        person_field(x, "100", first, "author");
+        person_field(x, "100", first, "author", Some("aut"));
     } else if let Some(body) = corporate.first() {
-        field(x, "110", '2', ' ').sub('a', body).sub('e', "author").write();
+        field(x, "110", '2', ' ').sub('a', body).sub('e', "author").sub('4', "aut").write();
     } else {
         main_entry = false;
     }
@@ -300,17 +304,18 @@ fn write_fields(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
     field(x, "655", ' ', '7').sub('a', ctx.item_types.label(&record.item_type)).sub('2', "local").write();
 
     for creator in creators {
-        person_field(x, "700", creator, "author");
+        person_field(x, "700", creator, "author", Some("aut"));
     }
     for editor in &record.editors {
-        person_field(x, "700", editor, "editor");
+        person_field(x, "700", editor, "editor", Some("edt"));
     }
     for contributor in &record.contributors {
-        person_field(x, "700", &contributor.person, &relator_term(&contributor.role));
+        let code = relator_code(&contributor.role);
+        person_field(x, "700", &contributor.person, &relator_term(&contributor.role), code.as_deref());
     }
     let skip = if first_person.is_none() { 1 } else { 0 };
     for body in corporate.iter().skip(skip) {
-        field(x, "710", '2', ' ').sub('a', body).sub('e', "author").write();
+        field(x, "710", '2', ' ').sub('a', body).sub('e', "author").sub('4', "aut").write();
     }
 
     let host = present(&record.publication).or(present(&record.book_title)).or(present(&record.event_title));

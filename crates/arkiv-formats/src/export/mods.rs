@@ -68,14 +68,22 @@ impl ExportWriter for ModsWriter {
 }
 
 /// MODS's `typeOfResource` and a MARC genre term (`marcgt`) for an item type.
+///
+/// Importers type a record by the `marcgt` genre (Zotero's MODS.js,
+/// `fromMarcGenre`: "technical report" is a report, "article" a journal
+/// article, "thesis" a thesis), so every type that has a term gets one. A
+/// monograph is EPrints' numbered grey literature (technical reports,
+/// working and discussion papers), a report, not a book. A book section has
+/// no term: its `host` item makes it a chapter.
 fn resource_type(item_type: &str) -> (&'static str, Option<&'static str>) {
     match item_type {
-        "book" | "monograph" => ("text", Some("book")),
+        "book" => ("text", Some("book")),
         "thesis" => ("text", Some("thesis")),
         "conference_item" => ("text", Some("conference publication")),
-        "report" | "working_paper" | "policy_paper" => ("text", Some("technical report")),
+        "report" | "working_paper" | "policy_paper" | "monograph" => ("text", Some("technical report")),
         "patent" => ("text", Some("patent")),
-        "article" | "book_section" | "teaching_resource" | "other" => ("text", None),
+        "article" => ("text", Some("article")),
+        "book_section" | "teaching_resource" | "other" => ("text", None),
         "dataset" => ("software, multimedia", Some("database")),
         "image" => ("still image", Some("picture")),
         "video" => ("moving image", Some("videorecording")),
@@ -96,6 +104,19 @@ fn write_name(x: &mut XmlOut, person: &Creator, code: Option<&str>, term: &str) 
     x.leaf("namePart", &[("type", "family")], &one_line(&name.family));
     x.leaf("namePart", &[("type", "given")], &one_line(&name.given));
     x.leaf("displayForm", &[], &one_line(&name.inverted()));
+    // Every creator who is not an author is also a contributor (`ctb`),
+    // said first: an importer that cannot use the specific role for the
+    // item type (Zotero has no "thesis advisor", and no editor of a
+    // report) then keeps the person as a contributor instead of making
+    // them an author. Zotero's MODS.js (`processCreator`) takes the last
+    // role it can use, so the specific role, written after, wins where it
+    // fits.
+    if !matches!(code, Some("aut") | Some("ctb")) {
+        x.open("role", &[]);
+        x.leaf("roleTerm", &[("type", "code"), ("authority", "marcrelator")], "ctb");
+        x.leaf("roleTerm", &[("type", "text"), ("authority", "marcrelator")], "contributor");
+        x.close("role");
+    }
     x.open("role", &[]);
     if let Some(code) = code {
         x.leaf("roleTerm", &[("type", "code"), ("authority", "marcrelator")], code);

@@ -83,27 +83,59 @@ pub fn write_record(record: &Record, ctx: &ExportContext, out: &mut String) {
         tag(out, "A3", &c.person.name.inverted());
     }
     tag(out, "TI", &record.title);
-    opt(out, "T2", fields::container(record));
-    opt(out, "T3", fields::text(&record.series));
+    let genre = Genre::of(record);
+    // A report's series and number. Importers read a `RPRT` by the tags
+    // EndNote's reference types give it, not by the tags' general names:
+    // Zotero (RIS.js, `fieldMap`) takes `T2` as the report's series title,
+    // `SN` as its report number and `M3` as its report type, and drops
+    // `T3` and `IS` for a report. So a report's series goes in `T2`, its
+    // number in `SN` (an ISBN or ISSN of a report is then left out: it
+    // would be read as the number), its kind in `M3`.
+    let report = genre == Genre::Report;
+    if report {
+        opt(out, "T2", fields::text(&record.series));
+        opt(out, "M3", Some(ctx.item_types.label(&record.item_type)));
+    } else if genre == Genre::Conference {
+        // Zotero's RIS.js: a `CONF`'s T2 is the conference's name, C3 the
+        // proceedings' title.
+        opt(out, "T2", fields::text(&record.event_title).or(fields::container(record)));
+        if fields::text(&record.event_title).is_some() {
+            opt(out, "C3", fields::text(&record.publication).or(fields::text(&record.book_title)));
+        }
+        opt(out, "T3", fields::text(&record.series));
+    } else {
+        opt(out, "T2", fields::container(record));
+        opt(out, "T3", fields::text(&record.series));
+    }
+    if genre == Genre::Thesis {
+        // Zotero's thesis type (RIS.js: M3 is thesisType for a thesis).
+        tag(out, "M3", if fields::is_masters_thesis(record) { "Masters thesis" } else { "PhD thesis" });
+    }
     if let Some(date) = record.date {
         tag(out, "PY", &format!("{:04}", date.year));
         let part = |p: Option<u8>| p.map(|v| format!("{v:02}")).unwrap_or_default();
         tag(out, "DA", &format!("{:04}/{}/{}/", date.year, part(date.month), part(date.day)));
     }
     opt(out, "VL", fields::text(&record.volume));
-    opt(out, "IS", fields::text(&record.number));
+    if !report {
+        opt(out, "IS", fields::text(&record.number));
+    }
     if let Some(range) = fields::text(&record.pagerange) {
         let (first, last) = fields::page_bounds(range);
         tag(out, "SP", &first);
         opt(out, "EP", last.as_deref());
     }
-    let publisher = match Genre::of(record) {
+    let publisher = match genre {
         Genre::Report | Genre::Thesis => fields::issuing_body(record),
         _ => fields::text(&record.publisher),
     };
     opt(out, "PB", publisher);
     opt(out, "CY", fields::text(&record.place_of_pub));
-    opt(out, "SN", fields::text(&record.isbn).or(fields::text(&record.issn)));
+    if report {
+        opt(out, "SN", fields::text(&record.number).or(fields::text(&record.id_number)));
+    } else {
+        opt(out, "SN", fields::text(&record.isbn).or(fields::text(&record.issn)));
+    }
     opt(out, "DO", fields::bare_doi(record));
     tag(out, "UR", &ctx.record_url(record));
     for (_, url) in ctx.open_documents(record) {

@@ -328,7 +328,7 @@ pub async fn unapi(
             Some(id) => body.push_str(&format!("<formats id=\"{}\">\n", arkiv_formats::escape_markup(id))),
             None => body.push_str("<formats>\n"),
         }
-        for f in export::FORMATS {
+        for f in unapi_formats() {
             let ty = f.media_type.split(';').next().unwrap_or(f.media_type).trim();
             body.push_str(&format!("  <format name=\"{}\" type=\"{ty}\"/>\n", f.id));
         }
@@ -347,6 +347,23 @@ pub async fn unapi(
             Ok((StatusCode::FOUND, [(header::LOCATION, HeaderValue::from_str(&location)?)]).into_response())
         }
     }
+}
+
+/// The formats unAPI offers, best first: RIS, then every format but MODS
+/// and MARCXML.
+///
+/// A reference manager's unAPI reader does not take the first format
+/// offered but the one it ranks highest: Zotero's unAPI.js ranks MARC and
+/// MARCXML, then MODS, above RIS (`RECOGNIZABLE_FORMATS`), and its unAPI
+/// reader outranks the page's own `citation_*` tags. Its MARC reader makes
+/// every report a book with a year, and its MODS reader drops a report's
+/// number, where its RIS reader keeps type, number, series, full date,
+/// roles and the PDF (docs/reference-managers.md walks through each). So
+/// the two XML formats stay on the export menu and in OAI-PMH, where
+/// catalogues read them, but unAPI does not offer them.
+pub fn unapi_formats() -> impl Iterator<Item = &'static ExportFormat> {
+    let ris = export::FORMATS.iter().filter(|f| f.id == "ris");
+    ris.chain(export::FORMATS.iter().filter(|f| !matches!(f.id, "ris" | "mods" | "marcxml")))
 }
 
 /// The record id in an unAPI identifier: `oai:HOST:ID` as we state it, or

@@ -131,8 +131,20 @@ pub fn meta_tags(ctx: &ExportContext, record: &Record) -> Vec<Meta> {
     for c in &record.corp_creators {
         add("citation_author", &c.name);
     }
+    // Editors: Zotero's page reader files them as editors (Embedded
+    // Metadata.js, `citation_editor`); Scholar ignores the tag.
+    for e in &record.editors {
+        add("citation_editor", &e.name.inverted());
+    }
     if let Some(d) = record.date {
         add("citation_publication_date", &scholar_date(d));
+        // The date as precise as it is known ("2019-03"): Scholar's form
+        // above has only a full date or a year, and Zotero's page reader
+        // takes `citation_date` over it (Embedded Metadata.js reads the
+        // tags in the order of its HIGHWIRE_MAPPINGS and the last wins).
+        if d.month.is_some() && d.day.is_none() {
+            add("citation_date", &d.to_string());
+        }
     }
     let kind = record.item_type.as_str();
     match kind {
@@ -145,17 +157,19 @@ pub fn meta_tags(ctx: &ExportContext, record: &Record) -> Vec<Meta> {
             let institution =
                 nonempty(&record.institution).or(nonempty(&record.publisher)).unwrap_or(&ctx.repository_name);
             add("citation_technical_report_institution", institution);
-            let number = match (nonempty(&record.series), nonempty(&record.number)) {
-                (Some(s), Some(n)) => format!("{s} {n}"),
-                (None, Some(n)) => n.to_string(),
-                _ => nonempty(&record.id_number).unwrap_or("").to_string(),
-            };
-            add("citation_technical_report_number", &number);
+            // The number alone: the series has its own tag below.
+            add(
+                "citation_technical_report_number",
+                nonempty(&record.number).or(nonempty(&record.id_number)).unwrap_or(""),
+            );
         }
         "thesis" => add("citation_dissertation_institution", nonempty(&record.institution).unwrap_or("")),
         "conference_item" => add("citation_conference_title", nonempty(&record.event_title).unwrap_or("")),
         "book_section" => add("citation_inbook_title", nonempty(&record.book_title).unwrap_or("")),
         _ => {}
+    }
+    if kind != "article" {
+        add("citation_series_title", nonempty(&record.series).unwrap_or(""));
     }
     if let Some(range) = nonempty(&record.pagerange) {
         let (first, last) = range.split_once('-').unwrap_or((range, ""));
@@ -203,7 +217,11 @@ pub fn meta_tags(ctx: &ExportContext, record: &Record) -> Vec<Meta> {
     for l in &record.languages {
         add("DC.language", l);
     }
-    add("DC.rights", nonempty(&record.license).unwrap_or(""));
+    // The licence's URL where it has one: `cc_by_nc_nd` means nothing to a
+    // reader's "Rights" field.
+    if let Some(license) = nonempty(&record.license) {
+        add("DC.rights", &arkiv_formats::export::fields::license_url(license).unwrap_or_else(|| license.to_string()));
+    }
     m
 }
 
