@@ -181,6 +181,41 @@ fn ascii_word(s: &str) -> String {
             'ý' | 'ÿ' => "y",
             'ź' | 'ż' | 'ž' => "z",
             'þ' => "th",
+            // Cyrillic (Russian, Ukrainian, Belarusian, Kazakh letters),
+            // transliterated as passports and library catalogues do
+            // (BGN/PCGN-like, without diacritics): a key names the author
+            // it cites instead of falling back to `anon`.
+            'а' | 'ә' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' | 'ґ' | 'ғ' => "g",
+            'д' => "d",
+            'е' | 'ё' | 'э' => "e",
+            'є' => "ie",
+            'ж' => "zh",
+            'з' => "z",
+            'и' | 'і' | 'ї' | 'й' => "i",
+            'к' => "k",
+            'қ' => "q",
+            'л' => "l",
+            'м' => "m",
+            'н' | 'ң' => "n",
+            'о' | 'ө' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' | 'ұ' | 'ү' | 'ў' => "u",
+            'ф' => "f",
+            'х' => "kh",
+            'һ' => "h",
+            'ц' => "ts",
+            'ч' => "ch",
+            'ш' => "sh",
+            'щ' => "shch",
+            'ы' => "y",
+            'ю' => "yu",
+            'я' => "ya",
             _ => "",
         };
         out.push_str(folded);
@@ -527,6 +562,14 @@ mod tests {
         assert_eq!(alphabetic_suffix(25), "z");
         assert_eq!(alphabetic_suffix(26), "aa");
         assert_eq!(alphabetic_suffix(27), "ab");
+    }
+
+    #[test]
+    fn keys_transliterate_cyrillic() {
+        let mut r = Record::new("report", "Оборона Казахстана");
+        r.creators.push(arkiv_model::Creator::new("Щербакова", "Юлия"));
+        r.date = Some(arkiv_model::PartialDate::year(2021));
+        assert_eq!(base_key(&r), "shcherbakova2021oborona");
     }
 
     #[test]
