@@ -4,13 +4,15 @@
 //! RSS and Atom feeds (read by feedparser), sitemaps and unAPI — and that a
 //! staff-only or embargoed file appears in none of them.
 
-use arkiv_model::{Creator, Document, DocumentSecurity, PartialDate, Record, RecordId, Status, StoredFile};
+mod common;
+
+use arkiv_model::{Creator, Document, DocumentSecurity, PartialDate, Record, RecordId, Status};
 use arkiv_services::{Config, Repository};
 use arkiv_storage::RecordWrite;
 use arkiv_testkit::checkers;
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
-use reqwest::{redirect, Client, StatusCode};
+use reqwest::{Client, StatusCode};
 use std::sync::Arc;
 use std::time::Duration;
 use tempfile::TempDir;
@@ -30,14 +32,7 @@ struct Site {
 }
 
 fn doc(pos: u32, name: &str, sha: &str) -> Document {
-    let file = StoredFile {
-        filename: name.into(),
-        mime_type: Some("application/pdf".into()),
-        size: PDF.len() as u64,
-        sha256: Some(sha.into()),
-        ..Default::default()
-    };
-    Document { pos, main: Some(name.into()), files: vec![file], ..Default::default() }
+    common::pdf_document(pos, name, sha, PDF.len())
 }
 
 async fn start(bulk: usize) -> Site {
@@ -107,11 +102,7 @@ async fn start(bulk: usize) -> Site {
         .await
         .unwrap();
 
-    let repo = Arc::new(repo);
-    let listener = arkiv_web::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(arkiv_web::serve(listener, repo.clone(), Default::default(), std::future::pending()));
-    let client = Client::builder().redirect(redirect::Policy::none()).timeout(Duration::from_secs(30)).build().unwrap();
+    let (base, client, repo) = common::serve(repo).await;
     Site { base, client, article: ids[0], withdrawn: ids[1], hidden: ids[2], seed: ids[3], _repo: repo, _dir: dir }
 }
 

@@ -17,14 +17,15 @@
 //! editors, a year for an article's month and the licence as a code; the
 //! COinS made a thesis a web page.
 
-use arkiv_model::{Contributor, Creator, Document, PartialDate, Record, RecordId, Status, StoredFile};
+mod common;
+
+use arkiv_model::{Contributor, Creator, PartialDate, Record, RecordId, Status};
 use arkiv_services::{Config, Repository};
 use arkiv_storage::RecordWrite;
 use bytes::Bytes;
-use reqwest::{redirect, Client, StatusCode};
+use reqwest::{Client, StatusCode};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 const PDF: &[u8] = b"%PDF-1.4\n% a paper\n%%EOF\n";
 
@@ -61,15 +62,8 @@ struct Case {
     pdf: bool,
 }
 
-fn pdf_document(name: &str, sha: &str) -> Document {
-    let file = StoredFile {
-        filename: name.into(),
-        mime_type: Some("application/pdf".into()),
-        size: PDF.len() as u64,
-        sha256: Some(sha.into()),
-        ..Default::default()
-    };
-    Document { pos: 1, main: Some(name.into()), files: vec![file], ..Default::default() }
+fn pdf_document(name: &str, sha: &str) -> arkiv_model::Document {
+    common::pdf_document(1, name, sha, PDF.len())
 }
 
 struct Site {
@@ -199,11 +193,7 @@ async fn start() -> Site {
         },
     ];
 
-    let repo = Arc::new(repo);
-    let listener = arkiv_web::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(arkiv_web::serve(listener, repo.clone(), Default::default(), std::future::pending()));
-    let client = Client::builder().redirect(redirect::Policy::none()).timeout(Duration::from_secs(30)).build().unwrap();
+    let (base, client, repo) = common::serve(repo).await;
     Site { base, client, cases, _repo: repo, _dir: dir }
 }
 

@@ -66,12 +66,31 @@ pub async fn start_on_clock(config: Config, clock: Arc<dyn arkiv_services::clock
     let mut r = Record::new("policy_paper", "A live paper");
     r.status = Status::Archive;
     let live = repo.store.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap()[0];
+    let (base, client, repo) = serve(repo).await;
+    Site { base, client, repo, live, _dir: dir }
+}
+
+/// Serves `repo` on a free local port: its base URL, a client that does
+/// not follow redirects, and the repository.
+pub async fn serve(repo: Repository) -> (String, Client, Arc<Repository>) {
     let repo = Arc::new(repo);
     let listener = arkiv_web::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(arkiv_web::serve(listener, repo.clone(), Default::default(), std::future::pending()));
     let client = Client::builder().redirect(redirect::Policy::none()).timeout(Duration::from_secs(30)).build().unwrap();
-    Site { base, client, repo, live, _dir: dir }
+    (base, client, repo)
+}
+
+/// A public document of one PDF file of `size` bytes stored as `sha`.
+pub fn pdf_document(pos: u32, name: &str, sha: &str, size: usize) -> arkiv_model::Document {
+    let file = arkiv_model::StoredFile {
+        filename: name.into(),
+        mime_type: Some("application/pdf".into()),
+        size: size as u64,
+        sha256: Some(sha.into()),
+        ..Default::default()
+    };
+    arkiv_model::Document { pos, main: Some(name.into()), files: vec![file], ..Default::default() }
 }
 
 /// The value of cookie `name` set by a response, with its attributes.
