@@ -568,6 +568,8 @@ fn expected_record(e: &El) -> Value {
             "eprintid" => put(&mut r, "id", Some(json!(n.text.trim().parse::<i64>().unwrap()))),
             "eprint_status" => put(&mut r, "status", Some(json!(n.text.trim()))),
             "type" => put(&mut r, "item_type", Some(json!(n.text.trim()))),
+            // EPrints' per-type kind fields are one subtype.
+            "monograph_type" | "thesis_type" | "pres_type" => put(&mut r, "subtype", Some(json!(n.text.trim()))),
             "title" => put(&mut r, "title", Some(json!(n.text.trim()))),
             "creators" => creators.extend(n.all("item").filter_map(|i| person(i, false))),
             "editors" => editors.extend(n.all("item").filter_map(|i| person(i, false))),

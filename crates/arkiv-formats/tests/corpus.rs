@@ -146,6 +146,24 @@ fn known_values_of_the_corpus_are_read() {
     assert_eq!(zip.security, DocumentSecurity::Staffonly);
     assert!(call.warnings.contains(&"creators/item/show_email ignored".to_string()), "{:?}", call.warnings);
 
+    // EPrints' monograph_type, thesis_type and pres_type are the record's
+    // subtype, shown where EPrints shows them and written back as they came.
+    let thesis = &call.record;
+    assert_eq!(thesis.subtype(), Some("bachelors"));
+    let line = arkiv_model::citation::citation_line(thesis, &arkiv_model::ItemTypes::default());
+    assert!(line.contains("Bachelors thesis, California Institute of Technology"), "{line}");
+    assert!(record_to_xml(thesis, &WriteOptions::default()).contains("<thesis_type>bachelors</thesis_type>"));
+    let talk = read_file(&dir.join("lemurprints-76.xml")).remove(0).record;
+    assert_eq!(talk.subtype(), Some("lecture"));
+    // An article that kept a monograph_type from an earlier type: kept,
+    // written back, shown nowhere.
+    let article = read_file(&dir.join("test_eprint1.xml")).remove(0);
+    assert_eq!(article.record.subtype.as_deref(), Some("discussion_paper"));
+    assert_eq!(article.record.subtype(), None);
+    assert!(!article.unmapped.contains(&"monograph_type".to_string()));
+    assert!(record_to_xml(&article.record, &WriteOptions::default())
+        .contains("<monograph_type>discussion_paper</monograph_type>"));
+
     // Keywords are one text in EPrints, a list in Arkiv.
     let all: Vec<ImportedRecord> = corpus_files(&dir).iter().flat_map(|p| read_file(p)).collect();
     let kw =

@@ -186,7 +186,12 @@ prop_compose! {
             option::of(any::<i64>()),
             option::of(any::<i64>()),
         ),
-        (documents, extra, divisions) in (vec(document(), 0..3), vec(extra(), 0..2), vec(text(20), 0..3)),
+        (documents, extra, divisions, subtype) in (
+            vec(document(), 0..3),
+            vec(extra(), 0..2),
+            vec(text(20), 0..3),
+            option::of(text(20)),
+        ),
     ) -> Record {
         let documents = documents
             .into_iter()
@@ -196,7 +201,7 @@ prop_compose! {
         // Any text will do for the reason a record was withdrawn.
         let withdrawn_reason = note.clone();
         Record {
-            id, status, item_type, title, creators, editors,
+            id, status, item_type, subtype, title, creators, editors,
             corp_creators: corp.into_iter().map(|(name, id)| CorporateCreator { name, id }).collect(),
             contributors: contributors.into_iter().map(|(role, person)| Contributor { role, person }).collect(),
             date, date_type, ispublished, series, number, publisher, institution, department, place_of_pub,

@@ -157,6 +157,31 @@ fn a_conference_is_named_once() {
     assert!(ris.contains("C3  - Proceedings of the Astana Energy Forum\r\n"), "{ris}");
 }
 
+/// A monograph's and a thesis' kind (EPrints' monograph_type and
+/// thesis_type) is the report or thesis type reference managers get.
+#[test]
+fn a_monograph_and_a_thesis_carry_their_kind() {
+    let mut monograph = Record::new("monograph", "Grid stability");
+    monograph.creators.push(Creator::new("Omarov", "Daniyar"));
+    monograph.subtype = Some("working_paper".into());
+    monograph.institution = Some("Caltech".into());
+    let ris = export(&export::ris::RIS, &[monograph.clone()]);
+    assert!(ris.contains("TY  - RPRT\r\n") && ris.contains("M3  - Working Paper\r\n"), "{ris}");
+    let csl: serde_json::Value =
+        serde_json::from_str(&export(&export::csljson::CSL_JSON, &[monograph.clone()])).unwrap();
+    assert_eq!(csl[0]["genre"], "Working Paper");
+    let bib = export(&export::bibtex::BIBTEX, &[monograph]);
+    assert!(bib.contains("type = {Working Paper}"), "{bib}");
+
+    let mut thesis = Record::new("thesis", "Water and power");
+    thesis.creators.push(Creator::new("Sadykova", "Ann"));
+    thesis.subtype = Some("masters".into());
+    thesis.institution = Some("Nazarbayev University".into());
+    let ris = export(&export::ris::RIS, &[thesis.clone()]);
+    assert!(ris.contains("M3  - Masters thesis\r\n"), "{ris}");
+    assert!(export(&export::bibtex::BIBTEX, &[thesis]).starts_with("@mastersthesis{"));
+}
+
 #[test]
 fn seed_in_ris_and_refer() {
     let ris = export(&export::ris::RIS, &[seed()]);

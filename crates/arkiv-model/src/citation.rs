@@ -137,7 +137,11 @@ pub fn citation(record: &Record, types: &ItemTypes) -> Citation {
             }
         }
         "thesis" => {
-            body.push_str("Thesis");
+            // EPrints: "PhD thesis, University of X."
+            match record.subtype() {
+                Some(key) => body.push_str(&format!("{} thesis", crate::subtype_label(key))),
+                None => body.push_str("Thesis"),
+            }
             push(&mut body, ", ", nonempty(&record.institution).unwrap_or(""));
         }
         "conference_item" => {
@@ -146,12 +150,18 @@ pub fn citation(record: &Record, types: &ItemTypes) -> Citation {
             }
         }
         _ if is_serial_grey_literature(key) || key == "book" => {
+            // A monograph says what kind it is first, as EPrints' citation
+            // does: "Technical Report. Publisher, Place."
             body.push_str(nonempty(&record.series).unwrap_or(""));
             push(&mut body, ", ", nonempty(&record.number).unwrap_or(""));
             let place = publisher_place(record);
             push(&mut body, ". ", &place);
             if let Some(isbn) = nonempty(&record.isbn) {
                 push(&mut body, ". ", &format!("ISBN {isbn}"));
+            }
+            if let Some(kind) = record.subtype().filter(|_| key == "monograph") {
+                let kind = crate::subtype_label(kind);
+                body = if body.is_empty() { kind } else { format!("{kind}. {body}") };
             }
         }
         _ => body = publisher_place(record),
@@ -204,6 +214,24 @@ mod tests {
             citation_line(&seed(), &ItemTypes::default()),
             "Jaroslewlcz, Aleksandra (2014) Kazakhstan's attitude towards integration with Russia: less love, more fear. OSW Commentary No. 137, 29.05.2014. [Policy Paper]"
         );
+    }
+
+    #[test]
+    fn a_monograph_and_a_thesis_say_what_kind_they_are() {
+        let types = ItemTypes::default();
+        let mut monograph = Record::new("monograph", "Grid stability");
+        monograph.creators.push(Creator::new("Omarov", "Daniyar"));
+        monograph.date = Some(crate::PartialDate::year(2011));
+        monograph.subtype = Some("technical_report".into());
+        monograph.publisher = Some("Caltech".into());
+        assert!(citation_line(&monograph, &types).contains("Grid stability. Technical Report. Caltech"));
+        let mut thesis = Record::new("thesis", "Water and power");
+        thesis.institution = Some("Nazarbayev University".into());
+        thesis
+            .extra
+            .push(crate::ExtraField { name: "thesis_type".into(), xml: "<thesis_type>masters</thesis_type>".into() });
+        assert_eq!(thesis.subtype(), Some("masters"), "found in a record imported before the field");
+        assert!(citation_line(&thesis, &types).contains("Masters thesis, Nazarbayev University"));
     }
 
     #[test]

@@ -77,3 +77,65 @@ impl ItemTypes {
 pub fn is_serial_grey_literature(key: &str) -> bool {
     matches!(key, "policy_paper" | "working_paper" | "report" | "monograph")
 }
+
+/// EPrints' fields that hold a record's [`crate::Record::subtype`], one per
+/// item type.
+pub const SUBTYPE_FIELDS: [&str; 3] = ["monograph_type", "thesis_type", "pres_type"];
+
+/// Whether records of `item_type` have a subtype that citations and
+/// exports show.
+pub fn has_subtype(item_type: &str) -> bool {
+    matches!(item_type, "monograph" | "thesis" | "conference_item")
+}
+
+/// The EPrints field a record of `item_type` keeps its subtype in.
+pub fn subtype_field(item_type: &str) -> &'static str {
+    match item_type {
+        "thesis" => "thesis_type",
+        "conference_item" => "pres_type",
+        _ => "monograph_type",
+    }
+}
+
+/// The name of a subtype, as EPrints 3.4's English phrases give it
+/// (`eprint_fieldopt_monograph_type_*`, `..._thesis_type_*`,
+/// `..._pres_type_*`); an unknown key with its underscores as spaces and
+/// its first letter capitalised.
+pub fn subtype_label(key: &str) -> String {
+    let known = match key {
+        "technical_report" => "Technical Report",
+        "project_report" => "Project Report",
+        "documentation" => "Documentation",
+        "manual" => "Manual",
+        "working_paper" => "Working Paper",
+        "discussion_paper" => "Discussion Paper",
+        "phd" => "PhD",
+        "masters" => "Masters",
+        "diploma" => "Diploma",
+        "engd" => "EngD",
+        "mphil" => "MPhil",
+        "bachelors" => "Bachelors",
+        "paper" => "Paper",
+        "lecture" => "Lecture",
+        "speech" => "Speech",
+        "poster" => "Poster",
+        "keynote" => "Keynote",
+        "other" => "Other",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
+    }
+    let words = key.trim().replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Whether a thesis subtype is a master's degree or below, which citation
+/// formats set apart from a doctorate (BibTeX's `mastersthesis`).
+pub fn is_masters_subtype(key: &str) -> bool {
+    matches!(key, "masters" | "bachelors" | "diploma" | "mphil")
+}

@@ -83,6 +83,15 @@ pub struct Record {
     pub status: Status,
     /// Item type key; see [`crate::ItemTypes`].
     pub item_type: String,
+    /// The kind of work within its item type, which EPrints keeps in one
+    /// field per type: a monograph's `monograph_type` (`technical_report`,
+    /// `working_paper`, `discussion_paper`...), a thesis' `thesis_type`
+    /// (`phd`, `masters`...), a conference item's `pres_type` (`paper`,
+    /// `poster`...). EPrints' option key; [`crate::subtype_label`] names
+    /// it. Read it through [`Record::subtype`], which also finds it in
+    /// records imported before it was modelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtype: Option<String>,
     pub title: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub creators: Vec<Creator>,
@@ -197,6 +206,25 @@ pub struct Record {
 impl Record {
     pub fn new(item_type: &str, title: &str) -> Self {
         Record { item_type: item_type.into(), title: title.into(), ..Default::default() }
+    }
+
+    /// The record's [`Record::subtype`] key, for the item types that have
+    /// one (monographs, theses, conference items; EPrints keeps a stale
+    /// `monograph_type` on an article whose type was changed, and shows it
+    /// nowhere): the field, else (for a record imported before the field
+    /// existed) the text of a kept `monograph_type`, `thesis_type` or
+    /// `pres_type` element.
+    pub fn subtype(&self) -> Option<&str> {
+        if !crate::item_type::has_subtype(&self.item_type) {
+            return None;
+        }
+        if let Some(s) = self.subtype.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            return Some(s);
+        }
+        self.extra.iter().filter(|e| crate::SUBTYPE_FIELDS.contains(&e.name.as_str())).find_map(|e| {
+            let inner = &e.xml[e.xml.find('>')? + 1..e.xml.rfind("</")?];
+            Some(inner.trim()).filter(|s| !s.is_empty() && !s.contains('<'))
+        })
     }
 
     pub fn year(&self) -> Option<i32> {

@@ -904,6 +904,12 @@ fn map_record(root: Node, limits: &ReaderLimits) -> Result<ImportedRecord, Strin
                 })?;
             }
             "type" => r.item_type = m.leaf(n, name),
+            // One field per item type in EPrints, one subtype here.
+            "monograph_type" | "thesis_type" | "pres_type" => {
+                if let Some(value) = m.opt(n, name) {
+                    r.subtype = Some(value);
+                }
+            }
             "title" => {
                 let t = m.leaf(n, name);
                 // Bytes first: no more bytes than the limit, no more characters.

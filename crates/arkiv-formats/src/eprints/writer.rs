@@ -339,6 +339,7 @@ fn render(r: &Record, opts: &WriteOptions, level: usize, standalone: bool, s: &m
     if let Some(d) = r.date {
         o.leaf(l, "date", &d.to_string());
     }
+    o.opt(l, arkiv_model::subtype_field(&r.item_type), r.subtype.as_deref());
     for (name, value) in [
         ("date_type", &r.date_type),
         ("series", &r.series),

@@ -481,8 +481,10 @@ pub fn write_entry(record: &Record, key: &str, dialect: Dialect, ctx: &ExportCon
         "techreport" | "report" => {
             e.text("institution", fields::issuing_body(record));
             // Styles print `type number`: "OSW Commentary 137".
-            let label = fields::text(&record.series).unwrap_or(ctx.item_types.label(&record.item_type));
-            e.text("type", Some(label));
+            let label = fields::text(&record.series)
+                .map(str::to_string)
+                .unwrap_or_else(|| fields::kind_label(record, &ctx.item_types));
+            e.text("type", Some(&label));
         }
         "phdthesis" | "mastersthesis" | "thesis" => {
             e.text(if bibtex { "school" } else { "institution" }, fields::issuing_body(record));

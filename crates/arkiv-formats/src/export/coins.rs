@@ -113,8 +113,8 @@ pub fn context_object(ctx: &ExportContext, record: &Record) -> String {
         if let Some(inst) = super::fields::issuing_body(record) {
             kv.push(("rft.inst", inst.trim().into()));
         }
-        let degree = if super::fields::is_masters_thesis(record) { "Masters" } else { "PhD" };
-        kv.push(("rft.degree", degree.into()));
+        let degree = record.subtype().map(arkiv_model::subtype_label).unwrap_or_else(|| "PhD".into());
+        kv.push(("rft.degree", degree));
     }
     if fmt == "dc" {
         kv.push(("rft.type", ctx.item_types.label(kind).into()));

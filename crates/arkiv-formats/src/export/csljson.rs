@@ -109,7 +109,7 @@ pub fn csl_item(record: &Record, ctx: &ExportContext, id: &str) -> Value {
     set("page", fields::text(&record.pagerange));
     set("number-of-pages", fields::text(&record.pages));
     if matches!(genre, Genre::Report | Genre::Thesis) {
-        set("genre", Some(ctx.item_types.label(&record.item_type)));
+        set("genre", Some(fields::kind_label(record, &ctx.item_types).as_str()));
     }
     set("event-title", fields::text(&record.event_title));
     set("DOI", fields::bare_doi(record));

@@ -228,7 +228,8 @@ fn write_resource(record: &Record, ctx: &ExportContext, out: &mut String, depth:
     x.leaf(
         "resourceType",
         &[("resourceTypeGeneral", resource_type_general(&record.item_type))],
-        ctx.item_types.label(&record.item_type),
+        // "Working Paper", "PhD thesis" where the record says which kind.
+        &super::fields::kind_label(record, &ctx.item_types),
     );
 
     let keywords: Vec<String> = record.keywords.iter().map(|k| one_line(k)).filter(|k| !k.is_empty()).collect();

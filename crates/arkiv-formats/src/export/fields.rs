@@ -39,13 +39,23 @@ impl Genre {
     }
 }
 
-/// Degree level of a thesis, from EPrints' `thesis_type` (kept in
-/// `Record::extra`): `true` for a master's or lower degree, which citation
-/// formats set apart from a doctoral thesis.
+/// Degree level of a thesis, from its subtype (EPrints' `thesis_type`):
+/// `true` for a master's or lower degree, which citation formats set apart
+/// from a doctoral thesis.
 pub fn is_masters_thesis(record: &Record) -> bool {
-    record.extra.iter().any(|e| {
-        e.name == "thesis_type" && ["masters", "bachelors", "diploma", "mphil"].iter().any(|t| e.xml.contains(t))
-    })
+    record.subtype().is_some_and(arkiv_model::is_masters_subtype)
+}
+
+/// What kind of report or thesis a record is, in words, for the fields
+/// reference managers call "report type" and "thesis type" (RIS `M3`,
+/// CSL `genre`): the subtype's name ("Working Paper", "PhD thesis"), else
+/// the item type's label ("Policy Paper", "Thesis").
+pub fn kind_label(record: &Record, types: &arkiv_model::ItemTypes) -> String {
+    match (Genre::of(record), record.subtype()) {
+        (Genre::Thesis, Some(key)) => format!("{} thesis", arkiv_model::subtype_label(key)),
+        (_, Some(key)) => arkiv_model::subtype_label(key),
+        _ => types.label(&record.item_type).to_string(),
+    }
 }
 
 /// The body that issued a report or thesis: the institution, else the

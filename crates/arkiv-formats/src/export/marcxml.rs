@@ -302,6 +302,10 @@ fn write_fields(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
         field(x, "653", ' ', ' ').sub('a', keyword).write();
     }
     field(x, "655", ' ', '7').sub('a', ctx.item_types.label(&record.item_type)).sub('2', "local").write();
+    if record.subtype().is_some() {
+        let kind = super::fields::kind_label(record, &ctx.item_types);
+        field(x, "655", ' ', '7').sub('a', &kind).sub('2', "local").write();
+    }
 
     for creator in creators {
         person_field(x, "700", creator, "author", Some("aut"));

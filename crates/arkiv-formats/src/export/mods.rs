@@ -171,6 +171,16 @@ fn write_body(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
         x.leaf("genre", &[("authority", "marcgt")], genre);
     }
     x.leaf("genre", &[("authority", "local"), ("type", &record.item_type)], ctx.item_types.label(&record.item_type));
+    // The kind within the type ("Working Paper", "PhD thesis"), named by
+    // the EPrints field it comes from.
+    if record.subtype().is_some() {
+        let field = arkiv_model::subtype_field(&record.item_type);
+        x.leaf(
+            "genre",
+            &[("authority", "local"), ("type", field)],
+            &super::fields::kind_label(record, &ctx.item_types),
+        );
+    }
 
     let publisher = present(&record.publisher).or(present(&record.institution));
     if record.date.is_some_and(|d| d.is_valid()) || publisher.is_some() || present(&record.place_of_pub).is_some() {

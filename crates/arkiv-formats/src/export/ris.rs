@@ -94,7 +94,7 @@ pub fn write_record(record: &Record, ctx: &ExportContext, out: &mut String) {
     let report = genre == Genre::Report;
     if report {
         opt(out, "T2", fields::text(&record.series));
-        opt(out, "M3", Some(ctx.item_types.label(&record.item_type)));
+        tag(out, "M3", &fields::kind_label(record, &ctx.item_types));
     } else if genre == Genre::Conference {
         // Zotero's RIS.js: a `CONF`'s T2 is the conference's name, C3 the
         // proceedings' title.
@@ -109,7 +109,11 @@ pub fn write_record(record: &Record, ctx: &ExportContext, out: &mut String) {
     }
     if genre == Genre::Thesis {
         // Zotero's thesis type (RIS.js: M3 is thesisType for a thesis).
-        tag(out, "M3", if fields::is_masters_thesis(record) { "Masters thesis" } else { "PhD thesis" });
+        let kind = match record.subtype() {
+            Some(_) => fields::kind_label(record, &ctx.item_types),
+            None => "PhD thesis".to_string(),
+        };
+        tag(out, "M3", &kind);
     }
     if let Some(date) = record.date {
         tag(out, "PY", &format!("{:04}", date.year));

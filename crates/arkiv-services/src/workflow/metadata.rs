@@ -52,6 +52,17 @@ const ISSN: Field = f("issn", "ISSN", "line", "");
 const URL: Field = f("official_url", "Official URL", "line", "The publisher's page, if any.");
 const LICENSE: Field = f("license", "Licence", "line", "An SPDX id (CC-BY-4.0) or a licence's URL.");
 const NOTE: Field = f("note", "Note", "text", "");
+// The kind within the type (EPrints' monograph_type, thesis_type,
+// pres_type), by EPrints' keys so that records move both ways unchanged.
+const MONOGRAPH_KIND: Field = f(
+    "subtype",
+    "Kind of monograph",
+    "line",
+    "technical_report, project_report, working_paper, discussion_paper, documentation, manual or other.",
+);
+const THESIS_KIND: Field = f("subtype", "Kind of thesis", "line", "phd, masters, diploma, engd or other.");
+const PRESENTATION_KIND: Field =
+    f("subtype", "Kind of presentation", "line", "paper, lecture, speech, poster, keynote or other.");
 
 /// The fields the form shows for an item type, in order. Grey literature
 /// (policy and working papers, reports) asks for series, number and
@@ -59,14 +70,15 @@ const NOTE: Field = f("note", "Note", "text", "");
 pub fn form_fields(item_type: &str) -> Vec<Field> {
     let mut fields = vec![TITLE, CREATORS, CORP, DATE];
     let specific: &[Field] = match item_type {
-        "policy_paper" | "working_paper" | "report" | "monograph" => {
+        "monograph" => &[MONOGRAPH_KIND, SERIES, NUMBER, INSTITUTION, DEPARTMENT, PUBLISHER, PLACE, PAGES],
+        "policy_paper" | "working_paper" | "report" => {
             &[SERIES, NUMBER, INSTITUTION, DEPARTMENT, PUBLISHER, PLACE, PAGES]
         }
         "article" => &[PUBLICATION, VOLUME, NUMBER, PAGERANGE, ISSN, PUBLISHER],
         "book" => &[PUBLISHER, PLACE, SERIES, NUMBER, ISBN, PAGES],
         "book_section" => &[BOOK_TITLE, PUBLISHER, PLACE, PAGERANGE, ISBN],
-        "thesis" => &[INSTITUTION, DEPARTMENT, PAGES],
-        "conference_item" => &[EVENT, PLACE, PAGERANGE, PUBLISHER],
+        "thesis" => &[THESIS_KIND, INSTITUTION, DEPARTMENT, PAGES],
+        "conference_item" => &[PRESENTATION_KIND, EVENT, PLACE, PAGERANGE, PUBLISHER],
         _ => &[PUBLISHER, PLACE, PAGES],
     };
     fields.extend_from_slice(specific);
@@ -168,8 +180,9 @@ pub fn form_values(record: &Record) -> std::collections::BTreeMap<&'static str, 
     v
 }
 
-fn text_fields_of(r: &Record) -> [(&'static str, &Option<String>); 17] {
+fn text_fields_of(r: &Record) -> [(&'static str, &Option<String>); 18] {
     [
+        ("subtype", &r.subtype),
         ("series", &r.series),
         ("number", &r.number),
         ("institution", &r.institution),
@@ -192,6 +205,7 @@ fn text_fields_of(r: &Record) -> [(&'static str, &Option<String>); 17] {
 
 fn text_field_mut<'a>(r: &'a mut Record, name: &str) -> Option<&'a mut Option<String>> {
     Some(match name {
+        "subtype" => &mut r.subtype,
         "series" => &mut r.series,
         "number" => &mut r.number,
         "institution" => &mut r.institution,
