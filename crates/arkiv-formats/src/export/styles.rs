@@ -17,7 +17,8 @@ use super::{ExportContext, ExportFormat, ExportWriter};
 use arkiv_model::{Creator, Record};
 use hayagriva::citationberg::{self, IndependentStyle, Locale, Style};
 use hayagriva::types::{
-    Date, EntryType, FormatString, MaybeTyped, Numeric, PageRanges, Person, Publisher, QualifiedUrl, SerialNumber,
+    ChunkedString, Date, EntryType, FormatString, MaybeTyped, Numeric, PageRanges, Person, Publisher, QualifiedUrl,
+    SerialNumber, StringChunk,
 };
 use hayagriva::{
     archive::ArchivedStyle, BibliographyDriver, BibliographyRequest, BufWriteFormat, CitationItem, CitationRequest,
@@ -153,9 +154,32 @@ pub fn render_with(style: &CslStyle, record: &Record, ctx: &ExportContext) -> Fo
 /// As [`render_with`], as the `number`th entry of a list (numeric styles
 /// such as IEEE print it: `[3]`).
 fn render_numbered(style: &CslStyle, record: &Record, ctx: &ExportContext, number: usize) -> FormattedCitation {
-    let entry = to_entry(record, ctx);
+    let cited = render_entry(style, &to_entry(record, ctx), number);
+    // A report's series is its collection, as standard processors read the
+    // CSL-JSON export; but some styles print no collection for a report
+    // (Cite Them Right's Harvard, IEEE: "Working Paper. Kyiv: ..."), only a
+    // genre and a number. For those the series stands in for the genre, so
+    // that every style names the paper as it is known: "OSW Commentary 137".
+    match fields::text(&record.series) {
+        Some(series) if Genre::of(record) == Genre::Report && !cited.text.contains(series) => {
+            render_entry(style, &to_entry_as(record, ctx, SeriesAs::Genre), number)
+        }
+        _ => cited,
+    }
+}
+
+/// Where a report's series goes in a hayagriva entry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SeriesAs {
+    /// CSL's `collection-title` and `collection-number`.
+    Collection,
+    /// The genre, with the number as the report's number.
+    Genre,
+}
+
+fn render_entry(style: &CslStyle, entry: &Entry, number: usize) -> FormattedCitation {
     let mut driver = BibliographyDriver::new();
-    driver.citation(CitationRequest::from_items(vec![CitationItem::with_entry(&entry)], &style.style, locales()));
+    driver.citation(CitationRequest::from_items(vec![CitationItem::with_entry(entry)], &style.style, locales()));
     let rendered = driver.finish(BibliographyRequest { style: &style.style, locale: None, locale_files: locales() });
     let mut text = String::new();
     let mut html = String::new();
@@ -173,6 +197,10 @@ fn render_numbered(style: &CslStyle, record: &Record, ctx: &ExportContext, numbe
         let _ = item.content.write_buf(&mut text, BufWriteFormat::Plain);
         write_html(&item.content, &mut html);
     }
+    // hayagriva writes a date's delimiter before a part the date does not
+    // have: APA's conference papers come out "(2016,)" for a year alone.
+    // A comma before a closing parenthesis is never right in a citation.
+    let (text, html) = (text.replace(",)", ")"), html.replace(",)", ")"));
     FormattedCitation { text: text.trim().to_string(), html: html.trim().to_string() }
 }
 
@@ -303,10 +331,23 @@ fn format_string(s: &str) -> FormatString {
     FormatString::from(s.to_string())
 }
 
+/// The name of a journal, book or series, which styles print as it is
+/// written: it is a name, and hayagriva's title case would lowercase what
+/// follows a word's first letter ("Notes de l'Ifri" became "Notes De
+/// L'ifri", "Russie.Nei.Visions" "Russie.nei.visions") and capitalise
+/// French and Polish names ("Politique Étrangère").
+fn name_string(s: &str) -> FormatString {
+    FormatString { value: ChunkedString::from(StringChunk::verbatim(s.to_string())), short: None }
+}
+
 /// The record as a hayagriva entry: the parts of a larger work (journal
 /// articles, chapters, conference papers) get the work as a parent entry,
 /// as hayagriva models them.
 pub fn to_entry(record: &Record, ctx: &ExportContext) -> Entry {
+    to_entry_as(record, ctx, SeriesAs::Collection)
+}
+
+fn to_entry_as(record: &Record, ctx: &ExportContext, series_as: SeriesAs) -> Entry {
     let key = record.id.map(|i| i.to_string()).unwrap_or_else(|| "record".into());
     let genre = Genre::of(record);
     let (kind, parent_kind) = match genre {
@@ -322,6 +363,15 @@ pub fn to_entry(record: &Record, ctx: &ExportContext) -> Entry {
     };
     let mut entry = Entry::new(&key, kind);
     entry.set_title(format_string(&record.title));
+    // Styles title-case English titles only (CSL's text-case="title"):
+    // "Polityka zagraniczna" stays as written, not "Polityka Zagraniczna".
+    if let Some(language) = record.languages.first().and_then(|l| {
+        let l = l.trim().replace('_', "-");
+        let l = if l.eq_ignore_ascii_case("eng") { "en".to_string() } else { l };
+        l.parse::<unic_langid::LanguageIdentifier>().ok()
+    }) {
+        entry.set_language(language);
+    }
     let mut authors: Vec<Person> = record.creators.iter().filter_map(person).collect();
     authors.extend(record.corp_creators.iter().filter(|c| !c.name.trim().is_empty()).map(|c| Person {
         name: c.name.trim().to_string(),
@@ -366,7 +416,11 @@ pub fn to_entry(record: &Record, ctx: &ExportContext) -> Entry {
     if let Some(issn) = fields::text(&record.issn) {
         serial.insert("issn".to_string(), issn.to_string());
     }
-    if genre != Genre::Article {
+    // A report's number within a series is the series' number (CSL's
+    // `collection-number`, see below), as the CSL-JSON export gives it.
+    let series_report =
+        genre == Genre::Report && fields::text(&record.series).is_some() && series_as == SeriesAs::Collection;
+    if genre != Genre::Article && !series_report {
         if let Some(number) = fields::text(&record.number) {
             serial.insert("serial".to_string(), number.to_string());
         }
@@ -387,18 +441,28 @@ pub fn to_entry(record: &Record, ctx: &ExportContext) -> Entry {
         // BibTeX export's `type` says; hayagriva has no collection title
         // for a report without a parent anthology, so the series takes
         // the genre's place, and the item type's label is the fallback.
-        let label = match genre {
-            Genre::Report => fields::text(&record.series),
-            _ => None,
-        }
-        .unwrap_or_else(|| ctx.item_types.label(&record.item_type));
-        entry.set_genre(format_string(label));
+        let label = match (series_as, genre, fields::text(&record.series)) {
+            (SeriesAs::Genre, Genre::Report, Some(series)) => series.to_string(),
+            _ => fields::kind_label(record, &ctx.item_types),
+        };
+        entry.set_genre(format_string(&label));
     }
     let numeric = |s: &str| MaybeTyped::<Numeric>::from_str(s).unwrap_or(MaybeTyped::String(s.into()));
-    match (parent_kind, fields::container(record)) {
+    // A conference paper is in its proceedings (CSL's `paper-conference`
+    // is an article in proceedings, titled or not) and was given at its
+    // event (`event-title`, a conference parent): the event is never the
+    // container, or styles print it as a journal ("In “Riga Conference
+    // 2016.” Special issue, ...").
+    let container = match genre {
+        Genre::Conference => Some(fields::text(&record.publication).or(fields::text(&record.book_title)).unwrap_or("")),
+        _ => fields::container(record),
+    };
+    match (parent_kind, container) {
         (Some(parent_kind), Some(container)) => {
             let mut parent = Entry::new(&format!("{key}-in"), parent_kind);
-            parent.set_title(format_string(container));
+            if !container.is_empty() {
+                parent.set_title(name_string(container));
+            }
             if let Some(v) = fields::text(&record.volume) {
                 parent.set_volume(numeric(v));
             }
@@ -411,7 +475,28 @@ pub fn to_entry(record: &Record, ctx: &ExportContext) -> Entry {
             if !editors.is_empty() {
                 parent.set_editors(editors);
             }
-            entry.set_parents(vec![parent]);
+            let mut parents = vec![parent];
+            if let Some(event) = fields::text(&record.event_title).filter(|_| genre == Genre::Conference) {
+                let mut conference = Entry::new(&format!("{key}-event"), EntryType::Conference);
+                conference.set_title(format_string(event));
+                parents.push(conference);
+            }
+            entry.set_parents(parents);
+        }
+        _ if series_report => {
+            // hayagriva finds a report's collection (CSL's
+            // `collection-title` and `collection-number`) as an anthology
+            // that is the parent of its parent (`Entry::get_collection`),
+            // so the series is put there, as standard processors read it
+            // from CSL-JSON: "(OSW Commentary 137) [Policy Paper]" in APA.
+            let mut series = Entry::new(&format!("{key}-series"), EntryType::Anthology);
+            series.set_title(name_string(fields::text(&record.series).unwrap_or_default()));
+            if let Some(n) = fields::text(&record.number) {
+                series.set_volume(numeric(n));
+            }
+            let mut holder = Entry::new(&format!("{key}-in"), EntryType::Anthology);
+            holder.set_parents(vec![series]);
+            entry.set_parents(vec![holder]);
         }
         _ => {
             if let Some(v) = fields::text(&record.volume) {
