@@ -435,12 +435,9 @@ fn to_entry_as(record: &Record, ctx: &ExportContext, series_as: SeriesAs) -> Ent
         entry.set_page_total(count);
     }
     if matches!(genre, Genre::Report | Genre::Thesis) {
-        // CSL styles print a report's genre beside its number ("(Policy
-        // Paper No. 494)" in APA). A report in a series is known by the
-        // series, as EPrints cites it ("OSW Commentary No. 137") and as the
-        // BibTeX export's `type` says; hayagriva has no collection title
-        // for a report without a parent anthology, so the series takes
-        // the genre's place, and the item type's label is the fallback.
+        // The genre is the kind of paper ("[Policy Paper]" in APA, as
+        // CSL-JSON's `genre`); for styles that print no collection, the
+        // series in its place (see `render_numbered`).
         let label = match (series_as, genre, fields::text(&record.series)) {
             (SeriesAs::Genre, Genre::Report, Some(series)) => series.to_string(),
             _ => fields::kind_label(record, &ctx.item_types),
