@@ -342,6 +342,35 @@ fn every_built_in_style_renders_the_seed() {
     assert!(styles::render("no-such-style", &seed(), &ctx()).is_none());
 }
 
+/// An undated paper: APA's "(n.d.)" and its address, without a dangling
+/// "Retrieved"; no style leaves two spaces; a book section is in its book
+/// even when `publication` holds something too.
+#[test]
+fn undated_papers_spaces_and_a_chapter_s_book() {
+    let mut undated = Record::new("policy_paper", "An undated note");
+    undated.creators.push(Creator::new("Omarov", "Daniyar"));
+    undated.institution = Some("Centre for Eastern Studies".into());
+    let apa = styles::render("apa", &undated, &ctx()).unwrap();
+    assert!(apa.text.contains("(n.d.)"), "{}", apa.text);
+    assert!(!apa.text.contains("Retrieved"), "an archived copy is cited by its address alone: {}", apa.text);
+    for style in styles::STYLES {
+        let c = styles::render(style.id, &undated, &ctx()).unwrap();
+        assert!(!c.text.contains("  ") && !c.html.contains("  "), "{}: two spaces in {:?}", style.id, c.text);
+    }
+
+    let mut chapter = Record::new("book_section", "A chapter");
+    chapter.creators.push(Creator::new("Omarov", "Daniyar"));
+    chapter.editors.push(Creator::new("Editorova", "Eva"));
+    chapter.book_title = Some("The Book".into());
+    chapter.publication = Some("A Journal Wrongly Set".into());
+    let apa = styles::render("apa", &chapter, &ctx()).unwrap();
+    assert!(apa.text.contains("(Ed.), The Book"), "{}", apa.text);
+    let ris = export(&export::ris::RIS, &[chapter.clone()]);
+    assert!(ris.contains("T2  - The Book\r\n"), "{ris}");
+    let csl: serde_json::Value = serde_json::from_str(&export(&export::csljson::CSL_JSON, &[chapter])).unwrap();
+    assert_eq!(csl[0]["container-title"], "The Book");
+}
+
 #[test]
 fn citation_html_is_escaped() {
     let records = tricky_records(1);

@@ -95,8 +95,14 @@ pub fn bare_doi(record: &Record) -> Option<&str> {
     )
 }
 
-/// The larger work a part appeared in: journal, book or proceedings.
+/// The larger work a part appeared in: journal, book or proceedings. A
+/// book section's is its book (`book_title`) before anything in
+/// `publication`, as EPrints' own citation reads it ("In: Editor (ed.)
+/// The Book").
 pub fn container(record: &Record) -> Option<&str> {
+    if Genre::of(record) == Genre::BookSection {
+        return text(&record.book_title).or(text(&record.publication));
+    }
     text(&record.publication).or(text(&record.book_title)).or(text(&record.event_title))
 }
 

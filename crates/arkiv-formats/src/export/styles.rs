@@ -197,10 +197,7 @@ fn render_entry(style: &CslStyle, entry: &Entry, number: usize) -> FormattedCita
         let _ = item.content.write_buf(&mut text, BufWriteFormat::Plain);
         write_html(&item.content, &mut html);
     }
-    // hayagriva writes a date's delimiter before a part the date does not
-    // have: APA's conference papers come out "(2016,)" for a year alone.
-    // A comma before a closing parenthesis is never right in a citation.
-    let (text, html) = (text.replace(",)", ")"), html.replace(",)", ")"));
+    let (text, html) = (tidy(&text), tidy(&html));
     FormattedCitation { text: text.trim().to_string(), html: html.trim().to_string() }
 }
 
@@ -252,6 +249,24 @@ fn fix_punctuation(children: &mut ElemChildren) {
             previous_ends = ends_a_sentence(text);
         }
     }
+}
+
+/// What hayagriva's output needs mending in, text and HTML alike:
+/// - a date's delimiter before a part the date does not have: APA's
+///   conference papers came out "(2016,)" for a year alone; a comma before
+///   a closing parenthesis is never right in a citation;
+/// - APA's "Retrieved" before the address of an undated work, without the
+///   retrieval date and "from" the style means it to have: a repository's
+///   copy is archived, which APA 7 cites by its address alone (retrieval
+///   dates are for content that changes), so the word goes;
+/// - two spaces where a style joins two groups that each bring one (IEEE's
+///   "[Online].  Available:").
+fn tidy(s: &str) -> String {
+    let mut out = s.replace(",)", ")").replace("Retrieved http", "http").replace("Retrieved <a", "<a");
+    while out.contains("  ") {
+        out = out.replace("  ", " ");
+    }
+    out
 }
 
 /// Citation text into HTML (the shared escaper, into `out`).
