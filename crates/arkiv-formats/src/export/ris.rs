@@ -85,8 +85,8 @@ pub fn write_record(record: &Record, ctx: &ExportContext, out: &mut String) {
     tag(out, "TI", &record.title);
     let genre = Genre::of(record);
     // A report's series and number. Importers read a `RPRT` by the tags
-    // EndNote's reference types give it, not by the tags' general names:
-    // Zotero (RIS.js, `fieldMap`) takes `T2` as the report's series title,
+    // the RIS specification's table for that reference type gives it, not
+    // by the tags' general names: Zotero (RIS.js, `fieldMap`) takes `T2` as the report's series title,
     // `SN` as its report number and `M3` as its report type, and drops
     // `T3` and `IS` for a report. So a report's series goes in `T2`, its
     // number in `SN` (an ISBN or ISSN of a report is then left out: it
