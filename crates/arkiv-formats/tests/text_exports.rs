@@ -157,6 +157,20 @@ fn a_conference_is_named_once() {
     assert!(ris.contains("C3  - Proceedings of the Astana Energy Forum\r\n"), "{ris}");
 }
 
+/// A report without an institution or publisher cannot be a `@techreport`
+/// (BibTeX requires the institution): it is a `@misc`, in both dialects.
+#[test]
+fn a_report_without_an_institution_is_misc() {
+    let mut report = Record::new("working_paper", "Grid stability");
+    report.creators.push(Creator::new("Omarov", "Daniyar"));
+    report.date = Some("2011".parse().unwrap());
+    assert!(export(&export::bibtex::BIBTEX, &[report.clone()]).starts_with("@misc{"));
+    assert!(export(&export::bibtex::BIBLATEX, &[report.clone()]).starts_with("@misc{"));
+    report.institution = Some("Caltech".into());
+    assert!(export(&export::bibtex::BIBTEX, &[report.clone()]).starts_with("@techreport{"));
+    assert!(export(&export::bibtex::BIBLATEX, &[report]).starts_with("@report{"));
+}
+
 /// A monograph's and a thesis' kind (EPrints' monograph_type and
 /// thesis_type) is the report or thesis type reference managers get.
 #[test]

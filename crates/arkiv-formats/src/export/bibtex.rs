@@ -446,6 +446,11 @@ fn entry_type(record: &Record, dialect: Dialect) -> &'static str {
         Genre::Thesis if bibtex && fields::is_masters_thesis(record) => "mastersthesis",
         Genre::Thesis if bibtex => "phdthesis",
         Genre::Thesis => "thesis",
+        // `@techreport` (BibTeX) and `@report` (BibLaTeX) require an
+        // institution; without one, bibtex warns and styles print a
+        // dangling comma, so such a report is a `@misc`, which requires
+        // nothing.
+        Genre::Report if fields::issuing_body(record).is_none() => "misc",
         Genre::Report if bibtex => "techreport",
         Genre::Report => "report",
         Genre::Dataset if !bibtex => "dataset",
