@@ -82,7 +82,7 @@ pub fn context_object(ctx: &ExportContext, record: &Record) -> String {
     }
     // A conference paper's proceedings are the book it is in.
     if kind == "conference_item" {
-        if let Some(b) = nonempty(&record.publication).or(nonempty(&record.book_title)) {
+        if let Some(b) = super::fields::proceedings(record) {
             kv.push(("rft.btitle", b.into()));
         }
     }

@@ -85,7 +85,7 @@ pub fn csl_item(record: &Record, ctx: &ExportContext, id: &str) -> Value {
     // A conference paper's container is its proceedings; the conference's
     // name is `event-title`. Given as both, processors print it twice.
     let container = match genre {
-        Genre::Conference => fields::text(&record.publication).or(fields::text(&record.book_title)),
+        Genre::Conference => fields::proceedings(record),
         _ => fields::container(record),
     };
     set("container-title", container);

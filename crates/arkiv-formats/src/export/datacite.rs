@@ -27,8 +27,8 @@
 //! Only open-access files count as available; no e-mail address leaves.
 
 use super::xml::{
-    bare_doi, bare_orcid, license_spdx, license_url, one_line, page_range, present, record_license, relator_code,
-    xs_language, XmlOut,
+    bare_doi, bare_orcid, license_spdx, one_line, page_range, present, record_license, relator_code, xs_language,
+    XmlOut,
 };
 use super::{ExportContext, ExportFormat, ExportWriter, OaiFormat};
 use arkiv_model::{Creator, Record};
@@ -372,7 +372,7 @@ fn write_resource(record: &Record, ctx: &ExportContext, out: &mut String, depth:
     if license.is_some() || access.is_some() {
         x.open("rightsList", &[]);
         if let Some(license) = &license {
-            match license_url(license) {
+            match super::fields::license_url(license) {
                 Some(url) => match license_spdx(&url) {
                     Some(spdx) => x.leaf(
                         "rights",

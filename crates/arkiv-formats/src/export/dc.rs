@@ -163,8 +163,8 @@ pub fn write_oai_dc(record: &Record, ctx: &ExportContext, out: &mut String) {
     // Simple DC has no series element; what a work is part of goes in
     // dc:relation (qualified DC's dcterms:isPartOf refines it). A journal
     // article's number is its issue, told by dc:source's journal instead.
-    let series = record.series.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let number = record.number.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let series = super::fields::text(&record.series);
+    let number = super::fields::text(&record.number);
     if let Some(series) = series.filter(|_| record.publication.is_none()) {
         match number {
             Some(n) => element(out, "relation", &format!("{series} {n}")),
@@ -189,7 +189,7 @@ pub fn write_oai_dc(record: &Record, ctx: &ExportContext, out: &mut String) {
     // A licence as its address where it has one (`cc_by` is EPrints'
     // code, which no harvester reads): the URL DRIVER and OpenAIRE ask for.
     for r in rights {
-        element(out, "rights", &super::xml::license_url(r).unwrap_or_else(|| r.to_string()));
+        element(out, "rights", &super::fields::license_url(r).unwrap_or_else(|| r.to_string()));
     }
     out.push_str("</oai_dc:dc>");
 }

@@ -106,6 +106,13 @@ pub fn container(record: &Record) -> Option<&str> {
     text(&record.publication).or(text(&record.book_title)).or(text(&record.event_title))
 }
 
+/// A conference paper's proceedings: the book it is in (`publication`,
+/// else `book_title`), never the event, which formats name apart (CSL's
+/// `event-title`, RIS's `T2` for a `CONF`).
+pub fn proceedings(record: &Record) -> Option<&str> {
+    text(&record.publication).or(text(&record.book_title))
+}
+
 /// A licence as a URL, which is what every reader of a licence field can
 /// use (a reference manager's "Rights", DC's `dc:rights`, schema.org's
 /// `license`): a URL as given; Creative Commons licences by SPDX id

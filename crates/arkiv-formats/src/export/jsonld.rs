@@ -40,7 +40,7 @@ pub fn orcid_url(orcid: &str) -> Option<String> {
     arkiv_model::validate::is_orcid(bare).then(|| format!("https://orcid.org/{bare}"))
 }
 
-pub use super::fields::license_url;
+use super::fields::license_url;
 
 fn nonempty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())

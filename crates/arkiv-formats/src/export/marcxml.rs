@@ -292,7 +292,7 @@ fn write_fields(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
         field(x, "520", '3', ' ').sub('a', abstract_text).write();
     }
     if let Some(license) = record_license(record, ctx) {
-        let url = super::xml::license_url(&license);
+        let url = super::fields::license_url(&license);
         field(x, "540", ' ', ' ').sub('a', &license).opt('u', url.as_deref()).write();
     }
     for subject in &record.subjects {

@@ -338,7 +338,7 @@ fn write_body(record: &Record, ctx: &ExportContext, x: &mut XmlOut) {
     if let Some(license) = record_license(record, ctx) {
         // The licence's URL where it has a known one: `cc_by` means nothing
         // to a catalogue.
-        let text = super::xml::license_url(&license).unwrap_or(license);
+        let text = super::fields::license_url(&license).unwrap_or(license);
         x.leaf("accessCondition", &[("type", "use and reproduction")], &text);
     }
     if !record.documents.is_empty() {

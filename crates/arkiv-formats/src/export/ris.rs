@@ -100,7 +100,7 @@ pub fn write_record(record: &Record, ctx: &ExportContext, out: &mut String) {
         // proceedings' title.
         opt(out, "T2", fields::text(&record.event_title).or(fields::container(record)));
         if fields::text(&record.event_title).is_some() {
-            opt(out, "C3", fields::text(&record.publication).or(fields::text(&record.book_title)));
+            opt(out, "C3", fields::proceedings(record));
         }
         opt(out, "T3", fields::text(&record.series));
     } else {

@@ -466,7 +466,7 @@ fn to_entry_as(record: &Record, ctx: &ExportContext, series_as: SeriesAs) -> Ent
     // container, or styles print it as a journal ("In “Riga Conference
     // 2016.” Special issue, ...").
     let container = match genre {
-        Genre::Conference => Some(fields::text(&record.publication).or(fields::text(&record.book_title)).unwrap_or("")),
+        Genre::Conference => Some(fields::proceedings(record).unwrap_or("")),
         _ => fields::container(record),
     };
     match (parent_kind, container) {

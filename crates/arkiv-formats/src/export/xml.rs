@@ -223,9 +223,7 @@ pub(crate) fn page_range(range: &str) -> (Option<String>, Option<String>) {
     }
 }
 
-pub(crate) use super::fields::license_url;
-
-/// The SPDX identifier of a licence [`license_url`] knows, for DataCite's
+/// The SPDX identifier of a licence [`super::fields::license_url`] knows, for DataCite's
 /// `rightsIdentifier`.
 pub(crate) fn license_spdx(url: &str) -> Option<String> {
     let tail = url.strip_prefix("https://creativecommons.org/licenses/")?;
@@ -295,7 +293,10 @@ mod tests {
         assert_eq!(xs_language("pt_BR").as_deref(), Some("pt-BR"));
         assert_eq!(xs_language("Eng lish"), None);
         assert_eq!(page_range("12–34"), (Some("12".into()), Some("34".into())));
-        assert_eq!(license_url("cc_by").as_deref(), Some("https://creativecommons.org/licenses/by/4.0/"));
+        assert_eq!(
+            crate::export::fields::license_url("cc_by").as_deref(),
+            Some("https://creativecommons.org/licenses/by/4.0/")
+        );
         assert_eq!(license_spdx("https://creativecommons.org/licenses/by-nc/4.0/").as_deref(), Some("CC-BY-NC-4.0"));
     }
 

@@ -340,7 +340,7 @@ pub fn signposts(ctx: &ExportContext, record: &Record) -> Vec<Link> {
     links.push(link("https://schema.org/AboutPage".into(), "type", None));
     let license =
         nonempty(&record.license).or_else(|| ctx.open_documents(record).find_map(|(d, _)| nonempty(&d.license)));
-    if let Some(url) = license.and_then(jsonld::license_url) {
+    if let Some(url) = license.and_then(arkiv_formats::export::fields::license_url) {
         links.push(link(url, "license", None));
     }
     links.push(link(format!("{}/{id}/linkset", ctx.base_url), "linkset", Some("application/linkset+json")));
