@@ -73,7 +73,7 @@ fn work_dir(name: &str) -> PathBuf {
 #[test]
 fn seed_in_bibtex_is_a_numbered_techreport() {
     let bib = export(&export::bibtex::BIBTEX, &[seed()]);
-    assert!(bib.starts_with("@techreport{jaroslewlcz2014kazakhstan,\n"), "{bib}");
+    assert!(bib.starts_with("@techreport{jaroslewlcz2014kazakhstan-1,\n"), "{bib}");
     for line in [
         "  author = {Jaroslewlcz, Aleksandra},",
         "  title = {Kazakhstan's attitude towards integration with {Russia}: less love, more fear},",
@@ -96,7 +96,7 @@ fn seed_in_bibtex_is_a_numbered_techreport() {
 #[test]
 fn seed_in_biblatex_is_a_report_with_a_full_date() {
     let bib = export(&export::bibtex::BIBLATEX, &[seed()]);
-    assert!(bib.starts_with("@report{jaroslewlcz2014kazakhstan,\n"), "{bib}");
+    assert!(bib.starts_with("@report{jaroslewlcz2014kazakhstan-1,\n"), "{bib}");
     for line in [
         "  date = {2014-05-29},",
         "  institution = {OSW Centre for Eastern Studies},",
@@ -119,7 +119,10 @@ fn special_characters_are_escaped_for_latex() {
 }
 
 #[test]
-fn keys_are_unique_within_an_export() {
+fn keys_are_unique_across_the_repository_and_within_an_export() {
+    // Three records by one author in one year on Kazakhstan: each keeps its
+    // own key (its id) whether exported together or one by one, so files
+    // downloaded one record at a time concatenate into one bibliography.
     let mut records = Vec::new();
     for (i, title) in ["Kazakhstan and Russia", "Kazakhstan's elections", "Kazakhstan: a survey"].iter().enumerate() {
         let mut r = seed();
@@ -127,14 +130,28 @@ fn keys_are_unique_within_an_export() {
         r.title = title.to_string();
         records.push(r);
     }
-    let bib = export(&export::bibtex::BIBTEX, &records);
-    let keys: Vec<&str> =
-        bib.lines().filter_map(|l| l.strip_prefix("@techreport{")).map(|l| l.trim_end_matches(',')).collect();
-    assert_eq!(keys, ["jaroslewlcz2014kazakhstan", "jaroslewlcz2014kazakhstana", "jaroslewlcz2014kazakhstanb"]);
+    let keys_of = |bib: &str| -> Vec<String> {
+        bib.lines()
+            .filter_map(|l| l.strip_prefix("@techreport{"))
+            .map(|l| l.trim_end_matches(',').to_string())
+            .collect()
+    };
+    let together = keys_of(&export(&export::bibtex::BIBTEX, &records));
+    assert_eq!(together, ["jaroslewlcz2014kazakhstan-1", "jaroslewlcz2014kazakhstan-2", "jaroslewlcz2014kazakhstan-3"]);
+    let one_by_one: Vec<String> =
+        records.iter().flat_map(|r| keys_of(&export(&export::bibtex::BIBTEX, std::slice::from_ref(r)))).collect();
+    assert_eq!(one_by_one, together);
     // The CSL-JSON ids follow the same rule.
     let json: serde_json::Value = serde_json::from_str(&export(&export::csljson::CSL_JSON, &records)).unwrap();
     let ids: Vec<&str> = json.as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, keys);
+    assert_eq!(ids, together);
+    // Records without an id (a preview, a file being imported) are made
+    // unique within the export.
+    for r in &mut records {
+        r.id = None;
+    }
+    let keys = keys_of(&export(&export::bibtex::BIBTEX, &records));
+    assert_eq!(keys, ["jaroslewlcz2014kazakhstan", "jaroslewlcz2014kazakhstana", "jaroslewlcz2014kazakhstanb"]);
 }
 
 /// A conference paper's name of the conference is its event, never also

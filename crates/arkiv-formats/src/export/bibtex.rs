@@ -12,9 +12,15 @@
 //! journal) fall back to `@misc`, so that bibtex and biber have nothing to
 //! warn about that the export could have avoided.
 //!
-//! Keys are `{family}{year}{titleword}` in ASCII (`jaroslewlcz2014kazakhstan`),
-//! made unique within one export by the writer's set of keys already used:
-//! the second of a kind gets `a`, the third `b`...
+//! Keys are `{family}{year}{titleword}-{id}` in ASCII
+//! (`jaroslewlcz2014kazakhstan-137`). The record's id makes the key unique
+//! across the repository, so that `.bib` files downloaded one record at a
+//! time can be concatenated into one bibliography without two entries
+//! sharing a key, and a record has the same key in every export it appears
+//! in. The readable part is there for the writer citing it. A record
+//! without an id (a preview, a record read from a file) has the readable
+//! part alone, made unique within one export by the writer's set of keys
+//! already used: the second of a kind gets `a`, the third `b`...
 
 use super::fields::{self, Genre};
 use super::{ExportContext, ExportFormat, ExportWriter};
@@ -79,7 +85,7 @@ pub struct KeySet {
 impl KeySet {
     /// The key for `record`, unique among the keys given out so far.
     pub fn unique_key(&mut self, record: &Record) -> String {
-        let base = base_key(record);
+        let base = record_key(record);
         if self.keys.insert(base.clone()) {
             return base;
         }
@@ -126,6 +132,15 @@ const STOP_WORDS: &[&str] = &[
     "a", "an", "the", "on", "of", "in", "and", "for", "to", "at", "by", "with", "from", "der", "die", "das", "le",
     "la", "les", "el", "il", "un", "une",
 ];
+
+/// `jaroslewlcz2014kazakhstan-137`: the readable key and the record's id,
+/// which no other record of the repository has.
+pub fn record_key(record: &Record) -> String {
+    match record.id {
+        Some(id) => format!("{}-{id}", base_key(record)),
+        None => base_key(record),
+    }
+}
 
 /// `jaroslewlcz2014kazakhstan`: first creator's family name, year, first
 /// significant title word, folded to lowercase ASCII.

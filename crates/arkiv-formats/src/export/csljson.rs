@@ -3,8 +3,9 @@
 //! array of items, valid against the CSL-JSON schema; built with
 //! serde_json.
 //!
-//! Item ids are the BibTeX keys of the same export (unique within it), so a
-//! document citing `@jaroslewlcz2014kazakhstan` works with either file.
+//! Item ids are the BibTeX keys of the same record (unique across the
+//! repository), so a document citing `@jaroslewlcz2014kazakhstan-137` works
+//! with either file.
 
 use super::bibtex::KeySet;
 use super::fields::{self, Genre};
