@@ -97,6 +97,28 @@ pub fn subtype_field(item_type: &str) -> &'static str {
     }
 }
 
+/// The subtypes EPrints 3.4 offers for `item_type` (the options of the
+/// publication flavour's `monograph_type`, `thesis_type` and `pres_type`,
+/// `flavours/pub_lib/cfg.d/eprint_fields_pub.pl`, in its order);
+/// empty for a type without a subtype. Imported records may hold other
+/// keys (a repository's local options): those are kept, not refused.
+pub fn subtype_keys(item_type: &str) -> &'static [&'static str] {
+    match item_type {
+        "monograph" => &[
+            "technical_report",
+            "project_report",
+            "documentation",
+            "manual",
+            "working_paper",
+            "discussion_paper",
+            "other",
+        ],
+        "thesis" => &["diploma", "masters", "doctoral", "postdoctoral", "other"],
+        "conference_item" => &["paper", "lecture", "speech", "poster", "keynote", "other"],
+        _ => &[],
+    }
+}
+
 /// The name of a subtype, as EPrints 3.4's English phrases give it
 /// (`eprint_fieldopt_monograph_type_*`, `..._thesis_type_*`,
 /// `..._pres_type_*`); an unknown key with its underscores as spaces and
@@ -109,6 +131,8 @@ pub fn subtype_label(key: &str) -> String {
         "manual" => "Manual",
         "working_paper" => "Working Paper",
         "discussion_paper" => "Discussion Paper",
+        "doctoral" => "Doctoral",
+        "postdoctoral" => "Post-Doctoral",
         "phd" => "PhD",
         "masters" => "Masters",
         "diploma" => "Diploma",

@@ -23,7 +23,9 @@ pub use account::{EditorScope, Role, User, UserId};
 pub use browse::{BrowseEntry, BrowseView};
 pub use date::{DatePrecision, PartialDate, Timestamp};
 pub use document::{Derivation, Document, DocumentSecurity, StoredFile};
-pub use item_type::{is_masters_subtype, subtype_field, subtype_label, ItemType, ItemTypes, SUBTYPE_FIELDS};
+pub use item_type::{
+    is_masters_subtype, subtype_field, subtype_keys, subtype_label, ItemType, ItemTypes, SUBTYPE_FIELDS,
+};
 pub use person::{Contributor, CorporateCreator, Creator, PersonName};
 pub use record::{ExtraField, Record, RecordId, RelatedLink, Status};
 pub use revision::{changed_fields, Revision};

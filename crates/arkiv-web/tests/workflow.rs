@@ -1599,3 +1599,38 @@ async fn cached_abstract_pages_follow_every_change() {
     let (status, _, _) = view("").await;
     assert_eq!(status, StatusCode::GONE);
 }
+
+/// A monograph's kind is chosen from EPrints' list by its name ("Working
+/// Paper"), and a kind the list lacks (an imported repository's local
+/// `white_paper`) stays chosen when the form is saved again.
+#[tokio::test]
+async fn the_kind_of_monograph_is_chosen_by_name_and_a_local_kind_survives_the_form() {
+    let site = start(AccountSettings::default()).await;
+    let depositor = site.session("depositor@example.org").await;
+    let html = site.get("/workarea", &depositor).await.text().await.unwrap();
+    let res = site.post("/workarea/new", &depositor, &[("csrf", &csrf_field(&html)), ("item_type", "monograph")]).await;
+    let id: i64 = location(&res).trim_start_matches("/deposit/").parse().unwrap();
+    let (_, _, html) = site.deposit_form(id, &depositor).await;
+    assert!(html.contains("<select id=\"f-subtype\" name=\"subtype\">"), "{html}");
+    assert!(html.contains("<option value=\"working_paper\">Working Paper</option>"), "{html}");
+
+    for (kind, label) in [("working_paper", "Working Paper"), ("white_paper", "White paper")] {
+        let (csrf, revision, _) = site.deposit_form(id, &depositor).await;
+        let mut form = paper_form(&csrf, &revision);
+        form.retain(|(k, _)| *k != "item_type");
+        form.extend([("item_type", "monograph"), ("subtype", kind)]);
+        let res = site.post(&format!("/deposit/{id}"), &depositor, &form).await;
+        assert!(res.status().is_redirection(), "saving {kind}: {}", res.status());
+        assert_eq!(site.repo.store.get_record(id).await.unwrap().unwrap().subtype.as_deref(), Some(kind));
+        let (_, _, html) = site.deposit_form(id, &depositor).await;
+        let chosen = format!("<option value=\"{kind}\" selected>{label}</option>");
+        assert!(html.contains(&chosen), "{chosen} in\n{html}");
+        // Saving the form unchanged keeps the kind.
+        let (csrf, revision, _) = site.deposit_form(id, &depositor).await;
+        let mut again = paper_form(&csrf, &revision);
+        again.retain(|(k, _)| *k != "item_type");
+        again.extend([("item_type", "monograph"), ("subtype", kind)]);
+        site.post(&format!("/deposit/{id}"), &depositor, &again).await;
+        assert_eq!(site.repo.store.get_record(id).await.unwrap().unwrap().subtype.as_deref(), Some(kind));
+    }
+}

@@ -17,7 +17,8 @@ pub struct Field {
     /// The form field's name (the record field's serialized name).
     pub name: &'static str,
     pub label: &'static str,
-    /// `line`, `text` (several lines), `list` (one per line), `date`.
+    /// `line`, `text` (several lines), `list` (one per line), `date`,
+    /// `choice` (one of [`form_choices`]).
     pub kind: &'static str,
     pub help: &'static str,
 }
@@ -54,15 +55,27 @@ const LICENSE: Field = f("license", "Licence", "line", "An SPDX id (CC-BY-4.0) o
 const NOTE: Field = f("note", "Note", "text", "");
 // The kind within the type (EPrints' monograph_type, thesis_type,
 // pres_type), by EPrints' keys so that records move both ways unchanged.
-const MONOGRAPH_KIND: Field = f(
-    "subtype",
-    "Kind of monograph",
-    "line",
-    "technical_report, project_report, working_paper, discussion_paper, documentation, manual or other.",
-);
-const THESIS_KIND: Field = f("subtype", "Kind of thesis", "line", "phd, masters, diploma, engd or other.");
-const PRESENTATION_KIND: Field =
-    f("subtype", "Kind of presentation", "line", "paper, lecture, speech, poster, keynote or other.");
+const MONOGRAPH_KIND: Field = f("subtype", "Kind of monograph", "choice", "");
+const THESIS_KIND: Field = f("subtype", "Kind of thesis", "choice", "");
+const PRESENTATION_KIND: Field = f("subtype", "Kind of presentation", "choice", "");
+
+/// The options of a `choice` field, as (value, label): none chosen first,
+/// then the choices EPrints offers, then `current` when it is none of them
+/// (an imported record's local key), so that saving the form never loses
+/// it.
+pub fn form_choices(field: &str, item_type: &str, current: &str) -> Vec<(String, String)> {
+    if field != "subtype" {
+        return Vec::new();
+    }
+    let keys = arkiv_model::subtype_keys(item_type);
+    let mut choices = vec![(String::new(), "(not given)".to_string())];
+    choices.extend(keys.iter().map(|k| (k.to_string(), arkiv_model::subtype_label(k))));
+    let current = current.trim();
+    if !current.is_empty() && !keys.contains(&current) {
+        choices.push((current.to_string(), arkiv_model::subtype_label(current)));
+    }
+    choices
+}
 
 /// The fields the form shows for an item type, in order. Grey literature
 /// (policy and working papers, reports) asks for series, number and

@@ -15,7 +15,7 @@ use crate::pages::{parse_id, RecordPath};
 use crate::AppState;
 use arkiv_model::{DocumentSecurity, PartialDate, Record, RecordId, Scheme, Status, User};
 use arkiv_services::accounts::Session;
-use arkiv_services::workflow::metadata::{form_fields, form_values, missing, Field, FieldProblem};
+use arkiv_services::workflow::metadata::{form_choices, form_fields, form_values, missing, Field, FieldProblem};
 use arkiv_services::workflow::{may, Action, DocumentSettings, Workflow, WorkflowError};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
@@ -180,6 +180,8 @@ struct FormField {
     #[serde(flatten)]
     field: Field,
     value: String,
+    /// A `choice` field's options, (value, label).
+    choices: Vec<(String, String)>,
     problem: Option<String>,
 }
 
@@ -251,12 +253,16 @@ fn deposit_ctx(
     let values = form_values(record);
     let fields = form_fields(&record.item_type)
         .into_iter()
-        .map(|f| FormField {
-            value: field(typed, f.name)
+        .map(|f| {
+            let value = field(typed, f.name)
                 .map(str::to_string)
-                .unwrap_or_else(|| values.get(f.name).cloned().unwrap_or_default()),
-            problem: problems.iter().find(|p| p.field == f.name).map(|p| p.problem.clone()),
-            field: f,
+                .unwrap_or_else(|| values.get(f.name).cloned().unwrap_or_default());
+            FormField {
+                choices: form_choices(f.name, &record.item_type, &value),
+                value,
+                problem: problems.iter().find(|p| p.field == f.name).map(|p| p.problem.clone()),
+                field: f,
+            }
         })
         .collect();
     let tree = state.repo.subjects();
