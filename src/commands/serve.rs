@@ -27,6 +27,7 @@ pub(super) async fn run(repo: Arc<Repository>, listen: &str) -> Result<ExitCode>
         listener.local_addr()?
     );
     let jobs = tokio::spawn(arkiv_services::jobs::run_hourly(repo.clone()));
+    let statistics = tokio::spawn(arkiv_services::usage::run_statistics(repo.clone()));
     // Full text by this very binary (see main), unless an extractor is found
     // beside it; stopping lets requests in flight and the search index's
     // current batch finish.
@@ -36,6 +37,7 @@ pub(super) async fn run(repo: Arc<Repository>, listen: &str) -> Result<ExitCode>
     })
     .await;
     jobs.abort();
+    statistics.abort();
     served?;
     eprintln!("Stopped.");
     Ok(ExitCode::SUCCESS)

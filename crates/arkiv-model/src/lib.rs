@@ -17,6 +17,7 @@ pub mod person;
 pub mod record;
 pub mod revision;
 pub mod subject;
+pub mod usage;
 pub mod validate;
 
 pub use account::{EditorScope, Role, User, UserId};

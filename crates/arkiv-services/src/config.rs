@@ -19,6 +19,7 @@ pub struct Config {
     pub mail: MailSettings,
     pub deposit: DepositSettings,
     pub files: FileSettings,
+    pub statistics: StatisticsSettings,
     /// Item types beyond the defaults: key = label.
     pub types: BTreeMap<String, String>,
 }
@@ -191,6 +192,26 @@ pub struct FileSettings {
 impl Default for FileSettings {
     fn default() -> Self {
         FileSettings { purge_after_days: 7, gc_grace_hours: 24 }
+    }
+}
+
+/// Usage statistics (see `usage`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StatisticsSettings {
+    /// Whether views and downloads are counted at all.
+    pub enabled: bool,
+    /// Days a counted event (a keyed hash of its visitor, the item, the
+    /// time) is kept after the roll-up has counted it.
+    pub keep_events_days: u32,
+    /// Events waiting to be written; past it an event is dropped and
+    /// counted as dropped, so a page never waits for statistics.
+    pub queue: usize,
+}
+
+impl Default for StatisticsSettings {
+    fn default() -> Self {
+        StatisticsSettings { enabled: true, keep_events_days: 7, queue: 65_536 }
     }
 }
 
@@ -391,6 +412,19 @@ purge_after_days = {purge_after_days}
 # failed import) are deleted by the daily clean-up once this many hours old.
 gc_grace_hours = {gc_grace_hours}
 
+[statistics]
+# Count views of abstract pages and downloads as COUNTER Release 5.1 does
+# (robots excluded, double clicks once, unique items per session).
+enabled = {stats_enabled}
+# No address or user agent is stored: a visitor is a keyed hash under a key
+# of the day, deleted once the day is counted. The events themselves
+# (hash, item, time) are kept this many days after they are counted; the
+# per-item daily and monthly counts are kept for good.
+keep_events_days = {keep_events_days}
+# Events waiting to be written in memory; past this many an event is
+# dropped (and counted as dropped on the admin page) rather than slow a page.
+queue = {stats_queue}
+
 # Item types beyond the built-in list (article, book, book_section,
 # monograph, conference_item, thesis, report, working_paper, policy_paper,
 # dataset, other and EPrints' stock types), as key = "Label". For example:
@@ -425,6 +459,9 @@ gc_grace_hours = {gc_grace_hours}
             draft_quota_mb = self.deposit.draft_quota_mb,
             purge_after_days = self.files.purge_after_days,
             gc_grace_hours = self.files.gc_grace_hours,
+            stats_enabled = self.statistics.enabled,
+            keep_events_days = self.statistics.keep_events_days,
+            stats_queue = self.statistics.queue,
         )
     }
 }

@@ -27,6 +27,7 @@ pub mod rate_limits;
 pub mod repository;
 pub mod settings;
 pub mod subjects_import;
+pub mod usage;
 pub mod users_import;
 pub mod workflow;
 

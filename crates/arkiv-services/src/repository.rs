@@ -37,6 +37,9 @@ pub struct Repository {
     pub oai_ahead: crate::oai::Ahead,
     /// What "now" and "today" are (see [`crate::clock`]).
     clock: Arc<dyn Clock>,
+    /// Views and downloads on their way to the statistics (see
+    /// [`crate::usage`]).
+    pub usage: crate::usage::UsageRecorder,
 }
 
 impl Repository {
@@ -63,9 +66,11 @@ impl Repository {
         let subjects = store.subject_tree().await?;
         let settings =
             LiveSettings::overlay(&config, LiveSettings::parse_stored(store.meta(SETTINGS_KEY).await?.as_deref()));
+        let usage = crate::usage::UsageRecorder::new(store.clone(), &config.statistics);
         Ok(Repository {
             dir: dir.to_path_buf(),
             config,
+            usage,
             store,
             accounts,
             mailer,

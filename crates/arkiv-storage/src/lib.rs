@@ -6,10 +6,10 @@
 //! repository's configuration ([`open_stores`]), both held to the same test
 //! suites. Callers see it through narrow seams, grouped by what they need:
 //! [`Records`], [`ChangeFeed`], [`Browse`], [`OaiSets`], [`WorkQueues`],
-//! [`Meta`] and [`FileRefs`] (together [`RecordStore`]); [`accounts::Users`],
+//! [`Meta`], [`FileRefs`] and [`Usage`] (together [`RecordStore`]); [`accounts::Users`],
 //! [`accounts::Sessions`], [`accounts::RateLimits`], [`accounts::Outbox`]
 //! and [`accounts::CopyRequests`] (together [`AccountStore`]). Each seam is
-//! implemented once, in `queries.rs`, `file_refs.rs` and `accounts/queries.rs`, over the
+//! implemented once, in `queries.rs`, `file_refs.rs`, `usage.rs` and `accounts/queries.rs`, over the
 //! small `sql::Backend` trait that each database implements; the SQL is
 //! written once, in placeholders both read. [`FileStore`] keeps file bytes
 //! addressed by their SHA-256 through the `object_store` crate.
@@ -36,6 +36,7 @@ mod queries;
 mod rows;
 mod sql;
 pub mod sqlite;
+pub mod usage;
 mod wal_checkpoints;
 
 use arkiv_model::{BrowseView, Record, RecordId, Revision, Scheme, Status, Subject, SubjectTree, Timestamp};
@@ -50,6 +51,7 @@ pub use accounts::{
 pub use file_refs::{FilePurge, FileRefs, NamedFile, RevisionFiles};
 pub use files::{FileStore, Fixity, StoredObject};
 pub use import_progress::ImportNote;
+pub use usage::{DayUsage, MonthUsage, RollUp, Usage};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -170,9 +172,15 @@ pub struct WorkQuery {
 /// ([`open_store`]). See the crate docs for the invariants. Implemented for
 /// any type that implements the seams, so a caller holding an
 /// `Arc<dyn RecordStore>` reaches every method.
-pub trait RecordStore: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs + backup::Backup {}
+pub trait RecordStore:
+    Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs + backup::Backup + usage::Usage
+{
+}
 
-impl<T: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs + backup::Backup> RecordStore for T {}
+impl<T: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs + backup::Backup + usage::Usage>
+    RecordStore for T
+{
+}
 
 /// Records and their revisions: the stored truth, and the reads of it that
 /// are not lists of a view.

@@ -82,6 +82,7 @@ suite!(
     earlier_revisions_go_beneath_a_records_own,
     meta_entries_added_at_once_all_land,
     a_record_imported_as_withdrawn_is_an_oai_deleted_record,
+    usage_is_counted_once_by_concurrent_roll_ups,
 );
 
 // ---------------------------------------------------------------------------
@@ -1700,4 +1701,59 @@ async fn a_record_imported_as_withdrawn_is_an_oai_deleted_record(store: Arc<dyn 
     assert!(store.get_record(undated).await.unwrap().unwrap().datestamp.is_some());
     let draft = put_one(&*store, rec("a draft", Status::Inbox)).await;
     assert_eq!(store.get_record(draft).await.unwrap().unwrap().datestamp, None, "never live, never in OAI-PMH");
+}
+
+/// Usage events are counted exactly once into the aggregates: two roll-ups
+/// at once (two nodes) count each hour once, a second roll-up finds nothing
+/// left, an event written late for an hour already counted is counted by
+/// the next one, and purging keeps what is not counted yet.
+async fn usage_is_counted_once_by_concurrent_roll_ups(store: Arc<dyn RecordStore>) {
+    use arkiv_model::usage::{file_target, ItemCounts, UsageEvent, UsageKind};
+    let hour = 1_718_456_400; // 2024-06-15 13:00 UTC
+    let event = |at: i64, kind: UsageKind, visitor: i64| UsageEvent {
+        at,
+        record_id: 42,
+        target: if kind == UsageKind::Page { 0 } else { file_target(1, "a.pdf") },
+        kind,
+        open: true,
+        visitor,
+    };
+    let mut events = Vec::new();
+    // 600 visitors, each: a view, a double click on it, a download; in two hours.
+    for v in 0..600 {
+        let at = hour + (v % 2) * 3600 + v;
+        events.extend([
+            event(at, UsageKind::Page, v),
+            event(at + 5, UsageKind::Page, v),
+            event(at + 60, UsageKind::Download, v),
+        ]);
+    }
+    store.add_usage_events(&events).await.unwrap();
+    let until = hour + 2 * 3600;
+    let (a, b) = tokio::join!(store.roll_up_usage(until), store.roll_up_usage(until));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.events + b.events, 1800, "every event counted once: {a:?} {b:?}");
+    assert_eq!(store.roll_up_usage(until).await.unwrap().events, 0, "nothing left");
+    let want = ItemCounts { investigations: 1200, unique_investigations: 600, requests: 600, unique_requests: 600 };
+    let months = store.item_usage_by_month(42).await.unwrap();
+    assert_eq!(months.len(), 1);
+    assert_eq!((months[0].month, months[0].counts), (2024 * 12 + 5, want));
+    assert_eq!(store.usage_rolled_through().await.unwrap(), until);
+
+    // A node that wrote late: its event of the first hour counts next time.
+    store.add_usage_events(&[event(hour + 1000, UsageKind::Download, 9999)]).await.unwrap();
+    assert_eq!(store.roll_up_usage(until).await.unwrap().events, 1);
+    assert_eq!(store.item_usage_by_month(42).await.unwrap()[0].counts.requests, 601);
+
+    // Keys: one per day, the same for every caller.
+    let day = hour / 86_400;
+    let k1 = store.usage_key(day, "first").await.unwrap();
+    let k2 = store.usage_key(day, "second").await.unwrap();
+    assert_eq!((k1.as_str(), k2.as_str()), ("first", "first"));
+    // An uncounted event of the day keeps its key; counted events go.
+    store.add_usage_events(&[event(until + 10, UsageKind::Page, 1)]).await.unwrap();
+    let (events_gone, keys_gone) = store.purge_usage(until + 3600, day + 1).await.unwrap();
+    assert_eq!((events_gone, keys_gone), (1801, 0));
+    store.roll_up_usage(until + 3600).await.unwrap();
+    assert_eq!(store.purge_usage(until + 3600, day + 1).await.unwrap(), (1, 1));
 }

@@ -20,6 +20,7 @@ pub mod present;
 pub mod range;
 pub mod search_index;
 pub mod templates;
+pub mod usage;
 
 use anyhow::Result;
 use arkiv_search::SearchIndex;
@@ -71,8 +72,10 @@ pub async fn serve(
         body_timeout = ?limits.body_timeout,
         "connection limits"
     );
+    let repo_for_flush = repo.clone();
     let app = build(repo, templates, searching.as_ref().map(|s| s.index.clone()));
     let served = connections::serve(listener, app, limits, shutdown).await;
+    repo_for_flush.usage.flush().await;
     if let Some(s) = searching {
         s.stop().await;
     }
@@ -124,6 +127,7 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
         // Innermost first: a panic becomes a 500 that `finish` still dresses
         // as a page; compression sees the final body.
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), usage::note))
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::finish))
         .layer(http::compression())
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve))

@@ -74,6 +74,11 @@ pub struct CachedPage {
     /// The change-feed sequence the cache had applied when the page was
     /// rendered (a view page is good only while it stays the newest).
     seq: i64,
+    /// What a view of it counts as in the statistics (a cache hit counts
+    /// like any other view).
+    countable: Option<crate::usage::Countable>,
+    /// How far the statistics were rolled up when it was rendered.
+    rolled: i64,
 }
 
 #[derive(Clone)]
@@ -106,11 +111,21 @@ pub struct PageCache {
     started: std::time::Instant,
     /// [`RECHECK`] in milliseconds, unless the cache was made with another.
     recheck_ms: u64,
+    /// How far the statistics' roll-up had counted when last asked (every
+    /// [`USAGE_RECHECK_MS`]), and when that was: an abstract page shows its
+    /// item's figures, so a page rendered before a roll-up (on any node) is
+    /// rendered afresh after it.
+    rolled: AtomicI64,
+    rolled_checked_ms: AtomicU64,
 }
+
+/// How often the cache asks how far the statistics are rolled up.
+const USAGE_RECHECK_MS: u64 = 1000;
 
 /// Not in the cache: render, then offer the page back with this.
 pub struct Miss {
     seq: i64,
+    rolled: i64,
 }
 
 impl Default for PageCache {
@@ -138,6 +153,8 @@ impl PageCache {
             checked_writes: AtomicU64::new(u64::MAX),
             started: std::time::Instant::now(),
             recheck_ms: u64::try_from(recheck.as_millis()).unwrap_or(u64::MAX),
+            rolled: AtomicI64::new(-1),
+            rolled_checked_ms: AtomicU64::new(0),
         }
     }
 
@@ -158,6 +175,13 @@ impl PageCache {
             self.checked_ms.store(now_ms, Ordering::Release);
             self.checked_writes.store(writes, Ordering::Release);
         }
+        let rolled_due = now_ms >= self.rolled_checked_ms.load(Ordering::Acquire).saturating_add(USAGE_RECHECK_MS)
+            || self.rolled.load(Ordering::Acquire) < 0;
+        if rolled_due {
+            let rolled = repo.store.usage_rolled_through().await?;
+            self.rolled.store(rolled, Ordering::Release);
+            self.rolled_checked_ms.store(now_ms, Ordering::Release);
+        }
         Ok(self.synced.load(Ordering::Acquire))
     }
 
@@ -177,14 +201,15 @@ impl PageCache {
         style: Option<&'static str>,
     ) -> anyhow::Result<Result<Arc<CachedPage>, Miss>> {
         let seq = self.check(repo).await?;
+        let rolled = self.rolled.load(Ordering::Acquire);
         let key = (id, style);
         if let Some(page) = self.pages.get(&key) {
-            if Self::current(&page, repo) {
+            if Self::current(&page, repo) && page.rolled == rolled {
                 return Ok(Ok(page));
             }
             self.pages.remove(&key);
         }
-        Ok(Err(Miss { seq }))
+        Ok(Err(Miss { seq, rolled }))
     }
 
     /// A home or browse page by address, if nothing changed since it was
@@ -197,7 +222,7 @@ impl PageCache {
             }
             self.views.remove(address);
         }
-        Ok(Err(Miss { seq }))
+        Ok(Err(Miss { seq, rolled: self.rolled.load(Ordering::Acquire) }))
     }
 
     /// Drops the pages that changes up to `last` touch.
@@ -283,6 +308,8 @@ impl PageCache {
             subjects: repo.subjects(),
             day: repo.today(),
             seq: miss.seq,
+            countable: parts.extensions.get::<crate::usage::Countable>().copied(),
+            rolled: miss.rolled,
         }))
     }
 
@@ -358,12 +385,17 @@ impl CachedPage {
             headers.insert(name.clone(), value.clone());
         }
         headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-cache"));
-        if self.status == StatusCode::OK
+        let mut res = if self.status == StatusCode::OK
             && if_none_match.is_some_and(|h| crate::http::etag_matches(h, self.etag.to_str().unwrap_or("")))
         {
-            return crate::http::not_modified(&headers, self.etag.clone());
+            crate::http::not_modified(&headers, self.etag.clone())
+        } else {
+            headers.insert(header::ETAG, self.etag.clone());
+            (self.status, headers, self.body.clone()).into_response()
+        };
+        if let Some(countable) = self.countable {
+            res.extensions_mut().insert(countable);
         }
-        headers.insert(header::ETAG, self.etag.clone());
-        (self.status, headers, self.body.clone()).into_response()
+        res
     }
 }

@@ -65,6 +65,9 @@ struct AdminPage {
     settings_error: Option<&'static str>,
     /// Whether messages go out by SMTP.
     smtp: bool,
+    /// What this process's statistics recorder has done since it started.
+    usage: arkiv_services::usage::RecorderCounts,
+    statistics: bool,
 }
 
 /// One live setting on the form: what it is now (or what was typed, when
@@ -238,6 +241,8 @@ async fn render(
         })
         .collect();
     let ctx = AdminPage {
+        usage: state.repo.usage.counts(),
+        statistics: state.repo.config.statistics.enabled,
         outbox,
         smtp: state.repo.mailer.is_configured(),
         nav: "admin",

@@ -82,12 +82,22 @@ pub async fn download(
         lastmod: record.lastmod.map(|t| t.0),
     };
     let h = file_headers(&state, &record, &readable, &served.etag);
-    if fresh(&headers, &served.etag, served.lastmod) {
+    // A Request for the statistics if it succeeds (`usage.rs` decides).
+    let countable = crate::usage::Countable {
+        record_id: id,
+        target: arkiv_model::usage::file_target(pos, &readable.file.filename),
+        kind: arkiv_model::usage::UsageKind::Download,
+        open: readable.open,
+    };
+    let mut res = if fresh(&headers, &served.etag, served.lastmod) {
         let mut res = not_modified(&h, h[header::ETAG].clone());
         res.extensions_mut().insert(OwnHeaders);
-        return Ok(res);
-    }
-    Ok(body_response(&state, method, &headers, h, &served))
+        res
+    } else {
+        body_response(&state, method, &headers, h, &served)
+    };
+    res.extensions_mut().insert(countable);
+    Ok(res)
 }
 
 /// A file as an answer serves it: where its bytes are, its validators and

@@ -97,7 +97,14 @@ async fn render_abstract_page(
             let versions = versions(state, &record).await?;
             let mut ctx = abstract_ctx(state, &record, revision, style);
             ctx.rows.extend(versions);
+            if state.repo.config.statistics.enabled {
+                let months = state.repo.store.item_usage_by_month(id).await?;
+                let today = state.repo.today();
+                let this_month = i64::from(today.year) * 12 + i64::from(today.month.unwrap_or(1)) - 1;
+                ctx.usage = Some(crate::present::usage::usage_view(&months, this_month));
+            }
             let mut res = state.page(StatusCode::OK, "record.html", ctx)?;
+            res.extensions_mut().insert(countable_view(state, &record, id));
             let signposts = landing::signposts(&state.repo.export_context(), &record);
             if let Some(links) = landing::link_header(&signposts) {
                 res.headers_mut().insert(header::LINK, links);
@@ -109,6 +116,15 @@ async fn render_abstract_page(
         res.headers_mut().insert(header::LAST_MODIFIED, http_date(t.0));
     }
     Ok(res)
+}
+
+/// A view of a live record's abstract page, for the statistics: an
+/// Investigation, Open when the public may read one of its documents or it
+/// has none (the page is then the whole item), else Controlled.
+fn countable_view(state: &AppState, record: &Record, id: RecordId) -> crate::usage::Countable {
+    let today = state.repo.today();
+    let open = record.documents.is_empty() || record.documents.iter().any(|d| d.is_open_access(today));
+    crate::usage::Countable { record_id: id, target: 0, kind: arkiv_model::usage::UsageKind::Page, open }
 }
 
 /// The rows linking a record to its other versions: the one it succeeds

@@ -8,6 +8,7 @@
 //! tombstone).
 
 pub mod record;
+pub(crate) mod usage;
 
 use arkiv_model::{BrowseView, Document, PartialDate, Record, RecordId, Timestamp};
 use arkiv_services::Repository;

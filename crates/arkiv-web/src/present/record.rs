@@ -63,6 +63,8 @@ pub(crate) struct AbstractPage {
     landing: landing::Landing,
     login_url: String,
     actions: crate::pages::account::RecordActions,
+    /// Downloads and views, when statistics are kept.
+    pub(crate) usage: Option<super::usage::UsageView>,
 }
 
 pub(crate) fn abstract_ctx(state: &AppState, record: &Record, revision: i64, style: Option<&str>) -> AbstractPage {
@@ -84,6 +86,7 @@ pub(crate) fn abstract_ctx(state: &AppState, record: &Record, revision: i64, sty
         landing: landing::landing(state, record, revision, style),
         login_url: format!("/login?target={}", crate::present::query_value(&record_path(id))),
         actions: crate::pages::account::record_actions(record, revision),
+        usage: None,
     }
 }
 

@@ -1,0 +1,59 @@
+-- Usage statistics, counted as COUNTER Release 5.1 defines them.
+--
+-- usage_events: what the server saw, one row per abstract-page view or
+-- download that may count (robots are never written). The visitor is a
+-- 64-bit keyed hash of who they are (their account, else their address
+-- and user agent) under the day's key in usage_keys: no address or user
+-- agent is stored. kind: 1 an abstract page (an Investigation), 2 a whole
+-- download (a Request), 3 part of one (a 206; counts once per file and
+-- session). target: 0 for the page, else a hash of the document position
+-- and file name, so double clicks are found per URL. open_access: the Access_Type
+-- (1 Open, 0 Controlled) at the time. rolled: 1 once counted into the
+-- aggregates, in the transaction that counted it; rolled rows are deleted
+-- after [statistics] keep_events_days.
+CREATE TABLE usage_events (
+    at        BIGINT NOT NULL,
+    record_id BIGINT NOT NULL,
+    target    BIGINT NOT NULL,
+    kind      BIGINT NOT NULL,
+    open_access BIGINT NOT NULL,
+    visitor   BIGINT NOT NULL,
+    rolled    BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX usage_events_by_rolled_at ON usage_events (rolled, at);
+
+-- The day's key for the visitor hash, one per UTC day (days since 1970),
+-- shared by every node; deleted once its day is counted, after which no
+-- hash can be tied to an address again.
+CREATE TABLE usage_keys (
+    day BIGINT PRIMARY KEY,
+    key TEXT NOT NULL
+);
+
+-- Per item, per day, per Access_Type: the four COUNTER item metrics, as
+-- the roll-up counted them (double clicks filtered, unique per
+-- user-session). What SUSHI reports read.
+CREATE TABLE usage_daily (
+    record_id             BIGINT NOT NULL,
+    day                   BIGINT NOT NULL,
+    open_access           BIGINT NOT NULL,
+    investigations        BIGINT NOT NULL,
+    unique_investigations BIGINT NOT NULL,
+    requests              BIGINT NOT NULL,
+    unique_requests       BIGINT NOT NULL,
+    PRIMARY KEY (record_id, day, open_access)
+);
+CREATE INDEX usage_daily_by_day ON usage_daily (day, record_id);
+
+-- Per item, per month (year * 12 + month - 1), both Access_Types together:
+-- what an abstract page shows, one index range per record.
+CREATE TABLE usage_monthly (
+    record_id             BIGINT NOT NULL,
+    month                 BIGINT NOT NULL,
+    investigations        BIGINT NOT NULL,
+    unique_investigations BIGINT NOT NULL,
+    requests              BIGINT NOT NULL,
+    unique_requests       BIGINT NOT NULL,
+    PRIMARY KEY (record_id, month)
+);
+CREATE INDEX usage_monthly_by_month_requests ON usage_monthly (month, requests);

@@ -1,0 +1,277 @@
+//! Usage statistics in the database ([`Usage`]): the events the server
+//! saw, the day's key for visitor hashes, and the aggregates the roll-up
+//! keeps (per item per day per Access_Type for reports; per item per month
+//! for pages). Written once over [`Backend`], like `queries.rs`; the
+//! counting itself is the model's (`arkiv_model::usage::count_hour`).
+//!
+//! The roll-up is what makes the figures exact with several nodes writing:
+//! it counts whole hours (a COUNTER user-session is an hour), one hour per
+//! write transaction, and marks the events it counted in that same
+//! transaction. An event is therefore counted exactly once: a roll-up
+//! that fails counts nothing, two nodes rolling up at once queue on the
+//! writers' lock and the second finds nothing left, and an event a node
+//! wrote late (its hour already counted) is counted by the next roll-up.
+
+use crate::queries::{read_meta, write_meta};
+use crate::sql::{Backend, Bind, Sql, SqlRow};
+use crate::{RecordId, Result};
+use arkiv_model::usage::{count_hour, month_of_day, ItemCounts, UsageEvent, UsageKind, DOUBLE_CLICK_SECONDS};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+
+/// Events per insert statement (7 values each, far below both databases'
+/// limit on bound values).
+const EVENTS_PER_INSERT: usize = 500;
+
+/// The `meta` key holding the time up to which events have been counted.
+const ROLLED_THROUGH: &str = "usage_rolled_through";
+
+/// What a roll-up did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RollUp {
+    /// Events counted (robots never reach the table).
+    pub events: u64,
+    /// Hours counted, one transaction each.
+    pub hours: u64,
+    /// Items whose figures changed.
+    pub items: u64,
+}
+
+/// One month of an item's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthUsage {
+    /// `year * 12 + month - 1`.
+    pub month: i64,
+    pub counts: ItemCounts,
+}
+
+/// One day of an item's figures for one Access_Type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayUsage {
+    /// Days since 1970-01-01 (UTC).
+    pub day: i64,
+    /// Access_Type: Open, else Controlled.
+    pub open: bool,
+    pub counts: ItemCounts,
+}
+
+/// Usage statistics (see the module docs).
+#[async_trait]
+pub trait Usage: Send + Sync + 'static {
+    /// Keeps events until the roll-up counts them.
+    async fn add_usage_events(&self, events: &[UsageEvent]) -> Result<()>;
+
+    /// The key of `day`'s visitor hashes: the one stored, else `fresh`,
+    /// stored now. Every node gets the same key for a day.
+    async fn usage_key(&self, day: i64, fresh: &str) -> Result<String>;
+
+    /// Counts every event before `until` (an hour's end) not counted yet,
+    /// one hour per write transaction, into the aggregates.
+    async fn roll_up_usage(&self, until: i64) -> Result<RollUp>;
+
+    /// Deletes counted events before `events_before` and the keys of days
+    /// before `keys_before_day` (whose events are all counted). Returns
+    /// (events, keys) deleted.
+    async fn purge_usage(&self, events_before: i64, keys_before_day: i64) -> Result<(u64, u64)>;
+
+    /// An item's figures by day and Access_Type for days `from..=to`,
+    /// oldest first: one index range.
+    async fn item_usage_by_day(&self, record_id: RecordId, from: i64, to: i64) -> Result<Vec<DayUsage>>;
+
+    /// An item's figures by month, oldest first: one index range.
+    async fn item_usage_by_month(&self, record_id: RecordId) -> Result<Vec<MonthUsage>>;
+
+    /// The time up to which events are counted (0 before any roll-up).
+    async fn usage_rolled_through(&self) -> Result<i64>;
+}
+
+const EVENT_COLUMNS: &str = "at, record_id, target, kind, open_access, visitor";
+
+fn event_of(row: &impl SqlRow) -> Option<UsageEvent> {
+    Some(UsageEvent {
+        at: row.int(0),
+        record_id: row.int(1),
+        target: row.int(2),
+        kind: UsageKind::from_code(row.int(3))?,
+        open: row.int(4) != 0,
+        visitor: row.int(5),
+    })
+}
+
+fn counts_of(row: &impl SqlRow, from: usize) -> ItemCounts {
+    ItemCounts {
+        investigations: row.int(from),
+        unique_investigations: row.int(from + 1),
+        requests: row.int(from + 2),
+        unique_requests: row.int(from + 3),
+    }
+}
+
+/// Adds `c` to a row of an aggregate table keyed by `key_columns`.
+async fn add_counts(conn: &mut impl Sql, table: &str, key_columns: &str, keys: &[i64], c: &ItemCounts) -> Result<()> {
+    let n = keys.len();
+    let placeholders: Vec<String> = (1..=n + 4).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "INSERT INTO {table} ({key_columns}, investigations, unique_investigations, requests, unique_requests) \
+         VALUES ({}) ON CONFLICT ({key_columns}) DO UPDATE SET \
+         investigations = {table}.investigations + excluded.investigations, \
+         unique_investigations = {table}.unique_investigations + excluded.unique_investigations, \
+         requests = {table}.requests + excluded.requests, \
+         unique_requests = {table}.unique_requests + excluded.unique_requests",
+        placeholders.join(", ")
+    );
+    let mut binds: Vec<Bind<'_>> = keys.iter().map(|k| Bind::Int(*k)).collect();
+    binds.extend([
+        Bind::Int(c.investigations),
+        Bind::Int(c.unique_investigations),
+        Bind::Int(c.requests),
+        Bind::Int(c.unique_requests),
+    ]);
+    conn.run(&sql, &binds).await?;
+    Ok(())
+}
+
+#[async_trait]
+impl<B: Backend> Usage for B {
+    async fn add_usage_events(&self, events: &[UsageEvent]) -> Result<()> {
+        let mut writer = self.writer().await?;
+        for chunk in events.chunks(EVENTS_PER_INSERT) {
+            let mut sql = format!("INSERT INTO usage_events ({EVENT_COLUMNS}) VALUES ");
+            let mut binds = Vec::with_capacity(chunk.len() * 6);
+            for (i, e) in chunk.iter().enumerate() {
+                let p = i * 6;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6));
+                binds.extend([
+                    Bind::Int(e.at),
+                    Bind::Int(e.record_id),
+                    Bind::Int(e.target),
+                    Bind::Int(e.kind.code()),
+                    Bind::Int(i64::from(e.open)),
+                    Bind::Int(e.visitor),
+                ]);
+            }
+            writer.run(&sql, &binds).await?;
+        }
+        Ok(())
+    }
+
+    async fn usage_key(&self, day: i64, fresh: &str) -> Result<String> {
+        if let Some(row) =
+            self.reader().await?.row("SELECT key FROM usage_keys WHERE day = $1", &[Bind::Int(day)]).await?
+        {
+            return Ok(row.text(0).to_string());
+        }
+        let mut writer = self.writer().await?;
+        writer
+            .run(
+                "INSERT INTO usage_keys (day, key) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING",
+                &[Bind::Int(day), Bind::Text(fresh)],
+            )
+            .await?;
+        let row = writer.row("SELECT key FROM usage_keys WHERE day = $1", &[Bind::Int(day)]).await?;
+        Ok(row.map(|r| r.text(0).to_string()).unwrap_or_else(|| fresh.to_string()))
+    }
+
+    async fn roll_up_usage(&self, until: i64) -> Result<RollUp> {
+        let mut done = RollUp::default();
+        loop {
+            let mut writer = self.writer().await?;
+            let mut tx = B::begin_write(&mut writer).await?;
+            let first = tx
+                .row("SELECT MIN(at) FROM usage_events WHERE rolled = 0 AND at < $1", &[Bind::Int(until)])
+                .await?
+                .and_then(|r| r.opt_int(0));
+            let Some(first) = first else {
+                let through = read_meta(&mut *tx, ROLLED_THROUGH).await?.and_then(|v| v.parse::<i64>().ok());
+                if through.is_none_or(|t| t < until) {
+                    write_meta(&mut *tx, ROLLED_THROUGH, &until.to_string()).await?;
+                }
+                tx.commit().await?;
+                return Ok(done);
+            };
+            let start = first.div_euclid(3600) * 3600;
+            let end = (start + 3600).min(until);
+            // The events of the hour, and those just after it that decide
+            // whether its last clicks were double clicks.
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS} FROM usage_events WHERE rolled = 0 AND at >= $1 AND at < $2 ORDER BY at"
+            );
+            let rows = tx.rows(&sql, &[Bind::Int(start), Bind::Int(end + DOUBLE_CLICK_SECONDS + 1)]).await?;
+            let events: Vec<UsageEvent> = rows.iter().filter_map(event_of).collect();
+            let counts = count_hour(&events, end);
+            let mut monthly: BTreeMap<(RecordId, i64), ItemCounts> = BTreeMap::new();
+            for (&(record_id, day, open), c) in &counts {
+                add_counts(
+                    &mut *tx,
+                    "usage_daily",
+                    "record_id, day, open_access",
+                    &[record_id, day, i64::from(open)],
+                    c,
+                )
+                .await?;
+                monthly.entry((record_id, month_of_day(day))).or_default().add(c);
+            }
+            for (&(record_id, month), c) in &monthly {
+                add_counts(&mut *tx, "usage_monthly", "record_id, month", &[record_id, month], c).await?;
+            }
+            let marked = tx
+                .run(
+                    "UPDATE usage_events SET rolled = 1 WHERE rolled = 0 AND at >= $1 AND at < $2",
+                    &[Bind::Int(start), Bind::Int(end)],
+                )
+                .await?;
+            tx.commit().await?;
+            done.events += marked;
+            done.hours += 1;
+            done.items += monthly.len() as u64;
+        }
+    }
+
+    async fn purge_usage(&self, events_before: i64, keys_before_day: i64) -> Result<(u64, u64)> {
+        let mut writer = self.writer().await?;
+        let events =
+            writer.run("DELETE FROM usage_events WHERE rolled = 1 AND at < $1", &[Bind::Int(events_before)]).await?;
+        // A key goes only once no uncounted event of its day is left.
+        let keys = writer
+            .run(
+                "DELETE FROM usage_keys WHERE day < $1 AND NOT EXISTS \
+                 (SELECT 1 FROM usage_events WHERE rolled = 0 AND at < (usage_keys.day + 1) * 86400)",
+                &[Bind::Int(keys_before_day)],
+            )
+            .await?;
+        Ok((events, keys))
+    }
+
+    async fn item_usage_by_day(&self, record_id: RecordId, from: i64, to: i64) -> Result<Vec<DayUsage>> {
+        let rows = self
+            .reader()
+            .await?
+            .rows(
+                "SELECT day, open_access, investigations, unique_investigations, requests, unique_requests \
+                 FROM usage_daily WHERE record_id = $1 AND day >= $2 AND day <= $3 ORDER BY day, open_access",
+                &[Bind::Int(record_id), Bind::Int(from), Bind::Int(to)],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| DayUsage { day: r.int(0), open: r.int(1) != 0, counts: counts_of(r, 2) }).collect())
+    }
+
+    async fn item_usage_by_month(&self, record_id: RecordId) -> Result<Vec<MonthUsage>> {
+        let rows = self
+            .reader()
+            .await?
+            .rows(
+                "SELECT month, investigations, unique_investigations, requests, unique_requests \
+                 FROM usage_monthly WHERE record_id = $1 ORDER BY month",
+                &[Bind::Int(record_id)],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| MonthUsage { month: r.int(0), counts: counts_of(r, 1) }).collect())
+    }
+
+    async fn usage_rolled_through(&self) -> Result<i64> {
+        Ok(read_meta(&mut *self.reader().await?, ROLLED_THROUGH).await?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+}

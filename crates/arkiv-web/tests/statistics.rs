@@ -1,0 +1,184 @@
+//! Usage statistics over real HTTP against a running server: browsers,
+//! robots, double clicks, range requests, conditional requests, a
+//! restricted document and a logged-in reader, each counted (or not) as
+//! the COUNTER Code of Practice, Release 5.1, says, with the rule's
+//! section named where it is checked. Visitors are told apart by the
+//! address a trusted proxy reports (`X-Forwarded-For`), as behind a
+//! reverse proxy; the repository runs on a clock the test sets, so double
+//! clicks and sessions are exact seconds apart without the test waiting.
+
+mod common;
+
+use arkiv_model::usage::ItemCounts;
+use arkiv_model::{DocumentSecurity, Record, Status, Timestamp};
+use arkiv_services::clock::SetClock;
+use arkiv_services::config::ServerSettings;
+use arkiv_services::Config;
+use arkiv_storage::RecordWrite;
+use bytes::Bytes;
+use common::{pdf_document, start_on_clock, Site};
+use reqwest::StatusCode;
+use std::sync::Arc;
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+const PDF: &[u8] = b"%PDF-1.4 an open paper, long enough for three ranges of ten bytes";
+
+struct Visits {
+    site: Site,
+    clock: Arc<SetClock>,
+    start: i64,
+    id: i64,
+}
+
+impl Visits {
+    /// Moves the repository's clock to `seconds` after the start.
+    fn at(&self, seconds: i64) {
+        self.clock.set(Timestamp(self.start + seconds));
+    }
+
+    async fn get(&self, path: &str, from: &str, agent: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self.site.client.get(self.site.url(path)).header("x-forwarded-for", from);
+        if !agent.is_empty() {
+            req = req.header("user-agent", agent);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn counted(&self) -> (ItemCounts, ItemCounts) {
+        let day = self.start / 86_400;
+        let days = self.site.repo.store.item_usage_by_day(self.id, day, day).await.unwrap();
+        let row = |open: bool| days.iter().find(|d| d.open == open).map(|d| d.counts).unwrap_or_default();
+        (row(true), row(false))
+    }
+}
+
+async fn visits() -> Visits {
+    let start = Timestamp::parse("2026-12-07 10:00:00").unwrap().0;
+    let clock = Arc::new(SetClock::new(Timestamp(start)));
+    let config = Config {
+        server: ServerSettings { trusted_proxies: vec!["127.0.0.1".parse().unwrap()], ..Default::default() },
+        ..Config::default()
+    };
+    let site = start_on_clock(config, clock.clone()).await;
+    let open = site.repo.files.put(Bytes::from_static(PDF)).await.unwrap();
+    let staff = site.repo.files.put(Bytes::from_static(b"%PDF-1.4 staff only")).await.unwrap();
+    let mut r = Record::new("policy_paper", "A paper people read");
+    r.status = Status::Archive;
+    let mut restricted = pdf_document(2, "minutes.pdf", &staff, 19);
+    restricted.security = DocumentSecurity::Staffonly;
+    r.documents = vec![pdf_document(1, "paper.pdf", &open, PDF.len()), restricted];
+    let id = site.repo.store.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap()[0];
+    Visits { site, clock, start, id }
+}
+
+#[tokio::test]
+async fn views_and_downloads_are_counted_by_the_code_of_practice() {
+    let v = visits().await;
+    let page = format!("/{}/", v.id);
+    let pdf = format!("/{}/1/paper.pdf", v.id);
+
+    // §7.8 Internet robots and crawlers: agents on the COUNTER list (an
+    // empty agent is on it) are never counted.
+    v.at(0);
+    for agent in [GOOGLEBOT, "curl/8.5.0", ""] {
+        assert_eq!(v.get(&page, "198.51.100.9", agent, &[]).await.status(), StatusCode::OK);
+        assert_eq!(v.get(&pdf, "198.51.100.9", agent, &[]).await.status(), StatusCode::OK);
+    }
+
+    // §7.2 Double-click filtering: A's clicks at 0 and 10 s are one
+    // action (the second, a page-cache hit, kept); the one at 50 s, 40 s
+    // after the last, is another. §7.3: one session, one unique item.
+    for t in [0, 10, 50] {
+        v.at(t);
+        assert_eq!(v.get(&page, "192.0.2.1", FIREFOX, &[]).await.status(), StatusCode::OK);
+    }
+
+    // §3.3 A download is a Request and an Investigation; a HEAD delivers
+    // nothing and is not counted.
+    v.at(60);
+    assert_eq!(v.get(&pdf, "192.0.2.2", FIREFOX, &[]).await.status(), StatusCode::OK);
+    let head =
+        v.site.client.head(v.site.url(&pdf)).header("x-forwarded-for", "192.0.2.2").header("user-agent", FIREFOX);
+    assert_eq!(head.send().await.unwrap().status(), StatusCode::OK);
+
+    // A PDF viewer's range requests (206) count once per file and
+    // session, however many ranges and however far apart.
+    for (t, range) in [(100, "bytes=0-9"), (140, "bytes=10-19"), (200, "bytes=20-29")] {
+        v.at(t);
+        let res = v.get(&pdf, "192.0.2.3", FIREFOX, &[("range", range)]).await;
+        assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    }
+
+    // §3.1.1 HTTP status codes: a 304 counts, errors and refusals do not.
+    v.at(300);
+    let etag = format!(
+        "\"{}\"",
+        v.site.repo.store.get_record(v.id).await.unwrap().unwrap().documents[0].files[0].sha256.clone().unwrap()
+    );
+    let res = v.get(&pdf, "192.0.2.4", FIREFOX, &[("if-none-match", &etag)]).await;
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    let missing = format!("/{}/1/other.pdf", v.id);
+    assert_eq!(v.get(&missing, "192.0.2.5", FIREFOX, &[]).await.status(), StatusCode::NOT_FOUND);
+    let staff_only = format!("/{}/2/minutes.pdf", v.id);
+    assert_eq!(v.get(&staff_only, "192.0.2.5", FIREFOX, &[]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(v.get("/999999/", "192.0.2.5", FIREFOX, &[]).await.status(), StatusCode::NOT_FOUND);
+
+    // Access_Type: the editor may read the staff-only document; that
+    // Request is Controlled. Their view of the page (the item has an open
+    // document) is Open. A logged-in reader is known by their account.
+    let editor = v.site.session("editor@example.org").await;
+    v.at(400);
+    let res = v.get(&staff_only, "203.0.113.7", FIREFOX, &[("cookie", &editor)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    v.at(410);
+    assert_eq!(v.get(&page, "203.0.113.8", FIREFOX, &[("cookie", &editor)]).await.status(), StatusCode::OK);
+
+    // §7.3 A user-session is an hour: A again in the next hour is unique
+    // again.
+    v.at(3700);
+    assert_eq!(v.get(&page, "192.0.2.1", FIREFOX, &[]).await.status(), StatusCode::OK);
+
+    // Nothing is counted before the roll-up; the page, cached meanwhile,
+    // says 0.
+    v.site.repo.usage.flush().await;
+    let html = v.get(&page, "198.51.100.9", GOOGLEBOT, &[]).await.text().await.unwrap();
+    assert!(html.contains("Downloads: <strong>0</strong>"), "{html}");
+    assert_eq!(v.counted().await, (ItemCounts::default(), ItemCounts::default()));
+
+    // The roll-up counts whole hours that ended two minutes ago or more.
+    v.at(2 * 3600 + 180);
+    let done = arkiv_services::usage::roll_up(&v.site.repo).await.unwrap();
+    assert_eq!(done.hours, 2, "{done:?}");
+    let (open, controlled) = v.counted().await;
+    assert_eq!(
+        open,
+        ItemCounts { investigations: 7, unique_investigations: 6, requests: 3, unique_requests: 3 },
+        "Open: A 2 views (1 unique) + 1 in the next hour, B's download, C's ranges, D's 304, the editor's view"
+    );
+    assert_eq!(
+        controlled,
+        ItemCounts { investigations: 1, unique_investigations: 1, requests: 1, unique_requests: 1 },
+        "Controlled: the editor's download of the staff-only document"
+    );
+    let counts = v.site.repo.usage.counts();
+    // A: 4 views, B: 1, C: 3 ranges, D: 1, the editor: 2. Robots: 3
+    // agents × 2 and the look at the page above.
+    assert_eq!((counts.written, counts.robots, counts.dropped), (11, 7, 0), "{counts:?}");
+
+    // A roll-up drops the cached pages: the page now shows the figures
+    // (once the cache has looked again, within a second).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let html = v.get(&page, "198.51.100.9", GOOGLEBOT, &[]).await.text().await.unwrap();
+    assert!(html.contains("Downloads: <strong>4</strong> (4 in the last 12 months)"), "{html}");
+    assert!(html.contains("Page views: <strong>4</strong>"), "{html}");
+    assert!(html.contains("<tr><th scope=\"row\">December 2026</th><td>4</td><td>4</td></tr>"), "{html}");
+    assert!(html.contains("<title>December 2026: 4 downloads</title>"), "the chart: {html}");
+
+    // Rolling up again counts nothing twice.
+    assert_eq!(arkiv_services::usage::roll_up(&v.site.repo).await.unwrap().events, 0);
+    assert_eq!(v.counted().await.0.investigations, 7);
+}
