@@ -36,3 +36,27 @@ async fn a_full_queue_drops_and_counts_and_never_waits() {
     let counts = repo.usage.counts();
     assert_eq!((counts.written, counts.dropped), (10, 240), "{counts:?}");
 }
+
+/// The robots list built into the binary is the official one in
+/// ../shared/counter: a newer list there fails this test until the copy in
+/// `crates/arkiv-services/data/` is replaced.
+#[test]
+fn the_built_in_robots_list_is_the_official_one() {
+    let Some(shared) = arkiv_testkit::shared_dir() else { return };
+    let official = std::fs::read_to_string(shared.join("counter/COUNTER_Robots_list.json")).unwrap();
+    let ours = include_str!("../data/COUNTER_Robots_list.json");
+    assert!(official == ours, "crates/arkiv-services/data/COUNTER_Robots_list.json differs from ../shared's");
+    // Every pattern of it is applied: each one's own example would be a
+    // robot (spot-checked on patterns without anchors or classes).
+    let entries: Vec<serde_json::Value> = serde_json::from_str(ours).unwrap();
+    let mut checked = 0;
+    for e in &entries {
+        let p = e["pattern"].as_str().unwrap();
+        if p.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-') && p.len() > 3 {
+            let agent = format!("Mozilla/5.0 (compatible; {p}/1.0)");
+            assert!(arkiv_services::usage::is_robot(&agent), "{agent:?} is not taken for a robot");
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked} patterns checked");
+}
