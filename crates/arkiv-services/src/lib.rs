@@ -26,6 +26,7 @@ pub mod populate;
 pub mod rate_limits;
 pub mod repository;
 pub mod settings;
+pub mod statistics;
 pub mod subjects_import;
 pub mod usage;
 pub mod users_import;

@@ -71,7 +71,7 @@ async fn main() {
         };
         let target = if kind == UsageKind::Page { 0 } else { file_target(1, "paper.pdf") };
         let visitor = (rng.next() % VISITORS) as i64;
-        batch.push(UsageEvent { at, record_id, target, kind, open: rng.next() % 10 != 0, visitor });
+        batch.push(UsageEvent { at, record_id, target, kind, open: !rng.next().is_multiple_of(10), visitor });
         if batch.len() == BATCH {
             store.add_usage_events(&batch).await.unwrap();
             batch.clear();
@@ -103,7 +103,13 @@ async fn main() {
     println!("events: {events}");
     println!("items: {ITEMS}, days: {DAYS}, visitors: {VISITORS}");
     println!("write: {:.1} s, {:.0} events/s", write_secs, events as f64 / write_secs);
-    println!("roll-up: {:.1} s, {:.0} events/s, {} hours, {} item-months", roll_secs, events as f64 / roll_secs, done.hours, done.items);
+    println!(
+        "roll-up: {:.1} s, {:.0} events/s, {} hours, {} item-months",
+        roll_secs,
+        events as f64 / roll_secs,
+        done.hours,
+        done.items
+    );
     println!("daily rows (item-day-access): {item_days}");
     if sqlite {
         let per_event = (with_events - empty) as f64 / events as f64;

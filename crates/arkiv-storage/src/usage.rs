@@ -13,11 +13,11 @@
 //! wrote late (its hour already counted) is counted by the next roll-up.
 
 use crate::queries::{read_meta, write_meta};
-use crate::sql::{Backend, Bind, Sql, SqlRow};
+use crate::sql::{Backend, Bind, Sql, SqlRow, WriteTx};
 use crate::{RecordId, Result};
 use arkiv_model::usage::{count_hour, month_of_day, ItemCounts, UsageEvent, UsageKind, DOUBLE_CLICK_SECONDS};
 use async_trait::async_trait;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Events per insert statement (7 values each, far below both databases'
 /// limit on bound values).
@@ -83,6 +83,27 @@ pub trait Usage: Send + Sync + 'static {
 
     /// The time up to which events are counted (0 before any roll-up).
     async fn usage_rolled_through(&self) -> Result<i64>;
+
+    /// The whole repository's figures by month for months `from..=to`.
+    async fn repository_usage_by_month(&self, from: i64, to: i64) -> Result<Vec<MonthUsage>>;
+
+    /// The most downloaded items of a month or a year, most first (ties
+    /// by the higher id): a walk down an index, `limit` rows.
+    async fn top_items(&self, period: UsagePeriod, limit: i64) -> Result<Vec<(RecordId, ItemCounts)>>;
+
+    /// The most downloaded groups of a browse view (`type`, `series`,
+    /// `subject`, `division`, `creator`, `year`) in a year, most first.
+    async fn top_groups(&self, view: &str, year: i64, limit: i64) -> Result<Vec<(String, ItemCounts)>>;
+
+    /// One browse group's figures by month, oldest first.
+    async fn group_usage_by_month(&self, view: &str, value: &str) -> Result<Vec<MonthUsage>>;
+}
+
+/// A month (`year * 12 + month - 1`) or a year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsagePeriod {
+    Month(i64),
+    Year(i64),
 }
 
 const EVENT_COLUMNS: &str = "at, record_id, target, kind, open_access, visitor";
@@ -108,7 +129,13 @@ fn counts_of(row: &impl SqlRow, from: usize) -> ItemCounts {
 }
 
 /// Adds `c` to a row of an aggregate table keyed by `key_columns`.
-async fn add_counts(conn: &mut impl Sql, table: &str, key_columns: &str, keys: &[i64], c: &ItemCounts) -> Result<()> {
+async fn add_counts(
+    conn: &mut impl Sql,
+    table: &str,
+    key_columns: &str,
+    keys: &[Bind<'_>],
+    c: &ItemCounts,
+) -> Result<()> {
     let n = keys.len();
     let placeholders: Vec<String> = (1..=n + 4).map(|i| format!("${i}")).collect();
     let sql = format!(
@@ -120,7 +147,7 @@ async fn add_counts(conn: &mut impl Sql, table: &str, key_columns: &str, keys: &
          unique_requests = {table}.unique_requests + excluded.unique_requests",
         placeholders.join(", ")
     );
-    let mut binds: Vec<Bind<'_>> = keys.iter().map(|k| Bind::Int(*k)).collect();
+    let mut binds: Vec<Bind<'_>> = keys.to_vec();
     binds.extend([
         Bind::Int(c.investigations),
         Bind::Int(c.unique_investigations),
@@ -128,6 +155,51 @@ async fn add_counts(conn: &mut impl Sql, table: &str, key_columns: &str, keys: &
         Bind::Int(c.unique_requests),
     ]);
     conn.run(&sql, &binds).await?;
+    Ok(())
+}
+
+/// The aggregates above the item's day: the item's month and year, the
+/// repository's month, and each browse group's month and year (the groups
+/// the item's current record belongs to; an hour's items summed per group
+/// first, so a popular series costs one write per hour, not one per item).
+async fn add_rollups<B: Backend>(
+    tx: &mut WriteTx<'_, B>,
+    monthly: &BTreeMap<(RecordId, i64), ItemCounts>,
+) -> Result<()> {
+    let ids: Vec<RecordId> = monthly.keys().map(|(id, _)| *id).collect::<BTreeSet<_>>().into_iter().collect();
+    let records = B::current(&mut **tx, &ids).await?;
+    let mut yearly: BTreeMap<(RecordId, i64), ItemCounts> = BTreeMap::new();
+    let mut repository: BTreeMap<i64, ItemCounts> = BTreeMap::new();
+    let mut groups: BTreeMap<(&'static str, String, i64), ItemCounts> = BTreeMap::new();
+    let mut group_years: BTreeMap<(&'static str, String, i64), ItemCounts> = BTreeMap::new();
+    for (&(record_id, month), c) in monthly {
+        let keys = [Bind::Int(record_id), Bind::Int(month)];
+        add_counts(&mut **tx, "usage_monthly", "record_id, month", &keys, c).await?;
+        let year = month.div_euclid(12);
+        yearly.entry((record_id, year)).or_default().add(c);
+        repository.entry(month).or_default().add(c);
+        if let Some((record, _)) = records.get(&record_id) {
+            for entry in arkiv_model::browse::browse_entries(record) {
+                let view = entry.view.as_str();
+                groups.entry((view, entry.value.clone(), month)).or_default().add(c);
+                group_years.entry((view, entry.value, year)).or_default().add(c);
+            }
+        }
+    }
+    for (&(record_id, year), c) in &yearly {
+        add_counts(&mut **tx, "usage_yearly", "record_id, year", &[Bind::Int(record_id), Bind::Int(year)], c).await?;
+    }
+    for (&month, c) in &repository {
+        add_counts(&mut **tx, "usage_repository_monthly", "month", &[Bind::Int(month)], c).await?;
+    }
+    for ((view, value, month), c) in &groups {
+        let keys = [Bind::Text(view), Bind::Text(value), Bind::Int(*month)];
+        add_counts(&mut **tx, "usage_group_monthly", "view, value, month", &keys, c).await?;
+    }
+    for ((view, value, year), c) in &group_years {
+        let keys = [Bind::Text(view), Bind::Text(value), Bind::Int(*year)];
+        add_counts(&mut **tx, "usage_group_yearly", "view, value, year", &keys, c).await?;
+    }
     Ok(())
 }
 
@@ -204,19 +276,11 @@ impl<B: Backend> Usage for B {
             let counts = count_hour(&events, end);
             let mut monthly: BTreeMap<(RecordId, i64), ItemCounts> = BTreeMap::new();
             for (&(record_id, day, open), c) in &counts {
-                add_counts(
-                    &mut *tx,
-                    "usage_daily",
-                    "record_id, day, open_access",
-                    &[record_id, day, i64::from(open)],
-                    c,
-                )
-                .await?;
+                let keys = [Bind::Int(record_id), Bind::Int(day), Bind::Int(i64::from(open))];
+                add_counts(&mut *tx, "usage_daily", "record_id, day, open_access", &keys, c).await?;
                 monthly.entry((record_id, month_of_day(day))).or_default().add(c);
             }
-            for (&(record_id, month), c) in &monthly {
-                add_counts(&mut *tx, "usage_monthly", "record_id, month", &[record_id, month], c).await?;
-            }
+            add_rollups::<B>(&mut tx, &monthly).await?;
             let marked = tx
                 .run(
                     "UPDATE usage_events SET rolled = 1 WHERE rolled = 0 AND at >= $1 AND at < $2",
@@ -266,6 +330,59 @@ impl<B: Backend> Usage for B {
                 "SELECT month, investigations, unique_investigations, requests, unique_requests \
                  FROM usage_monthly WHERE record_id = $1 ORDER BY month",
                 &[Bind::Int(record_id)],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| MonthUsage { month: r.int(0), counts: counts_of(r, 1) }).collect())
+    }
+
+    async fn repository_usage_by_month(&self, from: i64, to: i64) -> Result<Vec<MonthUsage>> {
+        let rows = self
+            .reader()
+            .await?
+            .rows(
+                "SELECT month, investigations, unique_investigations, requests, unique_requests \
+                 FROM usage_repository_monthly WHERE month >= $1 AND month <= $2 ORDER BY month",
+                &[Bind::Int(from), Bind::Int(to)],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| MonthUsage { month: r.int(0), counts: counts_of(r, 1) }).collect())
+    }
+
+    async fn top_items(&self, period: UsagePeriod, limit: i64) -> Result<Vec<(RecordId, ItemCounts)>> {
+        let (table, column, value) = match period {
+            UsagePeriod::Month(m) => ("usage_monthly", "month", m),
+            UsagePeriod::Year(y) => ("usage_yearly", "year", y),
+        };
+        let sql = format!(
+            "SELECT record_id, investigations, unique_investigations, requests, unique_requests FROM {table} \
+             WHERE {column} = $1 AND requests > 0 ORDER BY requests DESC, record_id DESC LIMIT $2"
+        );
+        let rows = self.reader().await?.rows(&sql, &[Bind::Int(value), Bind::Int(limit)]).await?;
+        Ok(rows.iter().map(|r| (r.int(0), counts_of(r, 1))).collect())
+    }
+
+    async fn top_groups(&self, view: &str, year: i64, limit: i64) -> Result<Vec<(String, ItemCounts)>> {
+        let rows = self
+            .reader()
+            .await?
+            .rows(
+                "SELECT value, investigations, unique_investigations, requests, unique_requests \
+                 FROM usage_group_yearly WHERE view = $1 AND year = $2 \
+                 ORDER BY requests DESC, value DESC LIMIT $3",
+                &[Bind::Text(view), Bind::Int(year), Bind::Int(limit)],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.text(0).to_string(), counts_of(r, 1))).collect())
+    }
+
+    async fn group_usage_by_month(&self, view: &str, value: &str) -> Result<Vec<MonthUsage>> {
+        let rows = self
+            .reader()
+            .await?
+            .rows(
+                "SELECT month, investigations, unique_investigations, requests, unique_requests \
+                 FROM usage_group_monthly WHERE view = $1 AND value = $2 ORDER BY month",
+                &[Bind::Text(view), Bind::Text(value)],
             )
             .await?;
         Ok(rows.iter().map(|r| MonthUsage { month: r.int(0), counts: counts_of(r, 1) }).collect())

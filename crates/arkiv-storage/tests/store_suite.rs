@@ -1709,10 +1709,14 @@ async fn a_record_imported_as_withdrawn_is_an_oai_deleted_record(store: Arc<dyn 
 /// the next one, and purging keeps what is not counted yet.
 async fn usage_is_counted_once_by_concurrent_roll_ups(store: Arc<dyn RecordStore>) {
     use arkiv_model::usage::{file_target, ItemCounts, UsageEvent, UsageKind};
+    use arkiv_storage::UsagePeriod;
+    let mut paper = rec("A read paper", Status::Archive);
+    paper.series = Some("OSW Commentary".into());
+    let id = put_one(store.as_ref(), paper).await;
     let hour = 1_718_456_400; // 2024-06-15 13:00 UTC
     let event = |at: i64, kind: UsageKind, visitor: i64| UsageEvent {
         at,
-        record_id: 42,
+        record_id: id,
         target: if kind == UsageKind::Page { 0 } else { file_target(1, "a.pdf") },
         kind,
         open: true,
@@ -1735,15 +1739,24 @@ async fn usage_is_counted_once_by_concurrent_roll_ups(store: Arc<dyn RecordStore
     assert_eq!(a.events + b.events, 1800, "every event counted once: {a:?} {b:?}");
     assert_eq!(store.roll_up_usage(until).await.unwrap().events, 0, "nothing left");
     let want = ItemCounts { investigations: 1200, unique_investigations: 600, requests: 600, unique_requests: 600 };
-    let months = store.item_usage_by_month(42).await.unwrap();
+    let months = store.item_usage_by_month(id).await.unwrap();
     assert_eq!(months.len(), 1);
     assert_eq!((months[0].month, months[0].counts), (2024 * 12 + 5, want));
+    // The aggregates above the item agree: its year, the repository's
+    // month, its groups (type, series) by year and month.
+    assert_eq!(store.top_items(UsagePeriod::Year(2024), 10).await.unwrap(), vec![(id, want)]);
+    assert_eq!(store.top_items(UsagePeriod::Month(2024 * 12 + 5), 10).await.unwrap(), vec![(id, want)]);
+    assert_eq!(store.repository_usage_by_month(2024 * 12, 2024 * 12 + 11).await.unwrap()[0].counts, want);
+    assert_eq!(store.top_groups("series", 2024, 10).await.unwrap(), vec![("OSW Commentary".to_string(), want)]);
+    assert_eq!(store.top_groups("type", 2024, 10).await.unwrap(), vec![("report".to_string(), want)]);
+    assert_eq!(store.group_usage_by_month("series", "OSW Commentary").await.unwrap()[0].counts, want);
     assert_eq!(store.usage_rolled_through().await.unwrap(), until);
 
     // A node that wrote late: its event of the first hour counts next time.
     store.add_usage_events(&[event(hour + 1000, UsageKind::Download, 9999)]).await.unwrap();
     assert_eq!(store.roll_up_usage(until).await.unwrap().events, 1);
-    assert_eq!(store.item_usage_by_month(42).await.unwrap()[0].counts.requests, 601);
+    assert_eq!(store.item_usage_by_month(id).await.unwrap()[0].counts.requests, 601);
+    assert_eq!(store.top_groups("series", 2024, 10).await.unwrap()[0].1.requests, 601);
 
     // Keys: one per day, the same for every caller.
     let day = hour / 86_400;

@@ -217,7 +217,7 @@ impl PageCache {
     async fn lookup_view(&self, repo: &Repository, address: &str) -> anyhow::Result<Result<Arc<CachedPage>, Miss>> {
         let seq = self.check(repo).await?;
         if let Some(page) = self.views.get(address) {
-            if page.seq == seq && Self::current(&page, repo) {
+            if page.seq == seq && page.rolled == self.rolled.load(Ordering::Acquire) && Self::current(&page, repo) {
                 return Ok(Ok(page));
             }
             self.views.remove(address);

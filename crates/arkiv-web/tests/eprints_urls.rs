@@ -199,7 +199,8 @@ const ENTRIES: &[Entry] = &[
     e("/cgi/reset_password", 301, "/password/forgot", "", "cgi/reset_password"),
     e("/cgi/request_doc?docid=9001", 301, "/copy-request/{T}/1", "", "cgi/request_doc:39-43"),
     e("/cgi/request_doc?eprintid=1", 301, "/1/", SEED_TITLE, "cgi/request_doc:39-43"),
-    e("/cgi/stats/report", 404, "", "does not publish usage statistics yet", "IRStats2, an EPrints Bazaar package: not in core"),
+    e("/cgi/stats/report", 301, "/stats", "Usage statistics", "IRStats2, an EPrints Bazaar package: not in core"),
+    e("/cgi/stats/report/eprint/1", 301, "/1/", SEED_TITLE, "IRStats2: an eprint's report, now on its page"),
     e("/cgi/oai2?verb=Identify", 200, "", "<Identify>", "cgi/oai2:38-62"),
     // Views (flavours/pub_lib/cfg.d/views.pl:32-106; perl_lib/EPrints/Update/Views.pm).
     e("/view/", 200, "", "Year", "perl_lib/EPrints/Update/Views.pm:257-264"),

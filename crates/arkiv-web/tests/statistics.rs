@@ -178,6 +178,40 @@ async fn views_and_downloads_are_counted_by_the_code_of_practice() {
     assert!(html.contains("<tr><th scope=\"row\">December 2026</th><td>4</td><td>4</td></tr>"), "{html}");
     assert!(html.contains("<title>December 2026: 4 downloads</title>"), "the chart: {html}");
 
+    // /stats: the year's totals, the item among the most downloaded of
+    // the month and the year, the figures by item type, each as CSV.
+    let stats = v.get("/stats?year=2026", "198.51.100.9", GOOGLEBOT, &[]).await;
+    let status = stats.status();
+    let html = stats.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("In 2026: <strong>4</strong> downloads, <strong>4</strong> page views."), "{html}");
+    assert!(html.contains("<tr><th scope=\"row\">December 2026</th><td>4</td><td>4</td><td>4</td></tr>"), "{html}");
+    assert_eq!(html.matches("A paper people read").count(), 2, "top of the month and of the year: {html}");
+    assert!(html.contains(">Policy Paper</a></th><td>4</td><td>4</td>"), "by item type: {html}");
+    let csv = v.get("/stats/items.csv?year=2026", "198.51.100.9", GOOGLEBOT, &[]).await.text().await.unwrap();
+    assert!(csv.starts_with("\"id\",\"url\",\"title\",\"downloads\""), "{csv}");
+    assert!(
+        csv.contains(&format!("\"{}\",", v.id))
+            && csv.contains("\"A paper people read\",\"4\",\"4\",\"8\",\"7\",\"4\""),
+        "{csv}"
+    );
+    let csv = v.get("/stats/type.csv?year=2026", "198.51.100.9", GOOGLEBOT, &[]).await.text().await.unwrap();
+    assert!(csv.contains("\"policy_paper\",\"Policy Paper\",\"4\""), "{csv}");
+    // A browse page shows its group's own figures.
+    let html = v.get("/view/type/policy_paper.html", "198.51.100.9", GOOGLEBOT, &[]).await.text().await.unwrap();
+    assert!(html.contains("Downloads of these items: <strong>4</strong> (4 in the last 12 months)"), "{html}");
+    // Bad input is told, not a server error; IRStats2's addresses lead here.
+    for (path, status) in [
+        ("/stats?year=banana", StatusCode::BAD_REQUEST),
+        ("/stats?year=99999999999999999999", StatusCode::BAD_REQUEST),
+        ("/stats?year=3000", StatusCode::BAD_REQUEST),
+        ("/stats/passwords.csv", StatusCode::NOT_FOUND),
+        ("/stats/months", StatusCode::NOT_FOUND),
+        ("/cgi/stats/report", StatusCode::MOVED_PERMANENTLY),
+    ] {
+        assert_eq!(v.get(path, "198.51.100.9", GOOGLEBOT, &[]).await.status(), status, "{path}");
+    }
+
     // Rolling up again counts nothing twice.
     assert_eq!(arkiv_services::usage::roll_up(&v.site.repo).await.unwrap().events, 0);
     assert_eq!(v.counted().await.0.investigations, 7);

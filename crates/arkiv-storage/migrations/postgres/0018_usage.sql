@@ -56,4 +56,52 @@ CREATE TABLE usage_monthly (
     unique_requests       BIGINT NOT NULL,
     PRIMARY KEY (record_id, month)
 );
-CREATE INDEX usage_monthly_by_month_requests ON usage_monthly (month, requests);
+CREATE INDEX usage_monthly_by_month_requests ON usage_monthly (month, requests, record_id);
+
+-- Per item, per year: the year's most downloaded items, by index.
+CREATE TABLE usage_yearly (
+    record_id             BIGINT NOT NULL,
+    year                  BIGINT NOT NULL,
+    investigations        BIGINT NOT NULL,
+    unique_investigations BIGINT NOT NULL,
+    requests              BIGINT NOT NULL,
+    unique_requests       BIGINT NOT NULL,
+    PRIMARY KEY (record_id, year)
+);
+CREATE INDEX usage_yearly_by_year_requests ON usage_yearly (year, requests, record_id);
+
+-- The whole repository, per month: /stats's totals.
+CREATE TABLE usage_repository_monthly (
+    month                 BIGINT PRIMARY KEY,
+    investigations        BIGINT NOT NULL,
+    unique_investigations BIGINT NOT NULL,
+    requests              BIGINT NOT NULL,
+    unique_requests       BIGINT NOT NULL
+);
+
+-- Per browse group (an item type, a series, a subject, a division, a
+-- creator, a year of publication: the record's browse entries when the
+-- roll-up counted it), per month and per year: /stats's tables and the
+-- browse pages' own figures. Unique counts are summed over the group's
+-- items, as COUNTER sums them for a title's items.
+CREATE TABLE usage_group_monthly (
+    view                  TEXT NOT NULL,
+    value                 TEXT NOT NULL,
+    month                 BIGINT NOT NULL,
+    investigations        BIGINT NOT NULL,
+    unique_investigations BIGINT NOT NULL,
+    requests              BIGINT NOT NULL,
+    unique_requests       BIGINT NOT NULL,
+    PRIMARY KEY (view, value, month)
+);
+CREATE TABLE usage_group_yearly (
+    view                  TEXT NOT NULL,
+    value                 TEXT NOT NULL,
+    year                  BIGINT NOT NULL,
+    investigations        BIGINT NOT NULL,
+    unique_investigations BIGINT NOT NULL,
+    requests              BIGINT NOT NULL,
+    unique_requests       BIGINT NOT NULL,
+    PRIMARY KEY (view, value, year)
+);
+CREATE INDEX usage_group_yearly_by_requests ON usage_group_yearly (view, year, requests, value);

@@ -345,6 +345,9 @@ struct ValuePage {
     next: Option<String>,
     first: Option<String>,
     children: Vec<ValueLink>,
+    /// The group's downloads and views (its items' summed), when
+    /// statistics are kept.
+    usage: Option<crate::present::usage::UsageView>,
 }
 
 pub async fn value_page(
@@ -408,7 +411,15 @@ pub async fn value_page(
             .collect(),
         None => Vec::new(),
     };
+    let usage = match repo.config.statistics.enabled {
+        true => {
+            let months = repo.store.group_usage_by_month(view.as_str(), value).await?;
+            Some(crate::present::usage::usage_view(&months, arkiv_services::statistics::this_month(repo)))
+        }
+        false => None,
+    };
     let ctx = ValuePage {
+        usage,
         nav: match view {
             BrowseView::Year => "year",
             BrowseView::Subject => "subject",

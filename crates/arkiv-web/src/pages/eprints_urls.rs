@@ -54,8 +54,6 @@ pub fn routes() -> Router<AppState> {
         .route("/cgi/register", get(|| async { moved("/register") }))
         .route("/cgi/reset_password", get(|| async { moved("/password/forgot") }))
         .route("/cgi/request_doc", get(request_doc))
-        .route("/cgi/stats", get(stats))
-        .route("/cgi/stats/{*rest}", get(stats))
 }
 
 type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;
@@ -417,12 +415,4 @@ async fn request_doc(State(state): State<AppState>, query: Params) -> Result<Res
     }
     let id = param(&pairs, "eprintid").and_then(|i| parse_id(&i)).ok_or_else(no_such_record)?;
     Ok(moved(&record_path(id)))
-}
-
-/// `/cgi/stats/...` (IRStats2, an EPrints extension): Arkiv keeps no usage
-/// statistics yet, and says so rather than send the visitor elsewhere.
-async fn stats() -> Problem {
-    Problem::not_found(
-        "This repository does not publish usage statistics yet. Each item's page and the home page are at their usual addresses.",
-    )
 }

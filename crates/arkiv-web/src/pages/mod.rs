@@ -21,6 +21,7 @@ pub mod record;
 pub mod review;
 pub mod search;
 pub mod sitemap;
+pub mod stats;
 
 use crate::http::Problem;
 use arkiv_model::RecordId;
