@@ -190,6 +190,9 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Usage statistics: import access logs, roll up now.
+    #[command(subcommand)]
+    Stats(StatsCommand),
     /// Create (if absent) and serve a demo repository with the seed record
     /// and generated records.
     Demo {
@@ -220,6 +223,20 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum StatsCommand {
+    /// Count the views and downloads in web server access logs (Apache or
+    /// nginx combined format, plain or gzip) of EPrints' addresses and
+    /// Arkiv's, as the server counts; a log imported before counts nothing
+    /// again. Exits with 2 if a line was malformed (the rest is counted).
+    ImportLog {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Count the events waiting now (the server does it every five minutes).
+    RollUp,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -306,6 +323,8 @@ fn main() -> std::process::ExitCode {
                 commands::user_add(&cli.repo, &email, &name, &role, orcid, password_stdin).await
             }
             Command::Demo { dir, listen, count } => commands::demo(&dir, &listen, count).await,
+            Command::Stats(StatsCommand::ImportLog { files }) => commands::import_log(&cli.repo, &files).await,
+            Command::Stats(StatsCommand::RollUp) => commands::roll_up(&cli.repo).await,
         }
     });
     match result {

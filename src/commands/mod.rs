@@ -4,11 +4,13 @@
 
 mod demo;
 mod serve;
+mod stats;
 mod transfer;
 mod users;
 
 pub use demo::demo;
 pub use serve::serve;
+pub use stats::{import_log, roll_up};
 pub use transfer::{export, export_format_names, generate, import, import_history, import_subjects};
 pub use users::import_users;
 pub use users::user_add;

@@ -14,6 +14,7 @@
 //! multi-gigabyte export is read in constant space, and one bad record costs
 //! only that record (see [`ReadItem`]).
 
+pub mod access_log;
 pub mod eprints;
 pub mod export;
 pub mod json;

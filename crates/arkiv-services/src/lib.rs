@@ -29,6 +29,7 @@ pub mod settings;
 pub mod statistics;
 pub mod subjects_import;
 pub mod usage;
+pub mod usage_import;
 pub mod users_import;
 pub mod workflow;
 

@@ -249,7 +249,7 @@ impl DayKeys {
 
 /// The keyed hash of a visitor: the first 8 bytes of SHA-256 over the key
 /// and the identity, as a signed integer.
-fn visitor_hash(key: &str, visitor: &Visitor) -> i64 {
+pub fn visitor_hash(key: &str, visitor: &Visitor) -> i64 {
     let mut h = Sha256::new();
     h.update(key.as_bytes());
     match visitor {

@@ -26,6 +26,11 @@ const EVENTS_PER_INSERT: usize = 500;
 /// The `meta` key holding the time up to which events have been counted.
 const ROLLED_THROUGH: &str = "usage_rolled_through";
 
+/// The `meta` key holding when the server first wrote events it saw
+/// itself: log lines from then on were counted live, and an import skips
+/// them.
+const LIVE_SINCE: &str = "usage_live_since";
+
 /// What a roll-up did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RollUp {
@@ -58,8 +63,17 @@ pub struct DayUsage {
 /// Usage statistics (see the module docs).
 #[async_trait]
 pub trait Usage: Send + Sync + 'static {
-    /// Keeps events until the roll-up counts them.
+    /// Keeps events the server saw until the roll-up counts them (and
+    /// notes, the first time, since when the server counts by itself).
     async fn add_usage_events(&self, events: &[UsageEvent]) -> Result<()>;
+
+    /// Keeps the events read from an access log whose content has this
+    /// SHA-256, with a note of it, in one transaction: false (and nothing
+    /// written) when that log was imported before.
+    async fn import_usage_events(&self, sha256: &str, name: &str, events: &[UsageEvent], now: i64) -> Result<bool>;
+
+    /// When the server first counted by itself (Unix seconds), if it has.
+    async fn usage_live_since(&self) -> Result<Option<i64>>;
 
     /// The key of `day`'s visitor hashes: the one stored, else `fresh`,
     /// stored now. Every node gets the same key for a day.
@@ -207,27 +221,39 @@ async fn add_rollups<B: Backend>(
 impl<B: Backend> Usage for B {
     async fn add_usage_events(&self, events: &[UsageEvent]) -> Result<()> {
         let mut writer = self.writer().await?;
-        for chunk in events.chunks(EVENTS_PER_INSERT) {
-            let mut sql = format!("INSERT INTO usage_events ({EVENT_COLUMNS}) VALUES ");
-            let mut binds = Vec::with_capacity(chunk.len() * 6);
-            for (i, e) in chunk.iter().enumerate() {
-                let p = i * 6;
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6));
-                binds.extend([
-                    Bind::Int(e.at),
-                    Bind::Int(e.record_id),
-                    Bind::Int(e.target),
-                    Bind::Int(e.kind.code()),
-                    Bind::Int(i64::from(e.open)),
-                    Bind::Int(e.visitor),
-                ]);
-            }
-            writer.run(&sql, &binds).await?;
+        insert_events(&mut *writer, events).await?;
+        if let Some(first) = events.iter().map(|e| e.at).min() {
+            writer
+                .run(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                    &[Bind::Text(LIVE_SINCE), Bind::Text(&first.to_string())],
+                )
+                .await?;
         }
         Ok(())
+    }
+
+    async fn import_usage_events(&self, sha256: &str, name: &str, events: &[UsageEvent], now: i64) -> Result<bool> {
+        B::check_text(&|| "the log's name".to_string(), name)?;
+        let mut writer = self.writer().await?;
+        let mut tx = B::begin_write(&mut writer).await?;
+        let noted = tx
+            .run(
+                "INSERT INTO usage_imports (sha256, name, events, imported) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (sha256) DO NOTHING",
+                &[Bind::Text(sha256), Bind::Text(name), Bind::Int(events.len() as i64), Bind::Int(now)],
+            )
+            .await?;
+        if noted == 0 {
+            return Ok(false);
+        }
+        insert_events(&mut *tx, events).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn usage_live_since(&self) -> Result<Option<i64>> {
+        Ok(read_meta(&mut *self.reader().await?, LIVE_SINCE).await?.and_then(|v| v.parse().ok()))
     }
 
     async fn usage_key(&self, day: i64, fresh: &str) -> Result<String> {
@@ -391,4 +417,29 @@ impl<B: Backend> Usage for B {
     async fn usage_rolled_through(&self) -> Result<i64> {
         Ok(read_meta(&mut *self.reader().await?, ROLLED_THROUGH).await?.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
+}
+
+/// Multi-row inserts of events.
+async fn insert_events(conn: &mut impl Sql, events: &[UsageEvent]) -> Result<()> {
+    for chunk in events.chunks(EVENTS_PER_INSERT) {
+        let mut sql = format!("INSERT INTO usage_events ({EVENT_COLUMNS}) VALUES ");
+        let mut binds = Vec::with_capacity(chunk.len() * 6);
+        for (i, e) in chunk.iter().enumerate() {
+            let p = i * 6;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6));
+            binds.extend([
+                Bind::Int(e.at),
+                Bind::Int(e.record_id),
+                Bind::Int(e.target),
+                Bind::Int(e.kind.code()),
+                Bind::Int(i64::from(e.open)),
+                Bind::Int(e.visitor),
+            ]);
+        }
+        conn.run(&sql, &binds).await?;
+    }
+    Ok(())
 }

@@ -105,3 +105,13 @@ CREATE TABLE usage_group_yearly (
     PRIMARY KEY (view, value, year)
 );
 CREATE INDEX usage_group_yearly_by_requests ON usage_group_yearly (view, year, requests, value);
+
+-- Access logs imported (`arkiv stats import-log`), by the SHA-256 of their
+-- content (read through gzip if need be), written in the transaction of
+-- their events: a log imported twice counts nothing twice.
+CREATE TABLE usage_imports (
+    sha256   TEXT PRIMARY KEY,
+    name     TEXT NOT NULL,
+    events   INTEGER NOT NULL,
+    imported INTEGER NOT NULL
+);
