@@ -28,6 +28,7 @@ pub mod repository;
 pub mod settings;
 pub mod statistics;
 pub mod subjects_import;
+pub mod sushi;
 pub mod usage;
 pub mod usage_import;
 pub mod users_import;

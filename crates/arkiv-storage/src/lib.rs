@@ -51,7 +51,7 @@ pub use accounts::{
 pub use file_refs::{FilePurge, FileRefs, NamedFile, RevisionFiles};
 pub use files::{FileStore, Fixity, StoredObject};
 pub use import_progress::ImportNote;
-pub use usage::{DayUsage, MonthUsage, RollUp, Usage, UsagePeriod};
+pub use usage::{DayUsage, ItemMonthAccess, MonthUsage, RollUp, SushiClient, Usage, UsagePeriod};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -111,6 +111,47 @@ pub trait Usage: Send + Sync + 'static {
 
     /// One browse group's figures by month, oldest first.
     async fn group_usage_by_month(&self, view: &str, value: &str) -> Result<Vec<MonthUsage>>;
+
+    /// Every group of a browse view with figures in months `from..=to`:
+    /// (value, month, counts). A view has few groups (item types).
+    async fn groups_by_month(&self, view: &str, from: i64, to: i64) -> Result<Vec<(String, MonthUsage)>>;
+
+    /// Items with figures in months `from..=to`, after `after` in id
+    /// order, at most `limit` items: each item's rows by month and
+    /// Access_Type (an Item Report, read a page at a time).
+    async fn item_usage_page(&self, from: i64, to: i64, after: RecordId, limit: i64) -> Result<Vec<ItemMonthAccess>>;
+
+    /// The first and last month with figures, if any.
+    async fn usage_months_available(&self) -> Result<Option<(i64, i64)>>;
+
+    /// The SUSHI clients, by name.
+    async fn sushi_clients(&self) -> Result<Vec<SushiClient>>;
+
+    async fn sushi_client(&self, requestor_id: &str) -> Result<Option<SushiClient>>;
+
+    /// Adds a client; false if its requestor ID is taken.
+    async fn add_sushi_client(&self, client: &SushiClient) -> Result<bool>;
+
+    async fn remove_sushi_client(&self, requestor_id: &str) -> Result<bool>;
+}
+
+/// One item's figures for one month and Access_Type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemMonthAccess {
+    pub record_id: RecordId,
+    pub month: i64,
+    pub open: bool,
+    pub counts: ItemCounts,
+}
+
+/// Who may harvest the COUNTER_SUSHI API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SushiClient {
+    pub requestor_id: String,
+    pub customer_id: String,
+    pub api_key: String,
+    pub name: String,
+    pub created: i64,
 }
 
 /// A month (`year * 12 + month - 1`) or a year.
@@ -301,10 +342,16 @@ impl<B: Backend> Usage for B {
             let events: Vec<UsageEvent> = rows.iter().filter_map(event_of).collect();
             let counts = count_hour(&events, end);
             let mut monthly: BTreeMap<(RecordId, i64), ItemCounts> = BTreeMap::new();
+            let mut by_access: BTreeMap<(RecordId, i64, bool), ItemCounts> = BTreeMap::new();
             for (&(record_id, day, open), c) in &counts {
                 let keys = [Bind::Int(record_id), Bind::Int(day), Bind::Int(i64::from(open))];
                 add_counts(&mut *tx, "usage_daily", "record_id, day, open_access", &keys, c).await?;
                 monthly.entry((record_id, month_of_day(day))).or_default().add(c);
+                by_access.entry((record_id, month_of_day(day), open)).or_default().add(c);
+            }
+            for (&(record_id, month, open), c) in &by_access {
+                let keys = [Bind::Int(record_id), Bind::Int(month), Bind::Int(i64::from(open))];
+                add_counts(&mut *tx, "usage_item_access_monthly", "record_id, month, open_access", &keys, c).await?;
             }
             add_rollups::<B>(&mut tx, &monthly).await?;
             let marked = tx
@@ -414,6 +461,110 @@ impl<B: Backend> Usage for B {
         Ok(rows.iter().map(|r| MonthUsage { month: r.int(0), counts: counts_of(r, 1) }).collect())
     }
 
+    async fn groups_by_month(&self, view: &str, from: i64, to: i64) -> Result<Vec<(String, MonthUsage)>> {
+        let rows = self
+            .reader()
+            .await?
+            .rows(
+                "SELECT value, month, investigations, unique_investigations, requests, unique_requests \
+                 FROM usage_group_monthly WHERE view = $1 AND month >= $2 AND month <= $3 ORDER BY value, month",
+                &[Bind::Text(view), Bind::Int(from), Bind::Int(to)],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.text(0).to_string(), MonthUsage { month: r.int(1), counts: counts_of(r, 2) }))
+            .collect())
+    }
+
+    async fn item_usage_page(&self, from: i64, to: i64, after: RecordId, limit: i64) -> Result<Vec<ItemMonthAccess>> {
+        // The items first (distinct ids after the cursor with usage in the
+        // range, walking the primary key), then their rows.
+        let mut reader = self.reader().await?;
+        let ids = reader
+            .rows(
+                "SELECT DISTINCT record_id FROM usage_item_access_monthly \
+                 WHERE record_id > $1 AND month >= $2 AND month <= $3 ORDER BY record_id LIMIT $4",
+                &[Bind::Int(after), Bind::Int(from), Bind::Int(to), Bind::Int(limit)],
+            )
+            .await?;
+        let (Some(first), Some(last)) = (ids.first().map(|r| r.int(0)), ids.last().map(|r| r.int(0))) else {
+            return Ok(Vec::new());
+        };
+        let rows = reader
+            .rows(
+                "SELECT record_id, month, open_access, investigations, unique_investigations, requests, unique_requests \
+                 FROM usage_item_access_monthly WHERE record_id >= $1 AND record_id <= $2 \
+                 AND month >= $3 AND month <= $4 ORDER BY record_id, month, open_access",
+                &[Bind::Int(first), Bind::Int(last), Bind::Int(from), Bind::Int(to)],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ItemMonthAccess {
+                record_id: r.int(0),
+                month: r.int(1),
+                open: r.int(2) != 0,
+                counts: counts_of(r, 3),
+            })
+            .collect())
+    }
+
+    async fn usage_months_available(&self) -> Result<Option<(i64, i64)>> {
+        let row = self.reader().await?.row("SELECT MIN(month), MAX(month) FROM usage_repository_monthly", &[]).await?;
+        Ok(row.and_then(|r| Some((r.opt_int(0)?, r.opt_int(1)?))))
+    }
+
+    async fn sushi_clients(&self) -> Result<Vec<SushiClient>> {
+        let rows = self
+            .reader()
+            .await?
+            .rows("SELECT requestor_id, customer_id, api_key, name, created FROM sushi_clients ORDER BY name, requestor_id", &[])
+            .await?;
+        Ok(rows.iter().map(sushi_client_of).collect())
+    }
+
+    async fn sushi_client(&self, requestor_id: &str) -> Result<Option<SushiClient>> {
+        let row = self
+            .reader()
+            .await?
+            .row(
+                "SELECT requestor_id, customer_id, api_key, name, created FROM sushi_clients WHERE requestor_id = $1",
+                &[Bind::Text(requestor_id)],
+            )
+            .await?;
+        Ok(row.as_ref().map(sushi_client_of))
+    }
+
+    async fn add_sushi_client(&self, c: &SushiClient) -> Result<bool> {
+        B::check_text(&|| "the SUSHI client's name".to_string(), &c.name)?;
+        let added = self
+            .writer()
+            .await?
+            .run(
+                "INSERT INTO sushi_clients (requestor_id, customer_id, api_key, name, created) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (requestor_id) DO NOTHING",
+                &[
+                    Bind::Text(&c.requestor_id),
+                    Bind::Text(&c.customer_id),
+                    Bind::Text(&c.api_key),
+                    Bind::Text(&c.name),
+                    Bind::Int(c.created),
+                ],
+            )
+            .await?;
+        Ok(added == 1)
+    }
+
+    async fn remove_sushi_client(&self, requestor_id: &str) -> Result<bool> {
+        let gone = self
+            .writer()
+            .await?
+            .run("DELETE FROM sushi_clients WHERE requestor_id = $1", &[Bind::Text(requestor_id)])
+            .await?;
+        Ok(gone == 1)
+    }
+
     async fn usage_rolled_through(&self) -> Result<i64> {
         Ok(read_meta(&mut *self.reader().await?, ROLLED_THROUGH).await?.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
@@ -442,4 +593,14 @@ async fn insert_events(conn: &mut impl Sql, events: &[UsageEvent]) -> Result<()>
         conn.run(&sql, &binds).await?;
     }
     Ok(())
+}
+
+fn sushi_client_of(r: &impl SqlRow) -> SushiClient {
+    SushiClient {
+        requestor_id: r.text(0).to_string(),
+        customer_id: r.text(1).to_string(),
+        api_key: r.text(2).to_string(),
+        name: r.text(3).to_string(),
+        created: r.int(4),
+    }
 }

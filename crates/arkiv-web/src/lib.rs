@@ -114,6 +114,7 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
         .merge(pages::landing::routes())
         .merge(pages::sitemap::routes())
         .merge(pages::stats::routes())
+        .merge(pages::sushi::routes())
         .merge(pages::record::routes())
         .merge(pages::files::routes())
         .merge(pages::oai::routes())

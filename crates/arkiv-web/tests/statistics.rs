@@ -216,3 +216,178 @@ async fn views_and_downloads_are_counted_by_the_code_of_practice() {
     assert_eq!(arkiv_services::usage::roll_up(&v.site.repo).await.unwrap().events, 0);
     assert_eq!(v.counted().await.0.investigations, 7);
 }
+
+/// Python that validates each (schema name, JSON) pair of stdin's JSON
+/// array against the official COUNTER_SUSHI API specification's schemas
+/// (OpenAPI 3.1, JSON Schema 2020-12), and prints the failures.
+const VALIDATE: &str = r#"
+import json, sys
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+spec = json.load(open(sys.argv[1]))
+registry = Registry().with_resource("urn:sushi", Resource.from_contents(spec, default_specification=__import__("referencing.jsonschema").jsonschema.DRAFT202012))
+failures = []
+for name, schema, doc in json.load(sys.stdin):
+    v = Draft202012Validator(schema if schema is not None else {"$ref": "urn:sushi#/components/schemas/" + name}, registry=registry)
+    for e in v.iter_errors(doc):
+        failures.append(f"{name}: {e.message[:300]} at {list(e.absolute_path)}")
+print(json.dumps(failures))
+"#;
+
+#[tokio::test]
+async fn sushi_reports_follow_the_specification() {
+    let v = visits().await;
+    let page = format!("/{}/", v.id);
+    let pdf = format!("/{}/1/paper.pdf", v.id);
+    v.at(0);
+    v.get(&page, "192.0.2.1", FIREFOX, &[]).await;
+    v.at(100);
+    v.get(&pdf, "192.0.2.1", FIREFOX, &[]).await;
+    v.get(&pdf, "192.0.2.2", FIREFOX, &[]).await;
+    v.site.repo.usage.flush().await;
+    v.at(2 * 3600 + 180);
+    arkiv_services::usage::roll_up(&v.site.repo).await.unwrap();
+
+    // An admin adds a client on /admin.
+    let admin = v.site.session("admin@example.org").await;
+    let html = v.site.get("/admin", &admin).await.text().await.unwrap();
+    let res =
+        v.site.post("/admin/sushi", &admin, &[("csrf", &common::csrf_field(&html)), ("name", "Test Harvester")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let client = v.site.repo.store.sushi_clients().await.unwrap().pop().expect("a client");
+    assert_eq!((client.name.as_str(), client.customer_id.as_str()), ("Test Harvester", "0000000000000000"));
+    let html = v.site.get("/admin", &admin).await.text().await.unwrap();
+    assert!(html.contains(&client.api_key), "the admin page shows the key to give");
+
+    let auth =
+        format!("customer_id={}&requestor_id={}&api_key={}", client.customer_id, client.requestor_id, client.api_key);
+    let fetch = |path: String| {
+        let site = &v.site;
+        async move {
+            let res = site.client.get(site.url(&path)).send().await.unwrap();
+            let status = res.status().as_u16();
+            let body: serde_json::Value =
+                serde_json::from_str(&res.text().await.unwrap()).unwrap_or_else(|e| panic!("{path}: {e}"));
+            (status, body)
+        }
+    };
+    let mut checked: Vec<(String, Option<serde_json::Value>, serde_json::Value)> = Vec::new();
+
+    // The status is public.
+    let (status, body) = fetch("/sushi/r51/status".into()).await;
+    assert_eq!((status, body[0]["Service_Active"].as_bool()), (200, Some(true)), "{body}");
+    checked.push((
+        "status".into(),
+        Some(serde_json::json!({"type": "array", "items": {"$ref": "urn:sushi#/components/schemas/Status"}})),
+        body,
+    ));
+
+    // Credentials: each missing or wrong one is the specification's exception.
+    let wrong_key = format!("customer_id={}&requestor_id={}&api_key=nope", client.customer_id, client.requestor_id);
+    let other_customer =
+        format!("customer_id=someone-else&requestor_id={}&api_key={}", client.requestor_id, client.api_key);
+    for (query, want_status, want_code) in [
+        (String::new(), 401, 1030),
+        ("customer_id=0000000000000000&requestor_id=nobody&api_key=x".to_string(), 401, 2000),
+        (wrong_key, 401, 2020),
+        (other_customer, 403, 2010),
+    ] {
+        let (status, body) = fetch(format!("/sushi/r51/reports?{query}")).await;
+        let want_status = if want_code == 1030 { 400 } else { want_status };
+        assert_eq!((status, body["Code"].as_i64()), (want_status, Some(want_code)), "{query}: {body}");
+        checked.push((format!("Exception_{want_code}"), None, body));
+    }
+
+    // The reports this server has, and the members (the client itself).
+    let (status, body) = fetch(format!("/sushi/r51/reports?{auth}")).await;
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = body.as_array().unwrap().iter().map(|r| r["Report_ID"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["PR", "PR_P1", "IR", "IR_A1"]);
+    assert_eq!(body[0]["First_Month_Available"], "2026-12");
+    checked.push((
+        "reports".into(),
+        Some(serde_json::json!({"type": "array", "items": {"$ref": "urn:sushi#/components/schemas/Report"}})),
+        body,
+    ));
+    let (_, body) = fetch(format!("/sushi/r51/members?{auth}")).await;
+    assert_eq!(body[0]["Institution_Name"], "Test Harvester");
+    checked.push((
+        "members".into(),
+        Some(serde_json::json!({"type": "array", "items": {"$ref": "urn:sushi#/components/schemas/Member"}})),
+        body,
+    ));
+
+    // PR: the policy paper is a Report; one view and two downloads by two
+    // users: 3 investigations, 2 unique; 2 requests, 2 unique.
+    let dates = "begin_date=2026-12&end_date=2026-12";
+    let (status, pr) = fetch(format!("/sushi/r51/reports/pr?{auth}&{dates}&attributes_to_show=Access_Method")).await;
+    assert_eq!(status, 200, "{pr}");
+    let perf = &pr["Report_Items"][0]["Attribute_Performance"][0];
+    assert_eq!(perf["Data_Type"], "Report", "{pr}");
+    assert_eq!(perf["Access_Method"], "Regular");
+    assert_eq!(perf["Performance"]["Total_Item_Investigations"]["2026-12"], 3, "{pr}");
+    assert_eq!(perf["Performance"]["Unique_Item_Investigations"]["2026-12"], 2, "{pr}");
+    assert_eq!(perf["Performance"]["Total_Item_Requests"]["2026-12"], 2, "{pr}");
+    checked.push(("PR".into(), None, pr));
+    let (_, p1) = fetch(format!("/sushi/r51/reports/pr_p1?{auth}&{dates}")).await;
+    assert_eq!(
+        p1["Report_Items"][0]["Attribute_Performance"][0]["Performance"]["Unique_Item_Requests"]["2026-12"], 2,
+        "{p1}"
+    );
+    checked.push(("PR_P1".into(), None, p1));
+
+    // IR: the item, its identifiers, its Access_Type and year.
+    let (status, ir) = fetch(format!(
+        "/sushi/r51/reports/ir?{auth}&{dates}&attributes_to_show=Access_Type%7CYOP%7CAuthors%7CPublication_Date"
+    ))
+    .await;
+    assert_eq!(status, 200, "{ir}");
+    let item = &ir["Report_Items"][0]["Items"][0];
+    assert_eq!(item["Item"], "A paper people read", "{ir}");
+    assert!(item["Item_ID"]["URI"].as_str().unwrap().ends_with(&format!("/{}/", v.id)), "{ir}");
+    assert_eq!(item["Attribute_Performance"][0]["Access_Type"], "Open", "{ir}");
+    assert_eq!(item["Attribute_Performance"][0]["Performance"]["Total_Item_Requests"]["2026-12"], 2, "{ir}");
+    checked.push(("IR".into(), None, ir));
+
+    // IR_A1 (journal articles): none here, which the header says (3030).
+    let (status, a1) = fetch(format!("/sushi/r51/reports/ir_a1?{auth}&{dates}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(a1["Report_Items"], serde_json::json!([]));
+    assert_eq!(a1["Report_Header"]["Exceptions"][0]["Code"], 3030, "{a1}");
+    checked.push(("IR_A1".into(), None, a1));
+
+    // Bad input: the specification's exceptions, never a server error.
+    for (query, want_status, want_code) in [
+        (format!("/sushi/r51/reports/dr?{auth}&{dates}"), 404, 3000),
+        (format!("/sushi/r51/reports/tr_j1?{auth}&{dates}"), 404, 3000),
+        (format!("/sushi/r51/reports/pr?{auth}&begin_date=2026-13&end_date=2026-12"), 400, 3020),
+        (format!("/sushi/r51/reports/pr?{auth}&begin_date=2026-12&end_date=2026-01"), 400, 3020),
+        (format!("/sushi/r51/reports/ir?{auth}&begin_date=2027-01&end_date=2027-02"), 400, 3020),
+        (format!("/sushi/r51/reports/ir?{auth}&end_date=2026-12"), 400, 1030),
+    ] {
+        let (status, body) = fetch(query.clone()).await;
+        assert_eq!((status, body["Code"].as_i64()), (want_status, Some(want_code)), "{query}: {body}");
+        if want_code != 3000 {
+            checked.push((format!("Exception_{want_code}"), None, body));
+        }
+    }
+    // A huge range is cut at this month and says so (3031); an unknown
+    // parameter is named (3050).
+    let (status, body) =
+        fetch(format!("/sushi/r51/reports/ir?{auth}&begin_date=1900-01&end_date=9999-12&colour=red")).await;
+    assert_eq!(status, 200);
+    let codes: Vec<i64> =
+        body["Report_Header"]["Exceptions"].as_array().unwrap().iter().map(|e| e["Code"].as_i64().unwrap()).collect();
+    assert_eq!(codes, [3050, 3031], "{body}");
+    checked.push(("IR".into(), None, body));
+
+    // Every answer against the official schemas.
+    let Some(shared) = arkiv_testkit::shared_dir() else { return };
+    let Some(python) = arkiv_testkit::checkers::python() else { return };
+    let spec = shared.join("counter/COUNTER_SUSHI_API_r51.json");
+    let input = serde_json::to_vec(&checked).unwrap();
+    let out = arkiv_testkit::checkers::run_python(&python, VALIDATE, &[spec.to_str().unwrap()], &input);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let failures: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(failures.is_empty(), "{} answers checked; schema failures:\n{}", checked.len(), failures.join("\n"));
+}

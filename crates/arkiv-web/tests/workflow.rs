@@ -856,6 +856,24 @@ async fn every_route_for_every_visitor_and_status() {
             [403, 403, 403, 403, 403, 422],
             Nothing,
         ),
+        (
+            "add a SUSHI client (no name)",
+            "POST",
+            "/admin/sushi?id={id}",
+            Status::Inbox,
+            [403, 403, 403, 403, 403, 422],
+            Nothing,
+        ),
+        (
+            "remove an unknown SUSHI client",
+            "POST",
+            "/admin/sushi/remove?id={id}",
+            Status::Inbox,
+            [403, 403, 403, 403, 403, 404],
+            Nothing,
+        ),
+        ("the usage statistics", "GET", "/stats", Status::Inbox, [200, 200, 200, 200, 200, 200], Nothing),
+        ("the SUSHI status", "GET", "/sushi/r51/status", Status::Inbox, [200, 200, 200, 200, 200, 200], Nothing),
     ];
     let mut violations = Vec::new();
     for (what, method, template, status, expected, effect) in &cases {

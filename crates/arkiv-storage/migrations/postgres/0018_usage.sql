@@ -115,3 +115,27 @@ CREATE TABLE usage_imports (
     events   BIGINT NOT NULL,
     imported BIGINT NOT NULL
 );
+
+-- Per item, per month, per Access_Type: what an Item Report (SUSHI IR)
+-- reads, item by item in id order.
+CREATE TABLE usage_item_access_monthly (
+    record_id             BIGINT NOT NULL,
+    month                 BIGINT NOT NULL,
+    open_access           BIGINT NOT NULL,
+    investigations        BIGINT NOT NULL,
+    unique_investigations BIGINT NOT NULL,
+    requests              BIGINT NOT NULL,
+    unique_requests       BIGINT NOT NULL,
+    PRIMARY KEY (record_id, month, open_access)
+);
+
+-- Who may harvest the COUNTER_SUSHI API: an admin adds them on /admin.
+-- Reports are the whole repository's (usage is not attributed to
+-- institutions), so a client's customer ID only names it.
+CREATE TABLE sushi_clients (
+    requestor_id TEXT PRIMARY KEY,
+    customer_id  TEXT NOT NULL,
+    api_key      TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    created      BIGINT NOT NULL
+);

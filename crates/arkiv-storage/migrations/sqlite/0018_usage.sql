@@ -115,3 +115,27 @@ CREATE TABLE usage_imports (
     events   INTEGER NOT NULL,
     imported INTEGER NOT NULL
 );
+
+-- Per item, per month, per Access_Type: what an Item Report (SUSHI IR)
+-- reads, item by item in id order.
+CREATE TABLE usage_item_access_monthly (
+    record_id             INTEGER NOT NULL,
+    month                 INTEGER NOT NULL,
+    open_access           INTEGER NOT NULL,
+    investigations        INTEGER NOT NULL,
+    unique_investigations INTEGER NOT NULL,
+    requests              INTEGER NOT NULL,
+    unique_requests       INTEGER NOT NULL,
+    PRIMARY KEY (record_id, month, open_access)
+);
+
+-- Who may harvest the COUNTER_SUSHI API: an admin adds them on /admin.
+-- Reports are the whole repository's (usage is not attributed to
+-- institutions), so a client's customer ID only names it.
+CREATE TABLE sushi_clients (
+    requestor_id TEXT PRIMARY KEY,
+    customer_id  TEXT NOT NULL,
+    api_key      TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    created      INTEGER NOT NULL
+);

@@ -29,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}", post(update_user))
         .route("/admin/subjects", post(put_subject))
         .route("/admin/settings", post(update_settings))
+        .route("/admin/sushi", post(add_sushi_client))
+        .route("/admin/sushi/remove", post(remove_sushi_client))
 }
 
 #[derive(Serialize)]
@@ -68,6 +70,19 @@ struct AdminPage {
     /// What this process's statistics recorder has done since it started.
     usage: arkiv_services::usage::RecorderCounts,
     statistics: bool,
+    sushi_clients: Vec<SushiLine>,
+    /// The SUSHI base URL clients are given.
+    sushi_url: String,
+}
+
+/// A client of the COUNTER_SUSHI API, as the admin page lists it.
+#[derive(Serialize)]
+struct SushiLine {
+    name: String,
+    customer_id: String,
+    requestor_id: String,
+    api_key: String,
+    created: String,
 }
 
 /// One live setting on the form: what it is now (or what was typed, when
@@ -240,7 +255,22 @@ async fn render(
             sent: m.sent.map(|t| t.to_iso8601()),
         })
         .collect();
+    let sushi_clients = admin
+        .sushi_clients()
+        .await
+        .map_err(problem)?
+        .into_iter()
+        .map(|c| SushiLine {
+            name: c.name,
+            customer_id: c.customer_id,
+            requestor_id: c.requestor_id,
+            api_key: c.api_key,
+            created: arkiv_model::Timestamp(c.created).day(),
+        })
+        .collect();
     let ctx = AdminPage {
+        sushi_clients,
+        sushi_url: format!("{}/sushi", state.repo.base_url().trim_end_matches('/')),
         usage: state.repo.usage.counts(),
         statistics: state.repo.config.statistics.enabled,
         outbox,
@@ -358,4 +388,37 @@ pub async fn update_settings(
         }
         Err(e) => Err(problem(e)),
     }
+}
+
+#[derive(Deserialize)]
+pub struct SushiClientForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    customer_id: String,
+    #[serde(default)]
+    requestor_id: String,
+}
+
+/// Adds a client of the COUNTER_SUSHI API (its IDs and key made at random).
+pub async fn add_sushi_client(
+    State(state): State<AppState>,
+    LoggedIn(session): LoggedIn,
+    CsrfForm(form): CsrfForm<SushiClientForm>,
+) -> Result<Response, Problem> {
+    let admin = Admin::new(&state.repo, &session.user).map_err(problem)?;
+    admin.add_sushi_client(&form.name, &form.customer_id).await.map_err(problem)?;
+    Ok(see_other("/admin#sushi-h"))
+}
+
+pub async fn remove_sushi_client(
+    State(state): State<AppState>,
+    LoggedIn(session): LoggedIn,
+    CsrfForm(form): CsrfForm<SushiClientForm>,
+) -> Result<Response, Problem> {
+    let admin = Admin::new(&state.repo, &session.user).map_err(problem)?;
+    if !admin.remove_sushi_client(&form.requestor_id).await.map_err(problem)? {
+        return Err(Problem::not_found("No SUSHI client has this requestor ID; the admin page lists them."));
+    }
+    Ok(see_other("/admin#sushi-h"))
 }

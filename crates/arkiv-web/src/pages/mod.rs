@@ -22,6 +22,7 @@ pub mod review;
 pub mod search;
 pub mod sitemap;
 pub mod stats;
+pub mod sushi;
 
 use crate::http::Problem;
 use arkiv_model::RecordId;
