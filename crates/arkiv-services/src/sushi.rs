@@ -319,13 +319,15 @@ pub fn parse_request(
         "pr_p1" => ReportId::PrP1,
         "ir" => ReportId::Ir,
         "ir_a1" => ReportId::IrA1,
-        other if NOT_SUPPORTED.contains(&other) => return Err(SushiException::new(
-            3000,
-            format!(
+        other if NOT_SUPPORTED.contains(&other) => {
+            return Err(SushiException::new(
+                3000,
+                format!(
                 "{} describes databases, journals or books a repository does not have; ask for PR, PR_P1, IR or IR_A1.",
                 other.to_uppercase()
             ),
-        )),
+            ))
+        }
         other => {
             return Err(SushiException::new(3000, format!("No report {other:?}; ask for PR, PR_P1, IR or IR_A1.")))
         }

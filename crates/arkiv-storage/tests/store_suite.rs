@@ -1750,6 +1750,17 @@ async fn usage_is_counted_once_by_concurrent_roll_ups(store: Arc<dyn RecordStore
     assert_eq!(store.top_groups("series", 2024, 10).await.unwrap(), vec![("OSW Commentary".to_string(), want)]);
     assert_eq!(store.top_groups("type", 2024, 10).await.unwrap(), vec![("report".to_string(), want)]);
     assert_eq!(store.group_usage_by_month("series", "OSW Commentary").await.unwrap()[0].counts, want);
+    // The Item Report's reads: the item's month, by Access_Type (all Open
+    // here), and nothing after it.
+    let page = store.item_usage_page(2024 * 12, 2024 * 12 + 11, 0, 10).await.unwrap();
+    assert_eq!(
+        page.iter().map(|r| (r.record_id, r.month, r.open, r.counts)).collect::<Vec<_>>(),
+        [(id, 2024 * 12 + 5, true, want)]
+    );
+    assert!(store.item_usage_page(2024 * 12, 2024 * 12 + 11, id, 10).await.unwrap().is_empty());
+    assert_eq!(store.usage_months_available().await.unwrap(), Some((2024 * 12 + 5, 2024 * 12 + 5)));
+    let types = store.groups_by_month("type", 2024 * 12, 2024 * 12 + 11).await.unwrap();
+    assert_eq!(types.iter().map(|(v, m)| (v.as_str(), m.counts)).collect::<Vec<_>>(), [("report", want)]);
     assert_eq!(store.usage_rolled_through().await.unwrap(), until);
 
     // A node that wrote late: its event of the first hour counts next time.
