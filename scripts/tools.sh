@@ -13,7 +13,8 @@
 #   sickle, oaipmh-scythe and pyoai (OAI-PMH harvesters), bibtexparser,
 #   rispy, citeproc-py with its styles (reference-manager parsers),
 #   jsonschema (CSL-JSON schema), rdflib (JSON-LD), feedparser (RSS/Atom),
-#   aiosmtpd (an SMTP server the mail tests send to).
+#   aiosmtpd (an SMTP server the mail tests send to), schemathesis (the
+#   COUNTER_SUSHI API run against its official specification).
 #
 # Idempotent and quiet when everything is there. Versions are pinned so a
 # release of one of them cannot turn CI red overnight. Everything but the
@@ -53,6 +54,8 @@ PACKAGES=(
     "rdflib==7.6.0"
     "feedparser==6.0.14"
     "aiosmtpd==1.4.6"
+    "schemathesis==4.32.5"
+    "hypothesis==6.170.27"
 )
 STAMP="$VENV/.arkiv-packages"
 wanted=$(printf '%s\n' "${PACKAGES[@]}")

@@ -406,10 +406,10 @@ pub fn parse_request(
             }
             if let Some(asked) = list("access_method") {
                 invalid.extend(asked.iter().filter(|m| *m != "Regular" && *m != "TDM").cloned());
-                filters.insert(
-                    "Access_Method".into(),
-                    json!(asked.iter().filter(|m| *m == "Regular" || *m == "TDM").collect::<Vec<_>>()),
-                );
+                let valid: Vec<&String> = asked.iter().filter(|m| *m == "Regular" || *m == "TDM").collect();
+                if !valid.is_empty() {
+                    filters.insert("Access_Method".into(), json!(valid));
+                }
                 if !asked.contains("Regular") {
                     // Arkiv has no text and data mining access: nothing to report.
                     metrics.clear();
@@ -437,13 +437,11 @@ pub fn parse_request(
                     invalid.extend(
                         asked.iter().filter(|a| !["Controlled", "Open", "Free_To_Read"].contains(&a.as_str())).cloned(),
                     );
-                    filters.insert(
-                        "Access_Type".into(),
-                        json!(asked
-                            .iter()
-                            .filter(|a| ["Controlled", "Open", "Free_To_Read"].contains(&a.as_str()))
-                            .collect::<Vec<_>>()),
-                    );
+                    let valid: Vec<&String> =
+                        asked.iter().filter(|a| ["Controlled", "Open", "Free_To_Read"].contains(&a.as_str())).collect();
+                    if !valid.is_empty() {
+                        filters.insert("Access_Type".into(), json!(valid));
+                    }
                     access_types = Some(asked);
                 }
                 if let Some(asked) = list("yop") {

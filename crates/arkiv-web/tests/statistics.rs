@@ -391,3 +391,62 @@ async fn sushi_reports_follow_the_specification() {
     let failures: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
     assert!(failures.is_empty(), "{} answers checked; schema failures:\n{}", checked.len(), failures.join("\n"));
 }
+
+/// schemathesis, run against the official COUNTER_SUSHI specification
+/// pointed at Arkiv, with a real client's credentials: generated requests
+/// (valid and not) to every path never get a server error, and every
+/// answer documented by the specification matches its schema.
+#[tokio::test]
+async fn schemathesis_finds_no_server_error_and_no_answer_off_the_schema() {
+    let v = visits().await;
+    v.at(0);
+    v.get(&format!("/{}/1/paper.pdf", v.id), "192.0.2.1", FIREFOX, &[]).await;
+    v.site.repo.usage.flush().await;
+    v.at(2 * 3600 + 180);
+    arkiv_services::usage::roll_up(&v.site.repo).await.unwrap();
+    let client = arkiv_storage::SushiClient {
+        requestor_id: "schemathesis".into(),
+        customer_id: "0000000000000000".into(),
+        api_key: "a-key-for-the-test".into(),
+        name: "schemathesis".into(),
+        created: 0,
+    };
+    assert!(v.site.repo.store.add_sushi_client(&client).await.unwrap());
+
+    let Some(shared) = arkiv_testkit::shared_dir() else { return };
+    let Some(python) = arkiv_testkit::checkers::python() else { return };
+    let cli = python.with_file_name("schemathesis");
+    if !cli.exists() {
+        arkiv_testkit::skip("schemathesis (run scripts/tools.sh)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("schemathesis.toml");
+    std::fs::write(
+        &config,
+        // Credentials that work, and a month with usage: the rest of each
+        // request (filters, attributes, the report's path) is generated.
+        "[parameters]\n\"query.customer_id\" = \"0000000000000000\"\n\"query.requestor_id\" = \"schemathesis\"\n\
+         \"query.api_key\" = \"a-key-for-the-test\"\n\"query.begin_date\" = \"2026-12\"\n\"query.end_date\" = \"2026-12\"\n",
+    )
+    .unwrap();
+    let spec = shared.join("counter/COUNTER_SUSHI_API_r51.json");
+    let base = format!("{}/sushi", v.site.base);
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(cli)
+            .current_dir(dir.path())
+            .arg("--config-file")
+            .arg(&config)
+            .args(["run", spec.to_str().unwrap(), "--url", &base])
+            .args(["--checks", "not_a_server_error,response_schema_conformance,content_type_conformance"])
+            .args(["--max-examples", "25", "--seed", "1", "--no-color", "--workers", "1"])
+            .args(["--suppress-health-check", "all"])
+            .output()
+            .expect("schemathesis runs")
+    })
+    .await
+    .unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "schemathesis failed:\n{said}");
+    assert!(said.contains("/r51/reports/ir"), "schemathesis ran the Item Report: {said}");
+}
