@@ -10,6 +10,7 @@ pub mod admin;
 pub mod backup;
 pub mod clock;
 pub mod config;
+pub mod counter_tsv;
 pub mod demo;
 pub mod export;
 pub mod fetch;

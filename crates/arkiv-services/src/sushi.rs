@@ -62,6 +62,11 @@ impl SushiException {
         SushiException { code, message, http_status, data: Some(data.into()) }
     }
 
+    /// 3030: the report is empty.
+    pub fn no_usage() -> Self {
+        SushiException::new(3030, "No item was used in these months.")
+    }
+
     pub fn to_json(&self) -> Value {
         let mut o = Map::new();
         o.insert("Code".into(), json!(self.code));
@@ -259,6 +264,13 @@ pub struct ReportRequest {
     pub exceptions: Vec<SushiException>,
     /// The filters as the header repeats them.
     filters: Map<String, Value>,
+}
+
+impl ReportRequest {
+    /// `PR_2026-01_2026-12`: a file name for the report.
+    pub fn report_name_for_file(&self) -> String {
+        format!("{}_{}_{}", self.report.id(), month_string(self.begin), month_string(self.end))
+    }
 }
 
 /// `yyyy-mm` or `yyyy-mm-dd` as a month; `None` if it is neither.
@@ -689,6 +701,11 @@ impl ItemReport {
         let mut all = self.request.exceptions.clone();
         all.extend_from_slice(extra);
         header(&self.repo, &self.request, &all)
+    }
+
+    /// What was asked for.
+    pub fn request(&self) -> &ReportRequest {
+        &self.request
     }
 
     /// The next items (as JSON), or `None` when all are out.

@@ -381,8 +381,35 @@ async fn sushi_reports_follow_the_specification() {
     assert_eq!(codes, [3050, 3031], "{body}");
     checked.push(("IR".into(), None, body));
 
-    // Every answer against the official schemas.
+    // The same reports as the Code's tables (TSV), from /stats.
+    let tsv = v.site.get("/stats/counter/pr.tsv?begin_date=2026-12&end_date=2026-12", "").await.text().await.unwrap();
+    let lines: Vec<&str> = tsv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "Report_Name\tPlatform Report", "{tsv}");
+    assert_eq!(lines[14], "Platform\tData_Type\tMetric_Type\tReporting_Period_Total\tDec-2026", "{tsv}");
+    assert!(lines.contains(&"Arkiv\tReport\tTotal_Item_Requests\t2\t2"), "{tsv}");
+    let ir = v
+        .site
+        .get("/stats/counter/ir.tsv?begin_date=2026-12&end_date=2026-12&attributes_to_show=Access_Type", "")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        ir.lines()
+            .any(|l| l.starts_with("A paper people read\t") && l.contains("\tReport\tOpen\tTotal_Item_Requests\t2\t2")),
+        "{ir}"
+    );
     let Some(shared) = arkiv_testkit::shared_dir() else { return };
+    // The header rows are the official sample's, in its order.
+    let sample = std::fs::read_to_string(shared.join("counter/samples/PR_sample_r51.tsv")).unwrap();
+    let names = |t: &str| -> Vec<String> {
+        t.trim_start_matches('\u{feff}').lines().take(13).map(|l| l.split('\t').next().unwrap().to_string()).collect()
+    };
+    assert_eq!(names(&tsv), names(&sample));
+    assert_eq!(v.site.get("/stats/counter/dr.tsv", "").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(v.site.get("/stats/counter/pr.tsv?begin_date=nope", "").await.status(), StatusCode::BAD_REQUEST);
+
+    // Every answer against the official schemas.
     let Some(python) = arkiv_testkit::checkers::python() else { return };
     let spec = shared.join("counter/COUNTER_SUSHI_API_r51.json");
     let input = serde_json::to_vec(&checked).unwrap();

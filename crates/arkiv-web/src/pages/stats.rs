@@ -13,6 +13,7 @@ use arkiv_model::browse::BrowseView;
 use arkiv_model::usage::ItemCounts;
 use arkiv_services::statistics::{self, TopItem, YearStatistics, CSV_ROWS};
 use arkiv_storage::UsagePeriod;
+use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -24,6 +25,7 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/stats", get(stats_page))
         .route("/stats/{table}", get(stats_csv))
+        .route("/stats/counter/{report}", get(counter_tsv))
         .route("/cgi/stats", get(eprints_stats))
         .route("/cgi/stats/{*rest}", get(eprints_stats))
 }
@@ -237,4 +239,62 @@ pub async fn eprints_stats(rest: Option<Path<String>>) -> Response {
         }
     }
     moved("/stats")
+}
+
+/// `/stats/counter/{pr,pr_p1,ir,ir_a1}.tsv`: a COUNTER report as the Code's
+/// table, with the SUSHI API's parameters (`begin_date`, `end_date`,
+/// filters, `attributes_to_show`; by default this year so far). Public, as
+/// /stats is: the reports are the whole repository's, to The World.
+pub async fn counter_tsv(
+    State(state): State<AppState>,
+    Path(report): Path<String>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, Problem> {
+    use arkiv_services::counter_tsv::{header_rows, item_heading, item_rows, platform_table};
+    use arkiv_services::sushi::{self, ItemReport, ReportId};
+    let id = report
+        .strip_suffix(".tsv")
+        .ok_or_else(|| Problem::not_found("The COUNTER reports are pr.tsv, pr_p1.tsv, ir.tsv and ir_a1.tsv."))?;
+    let mut params: Vec<(String, String)> =
+        query.map(|Query(q)| q).unwrap_or_default().into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+    let this_month = statistics::this_month(&state.repo);
+    for (name, month) in [("begin_date", this_month - this_month.rem_euclid(12)), ("end_date", this_month)] {
+        if !params.iter().any(|(k, _)| k == name) {
+            params.push((name.into(), format!("{:04}-{:02}", month.div_euclid(12), month.rem_euclid(12) + 1)));
+        }
+    }
+    let request = sushi::parse_request(id, &params, this_month).map_err(|e| {
+        let status = StatusCode::from_u16(e.http_status).unwrap_or(StatusCode::BAD_REQUEST);
+        Problem::new(status, e.message, e.data.unwrap_or_default())
+    })?;
+    let tsv = |body: Body| {
+        let name = format!("attachment; filename=\"{}.tsv\"", request.report_name_for_file());
+        Response::builder()
+            .header(header::CONTENT_TYPE, "text/tab-separated-values; charset=utf-8")
+            .header(header::CONTENT_DISPOSITION, HeaderValue::from_str(&name).expect("ASCII"))
+            .body(body)
+            .expect("valid response")
+    };
+    match request.report {
+        ReportId::Pr | ReportId::PrP1 => {
+            let json = sushi::platform_report(&state.repo, &request).await?;
+            Ok(tsv(Body::from(platform_table(&json, &request))))
+        }
+        ReportId::Ir | ReportId::IrA1 => {
+            let mut report = ItemReport::new(state.repo.clone(), request.clone());
+            let first = report.next_items().await?;
+            let Some(first) = first else {
+                let none = sushi::SushiException::no_usage();
+                let mut out = header_rows(&report.header(&[none]));
+                out.push_str(&item_heading(&request));
+                return Ok(tsv(Body::from(out)));
+            };
+            let mut head = header_rows(&report.header(&[]));
+            head.push_str(&item_heading(&request));
+            let rows = request.clone();
+            let render =
+                move |items: &[serde_json::Value], _first: bool| axum::body::Bytes::from(item_rows(items, &rows));
+            Ok(tsv(crate::pages::sushi::stream_items(report, head, first, render, b"")))
+        }
+    }
 }

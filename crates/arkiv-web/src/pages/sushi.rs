@@ -123,31 +123,46 @@ async fn item_report(mut report: ItemReport) -> Response {
         Err(e) => return failure(e),
     };
     let Some(first) = first else {
-        let none = SushiException {
-            code: 3030,
-            message: "No Usage Available for Requested Dates",
-            http_status: 200,
-            data: Some("No item was used in these months.".into()),
-        };
+        let none = SushiException::no_usage();
         let body = serde_json::json!({ "Report_Header": report.header(&[none]), "Report_Items": [] });
         return json_response(StatusCode::OK, &body);
     };
     let head = format!("{{\"Report_Header\":{},\"Report_Items\":[{{\"Items\":[", report.header(&[]));
-    let first_chunk = join(head, &first, true);
-    let rest = futures::stream::unfold(Some(report), |state| async move {
-        let mut report = state?;
-        match report.next_items().await {
-            Ok(Some(items)) => Some((Ok::<Bytes, std::io::Error>(join(String::new(), &items, false)), Some(report))),
-            Ok(None) => Some((Ok(Bytes::from_static(b"]}]}")), None)),
-            Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "SUSHI item report failed midway");
-                Some((Err(std::io::Error::other(e.to_string())), None))
+    let body = stream_items(report, head, first, |items, first| join(String::new(), items, first), b"]}]}");
+    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+}
+
+/// An Item Report's body: `head`, the first page of items, every further
+/// page as the report reads it, then `tail`. `render` writes a page (told
+/// whether it is the first). A failure midway ends the body early, logged:
+/// the status line is long gone.
+pub(crate) fn stream_items(
+    report: ItemReport,
+    head: String,
+    first: Vec<Value>,
+    render: impl Fn(&[Value], bool) -> Bytes + Send + Sync + 'static,
+    tail: &'static [u8],
+) -> Body {
+    let mut first_chunk = head.into_bytes();
+    first_chunk.extend_from_slice(&render(&first, true));
+    let render = std::sync::Arc::new(render);
+    let rest = futures::stream::unfold(Some(report), move |state| {
+        let render = render.clone();
+        async move {
+            let mut report = state?;
+            match report.next_items().await {
+                Ok(Some(items)) => Some((Ok::<Bytes, std::io::Error>(render(&items, false)), Some(report))),
+                Ok(None) => Some((Ok(Bytes::from_static(tail)), None)),
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "an item report failed midway");
+                    Some((Err(std::io::Error::other(e.to_string())), None))
+                }
             }
         }
     });
-    let body = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(first_chunk) }).chain(rest);
-    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], Body::from_stream(body))
-        .into_response()
+    Body::from_stream(
+        futures::stream::once(async move { Ok::<Bytes, std::io::Error>(Bytes::from(first_chunk)) }).chain(rest),
+    )
 }
 
 /// Items as JSON, comma-separated (a leading comma unless `first`).
