@@ -86,36 +86,45 @@ async fn main() {
     let roll_secs = t.elapsed().as_secs_f64();
     assert_eq!(done.events, events, "every event rolled up");
     let with_aggregates = if sqlite { dir_bytes(tmp.path()) } else { 0 };
-    store.purge_usage(start_at + span + 1, i64::MAX).await.unwrap();
-    let item_days: u64 = {
-        // The daily rows written: items × days with usage, read back as the
-        // sum over a sample of items is not the count; ask each day's rows
-        // through the seam for a few items and scale would be rough, so
-        // count exactly: walk every item's days (fast: an index range each).
-        let mut n = 0u64;
-        for id in 1..=ITEMS {
-            let days = store.item_usage_by_day(id, 0, i64::MAX).await.unwrap();
-            n += days.len() as u64;
-        }
-        n
-    };
+    // An Item Report's read for the whole period, as the SUSHI API walks
+    // it: a page of 500 items at a time, from the first to the last.
+    let (from, to) = (2025 * 12 + 11, 2026 * 12);
+    let t = Instant::now();
+    let (mut after, mut first_page, mut items, mut rows) = (0, None, 0u64, 0u64);
+    loop {
+        let page = store.item_usage_page(from, to, after, 500).await.unwrap();
+        let Some(last) = page.last() else { break };
+        first_page.get_or_insert(t.elapsed());
+        after = last.record_id;
+        rows += page.len() as u64;
+        items += page.iter().map(|r| r.record_id).collect::<std::collections::BTreeSet<_>>().len() as u64;
+    }
+    let walk = t.elapsed();
 
     println!("events: {events}");
     println!("items: {ITEMS}, days: {DAYS}, visitors: {VISITORS}");
     println!("write: {:.1} s, {:.0} events/s", write_secs, events as f64 / write_secs);
     println!(
-        "roll-up: {:.1} s, {:.0} events/s, {} hours, {} item-months",
+        "roll-up: {:.1} s, {:.0} events/s, {} hours (one transaction each), {} item-months",
         roll_secs,
         events as f64 / roll_secs,
         done.hours,
         done.items
     );
-    println!("daily rows (item-day-access): {item_days}");
+    println!(
+        "item report read: first 500 items in {:.1} ms; all {items} items ({rows} item-month-access rows) in {:.1} s",
+        first_page.unwrap_or_default().as_secs_f64() * 1000.0,
+        walk.as_secs_f64()
+    );
     if sqlite {
         let per_event = (with_events - empty) as f64 / events as f64;
         let aggregates = with_aggregates.saturating_sub(with_events) as f64;
-        println!("bytes per event (raw, with its index): {per_event:.1}");
-        println!("bytes per daily row (with monthly rows and indexes): {:.1}", aggregates / item_days.max(1) as f64);
+        println!("bytes on disk per event (the row and its index, before the roll-up): {per_event:.1}");
+        println!(
+            "bytes on disk the roll-up added (daily, monthly, yearly rows and indexes): {:.0} MB, {:.1} per item-month-access row",
+            aggregates / 1e6,
+            aggregates / rows.max(1) as f64
+        );
     }
     println!("peak RSS: {} MB", peak_rss_mb());
 }

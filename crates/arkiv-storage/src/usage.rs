@@ -183,34 +183,52 @@ fn counts_of(row: &impl SqlRow, from: usize) -> ItemCounts {
     }
 }
 
-/// Adds `c` to a row of an aggregate table keyed by `key_columns`.
+/// Rows of counts upserted into an aggregate table at most per statement
+/// (5 to 7 values each: far below both databases' limit on bound values).
+const UPSERTS_PER_STATEMENT: usize = 250;
+
+/// Adds each row's counts to the row of an aggregate table keyed by
+/// `key_columns` (made if absent), a few hundred rows per statement. The
+/// keys must be distinct (they come from a map): PostgreSQL refuses to
+/// update one row twice in one statement.
 async fn add_counts(
     conn: &mut impl Sql,
     table: &str,
     key_columns: &str,
-    keys: &[Bind<'_>],
-    c: &ItemCounts,
+    rows: &[(Vec<Bind<'_>>, ItemCounts)],
 ) -> Result<()> {
-    let n = keys.len();
-    let placeholders: Vec<String> = (1..=n + 4).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "INSERT INTO {table} ({key_columns}, investigations, unique_investigations, requests, unique_requests) \
-         VALUES ({}) ON CONFLICT ({key_columns}) DO UPDATE SET \
-         investigations = {table}.investigations + excluded.investigations, \
-         unique_investigations = {table}.unique_investigations + excluded.unique_investigations, \
-         requests = {table}.requests + excluded.requests, \
-         unique_requests = {table}.unique_requests + excluded.unique_requests",
-        placeholders.join(", ")
-    );
-    let mut binds: Vec<Bind<'_>> = keys.to_vec();
-    binds.extend([
-        Bind::Int(c.investigations),
-        Bind::Int(c.unique_investigations),
-        Bind::Int(c.requests),
-        Bind::Int(c.unique_requests),
-    ]);
-    conn.run(&sql, &binds).await?;
+    for chunk in rows.chunks(UPSERTS_PER_STATEMENT) {
+        let mut values = Vec::with_capacity(chunk.len());
+        let mut binds: Vec<Bind<'_>> = Vec::new();
+        for (keys, c) in chunk {
+            let first = binds.len() + 1;
+            binds.extend(keys.iter().copied());
+            binds.extend([
+                Bind::Int(c.investigations),
+                Bind::Int(c.unique_investigations),
+                Bind::Int(c.requests),
+                Bind::Int(c.unique_requests),
+            ]);
+            let placeholders: Vec<String> = (first..=binds.len()).map(|i| format!("${i}")).collect();
+            values.push(format!("({})", placeholders.join(", ")));
+        }
+        let sql = format!(
+            "INSERT INTO {table} ({key_columns}, investigations, unique_investigations, requests, unique_requests) \
+             VALUES {} ON CONFLICT ({key_columns}) DO UPDATE SET \
+             investigations = {table}.investigations + excluded.investigations, \
+             unique_investigations = {table}.unique_investigations + excluded.unique_investigations, \
+             requests = {table}.requests + excluded.requests, \
+             unique_requests = {table}.unique_requests + excluded.unique_requests",
+            values.join(", ")
+        );
+        conn.run(&sql, &binds).await?;
+    }
     Ok(())
+}
+
+/// A browse group's rows as upsert rows: (view, value, month or year).
+fn group_rows<'a>(map: &'a BTreeMap<(&'static str, String, i64), ItemCounts>) -> Vec<(Vec<Bind<'a>>, ItemCounts)> {
+    map.iter().map(|((view, value, n), c)| (vec![Bind::Text(view), Bind::Text(value), Bind::Int(*n)], *c)).collect()
 }
 
 /// The aggregates above the item's day: the item's month and year, the
@@ -228,8 +246,6 @@ async fn add_rollups<B: Backend>(
     let mut groups: BTreeMap<(&'static str, String, i64), ItemCounts> = BTreeMap::new();
     let mut group_years: BTreeMap<(&'static str, String, i64), ItemCounts> = BTreeMap::new();
     for (&(record_id, month), c) in monthly {
-        let keys = [Bind::Int(record_id), Bind::Int(month)];
-        add_counts(&mut **tx, "usage_monthly", "record_id, month", &keys, c).await?;
         let year = month.div_euclid(12);
         yearly.entry((record_id, year)).or_default().add(c);
         repository.entry(month).or_default().add(c);
@@ -241,20 +257,15 @@ async fn add_rollups<B: Backend>(
             }
         }
     }
-    for (&(record_id, year), c) in &yearly {
-        add_counts(&mut **tx, "usage_yearly", "record_id, year", &[Bind::Int(record_id), Bind::Int(year)], c).await?;
-    }
-    for (&month, c) in &repository {
-        add_counts(&mut **tx, "usage_repository_monthly", "month", &[Bind::Int(month)], c).await?;
-    }
-    for ((view, value, month), c) in &groups {
-        let keys = [Bind::Text(view), Bind::Text(value), Bind::Int(*month)];
-        add_counts(&mut **tx, "usage_group_monthly", "view, value, month", &keys, c).await?;
-    }
-    for ((view, value, year), c) in &group_years {
-        let keys = [Bind::Text(view), Bind::Text(value), Bind::Int(*year)];
-        add_counts(&mut **tx, "usage_group_yearly", "view, value, year", &keys, c).await?;
-    }
+    let ints = |map: &BTreeMap<(RecordId, i64), ItemCounts>| -> Vec<(Vec<Bind<'static>>, ItemCounts)> {
+        map.iter().map(|(&(a, b), c)| (vec![Bind::Int(a), Bind::Int(b)], *c)).collect()
+    };
+    add_counts(&mut **tx, "usage_monthly", "record_id, month", &ints(monthly)).await?;
+    add_counts(&mut **tx, "usage_yearly", "record_id, year", &ints(&yearly)).await?;
+    let months: Vec<_> = repository.iter().map(|(&m, c)| (vec![Bind::Int(m)], *c)).collect();
+    add_counts(&mut **tx, "usage_repository_monthly", "month", &months).await?;
+    add_counts(&mut **tx, "usage_group_monthly", "view, value, month", &group_rows(&groups)).await?;
+    add_counts(&mut **tx, "usage_group_yearly", "view, value, year", &group_rows(&group_years)).await?;
     Ok(())
 }
 
@@ -343,16 +354,18 @@ impl<B: Backend> Usage for B {
             let counts = count_hour(&events, end);
             let mut monthly: BTreeMap<(RecordId, i64), ItemCounts> = BTreeMap::new();
             let mut by_access: BTreeMap<(RecordId, i64, bool), ItemCounts> = BTreeMap::new();
+            let mut daily = Vec::with_capacity(counts.len());
             for (&(record_id, day, open), c) in &counts {
-                let keys = [Bind::Int(record_id), Bind::Int(day), Bind::Int(i64::from(open))];
-                add_counts(&mut *tx, "usage_daily", "record_id, day, open_access", &keys, c).await?;
+                daily.push((vec![Bind::Int(record_id), Bind::Int(day), Bind::Int(i64::from(open))], *c));
                 monthly.entry((record_id, month_of_day(day))).or_default().add(c);
                 by_access.entry((record_id, month_of_day(day), open)).or_default().add(c);
             }
-            for (&(record_id, month, open), c) in &by_access {
-                let keys = [Bind::Int(record_id), Bind::Int(month), Bind::Int(i64::from(open))];
-                add_counts(&mut *tx, "usage_item_access_monthly", "record_id, month, open_access", &keys, c).await?;
-            }
+            add_counts(&mut *tx, "usage_daily", "record_id, day, open_access", &daily).await?;
+            let access: Vec<_> = by_access
+                .iter()
+                .map(|(&(id, month, open), c)| (vec![Bind::Int(id), Bind::Int(month), Bind::Int(i64::from(open))], *c))
+                .collect();
+            add_counts(&mut *tx, "usage_item_access_monthly", "record_id, month, open_access", &access).await?;
             add_rollups::<B>(&mut tx, &monthly).await?;
             let marked = tx
                 .run(
