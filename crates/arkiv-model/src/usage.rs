@@ -161,10 +161,6 @@ pub fn count_hour(events: &[UsageEvent], until: i64) -> HashMap<CountKey, ItemCo
         if first_request {
             c.unique_requests += 1;
         }
-        // A 206: once per file per session, whatever the ranges.
-        if e.kind == UsageKind::PartialDownload && !partial_seen.insert((e.visitor, session, e.record_id, e.target)) {
-            continue;
-        }
         // §7.2: the first of two clicks within 30 seconds is removed.
         let next = by_click.get(i + 1).filter(|n| {
             n.visitor == e.visitor
@@ -175,6 +171,11 @@ pub fn count_hour(events: &[UsageEvent], until: i64) -> HashMap<CountKey, ItemCo
         if next.is_some_and(|n| n.at - e.at <= DOUBLE_CLICK_SECONDS) {
             continue;
         }
+        // A 206: once per file per session, whatever the ranges (the range
+        // a double click replaced is not the one that counts).
+        if e.kind == UsageKind::PartialDownload && !partial_seen.insert((e.visitor, session, e.record_id, e.target)) {
+            continue;
+        }
         c.investigations += 1;
         if e.kind.is_request() {
             c.requests += 1;
@@ -182,6 +183,72 @@ pub fn count_hour(events: &[UsageEvent], until: i64) -> HashMap<CountKey, ItemCo
     }
     counts.retain(|_, c| *c != ItemCounts::default());
     counts
+}
+
+/// Events held back for the double-click window before they are kept, so
+/// that a click which another click by the same visitor on the same URL
+/// replaces within [`DOUBLE_CLICK_SECONDS`] (§7.2: the first is removed)
+/// is never written at all. Only clicks in the same hour are merged: the
+/// earlier one may be its session's unique item (§7.3). What is left counts
+/// exactly as the roll-up would have counted everything: a reader who
+/// reloads a page, or a PDF viewer fetching ranges, costs one row.
+#[derive(Debug, Default)]
+pub struct ClickWindow {
+    latest: HashMap<(i64, RecordId, i64, bool), UsageEvent>,
+    ready: Vec<UsageEvent>,
+    /// Clicks merged into a later one.
+    pub merged: u64,
+}
+
+/// Clicks held at most; past it, all are let go (the roll-up still finds
+/// their double clicks, only less cheaply).
+const WINDOW_CAP: usize = 100_000;
+
+impl ClickWindow {
+    /// Takes an event (events come in time order).
+    pub fn push(&mut self, e: UsageEvent) {
+        let key = (e.visitor, e.record_id, e.target, e.kind.is_request());
+        if let Some(previous) = self.latest.insert(key, e) {
+            let same_click = e.at >= previous.at
+                && e.at - previous.at <= DOUBLE_CLICK_SECONDS
+                && e.at.div_euclid(3600) == previous.at.div_euclid(3600);
+            if same_click {
+                self.merged += 1;
+            } else {
+                self.ready.push(previous);
+            }
+        }
+    }
+
+    /// The events no later click can replace any more (older than the
+    /// window at `now`), or all when the window is full.
+    pub fn settled(&mut self, now: i64) -> Vec<UsageEvent> {
+        if self.latest.len() > WINDOW_CAP {
+            return self.all();
+        }
+        let mut out = std::mem::take(&mut self.ready);
+        self.latest.retain(|_, e| {
+            let keep = e.at > now - DOUBLE_CLICK_SECONDS;
+            if !keep {
+                out.push(*e);
+            }
+            keep
+        });
+        out.sort_by_key(|e| e.at);
+        out
+    }
+
+    /// Every event held.
+    pub fn all(&mut self) -> Vec<UsageEvent> {
+        let mut out = std::mem::take(&mut self.ready);
+        out.extend(self.latest.drain().map(|(_, e)| e));
+        out.sort_by_key(|e| e.at);
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.latest.is_empty() && self.ready.is_empty()
+    }
 }
 
 #[cfg(test)]
@@ -250,6 +317,32 @@ mod tests {
         let c = count_hour(&[page(T0, 7), page(T0 + 20, 7)], until);
         let total: i64 = c.values().map(|c| c.investigations).sum();
         assert_eq!(total, 0, "the first click is replaced by one after the end: {c:?}");
+    }
+
+    /// What the window keeps counts as what it was given counts.
+    #[test]
+    fn the_window_keeps_what_counts() {
+        let events = [
+            page(T0, 7),
+            page(T0 + 10, 7),
+            page(T0 + 50, 7),
+            page(T0 + 5, 8),
+            pdf(T0 + 60, 7, UsageKind::PartialDownload),
+            pdf(T0 + 70, 7, UsageKind::PartialDownload),
+            page(T0 + 1139, 7), // 13:59:59
+            page(T0 + 1150, 7), // 14:00:10, the next session
+        ];
+        let mut sorted = events.to_vec();
+        sorted.sort_by_key(|e| e.at);
+        let mut window = ClickWindow::default();
+        for e in &sorted {
+            window.push(*e);
+        }
+        let mut kept = window.settled(T0 + 1100);
+        kept.extend(window.all());
+        assert_eq!(window.merged, 2, "the click at 0 s and the first range");
+        assert_eq!(counts(&kept), counts(&events));
+        assert!(window.is_empty());
     }
 
     #[test]

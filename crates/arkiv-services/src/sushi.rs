@@ -194,44 +194,18 @@ impl ReportId {
         REPORTS.iter().find(|(id, _, _)| *id == self.id()).map(|(_, n, _)| *n).unwrap_or("")
     }
 
-    /// The parameters the report takes (3050 for any other).
-    fn parameters(self) -> &'static [&'static str] {
-        const BASE: [&str; 6] = ["customer_id", "requestor_id", "api_key", "platform", "begin_date", "end_date"];
-        match self {
-            ReportId::Pr => &[
-                "customer_id",
-                "requestor_id",
-                "api_key",
-                "platform",
-                "begin_date",
-                "end_date",
-                "metric_type",
-                "data_type",
-                "access_method",
-                "attributes_to_show",
-                "granularity",
-            ],
-            ReportId::Ir => &[
-                "customer_id",
-                "requestor_id",
-                "api_key",
-                "platform",
-                "begin_date",
-                "end_date",
-                "metric_type",
-                "data_type",
-                "access_method",
-                "access_type",
-                "yop",
-                "attributes_to_show",
-                "granularity",
-                "include_parent_details",
-                "include_component_details",
-                "item_id",
-                "author",
-            ],
-            ReportId::PrP1 | ReportId::IrA1 => &BASE,
-        }
+    /// Whether the report takes this parameter (3050 for any other).
+    fn takes(self, name: &str) -> bool {
+        const EVERY: [&str; 6] = ["customer_id", "requestor_id", "api_key", "platform", "begin_date", "end_date"];
+        const MASTER: [&str; 5] = ["metric_type", "data_type", "access_method", "attributes_to_show", "granularity"];
+        const ITEM: [&str; 6] =
+            ["access_type", "yop", "include_parent_details", "include_component_details", "item_id", "author"];
+        EVERY.contains(&name)
+            || match self {
+                ReportId::Pr => MASTER.contains(&name),
+                ReportId::Ir => MASTER.contains(&name) || ITEM.contains(&name),
+                ReportId::PrP1 | ReportId::IrA1 => false,
+            }
     }
 
     fn metrics(self) -> &'static [&'static str] {
@@ -349,7 +323,7 @@ pub fn parse_request(
     let unknown: Vec<&str> = params
         .iter()
         .map(|(k, _)| k.as_str())
-        .filter(|k| !report.parameters().contains(k))
+        .filter(|k| !report.takes(k))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();

@@ -25,7 +25,7 @@
 //! reloading their own page from counting more than once a session.
 
 use crate::Repository;
-use arkiv_model::usage::{day_of, UsageEvent, UsageKind};
+use arkiv_model::usage::{day_of, ClickWindow, UsageEvent, UsageKind};
 use arkiv_model::{RecordId, Timestamp};
 use arkiv_storage::{RecordStore, RollUp};
 use sha2::{Digest, Sha256};
@@ -58,7 +58,25 @@ static ROBOTS: LazyLock<regex::Regex> = LazyLock::new(|| {
 /// Whether a user agent is a robot or crawler by the COUNTER list (an
 /// empty or one-character agent is one: the list says so).
 pub fn is_robot(user_agent: &str) -> bool {
-    ROBOTS.is_match(user_agent)
+    // Remembered per thread: a site sees the same few hundred agents again
+    // and again, and a map look-up is cheaper than the automaton. Bounded:
+    // cleared when full.
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<String, bool>> = Default::default();
+    }
+    const REMEMBERED: usize = 4096;
+    SEEN.with(|seen| {
+        if let Some(&robot) = seen.borrow().get(user_agent) {
+            return robot;
+        }
+        let robot = ROBOTS.is_match(user_agent);
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= REMEMBERED {
+            seen.clear();
+        }
+        seen.insert(user_agent.to_string(), robot);
+        robot
+    })
 }
 
 /// How long after an hour ends its events are counted: time for every
@@ -103,6 +121,9 @@ enum Message {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RecorderCounts {
     pub written: u64,
+    /// Double clicks merged into the click that replaced them before
+    /// anything was written (they would not count anyway).
+    pub merged: u64,
     pub robots: u64,
     pub dropped: u64,
 }
@@ -114,6 +135,7 @@ pub struct UsageRecorder {
     capacity: usize,
     queue: OnceLock<mpsc::Sender<Message>>,
     written: Arc<AtomicU64>,
+    merged: Arc<AtomicU64>,
     robots: AtomicU64,
     dropped: Arc<AtomicU64>,
 }
@@ -126,6 +148,7 @@ impl UsageRecorder {
             capacity: settings.queue.max(1),
             queue: OnceLock::new(),
             written: Arc::default(),
+            merged: Arc::default(),
             robots: AtomicU64::new(0),
             dropped: Arc::default(),
         }
@@ -136,7 +159,9 @@ impl UsageRecorder {
     fn queue(&self) -> &mpsc::Sender<Message> {
         self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(self.capacity);
-            tokio::spawn(write_visits(self.store.clone(), rx, self.written.clone(), self.dropped.clone()));
+            let counters =
+                Counters { written: self.written.clone(), merged: self.merged.clone(), dropped: self.dropped.clone() };
+            tokio::spawn(write_visits(self.store.clone(), rx, counters));
             tx
         })
     }
@@ -169,36 +194,48 @@ impl UsageRecorder {
     pub fn counts(&self) -> RecorderCounts {
         RecorderCounts {
             written: self.written.load(Ordering::Relaxed),
+            merged: self.merged.load(Ordering::Relaxed),
             robots: self.robots.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
         }
     }
 }
 
-/// The writer: takes what is queued (up to [`BATCH`]), hashes the
-/// visitors, writes one batch, and again.
-async fn write_visits(
-    store: Arc<dyn RecordStore>,
-    mut rx: mpsc::Receiver<Message>,
+/// What the writer counts, shared with the recorder.
+struct Counters {
     written: Arc<AtomicU64>,
+    merged: Arc<AtomicU64>,
     dropped: Arc<AtomicU64>,
-) {
+}
+
+/// The writer: takes what is queued (up to [`BATCH`]), hashes the
+/// visitors, holds them for the double-click window (`ClickWindow`), and
+/// writes what has settled, in one batch.
+async fn write_visits(store: Arc<dyn RecordStore>, mut rx: mpsc::Receiver<Message>, counters: Counters) {
+    let Counters { written, merged, dropped } = counters;
     let mut keys = DayKeys::default();
+    let mut window = ClickWindow::default();
+    let mut latest = 0;
     let mut messages = Vec::with_capacity(BATCH);
-    while rx.recv_many(&mut messages, BATCH).await > 0 {
-        let mut events = Vec::with_capacity(messages.len());
+    loop {
+        // A second without visits still lets the settled ones go.
+        let received = tokio::time::timeout(Duration::from_secs(1), rx.recv_many(&mut messages, BATCH)).await;
+        let closed = matches!(received, Ok(0));
         let mut flushes = Vec::new();
         for message in messages.drain(..) {
             match message {
                 Message::Visit(at, visit) => match keys.key(&*store, day_of(at)).await {
-                    Ok(key) => events.push(UsageEvent {
-                        at,
-                        record_id: visit.record_id,
-                        target: visit.target,
-                        kind: visit.kind,
-                        open: visit.open,
-                        visitor: visitor_hash(&key, &visit.visitor),
-                    }),
+                    Ok(key) => {
+                        latest = latest.max(at);
+                        window.push(UsageEvent {
+                            at,
+                            record_id: visit.record_id,
+                            target: visit.target,
+                            kind: visit.kind,
+                            open: visit.open,
+                            visitor: visitor_hash(&key, &visit.visitor),
+                        });
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "the day's statistics key could not be read; a visit is dropped");
                         dropped.fetch_add(1, Ordering::Relaxed);
@@ -207,6 +244,8 @@ async fn write_visits(
                 Message::Flush(done) => flushes.push(done),
             }
         }
+        let events =
+            if closed || !flushes.is_empty() { window.all() } else { window.settled(latest.max(Timestamp::now().0)) };
         if !events.is_empty() {
             match store.add_usage_events(&events).await {
                 Ok(()) => {
@@ -218,8 +257,12 @@ async fn write_visits(
                 }
             }
         }
+        merged.store(window.merged, Ordering::Relaxed);
         for done in flushes {
             let _ = done.send(());
+        }
+        if closed {
+            return;
         }
     }
 }
