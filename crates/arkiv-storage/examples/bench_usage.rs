@@ -39,6 +39,16 @@ fn peak_rss_mb() -> u64 {
         .unwrap_or(0)
 }
 
+fn anon_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("RssAnon:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb / 1024)
+        .unwrap_or(0)
+}
+
 fn dir_bytes(dir: &std::path::Path) -> u64 {
     std::fs::read_dir(dir).map(|d| d.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum()).unwrap_or(0)
 }
@@ -126,5 +136,11 @@ async fn main() {
             aggregates / rows.max(1) as f64
         );
     }
-    println!("peak RSS: {} MB", peak_rss_mb());
+    // VmHWM counts the database pages SQLite read through its memory map
+    // (the file cache, not this process's memory); RssAnon is its own.
+    println!(
+        "peak RSS (with the database's mapped pages): {} MB; own memory at the end (RssAnon): {} MB",
+        peak_rss_mb(),
+        anon_mb()
+    );
 }
