@@ -131,8 +131,11 @@ for round in 1 2; do
     printf '%s\tPDF download\t%s\t%s\n' "$mode" "$rps" "$p99" >>"$RESULTS"
     anon=$(awk '/^RssAnon:/ {printf "%.0f", $2 / 1024}' "/proc/$spid/status")
     printf '%s\tmemory\t%s\t0\n' "$mode" "$anon" >>"$RESULTS"
-    say "round $round, statistics $mode: $(tail -n 4 "$RESULTS" | tr '\n' ' ')"
-    kill "$spid"; wait "$spid" 2>/dev/null || true
+    # Ctrl-C: the server writes what is queued and says what it dropped.
+    kill -INT "$spid"; wait "$spid" 2>/dev/null || true
+    dropped=$(grep -o 'dropped=[0-9]*' "$WORK/serve.log" | tail -n1 | cut -d= -f2)
+    printf '%s\tdropped\t%s\t0\n' "$mode" "${dropped:-0}" >>"$RESULTS"
+    say "round $round, statistics $mode: $(tail -n 5 "$RESULTS" | tr '\n' ' ')"
   done
 done
 set_statistics true
@@ -148,18 +151,19 @@ fi
 cat "$WORK/store.txt" >&2
 
 table=$(awk -F'\t' '
-  $2 != "memory" { sum[$1 "\t" $2] += $3; n[$1 "\t" $2]++; if ($4 > p99[$1 "\t" $2]) p99[$1 "\t" $2] = $4 }
+  $2 != "memory" && $2 != "dropped" { sum[$1 "\t" $2] += $3; n[$1 "\t" $2]++; if ($4 > p99[$1 "\t" $2]) p99[$1 "\t" $2] = $4 }
   $2 == "memory" { mem[$1] = $3 }
+  $2 == "dropped" { dropped += $3 }
   END {
     split("abstract page, one reader|abstract page, a new reader each request|PDF download", pages, "|")
     for (i = 1; i <= 3; i++) {
       p = pages[i]; off = sum["false\t" p] / n["false\t" p]; on = sum["true\t" p] / n["true\t" p]
       printf "| %s | %.0f | %.0f | %.2f | %s | %s |\n", p, off, on, on / off, p99["false\t" p], p99["true\t" p]
     }
-    printf "\nServer memory after the runs (anonymous RSS): %s MB with statistics off, %s MB on.\n", mem["false"], mem["true"]
+    printf "\nServer memory after the runs (anonymous RSS): %s MB with statistics off, %s MB on. Visits dropped because the queue to the database was full (the server says so at shutdown), over both rounds with statistics on: %d.\n", mem["false"], mem["true"], dropped
   }' "$RESULTS")
 
-machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM; $(rustc --version | cut -d' ' -f1-3); $(date -u '+%Y-%m-%d %H:%M UTC')"
+machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM; $(rustc --version); $(date -u '+%Y-%m-%d %H:%M UTC')"
 section="$SECTION
 
 What counting views and downloads costs, and what the statistics keep.

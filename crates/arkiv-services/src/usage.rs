@@ -329,8 +329,17 @@ pub async fn run_statistics(repo: Arc<Repository>) {
         return;
     }
     let mut every = tokio::time::interval(ROLL_UP_EVERY);
+    let mut dropped_before = 0;
     loop {
         every.tick().await;
+        let dropped = repo.usage.counts().dropped;
+        if dropped > dropped_before {
+            tracing::warn!(
+                dropped = dropped - dropped_before,
+                "visits were dropped from the statistics: the queue to the database was full ([statistics] queue)"
+            );
+            dropped_before = dropped;
+        }
         match roll_up(&repo).await {
             Ok(done) if done.events > 0 => {
                 tracing::info!(events = done.events, hours = done.hours, items = done.items, "usage rolled up")

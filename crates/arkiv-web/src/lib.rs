@@ -76,6 +76,18 @@ pub async fn serve(
     let app = build(repo, templates, searching.as_ref().map(|s| s.index.clone()));
     let served = connections::serve(listener, app, limits, shutdown).await;
     repo_for_flush.usage.flush().await;
+    let c = repo_for_flush.usage.counts();
+    if c.dropped > 0 {
+        tracing::warn!(
+            written = c.written,
+            merged = c.merged,
+            robots = c.robots,
+            dropped = c.dropped,
+            "statistics: some visits were dropped, the queue to the database being full"
+        );
+    } else {
+        tracing::info!(written = c.written, merged = c.merged, robots = c.robots, "statistics written");
+    }
     if let Some(s) = searching {
         s.stop().await;
     }
