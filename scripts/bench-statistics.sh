@@ -133,7 +133,7 @@ for round in 1 2; do
     printf '%s\tmemory\t%s\t0\n' "$mode" "$anon" >>"$RESULTS"
     # Ctrl-C: the server writes what is queued and says what it dropped.
     kill -INT "$spid"; wait "$spid" 2>/dev/null || true
-    dropped=$(grep -o 'dropped=[0-9]*' "$WORK/serve.log" | tail -n1 | cut -d= -f2)
+    dropped=$(grep -o 'dropped=[0-9]*' "$WORK/serve.log" | tail -n1 | cut -d= -f2 || true)
     printf '%s\tdropped\t%s\t0\n' "$mode" "${dropped:-0}" >>"$RESULTS"
     say "round $round, statistics $mode: $(tail -n 5 "$RESULTS" | tr '\n' ' ')"
   done
