@@ -89,10 +89,22 @@ to_ms() {
 # A new reader for every request: a random address in X-Forwarded-For,
 # which the server believes from 127.0.0.1 (trusted_proxies below).
 cat >"$WORK/readers.lua" <<'LUA'
-math.randomseed(os.time())
+-- Each wrk thread its own random stream (the same seed would give both
+-- threads the same addresses, and every second request a double click).
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + id)
+end
 request = function()
-  local ip = string.format("10.%d.%d.%d", math.random(0, 255), math.random(0, 255), math.random(1, 254))
-  return wrk.format(nil, nil, {["X-Forwarded-For"] = ip})
+  -- wrk.format takes these headers instead of -H's: copy those first.
+  local headers = {}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  headers["X-Forwarded-For"] = string.format("10.%d.%d.%d", math.random(0, 255), math.random(0, 255), math.random(1, 254))
+  return wrk.format(nil, nil, headers)
 end
 LUA
 
