@@ -65,16 +65,22 @@ pub fn is_robot(user_agent: &str) -> bool {
         static SEEN: std::cell::RefCell<std::collections::HashMap<String, bool>> = Default::default();
     }
     const REMEMBERED: usize = 4096;
+    const MAX_REMEMBERED_AGENT: usize = 512;
     SEEN.with(|seen| {
         if let Some(&robot) = seen.borrow().get(user_agent) {
             return robot;
         }
         let robot = ROBOTS.is_match(user_agent);
-        let mut seen = seen.borrow_mut();
-        if seen.len() >= REMEMBERED {
-            seen.clear();
+        // Browsers' agents are short; a long one (a stranger's junk) is
+        // matched each time rather than kept: at most 4096 × 512 bytes a
+        // thread.
+        if user_agent.len() <= MAX_REMEMBERED_AGENT {
+            let mut seen = seen.borrow_mut();
+            if seen.len() >= REMEMBERED {
+                seen.clear();
+            }
+            seen.insert(user_agent.to_string(), robot);
         }
-        seen.insert(user_agent.to_string(), robot);
         robot
     })
 }
