@@ -235,6 +235,16 @@ enum StatsCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Count the views and downloads of an export of EPrints' access table
+    /// (`bin/export REPO access XML`, or the table as CSV or `mysql -B`
+    /// text with a header row), as the server counts; records keep their
+    /// EPrints ids, documents are found by their EPrints ids. A file
+    /// imported before counts nothing again. Exits with 2 if a row was
+    /// malformed (the rest is counted).
+    ImportAccess {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Count the events waiting now (the server does it every five minutes).
     RollUp,
 }
@@ -323,7 +333,12 @@ fn main() -> std::process::ExitCode {
                 commands::user_add(&cli.repo, &email, &name, &role, orcid, password_stdin).await
             }
             Command::Demo { dir, listen, count } => commands::demo(&dir, &listen, count).await,
-            Command::Stats(StatsCommand::ImportLog { files }) => commands::import_log(&cli.repo, &files).await,
+            Command::Stats(StatsCommand::ImportLog { files }) => {
+                commands::import_usage_history(&cli.repo, commands::HistorySource::Log, &files).await
+            }
+            Command::Stats(StatsCommand::ImportAccess { files }) => {
+                commands::import_usage_history(&cli.repo, commands::HistorySource::EprintsAccess, &files).await
+            }
             Command::Stats(StatsCommand::RollUp) => commands::roll_up(&cli.repo).await,
         }
     });

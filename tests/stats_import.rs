@@ -89,3 +89,89 @@ fn an_eprints_access_log_keeps_its_history_once() {
     assert!(body.contains("Downloads: <strong>3</strong>"), "{body}");
     assert!(body.contains("Page views: <strong>1</strong>"), "{body}");
 }
+
+/// `arkiv stats import-access`: EPrints' access table, as its XML export
+/// and as `mysql -B` text, counted by the Code (EPrints' own counting left
+/// double clicks and ranges in); a document is found by its EPrints id;
+/// a malformed row is told by line and the rest land; a table imported
+/// again counts nothing twice.
+#[test]
+fn eprints_access_table_keeps_its_history_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = init_repo(dir.path());
+    // The seed with EPrints' document id 3456, as an export carries it.
+    let seed =
+        std::fs::read_to_string(seed_xml()).unwrap().replacen("<pos>1</pos>", "<pos>1</pos><docid>3456</docid>", 1);
+    std::fs::create_dir(dir.path().join("files")).unwrap();
+    let pdf = seed_xml().parent().unwrap().join("files/commentary_137.pdf");
+    std::fs::copy(pdf, dir.path().join("files/commentary_137.pdf")).unwrap();
+    let seed_path = dir.path().join("seed.xml");
+    std::fs::write(&seed_path, seed).unwrap();
+    let out = arkiv(&repo, &["import", "eprints-xml", seed_path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+
+    let access = |id: u32, time: &str, who: &str, agent: &str, service: &str, eprint: &str, doc: &str| {
+        format!(
+            "  <access id=\"http://old.example/id/access/{id}\">\n    <accessid>{id}</accessid>\n    \
+             <datestamp>{time}</datestamp>\n    <requester_id>{who}</requester_id>\n    \
+             <requester_user_agent>{agent}</requester_user_agent>\n    \
+             <service_type_id>{service}</service_type_id>\n    <referent_id>{eprint}</referent_id>\n{doc}  \
+             </access>\n"
+        )
+    };
+    let doc = |d: &str| format!("    <referent_docid>{d}</referent_docid>\n");
+    let mut xml =
+        String::from("<?xml version='1.0' encoding='utf-8'?>\n<accesses xmlns=\"http://eprints.org/ep2/data/2.0\">\n");
+    for row in [
+        // Section 7.3 (double clicks): two views by one reader 10 s apart are one.
+        access(1, "2013-03-01 09:00:00", "192.0.2.1", FIREFOX, "?abstract=yes", "1", ""),
+        access(2, "2013-03-01 09:00:10", "192.0.2.1", FIREFOX, "?abstract=yes", "1", ""),
+        // Downloads of document 3456 by two readers: two Requests.
+        access(3, "2013-03-01 09:01:00", "192.0.2.2", FIREFOX, "?fulltext=yes", "1", &doc("3456")),
+        access(4, "2013-03-02 12:00:00", "192.0.2.3", FIREFOX, "?fulltext=yes", "oai:old.example:1", &doc("3456")),
+        // Section 7.8 (robots): a harvester EPrints' shorter list let through.
+        access(5, "2013-03-02 12:01:00", "192.0.2.4", "python-requests/2.31", "?fulltext=yes", "1", &doc("3456")),
+        // Not counted: a document this record does not have, an eprint not held.
+        access(6, "2013-03-02 12:02:00", "192.0.2.5", FIREFOX, "?fulltext=yes", "1", &doc("9999")),
+        access(7, "2013-03-02 12:03:00", "192.0.2.5", FIREFOX, "?abstract=yes", "999", ""),
+        // Malformed: an impossible date; a row without a requester.
+        access(8, "2013-02-30 12:00:00", "192.0.2.6", FIREFOX, "?abstract=yes", "1", ""),
+        access(9, "2013-03-02 12:04:00", "", FIREFOX, "?abstract=yes", "1", ""),
+    ] {
+        xml.push_str(&row);
+    }
+    xml.push_str("</accesses>\n");
+    let xml_path = dir.path().join("access.xml");
+    std::fs::write(&xml_path, &xml).unwrap();
+
+    let out = arkiv(&repo, &["stats", "import-access", xml_path.to_str().unwrap()]);
+    let said = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "malformed rows exit 2: {said}{}", stderr(&out));
+    assert!(
+        said.contains("9 rows: 4 views and downloads kept; 1 by robots, 2 not a view or download of a record here, 0 from when the server counted by itself, 2 malformed."),
+        "{said}"
+    );
+    assert!(said.contains("line 63: ") && said.contains("is not a time"), "{said}");
+    assert!(said.contains("line 71: the row has no requester_id"), "{said}");
+
+    let again = arkiv(&repo, &["stats", "import-access", xml_path.to_str().unwrap()]);
+    assert!(stdout(&again).contains("imported before; nothing counted again"), "{}", stdout(&again));
+
+    // The same table as `mysql -B` prints it, a month on: one more view.
+    let tsv = "accessid\tdatestamp_year\tdatestamp_month\tdatestamp_day\tdatestamp_hour\tdatestamp_minute\t\
+               datestamp_second\trequester_id\trequester_user_agent\trequester_country\trequester_institution\t\
+               referring_entity_id\tservice_type_id\treferent_id\treferent_docid\n\
+               10\t2013\t4\t1\t8\t0\t0\t192.0.2.8\tMozilla/5.0 (Windows NT 10.0)\tNULL\tNULL\t\t?abstract=yes\t1\tNULL\n";
+    let tsv_path = dir.path().join("access.tsv");
+    std::fs::write(&tsv_path, tsv).unwrap();
+    let out = arkiv(&repo, &["stats", "import-access", tsv_path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("1 rows: 1 views and downloads kept"), "{}", stdout(&out));
+
+    // The record's page: 2 downloads, 2 views (one double click merged).
+    let served = serve(&repo);
+    let (status, body) = page(served.addr, "/1/");
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("Downloads: <strong>2</strong>"), "{body}");
+    assert!(body.contains("Page views: <strong>2</strong>"), "{body}");
+}

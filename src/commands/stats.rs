@@ -1,26 +1,44 @@
-//! `arkiv stats`: usage statistics by hand. `import-log` brings the
-//! download history of web server access logs in (see
-//! `arkiv_services::usage_import`); `roll-up` counts what is waiting now
-//! instead of at the server's next five-minute round.
+//! `arkiv stats`: usage statistics by hand. `import-log` and
+//! `import-access` bring the history of web server access logs and of
+//! EPrints' access table in (see `arkiv_services::usage_import`); `roll-up`
+//! counts what is waiting now instead of at the server's next five-minute
+//! round.
 
 use anyhow::Result;
 use arkiv_services::Repository;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Imports each log, then rolls up. Exits with 2 if any line was malformed
-/// (the rest of each log is imported all the same).
-pub async fn import_log(repo_dir: &Path, files: &[PathBuf]) -> Result<ExitCode> {
+/// Which history a file holds.
+#[derive(Clone, Copy)]
+pub enum HistorySource {
+    /// A web server's access log.
+    Log,
+    /// An export of EPrints' access table.
+    EprintsAccess,
+}
+
+/// Imports each file, then rolls up. Exits with 2 if any line was
+/// malformed (the rest of each file is imported all the same).
+pub async fn import_usage_history(repo_dir: &Path, source: HistorySource, files: &[PathBuf]) -> Result<ExitCode> {
+    use arkiv_services::usage_import::{import_access, import_log};
     let repo = Repository::open(repo_dir).await?;
+    let unit = match source {
+        HistorySource::Log => "lines",
+        HistorySource::EprintsAccess => "rows",
+    };
     let mut malformed = 0;
     for file in files {
-        let r = arkiv_services::usage_import::import_log(&repo, file).await?;
+        let r = match source {
+            HistorySource::Log => import_log(&repo, file).await?,
+            HistorySource::EprintsAccess => import_access(&repo, file).await?,
+        };
         if r.already_imported {
             println!("{}: imported before; nothing counted again.", file.display());
             continue;
         }
         println!(
-            "{}: {} lines: {} views and downloads kept; {} by robots, {} not a view or download of a record here, \
+            "{}: {} {unit}: {} views and downloads kept; {} by robots, {} not a view or download of a record here, \
              {} from when the server counted by itself, {} malformed.",
             file.display(),
             r.lines,
@@ -30,11 +48,17 @@ pub async fn import_log(repo_dir: &Path, files: &[PathBuf]) -> Result<ExitCode> 
             r.counted_live,
             r.malformed
         );
+        if r.written_before > 0 {
+            println!(
+                "  {} events an earlier, stopped import of this file wrote were not written again.",
+                r.written_before
+            );
+        }
         for (line, why) in &r.malformed_lines {
             println!("  line {line}: {why}");
         }
         if r.malformed > r.malformed_lines.len() as u64 {
-            println!("  ... and {} more malformed lines", r.malformed - r.malformed_lines.len() as u64);
+            println!("  ... and {} more malformed {unit}", r.malformed - r.malformed_lines.len() as u64);
         }
         malformed += r.malformed;
     }

@@ -104,6 +104,14 @@ impl ItemCounts {
 /// Access_Type (true: Open).
 pub type CountKey = (RecordId, i64, bool);
 
+/// The Access_Type of a view of a record's abstract page: Open when the
+/// public may read one of its documents or it has none (the page is then
+/// the whole item), else Controlled. One rule for the live site and for
+/// the history imports.
+pub fn view_is_open(record: &crate::Record, today: crate::PartialDate) -> bool {
+    record.documents.is_empty() || record.documents.iter().any(|d| d.is_open_access(today))
+}
+
 /// The target of a document's file: a hash of its position and name,
 /// never 0 (the abstract page's target).
 pub fn file_target(pos: u32, filename: &str) -> i64 {

@@ -1,29 +1,32 @@
-//! Download history from web server access logs (`arkiv stats
-//! import-log`), so that a repository moving from EPrints keeps the use its
-//! old server logged. Each line is read as the live site counts
-//! (`crate::usage`): a `GET` answered 200, 304 or 206 of an abstract page
-//! (`/N/`, `/id/eprint/N/`) or a document (`/N/P/FILE`,
-//! `/id/eprint/N/P/FILE`) of a record this repository holds, by an agent
-//! not on the COUNTER robots list. The events then go through the same
-//! roll-up (double clicks, sessions, ranges).
+//! Download history from before Arkiv counted: web server access logs
+//! (`arkiv stats import-log`) and EPrints' `access` table (`arkiv stats
+//! import-access`), so that a repository moving from EPrints keeps the use
+//! its old server saw. Each request is read as the live site counts
+//! (`crate::usage`): a view of an abstract page (`/N/`, `/id/eprint/N/`)
+//! or a download of a document (`/N/P/FILE`, `/id/eprint/N/P/FILE`, or an
+//! EPrints document id) of a record this repository holds, answered 200,
+//! 304 or 206, by an agent not on the COUNTER robots list. The events then
+//! go through the same roll-up (double clicks, sessions, ranges).
 //!
-//! - A log is known by the SHA-256 of its content (through gzip if it is
-//!   gzipped), noted in the transaction of its events: importing it twice,
-//!   plain or gzipped, counts nothing twice.
-//! - Lines from the moment the server began counting by itself are
+//! - A file is known by the SHA-256 of its content (through gzip if it is
+//!   gzipped), read once before anything is written: importing it twice,
+//!   plain or gzipped, counts nothing twice. Its events are written in
+//!   chunks of [`CHUNK_EVENTS`], each in one transaction with a note of the
+//!   file and the chunk, so memory stays bounded whatever the file's size,
+//!   and an import that was stopped, run again, writes only the chunks it
+//!   had not.
+//! - Requests from the moment the server began counting by itself are
 //!   skipped: it counted them live.
-//! - A malformed or hostile line is skipped and counted, with its number
-//!   and why; it never stops the import.
-//! - Access_Type is the document's today (logs do not say what it was).
-//! - The events of one log are held in memory until they are written in
-//!   one transaction (about 50 bytes each): import a year of a busy site
-//!   as its daily or monthly logs, not as one file.
+//! - A malformed or hostile line or row is skipped and counted, with its
+//!   number and why; it never stops the import.
+//! - Access_Type is the document's today (neither source says what it was).
 
 use crate::usage::{is_robot, visitor_hash, Visitor};
 use crate::Repository;
 use anyhow::Context;
 use arkiv_formats::access_log::{parse_line, MAX_LINE};
-use arkiv_model::usage::{day_of, file_target, UsageEvent, UsageKind};
+use arkiv_formats::eprints::access::{AccessReader, Service};
+use arkiv_model::usage::{day_of, file_target, view_is_open, UsageEvent, UsageKind};
 use arkiv_model::{Record, RecordId};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -33,9 +36,13 @@ use std::path::Path;
 /// Malformed lines reported by number at most (all are counted).
 const MALFORMED_SHOWN: usize = 20;
 
-/// What the import of one log did.
+/// Events held before they are written (about 50 bytes each).
+pub const CHUNK_EVENTS: usize = 250_000;
+
+/// What the import of one file did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogImport {
+    /// Lines of a log, rows of an access table.
     pub lines: u64,
     /// Views and downloads kept, to be counted by the roll-up.
     pub events: u64,
@@ -49,8 +56,160 @@ pub struct LogImport {
     pub malformed: u64,
     /// The first malformed lines: (line number, why).
     pub malformed_lines: Vec<(u64, String)>,
-    /// The log was imported before: nothing was written.
+    /// The file was imported before: nothing was written.
     pub already_imported: bool,
+    /// Events of chunks an earlier, stopped import of the file had written
+    /// (not written again; not in `events`).
+    pub written_before: u64,
+}
+
+impl LogImport {
+    fn malformed(&mut self, line: u64, why: String) {
+        self.malformed += 1;
+        if self.malformed_lines.len() < MALFORMED_SHOWN {
+            self.malformed_lines.push((line, why));
+        }
+    }
+}
+
+/// What an old request was of.
+enum OldTarget {
+    Page,
+    /// A file by its document's position and name.
+    File(u32, String),
+    /// A document by EPrints' id (the access table's `referent_docid`).
+    EprintsDocument(i64),
+}
+
+/// Turns the old requests of one file into events, written a chunk at a
+/// time (see the module docs).
+struct EventWriter<'r> {
+    repo: &'r Repository,
+    live_since: i64,
+    sha: String,
+    name: String,
+    /// (record id → the record, if held), read once per record.
+    records: HashMap<RecordId, Option<Record>>,
+    /// Each day's key of the visitor hashes.
+    keys: HashMap<i64, String>,
+    events: Vec<UsageEvent>,
+    chunk: usize,
+    skipped_chunks: usize,
+    report: LogImport,
+}
+
+impl<'r> EventWriter<'r> {
+    async fn new(repo: &'r Repository, sha: String, path: &Path) -> anyhow::Result<Self> {
+        Ok(EventWriter {
+            repo,
+            live_since: repo.store.usage_live_since().await?.unwrap_or(i64::MAX),
+            sha,
+            name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            records: HashMap::new(),
+            keys: HashMap::new(),
+            events: Vec::new(),
+            chunk: 0,
+            skipped_chunks: 0,
+            report: LogImport::default(),
+        })
+    }
+
+    /// Whether a request at `at` by `agent` may count: not from when the
+    /// server counted live, not by a robot (each noted in the report).
+    fn may_count(&mut self, at: i64, agent: &str) -> bool {
+        if at >= self.live_since {
+            self.report.counted_live += 1;
+            false
+        } else if is_robot(agent) {
+            self.report.robots += 1;
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Adds one request to a record; one that is not held here, or a
+    /// document it does not have, counts nothing.
+    async fn add(
+        &mut self,
+        at: i64,
+        client: &str,
+        user_agent: &str,
+        record_id: RecordId,
+        target: OldTarget,
+        kind: UsageKind,
+    ) -> anyhow::Result<()> {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.records.entry(record_id) {
+            slot.insert(self.repo.store.get_record(record_id).await?);
+        }
+        let Some(record) = self.records.get(&record_id).and_then(|r| r.as_ref()) else {
+            self.report.not_counted += 1;
+            return Ok(());
+        };
+        let today = self.repo.today();
+        let (target, open) = match &target {
+            OldTarget::Page => (0, view_is_open(record, today)),
+            OldTarget::File(pos, name) => {
+                let doc = record.documents.iter().find(|d| d.pos == *pos);
+                (file_target(*pos, name), doc.is_some_and(|d| d.is_open_access(today)))
+            }
+            OldTarget::EprintsDocument(docid) => {
+                let Some(doc) = record.documents.iter().find(|d| d.eprints_docid == Some(*docid)) else {
+                    self.report.not_counted += 1;
+                    return Ok(());
+                };
+                let name = doc.main_file().map_or("", |f| f.filename.as_str());
+                (file_target(doc.pos, name), doc.is_open_access(today))
+            }
+        };
+        let day = day_of(at);
+        let key = match self.keys.get(&day) {
+            Some(k) => k.clone(),
+            None => {
+                let k = self.repo.store.usage_key(day, &crate::accounts::tokens::random_token()).await?;
+                self.keys.insert(day, k.clone());
+                k
+            }
+        };
+        let visitor = match client.parse::<std::net::IpAddr>() {
+            Ok(address) => Visitor::Address(address, user_agent.to_string()),
+            // A host name (HostnameLookups on): still one user per name.
+            Err(_) => Visitor::Address([0, 0, 0, 0].into(), format!("{client}\0{user_agent}")),
+        };
+        self.events.push(UsageEvent { at, record_id, target, kind, open, visitor: visitor_hash(&key, &visitor) });
+        if self.events.len() >= CHUNK_EVENTS {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the events held as the next chunk, unless an earlier import
+    /// of the file wrote it. The first chunk is noted by the file's SHA-256
+    /// alone, as a file of one chunk always was.
+    async fn flush(&mut self) -> anyhow::Result<()> {
+        let key = if self.chunk == 0 { self.sha.clone() } else { format!("{}#{}", self.sha, self.chunk) };
+        let n = self.events.len() as u64;
+        if self.repo.store.import_usage_events(&key, &self.name, &self.events, self.repo.now().0).await? {
+            self.report.events += n;
+        } else {
+            self.report.written_before += n;
+            self.skipped_chunks += 1;
+        }
+        self.chunk += 1;
+        self.events.clear();
+        Ok(())
+    }
+
+    async fn finish(mut self) -> anyhow::Result<LogImport> {
+        if !self.events.is_empty() || self.chunk == 0 {
+            self.flush().await?;
+        }
+        if self.skipped_chunks == self.chunk {
+            self.report.already_imported = true;
+            self.report.written_before = 0;
+        }
+        Ok(self.report)
+    }
 }
 
 /// Where a request target leads: a record's page or one of its files.
@@ -70,8 +229,8 @@ fn target_of(path: &str) -> Option<(RecordId, Option<(u32, String)>)> {
     }
 }
 
-/// The bytes of a log, through gzip when they start with its magic.
-fn open_log(path: &Path) -> anyhow::Result<Box<dyn Read>> {
+/// The bytes of a file, through gzip when they start with its magic.
+fn open_file(path: &Path) -> anyhow::Result<Box<dyn Read>> {
     let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut magic = [0u8; 2];
     let n = file.read(&mut magic)?;
@@ -80,16 +239,17 @@ fn open_log(path: &Path) -> anyhow::Result<Box<dyn Read>> {
     Ok(if magic == [0x1f, 0x8b] { Box::new(flate2::read::MultiGzDecoder::new(whole)) } else { Box::new(whole) })
 }
 
+/// The SHA-256 of a file's content (through gzip), read before the import.
+fn content_sha256(path: &Path) -> anyhow::Result<String> {
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut open_file(path)?, &mut hasher).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
 /// Imports one access log (see the module docs).
 pub async fn import_log(repo: &Repository, path: &Path) -> anyhow::Result<LogImport> {
-    let live_since = repo.store.usage_live_since().await?.unwrap_or(i64::MAX);
-    let mut report = LogImport::default();
-    let mut hasher = Sha256::new();
-    // (record id → the record, if held), read once per record.
-    let mut records: HashMap<RecordId, Option<Record>> = HashMap::new();
-    let mut keys: HashMap<i64, String> = HashMap::new();
-    let mut events = Vec::new();
-    let mut reader = BufReader::new(open_log(path)?);
+    let mut writer = EventWriter::new(repo, content_sha256(path)?, path).await?;
+    let mut reader = BufReader::new(open_file(path)?);
     let mut raw = Vec::with_capacity(1024);
     loop {
         raw.clear();
@@ -99,33 +259,25 @@ pub async fn import_log(repo: &Repository, path: &Path) -> anyhow::Result<LogImp
         if n == 0 {
             break;
         }
-        hasher.update(&raw);
         let mut too_long = false;
         if !raw.ends_with(b"\n") && n > MAX_LINE {
             too_long = true;
             loop {
                 let mut rest = Vec::new();
                 let m = (&mut reader).take(64 * 1024).read_until(b'\n', &mut rest)?;
-                hasher.update(&rest);
                 if m == 0 || rest.ends_with(b"\n") {
                     break;
                 }
             }
         }
-        report.lines += 1;
-        let line_no = report.lines;
-        let mut malformed = |why: String| {
-            report.malformed += 1;
-            if report.malformed_lines.len() < MALFORMED_SHOWN {
-                report.malformed_lines.push((line_no, why));
-            }
-        };
+        writer.report.lines += 1;
+        let line_no = writer.report.lines;
         if too_long {
-            malformed("the line is longer than 32 KiB".into());
+            writer.report.malformed(line_no, "the line is longer than 32 KiB".into());
             continue;
         }
         let Ok(line) = std::str::from_utf8(&raw) else {
-            malformed("the line is not UTF-8".into());
+            writer.report.malformed(line_no, "the line is not UTF-8".into());
             continue;
         };
         if line.trim().is_empty() {
@@ -134,20 +286,15 @@ pub async fn import_log(repo: &Repository, path: &Path) -> anyhow::Result<LogImp
         let hit = match parse_line(line) {
             Ok(hit) => hit,
             Err(e) => {
-                malformed(e.to_string());
+                writer.report.malformed(line_no, e.to_string());
                 continue;
             }
         };
-        if hit.at >= live_since {
-            report.counted_live += 1;
-            continue;
-        }
-        if is_robot(&hit.user_agent) {
-            report.robots += 1;
+        if !writer.may_count(hit.at, &hit.user_agent) {
             continue;
         }
         let Some((record_id, file)) = (hit.method == "GET").then(|| target_of(hit.target)).flatten() else {
-            report.not_counted += 1;
+            writer.report.not_counted += 1;
             continue;
         };
         let kind = match (hit.status, &file) {
@@ -155,51 +302,53 @@ pub async fn import_log(repo: &Repository, path: &Path) -> anyhow::Result<LogImp
             (200 | 304, Some(_)) => UsageKind::Download,
             (206, Some(_)) => UsageKind::PartialDownload,
             _ => {
-                report.not_counted += 1;
+                writer.report.not_counted += 1;
                 continue;
             }
         };
-        if let std::collections::hash_map::Entry::Vacant(slot) = records.entry(record_id) {
-            slot.insert(repo.store.get_record(record_id).await?);
+        let target = file.map_or(OldTarget::Page, |(pos, name)| OldTarget::File(pos, name));
+        writer.add(hit.at, hit.client, &hit.user_agent, record_id, target, kind).await?;
+    }
+    writer.finish().await
+}
+
+/// Imports one export of EPrints' access table, XML or a table dump (see
+/// `arkiv_formats::eprints::access`). EPrints noted views answered 200 and
+/// downloads answered 200 or 304, its robots left out by its own list; the
+/// COUNTER list is applied again. A row of another service counts nothing.
+pub async fn import_access(repo: &Repository, path: &Path) -> anyhow::Result<LogImport> {
+    let mut writer = EventWriter::new(repo, content_sha256(path)?, path).await?;
+    let rows = AccessReader::new(BufReader::new(open_file(path)?))
+        .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?;
+    for row in rows {
+        writer.report.lines += 1;
+        let access = match row.result {
+            Ok(access) => access,
+            Err(why) => {
+                writer.report.malformed(row.line as u64, why);
+                continue;
+            }
+        };
+        if !writer.may_count(access.at, &access.user_agent) {
+            continue;
         }
-        let Some(record) = records.get(&record_id).and_then(|r| r.as_ref()) else {
-            report.not_counted += 1;
+        let Ok(record_id) = RecordId::try_from(access.eprintid) else {
+            writer.report.not_counted += 1;
             continue;
         };
-        let today = repo.today();
-        let (target, open) = match &file {
-            None => (0, record.documents.is_empty() || record.documents.iter().any(|d| d.is_open_access(today))),
-            Some((pos, name)) => {
-                let doc = record.documents.iter().find(|d| d.pos == *pos);
-                (file_target(*pos, name), doc.is_some_and(|d| d.is_open_access(today)))
+        let (target, kind) = match (&access.service, access.docid) {
+            (Service::Abstract, _) => (OldTarget::Page, UsageKind::Page),
+            (Service::Fulltext, Some(docid)) if i64::try_from(docid).is_ok() => {
+                (OldTarget::EprintsDocument(docid as i64), UsageKind::Download)
+            }
+            _ => {
+                writer.report.not_counted += 1;
+                continue;
             }
         };
-        let day = day_of(hit.at);
-        let key = match keys.get(&day) {
-            Some(k) => k.clone(),
-            None => {
-                let k = repo.store.usage_key(day, &crate::accounts::tokens::random_token()).await?;
-                keys.insert(day, k.clone());
-                k
-            }
-        };
-        let address = hit.client.parse().unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
-        let visitor = if hit.client.parse::<std::net::IpAddr>().is_ok() {
-            Visitor::Address(address, hit.user_agent.clone())
-        } else {
-            // A host name (HostnameLookups on): still one user per name.
-            Visitor::Address(address, format!("{}\0{}", hit.client, hit.user_agent))
-        };
-        events.push(UsageEvent { at: hit.at, record_id, target, kind, open, visitor: visitor_hash(&key, &visitor) });
+        writer.add(access.at, &access.requester, &access.user_agent, record_id, target, kind).await?;
     }
-    let sha = hex::encode(hasher.finalize());
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    report.events = events.len() as u64;
-    if !repo.store.import_usage_events(&sha, &name, &events, repo.now().0).await? {
-        report.already_imported = true;
-        report.events = 0;
-    }
-    Ok(report)
+    writer.finish().await
 }
 
 #[cfg(test)]

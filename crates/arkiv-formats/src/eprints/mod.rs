@@ -29,6 +29,7 @@
 //! the nesting depth *while* reading (a 10 MB title must be refused without
 //! being held), and stream a file of any size in constant memory.
 
+pub mod access;
 pub mod history;
 pub mod paths;
 pub mod phrases;

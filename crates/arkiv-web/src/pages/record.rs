@@ -119,11 +119,9 @@ async fn render_abstract_page(
 }
 
 /// A view of a live record's abstract page, for the statistics: an
-/// Investigation, Open when the public may read one of its documents or it
-/// has none (the page is then the whole item), else Controlled.
+/// Investigation (Access_Type by `arkiv_model::usage::view_is_open`).
 fn countable_view(state: &AppState, record: &Record, id: RecordId) -> crate::usage::Countable {
-    let today = state.repo.today();
-    let open = record.documents.is_empty() || record.documents.iter().any(|d| d.is_open_access(today));
+    let open = arkiv_model::usage::view_is_open(record, state.repo.today());
     crate::usage::Countable { record_id: id, target: 0, kind: arkiv_model::usage::UsageKind::Page, open }
 }
 
