@@ -52,11 +52,14 @@ pub struct EditorScope {
     pub types: Vec<String>,
     /// Series names, compared exactly.
     pub series: Vec<String>,
+    /// Division ids (EPrints' first editorial axis in its publication
+    /// flavour, `editor_limit_fields`), kept as given like subjects.
+    pub divisions: Vec<String>,
 }
 
 impl EditorScope {
     pub fn is_unlimited(&self) -> bool {
-        self.subjects.is_empty() && self.types.is_empty() && self.series.is_empty()
+        self.subjects.is_empty() && self.types.is_empty() && self.series.is_empty() && self.divisions.is_empty()
     }
 }
 

@@ -109,13 +109,17 @@ pub fn editor_scope(editperms: &[String]) -> Result<EditorScope, String> {
                 "subjects" => scope.subjects.extend(words()),
                 "type" => scope.types.extend(words()),
                 "series" => scope.series.push(value.trim().to_string()),
+                "divisions" => scope.divisions.extend(words()),
                 other => return Err(format!("it limits the field {other}, which Arkiv's scopes do not have")),
             }
         }
         scopes.push(scope);
     }
     let axes = |s: &EditorScope| {
-        [!s.subjects.is_empty(), !s.types.is_empty(), !s.series.is_empty()].iter().filter(|x| **x).count()
+        [!s.subjects.is_empty(), !s.types.is_empty(), !s.series.is_empty(), !s.divisions.is_empty()]
+            .iter()
+            .filter(|x| **x)
+            .count()
     };
     match scopes.len() {
         0 => Ok(EditorScope::default()),
@@ -127,6 +131,7 @@ pub fn editor_scope(editperms: &[String]) -> Result<EditorScope, String> {
                 union.subjects.extend(s.subjects);
                 union.types.extend(s.types);
                 union.series.extend(s.series);
+                union.divisions.extend(s.divisions);
             }
             if axes(&union) == 1 {
                 Ok(union)
@@ -142,6 +147,26 @@ pub fn editor_scope(editperms: &[String]) -> Result<EditorScope, String> {
 /// cannot be kept: no record has it, so they review nothing, and /admin
 /// shows it for what it is (an empty scope there would mean everything).
 pub const NO_SCOPE_TYPE: &str = "none:eprints-scope-not-kept";
+
+/// A scope with the narrower subjects and divisions of those it names, as
+/// EPrints matches them (a search for a faculty finds its schools' items).
+/// Arkiv's scopes match the ids they list, so the tree as it is at the
+/// import is written out; ids the tree does not know are kept as given.
+fn with_narrower(mut scope: EditorScope, tree: &arkiv_model::SubjectTree) -> EditorScope {
+    use arkiv_model::Scheme;
+    for (ids, scheme) in [(&mut scope.subjects, Scheme::Subjects), (&mut scope.divisions, Scheme::Divisions)] {
+        let named: Vec<String> = std::mem::take(ids);
+        for node in tree.nodes(scheme) {
+            if !named.contains(&node.id) && tree.path(&node.id).iter().any(|p| named.contains(&p.id)) {
+                ids.push(node.id.clone());
+            }
+        }
+        let mut all = named;
+        all.append(ids);
+        *ids = all;
+    }
+    scope
+}
 
 fn nothing() -> EditorScope {
     EditorScope { types: vec![NO_SCOPE_TYPE.to_string()], ..Default::default() }
@@ -266,7 +291,7 @@ async fn prepare(
     }
     let scope = match role {
         Role::Editor => match editor_scope(&user.editperms) {
-            Ok(scope) => scope,
+            Ok(scope) => with_narrower(scope, &repo.subjects()),
             Err(why) => {
                 report.warnings.push((
                     line,
@@ -395,7 +420,8 @@ mod tests {
         assert!(editor_scope(&[search("type:type:ANY:EQ:article"), search("subjects:subjects:ANY:EQ:QA")])
             .unwrap_err()
             .contains("different fields"));
-        assert!(editor_scope(&[search("divisions:divisions:ANY:EQ:sch_ecs")]).unwrap_err().contains("divisions"));
+        assert_eq!(editor_scope(&[search("divisions:divisions:ANY:EQ:sch_ecs")]).unwrap().divisions, ["sch_ecs"]);
+        assert!(editor_scope(&[search("date:date:ALL:EQ:2020")]).unwrap_err().contains("the field date"));
         assert!(editor_scope(&["nonsense".into()]).is_err());
     }
 }

@@ -15,7 +15,7 @@ use arkiv_formats::eprints::{EprintsWriter, WriteOptions};
 use arkiv_model::{Record, Role, Status, User};
 use arkiv_services::accounts::{create_user, login, AccountError, NewAccount};
 use arkiv_services::import::{import_eprints_xml, ImportOptions};
-use arkiv_services::users_import::{import_users, UsersReport, NO_SCOPE_TYPE};
+use arkiv_services::users_import::{import_users, UsersReport};
 use arkiv_services::{Config, Repository};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -136,7 +136,7 @@ const USERS: &str = r#"<?xml version="1.0" encoding="utf-8" ?>
     <username>divisions-editor</username>
     <usertype>editor</usertype>
     <email>div@example.org</email>
-    <editperms><item>0|1||eprint|-|divisions:divisions:ANY:EQ:sch_ecs|-|</item></editperms>
+    <editperms><item>0|1||eprint|-|divisions:divisions:ANY:EQ:fac_eng|-|</item></editperms>
   </user>
 </users>
 "#;
@@ -265,6 +265,12 @@ async fn depositors_keep_their_items_whichever_import_runs_first(repo: Arc<Repos
 }
 
 async fn bad_users_hashes_and_rows_are_each_reported_and_the_rest_land(repo: Arc<Repository>) {
+    // The division tree, as EPrints' subjects file gives it.
+    let tree = "divisions:University Structure:ROOT:0\nfac_eng:Faculty of Engineering:divisions:0\n\
+                sch_ecs:Electronics and Computer Science:fac_eng:1\nsch_civ:Civil Engineering:fac_eng:1\n\
+                fac_law:Faculty of Law:divisions:1\n";
+    let lines = arkiv_services::subjects_import::read_subjects(tree.as_bytes()).unwrap();
+    arkiv_services::subjects_import::import_subjects(&repo, lines, "subjects").await.unwrap();
     let report = import(&repo).await;
     assert_eq!(report.imported, 6, "admin, jsmith, Anna, jsmith-lab, badhash, divisions-editor: {report:#?}");
     assert_eq!(report.with_password, 2);
@@ -285,12 +291,15 @@ async fn bad_users_hashes_and_rows_are_each_reported_and_the_rest_land(repo: Arc
     assert_eq!(report.dump_rejected.len(), 1);
     assert!(report.dump_rejected[0].1.contains("a row of 3 values"), "{:?}", report.dump_rejected);
     assert!(said(&report.warnings, 32).contains("shares the address j.smith@example.org with jsmith"));
-    assert!(said(&report.warnings, 56).contains("the field divisions"));
     assert_eq!(report.without_password, ["admin", "jsmith-lab", "badhash", "divisions-editor"]);
-    // The editor whose scope could not be kept reviews nothing.
+    // EPrints' first editorial axis: a faculty's editor reviews its
+    // schools' items too, as EPrints' search matched them.
     let divisions = by_username(&repo, "divisions-editor").await;
     assert_eq!(divisions.role, Role::Editor);
-    assert_eq!(divisions.scope.types, [NO_SCOPE_TYPE]);
+    let mut scoped = divisions.scope.divisions.clone();
+    scoped.sort();
+    assert_eq!(scoped, ["fac_eng", "sch_civ", "sch_ecs"], "{:?}", divisions.scope);
+    assert!(divisions.scope.types.is_empty() && divisions.scope.subjects.is_empty());
     assert!(repo.accounts.user_by_username("guest").await.unwrap().is_none());
     assert!(repo.accounts.user_by_username("broken").await.unwrap().is_none());
     // A user with a malformed hash has no password that works.

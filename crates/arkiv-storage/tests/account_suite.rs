@@ -76,7 +76,7 @@ async fn users_update_and_list((_, accounts): Stores) {
     let mut ed = accounts.create_user(&new_user("ed@example.org", Role::Depositor)).await.unwrap().unwrap();
     let other = accounts.create_user(&new_user("other@example.org", Role::Depositor)).await.unwrap().unwrap();
     ed.role = Role::Editor;
-    ed.scope = EditorScope { subjects: vec!["econ".into()], types: vec!["policy_paper".into()], series: vec![] };
+    ed.scope = EditorScope { subjects: vec!["econ".into()], types: vec!["policy_paper".into()], ..Default::default() };
     ed.name = "Edith Editor".into();
     ed.orcid = None;
     ed.disabled = true;

@@ -49,6 +49,7 @@ pub fn in_scope(user: &User, record: &Record) -> bool {
     (s.types.is_empty() || s.types.contains(&record.item_type))
         && (s.subjects.is_empty() || record.subjects.iter().any(|r| s.subjects.contains(r)))
         && (s.series.is_empty() || record.series.as_ref().is_some_and(|r| s.series.contains(r)))
+        && (s.divisions.is_empty() || record.divisions.iter().any(|r| s.divisions.contains(r)))
 }
 
 /// Whether a user's rights count: not disabled, and the address confirmed.
@@ -144,6 +145,13 @@ pub(crate) mod tests {
         assert!(!may(Some(&owner), Action::Edit, Some(&r)), "submitted: the depositor waits for review");
         assert!(may(Some(&owner), Action::View, Some(&r)));
         assert!(!may(None, Action::View, Some(&r)));
+        // Divisions, EPrints' first editorial axis.
+        let ecs = user(4, Role::Editor, EditorScope { divisions: vec!["sch_ecs".into()], ..Default::default() });
+        assert!(!may(Some(&ecs), Action::Accept, Some(&r)), "an item of no division");
+        r.divisions = vec!["sch_law".into()];
+        assert!(!may(Some(&ecs), Action::Accept, Some(&r)));
+        r.divisions.push("sch_ecs".into());
+        assert!(may(Some(&ecs), Action::Accept, Some(&r)));
     }
 
     #[test]

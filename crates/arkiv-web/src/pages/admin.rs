@@ -42,6 +42,7 @@ struct UserLine {
     types: String,
     series: String,
     subjects: String,
+    divisions: String,
     disabled: bool,
     verified: bool,
 }
@@ -228,6 +229,7 @@ async fn render(
             types: u.scope.types.join(" "),
             series: u.scope.series.join("\n"),
             subjects: u.scope.subjects.join(" "),
+            divisions: u.scope.divisions.join(" "),
             disabled: u.disabled,
             verified: u.verified,
         })
@@ -298,6 +300,8 @@ pub struct UserForm {
     #[serde(default)]
     subjects: String,
     #[serde(default)]
+    divisions: String,
+    #[serde(default)]
     disabled: Option<String>,
     /// Ticked to confirm an unconfirmed address by hand.
     #[serde(default)]
@@ -321,6 +325,7 @@ pub async fn update_user(
         types: words(&form.types),
         series: form.series.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
         subjects: words(&form.subjects),
+        divisions: words(&form.divisions),
     };
     admin.update_user(id, role, scope, form.disabled.is_some()).await.map_err(problem)?;
     if form.confirm.is_some() {
