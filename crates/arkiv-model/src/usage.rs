@@ -21,7 +21,7 @@
 //!   kept at all, by the user agent (the service's robots list).
 
 use crate::RecordId;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Seconds within which a second click on the same URL replaces the first
 /// (Code of Practice §7.2).
@@ -202,11 +202,25 @@ pub fn count_hour(events: &[UsageEvent], until: i64) -> HashMap<CountKey, ItemCo
 /// reloads a page, or a PDF viewer fetching ranges, costs one row.
 #[derive(Debug, Default)]
 pub struct ClickWindow {
-    latest: HashMap<(i64, RecordId, i64, bool), UsageEvent>,
+    /// Each key's latest click, and whether it must be kept: a click that
+    /// came within the window of one in the previous hour decides that
+    /// one is a double click (the Code's 30 seconds know no hours), so it
+    /// is written, never merged into a later one.
+    latest: HashMap<ClickKey, (UsageEvent, bool)>,
+    /// Each held click's key with a time no later than its click's, oldest
+    /// first: [`ClickWindow::settled`] looks at the front only, so letting
+    /// go costs what is let go, never a walk over all that is held. A
+    /// key's entry may be older than its click (a later click replaced the
+    /// one it was queued for); it is queued again with the newer time when
+    /// it comes up. One entry per held key.
+    arrivals: VecDeque<(i64, ClickKey)>,
     ready: Vec<UsageEvent>,
     /// Clicks merged into a later one.
     pub merged: u64,
 }
+
+/// Who clicked what: the visitor, the item, the URL and whether a request.
+type ClickKey = (i64, RecordId, i64, bool);
 
 /// Clicks held at most; past it, all are let go (the roll-up still finds
 /// their double clicks, only less cheaply).
@@ -216,32 +230,50 @@ impl ClickWindow {
     /// Takes an event (events come in time order).
     pub fn push(&mut self, e: UsageEvent) {
         let key = (e.visitor, e.record_id, e.target, e.kind.is_request());
-        if let Some(previous) = self.latest.insert(key, e) {
-            let same_click = e.at >= previous.at
-                && e.at - previous.at <= DOUBLE_CLICK_SECONDS
-                && e.at.div_euclid(3600) == previous.at.div_euclid(3600);
-            if same_click {
-                self.merged += 1;
-            } else {
-                self.ready.push(previous);
+        match self.latest.insert(key, (e, false)) {
+            None => self.arrivals.push_back((e.at, key)),
+            Some((previous, kept)) => {
+                let within = e.at >= previous.at && e.at - previous.at <= DOUBLE_CLICK_SECONDS;
+                // Merged only within an hour: each hour is a user-session,
+                // and the earlier click may be its session's unique one.
+                let same_hour = e.at.div_euclid(3600) == previous.at.div_euclid(3600);
+                if within && same_hour && !kept {
+                    self.merged += 1;
+                } else {
+                    self.ready.push(previous);
+                    if within && !same_hour {
+                        self.latest.insert(key, (e, true));
+                    }
+                }
             }
         }
     }
 
-    /// The events no later click can replace any more (older than the
-    /// window at `now`), or all when the window is full.
+    /// The events no later click can replace any more, or all when the
+    /// window is full. Clicks still to come are at `now` or later, and one
+    /// exactly [`DOUBLE_CLICK_SECONDS`] after another replaces it, so a
+    /// click is let go once it is more than that before `now`.
     pub fn settled(&mut self, now: i64) -> Vec<UsageEvent> {
         if self.latest.len() > WINDOW_CAP {
             return self.all();
         }
         let mut out = std::mem::take(&mut self.ready);
-        self.latest.retain(|_, e| {
-            let keep = e.at > now - DOUBLE_CLICK_SECONDS;
-            if !keep {
-                out.push(*e);
+        let horizon = now - DOUBLE_CLICK_SECONDS - 1;
+        while let Some(&(at, key)) = self.arrivals.front() {
+            if at > horizon {
+                break;
             }
-            keep
-        });
+            self.arrivals.pop_front();
+            match self.latest.get(&key) {
+                Some((e, _)) if e.at <= horizon => {
+                    out.push(*e);
+                    self.latest.remove(&key);
+                }
+                // Replaced by a later click: wait for that one.
+                Some((e, _)) => self.arrivals.push_back((e.at, key)),
+                None => {}
+            }
+        }
         out.sort_by_key(|e| e.at);
         out
     }
@@ -249,7 +281,8 @@ impl ClickWindow {
     /// Every event held.
     pub fn all(&mut self) -> Vec<UsageEvent> {
         let mut out = std::mem::take(&mut self.ready);
-        out.extend(self.latest.drain().map(|(_, e)| e));
+        out.extend(self.latest.drain().map(|(_, (e, _))| e));
+        self.arrivals.clear();
         out.sort_by_key(|e| e.at);
         out
     }
@@ -351,6 +384,55 @@ mod tests {
         assert_eq!(window.merged, 2, "the click at 0 s and the first range");
         assert_eq!(counts(&kept), counts(&events));
         assert!(window.is_empty());
+    }
+
+    /// Let go a little at a time, as the writer does, the window still
+    /// keeps what counts: no click is let go while a later one could still
+    /// replace it, and none is lost.
+    #[test]
+    fn the_window_let_go_bit_by_bit_keeps_what_counts() {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n) as i64
+        };
+        let mut events = Vec::new();
+        let mut at = T0;
+        for _ in 0..5_000 {
+            at += next(12);
+            let visitor = next(4);
+            events.push(match next(3) {
+                0 => page(at, visitor),
+                1 => pdf(at, visitor, UsageKind::Download),
+                _ => pdf(at, visitor, UsageKind::PartialDownload),
+            });
+        }
+        let mut window = ClickWindow::default();
+        let mut kept = Vec::new();
+        for e in &events {
+            window.push(*e);
+            if next(5) == 0 {
+                kept.extend(window.settled(e.at));
+            }
+        }
+        kept.extend(window.all());
+        assert!(window.merged > 100, "the test makes double clicks: {}", window.merged);
+        assert_eq!(kept.len() as u64 + window.merged, events.len() as u64);
+        assert_eq!(counts(&kept), counts(&events));
+    }
+
+    /// A click exactly 30 seconds after another still replaces it (§7.2),
+    /// so the earlier is not let go at that moment.
+    #[test]
+    fn the_window_holds_a_click_for_the_whole_thirty_seconds() {
+        let mut window = ClickWindow::default();
+        window.push(page(T0, 7));
+        assert!(window.settled(T0 + 30).is_empty());
+        window.push(page(T0 + 30, 7));
+        assert_eq!(window.merged, 1);
+        assert_eq!(window.settled(T0 + 61).len(), 1);
     }
 
     #[test]

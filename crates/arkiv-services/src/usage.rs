@@ -95,6 +95,10 @@ pub const ROLL_UP_EVERY: Duration = Duration::from_secs(300);
 /// Visits written per batch at most.
 const BATCH: usize = 2000;
 
+/// How often the writer writes what has settled (and the longest a visit
+/// waits after its double-click window).
+const WRITE_EVERY: Duration = Duration::from_millis(500);
+
 /// Who made a visit, before it is hashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Visitor {
@@ -223,6 +227,7 @@ async fn write_visits(store: Arc<dyn RecordStore>, mut rx: mpsc::Receiver<Messag
     let mut window = ClickWindow::default();
     let mut latest = 0;
     let mut messages = Vec::with_capacity(BATCH);
+    let mut last_write = std::time::Instant::now();
     loop {
         // A second without visits still lets the settled ones go.
         let received = tokio::time::timeout(Duration::from_secs(1), rx.recv_many(&mut messages, BATCH)).await;
@@ -250,6 +255,13 @@ async fn write_visits(store: Arc<dyn RecordStore>, mut rx: mpsc::Receiver<Messag
                 Message::Flush(done) => flushes.push(done),
             }
         }
+        // Writes go out at most every WRITE_EVERY, so that a busy site
+        // writes a few large batches a second rather than one per wake-up.
+        let due = last_write.elapsed() >= WRITE_EVERY;
+        if !(closed || !flushes.is_empty() || due) {
+            continue;
+        }
+        last_write = std::time::Instant::now();
         let events =
             if closed || !flushes.is_empty() { window.all() } else { window.settled(latest.max(Timestamp::now().0)) };
         if !events.is_empty() {

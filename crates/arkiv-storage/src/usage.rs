@@ -273,15 +273,17 @@ async fn add_rollups<B: Backend>(
 impl<B: Backend> Usage for B {
     async fn add_usage_events(&self, events: &[UsageEvent]) -> Result<()> {
         let mut writer = self.writer().await?;
-        insert_events(&mut *writer, events).await?;
+        // One transaction: one commit for the batch, not one per statement.
+        let mut tx = B::begin_write(&mut writer).await?;
+        insert_events(&mut *tx, events).await?;
         if let Some(first) = events.iter().map(|e| e.at).min() {
-            writer
-                .run(
-                    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-                    &[Bind::Text(LIVE_SINCE), Bind::Text(&first.to_string())],
-                )
-                .await?;
+            tx.run(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                &[Bind::Text(LIVE_SINCE), Bind::Text(&first.to_string())],
+            )
+            .await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -585,7 +587,14 @@ impl<B: Backend> Usage for B {
 
 /// Multi-row inserts of events.
 async fn insert_events(conn: &mut impl Sql, events: &[UsageEvent]) -> Result<()> {
-    for chunk in events.chunks(EVENTS_PER_INSERT) {
+    // Statements of EVENTS_PER_INSERT rows, the rest in halving sizes
+    // (256, 128, ... 1): a handful of statement shapes, each prepared once
+    // per connection and kept in its cache, whatever the batch's size.
+    let mut rest = events;
+    while !rest.is_empty() {
+        let n = if rest.len() >= EVENTS_PER_INSERT { EVENTS_PER_INSERT } else { 1 << rest.len().ilog2() };
+        let (chunk, after) = rest.split_at(n);
+        rest = after;
         let mut sql = format!("INSERT INTO usage_events ({EVENT_COLUMNS}) VALUES ");
         let mut binds = Vec::with_capacity(chunk.len() * 6);
         for (i, e) in chunk.iter().enumerate() {
