@@ -1,10 +1,11 @@
 //! COUNTER reports in the tabular form the Code of Practice lays out
 //! (Release 5.1, section 3.2): thirteen header rows, a blank row, then a row
 //! per item (or data type) and metric with the reporting period's total and
-//! a column per month (`Jan-2026`). Made from the same JSON the SUSHI API
-//! answers (`crate::sushi`), so the two never disagree. Tab-separated, UTF-8
-//! with a byte order mark as the official samples have it; a tab or line
-//! break inside a value becomes a space.
+//! a column per month (`Jan-2026`; left out with Exclude_Monthly_Details).
+//! Made from the same JSON the SUSHI API answers (`crate::sushi`), so the
+//! two never disagree. Tab-separated, UTF-8 with a byte order mark as the
+//! official samples have it; a tab or line break inside a value becomes a
+//! space.
 
 use crate::sushi::{ReportId, ReportRequest};
 use serde_json::Value;
@@ -102,17 +103,22 @@ pub fn header_rows(h: &Value) -> String {
     out
 }
 
-/// A metric's total over the period and its month cells.
+/// A metric's total over the period and its month cells (none when the
+/// report excludes monthly details).
 fn counts_cells(counts: &Value, r: &ReportRequest) -> (i64, Vec<String>) {
-    let mut total = 0;
-    let cells = (r.begin..=r.end)
-        .map(|m| {
-            let n = counts[month_key(m)].as_i64().unwrap_or(0);
-            total += n;
-            n.to_string()
-        })
-        .collect();
+    let months: Vec<i64> = (r.begin..=r.end).map(|m| counts[month_key(m)].as_i64().unwrap_or(0)).collect();
+    let total = months.iter().sum();
+    let cells = if r.exclude_monthly_details { Vec::new() } else { months.iter().map(i64::to_string).collect() };
     (total, cells)
+}
+
+/// The month columns' headings (none when excluded).
+fn month_headings(r: &ReportRequest) -> Vec<String> {
+    if r.exclude_monthly_details {
+        Vec::new()
+    } else {
+        (r.begin..=r.end).map(month_heading).collect()
+    }
 }
 
 /// A Platform Report (PR, PR_P1) as a table.
@@ -124,7 +130,7 @@ pub fn platform_table(report: &Value, r: &ReportRequest) -> String {
         heading.push("Access_Method".into());
     }
     heading.extend(["Metric_Type".to_string(), "Reporting_Period_Total".to_string()]);
-    heading.extend((r.begin..=r.end).map(month_heading));
+    heading.extend(month_headings(r));
     out.push_str(&heading.join("\t"));
     out.push('\n');
     for item in report["Report_Items"].as_array().into_iter().flatten() {
@@ -166,7 +172,7 @@ pub fn item_heading(r: &ReportRequest) -> String {
         cols.push("Access_Type".into());
     }
     cols.extend(["Metric_Type".to_string(), "Reporting_Period_Total".to_string()]);
-    cols.extend((r.begin..=r.end).map(month_heading));
+    cols.extend(month_headings(r));
     let mut line = cols.join("\t");
     line.push('\n');
     line

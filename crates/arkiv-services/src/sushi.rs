@@ -238,6 +238,9 @@ pub struct ReportRequest {
     pub exceptions: Vec<SushiException>,
     /// The filters as the header repeats them.
     filters: Map<String, Value>,
+    /// A tabular report without its month columns (the Code's
+    /// Exclude_Monthly_Details; JSON reports have no such attribute).
+    pub exclude_monthly_details: bool,
 }
 
 impl ReportRequest {
@@ -502,6 +505,7 @@ pub fn parse_request(
         attributes,
         exceptions,
         filters,
+        exclude_monthly_details: false,
     })
 }
 

@@ -400,6 +400,21 @@ async fn sushi_reports_follow_the_specification() {
             .any(|l| l.starts_with("A paper people read\t") && l.contains("\tReport\tOpen\tTotal_Item_Requests\t2\t2")),
         "{ir}"
     );
+    // Without the month columns: the Code's Exclude_Monthly_Details
+    // (section 3.3.8), said in the header's Report_Attributes.
+    let totals = v
+        .site
+        .get("/stats/counter/pr.tsv?begin_date=2026-11&end_date=2026-12&Exclude_Monthly_Details=True", "")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = totals.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[7], "Report_Attributes\tExclude_Monthly_Details=True", "{totals}");
+    assert_eq!(lines[14], "Platform\tData_Type\tMetric_Type\tReporting_Period_Total", "{totals}");
+    assert!(lines.contains(&"Arkiv\tReport\tTotal_Item_Requests\t2"), "{totals}");
+    let bad = v.site.get("/stats/counter/ir.tsv?exclude_monthly_details=maybe", "").await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     let Some(shared) = arkiv_testkit::shared_dir() else { return };
     // The header rows are the official sample's, in its order.
     let sample = std::fs::read_to_string(shared.join("counter/samples/PR_sample_r51.tsv")).unwrap();

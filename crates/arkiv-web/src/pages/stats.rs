@@ -257,16 +257,34 @@ pub async fn counter_tsv(
         .ok_or_else(|| Problem::not_found("The COUNTER reports are pr.tsv, pr_p1.tsv, ir.tsv and ir_a1.tsv."))?;
     let mut params: Vec<(String, String)> =
         query.map(|Query(q)| q).unwrap_or_default().into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+    // The tabular reports' own attribute (the Code, section 3.3.8).
+    let mut exclude_monthly_details = false;
+    for (_, value) in params.iter().filter(|(k, _)| k == "exclude_monthly_details") {
+        exclude_monthly_details = match value.to_ascii_lowercase().as_str() {
+            "true" => true,
+            "false" => false,
+            _ => return Err(Problem::bad_request("Exclude_Monthly_Details is True or False.")),
+        };
+    }
+    params.retain(|(k, _)| k != "exclude_monthly_details");
     let this_month = statistics::this_month(&state.repo);
     for (name, month) in [("begin_date", this_month - this_month.rem_euclid(12)), ("end_date", this_month)] {
         if !params.iter().any(|(k, _)| k == name) {
             params.push((name.into(), format!("{:04}-{:02}", month.div_euclid(12), month.rem_euclid(12) + 1)));
         }
     }
-    let request = sushi::parse_request(id, &params, this_month).map_err(|e| {
+    let mut request = sushi::parse_request(id, &params, this_month).map_err(|e| {
         let status = StatusCode::from_u16(e.http_status).unwrap_or(StatusCode::BAD_REQUEST);
         Problem::new(status, e.message, e.data.unwrap_or_default())
     })?;
+    request.exclude_monthly_details = exclude_monthly_details;
+    // The header says so, as the Code's tables do.
+    let noted = move |mut header: serde_json::Value| {
+        if exclude_monthly_details {
+            header["Report_Attributes"]["Exclude_Monthly_Details"] = "True".into();
+        }
+        header
+    };
     let tsv = |body: Body| {
         let name = format!("attachment; filename=\"{}.tsv\"", request.report_name_for_file());
         Response::builder()
@@ -277,7 +295,8 @@ pub async fn counter_tsv(
     };
     match request.report {
         ReportId::Pr | ReportId::PrP1 => {
-            let json = sushi::platform_report(&state.repo, &request).await?;
+            let mut json = sushi::platform_report(&state.repo, &request).await?;
+            json["Report_Header"] = noted(json["Report_Header"].take());
             Ok(tsv(Body::from(platform_table(&json, &request))))
         }
         ReportId::Ir | ReportId::IrA1 => {
@@ -285,11 +304,11 @@ pub async fn counter_tsv(
             let first = report.next_items().await?;
             let Some(first) = first else {
                 let none = sushi::SushiException::no_usage();
-                let mut out = header_rows(&report.header(&[none]));
+                let mut out = header_rows(&noted(report.header(&[none])));
                 out.push_str(&item_heading(&request));
                 return Ok(tsv(Body::from(out)));
             };
-            let mut head = header_rows(&report.header(&[]));
+            let mut head = header_rows(&noted(report.header(&[])));
             head.push_str(&item_heading(&request));
             let rows = request.clone();
             let render =
