@@ -1,12 +1,14 @@
 //! `arkiv backup` and `arkiv restore` (issue 26), end to end with the real
 //! binary: a SQLite repository with records (one with two revisions),
-//! files, subjects and divisions, a user and live settings is backed up,
-//! restored onto PostgreSQL, backed up from there, restored onto SQLite
-//! again; every table holds the same rows at each step, every file the
-//! same bytes, and the records export the same. A second backup into the
-//! same directory copies no file again. A damaged backup and a target that
-//! is not empty restore nothing. The tables of both schemas are all in a
-//! backup, so a table a later migration adds cannot be forgotten.
+//! files, subjects and divisions, a user, live settings and usage
+//! statistics is backed up, restored onto PostgreSQL, backed up from there,
+//! restored onto SQLite again; every table holds the same rows at each
+//! step, every file the same bytes, the records export the same and the
+//! restored site serves the same pages, its figures included. A second
+//! backup into the same directory copies no file again. A damaged backup
+//! and a target that is not empty restore nothing. The tables of both
+//! schemas are all in a backup, so a table a later migration adds cannot
+//! be forgotten.
 
 mod common;
 
@@ -55,6 +57,21 @@ fn populated(dir: &Path) -> PathBuf {
     child.stdin.take().unwrap().write_all(b"a correct horse battery\n").unwrap();
     let out = child.wait_with_output().unwrap();
     ok(&out, "user add");
+    // The old server's download history, counted: two readers' downloads
+    // of the seed's PDF and one view of its page, in June 2014.
+    let log = dir.join("access.log");
+    let agent = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    let line = |who: &str, time: &str, path: &str| {
+        format!("{who} - - [{time} +0000] \"GET {path} HTTP/1.1\" 200 5120 \"-\" \"{agent}\"\n")
+    };
+    let pdf = "/id/eprint/1/1/commentary_137.pdf";
+    let lines = [
+        line("192.0.2.1", "01/Jun/2014:10:00:00", pdf),
+        line("192.0.2.2", "02/Jun/2014:11:00:00", pdf),
+        line("192.0.2.3", "03/Jun/2014:12:00:00", "/id/eprint/1/"),
+    ];
+    std::fs::write(&log, lines.concat()).unwrap();
+    ok(&arkiv(&repo, &["stats", "import-log", p(&log)]), "the download history");
     repo
 }
 
@@ -129,6 +146,7 @@ fn a_repository_moves_to_postgres_and_back_whole() {
     assert!(first["subjects"].iter().any(|r| r.contains("\"fac_eng\"") && r.contains("\"divisions\"")), "the division");
     assert!(first["subjects"].iter().any(|r| r.contains("\"QA\"")), "the subjects");
     assert_eq!(first["users"].len(), 1);
+    assert!(!first["usage_monthly"].is_empty() && !first["usage_daily"].is_empty(), "the statistics");
     assert!(files(&out).len() >= 41, "the seed's PDF and the generated ones");
     // A second backup into the same directory copies no file again.
     let again = ok(&arkiv(&a, &["backup", p(&out)]), "second backup");
@@ -154,13 +172,24 @@ fn a_repository_moves_to_postgres_and_back_whole() {
     // state in `meta`, so after the backup of it).
     {
         let (served_a, served_b) = (serve(&a), serve(&b));
-        for path in
-            ["/", "/1/", "/1/export/bibtex", "/view/year/", "/view/division/", "/view/subject/", "/oai2?verb=ListSets"]
-        {
+        for path in [
+            "/",
+            "/1/",
+            "/1/export/bibtex",
+            "/view/year/",
+            "/view/division/",
+            "/view/subject/",
+            "/oai2?verb=ListSets",
+            "/stats?year=2014",
+        ] {
             let (status, body) = page(served_a.addr, path);
             assert!(status.contains("200"), "{path}: {status}");
             assert_eq!((status, body), page(served_b.addr, path), "{path} is served the same");
         }
+        // Among them, the statistics kept across the move.
+        let (_, landing) = page(served_b.addr, "/1/");
+        assert!(landing.contains("Downloads: <strong>2</strong>"), "{landing}");
+        assert!(landing.contains("Page views: <strong>1</strong>"), "{landing}");
     }
 
     // And back onto SQLite.
