@@ -167,7 +167,8 @@ async fn note_eprints_ids<B: Backend>(
             if n > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("(${}, ${}, ${})", 3 * n + 1, 3 * n + 2, 3 * n + 3));
+            let values: Vec<String> = (3 * n + 1..=3 * n + 3).map(B::Conn::placeholder).collect();
+            sql.push_str(&format!("({})", values.join(", ")));
             binds.extend([Bind::Text(kind), Bind::Int(*eprints_id), Bind::Int(ids[*i])]);
         }
         sql.push_str(" ON CONFLICT (kind, eprints_id) DO UPDATE SET record_id = excluded.record_id");

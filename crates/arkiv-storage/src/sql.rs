@@ -74,6 +74,15 @@ pub trait Sql: sqlx::Connection + Send {
 
     /// A query's rows as they arrive (for long lists decoded on the fly).
     fn stream<'a>(&'a mut self, sql: &'a str, binds: &'a [Bind<'a>]) -> BoxStream<'a, Result<Self::Row, sqlx::Error>>;
+
+    /// The placeholder of the `n`th value (from 1) of a statement whose
+    /// values appear in the order they are bound: `$n` on PostgreSQL, a
+    /// bare `?` on SQLite. For the multi-row statements of bulk writes:
+    /// sqlx finds each named SQLite parameter (`$n`) by asking SQLite its
+    /// name, a walk along the statement's list of names, so a statement of
+    /// thousands of `$n` costs the square of their number (a third of the
+    /// server's time went there when every page view was a new row).
+    fn placeholder(n: usize) -> String;
 }
 
 impl<'a> Bind<'a> {
@@ -122,7 +131,7 @@ where
 /// generic impl: the impls are for two concrete connection types, and the
 /// bodies are the same sqlx calls on each.
 macro_rules! sql_backend {
-    ($db:ty, $conn:ty, $row:ty) => {
+    ($db:ty, $conn:ty, $row:ty, $placeholder:expr) => {
         impl $crate::sql::SqlRow for $row {
             fn int(&self, i: usize) -> i64 {
                 sqlx::Row::get(self, i)
@@ -164,12 +173,17 @@ macro_rules! sql_backend {
             ) -> futures::stream::BoxStream<'a, std::result::Result<$row, sqlx::Error>> {
                 $crate::sql::query::<$db>(sql, binds).fetch(self)
             }
+
+            fn placeholder(n: usize) -> String {
+                let make: fn(usize) -> String = $placeholder;
+                make(n)
+            }
         }
     };
 }
 
-sql_backend!(sqlx::Sqlite, sqlx::SqliteConnection, sqlx::sqlite::SqliteRow);
-sql_backend!(sqlx::Postgres, sqlx::PgConnection, sqlx::postgres::PgRow);
+sql_backend!(sqlx::Sqlite, sqlx::SqliteConnection, sqlx::sqlite::SqliteRow, |_| "?".to_string());
+sql_backend!(sqlx::Postgres, sqlx::PgConnection, sqlx::postgres::PgRow, |n| format!("${n}"));
 
 /// The row type of a backend's connections.
 pub type RowOf<B> = <<B as Backend>::Conn as Sql>::Row;

@@ -191,8 +191,8 @@ const UPSERTS_PER_STATEMENT: usize = 250;
 /// `key_columns` (made if absent), a few hundred rows per statement. The
 /// keys must be distinct (they come from a map): PostgreSQL refuses to
 /// update one row twice in one statement.
-async fn add_counts(
-    conn: &mut impl Sql,
+async fn add_counts<C: Sql>(
+    conn: &mut C,
     table: &str,
     key_columns: &str,
     rows: &[(Vec<Bind<'_>>, ItemCounts)],
@@ -209,7 +209,7 @@ async fn add_counts(
                 Bind::Int(c.requests),
                 Bind::Int(c.unique_requests),
             ]);
-            let placeholders: Vec<String> = (first..=binds.len()).map(|i| format!("${i}")).collect();
+            let placeholders: Vec<String> = (first..=binds.len()).map(C::placeholder).collect();
             values.push(format!("({})", placeholders.join(", ")));
         }
         let sql = format!(
@@ -586,7 +586,7 @@ impl<B: Backend> Usage for B {
 }
 
 /// Multi-row inserts of events.
-async fn insert_events(conn: &mut impl Sql, events: &[UsageEvent]) -> Result<()> {
+async fn insert_events<C: Sql>(conn: &mut C, events: &[UsageEvent]) -> Result<()> {
     // Statements of EVENTS_PER_INSERT rows, the rest in halving sizes
     // (256, 128, ... 1): a handful of statement shapes, each prepared once
     // per connection and kept in its cache, whatever the batch's size.
@@ -602,7 +602,8 @@ async fn insert_events(conn: &mut impl Sql, events: &[UsageEvent]) -> Result<()>
             if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6));
+            let values: Vec<String> = (p + 1..=p + 6).map(C::placeholder).collect();
+            sql.push_str(&format!("({})", values.join(", ")));
             binds.extend([
                 Bind::Int(e.at),
                 Bind::Int(e.record_id),
