@@ -125,6 +125,12 @@ pub fn file_target(pos: u32, filename: &str) -> i64 {
     ((h >> 1) as i64).max(1)
 }
 
+/// A month (`year * 12 + month - 1`, as the aggregates key months) as
+/// `yyyy-mm`: SUSHI's month keys and dates, the tables' CSV.
+pub fn month_key(month: i64) -> String {
+    format!("{:04}-{:02}", month.div_euclid(12), month.rem_euclid(12) + 1)
+}
+
 /// The UTC day of a Unix time, as days since 1970-01-01.
 pub fn day_of(at: i64) -> i64 {
     at.div_euclid(86_400)

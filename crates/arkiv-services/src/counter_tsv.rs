@@ -8,6 +8,7 @@
 //! space.
 
 use crate::sushi::{ReportId, ReportRequest};
+use arkiv_model::usage::month_key;
 use serde_json::Value;
 
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -21,10 +22,6 @@ fn join_array(v: &Value) -> String {
         .map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join("|"))
         .or_else(|| v.as_str().map(str::to_string))
         .unwrap_or_default()
-}
-
-fn month_key(month: i64) -> String {
-    format!("{:04}-{:02}", month.div_euclid(12), month.rem_euclid(12) + 1)
 }
 
 fn month_heading(month: i64) -> String {

@@ -21,7 +21,7 @@
 //! streamed in bounded memory.
 
 use crate::Repository;
-use arkiv_model::usage::ItemCounts;
+use arkiv_model::usage::{month_key, ItemCounts};
 use arkiv_model::{Record, RecordId};
 use arkiv_storage::SushiClient;
 use serde_json::{json, Map, Value};
@@ -145,10 +145,6 @@ const REPORTS: [(&str, &str, &str); 4] = [
 const NOT_SUPPORTED: [&str; 12] =
     ["dr", "dr_d1", "dr_d2", "tr", "tr_b1", "tr_b2", "tr_b3", "tr_j1", "tr_j2", "tr_j3", "tr_j4", "ir_m1"];
 
-fn month_string(month: i64) -> String {
-    format!("{:04}-{:02}", month.div_euclid(12), month.rem_euclid(12) + 1)
-}
-
 /// `/r51/reports`.
 pub async fn reports(repo: &Repository) -> anyhow::Result<Value> {
     let now = crate::statistics::this_month(repo);
@@ -163,8 +159,8 @@ pub async fn reports(repo: &Repository) -> anyhow::Result<Value> {
                     "Release": "5.1",
                     "Report_Description": description,
                     "Path": format!("/r51/reports/{}", id.to_lowercase()),
-                    "First_Month_Available": month_string(first),
-                    "Last_Month_Available": month_string(last.max(first)),
+                    "First_Month_Available": month_key(first),
+                    "Last_Month_Available": month_key(last.max(first)),
                 })
             })
             .collect(),
@@ -246,7 +242,7 @@ pub struct ReportRequest {
 impl ReportRequest {
     /// `PR_2026-01_2026-12`: a file name for the report.
     pub fn report_name_for_file(&self) -> String {
-        format!("{}_{}_{}", self.report.id(), month_string(self.begin), month_string(self.end))
+        format!("{}_{}_{}", self.report.id(), month_key(self.begin), month_key(self.end))
     }
 }
 
@@ -349,7 +345,7 @@ pub fn parse_request(
     if end > this_month {
         exceptions.push(SushiException::new(
             3031,
-            format!("Usage after {} is not ready; the report ends there.", month_string(this_month)),
+            format!("Usage after {} is not ready; the report ends there.", month_key(this_month)),
         ));
         end = this_month;
     }
@@ -357,7 +353,7 @@ pub fn parse_request(
         get(name).map(|v| v.split('|').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<BTreeSet<_>>())
     };
     let mut filters = Map::new();
-    filters.insert("Begin_Date".into(), json!(format!("{}-01", month_string(begin))));
+    filters.insert("Begin_Date".into(), json!(format!("{}-01", month_key(begin))));
     filters.insert("End_Date".into(), json!(last_day(end)));
     let mut invalid = Vec::new();
     // Metric types: those of the report, in its order.
@@ -583,7 +579,7 @@ fn performance(metrics: &[&'static str], months: &BTreeMap<i64, ItemCounts>) -> 
     for m in metrics {
         let counts: Map<String, Value> = months
             .iter()
-            .filter_map(|(month, c)| Some((month_string(*month), json!(Some(metric_value(c, m)).filter(|v| *v > 0)?))))
+            .filter_map(|(month, c)| Some((month_key(*month), json!(Some(metric_value(c, m)).filter(|v| *v > 0)?))))
             .collect();
         if !counts.is_empty() {
             perf.insert((*m).to_string(), Value::Object(counts));
@@ -739,7 +735,7 @@ impl ItemReport {
         let id = record.id.unwrap_or(0);
         let proprietary = format!("{}:{id}", platform_id(repo));
         let uri = repo.record_url(record);
-        let doi = record.doi.as_deref().map(crate::sushi::bare_doi).filter(|d| is_counter_doi(d));
+        let doi = arkiv_formats::export::fields::bare_doi(record).filter(|d| is_counter_doi(d)).map(str::to_string);
         if let Some(wanted) = &r.item_id {
             let w = wanted.trim();
             let matches = w == proprietary
@@ -833,13 +829,6 @@ impl ItemReport {
         item.insert("Attribute_Performance".into(), Value::Array(attribute_performance));
         Some(Value::Object(item))
     }
-}
-
-/// A DOI without its resolver prefix.
-pub fn bare_doi(doi: &str) -> String {
-    let d = doi.trim();
-    let d = d.strip_prefix("https://doi.org/").or_else(|| d.strip_prefix("http://dx.doi.org/")).unwrap_or(d);
-    d.strip_prefix("doi:").unwrap_or(d).to_string()
 }
 
 /// Whether a DOI has the shape the COUNTER schema requires

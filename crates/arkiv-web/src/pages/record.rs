@@ -99,8 +99,7 @@ async fn render_abstract_page(
             ctx.rows.extend(versions);
             if state.repo.config.statistics.enabled {
                 let months = state.repo.store.item_usage_by_month(id).await?;
-                let today = state.repo.today();
-                let this_month = i64::from(today.year) * 12 + i64::from(today.month.unwrap_or(1)) - 1;
+                let this_month = arkiv_services::statistics::this_month(&state.repo);
                 ctx.usage = Some(crate::present::usage::usage_view(&months, this_month));
             }
             let mut res = state.page(StatusCode::OK, "record.html", ctx)?;

@@ -186,7 +186,7 @@ pub async fn stats_csv(
         "months" => {
             rows.push([&["month"][..], &header].concat().iter().map(|s| s.to_string()).collect());
             for m in statistics::year_months(&state.repo, year).await? {
-                let label = format!("{:04}-{:02}", m.month.div_euclid(12), m.month.rem_euclid(12) + 1);
+                let label = arkiv_model::usage::month_key(m.month);
                 rows.push([vec![label], numbers(&m.counts)].concat());
             }
         }
@@ -270,7 +270,7 @@ pub async fn counter_tsv(
     let this_month = statistics::this_month(&state.repo);
     for (name, month) in [("begin_date", this_month - this_month.rem_euclid(12)), ("end_date", this_month)] {
         if !params.iter().any(|(k, _)| k == name) {
-            params.push((name.into(), format!("{:04}-{:02}", month.div_euclid(12), month.rem_euclid(12) + 1)));
+            params.push((name.into(), arkiv_model::usage::month_key(month)));
         }
     }
     let mut request = sushi::parse_request(id, &params, this_month).map_err(|e| {
