@@ -91,7 +91,7 @@ impl<R: BufRead> AccessReader<R> {
             input.consume(n);
         };
         let form = match first {
-            Some(b'<') | None => Form::Xml(XmlRows { input, buf: Vec::new(), line: 1, eof: false }),
+            Some(b'<') | None => Form::Xml(XmlRows { input, buf: Vec::new(), line: 1, eof: false, failed: None }),
             Some(_) => Form::Table(TableRows::new(input)?),
         };
         Ok(AccessReader { form })
@@ -230,6 +230,9 @@ struct XmlRows<R> {
     buf: Vec<u8>,
     line: usize,
     eof: bool,
+    /// Why the stream ended early (a broken gzip, a read error): told once,
+    /// as the last item.
+    failed: Option<String>,
 }
 
 /// Where the first `<access>` start tag in `bytes` begins (never
@@ -247,8 +250,13 @@ impl<R: BufRead> XmlRows<R> {
         }
         let mut chunk = [0u8; 16 * 1024];
         match std::io::Read::read(&mut self.input, &mut chunk) {
-            Ok(0) | Err(_) => {
+            Ok(0) => {
                 self.eof = true;
+                false
+            }
+            Err(e) => {
+                self.eof = true;
+                self.failed = Some(format!("the file cannot be read on: {e}"));
                 false
             }
             Ok(n) => {
@@ -271,7 +279,7 @@ impl<R: BufRead> XmlRows<R> {
                 let keep = self.buf.len().min(8);
                 self.drop_front(self.buf.len() - keep);
                 if !self.fill() {
-                    return None;
+                    return self.failed.take().map(|why| Item { line: self.line, result: Err(why) });
                 }
                 continue;
             };
@@ -360,6 +368,8 @@ struct TableRows<R> {
     columns: Vec<Option<usize>>,
     tabs: bool,
     line: usize,
+    /// The stream failed: nothing more is read.
+    done: bool,
 }
 
 /// The columns of a table that the import reads (others are left alone).
@@ -406,16 +416,22 @@ impl<R: BufRead> TableRows<R> {
                         names datestamp (or datestamp_year ...), requester_id, service_type_id and referent_id"
                 .into());
         }
-        Ok(TableRows { input, columns, tabs, line: 1 })
+        Ok(TableRows { input, columns, tabs, line: 1, done: false })
     }
 
     fn next(&mut self) -> Option<Item<Access>> {
         let mut raw = Vec::with_capacity(512);
         loop {
+            if self.done {
+                return None;
+            }
             raw.clear();
             let complete = match read_bounded_line(&mut self.input, &mut raw) {
                 Ok(complete) => complete,
-                Err(e) => return Some(Item { line: self.line + 1, result: Err(format!("cannot read the file: {e}")) }),
+                Err(e) => {
+                    self.done = true;
+                    return Some(Item { line: self.line + 1, result: Err(format!("the file cannot be read on: {e}")) });
+                }
             };
             if raw.is_empty() {
                 return None;
@@ -602,6 +618,33 @@ mod tests {
         assert!(rows[0].1.is_err());
         assert_eq!(rows[1].0, 3);
         assert!(rows[1].1.is_ok());
+    }
+
+    /// A stream that breaks (a damaged gzip) is told once, then ends.
+    #[test]
+    fn a_broken_stream_is_told_once_and_ends() {
+        struct Breaks(&'static [u8]);
+        impl std::io::Read for Breaks {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::Error::other("corrupt deflate stream"));
+                }
+                let n = out.len().min(self.0.len());
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let xml: &'static str = XML.split("  <access id=\"http://repo.example/id/access/2\">").next().unwrap();
+        let csv = "datestamp,requester_id,service_type_id,referent_id\n2014-05-29 10:11:12,192.0.2.1,?abstract=yes,1\n";
+        for bytes in [xml, csv] {
+            // At most 10: a reader that kept failing would never end.
+            let rows: Vec<_> =
+                AccessReader::new(std::io::BufReader::new(Breaks(bytes.as_bytes()))).unwrap().take(10).collect();
+            assert_eq!(rows.len(), 2, "{rows:?}");
+            assert!(rows[0].result.is_ok());
+            assert!(rows[1].result.as_ref().unwrap_err().contains("corrupt deflate stream"), "{rows:?}");
+        }
     }
 
     #[test]
