@@ -364,29 +364,14 @@ fn read_access_element(chunk: &[u8]) -> Result<Access, String> {
 /// The rows of a table dump with a header row, one line each.
 struct TableRows<R> {
     input: R,
-    /// The field each column holds, by position (`None`: not read).
-    columns: Vec<Option<usize>>,
+    /// The field each column holds, by position, as the header names it
+    /// (lower case); [`Cells::slot`] says which the import reads.
+    columns: Vec<String>,
     tabs: bool,
     line: usize,
     /// The stream failed: nothing more is read.
     done: bool,
 }
-
-/// The columns of a table that the import reads (others are left alone).
-const FIELDS: [&str; 12] = [
-    "datestamp",
-    "datestamp_year",
-    "datestamp_month",
-    "datestamp_day",
-    "datestamp_hour",
-    "datestamp_minute",
-    "datestamp_second",
-    "requester_id",
-    "requester_user_agent",
-    "service_type_id",
-    "referent_id",
-    "referent_docid",
-];
 
 impl<R: BufRead> TableRows<R> {
     fn new(mut input: R) -> Result<Self, String> {
@@ -398,17 +383,9 @@ impl<R: BufRead> TableRows<R> {
         let header = String::from_utf8_lossy(&header).trim_start_matches('\u{feff}').trim_end().to_string();
         let tabs = header.contains('\t');
         let names = split_row(header.as_bytes(), tabs).unwrap_or_default();
-        let columns: Vec<Option<usize>> = names
-            .iter()
-            .map(|n| {
-                let n = n.as_deref().unwrap_or("").trim().to_ascii_lowercase();
-                FIELDS.iter().position(|f| *f == n)
-            })
-            .collect();
-        let has = |field: &str| {
-            let i = FIELDS.iter().position(|f| *f == field);
-            columns.contains(&i)
-        };
+        let columns: Vec<String> =
+            names.iter().map(|n| n.as_deref().unwrap_or("").trim().to_ascii_lowercase()).collect();
+        let has = |field: &str| columns.iter().any(|c| c == field);
         if !(has("requester_id") && has("service_type_id") && has("referent_id"))
             || !(has("datestamp") || has("datestamp_year"))
         {
@@ -453,7 +430,7 @@ impl<R: BufRead> TableRows<R> {
     fn access(&self, values: Vec<Option<String>>) -> Result<Access, String> {
         let mut cells = Cells::default();
         for (column, value) in self.columns.iter().zip(values) {
-            if let Some(slot) = column.and_then(|f| cells.slot(FIELDS[f])) {
+            if let Some(slot) = cells.slot(column) {
                 *slot = value;
             }
         }
