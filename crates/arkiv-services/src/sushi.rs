@@ -381,9 +381,10 @@ pub fn parse_request(
                 }
             }
             if let Some(asked) = list("data_type") {
-                let known: &[&str] = if report == ReportId::Pr { &PR_DATA_TYPES } else { &IR_DATA_TYPES };
-                invalid.extend(asked.iter().filter(|d| !known.contains(&d.as_str())).cloned());
-                let valid: BTreeSet<String> = asked.into_iter().filter(|d| known.contains(&d.as_str())).collect();
+                let known =
+                    |d: &str| if report == ReportId::Pr { PR_DATA_TYPES.contains(&d) } else { is_item_data_type(d) };
+                invalid.extend(asked.iter().filter(|d| !known(d)).cloned());
+                let valid: BTreeSet<String> = asked.into_iter().filter(|d| known(d)).collect();
                 if !valid.is_empty() {
                     filters.insert("Data_Type".into(), json!(valid.iter().collect::<Vec<_>>()));
                 }
@@ -533,27 +534,14 @@ const PR_DATA_TYPES: [&str; 24] = [
     "Thesis_or_Dissertation",
     "Unspecified",
 ];
-const IR_DATA_TYPES: [&str; 19] = [
-    "Article",
-    "Audiovisual",
-    "Book_Segment",
-    "Conference_Item",
-    "Database_Full_Item",
-    "Dataset",
-    "Image",
-    "Interactive_Resource",
-    "Multimedia",
-    "News_Item",
-    "Other",
-    "Patent",
-    "Reference_Item",
-    "Report",
-    "Software",
-    "Sound",
-    "Standard",
-    "Thesis_or_Dissertation",
-    "Unspecified",
-];
+/// The Data_Types of the Platform Report that name containers (a journal,
+/// a book, a reference work, a newspaper, a conference): an Item Report
+/// lists items, so it takes every other one.
+const CONTAINER_DATA_TYPES: [&str; 5] = ["Book", "Conference", "Journal", "Newspaper_or_Newsletter", "Reference_Work"];
+
+fn is_item_data_type(d: &str) -> bool {
+    PR_DATA_TYPES.contains(&d) && !CONTAINER_DATA_TYPES.contains(&d)
+}
 
 fn is_known_metric(m: &str) -> bool {
     // Metrics of the Code this server never counts: asking for them is not
@@ -854,6 +842,28 @@ mod tests {
     }
 
     const DEC_2026: i64 = 2026 * 12 + 11;
+
+    /// The filters' Data_Types are the official specification's, PR's
+    /// and IR's each (IR's being PR's less the containers).
+    #[test]
+    fn data_types_are_the_specifications() {
+        let Some(shared) = arkiv_testkit::shared_dir() else { return };
+        let spec: Value =
+            serde_json::from_slice(&std::fs::read(shared.join("counter/COUNTER_SUSHI_API_r51.json")).unwrap()).unwrap();
+        let listed = |schema: &str| -> BTreeSet<String> {
+            spec["components"]["schemas"][schema]["allOf"][0]["properties"]["Data_Type"]["enum"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{schema} lists Data_Types"))
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect()
+        };
+        let pr: BTreeSet<String> = PR_DATA_TYPES.iter().map(|d| d.to_string()).collect();
+        assert_eq!(pr, listed("PR_Attribute_Performance_Other"));
+        let ir: BTreeSet<String> = pr.iter().filter(|d| is_item_data_type(d)).cloned().collect();
+        assert_eq!(ir, listed("IR_Attribute_Performance"));
+        assert!(!is_item_data_type("Journal") && !is_item_data_type("Banana"));
+    }
 
     #[test]
     fn dates_are_checked() {

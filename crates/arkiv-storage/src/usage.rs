@@ -174,6 +174,11 @@ fn event_of(row: &impl SqlRow) -> Option<UsageEvent> {
     })
 }
 
+/// A month (column `at`) and its counts (the four columns after it).
+fn month_of(row: &impl SqlRow, at: usize) -> MonthUsage {
+    MonthUsage { month: row.int(at), counts: counts_of(row, at + 1) }
+}
+
 fn counts_of(row: &impl SqlRow, from: usize) -> ItemCounts {
     ItemCounts {
         investigations: row.int(from),
@@ -420,7 +425,7 @@ impl<B: Backend> Usage for B {
                 &[Bind::Int(record_id)],
             )
             .await?;
-        Ok(rows.iter().map(|r| MonthUsage { month: r.int(0), counts: counts_of(r, 1) }).collect())
+        Ok(rows.iter().map(|r| month_of(r, 0)).collect())
     }
 
     async fn repository_usage_by_month(&self, from: i64, to: i64) -> Result<Vec<MonthUsage>> {
@@ -433,7 +438,7 @@ impl<B: Backend> Usage for B {
                 &[Bind::Int(from), Bind::Int(to)],
             )
             .await?;
-        Ok(rows.iter().map(|r| MonthUsage { month: r.int(0), counts: counts_of(r, 1) }).collect())
+        Ok(rows.iter().map(|r| month_of(r, 0)).collect())
     }
 
     async fn top_items(&self, period: UsagePeriod, limit: i64) -> Result<Vec<(RecordId, ItemCounts)>> {
@@ -473,7 +478,7 @@ impl<B: Backend> Usage for B {
                 &[Bind::Text(view), Bind::Text(value)],
             )
             .await?;
-        Ok(rows.iter().map(|r| MonthUsage { month: r.int(0), counts: counts_of(r, 1) }).collect())
+        Ok(rows.iter().map(|r| month_of(r, 0)).collect())
     }
 
     async fn groups_by_month(&self, view: &str, from: i64, to: i64) -> Result<Vec<(String, MonthUsage)>> {
@@ -486,10 +491,7 @@ impl<B: Backend> Usage for B {
                 &[Bind::Text(view), Bind::Int(from), Bind::Int(to)],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| (r.text(0).to_string(), MonthUsage { month: r.int(1), counts: counts_of(r, 2) }))
-            .collect())
+        Ok(rows.iter().map(|r| (r.text(0).to_string(), month_of(r, 1))).collect())
     }
 
     async fn item_usage_page(&self, from: i64, to: i64, after: RecordId, limit: i64) -> Result<Vec<ItemMonthAccess>> {
