@@ -247,6 +247,15 @@ enum StatsCommand {
     },
     /// Count the events waiting now (the server does it every five minutes).
     RollUp,
+    /// Add a client of the COUNTER_SUSHI API (as an admin does on /admin)
+    /// and print its requestor ID and API key.
+    SushiClient {
+        /// Who harvests: an institution, an aggregator.
+        name: String,
+        /// The client's customer ID (default: The World's, 0000000000000000).
+        #[arg(long, default_value = "")]
+        customer_id: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -340,6 +349,9 @@ fn main() -> std::process::ExitCode {
                 commands::import_usage_history(&cli.repo, commands::HistorySource::EprintsAccess, &files).await
             }
             Command::Stats(StatsCommand::RollUp) => commands::roll_up(&cli.repo).await,
+            Command::Stats(StatsCommand::SushiClient { name, customer_id }) => {
+                commands::add_sushi_client(&cli.repo, &name, &customer_id).await
+            }
         }
     });
     match result {

@@ -88,6 +88,26 @@ fn an_eprints_access_log_keeps_its_history_once() {
     assert!(status.contains("200"), "{status}");
     assert!(body.contains("Downloads: <strong>3</strong>"), "{body}");
     assert!(body.contains("Page views: <strong>1</strong>"), "{body}");
+    drop(served);
+
+    // The history is SUSHI's too, for a client the operator adds by hand.
+    let out = arkiv(&repo, &["stats", "sushi-client", "x"]);
+    assert_eq!(out.status.code(), Some(2), "a one-letter name is refused");
+    assert!(stderr(&out).contains("name: A name of 2 to 200 characters"), "{}", stderr(&out));
+    let out = arkiv(&repo, &["stats", "sushi-client", "Jisc IRUS"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let credentials = stdout(&out).lines().collect::<Vec<_>>().join("&");
+    assert!(credentials.starts_with("customer_id=0000000000000000&requestor_id="), "{credentials}");
+    let served = serve(&repo);
+    let (status, body) =
+        page(served.addr, &format!("/sushi/r51/reports/pr?{credentials}&begin_date=2014-06&end_date=2014-06"));
+    assert!(status.contains("200"), "{status} {body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let counts = &report["Report_Items"][0]["Attribute_Performance"][0]["Performance"];
+    assert_eq!(counts["Total_Item_Requests"]["2014-06"], 3, "{body}");
+    assert_eq!(counts["Total_Item_Investigations"]["2014-06"], 4, "{body}");
+    let (status, _) = page(served.addr, "/sushi/r51/reports/pr?customer_id=0000000000000000&requestor_id=nobody&api_key=x&begin_date=2014-06&end_date=2014-06");
+    assert!(status.contains("401"), "an unknown requestor: {status}");
 }
 
 /// `arkiv stats import-access`: EPrints' access table, as its XML export

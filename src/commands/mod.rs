@@ -10,7 +10,7 @@ mod users;
 
 pub use demo::demo;
 pub use serve::serve;
-pub use stats::{import_usage_history, roll_up, HistorySource};
+pub use stats::{add_sushi_client, import_usage_history, roll_up, HistorySource};
 pub use transfer::{export, export_format_names, generate, import, import_history, import_subjects};
 pub use users::import_users;
 pub use users::user_add;

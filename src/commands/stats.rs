@@ -2,7 +2,7 @@
 //! `import-access` bring the history of web server access logs and of
 //! EPrints' access table in (see `arkiv_services::usage_import`); `roll-up`
 //! counts what is waiting now instead of at the server's next five-minute
-//! round.
+//! round; `sushi-client` adds a client of the SUSHI API.
 
 use anyhow::Result;
 use arkiv_services::Repository;
@@ -64,6 +64,24 @@ pub async fn import_usage_history(repo_dir: &Path, source: HistorySource, files:
     }
     roll_up_now(&repo).await?;
     Ok(if malformed > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+/// Adds a SUSHI client and prints what it harvests with.
+pub async fn add_sushi_client(repo_dir: &Path, name: &str, customer_id: &str) -> Result<ExitCode> {
+    let repo = Repository::open(repo_dir).await?;
+    match arkiv_services::admin::add_sushi_client(&repo, name, customer_id).await {
+        Ok(c) => {
+            println!("customer_id={}\nrequestor_id={}\napi_key={}", c.customer_id, c.requestor_id, c.api_key);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(arkiv_services::workflow::WorkflowError::Invalid(problems)) => {
+            for p in problems {
+                eprintln!("error: {}: {}", p.field, p.problem);
+            }
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn roll_up(repo_dir: &Path) -> Result<ExitCode> {

@@ -44,32 +44,9 @@ impl<'a> Admin<'a> {
         self.repo.store.sushi_clients().await.map_err(store_err)
     }
 
-    /// Adds a SUSHI client named `name` (an institution, an aggregator):
-    /// its requestor ID and API key are made here, at random; its customer
-    /// ID is `customer_id` if given, else The World's (every report is the
-    /// whole repository's).
+    /// Adds a SUSHI client (see [`add_sushi_client`]).
     pub async fn add_sushi_client(&self, name: &str, customer_id: &str) -> Result<arkiv_storage::SushiClient> {
-        let name = name.trim();
-        if name.chars().count() < 2 || name.chars().count() > 200 || name.chars().any(char::is_control) {
-            return Err(invalid("name", "A name of 2 to 200 characters, on one line."));
-        }
-        let customer_id = match customer_id.trim() {
-            "" => crate::sushi::WORLD.to_string(),
-            c if c.len() <= 64 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.:".contains(ch)) => {
-                c.to_string()
-            }
-            _ => return Err(invalid("customer_id", "Letters, digits and - _ . : only, up to 64.")),
-        };
-        let client = arkiv_storage::SushiClient {
-            requestor_id: crate::accounts::tokens::random_token()[..24].to_string(),
-            customer_id,
-            api_key: crate::accounts::tokens::random_token(),
-            name: name.to_string(),
-            created: self.repo.now().0,
-        };
-        if !self.repo.store.add_sushi_client(&client).await.map_err(store_err)? {
-            return Err(invalid("name", "Try again: the random requestor ID was taken."));
-        }
+        let client = add_sushi_client(self.repo, name, customer_id).await?;
         tracing::info!(by = self.user.id, requestor = %client.requestor_id, name = %client.name, "SUSHI client added");
         Ok(client)
     }
@@ -359,6 +336,35 @@ fn describe_changes(before: &LiveSettings, after: &LiveSettings) -> Vec<String> 
         b.session_hours.is_some(),
     );
     out
+}
+
+/// Adds a SUSHI client named `name` (an institution, an aggregator): its
+/// requestor ID and API key are made here, at random; its customer ID is
+/// `customer_id` if given, else The World's (every report is the whole
+/// repository's). What an admin does on `/admin`, and the operator with
+/// `arkiv stats sushi-client` (who holds the repository's files, so no
+/// account is asked for).
+pub async fn add_sushi_client(repo: &Repository, name: &str, customer_id: &str) -> Result<arkiv_storage::SushiClient> {
+    let name = name.trim();
+    if name.chars().count() < 2 || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(invalid("name", "A name of 2 to 200 characters, on one line."));
+    }
+    let customer_id = match customer_id.trim() {
+        "" => crate::sushi::WORLD.to_string(),
+        c if c.len() <= 64 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.:".contains(ch)) => c.to_string(),
+        _ => return Err(invalid("customer_id", "Letters, digits and - _ . : only, up to 64.")),
+    };
+    let client = arkiv_storage::SushiClient {
+        requestor_id: crate::accounts::tokens::random_token()[..24].to_string(),
+        customer_id,
+        api_key: crate::accounts::tokens::random_token(),
+        name: name.to_string(),
+        created: repo.now().0,
+    };
+    if !repo.store.add_sushi_client(&client).await.map_err(store_err)? {
+        return Err(invalid("name", "Try again: the random requestor ID was taken."));
+    }
+    Ok(client)
 }
 
 #[cfg(test)]
