@@ -39,6 +39,43 @@ const MALFORMED_SHOWN: usize = 20;
 /// Events held before they are written (about 50 bytes each).
 pub const CHUNK_EVENTS: usize = 250_000;
 
+/// Records whose facts are held at most (then the memo starts again):
+/// a log of a million records' use must not hold a million records.
+const RECORDS_HELD: usize = 100_000;
+
+/// What counting a request needs of its record, read once while held:
+/// whether a view of its page is Open, and its documents.
+struct HeldRecord {
+    view_open: bool,
+    documents: Vec<HeldDocument>,
+}
+
+struct HeldDocument {
+    pos: u32,
+    eprints_docid: Option<i64>,
+    /// The main file's name (the target a download by docid counts for).
+    main_file: String,
+    open: bool,
+}
+
+impl HeldRecord {
+    fn of(record: &Record, today: arkiv_model::PartialDate) -> Self {
+        HeldRecord {
+            view_open: view_is_open(record, today),
+            documents: record
+                .documents
+                .iter()
+                .map(|d| HeldDocument {
+                    pos: d.pos,
+                    eprints_docid: d.eprints_docid,
+                    main_file: d.main_file().map_or(String::new(), |f| f.filename.clone()),
+                    open: d.is_open_access(today),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// What the import of one file did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogImport {
@@ -88,8 +125,9 @@ struct EventWriter<'r> {
     live_since: i64,
     sha: String,
     name: String,
-    /// (record id → the record, if held), read once per record.
-    records: HashMap<RecordId, Option<Record>>,
+    /// (record id → what counting needs of it, `None` if not held here),
+    /// read once per record, at most [`RECORDS_HELD`] at a time.
+    records: HashMap<RecordId, Option<HeldRecord>>,
     /// Each day's key of the visitor hashes.
     keys: HashMap<i64, String>,
     events: Vec<UsageEvent>,
@@ -139,27 +177,30 @@ impl<'r> EventWriter<'r> {
         target: OldTarget,
         kind: UsageKind,
     ) -> anyhow::Result<()> {
-        if let std::collections::hash_map::Entry::Vacant(slot) = self.records.entry(record_id) {
-            slot.insert(self.repo.store.get_record(record_id).await?);
+        if !self.records.contains_key(&record_id) {
+            if self.records.len() >= RECORDS_HELD {
+                self.records.clear();
+            }
+            let today = self.repo.today();
+            let held = self.repo.store.get_record(record_id).await?.map(|r| HeldRecord::of(&r, today));
+            self.records.insert(record_id, held);
         }
         let Some(record) = self.records.get(&record_id).and_then(|r| r.as_ref()) else {
             self.report.not_counted += 1;
             return Ok(());
         };
-        let today = self.repo.today();
         let (target, open) = match &target {
-            OldTarget::Page => (0, view_is_open(record, today)),
+            OldTarget::Page => (0, record.view_open),
             OldTarget::File(pos, name) => {
                 let doc = record.documents.iter().find(|d| d.pos == *pos);
-                (file_target(*pos, name), doc.is_some_and(|d| d.is_open_access(today)))
+                (file_target(*pos, name), doc.is_some_and(|d| d.open))
             }
             OldTarget::EprintsDocument(docid) => {
                 let Some(doc) = record.documents.iter().find(|d| d.eprints_docid == Some(*docid)) else {
                     self.report.not_counted += 1;
                     return Ok(());
                 };
-                let name = doc.main_file().map_or("", |f| f.filename.as_str());
-                (file_target(doc.pos, name), doc.is_open_access(today))
+                (file_target(doc.pos, &doc.main_file), doc.open)
             }
         };
         let day = day_of(at);
