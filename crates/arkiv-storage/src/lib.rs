@@ -45,8 +45,8 @@ use futures::stream::BoxStream;
 use std::sync::Arc;
 
 pub use accounts::{
-    open_stores, AccountStore, Claim, CopyRequest, CopyRequests, NewUser, Outbox, OutboxMessage, RateLimits,
-    RatePolicy, SessionRow, Sessions, Users,
+    open_stores, AccountStore, ApiTokenRow, ApiTokens, Claim, CopyRequest, CopyRequests, NewUser, Outbox,
+    OutboxMessage, RateLimits, RatePolicy, SessionRow, Sessions, Users,
 };
 pub use file_refs::{FilePurge, FileRefs, NamedFile, RevisionFiles};
 pub use files::{FileStore, Fixity, StoredObject};

@@ -4,7 +4,7 @@
 mod backends;
 
 use arkiv_model::{EditorScope, Role, Timestamp};
-use arkiv_storage::{NewUser, SessionRow};
+use arkiv_storage::{ApiTokenRow, NewUser, SessionRow};
 use backends::Stores;
 
 macro_rules! suite {
@@ -32,6 +32,7 @@ suite!(
     users_are_unique_by_address_whatever_its_case,
     users_update_and_list,
     sessions_are_found_by_hash_and_end,
+    api_tokens_are_found_by_hash_listed_and_revoked,
     rate_limits_let_exactly_the_allowance_through_in_parallel,
     records_and_accounts_share_one_database,
     password_resets_work_once_and_expire,
@@ -119,6 +120,41 @@ async fn sessions_are_found_by_hash_and_end((_, accounts): Stores) {
     accounts.create_session(&session("c2", 60)).await.unwrap();
     assert_eq!(accounts.delete_user_sessions(u.id).await.unwrap(), 2);
     assert_eq!(accounts.session("c1").await.unwrap(), None);
+}
+
+async fn api_tokens_are_found_by_hash_listed_and_revoked((_, accounts): Stores) {
+    let u = accounts.create_user(&new_user("t@example.org", Role::Editor)).await.unwrap().unwrap();
+    let v = accounts.create_user(&new_user("v@example.org", Role::Depositor)).await.unwrap().unwrap();
+    let now = Timestamp::now();
+    let token = |user: i64, hash: &str| ApiTokenRow {
+        id: 0,
+        user_id: user,
+        name: format!("token {hash}"),
+        token_hash: hash.into(),
+        scopes: "read edit".into(),
+        created: now,
+        expires: Timestamp(now.0 + 86_400),
+        last_used: None,
+        revoked: None,
+    };
+    let first = accounts.create_api_token(&token(u.id, "h1")).await.unwrap();
+    let second = accounts.create_api_token(&token(u.id, "h2")).await.unwrap();
+    accounts.create_api_token(&token(v.id, "h3")).await.unwrap();
+    assert!(second > first);
+    assert!(accounts.create_api_token(&token(v.id, "h1")).await.is_err(), "a hash is never kept twice");
+    let found = accounts.api_token("h1").await.unwrap().expect("found by hash");
+    assert_eq!(found, ApiTokenRow { id: first, ..token(u.id, "h1") });
+    assert_eq!(accounts.api_token("nope").await.unwrap(), None);
+    let listed: Vec<i64> = accounts.user_api_tokens(u.id).await.unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(listed, vec![second, first], "a user's own, newest first");
+
+    accounts.touch_api_token(first, Timestamp(now.0 + 5)).await.unwrap();
+    assert_eq!(accounts.api_token("h1").await.unwrap().unwrap().last_used, Some(Timestamp(now.0 + 5)));
+    assert!(!accounts.revoke_api_token(v.id, first, now).await.unwrap(), "not another user's");
+    assert!(accounts.revoke_api_token(u.id, first, now).await.unwrap());
+    assert!(!accounts.revoke_api_token(u.id, first, now).await.unwrap(), "once");
+    assert_eq!(accounts.api_token("h1").await.unwrap().unwrap().revoked, Some(now));
+    assert_eq!(accounts.api_token("h2").await.unwrap().unwrap().revoked, None);
 }
 
 /// A guesser who sends 40 attempts at once gets exactly the allowance

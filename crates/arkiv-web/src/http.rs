@@ -138,13 +138,23 @@ pub fn moved(path: &str) -> Response {
 /// The middleware every response passes through; see the module docs.
 pub async fn finish(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let api = req.uri().path().starts_with("/api/");
     let mut res = next.run(req).await;
     let own = res.extensions().get::<OwnHeaders>().is_some();
-    if let Some(problem) = res.extensions_mut().remove::<Problem>() {
-        res = error_page(&state, res, problem);
-    } else if !own && (res.status().is_client_error() || res.status().is_server_error()) && !is_html(res.headers()) {
-        let problem = Problem::from_status(res.status());
-        res = error_page(&state, res, problem);
+    let problem = match res.extensions_mut().remove::<Problem>() {
+        Some(p) => Some(p),
+        None if !own
+            && (res.status().is_client_error() || res.status().is_server_error())
+            && !is_html(res.headers()) =>
+        {
+            Some(Problem::from_status(res.status()))
+        }
+        None => None,
+    };
+    if let Some(problem) = problem {
+        // The REST API's errors are problem+json, whoever made them (the
+        // router's 404 and 405, a layer's 413, a caught panic).
+        res = if api { problem_json(res, problem) } else { error_page(&state, res, problem) };
     }
     if !own && res.status() == StatusCode::OK && is_html(res.headers()) && !res.headers().contains_key(header::ETAG) {
         res = validate(res, if_none_match.as_deref()).await;
@@ -155,6 +165,24 @@ pub async fn finish(State(state): State<AppState>, req: Request, next: Next) -> 
 
 fn is_html(headers: &HeaderMap) -> bool {
     headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("text/html"))
+}
+
+/// Replaces a response's body with an RFC 9457 problem (JSON), keeping its
+/// status and headers: the REST API's errors.
+fn problem_json(res: Response, problem: Problem) -> Response {
+    let body = serde_json::json!({
+        "type": "about:blank",
+        "title": problem.title,
+        "status": problem.status.as_u16(),
+        "detail": problem.message,
+    });
+    let (mut parts, _) = res.into_parts();
+    parts.status = problem.status;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::ETAG);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Response::from_parts(parts, Body::from(body.to_string()))
 }
 
 /// Replaces a response's body with the error page, keeping its status and

@@ -10,6 +10,7 @@
 //! ask the repository's store, shape what they found for a template, and
 //! render it. Nothing here prints; the caller decides what to tell the user.
 
+pub mod api;
 pub mod auth;
 pub mod client_address;
 pub mod connections;
@@ -132,6 +133,7 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
         .merge(pages::oai::routes())
         .merge(pages::account::routes())
         .merge(pages::profile::routes())
+        .merge(api::routes())
         .merge(pages::deposit::routes(upload_limit))
         .merge(pages::review::routes())
         .merge(pages::admin::routes())

@@ -16,6 +16,7 @@
 //! - sessions are looked up by the hash of their id and expire after
 //!   [`AccountSettings::session_hours`] without use.
 
+pub mod api_tokens;
 pub mod confirm;
 pub mod legacy;
 pub mod password;

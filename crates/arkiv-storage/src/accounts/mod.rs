@@ -84,9 +84,9 @@ pub struct CopyRequest {
 /// Everything the accounts of a repository need from the database: every
 /// seam below, implemented by both backends (`queries.rs`). A caller
 /// holding an `Arc<dyn AccountStore>` reaches every method.
-pub trait AccountStore: Users + Sessions + RateLimits + Outbox + CopyRequests {}
+pub trait AccountStore: Users + Sessions + ApiTokens + RateLimits + Outbox + CopyRequests {}
 
-impl<T: Users + Sessions + RateLimits + Outbox + CopyRequests> AccountStore for T {}
+impl<T: Users + Sessions + ApiTokens + RateLimits + Outbox + CopyRequests> AccountStore for T {}
 
 /// Users, and the password-reset tokens that let one back in.
 #[async_trait]
@@ -163,6 +163,43 @@ pub trait Sessions: Send + Sync + 'static {
 
     /// Forgets sessions that expired before `now`.
     async fn purge_sessions(&self, now: Timestamp) -> Result<u64>;
+}
+
+/// A personal API token as stored: its hash, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenRow {
+    pub id: i64,
+    pub user_id: UserId,
+    /// What its user called it ("CRIS sync", "my script").
+    pub name: String,
+    /// SHA-256 (hex) of the token.
+    pub token_hash: String,
+    /// Space-separated scopes (read, deposit, edit, admin).
+    pub scopes: String,
+    pub created: Timestamp,
+    pub expires: Timestamp,
+    pub last_used: Option<Timestamp>,
+    pub revoked: Option<Timestamp>,
+}
+
+/// Personal API tokens (`Authorization: Bearer`).
+#[async_trait]
+pub trait ApiTokens: Send + Sync + 'static {
+    /// Stores a new token (its `id` is ignored) and returns its id.
+    async fn create_api_token(&self, token: &ApiTokenRow) -> Result<i64>;
+
+    /// The token with this hash, expired, revoked or not (the caller decides).
+    async fn api_token(&self, token_hash: &str) -> Result<Option<ApiTokenRow>>;
+
+    /// A user's tokens, newest first.
+    async fn user_api_tokens(&self, user: UserId) -> Result<Vec<ApiTokenRow>>;
+
+    /// Revokes a token of `user` at `at`; false if it is not theirs or was
+    /// revoked already.
+    async fn revoke_api_token(&self, user: UserId, id: i64, at: Timestamp) -> Result<bool>;
+
+    /// Notes a token's use.
+    async fn touch_api_token(&self, id: i64, at: Timestamp) -> Result<()>;
 }
 
 /// How a rate limit lets attempts through under one key: `free` at once,

@@ -1,4 +1,4 @@
-//! The account seams ([`Users`], [`Sessions`], [`RateLimits`],
+//! The account seams ([`Users`], [`Sessions`], [`ApiTokens`], [`RateLimits`],
 //! [`Outbox`], [`CopyRequests`]), implemented once for every [`Backend`]:
 //! writes go through the backend's writer (SQLite's one writing
 //! connection, like every other write; a pooled connection on PostgreSQL,
@@ -11,6 +11,7 @@ use arkiv_model::account::{email_key, unlisted_email_key, username_key};
 
 const USER_COLUMNS: &str = "id, email, name, password_hash, role, scope, orcid, created, disabled, verified, username";
 const SESSION_COLUMNS: &str = "id_hash, user_id, created, last_seen, expires, csrf_secret";
+const API_TOKEN_COLUMNS: &str = "id, user_id, name, token_hash, scopes, created, expires, last_used, revoked";
 const OUTBOX_COLUMNS: &str = "id, to_addr, subject, body, created, sent";
 const COPY_COLUMNS: &str =
     "id, record_id, doc_pos, requester_email, requester_name, message, created, state, decided_by, expires, file_name, file_sha256";
@@ -61,6 +62,21 @@ fn session_of(row: &impl SqlRow) -> SessionRow {
         last_seen: Timestamp(row.int(3)),
         expires: Timestamp(row.int(4)),
         csrf_secret: row.text(5).to_string(),
+    }
+}
+
+/// A token from a row of [`API_TOKEN_COLUMNS`].
+fn api_token_of(row: &impl SqlRow) -> ApiTokenRow {
+    ApiTokenRow {
+        id: row.int(0),
+        user_id: row.int(1),
+        name: row.text(2).to_string(),
+        token_hash: row.text(3).to_string(),
+        scopes: row.text(4).to_string(),
+        created: Timestamp(row.int(5)),
+        expires: Timestamp(row.int(6)),
+        last_used: row.opt_int(7).map(Timestamp),
+        revoked: row.opt_int(8).map(Timestamp),
     }
 }
 
@@ -346,6 +362,51 @@ fn wait_case(policy: &RatePolicy, attempts: &str) -> String {
     }
     sql.push_str(&format!(" ELSE {} END", policy.max_wait));
     sql
+}
+
+#[async_trait]
+impl<B: Backend> ApiTokens for B {
+    async fn create_api_token(&self, t: &ApiTokenRow) -> Result<i64> {
+        insert_returning_id(
+            self,
+            "INSERT INTO api_tokens (user_id, name, token_hash, scopes, created, expires) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            &[
+                Bind::Int(t.user_id),
+                Bind::Text(&t.name),
+                Bind::Text(&t.token_hash),
+                Bind::Text(&t.scopes),
+                Bind::Int(t.created.0),
+                Bind::Int(t.expires.0),
+            ],
+        )
+        .await
+    }
+
+    async fn api_token(&self, token_hash: &str) -> Result<Option<ApiTokenRow>> {
+        let sql = format!("SELECT {API_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1");
+        Ok(self.reader().await?.row(&sql, &[Bind::Text(token_hash)]).await?.as_ref().map(api_token_of))
+    }
+
+    async fn user_api_tokens(&self, user: UserId) -> Result<Vec<ApiTokenRow>> {
+        let sql = format!("SELECT {API_TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY id DESC");
+        Ok(self.reader().await?.rows(&sql, &[Bind::Int(user)]).await?.iter().map(api_token_of).collect())
+    }
+
+    async fn revoke_api_token(&self, user: UserId, id: i64, at: Timestamp) -> Result<bool> {
+        let n = write(
+            self,
+            "UPDATE api_tokens SET revoked = $1 WHERE id = $2 AND user_id = $3 AND revoked IS NULL",
+            &[Bind::Int(at.0), Bind::Int(id), Bind::Int(user)],
+        )
+        .await?;
+        Ok(n > 0)
+    }
+
+    async fn touch_api_token(&self, id: i64, at: Timestamp) -> Result<()> {
+        write(self, "UPDATE api_tokens SET last_used = $1 WHERE id = $2", &[Bind::Int(at.0), Bind::Int(id)]).await?;
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -425,7 +425,7 @@ pub async fn save(
 }
 
 /// The access settings of a document form (upload or change).
-fn document_settings(pairs: &[(String, String)]) -> Result<DocumentSettings, String> {
+pub(crate) fn document_settings(pairs: &[(String, String)]) -> Result<DocumentSettings, String> {
     let s = field(pairs, "security").unwrap_or("public");
     let security = DocumentSecurity::parse(s).ok_or_else(|| format!("{s:?} is not an access level"))?;
     let embargo = match field(pairs, "embargo").map(str::trim).filter(|e| !e.is_empty()) {

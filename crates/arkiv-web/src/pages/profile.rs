@@ -1,5 +1,5 @@
 //! A user's own account beyond logging in: `/profile` (name, ORCID iD,
-//! password change) and the forgotten-password pages (`/password/forgot`,
+//! password change, personal API tokens made, shown once and revoked) and the forgotten-password pages (`/password/forgot`,
 //! `/password/reset`). Thin handlers over `arkiv_services::accounts`;
 //! every form carries a CSRF token, and the reset pages send no Referer
 //! (the token is in their address).
@@ -9,6 +9,7 @@ use crate::client_address::ClientAddress;
 use crate::http::Problem;
 use crate::pages::account::{logged_in, see_other};
 use crate::AppState;
+use arkiv_services::accounts::api_tokens::{self, Scope};
 use arkiv_services::accounts::{self, AccountError};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -23,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/password/reset", get(reset_page).post(reset))
         .route("/profile", get(profile_page).post(save_profile))
         .route("/profile/password", post(change_password))
+        .route("/profile/tokens", post(create_token))
+        .route("/profile/tokens/revoke", post(revoke_token))
 }
 
 #[derive(Serialize)]
@@ -130,9 +133,32 @@ struct ProfileCtx {
     role: &'static str,
     message: Option<&'static str>,
     error: Option<String>,
+    tokens: Vec<TokenView>,
+    /// The scopes this user's role allows.
+    scopes: Vec<&'static str>,
+    /// A token just made: shown this once.
+    new_token: Option<String>,
+    max_days: i64,
 }
 
-fn profile(
+/// A personal API token as the profile lists it.
+#[derive(Serialize)]
+struct TokenView {
+    id: i64,
+    name: String,
+    scopes: String,
+    created: String,
+    expires: String,
+    last_used: Option<String>,
+    /// "in use", "expired" or "revoked".
+    state: &'static str,
+}
+
+fn day(t: arkiv_model::Timestamp) -> String {
+    t.date().to_string()
+}
+
+async fn profile(
     state: &AppState,
     session: &accounts::Session,
     user: &arkiv_model::User,
@@ -140,6 +166,38 @@ fn profile(
     message: Option<&'static str>,
     error: Option<String>,
 ) -> Result<Response, Problem> {
+    profile_with_token(state, session, user, status, message, error, None).await
+}
+
+async fn profile_with_token(
+    state: &AppState,
+    session: &accounts::Session,
+    user: &arkiv_model::User,
+    status: StatusCode,
+    message: Option<&'static str>,
+    error: Option<String>,
+    new_token: Option<String>,
+) -> Result<Response, Problem> {
+    let now = arkiv_model::Timestamp::now();
+    let tokens = api_tokens::list_tokens(state.repo.accounts.as_ref(), session.user.id)
+        .await?
+        .into_iter()
+        .map(|t| TokenView {
+            id: t.id,
+            name: t.name.clone(),
+            scopes: t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+            created: day(t.created),
+            expires: day(t.expires),
+            last_used: t.last_used.map(day),
+            state: if t.revoked.is_some() {
+                "revoked"
+            } else if t.is_live(now) {
+                "in use"
+            } else {
+                "expired"
+            },
+        })
+        .collect();
     let ctx = ProfileCtx {
         nav: "profile",
         csrf: session.csrf_token.clone(),
@@ -149,6 +207,10 @@ fn profile(
         role: user.role.as_str(),
         message,
         error,
+        tokens,
+        scopes: Scope::ALL.into_iter().filter(|s| s.allowed_to(session.user.role)).map(Scope::as_str).collect(),
+        new_token,
+        max_days: api_tokens::MAX_DAYS,
     };
     let mut res = state.page(status, "profile.html", ctx)?;
     res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
@@ -166,9 +228,10 @@ pub async fn profile_page(
         Some(q) if q.contains("password=1") => {
             Some("Your password has been changed; every other session of your account has ended.")
         }
+        Some(q) if q.contains("revoked=1") => Some("The token was revoked: it works no more."),
         _ => None,
     };
-    profile(&state, &session, &session.user, StatusCode::OK, message, None)
+    profile(&state, &session, &session.user, StatusCode::OK, message, None).await
 }
 
 #[derive(Deserialize)]
@@ -192,7 +255,7 @@ pub async fn save_profile(
             let mut shown = session.user.clone();
             shown.name = form.name.clone();
             shown.orcid = Some(form.orcid.clone());
-            profile(&state, &session, &shown, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e.to_string()))
+            profile(&state, &session, &shown, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e.to_string())).await
         }
     }
 }
@@ -213,10 +276,11 @@ pub async fn change_password(
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<Response, Problem> {
     let refuse = |message: String| {
-        profile(&state, &session, &session.user, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message))
+        let (state, session) = (&state, &session);
+        async move { profile(state, session, &session.user, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)).await }
     };
     if form.password != form.password_again {
-        return refuse("The two new passwords differ.".into());
+        return refuse("The two new passwords differ.".into()).await;
     }
     let repo = &state.repo;
     match accounts::profile::change_password(
@@ -230,6 +294,47 @@ pub async fn change_password(
     {
         Ok(new_session) => Ok(logged_in(&state, "/profile?password=1", new_session)),
         Err(AccountError::Store(e)) => Err(e.into()),
-        Err(e) => refuse(e.to_string()),
+        Err(e) => refuse(e.to_string()).await,
+    }
+}
+
+/// Makes a personal API token and shows it, this once.
+pub async fn create_token(
+    State(state): State<AppState>,
+    auth::LoggedIn(session): auth::LoggedIn,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, Problem> {
+    // The form: a name, scopes (checkboxes, each `scope=...`), days.
+    let user = &session.user;
+    let field = |n: &str| form.iter().find(|(k, _)| k == n).map_or("", |(_, v)| v.as_str());
+    let scopes: Vec<Scope> = form.iter().filter(|(k, _)| k == "scope").filter_map(|(_, v)| Scope::parse(v)).collect();
+    let days = field("days").trim().parse::<i64>().unwrap_or(0);
+    match api_tokens::create_token(state.repo.accounts.as_ref(), user, field("name"), &scopes, days).await {
+        Ok((token, _)) => {
+            let message = Some("Your new token is below. Copy it now: it will not be shown again.");
+            profile_with_token(&state, &session, user, StatusCode::CREATED, message, None, Some(token)).await
+        }
+        Err(api_tokens::NewTokenError::Store(e)) => Err(e.into()),
+        Err(e) => profile(&state, &session, user, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e.to_string())).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    id: String,
+}
+
+/// Revokes one of the user's own tokens.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    auth::LoggedIn(session): auth::LoggedIn,
+    CsrfForm(form): CsrfForm<RevokeForm>,
+) -> Result<Response, Problem> {
+    let id = form.id.trim().parse::<i64>().unwrap_or(0);
+    if api_tokens::revoke_token(state.repo.accounts.as_ref(), session.user.id, id).await? {
+        Ok(see_other("/profile?revoked=1"))
+    } else {
+        Err(Problem::not_found("You have no such token in use."))
     }
 }

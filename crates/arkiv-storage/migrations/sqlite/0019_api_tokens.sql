@@ -1,0 +1,19 @@
+-- Personal API tokens: what a script or a research-information system
+-- sends as `Authorization: Bearer` to act as the user who made it. Only
+-- the SHA-256 (hex) of the token is kept: it is shown once, when made.
+-- scopes: the space-separated subset of read, deposit, edit, admin it may
+-- use (never more than its user's role allows). expires: Unix seconds;
+-- revoked: when its user (or an admin) ended it, else NULL; last_used is
+-- moved on at most once a minute.
+CREATE TABLE api_tokens (
+    id         INTEGER PRIMARY KEY,
+    user_id    INTEGER NOT NULL,
+    name       TEXT    NOT NULL,
+    token_hash TEXT    NOT NULL UNIQUE,
+    scopes     TEXT    NOT NULL,
+    created    INTEGER NOT NULL,
+    expires    INTEGER NOT NULL,
+    last_used  INTEGER,
+    revoked    INTEGER
+);
+CREATE INDEX api_tokens_by_user ON api_tokens (user_id, id);

@@ -1,0 +1,536 @@
+//! The REST API under `/api/`: JSON in and out, for scripts, research-
+//! information systems and publishers' routers. Thin, like every handler:
+//! each operation is one call of the same `Workflow` the deposit form
+//! uses, so the API can skip no rule (permissions, validation, revisions,
+//! review), and every write is a revision attributed to the caller's user.
+//!
+//! Who calls ([`Caller`]): a personal API token (`Authorization: Bearer
+//! arkiv_...`, made on `/profile`), limited to its scopes; or, for reading
+//! only, the browser's session (a write with nothing but a cookie is
+//! refused: a cookie is sent by any page that posts here, a token is not,
+//! so the API needs no CSRF tokens); or nobody, who reads what the public
+//! reads.
+//!
+//! Records carry their revision as a strong ETag (`"r7"`); a change must
+//! send it back in `If-Match` (428 without it, 412 when someone changed the
+//! record meanwhile). Every error is RFC 9457 `application/problem+json`,
+//! never an HTML page.
+
+use crate::auth::session_of;
+use crate::http::OwnHeaders;
+use crate::AppState;
+use arkiv_formats::eprints::WriteOptions;
+use arkiv_model::{Record, RecordId, User};
+use arkiv_services::accounts::api_tokens::{self, Scope, TokenHolder};
+use arkiv_services::workflow::{may, permissions, Action, Workflow, WorkflowError};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/me", get(me))
+        .route("/api/records", post(create_record))
+        .route("/api/records/{id}", get(get_record).put(update_record))
+        .route("/api/records/{id}/submit", post(submit_record))
+        .route("/api/records/{id}/documents", post(add_document))
+}
+
+/// An RFC 9457 problem: what went wrong, as JSON.
+#[derive(Debug)]
+pub struct ApiProblem {
+    status: StatusCode,
+    title: &'static str,
+    detail: String,
+    /// More members (`errors`, `current_revision`).
+    extra: Option<Value>,
+    /// A `WWW-Authenticate` challenge, for 401s.
+    challenge: Option<&'static str>,
+}
+
+impl ApiProblem {
+    pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
+        ApiProblem { status, title, detail: detail.into(), extra: None, challenge: None }
+    }
+
+    fn unauthorized(detail: impl Into<String>, challenge: &'static str) -> Self {
+        ApiProblem { challenge: Some(challenge), ..Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail) }
+    }
+
+    fn with(mut self, extra: Value) -> Self {
+        self.extra = Some(extra);
+        self
+    }
+
+    fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Not Found", "There is no such record, or you may not see it.")
+    }
+
+    fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "API request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+            "The repository could not answer this request. Please try again later.",
+        )
+    }
+}
+
+impl IntoResponse for ApiProblem {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        if let (Some(Value::Object(more)), Some(obj)) = (self.extra, body.as_object_mut()) {
+            obj.extend(more);
+        }
+        let mut res = (
+            self.status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"))],
+            body.to_string(),
+        )
+            .into_response();
+        if let Some(c) = self.challenge {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
+        }
+        res.extensions_mut().insert(OwnHeaders);
+        res
+    }
+}
+
+impl From<WorkflowError> for ApiProblem {
+    fn from(e: WorkflowError) -> Self {
+        match e {
+            WorkflowError::NotFound => ApiProblem::not_found(),
+            WorkflowError::Forbidden => {
+                ApiProblem::new(StatusCode::FORBIDDEN, "Forbidden", "Your account may not do this to this record.")
+            }
+            WorkflowError::Conflict { current } => ApiProblem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "Precondition Failed",
+                format!("The record was changed meanwhile: it is at revision {current}. Read it again and resend your change with its ETag."),
+            )
+            .with(json!({ "current_revision": current })),
+            WorkflowError::Incomplete(lacking) => ApiProblem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Unprocessable Content",
+                format!("The record is not complete: it needs {}.", lacking.join(", ")),
+            )
+            .with(json!({ "missing": lacking })),
+            WorkflowError::Invalid(problems) => ApiProblem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Unprocessable Content",
+                "Some fields could not be read; nothing was saved.",
+            )
+            .with(json!({
+                "errors": problems.iter().map(|p| json!({ "field": p.field, "problem": p.problem })).collect::<Vec<_>>()
+            })),
+            WorkflowError::BadUpload(why) => ApiProblem::new(StatusCode::BAD_REQUEST, "Bad Request", why),
+            e @ WorkflowError::TooMany { .. } => {
+                ApiProblem::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", e.to_string())
+            }
+            WorkflowError::Store(e) => ApiProblem::internal(format!("{e:#}")),
+        }
+    }
+}
+
+/// Who an API request comes from; see the module docs.
+pub enum Caller {
+    Anonymous,
+    /// A browser's session: reading only.
+    Session(User),
+    Token(TokenHolder),
+}
+
+impl Caller {
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::Session(u) => Some(u),
+            Caller::Token(t) => Some(&t.user),
+        }
+    }
+
+    /// Whether the caller may act with `scope`.
+    pub fn has(&self, scope: Scope) -> bool {
+        match self {
+            Caller::Anonymous => false,
+            Caller::Session(_) => scope == Scope::Read,
+            Caller::Token(t) => t.may(scope),
+        }
+    }
+
+    /// The user, if the caller holds `scope`; else the problem to answer.
+    fn acting(&self, scope: Scope) -> Result<&User, ApiProblem> {
+        match (self, self.user()) {
+            (_, None) => Err(ApiProblem::unauthorized(
+                "Send a personal API token (made on your profile page) as Authorization: Bearer.",
+                "Bearer",
+            )),
+            (Caller::Session(_), Some(_)) => Err(ApiProblem::unauthorized(
+                "Changes through the API need a personal API token (made on your profile page); a browser session can only read.",
+                "Bearer",
+            )),
+            (_, Some(user)) if self.has(scope) => Ok(user),
+            _ => Err(ApiProblem::new(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                format!("This token lacks the scope {:?} (or your role no longer allows it).", scope.as_str()),
+            )
+            .with(json!({ "required_scope": scope.as_str() }))),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiProblem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiProblem> {
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let value = value.to_str().unwrap_or("");
+            let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
+                return Err(ApiProblem::unauthorized(
+                    "The API takes personal API tokens only: Authorization: Bearer arkiv_...",
+                    "Bearer",
+                ));
+            };
+            return match api_tokens::authenticate(state.repo.accounts.as_ref(), token).await {
+                Ok(Ok(holder)) => Ok(Caller::Token(holder)),
+                Ok(Err(refused)) => {
+                    Err(ApiProblem::unauthorized(refused.to_string(), "Bearer error=\"invalid_token\""))
+                }
+                Err(e) => Err(ApiProblem::internal(e)),
+            };
+        }
+        // A session reads only: `Caller::acting` refuses it any change.
+        Ok(session_of(&parts.extensions).map_or(Caller::Anonymous, |s| Caller::Session(s.user)))
+    }
+}
+
+/// A JSON body, or a problem that says why it could not be read.
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiProblem;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, ApiProblem> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(e) => Err(body_problem(e)),
+        }
+    }
+}
+
+fn body_problem(e: JsonRejection) -> ApiProblem {
+    let (status, title) = match &e {
+        JsonRejection::MissingJsonContentType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type"),
+        JsonRejection::BytesRejection(_) => (StatusCode::PAYLOAD_TOO_LARGE, "Content Too Large"),
+        JsonRejection::JsonDataError(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Content"),
+        _ => (StatusCode::BAD_REQUEST, "Bad Request"),
+    };
+    ApiProblem::new(status, title, e.body_text())
+}
+
+/// `/api/me`: who the API takes the caller for, and what they may do.
+async fn me(caller: Caller) -> Response {
+    let scopes: Vec<&str> = Scope::ALL.into_iter().filter(|s| caller.has(*s)).map(Scope::as_str).collect();
+    let body = match caller.user() {
+        None => json!({ "authenticated": false, "scopes": scopes }),
+        Some(u) => json!({
+            "authenticated": true,
+            "id": u.id,
+            "name": u.name,
+            "role": u.role.as_str(),
+            "via": if matches!(caller, Caller::Token(_)) { "token" } else { "session" },
+            "scopes": scopes,
+        }),
+    };
+    json_response(StatusCode::OK, &body, None)
+}
+
+fn json_response(status: StatusCode, body: &Value, etag: Option<i64>) -> Response {
+    let mut res = (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body.to_string())
+        .into_response();
+    if let Some(rev) = etag {
+        if let Ok(v) = HeaderValue::from_str(&format!("\"r{rev}\"")) {
+            res.headers_mut().insert(header::ETAG, v);
+        }
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    }
+    res.extensions_mut().insert(OwnHeaders);
+    res
+}
+
+/// The record as the caller may see it: all of it for its depositor and
+/// staff in scope (holding `read`), what the public sees otherwise.
+fn record_json(state: &AppState, caller: &Caller, record: &Record, revision: i64) -> Value {
+    let today = state.repo.today();
+    let full = caller.has(Scope::Read)
+        && caller.user().is_some_and(|u| record.userid == Some(u.id) || permissions::in_scope(u, record));
+    let opts = WriteOptions {
+        base_url: Some(state.repo.base_url().to_string()),
+        include_private: full,
+        public_on: if full { None } else { Some(today) },
+        file_url: None,
+    };
+    let mut out = arkiv_formats::json::JsonLinesWriter::new(Vec::new());
+    let body = out
+        .write_record(record, &opts)
+        .ok()
+        .and_then(|_| out.finish().ok())
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .unwrap_or(Value::Null);
+    json!({
+        "id": record.id,
+        "revision": revision,
+        "status": record.status.as_str(),
+        "url": state.repo.record_url(record),
+        "record": body,
+    })
+}
+
+fn parse_id(raw: &str) -> Result<RecordId, ApiProblem> {
+    raw.parse::<RecordId>().ok().filter(|id| *id > 0).ok_or_else(ApiProblem::not_found)
+}
+
+/// `GET /api/records/{id}`: a live record for anyone; a draft, a record
+/// under review or a withdrawn one for those who may see it (with `read`).
+async fn get_record(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiProblem> {
+    let id = parse_id(&raw)?;
+    let (record, revision) = state
+        .repo
+        .store
+        .get_record_with_revision(id)
+        .await
+        .map_err(ApiProblem::internal)?
+        .ok_or_else(ApiProblem::not_found)?;
+    let visible_to = |u: &User| caller.has(Scope::Read) && may(Some(u), Action::View, Some(&record));
+    let public = record.status == arkiv_model::Status::Archive;
+    if !public && !caller.user().is_some_and(visible_to) {
+        // A withdrawn record's tombstone is public: say so, not what it held.
+        if record.status == arkiv_model::Status::Deletion {
+            return Err(ApiProblem::new(StatusCode::GONE, "Gone", "This record was withdrawn.")
+                .with(json!({ "withdrawn_reason": record.withdrawn_reason })));
+        }
+        return Err(ApiProblem::not_found());
+    }
+    Ok(json_response(StatusCode::OK, &record_json(&state, &caller, &record, revision), Some(revision)))
+}
+
+/// What a create or an update sends: the deposit form's fields by name,
+/// each a string or a list of strings (a field the form repeats).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordBody {
+    #[serde(default)]
+    item_type: Option<String>,
+    #[serde(default)]
+    fields: serde_json::Map<String, Value>,
+}
+
+/// The body's fields as the form's name-value pairs.
+fn form_pairs(body: &RecordBody) -> Result<Vec<(String, String)>, ApiProblem> {
+    let mut pairs = Vec::new();
+    if let Some(t) = &body.item_type {
+        pairs.push(("item_type".to_string(), t.clone()));
+    }
+    let bad = |name: &str| {
+        ApiProblem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Unprocessable Content",
+            "Each field is a string or a list of strings.",
+        )
+        .with(json!({ "errors": [{ "field": name, "problem": "not a string or a list of strings" }] }))
+    };
+    for (name, value) in &body.fields {
+        match value {
+            Value::String(s) => pairs.push((name.clone(), s.clone())),
+            Value::Array(items) => {
+                for v in items {
+                    pairs.push((name.clone(), v.as_str().ok_or_else(|| bad(name))?.to_string()));
+                }
+            }
+            Value::Null => pairs.push((name.clone(), String::new())),
+            _ => return Err(bad(name)),
+        }
+    }
+    Ok(pairs)
+}
+
+/// `POST /api/records` (scope `deposit`): a new record in the caller's
+/// workarea, with the fields sent. 201 with its address.
+async fn create_record(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<RecordBody>,
+) -> Result<Response, ApiProblem> {
+    let user = caller.acting(Scope::Deposit)?;
+    let item_type = body.item_type.clone().ok_or_else(|| {
+        ApiProblem::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Content", "Say the record's item_type.")
+            .with(json!({ "errors": [{ "field": "item_type", "problem": "missing" }] }))
+    })?;
+    let pairs = form_pairs(&body)?;
+    let flow = Workflow::new(&state.repo, user);
+    // Checked before anything is written: a body that cannot be read
+    // leaves no empty record behind.
+    let mut trial = Record::new(&item_type, "");
+    let problems =
+        arkiv_services::workflow::metadata::apply_form(&mut trial, &pairs, &state.repo.types(), &state.repo.subjects());
+    if !problems.is_empty() {
+        return Err(WorkflowError::Invalid(problems).into());
+    }
+    let id = flow.create(&item_type).await?;
+    let record = flow.edit(id, 1, &pairs).await?;
+    let revision = 2;
+    let mut res = json_response(StatusCode::CREATED, &record_json(&state, &caller, &record, revision), Some(revision));
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/records/{id}")) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+/// The revision an `If-Match` names (`"r7"`).
+fn if_match(headers: &HeaderMap) -> Result<i64, ApiProblem> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Err(ApiProblem::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "Precondition Required",
+            "Send the ETag of the record you changed as If-Match, so that no one's change is lost.",
+        ));
+    };
+    v.to_str()
+        .ok()
+        .and_then(|s| {
+            s.trim().trim_start_matches("W/").trim_matches('"').strip_prefix('r').and_then(|n| n.parse().ok())
+        })
+        .ok_or_else(|| {
+            ApiProblem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "Precondition Failed",
+                "If-Match is not an ETag this API gave.",
+            )
+        })
+}
+
+/// The scope a change to `record` needs: `deposit` for the caller's own
+/// record in their workarea, `edit` for anyone else's.
+async fn change_scope(state: &AppState, caller: &Caller, id: RecordId) -> Result<Scope, ApiProblem> {
+    let owner = state.repo.store.get_record(id).await.map_err(ApiProblem::internal)?.and_then(|r| r.userid);
+    Ok(if owner.is_some() && owner == caller.user().map(|u| u.id) { Scope::Deposit } else { Scope::Edit })
+}
+
+/// `PUT /api/records/{id}` with `If-Match`: the fields sent replace theirs
+/// (those not sent stay), through the deposit form's rules.
+async fn update_record(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<RecordBody>,
+) -> Result<Response, ApiProblem> {
+    let id = parse_id(&raw)?;
+    caller.acting(Scope::Deposit).or_else(|_| caller.acting(Scope::Edit))?;
+    let user = caller.acting(change_scope(&state, &caller, id).await?)?;
+    let expected = if_match(&headers)?;
+    let pairs = form_pairs(&body)?;
+    let record = Workflow::new(&state.repo, user).edit(id, expected, &pairs).await?;
+    let revision = expected + 1;
+    Ok(json_response(StatusCode::OK, &record_json(&state, &caller, &record, revision), Some(revision)))
+}
+
+/// `POST /api/records/{id}/submit` with `If-Match`: from the workarea to
+/// the review buffer, if complete (422 lists what is missing).
+async fn submit_record(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiProblem> {
+    let id = parse_id(&raw)?;
+    let user = caller.acting(change_scope(&state, &caller, id).await?)?;
+    let expected = if_match(&headers)?;
+    let flow = Workflow::new(&state.repo, user);
+    flow.submit(id, expected).await?;
+    let (record, revision) = flow.load(id, Action::View).await?;
+    Ok(json_response(StatusCode::OK, &record_json(&state, &caller, &record, revision), Some(revision)))
+}
+
+/// `POST /api/records/{id}/documents` with `If-Match`: the body is one
+/// file, streamed to the file store (never whole in memory) and refused
+/// past `[import] max_file_bytes`: at once when its `Content-Length` says
+/// so, else when that many bytes have come. Its name comes from
+/// `?filename=` or `Content-Disposition`; `?security=`, `embargo`,
+/// `license` and `content` are the deposit form's document settings.
+async fn add_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<Vec<(String, String)>>,
+    body: axum::body::Body,
+) -> Result<Response, ApiProblem> {
+    use futures::TryStreamExt;
+    let id = parse_id(&raw)?;
+    let user = caller.acting(change_scope(&state, &caller, id).await?)?;
+    let expected = if_match(&headers)?;
+    let max = state.repo.config.import.max_file_bytes;
+    let declared_length =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared_length.is_some_and(|n| n > max) {
+        return Err(ApiProblem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Content Too Large",
+            format!("The file is larger than this repository accepts ({} MB).", max / (1024 * 1024)),
+        ));
+    }
+    let field = |n: &str| query.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let filename = field("filename")
+        .map(str::to_string)
+        .or_else(|| {
+            let cd = headers.get(header::CONTENT_DISPOSITION)?.to_str().ok()?;
+            let at = cd.find("filename=")? + 9;
+            Some(cd[at..].split(';').next()?.trim().trim_matches('"').to_string())
+        })
+        .unwrap_or_default();
+    let settings = crate::pages::deposit::document_settings(&query)
+        .map_err(|e| ApiProblem::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Content", e))?;
+    let declared = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|t| *t != "application/octet-stream")
+        .map(str::to_string);
+    let bytes =
+        body.into_data_stream().map_err(|e| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, e.to_string()));
+    let flow = Workflow::new(&state.repo, user);
+    let pos = match flow.add_document(id, expected, &filename, declared.as_deref(), Box::pin(bytes), settings).await {
+        Ok(pos) => pos,
+        Err(WorkflowError::BadUpload(why)) if why.contains("larger than this repository accepts") => {
+            return Err(ApiProblem::new(StatusCode::PAYLOAD_TOO_LARGE, "Content Too Large", why));
+        }
+        Err(WorkflowError::BadUpload(why)) => {
+            return Err(ApiProblem::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Content", why));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (record, revision) = flow.load(id, Action::View).await?;
+    let mut body = record_json(&state, &caller, &record, revision);
+    body["document"] = json!(pos);
+    let mut res = json_response(StatusCode::CREATED, &body, Some(revision));
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/records/{id}")) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}

@@ -1,0 +1,271 @@
+//! The REST API over real HTTP: personal API tokens made and revoked on
+//! `/profile`, `Authorization: Bearer`, records created, read, changed and
+//! submitted through the same workflow as the deposit form, optimistic
+//! concurrency (ETag and If-Match), and every refusal as problem+json.
+
+mod common;
+
+use arkiv_services::accounts::api_tokens;
+use arkiv_storage::ApiTokenRow;
+use common::*;
+use reqwest::{RequestBuilder, Response, StatusCode};
+use serde_json::{json, Value};
+
+/// Makes a token on the profile page as `cookies`'s user would: the page
+/// that answers shows it once.
+async fn make_token(site: &Site, cookies: &str, name: &str, scopes: &[&str]) -> Response {
+    let page = site.get("/profile", cookies).await.text().await.unwrap();
+    assert!(page.contains("API tokens"), "the profile offers tokens");
+    let csrf = csrf_field(&page);
+    let mut form = vec![("csrf", csrf.as_str()), ("name", name), ("days", "30")];
+    form.extend(scopes.iter().map(|s| ("scope", *s)));
+    site.post("/profile/tokens", cookies, &form).await
+}
+
+async fn token(site: &Site, cookies: &str, name: &str, scopes: &[&str]) -> String {
+    let res = make_token(site, cookies, name, scopes).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let page = res.text().await.unwrap();
+    let at = page.find("value=\"arkiv_").expect("the new token is shown") + 7;
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+fn bearer(req: RequestBuilder, token: &str) -> RequestBuilder {
+    req.header("authorization", format!("Bearer {token}"))
+}
+
+/// A problem+json answer's status and body.
+async fn problem(res: Response) -> (StatusCode, Value) {
+    let status = res.status();
+    let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let body = res.text().await.unwrap();
+    assert_eq!(ct, "application/problem+json", "{status}: {body}");
+    let v: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("JSON: {body}"));
+    assert_eq!(v["status"], status.as_u16(), "{body}");
+    (status, v)
+}
+
+fn etag(res: &Response) -> String {
+    res.headers().get("etag").expect("an ETag").to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_script_deposits_through_the_api_under_the_forms_rules() {
+    let site = start(Default::default()).await;
+    let depositor = site.session("depositor@example.org").await;
+    let api = |path: &str| site.url(path);
+
+    // Scopes a depositor's role does not allow are refused.
+    let res = make_token(&site, &depositor, "too much", &["read", "edit"]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("does not allow the scope edit"));
+    let writer = token(&site, &depositor, "CRIS sync", &["read", "deposit"]).await;
+    let reader = token(&site, &depositor, "read only", &["read"]).await;
+    let page = site.get("/profile", &depositor).await.text().await.unwrap();
+    assert!(page.contains("CRIS sync") && page.contains("read, deposit"), "listed");
+    assert!(!page.contains(&writer), "a token is shown once, never again");
+
+    let me: Value = bearer(site.client.get(api("/api/me")), &writer).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["role"], "depositor");
+    assert_eq!(me["via"], "token");
+    assert_eq!(me["scopes"], json!(["read", "deposit"]));
+
+    // Create: the form's fields by name; 201 with its address and ETag.
+    let create = |token: &str, body: Value| {
+        bearer(site.client.post(api("/api/records")), token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let paper = json!({ "item_type": "policy_paper", "fields": {
+        "title": "Machines deposit too", "creators": "Kowalska, Anna", "date": "2026-11" } });
+    let res = create(&writer, paper.clone()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(etag(&res), "\"r2\"");
+    let made: Value = res.json().await.unwrap();
+    let id = made["id"].as_i64().unwrap();
+    assert_eq!(location, format!("/api/records/{id}"));
+    assert_eq!(made["status"], "inbox");
+    assert_eq!(made["record"]["title"], "Machines deposit too");
+
+    // Refused, each a problem and nothing written.
+    let before = site.repo.store.max_record_id().await.unwrap();
+    let (s, p) = problem(create(&reader, paper.clone()).await.unwrap()).await;
+    assert_eq!((s, p["required_scope"].clone()), (StatusCode::FORBIDDEN, json!("deposit")));
+    let (s, p) = problem(
+        create(&writer, json!({ "item_type": "policy_paper", "fields": { "date": "2026-02-30" } })).await.unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "date", "{p}");
+    let (s, _) = problem(create(&writer, json!({ "item_type": "banana" })).await.unwrap()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = problem(create(&writer, json!({ "item_type": "report", "colour": "red" })).await.unwrap()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "unknown members are refused, not ignored");
+    let res = bearer(site.client.post(api("/api/records")), &writer)
+        .header("content-type", "application/json")
+        .body("{\"item_type\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(res).await.0, StatusCode::BAD_REQUEST);
+    let res = bearer(site.client.post(api("/api/records")), &writer).body(paper.to_string()).send().await.unwrap();
+    assert_eq!(problem(res).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // A cookie alone may read but never write: another site's page could send it.
+    let res = site
+        .client
+        .post(api("/api/records"))
+        .header("cookie", &depositor)
+        .header("content-type", "application/json")
+        .body(paper.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (s, _) = problem(res).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(site.repo.store.max_record_id().await.unwrap(), before, "nothing half-written");
+
+    // Who sees the draft: its depositor (token or session), not the public
+    // nor another depositor.
+    let get = |token: Option<&str>, cookies: &str| {
+        let req = site.client.get(api(&location)).header("cookie", cookies);
+        match token {
+            Some(t) => bearer(req, t).send(),
+            None => req.send(),
+        }
+    };
+    assert_eq!(get(Some(&reader), "").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(get(None, &depositor).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(problem(get(None, "").await.unwrap()).await.0, StatusCode::NOT_FOUND);
+    let other = site.session("other@example.org").await;
+    let others = token(&site, &other, "mine", &["read", "deposit"]).await;
+    assert_eq!(problem(get(Some(&others), "").await.unwrap()).await.0, StatusCode::NOT_FOUND);
+
+    // Update: If-Match required; a stale one is 412 with the revision now.
+    let put = |token: &str, if_match: Option<&str>, body: Value| {
+        let mut req = bearer(site.client.put(api(&location)), token).header("content-type", "application/json");
+        if let Some(m) = if_match {
+            req = req.header("if-match", m);
+        }
+        req.body(body.to_string()).send()
+    };
+    let series = json!({ "fields": { "series": "OSW Commentary", "number": "137" } });
+    assert_eq!(problem(put(&writer, None, series.clone()).await.unwrap()).await.0, StatusCode::PRECONDITION_REQUIRED);
+    let (s, p) = problem(put(&writer, Some("\"r1\""), series.clone()).await.unwrap()).await;
+    assert_eq!((s, p["current_revision"].clone()), (StatusCode::PRECONDITION_FAILED, json!(2)));
+    let (s, _) = problem(put(&others, Some("\"r2\""), series.clone()).await.unwrap()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "another depositor's token needs the edit scope");
+    let res = put(&writer, Some("\"r2\""), series).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(etag(&res), "\"r3\"");
+
+    // Submit: the form's completeness rule, then the review buffer.
+    let submit =
+        |m: &str| bearer(site.client.post(api(&format!("{location}/submit"))), &writer).header("if-match", m).send();
+    let (s, p) = problem(submit("\"r3\"").await.unwrap()).await;
+    assert_eq!(
+        (s, p["missing"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!(["the institution", "a document (the full text)"]))
+    );
+    let res = put(&writer, Some("\"r3\""), json!({ "fields": { "institution": "OSW" } })).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // The full text: the body is the file, streamed; too large is refused
+    // from its Content-Length before a byte is stored.
+    let upload = |m: &str, body: Vec<u8>| {
+        bearer(site.client.post(api(&format!("{location}/documents?filename=commentary.pdf&license=cc_by"))), &writer)
+            .header("if-match", m)
+            .header("content-type", "application/pdf")
+            .body(body)
+            .send()
+    };
+    let huge = site.repo.config.import.max_file_bytes + 1;
+    let res = bearer(site.client.post(api(&format!("{location}/documents?filename=big.pdf"))), &writer)
+        .header("if-match", "\"r4\"")
+        .header("content-length", huge.to_string())
+        .body("%PDF-1.4")
+        .send()
+        .await;
+    // The server may answer before reading the body, and close.
+    if let Ok(res) = res {
+        assert_eq!(problem(res).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    assert_eq!(problem(upload("\"r4\"", Vec::new()).await.unwrap()).await.0, StatusCode::UNPROCESSABLE_ENTITY, "empty");
+    let pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n".to_vec();
+    let res = upload("\"r4\"", pdf.clone()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(etag(&res), "\"r5\"");
+    let with_file: Value = res.json().await.unwrap();
+    assert_eq!(with_file["document"], 1);
+    assert_eq!(with_file["record"]["documents"][0]["files"][0]["size"], pdf.len());
+    let res = submit("\"r5\"").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let done: Value = res.json().await.unwrap();
+    assert_eq!(done["status"], "buffer");
+    // Every write is the token's user's in the revision history.
+    let user = site.repo.accounts.user_by_email("depositor@example.org").await.unwrap().unwrap();
+    let (_, history) = arkiv_services::workflow::Workflow::new(&site.repo, &user).history(id).await.unwrap();
+    assert_eq!(history.len(), 6);
+    assert!(
+        history.iter().all(|h| h.actor == "The depositor"),
+        "{:?}",
+        history.iter().map(|h| &h.actor).collect::<Vec<_>>()
+    );
+
+    // Revoked on the profile: refused at once, saying why.
+    let page = site.get("/profile", &depositor).await.text().await.unwrap();
+    let row = page.find("CRIS sync").unwrap();
+    let id_at = page[row..].find("name=\"id\" value=\"").unwrap() + row + 17;
+    let token_id = page[id_at..].split('"').next().unwrap().to_string();
+    let res = site.post("/profile/tokens/revoke", &depositor, &[("csrf", &csrf_field(&page)), ("id", &token_id)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = bearer(site.client.get(api("/api/me")), &writer).send().await.unwrap();
+    assert!(res.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    let (s, p) = problem(res).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(p["detail"].as_str().unwrap().contains("revoked"), "{p}");
+    // Another user's token cannot be revoked by guessing its id.
+    let page = site.get("/profile", &other).await.text().await.unwrap();
+    let res = site.post("/profile/tokens/revoke", &other, &[("csrf", &csrf_field(&page)), ("id", &token_id)]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // Expired, unknown and malformed tokens.
+    let expired = format!("{}{}", api_tokens::TOKEN_PREFIX, "e".repeat(64));
+    site.repo
+        .accounts
+        .create_api_token(&ApiTokenRow {
+            id: 0,
+            user_id: user.id,
+            name: "old".into(),
+            token_hash: arkiv_services::accounts::tokens::session_hash(&expired),
+            scopes: "read deposit".into(),
+            created: arkiv_model::Timestamp(1),
+            expires: arkiv_model::Timestamp(2),
+            last_used: None,
+            revoked: None,
+        })
+        .await
+        .unwrap();
+    for (sent, why) in [
+        (format!("Bearer {expired}"), "expired"),
+        (format!("Bearer {}{}", api_tokens::TOKEN_PREFIX, "0".repeat(64)), "not known"),
+        ("Bearer x".to_string(), "not known"),
+        ("Basic ZGVwb3NpdG9yOng=".to_string(), "Bearer"),
+    ] {
+        let res = site.client.get(api("/api/me")).header("authorization", &sent).send().await.unwrap();
+        let (s, p) = problem(res).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{sent}");
+        assert!(p["detail"].as_str().unwrap().contains(why), "{sent}: {p}");
+    }
+
+    // The API's own 404 and 405 are problems too, never an HTML page.
+    assert_eq!(problem(site.get("/api/no-such-thing", "").await).await.0, StatusCode::NOT_FOUND);
+    let res = site.client.delete(api("/api/me")).send().await.unwrap();
+    assert_eq!(problem(res).await.0, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(problem(site.get("/api/records/banana", "").await).await.0, StatusCode::NOT_FOUND);
+    // The public reads a live record, without what only staff see.
+    let res = site.get(&format!("/api/records/{}", site.live), "").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let live: Value = res.json().await.unwrap();
+    assert_eq!(live["record"]["title"], "A live paper");
+}
