@@ -38,7 +38,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/me", get(me))
         .route("/api/records", post(create_record))
         .route("/api/records/{id}", get(get_record).put(update_record))
-        .route("/api/records/{id}/submit", post(submit_record))
+        .route("/api/records/{id}/new-version", post(new_version))
+        .route("/api/records/{id}/{step}", post(workflow_step))
         .route("/api/records/{id}/documents", post(add_document))
 }
 
@@ -451,21 +452,79 @@ async fn update_record(
     Ok(json_response(StatusCode::OK, &record_json(&state, &caller, &record, revision), Some(revision)))
 }
 
-/// `POST /api/records/{id}/submit` with `If-Match`: from the workarea to
-/// the review buffer, if complete (422 lists what is missing).
-async fn submit_record(
+/// What a workflow step may send: a note (return), a reason and a
+/// replacement (withdraw).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StepBody {
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    replaced_by: Option<RecordId>,
+}
+
+/// `POST /api/records/{id}/{step}` with `If-Match`, the review's steps:
+/// `submit` (from the workarea to review; 422 lists what is missing),
+/// `accept` (live), `return` (to the depositor, with `{"note"}`),
+/// `withdraw` (`{"reason", "replaced_by"}`: a tombstone) and `restore`.
+/// `submit` needs `deposit` for one's own record; the rest `edit`, and
+/// the role and scope the review pages ask.
+async fn workflow_step(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((raw, step)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiProblem> {
+    let id = parse_id(&raw)?;
+    if !matches!(step.as_str(), "submit" | "accept" | "return" | "withdraw" | "restore") {
+        return Err(ApiProblem::new(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "No such step: submit, accept, return, withdraw, restore or new-version.",
+        ));
+    }
+    let scope = if step == "submit" { change_scope(&state, &caller, id).await? } else { Scope::Edit };
+    let user = caller.acting(scope)?;
+    let expected = if_match(&headers)?;
+    let sent: StepBody = if body.iter().all(u8::is_ascii_whitespace) {
+        StepBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiProblem::new(StatusCode::BAD_REQUEST, "Bad Request", format!("The body is not a step's JSON: {e}."))
+        })?
+    };
+    let flow = Workflow::new(&state.repo, user);
+    match step.as_str() {
+        "submit" => flow.submit(id, expected).await?,
+        "accept" => flow.accept(id, expected).await?,
+        "return" => flow.return_to_depositor(id, expected, &sent.note).await?,
+        "withdraw" => flow.withdraw(id, expected, &sent.reason, sent.replaced_by).await?,
+        _ => flow.restore(id, expected).await?,
+    }
+    let (record, revision) = flow.load(id, Action::View).await?;
+    Ok(json_response(StatusCode::OK, &record_json(&state, &caller, &record, revision), Some(revision)))
+}
+
+/// `POST /api/records/{id}/new-version`: a new version of a live record
+/// in the caller's workarea (201, its address), to be deposited like any.
+async fn new_version(
     State(state): State<AppState>,
     caller: Caller,
     Path(raw): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiProblem> {
     let id = parse_id(&raw)?;
     let user = caller.acting(change_scope(&state, &caller, id).await?)?;
-    let expected = if_match(&headers)?;
     let flow = Workflow::new(&state.repo, user);
-    flow.submit(id, expected).await?;
-    let (record, revision) = flow.load(id, Action::View).await?;
-    Ok(json_response(StatusCode::OK, &record_json(&state, &caller, &record, revision), Some(revision)))
+    let new = flow.new_version(id).await?;
+    let (record, revision) = flow.load(new, Action::View).await?;
+    let mut res = json_response(StatusCode::CREATED, &record_json(&state, &caller, &record, revision), Some(revision));
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/records/{new}")) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
 }
 
 /// `POST /api/records/{id}/documents` with `If-Match`: the body is one

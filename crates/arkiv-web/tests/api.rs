@@ -212,6 +212,36 @@ async fn a_script_deposits_through_the_api_under_the_forms_rules() {
         history.iter().map(|h| &h.actor).collect::<Vec<_>>()
     );
 
+    // Review through the API: an editor's token with the edit scope.
+    let editor = site.session("editor@example.org").await;
+    let reviewer = token(&site, &editor, "review bot", &["read", "edit"]).await;
+    let step = |token: &str, step: &str, m: &str, body: Value| {
+        bearer(site.client.post(api(&format!("{location}/{step}"))), token)
+            .header("if-match", m)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let (s, p) = problem(step(&writer, "accept", "\"r6\"", json!({})).await.unwrap()).await;
+    assert_eq!((s, p["required_scope"].clone()), (StatusCode::FORBIDDEN, json!("edit")), "a depositor cannot accept");
+    assert_eq!(problem(step(&reviewer, "publish", "\"r6\"", json!({})).await.unwrap()).await.0, StatusCode::NOT_FOUND);
+    let res = step(&reviewer, "accept", "\"r6\"", json!({})).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "archive");
+    assert_eq!(site.get(&location, "").await.status(), StatusCode::OK, "live: the public reads it");
+    let (s, p) = problem(step(&reviewer, "withdraw", "\"r7\"", json!({ "reason": " " })).await.unwrap()).await;
+    assert_eq!((s, p["errors"][0]["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("reason")));
+    let res = step(&reviewer, "withdraw", "\"r7\"", json!({ "reason": "Published twice by mistake." })).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (s, p) = problem(site.get(&location, "").await).await;
+    assert_eq!((s, p["withdrawn_reason"].clone()), (StatusCode::GONE, json!("Published twice by mistake.")));
+    assert_eq!(step(&reviewer, "restore", "\"r8\"", json!({})).await.unwrap().status(), StatusCode::OK);
+    // A new version of the live record, in the depositor's workarea.
+    let res = bearer(site.client.post(api(&format!("{location}/new-version"))), &writer).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let next: Value = res.json().await.unwrap();
+    assert_eq!((next["status"].clone(), next["record"]["succeeds"].clone()), (json!("inbox"), json!(id)));
+
     // Revoked on the profile: refused at once, saying why.
     let page = site.get("/profile", &depositor).await.text().await.unwrap();
     let row = page.find("CRIS sync").unwrap();
