@@ -356,8 +356,17 @@ impl<B: Backend> Usage for B {
             let sql = format!(
                 "SELECT {EVENT_COLUMNS} FROM usage_events WHERE rolled = 0 AND at >= $1 AND at < $2 ORDER BY at"
             );
-            let rows = tx.rows(&sql, &[Bind::Int(start), Bind::Int(end + DOUBLE_CLICK_SECONDS + 1)]).await?;
-            let events: Vec<UsageEvent> = rows.iter().filter_map(event_of).collect();
+            // Each row becomes its event as it arrives: the hour is held as
+            // events (48 bytes each), never as the driver's rows too.
+            let mut events: Vec<UsageEvent> = Vec::new();
+            {
+                use futures::TryStreamExt;
+                let binds = [Bind::Int(start), Bind::Int(end + DOUBLE_CLICK_SECONDS + 1)];
+                let mut rows = (*tx).stream(&sql, &binds);
+                while let Some(row) = rows.try_next().await? {
+                    events.extend(event_of(&row));
+                }
+            }
             let counts = count_hour(&events, end);
             let mut monthly: BTreeMap<(RecordId, i64), ItemCounts> = BTreeMap::new();
             let mut by_access: BTreeMap<(RecordId, i64, bool), ItemCounts> = BTreeMap::new();
