@@ -36,7 +36,7 @@ pub fn routes() -> axum::Router<AppState> {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/api/me", get(me))
-        .route("/api/records", post(create_record))
+        .route("/api/records", get(list_records).post(create_record))
         .route("/api/records/{id}", get(get_record).put(update_record))
         .route("/api/records/{id}/new-version", post(new_version))
         .route("/api/records/{id}/{step}", post(workflow_step))
@@ -329,6 +329,89 @@ async fn get_record(
         return Err(ApiProblem::not_found());
     }
     Ok(json_response(StatusCode::OK, &record_json(&state, &caller, &record, revision), Some(revision)))
+}
+
+/// Records per page of `GET /api/records`, by default and at most.
+const PAGE: usize = 50;
+const MAX_PAGE: usize = 200;
+
+/// `GET /api/records`: every record that was ever live, by id, a page at
+/// a time (`?limit=`, up to 200, and the `next` address, a keyset cursor:
+/// a page costs the page, whatever the repository's size). A withdrawn
+/// record is listed as its tombstone (id, status, reason), so a system
+/// that mirrors the repository learns of withdrawals. `modified_since`
+/// (`YYYY-MM-DD` or `YYYY-MM-DDThh:mm:ssZ`) lists only what changed since.
+async fn list_records(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiProblem> {
+    let field = |n: &str| query.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let bad = |what: &str, why: String| {
+        ApiProblem::new(StatusCode::BAD_REQUEST, "Bad Request", why).with(json!({ "parameter": what }))
+    };
+    if let Some((unknown, _)) = query.iter().find(|(k, _)| !matches!(k.as_str(), "limit" | "cursor" | "modified_since"))
+    {
+        return Err(bad(
+            unknown,
+            format!("Unknown parameter {unknown:?}: limit, cursor and modified_since are known."),
+        ));
+    }
+    let limit = match field("limit") {
+        None => PAGE,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| bad("limit", format!("limit is a number from 1 to {MAX_PAGE}.")))?,
+    };
+    let after = match field("cursor") {
+        None => 0,
+        Some(v) => v
+            .parse::<RecordId>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| bad("cursor", "The cursor is not one this API gave: start again without it.".into()))?,
+    };
+    let from = match field("modified_since") {
+        None => None,
+        Some(v) => Some(
+            arkiv_services::oai::parse_datestamp(v, false)
+                .map_err(|_| bad("modified_since", format!("{v:?} is not YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ.")))?
+                .0,
+        ),
+    };
+    let oai = arkiv_storage::OaiQuery { set: None, from, until: None };
+    let records = state.repo.store.oai_records(&oai, after, limit as i64 + 1).await.map_err(ApiProblem::internal)?;
+    let more = records.len() > limit;
+    let page = &records[..records.len().min(limit)];
+    let items: Vec<Value> = page
+        .iter()
+        // Ever live, yet neither live nor withdrawn: not the public's.
+        .filter(|r| matches!(r.status, arkiv_model::Status::Archive | arkiv_model::Status::Deletion))
+        .map(|r| {
+            if r.status == arkiv_model::Status::Deletion {
+                json!({ "id": r.id, "status": r.status.as_str(), "withdrawn_reason": r.withdrawn_reason })
+            } else {
+                let mut v = record_json(&state, &caller, r, 0);
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("revision");
+                }
+                v
+            }
+        })
+        .collect();
+    let next = match page.last().and_then(|r| r.id) {
+        Some(last) if more => {
+            let mut url = format!("/api/records?limit={limit}&cursor={last}");
+            if let Some(v) = field("modified_since") {
+                url.push_str(&format!("&modified_since={}", crate::present::query_value(v)));
+            }
+            Value::String(url)
+        }
+        _ => Value::Null,
+    };
+    Ok(json_response(StatusCode::OK, &json!({ "records": items, "next": next }), None))
 }
 
 /// What a create or an update sends: the deposit form's fields by name,

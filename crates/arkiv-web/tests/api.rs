@@ -293,6 +293,22 @@ async fn a_script_deposits_through_the_api_under_the_forms_rules() {
     let res = site.client.delete(api("/api/me")).send().await.unwrap();
     assert_eq!(problem(res).await.0, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(problem(site.get("/api/records/banana", "").await).await.0, StatusCode::NOT_FOUND);
+    // The list: every record ever live, a page at a time by keyset.
+    let list = |q: &str| site.client.get(api(&format!("/api/records{q}"))).send();
+    let first: Value = list("?limit=1").await.unwrap().json().await.unwrap();
+    assert_eq!(first["records"].as_array().unwrap().len(), 1);
+    assert_eq!(first["records"][0]["id"], site.live);
+    let next = first["next"].as_str().expect("a next page").to_string();
+    let second: Value = site.get(&next, "").await.json().await.unwrap();
+    assert_eq!(second["records"][0]["id"], id, "the deposited record, live again");
+    assert_eq!(second["records"][0]["record"]["title"], "Machines deposit too");
+    assert!(second["next"].is_null(), "{second}");
+    let later: Value = list("?modified_since=2999-01-01").await.unwrap().json().await.unwrap();
+    assert_eq!(later["records"], json!([]));
+    for bad in ["?limit=0", "?limit=201", "?cursor=x", "?modified_since=yesterday", "?q=1"] {
+        assert_eq!(problem(list(bad).await.unwrap()).await.0, StatusCode::BAD_REQUEST, "{bad}");
+    }
+
     // The public reads a live record, without what only staff see.
     let res = site.get(&format!("/api/records/{}", site.live), "").await;
     assert_eq!(res.status(), StatusCode::OK);
