@@ -20,6 +20,7 @@ pub struct Config {
     pub deposit: DepositSettings,
     pub files: FileSettings,
     pub statistics: StatisticsSettings,
+    pub api: ApiSettings,
     /// Item types beyond the defaults: key = label.
     pub types: BTreeMap<String, String>,
 }
@@ -212,6 +213,21 @@ pub struct StatisticsSettings {
 impl Default for StatisticsSettings {
     fn default() -> Self {
         StatisticsSettings { enabled: true, keep_events_days: 7, queue: 65_536 }
+    }
+}
+
+/// The REST API (see `accounts::api_tokens`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiSettings {
+    /// Requests one API token may make in a minute, counted in the
+    /// database (so shared by every node); past it, 429 with Retry-After.
+    pub requests_per_minute: i64,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        ApiSettings { requests_per_minute: 600 }
     }
 }
 
@@ -425,6 +441,11 @@ keep_events_days = {keep_events_days}
 # dropped (and counted as dropped on the admin page) rather than slow a page.
 queue = {stats_queue}
 
+[api]
+# Requests one personal API token may make in a minute (every node of the
+# site shares the count); past it the API answers 429 with Retry-After.
+requests_per_minute = {api_per_minute}
+
 # Item types beyond the built-in list (article, book, book_section,
 # monograph, conference_item, thesis, report, working_paper, policy_paper,
 # dataset, other and EPrints' stock types), as key = "Label". For example:
@@ -462,6 +483,7 @@ queue = {stats_queue}
             stats_enabled = self.statistics.enabled,
             keep_events_days = self.statistics.keep_events_days,
             stats_queue = self.statistics.queue,
+            api_per_minute = self.api.requests_per_minute,
         )
     }
 }

@@ -1,5 +1,6 @@
 //! Every rate limit the site keeps, in one place: how fast a stranger may
-//! guess passwords, and how much mail a stranger may make the site send.
+//! guess passwords, how much mail a stranger may make the site send, and
+//! how many requests an API token may make in a minute.
 //! The counting itself is the store's ([`arkiv_storage::RateLimits`]): one
 //! atomic step per attempt, in the database, so that parallel requests
 //! cannot slip past a check and every node shares the counts.
@@ -184,5 +185,20 @@ mod tests {
         assert_eq!(per_hour(3).wait_after(2), 0);
         assert_eq!(per_hour(3).wait_after(3), 3600);
         assert_eq!(per_hour(3).wait_after(40), 3600);
+    }
+}
+
+/// What one API token may do in a minute: `per_minute` requests.
+pub fn api_token_policy(per_minute: i64) -> RatePolicy {
+    RatePolicy { free: per_minute.max(1), first_wait: 60, growth: 1, max_wait: 60, forget_after: 60 }
+}
+
+/// Counts a request of API token `token_id`; `Err(seconds)` to wait when
+/// the token has used its minute's allowance (`[api] requests_per_minute`).
+pub async fn claim_api_request(repo: &Repository, token_id: i64) -> Result<Result<(), i64>, StoreError> {
+    let policy = api_token_policy(repo.config.api.requests_per_minute);
+    match repo.accounts.claim(&format!("api:token:{token_id}"), &policy, repo.now()).await? {
+        Claim::Allowed => Ok(Ok(())),
+        Claim::Wait { seconds } => Ok(Err(seconds)),
     }
 }

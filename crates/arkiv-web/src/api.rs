@@ -53,11 +53,13 @@ pub struct ApiProblem {
     extra: Option<Value>,
     /// A `WWW-Authenticate` challenge, for 401s.
     challenge: Option<&'static str>,
+    /// Seconds for `Retry-After`, for 429s.
+    retry_after: Option<i64>,
 }
 
 impl ApiProblem {
     pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
-        ApiProblem { status, title, detail: detail.into(), extra: None, challenge: None }
+        ApiProblem { status, title, detail: detail.into(), extra: None, challenge: None, retry_after: None }
     }
 
     fn unauthorized(detail: impl Into<String>, challenge: &'static str) -> Self {
@@ -103,6 +105,9 @@ impl IntoResponse for ApiProblem {
         if let Some(c) = self.challenge {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
         }
+        if let Some(s) = self.retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s.max(1)));
+        }
         res.extensions_mut().insert(OwnHeaders);
         res
     }
@@ -136,9 +141,10 @@ impl From<WorkflowError> for ApiProblem {
                 "errors": problems.iter().map(|p| json!({ "field": p.field, "problem": p.problem })).collect::<Vec<_>>()
             })),
             WorkflowError::BadUpload(why) => ApiProblem::new(StatusCode::BAD_REQUEST, "Bad Request", why),
-            e @ WorkflowError::TooMany { .. } => {
-                ApiProblem::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", e.to_string())
-            }
+            e @ WorkflowError::TooMany { seconds } => ApiProblem {
+                retry_after: Some(seconds),
+                ..ApiProblem::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", e.to_string())
+            },
             WorkflowError::Store(e) => ApiProblem::internal(format!("{e:#}")),
         }
     }
@@ -205,7 +211,23 @@ impl FromRequestParts<AppState> for Caller {
                 ));
             };
             return match api_tokens::authenticate(state.repo.accounts.as_ref(), token).await {
-                Ok(Ok(holder)) => Ok(Caller::Token(holder)),
+                Ok(Ok(holder)) => {
+                    match arkiv_services::rate_limits::claim_api_request(&state.repo, holder.token_id).await {
+                        Ok(Ok(())) => Ok(Caller::Token(holder)),
+                        Ok(Err(seconds)) => Err(ApiProblem {
+                            retry_after: Some(seconds),
+                            ..ApiProblem::new(
+                                StatusCode::TOO_MANY_REQUESTS,
+                                "Too Many Requests",
+                                format!(
+                                    "This token has made its {} requests of the minute: try again in {seconds} s.",
+                                    state.repo.config.api.requests_per_minute
+                                ),
+                            )
+                        }),
+                        Err(e) => Err(ApiProblem::internal(e)),
+                    }
+                }
                 Ok(Err(refused)) => {
                     Err(ApiProblem::unauthorized(refused.to_string(), "Bearer error=\"invalid_token\""))
                 }

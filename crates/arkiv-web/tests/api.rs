@@ -315,3 +315,28 @@ async fn a_script_deposits_through_the_api_under_the_forms_rules() {
     let live: Value = res.json().await.unwrap();
     assert_eq!(live["record"]["title"], "A live paper");
 }
+
+/// `[api] requests_per_minute`: each token's own allowance, counted in the
+/// database; past it 429 with Retry-After, and another token goes on.
+#[tokio::test]
+async fn a_token_past_its_minute_gets_429_with_retry_after() {
+    let config = arkiv_services::Config {
+        api: arkiv_services::config::ApiSettings { requests_per_minute: 3 },
+        ..Default::default()
+    };
+    let site = start_with(config).await;
+    let depositor = site.session("depositor@example.org").await;
+    let busy = token(&site, &depositor, "busy", &["read"]).await;
+    let calm = token(&site, &depositor, "calm", &["read"]).await;
+    let me = |t: &str| bearer(site.client.get(site.url("/api/me")), t).send();
+    for _ in 0..3 {
+        assert_eq!(me(&busy).await.unwrap().status(), StatusCode::OK);
+    }
+    let res = me(&busy).await.unwrap();
+    let wait: i64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let (s, p) = problem(res).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert!(p["detail"].as_str().unwrap().contains("3 requests of the minute"), "{p}");
+    assert_eq!(me(&calm).await.unwrap().status(), StatusCode::OK, "another token is not slowed");
+}
