@@ -223,6 +223,21 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Make a personal API token for an account (as its user would on
+    /// /profile) and print it: it is shown only this once.
+    Token {
+        email: String,
+        /// What the token is for ("CRIS sync").
+        #[arg(long)]
+        name: String,
+        /// Scopes, comma-separated: read, deposit, edit, admin (no more
+        /// than the account's role allows).
+        #[arg(long, default_value = "read")]
+        scopes: String,
+        /// Days until it expires (1 to 366).
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -340,6 +355,9 @@ fn main() -> std::process::ExitCode {
             Command::Serve { listen } => commands::serve(&cli.repo, listen).await,
             Command::User(UserCommand::Add { email, name, role, orcid, password_stdin }) => {
                 commands::user_add(&cli.repo, &email, &name, &role, orcid, password_stdin).await
+            }
+            Command::User(UserCommand::Token { email, name, scopes, days }) => {
+                commands::user_token(&cli.repo, &email, &name, &scopes, days).await
             }
             Command::Demo { dir, listen, count } => commands::demo(&dir, &listen, count).await,
             Command::Stats(StatsCommand::ImportLog { files }) => {

@@ -13,7 +13,7 @@ pub use serve::serve;
 pub use stats::{add_sushi_client, import_usage_history, roll_up, HistorySource};
 pub use transfer::{export, export_format_names, generate, import, import_history, import_subjects};
 pub use users::import_users;
-pub use users::user_add;
+pub use users::{user_add, user_token};
 
 use anyhow::Result;
 use arkiv_services::fsck::Severity;

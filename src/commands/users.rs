@@ -1,4 +1,4 @@
-//! `arkiv user add`: accounts made from the command line, which is how a
+//! `arkiv user add` and `arkiv user token`: accounts and API tokens made from the command line, which is how a
 //! repository gets its first admin. The password is read from a prompt
 //! that does not echo, or from standard input (`--password-stdin`, for
 //! scripts); it is never an argument, where `ps` and shell history would
@@ -46,6 +46,32 @@ pub async fn user_add(
     let user = create_user(repo.accounts.as_ref(), new).await?;
     println!("created user {} <{}> ({})", user.id, user.email, user.role.as_str());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `arkiv user token EMAIL`: a personal API token for an account, made as
+/// its user makes one on `/profile` (the same scopes' rules), printed once:
+/// for an operator setting up a system that deposits (a CRIS, a router).
+pub async fn user_token(repo_dir: &Path, email: &str, name: &str, scopes: &str, days: i64) -> Result<ExitCode> {
+    use arkiv_services::accounts::api_tokens::{create_token, Scope};
+    let repo = Repository::open(repo_dir).await?;
+    let Some(user) = repo.accounts.user_by_email(email).await? else { bail!("no account has the address {email}") };
+    let mut wanted = Vec::new();
+    for word in scopes.split([',', ' ']).filter(|w| !w.is_empty()) {
+        let Some(scope) = Scope::parse(word) else { bail!("unknown scope {word:?}: use read, deposit, edit or admin") };
+        wanted.push(scope);
+    }
+    match create_token(repo.accounts.as_ref(), &user, name, &wanted, days).await {
+        Ok((token, info)) => {
+            eprintln!("token {} for {} ({}), expires {}:", info.id, user.email, scopes, info.expires.date());
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(arkiv_services::accounts::api_tokens::NewTokenError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
 }
 
 /// The largest users export or password dump read: far more than the
