@@ -1,297 +1,17 @@
-//! The REST API under `/api/`: JSON in and out, for scripts, research-
-//! information systems and publishers' routers. Thin, like every handler:
-//! each operation is one call of the same `Workflow` the deposit form
-//! uses, so the API can skip no rule (permissions, validation, revisions,
-//! review), and every write is a revision attributed to the caller's user.
-//!
-//! Who calls ([`Caller`]): a personal API token (`Authorization: Bearer
-//! arkiv_...`, made on `/profile`), limited to its scopes; or, for reading
-//! only, the browser's session (a write with nothing but a cookie is
-//! refused: a cookie is sent by any page that posts here, a token is not,
-//! so the API needs no CSRF tokens); or nobody, who reads what the public
-//! reads.
-//!
-//! Records carry their revision as a strong ETag (`"r7"`); a change must
-//! send it back in `If-Match` (428 without it, 412 when someone changed the
-//! record meanwhile). Every error is RFC 9457 `application/problem+json`,
-//! never an HTML page.
+//! The records of the REST API: list, read, create, change, documents and
+//! the review's steps, each one `Workflow` call (see the parent module).
 
-use crate::auth::session_of;
-use crate::http::OwnHeaders;
+use super::{json_response, ApiJson, ApiProblem, Caller};
 use crate::AppState;
 use arkiv_formats::eprints::WriteOptions;
 use arkiv_model::{Record, RecordId, User};
-use arkiv_services::accounts::api_tokens::{self, Scope, TokenHolder};
+use arkiv_services::accounts::api_tokens::Scope;
 use arkiv_services::workflow::{may, permissions, Action, Workflow, WorkflowError};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route("/api/me", get(me))
-        .route("/api/records", get(list_records).post(create_record))
-        .route("/api/records/{id}", get(get_record).put(update_record))
-        .route("/api/records/{id}/new-version", post(new_version))
-        .route("/api/records/{id}/{step}", post(workflow_step))
-        .route("/api/records/{id}/documents", post(add_document))
-}
-
-/// An RFC 9457 problem: what went wrong, as JSON.
-#[derive(Debug)]
-pub struct ApiProblem {
-    status: StatusCode,
-    title: &'static str,
-    detail: String,
-    /// More members (`errors`, `current_revision`).
-    extra: Option<Value>,
-    /// A `WWW-Authenticate` challenge, for 401s.
-    challenge: Option<&'static str>,
-    /// Seconds for `Retry-After`, for 429s.
-    retry_after: Option<i64>,
-}
-
-impl ApiProblem {
-    pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
-        ApiProblem { status, title, detail: detail.into(), extra: None, challenge: None, retry_after: None }
-    }
-
-    fn unauthorized(detail: impl Into<String>, challenge: &'static str) -> Self {
-        ApiProblem { challenge: Some(challenge), ..Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail) }
-    }
-
-    fn with(mut self, extra: Value) -> Self {
-        self.extra = Some(extra);
-        self
-    }
-
-    fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "Not Found", "There is no such record, or you may not see it.")
-    }
-
-    fn internal(e: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "API request failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal Server Error",
-            "The repository could not answer this request. Please try again later.",
-        )
-    }
-}
-
-impl IntoResponse for ApiProblem {
-    fn into_response(self) -> Response {
-        let mut body = json!({
-            "type": "about:blank",
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-        });
-        if let (Some(Value::Object(more)), Some(obj)) = (self.extra, body.as_object_mut()) {
-            obj.extend(more);
-        }
-        let mut res = (
-            self.status,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"))],
-            body.to_string(),
-        )
-            .into_response();
-        if let Some(c) = self.challenge {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
-        }
-        if let Some(s) = self.retry_after {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s.max(1)));
-        }
-        res.extensions_mut().insert(OwnHeaders);
-        res
-    }
-}
-
-impl From<WorkflowError> for ApiProblem {
-    fn from(e: WorkflowError) -> Self {
-        match e {
-            WorkflowError::NotFound => ApiProblem::not_found(),
-            WorkflowError::Forbidden => {
-                ApiProblem::new(StatusCode::FORBIDDEN, "Forbidden", "Your account may not do this to this record.")
-            }
-            WorkflowError::Conflict { current } => ApiProblem::new(
-                StatusCode::PRECONDITION_FAILED,
-                "Precondition Failed",
-                format!("The record was changed meanwhile: it is at revision {current}. Read it again and resend your change with its ETag."),
-            )
-            .with(json!({ "current_revision": current })),
-            WorkflowError::Incomplete(lacking) => ApiProblem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Unprocessable Content",
-                format!("The record is not complete: it needs {}.", lacking.join(", ")),
-            )
-            .with(json!({ "missing": lacking })),
-            WorkflowError::Invalid(problems) => ApiProblem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Unprocessable Content",
-                "Some fields could not be read; nothing was saved.",
-            )
-            .with(json!({
-                "errors": problems.iter().map(|p| json!({ "field": p.field, "problem": p.problem })).collect::<Vec<_>>()
-            })),
-            WorkflowError::BadUpload(why) => ApiProblem::new(StatusCode::BAD_REQUEST, "Bad Request", why),
-            e @ WorkflowError::TooMany { seconds } => ApiProblem {
-                retry_after: Some(seconds),
-                ..ApiProblem::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", e.to_string())
-            },
-            WorkflowError::Store(e) => ApiProblem::internal(format!("{e:#}")),
-        }
-    }
-}
-
-/// Who an API request comes from; see the module docs.
-pub enum Caller {
-    Anonymous,
-    /// A browser's session: reading only.
-    Session(User),
-    Token(TokenHolder),
-}
-
-impl Caller {
-    pub fn user(&self) -> Option<&User> {
-        match self {
-            Caller::Anonymous => None,
-            Caller::Session(u) => Some(u),
-            Caller::Token(t) => Some(&t.user),
-        }
-    }
-
-    /// Whether the caller may act with `scope`.
-    pub fn has(&self, scope: Scope) -> bool {
-        match self {
-            Caller::Anonymous => false,
-            Caller::Session(_) => scope == Scope::Read,
-            Caller::Token(t) => t.may(scope),
-        }
-    }
-
-    /// The user, if the caller holds `scope`; else the problem to answer.
-    fn acting(&self, scope: Scope) -> Result<&User, ApiProblem> {
-        match (self, self.user()) {
-            (_, None) => Err(ApiProblem::unauthorized(
-                "Send a personal API token (made on your profile page) as Authorization: Bearer.",
-                "Bearer",
-            )),
-            (Caller::Session(_), Some(_)) => Err(ApiProblem::unauthorized(
-                "Changes through the API need a personal API token (made on your profile page); a browser session can only read.",
-                "Bearer",
-            )),
-            (_, Some(user)) if self.has(scope) => Ok(user),
-            _ => Err(ApiProblem::new(
-                StatusCode::FORBIDDEN,
-                "Forbidden",
-                format!("This token lacks the scope {:?} (or your role no longer allows it).", scope.as_str()),
-            )
-            .with(json!({ "required_scope": scope.as_str() }))),
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiProblem;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiProblem> {
-        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let value = value.to_str().unwrap_or("");
-            let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
-                return Err(ApiProblem::unauthorized(
-                    "The API takes personal API tokens only: Authorization: Bearer arkiv_...",
-                    "Bearer",
-                ));
-            };
-            return match api_tokens::authenticate(state.repo.accounts.as_ref(), token).await {
-                Ok(Ok(holder)) => {
-                    match arkiv_services::rate_limits::claim_api_request(&state.repo, holder.token_id).await {
-                        Ok(Ok(())) => Ok(Caller::Token(holder)),
-                        Ok(Err(seconds)) => Err(ApiProblem {
-                            retry_after: Some(seconds),
-                            ..ApiProblem::new(
-                                StatusCode::TOO_MANY_REQUESTS,
-                                "Too Many Requests",
-                                format!(
-                                    "This token has made its {} requests of the minute: try again in {seconds} s.",
-                                    state.repo.config.api.requests_per_minute
-                                ),
-                            )
-                        }),
-                        Err(e) => Err(ApiProblem::internal(e)),
-                    }
-                }
-                Ok(Err(refused)) => {
-                    Err(ApiProblem::unauthorized(refused.to_string(), "Bearer error=\"invalid_token\""))
-                }
-                Err(e) => Err(ApiProblem::internal(e)),
-            };
-        }
-        // A session reads only: `Caller::acting` refuses it any change.
-        Ok(session_of(&parts.extensions).map_or(Caller::Anonymous, |s| Caller::Session(s.user)))
-    }
-}
-
-/// A JSON body, or a problem that says why it could not be read.
-pub struct ApiJson<T>(pub T);
-
-impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for ApiJson<T> {
-    type Rejection = ApiProblem;
-
-    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, ApiProblem> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(e) => Err(body_problem(e)),
-        }
-    }
-}
-
-fn body_problem(e: JsonRejection) -> ApiProblem {
-    let (status, title) = match &e {
-        JsonRejection::MissingJsonContentType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type"),
-        JsonRejection::BytesRejection(_) => (StatusCode::PAYLOAD_TOO_LARGE, "Content Too Large"),
-        JsonRejection::JsonDataError(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Content"),
-        _ => (StatusCode::BAD_REQUEST, "Bad Request"),
-    };
-    ApiProblem::new(status, title, e.body_text())
-}
-
-/// `/api/me`: who the API takes the caller for, and what they may do.
-async fn me(caller: Caller) -> Response {
-    let scopes: Vec<&str> = Scope::ALL.into_iter().filter(|s| caller.has(*s)).map(Scope::as_str).collect();
-    let body = match caller.user() {
-        None => json!({ "authenticated": false, "scopes": scopes }),
-        Some(u) => json!({
-            "authenticated": true,
-            "id": u.id,
-            "name": u.name,
-            "role": u.role.as_str(),
-            "via": if matches!(caller, Caller::Token(_)) { "token" } else { "session" },
-            "scopes": scopes,
-        }),
-    };
-    json_response(StatusCode::OK, &body, None)
-}
-
-fn json_response(status: StatusCode, body: &Value, etag: Option<i64>) -> Response {
-    let mut res = (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body.to_string())
-        .into_response();
-    if let Some(rev) = etag {
-        if let Ok(v) = HeaderValue::from_str(&format!("\"r{rev}\"")) {
-            res.headers_mut().insert(header::ETAG, v);
-        }
-        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
-    }
-    res.extensions_mut().insert(OwnHeaders);
-    res
-}
 
 /// The record as the caller may see it: all of it for its depositor and
 /// staff in scope (holding `read`), what the public sees otherwise.
@@ -327,7 +47,7 @@ fn parse_id(raw: &str) -> Result<RecordId, ApiProblem> {
 
 /// `GET /api/records/{id}`: a live record for anyone; a draft, a record
 /// under review or a withdrawn one for those who may see it (with `read`).
-async fn get_record(
+pub(super) async fn get_record(
     State(state): State<AppState>,
     caller: Caller,
     Path(raw): Path<String>,
@@ -363,7 +83,7 @@ const MAX_PAGE: usize = 200;
 /// record is listed as its tombstone (id, status, reason), so a system
 /// that mirrors the repository learns of withdrawals. `modified_since`
 /// (`YYYY-MM-DD` or `YYYY-MM-DDThh:mm:ssZ`) lists only what changed since.
-async fn list_records(
+pub(super) async fn list_records(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<Vec<(String, String)>>,
@@ -440,7 +160,7 @@ async fn list_records(
 /// each a string or a list of strings (a field the form repeats).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RecordBody {
+pub(super) struct RecordBody {
     #[serde(default)]
     item_type: Option<String>,
     #[serde(default)]
@@ -478,7 +198,7 @@ fn form_pairs(body: &RecordBody) -> Result<Vec<(String, String)>, ApiProblem> {
 
 /// `POST /api/records` (scope `deposit`): a new record in the caller's
 /// workarea, with the fields sent. 201 with its address.
-async fn create_record(
+pub(super) async fn create_record(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<RecordBody>,
@@ -540,7 +260,7 @@ async fn change_scope(state: &AppState, caller: &Caller, id: RecordId) -> Result
 
 /// `PUT /api/records/{id}` with `If-Match`: the fields sent replace theirs
 /// (those not sent stay), through the deposit form's rules.
-async fn update_record(
+pub(super) async fn update_record(
     State(state): State<AppState>,
     caller: Caller,
     Path(raw): Path<String>,
@@ -561,7 +281,7 @@ async fn update_record(
 /// replacement (withdraw).
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct StepBody {
+pub(super) struct StepBody {
     #[serde(default)]
     note: String,
     #[serde(default)]
@@ -576,7 +296,7 @@ struct StepBody {
 /// `withdraw` (`{"reason", "replaced_by"}`: a tombstone) and `restore`.
 /// `submit` needs `deposit` for one's own record; the rest `edit`, and
 /// the role and scope the review pages ask.
-async fn workflow_step(
+pub(super) async fn workflow_step(
     State(state): State<AppState>,
     caller: Caller,
     Path((raw, step)): Path<(String, String)>,
@@ -615,7 +335,7 @@ async fn workflow_step(
 
 /// `POST /api/records/{id}/new-version`: a new version of a live record
 /// in the caller's workarea (201, its address), to be deposited like any.
-async fn new_version(
+pub(super) async fn new_version(
     State(state): State<AppState>,
     caller: Caller,
     Path(raw): Path<String>,
@@ -638,7 +358,7 @@ async fn new_version(
 /// so, else when that many bytes have come. Its name comes from
 /// `?filename=` or `Content-Disposition`; `?security=`, `embargo`,
 /// `license` and `content` are the deposit form's document settings.
-async fn add_document(
+pub(super) async fn add_document(
     State(state): State<AppState>,
     caller: Caller,
     Path(raw): Path<String>,
