@@ -27,6 +27,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("landing_aside.html", include_str!("../templates/landing_aside.html")),
     ("tombstone.html", include_str!("../templates/tombstone.html")),
     ("stats.html", include_str!("../templates/stats.html")),
+    ("api_docs.html", include_str!("../templates/api_docs.html")),
     ("views.html", include_str!("../templates/views.html")),
     ("view_values.html", include_str!("../templates/view_values.html")),
     ("view_subjects.html", include_str!("../templates/view_subjects.html")),

@@ -340,3 +340,79 @@ async fn a_token_past_its_minute_gets_429_with_retry_after() {
     assert!(p["detail"].as_str().unwrap().contains("3 requests of the minute"), "{p}");
     assert_eq!(me(&calm).await.unwrap().status(), StatusCode::OK, "another token is not slowed");
 }
+
+/// The OpenAPI document is served and says what the API does; schemathesis
+/// (PyPI) then sends generated requests, valid and not, to every operation
+/// with a depositor's token: no server error, and every answer matches the
+/// document (its schema and its content type).
+#[tokio::test]
+async fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
+    let site = start(Default::default()).await;
+    let res = site.get("/api/openapi.json", "").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc: Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    for path in [
+        "/api/me",
+        "/api/records",
+        "/api/records/{id}",
+        "/api/records/{id}/documents",
+        "/api/records/{id}/{step}",
+        "/api/records/{id}/new-version",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(doc["components"]["schemas"]["RecordBody"]["additionalProperties"], false);
+    // And as a page for people, rendered here: no script.
+    let res = site.get("/api/docs", "").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    for seen in ["<code>POST /api/records</code>", "Needs a personal API token.", "<code>If-Match</code>", "RecordBody"]
+    {
+        assert!(page.contains(seen), "{seen} on /api/docs");
+    }
+    assert!(!page.contains("<script"), "no script");
+
+    let depositor = site.session("depositor@example.org").await;
+    let writer = token(&site, &depositor, "schemathesis", &["read", "deposit"]).await;
+    let Some(python) = arkiv_testkit::checkers::python() else { return };
+    let cli = python.with_file_name("schemathesis");
+    if !cli.exists() {
+        arkiv_testkit::skip("schemathesis (run scripts/tools.sh)");
+        return;
+    }
+    // A draft of the token's user, so that the operations on one record
+    // reach their rules rather than a 404.
+    let res = bearer(site.client.post(site.url("/api/records")), &writer)
+        .header("content-type", "application/json")
+        .body(json!({ "item_type": "report", "fields": { "title": "Fuzzed" } }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let draft = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("schemathesis.toml");
+    std::fs::write(&config, format!("[parameters]\n\"path.id\" = {draft}\n")).unwrap();
+    let schema = site.url("/api/openapi.json");
+    let base = site.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(cli)
+            .current_dir(dir.path())
+            .arg("--config-file")
+            .arg(&config)
+            .args(["run", &schema, "--url", &base])
+            .args(["--header", &format!("Authorization: Bearer {writer}")])
+            .args(["--checks", "not_a_server_error,response_schema_conformance,content_type_conformance"])
+            .args(["--max-examples", "30", "--seed", "1", "--no-color", "--workers", "1"])
+            .args(["--suppress-health-check", "all"])
+            .output()
+            .expect("schemathesis runs")
+    })
+    .await
+    .unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "schemathesis failed:\n{said}");
+    assert!(said.contains("/api/records/{id}/documents"), "schemathesis ran every operation: {said}");
+}

@@ -30,12 +30,15 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+mod openapi;
 mod records;
 
 pub fn routes() -> axum::Router<AppState> {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/api/me", get(me))
+        .route("/api/openapi.json", get(openapi::document))
+        .route("/api/docs", get(openapi::docs))
         .route("/api/records", get(records::list_records).post(records::create_record))
         .route("/api/records/{id}", get(records::get_record).put(records::update_record))
         .route("/api/records/{id}/new-version", post(records::new_version))
@@ -264,20 +267,21 @@ fn body_problem(e: JsonRejection) -> ApiProblem {
 }
 
 /// `/api/me`: who the API takes the caller for, and what they may do.
+#[utoipa::path(get, path = "/api/me", tag = "accounts",
+    responses((status = 200, description = "Who you are to the API", body = openapi::Me), (status = "default", description = "A problem (RFC 9457): what went wrong and why", body = openapi::Problem, content_type = "application/problem+json")),
+    security((), ("bearer" = [])))]
 async fn me(caller: Caller) -> Response {
     let scopes: Vec<&str> = Scope::ALL.into_iter().filter(|s| caller.has(*s)).map(Scope::as_str).collect();
-    let body = match caller.user() {
-        None => json!({ "authenticated": false, "scopes": scopes }),
-        Some(u) => json!({
-            "authenticated": true,
-            "id": u.id,
-            "name": u.name,
-            "role": u.role.as_str(),
-            "via": if matches!(caller, Caller::Token(_)) { "token" } else { "session" },
-            "scopes": scopes,
-        }),
+    let user = caller.user();
+    let body = openapi::Me {
+        authenticated: user.is_some(),
+        id: user.map(|u| u.id),
+        name: user.map(|u| u.name.clone()),
+        role: user.map(|u| u.role.as_str().to_string()),
+        via: user.map(|_| if matches!(caller, Caller::Token(_)) { "token" } else { "session" }.to_string()),
+        scopes: scopes.into_iter().map(str::to_string).collect(),
     };
-    json_response(StatusCode::OK, &body, None)
+    json_response(StatusCode::OK, &serde_json::to_value(body).unwrap_or(Value::Null), None)
 }
 
 /// A JSON answer; with `etag`, the record's revision as its strong ETag.

@@ -1,6 +1,7 @@
 //! The records of the REST API: list, read, create, change, documents and
 //! the review's steps, each one `Workflow` call (see the parent module).
 
+use super::openapi::{RecordAnswer, RecordList};
 use super::{json_response, ApiJson, ApiProblem, Caller};
 use crate::AppState;
 use arkiv_formats::eprints::WriteOptions;
@@ -15,7 +16,7 @@ use serde_json::{json, Value};
 
 /// The record as the caller may see it: all of it for its depositor and
 /// staff in scope (holding `read`), what the public sees otherwise.
-fn record_json(state: &AppState, caller: &Caller, record: &Record, revision: i64) -> Value {
+fn record_answer(state: &AppState, caller: &Caller, record: &Record, revision: Option<i64>) -> RecordAnswer {
     let today = state.repo.today();
     let full = caller.has(Scope::Read)
         && caller.user().is_some_and(|u| record.userid == Some(u.id) || permissions::in_scope(u, record));
@@ -32,13 +33,20 @@ fn record_json(state: &AppState, caller: &Caller, record: &Record, revision: i64
         .and_then(|_| out.finish().ok())
         .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
         .unwrap_or(Value::Null);
-    json!({
-        "id": record.id,
-        "revision": revision,
-        "status": record.status.as_str(),
-        "url": state.repo.record_url(record),
-        "record": body,
-    })
+    RecordAnswer {
+        id: record.id.unwrap_or(0),
+        revision,
+        status: record.status.as_str().to_string(),
+        url: Some(state.repo.record_url(record)),
+        record: Some(body),
+        withdrawn_reason: None,
+        document: None,
+    }
+}
+
+/// The record as the caller may see it, as JSON.
+fn record_json(state: &AppState, caller: &Caller, record: &Record, revision: i64) -> Value {
+    serde_json::to_value(record_answer(state, caller, record, Some(revision))).unwrap_or(Value::Null)
 }
 
 fn parse_id(raw: &str) -> Result<RecordId, ApiProblem> {
@@ -47,6 +55,10 @@ fn parse_id(raw: &str) -> Result<RecordId, ApiProblem> {
 
 /// `GET /api/records/{id}`: a live record for anyone; a draft, a record
 /// under review or a withdrawn one for those who may see it (with `read`).
+#[utoipa::path(get, path = "/api/records/{id}", tag = "records", params(("id" = i64, Path, description = "The record's id")),
+    responses((status = 200, description = "The record", body = super::openapi::RecordAnswer,
+        headers(("ETag" = String, description = "The revision, for If-Match"))), (status = "default", description = "A problem (RFC 9457): what went wrong and why", body = super::openapi::Problem, content_type = "application/problem+json")),
+    security((), ("bearer" = [])))]
 pub(super) async fn get_record(
     State(state): State<AppState>,
     caller: Caller,
@@ -83,6 +95,12 @@ const MAX_PAGE: usize = 200;
 /// record is listed as its tombstone (id, status, reason), so a system
 /// that mirrors the repository learns of withdrawals. `modified_since`
 /// (`YYYY-MM-DD` or `YYYY-MM-DDThh:mm:ssZ`) lists only what changed since.
+#[utoipa::path(get, path = "/api/records", tag = "records",
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Records per page (50)"),
+        ("cursor" = Option<i64>, Query, minimum = 0, description = "Where the page starts: the `next` address of the last page carries it"),
+        ("modified_since" = Option<String>, Query, description = "YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ: only records changed since")),
+    responses((status = 200, description = "A page of records", body = super::openapi::RecordList), (status = "default", description = "A problem (RFC 9457): what went wrong and why", body = super::openapi::Problem, content_type = "application/problem+json")),
+    security((), ("bearer" = [])))]
 pub(super) async fn list_records(
     State(state): State<AppState>,
     caller: Caller,
@@ -127,19 +145,23 @@ pub(super) async fn list_records(
     let records = state.repo.store.oai_records(&oai, after, limit as i64 + 1).await.map_err(ApiProblem::internal)?;
     let more = records.len() > limit;
     let page = &records[..records.len().min(limit)];
-    let items: Vec<Value> = page
+    let items: Vec<RecordAnswer> = page
         .iter()
         // Ever live, yet neither live nor withdrawn: not the public's.
         .filter(|r| matches!(r.status, arkiv_model::Status::Archive | arkiv_model::Status::Deletion))
         .map(|r| {
             if r.status == arkiv_model::Status::Deletion {
-                json!({ "id": r.id, "status": r.status.as_str(), "withdrawn_reason": r.withdrawn_reason })
-            } else {
-                let mut v = record_json(&state, &caller, r, 0);
-                if let Some(o) = v.as_object_mut() {
-                    o.remove("revision");
+                RecordAnswer {
+                    id: r.id.unwrap_or(0),
+                    revision: None,
+                    status: r.status.as_str().to_string(),
+                    url: None,
+                    record: None,
+                    withdrawn_reason: r.withdrawn_reason.clone(),
+                    document: None,
                 }
-                v
+            } else {
+                record_answer(&state, &caller, r, None)
             }
         })
         .collect();
@@ -149,21 +171,29 @@ pub(super) async fn list_records(
             if let Some(v) = field("modified_since") {
                 url.push_str(&format!("&modified_since={}", crate::present::query_value(v)));
             }
-            Value::String(url)
+            Some(url)
         }
-        _ => Value::Null,
+        _ => None,
     };
-    Ok(json_response(StatusCode::OK, &json!({ "records": items, "next": next }), None))
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::to_value(RecordList { records: items, next }).map_err(ApiProblem::internal)?,
+        None,
+    ))
 }
 
 /// What a create or an update sends: the deposit form's fields by name,
 /// each a string or a list of strings (a field the form repeats).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RecordBody {
+    /// The item type (policy_paper, article, ...): needed to create.
     #[serde(default)]
     item_type: Option<String>,
+    /// The deposit form's fields by name (title, creators, date, abstract,
+    /// series, number, institution, ...).
     #[serde(default)]
+    #[schema(value_type = std::collections::HashMap<String, super::openapi::FieldValue>)]
     fields: serde_json::Map<String, Value>,
 }
 
@@ -198,6 +228,10 @@ fn form_pairs(body: &RecordBody) -> Result<Vec<(String, String)>, ApiProblem> {
 
 /// `POST /api/records` (scope `deposit`): a new record in the caller's
 /// workarea, with the fields sent. 201 with its address.
+#[utoipa::path(post, path = "/api/records", tag = "records", request_body = RecordBody,
+    responses((status = 201, description = "The new record, in your workarea", body = super::openapi::RecordAnswer,
+        headers(("ETag" = String), ("Location" = String))), (status = "default", description = "A problem (RFC 9457): what went wrong and why", body = super::openapi::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 pub(super) async fn create_record(
     State(state): State<AppState>,
     caller: Caller,
@@ -260,6 +294,11 @@ async fn change_scope(state: &AppState, caller: &Caller, id: RecordId) -> Result
 
 /// `PUT /api/records/{id}` with `If-Match`: the fields sent replace theirs
 /// (those not sent stay), through the deposit form's rules.
+#[utoipa::path(put, path = "/api/records/{id}", tag = "records", params(("id" = i64, Path, description = "The record's id"), ("If-Match" = String, Header, description = "The ETag of the record as you last read it (\"r7\")")),
+    request_body = RecordBody,
+    responses((status = 200, description = "The record as changed", body = super::openapi::RecordAnswer,
+        headers(("ETag" = String))), (status = "default", description = "A problem (RFC 9457): what went wrong and why", body = super::openapi::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 pub(super) async fn update_record(
     State(state): State<AppState>,
     caller: Caller,
@@ -279,7 +318,7 @@ pub(super) async fn update_record(
 
 /// What a workflow step may send: a note (return), a reason and a
 /// replacement (withdraw).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct StepBody {
     #[serde(default)]
@@ -296,6 +335,12 @@ pub(super) struct StepBody {
 /// `withdraw` (`{"reason", "replaced_by"}`: a tombstone) and `restore`.
 /// `submit` needs `deposit` for one's own record; the rest `edit`, and
 /// the role and scope the review pages ask.
+#[utoipa::path(post, path = "/api/records/{id}/{step}", tag = "workflow",
+    params(("id" = i64, Path, description = "The record's id"), ("step" = super::openapi::Step, Path, description = "The step"), ("If-Match" = String, Header, description = "The ETag of the record as you last read it (\"r7\")")),
+    request_body(content = Option<StepBody>, description = "A note (return), a reason and a replacement (withdraw)"),
+    responses((status = 200, description = "The record after the step", body = super::openapi::RecordAnswer,
+        headers(("ETag" = String))), (status = "default", description = "A problem (RFC 9457): what went wrong and why", body = super::openapi::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 pub(super) async fn workflow_step(
     State(state): State<AppState>,
     caller: Caller,
@@ -335,6 +380,10 @@ pub(super) async fn workflow_step(
 
 /// `POST /api/records/{id}/new-version`: a new version of a live record
 /// in the caller's workarea (201, its address), to be deposited like any.
+#[utoipa::path(post, path = "/api/records/{id}/new-version", tag = "workflow", params(("id" = i64, Path, description = "The record's id")),
+    responses((status = 201, description = "The new version, in your workarea", body = super::openapi::RecordAnswer,
+        headers(("ETag" = String), ("Location" = String))), (status = "default", description = "A problem (RFC 9457): what went wrong and why", body = super::openapi::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 pub(super) async fn new_version(
     State(state): State<AppState>,
     caller: Caller,
@@ -358,6 +407,17 @@ pub(super) async fn new_version(
 /// so, else when that many bytes have come. Its name comes from
 /// `?filename=` or `Content-Disposition`; `?security=`, `embargo`,
 /// `license` and `content` are the deposit form's document settings.
+#[utoipa::path(post, path = "/api/records/{id}/documents", tag = "records",
+    params(("id" = i64, Path, description = "The record's id"), ("If-Match" = String, Header, description = "The ETag of the record as you last read it (\"r7\")"),
+        ("filename" = Option<String>, Query, description = "The file's name (else Content-Disposition's)"),
+        ("security" = Option<String>, Query, description = "public, validuser or staffonly"),
+        ("embargo" = Option<String>, Query, description = "YYYY-MM-DD: closed until then"),
+        ("license" = Option<String>, Query, description = "A licence's id (cc_by) or URL"),
+        ("content" = Option<String>, Query, description = "published, accepted, submitted, supplemental...")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file"),
+    responses((status = 201, description = "The record with the new document", body = super::openapi::RecordAnswer,
+        headers(("ETag" = String), ("Location" = String))), (status = "default", description = "A problem (RFC 9457): what went wrong and why", body = super::openapi::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 pub(super) async fn add_document(
     State(state): State<AppState>,
     caller: Caller,
@@ -410,9 +470,12 @@ pub(super) async fn add_document(
         Err(e) => return Err(e.into()),
     };
     let (record, revision) = flow.load(id, Action::View).await?;
-    let mut body = record_json(&state, &caller, &record, revision);
-    body["document"] = json!(pos);
-    let mut res = json_response(StatusCode::CREATED, &body, Some(revision));
+    let answer = RecordAnswer { document: Some(pos), ..record_answer(&state, &caller, &record, Some(revision)) };
+    let mut res = json_response(
+        StatusCode::CREATED,
+        &serde_json::to_value(answer).map_err(ApiProblem::internal)?,
+        Some(revision),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("/api/records/{id}")) {
         res.headers_mut().insert(header::LOCATION, v);
     }
