@@ -416,3 +416,119 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
     assert!(out.status.success(), "schemathesis failed:\n{said}");
     assert!(said.contains("/api/records/{id}/documents"), "schemathesis ran every operation: {said}");
 }
+
+/// Every API operation on a record × every kind of caller × every status:
+/// the API answers as the one permission table (`workflow::may`) and the
+/// token's scopes say, and an allowed step really happens. Callers hold
+/// every scope their role allows.
+#[tokio::test]
+async fn every_api_operation_for_every_caller_and_status() {
+    use arkiv_model::{Record, Status};
+    use arkiv_services::workflow::{may, permissions::in_scope, Action};
+    use arkiv_storage::RecordWrite;
+    let site = start(Default::default()).await;
+    let who = [
+        None,
+        Some("depositor@example.org"),
+        Some("other@example.org"),
+        Some("editor@example.org"),
+        Some("admin@example.org"),
+    ];
+    let mut callers = Vec::new();
+    for email in who {
+        callers.push(match email {
+            None => None,
+            Some(e) => {
+                let user = site.repo.accounts.user_by_email(e).await.unwrap().unwrap();
+                let scopes: Vec<&str> = api_tokens::Scope::ALL
+                    .into_iter()
+                    .filter(|s| s.allowed_to(user.role))
+                    .map(api_tokens::Scope::as_str)
+                    .collect();
+                let session = site.session(e).await;
+                Some((user, token(&site, &session, "matrix", &scopes).await))
+            }
+        });
+    }
+    let owner = callers[1].as_ref().unwrap().0.id;
+    // (operation, method, path tail, the action it takes, body, success)
+    let ops: [(&str, &str, &str, Action, Value, u16); 8] = [
+        ("read", "GET", "", Action::View, json!(null), 200),
+        ("change", "PUT", "", Action::Edit, json!({ "fields": { "note": "matrix" } }), 200),
+        ("submit", "POST", "/submit", Action::Submit, json!({}), 200),
+        ("accept", "POST", "/accept", Action::Accept, json!({}), 200),
+        ("return", "POST", "/return", Action::Return, json!({ "note": "matrix" }), 200),
+        ("withdraw", "POST", "/withdraw", Action::Withdraw, json!({ "reason": "matrix" }), 200),
+        ("restore", "POST", "/restore", Action::Restore, json!({}), 200),
+        ("new version", "POST", "/new-version", Action::NewVersion, json!(null), 201),
+    ];
+    let mut failures = Vec::new();
+    for status in [Status::Inbox, Status::Buffer, Status::Archive, Status::Deletion] {
+        for (op, method, tail, action, body, success) in &ops {
+            for (c, caller) in callers.iter().enumerate() {
+                // A complete record of the depositor's, fresh for each case.
+                let mut r = Record::new("policy_paper", "The matrix paper");
+                r.status = status;
+                r.userid = Some(owner);
+                r.creators = vec![arkiv_model::Creator::new("Kowalska", "Anna")];
+                r.date = Some("2026-11".parse().unwrap());
+                r.series = Some("OSW Commentary".into());
+                r.number = Some("1".into());
+                r.institution = Some("OSW".into());
+                r.documents = vec![pdf_document(1, "paper.pdf", &"a".repeat(64), 10)];
+                if status == Status::Deletion {
+                    r.withdrawn_reason = Some("gone".into());
+                }
+                let id = site.repo.store.put_records(vec![RecordWrite::new(r.clone(), "test")]).await.unwrap()[0];
+                r.id = Some(id);
+                let url = site.url(&format!("/api/records/{id}{tail}"));
+                let mut req = match *method {
+                    "GET" => site.client.get(&url),
+                    "PUT" => site.client.put(&url),
+                    _ => site.client.post(&url),
+                }
+                .header("if-match", "\"r1\"");
+                if !body.is_null() {
+                    req = req.header("content-type", "application/json").body(body.to_string());
+                }
+                if let Some((_, t)) = caller {
+                    req = bearer(req, t);
+                }
+                let got = req.send().await.unwrap().status().as_u16();
+                let user = caller.as_ref().map(|(u, _)| u);
+                let owns = user.is_some_and(|u| r.userid == Some(u.id));
+                let staff = user.is_some_and(|u| in_scope(u, &r));
+                let want = match (user, action) {
+                    (_, Action::View) if status == Status::Archive => 200,
+                    (Some(_), Action::View) if owns || staff => 200,
+                    (_, Action::View) if status == Status::Deletion => 410,
+                    (_, Action::View) => 404,
+                    (None, _) => 401,
+                    (Some(u), _) => {
+                        let scope = if owns && matches!(action, Action::Edit | Action::Submit | Action::NewVersion) {
+                            api_tokens::Scope::Deposit
+                        } else {
+                            api_tokens::Scope::Edit
+                        };
+                        if !scope.allowed_to(u.role) {
+                            403
+                        } else if !may(Some(u), Action::View, Some(&r)) {
+                            404
+                        } else if !may(Some(u), *action, Some(&r)) {
+                            403
+                        } else {
+                            *success
+                        }
+                    }
+                };
+                if got != want {
+                    failures.push(format!(
+                        "{op} of a {status:?} record by {}: {got}, not {want}",
+                        who[c].unwrap_or("anonymous")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of 160 cases:\n{}", failures.len(), failures.join("\n"));
+}

@@ -72,7 +72,13 @@ pub(super) async fn get_record(
         .await
         .map_err(ApiProblem::internal)?
         .ok_or_else(ApiProblem::not_found)?;
-    let visible_to = |u: &User| caller.has(Scope::Read) && may(Some(u), Action::View, Some(&record));
+    // Beyond the live archive: its depositor and staff in scope (a
+    // withdrawn record is a tombstone to everyone else, as on its page).
+    let visible_to = |u: &User| {
+        caller.has(Scope::Read)
+            && may(Some(u), Action::View, Some(&record))
+            && (record.userid == Some(u.id) || permissions::in_scope(u, &record))
+    };
     let public = record.status == arkiv_model::Status::Archive;
     if !public && !caller.user().is_some_and(visible_to) {
         // A withdrawn record's tombstone is public: say so, not what it held.
