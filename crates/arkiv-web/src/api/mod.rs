@@ -31,6 +31,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 mod openapi;
+pub(crate) use openapi::Problem;
 mod records;
 
 pub fn routes() -> axum::Router<AppState> {
@@ -39,6 +40,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/me", get(me))
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/docs", get(openapi::docs))
+        .route("/api/subjects", get(subjects))
         .route("/api/records", get(records::list_records).post(records::create_record))
         .route("/api/records/{id}", get(records::get_record).put(records::update_record))
         .route("/api/records/{id}/new-version", post(records::new_version))
@@ -296,4 +298,27 @@ pub(crate) fn json_response(status: StatusCode, body: &Value, etag: Option<i64>)
     }
     res.extensions_mut().insert(OwnHeaders);
     res
+}
+
+/// `GET /api/subjects`: the subject tree and the divisions, every node
+/// with its parent.
+#[utoipa::path(get, path = "/api/subjects", tag = "subjects",
+    responses((status = 200, description = "Every node of both trees", body = Vec<openapi::SubjectNode>),
+        (status = "default", description = "A problem (RFC 9457)", body = openapi::Problem, content_type = "application/problem+json")),
+    security((), ("bearer" = [])))]
+async fn subjects(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    use arkiv_model::Scheme;
+    let tree = state.repo.subjects();
+    let nodes: Vec<openapi::SubjectNode> = [Scheme::Subjects, Scheme::Divisions]
+        .into_iter()
+        .flat_map(|scheme| {
+            tree.nodes(scheme).iter().map(move |s| openapi::SubjectNode {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                parent: s.parent.clone(),
+                scheme: scheme.as_str().to_string(),
+            })
+        })
+        .collect();
+    json_response(StatusCode::OK, &serde_json::to_value(nodes).unwrap_or(Value::Null), None)
 }

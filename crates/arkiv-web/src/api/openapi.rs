@@ -26,13 +26,17 @@ use utoipa::{Modify, OpenApi, ToSchema};
         records::add_document,
         records::workflow_step,
         records::new_version,
+        super::subjects,
+        crate::pages::search::api,
     ),
-    components(schemas(Problem, Me, RecordAnswer, RecordList, Step, FieldValue, records::RecordBody, records::StepBody)),
+    components(schemas(Problem, Me, SubjectNode, RecordAnswer, RecordList, Step, FieldValue, records::RecordBody, records::StepBody)),
     modifiers(&BearerToken),
     tags(
         (name = "accounts", description = "Who you are to the API"),
         (name = "records", description = "Records and their documents"),
         (name = "workflow", description = "Review: submit, accept, return, withdraw, restore, new versions"),
+        (name = "search", description = "Full-text search with facets"),
+        (name = "subjects", description = "The subject tree and the divisions"),
     )
 )]
 struct ApiDoc;
@@ -235,4 +239,15 @@ pub(crate) enum Step {
 pub(crate) enum FieldValue {
     One(String),
     Many(Vec<String>),
+}
+
+/// A node of the subject tree or of the divisions.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SubjectNode {
+    pub id: String,
+    pub name: String,
+    /// Its parent's id; null at the top.
+    pub parent: Option<String>,
+    /// `subjects` or `divisions`.
+    pub scheme: String,
 }

@@ -417,8 +417,20 @@ fn json(status: StatusCode, value: &serde_json::Value) -> Response {
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], value.to_string()).into_response()
 }
 
-/// `/api/search`: the crate's results as JSON, each hit with its citation
-/// line and address.
+/// `/api/search`: the search page's results as JSON.
+///
+/// The same query language as `/search` (words, "phrases", field:value,
+/// AND, OR, NOT), facet filters by name (`type=article`, `year=2014`,
+/// `subject=...`, `creator=...`), `sort` and a `cursor` for the next page;
+/// each hit with its citation line and address, and the facets' counts.
+#[utoipa::path(get, path = "/api/search", tag = "search",
+    params(("q" = Option<String>, Query, description = "The query"),
+        ("sort" = Option<String>, Query, description = "relevance, newest, oldest, title"),
+        ("cursor" = Option<String>, Query, description = "The next page: the `next` address carries it"),
+        ("size" = Option<u32>, Query, description = "Hits per page")),
+    responses((status = 200, description = "Hits, facets and the next page's address", body = Object),
+        (status = "default", description = "A problem (RFC 9457)", body = crate::api::Problem, content_type = "application/problem+json")),
+    security((), ("bearer" = [])))]
 pub async fn api(
     State(state): State<AppState>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
