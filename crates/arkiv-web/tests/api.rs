@@ -361,6 +361,8 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
         "/api/records/{id}/new-version",
         "/api/subjects",
         "/api/search",
+        "/api/users",
+        "/api/users/{id}",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
@@ -417,7 +419,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "schemathesis failed:\n{said}");
     assert!(said.contains("/api/records/{id}/documents"), "schemathesis ran every operation: {said}");
-    assert!(said.contains("Tested: 10"), "all ten operations: {said}");
+    assert!(said.contains("Tested: 12"), "all twelve operations: {said}");
 }
 
 /// Every API operation on a record × every kind of caller × every status:
@@ -534,4 +536,52 @@ async fn every_api_operation_for_every_caller_and_status() {
         }
     }
     assert!(failures.is_empty(), "{} of 160 cases:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Users and roles through the API: admins only (the `admin` scope), the
+/// `/admin` page's rules, and a disabled account's tokens stop at once.
+#[tokio::test]
+async fn admins_manage_users_and_roles_through_the_api() {
+    let site = start(Default::default()).await;
+    let admin_session = site.session("admin@example.org").await;
+    let admin = token(&site, &admin_session, "admin", &["read", "admin"]).await;
+    let editor_session = site.session("editor@example.org").await;
+    let editor = token(&site, &editor_session, "ed", &["read", "deposit", "edit"]).await;
+    let depositor_session = site.session("depositor@example.org").await;
+    let depositor = token(&site, &depositor_session, "dep", &["read", "deposit"]).await;
+
+    let (s, p) = problem(bearer(site.client.get(site.url("/api/users")), &editor).send().await.unwrap()).await;
+    assert_eq!((s, p["required_scope"].clone()), (StatusCode::FORBIDDEN, json!("admin")));
+    let users: Value =
+        bearer(site.client.get(site.url("/api/users")), &admin).send().await.unwrap().json().await.unwrap();
+    let find = |email: &str| users.as_array().unwrap().iter().find(|u| u["email"] == email).unwrap().clone();
+    let other = find("other@example.org");
+    assert_eq!(other["role"], "depositor");
+    let put = |id: &Value, body: Value| {
+        bearer(site.client.put(site.url(&format!("/api/users/{id}"))), &admin)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let res = put(&other["id"], json!({ "role": "editor", "scope": { "types": ["thesis"] } })).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let changed: Value = res.json().await.unwrap();
+    assert_eq!((changed["role"].clone(), changed["scope"]["types"].clone()), (json!("editor"), json!(["thesis"])));
+    assert_eq!(
+        problem(put(&other["id"], json!({ "role": "king" })).await.unwrap()).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let me = find("admin@example.org");
+    assert_eq!(
+        problem(put(&me["id"], json!({ "role": "editor" })).await.unwrap()).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not oneself"
+    );
+    assert_eq!(problem(put(&json!(999_999), json!({})).await.unwrap()).await.0, StatusCode::NOT_FOUND);
+    // Disabled: the account's token is refused at once.
+    let dep = find("depositor@example.org");
+    assert_eq!(put(&dep["id"], json!({ "disabled": true })).await.unwrap().status(), StatusCode::OK);
+    let (s, p) = problem(bearer(site.client.get(site.url("/api/me")), &depositor).send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(p["detail"].as_str().unwrap().contains("cannot log in"), "{p}");
 }

@@ -33,6 +33,7 @@ use serde_json::{json, Value};
 mod openapi;
 pub(crate) use openapi::Problem;
 mod records;
+mod users;
 
 pub fn routes() -> axum::Router<AppState> {
     use axum::routing::{get, post};
@@ -41,6 +42,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/docs", get(openapi::docs))
         .route("/api/subjects", get(subjects))
+        .route("/api/users", get(users::list_users))
+        .route("/api/users/{id}", axum::routing::put(users::update_user))
         .route("/api/records", get(records::list_records).post(records::create_record))
         .route("/api/records/{id}", get(records::get_record).put(records::update_record))
         .route("/api/records/{id}/new-version", post(records::new_version))

@@ -27,9 +27,11 @@ use utoipa::{Modify, OpenApi, ToSchema};
         records::workflow_step,
         records::new_version,
         super::subjects,
+        super::users::list_users,
+        super::users::update_user,
         crate::pages::search::api,
     ),
-    components(schemas(Problem, Me, SubjectNode, RecordAnswer, RecordList, Step, FieldValue, records::RecordBody, records::StepBody)),
+    components(schemas(Problem, Me, SubjectNode, super::users::UserAnswer, super::users::UserChange, super::users::ScopeBody, RecordAnswer, RecordList, Step, FieldValue, records::RecordBody, records::StepBody)),
     modifiers(&BearerToken),
     tags(
         (name = "accounts", description = "Who you are to the API"),
@@ -37,6 +39,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         (name = "workflow", description = "Review: submit, accept, return, withdraw, restore, new versions"),
         (name = "search", description = "Full-text search with facets"),
         (name = "subjects", description = "The subject tree and the divisions"),
+        (name = "users", description = "Accounts and roles (admins)"),
     )
 )]
 struct ApiDoc;
