@@ -173,21 +173,6 @@ pub(crate) fn login_address_key(address: &str) -> String {
 /// Keys are forgotten after the longest quiet any policy needs.
 pub const FORGET_AFTER_SECONDS: i64 = 24 * 3600;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn login_waits_grow_to_a_quarter_of_an_hour() {
-        let p = LOGIN_PER_ACCOUNT_AND_ADDRESS;
-        let waits: Vec<i64> = (1..=14).map(|a| p.wait_after(a)).collect();
-        assert_eq!(waits, [0, 0, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900]);
-        assert_eq!(per_hour(3).wait_after(2), 0);
-        assert_eq!(per_hour(3).wait_after(3), 3600);
-        assert_eq!(per_hour(3).wait_after(40), 3600);
-    }
-}
-
 /// What one API token may do in a minute: `per_minute` requests.
 pub fn api_token_policy(per_minute: i64) -> RatePolicy {
     RatePolicy { free: per_minute.max(1), first_wait: 60, growth: 1, max_wait: 60, forget_after: 60 }
@@ -200,5 +185,20 @@ pub async fn claim_api_request(repo: &Repository, token_id: i64) -> Result<Resul
     match repo.accounts.claim(&format!("api:token:{token_id}"), &policy, repo.now()).await? {
         Claim::Allowed => Ok(Ok(())),
         Claim::Wait { seconds } => Ok(Err(seconds)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_waits_grow_to_a_quarter_of_an_hour() {
+        let p = LOGIN_PER_ACCOUNT_AND_ADDRESS;
+        let waits: Vec<i64> = (1..=14).map(|a| p.wait_after(a)).collect();
+        assert_eq!(waits, [0, 0, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900]);
+        assert_eq!(per_hour(3).wait_after(2), 0);
+        assert_eq!(per_hour(3).wait_after(3), 3600);
+        assert_eq!(per_hour(3).wait_after(40), 3600);
     }
 }
