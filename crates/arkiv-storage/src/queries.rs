@@ -269,6 +269,34 @@ impl<B: Backend> Records for B {
         Ok(self.get_record_with_revision(id).await?.map(|(r, _)| r))
     }
 
+    async fn delete_draft(&self, id: RecordId, expected_revision: i64) -> Result<()> {
+        let mut writer = self.writer().await?;
+        let mut tx = B::begin_write(&mut writer).await?;
+        let Some(row) = tx.row("SELECT rev, status, datestamp FROM records WHERE id = $1", &[Bind::Int(id)]).await?
+        else {
+            return Err(StoreError::NotFound(id));
+        };
+        let (current, status, datestamp) = (row.int(0), row.text(1).to_string(), row.opt_int(2));
+        if current != expected_revision {
+            return Err(StoreError::Conflict { id, expected: expected_revision, current });
+        }
+        if status != Status::Inbox.as_str() || datestamp.is_some() {
+            return Err(StoreError::Refused(format!(
+                "record {id} is not a draft that was never live ({status}): it cannot be deleted"
+            )));
+        }
+        for sql in [
+            "DELETE FROM revisions WHERE record_id = $1",
+            "DELETE FROM file_purges WHERE record_id = $1",
+            "DELETE FROM records WHERE id = $1",
+        ] {
+            tx.run(sql, &[Bind::Int(id)]).await?;
+        }
+        tx.commit().await?;
+        self.note_write();
+        Ok(())
+    }
+
     async fn get_record_with_revision(&self, id: RecordId) -> Result<Option<(Record, i64)>> {
         let sql = format!("{CURRENT_JSON} WHERE r.id = $1");
         match self.reader().await?.row(&sql, &[Bind::Int(id)]).await? {

@@ -58,6 +58,7 @@ suite!(
     new_ids_never_collide_with_ids_in_the_batch,
     revisions_keep_every_state,
     stale_revision_is_a_conflict,
+    a_draft_never_live_is_deleted_whole_and_nothing_else_is,
     change_feed,
     batch_writing_one_record_twice,
     browse_views_count_and_page,
@@ -298,6 +299,35 @@ async fn revisions_keep_every_state(store: Arc<dyn RecordStore>) {
     assert!(revs.iter().all(|r| r.record_id == id && r.record.id == Some(id)));
     assert_eq!(store.get_record_with_revision(id).await.unwrap().unwrap().1, 3);
     assert!(store.revisions(999_999).await.unwrap().is_empty());
+}
+
+async fn a_draft_never_live_is_deleted_whole_and_nothing_else_is(store: Arc<dyn RecordStore>) {
+    let draft = put_one(&*store, rec("a draft", Status::Inbox)).await;
+    let (mut r, _) = store.get_record_with_revision(draft).await.unwrap().unwrap();
+    r.title = "a draft, edited".into();
+    store.put_records(vec![write(r)]).await.unwrap();
+    let live = put_one(&*store, rec("live", Status::Archive)).await;
+    // Once live, then back in a workarea (returned): still never deleted.
+    let (mut was_live, _) = store.get_record_with_revision(live).await.unwrap().unwrap();
+    was_live.status = Status::Inbox;
+    let back = store.put_records(vec![write(was_live)]).await.unwrap()[0];
+
+    match store.delete_draft(draft, 1).await {
+        Err(StoreError::Conflict { expected: 1, current: 2, .. }) => {}
+        other => panic!("a stale revision is a conflict, not {other:?}"),
+    }
+    assert!(matches!(store.delete_draft(back, 2).await, Err(StoreError::Refused(_))), "a record once live stays");
+    assert!(matches!(store.delete_draft(9_999, 1).await, Err(StoreError::NotFound(9_999))));
+    store.delete_draft(draft, 2).await.unwrap();
+    assert_eq!(store.get_record(draft).await.unwrap(), None);
+    assert!(store.revisions(draft).await.unwrap().is_empty(), "every revision goes with it");
+    assert_eq!(store.get_record(back).await.unwrap().unwrap().title, "live", "the rest is untouched");
+    assert_eq!(store.revisions(back).await.unwrap().len(), 2);
+    // An id is never given again, even the highest one's.
+    let last = put_one(&*store, rec("the last", Status::Inbox)).await;
+    store.delete_draft(last, 1).await.unwrap();
+    let next = put_one(&*store, rec("next", Status::Inbox)).await;
+    assert!(next > last, "{next} after {last}");
 }
 
 async fn stale_revision_is_a_conflict(store: Arc<dyn RecordStore>) {

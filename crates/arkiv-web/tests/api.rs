@@ -242,6 +242,28 @@ async fn a_script_deposits_through_the_api_under_the_forms_rules() {
     let next: Value = res.json().await.unwrap();
     assert_eq!((next["status"].clone(), next["record"]["succeeds"].clone()), (json!("inbox"), json!(id)));
 
+    // A draft given up: deleted whole, with If-Match, by its depositor only.
+    let res = create(&writer, json!({ "item_type": "report", "fields": { "title": "Given up" } })).await.unwrap();
+    let gone = res.headers()["location"].to_str().unwrap().to_string();
+    let delete = |token: &str, m: Option<&str>| {
+        let mut req = bearer(site.client.delete(api(&gone)), token);
+        if let Some(m) = m {
+            req = req.header("if-match", m);
+        }
+        req.send()
+    };
+    assert_eq!(problem(delete(&writer, None).await.unwrap()).await.0, StatusCode::PRECONDITION_REQUIRED);
+    assert_eq!(problem(delete(&writer, Some("\"r1\"")).await.unwrap()).await.0, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(problem(delete(&others, Some("\"r2\"")).await.unwrap()).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(delete(&writer, Some("\"r2\"")).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        problem(bearer(site.client.get(api(&gone)), &writer).send().await.unwrap()).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // A record that was live is never deleted: it is withdrawn.
+    let res = bearer(site.client.delete(api(&location)), &reviewer).header("if-match", "\"r9\"").send().await.unwrap();
+    assert_eq!(problem(res).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+
     // Revoked on the profile: refused at once, saying why.
     let page = site.get("/profile", &depositor).await.text().await.unwrap();
     let row = page.find("CRIS sync").unwrap();
@@ -419,7 +441,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "schemathesis failed:\n{said}");
     assert!(said.contains("/api/records/{id}/documents"), "schemathesis ran every operation: {said}");
-    assert!(said.contains("Tested: 12"), "all twelve operations: {said}");
+    assert!(said.contains("Tested: 13"), "all thirteen operations: {said}");
 }
 
 /// Every API operation on a record × every kind of caller × every status:
@@ -457,7 +479,7 @@ async fn every_api_operation_for_every_caller_and_status() {
     }
     let owner = callers[1].as_ref().unwrap().0.id;
     // (operation, method, path tail, the action it takes, body, success)
-    let ops: [(&str, &str, &str, Action, Value, u16); 8] = [
+    let ops: [(&str, &str, &str, Action, Value, u16); 9] = [
         ("read", "GET", "", Action::View, json!(null), 200),
         ("change", "PUT", "", Action::Edit, json!({ "fields": { "note": "matrix" } }), 200),
         ("submit", "POST", "/submit", Action::Submit, json!({}), 200),
@@ -466,6 +488,7 @@ async fn every_api_operation_for_every_caller_and_status() {
         ("withdraw", "POST", "/withdraw", Action::Withdraw, json!({ "reason": "matrix" }), 200),
         ("restore", "POST", "/restore", Action::Restore, json!({}), 200),
         ("new version", "POST", "/new-version", Action::NewVersion, json!(null), 201),
+        ("delete", "DELETE", "", Action::Edit, json!(null), 204),
     ];
     let mut failures = Vec::new();
     for status in [Status::Inbox, Status::Buffer, Status::Archive, Status::Deletion] {
@@ -490,6 +513,7 @@ async fn every_api_operation_for_every_caller_and_status() {
                 let mut req = match *method {
                     "GET" => site.client.get(&url),
                     "PUT" => site.client.put(&url),
+                    "DELETE" => site.client.delete(&url),
                     _ => site.client.post(&url),
                 }
                 .header("if-match", "\"r1\"");
@@ -521,6 +545,8 @@ async fn every_api_operation_for_every_caller_and_status() {
                             404
                         } else if !may(Some(u), *action, Some(&r)) {
                             403
+                        } else if *op == "delete" && status != Status::Inbox {
+                            422
                         } else {
                             *success
                         }
@@ -535,7 +561,7 @@ async fn every_api_operation_for_every_caller_and_status() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of 160 cases:\n{}", failures.len(), failures.join("\n"));
+    assert!(failures.is_empty(), "{} of 180 cases:\n{}", failures.len(), failures.join("\n"));
 }
 
 /// Users and roles through the API: admins only (the `admin` scope), the

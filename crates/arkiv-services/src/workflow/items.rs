@@ -407,6 +407,35 @@ impl<'a> Workflow<'a> {
         .map(drop)
     }
 
+    /// Deletes an item that was never live, with every revision of it: a
+    /// draft its depositor (or an editor in scope) gives up. Its files are
+    /// left to the clean-up, and count against no quota from now on. A
+    /// record that was ever live is never deleted: it is withdrawn, and its
+    /// page becomes a tombstone.
+    pub async fn delete_draft(&self, id: RecordId, expected: i64) -> Result<()> {
+        let (record, current) = self.load(id, Action::Edit).await?;
+        if current != expected {
+            return Err(WorkflowError::Conflict { current });
+        }
+        let not_a_draft = || {
+            WorkflowError::Invalid(vec![FieldProblem {
+                field: "status".into(),
+                problem: "only an item in the workarea that was never live can be deleted; a live item is withdrawn"
+                    .into(),
+            }])
+        };
+        if record.status != Status::Inbox || record.datestamp.is_some() {
+            return Err(not_a_draft());
+        }
+        match self.repo.store.delete_draft(id, expected).await {
+            Ok(()) => {}
+            Err(StoreError::Refused(_)) => return Err(not_a_draft()),
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(record = id, by = self.user.id, "draft deleted");
+        Ok(())
+    }
+
     /// Every revision of an item as a readable diff, newest first: for its
     /// depositor and the staff whose scope covers it.
     pub async fn history(&self, id: RecordId) -> Result<(Record, Vec<super::history::HistoryEntry>)> {

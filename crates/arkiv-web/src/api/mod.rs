@@ -45,7 +45,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/users", get(users::list_users))
         .route("/api/users/{id}", axum::routing::put(users::update_user))
         .route("/api/records", get(records::list_records).post(records::create_record))
-        .route("/api/records/{id}", get(records::get_record).put(records::update_record))
+        .route("/api/records/{id}", get(records::get_record).put(records::update_record).delete(records::delete_record))
         .route("/api/records/{id}/new-version", post(records::new_version))
         .route("/api/records/{id}/{step}", post(records::workflow_step))
         .route("/api/records/{id}/documents", post(records::add_document))

@@ -23,6 +23,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         records::create_record,
         records::get_record,
         records::update_record,
+        records::delete_record,
         records::add_document,
         records::workflow_step,
         records::new_version,

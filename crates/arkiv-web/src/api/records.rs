@@ -10,7 +10,7 @@ use arkiv_services::accounts::api_tokens::Scope;
 use arkiv_services::workflow::{may, permissions, Action, Workflow, WorkflowError};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -320,6 +320,30 @@ pub(super) async fn update_record(
     let record = Workflow::new(&state.repo, user).edit(id, expected, &pairs).await?;
     let revision = expected + 1;
     Ok(json_response(StatusCode::OK, &record_json(&state, &caller, &record, revision), Some(revision)))
+}
+
+/// `DELETE /api/records/{id}` with `If-Match`: a draft that was never live,
+/// with every revision of it (422 for any other record: a live one is
+/// withdrawn). 204.
+#[utoipa::path(delete, path = "/api/records/{id}", tag = "records",
+    params(("id" = i64, Path, description = "The record's id"),
+        ("If-Match" = String, Header, description = "The ETag of the record as you last read it (\"r7\")")),
+    responses((status = 204, description = "Deleted"),
+        (status = "default", description = "A problem (RFC 9457): what went wrong and why", body = super::openapi::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub(super) async fn delete_record(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiProblem> {
+    let id = parse_id(&raw)?;
+    let user = caller.acting(change_scope(&state, &caller, id).await?)?;
+    let expected = if_match(&headers)?;
+    Workflow::new(&state.repo, user).delete_draft(id, expected).await?;
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.extensions_mut().insert(crate::http::OwnHeaders);
+    Ok(res)
 }
 
 /// What a workflow step may send: a note (return), a reason and a
