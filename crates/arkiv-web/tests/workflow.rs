@@ -439,6 +439,8 @@ enum Effect {
     DocumentRemoved,
     /// A new record in the visitor's workarea; the live one is untouched.
     NewVersion,
+    /// The draft and its revisions are gone; nothing else changed.
+    Deleted,
 }
 
 /// What a cell of the matrix could change: the record with its revision
@@ -520,6 +522,18 @@ async fn check_write(site: &Site, effect: Effect, attempt: &Attempt<'_>) -> Resu
     let (old, revision) = before.record.clone().ok_or("the record was not there before")?;
     let feed = site.repo.store.changes_since(before.last_change, 10).await.unwrap();
     let actor = format!("user:{uid}");
+    if effect == Effect::Deleted {
+        if location != "/workarea?deleted=1" {
+            return Err(format!("sent to {location:?}, not the workarea"));
+        }
+        if after.record.is_some() || !after.revisions.is_empty() {
+            return Err("the draft or its revisions are still there".into());
+        }
+        if !feed.is_empty() || after.subjects != before.subjects || after.settings != before.settings {
+            return Err(format!("more changed than the draft: the change feed says {feed:?}"));
+        }
+        return Ok(());
+    }
     if effect == Effect::NewVersion {
         if after.record != before.record || after.revisions != before.revisions {
             return Err("the live record changed; a new version leaves it alone".into());
@@ -602,7 +616,7 @@ async fn check_write(site: &Site, effect: Effect, attempt: &Attempt<'_>) -> Resu
             want.documents.retain(|d| d.pos != 1);
             format!("/deposit/{id}?saved=1")
         }
-        Effect::Nothing | Effect::NewVersion => unreachable!("handled above or not a write"),
+        Effect::Nothing | Effect::NewVersion | Effect::Deleted => unreachable!("handled above or not a write"),
     };
     if location != target {
         return Err(format!("sent to {location:?}, not {target:?}"));
@@ -825,6 +839,38 @@ async fn every_route_for_every_visitor_and_status() {
         ("the profile page", "GET", "/profile", Status::Inbox, [303, 200, 200, 200, 200, 200], Nothing),
         ("add a subject", "POST", "/admin/subjects?id={id}", Status::Inbox, [403, 403, 403, 403, 403, 422], Nothing),
         (
+            "delete a workarea item",
+            "POST",
+            "/deposit/{id}/delete",
+            Status::Inbox,
+            [403, 303, 404, 303, 404, 303],
+            Deleted,
+        ),
+        (
+            "delete a live item",
+            "POST",
+            "/deposit/{id}/delete",
+            Status::Archive,
+            [403, 403, 403, 422, 403, 422],
+            Nothing,
+        ),
+        (
+            "make an API token (no name)",
+            "POST",
+            "/profile/tokens",
+            Status::Inbox,
+            [403, 422, 422, 422, 422, 422],
+            Nothing,
+        ),
+        (
+            "revoke an API token (none of theirs)",
+            "POST",
+            "/profile/tokens/revoke",
+            Status::Inbox,
+            [403, 404, 404, 404, 404, 404],
+            Nothing,
+        ),
+        (
             "new version of a live item",
             "POST",
             "/deposit/{id}/new-version",
@@ -893,6 +939,7 @@ async fn every_route_for_every_visitor_and_status() {
                     ("reason", "matrix"),
                     ("note", "matrix"),
                     ("remove", "1"),
+                    ("confirm", "1"),
                     ("title", "Edited by the matrix"),
                 ];
                 site.post(&path, &sessions[i], &form).await
@@ -1651,4 +1698,31 @@ async fn the_kind_of_monograph_is_chosen_by_name_and_a_local_kind_survives_the_f
         site.post(&format!("/deposit/{id}"), &depositor, &again).await;
         assert_eq!(site.repo.store.get_record(id).await.unwrap().unwrap().subtype.as_deref(), Some(kind));
     }
+}
+
+/// A depositor gives up a draft from its deposit page: only with the box
+/// ticked, and only a draft that was never live (a live item offers no
+/// such button).
+#[tokio::test]
+async fn a_draft_is_deleted_from_its_page_once_the_box_is_ticked() {
+    let site = start(AccountSettings::default()).await;
+    let depositor = site.session("depositor@example.org").await;
+    let draft = put(&site, owned_by(&site, "depositor@example.org", Status::Inbox).await).await;
+    let html = site.get(&format!("/deposit/{draft}"), &depositor).await.text().await.unwrap();
+    assert!(html.contains("Delete the draft"), "the button:\n{html}");
+    let csrf = hidden(&html, "csrf");
+    let path = format!("/deposit/{draft}/delete");
+    let res = site.post(&path, &depositor, &[("csrf", &csrf), ("revision", "1"), ("confirm", "")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("tick the box"));
+    assert!(site.repo.store.get_record(draft).await.unwrap().is_some(), "nothing deleted");
+    let res = site.post(&path, &depositor, &[("csrf", &csrf), ("revision", "1"), ("confirm", "1")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(site.repo.store.get_record(draft).await.unwrap(), None);
+    assert_eq!(site.get(&format!("/deposit/{draft}"), &depositor).await.status(), StatusCode::NOT_FOUND);
+
+    let live = put(&site, owned_by(&site, "depositor@example.org", Status::Archive).await).await;
+    let editor = site.session("editor@example.org").await;
+    let html = site.get(&format!("/deposit/{live}"), &editor).await.text().await.unwrap();
+    assert!(!html.contains("Delete the draft"), "a live item is withdrawn, never deleted");
 }

@@ -36,6 +36,7 @@ pub fn routes(upload_limit: u64) -> Router<AppState> {
         .route("/deposit/{id}/upload", post(upload).layer(DefaultBodyLimit::max(body_limit)))
         .route("/deposit/{id}/document/{pos}", post(document))
         .route("/deposit/{id}/submit", post(submit))
+        .route("/deposit/{id}/delete", post(delete_draft))
         .route("/deposit/{id}/history", get(history))
         .route("/deposit/{id}/new-version", post(new_version))
 }
@@ -229,6 +230,8 @@ struct DepositPage {
     error: Option<String>,
     can_edit: bool,
     can_submit: bool,
+    /// A draft never live, which its depositor or an editor may delete.
+    can_delete: bool,
     can_review: bool,
     upload_limit_mb: u64,
     upload_js: String,
@@ -328,6 +331,9 @@ fn deposit_ctx(
         error: None,
         can_edit: may(Some(user), Action::Edit, Some(record)),
         can_submit: may(Some(user), Action::Submit, Some(record)),
+        can_delete: may(Some(user), Action::Edit, Some(record))
+            && record.status == Status::Inbox
+            && record.datestamp.is_none(),
         can_review: may(Some(user), Action::Accept, Some(record)),
         upload_limit_mb: state.repo.config.import.max_file_bytes / (1024 * 1024),
         upload_js: crate::pages::assets::upload_js_url(),
@@ -559,6 +565,40 @@ pub async fn submit(
                 StatusCode::UNPROCESSABLE_ENTITY
             };
             render_deposit(&state, &session, id, Notice::error(status, format!("Not submitted: {e}."))).await
+        }
+        Err(e) => Err(problem(e)),
+    }
+}
+
+/// Deletes a draft that was never live, with every revision of it, once
+/// the form's box saying so is ticked; back to the workarea.
+pub async fn delete_draft(
+    State(state): State<AppState>,
+    LoggedIn(session): LoggedIn,
+    RecordPath(id): RecordPath,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, Problem> {
+    let expected = revision_of(&pairs)?;
+    if field(&pairs, "confirm") != Some("1") {
+        let notice = Notice::error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Not deleted: tick the box to say that the item and its files should go.".to_string(),
+        );
+        return render_deposit(&state, &session, id, notice).await;
+    }
+    match Workflow::new(&state.repo, &session.user).delete_draft(id, expected).await {
+        Ok(()) => Ok(see_other("/workarea?deleted=1")),
+        Err(e @ (WorkflowError::Invalid(_) | WorkflowError::Conflict { .. })) => {
+            let status = if matches!(e, WorkflowError::Conflict { .. }) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let why = match &e {
+                WorkflowError::Invalid(p) => p.iter().map(|p| p.problem.clone()).collect::<Vec<_>>().join("; "),
+                other => other.to_string(),
+            };
+            render_deposit(&state, &session, id, Notice::error(status, format!("Not deleted: {why}."))).await
         }
         Err(e) => Err(problem(e)),
     }
