@@ -379,6 +379,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
         "/api/records",
         "/api/records/{id}",
         "/api/records/{id}/documents",
+        "/api/records/{id}/documents/{pos}",
         "/api/records/{id}/{step}",
         "/api/records/{id}/new-version",
         "/api/subjects",
@@ -441,7 +442,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "schemathesis failed:\n{said}");
     assert!(said.contains("/api/records/{id}/documents"), "schemathesis ran every operation: {said}");
-    assert!(said.contains("Tested: 13"), "all thirteen operations: {said}");
+    assert!(said.contains("Tested: 14"), "all fourteen operations: {said}");
 }
 
 /// Every API operation on a record × every kind of caller × every status:
@@ -610,4 +611,104 @@ async fn admins_manage_users_and_roles_through_the_api() {
     let (s, p) = problem(bearer(site.client.get(site.url("/api/me")), &depositor).send().await.unwrap()).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert!(p["detail"].as_str().unwrap().contains("cannot log in"), "{p}");
+}
+
+/// Files through the API, by the site's one access rule: every caller ×
+/// document security (public, staff only, registered users, embargoed) ×
+/// record status, as the route matrix of the site's own downloads has it.
+#[tokio::test]
+async fn documents_are_read_through_the_api_by_the_sites_one_rule() {
+    use arkiv_model::{Document, DocumentSecurity, Record, Status, StoredFile};
+    use arkiv_storage::RecordWrite;
+    let site = start(Default::default()).await;
+    let who = [
+        None,
+        Some("depositor@example.org"),
+        Some("other@example.org"),
+        Some("editor@example.org"),
+        Some("admin@example.org"),
+    ];
+    let mut tokens = Vec::new();
+    for email in who {
+        tokens.push(match email {
+            None => None,
+            Some(e) => Some(token(&site, &site.session(e).await, "files", &["read"]).await),
+        });
+    }
+    let owner = site.repo.accounts.user_by_email("depositor@example.org").await.unwrap().unwrap().id;
+    let bytes = b"%PDF-1.4 the API's download".to_vec();
+    let sha = site.repo.files.put(bytes::Bytes::from(bytes.clone())).await.unwrap();
+    let record = |status: Status| {
+        let doc = |pos: u32, security, embargo: Option<&str>| Document {
+            pos,
+            security,
+            embargo: embargo.map(|e| e.parse().unwrap()),
+            main: Some("f.pdf".into()),
+            mime_type: Some("application/pdf".into()),
+            files: vec![StoredFile {
+                filename: "f.pdf".into(),
+                size: bytes.len() as u64,
+                sha256: Some(sha.clone()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let mut r = Record::new("report", "Files of the matrix");
+        r.status = status;
+        r.userid = Some(owner);
+        r.withdrawn_reason = (status == Status::Deletion).then(|| "gone".to_string());
+        r.documents = vec![
+            doc(1, DocumentSecurity::Public, None),
+            doc(2, DocumentSecurity::Staffonly, None),
+            doc(3, DocumentSecurity::Validuser, None),
+            doc(4, DocumentSecurity::Public, Some("2999-01-01")),
+        ];
+        r
+    };
+    // (status, document, per caller: anonymous, depositor, another depositor, editor, admin)
+    let cases: [(Status, u32, [u16; 5]); 6] = [
+        (Status::Archive, 1, [200, 200, 200, 200, 200]),
+        (Status::Archive, 2, [403, 200, 403, 200, 200]),
+        (Status::Archive, 3, [403, 200, 200, 200, 200]),
+        (Status::Archive, 4, [403, 200, 403, 200, 200]),
+        (Status::Inbox, 1, [404, 200, 404, 200, 200]),
+        (Status::Deletion, 1, [410, 410, 410, 200, 200]),
+    ];
+    let mut failures = Vec::new();
+    for (status, pos, want) in cases {
+        let id = site.repo.store.put_records(vec![RecordWrite::new(record(status), "test")]).await.unwrap()[0];
+        for (c, t) in tokens.iter().enumerate() {
+            let mut req = site.client.get(site.url(&format!("/api/records/{id}/documents/{pos}")));
+            if let Some(t) = t {
+                req = bearer(req, t);
+            }
+            let res = req.send().await.unwrap();
+            let got = res.status().as_u16();
+            if got == 200 {
+                let private = res.headers()["cache-control"].to_str().unwrap().contains("private");
+                if private == (status == Status::Archive && pos == 1) {
+                    failures
+                        .push(format!("document {pos} of a {status:?} record: Cache-Control says private={private}"));
+                }
+                if res.bytes().await.unwrap() != bytes {
+                    failures.push(format!("document {pos} of a {status:?} record: not the file's bytes"));
+                }
+            }
+            if got != want[c] {
+                failures.push(format!(
+                    "document {pos} of a {status:?} record by {}: {got}, not {}",
+                    who[c].unwrap_or("anonymous"),
+                    want[c]
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // A token without the read scope reads as the public does.
+    let depositor = site.session("depositor@example.org").await;
+    let no_read = token(&site, &depositor, "deposit only", &["deposit"]).await;
+    let id = site.repo.store.put_records(vec![RecordWrite::new(record(Status::Archive), "test")]).await.unwrap()[0];
+    let res =
+        bearer(site.client.get(site.url(&format!("/api/records/{id}/documents/2"))), &no_read).send().await.unwrap();
+    assert_eq!(problem(res).await.0, StatusCode::FORBIDDEN);
 }

@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         records::update_record,
         records::delete_record,
         records::add_document,
+        records::download_document,
         records::workflow_step,
         records::new_version,
         super::subjects,

@@ -431,6 +431,76 @@ pub(super) async fn new_version(
     Ok(res)
 }
 
+/// `GET /api/records/{id}/documents/{pos}`: the document's main file, by
+/// the site's one access rule (`access::readable_file`): open documents of
+/// live records to all; the rest to whom the workflow allows, with the
+/// `read` scope (a token without it reads as the public does). Streamed;
+/// always as an attachment, under a sandbox policy.
+#[utoipa::path(get, path = "/api/records/{id}/documents/{pos}", tag = "records",
+    params(("id" = i64, Path, description = "The record's id"), ("pos" = u32, Path, description = "The document's position")),
+    responses((status = 200, description = "The file's bytes", content_type = "application/octet-stream", body = Vec<u8>,
+        headers(("ETag" = String, description = "The file's SHA-256"))),
+        (status = "default", description = "A problem (RFC 9457): what went wrong and why", body = super::openapi::Problem, content_type = "application/problem+json")),
+    security((), ("bearer" = [])))]
+pub(super) async fn download_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((raw, raw_pos)): Path<(String, String)>,
+) -> Result<Response, ApiProblem> {
+    use arkiv_services::access::{readable_file, Refusal};
+    let id = parse_id(&raw)?;
+    let pos = raw_pos.parse::<u32>().ok().filter(|p| *p > 0).ok_or_else(ApiProblem::not_found)?;
+    let record =
+        state.repo.store.get_record(id).await.map_err(ApiProblem::internal)?.ok_or_else(ApiProblem::not_found)?;
+    let main = record.document(pos).and_then(|d| d.main_file()).map(|f| f.filename.clone()).unwrap_or_default();
+    let viewer = caller.user().filter(|_| caller.has(Scope::Read));
+    let readable = readable_file(viewer, &record, pos, &main, state.repo.today()).map_err(|why| match why {
+        Refusal::NoRecord | Refusal::NoFile | Refusal::BytesNotHeld => ApiProblem::not_found(),
+        Refusal::Withdrawn => {
+            ApiProblem::new(StatusCode::GONE, "Gone", "This record was withdrawn, and its files with it.")
+        }
+        Refusal::Restricted(r) => ApiProblem::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            match r {
+                arkiv_services::access::Restriction::Security(s) => {
+                    format!("This document is for {} only.", s.label().to_lowercase())
+                }
+                arkiv_services::access::Restriction::Embargo(until) => {
+                    format!("This document is embargoed until {until}.")
+                }
+            },
+        ),
+    })?;
+    let len = state
+        .repo
+        .files
+        .size(readable.sha256)
+        .await
+        .map_err(ApiProblem::internal)?
+        .ok_or_else(ApiProblem::not_found)?;
+    let body = crate::pages::files::stream(state.repo.files.clone(), readable.sha256.to_string(), 0, len);
+    let mut res = Response::new(body);
+    let h = res.headers_mut();
+    let ct = crate::pages::files::content_type(readable.file.mime_type.as_deref(), &readable.file.filename);
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&ct).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    h.insert(header::CONTENT_DISPOSITION, crate::pages::files::disposition(false, &readable.file.filename));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", readable.sha256)) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if readable.open { "public, max-age=3600" } else { "private, no-store" }),
+    );
+    res.extensions_mut().insert(crate::http::OwnHeaders);
+    Ok(res)
+}
+
 /// `POST /api/records/{id}/documents` with `If-Match`: the body is one
 /// file, streamed to the file store (never whole in memory) and refused
 /// past `[import] max_file_bytes`: at once when its `Content-Length` says
