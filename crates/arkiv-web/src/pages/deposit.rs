@@ -67,6 +67,16 @@ pub fn problem(e: WorkflowError) -> Problem {
 }
 
 /// The revision a form says its user started from.
+/// The status of a form sent back with why it was refused: 409 when the
+/// item changed meanwhile, 422 for what the form itself got wrong.
+fn refused_status(e: &WorkflowError) -> StatusCode {
+    if matches!(e, WorkflowError::Conflict { .. }) {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 fn revision_of(pairs: &[(String, String)]) -> Result<i64, Problem> {
     field(pairs, "revision")
         .and_then(|r| r.trim().parse().ok())
@@ -498,11 +508,7 @@ pub async fn upload(
         return match result {
             Ok(pos) => Ok(see_other(&format!("/deposit/{id}?uploaded={pos}"))),
             Err(e @ (WorkflowError::BadUpload(_) | WorkflowError::Conflict { .. })) => {
-                let status = if matches!(e, WorkflowError::Conflict { .. }) {
-                    StatusCode::CONFLICT
-                } else {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                };
+                let status = refused_status(&e);
                 render_deposit(&state, &session, id, Notice::error(status, format!("The file was not added: {e}.")))
                     .await
             }
@@ -559,11 +565,7 @@ pub async fn submit(
     match Workflow::new(&state.repo, &session.user).submit(id, expected).await {
         Ok(()) => Ok(see_other("/workarea?submitted=1")),
         Err(e @ (WorkflowError::Incomplete(_) | WorkflowError::Conflict { .. })) => {
-            let status = if matches!(e, WorkflowError::Conflict { .. }) {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
+            let status = refused_status(&e);
             render_deposit(&state, &session, id, Notice::error(status, format!("Not submitted: {e}."))).await
         }
         Err(e) => Err(problem(e)),
@@ -589,11 +591,7 @@ pub async fn delete_draft(
     match Workflow::new(&state.repo, &session.user).delete_draft(id, expected).await {
         Ok(()) => Ok(see_other("/workarea?deleted=1")),
         Err(e @ (WorkflowError::Invalid(_) | WorkflowError::Conflict { .. })) => {
-            let status = if matches!(e, WorkflowError::Conflict { .. }) {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
+            let status = refused_status(&e);
             let why = match &e {
                 WorkflowError::Invalid(p) => p.iter().map(|p| p.problem.clone()).collect::<Vec<_>>().join("; "),
                 other => other.to_string(),
