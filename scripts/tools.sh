@@ -14,7 +14,8 @@
 #   rispy, citeproc-py with its styles (reference-manager parsers),
 #   jsonschema (CSL-JSON schema), rdflib (JSON-LD), feedparser (RSS/Atom),
 #   aiosmtpd (an SMTP server the mail tests send to), schemathesis (the
-#   COUNTER_SUSHI API run against its official specification).
+#   COUNTER_SUSHI API run against its official specification);
+# - a second virtualenv, target/sword-venv, with the SWORD v2 client sword2.
 #
 # Idempotent and quiet when everything is there. Versions are pinned so a
 # release of one of them cannot turn CI red overnight. Everything but the
@@ -64,5 +65,19 @@ if [[ ! -x $VENV/bin/python || ! -f $STAMP || $(cat "$STAMP") != "$wanted" ]]; t
     python3 -m venv "$VENV" >&2
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PACKAGES[@]}" >&2
     echo "$wanted" >"$STAMP"
+fi
+# --- The SWORD v2 client -------------------------------------------------------
+# PyPI's sword2 0.3 pins an lxml and an httplib2 older than the clients
+# above want, so it has a virtualenv of its own (target/sword-venv), found
+# by the SWORD test next to the first one's.
+SWORD_VENV=${ARKIV_SWORD_VENV:-$ROOT/target/sword-venv}
+SWORD_PACKAGES=("sword2==0.3" "lxml==4.9.4" "httplib2==0.18.1")
+SWORD_STAMP="$SWORD_VENV/.arkiv-packages"
+sword_wanted=$(printf '%s\n' "${SWORD_PACKAGES[@]}")
+if [[ ! -x $SWORD_VENV/bin/python || ! -f $SWORD_STAMP || $(cat "$SWORD_STAMP") != "$sword_wanted" ]]; then
+    log "making $SWORD_VENV"
+    python3 -m venv "$SWORD_VENV" >&2
+    "$SWORD_VENV/bin/python" -m pip install -q --disable-pip-version-check "${SWORD_PACKAGES[@]}" >&2
+    echo "$sword_wanted" >"$SWORD_STAMP"
 fi
 echo "$VENV/bin/python"

@@ -21,6 +21,7 @@ pub struct Config {
     pub files: FileSettings,
     pub statistics: StatisticsSettings,
     pub api: ApiSettings,
+    pub sword: SwordSettings,
     /// Item types beyond the defaults: key = label.
     pub types: BTreeMap<String, String>,
 }
@@ -228,6 +229,34 @@ pub struct ApiSettings {
 impl Default for ApiSettings {
     fn default() -> Self {
         ApiSettings { requests_per_minute: 600 }
+    }
+}
+
+/// SWORD v2 deposit (see `sword`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SwordSettings {
+    /// The item type of a deposit that names none a repository knows:
+    /// SWORD clients send Dublin Core, which has no item types.
+    pub default_item_type: String,
+    /// Most files one SimpleZip package may hold.
+    pub max_package_files: usize,
+    /// Most bytes one package may unpack to, in MiB (each file is also
+    /// bounded by `[import] max_file_bytes`).
+    pub max_unpacked_mb: u64,
+    /// Most bytes a package may unpack to per byte it holds: past it the
+    /// package is refused as a zip bomb, whatever its headers claimed.
+    pub max_expansion: u64,
+}
+
+impl Default for SwordSettings {
+    fn default() -> Self {
+        SwordSettings {
+            default_item_type: "article".into(),
+            max_package_files: 1000,
+            max_unpacked_mb: 2048,
+            max_expansion: 200,
+        }
     }
 }
 
@@ -446,6 +475,16 @@ queue = {stats_queue}
 # site shares the count); past it the API answers 429 with Retry-After.
 requests_per_minute = {api_per_minute}
 
+[sword]
+# SWORD v2 deposit (/sword-app/servicedocument). The item type of a deposit
+# whose metadata names none this repository knows (Dublin Core has none).
+default_item_type = {sword_type}
+# Bounds on a SimpleZip package: files in it, MiB it unpacks to, and bytes
+# unpacked per byte packed (past it the package is refused as a zip bomb).
+max_package_files = {sword_files}
+max_unpacked_mb = {sword_unpacked}
+max_expansion = {sword_expansion}
+
 # Item types beyond the built-in list (article, book, book_section,
 # monograph, conference_item, thesis, report, working_paper, policy_paper,
 # dataset, other and EPrints' stock types), as key = "Label". For example:
@@ -484,6 +523,10 @@ requests_per_minute = {api_per_minute}
             keep_events_days = self.statistics.keep_events_days,
             stats_queue = self.statistics.queue,
             api_per_minute = self.api.requests_per_minute,
+            sword_type = q(&self.sword.default_item_type),
+            sword_files = self.sword.max_package_files,
+            sword_unpacked = self.sword.max_unpacked_mb,
+            sword_expansion = self.sword.max_expansion,
         )
     }
 }

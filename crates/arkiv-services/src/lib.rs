@@ -30,6 +30,7 @@ pub mod settings;
 pub mod statistics;
 pub mod subjects_import;
 pub mod sushi;
+pub mod sword;
 pub mod usage;
 pub mod usage_import;
 pub mod users_import;

@@ -246,9 +246,10 @@ pub trait Records: Send + Sync + 'static {
 
     async fn get_record(&self, id: RecordId) -> Result<Option<Record>>;
 
-    /// Deletes a record that was never live (in the workarea, no
-    /// datestamp) at revision `expected_revision`, with every revision of
-    /// it, in one transaction: a draft its depositor gives up. Its files
+    /// Deletes a record that was never live (in the workarea or the review
+    /// buffer, no datestamp) at revision `expected_revision`, with every
+    /// revision of it, in one transaction: a draft or a deposit its
+    /// depositor gives up. Its files
     /// are left to the file clean-up, which deletes what nothing names.
     /// `Conflict` if it moved on, `Refused` if it is not such a draft,
     /// `NotFound` if there is none. The change feed is not written: a

@@ -280,7 +280,8 @@ impl<B: Backend> Records for B {
         if current != expected_revision {
             return Err(StoreError::Conflict { id, expected: expected_revision, current });
         }
-        if status != Status::Inbox.as_str() || datestamp.is_some() {
+        let waiting = status == Status::Inbox.as_str() || status == Status::Buffer.as_str();
+        if !waiting || datestamp.is_some() {
             return Err(StoreError::Refused(format!(
                 "record {id} is not a draft that was never live ({status}): it cannot be deleted"
             )));

@@ -324,6 +324,11 @@ async fn a_draft_never_live_is_deleted_whole_and_nothing_else_is(store: Arc<dyn 
     assert_eq!(store.get_record(back).await.unwrap().unwrap().title, "live", "the rest is untouched");
     assert_eq!(store.revisions(back).await.unwrap().len(), 2);
     // An id is never given again, even the highest one's.
+    // A deposit awaiting review was never live either: its depositor may
+    // take it back (SWORD's delete of a completed deposit).
+    let submitted = put_one(&*store, rec("submitted", Status::Buffer)).await;
+    store.delete_draft(submitted, 1).await.unwrap();
+    assert_eq!(store.get_record(submitted).await.unwrap(), None);
     let last = put_one(&*store, rec("the last", Status::Inbox)).await;
     store.delete_draft(last, 1).await.unwrap();
     let next = put_one(&*store, rec("next", Status::Inbox)).await;

@@ -21,6 +21,22 @@ pub fn python() -> Option<PathBuf> {
     None
 }
 
+/// The Python interpreter that has the SWORD v2 client (`sword2` 0.3, in
+/// a virtualenv of its own: it pins an old lxml): `$ARKIV_SWORD_PYTHON`,
+/// else `target/sword-venv/bin/python` as `scripts/tools.sh` makes it;
+/// `None` (after [`crate::skip`]) otherwise.
+pub fn sword_python() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("ARKIV_SWORD_PYTHON").map(PathBuf::from).filter(|p| p.exists()) {
+        return Some(p);
+    }
+    let venv = crate::workspace().join("target/sword-venv/bin/python");
+    if venv.exists() {
+        return Some(venv);
+    }
+    crate::skip("the SWORD v2 client (run scripts/tools.sh, or set ARKIV_SWORD_PYTHON)");
+    None
+}
+
 /// A program on PATH (`xmllint`, `bibtex`, `biber`), or `None` (after
 /// [`crate::skip`]). An unset PATH is one more way for the program to be
 /// missing: skipped with a message, failed under CI, never silently.

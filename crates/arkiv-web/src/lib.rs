@@ -20,6 +20,7 @@ pub mod pages;
 pub mod present;
 pub mod range;
 pub mod search_index;
+pub mod sword;
 pub mod templates;
 pub mod usage;
 
@@ -134,6 +135,7 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
         .merge(pages::account::routes())
         .merge(pages::profile::routes())
         .merge(api::routes())
+        .merge(sword::routes())
         .merge(pages::deposit::routes(upload_limit))
         .merge(pages::review::routes())
         .merge(pages::admin::routes())

@@ -489,7 +489,7 @@ async fn every_api_operation_for_every_caller_and_status() {
         ("withdraw", "POST", "/withdraw", Action::Withdraw, json!({ "reason": "matrix" }), 200),
         ("restore", "POST", "/restore", Action::Restore, json!({}), 200),
         ("new version", "POST", "/new-version", Action::NewVersion, json!(null), 201),
-        ("delete", "DELETE", "", Action::Edit, json!(null), 204),
+        ("delete", "DELETE", "", Action::DeleteDraft, json!(null), 204),
     ];
     let mut failures = Vec::new();
     for status in [Status::Inbox, Status::Buffer, Status::Archive, Status::Deletion] {
@@ -535,7 +535,11 @@ async fn every_api_operation_for_every_caller_and_status() {
                     (_, Action::View) => 404,
                     (None, _) => 401,
                     (Some(u), _) => {
-                        let scope = if owns && matches!(action, Action::Edit | Action::Submit | Action::NewVersion) {
+                        let scope = if owns
+                            && matches!(
+                                action,
+                                Action::Edit | Action::Submit | Action::NewVersion | Action::DeleteDraft
+                            ) {
                             api_tokens::Scope::Deposit
                         } else {
                             api_tokens::Scope::Edit
@@ -544,10 +548,16 @@ async fn every_api_operation_for_every_caller_and_status() {
                             403
                         } else if !may(Some(u), Action::View, Some(&r)) {
                             404
+                        } else if *action == Action::DeleteDraft && !may(Some(u), *action, Some(&r)) {
+                            // A draft or a deposit not yet accepted goes; one
+                            // who may change any other item is told why not.
+                            if may(Some(u), Action::Edit, Some(&r)) {
+                                422
+                            } else {
+                                403
+                            }
                         } else if !may(Some(u), *action, Some(&r)) {
                             403
-                        } else if *op == "delete" && status != Status::Inbox {
-                            422
                         } else {
                             *success
                         }

@@ -255,6 +255,27 @@ pub async fn login(
     address: &str,
     previous: Option<&str>,
 ) -> Result<(User, NewSession), AccountError> {
+    let user = check_credentials(repo, login, password, address).await?;
+    let store = repo.accounts.as_ref();
+    if let Some(old) = previous {
+        store.delete_session(&tokens::session_hash(old)).await?;
+    }
+    let session = start_session(store, &repo.settings().accounts, &user, repo.now()).await?;
+    tracing::info!(user = user.id, address, "login");
+    Ok((user, session))
+}
+
+/// The user whose login and password these are, counted and throttled
+/// exactly as [`login`] counts them, without a session: what a client
+/// that sends its credentials with every request (SWORD's HTTP Basic)
+/// is checked by, so guessing passwords there is no cheaper than on the
+/// login form.
+pub async fn check_credentials(
+    repo: &std::sync::Arc<crate::Repository>,
+    login: &str,
+    password: &str,
+    address: &str,
+) -> Result<User, AccountError> {
     use crate::rate_limits::{login_address_key, login_key, LOGIN_PER_ACCOUNT_AND_ADDRESS, LOGIN_PER_ADDRESS};
     use arkiv_storage::Claim;
     use password::{check_in_pool, Check};
@@ -310,12 +331,7 @@ pub async fn login(
     if !user.verified {
         return Err(AccountError::Unconfirmed { user: user.id });
     }
-    if let Some(old) = previous {
-        store.delete_session(&tokens::session_hash(old)).await?;
-    }
-    let session = start_session(store, &repo.settings().accounts, &user, now).await?;
-    tracing::info!(user = user.id, address, "login");
-    Ok((user, session))
+    Ok(user)
 }
 
 /// Opens a session for a user just registered (no password to check).

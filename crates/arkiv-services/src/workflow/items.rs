@@ -3,8 +3,8 @@
 //! and submits it; an editor reviews the buffer, edits, accepts or returns
 //! items, withdraws live ones and restores them.
 //!
-//! Every method asks [`may`] first, so no caller (the web pages today; a
-//! REST API or SWORD when they come) can skip a rule, and writes with the revision the user started from, so
+//! Every method asks [`may`] first, so no caller (the web pages, the REST
+//! API, SWORD) can skip a rule, and writes with the revision the user started from, so
 //! two editors never silently overwrite each other: the second gets
 //! [`WorkflowError::Conflict`] and sees the item as it now is. Every change
 //! is a revision of the record, with the user as its actor.
@@ -65,6 +65,14 @@ pub struct DocumentSettings {
     pub content: Option<String>,
 }
 
+/// A file on its way in: its name (a hint: the type is sniffed from the
+/// bytes), the type its sender declared, and the bytes as they arrive.
+pub struct NewFile<'s> {
+    pub filename: String,
+    pub declared_type: Option<String>,
+    pub bytes: std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send + 's>>,
+}
+
 /// Refuses a document licence the model would refuse (it is written into
 /// the Signposting `Link` header), with the model's message.
 fn check_settings(settings: &DocumentSettings) -> Result<()> {
@@ -78,16 +86,29 @@ fn check_settings(settings: &DocumentSettings) -> Result<()> {
 pub struct Workflow<'a> {
     pub repo: &'a Repository,
     pub user: &'a User,
+    /// Who really acts, when it is not `user`: an account with the right to
+    /// deposit for others ([`Action::Mediate`]). Rules are `user`'s; the
+    /// revisions name the mediator.
+    mediator: Option<&'a User>,
 }
 
 impl<'a> Workflow<'a> {
     pub fn new(repo: &'a Repository, user: &'a User) -> Self {
-        Workflow { repo, user }
+        Workflow { repo, user, mediator: None }
     }
 
-    /// The name revisions carry for this user.
+    /// `mediator` acting for `user` (SWORD's `On-Behalf-Of`): refused
+    /// unless the mediator holds [`Action::Mediate`].
+    pub fn on_behalf_of(repo: &'a Repository, user: &'a User, mediator: &'a User) -> Result<Self> {
+        if mediator.id != user.id && !may(Some(mediator), Action::Mediate, None) {
+            return Err(WorkflowError::Forbidden);
+        }
+        Ok(Workflow { repo, user, mediator: Some(mediator).filter(|m| m.id != user.id) })
+    }
+
+    /// The name revisions carry: whoever really acted.
     fn actor(&self) -> String {
-        format!("user:{}", self.user.id)
+        format!("user:{}", self.mediator.unwrap_or(self.user).id)
     }
 
     /// The record and its revision, if the user may take `action` on it.
@@ -151,6 +172,37 @@ impl<'a> Workflow<'a> {
         Ok(ids[0])
     }
 
+    /// A new item in the user's workarea holding `record`'s metadata (as a
+    /// deposit that arrives whole: SWORD, a package). Its documents, status
+    /// and every id are the repository's to give, so they are dropped; an
+    /// item type this repository does not know is refused.
+    pub async fn create_with(&self, record: Record) -> Result<RecordId> {
+        if !may(Some(self.user), Action::Deposit, None) {
+            return Err(WorkflowError::Forbidden);
+        }
+        if !self.repo.types().contains(&record.item_type) {
+            return Err(WorkflowError::Invalid(vec![FieldProblem {
+                field: "item_type".into(),
+                problem: format!("{:?} is not an item type of this repository", record.item_type),
+            }]));
+        }
+        let record = Record {
+            id: None,
+            status: Status::Inbox,
+            userid: Some(self.user.id),
+            datestamp: None,
+            lastmod: Some(self.repo.now()),
+            withdrawn_reason: None,
+            review_note: None,
+            replaced_by: None,
+            succeeds: None,
+            documents: Vec::new(),
+            ..record
+        };
+        let ids = self.repo.store.put_records(vec![RecordWrite::new(record, &self.actor())]).await?;
+        Ok(ids[0])
+    }
+
     /// A new version of a live record: a copy of its metadata and documents
     /// (the bytes are shared: the file store keeps them by checksum) in the
     /// user's workarea, pointing back at the record it succeeds. It goes
@@ -204,11 +256,38 @@ impl<'a> Workflow<'a> {
         settings: DocumentSettings,
     ) -> Result<u32>
     where
-        S: Stream<Item = std::io::Result<Bytes>> + Unpin,
+        S: Stream<Item = std::io::Result<Bytes>> + Unpin + Send,
     {
-        let filename = safe_filename(filename).ok_or_else(|| {
-            WorkflowError::BadUpload("choose a file to upload (its name was empty or unusable)".into())
-        })?;
+        let file = NewFile {
+            filename: filename.to_string(),
+            declared_type: declared_type.map(str::to_string),
+            bytes: Box::pin(bytes),
+        };
+        let positions = self.put_documents(id, expected, vec![file], settings, false).await?;
+        Ok(positions[0])
+    }
+
+    /// Stores several files (each streamed, each bounded as
+    /// [`Self::add_document`] bounds one) and adds them to the item as new
+    /// documents in one revision, after taking every document off first
+    /// when `replace` (SWORD's "replace the files", a package's contents).
+    /// Nothing changes unless every file was stored. Returns their
+    /// positions.
+    pub async fn put_documents(
+        &self,
+        id: RecordId,
+        expected: i64,
+        files: Vec<NewFile<'_>>,
+        settings: DocumentSettings,
+        replace: bool,
+    ) -> Result<Vec<u32>> {
+        let mut named = Vec::with_capacity(files.len());
+        for file in files {
+            let name = safe_filename(&file.filename).ok_or_else(|| {
+                WorkflowError::BadUpload("choose a file to upload (its name was empty or unusable)".into())
+            })?;
+            named.push((name, file));
+        }
         // Check the right before taking the bytes.
         let (record, current) = self.load(id, Action::Edit).await?;
         if current != expected {
@@ -224,7 +303,7 @@ impl<'a> Workflow<'a> {
             }
             _ => None,
         };
-        let left = usage.map_or(u64::MAX, |u| u.left());
+        let mut left = usage.map_or(u64::MAX, |u| u.left());
         let over_quota = |usage: crate::file_gc::DraftUsage| {
             WorkflowError::BadUpload(format!(
                 "this file does not fit in the draft quota: drafts hold {} of {} (files removed from a draft \
@@ -234,53 +313,64 @@ impl<'a> Workflow<'a> {
                 self.repo.config.files.purge_after_days
             ))
         };
-        if left == 0 {
-            return Err(over_quota(usage.expect("a quota")));
-        }
-        // Streamed with the tighter bound, so bytes past it are never stored.
-        let limit = max_file.min(left);
-        let (sha, size) = self.repo.files.put_stream(bytes, limit).await.map_err(|e| match e {
-            StoreError::Io(io) if io.kind() == std::io::ErrorKind::FileTooLarge && limit < max_file => {
-                over_quota(usage.expect("a quota"))
+        let mut stored = Vec::with_capacity(named.len());
+        for (filename, file) in named {
+            if left == 0 {
+                return Err(over_quota(usage.expect("a quota")));
             }
-            StoreError::Io(io) if io.kind() == std::io::ErrorKind::FileTooLarge => WorkflowError::BadUpload(format!(
-                "the file is larger than this repository accepts ({} MB)",
-                max_file / (1024 * 1024)
-            )),
-            StoreError::Io(io) => WorkflowError::BadUpload(format!("the upload did not arrive whole ({io})")),
-            other => WorkflowError::Store(other.into()),
-        })?;
-        if size == 0 {
-            return Err(WorkflowError::BadUpload("the file is empty".into()));
+            // Streamed with the tighter bound, so bytes past it are never stored.
+            let limit = max_file.min(left);
+            let (sha, size) = self.repo.files.put_stream(file.bytes, limit).await.map_err(|e| match e {
+                StoreError::Io(io) if io.kind() == std::io::ErrorKind::FileTooLarge && limit < max_file => {
+                    over_quota(usage.expect("a quota"))
+                }
+                StoreError::Io(io) if io.kind() == std::io::ErrorKind::FileTooLarge => WorkflowError::BadUpload(
+                    format!("the file is larger than this repository accepts ({} MB)", max_file / (1024 * 1024)),
+                ),
+                StoreError::Io(io) => WorkflowError::BadUpload(format!("the upload did not arrive whole ({io})")),
+                other => WorkflowError::Store(other.into()),
+            })?;
+            if size == 0 {
+                return Err(WorkflowError::BadUpload(format!("the file {filename} is empty")));
+            }
+            left = left.saturating_sub(size);
+            let head =
+                self.repo.files.get_range(&sha, 0..size.min(8192)).await.map_err(|e| WorkflowError::Store(e.into()))?;
+            let mime = super::sniff::mime_type(&head, &filename, file.declared_type.as_deref());
+            stored.push((filename, sha, size, mime));
         }
-        let head =
-            self.repo.files.get_range(&sha, 0..size.min(8192)).await.map_err(|e| WorkflowError::Store(e.into()))?;
-        let mime = super::sniff::mime_type(&head, &filename, declared_type);
-        let mut pos = 0;
+        let mut positions = Vec::with_capacity(stored.len());
         self.change(id, expected, Action::Edit, |record| {
-            pos = record.documents.iter().map(|d| d.pos).max().unwrap_or(0) + 1;
-            record.documents.push(Document {
-                pos,
-                format: Some(mime.clone()),
-                mime_type: Some(mime.clone()),
-                security: settings.security,
-                embargo: settings.embargo,
-                license: settings.license,
-                content: settings.content,
-                main: Some(filename.clone()),
-                files: vec![StoredFile {
-                    filename: filename.clone(),
+            if replace {
+                record.documents.clear();
+            }
+            let mut pos = record.documents.iter().map(|d| d.pos).max().unwrap_or(0);
+            for (filename, sha, size, mime) in stored {
+                pos += 1;
+                positions.push(pos);
+                record.documents.push(Document {
+                    pos,
+                    format: Some(mime.clone()),
                     mime_type: Some(mime.clone()),
-                    size,
-                    sha256: Some(sha.clone()),
+                    security: settings.security,
+                    embargo: settings.embargo,
+                    license: settings.license.clone(),
+                    content: settings.content.clone(),
+                    main: Some(filename.clone()),
+                    files: vec![StoredFile {
+                        filename,
+                        mime_type: Some(mime),
+                        size,
+                        sha256: Some(sha),
+                        ..Default::default()
+                    }],
                     ..Default::default()
-                }],
-                ..Default::default()
-            });
+                });
+            }
             Ok(())
         })
         .await?;
-        Ok(pos)
+        Ok(positions)
     }
 
     /// Changes who may read a document, its embargo and licence.
@@ -330,6 +420,24 @@ impl<'a> Workflow<'a> {
         })
         .await
         .map(drop)
+    }
+
+    /// Sends an item from the workarea to the review buffer as it is, what
+    /// it lacks included, which is returned. For deposits by machine
+    /// (SWORD's `In-Progress: false`): a client cannot fill in a form, so
+    /// the editor completes the item in review, where its page lists what
+    /// is missing; acceptance still needs a valid record.
+    pub async fn submit_as_deposited(&self, id: RecordId, expected: i64) -> Result<Vec<String>> {
+        let types = &self.repo.types();
+        let mut lacking = Vec::new();
+        self.change(id, expected, Action::Submit, |record| {
+            lacking = missing(record, types);
+            record.status = Status::Buffer;
+            record.review_note = None;
+            Ok(())
+        })
+        .await?;
+        Ok(lacking)
     }
 
     /// Accepts an item from the buffer into the live archive (it gets its
@@ -408,24 +516,28 @@ impl<'a> Workflow<'a> {
     }
 
     /// Deletes an item that was never live, with every revision of it: a
-    /// draft its depositor (or an editor in scope) gives up. Its files are
-    /// left to the clean-up, and count against no quota from now on. A
-    /// record that was ever live is never deleted: it is withdrawn, and its
-    /// page becomes a tombstone.
+    /// draft, or a deposit still awaiting review, that its depositor (or an
+    /// editor in scope) gives up. Its files are left to the clean-up, and
+    /// count against no quota from now on. A record that was ever live is
+    /// never deleted: it is withdrawn, and its page becomes a tombstone.
     pub async fn delete_draft(&self, id: RecordId, expected: i64) -> Result<()> {
-        let (record, current) = self.load(id, Action::Edit).await?;
+        let (record, current) = self.load(id, Action::View).await?;
         if current != expected {
             return Err(WorkflowError::Conflict { current });
         }
         let not_a_draft = || {
             WorkflowError::Invalid(vec![FieldProblem {
                 field: "status".into(),
-                problem: "only an item in the workarea that was never live can be deleted; a live item is withdrawn"
-                    .into(),
+                problem: "only an item that was never live can be deleted; a live item is withdrawn".into(),
             }])
         };
-        if record.status != Status::Inbox || record.datestamp.is_some() {
-            return Err(not_a_draft());
+        if !may(Some(self.user), Action::DeleteDraft, Some(&record)) {
+            // Whoever may change the item learns why it cannot go.
+            return Err(if may(Some(self.user), Action::Edit, Some(&record)) {
+                not_a_draft()
+            } else {
+                WorkflowError::Forbidden
+            });
         }
         match self.repo.store.delete_draft(id, expected).await {
             Ok(()) => {}

@@ -20,5 +20,5 @@ pub mod permissions;
 pub mod sniff;
 
 pub use embargoes::{lift_embargoes, LiftReport};
-pub use items::{DocumentSettings, ReviewFilter, ReviewPage, Workflow, WorkflowError};
+pub use items::{DocumentSettings, NewFile, ReviewFilter, ReviewPage, Workflow, WorkflowError};
 pub use permissions::{may, may_read_document, Action};

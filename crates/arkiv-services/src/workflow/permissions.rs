@@ -35,6 +35,14 @@ pub enum Action {
     NewVersion,
     /// Manage users, subjects and settings.
     Administer,
+    /// Deposit for another account (SWORD's `On-Behalf-Of`: a publisher's
+    /// router, a library's mediated service). An editor's right by default:
+    /// the deposit lands in the other account's workarea, as its own.
+    Mediate,
+    /// Delete an item that was never live, with its history: its depositor
+    /// takes back a draft, or a deposit not yet accepted; staff in scope
+    /// likewise. A record that was ever live is withdrawn instead.
+    DeleteDraft,
 }
 
 /// Whether an editor's scope covers the record. Admins' covers everything.
@@ -71,6 +79,12 @@ pub fn may(viewer: Option<&User>, action: Action, record: Option<&Record>) -> bo
         (Action::Deposit, Some(_), _) => true,
         (Action::Review, Some(u), _) => u.role.is_staff(),
         (Action::Administer, Some(u), _) => u.role == Role::Admin,
+        (Action::Mediate, Some(u), _) => u.role.is_staff(),
+        (Action::DeleteDraft, Some(u), Some(r)) => {
+            matches!(r.status, Status::Inbox | Status::Buffer)
+                && r.datestamp.is_none()
+                && (owns(u, r) || in_scope(u, r))
+        }
         (Action::RequestCopy, _, Some(r)) => r.is_live(),
         (Action::NewVersion, Some(u), Some(r)) => r.is_live() && (owns(u, r) || in_scope(u, r)),
         (Action::Edit, Some(u), Some(r)) => match r.status {
@@ -152,6 +166,29 @@ pub(crate) mod tests {
         assert!(!may(Some(&ecs), Action::Accept, Some(&r)));
         r.divisions.push("sch_ecs".into());
         assert!(may(Some(&ecs), Action::Accept, Some(&r)));
+    }
+
+    #[test]
+    fn mediation_is_staffs_and_a_deposit_not_yet_live_can_be_taken_back() {
+        let owner = user(1, Role::Depositor, EditorScope::default());
+        let other = user(9, Role::Depositor, EditorScope::default());
+        let editor = user(2, Role::Editor, EditorScope::default());
+        assert!(may(Some(&editor), Action::Mediate, None));
+        assert!(!may(Some(&owner), Action::Mediate, None));
+        assert!(!may(None, Action::Mediate, None));
+        let mut r = Record::new("report", "T");
+        r.userid = Some(1);
+        for status in [Status::Inbox, Status::Buffer] {
+            r.status = status;
+            assert!(may(Some(&owner), Action::DeleteDraft, Some(&r)), "{status:?}");
+            assert!(may(Some(&editor), Action::DeleteDraft, Some(&r)));
+            assert!(!may(Some(&other), Action::DeleteDraft, Some(&r)));
+        }
+        r.status = Status::Archive;
+        assert!(!may(Some(&owner), Action::DeleteDraft, Some(&r)), "live: withdrawn, not deleted");
+        r.status = Status::Inbox;
+        r.datestamp = Some(Timestamp(5));
+        assert!(!may(Some(&owner), Action::DeleteDraft, Some(&r)), "an item that was once live");
     }
 
     #[test]

@@ -322,9 +322,9 @@ pub(super) async fn update_record(
     Ok(json_response(StatusCode::OK, &record_json(&state, &caller, &record, revision), Some(revision)))
 }
 
-/// `DELETE /api/records/{id}` with `If-Match`: a draft that was never live,
-/// with every revision of it (422 for any other record: a live one is
-/// withdrawn). 204.
+/// `DELETE /api/records/{id}` with `If-Match`: a record that was never
+/// live (a draft, or a deposit awaiting review), with every revision of it
+/// (422 for any other record: a live one is withdrawn). 204.
 #[utoipa::path(delete, path = "/api/records/{id}", tag = "records",
     params(("id" = i64, Path, description = "The record's id"),
         ("If-Match" = String, Header, description = "The ETag of the record as you last read it (\"r7\")")),

@@ -233,6 +233,8 @@ struct DepositPage {
     documents: Vec<DocumentLine>,
     securities: Vec<(&'static str, &'static str)>,
     missing: Vec<String>,
+    /// In the review buffer: what is missing is needed to go live.
+    in_review: bool,
     review_note: Option<String>,
     /// Live records whose titles closely match this one's.
     duplicates: Vec<(RecordId, String)>,
@@ -334,16 +336,21 @@ fn deposit_ctx(
             .iter()
             .map(|s| (s.as_str(), s.label()))
             .collect(),
-        missing: if record.status == Status::Inbox { missing(record, &state.repo.types()) } else { Vec::new() },
+        // Under review too: a deposit by machine (SWORD) may arrive
+        // incomplete, and its editor completes it.
+        missing: if matches!(record.status, Status::Inbox | Status::Buffer) {
+            missing(record, &state.repo.types())
+        } else {
+            Vec::new()
+        },
+        in_review: record.status == Status::Buffer,
         review_note: record.review_note.clone(),
         duplicates: Vec::new(),
         message: None,
         error: None,
         can_edit: may(Some(user), Action::Edit, Some(record)),
         can_submit: may(Some(user), Action::Submit, Some(record)),
-        can_delete: may(Some(user), Action::Edit, Some(record))
-            && record.status == Status::Inbox
-            && record.datestamp.is_none(),
+        can_delete: may(Some(user), Action::DeleteDraft, Some(record)),
         can_review: may(Some(user), Action::Accept, Some(record)),
         upload_limit_mb: state.repo.config.import.max_file_bytes / (1024 * 1024),
         upload_js: crate::pages::assets::upload_js_url(),

@@ -137,6 +137,12 @@ async fn document_or_contents(
     Ok(moved(&document_path(id, doc).ok_or_else(no_such_document)?))
 }
 
+/// `GET /id/eprint/N/contents`, routed with SWORD's other methods on the
+/// EM-IRI (`sword.rs`).
+pub(crate) async fn contents(state: State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+    document_or_contents(state, Ok(Path((id, "contents".to_string())))).await
+}
+
 /// `/id/eprint/N/index.html`: the abstract page.
 async fn long_abstract(path: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
     let Path(id) = path.map_err(|_| no_such_record())?;

@@ -1,5 +1,7 @@
 //! The abstract page of a record (`/{id}/`, and `/id/eprint/{id}/` as
-//! EPrints addresses it) and the tombstone of a withdrawn one.
+//! EPrints addresses it) and the tombstone of a withdrawn one. (A browser's
+//! `/id/eprint/{id}` is sent here by `sword.rs`, which shares that address
+//! with SWORD clients.)
 //!
 //! One store read for the record itself, and up to two more when it has
 //! earlier or later versions (`versions`). Labels come from the item
@@ -26,7 +28,6 @@ use axum::response::Response;
 pub fn routes() -> axum::Router<AppState> {
     use axum::routing::get;
     axum::Router::new()
-        .route("/id/eprint/{id}", get(eprint_redirect))
         .route("/id/eprint/{id}/", get(abstract_page))
         .route("/{id}", get(add_slash))
         .route("/{id}/", get(abstract_page))
@@ -35,11 +36,6 @@ pub fn routes() -> axum::Router<AppState> {
 /// `/{id}` → `/{id}/`, the record's one address.
 pub async fn add_slash(RecordPath(id): RecordPath) -> Response {
     moved(&record_path(id))
-}
-
-/// `/id/eprint/{id}` → `/{id}/`.
-pub async fn eprint_redirect(id: RecordPath) -> Response {
-    add_slash(id).await
 }
 
 /// The abstract page. A visitor who is not logged in gets it from the page

@@ -48,6 +48,22 @@ pub async fn start_with(config: Config) -> Site {
 /// The same on a clock the test sets (`arkiv_services::clock::SetClock`):
 /// for what waits on time, without the test waiting.
 pub async fn start_on_clock(config: Config, clock: Arc<dyn arkiv_services::clock::Clock>) -> Site {
+    start_listening(config, clock, None).await
+}
+
+/// A running server whose configured base URL is its own address: for
+/// clients that follow the absolute addresses it gives (SWORD's IRIs).
+pub async fn start_at_own_address(mut config: Config) -> Site {
+    let listener = arkiv_web::bind("127.0.0.1:0").await.unwrap();
+    config.repository.base_url = format!("http://{}", listener.local_addr().unwrap());
+    start_listening(config, Arc::new(arkiv_services::clock::SystemClock), Some(listener)).await
+}
+
+async fn start_listening(
+    config: Config,
+    clock: Arc<dyn arkiv_services::clock::Clock>,
+    listener: Option<tokio::net::TcpListener>,
+) -> Site {
     let dir = tempfile::tempdir().unwrap();
     let repo = Repository::init(dir.path(), config).await.unwrap().with_clock(clock);
     let scoped = |t: &str| EditorScope { types: vec![t.to_string()], ..Default::default() };
@@ -66,15 +82,22 @@ pub async fn start_on_clock(config: Config, clock: Arc<dyn arkiv_services::clock
     let mut r = Record::new("policy_paper", "A live paper");
     r.status = Status::Archive;
     let live = repo.store.put_records(vec![RecordWrite::new(r, "test")]).await.unwrap()[0];
-    let (base, client, repo) = serve(repo).await;
+    let (base, client, repo) = serve_on(repo, listener).await;
     Site { base, client, repo, live, _dir: dir }
 }
 
 /// Serves `repo` on a free local port: its base URL, a client that does
 /// not follow redirects, and the repository.
 pub async fn serve(repo: Repository) -> (String, Client, Arc<Repository>) {
+    serve_on(repo, None).await
+}
+
+async fn serve_on(repo: Repository, listener: Option<tokio::net::TcpListener>) -> (String, Client, Arc<Repository>) {
     let repo = Arc::new(repo);
-    let listener = arkiv_web::bind("127.0.0.1:0").await.unwrap();
+    let listener = match listener {
+        Some(l) => l,
+        None => arkiv_web::bind("127.0.0.1:0").await.unwrap(),
+    };
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(arkiv_web::serve(listener, repo.clone(), Default::default(), std::future::pending()));
     let client = Client::builder().redirect(redirect::Policy::none()).timeout(Duration::from_secs(30)).build().unwrap();
