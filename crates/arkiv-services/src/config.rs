@@ -247,6 +247,10 @@ pub struct SwordSettings {
     /// Most bytes a package may unpack to per byte it holds: past it the
     /// package is refused as a zip bomb, whatever its headers claimed.
     pub max_expansion: u64,
+    /// Accounts (address or username) that may deposit on behalf of
+    /// others (`On-Behalf-Of`) besides editors and admins: a publisher's
+    /// router, a library's mediated deposit service.
+    pub mediators: Vec<String>,
 }
 
 impl Default for SwordSettings {
@@ -256,6 +260,7 @@ impl Default for SwordSettings {
             max_package_files: 1000,
             max_unpacked_mb: 2048,
             max_expansion: 200,
+            mediators: Vec::new(),
         }
     }
 }
@@ -484,6 +489,9 @@ default_item_type = {sword_type}
 max_package_files = {sword_files}
 max_unpacked_mb = {sword_unpacked}
 max_expansion = {sword_expansion}
+# Accounts (address or username) that may deposit on behalf of others
+# (On-Behalf-Of) besides editors and admins, e.g. ["router@publisher.example"].
+mediators = {sword_mediators}
 
 # Item types beyond the built-in list (article, book, book_section,
 # monograph, conference_item, thesis, report, working_paper, policy_paper,
@@ -527,6 +535,8 @@ max_expansion = {sword_expansion}
             sword_files = self.sword.max_package_files,
             sword_unpacked = self.sword.max_unpacked_mb,
             sword_expansion = self.sword.max_expansion,
+            sword_mediators =
+                toml::Value::Array(self.sword.mediators.iter().map(|m| toml::Value::String(m.clone())).collect()),
         )
     }
 }

@@ -153,6 +153,8 @@ async fn small_site() -> Site {
     config.import.max_file_bytes = 1 << 20;
     config.sword.max_expansion = 20;
     config.deposit.draft_quota_mb = 1;
+    // A depositor's account given the right to mediate, as a router's is.
+    config.sword.mediators = vec!["Other@example.org".into()];
     start_at_own_address(config).await
 }
 
@@ -415,6 +417,16 @@ async fn mediated_packaged_and_oversized_deposits() {
     );
     let revisions = site.repo.store.revisions(id).await.unwrap();
     assert_eq!(revisions[0].actor, format!("user:{}", user_id(&site, editor).await), "the mediator is who did it");
+    // An account named in `[sword] mediators` has the right without an
+    // editor's role, and its service document says so.
+    let router = "other@example.org";
+    let sd = basic(c.get(site.url("/sword-app/servicedocument")), router).send().await.unwrap().text().await.unwrap();
+    assert!(sd.contains("<sword:mediation>true</sword:mediation>"), "{sd}");
+    let res = entry(basic(c.post(&collection), router).header("on-behalf-of", depositor)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mediated =
+        site.repo.store.get_record(id_of(res.headers()["location"].to_str().unwrap())).await.unwrap().unwrap();
+    assert_eq!(mediated.userid, Some(user_id(&site, depositor).await));
 
     // A personal API token with the deposit scope stands in for the password.
     let (token, _) = arkiv_services::accounts::api_tokens::create_token(
@@ -502,4 +514,104 @@ async fn mediated_packaged_and_oversized_deposits() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(count_records(&site).await, before, "nothing was made");
+}
+
+/// Every SWORD operation on an item × every kind of caller × every status:
+/// the answers follow the one permission table (`workflow::may`), as the
+/// deposit form's do. Callers send API tokens in the password's place
+/// (the same account as its password; an argon2 check per request would
+/// make the 252 cases slow in a debug build).
+#[tokio::test]
+async fn every_sword_operation_for_every_caller_and_status() {
+    use arkiv_model::Record;
+    use arkiv_services::accounts::api_tokens::{create_token, Scope};
+    use arkiv_services::workflow::{may, Action};
+    use arkiv_storage::RecordWrite;
+    let site = start_at_own_address(Default::default()).await;
+    let c = &site.client;
+    let who = [
+        None,
+        Some("depositor@example.org"),
+        Some("other@example.org"),
+        Some("editor@example.org"),
+        Some("papers@example.org"),
+        Some("theses@example.org"),
+        Some("admin@example.org"),
+    ];
+    let mut callers = Vec::new();
+    for email in who {
+        callers.push(match email {
+            None => None,
+            Some(e) => {
+                let user = site.repo.accounts.user_by_email(e).await.unwrap().unwrap();
+                let (token, _) =
+                    create_token(site.repo.accounts.as_ref(), &user, "matrix", &[Scope::Deposit], 1).await.unwrap();
+                Some((user, token))
+            }
+        });
+    }
+    let owner = callers[1].as_ref().unwrap().0.id;
+    let entry = r#"<entry xmlns="http://www.w3.org/2005/Atom"><title>The matrix paper, changed</title></entry>"#;
+    // (operation, method, tail, the action it takes, body kind, success)
+    let ops: [(&str, &str, &str, Action, &str, u16); 9] = [
+        // As a SWORD client asks (a browser's GET is sent to the page).
+        ("receipt", "GET", "", Action::View, "atom", 200),
+        ("statement", "GET", "/statement.atom", Action::View, "", 200),
+        ("replace metadata", "PUT", "", Action::Edit, "entry", 200),
+        ("add metadata", "POST", "", Action::Edit, "entry", 200),
+        ("complete", "POST", "", Action::Submit, "empty", 200),
+        ("add a file", "POST", "/contents", Action::Edit, "file", 201),
+        ("replace the files", "PUT", "/contents", Action::Edit, "file", 204),
+        ("delete the files", "DELETE", "/contents", Action::Edit, "", 204),
+        ("delete", "DELETE", "", Action::DeleteDraft, "", 204),
+    ];
+    let mut failures = Vec::new();
+    for status in [Status::Inbox, Status::Buffer, Status::Archive, Status::Deletion] {
+        for (op, method, tail, action, body, success) in &ops {
+            for (i, caller) in callers.iter().enumerate() {
+                let mut r = Record::new("policy_paper", "The matrix paper");
+                r.status = status;
+                r.userid = Some(owner);
+                let id = site.repo.store.put_records(vec![RecordWrite::new(r.clone(), "test")]).await.unwrap()[0];
+                let stored = site.repo.store.get_record(id).await.unwrap().unwrap();
+                let url = site.url(&format!("/id/eprint/{id}{tail}"));
+                let mut req = c.request(method.parse().unwrap(), url).header("in-progress", "true");
+                req = match *body {
+                    "entry" => req.header("content-type", "application/atom+xml;type=entry").body(entry),
+                    "file" => req.header("content-type", "application/pdf").body(b"%PDF-1.4 m".to_vec()),
+                    "atom" => req.header("accept", "application/atom+xml;type=entry"),
+                    _ => req,
+                };
+                if *body == "empty" {
+                    // In-Progress: false alone.
+                    req = c
+                        .request(method.parse().unwrap(), site.url(&format!("/id/eprint/{id}")))
+                        .header("in-progress", "false")
+                        .header("content-length", "0");
+                }
+                if let Some((u, t)) = caller {
+                    req = req.basic_auth(&u.email, Some(t));
+                }
+                let got = req.send().await.unwrap().status().as_u16();
+                let user = caller.as_ref().map(|(u, _)| u);
+                let want = match user {
+                    None => 401,
+                    Some(u) if !may(Some(u), Action::View, Some(&stored)) => 404,
+                    // Completing what is not in a workarea changes nothing.
+                    Some(_) if *op == "complete" && status != Status::Inbox => 200,
+                    Some(u) if may(Some(u), *action, Some(&stored)) => *success,
+                    // Whoever could change it is told it was live.
+                    Some(u) if *action == Action::DeleteDraft && may(Some(u), Action::Edit, Some(&stored)) => 405,
+                    Some(_) => 403,
+                };
+                if got != want {
+                    failures.push(format!(
+                        "{op} of a {status:?} item by {}: {got}, not {want}",
+                        who[i].unwrap_or("anonymous")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of 252 cases:\n{}", failures.len(), failures.join("\n"));
 }

@@ -14,8 +14,9 @@
 //!   say what is missing, and acceptance still needs a valid record;
 //! - a value that cannot be read (a date that is no date) is left out and
 //!   said in the receipt, not a refusal of the whole deposit;
-//! - `On-Behalf-Of` lets an account with [`Action::Mediate`] deposit into
-//!   another account's workarea; the revisions name the mediator.
+//! - `On-Behalf-Of` lets an account with the right (an editor's, or one
+//!   named in `[sword] mediators`) deposit into another account's
+//!   workarea; the revisions name the mediator.
 //!
 //! A deposit is checked whole before anything is written: a package that
 //! cannot be read, a name outside it, a zip bomb, a wrong checksum leave
@@ -27,7 +28,7 @@ pub mod package;
 use crate::accounts::api_tokens::{self, Scope};
 use crate::accounts::{self, AccountError};
 use crate::workflow::metadata::{apply_form, form_values, missing};
-use crate::workflow::{may, Action, DocumentSettings, NewFile, Workflow, WorkflowError};
+use crate::workflow::{Action, DocumentSettings, NewFile, Workflow, WorkflowError};
 use crate::Repository;
 use arkiv_formats::sword::{parse_entry, EntryError, EntryMetadata};
 use arkiv_model::{ItemTypes, Record, RecordId, Status, User};
@@ -105,7 +106,7 @@ fn store_error(e: impl Into<anyhow::Error>) -> SwordRefusal {
 /// The account `On-Behalf-Of` names (by address or username), for a
 /// mediator who holds the right.
 pub async fn owner_named(repo: &Repository, mediator: &User, name: &str) -> Result<User, SwordRefusal> {
-    if !may(Some(mediator), Action::Mediate, None) {
+    if !crate::workflow::may_mediate(mediator, &repo.config.sword.mediators) {
         return Err(SwordRefusal::MediationNotAllowed);
     }
     match accounts::find_login(repo.accounts.as_ref(), name.trim()).await.map_err(store_error)? {
@@ -279,8 +280,7 @@ impl<'a> SwordDeposit<'a> {
                 let file = NewFile { filename, declared_type: mime, bytes: Box::pin(package::read_stream(path)) };
                 // The spooled body must outlive the stream: it is read
                 // while the document is stored, then dropped with it.
-                let keep = SpooledFile(body);
-                Ok((vec![file], Some(keep.into_unpacked())))
+                Ok((vec![file], Some(package::Unpacked::holding(body.file))))
             }
             Content::SimpleZip(body) => {
                 let repo = self.repo();
@@ -472,15 +472,6 @@ impl<'a> SwordDeposit<'a> {
         let (_, revision) = self.flow.load(id, Action::View).await?;
         self.flow.delete_draft(id, revision).await?;
         Ok(())
-    }
-}
-
-/// Keeps a spooled body alive as long as [`package::Unpacked`] would.
-struct SpooledFile(Spooled);
-
-impl SpooledFile {
-    fn into_unpacked(self) -> package::Unpacked {
-        package::Unpacked::holding(self.0.file)
     }
 }
 

@@ -98,9 +98,9 @@ impl<'a> Workflow<'a> {
     }
 
     /// `mediator` acting for `user` (SWORD's `On-Behalf-Of`): refused
-    /// unless the mediator holds [`Action::Mediate`].
+    /// unless the mediator holds the right ([`super::may_mediate`]).
     pub fn on_behalf_of(repo: &'a Repository, user: &'a User, mediator: &'a User) -> Result<Self> {
-        if mediator.id != user.id && !may(Some(mediator), Action::Mediate, None) {
+        if mediator.id != user.id && !super::may_mediate(mediator, &repo.config.sword.mediators) {
             return Err(WorkflowError::Forbidden);
         }
         Ok(Workflow { repo, user, mediator: Some(mediator).filter(|m| m.id != user.id) })
@@ -296,9 +296,16 @@ impl<'a> Workflow<'a> {
         check_settings(&settings)?;
         let max_file = self.repo.config.import.max_file_bytes;
         // A draft's files count against its owner's quota; a record that
-        // was ever live keeps its files for good and has none.
+        // was ever live keeps its files for good and has none. Without a
+        // quota nothing is counted: the count reads every draft revision
+        // of the owner's, which grows with a router's deposits.
+        let quota = self.repo.config.deposit.draft_quota_bytes();
         let usage = match record.userid {
-            Some(owner) if record.datestamp.is_none() && matches!(record.status, Status::Inbox | Status::Buffer) => {
+            Some(owner)
+                if quota.is_some()
+                    && record.datestamp.is_none()
+                    && matches!(record.status, Status::Inbox | Status::Buffer) =>
+            {
                 Some(crate::file_gc::draft_usage(self.repo, owner).await.map_err(WorkflowError::Store)?)
             }
             _ => None,

@@ -21,4 +21,4 @@ pub mod sniff;
 
 pub use embargoes::{lift_embargoes, LiftReport};
 pub use items::{DocumentSettings, NewFile, ReviewFilter, ReviewPage, Workflow, WorkflowError};
-pub use permissions::{may, may_read_document, Action};
+pub use permissions::{may, may_mediate, may_read_document, Action};

@@ -100,6 +100,17 @@ pub fn may(viewer: Option<&User>, action: Action, record: Option<&Record>) -> bo
     }
 }
 
+/// Whether a user may deposit on behalf of others: by role
+/// ([`Action::Mediate`]), or because the configuration names the account
+/// (`[sword] mediators`, by address or username: a router's account needs
+/// the right without an editor's other rights).
+pub fn may_mediate(user: &User, granted: &[String]) -> bool {
+    let named = |g: &String| {
+        g.eq_ignore_ascii_case(&user.email) || user.username.as_deref().is_some_and(|n| g.eq_ignore_ascii_case(n))
+    };
+    may(Some(user), Action::Mediate, None) || (acts(user) && granted.iter().any(named))
+}
+
 /// Whether the viewer may read a document's files. Open-access documents
 /// (public and out of embargo: [`Document::is_open_access`]) of live
 /// records go to everyone. Otherwise: registered-users documents to any
@@ -176,6 +187,10 @@ pub(crate) mod tests {
         assert!(may(Some(&editor), Action::Mediate, None));
         assert!(!may(Some(&owner), Action::Mediate, None));
         assert!(!may(None, Action::Mediate, None));
+        let granted = vec!["U9@example.org".to_string()];
+        assert!(may_mediate(&other, &granted), "named in [sword] mediators");
+        assert!(!may_mediate(&owner, &granted));
+        assert!(may_mediate(&editor, &[]));
         let mut r = Record::new("report", "T");
         r.userid = Some(1);
         for status in [Status::Inbox, Status::Buffer] {

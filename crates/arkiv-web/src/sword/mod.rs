@@ -379,7 +379,7 @@ fn no_content() -> Response {
 
 /// `GET /sword-app/servicedocument`.
 async fn service_document(State(state): State<AppState>, client: SwordClient) -> Response {
-    let mediation = arkiv_services::workflow::may(Some(&client.user), arkiv_services::workflow::Action::Mediate, None);
+    let mediation = arkiv_services::workflow::may_mediate(&client.user, &state.repo.config.sword.mediators);
     atom(StatusCode::OK, "application/atomsvc+xml; charset=utf-8", documents::service_document(&state, mediation))
 }
 
