@@ -153,8 +153,8 @@ impl<'a> Workflow<'a> {
         Ok(record)
     }
 
-    /// A new, empty item of `item_type` in the user's workarea.
-    pub async fn create(&self, item_type: &str) -> Result<RecordId> {
+    /// Whether the user may start an item of `item_type`.
+    fn may_start(&self, item_type: &str) -> Result<()> {
         if !may(Some(self.user), Action::Deposit, None) {
             return Err(WorkflowError::Forbidden);
         }
@@ -164,28 +164,13 @@ impl<'a> Workflow<'a> {
                 problem: format!("{item_type:?} is not an item type of this repository"),
             }]));
         }
-        let mut record = Record::new(item_type, "");
-        record.status = Status::Inbox;
-        record.userid = Some(self.user.id);
-        record.lastmod = Some(self.repo.now());
-        let ids = self.repo.store.put_records(vec![RecordWrite::new(record, &self.actor())]).await?;
-        Ok(ids[0])
+        Ok(())
     }
 
-    /// A new item in the user's workarea holding `record`'s metadata (as a
-    /// deposit that arrives whole: SWORD, a package). Its documents, status
-    /// and every id are the repository's to give, so they are dropped; an
-    /// item type this repository does not know is refused.
-    pub async fn create_with(&self, record: Record) -> Result<RecordId> {
-        if !may(Some(self.user), Action::Deposit, None) {
-            return Err(WorkflowError::Forbidden);
-        }
-        if !self.repo.types().contains(&record.item_type) {
-            return Err(WorkflowError::Invalid(vec![FieldProblem {
-                field: "item_type".into(),
-                problem: format!("{:?} is not an item type of this repository", record.item_type),
-            }]));
-        }
+    /// Writes `record` as a new item in the user's workarea, with every
+    /// field the repository gives (id, status, owner, dates, a review's
+    /// or a withdrawal's words) set afresh.
+    async fn put_new(&self, record: Record) -> Result<RecordId> {
         let record = Record {
             id: None,
             status: Status::Inbox,
@@ -195,12 +180,25 @@ impl<'a> Workflow<'a> {
             withdrawn_reason: None,
             review_note: None,
             replaced_by: None,
-            succeeds: None,
-            documents: Vec::new(),
             ..record
         };
         let ids = self.repo.store.put_records(vec![RecordWrite::new(record, &self.actor())]).await?;
         Ok(ids[0])
+    }
+
+    /// A new, empty item of `item_type` in the user's workarea.
+    pub async fn create(&self, item_type: &str) -> Result<RecordId> {
+        self.may_start(item_type)?;
+        self.put_new(Record::new(item_type, "")).await
+    }
+
+    /// A new item in the user's workarea holding `record`'s metadata (as a
+    /// deposit that arrives whole: SWORD, a package). Its documents, status
+    /// and every id are the repository's to give, so they are dropped; an
+    /// item type this repository does not know is refused.
+    pub async fn create_with(&self, record: Record) -> Result<RecordId> {
+        self.may_start(&record.item_type)?;
+        self.put_new(Record { succeeds: None, documents: Vec::new(), ..record }).await
     }
 
     /// A new version of a live record: a copy of its metadata and documents
@@ -210,20 +208,7 @@ impl<'a> Workflow<'a> {
     /// linking to the other.
     pub async fn new_version(&self, id: RecordId) -> Result<RecordId> {
         let (earlier, _) = self.load(id, Action::NewVersion).await?;
-        let record = Record {
-            id: None,
-            status: Status::Inbox,
-            userid: Some(self.user.id),
-            datestamp: None,
-            lastmod: Some(self.repo.now()),
-            withdrawn_reason: None,
-            review_note: None,
-            replaced_by: None,
-            succeeds: Some(id),
-            ..earlier
-        };
-        let ids = self.repo.store.put_records(vec![RecordWrite::new(record, &self.actor())]).await?;
-        Ok(ids[0])
+        self.put_new(Record { succeeds: Some(id), ..earlier }).await
     }
 
     /// Applies the deposit form. Nothing is saved if any value cannot be
