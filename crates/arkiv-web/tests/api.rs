@@ -198,14 +198,38 @@ async fn a_script_deposits_through_the_api_under_the_forms_rules() {
     let with_file: Value = res.json().await.unwrap();
     assert_eq!(with_file["document"], 1);
     assert_eq!(with_file["record"]["documents"][0]["files"][0]["size"], pdf.len());
-    let res = submit("\"r5\"").await.unwrap();
+    // A second document: its settings changed, then taken off again.
+    assert_eq!(upload("\"r5\"", pdf.clone()).await.unwrap().status(), StatusCode::CREATED);
+    let document = |method: reqwest::Method, m: &str| {
+        bearer(site.client.request(method, api(&format!("{location}/documents/2"))), &writer).header("if-match", m)
+    };
+    let settings = |m: &str, body: Value| {
+        document(reqwest::Method::PUT, m).header("content-type", "application/json").body(body.to_string()).send()
+    };
+    let res = settings("\"r6\"", json!({ "security": "nobody" })).await.unwrap();
+    assert_eq!(problem(res).await.0, StatusCode::UNPROCESSABLE_ENTITY, "an access level that is none");
+    let res = settings("\"r6\"", json!({ "security": "staffonly", "embargo": "2030-01-01" })).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(etag(&res), "\"r7\"");
+    let changed: Value = res.json().await.unwrap();
+    assert_eq!(changed["record"]["documents"][1]["security"], "staffonly");
+    assert_eq!(changed["record"]["documents"][1]["embargo"], "2030-01-01");
+    let res = document(reqwest::Method::DELETE, "\"r6\"").send().await.unwrap();
+    assert_eq!(problem(res).await.0, StatusCode::PRECONDITION_FAILED, "a stale ETag changes nothing");
+    let res = document(reqwest::Method::DELETE, "\"r7\"").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let fewer: Value = res.json().await.unwrap();
+    assert_eq!(fewer["record"]["documents"].as_array().unwrap().len(), 1);
+    let res = document(reqwest::Method::DELETE, "\"r8\"").send().await.unwrap();
+    assert_eq!(problem(res).await.0, StatusCode::NOT_FOUND, "no document 2 any more");
+    let res = submit("\"r8\"").await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let done: Value = res.json().await.unwrap();
     assert_eq!(done["status"], "buffer");
     // Every write is the token's user's in the revision history.
     let user = site.repo.accounts.user_by_email("depositor@example.org").await.unwrap().unwrap();
     let (_, history) = arkiv_services::workflow::Workflow::new(&site.repo, &user).history(id).await.unwrap();
-    assert_eq!(history.len(), 6);
+    assert_eq!(history.len(), 9);
     assert!(
         history.iter().all(|h| h.actor == "The depositor"),
         "{:?}",
@@ -222,20 +246,20 @@ async fn a_script_deposits_through_the_api_under_the_forms_rules() {
             .body(body.to_string())
             .send()
     };
-    let (s, p) = problem(step(&writer, "accept", "\"r6\"", json!({})).await.unwrap()).await;
+    let (s, p) = problem(step(&writer, "accept", "\"r9\"", json!({})).await.unwrap()).await;
     assert_eq!((s, p["required_scope"].clone()), (StatusCode::FORBIDDEN, json!("edit")), "a depositor cannot accept");
-    assert_eq!(problem(step(&reviewer, "publish", "\"r6\"", json!({})).await.unwrap()).await.0, StatusCode::NOT_FOUND);
-    let res = step(&reviewer, "accept", "\"r6\"", json!({})).await.unwrap();
+    assert_eq!(problem(step(&reviewer, "publish", "\"r9\"", json!({})).await.unwrap()).await.0, StatusCode::NOT_FOUND);
+    let res = step(&reviewer, "accept", "\"r9\"", json!({})).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "archive");
     assert_eq!(site.get(&location, "").await.status(), StatusCode::OK, "live: the public reads it");
-    let (s, p) = problem(step(&reviewer, "withdraw", "\"r7\"", json!({ "reason": " " })).await.unwrap()).await;
+    let (s, p) = problem(step(&reviewer, "withdraw", "\"r10\"", json!({ "reason": " " })).await.unwrap()).await;
     assert_eq!((s, p["errors"][0]["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("reason")));
-    let res = step(&reviewer, "withdraw", "\"r7\"", json!({ "reason": "Published twice by mistake." })).await.unwrap();
+    let res = step(&reviewer, "withdraw", "\"r10\"", json!({ "reason": "Published twice by mistake." })).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let (s, p) = problem(site.get(&location, "").await).await;
     assert_eq!((s, p["withdrawn_reason"].clone()), (StatusCode::GONE, json!("Published twice by mistake.")));
-    assert_eq!(step(&reviewer, "restore", "\"r8\"", json!({})).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(step(&reviewer, "restore", "\"r11\"", json!({})).await.unwrap().status(), StatusCode::OK);
     // A new version of the live record, in the depositor's workarea.
     let res = bearer(site.client.post(api(&format!("{location}/new-version"))), &writer).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -261,7 +285,7 @@ async fn a_script_deposits_through_the_api_under_the_forms_rules() {
         StatusCode::NOT_FOUND
     );
     // A record that was live is never deleted: it is withdrawn.
-    let res = bearer(site.client.delete(api(&location)), &reviewer).header("if-match", "\"r9\"").send().await.unwrap();
+    let res = bearer(site.client.delete(api(&location)), &reviewer).header("if-match", "\"r12\"").send().await.unwrap();
     assert_eq!(problem(res).await.0, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Revoked on the profile: refused at once, saying why.
@@ -442,7 +466,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "schemathesis failed:\n{said}");
     assert!(said.contains("/api/records/{id}/documents"), "schemathesis ran every operation: {said}");
-    assert!(said.contains("Tested: 14"), "all fourteen operations: {said}");
+    assert!(said.contains("Tested: 16"), "all sixteen operations: {said}");
 }
 
 /// Every API operation on a record × every kind of caller × every status:
@@ -480,7 +504,7 @@ async fn every_api_operation_for_every_caller_and_status() {
     }
     let owner = callers[1].as_ref().unwrap().0.id;
     // (operation, method, path tail, the action it takes, body, success)
-    let ops: [(&str, &str, &str, Action, Value, u16); 9] = [
+    let ops: [(&str, &str, &str, Action, Value, u16); 11] = [
         ("read", "GET", "", Action::View, json!(null), 200),
         ("change", "PUT", "", Action::Edit, json!({ "fields": { "note": "matrix" } }), 200),
         ("submit", "POST", "/submit", Action::Submit, json!({}), 200),
@@ -490,6 +514,8 @@ async fn every_api_operation_for_every_caller_and_status() {
         ("restore", "POST", "/restore", Action::Restore, json!({}), 200),
         ("new version", "POST", "/new-version", Action::NewVersion, json!(null), 201),
         ("delete", "DELETE", "", Action::DeleteDraft, json!(null), 204),
+        ("set a document", "PUT", "/documents/1", Action::Edit, json!({ "security": "staffonly" }), 200),
+        ("remove a document", "DELETE", "/documents/1", Action::Edit, json!(null), 200),
     ];
     let mut failures = Vec::new();
     for status in [Status::Inbox, Status::Buffer, Status::Archive, Status::Deletion] {
@@ -572,7 +598,7 @@ async fn every_api_operation_for_every_caller_and_status() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of 180 cases:\n{}", failures.len(), failures.join("\n"));
+    assert!(failures.is_empty(), "{} of 220 cases:\n{}", failures.len(), failures.join("\n"));
 }
 
 /// Users and roles through the API: admins only (the `admin` scope), the

@@ -49,7 +49,10 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/records/{id}/new-version", post(records::new_version))
         .route("/api/records/{id}/{step}", post(records::workflow_step))
         .route("/api/records/{id}/documents", post(records::add_document))
-        .route("/api/records/{id}/documents/{pos}", get(records::download_document))
+        .route(
+            "/api/records/{id}/documents/{pos}",
+            get(records::download_document).put(records::update_document).delete(records::remove_document),
+        )
 }
 
 /// An RFC 9457 problem: what went wrong, as JSON.

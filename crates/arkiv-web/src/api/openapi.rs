@@ -26,6 +26,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
         records::delete_record,
         records::add_document,
         records::download_document,
+        records::update_document,
+        records::remove_document,
         records::workflow_step,
         records::new_version,
         super::subjects,
@@ -33,7 +35,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         super::users::update_user,
         crate::pages::search::api,
     ),
-    components(schemas(Problem, Me, SubjectNode, super::users::UserAnswer, super::users::UserChange, super::users::ScopeBody, RecordAnswer, RecordList, Step, FieldValue, records::RecordBody, records::StepBody)),
+    components(schemas(Problem, Me, SubjectNode, super::users::UserAnswer, super::users::UserChange, super::users::ScopeBody, RecordAnswer, RecordList, Step, FieldValue, records::RecordBody, records::StepBody, records::DocumentBody)),
     modifiers(&BearerToken),
     tags(
         (name = "accounts", description = "Who you are to the API"),

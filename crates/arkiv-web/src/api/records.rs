@@ -581,3 +581,104 @@ pub(super) async fn add_document(
     }
     Ok(res)
 }
+
+/// What `PUT /api/records/{id}/documents/{pos}` sends: who may read the
+/// document, its embargo, licence and version, as on the deposit form
+/// (a setting not sent is the form's default: public, no embargo).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DocumentBody {
+    /// public, validuser or staffonly
+    #[serde(default)]
+    security: Option<String>,
+    /// YYYY-MM-DD: closed until then
+    #[serde(default)]
+    embargo: Option<String>,
+    /// A licence's id (cc_by) or URL
+    #[serde(default)]
+    license: Option<String>,
+    /// published, accepted, submitted, supplemental...
+    #[serde(default)]
+    content: Option<String>,
+}
+
+fn parse_pos(raw: &str) -> Result<u32, ApiProblem> {
+    raw.parse::<u32>().ok().filter(|p| *p > 0).ok_or_else(ApiProblem::not_found)
+}
+
+/// The record after a change to one of its documents: 200, its new ETag;
+/// 404 when it has no document at `pos`.
+async fn after_document_change(
+    state: &AppState,
+    caller: &Caller,
+    flow: &Workflow<'_>,
+    id: RecordId,
+    changed: Result<(), WorkflowError>,
+) -> Result<Response, ApiProblem> {
+    match changed {
+        Err(WorkflowError::NotFound) => {
+            return Err(ApiProblem::new(StatusCode::NOT_FOUND, "Not Found", "The record has no document there."));
+        }
+        other => other?,
+    }
+    let (record, revision) = flow.load(id, Action::View).await?;
+    Ok(json_response(StatusCode::OK, &record_json(state, caller, &record, revision), Some(revision)))
+}
+
+/// `PUT /api/records/{id}/documents/{pos}` with `If-Match`: the document's
+/// access settings, through the deposit form's rules.
+#[utoipa::path(put, path = "/api/records/{id}/documents/{pos}", tag = "records",
+    params(("id" = i64, Path, description = "The record's id"), ("pos" = u32, Path, description = "The document's position"),
+        ("If-Match" = String, Header, description = "The ETag of the record as you last read it (\"r7\")")),
+    request_body = DocumentBody,
+    responses((status = 200, description = "The record as changed", body = super::openapi::RecordAnswer,
+        headers(("ETag" = String))), (status = "default", description = "A problem (RFC 9457): what went wrong and why", body = super::openapi::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub(super) async fn update_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((raw, raw_pos)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<DocumentBody>,
+) -> Result<Response, ApiProblem> {
+    let (id, pos) = (parse_id(&raw)?, parse_pos(&raw_pos)?);
+    let user = caller.acting(change_scope(&state, &caller, id).await?)?;
+    let expected = if_match(&headers)?;
+    let pairs: Vec<(String, String)> = [
+        ("security", &body.security),
+        ("embargo", &body.embargo),
+        ("license", &body.license),
+        ("content", &body.content),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v)))
+    .collect();
+    let settings = crate::pages::deposit::document_settings(&pairs)
+        .map_err(|e| ApiProblem::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Content", e))?;
+    let flow = Workflow::new(&state.repo, user);
+    let changed = flow.set_document(id, expected, pos, settings).await;
+    after_document_change(&state, &caller, &flow, id, changed).await
+}
+
+/// `DELETE /api/records/{id}/documents/{pos}` with `If-Match`: the document
+/// comes off the record (a record that was ever live keeps its bytes for
+/// good, as earlier revisions name them; a draft's are purged later).
+#[utoipa::path(delete, path = "/api/records/{id}/documents/{pos}", tag = "records",
+    params(("id" = i64, Path, description = "The record's id"), ("pos" = u32, Path, description = "The document's position"),
+        ("If-Match" = String, Header, description = "The ETag of the record as you last read it (\"r7\")")),
+    responses((status = 200, description = "The record without the document", body = super::openapi::RecordAnswer,
+        headers(("ETag" = String))), (status = "default", description = "A problem (RFC 9457): what went wrong and why", body = super::openapi::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub(super) async fn remove_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((raw, raw_pos)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiProblem> {
+    let (id, pos) = (parse_id(&raw)?, parse_pos(&raw_pos)?);
+    let user = caller.acting(change_scope(&state, &caller, id).await?)?;
+    let expected = if_match(&headers)?;
+    let flow = Workflow::new(&state.repo, user);
+    let changed = flow.remove_document(id, expected, pos).await;
+    after_document_change(&state, &caller, &flow, id, changed).await
+}
