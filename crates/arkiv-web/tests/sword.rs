@@ -73,6 +73,23 @@ async fn raw(site: &Site, head: &str, body: &[u8]) -> String {
     String::from_utf8_lossy(&answer[..n]).into_owned()
 }
 
+/// A multipart/related deposit as the profile shows it: the entry, then
+/// the file in base64 with its own Packaging and Content-MD5.
+fn multipart(entry: &str, file: &[u8], filename: &str, md5: &str) -> (String, Vec<u8>) {
+    use base64::Engine;
+    let boundary = "===============1605871705==";
+    let encoded = base64::engine::general_purpose::STANDARD.encode(file);
+    let lines: Vec<&str> = encoded.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    let body = format!(
+        "--{boundary}\r\nContent-Type: application/atom+xml; charset=\"utf-8\"\r\nContent-Disposition: attachment; name=\"atom\"\r\nMIME-Version: 1.0\r\n\r\n{entry}\r\n\
+         --{boundary}\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; name=payload; filename={filename}\r\n\
+         Packaging: http://purl.org/net/sword/package/Binary\r\nContent-MD5: {md5}\r\nMIME-Version: 1.0\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--{boundary}--\r\n",
+        lines.join("\r\n")
+    );
+    (format!("multipart/related; boundary=\"{boundary}\"; type=\"application/atom+xml\""), body.into_bytes())
+}
+
 /// Bytes that do not compress (a linear congruential stream).
 fn noise(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed;
@@ -485,6 +502,49 @@ async fn mediated_packaged_and_oversized_deposits() {
         "the package's status is not taken"
     );
     assert_eq!(record.files().map(|(_, f)| f.filename.clone()).collect::<Vec<_>>(), ["osw.pdf"]);
+
+    // A multipart deposit: the entry and the file in one request; a
+    // wrong checksum in the file's part makes nothing; then more of both
+    // to the SE-IRI.
+    let brief = b"%PDF-1.4 the brief, in base64".to_vec();
+    let (ct, body) = multipart(ENTRY, &brief, "brief.pdf", &"0".repeat(32));
+    let before = count_records(&site).await;
+    let res = basic(c.post(&collection), depositor).header("content-type", &ct).body(body).send().await.unwrap();
+    assert_eq!(sword_error(res).await.1, arkiv_formats::sword::ERROR_CHECKSUM_MISMATCH);
+    assert_eq!(count_records(&site).await, before);
+    let (ct, body) = multipart(ENTRY, &brief, "brief.pdf", &md5_hex(&brief));
+    let res = basic(c.post(&collection), depositor)
+        .header("content-type", &ct)
+        .header("in-progress", "true")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let edit = res.headers()["location"].to_str().unwrap().to_string();
+    let record = site.repo.store.get_record(id_of(&edit)).await.unwrap().unwrap();
+    assert_eq!(record.title, "Carbon pricing & competitiveness");
+    assert_eq!(record.files().map(|(_, f)| f.size).collect::<Vec<_>>(), [brief.len() as u64], "decoded");
+    let more = r#"<entry xmlns="http://www.w3.org/2005/Atom" xmlns:dcterms="http://purl.org/dc/terms/"><dcterms:publisher>OSW</dcterms:publisher></entry>"#;
+    let (ct, body) = multipart(more, b"%PDF-1.4 an annex", "annex.pdf", &md5_hex(b"%PDF-1.4 an annex"));
+    let res = basic(c.post(&edit), depositor)
+        .header("content-type", &ct)
+        .header("in-progress", "true")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let record = site.repo.store.get_record(id_of(&edit)).await.unwrap().unwrap();
+    assert_eq!((record.publisher.as_deref(), record.title.as_str()), (Some("OSW"), "Carbon pricing & competitiveness"));
+    assert_eq!(record.files().count(), 2);
+    let res = basic(c.post(&collection), depositor)
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("--x--\r\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sword_error(res).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
     // A live item is withdrawn by an editor, never deleted over SWORD.
     let res = basic(c.delete(site.url(&format!("/id/eprint/{}", site.live))), editor).send().await.unwrap();

@@ -125,6 +125,9 @@ pub enum Content {
     SimpleZip(Spooled),
     /// An EPrints XML export of one eprint, its files embedded or not.
     EprintsXml(Spooled),
+    /// An Atom entry and a file or package in one request (SWORD's
+    /// multipart deposit).
+    Multipart { entry: Vec<u8>, media: Box<Content> },
 }
 
 /// Whether `sent` (a `Content-MD5` header: hex, as SWORD clients send it,
@@ -310,6 +313,7 @@ impl<'a> SwordDeposit<'a> {
                     .collect();
                 Ok((files, Some(unpacked)))
             }
+            Content::Multipart { media, .. } => Box::pin(self.files_of(*media)).await,
             Content::Entry(_) | Content::EprintsXml(_) => Ok((Vec::new(), None)),
         }
     }
@@ -322,14 +326,11 @@ impl<'a> SwordDeposit<'a> {
         let fallback_type = if types.contains(&default_type) { default_type } else { "other".to_string() };
         let mut notes = Vec::new();
         let (record, files, unpacked) = match content {
-            Content::Entry(xml) => {
-                let (pairs, more) = self.entry_form(&xml)?;
-                notes.extend(more);
-                let mut record = Record::new(&fallback_type, "");
-                for p in apply_form(&mut record, &pairs, &types, &self.repo().subjects()) {
-                    notes.push(format!("{} was left out: {}", p.field, p.problem));
-                }
-                (record, Vec::new(), None)
+            Content::Entry(xml) => (self.record_of(&xml, &fallback_type, &mut notes)?, Vec::new(), None),
+            Content::Multipart { entry, media } => {
+                let record = self.record_of(&entry, &fallback_type, &mut notes)?;
+                let (files, unpacked) = self.files_of(*media).await?;
+                (record, files, unpacked)
             }
             Content::EprintsXml(body) => {
                 let (mut record, files, more) = read_eprints_package(&body)?;
@@ -360,6 +361,18 @@ impl<'a> SwordDeposit<'a> {
         }
         drop(unpacked);
         self.finish(id, in_progress, notes).await
+    }
+
+    /// A new record of `fallback_type` with an entry's metadata, noting
+    /// what was left out.
+    fn record_of(&self, xml: &[u8], fallback_type: &str, notes: &mut Vec<String>) -> Result<Record, SwordRefusal> {
+        let (pairs, more) = self.entry_form(xml)?;
+        notes.extend(more);
+        let mut record = Record::new(fallback_type, "");
+        for p in apply_form(&mut record, &pairs, &self.repo().types(), &self.repo().subjects()) {
+            notes.push(format!("{} was left out: {}", p.field, p.problem));
+        }
+        Ok(record)
     }
 
     /// Sends the item to review unless `in_progress`, and says how it is.
@@ -417,6 +430,26 @@ impl<'a> SwordDeposit<'a> {
             Err(e) => return Err(e.into()),
         }
         self.finish(id, in_progress, notes).await
+    }
+
+    /// A multipart request to the Edit-IRI (PUT: `replace`) or the SE-IRI
+    /// (POST): the files first (refused files change nothing), then the
+    /// metadata.
+    pub async fn metadata_and_files(
+        &self,
+        id: RecordId,
+        entry: &[u8],
+        media: Content,
+        replace: bool,
+        in_progress: bool,
+    ) -> Result<Outcome, SwordRefusal> {
+        self.entry_form(entry)?;
+        self.put_files(id, media, replace, true).await?;
+        if replace {
+            self.replace_metadata(id, entry, in_progress).await
+        } else {
+            self.add_metadata(id, entry, in_progress).await
+        }
     }
 
     /// Adds files (POST of a file or a package to the EM-IRI or SE-IRI).

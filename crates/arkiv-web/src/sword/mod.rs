@@ -30,6 +30,7 @@
 //! Other methods are SWORD's alone.
 
 mod documents;
+mod multipart;
 
 use crate::client_address::ClientAddress;
 use crate::http::OwnHeaders;
@@ -239,6 +240,21 @@ impl FromRequestParts<AppState> for SwordClient {
     }
 }
 
+/// The client, or its refusal once the body is read: a client that sends
+/// credentials only when challenged (httplib2, under PyPI's sword2) sends
+/// its whole body first, and would meet a closed connection (a broken
+/// pipe) instead of the challenge were the body left unread. Up to
+/// `MAX_ENTRY_BYTES` is read: a larger body without credentials is cut off.
+async fn heard(client: Result<SwordClient, SwordProblem>, body: Body) -> Result<(SwordClient, Body), SwordProblem> {
+    match client {
+        Ok(c) => Ok((c, body)),
+        Err(refusal) => {
+            let _ = axum::body::to_bytes(body, MAX_ENTRY_BYTES).await;
+            Err(refusal)
+        }
+    }
+}
+
 /// `In-Progress`: absent means false (the deposit is complete).
 fn in_progress(headers: &HeaderMap) -> Result<bool, SwordProblem> {
     match headers.get("in-progress").map(|v| v.to_str().unwrap_or("").trim().to_ascii_lowercase()) {
@@ -284,12 +300,12 @@ fn is_entry(headers: &HeaderMap) -> bool {
     media_type(headers) == "application/atom+xml"
 }
 
-/// The body as what it is: an Atom entry, or a file or package (its
-/// `Packaging`), spooled, bounded and checked against `Content-MD5`.
+/// The body as what it is: an Atom entry; a file or package (its
+/// `Packaging`), spooled, bounded and checked against `Content-MD5`; or
+/// both, as a multipart deposit (`multipart.rs`).
 async fn content(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Content, SwordProblem> {
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    let too_large = |limit: u64| SwordProblem::from(SwordRefusal::Package(PackageError::TooLarge { limit }));
     if is_entry(headers) {
         if declared.is_some_and(|n| n > MAX_ENTRY_BYTES as u64) {
             return Err(too_large(MAX_ENTRY_BYTES as u64));
@@ -297,14 +313,42 @@ async fn content(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Co
         let bytes = axum::body::to_bytes(body, MAX_ENTRY_BYTES).await.map_err(|_| too_large(MAX_ENTRY_BYTES as u64))?;
         return Ok(Content::Entry(bytes.to_vec()));
     }
+    let limit = state.repo.config.import.max_file_bytes;
+    if media_type(headers) == "multipart/related" {
+        // Base64 takes four bytes for three, and the entry and the
+        // parts' headers come besides.
+        if declared.is_some_and(|n| n > limit / 3 * 4 + MAX_ENTRY_BYTES as u64 + 65_536) {
+            return Err(too_large(limit));
+        }
+        return multipart::read(state, headers, body).await;
+    }
     if media_type(headers).starts_with("multipart/") {
         return Err(SwordProblem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             doc::ERROR_CONTENT,
             "Unsupported Content",
-            "Multipart deposit is not taken: send the Atom entry and the file in two requests.",
+            "A multipart deposit is multipart/related (an Atom entry and a file), not another multipart type.",
         ));
     }
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    let stream =
+        body.into_data_stream().map_err(|e| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, e.to_string()));
+    media(state, headers, stream).await
+}
+
+fn too_large(limit: u64) -> SwordProblem {
+    SwordProblem::from(SwordRefusal::Package(PackageError::TooLarge { limit }))
+}
+
+/// A file or a package, as `headers` (the request's, or a multipart
+/// part's) describe it: packaging checked first, then the bytes spooled,
+/// bounded and checked against `Content-MD5`.
+async fn media<S>(state: &AppState, headers: &HeaderMap, stream: S) -> Result<Content, SwordProblem>
+where
+    S: futures::Stream<Item = std::io::Result<bytes::Bytes>> + Unpin,
+{
     let packaging =
         headers.get("packaging").and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or(doc::PACKAGE_BINARY);
     let eprints_type = media_type(headers) == "application/vnd.eprints.data+xml";
@@ -322,11 +366,6 @@ async fn content(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Co
         ));
     }
     let limit = state.repo.config.import.max_file_bytes;
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large(limit));
-    }
-    let stream =
-        body.into_data_stream().map_err(|e| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, e.to_string()));
     let spooled =
         package::spool(stream, limit, &SwordDeposit::spool_dir(&state.repo)).await.map_err(SwordRefusal::from)?;
     if let Some(sent) = headers.get("content-md5").and_then(|v| v.to_str().ok()) {
@@ -396,10 +435,11 @@ async fn collection_list(_client: SwordClient) -> SwordProblem {
 /// `POST /id/contents`: a new item.
 async fn create(
     State(state): State<AppState>,
-    client: SwordClient,
+    client: Result<SwordClient, SwordProblem>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, SwordProblem> {
+    let (client, body) = heard(client, body).await?;
     let progress = in_progress(&headers)?;
     let content = content(&state, &headers, body).await?;
     let outcome = client.deposit(&state)?.create(content, progress).await?;
@@ -458,19 +498,24 @@ async fn edit_get(
 /// `PUT /id/eprint/N`: the entry's metadata replaces the item's.
 async fn replace_metadata(
     State(state): State<AppState>,
-    client: SwordClient,
+    client: Result<SwordClient, SwordProblem>,
     Path(raw): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, SwordProblem> {
+    let (client, body) = heard(client, body).await?;
     let id = parse_container(&raw)?;
     let progress = in_progress(&headers)?;
-    let Content::Entry(xml) = content(&state, &headers, body).await? else {
-        return Err(SwordProblem::bad_request(
-            "PUT on the Edit-IRI takes an Atom entry; files go to the EM-IRI (…/contents).",
-        ));
+    let deposit = client.deposit(&state)?;
+    let outcome = match content(&state, &headers, body).await? {
+        Content::Entry(xml) => deposit.replace_metadata(id, &xml, progress).await?,
+        Content::Multipart { entry, media } => deposit.metadata_and_files(id, &entry, *media, true, progress).await?,
+        _ => {
+            return Err(SwordProblem::bad_request(
+                "PUT on the Edit-IRI takes an Atom entry (with a file, as multipart/related); files alone go to the EM-IRI (…/contents).",
+            ))
+        }
     };
-    let outcome = client.deposit(&state)?.replace_metadata(id, &xml, progress).await?;
     Ok(receipt(&state, StatusCode::OK, &outcome))
 }
 
@@ -478,11 +523,12 @@ async fn replace_metadata(
 /// no body and `In-Progress: false`, the end of an in-progress deposit.
 async fn add_to_container(
     State(state): State<AppState>,
-    client: SwordClient,
+    client: Result<SwordClient, SwordProblem>,
     Path(raw): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, SwordProblem> {
+    let (client, body) = heard(client, body).await?;
     let id = parse_container(&raw)?;
     let progress = in_progress(&headers)?;
     let empty = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()) == Some("0");
@@ -496,6 +542,9 @@ async fn add_to_container(
     } else {
         match content(&state, &headers, body).await? {
             Content::Entry(xml) => deposit.add_metadata(id, &xml, progress).await?,
+            Content::Multipart { entry, media } => {
+                deposit.metadata_and_files(id, &entry, *media, false, progress).await?
+            }
             files => deposit.add_files(id, files, progress).await?,
         }
     };
@@ -524,7 +573,9 @@ async fn delete_container(
 /// Files for the EM-IRI: a file or a package, never an entry.
 async fn file_content(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Content, SwordProblem> {
     match content(state, headers, body).await? {
-        Content::Entry(_) => Err(SwordProblem::bad_request("The EM-IRI takes files; metadata goes to the Edit-IRI.")),
+        Content::Entry(_) | Content::Multipart { .. } => {
+            Err(SwordProblem::bad_request("The EM-IRI takes files; metadata goes to the Edit-IRI."))
+        }
         c => Ok(c),
     }
 }
@@ -532,11 +583,12 @@ async fn file_content(state: &AppState, headers: &HeaderMap, body: Body) -> Resu
 /// `PUT /id/eprint/N/contents`: the files sent replace the item's.
 async fn replace_files(
     State(state): State<AppState>,
-    client: SwordClient,
+    client: Result<SwordClient, SwordProblem>,
     Path(raw): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, SwordProblem> {
+    let (client, body) = heard(client, body).await?;
     let id = parse_container(&raw)?;
     let files = file_content(&state, &headers, body).await?;
     // The profile has In-Progress on the Col-IRI, Edit-IRI and SE-IRI
@@ -548,11 +600,12 @@ async fn replace_files(
 /// `POST /id/eprint/N/contents`: one more file (or a package's files).
 async fn add_files(
     State(state): State<AppState>,
-    client: SwordClient,
+    client: Result<SwordClient, SwordProblem>,
     Path(raw): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, SwordProblem> {
+    let (client, body) = heard(client, body).await?;
     let id = parse_container(&raw)?;
     let files = file_content(&state, &headers, body).await?;
     // In-Progress is ignored here, as on PUT.
