@@ -472,7 +472,9 @@ async fn mediated_packaged_and_oversized_deposits() {
     let record = site.repo.store.get_record(id).await.unwrap().unwrap();
     assert_eq!((record.status, record.item_type.as_str()), (Status::Buffer, "article"), "[sword] default_item_type");
     let page = site.get(&format!("/deposit/{id}"), &site.session(editor).await).await.text().await.unwrap();
-    assert!(page.contains("Before it can go live, this item needs") && page.contains("title"), "{page}");
+    assert!(page.contains("Before it can go live, this item needs") && page.contains("<li>a title</li>"), "{page}");
+    let queue = site.get("/review", &site.session(editor).await).await.text().await.unwrap();
+    assert!(queue.contains("Needs: a title, at least one author"), "the review queue says so too: {queue}");
 
     // An EPrints XML package: its metadata and its embedded file.
     let pdf = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 embedded");

@@ -52,6 +52,9 @@ struct BufferLine {
     creators: String,
     submitted: String,
     depositor: Option<i64>,
+    /// What the form would still require (a deposit by machine may come
+    /// incomplete): the editor completes it before accepting.
+    missing: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -94,6 +97,7 @@ pub async fn buffer(
             creators: r.creators.iter().take(3).map(|c| c.name.inverted()).collect::<Vec<_>>().join("; "),
             submitted: r.lastmod.map(|t| t.day()).unwrap_or_default(),
             depositor: r.userid,
+            missing: arkiv_services::workflow::metadata::missing(r, &state.repo.types()),
         })
         .collect();
     let chosen = filter.item_type.as_deref().unwrap_or("");
