@@ -10,7 +10,10 @@
 # `arkiv init` and `arkiv import eprints-xml` under /usr/bin/time (BENCH_RUNS
 # runs, 3 by default for counts up to 10,000, else 1; the median is
 # reported). PostgreSQL comes from scripts/postgres.sh; set
-# BENCH_BACKENDS="sqlite" to skip it. Prints a Markdown table; the
+# BENCH_BACKENDS="sqlite" to skip it. BENCH_FORMAT=ris imports the same
+# records as RIS instead (`bench-out/gen-N.ris`, made once by importing the
+# XML into a scratch repository and `arkiv export ris`, untimed). Prints a
+# Markdown table; the
 # "Import (record store)" section of BENCHMARKS.md keeps the history by
 # build, so add the rows you want to keep there by hand.
 set -euo pipefail
@@ -19,6 +22,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 COUNTS=("$@")
 [ ${#COUNTS[@]} -gt 0 ] || COUNTS=(10000 100000)
 BACKENDS=${BENCH_BACKENDS:-"sqlite postgres"}
+FORMAT=${BENCH_FORMAT:-eprints-xml}
+case "$FORMAT" in eprints-xml | ris) ;; *) echo "BENCH_FORMAT is eprints-xml or ris" >&2; exit 1 ;; esac
 OUT=bench-out
 say() { echo "bench-import: $*" >&2; }
 
@@ -43,6 +48,19 @@ for n in "${COUNTS[@]}"; do
     "$ARKIV" generate --count "$n" --seed 1 -o "$xml.part" >&2
     mv "$xml.part" "$xml"
   fi
+  input=$xml
+  if [ "$FORMAT" = ris ]; then
+    input="$OUT/gen-$n.ris"
+    if [ ! -s "$input" ]; then
+      say "writing $n records as RIS"
+      scratch="$WORK/scratch-$n"
+      "$ARKIV" init "$scratch" >/dev/null
+      "$ARKIV" --repo "$scratch" import eprints-xml "$xml" >/dev/null 2>&1
+      "$ARKIV" --repo "$scratch" export ris -o "$input.part" >/dev/null
+      mv "$input.part" "$input"
+      rm -rf "$scratch"
+    fi
+  fi
   runs=${BENCH_RUNS:-$([ "$n" -le 10000 ] && echo 3 || echo 1)}
   for backend in $BACKENDS; do
     results="$WORK/results-$backend-$n"
@@ -57,7 +75,7 @@ for n in "${COUNTS[@]}"; do
       else
         "$ARKIV" init "$repo" >/dev/null
       fi
-      /usr/bin/time -f "%e %M" -o "$WORK/time" "$ARKIV" --repo "$repo" import eprints-xml "$xml" >/dev/null 2>"$WORK/err" \
+      /usr/bin/time -f "%e %M" -o "$WORK/time" "$ARKIV" --repo "$repo" import "$FORMAT" "$input" >/dev/null 2>"$WORK/err" \
         || { cat "$WORK/err" >&2; exit 1; }
       read -r secs kb <"$WORK/time"
       if [ "$backend" = postgres ]; then
@@ -75,13 +93,13 @@ for n in "${COUNTS[@]}"; do
       echo "$secs $kb $bytes" >>"$results"
       rm -rf "$repo"
     done
-    sort -n "$results" | awk -v n="$n" -v runs="$runs" -v backend="$backend" -v build="$build" '
+    sort -n "$results" | awk -v n="$n" -v runs="$runs" -v backend="$backend" -v build="$build" -v format="$FORMAT" '
       { s[NR] = $1; k[NR] = $2; b[NR] = $3 }
       END {
         m = int((NR + 1) / 2)
         name = (backend == "postgres") ? "PostgreSQL" : "SQLite"
-        printf "| `%s` | %s | %\047d | %d%s | %.2f s | %\047d | %d MB | %.1f MB | %\047d |\n",
-          build, name, n, runs, (runs > 1 ? " (median)" : ""), s[m], n / s[m], k[m] / 1024, b[m] / 1e6, b[m] / n
+        printf "| `%s`%s | %s | %\047d | %d%s | %.2f s | %\047d | %d MB | %.1f MB | %\047d |\n",
+          build, (format == "ris" ? " RIS" : ""), name, n, runs, (runs > 1 ? " (median)" : ""), s[m], n / s[m], k[m] / 1024, b[m] / 1e6, b[m] / n
       }'
   done
 done

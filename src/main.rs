@@ -276,6 +276,10 @@ enum StatsCommand {
 #[derive(Clone, Copy, ValueEnum)]
 enum ImportFormat {
     EprintsXml,
+    /// RIS, as EndNote, Zotero and Mendeley export it: each record (TY to
+    /// ER) by the tags each reference type gives its fields; L1 links are
+    /// the files (fetched with --fetch-files).
+    Ris,
     /// EPrints' history dataset (XML export): with --revisions DIR (the
     /// archive's documents directory, where EPrints keeps each revision's
     /// state), every revision an imported eprint had becomes an earlier
@@ -315,7 +319,7 @@ fn main() -> std::process::ExitCode {
                 commands::import_users(&cli.repo, &files, passwords.as_deref()).await
             }
             Command::Import {
-                format: ImportFormat::EprintsXml,
+                format: format @ (ImportFormat::EprintsXml | ImportFormat::Ris),
                 files,
                 update,
                 resume,
@@ -338,7 +342,11 @@ fn main() -> std::process::ExitCode {
                     retries: fetch_retries,
                     ..Default::default()
                 });
-                commands::import(&cli.repo, &files, update, rerun, fetch, &phrases).await
+                let format = match format {
+                    ImportFormat::Ris => arkiv_services::import::RecordFormat::Ris,
+                    _ => arkiv_services::import::RecordFormat::EprintsXml,
+                };
+                commands::import(&cli.repo, format, &files, update, rerun, fetch, &phrases).await
             }
             Command::Export { format, status, with_files, output } => {
                 commands::export(&cli.repo, &format, status.as_deref(), with_files, output.as_deref()).await

@@ -3,7 +3,7 @@
 use super::{is_terminal, progress_bar};
 use anyhow::{Context, Result};
 use arkiv_model::Status;
-use arkiv_services::import::{import_eprints_xml, ImportOptions, ImportRefused, Rerun};
+use arkiv_services::import::{import_records, ImportOptions, ImportRefused, RecordFormat, Rerun};
 use arkiv_services::Repository;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -15,6 +15,7 @@ pub const IMPORT_REFUSED: u8 = 4;
 
 pub async fn import(
     repo_dir: &Path,
+    format: RecordFormat,
     files: &[PathBuf],
     update: bool,
     rerun: Rerun,
@@ -39,7 +40,7 @@ pub async fn import(
     };
     let mut done_before = 0u64;
     let mut current_file = PathBuf::new();
-    let imported = import_eprints_xml(&repo, files, &options, &mut |p| {
+    let imported = import_records(&repo, format, files, &options, &mut |p| {
         if p.file != current_file {
             if p.bytes_total > 0 && !current_file.as_os_str().is_empty() {
                 done_before = bar.position();

@@ -18,6 +18,7 @@ pub mod access_log;
 pub mod eprints;
 pub mod export;
 pub mod json;
+pub mod ris;
 pub mod sword;
 
 pub use eprints::{escape_markup, record_to_xml, EprintsReader, EprintsWriter, ReaderLimits, WriteOptions, EPRINTS_NS};

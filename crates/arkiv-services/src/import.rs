@@ -1,5 +1,6 @@
-//! Importing EPrints XML exports: streamed, batched, and forgiving of bad
-//! records.
+//! Importing records: EPrints XML exports and RIS files (each a codec of
+//! `arkiv_formats` yielding `ReadItem`s, [`RecordFormat`]) through one
+//! pipeline: streamed, batched, and forgiving of bad records.
 //!
 //! A blocking thread parses the export and hands records over a bounded
 //! channel, so a 5 GB export never sits in memory. The async side checks each
@@ -201,9 +202,43 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
+/// The formats records are imported from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordFormat {
+    /// EPrints 3's XML export.
+    EprintsXml,
+    /// RIS, as reference managers export it.
+    Ris,
+}
+
+impl RecordFormat {
+    /// The records `reader` holds, one `ReadItem` at a time.
+    fn read(
+        self,
+        reader: impl std::io::BufRead + Send + 'static,
+        types: arkiv_model::ItemTypes,
+    ) -> Box<dyn Iterator<Item = ReadItem> + Send> {
+        match self {
+            RecordFormat::EprintsXml => Box::new(EprintsReader::new(reader)),
+            RecordFormat::Ris => Box::new(arkiv_formats::ris::RisReader::with_types(reader, types)),
+        }
+    }
+}
+
 /// Imports EPrints XML files into the repository.
 pub async fn import_eprints_xml(
     repo: &Repository,
+    paths: &[PathBuf],
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(&ImportProgress),
+) -> Result<ImportReport> {
+    import_records(repo, RecordFormat::EprintsXml, paths, options, progress).await
+}
+
+/// Imports files of `format` into the repository.
+pub async fn import_records(
+    repo: &Repository,
+    format: RecordFormat,
     paths: &[PathBuf],
     options: &ImportOptions,
     progress: &mut dyn FnMut(&ImportProgress),
@@ -223,7 +258,7 @@ pub async fn import_eprints_xml(
                 continue;
             }
         };
-        result = import_file(repo, path, plan, options, &mut report, &mut bulk, progress).await;
+        result = import_file(repo, format, path, plan, options, &mut report, &mut bulk, progress).await;
         if result.is_err() {
             break;
         }
@@ -395,8 +430,10 @@ async fn hash_file(path: &Path) -> std::io::Result<String> {
     .map_err(std::io::Error::other)?
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn import_file(
     repo: &Repository,
+    format: RecordFormat,
     path: &Path,
     plan: FilePlan,
     options: &ImportOptions,
@@ -438,11 +475,12 @@ async fn import_file(
     // A short queue, bounded in records and in bytes: see CHUNKS_AHEAD.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ReadItem>>(CHUNKS_AHEAD);
     let reader_count = count.clone();
+    let types = (*repo.types()).clone();
     let parser = std::thread::spawn(move || {
         let counting = CountingReader { inner: file, count: reader_count.clone() };
         let mut chunk = Vec::with_capacity(CHUNK_RECORDS);
         let mut chunk_start = 0;
-        for item in EprintsReader::new(BufReader::with_capacity(256 * 1024, counting)) {
+        for item in format.read(BufReader::with_capacity(256 * 1024, counting), types) {
             chunk.push(item);
             let read = reader_count.load(Ordering::Relaxed);
             if chunk.len() >= CHUNK_RECORDS || read - chunk_start >= CHUNK_BYTES {
