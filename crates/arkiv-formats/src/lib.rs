@@ -15,8 +15,13 @@
 //! only that record (see [`ReadItem`]).
 
 pub mod access_log;
+pub mod bibtex;
+pub mod crossref;
+pub mod csl_json;
+pub mod datacite_json;
 pub mod eprints;
 pub mod export;
+pub mod harvest;
 pub mod json;
 pub mod ris;
 pub mod sword;
