@@ -107,6 +107,33 @@ enum Command {
         #[arg(long)]
         passwords: Option<PathBuf>,
     },
+    /// Harvest another repository over OAI-PMH: its records become live
+    /// records here, kept current by later runs (only what changed since
+    /// the last complete run is asked for; deletions withdraw; a record
+    /// edited here is not overwritten, the newer version waits in
+    /// /admin/harvests). Without URL, runs every [[harvest.sources]] of
+    /// arkiv.toml (or the one --name names).
+    ///
+    /// Exit status: 0 when the run reached the end of the source's list and
+    /// every record landed, 2 when some records were refused, 3 when the run
+    /// stopped early (the reason is printed), 1 on an error here.
+    Harvest {
+        /// The source's OAI-PMH base URL.
+        url: Option<String>,
+        /// Harvest only this set.
+        #[arg(long)]
+        set: Option<String>,
+        /// The metadata format asked for: oai_dc, datacite or ep3 (EPrints XML).
+        #[arg(long, default_value = "oai_dc")]
+        prefix: String,
+        /// The name the harvest's progress is kept under (default: the URL,
+        /// with the set and prefix); with no URL, the configured source to run.
+        #[arg(long)]
+        name: Option<String>,
+        /// Ask for every record, not only those changed since the last run.
+        #[arg(long)]
+        full: bool,
+    },
     /// Write records out, streamed, to standard output or a file.
     ///
     /// eprints-xml, json and jsonl are full dumps: every record, whatever
@@ -280,6 +307,18 @@ enum ImportFormat {
     /// ER) by the tags each reference type gives its fields; L1 links are
     /// the files (fetched with --fetch-files).
     Ris,
+    /// BibTeX or BibLaTeX (.bib): each entry by its type and fields;
+    /// @string abbreviations applied; LaTeX accents read as Unicode.
+    Bibtex,
+    /// CSL-JSON (one array, or one item per line), as Zotero, Mendeley
+    /// and pandoc write it.
+    Csljson,
+    /// Crossref REST API works (`api.crossref.org/works/...`): one work, a
+    /// list answer (`message.items`), an array or JSON Lines.
+    Crossref,
+    /// DataCite REST API JSON (`api.datacite.org/dois/...`): one DOI, a
+    /// list answer (`data`), an array or JSON Lines.
+    Datacite,
     /// EPrints' history dataset (XML export): with --revisions DIR (the
     /// archive's documents directory, where EPrints keeps each revision's
     /// state), every revision an imported eprint had becomes an earlier
@@ -319,7 +358,13 @@ fn main() -> std::process::ExitCode {
                 commands::import_users(&cli.repo, &files, passwords.as_deref()).await
             }
             Command::Import {
-                format: format @ (ImportFormat::EprintsXml | ImportFormat::Ris),
+                format:
+                    format @ (ImportFormat::EprintsXml
+                    | ImportFormat::Ris
+                    | ImportFormat::Bibtex
+                    | ImportFormat::Csljson
+                    | ImportFormat::Crossref
+                    | ImportFormat::Datacite),
                 files,
                 update,
                 resume,
@@ -342,11 +387,19 @@ fn main() -> std::process::ExitCode {
                     retries: fetch_retries,
                     ..Default::default()
                 });
+                use arkiv_services::import::RecordFormat;
                 let format = match format {
-                    ImportFormat::Ris => arkiv_services::import::RecordFormat::Ris,
-                    _ => arkiv_services::import::RecordFormat::EprintsXml,
+                    ImportFormat::Ris => RecordFormat::Ris,
+                    ImportFormat::Bibtex => RecordFormat::Bibtex,
+                    ImportFormat::Csljson => RecordFormat::CslJson,
+                    ImportFormat::Crossref => RecordFormat::Crossref,
+                    ImportFormat::Datacite => RecordFormat::DataciteJson,
+                    _ => RecordFormat::EprintsXml,
                 };
                 commands::import(&cli.repo, format, &files, update, rerun, fetch, &phrases).await
+            }
+            Command::Harvest { url, set, prefix, name, full } => {
+                commands::harvest(&cli.repo, url, set, &prefix, name, full).await
             }
             Command::Export { format, status, with_files, output } => {
                 commands::export(&cli.repo, &format, status.as_deref(), with_files, output.as_deref()).await

@@ -3,12 +3,14 @@
 //! a terminal, plain lines when it is not, so logs and tests can read them).
 
 mod demo;
+mod harvest;
 mod serve;
 mod stats;
 mod transfer;
 mod users;
 
 pub use demo::demo;
+pub use harvest::harvest;
 pub use serve::serve;
 pub use stats::{add_sushi_client, import_usage_history, roll_up, HistorySource};
 pub use transfer::{export, export_format_names, generate, import, import_history, import_subjects};

@@ -22,6 +22,7 @@ pub struct Config {
     pub statistics: StatisticsSettings,
     pub api: ApiSettings,
     pub sword: SwordSettings,
+    pub harvest: HarvestSettings,
     /// Item types beyond the defaults: key = label.
     pub types: BTreeMap<String, String>,
 }
@@ -251,6 +252,66 @@ pub struct SwordSettings {
     /// others (`On-Behalf-Of`) besides editors and admins: a publisher's
     /// router, a library's mediated deposit service.
     pub mediators: Vec<String>,
+}
+
+/// OAI-PMH harvesting of other repositories (see `harvest`): how the
+/// harvester talks to sources, and the sources a server harvests on its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HarvestSettings {
+    /// Time for one request, connection to last byte.
+    pub timeout_seconds: u64,
+    /// Attempts after the first for a request that failed in a way that
+    /// may pass (a timeout, a dropped connection, a 5xx, a 503 asking to
+    /// come back later).
+    pub retries: u32,
+    /// Longest `Retry-After` obeyed; a source asking for more stops the run.
+    pub max_retry_after_seconds: u64,
+    /// Largest answer read, in MiB.
+    pub max_response_mb: u64,
+    /// Sources harvested by a running server, each when its interval has
+    /// passed since its last run (`[[harvest.sources]]`).
+    pub sources: Vec<ScheduledHarvest>,
+}
+
+/// One `[[harvest.sources]]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledHarvest {
+    /// What the harvest is called (in `/admin`, on the command line); its
+    /// progress is kept under this name.
+    pub name: String,
+    /// The source's OAI-PMH base URL.
+    pub url: String,
+    /// A set to harvest instead of the whole repository.
+    #[serde(default)]
+    pub set: Option<String>,
+    /// `oai_dc` (the default), `datacite` or `ep3`.
+    #[serde(default = "default_harvest_prefix")]
+    pub prefix: String,
+    /// Hours between runs.
+    #[serde(default = "default_harvest_every")]
+    pub every_hours: u64,
+}
+
+fn default_harvest_prefix() -> String {
+    "oai_dc".into()
+}
+
+fn default_harvest_every() -> u64 {
+    24
+}
+
+impl Default for HarvestSettings {
+    fn default() -> Self {
+        HarvestSettings {
+            timeout_seconds: 60,
+            retries: 5,
+            max_retry_after_seconds: 3600,
+            max_response_mb: 64,
+            sources: Vec::new(),
+        }
+    }
 }
 
 impl Default for SwordSettings {

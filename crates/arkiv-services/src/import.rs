@@ -209,6 +209,14 @@ pub enum RecordFormat {
     EprintsXml,
     /// RIS, as reference managers export it.
     Ris,
+    /// BibTeX and BibLaTeX.
+    Bibtex,
+    /// CSL-JSON.
+    CslJson,
+    /// Crossref's REST API works.
+    Crossref,
+    /// DataCite's REST API JSON.
+    DataciteJson,
 }
 
 impl RecordFormat {
@@ -221,6 +229,12 @@ impl RecordFormat {
         match self {
             RecordFormat::EprintsXml => Box::new(EprintsReader::new(reader)),
             RecordFormat::Ris => Box::new(arkiv_formats::ris::RisReader::with_types(reader, types)),
+            RecordFormat::Bibtex => Box::new(arkiv_formats::bibtex::BibtexReader::with_types(reader, types)),
+            RecordFormat::CslJson => Box::new(arkiv_formats::csl_json::CslJsonReader::with_types(reader, types)),
+            RecordFormat::Crossref => Box::new(arkiv_formats::crossref::CrossrefReader::with_types(reader, types)),
+            RecordFormat::DataciteJson => {
+                Box::new(arkiv_formats::datacite_json::DataciteJsonReader::with_types(reader, types))
+            }
         }
     }
 }

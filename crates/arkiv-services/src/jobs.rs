@@ -4,7 +4,8 @@
 //! yet; lifts the embargoes that ended (see [`crate::workflow::embargoes`]);
 //! once a day, purges drafts' removed files and collects unreferenced
 //! bytes (see [`crate::file_gc`]); rereads the live settings another node's admin may
-//! have changed.
+//! have changed; and harvests the `[[harvest.sources]]` whose interval has
+//! passed (see [`crate::harvest`]).
 //!
 //! Started by the binary beside the server (`arkiv serve`, `arkiv demo`),
 //! not by the web crate: each job is a service of its own, also callable
@@ -60,4 +61,5 @@ pub async fn run_once(repo: &Repository) {
     if let Err(e) = repo.reload_settings().await {
         tracing::warn!(error = %format!("{e:#}"), "the live settings could not be reloaded");
     }
+    crate::harvest::harvest_due(repo).await;
 }

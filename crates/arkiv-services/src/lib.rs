@@ -17,6 +17,7 @@ pub mod fetch;
 pub mod file_gc;
 pub mod fsck;
 pub mod generate;
+pub mod harvest;
 pub mod history_import;
 pub mod import;
 pub mod jobs;

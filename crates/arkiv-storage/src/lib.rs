@@ -6,10 +6,10 @@
 //! repository's configuration ([`open_stores`]), both held to the same test
 //! suites. Callers see it through narrow seams, grouped by what they need:
 //! [`Records`], [`ChangeFeed`], [`Browse`], [`OaiSets`], [`WorkQueues`],
-//! [`Meta`], [`FileRefs`] and [`Usage`] (together [`RecordStore`]); [`accounts::Users`],
+//! [`Meta`], [`FileRefs`], [`Usage`] and [`Harvests`] (together [`RecordStore`]); [`accounts::Users`],
 //! [`accounts::Sessions`], [`accounts::RateLimits`], [`accounts::Outbox`]
 //! and [`accounts::CopyRequests`] (together [`AccountStore`]). Each seam is
-//! implemented once, in `queries.rs`, `file_refs.rs`, `usage.rs` and `accounts/queries.rs`, over the
+//! implemented once, in `queries.rs`, `file_refs.rs`, `usage.rs`, `harvest.rs` and `accounts/queries.rs`, over the
 //! small `sql::Backend` trait that each database implements; the SQL is
 //! written once, in placeholders both read. [`FileStore`] keeps file bytes
 //! addressed by their SHA-256 through the `object_store` crate.
@@ -28,6 +28,7 @@ pub mod backup;
 mod bulk_load;
 pub mod file_refs;
 pub mod files;
+pub mod harvest;
 pub mod history;
 mod import_progress;
 mod pending_browse;
@@ -50,6 +51,7 @@ pub use accounts::{
 };
 pub use file_refs::{FilePurge, FileRefs, NamedFile, RevisionFiles};
 pub use files::{FileStore, Fixity, StoredObject};
+pub use harvest::{HarvestConflict, HarvestOrigin, HarvestSourceRow, HarvestedEntry, Harvests};
 pub use import_progress::ImportNote;
 pub use usage::{DayUsage, ItemMonthAccess, MonthUsage, RollUp, SushiClient, Usage, UsagePeriod};
 
@@ -173,12 +175,22 @@ pub struct WorkQuery {
 /// any type that implements the seams, so a caller holding an
 /// `Arc<dyn RecordStore>` reaches every method.
 pub trait RecordStore:
-    Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs + backup::Backup + usage::Usage
+    Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs + backup::Backup + usage::Usage + Harvests
 {
 }
 
-impl<T: Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs + backup::Backup + usage::Usage>
-    RecordStore for T
+impl<
+        T: Records
+            + ChangeFeed
+            + Browse
+            + OaiSets
+            + WorkQueues
+            + Meta
+            + FileRefs
+            + backup::Backup
+            + usage::Usage
+            + Harvests,
+    > RecordStore for T
 {
 }
 

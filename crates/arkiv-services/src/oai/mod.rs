@@ -35,6 +35,9 @@ use arkiv_model::{Record, RecordId, Status, Timestamp};
 use arkiv_storage::OaiQuery;
 use std::sync::Arc;
 
+/// Harvested records' origins, by local id.
+type Origins = std::collections::HashMap<RecordId, arkiv_storage::HarvestOrigin>;
+
 /// Records per ListRecords response. EPrints and DSpace send 100; a
 /// harvester pays a round trip and the server a query per response, and at
 /// 100 those were about a quarter of a full harvest's time (BENCHMARKS.md). 500
@@ -280,7 +283,8 @@ impl<'a> Provider<'a> {
         };
         let mut out = self.begin(request);
         out.push_str("<GetRecord>");
-        self.write_record(&record, Some(format), &mut out);
+        let origins = self.origins(std::slice::from_ref(&record)).await?;
+        self.write_record(&record, Some(format), &origins, &mut out);
         out.push_str("</GetRecord>\n");
         Ok(Ok(Self::finish(out)))
     }
@@ -289,12 +293,12 @@ impl<'a> Provider<'a> {
     /// order: rendering is most of a ListRecords response's cost, and a
     /// harvester waits for each response before it asks for the next. The
     /// records are freed where they were rendered, also in parallel.
-    fn write_records(&self, records: Vec<Record>, format: Option<&OaiFormat>, out: &mut String) {
+    fn write_records(&self, records: Vec<Record>, format: Option<&OaiFormat>, origins: &Origins, out: &mut String) {
         use rayon::prelude::*;
         const CHUNK: usize = 50;
         if records.len() <= CHUNK {
             for record in &records {
-                self.write_record(record, format, out);
+                self.write_record(record, format, origins, out);
             }
             return;
         }
@@ -304,7 +308,7 @@ impl<'a> Provider<'a> {
             .map(|chunk| {
                 let mut part = String::with_capacity(chunk.len() * 2048);
                 for record in &chunk {
-                    self.write_record(record, format, &mut part);
+                    self.write_record(record, format, origins, &mut part);
                 }
                 part
             })
@@ -315,8 +319,9 @@ impl<'a> Provider<'a> {
         }
     }
 
-    /// One record (`format` given) or one header.
-    fn write_record(&self, record: &Record, format: Option<&OaiFormat>, out: &mut String) {
+    /// One record (`format` given) or one header; a harvested record's
+    /// `<about>` says where it came from (OAI-PMH's provenance container).
+    fn write_record(&self, record: &Record, format: Option<&OaiFormat>, origins: &Origins, out: &mut String) {
         let deleted = record.status != Status::Archive;
         let datestamp = record.lastmod.or(record.datestamp).unwrap_or(Timestamp(0));
         let sets = record_sets(record, &self.ctx.subjects, self.ctx.today);
@@ -328,11 +333,22 @@ impl<'a> Provider<'a> {
             out.push_str("<metadata>");
             (f.element)(record, &self.ctx, out);
             out.push_str("</metadata>");
+            if let Some(origin) = record.id.and_then(|id| origins.get(&id)) {
+                response::provenance(out, origin);
+            }
         }
         if format.is_some() {
             out.push_str("</record>");
         }
         out.push('\n');
+    }
+
+    /// Where the harvested ones among `records` came from: one query by
+    /// their ids (an index lookup, empty when nothing was harvested).
+    async fn origins(&self, records: &[Record]) -> Result<Origins> {
+        let ids: Vec<RecordId> = records.iter().filter_map(|r| r.id).collect();
+        let origins = self.repo.store.harvest_origins(&ids).await?;
+        Ok(origins.into_iter().map(|o| (o.record_id, o)).collect())
     }
 
     /// The walk a first list request asks for, or an error.
@@ -409,7 +425,8 @@ impl<'a> Provider<'a> {
         out.push_str(if with_metadata { "<ListRecords>\n" } else { "<ListIdentifiers>\n" });
         let next_cursor = state.cursor + records.len() as u64;
         let last = records.last().and_then(|r| r.id).unwrap_or(0);
-        self.write_records(records, with_metadata.then_some(format), &mut out);
+        let origins = if with_metadata { self.origins(&records).await? } else { Origins::new() };
+        self.write_records(records, with_metadata.then_some(format), &origins, &mut out);
         let mut next = None;
         if more {
             let t = Token {

@@ -75,6 +75,35 @@ pub fn header(out: &mut String, identifier: &str, datestamp: Timestamp, deleted:
     out.push_str("</header>");
 }
 
+/// The `<about>` of a harvested record: OAI-PMH's provenance container
+/// (<http://www.openarchives.org/OAI/2.0/guidelines-provenance.htm>),
+/// naming the source, the record's identifier and datestamp there, and
+/// the format it was harvested in. `altered` is always true: Arkiv keeps
+/// the record in its own model and writes it afresh.
+pub fn provenance(out: &mut String, origin: &arkiv_storage::HarvestOrigin) {
+    out.push_str(
+        "<about><provenance xmlns=\"http://www.openarchives.org/OAI/2.0/provenance\" \
+         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+         xsi:schemaLocation=\"http://www.openarchives.org/OAI/2.0/provenance \
+         http://www.openarchives.org/OAI/2.0/provenance.xsd\">",
+    );
+    out.push_str("<originDescription harvestDate=\"");
+    out.push_str(&origin.harvested.to_iso8601());
+    out.push_str("\" altered=\"true\"><baseURL>");
+    escape(&origin.base_url, out);
+    out.push_str("</baseURL><identifier>");
+    escape(&origin.identifier, out);
+    out.push_str("</identifier><datestamp>");
+    escape(&origin.datestamp, out);
+    out.push_str("</datestamp><metadataNamespace>");
+    out.push_str(match origin.prefix.as_str() {
+        "datacite" | "oai_datacite" => "http://datacite.org/schema/kernel-4",
+        "ep3" => "http://eprints.org/ep2/data/2.0",
+        _ => "http://www.openarchives.org/OAI/2.0/oai_dc/",
+    });
+    out.push_str("</metadataNamespace></originDescription></provenance></about>");
+}
+
 /// `<resumptionToken>`: with the token while the list goes on, empty on its
 /// last page.
 pub fn resumption_token(out: &mut String, token: Option<&str>, cursor: u64, complete_list_size: Option<u64>) {
