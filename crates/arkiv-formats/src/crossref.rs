@@ -26,8 +26,9 @@
 //! precision of its `date-parts`; the other publication dates, when they
 //! differ, kept; `container-title` → a chapter's book, else the journal or
 //! proceedings; `volume`, `issue` → number, `page` → pagerange;
-//! `publisher`, `publisher-location` → place; a dissertation's or
-//! report's `institution` → institution; `event.name` → event title;
+//! `publisher` (a report's or dissertation's issuing body: its
+//! institution), `publisher-location` → place; `institution` →
+//! institution; `event.name` → event title;
 //! `DOI` (bare); `resource.primary.URL` (the publisher's page) →
 //! `official_url` (Crossref's `URL`, the DOI's resolver, is not kept
 //! twice); the first `ISBN` and `ISSN` (the others kept); `abstract`, JATS,
@@ -244,7 +245,8 @@ pub(crate) fn map_work(object: Map<String, Value>, _types: &ItemTypes) -> Result
             "volume" => m.single(&mut r.volume, &key, t()),
             "issue" => m.single(&mut r.number, &key, t()),
             "page" => m.single(&mut r.pagerange, &key, t()),
-            "publisher" if item_type == "thesis" => m.single(&mut r.publisher, &key, t()),
+            // What issues a report or dissertation is its institution.
+            "publisher" if kind == Kind::Report => m.single(&mut r.institution, &key, t()),
             "publisher" => m.single(&mut r.publisher, &key, t()),
             "publisher-location" => m.single(&mut r.place_of_pub, &key, t()),
             "institution" => {
@@ -252,7 +254,7 @@ pub(crate) fn map_work(object: Map<String, Value>, _types: &ItemTypes) -> Result
                     value.as_array().into_iter().flatten().filter_map(|i| items::text(i.get("name"))).collect();
                 match names.split_first() {
                     Some((first, rest)) => {
-                        r.institution = Some(first.clone());
+                        m.single(&mut r.institution, &key, Some(first.clone()));
                         for other in rest {
                             m.unmapped("institution", &Value::String(other.clone()));
                         }
@@ -356,7 +358,6 @@ pub(crate) fn map_work(object: Map<String, Value>, _types: &ItemTypes) -> Result
     for a in affiliations {
         m.unmapped("affiliation", &Value::String(a));
     }
-    let _ = Kind::Report;
     Ok(m.finish(r))
 }
 

@@ -244,9 +244,10 @@ impl<R: BufRead> JsonItems<R> {
                 break;
             }
         }
-        if out.truncated && out.problem.is_none() && !(scalar && !in_string) {
+        let complete_scalar = scalar && !in_string;
+        if out.truncated && out.problem.is_none() && !complete_scalar {
             out.problem = Some(format!("the file ends inside it (it starts on line {start_line})"));
-        } else if out.truncated && scalar && !in_string {
+        } else if out.truncated && complete_scalar {
             // A number or word at the very end is complete.
             out.truncated = false;
         }
@@ -767,12 +768,11 @@ pub(crate) fn licence(url: &str) -> String {
     }
     if let Some(id) = rest.strip_prefix("spdx.org/licenses/") {
         let id = id.trim_end_matches('/').trim_end_matches(".html");
-        let original = &u[u.len() - url.trim().len()..];
-        let _ = original;
         if !id.is_empty() && !id.contains('/') {
-            // SPDX ids are case-sensitive: take the original spelling.
-            let start = u.to_ascii_lowercase().find(id).unwrap_or(0);
-            return u[start..start + id.len()].to_string();
+            // SPDX ids are case-sensitive: the original spelling, which
+            // ends the URL as the lower-cased one does.
+            let end = u.trim_end_matches('/').trim_end_matches(".html").len();
+            return u[end - id.len()..end].to_string();
         }
     }
     u.to_string()
