@@ -41,7 +41,12 @@ pub(crate) fn read(dc: &Node, types: &ItemTypes, oai_identifier: &str) -> Result
     let mut rights_text = Vec::new();
     let mut licence_from_url = None;
     for e in &dc.children {
-        let value = e.all_text();
+        // The text as written (trimmed); an element with children, which
+        // simple DC has none of, by all its text.
+        let value = match e.text.trim() {
+            "" => e.all_text(),
+            text => text.to_string(),
+        };
         let dc_element = e.ns.as_deref() == Some(DC_NS) || e.ns.as_deref() == Some(DCTERMS_NS);
         let name = if dc_element { format!("dc_{}", e.name) } else { e.name.clone() };
         let shown = if dc_element { format!("dc:{}", e.name) } else { format!("<{}>", e.name) };
@@ -69,8 +74,8 @@ pub(crate) fn read(dc: &Node, types: &ItemTypes, oai_identifier: &str) -> Result
             "description" | "abstract" => {
                 descriptions += 1;
                 match descriptions {
-                    1 => r.abstract_text = Some(e.text.trim().to_string()).filter(|t| !t.is_empty()).or(Some(value)),
-                    2 => r.note = Some(e.text.trim().to_string()).filter(|t| !t.is_empty()).or(Some(value)),
+                    1 => r.abstract_text = Some(value),
+                    2 => r.note = Some(value),
                     _ => m.unmapped(&name, &shown, &value),
                 }
             }
@@ -247,7 +252,7 @@ mod tests {
         assert_eq!(r.license.as_deref(), Some("cc_by"));
         assert_eq!(r.related[0].url, "https://github.com/a/b");
         assert_eq!(r.publisher.as_deref(), Some("Zenodo"));
-        assert_eq!(i.unmapped, ["dc_title", "dc_rights", "dc_format", "y"]);
+        assert_eq!(i.unmapped, ["dc_rights", "dc_title", "dc_format", "y"]);
         assert!(r.extra.iter().any(|e| e.xml == "<dc_rights>info:eu-repo/semantics/openAccess</dc_rights>"));
         assert!(i.warnings.iter().any(|w| w.contains("dc:format")), "{:?}", i.warnings);
     }
