@@ -59,7 +59,7 @@ pub(crate) fn read(resource: &Node, types: &ItemTypes, oai_identifier: &str) -> 
             }
             "creators" => {
                 for c in e.children.iter().filter(|c| c.name == "creator") {
-                    creator(&mut m, &mut r, c);
+                    creator(&mut r, c);
                 }
             }
             "titles" => {
@@ -300,13 +300,12 @@ fn read_person(e: &Node, name_element: &str) -> Option<Result<Creator, Corporate
     Some(Ok(c))
 }
 
-fn creator(m: &mut Mapper, r: &mut Record, c: &Node) {
+fn creator(r: &mut Record, c: &Node) {
     match read_person(c, "creatorName") {
         Some(Ok(p)) => r.creators.push(p),
         Some(Err(body)) => r.corp_creators.push(body),
         None => {}
     }
-    let _ = m;
 }
 
 fn contributor(m: &mut Mapper, r: &mut Record, c: &Node) {
