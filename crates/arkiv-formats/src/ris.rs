@@ -565,13 +565,13 @@ impl Mapper {
     }
 }
 
-enum Author {
+pub(crate) enum Author {
     Person(Creator),
     Body(CorporateCreator),
 }
 
 /// See the module docs for the rule.
-fn author(value: &str) -> Author {
+pub(crate) fn author(value: &str) -> Author {
     let words = value.split_whitespace().count();
     if !value.contains(',') && (words == 1 || words > 3) {
         return Author::Body(CorporateCreator { name: fields::one_line(value), id: None });
@@ -581,7 +581,7 @@ fn author(value: &str) -> Author {
 
 /// "Family, Given" (RIS's "Family, Given, Suffix" keeps the suffix with the
 /// given names); without a comma, all family name.
-fn person(value: &str) -> Creator {
+pub(crate) fn person(value: &str) -> Creator {
     let (family, given) = value.split_once(',').unwrap_or((value, ""));
     Creator { name: PersonName::new(fields::one_line(family), fields::one_line(given)), ..Default::default() }
 }
