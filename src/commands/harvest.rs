@@ -64,7 +64,10 @@ pub async fn harvest(
             println!("  {} files named by URL were not fetched; their metadata is kept", report.files_not_fetched);
         }
         if report.conflicts > 0 {
-            println!("  {} records edited here have a newer version at the source: see /admin/harvests", report.conflicts);
+            println!(
+                "  {} records edited here have a newer version at the source: see /admin/harvests",
+                report.conflicts
+            );
         }
         match &report.error {
             Some(why) => {

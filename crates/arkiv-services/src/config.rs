@@ -554,6 +554,23 @@ max_expansion = {sword_expansion}
 # (On-Behalf-Of) besides editors and admins, e.g. ["router@publisher.example"].
 mediators = {sword_mediators}
 
+[harvest]
+# OAI-PMH harvesting of other repositories (arkiv harvest). Seconds one
+# request may take; attempts after a first that failed in a way that may
+# pass; the longest Retry-After obeyed; the largest answer read, in MiB.
+timeout_seconds = {harvest_timeout}
+retries = {harvest_retries}
+max_retry_after_seconds = {harvest_max_wait}
+max_response_mb = {harvest_max_mb}
+# Sources a running server harvests on its own, each when every_hours have
+# passed since its last run. prefix: oai_dc, datacite or ep3. For example:
+# [[harvest.sources]]
+# name = "partner"
+# url = "https://eprints.partner.example/cgi/oai2"
+# set = "7374617475733D707562"
+# prefix = "ep3"
+# every_hours = 24
+{harvest_sources}
 # Item types beyond the built-in list (article, book, book_section,
 # monograph, conference_item, thesis, report, working_paper, policy_paper,
 # dataset, other and EPrints' stock types), as key = "Label". For example:
@@ -598,6 +615,25 @@ mediators = {sword_mediators}
             sword_expansion = self.sword.max_expansion,
             sword_mediators =
                 toml::Value::Array(self.sword.mediators.iter().map(|m| toml::Value::String(m.clone())).collect()),
+            harvest_timeout = self.harvest.timeout_seconds,
+            harvest_retries = self.harvest.retries,
+            harvest_max_wait = self.harvest.max_retry_after_seconds,
+            harvest_max_mb = self.harvest.max_response_mb,
+            harvest_sources = self
+                .harvest
+                .sources
+                .iter()
+                .map(|h| {
+                    let set = h.set.as_ref().map(|s| format!("set = {}\n", q(s))).unwrap_or_default();
+                    format!(
+                        "[[harvest.sources]]\nname = {}\nurl = {}\n{set}prefix = {}\nevery_hours = {}\n\n",
+                        q(&h.name),
+                        q(&h.url),
+                        q(&h.prefix),
+                        h.every_hours
+                    )
+                })
+                .collect::<String>(),
         )
     }
 }
@@ -610,6 +646,16 @@ mod tests {
     fn the_documented_file_reads_back_as_the_defaults() {
         let mut c = Config::default();
         c.types.insert("oral_history".into(), "Oral History".into());
+        let back: Config = toml::from_str(&c.documented_toml()).unwrap();
+        assert_eq!(back, c);
+        c.harvest.retries = 1;
+        c.harvest.sources.push(ScheduledHarvest {
+            name: "partner".into(),
+            url: "https://eprints.partner.example/cgi/oai2".into(),
+            set: Some("type:policy_paper".into()),
+            prefix: "ep3".into(),
+            every_hours: 6,
+        });
         let back: Config = toml::from_str(&c.documented_toml()).unwrap();
         assert_eq!(back, c);
         c.mail = MailSettings {

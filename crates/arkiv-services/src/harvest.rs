@@ -319,7 +319,9 @@ async fn apply_page(
         let imported = match item.metadata {
             Some(Ok(imported)) => imported,
             Some(Err(e)) => {
-                report.rejected.push((identifier, e.message));
+                // The reader names the record by its identifier already.
+                let why = e.message.strip_prefix(&format!("{identifier}: ")).unwrap_or(&e.message).to_string();
+                report.rejected.push((identifier, why));
                 continue;
             }
             None => {
@@ -340,7 +342,13 @@ async fn apply_page(
         match (entry, current) {
             (Some(entry), Some((local, revision))) => {
                 if revision != entry.revision {
-                    conflicts.push(conflict(source, &item_header(&identifier, &item.datestamp), entry.record_id, Some(record), now));
+                    conflicts.push(conflict(
+                        source,
+                        &item_header(&identifier, &item.datestamp),
+                        entry.record_id,
+                        Some(record),
+                        now,
+                    ));
                     continue;
                 }
                 record.id = Some(entry.record_id);
@@ -401,6 +409,9 @@ fn conflict(
 async fn prepare(repo: &Repository, imported: ImportedRecord, report: &mut HarvestReport) -> Result<Record, String> {
     let ImportedRecord { mut record, files, .. } = imported;
     arkiv_model::validate::clean_file_names(&mut record);
+    // An EPrints source's own item types are taken as its import takes them.
+    let mut scratch = crate::import::ImportReport::default();
+    crate::import::take_local_type(repo, &record.item_type, &Default::default(), &mut scratch).await?;
     if let Err(problems) = validate(&record, &repo.types()) {
         return Err(problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "));
     }

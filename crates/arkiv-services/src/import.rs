@@ -683,7 +683,7 @@ fn plausible_type_id(id: &str) -> bool {
 /// sees it; `arkiv.toml` is never written), labelled with its name from
 /// `names` (EPrints' phrase files) or else by its id until an admin labels
 /// it under `[types]`, and named in the import's summary.
-async fn take_local_type(
+pub(crate) async fn take_local_type(
     repo: &Repository,
     item_type: &str,
     names: &BTreeMap<String, String>,

@@ -107,9 +107,7 @@ fn source_of(r: &impl SqlRow) -> HarvestSourceRow {
 
 fn conflict_of(r: &impl SqlRow) -> Result<HarvestConflict> {
     let incoming = match r.opt_text(4) {
-        Some(json) => {
-            Some(serde_json::from_str(json).map_err(|source| StoreError::Corrupt { id: r.int(2), source })?)
-        }
+        Some(json) => Some(serde_json::from_str(json).map_err(|source| StoreError::Corrupt { id: r.int(2), source })?),
         None => None,
     };
     Ok(HarvestConflict {
@@ -252,7 +250,8 @@ impl<B: Backend> Harvests for B {
     }
 
     async fn harvest_conflicts(&self, limit: i64) -> Result<Vec<HarvestConflict>> {
-        let sql = format!("SELECT {CONFLICT_COLUMNS} FROM harvest_conflicts ORDER BY found, source, identifier LIMIT $1");
+        let sql =
+            format!("SELECT {CONFLICT_COLUMNS} FROM harvest_conflicts ORDER BY found, source, identifier LIMIT $1");
         self.reader().await?.rows(&sql, &[Bind::Int(limit)]).await?.iter().map(conflict_of).collect()
     }
 

@@ -342,9 +342,25 @@ fn read_metadata(
             read_ep3(element, &scope, xml)
         }
     }?;
-    arkiv_model::validate(&imported.record, types)
-        .map(|()| imported)
-        .map_err(|problems| problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+    // An EPrints record's own item type (`oral_history`) is the caller's to
+    // take or refuse, as the EPrints import takes a repository's local
+    // types: only an ep3 record's other problems refuse it here.
+    let local_type = prefix == MetadataPrefix::Ep3 && !types.contains(&imported.record.item_type);
+    match arkiv_model::validate(&imported.record, types) {
+        Ok(()) => Ok(imported),
+        Err(problems) => {
+            let problems: Vec<String> = problems
+                .iter()
+                .filter(|p| !(local_type && p.field == "type" && !imported.record.item_type.is_empty()))
+                .map(ToString::to_string)
+                .collect();
+            if problems.is_empty() {
+                Ok(imported)
+            } else {
+                Err(problems.join("; "))
+            }
+        }
+    }
 }
 
 fn expect(element: &Node, ns: &str, name: &str, what: &str) -> Result<(), String> {
