@@ -39,6 +39,31 @@ impl<'a> Admin<'a> {
         Ok(Admin { repo, user })
     }
 
+    /// The harvested sources with their progress, and the open conflicts
+    /// between local edits and newer harvested versions (at most 200, oldest
+    /// first).
+    pub async fn harvests(&self) -> Result<(Vec<arkiv_storage::HarvestSourceRow>, Vec<crate::harvest::ConflictView>)> {
+        let sources = self.repo.store.harvest_sources().await.map_err(store_err)?;
+        let conflicts = crate::harvest::conflicts(self.repo, 200).await.map_err(WorkflowError::Store)?;
+        Ok((sources, conflicts))
+    }
+
+    /// Takes the harvested version of a conflict (`take`) or keeps the local one.
+    pub async fn resolve_harvest_conflict(&self, source: &str, identifier: &str, take: bool) -> Result<()> {
+        if self.repo.store.harvest_conflict(source, identifier).await.map_err(store_err)?.is_none() {
+            return Err(WorkflowError::NotFound);
+        }
+        let actor = format!("user:{}", self.user.id);
+        crate::harvest::resolve_conflict(self.repo, source, identifier, take, &actor).await.map_err(|e| {
+            match e.downcast_ref::<arkiv_storage::StoreError>() {
+                Some(arkiv_storage::StoreError::Conflict { current, .. }) => {
+                    WorkflowError::Conflict { current: *current }
+                }
+                _ => WorkflowError::Store(e),
+            }
+        })
+    }
+
     /// The clients that may harvest the COUNTER_SUSHI API.
     pub async fn sushi_clients(&self) -> Result<Vec<arkiv_storage::SushiClient>> {
         self.repo.store.sushi_clients().await.map_err(store_err)

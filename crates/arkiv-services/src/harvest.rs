@@ -33,7 +33,7 @@
 
 use crate::config::{HarvestSettings, ScheduledHarvest};
 use crate::Repository;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use arkiv_formats::harvest::{read_identify, read_page, HarvestedRecord, MetadataPrefix, OaiPage};
 use arkiv_formats::{FileData, ImportedRecord};
 use arkiv_model::{validate, Record, RecordId, Status, Timestamp};
@@ -540,8 +540,7 @@ pub async fn resolve_conflict(repo: &Repository, source: &str, identifier: &str,
         record.userid = local.userid;
         repo.store
             .put_records(vec![RecordWrite { record, actor: by.to_string(), expected_revision: Some(revision) }])
-            .await
-            .context("the record changed meanwhile; reload and try again")?;
+            .await?;
         noted = revision + 1;
     }
     // Kept: the harvest's revision is now the current one only if the
@@ -561,6 +560,63 @@ pub async fn resolve_conflict(repo: &Repository, source: &str, identifier: &str,
         .await?;
     repo.store.drop_harvest_conflict(source, identifier).await?;
     Ok(())
+}
+
+/// One field where a local record and a harvested version differ, each
+/// value as compact JSON (absent: empty).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldDifference {
+    pub field: String,
+    pub here: String,
+    pub incoming: String,
+}
+
+/// A conflict with both versions, for an admin to decide.
+#[derive(Debug, Clone)]
+pub struct ConflictView {
+    pub conflict: HarvestConflict,
+    pub local: Option<Record>,
+    /// The fields that differ; for a deletion at the source, none.
+    pub differences: Vec<FieldDifference>,
+}
+
+/// Where `local` and `incoming` differ, field by field, leaving out what
+/// only this repository keeps (id, status, owner, datestamps).
+pub fn differences(local: &Record, incoming: &Record) -> Vec<FieldDifference> {
+    const OURS: &[&str] = &["id", "status", "userid", "datestamp", "lastmod", "rev_number", "succeeds"];
+    let (a, b) = (serde_json::to_value(local), serde_json::to_value(incoming));
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) = (a, b) else {
+        return Vec::new();
+    };
+    let show = |v: Option<&serde_json::Value>| match v {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    };
+    let mut fields: Vec<&String> = a.keys().chain(b.keys()).filter(|k| !OURS.contains(&k.as_str())).collect();
+    fields.sort();
+    fields.dedup();
+    fields
+        .into_iter()
+        .filter(|f| a.get(*f) != b.get(*f))
+        .map(|f| FieldDifference { field: f.clone(), here: show(a.get(f)), incoming: show(b.get(f)) })
+        .filter(|d| d.here != d.incoming)
+        .collect()
+}
+
+/// Open conflicts, oldest first, with the local version of each.
+pub async fn conflicts(repo: &Repository, limit: i64) -> Result<Vec<ConflictView>> {
+    let conflicts = repo.store.harvest_conflicts(limit).await?;
+    let mut out = Vec::with_capacity(conflicts.len());
+    for conflict in conflicts {
+        let local = repo.store.get_record(conflict.record_id).await?;
+        let differences = match (&local, &conflict.incoming) {
+            (Some(local), Some(incoming)) => differences(local, incoming),
+            _ => Vec::new(),
+        };
+        out.push(ConflictView { conflict, local, differences });
+    }
+    Ok(out)
 }
 
 /// The configured sources whose interval has passed, harvested one after

@@ -47,6 +47,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("profile.html", include_str!("../templates/profile.html")),
     ("copy_request.html", include_str!("../templates/copy_request.html")),
     ("copy_requests.html", include_str!("../templates/copy_requests.html")),
+    ("harvests.html", include_str!("../templates/harvests.html")),
     ("password_forgot.html", include_str!("../templates/password_forgot.html")),
     ("password_reset.html", include_str!("../templates/password_reset.html")),
 ];

@@ -124,7 +124,7 @@ async fn one_arkiv_harvests_another_and_keeps_it_current() {
     // EPrints XML carries the most; the rest of the test follows it.
     let mut config = quick_config();
     config.repository.base_url = "https://mirror.example.org".into();
-    let (target, _dir) = empty_repo(config).await;
+    let (target, target_dir) = empty_repo(config).await;
     let source = HarvestSource::new("partner", &endpoint, None, MetadataPrefix::Ep3).unwrap();
     let first = run(&target, &source).await;
     assert!(first.complete, "{first:?}");
@@ -171,7 +171,8 @@ async fn one_arkiv_harvests_another_and_keeps_it_current() {
     assert_eq!(conflicts[0].incoming.as_ref().unwrap().title, "Renamed again at the source");
 
     // Provenance: the copy is served with where it came from, valid.
-    let (target_base, client, _target) = common::serve(target).await;
+    let site = common::serve_site(target, target_dir).await;
+    let (target_base, client) = (site.base.clone(), site.client.clone());
     let xml = client
         .get(format!(
             "{target_base}/oai2?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:mirror.example.org:{seed_copy}"
@@ -200,6 +201,29 @@ async fn one_arkiv_harvests_another_and_keeps_it_current() {
     if checkers::xmllint_ready() {
         checkers::validate_xml(listed.as_bytes(), "oai-pmh-driver.xsd").unwrap();
     }
+
+    // The conflict on /admin/harvests: both versions, for admins only.
+    let depositor = site.session("depositor@example.org").await;
+    assert_eq!(site.get("/admin/harvests", &depositor).await.status(), 403);
+    let admin = site.session("admin@example.org").await;
+    let page = site.get("/admin/harvests", &admin).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Corrected here") && html.contains("Renamed again at the source"), "both versions: {html}");
+    assert!(html.contains(&endpoint), "the source's progress");
+    let identifier = format!("oai:oai.example.org:{}", source_ids[1]);
+    let choice = [("source", "partner"), ("identifier", identifier.as_str()), ("choice", "take")];
+    assert_eq!(site.post("/admin/harvests/resolve", &admin, &choice).await.status(), 403, "no CSRF token");
+    let csrf = common::csrf_field(&html);
+    let mut form = choice.to_vec();
+    form.push(("csrf", &csrf));
+    assert_eq!(site.post("/admin/harvests/resolve", &depositor, &form).await.status(), 403);
+    assert_eq!(site.post("/admin/harvests/resolve", &admin, &form).await.status(), 303);
+    let record = site.repo.store.get_record(renamed).await.unwrap().unwrap();
+    assert_eq!(record.title, "Renamed again at the source", "the source's version taken");
+    assert!(site.repo.store.harvest_conflicts(10).await.unwrap().is_empty());
+    let html = site.get("/admin/harvests", &admin).await.text().await.unwrap();
+    assert!(html.contains("No conflict is waiting"));
 }
 
 // --- a stand-in source ------------------------------------------------------

@@ -4,7 +4,9 @@
 //! settings safe to change while the site runs (`/admin/settings`: name,
 //! description, contact, registration, session length), each shown with
 //! whether it is arkiv.toml's or was changed here, and a way back to the
-//! file's value. Thin handlers over `arkiv_services::admin::Admin`, which
+//! file's value; and the harvests (`/admin/harvests`): each source's
+//! progress, and each conflict between a local edit and a newer harvested
+//! version with both side by side, to take or to keep. Thin handlers over `arkiv_services::admin::Admin`, which
 //! refuses anyone but an admin.
 
 use crate::auth::{CsrfForm, LoggedIn};
@@ -31,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/settings", post(update_settings))
         .route("/admin/sushi", post(add_sushi_client))
         .route("/admin/sushi/remove", post(remove_sushi_client))
+        .route("/admin/harvests", get(harvests))
+        .route("/admin/harvests/resolve", post(resolve_harvest_conflict))
 }
 
 #[derive(Serialize)]
@@ -426,4 +430,96 @@ pub async fn remove_sushi_client(
         return Err(Problem::not_found("No SUSHI client has this requestor ID; the admin page lists them."));
     }
     Ok(see_other("/admin#sushi-h"))
+}
+
+// --- harvests -----------------------------------------------------------------
+
+#[derive(Serialize)]
+struct HarvestsPage {
+    nav: &'static str,
+    csrf: String,
+    sources: Vec<SourceLine>,
+    conflicts: Vec<ConflictLine>,
+}
+
+#[derive(Serialize)]
+struct SourceLine {
+    name: String,
+    base_url: String,
+    set_spec: String,
+    prefix: String,
+    last_run: String,
+    harvested_until: String,
+    records: i64,
+    last_error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ConflictLine {
+    source: String,
+    identifier: String,
+    record_id: i64,
+    title: String,
+    datestamp: String,
+    found: String,
+    deleted: bool,
+    differences: Vec<arkiv_services::harvest::FieldDifference>,
+}
+
+pub async fn harvests(State(state): State<AppState>, LoggedIn(session): LoggedIn) -> Result<Response, Problem> {
+    let admin = Admin::new(&state.repo, &session.user).map_err(problem)?;
+    let (sources, conflicts) = admin.harvests().await.map_err(problem)?;
+    let sources = sources
+        .into_iter()
+        .map(|s| SourceLine {
+            last_run: s.last_run.map(|t| t.to_iso8601()).unwrap_or_default(),
+            harvested_until: s.harvested_until.unwrap_or_default(),
+            name: s.name,
+            base_url: s.base_url,
+            set_spec: s.set_spec,
+            prefix: s.prefix,
+            records: s.records,
+            last_error: s.last_error,
+        })
+        .collect();
+    let conflicts = conflicts
+        .into_iter()
+        .map(|v| ConflictLine {
+            title: v.local.map(|r| r.title).unwrap_or_default(),
+            deleted: v.conflict.incoming.is_none(),
+            source: v.conflict.source,
+            identifier: v.conflict.identifier,
+            record_id: v.conflict.record_id,
+            datestamp: v.conflict.datestamp,
+            found: v.conflict.found.to_iso8601(),
+            differences: v.differences,
+        })
+        .collect();
+    state.page(
+        StatusCode::OK,
+        "harvests.html",
+        HarvestsPage { nav: "admin", csrf: session.csrf_token.clone(), sources, conflicts },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ConflictChoice {
+    source: String,
+    identifier: String,
+    choice: String,
+}
+
+pub async fn resolve_harvest_conflict(
+    State(state): State<AppState>,
+    LoggedIn(session): LoggedIn,
+    CsrfForm(form): CsrfForm<ConflictChoice>,
+) -> Result<Response, Problem> {
+    let admin = Admin::new(&state.repo, &session.user).map_err(problem)?;
+    let take = match form.choice.as_str() {
+        "take" => true,
+        "keep" => false,
+        _ => return Err(Problem::bad_request("Choose to take the source's version or to keep the one here.")),
+    };
+    admin.resolve_harvest_conflict(&form.source, &form.identifier, take).await.map_err(problem)?;
+    Ok(see_other("/admin/harvests#conflicts-h"))
 }

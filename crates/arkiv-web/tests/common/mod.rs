@@ -86,6 +86,24 @@ async fn start_listening(
     Site { base, client, repo, live, _dir: dir }
 }
 
+/// Serves a repository a test made itself (in `dir`), with the same
+/// accounts as [`start`], as a `Site`.
+pub async fn serve_site(repo: Repository, dir: tempfile::TempDir) -> Site {
+    for (email, role) in [("depositor@example.org", Role::Depositor), ("admin@example.org", Role::Admin)] {
+        let new = NewAccount {
+            email: email.into(),
+            name: email.into(),
+            password: PASSWORD.into(),
+            role,
+            scope: EditorScope::default(),
+            orcid: None,
+        };
+        create_user(repo.accounts.as_ref(), new).await.unwrap();
+    }
+    let (base, client, repo) = serve_on(repo, None).await;
+    Site { base, client, repo, live: 0, _dir: dir }
+}
+
 /// Serves `repo` on a free local port: its base URL, a client that does
 /// not follow redirects, and the repository.
 pub async fn serve(repo: Repository) -> (String, Client, Arc<Repository>) {
