@@ -350,7 +350,18 @@ impl<R: BufRead> JsonItems<R> {
                 depth += 1;
                 continue;
             }
-            let value = self.scan_value(held.is_some());
+            let value_line = self.line;
+            let value = self.scan_value(true);
+            if value.truncated {
+                // JSON Lines with one line cut short: the lines after it are
+                // read again as values of their own, not lost inside it.
+                let resumed = self.resume_at_next_line(&value.bytes, value_line);
+                let item = problem(self, "the file ends inside an object");
+                if !resumed {
+                    self.state = State::Done;
+                }
+                return item;
+            }
             push(&mut held, &value.bytes, &mut failure);
             if let Some(p) = value.problem {
                 // Past a bound, or broken: the object is not held whole.
@@ -403,6 +414,30 @@ impl<R: BufRead> JsonItems<R> {
             }
         }
         out
+    }
+
+    /// After a value that ran to the end of the file: reads again from
+    /// the first line of its bytes (which started on `first_line`) that
+    /// starts an object, so that one record cut short in the middle of a
+    /// file costs only itself. False when there is no such line (or the
+    /// value was too large to be held).
+    fn resume_at_next_line(&mut self, bytes: &[u8], first_line: usize) -> bool {
+        let mut line = first_line;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b != b'\n' {
+                continue;
+            }
+            line += 1;
+            let rest = &bytes[i + 1..];
+            let indent = rest.iter().take_while(|b| matches!(b, b' ' | b'\t' | b'\r')).count();
+            if rest.get(indent) == Some(&b'{') {
+                self.chunk = rest.to_vec();
+                self.at = 0;
+                self.line = line;
+                return true;
+            }
+        }
+        false
     }
 
     fn fail_file(&mut self, message: String) -> Option<RawItem> {
@@ -479,7 +514,7 @@ impl<R: BufRead> JsonItems<R> {
                         Some(_) => {
                             self.position += 1;
                             let scanned = self.scan_value(true);
-                            if scanned.truncated {
+                            if scanned.truncated && !self.resume_at_next_line(&scanned.bytes, line) {
                                 self.state = State::Done;
                             }
                             let bytes = match scanned.problem {
