@@ -10,9 +10,11 @@
 # `arkiv init` and `arkiv import eprints-xml` under /usr/bin/time (BENCH_RUNS
 # runs, 3 by default for counts up to 10,000, else 1; the median is
 # reported). PostgreSQL comes from scripts/postgres.sh; set
-# BENCH_BACKENDS="sqlite" to skip it. BENCH_FORMAT=ris imports the same
-# records as RIS instead (`bench-out/gen-N.ris`, made once by importing the
-# XML into a scratch repository and `arkiv export ris`, untimed). Prints a
+# BENCH_BACKENDS="sqlite" to skip it. BENCH_FORMAT=ris, bibtex or csljson
+# imports the same records in that format instead (`bench-out/gen-N.ris`,
+# `.bib`, `.json`, made once by importing the XML into a scratch repository
+# and `arkiv export FORMAT`, untimed). Crossref and DataCite JSON have no
+# export to make them from, and are not benchmarked. Prints a
 # Markdown table; the
 # "Import (record store)" section of BENCHMARKS.md keeps the history by
 # build, so add the rows you want to keep there by hand.
@@ -23,7 +25,13 @@ COUNTS=("$@")
 [ ${#COUNTS[@]} -gt 0 ] || COUNTS=(10000 100000)
 BACKENDS=${BENCH_BACKENDS:-"sqlite postgres"}
 FORMAT=${BENCH_FORMAT:-eprints-xml}
-case "$FORMAT" in eprints-xml | ris) ;; *) echo "BENCH_FORMAT is eprints-xml or ris" >&2; exit 1 ;; esac
+case "$FORMAT" in
+  eprints-xml) ;;
+  ris) EXT=ris ;;
+  bibtex) EXT=bib ;;
+  csljson) EXT=json ;;
+  *) echo "BENCH_FORMAT is eprints-xml, ris, bibtex or csljson" >&2; exit 1 ;;
+esac
 OUT=bench-out
 say() { echo "bench-import: $*" >&2; }
 
@@ -49,14 +57,14 @@ for n in "${COUNTS[@]}"; do
     mv "$xml.part" "$xml"
   fi
   input=$xml
-  if [ "$FORMAT" = ris ]; then
-    input="$OUT/gen-$n.ris"
+  if [ "$FORMAT" != eprints-xml ]; then
+    input="$OUT/gen-$n.$EXT"
     if [ ! -s "$input" ]; then
-      say "writing $n records as RIS"
+      say "writing $n records as $FORMAT"
       scratch="$WORK/scratch-$n"
       "$ARKIV" init "$scratch" >/dev/null
       "$ARKIV" --repo "$scratch" import eprints-xml "$xml" >/dev/null 2>&1
-      "$ARKIV" --repo "$scratch" export ris -o "$input.part" >/dev/null
+      "$ARKIV" --repo "$scratch" export "$FORMAT" -o "$input.part" >/dev/null
       mv "$input.part" "$input"
       rm -rf "$scratch"
     fi
@@ -99,7 +107,7 @@ for n in "${COUNTS[@]}"; do
         m = int((NR + 1) / 2)
         name = (backend == "postgres") ? "PostgreSQL" : "SQLite"
         printf "| `%s`%s | %s | %\047d | %d%s | %.2f s | %\047d | %d MB | %.1f MB | %\047d |\n",
-          build, (format == "ris" ? " RIS" : ""), name, n, runs, (runs > 1 ? " (median)" : ""), s[m], n / s[m], k[m] / 1024, b[m] / 1e6, b[m] / n
+          build, (format == "eprints-xml" ? "" : " " format), name, n, runs, (runs > 1 ? " (median)" : ""), s[m], n / s[m], k[m] / 1024, b[m] / 1e6, b[m] / n
       }'
   done
 done
