@@ -128,6 +128,10 @@ pub fn write_record(record: &Record, ctx: &ExportContext, out: &mut String) {
         let (first, last) = fields::page_bounds(range);
         tag(out, "SP", &first);
         opt(out, "EP", last.as_deref());
+    } else if matches!(genre, Genre::Book | Genre::Thesis | Genre::Report) {
+        // A whole work's page count: Zotero's RIS.js reads a lone `SP` of
+        // a book or thesis as its number of pages, and so does the reader.
+        opt(out, "SP", fields::text(&record.pages));
     }
     let publisher = match genre {
         Genre::Report | Genre::Thesis => fields::issuing_body(record),
