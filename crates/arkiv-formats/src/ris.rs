@@ -728,6 +728,18 @@ ER  -
 ";
 
     #[test]
+    fn proceedings_without_an_event_come_back_as_proceedings() {
+        let mut paper = Record::new("conference_item", "Pipelines");
+        paper.publication = Some("Proceedings of the Forum".into());
+        let mut text = String::new();
+        crate::export::ris::write_record(&paper, &crate::export::ExportContext::example(), &mut text);
+        assert!(text.contains("C3  - Proceedings of the Forum\r\n") && !text.contains("T2  - "), "{text}");
+        let items = read(&text);
+        let r = &ok(&items[0]).record;
+        assert_eq!((r.publication.as_deref(), r.event_title.as_deref()), (Some("Proceedings of the Forum"), None));
+    }
+
+    #[test]
     fn a_page_count_comes_back() {
         let ctx = crate::export::ExportContext::example();
         let mut book = Record::new("book", "A long book");

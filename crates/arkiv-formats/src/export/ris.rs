@@ -97,11 +97,10 @@ pub fn write_record(record: &Record, ctx: &ExportContext, out: &mut String) {
         tag(out, "M3", &fields::kind_label(record, &ctx.item_types));
     } else if genre == Genre::Conference {
         // Zotero's RIS.js: a `CONF`'s T2 is the conference's name, C3 the
-        // proceedings' title.
-        opt(out, "T2", fields::text(&record.event_title).or(fields::container(record)));
-        if fields::text(&record.event_title).is_some() {
-            opt(out, "C3", fields::proceedings(record));
-        }
+        // proceedings' title. Proceedings without a named event are still
+        // C3: in T2 they would be read as the conference.
+        opt(out, "T2", fields::text(&record.event_title));
+        opt(out, "C3", fields::proceedings(record));
         opt(out, "T3", fields::text(&record.series));
     } else {
         opt(out, "T2", fields::container(record));
