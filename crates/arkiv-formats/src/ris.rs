@@ -17,6 +17,9 @@
 //! * otherwise `T2` is the container (a chapter's book, else the journal or
 //!   the larger work), `T3` the series, `IS` the number and `SN` an ISSN
 //!   (`NNNN-NNNX`) or else an ISBN.
+//! * a `BOOK`'s, `THES`'s or `RPRT`'s `SP` without an `EP` is its page
+//!   count (`pages`), as the writer gives it and Zotero reads it; anyone
+//!   else's `SP` and `EP` are a page range.
 //!
 //! `AU`/`A1` "Family, Given" is a person; a name without a comma is an
 //! organisation (a corporate creator) when it is one word or more than
@@ -469,6 +472,11 @@ fn map_record(raw: RawRecord, types: &ItemTypes) -> Result<ImportedRecord, Strin
         (Some(p), Some(d)) if d.precision() > p.precision() => Some(d),
         (p, d) => p.or(d),
     };
+    // A book's, thesis's or report's lone `SP` is its page count, as the
+    // writer gives it (and Zotero's RIS.js reads it: `numPages`).
+    if matches!(ty.as_str(), "BOOK" | "THES" | "RPRT") && last_page.is_none() {
+        r.pages = first_page.take();
+    }
     r.pagerange = match (first_page, last_page) {
         (Some(first), Some(last)) => Some(format!("{first}-{last}")),
         (first, last) => first.or(last),
@@ -718,6 +726,46 @@ N1  - Open access.
 M1  - 12
 ER  - 
 ";
+
+    #[test]
+    fn proceedings_without_an_event_come_back_as_proceedings() {
+        let mut paper = Record::new("conference_item", "Pipelines");
+        paper.publication = Some("Proceedings of the Forum".into());
+        let mut text = String::new();
+        crate::export::ris::write_record(&paper, &crate::export::ExportContext::example(), &mut text);
+        assert!(text.contains("C3  - Proceedings of the Forum\r\n") && !text.contains("T2  - "), "{text}");
+        let items = read(&text);
+        let r = &ok(&items[0]).record;
+        assert_eq!((r.publication.as_deref(), r.event_title.as_deref()), (Some("Proceedings of the Forum"), None));
+    }
+
+    #[test]
+    fn a_page_count_comes_back() {
+        let ctx = crate::export::ExportContext::example();
+        let mut book = Record::new("book", "A long book");
+        book.pages = Some("412".into());
+        let mut thesis = Record::new("thesis", "A thesis");
+        thesis.pages = Some("180".into());
+        let mut chapter = Record::new("book_section", "A chapter");
+        chapter.pages = Some("30".into());
+        chapter.pagerange = Some("5-34".into());
+        let mut text = String::new();
+        for r in [&book, &thesis, &chapter] {
+            crate::export::ris::write_record(r, &ctx, &mut text);
+        }
+        let items = read(&text);
+        assert_eq!(ok(&items[0]).record.pages.as_deref(), Some("412"));
+        assert_eq!(ok(&items[0]).record.pagerange, None);
+        assert_eq!(ok(&items[1]).record.pages.as_deref(), Some("180"));
+        // A part's pages are its range; its page count is not written.
+        assert_eq!(ok(&items[2]).record.pagerange.as_deref(), Some("5-34"));
+        // A book's first and last page stay a range.
+        let items = read("TY  - BOOK\r\nTI  - Pages\r\nSP  - 3\r\nEP  - 9\r\nER  - \r\n");
+        assert_eq!(
+            (ok(&items[0]).record.pagerange.as_deref(), ok(&items[0]).record.pages.as_deref()),
+            (Some("3-9"), None)
+        );
+    }
 
     #[test]
     fn a_zotero_journal_article() {

@@ -97,11 +97,10 @@ pub fn write_record(record: &Record, ctx: &ExportContext, out: &mut String) {
         tag(out, "M3", &fields::kind_label(record, &ctx.item_types));
     } else if genre == Genre::Conference {
         // Zotero's RIS.js: a `CONF`'s T2 is the conference's name, C3 the
-        // proceedings' title.
-        opt(out, "T2", fields::text(&record.event_title).or(fields::container(record)));
-        if fields::text(&record.event_title).is_some() {
-            opt(out, "C3", fields::proceedings(record));
-        }
+        // proceedings' title. Proceedings without a named event are still
+        // C3: in T2 they would be read as the conference.
+        opt(out, "T2", fields::text(&record.event_title));
+        opt(out, "C3", fields::proceedings(record));
         opt(out, "T3", fields::text(&record.series));
     } else {
         opt(out, "T2", fields::container(record));
@@ -128,6 +127,10 @@ pub fn write_record(record: &Record, ctx: &ExportContext, out: &mut String) {
         let (first, last) = fields::page_bounds(range);
         tag(out, "SP", &first);
         opt(out, "EP", last.as_deref());
+    } else if matches!(genre, Genre::Book | Genre::Thesis | Genre::Report) {
+        // A whole work's page count: Zotero's RIS.js reads a lone `SP` of
+        // a book or thesis as its number of pages, and so does the reader.
+        opt(out, "SP", fields::text(&record.pages));
     }
     let publisher = match genre {
         Genre::Report | Genre::Thesis => fields::issuing_body(record),
