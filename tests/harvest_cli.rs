@@ -36,7 +36,9 @@ fn an_operator_harvests_one_arkiv_into_another() {
     let config = target.join("arkiv.toml");
     let text = std::fs::read_to_string(&config).unwrap().replace("\nretries = 5\n", "\nretries = 0\n").replace(
         "\n# Item types beyond",
-        &format!("\n[[harvest.sources]]\nname = \"nightly\"\nurl = \"{url}\"\nprefix = \"oai_dc\"\n\n# Item types beyond"),
+        &format!(
+            "\n[[harvest.sources]]\nname = \"nightly\"\nurl = \"{url}\"\nprefix = \"oai_dc\"\n\n# Item types beyond"
+        ),
     );
     std::fs::write(&config, text).unwrap();
     let out = arkiv(&target, &["harvest"]);

@@ -335,6 +335,17 @@ impl<R: BufRead> BibtexReader<R> {
         // `crossref` and `xdata` are kept verbatim, not followed: an entry
         // read alone has no parent, and one naming itself would loop.
         let mut links = Vec::new();
+        // DOIs and URLs are read as written: biblatex would turn a `--` in
+        // them into an en dash, as it does in text.
+        let raw_verbatim: Vec<(String, String)> = entry
+            .fields
+            .iter()
+            .map(|p| (p.key.v.to_ascii_lowercase(), &p.value.v))
+            .filter(|(name, value)| {
+                (name == "doi" || name == "url") && value.iter().all(|c| matches!(c.v, RawChunk::Normal(_)))
+            })
+            .map(|(name, value)| (name, raw_text(value)))
+            .collect();
         entry.fields.retain(|p| {
             let name = p.key.v.to_ascii_lowercase();
             let keep = name != "crossref" && name != "xdata";
@@ -369,6 +380,11 @@ impl<R: BufRead> BibtexReader<R> {
         let bib = biblatex::Bibliography::from_raw(raw).map_err(|e| with_key(parse_error(text, &e)))?;
         let entry = bib.into_vec().pop().ok_or("no entry could be read")?;
         let mut fields: Vec<(String, Chunks)> = entry.fields.into_iter().collect();
+        for (name, chunks) in &mut fields {
+            if let Some((_, raw)) = raw_verbatim.iter().find(|(n, _)| n == name) {
+                *chunks = vec![Spanned::zero(Chunk::Verbatim(raw.clone()))];
+            }
+        }
         // Keep the order stable but deterministic (biblatex sorts by name).
         fields.sort_by(|a, b| a.0.cmp(&b.0));
         let imported = map_entry(kind, fields, links, &self.types);
@@ -395,7 +411,7 @@ fn parse_error(text: &str, e: &biblatex::ParseError) -> String {
     }
 }
 
-/// A raw field's text as written (for `crossref` and `xdata`).
+/// A raw field's text as written (for `crossref` and `xdata`, DOIs and URLs).
 fn raw_text(field: &biblatex::Field<'_>) -> String {
     field
         .iter()
