@@ -104,7 +104,7 @@ pub enum Pasted<'a> {
 /// case-insensitive, and the services answer either.
 pub fn normalise_doi(input: &str) -> Option<String> {
     let s = input.trim();
-    if s.is_empty() || s.chars().any(char::is_whitespace) {
+    if s.is_empty() {
         return None;
     }
     let lower = s.to_ascii_lowercase();
