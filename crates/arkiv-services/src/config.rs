@@ -22,6 +22,7 @@ pub struct Config {
     pub statistics: StatisticsSettings,
     pub api: ApiSettings,
     pub sword: SwordSettings,
+    pub doi: DoiSettings,
     pub harvest: HarvestSettings,
     /// Item types beyond the defaults: key = label.
     pub types: BTreeMap<String, String>,
@@ -326,6 +327,33 @@ impl Default for SwordSettings {
     }
 }
 
+/// Looking up a DOI for the deposit form (see `doi_lookup`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DoiSettings {
+    /// Crossref's REST API, without a trailing slash (`/works/{doi}`).
+    pub crossref_url: String,
+    /// DataCite's REST API, asked when Crossref does not know a DOI
+    /// (`/dois/{doi}`).
+    pub datacite_url: String,
+    /// Seconds one service has to answer, connection to last byte.
+    pub timeout_seconds: u64,
+    /// An address for Crossref's "polite" pool, sent with each lookup;
+    /// empty: none.
+    pub mailto: String,
+}
+
+impl Default for DoiSettings {
+    fn default() -> Self {
+        DoiSettings {
+            crossref_url: "https://api.crossref.org".into(),
+            datacite_url: "https://api.datacite.org".into(),
+            timeout_seconds: 10,
+            mailto: String::new(),
+        }
+    }
+}
+
 impl FileSettings {
     pub fn purge_after_secs(&self) -> i64 {
         i64::from(self.purge_after_days) * 86_400
@@ -554,6 +582,17 @@ max_expansion = {sword_expansion}
 # (On-Behalf-Of) besides editors and admins, e.g. ["router@publisher.example"].
 mediators = {sword_mediators}
 
+[doi]
+# The deposit form can start from a DOI: it is looked up at Crossref, and
+# at DataCite when Crossref does not know it. Their APIs' addresses, and
+# the seconds each has to answer.
+crossref_url = {doi_crossref}
+datacite_url = {doi_datacite}
+timeout_seconds = {doi_timeout}
+# An address Crossref may write to about this site's lookups (its "polite"
+# pool answers such clients first); empty: none is sent.
+mailto = {doi_mailto}
+
 [harvest]
 # OAI-PMH harvesting of other repositories (arkiv harvest). Seconds one
 # request may take; attempts after a first that failed in a way that may
@@ -615,6 +654,10 @@ max_response_mb = {harvest_max_mb}
             sword_expansion = self.sword.max_expansion,
             sword_mediators =
                 toml::Value::Array(self.sword.mediators.iter().map(|m| toml::Value::String(m.clone())).collect()),
+            doi_crossref = q(&self.doi.crossref_url),
+            doi_datacite = q(&self.doi.datacite_url),
+            doi_timeout = self.doi.timeout_seconds,
+            doi_mailto = q(&self.doi.mailto),
             harvest_timeout = self.harvest.timeout_seconds,
             harvest_retries = self.harvest.retries,
             harvest_max_wait = self.harvest.max_retry_after_seconds,

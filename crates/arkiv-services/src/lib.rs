@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod counter_tsv;
 pub mod demo;
+pub mod doi_lookup;
 pub mod export;
 pub mod fetch;
 pub mod file_gc;

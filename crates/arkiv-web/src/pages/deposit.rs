@@ -2,7 +2,9 @@
 //! the "new item" form), the deposit page of one item (`/deposit/{id}`:
 //! the metadata form for its type, its documents and their access, what it
 //! still lacks, submit; for editors, accept and return), and the forms it
-//! posts to. Thin handlers over `arkiv_services::workflow::Workflow`, which
+//! posts to; among them "Start from a DOI, BibTeX or RIS" (`/fill`), which
+//! shows the form filled in from a looked-up or pasted record and saves
+//! nothing. Thin handlers over `arkiv_services::workflow::Workflow`, which
 //! asks the permission rules and keeps every change as a revision.
 //!
 //! Every form carries the CSRF token and the revision the user started
@@ -15,6 +17,7 @@ use crate::pages::{parse_id, RecordPath};
 use crate::AppState;
 use arkiv_model::{DocumentSecurity, PartialDate, Record, RecordId, Scheme, Status, User};
 use arkiv_services::accounts::Session;
+use arkiv_services::doi_lookup::{form_fill, DoiLookup, FormFill};
 use arkiv_services::workflow::metadata::{form_choices, form_fields, form_values, missing, Field, FieldProblem};
 use arkiv_services::workflow::{may, Action, DocumentSettings, Workflow, WorkflowError};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
@@ -33,6 +36,7 @@ pub fn routes(upload_limit: u64) -> Router<AppState> {
         .route("/workarea", get(workarea))
         .route("/workarea/new", post(create))
         .route("/deposit/{id}", get(deposit_page).post(save))
+        .route("/deposit/{id}/fill", post(fill))
         .route("/deposit/{id}/upload", post(upload).layer(DefaultBodyLimit::max(body_limit)))
         .route("/deposit/{id}/document/{pos}", post(document))
         .route("/deposit/{id}/submit", post(submit))
@@ -250,11 +254,35 @@ struct DepositPage {
     public_url: Option<String>,
     /// The live record this item is a new version of.
     succeeds: Option<RecordId>,
+    /// The "Start from a DOI, BibTeX or RIS" box: what was pasted, and
+    /// what came of it.
+    fill: FillView,
+}
+
+/// The "Start from a DOI, BibTeX or RIS" box after a lookup.
+#[derive(Serialize, Default)]
+struct FillView {
+    /// What was pasted, shown again.
+    text: String,
+    /// Why nothing was filled.
+    error: Option<String>,
+    /// What was filled, when something was.
+    done: Option<FillDone>,
+}
+
+#[derive(Serialize)]
+struct FillDone {
+    /// "Crossref (DOI 10.7554/eLife.01567)".
+    source: String,
+    filled: Vec<String>,
+    not_carried: Vec<String>,
+    notes: Vec<String>,
 }
 
 /// Shapes the deposit page. `typed` are values to show instead of the
-/// record's (what the user typed into a form that came back), `problems`
-/// the fields to mark.
+/// record's (what the user typed into a form that came back, or what a
+/// lookup found), `problems` the fields to mark, `shown_type` the item type
+/// to show the form for instead of the record's.
 fn deposit_ctx(
     state: &AppState,
     session: &Session,
@@ -262,18 +290,20 @@ fn deposit_ctx(
     revision: i64,
     typed: &[(String, String)],
     problems: &[FieldProblem],
+    shown_type: Option<&str>,
 ) -> DepositPage {
     let user = &session.user;
     let id = record.id.unwrap_or(0);
     let values = form_values(record);
-    let fields = form_fields(&record.item_type)
+    let item_type = shown_type.unwrap_or(&record.item_type);
+    let fields = form_fields(item_type)
         .into_iter()
         .map(|f| {
             let value = field(typed, f.name)
                 .map(str::to_string)
                 .unwrap_or_else(|| values.get(f.name).cloned().unwrap_or_default());
             FormField {
-                choices: form_choices(f.name, &record.item_type, &value),
+                choices: form_choices(f.name, item_type, &value),
                 value,
                 problem: problems.iter().find(|p| p.field == f.name).map(|p| p.problem.clone()),
                 field: f,
@@ -326,7 +356,7 @@ fn deposit_ctx(
         revision,
         title: if record.title.trim().is_empty() { "(untitled)".into() } else { record.title.clone() },
         status: record.status.label(),
-        item_type: record.item_type.clone(),
+        item_type: item_type.to_string(),
         types: state.repo.types().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         fields,
         subjects,
@@ -356,6 +386,7 @@ fn deposit_ctx(
         upload_js: crate::pages::assets::upload_js_url(),
         public_url: (record.is_live()).then(|| format!("/{id}/")),
         succeeds: record.succeeds,
+        fill: FillView::default(),
     }
 }
 
@@ -368,15 +399,17 @@ struct Notice<'a> {
     problems: &'a [FieldProblem],
     message: Option<String>,
     error: Option<String>,
+    /// After a lookup: its box, and the item type the form is shown for.
+    fill: Option<(FillView, Option<String>)>,
 }
 
 impl Notice<'static> {
     fn message(message: Option<String>) -> Self {
-        Notice { status: StatusCode::OK, typed: &[], problems: &[], message, error: None }
+        Notice { status: StatusCode::OK, typed: &[], problems: &[], message, error: None, fill: None }
     }
 
     fn error(status: StatusCode, error: impl Into<String>) -> Self {
-        Notice { status, typed: &[], problems: &[], message: None, error: Some(error.into()) }
+        Notice { status, typed: &[], problems: &[], message: None, error: Some(error.into()), fill: None }
     }
 }
 
@@ -392,9 +425,11 @@ async fn render_deposit(
     if !viewer_may_open(&session.user, &record) {
         return Err(crate::pages::no_such_record());
     }
-    let mut ctx = deposit_ctx(state, session, &record, revision, notice.typed, notice.problems);
+    let (fill, shown_type) = notice.fill.unwrap_or_default();
+    let mut ctx = deposit_ctx(state, session, &record, revision, notice.typed, notice.problems, shown_type.as_deref());
     ctx.message = notice.message;
     ctx.error = notice.error;
+    ctx.fill = fill;
     if matches!(record.status, Status::Inbox | Status::Buffer) {
         ctx.duplicates = crate::search_index::possible_duplicates(state, &record).await;
     }
@@ -444,6 +479,47 @@ pub async fn save(
             render_deposit(&state, &session, id, Notice::error(StatusCode::CONFLICT, e.to_string())).await
         }
         Err(e) => Err(problem(e)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct FillForm {
+    #[serde(default)]
+    source: String,
+}
+
+/// "Start from a DOI, BibTeX or RIS": looks up a DOI (Crossref, then
+/// DataCite) or reads a pasted BibTeX entry or RIS record, and shows the
+/// deposit form filled in from it. Nothing is saved: the draft changes
+/// when the depositor presses the form's Save. A failed lookup shows why
+/// beside the box, the form as it was.
+pub async fn fill(
+    State(state): State<AppState>,
+    LoggedIn(session): LoggedIn,
+    RecordPath(id): RecordPath,
+    CsrfForm(form): CsrfForm<FillForm>,
+) -> Result<Response, Problem> {
+    // The right first, as saving the form asks it.
+    let (record, _) = Workflow::new(&state.repo, &session.user).load(id, Action::Edit).await.map_err(problem)?;
+    let types = state.repo.types();
+    let found = match DoiLookup::new(&state.repo.config.doi) {
+        Ok(lookup) => lookup.lookup(&form.source, &types).await.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("The lookup could not start: {e}.")),
+    };
+    match found {
+        Ok(found) => {
+            let FormFill { item_type, values, filled, not_carried } = form_fill(&found, &record.item_type, &types);
+            let done = FillDone { source: found.source.describe(), filled, not_carried, notes: found.notes };
+            let view = FillView { text: form.source, error: None, done: Some(done) };
+            let notice = Notice { typed: &values, fill: Some((view, Some(item_type))), ..Notice::message(None) };
+            render_deposit(&state, &session, id, notice).await
+        }
+        Err(error) => {
+            let view = FillView { text: form.source, error: Some(error), done: None };
+            let notice =
+                Notice { status: StatusCode::UNPROCESSABLE_ENTITY, fill: Some((view, None)), ..Notice::message(None) };
+            render_deposit(&state, &session, id, notice).await
+        }
     }
 }
 
