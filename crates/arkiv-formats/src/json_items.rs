@@ -733,14 +733,7 @@ pub(crate) fn orcid(value: &str) -> Option<String> {
 /// A DOI without its resolver, if it is a DOI.
 pub(crate) fn doi(m: &mut Mapper, key: &str, value: &str) -> Option<String> {
     match arkiv_model::validate::doi_problem(value) {
-        None => {
-            let lower = value.trim().to_ascii_lowercase();
-            let cut = ["https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"]
-                .iter()
-                .find(|p| lower.starts_with(*p))
-                .map_or(0, |p| p.len());
-            Some(value.trim()[cut..].trim().to_string())
-        }
+        None => Some(crate::labels::bare_doi(value.trim()).to_string()),
         Some(problem) => {
             m.warn(format!("{key}: {problem}"));
             m.unmapped(key, &Value::String(value.into()));
@@ -811,46 +804,6 @@ pub(crate) fn licence(url: &str) -> String {
         }
     }
     u.to_string()
-}
-
-/// A report's kind from its label ("Policy Paper", "Technical Report"):
-/// the repository's report type of that label, else a monograph of the
-/// subtype of that label, else any of the repository's types by label.
-/// As the RIS reader reads `M3`.
-pub(crate) fn report_kind(label: &str, types: &ItemTypes) -> Option<(String, Option<String>)> {
-    let label = label.trim();
-    let named = |(key, l): &(&str, &str)| l.eq_ignore_ascii_case(label).then(|| key.to_string());
-    let is_report = |(key, _): &(&str, &str)| arkiv_model::item_type::is_serial_grey_literature(key);
-    if let Some(key) = types.iter().filter(is_report).find_map(|t| named(&t)) {
-        return Some((key, None));
-    }
-    let subtype = arkiv_model::subtype_keys("monograph")
-        .iter()
-        .find(|k| arkiv_model::subtype_label(k).eq_ignore_ascii_case(label));
-    if let Some(key) = subtype {
-        return Some(("monograph".to_string(), Some(key.to_string())));
-    }
-    types.iter().find_map(|t| named(&t)).map(|key| (key, None))
-}
-
-/// A thesis's kind as the exports name it ("Masters thesis", "PhD
-/// thesis"): the subtype of that label. `Some(None)` for the plain type
-/// label, which names no subtype.
-pub(crate) fn thesis_kind(label: &str) -> Option<Option<&'static str>> {
-    const KEYS: [&str; 9] =
-        ["doctoral", "masters", "diploma", "postdoctoral", "phd", "engd", "mphil", "bachelors", "other"];
-    let label = label.trim();
-    if label.eq_ignore_ascii_case("thesis") {
-        return Some(None);
-    }
-    let lower = label.to_ascii_lowercase();
-    let words = lower.strip_suffix(" thesis").or_else(|| lower.strip_suffix(" dissertation")).unwrap_or(&lower).trim();
-    let words = match words {
-        "master's" | "master" => "masters",
-        "doctoral" | "dissertation" => "doctoral",
-        w => w,
-    };
-    KEYS.into_iter().find(|k| arkiv_model::subtype_label(k).eq_ignore_ascii_case(words)).map(Some)
 }
 
 /// Text of a JATS fragment (Crossref's abstracts): its markup taken out,

@@ -23,6 +23,7 @@ pub mod eprints;
 pub mod export;
 pub mod harvest;
 pub mod json;
+mod labels;
 pub mod ris;
 pub mod sword;
 
