@@ -79,6 +79,30 @@ pub(crate) struct JsonItems<R: BufRead> {
     io_error: Option<io::Error>,
 }
 
+/// Whether a scan stands inside a JSON string, where brackets and commas
+/// are text: the lexing both scans need.
+#[derive(Default)]
+struct InString {
+    inside: bool,
+    escaped: bool,
+}
+
+impl InString {
+    /// Takes a byte inside a string; true when it is the quote that
+    /// closes it.
+    fn closes(&mut self, b: u8) -> bool {
+        if self.escaped {
+            self.escaped = false;
+        } else if b == b'\\' {
+            self.escaped = true;
+        } else if b == b'"' {
+            self.inside = false;
+            return true;
+        }
+        false
+    }
+}
+
 /// How the scan of one value ended.
 struct Scanned {
     /// Bytes held (empty when not capturing or past a bound).
@@ -161,32 +185,26 @@ impl<R: BufRead> JsonItems<R> {
         // Openers up to MAX_DEPTH; deeper ones are only counted.
         let mut stack: Vec<u8> = Vec::new();
         let mut deeper: usize = 0;
-        let mut in_string = false;
-        let mut escaped = false;
+        let mut string = InString::default();
         let mut scalar = false;
         loop {
             let Some(b) = self.peek() else {
                 out.truncated = true;
                 break;
             };
-            if scalar && !in_string && (matches!(b, b',' | b']' | b'}' | b'[' | b'{' | b'"') || b.is_ascii_whitespace())
+            if scalar
+                && !string.inside
+                && (matches!(b, b',' | b']' | b'}' | b'[' | b'{' | b'"') || b.is_ascii_whitespace())
             {
                 break;
             }
             self.bump();
             let mut done = false;
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if b == b'\\' {
-                    escaped = true;
-                } else if b == b'"' {
-                    in_string = false;
-                    done = stack.is_empty() && deeper == 0;
-                }
+            if string.inside {
+                done = string.closes(b) && stack.is_empty() && deeper == 0;
             } else {
                 match b {
-                    b'"' => in_string = true,
+                    b'"' => string.inside = true,
                     b'{' | b'[' => {
                         if stack.len() < MAX_DEPTH {
                             stack.push(b);
@@ -244,7 +262,7 @@ impl<R: BufRead> JsonItems<R> {
                 break;
             }
         }
-        let complete_scalar = scalar && !in_string;
+        let complete_scalar = scalar && !string.inside;
         if out.truncated && out.problem.is_none() && !complete_scalar {
             out.problem = Some(format!("the file ends inside it (it starts on line {start_line})"));
         } else if out.truncated && complete_scalar {
@@ -386,8 +404,7 @@ impl<R: BufRead> JsonItems<R> {
     fn scan_rest(&mut self, depth: usize) -> Scanned {
         let mut out = Scanned { bytes: Vec::new(), problem: None, truncated: false };
         let mut open = depth;
-        let mut in_string = false;
-        let mut escaped = false;
+        let mut string = InString::default();
         while open > 0 {
             let Some(b) = self.bump() else {
                 out.truncated = true;
@@ -396,17 +413,11 @@ impl<R: BufRead> JsonItems<R> {
             if out.bytes.len() < MAX_ITEM_BYTES {
                 out.bytes.push(b);
             }
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if b == b'\\' {
-                    escaped = true;
-                } else if b == b'"' {
-                    in_string = false;
-                }
+            if string.inside {
+                string.closes(b);
             } else {
                 match b {
-                    b'"' => in_string = true,
+                    b'"' => string.inside = true,
                     b'{' | b'[' => open += 1,
                     b'}' | b']' => open -= 1,
                     _ => {}
