@@ -35,15 +35,9 @@ use arkiv_formats::export::{self, fields, fields::Genre, ExportContext};
 use arkiv_formats::{ImportedRecord, ReadItem};
 use arkiv_model::{ItemTypes, Record};
 
-fn export(format: &export::ExportFormat, records: &[Record]) -> String {
-    let mut out = Vec::new();
-    export::write_all(format, &ExportContext::example(), records, &mut out).unwrap();
-    String::from_utf8(out).unwrap()
-}
+mod common;
 
-fn text(value: &Option<String>) -> Option<String> {
-    fields::text(value).map(fields::one_line).filter(|s| !s.is_empty())
-}
+use common::{export, text};
 
 /// The entry type the writer gives `r` (the BibTeX dialect).
 fn entry_type(r: &Record) -> &'static str {
@@ -231,20 +225,13 @@ fn round_trip(records: &[Record]) {
 
 #[test]
 fn the_eprints_corpus_comes_back_from_bibtex() {
-    let Some(dir) = arkiv_testkit::corpus_dir() else { return };
-    let mut records = arkiv_testkit::eprints_corpus(&dir);
-    assert!(records.len() > 100, "the corpus holds 105 records; read {}", records.len());
-    for (i, r) in records.iter_mut().enumerate() {
-        r.id = Some(i as i64 + 1);
-    }
+    let Some(records) = common::corpus() else { return };
     round_trip(&records);
 }
 
 #[test]
 fn the_seed_comes_back_from_bibtex() {
-    let mut seed = arkiv_testkit::seed();
-    seed.id = Some(1);
-    round_trip(std::slice::from_ref(&seed));
+    round_trip(std::slice::from_ref(&common::seed()));
 }
 
 #[test]

@@ -24,45 +24,14 @@
 use arkiv_formats::export::{self, fields, fields::Genre, ExportContext};
 use arkiv_formats::ris::RisReader;
 use arkiv_formats::{FileData, ImportedRecord};
-use arkiv_model::{ItemTypes, Record};
+use arkiv_model::Record;
+
+mod common;
+
+use common::{expected_type, text};
 
 fn ris(records: &[Record]) -> String {
-    let mut out = Vec::new();
-    export::write_all(&export::ris::RIS, &ExportContext::example(), records, &mut out).unwrap();
-    String::from_utf8(out).unwrap()
-}
-
-fn text(value: &Option<String>) -> Option<String> {
-    fields::text(value).map(fields::one_line).filter(|s| !s.is_empty())
-}
-
-/// The type the reader gives a record of `original`'s type, by what the
-/// writer's `TY` and `M3` say of it.
-fn expected_type(original: &Record) -> String {
-    let types = ItemTypes::default();
-    match Genre::of(original) {
-        Genre::Article => "article".into(),
-        Genre::Book => "book".into(),
-        Genre::BookSection => "book_section".into(),
-        Genre::Conference => "conference_item".into(),
-        Genre::Thesis => "thesis".into(),
-        Genre::Dataset => "dataset".into(),
-        Genre::Patent => "patent".into(),
-        Genre::Other => "other".into(),
-        Genre::Report => match (original.item_type.as_str(), original.subtype()) {
-            ("monograph", Some(key)) => {
-                let label = arkiv_model::subtype_label(key);
-                if let Some((key, _)) = types.iter().find(|(_, l)| l.eq_ignore_ascii_case(&label)) {
-                    key.to_string()
-                } else if arkiv_model::subtype_keys("monograph").contains(&key) {
-                    "monograph".into()
-                } else {
-                    "report".into()
-                }
-            }
-            (key, _) => key.to_string(),
-        },
-    }
+    common::export(&export::ris::RIS, records)
 }
 
 /// The `AU` lines a record makes: people inverted, then bodies.
@@ -132,19 +101,13 @@ fn round_trip(records: &[Record]) {
 
 #[test]
 fn the_eprints_corpus_comes_back_from_ris() {
-    let Some(dir) = arkiv_testkit::corpus_dir() else { return };
-    let mut records = arkiv_testkit::eprints_corpus(&dir);
-    assert!(records.len() > 100, "the corpus holds 105 records; read {}", records.len());
-    for (i, r) in records.iter_mut().enumerate() {
-        r.id = Some(i as i64 + 1);
-    }
+    let Some(records) = common::corpus() else { return };
     round_trip(&records);
 }
 
 #[test]
 fn the_seed_comes_back_from_ris_with_its_file() {
-    let mut seed = arkiv_testkit::seed();
-    seed.id = Some(1);
+    let mut seed = common::seed();
     round_trip(std::slice::from_ref(&seed));
     // Its open document, once its bytes are here, is an L1 link and comes
     // back as a document whose file the importer fetches.
