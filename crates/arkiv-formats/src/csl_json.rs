@@ -262,24 +262,10 @@ fn names(m: &mut Mapper, key: &str, value: &Value, mut each: impl FnMut(Name)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::read_checks::{err, ok, outline};
 
     fn read(text: &str) -> Vec<ReadItem> {
         CslJsonReader::new(text.as_bytes()).collect()
-    }
-
-    fn ok(item: &ReadItem) -> &ImportedRecord {
-        item.result.as_ref().unwrap_or_else(|e| panic!("item {}: {e}", item.position))
-    }
-
-    fn err(item: &ReadItem) -> &str {
-        match &item.result {
-            Err(e) => &e.message,
-            Ok(r) => panic!("item {} read, an error was expected: {:?}", item.position, r.record.title),
-        }
-    }
-
-    fn outline(items: &[ReadItem]) -> Vec<(usize, bool)> {
-        items.iter().map(|i| (i.position, i.result.is_ok())).collect()
     }
 
     const ARTICLE: &str = r#"[

@@ -24,6 +24,8 @@ pub mod export;
 pub mod harvest;
 pub mod json;
 mod labels;
+#[cfg(test)]
+mod read_checks;
 pub mod ris;
 pub mod sword;
 

@@ -592,26 +592,11 @@ fn is_issn(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::read_checks::{err, ok, outline};
     use arkiv_model::PersonName;
 
     fn read(text: &str) -> Vec<ReadItem> {
         RisReader::new(text.as_bytes()).collect()
-    }
-
-    fn ok(item: &ReadItem) -> &ImportedRecord {
-        item.result.as_ref().unwrap_or_else(|e| panic!("record {}: {e}", item.position))
-    }
-
-    fn err(item: &ReadItem) -> &str {
-        match &item.result {
-            Err(e) => &e.message,
-            Ok(r) => panic!("record {} read, an error was expected: {:?}", item.position, r.record.title),
-        }
-    }
-
-    /// (position, Ok or Err) of each item, for the shape of a file's reading.
-    fn outline(items: &[ReadItem]) -> Vec<(usize, bool)> {
-        items.iter().map(|i| (i.position, i.result.is_ok())).collect()
     }
 
     const ARTICLE: &str = "TY  - JOUR
