@@ -139,10 +139,7 @@ fn check_bibtex(original: &Record, back: &ImportedRecord) {
     assert_eq!(read.date.map(|d| d.to_string()), date, "{what}: date");
     assert_eq!(read.volume, text(&original.volume), "{what}: volume");
     assert_eq!(read.number, text(&original.number), "{what}: number");
-    let pagerange = fields::text(&original.pagerange).map(|range| match fields::page_bounds(range) {
-        (first, Some(last)) => format!("{}-{}", fields::one_line(&first), fields::one_line(&last)),
-        (first, None) => fields::one_line(&first),
-    });
+    let pagerange = common::expected_pagerange(original);
     assert_eq!(read.pagerange, pagerange, "{what}: pagerange");
     if pagerange.is_none() {
         assert_eq!(read.pages, text(&original.pages), "{what}: page count");
@@ -201,26 +198,15 @@ fn check_biblatex(original: &Record, back: &ImportedRecord) {
     assert_eq!(read.languages, language, "{what}: language");
 }
 
-fn read_all(text: &str, count: usize) -> Vec<ReadItem> {
-    let items: Vec<_> = BibtexReader::new(text.as_bytes()).collect();
-    assert_eq!(items.len(), count);
-    for (i, item) in items.iter().enumerate() {
-        assert_eq!(item.position, i + 1);
-    }
-    items
+fn read_all(text: &str) -> Vec<ReadItem> {
+    BibtexReader::new(text.as_bytes()).collect()
 }
 
 fn round_trip(records: &[Record]) {
-    let items = read_all(&export(&export::bibtex::BIBTEX, records), records.len());
-    for (original, item) in records.iter().zip(&items) {
-        let back = item.result.as_ref().unwrap_or_else(|e| panic!("record {:?}: {e}", original.id));
-        check_bibtex(original, back);
-    }
-    let items = read_all(&export(&export::bibtex::BIBLATEX, records), records.len());
-    for (original, item) in records.iter().zip(&items) {
-        let back = item.result.as_ref().unwrap_or_else(|e| panic!("record {:?} (BibLaTeX): {e}", original.id));
-        check_biblatex(original, back);
-    }
+    let items = read_all(&export(&export::bibtex::BIBTEX, records));
+    common::check_each(records, &items, "BibTeX", check_bibtex);
+    let items = read_all(&export(&export::bibtex::BIBLATEX, records));
+    common::check_each(records, &items, "BibLaTeX", check_biblatex);
 }
 
 #[test]

@@ -59,17 +59,9 @@ fn check(original: &Record, back: &ImportedRecord) {
     assert_eq!(read.volume, text(&original.volume), "{what}: volume");
     let number = if report { text(&original.number).or(text(&original.id_number)) } else { text(&original.number) };
     assert_eq!(read.number, number, "{what}: number");
-    let pagerange = fields::text(&original.pagerange).map(|range| match fields::page_bounds(range) {
-        (first, Some(last)) => format!("{}-{}", fields::one_line(&first), fields::one_line(&last)),
-        (first, None) => fields::one_line(&first),
-    });
+    let pagerange = common::expected_pagerange(original);
     assert_eq!(read.pagerange, pagerange, "{what}: pagerange");
-    if matches!(genre, Genre::Report | Genre::Thesis) {
-        let body = fields::issuing_body(original).map(fields::one_line);
-        assert_eq!((read.institution.clone(), read.publisher.clone()), (body, None), "{what}: issuing body");
-    } else {
-        assert_eq!(read.publisher, text(&original.publisher), "{what}: publisher");
-    }
+    common::assert_publisher(original, read, &what);
     assert_eq!(read.place_of_pub, text(&original.place_of_pub), "{what}: place of publication");
     assert_eq!(read.series, text(&original.series), "{what}: series");
     if !report {
@@ -91,12 +83,7 @@ fn check(original: &Record, back: &ImportedRecord) {
 fn round_trip(records: &[Record]) {
     let text = ris(records);
     let items: Vec<_> = RisReader::new(text.as_bytes()).collect();
-    assert_eq!(items.len(), records.len());
-    for (i, (original, item)) in records.iter().zip(&items).enumerate() {
-        assert_eq!(item.position, i + 1);
-        let back = item.result.as_ref().unwrap_or_else(|e| panic!("record {:?}: {e}", original.id));
-        check(original, back);
-    }
+    common::check_each(records, &items, "RIS", check);
 }
 
 #[test]

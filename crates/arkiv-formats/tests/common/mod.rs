@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 use arkiv_formats::export::{self, fields, fields::Genre, ExportContext};
+use arkiv_formats::{ImportedRecord, ReadItem};
 use arkiv_model::{ItemTypes, Record};
 
 /// The EPrints corpus, each record given an id (1, 2...) for the messages;
@@ -68,5 +69,37 @@ pub fn expected_type(original: &Record) -> String {
             }
             (key, _) => key.to_string(),
         },
+    }
+}
+
+/// Checks each record against the item read back for it with `check`: as
+/// many items as records, in order, each read (`format` names the
+/// dialect in a failure).
+pub fn check_each(records: &[Record], items: &[ReadItem], format: &str, check: impl Fn(&Record, &ImportedRecord)) {
+    assert_eq!(items.len(), records.len(), "{format}: items read");
+    for (i, (original, item)) in records.iter().zip(items).enumerate() {
+        assert_eq!(item.position, i + 1, "{format}: position");
+        let back = item.result.as_ref().unwrap_or_else(|e| panic!("record {:?} ({format}): {e}", original.id));
+        check(original, back);
+    }
+}
+
+/// A page range as the writers give it: first and last page joined by a
+/// hyphen, each on one line.
+pub fn expected_pagerange(original: &Record) -> Option<String> {
+    fields::text(&original.pagerange).map(|range| match fields::page_bounds(range) {
+        (first, Some(last)) => format!("{}-{}", fields::one_line(&first), fields::one_line(&last)),
+        (first, None) => fields::one_line(&first),
+    })
+}
+
+/// A report's or thesis's issuing body comes back as its institution (and
+/// no publisher); anyone else's publisher as the publisher.
+pub fn assert_publisher(original: &Record, read: &Record, what: &str) {
+    if matches!(Genre::of(original), Genre::Report | Genre::Thesis) {
+        let body = fields::issuing_body(original).map(fields::one_line);
+        assert_eq!((read.institution.clone(), read.publisher.clone()), (body, None), "{what}: issuing body");
+    } else {
+        assert_eq!(read.publisher, text(&original.publisher), "{what}: publisher");
     }
 }
