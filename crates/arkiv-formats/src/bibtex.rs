@@ -83,7 +83,9 @@
 //! characters and a warning (`.bib` files from old tools come in Latin-1).
 //! Only an I/O error of the input itself stops reading.
 
+use crate::eprints::clip;
 use crate::export::fields;
+use crate::labels::{bare_doi, is_web_url, report_kind, thesis_kind};
 use crate::{ImportedRecord, ReadItem, RecordError};
 use arkiv_model::{CorporateCreator, Creator, ExtraField, ItemTypes, PartialDate, PersonName, Record, Status};
 use biblatex::{Chunk, Chunks, ChunksExt, Pair, RawBibliography, RawChunk, Spanned};
@@ -596,7 +598,7 @@ fn map_entry(
                 "phdthesis" | "phd" => r.subtype = Some("doctoral".into()),
                 "mathesis" | "masters" => r.subtype = Some("masters".into()),
                 _ => match thesis_kind(&value) {
-                    Some(key) => r.subtype = Some(key.into()),
+                    Some(key) => r.subtype = key.map(str::to_string),
                     None => m.unmapped(name, &value),
                 },
             },
@@ -763,39 +765,6 @@ fn month_number(value: &str) -> Option<u8> {
     fields::MONTHS.iter().position(|m| *m == first).map(|i| i as u8 + 1)
 }
 
-/// A report's kind by its label, as RIS's `M3` is read: the repository's
-/// report type of that label, else a monograph's subtype, else any type.
-fn report_kind(label: &str, types: &ItemTypes) -> Option<(String, Option<String>)> {
-    let label = label.trim();
-    let named = |(key, l): &(&str, &str)| l.eq_ignore_ascii_case(label).then(|| key.to_string());
-    let is_report = |(key, _): &(&str, &str)| arkiv_model::item_type::is_serial_grey_literature(key);
-    if let Some(key) = types.iter().filter(is_report).find_map(|t| named(&t)) {
-        return Some((key, None));
-    }
-    let subtype = arkiv_model::subtype_keys("monograph")
-        .iter()
-        .find(|k| arkiv_model::subtype_label(k).eq_ignore_ascii_case(label));
-    if let Some(key) = subtype {
-        return Some(("monograph".to_string(), Some(key.to_string())));
-    }
-    types.iter().find_map(|t| named(&t)).map(|key| (key, None))
-}
-
-/// A thesis's kind in words ("Masters thesis", "Doctoral"): the subtype of
-/// that label.
-fn thesis_kind(label: &str) -> Option<&'static str> {
-    let label = label.trim();
-    let words = label
-        .len()
-        .checked_sub(" thesis".len())
-        .filter(|&cut| label.is_char_boundary(cut) && label[cut..].eq_ignore_ascii_case(" thesis"));
-    let words = words.map_or(label, |cut| &label[..cut]).trim();
-    arkiv_model::subtype_keys("thesis")
-        .iter()
-        .copied()
-        .find(|k| arkiv_model::subtype_label(k).eq_ignore_ascii_case(words))
-}
-
 /// babel's and polyglossia's names of common languages as ISO 639-1
 /// codes; anything else lowercased as given.
 fn language_code(value: &str) -> String {
@@ -829,48 +798,13 @@ fn language_code(value: &str) -> String {
     code.to_string()
 }
 
-fn bare_doi(value: &str) -> &str {
-    let lower = value.to_ascii_lowercase();
-    ["https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"]
-        .iter()
-        .find(|p| lower.starts_with(*p))
-        .map_or(value, |p| value[p.len()..].trim())
-}
-
-fn is_web_url(value: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
-    lower.starts_with("https://") || lower.starts_with("http://")
-}
-
-fn clip(s: &str) -> String {
-    let mut c: String = s.chars().take(60).collect();
-    if c.len() < s.len() {
-        c.push('…');
-    }
-    c
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::read_checks::{err, ok, outline};
 
     fn read(text: &str) -> Vec<ReadItem> {
         BibtexReader::new(text.as_bytes()).collect()
-    }
-
-    fn ok(item: &ReadItem) -> &ImportedRecord {
-        item.result.as_ref().unwrap_or_else(|e| panic!("entry {}: {e}", item.position))
-    }
-
-    fn err(item: &ReadItem) -> &str {
-        match &item.result {
-            Err(e) => &e.message,
-            Ok(r) => panic!("entry {} read, an error was expected: {:?}", item.position, r.record.title),
-        }
-    }
-
-    fn outline(items: &[ReadItem]) -> Vec<(usize, bool)> {
-        items.iter().map(|i| (i.position, i.result.is_ok())).collect()
     }
 
     const ARTICLE: &str = r#"% exported by a reference manager

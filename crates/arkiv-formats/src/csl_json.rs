@@ -180,14 +180,14 @@ pub(crate) fn map_item(mut item: Map<String, Value>, types: &ItemTypes) -> Resul
             "page" => m.single(&mut r.pagerange, &key, t()),
             "number-of-pages" => m.single(&mut r.pages, &key, t()),
             "event-title" | "event" => m.single(&mut r.event_title, &key, t()),
-            "genre" if kind == Kind::Report => match t().and_then(|g| items::report_kind(&g, types)) {
+            "genre" if kind == Kind::Report => match t().and_then(|g| crate::labels::report_kind(&g, types)) {
                 Some((item_type, subtype)) => {
                     r.item_type = item_type;
                     r.subtype = subtype;
                 }
                 None => m.unmapped(&key, &value),
             },
-            "genre" if kind == Kind::Thesis => match t().as_deref().and_then(items::thesis_kind) {
+            "genre" if kind == Kind::Thesis => match t().as_deref().and_then(crate::labels::thesis_kind) {
                 Some(subtype) => r.subtype = subtype.map(str::to_string),
                 None => m.unmapped(&key, &value),
             },
@@ -262,24 +262,10 @@ fn names(m: &mut Mapper, key: &str, value: &Value, mut each: impl FnMut(Name)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::read_checks::{err, ok, outline};
 
     fn read(text: &str) -> Vec<ReadItem> {
         CslJsonReader::new(text.as_bytes()).collect()
-    }
-
-    fn ok(item: &ReadItem) -> &ImportedRecord {
-        item.result.as_ref().unwrap_or_else(|e| panic!("item {}: {e}", item.position))
-    }
-
-    fn err(item: &ReadItem) -> &str {
-        match &item.result {
-            Err(e) => &e.message,
-            Ok(r) => panic!("item {} read, an error was expected: {:?}", item.position, r.record.title),
-        }
-    }
-
-    fn outline(items: &[ReadItem]) -> Vec<(usize, bool)> {
-        items.iter().map(|i| (i.position, i.result.is_ok())).collect()
     }
 
     const ARTICLE: &str = r#"[

@@ -155,7 +155,7 @@ pub(crate) fn map_doi(object: Map<String, Value>, types: &ItemTypes) -> Result<I
         label.as_ref().and_then(|l| types.iter().find(|(_, tl)| tl.eq_ignore_ascii_case(l)).map(|(k, _)| k.to_string()))
     };
     r.item_type = match general.as_str() {
-        "Report" => match specific.as_deref().and_then(|s| items::report_kind(s, types)) {
+        "Report" => match specific.as_deref().and_then(|s| crate::labels::report_kind(s, types)) {
             Some((item_type, subtype)) => {
                 specific_used = true;
                 r.subtype = subtype;
@@ -164,7 +164,7 @@ pub(crate) fn map_doi(object: Map<String, Value>, types: &ItemTypes) -> Result<I
             None => "report".into(),
         },
         "Dissertation" => {
-            if let Some(kind) = specific.as_deref().and_then(items::thesis_kind) {
+            if let Some(kind) = specific.as_deref().and_then(crate::labels::thesis_kind) {
                 specific_used = true;
                 r.subtype = kind.map(str::to_string);
             }

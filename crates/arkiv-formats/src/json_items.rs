@@ -79,6 +79,30 @@ pub(crate) struct JsonItems<R: BufRead> {
     io_error: Option<io::Error>,
 }
 
+/// Whether a scan stands inside a JSON string, where brackets and commas
+/// are text: the lexing both scans need.
+#[derive(Default)]
+struct InString {
+    inside: bool,
+    escaped: bool,
+}
+
+impl InString {
+    /// Takes a byte inside a string; true when it is the quote that
+    /// closes it.
+    fn closes(&mut self, b: u8) -> bool {
+        if self.escaped {
+            self.escaped = false;
+        } else if b == b'\\' {
+            self.escaped = true;
+        } else if b == b'"' {
+            self.inside = false;
+            return true;
+        }
+        false
+    }
+}
+
 /// How the scan of one value ended.
 struct Scanned {
     /// Bytes held (empty when not capturing or past a bound).
@@ -161,32 +185,26 @@ impl<R: BufRead> JsonItems<R> {
         // Openers up to MAX_DEPTH; deeper ones are only counted.
         let mut stack: Vec<u8> = Vec::new();
         let mut deeper: usize = 0;
-        let mut in_string = false;
-        let mut escaped = false;
+        let mut string = InString::default();
         let mut scalar = false;
         loop {
             let Some(b) = self.peek() else {
                 out.truncated = true;
                 break;
             };
-            if scalar && !in_string && (matches!(b, b',' | b']' | b'}' | b'[' | b'{' | b'"') || b.is_ascii_whitespace())
+            if scalar
+                && !string.inside
+                && (matches!(b, b',' | b']' | b'}' | b'[' | b'{' | b'"') || b.is_ascii_whitespace())
             {
                 break;
             }
             self.bump();
             let mut done = false;
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if b == b'\\' {
-                    escaped = true;
-                } else if b == b'"' {
-                    in_string = false;
-                    done = stack.is_empty() && deeper == 0;
-                }
+            if string.inside {
+                done = string.closes(b) && stack.is_empty() && deeper == 0;
             } else {
                 match b {
-                    b'"' => in_string = true,
+                    b'"' => string.inside = true,
                     b'{' | b'[' => {
                         if stack.len() < MAX_DEPTH {
                             stack.push(b);
@@ -244,7 +262,7 @@ impl<R: BufRead> JsonItems<R> {
                 break;
             }
         }
-        let complete_scalar = scalar && !in_string;
+        let complete_scalar = scalar && !string.inside;
         if out.truncated && out.problem.is_none() && !complete_scalar {
             out.problem = Some(format!("the file ends inside it (it starts on line {start_line})"));
         } else if out.truncated && complete_scalar {
@@ -386,8 +404,7 @@ impl<R: BufRead> JsonItems<R> {
     fn scan_rest(&mut self, depth: usize) -> Scanned {
         let mut out = Scanned { bytes: Vec::new(), problem: None, truncated: false };
         let mut open = depth;
-        let mut in_string = false;
-        let mut escaped = false;
+        let mut string = InString::default();
         while open > 0 {
             let Some(b) = self.bump() else {
                 out.truncated = true;
@@ -396,17 +413,11 @@ impl<R: BufRead> JsonItems<R> {
             if out.bytes.len() < MAX_ITEM_BYTES {
                 out.bytes.push(b);
             }
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if b == b'\\' {
-                    escaped = true;
-                } else if b == b'"' {
-                    in_string = false;
-                }
+            if string.inside {
+                string.closes(b);
             } else {
                 match b {
-                    b'"' => in_string = true,
+                    b'"' => string.inside = true,
                     b'{' | b'[' => open += 1,
                     b'}' | b']' => open -= 1,
                     _ => {}
@@ -733,14 +744,7 @@ pub(crate) fn orcid(value: &str) -> Option<String> {
 /// A DOI without its resolver, if it is a DOI.
 pub(crate) fn doi(m: &mut Mapper, key: &str, value: &str) -> Option<String> {
     match arkiv_model::validate::doi_problem(value) {
-        None => {
-            let lower = value.trim().to_ascii_lowercase();
-            let cut = ["https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"]
-                .iter()
-                .find(|p| lower.starts_with(*p))
-                .map_or(0, |p| p.len());
-            Some(value.trim()[cut..].trim().to_string())
-        }
+        None => Some(crate::labels::bare_doi(value.trim()).to_string()),
         Some(problem) => {
             m.warn(format!("{key}: {problem}"));
             m.unmapped(key, &Value::String(value.into()));
@@ -811,46 +815,6 @@ pub(crate) fn licence(url: &str) -> String {
         }
     }
     u.to_string()
-}
-
-/// A report's kind from its label ("Policy Paper", "Technical Report"):
-/// the repository's report type of that label, else a monograph of the
-/// subtype of that label, else any of the repository's types by label.
-/// As the RIS reader reads `M3`.
-pub(crate) fn report_kind(label: &str, types: &ItemTypes) -> Option<(String, Option<String>)> {
-    let label = label.trim();
-    let named = |(key, l): &(&str, &str)| l.eq_ignore_ascii_case(label).then(|| key.to_string());
-    let is_report = |(key, _): &(&str, &str)| arkiv_model::item_type::is_serial_grey_literature(key);
-    if let Some(key) = types.iter().filter(is_report).find_map(|t| named(&t)) {
-        return Some((key, None));
-    }
-    let subtype = arkiv_model::subtype_keys("monograph")
-        .iter()
-        .find(|k| arkiv_model::subtype_label(k).eq_ignore_ascii_case(label));
-    if let Some(key) = subtype {
-        return Some(("monograph".to_string(), Some(key.to_string())));
-    }
-    types.iter().find_map(|t| named(&t)).map(|key| (key, None))
-}
-
-/// A thesis's kind as the exports name it ("Masters thesis", "PhD
-/// thesis"): the subtype of that label. `Some(None)` for the plain type
-/// label, which names no subtype.
-pub(crate) fn thesis_kind(label: &str) -> Option<Option<&'static str>> {
-    const KEYS: [&str; 9] =
-        ["doctoral", "masters", "diploma", "postdoctoral", "phd", "engd", "mphil", "bachelors", "other"];
-    let label = label.trim();
-    if label.eq_ignore_ascii_case("thesis") {
-        return Some(None);
-    }
-    let lower = label.to_ascii_lowercase();
-    let words = lower.strip_suffix(" thesis").or_else(|| lower.strip_suffix(" dissertation")).unwrap_or(&lower).trim();
-    let words = match words {
-        "master's" | "master" => "masters",
-        "doctoral" | "dissertation" => "doctoral",
-        w => w,
-    };
-    KEYS.into_iter().find(|k| arkiv_model::subtype_label(k).eq_ignore_ascii_case(words)).map(Some)
 }
 
 /// Text of a JATS fragment (Crossref's abstracts): its markup taken out,

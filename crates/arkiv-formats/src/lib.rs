@@ -23,6 +23,9 @@ pub mod eprints;
 pub mod export;
 pub mod harvest;
 pub mod json;
+mod labels;
+#[cfg(test)]
+mod read_checks;
 pub mod ris;
 pub mod sword;
 

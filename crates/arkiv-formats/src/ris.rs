@@ -51,12 +51,10 @@
 //! and a mangled accent is better than a lost record. Only an I/O error
 //! of the input itself stops reading.
 
-use crate::export::fields;
+use crate::eprints::clip;
+use crate::labels::{author, bare_doi, is_web_url, person, report_kind, thesis_kind, Author};
 use crate::{FileData, FileSource, ImportedRecord, ReadItem, RecordError};
-use arkiv_model::{
-    Contributor, CorporateCreator, Creator, Document, ExtraField, ItemTypes, PartialDate, PersonName, Record, Status,
-    StoredFile,
-};
+use arkiv_model::{Contributor, Document, ExtraField, ItemTypes, PartialDate, Record, Status, StoredFile};
 use std::io::{self, BufRead};
 
 /// Longest line kept, in bytes; the rest of a longer line is skipped.
@@ -436,7 +434,7 @@ fn map_record(raw: RawRecord, types: &ItemTypes) -> Result<ImportedRecord, Strin
                 None => m.unmapped(name, &value),
             },
             ("M3", Kind::Thesis) => match thesis_kind(&value) {
-                Some(subtype) => r.subtype = Some(subtype.into()),
+                Some(subtype) => r.subtype = subtype.map(str::to_string),
                 None => m.unmapped(name, &value),
             },
             ("PY" | "Y1", _) => m.date(&mut py, name, &value),
@@ -573,61 +571,6 @@ impl Mapper {
     }
 }
 
-pub(crate) enum Author {
-    Person(Creator),
-    Body(CorporateCreator),
-}
-
-/// See the module docs for the rule.
-pub(crate) fn author(value: &str) -> Author {
-    let words = value.split_whitespace().count();
-    if !value.contains(',') && (words == 1 || words > 3) {
-        return Author::Body(CorporateCreator { name: fields::one_line(value), id: None });
-    }
-    Author::Person(person(value))
-}
-
-/// "Family, Given" (RIS's "Family, Given, Suffix" keeps the suffix with the
-/// given names); without a comma, all family name.
-pub(crate) fn person(value: &str) -> Creator {
-    let (family, given) = value.split_once(',').unwrap_or((value, ""));
-    Creator { name: PersonName::new(fields::one_line(family), fields::one_line(given)), ..Default::default() }
-}
-
-/// A report's kind: the repository's report type of that label ("Policy
-/// Paper"), else a monograph of the subtype of that label ("Technical
-/// Report", and "Other", which is a monograph's subtype before it is the
-/// `other` type), else any other of the repository's types by its label.
-fn report_kind(label: &str, types: &ItemTypes) -> Option<(String, Option<String>)> {
-    let label = label.trim();
-    let named = |(key, l): &(&str, &str)| l.eq_ignore_ascii_case(label).then(|| key.to_string());
-    let is_report = |(key, _): &(&str, &str)| arkiv_model::item_type::is_serial_grey_literature(key);
-    if let Some(key) = types.iter().filter(is_report).find_map(|t| named(&t)) {
-        return Some((key, None));
-    }
-    let subtype = arkiv_model::subtype_keys("monograph")
-        .iter()
-        .find(|k| arkiv_model::subtype_label(k).eq_ignore_ascii_case(label));
-    if let Some(key) = subtype {
-        return Some(("monograph".to_string(), Some(key.to_string())));
-    }
-    types.iter().find_map(|t| named(&t)).map(|key| (key, None))
-}
-
-/// A thesis's kind, as the writer names it ("Masters thesis", "PhD
-/// thesis"): the subtype of that label.
-fn thesis_kind(label: &str) -> Option<&'static str> {
-    const KEYS: [&str; 9] =
-        ["doctoral", "masters", "diploma", "postdoctoral", "phd", "engd", "mphil", "bachelors", "other"];
-    let label = label.trim();
-    let words = label
-        .len()
-        .checked_sub(" thesis".len())
-        .filter(|&cut| label.is_char_boundary(cut) && label[cut..].eq_ignore_ascii_case(" thesis"));
-    let words = words.map_or(label, |cut| &label[..cut]).trim();
-    KEYS.into_iter().find(|k| arkiv_model::subtype_label(k).eq_ignore_ascii_case(words))
-}
-
 /// `2014`, `2014/05//`, `2014/05/29/` (a fourth part, RIS's "other
 /// information", is ignored); `2014-05-29` too, as some exporters write it.
 fn parse_date(value: &str) -> Option<PartialDate> {
@@ -654,49 +597,14 @@ fn is_issn(value: &str) -> bool {
         && (b[8].is_ascii_digit() || b[8] == b'X' || b[8] == b'x')
 }
 
-fn bare_doi(value: &str) -> &str {
-    let lower = value.to_ascii_lowercase();
-    ["https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"]
-        .iter()
-        .find(|p| lower.starts_with(*p))
-        .map_or(value, |p| value[p.len()..].trim())
-}
-
-fn is_web_url(value: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
-    lower.starts_with("https://") || lower.starts_with("http://")
-}
-
-fn clip(s: &str) -> String {
-    let mut c: String = s.chars().take(60).collect();
-    if c.len() < s.len() {
-        c.push('…');
-    }
-    c
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::read_checks::{err, ok, outline};
+    use arkiv_model::PersonName;
 
     fn read(text: &str) -> Vec<ReadItem> {
         RisReader::new(text.as_bytes()).collect()
-    }
-
-    fn ok(item: &ReadItem) -> &ImportedRecord {
-        item.result.as_ref().unwrap_or_else(|e| panic!("record {}: {e}", item.position))
-    }
-
-    fn err(item: &ReadItem) -> &str {
-        match &item.result {
-            Err(e) => &e.message,
-            Ok(r) => panic!("record {} read, an error was expected: {:?}", item.position, r.record.title),
-        }
-    }
-
-    /// (position, Ok or Err) of each item, for the shape of a file's reading.
-    fn outline(items: &[ReadItem]) -> Vec<(usize, bool)> {
-        items.iter().map(|i| (i.position, i.result.is_ok())).collect()
     }
 
     const ARTICLE: &str = "TY  - JOUR
@@ -1022,9 +930,5 @@ ER  -
         assert_eq!(d("2014/13//"), None);
         assert_eq!(d("Spring 2014"), None);
         assert!(is_issn("0028-0836") && is_issn("2049-363x") && !is_issn("978-3-16-148410-0"));
-        assert_eq!(bare_doi("DOI:10.1/x"), "10.1/x");
-        assert_eq!(thesis_kind("PhD thesis"), Some("phd"));
-        assert_eq!(thesis_kind("Doctoral"), Some("doctoral"));
-        assert_eq!(thesis_kind("Habilitation"), None);
     }
 }

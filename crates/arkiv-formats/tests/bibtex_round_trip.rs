@@ -35,15 +35,9 @@ use arkiv_formats::export::{self, fields, fields::Genre, ExportContext};
 use arkiv_formats::{ImportedRecord, ReadItem};
 use arkiv_model::{ItemTypes, Record};
 
-fn export(format: &export::ExportFormat, records: &[Record]) -> String {
-    let mut out = Vec::new();
-    export::write_all(format, &ExportContext::example(), records, &mut out).unwrap();
-    String::from_utf8(out).unwrap()
-}
+mod common;
 
-fn text(value: &Option<String>) -> Option<String> {
-    fields::text(value).map(fields::one_line).filter(|s| !s.is_empty())
-}
+use common::{export, text};
 
 /// The entry type the writer gives `r` (the BibTeX dialect).
 fn entry_type(r: &Record) -> &'static str {
@@ -145,10 +139,7 @@ fn check_bibtex(original: &Record, back: &ImportedRecord) {
     assert_eq!(read.date.map(|d| d.to_string()), date, "{what}: date");
     assert_eq!(read.volume, text(&original.volume), "{what}: volume");
     assert_eq!(read.number, text(&original.number), "{what}: number");
-    let pagerange = fields::text(&original.pagerange).map(|range| match fields::page_bounds(range) {
-        (first, Some(last)) => format!("{}-{}", fields::one_line(&first), fields::one_line(&last)),
-        (first, None) => fields::one_line(&first),
-    });
+    let pagerange = common::expected_pagerange(original);
     assert_eq!(read.pagerange, pagerange, "{what}: pagerange");
     if pagerange.is_none() {
         assert_eq!(read.pages, text(&original.pages), "{what}: page count");
@@ -207,44 +198,26 @@ fn check_biblatex(original: &Record, back: &ImportedRecord) {
     assert_eq!(read.languages, language, "{what}: language");
 }
 
-fn read_all(text: &str, count: usize) -> Vec<ReadItem> {
-    let items: Vec<_> = BibtexReader::new(text.as_bytes()).collect();
-    assert_eq!(items.len(), count);
-    for (i, item) in items.iter().enumerate() {
-        assert_eq!(item.position, i + 1);
-    }
-    items
+fn read_all(text: &str) -> Vec<ReadItem> {
+    BibtexReader::new(text.as_bytes()).collect()
 }
 
 fn round_trip(records: &[Record]) {
-    let items = read_all(&export(&export::bibtex::BIBTEX, records), records.len());
-    for (original, item) in records.iter().zip(&items) {
-        let back = item.result.as_ref().unwrap_or_else(|e| panic!("record {:?}: {e}", original.id));
-        check_bibtex(original, back);
-    }
-    let items = read_all(&export(&export::bibtex::BIBLATEX, records), records.len());
-    for (original, item) in records.iter().zip(&items) {
-        let back = item.result.as_ref().unwrap_or_else(|e| panic!("record {:?} (BibLaTeX): {e}", original.id));
-        check_biblatex(original, back);
-    }
+    let items = read_all(&export(&export::bibtex::BIBTEX, records));
+    common::check_each(records, &items, "BibTeX", check_bibtex);
+    let items = read_all(&export(&export::bibtex::BIBLATEX, records));
+    common::check_each(records, &items, "BibLaTeX", check_biblatex);
 }
 
 #[test]
 fn the_eprints_corpus_comes_back_from_bibtex() {
-    let Some(dir) = arkiv_testkit::corpus_dir() else { return };
-    let mut records = arkiv_testkit::eprints_corpus(&dir);
-    assert!(records.len() > 100, "the corpus holds 105 records; read {}", records.len());
-    for (i, r) in records.iter_mut().enumerate() {
-        r.id = Some(i as i64 + 1);
-    }
+    let Some(records) = common::corpus() else { return };
     round_trip(&records);
 }
 
 #[test]
 fn the_seed_comes_back_from_bibtex() {
-    let mut seed = arkiv_testkit::seed();
-    seed.id = Some(1);
-    round_trip(std::slice::from_ref(&seed));
+    round_trip(std::slice::from_ref(&common::seed()));
 }
 
 #[test]

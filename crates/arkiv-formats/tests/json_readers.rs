@@ -30,6 +30,10 @@ use arkiv_formats::{ImportedRecord, ReadItem};
 use arkiv_model::{ItemTypes, Record};
 use std::path::PathBuf;
 
+mod common;
+
+use common::{expected_type, text};
+
 fn responses() -> Option<PathBuf> {
     arkiv_testkit::corpus_dir().map(|d| d.join("doi_api_responses"))
 }
@@ -277,46 +281,13 @@ fn an_io_error_stops_reading() {
 // Round trip
 
 fn csl_json(records: &[Record]) -> Vec<u8> {
-    let mut out = Vec::new();
-    export::write_all(&export::csljson::CSL_JSON, &ExportContext::example(), records, &mut out).unwrap();
-    out
-}
-
-fn text(value: &Option<String>) -> Option<String> {
-    fields::text(value).map(fields::one_line).filter(|s| !s.is_empty())
+    common::export(&export::csljson::CSL_JSON, records).into_bytes()
 }
 
 fn paragraphs(value: &Option<String>) -> Option<String> {
     let paras: Vec<String> =
         fields::text(value)?.split("\n\n").map(fields::one_line).filter(|p| !p.is_empty()).collect();
     (!paras.is_empty()).then(|| paras.join("\n\n"))
-}
-
-fn expected_type(original: &Record) -> String {
-    let types = ItemTypes::default();
-    match Genre::of(original) {
-        Genre::Article => "article".into(),
-        Genre::Book => "book".into(),
-        Genre::BookSection => "book_section".into(),
-        Genre::Conference => "conference_item".into(),
-        Genre::Thesis => "thesis".into(),
-        Genre::Dataset => "dataset".into(),
-        Genre::Patent => "patent".into(),
-        Genre::Other => "other".into(),
-        Genre::Report => match (original.item_type.as_str(), original.subtype()) {
-            ("monograph", Some(key)) => {
-                let label = arkiv_model::subtype_label(key);
-                if let Some((key, _)) = types.iter().find(|(_, l)| l.eq_ignore_ascii_case(&label)) {
-                    key.to_string()
-                } else if arkiv_model::subtype_keys("monograph").contains(&key) {
-                    "monograph".into()
-                } else {
-                    "report".into()
-                }
-            }
-            (key, _) => key.to_string(),
-        },
-    }
 }
 
 fn people(list: &[arkiv_model::Creator]) -> Vec<(String, String)> {
@@ -353,12 +324,7 @@ fn check(original: &Record, back: &ImportedRecord) {
     assert_eq!(*read_container, container.map(fields::one_line), "{what}: container");
     assert_eq!(read.series, text(&original.series), "{what}: series");
     assert_eq!(read.number, text(&original.number), "{what}: number");
-    if matches!(genre, Genre::Report | Genre::Thesis) {
-        let body = fields::issuing_body(original).map(fields::one_line);
-        assert_eq!((read.institution.clone(), read.publisher.clone()), (body, None), "{what}: issuing body");
-    } else {
-        assert_eq!(read.publisher, text(&original.publisher), "{what}: publisher");
-    }
+    common::assert_publisher(original, read, &what);
     assert_eq!(read.place_of_pub, text(&original.place_of_pub), "{what}: place");
     assert_eq!(read.volume, text(&original.volume), "{what}: volume");
     assert_eq!(read.pagerange, text(&original.pagerange), "{what}: pagerange");
@@ -385,27 +351,16 @@ fn check(original: &Record, back: &ImportedRecord) {
 fn round_trip(records: &[Record]) {
     let json = csl_json(records);
     let items: Vec<_> = CslJsonReader::new(&json[..]).collect();
-    assert_eq!(items.len(), records.len());
-    for (i, (original, item)) in records.iter().zip(&items).enumerate() {
-        assert_eq!(item.position, i + 1);
-        check(original, ok(item));
-    }
+    common::check_each(records, &items, "CSL-JSON", check);
 }
 
 #[test]
 fn the_eprints_corpus_comes_back_from_csl_json() {
-    let Some(dir) = arkiv_testkit::corpus_dir() else { return };
-    let mut records = arkiv_testkit::eprints_corpus(&dir);
-    assert!(records.len() > 100, "the corpus holds 105 records; read {}", records.len());
-    for (i, r) in records.iter_mut().enumerate() {
-        r.id = Some(i as i64 + 1);
-    }
+    let Some(records) = common::corpus() else { return };
     round_trip(&records);
 }
 
 #[test]
 fn the_seed_comes_back_from_csl_json() {
-    let mut seed = arkiv_testkit::seed();
-    seed.id = Some(1);
-    round_trip(std::slice::from_ref(&seed));
+    round_trip(std::slice::from_ref(&common::seed()));
 }

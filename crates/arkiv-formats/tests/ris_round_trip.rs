@@ -24,45 +24,14 @@
 use arkiv_formats::export::{self, fields, fields::Genre, ExportContext};
 use arkiv_formats::ris::RisReader;
 use arkiv_formats::{FileData, ImportedRecord};
-use arkiv_model::{ItemTypes, Record};
+use arkiv_model::Record;
+
+mod common;
+
+use common::{expected_type, text};
 
 fn ris(records: &[Record]) -> String {
-    let mut out = Vec::new();
-    export::write_all(&export::ris::RIS, &ExportContext::example(), records, &mut out).unwrap();
-    String::from_utf8(out).unwrap()
-}
-
-fn text(value: &Option<String>) -> Option<String> {
-    fields::text(value).map(fields::one_line).filter(|s| !s.is_empty())
-}
-
-/// The type the reader gives a record of `original`'s type, by what the
-/// writer's `TY` and `M3` say of it.
-fn expected_type(original: &Record) -> String {
-    let types = ItemTypes::default();
-    match Genre::of(original) {
-        Genre::Article => "article".into(),
-        Genre::Book => "book".into(),
-        Genre::BookSection => "book_section".into(),
-        Genre::Conference => "conference_item".into(),
-        Genre::Thesis => "thesis".into(),
-        Genre::Dataset => "dataset".into(),
-        Genre::Patent => "patent".into(),
-        Genre::Other => "other".into(),
-        Genre::Report => match (original.item_type.as_str(), original.subtype()) {
-            ("monograph", Some(key)) => {
-                let label = arkiv_model::subtype_label(key);
-                if let Some((key, _)) = types.iter().find(|(_, l)| l.eq_ignore_ascii_case(&label)) {
-                    key.to_string()
-                } else if arkiv_model::subtype_keys("monograph").contains(&key) {
-                    "monograph".into()
-                } else {
-                    "report".into()
-                }
-            }
-            (key, _) => key.to_string(),
-        },
-    }
+    common::export(&export::ris::RIS, records)
 }
 
 /// The `AU` lines a record makes: people inverted, then bodies.
@@ -90,17 +59,9 @@ fn check(original: &Record, back: &ImportedRecord) {
     assert_eq!(read.volume, text(&original.volume), "{what}: volume");
     let number = if report { text(&original.number).or(text(&original.id_number)) } else { text(&original.number) };
     assert_eq!(read.number, number, "{what}: number");
-    let pagerange = fields::text(&original.pagerange).map(|range| match fields::page_bounds(range) {
-        (first, Some(last)) => format!("{}-{}", fields::one_line(&first), fields::one_line(&last)),
-        (first, None) => fields::one_line(&first),
-    });
+    let pagerange = common::expected_pagerange(original);
     assert_eq!(read.pagerange, pagerange, "{what}: pagerange");
-    if matches!(genre, Genre::Report | Genre::Thesis) {
-        let body = fields::issuing_body(original).map(fields::one_line);
-        assert_eq!((read.institution.clone(), read.publisher.clone()), (body, None), "{what}: issuing body");
-    } else {
-        assert_eq!(read.publisher, text(&original.publisher), "{what}: publisher");
-    }
+    common::assert_publisher(original, read, &what);
     assert_eq!(read.place_of_pub, text(&original.place_of_pub), "{what}: place of publication");
     assert_eq!(read.series, text(&original.series), "{what}: series");
     if !report {
@@ -122,29 +83,18 @@ fn check(original: &Record, back: &ImportedRecord) {
 fn round_trip(records: &[Record]) {
     let text = ris(records);
     let items: Vec<_> = RisReader::new(text.as_bytes()).collect();
-    assert_eq!(items.len(), records.len());
-    for (i, (original, item)) in records.iter().zip(&items).enumerate() {
-        assert_eq!(item.position, i + 1);
-        let back = item.result.as_ref().unwrap_or_else(|e| panic!("record {:?}: {e}", original.id));
-        check(original, back);
-    }
+    common::check_each(records, &items, "RIS", check);
 }
 
 #[test]
 fn the_eprints_corpus_comes_back_from_ris() {
-    let Some(dir) = arkiv_testkit::corpus_dir() else { return };
-    let mut records = arkiv_testkit::eprints_corpus(&dir);
-    assert!(records.len() > 100, "the corpus holds 105 records; read {}", records.len());
-    for (i, r) in records.iter_mut().enumerate() {
-        r.id = Some(i as i64 + 1);
-    }
+    let Some(records) = common::corpus() else { return };
     round_trip(&records);
 }
 
 #[test]
 fn the_seed_comes_back_from_ris_with_its_file() {
-    let mut seed = arkiv_testkit::seed();
-    seed.id = Some(1);
+    let mut seed = common::seed();
     round_trip(std::slice::from_ref(&seed));
     // Its open document, once its bytes are here, is an L1 link and comes
     // back as a document whose file the importer fetches.

@@ -20,8 +20,9 @@
 //! | `descriptions` | `Abstract` → abstract; `SeriesInformation` → series (and "Series, 12" → number); `Other` → note |
 //! | anything else (`formats`, `fundingReferences`, `geoLocations`, `version`...) | unmapped, as its text |
 
-use super::{bare_orcid, clip, doi_of, license_from_url, parse_date, resolve_type, type_by_label, Mapper, Node};
-use crate::ris::{author, person, Author};
+use super::{bare_orcid, doi_of, license_from_url, parse_date, resolve_type, type_by_label, Mapper, Node};
+use crate::eprints::clip;
+use crate::labels::{author, is_web_url, person, Author};
 use crate::ImportedRecord;
 use arkiv_model::{Contributor, CorporateCreator, Creator, ItemTypes, PersonName, Record, RelatedLink, Status};
 
@@ -161,7 +162,7 @@ pub(crate) fn read(resource: &Node, types: &ItemTypes, oai_identifier: &str) -> 
                     let text = right.all_text();
                     if uri.starts_with("info:eu-repo/semantics/") {
                         unmapped(&mut m, right, if text.is_empty() { uri } else { &text });
-                    } else if super::is_web_url(uri) && from_uri.is_none() {
+                    } else if is_web_url(uri) && from_uri.is_none() {
                         from_uri = Some(license_from_url(uri));
                     } else if !text.is_empty() {
                         texts.push((right, text));
@@ -338,7 +339,7 @@ fn related(m: &mut Mapper, r: &mut Record, a: &Node) {
             }
             None => unmapped(m, a, &v),
         },
-        "URL" if super::is_web_url(&v) => r.related.push(RelatedLink { url: v, relation, description: None }),
+        "URL" if is_web_url(&v) => r.related.push(RelatedLink { url: v, relation, description: None }),
         kind => unmapped(m, a, &format!("{} {kind} {v}", relation.as_deref().unwrap_or(""))),
     }
 }

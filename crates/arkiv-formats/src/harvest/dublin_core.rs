@@ -19,8 +19,9 @@
 //! | `dc:source` | publication (the journal or book) |
 //! | `dc:format`, `dc:coverage`, anything else | kept unmapped |
 
-use super::{clip, doi_of, is_web_url, license_from_url, parse_date, resolve_type, Mapper, Node};
-use crate::ris::{author, person, Author};
+use super::{doi_of, license_from_url, parse_date, resolve_type, Mapper, Node};
+use crate::eprints::clip;
+use crate::labels::{author, is_web_url, person, Author};
 use crate::{FileData, FileSource, ImportedRecord};
 use arkiv_model::{Contributor, Document, ItemTypes, Record, RelatedLink, Status, StoredFile};
 

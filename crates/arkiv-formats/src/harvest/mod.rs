@@ -742,11 +742,6 @@ pub(crate) fn doi_of(value: &str) -> Option<String> {
     arkiv_model::validate::doi_problem(bare).is_none().then(|| bare.to_string())
 }
 
-pub(crate) fn is_web_url(value: &str) -> bool {
-    let lower = value.trim().to_ascii_lowercase();
-    lower.starts_with("https://") || lower.starts_with("http://")
-}
-
 /// A licence URL as Arkiv keeps the licence (the inverse of
 /// [`crate::export::fields::license_url`]): a Creative Commons 4.0 licence
 /// as its EPrints key (`cc_by_nc_nd`), another version as its SPDX id
@@ -863,14 +858,6 @@ pub(crate) fn bare_orcid(value: &str) -> Option<String> {
     let id = value.trim().trim_end_matches('/');
     let id = id.rsplit('/').next().unwrap_or(id).to_ascii_uppercase();
     arkiv_model::validate::is_orcid(&id).then_some(id)
-}
-
-pub(crate) fn clip(s: &str) -> String {
-    let mut c: String = s.chars().take(60).collect();
-    if c.len() < s.len() {
-        c.push('…');
-    }
-    c
 }
 
 #[cfg(test)]
