@@ -90,7 +90,7 @@ async fn edit(repo: &Repository, id: i64, actor: &str, change: impl FnOnce(&mut 
 /// The target's record that holds the source's record `source_id`.
 async fn harvested_copy(target: &Repository, source_name: &str, source_id: i64) -> i64 {
     let identifier = format!("oai:oai.example.org:{source_id}");
-    let entries = target.store.harvested_entries(source_name, &[identifier.clone()]).await.unwrap();
+    let entries = target.store.harvested_entries(source_name, std::slice::from_ref(&identifier)).await.unwrap();
     assert_eq!(entries.len(), 1, "{identifier} was harvested");
     entries[0].record_id
 }
