@@ -352,8 +352,9 @@ async fn apply_page(
                     continue;
                 }
                 record.id = Some(entry.record_id);
-                // What only this repository knows stays: when it first went
-                // live here, and the subjects an editor filed it under.
+                // When it first went live here stays. (Anything an editor
+                // changed here, subjects too, made a new revision: that is a
+                // conflict above, never overwritten.)
                 record.datestamp = local.datestamp;
                 writes.push((
                     identifier,

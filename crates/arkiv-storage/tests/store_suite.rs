@@ -84,6 +84,7 @@ suite!(
     meta_entries_added_at_once_all_land,
     a_record_imported_as_withdrawn_is_an_oai_deleted_record,
     usage_is_counted_once_by_concurrent_roll_ups,
+    harvest_progress_entries_conflicts_and_origins,
 );
 
 // ---------------------------------------------------------------------------
@@ -1826,4 +1827,88 @@ async fn usage_is_counted_once_by_concurrent_roll_ups(store: Arc<dyn RecordStore
     assert_eq!((events_gone, keys_gone), (2401, 0));
     store.roll_up_usage(until + 3600).await.unwrap();
     assert_eq!(store.purge_usage(until + 3600, day + 1).await.unwrap(), (1, 1));
+}
+
+/// What the harvester keeps (issue 30): a source's progress replaced whole,
+/// identifiers looked up by the thousand (past one statement's chunk),
+/// entries replaced by a newer harvest, conflicts one per identifier (a
+/// newer one replaces the older; a deletion has no incoming record), and
+/// the origins OAI-PMH's provenance names, joined to their source.
+async fn harvest_progress_entries_conflicts_and_origins(store: Arc<dyn RecordStore>) {
+    use arkiv_storage::{HarvestConflict, HarvestSourceRow, HarvestedEntry};
+    let source = HarvestSourceRow {
+        name: "partner".into(),
+        base_url: "https://eprints.partner.example/cgi/oai2".into(),
+        set_spec: String::new(),
+        prefix: "ep3".into(),
+        ..Default::default()
+    };
+    store.save_harvest_source(&source).await.unwrap();
+    let done = HarvestSourceRow {
+        harvested_until: Some("2026-12-01T10:00:00Z".into()),
+        last_run: Some(Timestamp(1_800_000_000)),
+        records: 1500,
+        ..source.clone()
+    };
+    store.save_harvest_source(&done).await.unwrap();
+    assert_eq!(store.harvest_source("partner").await.unwrap(), Some(done.clone()));
+    assert_eq!(store.harvest_sources().await.unwrap(), vec![done]);
+    assert_eq!(store.harvest_source("other").await.unwrap(), None);
+
+    let ids = store
+        .put_records(
+            (0..1500).map(|i| RecordWrite::new(rec(&format!("r{i}"), Status::Archive), "harvest:partner")).collect(),
+        )
+        .await
+        .unwrap();
+    let entries: Vec<HarvestedEntry> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| HarvestedEntry {
+            identifier: format!("oai:partner:{i}"),
+            record_id: id,
+            datestamp: "2026-11-01".into(),
+            revision: 1,
+            harvested: Timestamp(1_800_000_000),
+        })
+        .collect();
+    store.note_harvested("partner", &entries).await.unwrap();
+    let asked: Vec<String> = (0..1600).map(|i| format!("oai:partner:{i}")).collect();
+    let found = store.harvested_entries("partner", &asked).await.unwrap();
+    assert_eq!(found.len(), 1500, "every known identifier, none of the 100 unknown");
+    assert!(store.harvested_entries("elsewhere", &asked).await.unwrap().is_empty(), "by source");
+    let newer = HarvestedEntry { datestamp: "2026-12-02".into(), revision: 2, ..entries[7].clone() };
+    store.note_harvested("partner", std::slice::from_ref(&newer)).await.unwrap();
+    assert_eq!(store.harvested_entries("partner", &["oai:partner:7".to_string()]).await.unwrap(), vec![newer]);
+
+    let mut incoming = rec("Newer at the source", Status::Archive);
+    incoming.id = Some(ids[3]);
+    let conflict = HarvestConflict {
+        source: "partner".into(),
+        identifier: "oai:partner:3".into(),
+        record_id: ids[3],
+        datestamp: "2026-12-02".into(),
+        incoming: Some(incoming.clone()),
+        found: Timestamp(1_800_000_100),
+    };
+    let deleted =
+        HarvestConflict { identifier: "oai:partner:4".into(), record_id: ids[4], incoming: None, ..conflict.clone() };
+    store.put_harvest_conflicts(&[conflict.clone(), deleted.clone()]).await.unwrap();
+    let later = HarvestConflict { datestamp: "2026-12-03".into(), found: Timestamp(1_800_000_200), ..conflict.clone() };
+    store.put_harvest_conflicts(std::slice::from_ref(&later)).await.unwrap();
+    let open = store.harvest_conflicts(10).await.unwrap();
+    assert_eq!(open.len(), 2, "one per identifier");
+    assert_eq!(open[0].identifier, "oai:partner:4", "oldest first");
+    assert_eq!(open[0].incoming, None);
+    assert_eq!(open[1].datestamp, "2026-12-03");
+    assert_eq!(open[1].incoming.as_ref().unwrap().title, "Newer at the source");
+    assert_eq!(store.harvest_conflict("partner", "oai:partner:3").await.unwrap(), Some(later));
+    store.drop_harvest_conflict("partner", "oai:partner:3").await.unwrap();
+    assert_eq!(store.harvest_conflict("partner", "oai:partner:3").await.unwrap(), None);
+
+    let origins = store.harvest_origins(&[ids[0], ids[7], 999_999]).await.unwrap();
+    assert_eq!(origins.len(), 2);
+    assert_eq!(origins[0].base_url, "https://eprints.partner.example/cgi/oai2");
+    assert_eq!(origins[0].identifier, "oai:partner:0");
+    assert_eq!((origins[1].datestamp.as_str(), origins[1].prefix.as_str()), ("2026-12-02", "ep3"));
 }
