@@ -454,3 +454,25 @@ async fn a_broken_source_stops_the_run_and_keeps_what_came_before() {
     assert_eq!(report.rejected.len(), 1);
     assert_eq!(report.rejected[0].0, "oai:stand-in:2");
 }
+
+#[tokio::test]
+async fn configured_sources_are_harvested_when_their_interval_has_passed() {
+    let (base, seen) = stand_in(scripted(|_| Answer::Xml(page(1, 4, None)))).await;
+    let mut config = quick_config();
+    config.harvest.sources.push(arkiv_services::config::ScheduledHarvest {
+        name: "nightly".into(),
+        url: base,
+        set: None,
+        prefix: "oai_dc".into(),
+        every_hours: 24,
+    });
+    let (target, _dir) = empty_repo(config).await;
+    arkiv_services::harvest::harvest_due(&target).await;
+    let row = target.store.harvest_source("nightly").await.unwrap().expect("harvested on the first hourly run");
+    assert_eq!(row.records, 4);
+    assert!(row.last_error.is_none() && row.harvested_until.is_some(), "{row:?}");
+    let asked = seen.lock().unwrap().len();
+    // An hour later the interval has not passed: the source is not asked.
+    arkiv_services::harvest::harvest_due(&target).await;
+    assert_eq!(seen.lock().unwrap().len(), asked, "not due again within every_hours");
+}
