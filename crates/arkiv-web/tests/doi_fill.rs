@@ -160,6 +160,15 @@ async fn new_draft(site: &Site, who: &str, item_type: &str) -> i64 {
     location.trim_start_matches("/deposit/").parse().expect("redirected to the new item")
 }
 
+/// A site whose Crossref and DataCite are at these addresses, a
+/// depositor's session on it, and a new draft of theirs.
+async fn depositor_draft(crossref: &str, datacite: &str) -> (Site, String, i64) {
+    let site = site_over(crossref, datacite).await;
+    let depositor = site.session("depositor@example.org").await;
+    let id = new_draft(&site, &depositor, "other").await;
+    (site, depositor, id)
+}
+
 async fn stored(site: &Site, id: i64) -> (Record, i64) {
     site.repo.store.get_record_with_revision(id).await.unwrap().expect("the draft")
 }
@@ -197,6 +206,13 @@ fn form_value(html: &str, name: &str) -> Option<String> {
     let tag_end = tag.find('>')?;
     let value_at = tag[..tag_end].find("value=\"")? + 7;
     Some(unescape(tag[value_at..].split('"').next()?))
+}
+
+/// Each named field of the form holds the value given.
+fn assert_form(html: &str, expected: &[(&str, &str)]) {
+    for (name, value) in expected {
+        assert_eq!(form_value(html, name).as_deref(), Some(*value), "the form's {name}");
+    }
 }
 
 fn unescape(s: &str) -> String {
@@ -250,9 +266,7 @@ impl Case<'_> {
 async fn a_crossref_doi_fills_the_form_and_nothing_is_saved() {
     let Some(stand_in) = StandIn::load(Mode::Corpus) else { return };
     let base = stand_in.serve().await;
-    let site = site_over(&base, &base).await;
-    let depositor = site.session("depositor@example.org").await;
-    let id = new_draft(&site, &depositor, "other").await;
+    let (site, depositor, id) = depositor_draft(&base, &base).await;
     let case = Case { site: &site, id, who: &depositor };
 
     for pasted in ["https://doi.org/10.7554/eLife.01567", "doi:10.7554/eLife.01567", "10.7554/eLife.01567"] {
@@ -269,9 +283,7 @@ async fn a_crossref_doi_fills_the_form_and_nothing_is_saved() {
                  secondary growth"
             )
         );
-        assert_eq!(form_value(&html, "publication").as_deref(), Some("eLife"));
-        assert_eq!(form_value(&html, "volume").as_deref(), Some("3"));
-        assert_eq!(form_value(&html, "date").as_deref(), Some("2014-02-11"));
+        assert_form(&html, &[("publication", "eLife"), ("volume", "3"), ("date", "2014-02-11")]);
         assert!(form_value(&html, "doi").unwrap().eq_ignore_ascii_case("10.7554/eLife.01567"));
         let creators = form_value(&html, "creators").unwrap();
         assert!(creators.lines().count() >= 2, "{creators}");
@@ -302,9 +314,7 @@ async fn a_crossref_doi_fills_the_form_and_nothing_is_saved() {
 async fn a_datacite_doi_is_asked_of_datacite_when_crossref_does_not_know_it() {
     let Some(stand_in) = StandIn::load(Mode::Corpus) else { return };
     let base = stand_in.serve().await;
-    let site = site_over(&base, &base).await;
-    let depositor = site.session("depositor@example.org").await;
-    let id = new_draft(&site, &depositor, "other").await;
+    let (site, depositor, id) = depositor_draft(&base, &base).await;
     let case = Case { site: &site, id, who: &depositor };
 
     let (status, html) = case.fill("https://dx.doi.org/10.5438/zhyx-n122").await;
@@ -320,9 +330,7 @@ async fn a_datacite_doi_is_asked_of_datacite_when_crossref_does_not_know_it() {
 async fn a_doi_neither_knows_is_not_found() {
     let Some(stand_in) = StandIn::load(Mode::Corpus) else { return };
     let base = stand_in.serve().await;
-    let site = site_over(&base, &base).await;
-    let depositor = site.session("depositor@example.org").await;
-    let id = new_draft(&site, &depositor, "other").await;
+    let (site, depositor, id) = depositor_draft(&base, &base).await;
     let case = Case { site: &site, id, who: &depositor };
 
     let message = case.refused("10.9999/no-such-thing").await;
@@ -334,9 +342,7 @@ async fn a_doi_neither_knows_is_not_found() {
 async fn a_failing_crossref_is_said_so() {
     let Some(stand_in) = StandIn::load(Mode::CrossrefFails) else { return };
     let base = stand_in.serve().await;
-    let site = site_over(&base, &base).await;
-    let depositor = site.session("depositor@example.org").await;
-    let id = new_draft(&site, &depositor, "other").await;
+    let (site, depositor, id) = depositor_draft(&base, &base).await;
     let case = Case { site: &site, id, who: &depositor };
 
     let message = case.refused("10.7554/eLife.01567").await;
@@ -347,9 +353,7 @@ async fn a_failing_crossref_is_said_so() {
 #[tokio::test]
 async fn a_service_that_never_answers_is_given_up_on_in_time() {
     let silent = silent_server().await;
-    let site = site_over(&silent, &silent).await;
-    let depositor = site.session("depositor@example.org").await;
-    let id = new_draft(&site, &depositor, "other").await;
+    let (site, depositor, id) = depositor_draft(&silent, &silent).await;
     let case = Case { site: &site, id, who: &depositor };
 
     let started = Instant::now();
@@ -361,9 +365,7 @@ async fn a_service_that_never_answers_is_given_up_on_in_time() {
 #[tokio::test]
 async fn a_service_that_cannot_be_reached_is_said_so() {
     let closed = closed_port().await;
-    let site = site_over(&closed, &closed).await;
-    let depositor = site.session("depositor@example.org").await;
-    let id = new_draft(&site, &depositor, "other").await;
+    let (site, depositor, id) = depositor_draft(&closed, &closed).await;
     let case = Case { site: &site, id, who: &depositor };
 
     let message = case.refused("doi:10.7554/eLife.01567").await;
@@ -395,26 +397,29 @@ ER  -
 #[tokio::test]
 async fn pasted_ris_fills_the_form() {
     let closed = closed_port().await;
-    let site = site_over(&closed, &closed).await;
-    let depositor = site.session("depositor@example.org").await;
-    let id = new_draft(&site, &depositor, "other").await;
+    let (site, depositor, id) = depositor_draft(&closed, &closed).await;
     let case = Case { site: &site, id, who: &depositor };
 
     let (status, html) = case.fill(RIS).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(says(&html, "Filled in from the RIS record pasted"), "{html}");
     assert!(says(&html, "The text holds 2 records; only the first was used."), "{html}");
-    assert_eq!(form_value(&html, "item_type").as_deref(), Some("article"));
-    assert_eq!(form_value(&html, "title").as_deref(), Some("Dust on the steppe: a field report"));
-    assert_eq!(form_value(&html, "creators").as_deref(), Some("Kowalska, Anna\nSmith, John"));
-    assert_eq!(form_value(&html, "date").as_deref(), Some("2019"));
-    assert_eq!(form_value(&html, "publication").as_deref(), Some("Journal of Tests"));
-    assert_eq!(form_value(&html, "volume").as_deref(), Some("12"));
-    assert_eq!(form_value(&html, "number").as_deref(), Some("3"));
-    assert_eq!(form_value(&html, "pagerange").as_deref(), Some("45-67"));
-    assert_eq!(form_value(&html, "doi").as_deref(), Some("10.1234/ris.1"));
-    assert_eq!(form_value(&html, "keywords").as_deref(), Some("steppe\ndust"));
-    assert_eq!(form_value(&html, "abstract").as_deref(), Some("What the wind carries."));
+    assert_form(
+        &html,
+        &[
+            ("item_type", "article"),
+            ("title", "Dust on the steppe: a field report"),
+            ("creators", "Kowalska, Anna\nSmith, John"),
+            ("date", "2019"),
+            ("publication", "Journal of Tests"),
+            ("volume", "12"),
+            ("number", "3"),
+            ("pagerange", "45-67"),
+            ("doi", "10.1234/ris.1"),
+            ("keywords", "steppe\ndust"),
+            ("abstract", "What the wind carries."),
+        ],
+    );
 }
 
 const BIBTEX: &str = "\
@@ -433,29 +438,30 @@ const BIBTEX: &str = "\
 #[tokio::test]
 async fn pasted_bibtex_fills_the_form() {
     let closed = closed_port().await;
-    let site = site_over(&closed, &closed).await;
-    let depositor = site.session("depositor@example.org").await;
-    let id = new_draft(&site, &depositor, "other").await;
+    let (site, depositor, id) = depositor_draft(&closed, &closed).await;
     let case = Case { site: &site, id, who: &depositor };
 
     let (status, html) = case.fill(BIBTEX).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(says(&html, "Filled in from the BibTeX entry pasted"), "{html}");
-    assert_eq!(form_value(&html, "item_type").as_deref(), Some("article"));
-    assert_eq!(form_value(&html, "title").as_deref(), Some("Dust on the steppe: a field report"));
-    assert_eq!(form_value(&html, "creators").as_deref(), Some("Kowalska, Anna\nSmith, John"));
-    assert_eq!(form_value(&html, "date").as_deref(), Some("2019"));
-    assert_eq!(form_value(&html, "publication").as_deref(), Some("Journal of Tests"));
-    assert_eq!(form_value(&html, "volume").as_deref(), Some("12"));
-    assert_eq!(form_value(&html, "doi").as_deref(), Some("10.1234/bib.1"));
+    assert_form(
+        &html,
+        &[
+            ("item_type", "article"),
+            ("title", "Dust on the steppe: a field report"),
+            ("creators", "Kowalska, Anna\nSmith, John"),
+            ("date", "2019"),
+            ("publication", "Journal of Tests"),
+            ("volume", "12"),
+            ("doi", "10.1234/bib.1"),
+        ],
+    );
 }
 
 #[tokio::test]
 async fn garbage_is_not_recognised() {
     let closed = closed_port().await;
-    let site = site_over(&closed, &closed).await;
-    let depositor = site.session("depositor@example.org").await;
-    let id = new_draft(&site, &depositor, "other").await;
+    let (site, depositor, id) = depositor_draft(&closed, &closed).await;
     let case = Case { site: &site, id, who: &depositor };
 
     for garbage in ["the paper I wrote last year", "10.12/x", "<script>alert(1)</script>"] {

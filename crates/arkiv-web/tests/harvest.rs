@@ -72,6 +72,11 @@ async fn titles(repo: &Repository) -> Vec<String> {
     titles
 }
 
+/// The body of a GET.
+async fn body(client: &reqwest::Client, url: String) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// Text as one line: DataCite's reader joins the lines of a title.
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -173,30 +178,15 @@ async fn one_arkiv_harvests_another_and_keeps_it_current() {
     // Provenance: the copy is served with where it came from, valid.
     let site = common::serve_site(target, target_dir).await;
     let (target_base, client) = (site.base.clone(), site.client.clone());
-    let xml = client
-        .get(format!(
-            "{target_base}/oai2?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:mirror.example.org:{seed_copy}"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let get_record = "verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:mirror.example.org";
+    let xml = body(&client, format!("{target_base}/oai2?{get_record}:{seed_copy}")).await;
     assert!(xml.contains("<provenance"), "{xml}");
     assert!(xml.contains(&format!("<identifier>oai:oai.example.org:{}</identifier>", source_ids[0])), "{xml}");
     assert!(xml.contains(&format!("<baseURL>{endpoint}</baseURL>")), "{xml}");
     if checkers::xmllint_ready() {
         checkers::validate_xml(xml.as_bytes(), "oai-pmh-driver.xsd").unwrap();
     }
-    let listed = client
-        .get(format!("{target_base}/oai2?verb=ListRecords&metadataPrefix=oai_dc"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let listed = body(&client, format!("{target_base}/oai2?verb=ListRecords&metadataPrefix=oai_dc")).await;
     assert!(listed.matches("<provenance").count() >= expected.len() - 1, "every live harvested record has its origin");
     if checkers::xmllint_ready() {
         checkers::validate_xml(listed.as_bytes(), "oai-pmh-driver.xsd").unwrap();
