@@ -4,8 +4,8 @@
 //! yet; lifts the embargoes that ended (see [`crate::workflow::embargoes`]);
 //! once a day, purges drafts' removed files and collects unreferenced
 //! bytes (see [`crate::file_gc`]); rereads the live settings another node's admin may
-//! have changed; and harvests the `[[harvest.sources]]` whose interval has
-//! passed (see [`crate::harvest`]).
+//! have changed. Beside them, on a round of its own, it harvests the
+//! `[[harvest.sources]]` whose interval has passed (see [`crate::harvest`]).
 //!
 //! Started by the binary beside the server (`arkiv serve`, `arkiv demo`),
 //! not by the web crate: each job is a service of its own, also callable
@@ -20,13 +20,27 @@ use std::time::Duration;
 pub const EVERY: Duration = Duration::from_secs(3600);
 
 /// Runs the jobs at once and then every [`EVERY`], until the task is
-/// dropped. A job that fails is logged and tried again next time.
+/// dropped. A job that fails is logged and tried again next time. The
+/// scheduled harvests go on beside the other jobs, on their own hourly
+/// round: a first harvest of a large source takes hours, and sessions,
+/// mail and embargoes do not wait for it.
 pub async fn run_hourly(repo: Arc<Repository>) {
-    let mut every = tokio::time::interval(EVERY);
-    loop {
-        every.tick().await;
-        run_once(&repo).await;
-    }
+    let jobs = async {
+        let mut every = tokio::time::interval(EVERY);
+        loop {
+            every.tick().await;
+            run_once(&repo).await;
+        }
+    };
+    let harvests = async {
+        let mut every = tokio::time::interval(EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            crate::harvest::harvest_due(&repo).await;
+        }
+    };
+    tokio::join!(jobs, harvests);
 }
 
 /// Every job, once.
@@ -61,5 +75,4 @@ pub async fn run_once(repo: &Repository) {
     if let Err(e) = repo.reload_settings().await {
         tracing::warn!(error = %format!("{e:#}"), "the live settings could not be reloaded");
     }
-    crate::harvest::harvest_due(repo).await;
 }
