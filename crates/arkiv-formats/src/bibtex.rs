@@ -425,22 +425,8 @@ fn raw_text(field: &biblatex::Field<'_>) -> String {
 }
 
 fn month_name(abbr: &str) -> Option<&'static str> {
-    const NAMES: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
     let lower = abbr.to_ascii_lowercase();
-    fields::MONTHS.iter().position(|m| *m == lower).map(|i| NAMES[i])
+    fields::MONTHS.iter().position(|m| *m == lower).map(|i| arkiv_model::date::MONTH_NAMES[i])
 }
 
 impl<R: BufRead> Iterator for BibtexReader<R> {

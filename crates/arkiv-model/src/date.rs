@@ -127,6 +127,28 @@ fn parse_digits(s: Option<&str>, max_len: usize) -> Option<i32> {
     s.parse().ok()
 }
 
+/// The English month names, January first: the one table that pages,
+/// citations and the citation readers share.
+pub const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// The English name of month `m` (1 to 12); empty for anything else.
+pub fn month_name(m: u8) -> &'static str {
+    MONTH_NAMES.get(usize::from(m).wrapping_sub(1)).copied().unwrap_or("")
+}
+
 pub fn days_in_month(year: i32, month: u8) -> u8 {
     match month {
         4 | 6 | 9 | 11 => 30,

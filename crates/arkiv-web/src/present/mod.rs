@@ -10,6 +10,7 @@
 pub mod record;
 pub(crate) mod usage;
 
+use arkiv_model::date::month_name;
 use arkiv_model::{BrowseView, Document, PartialDate, Record, RecordId, Timestamp};
 use arkiv_services::Repository;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -84,25 +85,6 @@ pub fn human_size(bytes: u64) -> String {
     } else {
         format!("{value:.0} {}", UNITS[unit])
     }
-}
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-fn month_name(m: u8) -> &'static str {
-    MONTHS.get(usize::from(m).wrapping_sub(1)).copied().unwrap_or("")
 }
 
 /// "29 May 2014", "May 2014" or "2014": never more precise than the data.
