@@ -33,6 +33,8 @@ pub mod history;
 mod import_progress;
 mod pending_browse;
 pub mod postgres;
+#[cfg(test)]
+mod postgres_plans;
 mod queries;
 mod rows;
 mod sql;

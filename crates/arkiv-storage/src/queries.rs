@@ -37,6 +37,52 @@ pub(crate) const EMBARGOES_DUE: &str =
     "SELECT id FROM records WHERE embargo_until IS NOT NULL AND embargo_until <= $1 \
      ORDER BY embargo_until LIMIT $2";
 
+/// The change feed after a sequence number, by the primary key.
+pub(crate) const CHANGES_SINCE: &str =
+    "SELECT seq, record_id, rev, status, at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2";
+
+/// The newest live records: a live record always has a datestamp (the
+/// store sets it when it first goes live), so no NULL is met and both
+/// databases walk records_by_status_datestamp backwards.
+pub(crate) const LATEST_TAIL: &str = "WHERE r.status = 'archive' ORDER BY r.datestamp DESC, r.id DESC LIMIT $1";
+
+/// A browse view's values after one, by browse_counts' primary key.
+pub(crate) const BROWSE_VALUES: &str =
+    "SELECT value, n FROM browse_counts WHERE view = $1 AND value > $2 AND n > 0 ORDER BY value LIMIT $3";
+
+/// A page of a browse value's records (sort key, id, JSON), after a cursor,
+/// by browse's primary key.
+pub(crate) const BROWSE_PAGE: &str = "SELECT b.sort_key, b.record_id, v.data FROM browse b \
+     JOIN records r ON r.id = b.record_id \
+     JOIN revisions v ON v.record_id = r.id AND v.number = r.rev \
+     WHERE b.view = $1 AND b.value = $2 AND (b.sort_key, b.record_id) > ($3, $4) \
+     ORDER BY b.sort_key, b.record_id LIMIT $5";
+
+/// The records that succeed one (its later versions), by records_by_succeeds.
+pub(crate) const LATER_VERSIONS: &str =
+    "SELECT id FROM records WHERE succeeds = $1 AND succeeds IS NOT NULL AND status = 'archive' ORDER BY id";
+
+/// How many records of a set changed in a time range (OAI-PMH's
+/// completeListSize).
+pub(crate) const OAI_COUNT_SET: &str = "SELECT COUNT(*) FROM oai_sets s JOIN records r ON r.id = s.record_id \
+     WHERE s.set_spec = $1 AND r.lastmod BETWEEN $2 AND $3";
+
+/// How many OAI-visible records changed in a time range.
+pub(crate) const OAI_COUNT_ALL: &str =
+    "SELECT COUNT(*) FROM records WHERE datestamp IS NOT NULL AND lastmod BETWEEN $1 AND $2";
+
+/// The earliest datestamp OAI-PMH's Identify names: the lastmod index's first entry.
+pub(crate) const OAI_EARLIEST: &str = "SELECT MIN(lastmod) FROM records WHERE datestamp IS NOT NULL";
+
+/// The set specs after one: a loose index scan, one seek per distinct set,
+/// never a walk of every membership row.
+pub(crate) const OAI_SET_SPECS: &str = "WITH RECURSIVE s(spec, n) AS ( \
+       SELECT (SELECT MIN(set_spec) FROM oai_sets WHERE set_spec > $1), 1 \
+       UNION ALL \
+       SELECT (SELECT MIN(set_spec) FROM oai_sets WHERE set_spec > s.spec), n + 1 FROM s \
+       WHERE s.spec IS NOT NULL AND n < $2 \
+     ) SELECT spec FROM s WHERE spec IS NOT NULL";
+
 /// The `WHERE ... ORDER BY ... LIMIT` of [`WorkQueues::work_items`], built
 /// from parts so that each shape of the query meets its index
 /// (records_by_user, records_by_status_lastmod or records_by_status_type)
@@ -65,10 +111,23 @@ pub(crate) fn work_items_tail(query: &WorkQuery, limit: i64) -> (String, Vec<Bin
 
 /// The query of [`OaiSets::oai_records`] (id, revision, JSON): a keyset
 /// page of a set's members, or of every OAI-visible record.
-fn oai_records_query(query: &OaiQuery, after: RecordId, limit: i64) -> (String, Vec<Bind<'_>>) {
+pub(crate) fn oai_records_query(query: &OaiQuery, after: RecordId, limit: i64) -> (String, Vec<Bind<'_>>) {
     let (from, until) = (query.from.unwrap_or(i64::MIN), query.until.unwrap_or(i64::MAX));
     let dated = query.from.is_some() || query.until.is_some();
     match &query.set {
+        // Without dates, no date condition: PostgreSQL's generic plan (which
+        // a prepared statement switches to) guesses that a range of unknown
+        // bounds keeps a two-hundredth of the rows, finds sorting so few
+        // cheaper than walking the set in order, and would then read and
+        // sort every member of a large set for each page (postgres_plans.rs).
+        Some(set) if !dated => (
+            "SELECT r.id, r.rev, v.data FROM oai_sets s JOIN records r ON r.id = s.record_id \
+             JOIN revisions v ON v.record_id = r.id AND v.number = r.rev \
+             WHERE s.set_spec = $1 AND s.record_id > $2 \
+             ORDER BY s.record_id LIMIT $3"
+                .to_string(),
+            vec![Bind::Text(set), Bind::Int(after), Bind::Int(limit)],
+        ),
         Some(set) => (
             "SELECT r.id, r.rev, v.data FROM oai_sets s JOIN records r ON r.id = s.record_id \
              JOIN revisions v ON v.record_id = r.id AND v.number = r.rev \
@@ -378,15 +437,7 @@ impl<B: Backend> Records for B {
     }
 
     async fn latest(&self, limit: i64) -> Result<Vec<Record>> {
-        // A live record always has a datestamp (the store sets it when it
-        // first goes live), so no NULL is met and both databases walk
-        // records_by_status_datestamp backwards.
-        fetch_records(
-            self,
-            "WHERE r.status = 'archive' ORDER BY r.datestamp DESC, r.id DESC LIMIT $1",
-            &[Bind::Int(limit)],
-        )
-        .await
+        fetch_records(self, LATEST_TAIL, &[Bind::Int(limit)]).await
     }
 
     async fn live_ids(&self, after: RecordId, through: RecordId) -> Result<Vec<(RecordId, Timestamp)>> {
@@ -428,14 +479,7 @@ async fn ints<B: Backend>(store: &B, sql: &str, binds: &[Bind<'_>]) -> Result<Ve
 #[async_trait]
 impl<B: Backend> ChangeFeed for B {
     async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<Change>> {
-        let rows = self
-            .reader()
-            .await?
-            .rows(
-                "SELECT seq, record_id, rev, status, at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
-                &[Bind::Int(seq), Bind::Int(limit)],
-            )
-            .await?;
+        let rows = self.reader().await?.rows(CHANGES_SINCE, &[Bind::Int(seq), Bind::Int(limit)]).await?;
         Ok(rows
             .iter()
             .map(|row| Change {
@@ -463,10 +507,7 @@ impl<B: Backend> Browse for B {
         let rows = self
             .reader()
             .await?
-            .rows(
-                "SELECT value, n FROM browse_counts WHERE view = $1 AND value > $2 AND n > 0 ORDER BY value LIMIT $3",
-                &[Bind::Text(view.as_str()), Bind::Text(after.unwrap_or("")), Bind::Int(limit)],
-            )
+            .rows(BROWSE_VALUES, &[Bind::Text(view.as_str()), Bind::Text(after.unwrap_or("")), Bind::Int(limit)])
             .await?;
         Ok(rows.iter().map(|row| BrowseValue { value: row.text(0).to_string(), count: row.int(1) }).collect())
     }
@@ -492,11 +533,7 @@ impl<B: Backend> Browse for B {
             .reader()
             .await?
             .rows(
-                "SELECT b.sort_key, b.record_id, v.data FROM browse b \
-                 JOIN records r ON r.id = b.record_id \
-                 JOIN revisions v ON v.record_id = r.id AND v.number = r.rev \
-                 WHERE b.view = $1 AND b.value = $2 AND (b.sort_key, b.record_id) > ($3, $4) \
-                 ORDER BY b.sort_key, b.record_id LIMIT $5",
+                BROWSE_PAGE,
                 &[
                     Bind::Text(view.as_str()),
                     Bind::Text(value),
@@ -597,47 +634,18 @@ impl<B: Backend> OaiSets for B {
     async fn oai_count(&self, query: &OaiQuery) -> Result<i64> {
         let range = [Bind::Int(query.from.unwrap_or(i64::MIN)), Bind::Int(query.until.unwrap_or(i64::MAX))];
         match &query.set {
-            Some(set) => {
-                scalar(
-                    self,
-                    "SELECT COUNT(*) FROM oai_sets s JOIN records r ON r.id = s.record_id \
-                     WHERE s.set_spec = $1 AND r.lastmod BETWEEN $2 AND $3",
-                    &[Bind::Text(set), range[0], range[1]],
-                )
-                .await
-            }
-            None => {
-                scalar(
-                    self,
-                    "SELECT COUNT(*) FROM records WHERE datestamp IS NOT NULL AND lastmod BETWEEN $1 AND $2",
-                    &range,
-                )
-                .await
-            }
+            Some(set) => scalar(self, OAI_COUNT_SET, &[Bind::Text(set), range[0], range[1]]).await,
+            None => scalar(self, OAI_COUNT_ALL, &range).await,
         }
     }
 
     async fn oai_earliest(&self) -> Result<Option<Timestamp>> {
-        let row = self.reader().await?.row("SELECT MIN(lastmod) FROM records WHERE datestamp IS NOT NULL", &[]).await?;
+        let row = self.reader().await?.row(OAI_EARLIEST, &[]).await?;
         Ok(row.and_then(|r| r.opt_int(0)).map(Timestamp))
     }
 
     async fn oai_set_specs(&self, after: &str, limit: i64) -> Result<Vec<String>> {
-        // A loose index scan: one seek per distinct set, never a walk of
-        // every membership row.
-        let rows = self
-            .reader()
-            .await?
-            .rows(
-                "WITH RECURSIVE s(spec, n) AS ( \
-                   SELECT (SELECT MIN(set_spec) FROM oai_sets WHERE set_spec > $1), 1 \
-                   UNION ALL \
-                   SELECT (SELECT MIN(set_spec) FROM oai_sets WHERE set_spec > s.spec), n + 1 FROM s \
-                   WHERE s.spec IS NOT NULL AND n < $2 \
-                 ) SELECT spec FROM s WHERE spec IS NOT NULL",
-                &[Bind::Text(after), Bind::Int(limit)],
-            )
-            .await?;
+        let rows = self.reader().await?.rows(OAI_SET_SPECS, &[Bind::Text(after), Bind::Int(limit)]).await?;
         Ok(rows.iter().map(|r| r.text(0).to_string()).collect())
     }
 }
@@ -654,12 +662,7 @@ impl<B: Backend> WorkQueues for B {
     }
 
     async fn later_versions(&self, id: RecordId) -> Result<Vec<RecordId>> {
-        ints(
-            self,
-            "SELECT id FROM records WHERE succeeds = $1 AND succeeds IS NOT NULL AND status = 'archive' ORDER BY id",
-            &[Bind::Int(id)],
-        )
-        .await
+        ints(self, LATER_VERSIONS, &[Bind::Int(id)]).await
     }
 }
 
