@@ -205,9 +205,8 @@ pub fn open_files(config: &Config, dir: &Path) -> Result<FileStore> {
         FileLocation::Local(path) => {
             FileStore::local(&path).with_context(|| format!("cannot open the file store {}", path.display()))?
         }
-        FileLocation::S3(options) => FileStore::s3(&options).with_context(|| {
-            format!("cannot open the file store {}: {CONFIG_FILE} names it", config.storage.files)
-        })?,
+        FileLocation::S3(options) => FileStore::s3(&options)
+            .with_context(|| format!("cannot open the file store {}: {CONFIG_FILE} names it", config.storage.files))?,
     })
 }
 

@@ -142,7 +142,8 @@ async fn the_collector_takes_unnamed_bytes_and_keeps_named_and_young_ones(at: Fi
     let named = bytes(6 * MIB, 1);
     live_record(&repo, &[("named.pdf", &named)]).await;
     let loose = bytes(100_000, 2);
-    let (loose_sha, _) = repo.files.put_stream(futures::stream::iter([Ok(Bytes::from(loose))]), u64::MAX).await.unwrap();
+    let (loose_sha, _) =
+        repo.files.put_stream(futures::stream::iter([Ok(Bytes::from(loose))]), u64::MAX).await.unwrap();
     // Stamps are whole seconds: let one pass, so that both are older than
     // a grace of none.
     tokio::time::sleep(Duration::from_millis(1100)).await;

@@ -253,10 +253,8 @@ impl FileStore {
         {
             use object_store::signer::{Method, SignedUrlOptions, Signer};
             let full: ObjectPath = prefix.parts().chain(path.parts()).collect();
-            let options = SignedUrlOptions::new().with_query([
-                ("response-content-type", content_type),
-                ("response-content-disposition", disposition),
-            ]);
+            let options = SignedUrlOptions::new()
+                .with_query([("response-content-type", content_type), ("response-content-disposition", disposition)]);
             let url = s3.signed_url_opts(Method::GET, &full, expires, &options).await?;
             Ok(Some(url.to_string()))
         }

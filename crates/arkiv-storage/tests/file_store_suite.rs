@@ -179,7 +179,8 @@ async fn a_stream_past_its_limit_or_broken_leaves_nothing(store: FileStore) {
     let data = bytes(12 * MIB);
     let err = store.put_stream(chunks(&data), 10 * MIB as u64).await.unwrap_err();
     assert!(err.to_string().contains("larger than the limit"), "{err}");
-    let broken = chunks(&data[..7 * MIB]).chain(futures::stream::iter([Err(std::io::Error::other("client went away"))]));
+    let broken =
+        chunks(&data[..7 * MIB]).chain(futures::stream::iter([Err(std::io::Error::other("client went away"))]));
     let err = store.put_stream(broken, u64::MAX).await.unwrap_err();
     assert!(err.to_string().contains("client went away"), "{err}");
     assert_eq!(listing(&store).await, [], "no object under sha256/ or staging/");
