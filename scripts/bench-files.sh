@@ -51,7 +51,7 @@ stats() { # a column of seconds -> "median (min-max) s, MB/s at the median"
   local f=$1 med min max
   med=$(median <"$f"); min=$(sort -n "$f" | head -1); max=$(sort -n "$f" | tail -1)
   awk -v med="$med" -v min="$min" -v max="$max" -v mb="$MB" \
-    'BEGIN {printf "%.2f s (%.2f–%.2f) | %.0f MB/s", med, min, max, mb / med}'
+    'BEGIN {printf "%.2f s (%.2f–%.2f) | %.0f", med, min, max, mb / med}'
 }
 
 # One backend: init, configure, serve, upload RUNS times, download RUNS
