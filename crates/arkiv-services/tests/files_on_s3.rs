@@ -2,8 +2,8 @@
 //! (issue 31): a local directory, and S3 (a fresh bucket per test on the
 //! server `ARKIV_TEST_S3_URL` names; skipped without it, failed under
 //! `CI=true`). The garbage collector takes bytes nothing names once past
-//! the grace and keeps named and young ones; fsck re-hashes every named
-//! file and reports damaged and missing bytes; a backup copies the bytes
+//! the grace and keeps named and young ones; fsck re-hashes every object
+//! and reports damaged and missing bytes; a backup copies the bytes
 //! out (once), and a restore copies them into a new store, streamed and
 //! checked on the way.
 //!
@@ -60,7 +60,7 @@ macro_rules! both {
 
 both!(
     the_collector_takes_unnamed_bytes_and_keeps_named_and_young_ones,
-    fsck_rehashes_every_named_file,
+    fsck_rehashes_every_object,
     backup_and_restore_carry_the_bytes_streamed,
 );
 
@@ -163,7 +163,7 @@ async fn the_collector_takes_unnamed_bytes_and_keeps_named_and_young_ones(at: Fi
     assert!(repo.files.size(&young).await.unwrap().is_some());
 }
 
-async fn fsck_rehashes_every_named_file(at: FilesAt) {
+async fn fsck_rehashes_every_object(at: FilesAt) {
     let dir = tempfile::tempdir().unwrap();
     let repo = Repository::init(dir.path(), at.configure(Config::default()).await).await.unwrap();
     let (a, b) = (bytes(9 * MIB, 4), bytes(2000, 5));
@@ -174,10 +174,16 @@ async fn fsck_rehashes_every_named_file(at: FilesAt) {
     let (sha_a, sha_b) = (sha256_hex(&a), sha256_hex(&b));
     repo.files.object_store().put(&object_path(&sha_a), PutPayload::from(bytes(9 * MIB, 6))).await.unwrap();
     repo.files.object_store().delete(&object_path(&sha_b)).await.unwrap();
+    // And bytes no record names, damaged as well.
+    let loose = bytes(3000, 9);
+    let loose_sha = repo.files.put(Bytes::from(loose)).await.unwrap();
+    repo.files.object_store().put(&object_path(&loose_sha), PutPayload::from(bytes(3000, 10))).await.unwrap();
     let report = fsck(&repo, &mut |_| {}).await.unwrap();
+    assert_eq!(report.files_checked, 3);
     let errors: Vec<&str> =
         report.findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.problem.as_str()).collect();
-    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors.iter().any(|e| e.contains("damaged") && e.contains(&loose_sha)), "{errors:?}");
     assert!(errors.iter().any(|e| e.contains("damaged") && e.contains(&sha_a)), "{errors:?}");
     assert!(errors.iter().any(|e| e.contains("missing") && e.contains(&sha_b)), "{errors:?}");
 }
