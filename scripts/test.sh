@@ -7,7 +7,8 @@
 # through scripts/browser-test.sh). Checks formatting (cargo fmt), lints
 # (clippy, warnings are errors) and the feature builds Cargo.toml promises,
 # then runs every Rust test of the workspace against SQLite and
-# PostgreSQL, then the browser test.
+# PostgreSQL, and the file-store tests against a local directory and S3
+# (SeaweedFS through scripts/seaweedfs.sh), then the browser test.
 #
 # The tests read ../shared (the corpus and schemas) when it is there; without
 # it they say so and skip, except under CI=true, where they fail.
@@ -36,7 +37,8 @@ for tool in fmt clippy; do
 done
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-# A build without mimalloc, for platforms where its C code does not build.
+# A build without mimalloc, for platforms where its C code does not build,
+# and without S3 support (cargo feature s3): both are default features.
 cargo check --locked --no-default-features
 # The search crate without PDF text extraction (pdf-extract, lopdf).
 cargo check --locked -p arkiv-search --no-default-features --all-targets
@@ -44,13 +46,19 @@ cargo check --locked -p arkiv-search --no-default-features --all-targets
 echo "== PostgreSQL for the store tests"
 ARKIV_TEST_POSTGRES_URL=$(scripts/postgres.sh | tail -n1)
 export ARKIV_TEST_POSTGRES_URL
-trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
+# One trap for both servers (a second `trap ... EXIT` would replace the
+# first); stopping one that never started is harmless.
+trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true; scripts/seaweedfs.sh stop >/dev/null 2>&1 || true' EXIT
+
+echo "== SeaweedFS (S3) for the file-store tests"
+ARKIV_TEST_S3_URL=$(scripts/seaweedfs.sh | tail -n1)
+export ARKIV_TEST_S3_URL
 
 echo "== Third-party checkers (xmllint, bibtex, biber, Python clients)"
 ARKIV_PYTHON=$(scripts/tools.sh | tail -n1)
 export ARKIV_PYTHON
 
-echo "== Rust tests (SQLite and PostgreSQL)"
+echo "== Rust tests (SQLite and PostgreSQL, local files and S3)"
 cargo test --workspace --locked
 
 echo "== Browser test (headless Chromium, axe-core)"

@@ -193,6 +193,10 @@ enum Command {
         /// setting, a SQLite file in --to).
         #[arg(long)]
         database: Option<String>,
+        /// Where the restored repository keeps its file bytes: a directory
+        /// or s3://BUCKET/PREFIX (default: the backup's own setting).
+        #[arg(long)]
+        files: Option<String>,
     },
     /// Purge files removed from drafts that never went live (after
     /// `[files] purge_after_days`) and delete stored bytes that no record
@@ -409,7 +413,9 @@ fn main() -> std::process::ExitCode {
             }
             Command::Fsck => commands::fsck(&cli.repo).await,
             Command::Backup { out } => commands::backup(&cli.repo, &out).await,
-            Command::Restore { backup, to, database } => commands::restore(&backup, &to, database.as_deref()).await,
+            Command::Restore { backup, to, database, files } => {
+                commands::restore(&backup, &to, database.as_deref(), files.as_deref()).await
+            }
             Command::Gc { dry_run } => commands::gc(&cli.repo, dry_run).await,
             Command::LiftEmbargoes => commands::lift_embargoes(&cli.repo).await,
             Command::Reindex => commands::reindex(&cli.repo).await,

@@ -65,10 +65,10 @@ pub async fn backup(repo_dir: &Path, out: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `arkiv restore IN --to DIR [--database URL]`.
-pub async fn restore(backup: &Path, to: &Path, database: Option<&str>) -> Result<ExitCode> {
+/// `arkiv restore IN --to DIR [--database URL] [--files DIR|s3://BUCKET/PREFIX]`.
+pub async fn restore(backup: &Path, to: &Path, database: Option<&str>, files: Option<&str>) -> Result<ExitCode> {
     let started = std::time::Instant::now();
-    let r = arkiv_services::backup::restore(backup, to, database).await?;
+    let r = arkiv_services::backup::restore(backup, to, database, files).await?;
     println!(
         "Restored {} tables ({} rows) and {} files into {} (database {}) in {:.1} s. The search index is built when it first serves.",
         r.tables,

@@ -122,13 +122,15 @@ async fn backup_into(repo: &Repository, out: &Path, staging: &Path) -> Result<Ba
         let object = object?;
         let Some(sha) = object.sha256 else { continue };
         if held.size(&sha).await?.is_none() {
-            let bytes =
-                repo.files.get(&sha).await?.with_context(|| format!("file {sha} vanished during the backup"))?;
-            report.bytes_copied += bytes.len() as u64;
-            let stored = held.put(bytes).await?;
-            if stored != sha {
-                bail!("file {sha} is damaged in the repository (its bytes hash to {stored}): run `arkiv fsck`");
-            }
+            // Streamed, and re-hashed on the way (copy_to refuses bytes
+            // that no longer hash to their name).
+            let copied = repo
+                .files
+                .copy_to(&sha, &held)
+                .await
+                .with_context(|| format!("copying file {sha} out of the repository"))?
+                .with_context(|| format!("file {sha} vanished during the backup"))?;
+            report.bytes_copied += copied;
             report.files_copied += 1;
         }
         files.push(StoredEntry { sha256: sha, size: object.size });
@@ -170,15 +172,17 @@ pub struct RestoreReport {
 }
 
 /// Builds a repository in `to` from the backup in `from`, on its SQLite
-/// database or on `database` (a PostgreSQL URL).
-pub async fn restore(from: &Path, to: &Path, database: Option<&str>) -> Result<RestoreReport> {
+/// database or on `database` (a PostgreSQL URL), its files where the
+/// backup's configuration keeps them or in `files` (a directory, or
+/// `s3://BUCKET/PREFIX` with the backup's `[s3]` settings).
+pub async fn restore(from: &Path, to: &Path, database: Option<&str>, files: Option<&str>) -> Result<RestoreReport> {
     let manifest = verify(from)?;
     if to.exists() && std::fs::read_dir(to)?.next().is_some() {
         bail!("{} is not empty: a backup is restored into a new directory", to.display());
     }
     let made = !to.exists();
     std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    let result = restore_into(from, to, database, &manifest).await;
+    let result = restore_into(from, to, database, files, &manifest).await;
     if result.is_err() {
         // Nothing half-restored stays behind (the database's transaction
         // rolled back on its own).
@@ -194,7 +198,13 @@ pub async fn restore(from: &Path, to: &Path, database: Option<&str>) -> Result<R
     result
 }
 
-async fn restore_into(from: &Path, to: &Path, database: Option<&str>, manifest: &Manifest) -> Result<RestoreReport> {
+async fn restore_into(
+    from: &Path,
+    to: &Path,
+    database: Option<&str>,
+    files: Option<&str>,
+    manifest: &Manifest,
+) -> Result<RestoreReport> {
     for entry in &manifest.config {
         let rel = entry.path.strip_prefix("config/").unwrap_or(&entry.path);
         let target = to.join(rel);
@@ -203,9 +213,14 @@ async fn restore_into(from: &Path, to: &Path, database: Option<&str>, manifest: 
         }
         std::fs::copy(from.join(&entry.path), &target)?;
     }
-    if let Some(url) = database {
+    if database.is_some() || files.is_some() {
         let mut config = Config::load(to)?;
-        config.storage.database = url.to_string();
+        if let Some(url) = database {
+            config.storage.database = url.to_string();
+        }
+        if let Some(files) = files {
+            config.storage.files = files.to_string();
+        }
         std::fs::write(to.join(CONFIG_FILE), config.documented_toml())?;
     }
     let repo = Repository::open(to).await?;
@@ -213,8 +228,10 @@ async fn restore_into(from: &Path, to: &Path, database: Option<&str>, manifest: 
     // failure anywhere before it leaves the database untouched.
     let held = FileStore::local(&from.join("files"))?;
     for entry in &manifest.files {
-        let bytes = held.get(&entry.sha256).await?.with_context(|| format!("file {} is missing", entry.sha256))?;
-        repo.files.put(bytes).await?;
+        held.copy_to(&entry.sha256, &repo.files)
+            .await
+            .with_context(|| format!("copying file {} into the repository", entry.sha256))?
+            .with_context(|| format!("file {} is missing", entry.sha256))?;
     }
     let mut source = GzSource::new(from, &manifest.tables);
     let written = repo.store.restore(&mut source).await.context("writing the database")?;

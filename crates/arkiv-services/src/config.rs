@@ -13,6 +13,7 @@ pub const CONFIG_FILE: &str = "arkiv.toml";
 pub struct Config {
     pub repository: RepositorySettings,
     pub storage: StorageSettings,
+    pub s3: S3Settings,
     pub server: ServerSettings,
     pub import: ImportSettings,
     pub accounts: AccountSettings,
@@ -44,8 +45,61 @@ pub struct StorageSettings {
     /// `sqlite://FILE` (relative to the repository directory) or
     /// `postgres://USER:PASSWORD@HOST/DB`.
     pub database: String,
-    /// Directory for file bytes, relative to the repository directory.
+    /// Directory for file bytes, relative to the repository directory; or
+    /// `s3://BUCKET/PREFIX` for an S3-compatible store (see [`S3Settings`]).
     pub files: String,
+}
+
+/// How to reach the S3-compatible store `storage.files = "s3://..."` names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Settings {
+    /// `http(s)://HOST:PORT` of an S3-compatible server (MinIO,
+    /// SeaweedFS); empty: AWS itself.
+    pub endpoint: String,
+    pub region: String,
+    /// Whether an `http://` endpoint is accepted (a server on the same
+    /// host or network).
+    pub allow_http: bool,
+    /// Empty: the usual `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`
+    /// from the environment.
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Whether an anonymous download of an open-access file is answered
+    /// with a redirect to a short-lived presigned URL of the bytes on S3,
+    /// instead of the server passing them on.
+    pub presign_downloads: bool,
+    /// Seconds a presigned URL stays valid.
+    pub presign_seconds: u64,
+    /// Seconds to connect to the store, and for one request to it.
+    pub connect_timeout_secs: u64,
+    pub timeout_secs: u64,
+    /// Attempts after a first that failed in a way that may pass.
+    pub retries: usize,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        S3Settings {
+            endpoint: String::new(),
+            region: "us-east-1".into(),
+            allow_http: false,
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            presign_downloads: false,
+            presign_seconds: 300,
+            connect_timeout_secs: 3,
+            timeout_secs: 15,
+            retries: 2,
+        }
+    }
+}
+
+/// Where the file bytes are: `storage.files` read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileLocation {
+    Local(PathBuf),
+    S3(arkiv_storage::files::S3Options),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -439,8 +493,43 @@ impl Config {
         }
     }
 
-    pub fn files_dir(&self, dir: &Path) -> PathBuf {
-        dir.join(&self.storage.files)
+    /// Where `storage.files` puts the bytes: a directory (relative to the
+    /// repository's), or a bucket and prefix on S3 with `[s3]`'s settings.
+    /// Anything else with a scheme is refused, saying what is accepted.
+    pub fn file_location(&self, dir: &Path) -> Result<FileLocation, String> {
+        let files = self.storage.files.trim();
+        if files.starts_with("s3://") {
+            let (bucket, prefix) = arkiv_storage::files::parse_s3_url(files)?;
+            let s3 = &self.s3;
+            let endpoint = s3.endpoint.trim();
+            if !endpoint.is_empty() {
+                let scheme_ok = endpoint.starts_with("https://") || endpoint.starts_with("http://");
+                if !scheme_ok {
+                    return Err(format!("s3.endpoint = {endpoint:?}: an http(s)://HOST:PORT address"));
+                }
+                if endpoint.starts_with("http://") && !s3.allow_http {
+                    return Err(format!("s3.endpoint = {endpoint:?} is plain http: set s3.allow_http = true"));
+                }
+            }
+            let given = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+            let secs = |n: u64| std::time::Duration::from_secs(n.max(1));
+            return Ok(FileLocation::S3(arkiv_storage::files::S3Options {
+                bucket,
+                prefix,
+                endpoint: given(endpoint),
+                region: s3.region.clone(),
+                allow_http: s3.allow_http,
+                access_key_id: given(&s3.access_key_id),
+                secret_access_key: given(&s3.secret_access_key),
+                connect_timeout: secs(s3.connect_timeout_secs),
+                request_timeout: secs(s3.timeout_secs),
+                retries: s3.retries,
+            }));
+        }
+        if files.contains("://") {
+            return Err(format!("storage.files = {files:?}: a directory, or s3://BUCKET/PREFIX"));
+        }
+        Ok(FileLocation::Local(dir.join(files)))
     }
 
     /// The host part of the base URL, as OAI-PMH identifiers use it.
@@ -476,8 +565,35 @@ contact_email = {contact}
 # sqlite://FILE (relative to this directory) is the embedded default;
 # postgres://USER:PASSWORD@HOST:PORT/DATABASE for PostgreSQL.
 database = {database}
-# Directory for file bytes, stored by SHA-256 (relative to this directory).
+# Where file bytes are stored, by SHA-256: a directory (relative to this
+# one), or s3://BUCKET/PREFIX for an S3-compatible store, set up in [s3].
 files = {files}
+
+[s3]
+# Used when storage.files is s3://BUCKET/PREFIX (cargo feature s3, in the
+# default build). The server: empty for AWS itself, or http(s)://HOST:PORT
+# of an S3-compatible one (MinIO, SeaweedFS), reached path-style.
+endpoint = {s3_endpoint}
+region = {s3_region}
+# Whether a plain http:// endpoint is accepted.
+allow_http = {s3_allow_http}
+# Credentials; empty: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the
+# environment (or the rest of AWS's usual chain).
+access_key_id = {s3_key}
+secret_access_key = {s3_secret}
+# Answer a public download of an open-access file with a redirect to a URL
+# of the bytes on S3, signed for presign_seconds, instead of passing them
+# through the server. The repository still decides who may read, and still
+# counts the download. Restricted files are always passed through.
+presign_downloads = {s3_presign}
+presign_seconds = {s3_presign_secs}
+# Seconds to connect and for one request (a part of an upload, a range of
+# a download); attempts after a first that failed in a way that may pass.
+# While the store is down or slow, what needs files answers 503 within
+# about these, and the rest of the site goes on.
+connect_timeout_secs = {s3_connect}
+timeout_secs = {s3_timeout}
+retries = {s3_retries}
 
 [server]
 # Address and port `arkiv serve` listens on.
@@ -622,6 +738,16 @@ max_response_mb = {harvest_max_mb}
             contact = q(&self.repository.contact_email),
             database = q(&self.storage.database),
             files = q(&self.storage.files),
+            s3_endpoint = q(&self.s3.endpoint),
+            s3_region = q(&self.s3.region),
+            s3_allow_http = self.s3.allow_http,
+            s3_key = q(&self.s3.access_key_id),
+            s3_secret = q(&self.s3.secret_access_key),
+            s3_presign = self.s3.presign_downloads,
+            s3_presign_secs = self.s3.presign_seconds,
+            s3_connect = self.s3.connect_timeout_secs,
+            s3_timeout = self.s3.timeout_secs,
+            s3_retries = self.s3.retries,
             listen = q(&self.server.listen),
             templates = q(&self.server.templates),
             max_connections = self.server.max_connections,
@@ -728,6 +854,31 @@ mod tests {
         assert_eq!(back.server.trusted_proxies, c.server.trusted_proxies);
         let err = toml::from_str::<Config>("[server]\ntrusted_proxies = [\"proxy.example.org\"]\n").unwrap_err();
         assert!(err.to_string().contains("\"proxy.example.org\" is not an IP address"), "{err}");
+    }
+
+    #[test]
+    fn files_are_a_directory_or_a_bucket() {
+        let dir = Path::new("/srv/repo");
+        let mut c = Config::default();
+        assert_eq!(c.file_location(dir), Ok(FileLocation::Local(dir.join("files"))));
+        c.storage.files = "s3://arkiv-files/site/one".into();
+        c.s3.endpoint = "http://127.0.0.1:9000".into();
+        c.s3.allow_http = true;
+        let Ok(FileLocation::S3(s3)) = c.file_location(dir) else { panic!("{:?}", c.file_location(dir)) };
+        assert_eq!((s3.bucket.as_str(), s3.prefix.as_str()), ("arkiv-files", "site/one"));
+        assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(s3.access_key_id, None);
+        c.s3.allow_http = false;
+        assert!(c.file_location(dir).unwrap_err().contains("allow_http"));
+        for bad in ["s3://", "s3://Bad_Bucket/x", "s3://ok-bucket/a//b", "s3://ok-bucket/../x", "gs://b/p"] {
+            c.storage.files = bad.into();
+            let err = c.file_location(dir).unwrap_err();
+            assert!(err.contains(bad), "{bad}: {err}");
+        }
+        c.storage.files = "s3://b1x/p".into();
+        c.s3 = S3Settings { presign_downloads: true, access_key_id: "k".into(), ..Default::default() };
+        let back: Config = toml::from_str(&c.documented_toml()).unwrap();
+        assert_eq!(back, c);
     }
 
     #[test]

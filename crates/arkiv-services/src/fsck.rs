@@ -1,5 +1,6 @@
 //! `arkiv fsck`: the repository checks itself. Every record is read back
-//! and held against the model's rules; every stored file is re-hashed and
+//! and held against the model's rules; every file a record names, then
+//! every other object of the store, is re-hashed (streamed, in ranges) and
 //! compared with the SHA-256 it is filed under. Problems are reported with
 //! the record, document and file they concern, never repaired silently.
 //! Bytes no revision names are reported as a notice (`arkiv gc` frees them).
@@ -109,6 +110,26 @@ pub async fn fsck(repo: &Repository, progress: &mut dyn FnMut(u64)) -> Result<Fs
         }
     }
     progress(report.records);
+    // Every other object filed under a hash (bytes of earlier revisions,
+    // uploads not named yet, bytes nothing names) is re-hashed too, so
+    // damage anywhere in the store is found, on S3 as locally.
+    let mut objects = repo.files.objects();
+    while let Some(object) = objects.next().await {
+        let Some(sha) = object?.sha256 else { continue };
+        if checked.contains_key(&sha) {
+            continue;
+        }
+        report.files_checked += 1;
+        let fixity = repo.files.check(&sha).await?;
+        if let Fixity::Mismatch { actual } = &fixity {
+            report.findings.push(Finding {
+                severity: Severity::Error,
+                place: format!("file store, {sha}"),
+                problem: format!("file bytes are damaged: stored under SHA-256 {sha} but now hash to {actual}"),
+            });
+        }
+        checked.insert(sha, fixity);
+    }
     // Bytes nothing names: not damage, but space the garbage collector
     // will take back (or has not yet, within its grace period).
     let loose = crate::file_gc::unreferenced(repo).await?;

@@ -3,7 +3,7 @@
 //! starts from a [`Repository`].
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, CONFIG_FILE};
+use crate::config::{Config, FileLocation, CONFIG_FILE};
 use crate::mail::Mailer;
 use crate::settings::{LiveSettings, Overrides, SETTINGS_KEY};
 use anyhow::{bail, Context, Result};
@@ -61,7 +61,7 @@ impl Repository {
         let mailer = Arc::new(Mailer::from_config(&config)?);
         let url = config.database_url(dir);
         let (store, accounts) = open_stores(&url).await.with_context(|| format!("cannot open the database {url}"))?;
-        let files = FileStore::local(&config.files_dir(dir))?.with_grace_secs(config.files.gc_grace_secs());
+        let files = open_files(&config, dir)?.with_grace_secs(config.files.gc_grace_secs());
         let types = item_types(&config, store.meta(TYPES_KEY).await?.as_deref());
         let subjects = store.subject_tree().await?;
         let settings =
@@ -194,6 +194,20 @@ impl Repository {
     pub fn record_url(&self, record: &Record) -> String {
         format!("{}/{}/", self.base_url(), record.id.unwrap_or(0))
     }
+}
+
+/// The file store `storage.files` names: a directory, made if missing, or
+/// a bucket on S3 (not asked anything yet: a store that is down fails the
+/// requests that need it, not the opening).
+pub fn open_files(config: &Config, dir: &Path) -> Result<FileStore> {
+    let location = config.file_location(dir).map_err(|e| anyhow::anyhow!("{CONFIG_FILE}: {e}"))?;
+    Ok(match location {
+        FileLocation::Local(path) => {
+            FileStore::local(&path).with_context(|| format!("cannot open the file store {}", path.display()))?
+        }
+        FileLocation::S3(options) => FileStore::s3(&options)
+            .with_context(|| format!("cannot open the file store {}: {CONFIG_FILE} names it", config.storage.files))?,
+    })
 }
 
 /// The host name of a base URL, as EPrints puts it in OAI identifiers

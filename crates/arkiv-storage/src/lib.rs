@@ -84,6 +84,31 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl StoreError {
+    /// True for a file store that could not be reached or did not answer
+    /// in time (refused, timed out, a server error after the retries):
+    /// something that may pass, which the site answers with 503 and
+    /// `Retry-After` rather than as a fault of its own. Not for a missing
+    /// object or a request the store refuses as such.
+    pub fn file_store_unavailable(&self) -> bool {
+        match self {
+            StoreError::Files(e) => object_store_unavailable(e),
+            // A streamed read carries the store's error inside an I/O error.
+            StoreError::Io(e) => e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<StoreError>())
+                .is_some_and(StoreError::file_store_unavailable),
+            _ => false,
+        }
+    }
+}
+
+/// `object_store` reports transport failures (connection refused, timeouts,
+/// 5xx after its retries) as `Generic`; the other kinds are answers.
+fn object_store_unavailable(e: &object_store::Error) -> bool {
+    matches!(e, object_store::Error::Generic { .. })
+}
+
 /// One record to write, with who writes it.
 #[derive(Debug, Clone)]
 pub struct RecordWrite {

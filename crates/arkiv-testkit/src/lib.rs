@@ -54,6 +54,48 @@ pub fn xsd_dir() -> Option<PathBuf> {
     shared_dir().map(|d| d.join("xsd"))
 }
 
+/// The S3-compatible server the file-store tests run against, from
+/// `ARKIV_TEST_S3_URL` as `scripts/seaweedfs.sh` prints it
+/// (`http://KEY:SECRET@HOST:PORT`).
+#[derive(Debug, Clone)]
+pub struct S3Server {
+    /// `http://HOST:PORT`, without the credentials.
+    pub endpoint: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// The S3 server named by `ARKIV_TEST_S3_URL`, or `None` (after [`skip`]:
+/// a failure under CI). Each test makes a bucket of its own
+/// ([`unique_bucket`]), so tests run in parallel.
+pub fn s3_server() -> Option<S3Server> {
+    let Ok(url) = std::env::var("ARKIV_TEST_S3_URL") else {
+        skip("ARKIV_TEST_S3_URL (an S3 server: export ARKIV_TEST_S3_URL=$(scripts/seaweedfs.sh | tail -n1))");
+        return None;
+    };
+    let (scheme, rest) = url.split_once("://").expect("ARKIV_TEST_S3_URL is http://KEY:SECRET@HOST:PORT");
+    let (credentials, host) = rest.rsplit_once('@').expect("ARKIV_TEST_S3_URL carries KEY:SECRET@");
+    let (key, secret) = credentials.split_once(':').expect("ARKIV_TEST_S3_URL carries KEY:SECRET@");
+    Some(S3Server {
+        endpoint: format!("{scheme}://{}", host.trim_end_matches('/')),
+        access_key_id: key.into(),
+        secret_access_key: secret.into(),
+    })
+}
+
+/// A bucket name no other test (of this run or another) uses.
+pub fn unique_bucket() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!(
+        "arkiv-test-{}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos % 1_000_000_000_000
+    )
+}
+
 pub fn read_eprints(path: &Path) -> Vec<Record> {
     let file = std::fs::File::open(path).unwrap();
     EprintsReader::new(std::io::BufReader::new(file)).filter_map(|item| item.result.ok()).map(|i| i.record).collect()

@@ -71,6 +71,19 @@ impl Problem {
         )
     }
 
+    /// The file store could not be reached or did not answer in time: a
+    /// 503 with `Retry-After` (added by `into_response`), not a fault of
+    /// ours to log as one. Pages that need no file go on meanwhile.
+    pub fn file_store_unavailable(error: impl std::fmt::Display) -> Problem {
+        tracing::warn!(%error, "the file store is unavailable");
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Files unavailable for a moment",
+            "The repository's file store is not answering just now, so files can be neither downloaded nor \
+             uploaded. Everything else works. Please try again in a minute.",
+        )
+    }
+
     /// The generic problem for a status the framework answered by itself.
     fn from_status(status: StatusCode) -> Problem {
         let title = status.canonical_reason().unwrap_or("Error");
@@ -91,13 +104,29 @@ impl Problem {
 impl<E: Into<anyhow::Error>> From<E> for Problem {
     fn from(error: E) -> Problem {
         let error: anyhow::Error = error.into();
+        if file_store_unavailable(&error) {
+            return Problem::file_store_unavailable(format!("{error:#}"));
+        }
         Problem::internal(format!("{error:#}"))
     }
 }
 
+/// Whether an error, anywhere in its chain of causes, is the file store
+/// being unreachable or too slow
+/// (`arkiv_storage::StoreError::file_store_unavailable`).
+pub fn file_store_unavailable(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| e.downcast_ref::<arkiv_storage::StoreError>().is_some_and(|e| e.file_store_unavailable()))
+}
+
+/// Seconds a 503 asks a client to wait before it tries again.
+const RETRY_AFTER_SECS: &str = "30";
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let mut res = self.status.into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+        }
         res.extensions_mut().insert(self);
         res
     }

@@ -3,7 +3,8 @@
 //! a [`Countable`] extension; the layer [`note`], around every route, then
 //! hands a visit to the repository's recorder if the answer is one COUNTER
 //! counts: a `GET` answered 200 or 304 (Code of Practice §3.1.1, "HTTP
-//! status codes"), or 206 for part of a document. A HEAD, an error or a
+//! status codes"), or 206 for part of a document, or a document's 307 to
+//! its presigned URL on S3 (`pages/files.rs`). A HEAD, an error or a
 //! refusal never counts. The layer only queues the visit
 //! (`arkiv_services::usage::UsageRecorder::note`); it never waits.
 
@@ -44,6 +45,9 @@ pub async fn note(
     let kind = match (response.status(), countable.kind) {
         (StatusCode::OK | StatusCode::NOT_MODIFIED, kind) => kind,
         (StatusCode::PARTIAL_CONTENT, UsageKind::Download | UsageKind::PartialDownload) => UsageKind::PartialDownload,
+        // A download handed to the file store by presigned URL: the bytes
+        // go from there, so this is the moment it is known to happen.
+        (StatusCode::TEMPORARY_REDIRECT, kind @ (UsageKind::Download | UsageKind::PartialDownload)) => kind,
         _ => return response,
     };
     if get {

@@ -87,6 +87,25 @@ impl ApiProblem {
         Self::new(StatusCode::NOT_FOUND, "Not Found", "There is no such record, or you may not see it.")
     }
 
+    /// A failure on our side: a 503 with `Retry-After` when it is the file
+    /// store not answering (see `crate::http::file_store_unavailable`),
+    /// else a 500.
+    pub(crate) fn failed(e: impl Into<anyhow::Error>) -> Self {
+        let e: anyhow::Error = e.into();
+        if !crate::http::file_store_unavailable(&e) {
+            return Self::internal(format!("{e:#}"));
+        }
+        tracing::warn!(error = %format!("{e:#}"), "the file store is unavailable");
+        ApiProblem {
+            retry_after: Some(30),
+            ..ApiProblem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+                "The file store is not answering just now; nothing was saved. Try again in a minute.",
+            )
+        }
+    }
+
     fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "API request failed");
         Self::new(
@@ -157,7 +176,7 @@ impl From<WorkflowError> for ApiProblem {
                 retry_after: Some(seconds),
                 ..ApiProblem::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", e.to_string())
             },
-            WorkflowError::Store(e) => ApiProblem::internal(format!("{e:#}")),
+            WorkflowError::Store(e) => ApiProblem::failed(e),
         }
     }
 }

@@ -472,13 +472,8 @@ pub(super) async fn download_document(
             },
         ),
     })?;
-    let len = state
-        .repo
-        .files
-        .size(readable.sha256)
-        .await
-        .map_err(ApiProblem::internal)?
-        .ok_or_else(ApiProblem::not_found)?;
+    let len =
+        state.repo.files.size(readable.sha256).await.map_err(ApiProblem::failed)?.ok_or_else(ApiProblem::not_found)?;
     let body = crate::pages::files::stream(state.repo.files.clone(), readable.sha256.to_string(), 0, len);
     let mut res = Response::new(body);
     let h = res.headers_mut();

@@ -66,7 +66,8 @@ pub fn problem(e: WorkflowError) -> Problem {
             problems.iter().map(|p| format!("{}: {}", p.field, p.problem)).collect::<Vec<_>>().join("; "),
         ),
         e @ WorkflowError::TooMany { .. } => Problem::new(StatusCode::TOO_MANY_REQUESTS, "Not now", e.to_string()),
-        WorkflowError::Store(e) => Problem::internal(format!("{e:#}")),
+        // A 503 when the file store is down, else a 500 (see `Problem::from`).
+        WorkflowError::Store(e) => Problem::from(e),
     }
 }
 

@@ -11,6 +11,13 @@
 //! given for a restricted file. Bodies are streamed from the
 //! store in chunks, so a large file costs a chunk of memory, not its size.
 //!
+//! With files on S3 and `[s3] presign_downloads`, an open-access file is
+//! answered with a redirect to a short-lived presigned URL of its bytes
+//! (`presigned`); access is decided here first, and the download counts
+//! when the redirect is given. A file store that is down or too slow makes
+//! a download a 503 with `Retry-After` (`Problem::from`), in the time the
+//! store's timeouts allow.
+//!
 //! Downloads support the HTTP a reader's PDF viewer and a download manager
 //! use: ETag (the SHA-256) and Last-Modified with conditional requests,
 //! single byte ranges (with If-Range), and HEAD without reading the bytes.
@@ -24,6 +31,7 @@ use crate::pages::{no_such_record, parse_id};
 use crate::present::{date_label, segment};
 use crate::range::{answer, RangeAnswer};
 use crate::AppState;
+use arkiv_model::usage::UsageKind;
 use arkiv_model::{Record, RecordId};
 use arkiv_services::access::{readable_file, ReadableFile, Refusal, Restriction};
 use arkiv_storage::FileStore;
@@ -86,18 +94,63 @@ pub async fn download(
     let countable = crate::usage::Countable {
         record_id: id,
         target: arkiv_model::usage::file_target(pos, &readable.file.filename),
-        kind: arkiv_model::usage::UsageKind::Download,
+        kind: UsageKind::Download,
         open: readable.open,
     };
     let mut res = if fresh(&headers, &served.etag, served.lastmod) {
         let mut res = not_modified(&h, h[header::ETAG].clone());
         res.extensions_mut().insert(OwnHeaders);
         res
+    } else if let Some(url) = presigned(&state, &readable, &h, served.sha).await? {
+        // The bytes come from S3 itself; the download counts now, as the
+        // redirect is given (a ranged request as part of one).
+        let ranged = headers.contains_key(header::RANGE);
+        let kind = if ranged { UsageKind::PartialDownload } else { UsageKind::Download };
+        let countable = crate::usage::Countable { kind, ..countable };
+        let mut res = redirect_to_store(&url);
+        res.extensions_mut().insert(countable);
+        return Ok(res);
     } else {
         body_response(&state, method, &headers, h, &served)
     };
     res.extensions_mut().insert(countable);
     Ok(res)
+}
+
+/// A presigned URL of the bytes on S3 when downloads are handed to the
+/// store (`[s3] presign_downloads`) and this file may be: open to everyone
+/// (a URL that anyone holding it may use for its lifetime is no
+/// restriction to them) and not one a browser would run as a page (those
+/// are passed through under `Content-Security-Policy: sandbox`, which S3
+/// cannot add). `None`: pass the bytes through.
+async fn presigned(
+    state: &AppState,
+    readable: &ReadableFile<'_>,
+    h: &HeaderMap,
+    sha: &str,
+) -> Result<Option<String>, Problem> {
+    let s3 = &state.repo.config.s3;
+    if !s3.presign_downloads || !state.repo.files.is_s3() || !readable.open {
+        return Ok(None);
+    }
+    let content_type = h[header::CONTENT_TYPE].to_str().unwrap_or("application/octet-stream");
+    if is_active(content_type, &readable.file.filename) {
+        return Ok(None);
+    }
+    let disposition = h[header::CONTENT_DISPOSITION].to_str().unwrap_or("attachment");
+    let expires = std::time::Duration::from_secs(s3.presign_seconds.max(1));
+    Ok(state.repo.files.presigned_get(sha, expires, content_type, disposition).await?)
+}
+
+/// `307 Temporary Redirect` to the store (the method kept, so a HEAD stays
+/// one), kept by no cache: the URL expires, and access may change.
+fn redirect_to_store(url: &str) -> Response {
+    let Ok(location) = HeaderValue::from_str(url) else {
+        return Problem::internal(format!("a presigned URL that is not a header value: {url}")).into_response();
+    };
+    let headers =
+        [(header::LOCATION, location), (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"))];
+    (StatusCode::TEMPORARY_REDIRECT, headers).into_response()
 }
 
 /// A file as an answer serves it: where its bytes are, its validators and
@@ -237,22 +290,7 @@ fn if_range_holds(req: &HeaderMap, etag: &str, lastmod: Option<i64>) -> bool {
 
 /// The body from `start` up to `end` (exclusive), read chunk by chunk.
 pub(crate) fn stream(files: FileStore, sha: String, start: u64, end: u64) -> Body {
-    let chunks = futures::stream::try_unfold(start, move |at| {
-        let (files, sha) = (files.clone(), sha.clone());
-        async move {
-            if at >= end {
-                return Ok(None);
-            }
-            let next = (at + CHUNK).min(end);
-            let bytes = files.get_range(&sha, at..next).await.map_err(|e| std::io::Error::other(e.to_string()))?;
-            if bytes.is_empty() {
-                return Err(std::io::Error::other("file store returned no bytes"));
-            }
-            let next = at + bytes.len() as u64;
-            Ok(Some((bytes, next)))
-        }
-    });
-    Body::from_stream(chunks)
+    Body::from_stream(files.stream_range(&sha, start, end, CHUNK))
 }
 
 /// The file's own type if it is a well-formed one, else one guessed from

@@ -162,6 +162,18 @@ impl From<WorkflowError> for SwordProblem {
                 retry_after: Some(seconds),
                 ..Self::new(S::TOO_MANY_REQUESTS, doc::ERROR_BAD_REQUEST, "Too Many Requests", message)
             },
+            WorkflowError::Store(e) if crate::http::file_store_unavailable(&e) => {
+                tracing::warn!(error = %format!("{e:#}"), "the file store is unavailable");
+                SwordProblem {
+                    retry_after: Some(30),
+                    ..Self::new(
+                        S::SERVICE_UNAVAILABLE,
+                        doc::ERROR_BAD_REQUEST,
+                        "Service Unavailable",
+                        "The file store is not answering just now; nothing was saved. Try again in a minute.",
+                    )
+                }
+            }
             WorkflowError::Store(e) => internal(format!("{e:#}")),
         }
     }
