@@ -32,6 +32,7 @@ pub mod harvest;
 pub mod history;
 mod import_progress;
 mod pending_browse;
+mod pg_bulk_load;
 pub mod postgres;
 mod queries;
 mod rows;
