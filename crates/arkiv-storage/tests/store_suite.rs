@@ -1100,6 +1100,7 @@ const TRICKY: &str = "Tab\there, newline\nthere,\r back\\slash \\N \\. \"quoted\
 fn loadable(i: usize) -> Record {
     let mut r = browsable(i);
     r.lastmod = Some(Timestamp(1_700_000_000 + i as i64));
+    r.datestamp = Some(Timestamp(1_690_000_000 + i as i64));
     if i.is_multiple_of(5) {
         r.title = format!("{TRICKY} {i}");
         r.abstract_text = Some(format!("{TRICKY}\\"));
