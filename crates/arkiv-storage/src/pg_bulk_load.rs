@@ -5,12 +5,13 @@
 //! What an ordinary write keeps up to date entry by entry, and what makes
 //! a PostgreSQL import slow as it grows, is the indexes keyed by values
 //! that arrive in random order: the secondary indexes of `records` (status,
-//! owner, dates, type) and the primary key of `browse` (view, value, sort
-//! key), six entries a record. Each batch dirties pages all over them, and
+//! owner, dates, type) and the primary keys of `browse` (view, value, sort
+//! key; seven entries a record) and `oai_sets` (set, record; five). Each batch dirties pages all over them, and
 //! every page dirtied for the first time after a checkpoint is written to
 //! the log whole. During a bulk load instead:
 //! - the secondary indexes of the big tables (`records`, `revisions`,
-//!   `changes`, `browse`) and the primary key of `browse` are dropped; the
+//!   `changes`, `browse`, `oai_sets`) and the primary keys of `browse` and
+//!   `oai_sets` are dropped; the
 //!   SQL that makes them again is kept in `meta` (under [`DROPPED_INDEXES`],
 //!   as on SQLite) in the same transaction;
 //! - the loading store writes new rows with `COPY ... FROM STDIN` ([`Copy`])
@@ -21,10 +22,12 @@
 //! updates, and allocates ids above the highest), `revisions` and `changes`
 //! (both appended in key order, so cheap to keep, and what reads of a
 //! record's history and of the change feed walk), and every small table's.
-//! The primary key of `browse` guards nothing a write relies on: each write
-//! computes a record's entries afresh from the record as stored, under the
-//! writers' lock, so the same entry is never added twice (a duplicate would
-//! make the key's rebuild fail, loudly, rather than list a record twice).
+//! The primary keys of `browse` and `oai_sets` guard nothing a write relies
+//! on: each write computes a record's entries and sets afresh from the
+//! record as stored, under the writers' lock, so the same row is never
+//! added twice (a duplicate would make the key's rebuild fail, loudly,
+//! rather than list a record twice). Without them a write that removes
+//! entries (an edit during the load) scans the table.
 //!
 //! [`finish`] rebuilds what was dropped, a transaction per index, each under
 //! the writers' lock and removing its SQL from the list, then analyses the
@@ -45,7 +48,12 @@ use std::fmt::Write as _;
 
 /// The tables whose indexes a bulk load drops: the ones that grow by rows
 /// per record.
-const TABLES: [&str; 4] = ["records", "revisions", "changes", "browse"];
+const TABLES: [&str; 5] = ["records", "revisions", "changes", "browse", "oai_sets"];
+
+/// The tables whose primary key a bulk load drops too: keyed by values in
+/// random order (a browse value, a set), and written only by appends
+/// that compute their rows afresh (see the module docs).
+const KEYS_DROPPED: [&str; 2] = ["browse", "oai_sets"];
 
 /// Memory each index build may sort in before spilling to disk (the
 /// server's default is 64 MB; the browse key of 1,000,000 records is about
@@ -72,17 +80,20 @@ pub(crate) async fn begin(conn: &mut PgConnection) -> Result<()> {
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX {}", quote(&name)))).execute(&mut *tx).await?;
         kept.push(sql);
     }
-    let browse_key: Option<(String, String)> = sqlx::query_as(
-        "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
-         WHERE conrelid = 'browse'::regclass AND contype = 'p'",
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some((name, def)) = browse_key {
-        sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE browse DROP CONSTRAINT {}", quote(&name))))
-            .execute(&mut *tx)
-            .await?;
-        kept.push(format!("ALTER TABLE browse ADD CONSTRAINT {} {def}", quote(&name)));
+    for table in KEYS_DROPPED {
+        let key: Option<(String, String)> = sqlx::query_as(
+            "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE conrelid = $1::regclass AND contype = 'p'",
+        )
+        .bind(table)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((name, def)) = key {
+            sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE {table} DROP CONSTRAINT {}", quote(&name))))
+                .execute(&mut *tx)
+                .await?;
+            kept.push(format!("ALTER TABLE {table} ADD CONSTRAINT {} {def}", quote(&name)));
+        }
     }
     write_meta(&mut *tx, DROPPED_INDEXES, &serde_json::to_string(&kept).expect("strings serialize")).await?;
     tx.commit().await?;
@@ -128,8 +139,10 @@ pub(crate) async fn finish(conn: &mut PgConnection) -> Result<()> {
 /// Whether what `sql` makes exists already (made by hand, or by a
 /// migration): an index of that name, or a primary key on `browse`.
 async fn already_there(conn: &mut PgConnection, sql: &str) -> Result<bool> {
-    let found: Option<i32> = if sql.starts_with("ALTER TABLE browse ADD CONSTRAINT") {
-        sqlx::query_scalar("SELECT 1 FROM pg_constraint WHERE conrelid = 'browse'::regclass AND contype = 'p'")
+    let key_of = KEYS_DROPPED.iter().find(|t| sql.starts_with(&format!("ALTER TABLE {t} ADD CONSTRAINT ")));
+    let found: Option<i32> = if let Some(table) = key_of {
+        sqlx::query_scalar("SELECT 1 FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'")
+            .bind(table)
             .fetch_optional(&mut *conn)
             .await?
     } else {
@@ -207,19 +220,25 @@ impl Copy {
 
     pub(crate) fn text(&mut self, s: &str) -> &mut Self {
         self.column();
-        if !s.contains(['\\', '\t', '\n', '\r']) {
-            self.buf.push_str(s);
-            return self;
+        // The runs between the bytes to escape are copied whole: a record's
+        // JSON has a backslash in most strings (every \" of a quote), so a
+        // character-by-character copy would be the common case. The four
+        // are ASCII, never inside a multi-byte character, so every cut
+        // falls between characters.
+        let mut run = 0;
+        for (i, b) in s.bytes().enumerate() {
+            let escaped = match b {
+                b'\\' => "\\\\",
+                b'\t' => "\\t",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                _ => continue,
+            };
+            self.buf.push_str(&s[run..i]);
+            self.buf.push_str(escaped);
+            run = i + 1;
         }
-        for c in s.chars() {
-            match c {
-                '\\' => self.buf.push_str("\\\\"),
-                '\t' => self.buf.push_str("\\t"),
-                '\n' => self.buf.push_str("\\n"),
-                '\r' => self.buf.push_str("\\r"),
-                c => self.buf.push(c),
-            }
-        }
+        self.buf.push_str(&s[run..]);
         self
     }
 

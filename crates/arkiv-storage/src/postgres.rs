@@ -104,7 +104,9 @@ impl PostgresStore {
         Ok(row.get::<i64, _>(0).max(row.get::<i64, _>(1)))
     }
 
-    async fn write_oai_sets(conn: &mut PgConnection, batch: &PreparedBatch) -> Result<()> {
+    /// Set rows that go and come; with `copy` (a bulk load), those that
+    /// come with `COPY`.
+    async fn write_oai_sets(conn: &mut PgConnection, batch: &PreparedBatch, copy: bool) -> Result<()> {
         for (remove, rows) in [
             (
                 true,
@@ -117,6 +119,14 @@ impl PostgresStore {
             }
             for (spec, id) in &rows {
                 no_nul(|| format!("record {id}: the set"), spec)?;
+            }
+            if copy && !remove {
+                let mut added = Copy::default();
+                for (spec, id) in &rows {
+                    added.text(spec).int(*id).end_row();
+                }
+                added.send(conn, "COPY oai_sets (set_spec, record_id) FROM STDIN").await?;
+                continue;
             }
             let sql = if remove {
                 "DELETE FROM oai_sets o USING UNNEST($1::text[], $2::bigint[]) AS d(set_spec, record_id) \
@@ -240,7 +250,7 @@ impl PostgresStore {
         batch: &PreparedBatch,
         copy: Option<&HashMap<RecordId, (Record, i64)>>,
     ) -> Result<()> {
-        Self::write_oai_sets(conn, batch).await?;
+        Self::write_oai_sets(conn, batch, copy.is_some()).await?;
         let mut finals = batch.final_writes();
         if let Some(stored) = copy {
             // Under the writers' lock, an id not stored is in no row.

@@ -1023,15 +1023,15 @@ async fn bulk_load_ends_with_complete_browse_views(store: Arc<dyn RecordStore>) 
 // ---------------------------------------------------------------------------
 // Bulk loads, on both backends (tests that open their databases themselves)
 
-/// The secondary indexes of the tables a bulk load may drop, with the
-/// primary key of `browse` (PostgreSQL drops it too), by name.
+/// The indexes of the tables a bulk load may drop, by name (PostgreSQL
+/// drops the primary keys of `browse` and `oai_sets` too).
 async fn bulk_index_names(url: &str) -> Vec<String> {
     use sqlx::Connection;
     if url.starts_with("sqlite:") {
         let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
         sqlx::query_scalar(
             "SELECT name FROM sqlite_schema WHERE type = 'index' \
-             AND tbl_name IN ('records', 'revisions', 'changes', 'browse') ORDER BY name",
+             AND tbl_name IN ('records', 'revisions', 'changes', 'browse', 'oai_sets') ORDER BY name",
         )
         .fetch_all(&mut conn)
         .await
@@ -1040,7 +1040,7 @@ async fn bulk_index_names(url: &str) -> Vec<String> {
         let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
         sqlx::query_scalar(
             "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() \
-             AND tablename IN ('records', 'revisions', 'changes', 'browse') ORDER BY indexname",
+             AND tablename IN ('records', 'revisions', 'changes', 'browse', 'oai_sets') ORDER BY indexname",
         )
         .fetch_all(&mut conn)
         .await
