@@ -6,14 +6,15 @@
 //! a PostgreSQL import slow as it grows, is the indexes keyed by values
 //! that arrive in random order: the secondary indexes of `records` (status,
 //! owner, dates, type) and the primary keys of `browse` (view, value, sort
-//! key; seven entries a record) and `oai_sets` (set, record; five). Each batch dirties pages all over them, and
-//! every page dirtied for the first time after a checkpoint is written to
-//! the log whole. During a bulk load instead:
+//! key; seven entries a record) and `oai_sets` (set, record; five). Each
+//! batch dirties pages all over them, and every page dirtied for the first
+//! time after a checkpoint is written to the log whole. During a bulk load
+//! instead:
 //! - the secondary indexes of the big tables (`records`, `revisions`,
 //!   `changes`, `browse`, `oai_sets`) and the primary keys of `browse` and
-//!   `oai_sets` are dropped; the
-//!   SQL that makes them again is kept in `meta` (under [`DROPPED_INDEXES`],
-//!   as on SQLite) in the same transaction;
+//!   `oai_sets` are dropped; the SQL that makes them again is kept in
+//!   `meta` (under [`DROPPED_INDEXES`], as on SQLite) in the same
+//!   transaction;
 //! - the loading store writes new rows with `COPY ... FROM STDIN` ([`Copy`])
 //!   inside each batch's transaction, with the import's progress note, so
 //!   a committed batch is durable and an import resumes as always.
