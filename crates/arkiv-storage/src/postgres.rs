@@ -44,6 +44,9 @@ pub struct PostgresStore {
     writes: std::sync::atomic::AtomicU64,
     /// Whether this store is bulk loading: its new rows go in with `COPY`.
     bulk: std::sync::atomic::AtomicBool,
+    /// Whether the server can compress with lz4 (`pg_bulk_load::lz4`),
+    /// asked when a bulk load begins.
+    lz4: std::sync::atomic::AtomicBool,
 }
 
 /// PostgreSQL's TEXT cannot hold the NUL character. The model's validation
@@ -84,7 +87,7 @@ impl PostgresStore {
         MIGRATOR.run(&pool).await?;
         // A bulk load that a killed process left unfinished.
         crate::pg_bulk_load::finish(&mut *pool.acquire().await?).await?;
-        Ok(PostgresStore { pool, writes: Default::default(), bulk: Default::default() })
+        Ok(PostgresStore { pool, writes: Default::default(), bulk: Default::default(), lz4: Default::default() })
     }
 
     async fn lock_writers(conn: &mut PgConnection) -> Result<()> {
@@ -384,6 +387,9 @@ impl Backend for PostgresStore {
         )?;
         check_batch_text(&batch)?;
         let copy = self.bulk.load(std::sync::atomic::Ordering::Relaxed).then_some(&stored);
+        if copy.is_some() && self.lz4.load(std::sync::atomic::Ordering::Relaxed) {
+            crate::pg_bulk_load::compress_with_lz4(&mut tx).await?;
+        }
         Self::run_batch(&mut tx, &batch, copy).await?;
         if let Some(note) = note {
             crate::import_progress::write::<Self>(&mut *tx, note).await?;
@@ -416,7 +422,9 @@ impl Backend for PostgresStore {
     }
 
     async fn begin_bulk_load(&self) -> Result<()> {
-        crate::pg_bulk_load::begin(&mut *self.writer().await?).await?;
+        let mut conn = self.writer().await?;
+        crate::pg_bulk_load::begin(&mut conn).await?;
+        self.lz4.store(crate::pg_bulk_load::lz4(&mut conn).await?, std::sync::atomic::Ordering::Relaxed);
         self.bulk.store(true, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
