@@ -624,8 +624,8 @@ batch_size = {batch}
 # An import into a repository that has never held a record (a first
 # migration) becomes a bulk load after this many records (0: from the
 # start): the indexes of records and the browse lists are built once when
-# it ends, instead of entry by entry, and browse pages leave its records
-# out until then.
+# it ends, instead of entry by entry (on SQLite browse pages leave its
+# records out until then; on PostgreSQL rows go in with COPY).
 bulk_load_after = {bulk_load_after}
 # Largest file accepted from an import or an upload, in bytes.
 max_file_bytes = {max_file}

@@ -32,6 +32,7 @@ pub mod harvest;
 pub mod history;
 mod import_progress;
 mod pending_browse;
+mod pg_bulk_load;
 pub mod postgres;
 #[cfg(test)]
 mod postgres_plans;
@@ -275,8 +276,9 @@ pub trait Records: Send + Sync + 'static {
     /// are written as always, and so are writes through other stores on
     /// the same database. Meanwhile browse pages may leave out the records
     /// loaded and queries may be slower. A load that never ends (a killed
-    /// process) is finished when the database is next opened. Backends
-    /// without such a mode (PostgreSQL, so far) write as always.
+    /// process) is finished when the database is next opened. On SQLite
+    /// see `bulk_load`, on PostgreSQL `pg_bulk_load` (rows with `COPY`,
+    /// browse entries written as they come).
     async fn begin_bulk_load(&self) -> Result<()>;
 
     /// Ends a bulk load: what it deferred is brought up to date before this

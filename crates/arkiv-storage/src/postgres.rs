@@ -16,8 +16,11 @@
 //! Rows go in with one statement per table per batch, binding each column as
 //! an array and inserting `UNNEST(...)` of them: no limit on the batch size
 //! from the 65,535 bind parameters per statement, and one prepared statement
-//! reused for every batch.
+//! reused for every batch. During a bulk load (`pg_bulk_load`) the new rows
+//! of the big tables go in with `COPY` instead, into tables whose other
+//! indexes wait for the load's end.
 
+use crate::pg_bulk_load::Copy;
 use crate::queries::{current_by_id, subject_tree, CURRENT_JSON};
 use crate::rows::{count_deltas, prepare_batch, PreparedBatch, PreparedWrite};
 use crate::sql::{Backend, WriteTx};
@@ -39,6 +42,11 @@ pub struct PostgresStore {
     pub(crate) pool: PgPool,
     /// Record writes committed through this store (`ChangeFeed::local_writes`).
     writes: std::sync::atomic::AtomicU64,
+    /// Whether this store is bulk loading: its new rows go in with `COPY`.
+    bulk: std::sync::atomic::AtomicBool,
+    /// Whether the server can compress with lz4 (`pg_bulk_load::lz4`),
+    /// asked when a bulk load begins.
+    lz4: std::sync::atomic::AtomicBool,
 }
 
 /// PostgreSQL's TEXT cannot hold the NUL character. The model's validation
@@ -77,7 +85,9 @@ impl PostgresStore {
         let pool =
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PostgresStore { pool, writes: Default::default() })
+        // A bulk load that a killed process left unfinished.
+        crate::pg_bulk_load::finish(&mut *pool.acquire().await?).await?;
+        Ok(PostgresStore { pool, writes: Default::default(), bulk: Default::default(), lz4: Default::default() })
     }
 
     async fn lock_writers(conn: &mut PgConnection) -> Result<()> {
@@ -97,7 +107,9 @@ impl PostgresStore {
         Ok(row.get::<i64, _>(0).max(row.get::<i64, _>(1)))
     }
 
-    async fn write_oai_sets(conn: &mut PgConnection, batch: &PreparedBatch) -> Result<()> {
+    /// Set rows that go and come; with `copy` (a bulk load), those that
+    /// come with `COPY`.
+    async fn write_oai_sets(conn: &mut PgConnection, batch: &PreparedBatch, copy: bool) -> Result<()> {
         for (remove, rows) in [
             (
                 true,
@@ -110,6 +122,14 @@ impl PostgresStore {
             }
             for (spec, id) in &rows {
                 no_nul(|| format!("record {id}: the set"), spec)?;
+            }
+            if copy && !remove {
+                let mut added = Copy::default();
+                for (spec, id) in &rows {
+                    added.text(spec).int(*id).end_row();
+                }
+                added.send(conn, "COPY oai_sets (set_spec, record_id) FROM STDIN").await?;
+                continue;
             }
             let sql = if remove {
                 "DELETE FROM oai_sets o USING UNNEST($1::text[], $2::bigint[]) AS d(set_spec, record_id) \
@@ -126,30 +146,40 @@ impl PostgresStore {
         Ok(())
     }
 
-    async fn run_batch(conn: &mut PgConnection, batch: &PreparedBatch) -> Result<()> {
-        Self::write_oai_sets(conn, batch).await?;
-        let finals = batch.final_writes();
-        let col = |f: fn(&PreparedWrite) -> i64, ws: &[&PreparedWrite]| ws.iter().map(|w| f(w)).collect::<Vec<i64>>();
-        sqlx::query(
-            "INSERT INTO records (id, rev, status, item_type, datestamp, lastmod, userid, embargo_until, succeeds) \
-             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], \
-             $7::bigint[], $8::bigint[], $9::bigint[]) \
-             ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, status = excluded.status, \
-             item_type = excluded.item_type, datestamp = excluded.datestamp, lastmod = excluded.lastmod, \
-             userid = excluded.userid, embargo_until = excluded.embargo_until, succeeds = excluded.succeeds",
-        )
-        .bind(col(|w| w.id, &finals))
-        .bind(col(|w| w.revision, &finals))
-        .bind(finals.iter().map(|w| w.status.as_str()).collect::<Vec<_>>())
-        .bind(finals.iter().map(|w| w.item_type.as_str()).collect::<Vec<_>>())
-        .bind(finals.iter().map(|w| w.datestamp).collect::<Vec<Option<i64>>>())
-        .bind(col(|w| w.lastmod, &finals))
-        .bind(finals.iter().map(|w| w.userid).collect::<Vec<Option<i64>>>())
-        .bind(finals.iter().map(|w| w.embargo_until).collect::<Vec<Option<i64>>>())
-        .bind(finals.iter().map(|w| w.succeeds).collect::<Vec<Option<i64>>>())
-        .execute(&mut *conn)
-        .await?;
+    /// Revisions, changes and browse entries of a batch with `COPY`
+    /// (a bulk load: see `pg_bulk_load`). Rows are sent in the batch's
+    /// order, so sequence numbers follow it as below.
+    async fn copy_rows(
+        conn: &mut PgConnection,
+        batch: &PreparedBatch,
+        removed: &[(RecordId, &arkiv_model::BrowseEntry)],
+        added: &[(RecordId, &arkiv_model::BrowseEntry)],
+    ) -> Result<()> {
+        let mut revisions = Copy::default();
+        let mut changes = Copy::default();
+        for w in &batch.writes {
+            revisions.int(w.id).int(w.revision).text(&w.actor).int(w.at).text(&w.changed_json).text(&w.json).end_row();
+            changes.int(w.id).int(w.revision).text(w.status.as_str()).int(w.at).end_row();
+        }
+        revisions.send(conn, "COPY revisions (record_id, number, actor, at, changed, data) FROM STDIN").await?;
+        changes.send(conn, "COPY changes (record_id, rev, status, at) FROM STDIN").await?;
+        Self::delete_browse(conn, removed).await?;
+        let mut browse = Copy::default();
+        for (id, e) in added {
+            browse.text(e.view.as_str()).text(&e.value).text(&e.sort_key).int(*id).end_row();
+        }
+        browse.send(conn, "COPY browse (view, value, sort_key, record_id) FROM STDIN").await
+    }
 
+    /// Revisions, changes and browse entries of a batch, one `UNNEST` per
+    /// table.
+    async fn insert_rows(
+        conn: &mut PgConnection,
+        batch: &PreparedBatch,
+        removed: &[(RecordId, &arkiv_model::BrowseEntry)],
+        added: &[(RecordId, &arkiv_model::BrowseEntry)],
+    ) -> Result<()> {
+        let col = |f: fn(&PreparedWrite) -> i64, ws: &[&PreparedWrite]| ws.iter().map(|w| f(w)).collect::<Vec<i64>>();
         let writes: Vec<&PreparedWrite> = batch.writes.iter().collect();
         sqlx::query(
             "INSERT INTO revisions (record_id, number, actor, at, changed, data) \
@@ -181,24 +211,7 @@ impl PostgresStore {
         .execute(&mut *conn)
         .await?;
 
-        let removed: Vec<(RecordId, &arkiv_model::BrowseEntry)> =
-            batch.browse.iter().flat_map(|c| c.remove.iter().map(move |e| (c.id, e))).collect();
-        if !removed.is_empty() {
-            sqlx::query(
-                "DELETE FROM browse b \
-                 USING UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) AS d(view, value, sort_key, record_id) \
-                 WHERE b.view = d.view AND b.value = d.value AND b.sort_key = d.sort_key AND b.record_id = d.record_id",
-            )
-            .bind(removed.iter().map(|(_, e)| e.view.as_str()).collect::<Vec<_>>())
-            .bind(removed.iter().map(|(_, e)| e.value.as_str()).collect::<Vec<_>>())
-            .bind(removed.iter().map(|(_, e)| e.sort_key.as_str()).collect::<Vec<_>>())
-            .bind(removed.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-            .execute(&mut *conn)
-            .await?;
-        }
-
-        let added: Vec<(RecordId, &arkiv_model::BrowseEntry)> =
-            batch.browse.iter().flat_map(|c| c.add.iter().map(move |e| (c.id, e))).collect();
+        Self::delete_browse(conn, removed).await?;
         if !added.is_empty() {
             sqlx::query(
                 "INSERT INTO browse (view, value, sort_key, record_id) \
@@ -210,6 +223,92 @@ impl PostgresStore {
             .bind(added.iter().map(|(id, _)| *id).collect::<Vec<_>>())
             .execute(&mut *conn)
             .await?;
+        }
+        Ok(())
+    }
+
+    async fn delete_browse(conn: &mut PgConnection, removed: &[(RecordId, &arkiv_model::BrowseEntry)]) -> Result<()> {
+        if removed.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "DELETE FROM browse b \
+             USING UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) AS d(view, value, sort_key, record_id) \
+             WHERE b.view = d.view AND b.value = d.value AND b.sort_key = d.sort_key AND b.record_id = d.record_id",
+        )
+        .bind(removed.iter().map(|(_, e)| e.view.as_str()).collect::<Vec<_>>())
+        .bind(removed.iter().map(|(_, e)| e.value.as_str()).collect::<Vec<_>>())
+        .bind(removed.iter().map(|(_, e)| e.sort_key.as_str()).collect::<Vec<_>>())
+        .bind(removed.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Writes a prepared batch on `conn` (inside its transaction). With
+    /// `copy` (a bulk load), rows that are new (records not in `stored`,
+    /// every revision, change and browse entry added) go in with `COPY`.
+    async fn run_batch(
+        conn: &mut PgConnection,
+        batch: &PreparedBatch,
+        copy: Option<&HashMap<RecordId, (Record, i64)>>,
+    ) -> Result<()> {
+        Self::write_oai_sets(conn, batch, copy.is_some()).await?;
+        let mut finals = batch.final_writes();
+        if let Some(stored) = copy {
+            // Under the writers' lock, an id not stored is in no row.
+            let mut rows = Copy::default();
+            for w in finals.iter().filter(|w| !stored.contains_key(&w.id)) {
+                rows.int(w.id)
+                    .int(w.revision)
+                    .text(w.status.as_str())
+                    .text(&w.item_type)
+                    .opt_int(w.datestamp)
+                    .int(w.lastmod)
+                    .opt_int(w.userid)
+                    .opt_int(w.embargo_until)
+                    .opt_int(w.succeeds)
+                    .end_row();
+            }
+            rows.send(
+                conn,
+                "COPY records (id, rev, status, item_type, datestamp, lastmod, userid, embargo_until, succeeds) \
+                 FROM STDIN",
+            )
+            .await?;
+            finals.retain(|w| stored.contains_key(&w.id));
+        }
+        let col = |f: fn(&PreparedWrite) -> i64, ws: &[&PreparedWrite]| ws.iter().map(|w| f(w)).collect::<Vec<i64>>();
+        if !finals.is_empty() {
+            sqlx::query(
+            "INSERT INTO records (id, rev, status, item_type, datestamp, lastmod, userid, embargo_until, succeeds) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], \
+             $7::bigint[], $8::bigint[], $9::bigint[]) \
+             ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, status = excluded.status, \
+             item_type = excluded.item_type, datestamp = excluded.datestamp, lastmod = excluded.lastmod, \
+             userid = excluded.userid, embargo_until = excluded.embargo_until, succeeds = excluded.succeeds",
+        )
+        .bind(col(|w| w.id, &finals))
+        .bind(col(|w| w.revision, &finals))
+        .bind(finals.iter().map(|w| w.status.as_str()).collect::<Vec<_>>())
+        .bind(finals.iter().map(|w| w.item_type.as_str()).collect::<Vec<_>>())
+        .bind(finals.iter().map(|w| w.datestamp).collect::<Vec<Option<i64>>>())
+        .bind(col(|w| w.lastmod, &finals))
+        .bind(finals.iter().map(|w| w.userid).collect::<Vec<Option<i64>>>())
+        .bind(finals.iter().map(|w| w.embargo_until).collect::<Vec<Option<i64>>>())
+        .bind(finals.iter().map(|w| w.succeeds).collect::<Vec<Option<i64>>>())
+        .execute(&mut *conn)
+        .await?;
+        }
+
+        let removed: Vec<(RecordId, &arkiv_model::BrowseEntry)> =
+            batch.browse.iter().flat_map(|c| c.remove.iter().map(move |e| (c.id, e))).collect();
+        let added: Vec<(RecordId, &arkiv_model::BrowseEntry)> =
+            batch.browse.iter().flat_map(|c| c.add.iter().map(move |e| (c.id, e))).collect();
+        if copy.is_some() {
+            Self::copy_rows(conn, batch, &removed, &added).await?;
+        } else {
+            Self::insert_rows(conn, batch, &removed, &added).await?;
         }
 
         let deltas: Vec<_> = count_deltas(&batch.browse).into_iter().collect();
@@ -287,7 +386,11 @@ impl Backend for PostgresStore {
             &subjects,
         )?;
         check_batch_text(&batch)?;
-        Self::run_batch(&mut tx, &batch).await?;
+        let copy = self.bulk.load(std::sync::atomic::Ordering::Relaxed).then_some(&stored);
+        if copy.is_some() && self.lz4.load(std::sync::atomic::Ordering::Relaxed) {
+            crate::pg_bulk_load::compress_with_lz4(&mut tx).await?;
+        }
+        Self::run_batch(&mut tx, &batch, copy).await?;
         if let Some(note) = note {
             crate::import_progress::write::<Self>(&mut *tx, note).await?;
         }
@@ -306,7 +409,7 @@ impl Backend for PostgresStore {
 
     async fn write_prepared(&self, tx: &mut PgConnection, batch: &PreparedBatch) -> Result<()> {
         check_batch_text(batch)?;
-        Self::run_batch(tx, batch).await
+        Self::run_batch(tx, batch, None).await
     }
 
     async fn current(conn: &mut PgConnection, ids: &[RecordId]) -> Result<HashMap<RecordId, (Record, i64)>> {
@@ -316,6 +419,19 @@ impl Backend for PostgresStore {
             .fetch_all(conn)
             .await?;
         current_by_id(rows)
+    }
+
+    async fn begin_bulk_load(&self) -> Result<()> {
+        let mut conn = self.writer().await?;
+        crate::pg_bulk_load::begin(&mut conn).await?;
+        self.lz4.store(crate::pg_bulk_load::lz4(&mut conn).await?, std::sync::atomic::Ordering::Relaxed);
+        self.bulk.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn end_bulk_load(&self) -> Result<()> {
+        self.bulk.store(false, std::sync::atomic::Ordering::Relaxed);
+        crate::pg_bulk_load::finish(&mut *self.writer().await?).await
     }
 
     async fn size_bytes(&self) -> Result<Option<u64>> {

@@ -243,7 +243,7 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Writes records in one transaction (see [`crate::Records::put_records`]):
     /// SQLite with multi-row inserts and its bulk-load mode, PostgreSQL
-    /// with one `UNNEST` per table. With a `note`, an import's progress
+    /// with one `UNNEST` per table, or `COPY` during a bulk load. With a `note`, an import's progress
     /// goes into the same transaction (`import_progress::write`).
     async fn write_records(&self, batch: Vec<RecordWrite>, note: Option<&ImportNote>) -> Result<Vec<RecordId>>;
 

@@ -1021,6 +1021,200 @@ async fn bulk_load_ends_with_complete_browse_views(store: Arc<dyn RecordStore>) 
 }
 
 // ---------------------------------------------------------------------------
+// Bulk loads, on both backends (tests that open their databases themselves)
+
+/// The indexes of the tables a bulk load may drop, by name (PostgreSQL
+/// drops the primary keys of `browse` and `oai_sets` too).
+async fn bulk_index_names(url: &str) -> Vec<String> {
+    use sqlx::Connection;
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(
+            "SELECT name FROM sqlite_schema WHERE type = 'index' \
+             AND tbl_name IN ('records', 'revisions', 'changes', 'browse', 'oai_sets') ORDER BY name",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() \
+             AND tablename IN ('records', 'revisions', 'changes', 'browse', 'oai_sets') ORDER BY indexname",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+    }
+}
+
+/// A bulk load whose process dies before it ends (here: the store is
+/// dropped without ending it) is finished by the next open of the
+/// database: browse views list its records, the indexes are back and
+/// `meta` no longer lists any.
+async fn finishes_an_interrupted_bulk_load_when_opened(url: String) {
+    let (ids, before) = {
+        let store = open_store(&url).await.expect("open store");
+        let before = bulk_index_names(&url).await;
+        assert!(before.iter().filter(|n| n.starts_with("records_by")).count() >= 5, "{before:?}");
+        store.begin_bulk_load().await.unwrap();
+        let during = bulk_index_names(&url).await;
+        assert!(
+            !during.iter().any(|n| n.starts_with("records_by")),
+            "a bulk load drops the indexes of records: {during:?}"
+        );
+        assert!(store.meta("bulk_load.dropped_indexes").await.unwrap().is_some());
+        let mut ids = store.put_records((0..40).map(|i| write(browsable(i))).collect()).await.unwrap();
+        ids.extend(store.put_records((40..60).map(|i| write(browsable(i))).collect()).await.unwrap());
+        (ids, before)
+    };
+    let store = open_store(&url).await.expect("reopen store");
+    assert_eq!(bulk_index_names(&url).await, before);
+    assert_eq!(store.meta("bulk_load.dropped_indexes").await.unwrap(), None);
+    let mut listed = browse_all(&*store, BrowseView::Type, "report").await;
+    listed.sort();
+    assert_eq!(listed, ids);
+    assert_eq!(store.browse_count(BrowseView::Type, "report").await.unwrap(), 60);
+    assert_eq!(store.status_counts().await.unwrap().archive, 60);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_finishes_an_interrupted_bulk_load_when_opened() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    finishes_an_interrupted_bulk_load_when_opened(format!("sqlite://{}", dir.path().join("arkiv.db").display())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_finishes_an_interrupted_bulk_load_when_opened() {
+    backends::with_postgres_url(finishes_an_interrupted_bulk_load_when_opened).await;
+}
+
+/// Text that `COPY`'s text format gives a meaning (tab, newline, carriage
+/// return, backslash, and `\N` and `\.` spelled out), quotes and
+/// characters beyond ASCII.
+const TRICKY: &str = "Tab\there, newline\nthere,\r back\\slash \\N \\. \"quoted\" 'single' «ünïcödé» 🦀";
+
+/// `browsable(i)` with its bookkeeping times given (so that two loads store
+/// the same JSON) and, every fifth, [`TRICKY`] text in its title, abstract,
+/// a creator (a browse value) and a subject (an OAI-PMH set).
+fn loadable(i: usize) -> Record {
+    let mut r = browsable(i);
+    r.lastmod = Some(Timestamp(1_700_000_000 + i as i64));
+    r.datestamp = Some(Timestamp(1_690_000_000 + i as i64));
+    if i.is_multiple_of(5) {
+        r.title = format!("{TRICKY} {i}");
+        r.abstract_text = Some(format!("{TRICKY}\\"));
+        r.creators.push(Creator::new(TRICKY, "Ünï\tcode"));
+        r.subjects.push(format!("t\\a\tb{}", i % 2));
+    }
+    r
+}
+
+/// The same writes into `store`, as a bulk load or not: batches of new
+/// records, then a batch that withdraws one, moves one to another year,
+/// writes a record of a given id twice and adds new ones.
+async fn load_for_comparison(store: &dyn RecordStore, bulk: bool) {
+    if bulk {
+        store.begin_bulk_load().await.unwrap();
+    }
+    let mut ids = Vec::new();
+    for part in 0..3 {
+        ids.extend(store.put_records((part * 40..part * 40 + 40).map(|i| write(loadable(i))).collect()).await.unwrap());
+    }
+    let mut withdrawn = store.get_record(ids[0]).await.unwrap().unwrap();
+    withdrawn.status = Status::Deletion;
+    let mut moved = store.get_record(ids[3]).await.unwrap().unwrap();
+    moved.date = Some(PartialDate::year(1999));
+    let mut given = loadable(200);
+    given.id = Some(5_000);
+    let mut again = given.clone();
+    again.title = format!("{TRICKY}, second state");
+    let mut batch = vec![write(withdrawn), write(given), write(moved), write(again)];
+    batch.extend((120..130).map(|i| write(loadable(i))));
+    store.put_records(batch).await.unwrap();
+    if bulk {
+        store.end_bulk_load().await.unwrap();
+    }
+}
+
+/// Everything a reader can see of a store, as lines to compare: records,
+/// revisions (but their times), the change feed (but its times), browse
+/// values, counts and pages, OAI-PMH sets and lists, counts and workflow
+/// lists.
+async fn everything(store: &dyn RecordStore) -> Vec<String> {
+    let mut out = Vec::new();
+    let records: Vec<Record> = store.scan(ScanFilter::default()).try_collect().await.unwrap();
+    for r in &records {
+        out.push(format!("record {r:?}"));
+        for v in store.revisions(r.id.unwrap()).await.unwrap() {
+            out.push(format!("revision {} {} {} {:?} {:?}", v.record_id, v.number, v.actor, v.changed, v.record));
+        }
+    }
+    for c in all_changes(store).await {
+        out.push(format!("change {} {} {} {:?}", c.seq, c.record_id, c.revision, c.status));
+    }
+    for view in BrowseView::ALL {
+        for v in store.browse_values(view, None, 1_000).await.unwrap() {
+            out.push(format!("browse {view:?} {:?} {}", v.value, v.count));
+            assert_eq!(store.browse_count(view, &v.value).await.unwrap(), v.count);
+            out.push(format!("page {:?}", browse_all(store, view, &v.value).await));
+        }
+    }
+    for spec in store.oai_set_specs("", 1_000).await.unwrap() {
+        let query = arkiv_storage::OaiQuery { set: Some(spec.clone()), ..Default::default() };
+        let listed: Vec<RecordId> =
+            store.oai_records(&query, 0, 1_000).await.unwrap().iter().map(|r| r.id.unwrap()).collect();
+        out.push(format!("set {spec:?} {} {listed:?}", store.oai_count(&query).await.unwrap()));
+    }
+    out.push(format!("{:?}", store.status_counts().await.unwrap()));
+    for status in [Status::Archive, Status::Deletion] {
+        let items = store.work_items(&WorkQuery { status, ..Default::default() }, 1_000).await.unwrap();
+        out.push(format!("work {status:?} {:?}", items.iter().map(|r| r.id.unwrap()).collect::<Vec<_>>()));
+    }
+    let latest: Vec<RecordId> = store.latest(1_000).await.unwrap().iter().map(|r| r.id.unwrap()).collect();
+    out.push(format!("latest {latest:?}"));
+    out.push(format!("live {:?}", store.live_ids(0, 10_000).await.unwrap()));
+    out
+}
+
+/// A bulk load leaves a store that reads the same as ordinary writes of
+/// the same records would have, tricky text byte for byte.
+async fn bulk_load_reads_as_an_ordinary_load(bulk: Arc<dyn RecordStore>, ordinary: Arc<dyn RecordStore>) {
+    load_for_comparison(&*bulk, true).await;
+    load_for_comparison(&*ordinary, false).await;
+    let (seen, expected) = (everything(&*bulk).await, everything(&*ordinary).await);
+    assert!(expected.len() > 300, "{}", expected.len());
+    for (a, b) in seen.iter().zip(&expected) {
+        assert_eq!(a, b);
+    }
+    assert_eq!(seen.len(), expected.len());
+    let tricky = bulk.scan(ScanFilter::default()).try_collect::<Vec<_>>().await.unwrap();
+    let r = tricky.iter().find(|r| r.title == format!("{TRICKY} 5")).expect("the title round-trips");
+    assert_eq!(r.abstract_text.as_deref(), Some(format!("{TRICKY}\\").as_str()));
+    let creators = bulk.browse_values(BrowseView::Creator, None, 1_000).await.unwrap();
+    assert!(creators.iter().any(|v| v.value == format!("{TRICKY}, Ünï\tcode")), "{creators:?}");
+    let given = bulk.get_record(5_000).await.unwrap().unwrap();
+    assert_eq!(given.title, format!("{TRICKY}, second state"));
+    assert_eq!(bulk.revisions(5_000).await.unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_bulk_load_reads_as_an_ordinary_load() {
+    backends::with_sqlite(|(bulk, _)| async move {
+        backends::with_sqlite(|(ordinary, _)| bulk_load_reads_as_an_ordinary_load(bulk, ordinary)).await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_bulk_load_reads_as_an_ordinary_load() {
+    backends::with_postgres(|(bulk, _)| async move {
+        backends::with_postgres(|(ordinary, _)| bulk_load_reads_as_an_ordinary_load(bulk, ordinary)).await
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------
 // SQLite only
 
 /// The write-ahead log is copied back into the database file while writes
@@ -1050,42 +1244,6 @@ async fn sqlite_copies_its_log_back_in_the_background() {
     // A log restarted after a checkpoint is reused from its start.
     assert!(size(&wal) < 48 << 20, "the log grew to {} bytes", size(&wal));
     assert_eq!(store.status_counts().await.unwrap().archive, 4_000);
-}
-
-/// A bulk load whose process dies before it ends (here: the store is
-/// dropped without ending it) is finished by the next open of the
-/// database: browse views list its records and the indexes are back.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_finishes_an_interrupted_bulk_load_when_opened() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("arkiv.db").display());
-    let index_names = || async {
-        use sqlx::Connection;
-        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        let names: Vec<String> = sqlx::query_scalar(
-            "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'records' ORDER BY name",
-        )
-        .fetch_all(&mut conn)
-        .await
-        .unwrap();
-        names
-    };
-    let ids = {
-        let store = open_store(&url).await.expect("open SQLite store");
-        let before = index_names().await;
-        assert!(before.len() >= 5, "{before:?}");
-        store.begin_bulk_load().await.unwrap();
-        assert!(index_names().await.is_empty(), "a bulk load drops the indexes of records");
-        let ids = store.put_records((0..40).map(|i| write(browsable(i))).collect()).await.unwrap();
-        assert!(browse_all(&*store, BrowseView::Type, "report").await.len() < 40, "entries were deferred");
-        (ids, before)
-    };
-    let (ids, before) = ids;
-    let store = open_store(&url).await.expect("reopen SQLite store");
-    assert_eq!(index_names().await, before);
-    let mut listed = browse_all(&*store, BrowseView::Type, "report").await;
-    listed.sort();
-    assert_eq!(listed, ids);
 }
 
 /// A bulk load's browse entries wait in the loading store's memory. Written
