@@ -13,6 +13,7 @@
 //! they fail.
 
 use arkiv_storage::files::{sha256_hex, FileStore, Fixity, StoredObject};
+use arkiv_testkit::unique_bytes;
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
 use object_store::path::Path as ObjectPath;
@@ -85,21 +86,6 @@ async fn s3_store() -> Option<FileStore> {
     None
 }
 
-/// `len` bytes no other call gives (xorshift from a per-call seed).
-fn bytes(len: usize) -> Vec<u8> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static SEED: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
-    let mut x = SEED.fetch_add(0x6a09_e667_f3bc_c909, Ordering::SeqCst) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 fn chunks(data: &[u8]) -> impl Stream<Item = std::io::Result<Bytes>> + Unpin {
     let v: Vec<std::io::Result<Bytes>> = data.chunks(64 * 1024).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
     futures::stream::iter(v)
@@ -112,14 +98,18 @@ async fn listing(store: &FileStore) -> Vec<StoredObject> {
 }
 
 async fn bytes_go_in_and_come_back_whole_or_in_ranges(store: FileStore) {
-    let data = bytes(300 * 1024);
+    let data = unique_bytes(300 * 1024);
     let sha = store.put(Bytes::from(data.clone())).await.unwrap();
     assert_eq!(sha, sha256_hex(&data));
     assert_eq!(store.get(&sha).await.unwrap().unwrap(), data);
     assert_eq!(store.size(&sha).await.unwrap(), Some(data.len() as u64));
     assert_eq!(store.get_range(&sha, 1000..1010).await.unwrap(), &data[1000..1010]);
     let streamed: Vec<Bytes> = store.stream_range(&sha, 10, 200_000, 64 * 1024).try_collect().await.unwrap();
-    assert_eq!(streamed.len(), 4, "ranges of 64 KiB");
+    if !store.is_s3() {
+        // Locally in reads of the chunk asked for; from S3 as the one
+        // ranged GET's body arrives.
+        assert_eq!(streamed.len(), 4, "ranges of 64 KiB");
+    }
     assert_eq!(streamed.concat(), &data[10..200_000]);
     let absent = sha256_hex(b"never stored");
     assert_eq!(store.get(&absent).await.unwrap(), None);
@@ -176,7 +166,7 @@ async fn a_large_stream_is_stored_without_a_copy_in_memory(store: FileStore) {
 }
 
 async fn a_stream_past_its_limit_or_broken_leaves_nothing(store: FileStore) {
-    let data = bytes(12 * MIB);
+    let data = unique_bytes(12 * MIB);
     let err = store.put_stream(chunks(&data), 10 * MIB as u64).await.unwrap_err();
     assert!(err.to_string().contains("larger than the limit"), "{err}");
     let broken =
@@ -188,7 +178,7 @@ async fn a_stream_past_its_limit_or_broken_leaves_nothing(store: FileStore) {
 }
 
 async fn the_same_bytes_are_stored_once(store: FileStore) {
-    let data = bytes(6 * MIB);
+    let data = unique_bytes(6 * MIB);
     let a = store.put(Bytes::from(data.clone())).await.unwrap();
     let (b, size) = store.put_stream(chunks(&data), u64::MAX).await.unwrap();
     let c = store.put(Bytes::from(data.clone())).await.unwrap();
@@ -202,7 +192,7 @@ async fn the_same_bytes_are_stored_once(store: FileStore) {
 async fn the_listing_names_every_object_and_its_hash(store: FileStore) {
     let mut shas = Vec::new();
     for len in [0, 1, 5000] {
-        shas.push((store.put(Bytes::from(bytes(len))).await.unwrap(), len as u64));
+        shas.push((store.put(Bytes::from(unique_bytes(len))).await.unwrap(), len as u64));
     }
     // A stray upload in staging, and bytes at a name that is not their own.
     store.object_store().put(&ObjectPath::from("staging/12345-1-0"), PutPayload::from_static(b"half")).await.unwrap();
@@ -219,7 +209,7 @@ async fn the_listing_names_every_object_and_its_hash(store: FileStore) {
 }
 
 async fn old_objects_are_deleted_and_fresh_ones_kept(store: FileStore) {
-    let data = bytes(1000);
+    let data = unique_bytes(1000);
     let sha = store.put(Bytes::from(data.clone())).await.unwrap();
     let path = format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4]);
     let now = arkiv_storage::files::now_secs();
@@ -231,12 +221,12 @@ async fn old_objects_are_deleted_and_fresh_ones_kept(store: FileStore) {
 }
 
 async fn fixity_is_a_rehash(store: FileStore) {
-    let good = bytes(10 * MIB);
+    let good = unique_bytes(10 * MIB);
     let sha = store.put(Bytes::from(good.clone())).await.unwrap();
     assert_eq!(store.check(&sha).await.unwrap(), Fixity::Ok);
     assert_eq!(store.check(&sha256_hex(b"absent")).await.unwrap(), Fixity::Missing);
     // Damage: other bytes at its path, put beneath the content addressing.
-    let other = bytes(10 * MIB);
+    let other = unique_bytes(10 * MIB);
     let path = ObjectPath::from(format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4]));
     store.object_store().put(&path, PutPayload::from(other.clone())).await.unwrap();
     assert_eq!(store.check(&sha).await.unwrap(), Fixity::Mismatch { actual: sha256_hex(&other) });
@@ -245,7 +235,7 @@ async fn fixity_is_a_rehash(store: FileStore) {
 async fn bytes_copy_between_stores_checked_on_the_way(store: FileStore) {
     let dir = tempfile::tempdir().unwrap();
     let local = FileStore::local(dir.path()).unwrap();
-    let data = bytes(9 * MIB + 17);
+    let data = unique_bytes(9 * MIB + 17);
     let sha = store.put(Bytes::from(data.clone())).await.unwrap();
     assert_eq!(store.copy_to(&sha, &local).await.unwrap(), Some(data.len() as u64));
     assert_eq!(local.get(&sha).await.unwrap().unwrap(), data);
@@ -255,14 +245,14 @@ async fn bytes_copy_between_stores_checked_on_the_way(store: FileStore) {
     assert_eq!(local.copy_to(&sha, &store).await.unwrap(), Some(data.len() as u64));
     assert_eq!(store.check(&sha).await.unwrap(), Fixity::Ok);
     let path = ObjectPath::from(format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4]));
-    store.object_store().put(&path, PutPayload::from(bytes(100))).await.unwrap();
+    store.object_store().put(&path, PutPayload::from(unique_bytes(100))).await.unwrap();
     let other = tempfile::tempdir().unwrap();
     let err = store.copy_to(&sha, &FileStore::local(other.path()).unwrap()).await.unwrap_err();
     assert!(err.to_string().contains("damaged"), "{err}");
 }
 
 async fn a_presigned_url_serves_the_bytes_on_s3_only(store: FileStore) {
-    let data = bytes(700 * 1024);
+    let data = unique_bytes(700 * 1024);
     let sha = store.put(Bytes::from(data.clone())).await.unwrap();
     let disposition = "attachment; filename=\"paper.pdf\"; filename*=UTF-8''paper.pdf";
     let url = store.presigned_get(&sha, Duration::from_secs(60), "application/pdf", disposition).await.unwrap();
