@@ -68,71 +68,27 @@ pub fn import_counts(out: &Output) -> (u64, u64) {
 }
 
 /// A database of its own on the server `ARKIV_TEST_POSTGRES_URL` names,
-/// dropped when the test ends. Named as the storage suites name theirs
-/// (`arkiv_t_<pid>_...`), so that their sweep drops one a killed test left.
+/// dropped when the test ends (`arkiv_testkit::postgres`, from tests that
+/// run the binary and so have no runtime of their own).
 pub struct TestDatabase {
-    admin_url: String,
-    name: String,
+    db: Option<arkiv_testkit::postgres::TestDatabase>,
     pub url: String,
 }
 
 impl TestDatabase {
     pub fn create() -> Option<TestDatabase> {
-        use sqlx::Connection;
-        let admin_url = match std::env::var("ARKIV_TEST_POSTGRES_URL") {
-            Ok(url) if !url.trim().is_empty() => url.trim().to_string(),
-            _ => {
-                arkiv_testkit::skip(
-                    "ARKIV_TEST_POSTGRES_URL (a PostgreSQL server; scripts/postgres.sh starts one and prints it)",
-                );
-                return None;
-            }
-        };
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-        let name = format!("arkiv_t_{}_{}_e2e", std::process::id(), nanos);
-        tokio::runtime::Runtime::new().unwrap().block_on(async {
-            let mut admin = sqlx::PgConnection::connect(&admin_url)
-                .await
-                .unwrap_or_else(|e| panic!("cannot connect to ARKIV_TEST_POSTGRES_URL: {e}"));
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut admin)
-                .await
-                .unwrap_or_else(|e| panic!("cannot create a test database (the role needs CREATEDB): {e}"));
-            admin.close().await.ok();
-        });
-        let url = with_database(&admin_url, &name);
-        Some(TestDatabase { admin_url, name, url })
+        let admin_url = arkiv_testkit::postgres::server_url()?;
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let db = runtime.block_on(arkiv_testkit::postgres::TestDatabase::create(&admin_url));
+        Some(TestDatabase { url: db.url.clone(), db: Some(db) })
     }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        use sqlx::Connection;
-        let Ok(runtime) = tokio::runtime::Runtime::new() else { return };
-        runtime.block_on(async {
-            if let Ok(mut admin) = sqlx::PgConnection::connect(&self.admin_url).await {
-                let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-                if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await {
-                    eprintln!("could not drop test database {}: {e}", self.name);
-                }
-                admin.close().await.ok();
-            }
-        });
+        let (Some(db), Ok(runtime)) = (self.db.take(), tokio::runtime::Runtime::new()) else { return };
+        runtime.block_on(db.drop_database());
     }
-}
-
-/// `url` with its database name replaced by `db`.
-pub fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.find('?') {
-        Some(i) => (&url[..i], &url[i..]),
-        None => (url, ""),
-    };
-    let host_start = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let base = match base[host_start..].find('/') {
-        Some(i) => &base[..host_start + i],
-        None => base,
-    };
-    format!("{base}/{db}{query}")
 }
 
 /// `arkiv serve` on a free port in a child process, killed when dropped.

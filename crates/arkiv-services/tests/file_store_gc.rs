@@ -25,6 +25,7 @@ use arkiv_services::fsck::{fsck, Severity};
 use arkiv_services::workflow::{DocumentSettings, Workflow, WorkflowError};
 use arkiv_services::{Config, Repository};
 use arkiv_storage::RecordWrite;
+use arkiv_testkit::unique_bytes;
 use bytes::Bytes;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -99,21 +100,6 @@ async fn fixture(database: Option<String>) -> Fixture {
     }
     let [depositor, admin] = users.try_into().unwrap();
     Fixture { repo, clock, depositor, admin, dir }
-}
-
-/// `len` bytes that no other call gives (a counter and xorshift).
-fn bytes(len: usize) -> Vec<u8> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static SEED: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
-    let mut x = SEED.fetch_add(0x6a09_e667_f3bc_c909, Ordering::SeqCst) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 fn upload(bytes: &[u8]) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Unpin {
@@ -191,11 +177,11 @@ impl Fixture {
 async fn upload_and_remove_cycles_on_a_draft_are_purged_after_the_delay(fx: Fixture) {
     let flow = Workflow::new(&fx.repo, &fx.depositor);
     let id = flow.create("policy_paper").await.unwrap();
-    let kept = bytes(100 * KIB);
+    let kept = unique_bytes(100 * KIB);
     fx.add(&fx.depositor, id, "kept.pdf", &kept).await.unwrap();
     let before = fx.store_bytes();
     let size = 200 * KIB;
-    let cycles: Vec<Vec<u8>> = (0..3).map(|_| bytes(size)).collect();
+    let cycles: Vec<Vec<u8>> = (0..3).map(|_| unique_bytes(size)).collect();
     for (i, data) in cycles.iter().enumerate() {
         let pos = fx.add(&fx.depositor, id, &format!("draft-{i}.pdf"), data).await.unwrap();
         fx.remove(&fx.depositor, id, pos).await;
@@ -238,14 +224,14 @@ async fn upload_and_remove_cycles_on_a_draft_are_purged_after_the_delay(fx: Fixt
 async fn the_hourly_jobs_clean_the_file_store_once_a_day(fx: Fixture) {
     let flow = Workflow::new(&fx.repo, &fx.depositor);
     let id = flow.create("policy_paper").await.unwrap();
-    let first = bytes(100 * KIB);
+    let first = unique_bytes(100 * KIB);
     let pos = fx.add(&fx.depositor, id, "first.pdf", &first).await.unwrap();
     fx.remove(&fx.depositor, id, pos).await;
     // The first round collects (nothing is due yet); the next rounds of the
     // same day do not walk the repository again.
     arkiv_services::jobs::run_once(&fx.repo).await;
     fx.days_pass(8);
-    let second = bytes(100 * KIB);
+    let second = unique_bytes(100 * KIB);
     let pos = fx.add(&fx.depositor, id, "second.pdf", &second).await.unwrap();
     fx.remove(&fx.depositor, id, pos).await;
     arkiv_services::jobs::run_once(&fx.repo).await;
@@ -261,10 +247,10 @@ async fn a_record_that_went_live_keeps_its_files_for_good(fx: Fixture) {
     let id = flow.create("policy_paper").await.unwrap();
     // Removed while a draft, before the record went live: it was named by
     // a revision of a record that is live now, so it stays.
-    let early = bytes(200 * KIB);
+    let early = unique_bytes(200 * KIB);
     let pos = fx.add(&fx.depositor, id, "early.pdf", &early).await.unwrap();
     fx.remove(&fx.depositor, id, pos).await;
-    let main = bytes(100 * KIB);
+    let main = unique_bytes(100 * KIB);
     fx.add(&fx.depositor, id, "paper.pdf", &main).await.unwrap();
     let (mut record, rev): (Record, i64) = fx.repo.store.get_record_with_revision(id).await.unwrap().unwrap();
     record.title = "A paper that went live".into();
@@ -275,7 +261,7 @@ async fn a_record_that_went_live_keeps_its_files_for_good(fx: Fixture) {
     assert!(fx.repo.store.get_record(id).await.unwrap().unwrap().datestamp.is_some());
 
     // The same cycles, by an editor, on the live record.
-    let cycles: Vec<Vec<u8>> = (0..3).map(|_| bytes(200 * KIB)).collect();
+    let cycles: Vec<Vec<u8>> = (0..3).map(|_| unique_bytes(200 * KIB)).collect();
     for (i, data) in cycles.iter().enumerate() {
         let pos = fx.add(&fx.admin, id, &format!("live-{i}.pdf"), data).await.unwrap();
         fx.remove(&fx.admin, id, pos).await;
@@ -292,7 +278,7 @@ async fn a_record_that_went_live_keeps_its_files_for_good(fx: Fixture) {
 }
 
 async fn unreferenced_objects_go_after_the_grace_and_young_ones_stay(fx: Fixture) {
-    let (old, young) = (bytes(150 * KIB), bytes(50 * KIB));
+    let (old, young) = (unique_bytes(150 * KIB), unique_bytes(50 * KIB));
     let old_sha = fx.repo.files.put(Bytes::from(old.clone())).await.unwrap();
     fx.repo.files.put(Bytes::from(young.clone())).await.unwrap();
     // An upload a crash left in staging.
@@ -317,7 +303,7 @@ async fn unreferenced_objects_go_after_the_grace_and_young_ones_stay(fx: Fixture
 
 async fn bytes_an_upload_is_about_to_name_survive_the_collector(fx: Fixture) {
     // Bytes nobody names, a day old: the collector's next victim...
-    let data = bytes(120 * KIB);
+    let data = unique_bytes(120 * KIB);
     let sha = fx.repo.files.put(Bytes::from(data.clone())).await.unwrap();
     fx.age(&fx.object_file(&sha), 25 * 3600);
     // ...when a depositor uploads the same bytes. The upload has stored
@@ -333,7 +319,7 @@ async fn bytes_an_upload_is_about_to_name_survive_the_collector(fx: Fixture) {
     assert!(fx.held(&data).await);
 
     // The same through `put` (an import's embedded bytes).
-    let other = bytes(80 * KIB);
+    let other = unique_bytes(80 * KIB);
     let sha = fx.repo.files.put(Bytes::from(other.clone())).await.unwrap();
     fx.age(&fx.object_file(&sha), 25 * 3600);
     fx.repo.files.put(Bytes::from(other.clone())).await.unwrap();
@@ -346,7 +332,7 @@ async fn the_quota_counts_removed_files_until_they_are_purged(fx: Fixture) {
     let flow = Workflow::new(&fx.repo, &fx.depositor);
     let id = flow.create("policy_paper").await.unwrap();
     let size = 400 * KIB;
-    let (a, b, c) = (bytes(size), bytes(size), bytes(size));
+    let (a, b, c) = (unique_bytes(size), unique_bytes(size), unique_bytes(size));
     let pa = fx.add(&fx.depositor, id, "a.pdf", &a).await.unwrap();
     let pb = fx.add(&fx.depositor, id, "b.pdf", &b).await.unwrap();
     fx.remove(&fx.depositor, id, pa).await;
@@ -375,7 +361,7 @@ async fn the_quota_counts_removed_files_until_they_are_purged(fx: Fixture) {
 }
 
 async fn fsck_reports_unreferenced_bytes(fx: Fixture) {
-    let (old, young) = (bytes(60 * KIB), bytes(40 * KIB));
+    let (old, young) = (unique_bytes(60 * KIB), unique_bytes(40 * KIB));
     let sha = fx.repo.files.put(Bytes::from(old)).await.unwrap();
     fx.repo.files.put(Bytes::from(young)).await.unwrap();
     fx.age(&fx.object_file(&sha), 25 * 3600);

@@ -19,6 +19,7 @@ use arkiv_services::fsck::{fsck, Severity};
 use arkiv_services::{Config, Repository};
 use arkiv_storage::files::{sha256_hex, Fixity};
 use arkiv_storage::RecordWrite;
+use arkiv_testkit::unique_bytes;
 use bytes::Bytes;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStoreExt, PutPayload};
@@ -95,18 +96,6 @@ impl FilesAt {
     }
 }
 
-fn bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 fn object_path(sha: &str) -> ObjectPath {
     ObjectPath::from(format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4]))
 }
@@ -139,9 +128,9 @@ async fn the_collector_takes_unnamed_bytes_and_keeps_named_and_young_ones(at: Fi
     let mut config = at.configure(Config::default()).await;
     config.files.gc_grace_hours = 0;
     let mut repo = Repository::init(dir.path(), config).await.unwrap();
-    let named = bytes(6 * MIB, 1);
+    let named = unique_bytes(6 * MIB);
     live_record(&repo, &[("named.pdf", &named)]).await;
-    let loose = bytes(100_000, 2);
+    let loose = unique_bytes(100_000);
     let (loose_sha, _) =
         repo.files.put_stream(futures::stream::iter([Ok(Bytes::from(loose))]), u64::MAX).await.unwrap();
     // Stamps are whole seconds: let one pass, so that both are older than
@@ -156,7 +145,7 @@ async fn the_collector_takes_unnamed_bytes_and_keeps_named_and_young_ones(at: Fi
     assert_eq!(repo.files.check(&sha256_hex(&named)).await.unwrap(), Fixity::Ok);
     // With an hour of grace, bytes just stored stay.
     repo.config.files.gc_grace_hours = 1;
-    let young = repo.files.put(Bytes::from(bytes(5000, 3))).await.unwrap();
+    let young = repo.files.put(Bytes::from(unique_bytes(5000))).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let done = collect_garbage(&repo, false).await.unwrap();
     assert_eq!((done.objects_deleted, done.objects_young, done.objects_kept), (0, 1, 1), "{done:?}");
@@ -166,18 +155,18 @@ async fn the_collector_takes_unnamed_bytes_and_keeps_named_and_young_ones(at: Fi
 async fn fsck_rehashes_every_object(at: FilesAt) {
     let dir = tempfile::tempdir().unwrap();
     let repo = Repository::init(dir.path(), at.configure(Config::default()).await).await.unwrap();
-    let (a, b) = (bytes(9 * MIB, 4), bytes(2000, 5));
+    let (a, b) = (unique_bytes(9 * MIB), unique_bytes(2000));
     live_record(&repo, &[("a.pdf", &a), ("b.pdf", &b)]).await;
     let report = fsck(&repo, &mut |_| {}).await.unwrap();
     assert_eq!((report.files_checked, report.errors()), (2, 0), "{:?}", report.findings);
     // One damaged beneath the store, the other gone.
     let (sha_a, sha_b) = (sha256_hex(&a), sha256_hex(&b));
-    repo.files.object_store().put(&object_path(&sha_a), PutPayload::from(bytes(9 * MIB, 6))).await.unwrap();
+    repo.files.object_store().put(&object_path(&sha_a), PutPayload::from(unique_bytes(9 * MIB))).await.unwrap();
     repo.files.object_store().delete(&object_path(&sha_b)).await.unwrap();
     // And bytes no record names, damaged as well.
-    let loose = bytes(3000, 9);
+    let loose = unique_bytes(3000);
     let loose_sha = repo.files.put(Bytes::from(loose)).await.unwrap();
-    repo.files.object_store().put(&object_path(&loose_sha), PutPayload::from(bytes(3000, 10))).await.unwrap();
+    repo.files.object_store().put(&object_path(&loose_sha), PutPayload::from(unique_bytes(3000))).await.unwrap();
     let report = fsck(&repo, &mut |_| {}).await.unwrap();
     assert_eq!(report.files_checked, 3);
     let errors: Vec<&str> =
@@ -191,7 +180,7 @@ async fn fsck_rehashes_every_object(at: FilesAt) {
 async fn backup_and_restore_carry_the_bytes_streamed(at: FilesAt) {
     let dir = tempfile::tempdir().unwrap();
     let repo = Repository::init(&dir.path().join("repo"), at.configure(Config::default()).await).await.unwrap();
-    let (big, small) = (bytes(11 * MIB, 7), bytes(300, 8));
+    let (big, small) = (unique_bytes(11 * MIB), unique_bytes(300));
     let id = live_record(&repo, &[("big.pdf", &big), ("small.pdf", &small)]).await;
     let out = dir.path().join("backup");
     let report = backup(&repo, &out).await.unwrap();

@@ -217,7 +217,9 @@ async fn finish_steps(
     }
 }
 
-async fn dropped_indexes(conn: &mut SqliteConnection) -> Result<Vec<String>> {
+/// The SQL of the indexes an unfinished bulk load dropped, on either
+/// backend (`pg_bulk_load.rs` keeps its list under the same key).
+pub(crate) async fn dropped_indexes(conn: &mut impl crate::sql::Sql) -> Result<Vec<String>> {
     match read_meta(conn, DROPPED_INDEXES).await? {
         None => Ok(Vec::new()),
         Some(j) => serde_json::from_str(&j).map_err(|e| {

@@ -41,9 +41,9 @@
 //! ([`crate::postgres::PostgresStore::open`]). Until then queries are
 //! correct but may scan.
 
-use crate::bulk_load::DROPPED_INDEXES;
+use crate::bulk_load::{dropped_indexes, DROPPED_INDEXES};
 use crate::postgres::PostgresStore;
-use crate::queries::{read_meta, write_meta};
+use crate::queries::write_meta;
 use crate::sql::Backend;
 use crate::Result;
 use sqlx::PgConnection;
@@ -68,7 +68,7 @@ const BUILD_MEMORY: &str = "1GB";
 /// second finds nothing more to drop).
 pub(crate) async fn begin(conn: &mut PgConnection) -> Result<()> {
     let mut tx = PostgresStore::begin_write(conn).await?;
-    let mut kept = dropped_indexes(&mut tx).await?;
+    let mut kept = dropped_indexes(&mut *tx).await?;
     // Unique indexes back the primary keys and the constraints ON CONFLICT
     // names; those stay, but for browse's (below).
     let indexes: Vec<(String, String)> = sqlx::query_as(
@@ -115,7 +115,7 @@ pub(crate) async fn finish(conn: &mut PgConnection) -> Result<()> {
     loop {
         let mut tx = PostgresStore::begin_write(conn).await?;
         // Read again under the lock: another process may have finished.
-        let mut kept = dropped_indexes(&mut tx).await?;
+        let mut kept = dropped_indexes(&mut *tx).await?;
         let Some(sql) = (!kept.is_empty()).then(|| kept.remove(0)) else {
             sqlx::query("DELETE FROM meta WHERE key = $1").bind(DROPPED_INDEXES).execute(&mut *tx).await?;
             tx.commit().await?;
@@ -163,19 +163,6 @@ async fn already_there(conn: &mut PgConnection, sql: &str) -> Result<bool> {
         .await?
     };
     Ok(found.is_some())
-}
-
-async fn dropped_indexes(conn: &mut PgConnection) -> Result<Vec<String>> {
-    match read_meta(conn, DROPPED_INDEXES).await? {
-        None => Ok(Vec::new()),
-        Some(j) => serde_json::from_str(&j).map_err(|e| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("meta {DROPPED_INDEXES} is not a list of SQL: {e}"),
-            )
-            .into()
-        }),
-    }
 }
 
 /// Whether the server can compress values with lz4 (built with it;

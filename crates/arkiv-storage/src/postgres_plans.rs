@@ -49,7 +49,7 @@ use crate::queries::{
 use crate::sql::Bind;
 use crate::*;
 use arkiv_model::{Creator, Document, PartialDate};
-use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
+use sqlx::{AssertSqlSafe, PgConnection, Row};
 
 /// Records loaded: enough for statistics with a realistic spread (a
 /// status, a type, a depositor, a creator are each a small share), few
@@ -371,12 +371,9 @@ fn work_shapes() -> Vec<WorkQuery> {
 
 #[tokio::test]
 async fn paged_reads_use_their_indexes_on_postgres() {
-    let Some(admin_url) = std::env::var("ARKIV_TEST_POSTGRES_URL").ok().filter(|u| !u.trim().is_empty()) else {
-        // Fails under CI=true: the plans must be checked there.
-        arkiv_testkit::skip("ARKIV_TEST_POSTGRES_URL (a PostgreSQL server; scripts/postgres.sh starts one)");
-        return;
-    };
-    let db = TestDatabase::create(admin_url.trim()).await;
+    // Fails under CI=true: the plans must be checked there.
+    let Some(admin_url) = arkiv_testkit::postgres::server_url() else { return };
+    let db = arkiv_testkit::postgres::TestDatabase::create(&admin_url).await;
     let outcome = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(check_plans(&db.url))).await;
     db.drop_database().await;
     if let Err(panic) = outcome {
@@ -402,39 +399,4 @@ async fn check_plans(url: &str) {
         }
     }
     assert!(wrong.is_empty(), "{} plans are wrong:\n{}", wrong.len(), wrong.join("\n"));
-}
-
-/// A database of its own, created on the test server and dropped after.
-struct TestDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDatabase {
-    async fn create(admin_url: &str) -> TestDatabase {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-        // The prefix and the pid first, as tests/backends/mod.rs names its
-        // databases, so its sweep drops one a killed run left behind.
-        let name = format!("arkiv_t_{}_plans_{nanos}", std::process::id());
-        let mut admin = PgConnection::connect(admin_url).await.expect("connect to ARKIV_TEST_POSTGRES_URL");
-        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("create database");
-        admin.close().await.ok();
-        let (base, query) = admin_url.split_once('?').map_or((admin_url, String::new()), |(b, q)| (b, format!("?{q}")));
-        let url = format!("{}/{name}{query}", &base[..base.rfind('/').expect("a database in the URL")]);
-        TestDatabase { admin_url: admin_url.to_string(), name, url }
-    }
-
-    async fn drop_database(self) {
-        if let Ok(mut admin) = PgConnection::connect(&self.admin_url).await {
-            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-            if let Err(e) = sqlx::query(AssertSqlSafe(sql)).execute(&mut admin).await {
-                eprintln!("could not drop test database {}: {e}", self.name);
-            }
-            admin.close().await.ok();
-        }
-    }
 }

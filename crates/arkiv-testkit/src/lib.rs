@@ -10,6 +10,7 @@
 
 pub mod checkers;
 pub mod html;
+pub mod postgres;
 
 use arkiv_formats::EprintsReader;
 use arkiv_model::{Creator, PartialDate, Record, Status};
@@ -94,6 +95,22 @@ pub fn unique_bucket() -> String {
         COUNTER.fetch_add(1, Ordering::Relaxed),
         nanos % 1_000_000_000_000
     )
+}
+
+/// `len` bytes that no other call of this process gives (a counter seeds
+/// xorshift): file contents that are stored apart, never deduplicated.
+pub fn unique_bytes(len: usize) -> Vec<u8> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEED: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
+    let mut x = SEED.fetch_add(0x6a09_e667_f3bc_c909, Ordering::SeqCst) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
 }
 
 pub fn read_eprints(path: &Path) -> Vec<Record> {

@@ -4,6 +4,7 @@
 //! opened as both stores. The one harness of the store and account suites.
 
 use arkiv_storage::{open_stores, AccountStore, RecordStore};
+use arkiv_testkit::postgres::{server_url as postgres_url, TestDatabase};
 use futures::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -49,112 +50,4 @@ where
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
-}
-
-/// The server to test against, or `None` (after saying so) to skip.
-fn postgres_url() -> Option<String> {
-    match std::env::var("ARKIV_TEST_POSTGRES_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url.trim().to_string()),
-        _ => {
-            // Fails under CI=true: the PostgreSQL store must be tested there.
-            arkiv_testkit::skip(
-                "ARKIV_TEST_POSTGRES_URL (a PostgreSQL server; scripts/postgres.sh starts one and prints it)",
-            );
-            None
-        }
-    }
-}
-
-/// `url` with its database name replaced by `db`.
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.find('?') {
-        Some(i) => (&url[..i], &url[i..]),
-        None => (url, ""),
-    };
-    let host_start = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let base = match base[host_start..].find('/') {
-        Some(i) => &base[..host_start + i],
-        None => base,
-    };
-    format!("{base}/{db}{query}")
-}
-
-const DB_PREFIX: &str = "arkiv_t_";
-
-/// A database of its own for one test, named `arkiv_t_<pid>_<n>_<nanos>`.
-struct TestDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDatabase {
-    async fn create(admin_url: &str) -> TestDatabase {
-        use sqlx::Connection;
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-        let mut admin = sqlx::PgConnection::connect(admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to ARKIV_TEST_POSTGRES_URL: {e}"));
-        if !SWEPT.swap(true, Ordering::SeqCst) {
-            sweep_abandoned(&mut admin).await;
-        }
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-        let name = format!("{DB_PREFIX}{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), nanos);
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap_or_else(|e| panic!("cannot create a test database (the role needs CREATEDB): {e}"));
-        admin.close().await.ok();
-        TestDatabase { admin_url: admin_url.to_string(), url: with_database(admin_url, &name), name }
-    }
-
-    async fn drop_database(self) {
-        use sqlx::Connection;
-        if let Ok(mut admin) = sqlx::PgConnection::connect(&self.admin_url).await {
-            let dropped =
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
-                    .execute(&mut admin)
-                    .await;
-            if let Err(e) = dropped {
-                eprintln!("could not drop test database {}: {e}", self.name);
-            }
-            admin.close().await.ok();
-        }
-    }
-}
-
-/// Drops test databases left by test processes that no longer run (killed
-/// before they could clean up).
-async fn sweep_abandoned(admin: &mut sqlx::PgConnection) {
-    if !std::path::Path::new("/proc/self").exists() {
-        return;
-    }
-    let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'arkiv\\_t\\_%'")
-        .fetch_all(&mut *admin)
-        .await
-        .unwrap_or_default();
-    for name in names {
-        let pid = name[DB_PREFIX.len()..].split('_').next().unwrap_or("");
-        if !pid.is_empty()
-            && pid.bytes().all(|b| b.is_ascii_digit())
-            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-        {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&mut *admin)
-                .await;
-        }
-    }
-}
-
-#[test]
-fn database_names_are_replaced_in_urls() {
-    assert_eq!(with_database("postgres://a:b@h:1/arkiv_test", "x"), "postgres://a:b@h:1/x");
-    assert_eq!(
-        with_database("postgres://a:b@h:1/arkiv_test?sslmode=disable", "x"),
-        "postgres://a:b@h:1/x?sslmode=disable"
-    );
-    assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
-    assert_eq!(with_database("postgresql://h/", "x"), "postgresql://h/x");
 }
