@@ -10,9 +10,10 @@
 # REST API (`POST /api/records/{id}/documents`, the body streamed by curl
 # -T), then downloads the file anonymously with curl; times are curl's
 # time_total. Reported: median, min and max per step, and the server's
-# peak resident memory (VmHWM) after all runs. Results are printed and
-# written into the "Files on S3" section of BENCHMARKS.md. Data lives
-# under bench-out/ and is deleted at the end.
+# peak resident memory (VmHWM) after all runs. Prints a section in the
+# form of BENCHMARKS.md's "Files on S3", which keeps the history by build
+# (add the rows to keep there by hand). Data lives under bench-out/ and is
+# deleted at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -145,7 +146,8 @@ against files on S3. Reproduce with:
   (the server hashes it while it writes it to \`staging/\`, a multipart upload on S3,
   then moves it under its SHA-256: a rename locally, a copy and a delete on S3);
   each run different bytes. Download: \`GET /{id}/1/paper.pdf\` anonymously with
-  curl, through the server (256 KiB ranges read from the store), or on S3 with
+  curl, through the server (locally in 256 KiB reads, from S3 as one streamed
+  ranged GET), or on S3 with
   \`presign_downloads = true\`, the 307 and then the bytes straight from the store
   (\`curl -L\`). $RUNS runs each; median, min–max, MB/s at the median.
 - Peak memory: the server's VmHWM after all the runs of that row's server
@@ -156,16 +158,5 @@ against files on S3. Reproduce with:
 |---|---|---:|---:|---:|
 $(cat "$WORK/rows")
 "
-python3 - "$section" <<'EOF'
-import sys
-section = sys.argv[1].rstrip() + "\n"
-text = open("BENCHMARKS.md").read()
-start = text.find("## Files on S3")
-if start < 0:
-    text = text.rstrip() + "\n\n" + section
-else:
-    end = text.find("\n## ", start + 1)
-    text = text[:start] + section + (text[end:] if end >= 0 else "")
-open("BENCHMARKS.md", "w").write(text)
-EOF
-say "written to BENCHMARKS.md"
+echo "$section"
+say "BENCHMARKS.md's \"Files on S3\" section keeps the history by build: add the rows you want to keep there by hand"
