@@ -505,6 +505,18 @@ impl FileStore {
         }
     }
 
+    /// Whether the store answers: one `HEAD` of a name nothing is stored
+    /// under (on S3 a request to the bucket; locally a look at the
+    /// directory). "Not found" is the answer of a store that works; an
+    /// error is one that is down, slow past its timeouts, or refusing
+    /// (a bucket gone, credentials wrong).
+    pub async fn reachable(&self) -> Result<()> {
+        match self.store.head(&ObjectPath::from("sha256/readiness-probe")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Re-reads the bytes (streamed, range by range) and compares their
     /// hash with their name.
     pub async fn check(&self, sha: &str) -> Result<Fixity> {

@@ -6,10 +6,10 @@
 //! repository's configuration ([`open_stores`]), both held to the same test
 //! suites. Callers see it through narrow seams, grouped by what they need:
 //! [`Records`], [`ChangeFeed`], [`Browse`], [`OaiSets`], [`WorkQueues`],
-//! [`Meta`], [`FileRefs`], [`Usage`] and [`Harvests`] (together [`RecordStore`]); [`accounts::Users`],
+//! [`Meta`], [`FileRefs`], [`Usage`], [`Harvests`] and [`Leases`] (together [`RecordStore`]); [`accounts::Users`],
 //! [`accounts::Sessions`], [`accounts::RateLimits`], [`accounts::Outbox`]
 //! and [`accounts::CopyRequests`] (together [`AccountStore`]). Each seam is
-//! implemented once, in `queries.rs`, `file_refs.rs`, `usage.rs`, `harvest.rs` and `accounts/queries.rs`, over the
+//! implemented once, in `queries.rs`, `file_refs.rs`, `usage.rs`, `harvest.rs`, `leases.rs` and `accounts/queries.rs`, over the
 //! small `sql::Backend` trait that each database implements; the SQL is
 //! written once, in placeholders both read. [`FileStore`] keeps file bytes
 //! addressed by their SHA-256 through the `object_store` crate.
@@ -31,6 +31,7 @@ pub mod files;
 pub mod harvest;
 pub mod history;
 mod import_progress;
+pub mod leases;
 mod pending_browse;
 mod pg_bulk_load;
 pub mod postgres;
@@ -56,6 +57,7 @@ pub use file_refs::{FilePurge, FileRefs, NamedFile, RevisionFiles};
 pub use files::{FileStore, Fixity, StoredObject};
 pub use harvest::{HarvestConflict, HarvestOrigin, HarvestSourceRow, HarvestedEntry, Harvests};
 pub use import_progress::ImportNote;
+pub use leases::{Lease, Leases};
 pub use usage::{DayUsage, ItemMonthAccess, MonthUsage, RollUp, SushiClient, Usage, UsagePeriod};
 
 /// What can go wrong in the store.
@@ -203,7 +205,17 @@ pub struct WorkQuery {
 /// any type that implements the seams, so a caller holding an
 /// `Arc<dyn RecordStore>` reaches every method.
 pub trait RecordStore:
-    Records + ChangeFeed + Browse + OaiSets + WorkQueues + Meta + FileRefs + backup::Backup + usage::Usage + Harvests
+    Records
+    + ChangeFeed
+    + Browse
+    + OaiSets
+    + WorkQueues
+    + Meta
+    + FileRefs
+    + backup::Backup
+    + usage::Usage
+    + Harvests
+    + Leases
 {
 }
 
@@ -217,7 +229,8 @@ impl<
             + FileRefs
             + backup::Backup
             + usage::Usage
-            + Harvests,
+            + Harvests
+            + Leases,
     > RecordStore for T
 {
 }
@@ -444,6 +457,24 @@ pub trait Meta: Send + Sync + 'static {
 
     /// Bytes the database takes on disk, where the backend can tell.
     async fn size_bytes(&self) -> Result<Option<u64>>;
+
+    /// One round trip to the database (`SELECT 1` on a reader): what a
+    /// node's readiness check asks.
+    async fn ping(&self) -> Result<()>;
+
+    /// The connection pool as it stands, for `/metrics`.
+    fn pool_use(&self) -> PoolUse;
+}
+
+/// A store's pool of database connections at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Connections open, idle or lent out.
+    pub open: u32,
+    /// Open connections waiting to be lent.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
 }
 
 /// Opens the store a URL names (`sqlite://path/arkiv.db`, `postgres://...`),

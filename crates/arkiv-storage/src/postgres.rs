@@ -434,6 +434,14 @@ impl Backend for PostgresStore {
         crate::pg_bulk_load::finish(&mut *self.writer().await?).await
     }
 
+    fn pool_use(&self) -> crate::PoolUse {
+        crate::PoolUse {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
     async fn size_bytes(&self) -> Result<Option<u64>> {
         let size: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())").fetch_one(&self.pool).await?;
         Ok(u64::try_from(size).ok())

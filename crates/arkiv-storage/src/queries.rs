@@ -722,4 +722,13 @@ impl<B: Backend> Meta for B {
     async fn size_bytes(&self) -> Result<Option<u64>> {
         Backend::size_bytes(self).await
     }
+
+    async fn ping(&self) -> Result<()> {
+        self.reader().await?.rows("SELECT 1", &[]).await?;
+        Ok(())
+    }
+
+    fn pool_use(&self) -> crate::PoolUse {
+        Backend::pool_use(self)
+    }
 }

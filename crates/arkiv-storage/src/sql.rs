@@ -266,4 +266,7 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Bytes the database takes on disk, where the backend can tell.
     async fn size_bytes(&self) -> Result<Option<u64>>;
+
+    /// The reading pool (SQLite's single writer connection is not in it).
+    fn pool_use(&self) -> crate::PoolUse;
 }

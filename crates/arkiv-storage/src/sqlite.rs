@@ -453,6 +453,14 @@ impl Backend for SqliteStore {
         bulk_load::finish(&mut conn, memory, self.wal_checkpoints.as_ref()).await
     }
 
+    fn pool_use(&self) -> crate::PoolUse {
+        crate::PoolUse {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
     async fn size_bytes(&self) -> Result<Option<u64>> {
         let Some(path) = &self.path else { return Ok(None) };
         let mut total = 0;

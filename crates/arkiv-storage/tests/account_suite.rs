@@ -40,6 +40,7 @@ suite!(
     the_outbox_keeps_every_message,
     sent_messages_leave_the_unsent_list,
     copy_requests_are_decided_once,
+    a_lease_has_one_holder_until_it_expires_or_is_given_up,
 );
 
 fn new_user(email: &str, role: Role) -> NewUser {
@@ -280,9 +281,11 @@ async fn sent_messages_leave_the_unsent_list((_, accounts): Stores) {
     assert_eq!(ids(accounts.unsent(Timestamp(now.0 - 2 * 86_400), 10).await.unwrap()), [old, a, b, c], "oldest first");
     assert_eq!(ids(accounts.unsent(Timestamp(now.0 - 60), 10).await.unwrap()), [a, b, c], "only since the given time");
     assert_eq!(ids(accounts.unsent(Timestamp(now.0 - 60), 2).await.unwrap()), [a, b]);
+    assert_eq!(accounts.unsent_count().await.unwrap(), 4, "the queue counts the old one too");
 
     accounts.mark_sent(b, Timestamp(now.0 + 5)).await.unwrap();
     assert_eq!(ids(accounts.unsent(Timestamp(now.0 - 60), 10).await.unwrap()), [a, c]);
+    assert_eq!(accounts.unsent_count().await.unwrap(), 3);
     accounts.mark_sent(b, Timestamp(now.0 + 99)).await.unwrap();
     let all = accounts.outbox(10).await.unwrap();
     let sent = |id: i64| all.iter().find(|m| m.id == id).unwrap().sent;
@@ -338,4 +341,41 @@ async fn copy_requests_are_decided_once((records, accounts): Stores) {
     assert_eq!(accounts.copy_by_token("tok", until).await.unwrap(), None, "the link expires");
     assert!(accounts.decide_copy_request(b, false, owner.id, now, None, None).await.unwrap());
     assert!(accounts.pending_copy_requests(None, 10).await.unwrap().is_empty());
+}
+
+/// Nodes asking for the jobs' lease at once: exactly one gets it; it keeps
+/// it by renewing; the others get it only once it has expired or been
+/// given up, and then only one of them.
+async fn a_lease_has_one_holder_until_it_expires_or_is_given_up((records, _): Stores) {
+    use arkiv_storage::Lease;
+    let now = Timestamp::now();
+    let at = move |s: i64| Timestamp(now.0 + s);
+    assert_eq!(records.lease("jobs").await.unwrap(), None);
+    let asks = (0..20).map(|i| {
+        let records = records.clone();
+        tokio::spawn(async move { records.take_lease("jobs", &format!("node-{i}"), now, at(60)).await.unwrap() })
+    });
+    let held: Vec<bool> = futures::future::join_all(asks).await.into_iter().map(Result::unwrap).collect();
+    assert_eq!(held.iter().filter(|h| **h).count(), 1, "of 20 nodes asking at once, one holds it: {held:?}");
+    let winner = format!("node-{}", held.iter().position(|h| *h).unwrap());
+    let other = if winner == "node-0" { "node-1" } else { "node-0" };
+    assert_eq!(records.lease("jobs").await.unwrap(), Some(Lease { holder: winner.clone(), expires_at: at(60) }));
+
+    // The holder renews; another is refused until the renewed lease ends.
+    assert!(records.take_lease("jobs", &winner, at(50), at(110)).await.unwrap());
+    assert!(!records.take_lease("jobs", other, at(100), at(160)).await.unwrap(), "still held: renewed to 110");
+    assert!(!records.take_lease("jobs", other, at(109), at(169)).await.unwrap());
+    // Expired (the holder died): the next to ask takes it, and the old
+    // holder, back, does not get it back.
+    assert!(records.take_lease("jobs", other, at(110), at(170)).await.unwrap());
+    assert!(!records.take_lease("jobs", &winner, at(111), at(171)).await.unwrap());
+    // Other leases are apart.
+    assert!(records.take_lease("harvests", &winner, at(111), at(171)).await.unwrap());
+    // Given up: free at once, for anyone; a release by a non-holder does
+    // nothing.
+    records.release_lease("jobs", &winner).await.unwrap();
+    assert_eq!(records.lease("jobs").await.unwrap().unwrap().holder, other);
+    records.release_lease("jobs", other).await.unwrap();
+    assert_eq!(records.lease("jobs").await.unwrap(), None);
+    assert!(records.take_lease("jobs", &winner, at(120), at(180)).await.unwrap());
 }

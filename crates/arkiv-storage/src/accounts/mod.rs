@@ -288,6 +288,10 @@ pub trait Outbox: Send + Sync + 'static {
     /// Messages not sent yet that were created at or after `since`, oldest
     /// first, at most `limit`.
     async fn unsent(&self, since: Timestamp, limit: i64) -> Result<Vec<OutboxMessage>>;
+
+    /// How many messages SMTP has not taken yet, however old (the partial
+    /// index `outbox_unsent`: no scan of the sent ones).
+    async fn unsent_count(&self) -> Result<u64>;
 }
 
 /// Visitors' requests for copies of documents they may not read, and the

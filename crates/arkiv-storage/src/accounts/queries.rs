@@ -493,6 +493,11 @@ impl<B: Backend> Outbox for B {
         let rows = self.reader().await?.rows(&sql, &[Bind::Int(since.0), Bind::Int(limit)]).await?;
         Ok(rows.iter().map(message_of).collect())
     }
+
+    async fn unsent_count(&self) -> Result<u64> {
+        let rows = self.reader().await?.rows("SELECT COUNT(*) FROM outbox WHERE sent IS NULL", &[]).await?;
+        Ok(rows.first().map(|r| r.int(0)).unwrap_or(0).max(0) as u64)
+    }
 }
 
 #[async_trait]
