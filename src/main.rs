@@ -22,8 +22,19 @@ struct Cli {
     /// The repository directory (the one holding arkiv.toml).
     #[arg(long, global = true, env = "ARKIV_REPO", default_value = ".")]
     repo: PathBuf,
+    /// How log lines are written to stderr: text for people, json (one
+    /// object a line, with the request id of each request's line) for a
+    /// log collector. What is logged: ARKIV_LOG (default warn,arkiv=info).
+    #[arg(long, global = true, env = "ARKIV_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -342,12 +353,15 @@ fn main() -> std::process::ExitCode {
     // The server runs this binary again as the isolated PDF-text child.
     arkiv_search::extract::run_child_if_requested();
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ARKIV_LOG").unwrap_or_else(|_| "warn,arkiv=info".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     let result = runtime.block_on(async move {
         match cli.command {

@@ -31,6 +31,7 @@ pub(super) async fn run(repo: Arc<Repository>, listen: &str) -> Result<ExitCode>
     // Full text by this very binary (see main), unless an extractor is found
     // beside it; stopping lets requests in flight and the search index's
     // current batch finish.
+    let repo_for_leases = repo.clone();
     let served = arkiv_web::serve(listener, repo, arkiv_web::FullText::Discover, async {
         let _ = tokio::signal::ctrl_c().await;
         eprintln!("Stopping...");
@@ -38,6 +39,9 @@ pub(super) async fn run(repo: Arc<Repository>, listen: &str) -> Result<ExitCode>
     .await;
     jobs.abort();
     statistics.abort();
+    // Another node takes the jobs at its next turn, not after the leases
+    // expire.
+    arkiv_services::leases::release_all(&repo_for_leases).await;
     served?;
     eprintln!("Stopped.");
     Ok(ExitCode::SUCCESS)

@@ -126,6 +126,10 @@ pub struct ServerSettings {
     /// header is ignored, so that no visitor can pose as another address.
     /// Login throttling and mail limits count by this address.
     pub trusted_proxies: Vec<TrustedProxy>,
+    /// Seconds between two runs of the background jobs (`jobs.rs`); a
+    /// node holds their lease for twice as long, so a node that dies
+    /// hands them on within two periods.
+    pub jobs_every_secs: u64,
 }
 
 /// An address or network whose `X-Forwarded-For` header is believed.
@@ -458,6 +462,7 @@ impl Default for ServerSettings {
             idle_timeout_secs: 30,
             body_timeout_secs: 30,
             trusted_proxies: Vec::new(),
+            jobs_every_secs: 3600,
         }
     }
 }
@@ -615,6 +620,10 @@ body_timeout_secs = {body_timeout}
 # throttling and mail limits count them all as one. From any other peer the
 # header is ignored.
 trusted_proxies = {trusted_proxies}
+# Seconds between runs of the background jobs (sessions, mail, embargoes,
+# garbage collection). With several nodes over one database one node runs
+# them, holding a lease for twice this; if it dies, another takes over.
+jobs_every_secs = {jobs_every}
 
 [import]
 # Records written per transaction during an import, at most (the first
@@ -757,6 +766,7 @@ max_response_mb = {harvest_max_mb}
             trusted_proxies = toml::Value::Array(
                 self.server.trusted_proxies.iter().map(|p| toml::Value::String(p.to_string())).collect()
             ),
+            jobs_every = self.server.jobs_every_secs,
             batch = self.import.batch_size,
             bulk_load_after = self.import.bulk_load_after,
             max_file = self.import.max_file_bytes,

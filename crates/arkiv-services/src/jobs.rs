@@ -13,56 +13,127 @@
 
 use crate::Repository;
 use arkiv_model::Timestamp;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How often the jobs run.
+/// How often one job ran, and failed, in this process: what `/metrics`
+/// reports as `arkiv_job_runs_total` and `arkiv_job_failures_total`.
+pub struct JobCount {
+    pub name: &'static str,
+    runs: AtomicU64,
+    failures: AtomicU64,
+}
+
+impl JobCount {
+    const fn new(name: &'static str) -> Self {
+        JobCount { name, runs: AtomicU64::new(0), failures: AtomicU64::new(0) }
+    }
+
+    /// Notes one run, failed or not.
+    fn ran(&self, ok: bool) {
+        self.runs.fetch_add(1, Ordering::Relaxed);
+        if !ok {
+            self.failures.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn runs(&self) -> u64 {
+        self.runs.load(Ordering::Relaxed)
+    }
+
+    pub fn failures(&self) -> u64 {
+        self.failures.load(Ordering::Relaxed)
+    }
+}
+
+/// Counters of the process, not of a repository: a process serves one.
+static SESSIONS: JobCount = JobCount::new("sessions");
+static RATE_LIMITS: JobCount = JobCount::new("rate_limits");
+static MAIL: JobCount = JobCount::new("mail");
+static EMBARGOES: JobCount = JobCount::new("embargoes");
+static FILE_GC: JobCount = JobCount::new("file_gc");
+static SETTINGS: JobCount = JobCount::new("settings");
+static HARVESTS: JobCount = JobCount::new("harvests");
+
+/// Every job's counts, in a fixed order.
+pub fn job_counts() -> [&'static JobCount; 7] {
+    [&SESSIONS, &RATE_LIMITS, &MAIL, &EMBARGOES, &FILE_GC, &SETTINGS, &HARVESTS]
+}
+
+/// How often the jobs run by default (`[server] jobs_every_secs`).
 pub const EVERY: Duration = Duration::from_secs(3600);
 
-/// Runs the jobs at once and then every [`EVERY`], until the task is
-/// dropped. A job that fails is logged and tried again next time. The
-/// scheduled harvests go on beside the other jobs, on their own hourly
-/// round: a first harvest of a large source takes hours, and sessions,
-/// mail and embargoes do not wait for it.
+/// Runs the jobs at once and then every `[server] jobs_every_secs`, until
+/// the task is dropped, on the node that holds their lease
+/// ([`crate::leases`]; with one node, always this one). A job that fails is
+/// logged and tried again next time. The scheduled harvests go on beside
+/// the other jobs, on their own round and lease: a first harvest of a large
+/// source takes hours, and sessions, mail and embargoes do not wait for it.
+/// The live settings are reread on every node, each its own copy.
 pub async fn run_hourly(repo: Arc<Repository>) {
+    let every = Duration::from_secs(repo.config.server.jobs_every_secs.max(1));
     let jobs = async {
-        let mut every = tokio::time::interval(EVERY);
+        let mut tick = tokio::time::interval(every);
         loop {
-            every.tick().await;
-            run_once(&repo).await;
+            tick.tick().await;
+            crate::leases::run_leased(&repo, crate::leases::JOBS, every * 2, run_shared(&repo)).await;
+            reload_settings(&repo).await;
         }
     };
     let harvests = async {
-        let mut every = tokio::time::interval(EVERY);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            every.tick().await;
-            crate::harvest::harvest_due(&repo).await;
+            tick.tick().await;
+            let round = async {
+                crate::harvest::harvest_due(&repo).await;
+                // A source that fails is logged and tried next round, like
+                // any job; the round itself always completes.
+                HARVESTS.ran(true);
+            };
+            crate::leases::run_leased(&repo, crate::leases::HARVESTS, every * 2, round).await;
         }
     };
     tokio::join!(jobs, harvests);
 }
 
-/// Every job, once.
+/// Every job, once, on this node whoever holds the lease (`arkiv` commands
+/// and tests).
 pub async fn run_once(repo: &Repository) {
-    match repo.accounts.purge_sessions(Timestamp::now()).await {
+    run_shared(repo).await;
+    reload_settings(repo).await;
+}
+
+/// The jobs one node runs for all: what the lease guards.
+async fn run_shared(repo: &Repository) {
+    let purged = repo.accounts.purge_sessions(Timestamp::now()).await;
+    SESSIONS.ran(purged.is_ok());
+    match purged {
         Ok(0) => {}
         Ok(n) => tracing::info!(sessions = n, "expired sessions forgotten"),
         Err(e) => tracing::warn!(error = %e, "expired sessions could not be purged"),
     }
     let quiet = Timestamp(repo.now().0 - crate::rate_limits::FORGET_AFTER_SECONDS);
-    if let Err(e) = repo.accounts.purge_rate_limits(quiet).await {
+    let purged = repo.accounts.purge_rate_limits(quiet).await;
+    RATE_LIMITS.ran(purged.is_ok());
+    if let Err(e) = purged {
         tracing::warn!(error = %e, "old rate-limit counts could not be purged");
     }
-    crate::mail::retry_unsent(repo).await;
-    match crate::workflow::lift_embargoes(repo, repo.today()).await {
+    let retried = crate::mail::retry_unsent(repo).await;
+    MAIL.ran(retried.failed == 0);
+    let lifted = crate::workflow::lift_embargoes(repo, repo.today()).await;
+    EMBARGOES.ran(lifted.is_ok());
+    match lifted {
         Ok(report) if report.lifted.is_empty() && report.deferred.is_empty() => {}
         Ok(report) => {
             tracing::info!(lifted = report.lifted.len(), deferred = report.deferred.len(), "embargoes lifted")
         }
         Err(e) => tracing::warn!(error = %e, "embargoes could not be lifted"),
     }
-    match crate::file_gc::collect_garbage_if_due(repo).await {
+    let cleaned = crate::file_gc::collect_garbage_if_due(repo).await;
+    FILE_GC.ran(cleaned.is_ok());
+    match cleaned {
         Ok(Some(report)) if !report.purged.is_empty() || report.objects_deleted > 0 => tracing::info!(
             purged = report.purged.len(),
             deleted = report.objects_deleted,
@@ -72,7 +143,13 @@ pub async fn run_once(repo: &Repository) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %format!("{e:#}"), "the file store could not be cleaned"),
     }
-    if let Err(e) = repo.reload_settings().await {
+}
+
+/// Rereads the live settings another node's admin may have changed.
+async fn reload_settings(repo: &Repository) {
+    let reloaded = repo.reload_settings().await;
+    SETTINGS.ran(reloaded.is_ok());
+    if let Err(e) = reloaded {
         tracing::warn!(error = %format!("{e:#}"), "the live settings could not be reloaded");
     }
 }

@@ -22,6 +22,7 @@ pub mod harvest;
 pub mod history_import;
 pub mod import;
 pub mod jobs;
+pub mod leases;
 pub mod mail;
 pub mod oai;
 pub mod pdf;

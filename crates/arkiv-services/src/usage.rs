@@ -372,7 +372,13 @@ pub async fn run_statistics(repo: Arc<Repository>) {
             );
             dropped_before = dropped;
         }
-        match roll_up(&repo).await {
+        // One node rolls up for all (`leases`); the others skip their turn.
+        let Some(done) =
+            crate::leases::run_leased(&repo, crate::leases::STATISTICS, ROLL_UP_EVERY * 2, roll_up(&repo)).await
+        else {
+            continue;
+        };
+        match done {
             Ok(done) if done.events > 0 => {
                 tracing::info!(events = done.events, hours = done.hours, items = done.items, "usage rolled up")
             }

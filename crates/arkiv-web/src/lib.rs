@@ -15,6 +15,7 @@ pub mod auth;
 pub mod client_address;
 pub mod connections;
 pub mod http;
+pub mod operations;
 pub mod page_cache;
 pub mod pages;
 pub mod present;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub search: Option<Arc<SearchIndex>>,
     /// Anonymous visitors' abstract pages, as rendered (`page_cache.rs`).
     pub pages: Arc<page_cache::PageCache>,
+    /// Requests counted for `/metrics` (`operations.rs`).
+    pub metrics: Arc<operations::Metrics>,
 }
 
 /// Binds the listening socket (`127.0.0.1:8080`, `[::]:80`, port 0 for any
@@ -112,7 +115,8 @@ fn load_templates(repo: &Arc<Repository>) -> Result<Templates> {
 
 fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchIndex>>) -> Router {
     let upload_limit = repo.config.import.max_file_bytes;
-    let state = AppState { repo, templates: Arc::new(templates), search, pages: Arc::default() };
+    let state =
+        AppState { repo, templates: Arc::new(templates), search, pages: Arc::default(), metrics: Arc::default() };
     // Pages of many records, kept for anonymous visitors until any record
     // changes (page_cache.rs).
     let views = Router::new()
@@ -141,6 +145,7 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
         .merge(pages::admin::routes())
         .merge(pages::copies::routes())
         .merge(pages::eprints_urls::routes())
+        .merge(operations::routes())
         .fallback(http::not_found)
         // Innermost first: a panic becomes a 500 that `finish` still dresses
         // as a page; compression sees the final body.
@@ -149,5 +154,7 @@ fn build(repo: Arc<Repository>, templates: Templates, search: Option<Arc<SearchI
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::finish))
         .layer(http::compression())
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve))
+        // Outermost: the request's id and time cover everything above.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), operations::observe))
         .with_state(state)
 }

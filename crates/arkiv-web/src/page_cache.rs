@@ -117,6 +117,9 @@ pub struct PageCache {
     /// rendered afresh after it.
     rolled: AtomicI64,
     rolled_checked_ms: AtomicU64,
+    /// Lookups answered from the cache, and not (`/metrics`).
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 /// How often the cache asks how far the statistics are rolled up.
@@ -155,6 +158,8 @@ impl PageCache {
             recheck_ms: u64::try_from(recheck.as_millis()).unwrap_or(u64::MAX),
             rolled: AtomicI64::new(-1),
             rolled_checked_ms: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -205,10 +210,12 @@ impl PageCache {
         let key = (id, style);
         if let Some(page) = self.pages.get(&key) {
             if Self::current(&page, repo) && page.rolled == rolled {
+                self.hits.fetch_add(1, Ordering::Relaxed);
                 return Ok(Ok(page));
             }
             self.pages.remove(&key);
         }
+        self.misses.fetch_add(1, Ordering::Relaxed);
         Ok(Err(Miss { seq, rolled }))
     }
 
@@ -218,10 +225,12 @@ impl PageCache {
         let seq = self.check(repo).await?;
         if let Some(page) = self.views.get(address) {
             if page.seq == seq && page.rolled == self.rolled.load(Ordering::Acquire) && Self::current(&page, repo) {
+                self.hits.fetch_add(1, Ordering::Relaxed);
                 return Ok(Ok(page));
             }
             self.views.remove(address);
         }
+        self.misses.fetch_add(1, Ordering::Relaxed);
         Ok(Err(Miss { seq, rolled: self.rolled.load(Ordering::Acquire) }))
     }
 
@@ -314,6 +323,12 @@ impl PageCache {
     }
 
     /// Pages held now, abstract pages and views.
+    /// Lookups answered from the cache and lookups that had to render,
+    /// since the process started.
+    pub fn hits_and_misses(&self) -> (u64, u64) {
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
+    }
+
     pub fn len(&self) -> usize {
         self.pages.len() + self.views.len()
     }

@@ -21,7 +21,13 @@ use std::time::Duration;
 async fn serve(repo: &Arc<Repository>, pages: Arc<PageCache>) -> String {
     let live = repo.clone();
     let site = Site::new(repo.base_url().to_string(), arkiv_web::pages::assets::css_url(), move || live.settings());
-    let state = AppState { repo: repo.clone(), templates: Arc::new(Templates::builtin(site)), search: None, pages };
+    let state = AppState {
+        repo: repo.clone(),
+        templates: Arc::new(Templates::builtin(site)),
+        search: None,
+        pages,
+        metrics: Arc::default(),
+    };
     let app = arkiv_web::pages::record::routes().with_state(state);
     let listener = arkiv_web::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
