@@ -8,7 +8,8 @@
 # (clippy, warnings are errors) and the feature builds Cargo.toml promises,
 # then runs every Rust test of the workspace against SQLite and
 # PostgreSQL, and the file-store tests against a local directory and S3
-# (SeaweedFS through scripts/seaweedfs.sh), then the browser test.
+# (SeaweedFS through scripts/seaweedfs.sh), three nodes behind HAProxy
+# (Debian's, installed here), then the browser test.
 #
 # The tests read ../shared (the corpus and schemas) when it is there; without
 # it they say so and skip, except under CI=true, where they fail.
@@ -53,6 +54,23 @@ trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true; scripts/seaweedfs.sh sto
 echo "== SeaweedFS (S3) for the file-store tests"
 ARKIV_TEST_S3_URL=$(scripts/seaweedfs.sh | tail -n1)
 export ARKIV_TEST_S3_URL
+
+echo "== HAProxy (Debian's) for the multi-node test"
+if ! command -v haproxy >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    # Only the binary is wanted: no service is started (a policy-rc.d of
+    # our own, unless the machine has one).
+    own_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y haproxy >/dev/null \
+      || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y haproxy >/dev/null; }
+    [ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
+  else
+    echo "note: no haproxy and no root apt-get: the multi-node test will skip (fail under CI=true)" >&2
+  fi
+fi
 
 echo "== Third-party checkers (xmllint, bibtex, biber, Python clients)"
 ARKIV_PYTHON=$(scripts/tools.sh | tail -n1)
