@@ -61,6 +61,10 @@ pub fn job_counts() -> [&'static JobCount; 7] {
     [&SESSIONS, &RATE_LIMITS, &MAIL, &EMBARGOES, &FILE_GC, &SETTINGS, &HARVESTS]
 }
 
+/// How often a node looks whether another changed the settings, the item
+/// types or the subject tree ([`Repository::follow_shared`]).
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(2);
+
 /// How often the jobs run by default (`[server] jobs_every_secs`).
 pub const EVERY: Duration = Duration::from_secs(3600);
 
@@ -70,7 +74,9 @@ pub const EVERY: Duration = Duration::from_secs(3600);
 /// logged and tried again next time. The scheduled harvests go on beside
 /// the other jobs, on their own round and lease: a first harvest of a large
 /// source takes hours, and sessions, mail and embargoes do not wait for it.
-/// The live settings are reread on every node, each its own copy.
+/// The live settings, item types and subject tree are reread on every
+/// node, each its own copy: every [`FOLLOW_EVERY`] if another node changed
+/// them.
 pub async fn run_hourly(repo: Arc<Repository>) {
     let every = Duration::from_secs(repo.config.server.jobs_every_secs.max(1));
     let jobs = async {
@@ -95,7 +101,16 @@ pub async fn run_hourly(repo: Arc<Repository>) {
             crate::leases::run_leased(&repo, crate::leases::HARVESTS, every * 2, round).await;
         }
     };
-    tokio::join!(jobs, harvests);
+    let shared = async {
+        let mut tick = tokio::time::interval(FOLLOW_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = repo.follow_shared().await {
+                tracing::warn!(error = %format!("{e:#}"), "the shared settings could not be reread");
+            }
+        }
+    };
+    tokio::join!(jobs, harvests, shared);
 }
 
 /// Every job, once, on this node whoever holds the lease (`arkiv` commands

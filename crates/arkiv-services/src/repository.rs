@@ -32,6 +32,9 @@ pub struct Repository {
     types: RwLock<Arc<ItemTypes>>,
     subjects: RwLock<Arc<SubjectTree>>,
     settings: RwLock<Arc<LiveSettings>>,
+    /// What [`Repository::follow_shared`] last saw in `meta`: the live
+    /// settings, the imported types, the subject tree's version.
+    shared_seen: std::sync::Mutex<[Option<String>; 3]>,
     /// OAI-PMH list pages made ahead for harvests in progress (public for
     /// what it tells: how many were used, whether one is ready).
     pub oai_ahead: crate::oai::Ahead,
@@ -78,6 +81,7 @@ impl Repository {
             types: RwLock::new(Arc::new(types)),
             subjects: RwLock::new(Arc::new(subjects)),
             settings: RwLock::new(Arc::new(settings)),
+            shared_seen: Default::default(),
             oai_ahead: Default::default(),
             clock: Arc::new(SystemClock),
         })
@@ -164,6 +168,32 @@ impl Repository {
         let tree = self.store.subject_tree().await?;
         *self.subjects.write().expect("subject lock") = Arc::new(tree);
         Ok(rewritten)
+    }
+
+    /// Takes in what another node changed of the state every node keeps a
+    /// copy of (the live settings, the item types imports took, the
+    /// subject tree), if it changed since the last call: three reads of
+    /// `meta`, then a reload of what differs. Run every
+    /// [`crate::jobs::FOLLOW_EVERY`] beside the server; this node's own
+    /// changes are in effect at once anyway. Whether anything was reloaded.
+    pub async fn follow_shared(&self) -> Result<bool> {
+        let now = [
+            self.store.meta(SETTINGS_KEY).await?,
+            self.store.meta(TYPES_KEY).await?,
+            self.store.meta(arkiv_storage::SUBJECTS_VERSION).await?,
+        ];
+        let before = std::mem::replace(&mut *self.shared_seen.lock().expect("shared lock"), now.clone());
+        if before == now {
+            return Ok(false);
+        }
+        if before[0] != now[0] || before[1] != now[1] {
+            self.reload_settings().await?;
+        }
+        if before[2] != now[2] {
+            let tree = self.store.subject_tree().await?;
+            *self.subjects.write().expect("subject lock") = Arc::new(tree);
+        }
+        Ok(true)
     }
 
     pub fn citation(&self, record: &Record) -> Citation {
