@@ -228,6 +228,12 @@ enum Command {
         /// Address to listen on (default: the configuration's server.listen).
         #[arg(long)]
         listen: Option<String>,
+        /// With several nodes over one PostgreSQL database: record this
+        /// node's settings as the ones every node must share (after
+        /// changing them on purpose), instead of refusing to start because
+        /// they differ from the other nodes'.
+        #[arg(long)]
+        take_settings: bool,
     },
     /// Manage accounts.
     #[command(subcommand)]
@@ -433,7 +439,7 @@ fn main() -> std::process::ExitCode {
             Command::Gc { dry_run } => commands::gc(&cli.repo, dry_run).await,
             Command::LiftEmbargoes => commands::lift_embargoes(&cli.repo).await,
             Command::Reindex => commands::reindex(&cli.repo).await,
-            Command::Serve { listen } => commands::serve(&cli.repo, listen).await,
+            Command::Serve { listen, take_settings } => commands::serve(&cli.repo, listen, take_settings).await,
             Command::User(UserCommand::Add { email, name, role, orcid, password_stdin }) => {
                 commands::user_add(&cli.repo, &email, &name, &role, orcid, password_stdin).await
             }

@@ -247,6 +247,13 @@ fn three_nodes_behind_haproxy_serve_one_site() {
     let token = format!("Bearer {}", stdout(&out).trim());
 
     let mut nodes: Vec<Option<Node>> = dirs.iter().map(|d| Some(start_node(d))).collect();
+    // A fourth node started with another base URL is refused, and says why.
+    let odd = dir.path().join("odd");
+    std::fs::create_dir_all(&odd).unwrap();
+    std::fs::write(odd.join("arkiv.toml"), config.replace(&format!(":{lb_port}\""), ":1\"")).unwrap();
+    let refused = arkiv(&odd, &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("repository.base_url"), "{}", stderr(&refused));
     let addrs: Vec<SocketAddr> = nodes.iter().map(|n| n.as_ref().unwrap().addr).collect();
     // The balancer on the port the base URL names.
     let lb = start_balancer(dir.path(), lb_port, &addrs);

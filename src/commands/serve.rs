@@ -9,8 +9,12 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-pub async fn serve(repo_dir: &Path, listen: Option<String>) -> Result<ExitCode> {
+pub async fn serve(repo_dir: &Path, listen: Option<String>, take_settings: bool) -> Result<ExitCode> {
     let repo = Repository::open(repo_dir).await?;
+    // Only PostgreSQL is shared by several nodes; SQLite has one.
+    if repo.config.storage.database.starts_with("postgres") {
+        arkiv_services::cluster::check_shared_settings(&repo, take_settings).await?;
+    }
     let listen = listen.unwrap_or_else(|| repo.config.server.listen.clone());
     run(Arc::new(repo), &listen).await
 }

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod admin;
 pub mod backup;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod counter_tsv;
 pub mod demo;
