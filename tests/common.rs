@@ -231,3 +231,44 @@ fn unchunk(mut s: &str) -> String {
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
+
+/// Adds the admin `admin@example.org` to the repository in `repo` and
+/// makes it an API token with `scopes`: the `Authorization` header's value.
+pub fn admin_token(repo: &Path, scopes: &str) -> String {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut add = Command::new(env!("CARGO_BIN_EXE_arkiv"))
+        .args(["--repo", repo.to_str().unwrap(), "user", "add", "admin@example.org", "--name", "Admin"])
+        .args(["--role", "admin", "--password-stdin"])
+        .env("ARKIV_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    let added = add.wait_with_output().unwrap();
+    assert!(added.status.success(), "user add: {}", stderr(&added));
+    let out = arkiv(repo, &["user", "token", "admin@example.org", "--name", "load", "--scopes", scopes]);
+    assert!(out.status.success(), "user token: {}", stderr(&out));
+    format!("Bearer {}", stdout(&out).trim())
+}
+
+/// The admin's password ([`admin_token`]).
+pub const PASSWORD: &str = "a correct horse battery";
+
+/// How many of `ids` the `records` table of the PostgreSQL database at
+/// `url` holds: what a test of lost writes counts.
+pub fn stored_records(url: &str, ids: &[i64]) -> usize {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        n as usize
+    })
+}

@@ -25,35 +25,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A node: `arkiv serve` in a child process, killed when dropped.
-struct Node {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_node(dir: &Path) -> Node {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_arkiv"))
-        .args(["--repo", dir.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
-        .env("ARKIV_LOG", "error")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("arkiv serve runs");
-    let mut stderr = child.stderr.take().unwrap();
-    let (addr, _) = served_address(&mut stderr);
-    std::thread::spawn(move || {
-        let mut chunk = [0u8; 4096];
-        while let Ok(1..) = stderr.read(&mut chunk) {}
-    });
-    Node { child, addr }
-}
-
 struct Balancer {
     child: Child,
     addr: SocketAddr,
@@ -162,24 +133,10 @@ fn three_nodes_behind_haproxy_serve_one_site() {
         std::fs::create_dir_all(d).unwrap();
         std::fs::write(d.join("arkiv.toml"), &config).unwrap();
     }
-    let mut add = Command::new(env!("CARGO_BIN_EXE_arkiv"))
-        .args(["--repo", dirs[0].to_str().unwrap(), "user", "add", "admin@example.org", "--name", "Admin"])
-        .args(["--role", "admin", "--password-stdin"])
-        .env("ARKIV_LOG", "error")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin.take().unwrap().write_all(b"a correct horse battery\n").unwrap();
-    let added = add.wait_with_output().unwrap();
-    assert!(added.status.success(), "user add: {}", stderr(&added));
-    let out =
-        arkiv(&dirs[1], &["user", "token", "admin@example.org", "--name", "load", "--scopes", "read,deposit,edit"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let token = format!("Bearer {}", stdout(&out).trim());
+    let token = admin_token(&dirs[0], "read,deposit,edit");
 
-    let mut nodes: Vec<Option<Node>> = dirs.iter().map(|d| Some(start_node(d))).collect();
+    // `serve`: each node a child process, killed (SIGKILL) when dropped.
+    let mut nodes: Vec<Option<Served>> = dirs.iter().map(|d| Some(serve(d))).collect();
     // A fourth node started with another base URL is refused, and says why.
     let odd = dir.path().join("odd");
     std::fs::create_dir_all(&odd).unwrap();
@@ -382,17 +339,7 @@ fn three_nodes_behind_haproxy_serve_one_site() {
     );
     // No acknowledged write lost: every one is in the database, and the
     // last node serves the last of them.
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let stored: i64 = runtime.block_on(async {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE id = ANY($1)")
-            .bind(&acknowledged)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
-    });
-    assert_eq!(stored as usize, acknowledged.len(), "every acknowledged write is stored");
+    assert_eq!(stored_records(&db.url, &acknowledged), acknowledged.len(), "every acknowledged write is stored");
     let last = acknowledged.last().unwrap();
     let r = http(addrs[survivor], "GET", &format!("/api/records/{last}"), &[("Authorization", &token)], "").unwrap();
     assert!(r.status == 200 || r.status == 429, "the last acknowledged record: {}", r.status);

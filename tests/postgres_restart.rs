@@ -13,9 +13,8 @@
 mod common;
 
 use common::*;
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -69,20 +68,7 @@ fn a_postgres_restart_under_load_loses_no_acknowledged_write() {
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(text.contains("requests_per_minute = 600"), "{text}");
     std::fs::write(&config, text.replace("requests_per_minute = 600", "requests_per_minute = 1000000")).unwrap();
-    let mut add = Command::new(env!("CARGO_BIN_EXE_arkiv"))
-        .args(["--repo", repo.to_str().unwrap(), "user", "add", "admin@example.org", "--name", "Admin"])
-        .args(["--role", "admin", "--password-stdin"])
-        .env("ARKIV_LOG", "error")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin.take().unwrap().write_all(b"a correct horse battery\n").unwrap();
-    assert!(add.wait_with_output().unwrap().status.success());
-    let out = arkiv(&repo, &["user", "token", "admin@example.org", "--name", "load", "--scopes", "read,deposit"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let token = format!("Bearer {}", stdout(&out).trim());
+    let token = admin_token(&repo, "read,deposit");
     let node = serve(&repo);
     let addr = node.addr;
 
@@ -167,16 +153,10 @@ fn a_postgres_restart_under_load_loses_no_acknowledged_write() {
     assert!(failed_after.is_empty(), "the pool recovered without a restart of the node: {failed_after:?}");
     assert!(acknowledged.len() > 20, "{}", acknowledged.len());
 
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let stored: i64 = runtime.block_on(async {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-        sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE id = ANY($1)")
-            .bind(&acknowledged)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
-    });
-    assert_eq!(stored as usize, acknowledged.len(), "every acknowledged write survived the restart");
+    assert_eq!(
+        stored_records(&url, &acknowledged),
+        acknowledged.len(),
+        "every acknowledged write survived the restart"
+    );
     drop(node);
 }
