@@ -17,7 +17,6 @@
 mod common;
 
 use common::*;
-use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
