@@ -3,9 +3,11 @@
 //! table holds live logins only, and rate-limit counts quiet for a day; retries the messages SMTP has not taken
 //! yet; lifts the embargoes that ended (see [`crate::workflow::embargoes`]);
 //! once a day, purges drafts' removed files and collects unreferenced
-//! bytes (see [`crate::file_gc`]); rereads the live settings another node's admin may
-//! have changed. Beside them, on a round of its own, it harvests the
-//! `[[harvest.sources]]` whose interval has passed (see [`crate::harvest`]).
+//! bytes (see [`crate::file_gc`]). Beside them, on a round of its own, it
+//! harvests the `[[harvest.sources]]` whose interval has passed (see
+//! [`crate::harvest`]); and every two seconds it takes in the live settings,
+//! item types and subject tree another node may have changed
+//! ([`Repository::follow_shared`]).
 //!
 //! Started by the binary beside the server (`arkiv serve`, `arkiv demo`),
 //! not by the web crate: each job is a service of its own, also callable
@@ -84,7 +86,6 @@ pub async fn run_hourly(repo: Arc<Repository>) {
         loop {
             tick.tick().await;
             crate::leases::run_leased(&repo, crate::leases::JOBS, every * 2, run_shared(&repo)).await;
-            reload_settings(&repo).await;
         }
     };
     let harvests = async {
@@ -105,7 +106,10 @@ pub async fn run_hourly(repo: Arc<Repository>) {
         let mut tick = tokio::time::interval(FOLLOW_EVERY);
         loop {
             tick.tick().await;
-            if let Err(e) = repo.follow_shared().await {
+            // What the hourly reread of the settings did, and sooner.
+            let followed = repo.follow_shared().await;
+            SETTINGS.ran(followed.is_ok());
+            if let Err(e) = followed {
                 tracing::warn!(error = %format!("{e:#}"), "the shared settings could not be reread");
             }
         }

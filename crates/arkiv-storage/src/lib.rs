@@ -466,9 +466,9 @@ pub trait Meta: Send + Sync + 'static {
     fn pool_use(&self) -> PoolUse;
 }
 
-/// The `meta` key [`Browse::put_subjects`] sets to a new value with every
-/// change of the subject tree, in the same transaction: what a node reads
-/// to learn that another node changed the tree.
+/// The `meta` key [`Browse::put_subjects`] counts the changes of the
+/// subject tree under, in the same transaction: what a node reads to learn
+/// that another node changed the tree.
 pub const SUBJECTS_VERSION: &str = "subjects.version";
 
 /// A store's pool of database connections at one moment.

@@ -572,9 +572,11 @@ impl<B: Backend> Browse for B {
         let mut tx = B::begin_write(&mut writer).await?;
         let rewritten = put_subjects_in(self, &mut tx, scheme, subjects).await?;
         // What other nodes watch to know the tree changed (one read of
-        // `meta` rather than of the whole tree): a value never used before.
-        let version = format!("{}-{:016x}", Timestamp::now().0, rand_u64());
-        write_meta(&mut *tx, crate::SUBJECTS_VERSION, &version).await?;
+        // `meta` rather than of the whole tree): a count of the changes,
+        // moved on under the writers' lock.
+        let version = read_meta(&mut *tx, crate::SUBJECTS_VERSION).await?;
+        let next = version.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + 1;
+        write_meta(&mut *tx, crate::SUBJECTS_VERSION, &next.to_string()).await?;
         tx.commit().await?;
         if rewritten > 0 {
             self.note_write();
@@ -677,15 +679,6 @@ pub(crate) async fn read_meta(conn: &mut impl Sql, key: &str) -> Result<Option<S
 }
 
 /// Sets a `meta` value on `conn` (inside the caller's transaction, if any).
-/// A number unlikely to come twice (the subject tree's version stamp),
-/// from the standard library's per-process random hash keys and the time.
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
-    h.finish()
-}
-
 pub(crate) async fn write_meta(conn: &mut impl Sql, key: &str, value: &str) -> Result<()> {
     conn.run(
         "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
