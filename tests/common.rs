@@ -170,6 +170,14 @@ impl Answer {
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
+    /// The record id a REST API `201 Created` names in its `Location`.
+    pub fn created_id(&self) -> Option<i64> {
+        if self.status != 201 {
+            return None;
+        }
+        self.header("location")?.rsplit('/').next()?.parse().ok()
+    }
+
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.headers
             .iter()
@@ -230,6 +238,15 @@ fn unchunk(mut s: &str) -> String {
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Creates a draft policy paper titled `title` through the REST API with
+/// `authorization` (`Bearer ...`): what the writer of a load test sends.
+pub fn post_draft(addr: SocketAddr, authorization: &str, title: &str) -> std::io::Result<Answer> {
+    let body =
+        format!("{{\"item_type\": \"policy_paper\", \"fields\": {{\"title\": \"{title}\", \"date\": \"2026\"}}}}");
+    let headers = [("Authorization", authorization), ("Content-Type", "application/json")];
+    http(addr, "POST", "/api/records", &headers, &body)
 }
 
 /// Adds the admin `admin@example.org` to the repository in `repo` and

@@ -175,7 +175,7 @@ fn three_nodes_behind_haproxy_serve_one_site() {
         "POST",
         "/login",
         &[("Cookie", &format!("arkiv_csrf={csrf_cookie}")), ("Content-Type", "application/x-www-form-urlencoded")],
-        &format!("csrf={csrf}&email=admin%40example.org&password=a+correct+horse+battery&target=%2Fview%2F"),
+        &format!("csrf={csrf}&email=admin%40example.org&password={}&target=%2Fview%2F", PASSWORD.replace(' ', "+")),
     )
     .unwrap();
     assert_eq!(login.status, 303, "a login posted to another node than the form's: {}", login.body);
@@ -283,21 +283,9 @@ fn three_nodes_behind_haproxy_serve_one_site() {
                 n += 1;
                 let answer = if w == 0 {
                     // The writer: a record each time, its id kept once acknowledged.
-                    let body = format!(
-                        "{{\"item_type\": \"policy_paper\", \"fields\": {{\"title\": \"Under load {n}\", \"date\": \"2026\"}}}}"
-                    );
-                    let r = http(
-                        lb,
-                        "POST",
-                        "/api/records",
-                        &[("Authorization", &token), ("Content-Type", "application/json")],
-                        &body,
-                    );
-                    if let Ok(r) = &r {
-                        if r.status == 201 {
-                            let id = r.header("location").and_then(|l| l.rsplit('/').next()?.parse().ok()).unwrap();
-                            acknowledged.lock().unwrap().push(id);
-                        }
+                    let r = post_draft(lb, &token, &format!("Under load {n}"));
+                    if let Some(id) = r.as_ref().ok().and_then(Answer::created_id) {
+                        acknowledged.lock().unwrap().push(id);
                     }
                     r.map(|r| (r.status == 201, r.status))
                 } else {
@@ -306,7 +294,9 @@ fn three_nodes_behind_haproxy_serve_one_site() {
                 requests.fetch_add(1, Ordering::Relaxed);
                 match answer {
                     Ok((true, _)) => {}
-                    Ok((false, status)) => failures.lock().unwrap().push((started.elapsed(), format!("status {status}"))),
+                    Ok((false, status)) => {
+                        failures.lock().unwrap().push((started.elapsed(), format!("status {status}")))
+                    }
                     Err(e) => failures.lock().unwrap().push((started.elapsed(), e.to_string())),
                 }
             }

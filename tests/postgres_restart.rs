@@ -87,18 +87,9 @@ fn a_postgres_restart_under_load_loses_no_acknowledged_write() {
                     n += 1;
                     let sent = t0.elapsed();
                     let ok = if w == 0 {
-                        let body = format!(
-                            "{{\"item_type\": \"policy_paper\", \"fields\": {{\"title\": \"Restart {n}\", \"date\": \"2026\"}}}}"
-                        );
-                        let headers = [("Authorization", token.as_str()), ("Content-Type", "application/json")];
-                        match http(addr, "POST", "/api/records", &headers, &body) {
-                            Ok(r) if r.status == 201 => {
-                                let id = r.header("location").and_then(|l| l.rsplit('/').next()?.parse().ok()).unwrap();
-                                acknowledged.lock().unwrap().push(id);
-                                true
-                            }
-                            _ => false,
-                        }
+                        let id = post_draft(addr, &token, &format!("Restart {n}")).ok().and_then(|r| r.created_id());
+                        acknowledged.lock().unwrap().extend(id);
+                        id.is_some()
                     } else {
                         http(addr, "GET", "/api/me", &[("Authorization", &token)], "").is_ok_and(|r| r.status == 200)
                     };
