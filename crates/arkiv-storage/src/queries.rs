@@ -295,7 +295,11 @@ impl<B: Backend> Records for B {
                 if n > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("(${}, ${})", 2 * n + 1, 2 * n + 2));
+                // SQLite's placeholders are anonymous: 4,000 numbered ones
+                // cost the square of their number to bind (see
+                // `Sql::placeholder`), a tenth of an import's time.
+                let (a, b) = (<B::Conn as Sql>::placeholder(2 * n + 1), <B::Conn as Sql>::placeholder(2 * n + 2));
+                sql.push_str(&format!("({a}, {b})"));
                 binds.extend([Bind::Int(*record), Bind::Int(*userid)]);
             }
             sql.push_str(" ON CONFLICT (record_id) DO UPDATE SET eprints_userid = excluded.eprints_userid");
