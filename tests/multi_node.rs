@@ -5,7 +5,9 @@
 //! requests to different nodes: a login whose form came from one node and
 //! whose post lands on another, and a session every node knows; a deposit
 //! created, submitted and accepted on three different nodes, then shown by
-//! every node's page and search within a bound; the jobs' lease held by
+//! every node's page and search within a bound; password guesses spread
+//! over the nodes slowed as one count; OAI-PMH harvests whose pages come
+//! from different nodes (one token secret); the jobs' lease held by
 //! one node and taken over when it is killed; and a node killed with
 //! SIGKILL during a load of reads and writes, losing no acknowledged write
 //! and failing no request beyond those in flight at the kill.
@@ -96,6 +98,42 @@ fn sessions_runs(node: SocketAddr) -> f64 {
     metric(node, "arkiv_job_runs_total{job=\"sessions\"}").unwrap_or(0.0)
 }
 
+/// The identifiers a full `verb` harvest (oai_dc) lists, its pages asked
+/// of `nodes` in turn; fails on any answer but a full page.
+fn harvest(nodes: &[SocketAddr], verb: &str) -> std::collections::BTreeSet<String> {
+    let mut ids = std::collections::BTreeSet::new();
+    let mut query = format!("verb={verb}&metadataPrefix=oai_dc");
+    for page in 0.. {
+        assert!(page < 20, "a harvest of a few pages");
+        let r = http(nodes[page % nodes.len()], "GET", &format!("/oai2?{query}"), &[], "").unwrap();
+        assert_eq!(r.status, 200, "page {page}: {}", r.body);
+        assert!(!r.body.contains("<error"), "page {page} on {}: {}", nodes[page % nodes.len()], r.body);
+        for piece in r.body.split("<identifier>").skip(1) {
+            ids.insert(piece.split('<').next().unwrap().to_owned());
+        }
+        let token = r
+            .body
+            .split("<resumptionToken")
+            .nth(1)
+            .and_then(|t| t.split_once('>'))
+            .map(|(_, t)| t.split('<').next().unwrap().replace("&amp;", "&"))
+            .filter(|t| !t.is_empty());
+        let Some(token) = token else { break };
+        let encoded: String = token
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        query = format!("verb={verb}&resumptionToken={encoded}");
+    }
+    ids
+}
+
 fn haproxy_available() -> bool {
     if Command::new("haproxy").arg("-v").output().is_ok_and(|o| o.status.success()) {
         return true;
@@ -133,6 +171,9 @@ fn three_nodes_behind_haproxy_serve_one_site() {
         std::fs::write(d.join("arkiv.toml"), &config).unwrap();
     }
     let token = admin_token(&dirs[0], "read,deposit,edit");
+    // Records enough for an OAI-PMH harvest of three pages.
+    let generated = arkiv(&dirs[0], &["generate", "--count", "1200", "--seed", "3"]);
+    assert!(generated.status.success(), "{}", stderr(&generated));
 
     // `serve`: each node a child process, killed (SIGKILL) when dropped.
     let mut nodes: Vec<Option<Served>> = dirs.iter().map(|d| Some(serve(d))).collect();
@@ -185,6 +226,24 @@ fn three_nodes_behind_haproxy_serve_one_site() {
         assert_eq!(me.status, 200, "the session on {a}");
         assert!(me.body.contains("\"authenticated\":true"), "{}", me.body);
     }
+
+    // Password guesses spread over the three nodes are counted together:
+    // nine wrong ones, three a node, each node's share within the three a
+    // pair (account, address) may make at once, and yet they are slowed.
+    let mut answers = Vec::new();
+    for i in 0..9 {
+        let r = http(
+            addrs[i % 3],
+            "POST",
+            "/login",
+            &[("Cookie", &format!("arkiv_csrf={csrf_cookie}")), ("Content-Type", "application/x-www-form-urlencoded")],
+            &format!("csrf={csrf}&email=guessed%40example.org&password=guess{i}&target=%2F"),
+        )
+        .unwrap();
+        answers.push((r.status, r.header("retry-after").map(str::to_owned)));
+    }
+    assert!(answers.iter().all(|(s, _)| *s == 401 || *s == 429), "{answers:?}");
+    assert!(answers.iter().any(|(s, wait)| *s == 429 && wait.is_some()), "guesses slowed across nodes: {answers:?}");
 
     // A deposit created, submitted and accepted through the balancer: three
     // requests, three nodes.
@@ -239,6 +298,22 @@ fn three_nodes_behind_haproxy_serve_one_site() {
         assert_eq!((file.status, file.body.as_str()), (200, pdf.as_str()), "the file from {a}");
     }
     assert!(*seen.iter().max().unwrap() < Duration::from_secs(5));
+
+    // An OAI-PMH harvest whose pages come from different nodes: three
+    // harvests begun on the three nodes at once (the first harvests: the
+    // token secret is made as they run), each page's resumption token
+    // sent to the next node. Each lists what one node lists alone.
+    let alone = harvest(&[addrs[0]], "ListIdentifiers");
+    assert!(alone.len() > 1200, "{}", alone.len());
+    let harvests: Vec<_> = (0..3)
+        .map(|start| {
+            let order: Vec<SocketAddr> = (0..3).map(|i| addrs[(start + i) % 3]).collect();
+            std::thread::spawn(move || harvest(&order, "ListRecords"))
+        })
+        .collect();
+    for h in harvests {
+        assert_eq!(h.join().unwrap(), alone, "a harvest across the nodes lists what one node lists");
+    }
 
     // The jobs' lease: one node runs them (every second here), the others
     // never; kill it, and another takes them over once the lease (2 s)

@@ -448,6 +448,13 @@ pub trait Meta: Send + Sync + 'static {
 
     async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
 
+    /// The value under `key`, `value` stored there first if there was none:
+    /// one insert that yields to a value already there, then a read. Two
+    /// nodes making a secret at once both get the one that landed, where a
+    /// `set_meta` each would let the later replace the earlier's after the
+    /// earlier had started using it.
+    async fn meta_or_insert(&self, key: &str, value: &str) -> Result<String>;
+
     /// Adds entries to the JSON object kept under `key` (made if absent),
     /// each whose name it does not hold yet, in one write transaction with
     /// the writers' lock: two nodes adding at once both land, where a read

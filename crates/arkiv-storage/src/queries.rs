@@ -704,6 +704,20 @@ impl<B: Backend> Meta for B {
         write_meta(&mut *self.writer().await?, key, value).await
     }
 
+    async fn meta_or_insert(&self, key: &str, value: &str) -> Result<String> {
+        B::check_text(&|| format!("setting {key:?}: the key"), key)?;
+        B::check_text(&|| format!("setting {key:?}: the value"), value)?;
+        let mut writer = self.writer().await?;
+        writer
+            .run(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                &[Bind::Text(key), Bind::Text(value)],
+            )
+            .await?;
+        // Read on the writer: a reader may lag behind it (a replica).
+        Ok(read_meta(&mut *writer, key).await?.unwrap_or_else(|| value.to_string()))
+    }
+
     async fn add_meta_entries(&self, key: &str, entries: &[(String, String)]) -> Result<Vec<String>> {
         for (name, value) in entries {
             B::check_text(&|| format!("setting {key:?}: the name {name:?}"), name)?;

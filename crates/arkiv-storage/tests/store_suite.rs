@@ -82,6 +82,7 @@ suite!(
     divisions_are_a_second_tree_with_their_own_sets_and_view,
     earlier_revisions_go_beneath_a_records_own,
     meta_entries_added_at_once_all_land,
+    a_secret_made_at_once_on_two_nodes_is_one,
     a_record_imported_as_withdrawn_is_an_oai_deleted_record,
     usage_is_counted_once_by_concurrent_roll_ups,
     harvest_progress_entries_conflicts_and_origins,
@@ -1875,6 +1876,26 @@ async fn meta_entries_added_at_once_all_land(store: Arc<dyn RecordStore>) {
     let stored: BTreeMap<String, String> =
         serde_json::from_str(&store.meta("item_types").await.unwrap().unwrap()).unwrap();
     assert_eq!(stored["type_00"], "Type 0");
+}
+
+/// The OAI-PMH token secret, made on first use by whichever node answers
+/// a harvest first: of sixteen made at once, every maker gets the same one,
+/// and a later one changes nothing (`set_meta` would let a later maker
+/// replace the key tokens were already signed with).
+async fn a_secret_made_at_once_on_two_nodes_is_one(store: Arc<dyn RecordStore>) {
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.meta_or_insert("oai_token_key", &format!("key {i}")).await.unwrap() })
+        })
+        .collect();
+    let mut got = Vec::new();
+    for t in tasks {
+        got.push(t.await.unwrap());
+    }
+    let stored = store.meta("oai_token_key").await.unwrap().unwrap();
+    assert!(got.iter().all(|k| *k == stored), "{got:?} against {stored}");
+    assert_eq!(store.meta_or_insert("oai_token_key", "later").await.unwrap(), stored);
 }
 
 /// A record that arrives withdrawn with no datestamp (EPrints' deletion

@@ -91,10 +91,10 @@ async fn token_key(repo: &Repository) -> Result<Vec<u8>> {
     if let Some(k) = repo.store.meta(TOKEN_KEY).await? {
         return Ok(k.into_bytes());
     }
+    // Two nodes answering their first harvest at once both sign with the
+    // key that landed first.
     let key = hex::encode(rand::random::<[u8; 32]>());
-    repo.store.set_meta(TOKEN_KEY, &key).await?;
-    // Read back: if two nodes raced, both use whichever write won.
-    Ok(repo.store.meta(TOKEN_KEY).await?.unwrap_or(key).into_bytes())
+    Ok(repo.store.meta_or_insert(TOKEN_KEY, &key).await?.into_bytes())
 }
 
 type Answer = Result<Result<String, OaiError>>;
