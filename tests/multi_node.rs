@@ -9,8 +9,9 @@
 //! over the nodes slowed as one count; OAI-PMH harvests whose pages come
 //! from different nodes (one token secret); the jobs' lease held by
 //! one node and taken over when it is killed; and a node killed with
-//! SIGKILL during a load of reads and writes, losing no acknowledged write
-//! and failing no request beyond those in flight at the kill.
+//! SIGKILL during a load of reads, writes and uploads, losing no
+//! acknowledged write or file (each upload read back whole, `arkiv fsck`
+//! clean) and failing no request beyond those in flight at the kill.
 //!
 //! Needs `ARKIV_TEST_POSTGRES_URL`, `ARKIV_TEST_S3_URL` and `haproxy`
 //! (`scripts/test.sh` provides all three); skipped without them, failed
@@ -159,7 +160,8 @@ fn three_nodes_behind_haproxy_serve_one_site() {
         "[repository]\nname = \"Three nodes\"\nbase_url = \"http://127.0.0.1:{lb_port}\"\n\
          [storage]\ndatabase = \"{db}\"\nfiles = \"s3://{bucket}/site\"\n\
          [s3]\nendpoint = \"{endpoint}\"\nallow_http = true\naccess_key_id = \"{key}\"\nsecret_access_key = \"{secret}\"\n\
-         [server]\ntrusted_proxies = [\"127.0.0.1\"]\njobs_every_secs = 1\n",
+         [server]\ntrusted_proxies = [\"127.0.0.1\"]\njobs_every_secs = 1\n\
+         [api]\nrequests_per_minute = 100000\n",
         db = db.url,
         endpoint = s3.endpoint,
         key = s3.access_key_id,
@@ -345,12 +347,13 @@ fn three_nodes_behind_haproxy_serve_one_site() {
     let stop = Arc::new(AtomicBool::new(false));
     let failures = Arc::new(Mutex::new(Vec::<(Duration, String)>::new()));
     let acknowledged = Arc::new(Mutex::new(Vec::<i64>::new()));
+    let uploaded = Arc::new(Mutex::new(Vec::<(i64, String)>::new()));
     let requests = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
     for w in 0..4 {
-        let (stop, failures, acknowledged, requests, token) =
-            (stop.clone(), failures.clone(), acknowledged.clone(), requests.clone(), token.clone());
+        let (stop, failures, acknowledged, uploaded, requests, token) =
+            (stop.clone(), failures.clone(), acknowledged.clone(), uploaded.clone(), requests.clone(), token.clone());
         let lb = lb.addr;
         workers.push(std::thread::spawn(move || {
             let mut n = 0;
@@ -363,6 +366,34 @@ fn three_nodes_behind_haproxy_serve_one_site() {
                         acknowledged.lock().unwrap().push(id);
                     }
                     r.map(|r| (r.status == 201, r.status))
+                } else if w == 1 {
+                    // The uploader: a draft, then its full text (256 KB,
+                    // different each time), the pair kept once both are
+                    // acknowledged. Only the upload is counted: a draft
+                    // refused is the writer's case.
+                    match post_draft(lb, &token, &format!("Uploaded under load {n}")) {
+                        Ok(draft) if draft.status == 201 => {
+                            let id = draft.created_id().unwrap();
+                            let etag = draft.header("etag").unwrap().to_owned();
+                            let body = format!("%PDF-1.4\n% {n}\n{}\n%%EOF\n", "x".repeat(256 << 10));
+                            let r = http(
+                                lb,
+                                "POST",
+                                &format!("/api/records/{id}/documents?filename=full.pdf"),
+                                &[
+                                    ("Authorization", token.as_str()),
+                                    ("Content-Type", "application/octet-stream"),
+                                    ("If-Match", &etag),
+                                ],
+                                &body,
+                            );
+                            if r.as_ref().is_ok_and(|r| r.status == 201) {
+                                uploaded.lock().unwrap().push((id, body));
+                            }
+                            r.map(|r| (r.status == 201, r.status))
+                        }
+                        other => other.map(|r| (false, r.status)),
+                    }
                 } else {
                     http(lb, "GET", &format!("/id/eprint/{id}/"), &[], "").map(|r| (r.status == 200, r.status))
                 };
@@ -404,6 +435,21 @@ fn three_nodes_behind_haproxy_serve_one_site() {
     // No acknowledged write lost: every one is in the database, and the
     // last node serves the last of them.
     assert_eq!(stored_records(&db.url, &acknowledged), acknowledged.len(), "every acknowledged write is stored");
+    // Every acknowledged upload is whole in the shared bucket, read back
+    // through the last node; `arkiv fsck` finds every file the database
+    // names, with its SHA-256.
+    let uploaded = uploaded.lock().unwrap().clone();
+    assert!(uploaded.len() > 5, "uploads went on: {}", uploaded.len());
+    for (id, body) in &uploaded {
+        let r =
+            http(addrs[survivor], "GET", &format!("/api/records/{id}/documents/1"), &[("Authorization", &token)], "")
+                .unwrap();
+        assert_eq!(r.status, 200, "the file of draft {id}");
+        assert!(r.body == *body, "the file of draft {id} as uploaded");
+    }
+    let fsck = arkiv(&dirs[0], &["fsck"]);
+    assert!(fsck.status.success(), "fsck after the kills: {}{}", stdout(&fsck), stderr(&fsck));
+    eprintln!("{} uploads acknowledged under load, each whole; {}", uploaded.len(), stdout(&fsck).trim());
     let last = acknowledged.last().unwrap();
     let r = http(addrs[survivor], "GET", &format!("/api/records/{last}"), &[("Authorization", &token)], "").unwrap();
     assert!(r.status == 200 || r.status == 429, "the last acknowledged record: {}", r.status);
