@@ -301,6 +301,24 @@ fn three_nodes_behind_haproxy_serve_one_site() {
     }
     assert!(*seen.iter().max().unwrap() < Duration::from_secs(5));
 
+    // An edit on one node reaches the pages every node has just served
+    // (and may hold in its page cache).
+    let edited = format!("Three nodes, edited, and {word}");
+    let mut headers = json.to_vec();
+    headers.push(("If-Match", &etag));
+    let body = format!("{{\"fields\": {{\"title\": \"{edited}\"}}}}");
+    let r = http(addrs[0], "PUT", &path, &headers, &body).unwrap();
+    assert_eq!(r.status, 200, "the edit: {}", r.body);
+    let edited_at = Instant::now();
+    for a in &addrs {
+        wait_for(Duration::from_secs(10), "the edited page on every node", || {
+            http(*a, "GET", &format!("/id/eprint/{id}/"), &[], "").is_ok_and(|r| r.body.contains(&edited))
+        });
+    }
+    let shown = edited_at.elapsed();
+    eprintln!("an edit on every node's abstract page after {shown:?}");
+    assert!(shown < Duration::from_secs(5));
+
     // An OAI-PMH harvest whose pages come from different nodes: three
     // harvests begun on the three nodes at once (the first harvests: the
     // token secret is made as they run), each page's resumption token
