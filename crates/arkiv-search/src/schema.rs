@@ -45,8 +45,10 @@ pub const STEM_PAIRS: &str = "arkiv_stem_pairs";
 pub const FOLD_PAIRS: &str = "arkiv_fold_pairs";
 
 /// Bumped whenever the schema or the analysis changes: an index of another
-/// version is rebuilt from the store on open.
-pub const SCHEMA_VERSION: u32 = 8;
+/// version is rebuilt from the store on open. 9: the fast fields'
+/// dictionaries written without zstd (an index of 8 may hold blocks this
+/// build cannot read).
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// The most bytes of extracted full text kept per record.
 pub const MAX_FULL_TEXT_BYTES: usize = 2 << 20;
