@@ -366,6 +366,11 @@ impl SearchIndex {
         }
     }
 
+    /// The segments a search visits now.
+    pub fn segment_count(&self) -> Result<usize> {
+        Ok(self.generation().index.searchable_segment_ids()?.len())
+    }
+
     /// Merges every segment of the index into one and waits for it (what
     /// `arkiv reindex` ends with). A search visits each segment: facet
     /// dictionaries are walked and the creator and series candidates

@@ -138,6 +138,32 @@ async fn follows_the_change_feed_and_survives_restarts() {
     assert_eq!(ids(&index, "Kazakhstan"), vec![seed_id]);
 }
 
+/// A backlog caught up with (a bulk load, a start far behind) leaves the
+/// index in one segment, as a reindex does, so that searches visit one set
+/// of facet dictionaries instead of one per batch committed; a trickle of
+/// changes below `merge_after` is left to the merge policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_caught_up_with_is_merged_into_one_segment() {
+    let (dir, store, files) = setup().await;
+    let writes = (0..60)
+        .map(|i| {
+            let mut r = Record::new("report", &format!("Gas transit report {i}"));
+            r.status = Status::Archive;
+            RecordWrite::new(r, "test")
+        })
+        .collect();
+    store.put_records(writes).await.unwrap();
+    for (name, merge_after, merged) in [("backlog", 50, true), ("trickle", 1000, false)] {
+        let mut follower = Follower::new(None);
+        (follower.batch, follower.merge_after) = (10, merge_after);
+        let index = Arc::new(SearchIndex::open(&dir.path().join(name)).unwrap());
+        assert_eq!(follower.catch_up(&*store, &files, &index).await.unwrap(), 60);
+        let segments = index.segment_count().unwrap();
+        assert_eq!(segments == 1, merged, "{name}: {segments} segments (one a batch of 10, unless merged)");
+        assert_eq!(index.num_docs(), 60, "{name}");
+    }
+}
+
 /// Records found by a subject filter (which matches the subject's
 /// descendants through the indexed path).
 fn under_subject(index: &SearchIndex, subject: &str) -> Vec<i64> {
