@@ -15,6 +15,7 @@
 # alone).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/wrk-figures.sh
 
 COUNT=${1:-100000}
 DURATION=${BENCH_DURATION:-10s}
@@ -76,17 +77,14 @@ for _ in $(seq 1 900); do
   [ $((b - a)) -lt 20 ] && break
 done
 
-to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v } else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 } else print v }'; }
 row() {
   local name=$1 path=$2 conns=$3 threads=1 out="$WORK/wrk.txt"
   [ "$conns" -gt 1 ] && threads=2
   local status
   status=$(curl -s -o /dev/null -w '%{http_code}' "$BASE$path")
   wrk -t"$threads" -c"$conns" -d"$DURATION" --latency "$BASE$path" >"$out"
-  local rps p50 p99
-  rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
-  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
-  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
+  local rps p50 p99 _
+  read -r rps p50 p99 _ < <(wrk_figures "$out")
   echo "| $name | \`$path\` | $status | $conns | $rps | $p50 | $p99 |"
 }
 

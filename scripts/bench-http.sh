@@ -34,6 +34,7 @@
 # machine's cores, client included.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/wrk-figures.sh
 
 N=${1:-100000}
 DURATION=${BENCH_DURATION:-10s}
@@ -72,12 +73,6 @@ QUERIES=(
 )
 
 fmt_int() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0
-    if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
-    printf "%.2f", n }'
-}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # run_wrk CONNS URL LUA -> "rps p50ms p99ms bad"
@@ -85,12 +80,7 @@ run_wrk() {
   local conns=$1 url=$2 lua=$3 threads=1 out="$WORK/wrk.txt"
   [ "$conns" -ge 2 ] && threads=2
   wrk -t"$threads" -c"$conns" -d"$DURATION" --latency -s "$lua" "$url" >"$out"
-  local rps p50 p99 bad
-  rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
-  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
-  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
-  bad=$(awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$out")
-  echo "$rps $p50 $p99 $bad"
+  wrk_figures "$out"
 }
 
 # A wrk script sending PATHS (one per line in FILE) round robin, each

@@ -15,6 +15,7 @@
 # section of BENCHMARKS.md (other sections are left alone).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/wrk-figures.sh
 
 DURATION=${BENCH_DURATION:-60s}
 IDLE=${BENCH_IDLE_SOCKETS:-1000}
@@ -62,14 +63,10 @@ beside_idle() {
 }
 start_server
 
-to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v } else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 } else print v }'; }
 row() {
   local name=$1 out=$2
   local rps p50 p99 bad
-  rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
-  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
-  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
-  bad=$(awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$out")
+  read -r rps p50 p99 bad < <(wrk_figures "$out")
   echo "| $name | $rps | $p50 | $p99 | $bad |"
 }
 

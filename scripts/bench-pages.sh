@@ -20,6 +20,7 @@
 # measured while one was running.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/wrk-figures.sh
 
 COUNTS=("$@")
 [ ${#COUNTS[@]} -gt 0 ] || COUNTS=(100000 1000000)
@@ -118,14 +119,6 @@ wait_http() {
   exit 1
 }
 
-# "123.45us" | "1.20ms" | "2.00s" -> milliseconds
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0
-    if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
-    printf "%.2f", n }'
-}
-
 # run_wrk CONNS URL [LUA] -> "rps p50ms p99ms bad loaded"
 run_wrk() {
   local conns=$1 url=$2 lua=${3:-} threads=1 out="$WORK/wrk.txt" loaded=0
@@ -138,10 +131,7 @@ run_wrk() {
   fi
   busy && loaded=1
   local rps p50 p99 bad
-  rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
-  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
-  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
-  bad=$(awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$out")
+  read -r rps p50 p99 bad < <(wrk_figures "$out")
   cp "$out" "$WORK/last-wrk.txt"
   echo "$rps $p50 $p99 $bad $loaded"
 }
