@@ -417,6 +417,11 @@ impl<B: Backend> RateLimits for B {
         // time has come (PostgreSQL locks the row for the upsert and
         // re-evaluates the condition on its newest version; SQLite has one
         // writer). A key quiet for `forget_after` starts from one again.
+        // A key whose last claim imposed no wait (`next_allowed` is its
+        // `last_attempt`) is open to any claim, also one whose `now` was
+        // read a moment before that claim's and stamped a second earlier:
+        // two nodes (or two requests) using one API token at a second's
+        // turn would otherwise get a 429 well within the allowance.
         let attempts = format!(
             "(CASE WHEN rate_limits.last_attempt <= $2 - {forget} THEN 1 ELSE rate_limits.attempts + 1 END)",
             forget = policy.forget_after
@@ -426,7 +431,7 @@ impl<B: Backend> RateLimits for B {
              VALUES ($1, 1, $2, $2 + {first}) \
              ON CONFLICT (key) DO UPDATE SET \
                attempts = {attempts}, last_attempt = $2, next_allowed = $2 + {wait} \
-             WHERE rate_limits.next_allowed <= $2 \
+             WHERE rate_limits.next_allowed <= $2 OR rate_limits.next_allowed <= rate_limits.last_attempt \
              RETURNING attempts",
             first = policy.wait_after(1),
             wait = wait_case(policy, &attempts),
