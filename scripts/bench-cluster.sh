@@ -106,10 +106,10 @@ balancer() { # port, node ports...
   shift
   {
     printf 'global\n    maxconn 4096\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 30s\n'
-    printf '    timeout server 30s\n    retries 2\n    option redispatch\n'
+    printf '    timeout server 30s\n    retries 2\n    option redispatch\n    retry-on conn-failure empty-response\n'
     printf 'frontend site\n    bind 127.0.0.1:%s\n    unique-id-format %%{+X}o\\ %%ci:%%cp_%%fi:%%fp_%%Ts_%%rt:%%pid\n' "$port"
     printf '    http-request set-header X-Request-Id %%[unique-id]\n    option forwardfor\n    default_backend nodes\n'
-    printf 'backend nodes\n    balance roundrobin\n    option httpchk GET /ready\n    http-check expect status 200\n'
+    printf 'backend nodes\n    balance roundrobin\n    http-request disable-l7-retry if !METH_GET\n    option httpchk GET /ready\n    http-check expect status 200\n'
     printf '    default-server inter 2s fall 2 rise 1\n'
     for p in "$@"; do
       i=$((i + 1))

@@ -41,18 +41,21 @@ impl Drop for Balancer {
 
 /// HAProxy's configuration for `nodes`: round robin, each node checked on
 /// `/ready` every 300 ms (out after 2 failures, back after 1 success); a
-/// request that cannot connect is retried on another node; the request id
-/// made by HAProxy and passed on. The same configuration the README's
+/// request that cannot connect is retried on another node, and so is a
+/// GET or HEAD whose node closed the connection without an answer (a POST
+/// is not: it may have been carried out); the request id made by HAProxy
+/// and passed on. The same configuration the README's
 /// deployment section shows, with shorter check intervals.
 fn haproxy_config(port: u16, nodes: &[SocketAddr]) -> String {
     let mut cfg = format!(
         "global\n    maxconn 512\n\
          defaults\n    mode http\n    timeout connect 1s\n    timeout client 30s\n    timeout server 30s\n    \
-         retries 2\n    option redispatch\n\
+         retries 2\n    option redispatch\n    retry-on conn-failure empty-response\n\
          frontend site\n    bind 127.0.0.1:{port}\n    \
          unique-id-format %{{+X}}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid\n    \
          http-request set-header X-Request-Id %[unique-id]\n    option forwardfor\n    default_backend nodes\n\
-         backend nodes\n    balance roundrobin\n    option httpchk GET /ready\n    http-check expect status 200\n    \
+         backend nodes\n    balance roundrobin\n    http-request disable-l7-retry if !METH_GET\n    \
+         option httpchk GET /ready\n    http-check expect status 200\n    \
          default-server inter 300ms fall 2 rise 1\n"
     );
     for (i, n) in nodes.iter().enumerate() {
@@ -416,12 +419,13 @@ fn three_nodes_behind_haproxy_serve_one_site() {
                     http(lb, "GET", &format!("/id/eprint/{id}/"), &[], "").map(|r| (r.status == 200, r.status))
                 };
                 requests.fetch_add(1, Ordering::Relaxed);
+                let role = ["writer", "uploader", "reader", "reader"][w];
                 match answer {
                     Ok((true, _)) => {}
                     Ok((false, status)) => {
-                        failures.lock().unwrap().push((started.elapsed(), format!("status {status}")))
+                        failures.lock().unwrap().push((started.elapsed(), format!("{role}: status {status}")))
                     }
-                    Err(e) => failures.lock().unwrap().push((started.elapsed(), e.to_string())),
+                    Err(e) => failures.lock().unwrap().push((started.elapsed(), format!("{role}: {e}"))),
                 }
             }
         }));
@@ -443,9 +447,17 @@ fn three_nodes_behind_haproxy_serve_one_site() {
         failures.len()
     );
     assert!(acknowledged.len() > 10, "writes went on: {}", acknowledged.len());
-    // At most the four requests in flight at the kill failed, and only
-    // around it (HAProxy retries what could not connect elsewhere).
-    assert!(failures.len() <= 4, "{failures:?}");
+    // Only requests the killed node had been sent failed, and only around
+    // the kill: HAProxy retries elsewhere what could not connect, and a
+    // GET left unanswered; a POST it had passed to the node (in flight, or
+    // just sent on a connection it kept to it) fails rather than risk
+    // being carried out twice. At most two a worker (a run on CI had five
+    // of four workers, all within 15 ms of the kill).
+    assert!(failures.len() <= 8, "{failures:?}");
+    for role in ["writer", "uploader", "reader"] {
+        let n = failures.iter().filter(|(_, f)| f.starts_with(role)).count();
+        assert!(n <= if role == "reader" { 4 } else { 2 }, "{role}: {failures:?}");
+    }
     assert!(
         failures.iter().all(|(at, _)| *at >= kill_at && *at < kill_at + Duration::from_secs(2)),
         "failures only at the kill: {failures:?}"
@@ -466,6 +478,13 @@ fn three_nodes_behind_haproxy_serve_one_site() {
         assert!(r.body == *body, "the file of draft {id} as uploaded");
     }
     let fsck = arkiv(&dirs[0], &["fsck"]);
+    if !fsck.status.success() {
+        // The records fsck names, as the API shows them, for the failure.
+        for id in stdout(&fsck).split("record ").skip(1).filter_map(|t| t.split(':').next()?.parse::<i64>().ok()) {
+            let r = http(addrs[survivor], "GET", &format!("/api/records/{id}"), &[("Authorization", &token)], "");
+            eprintln!("record {id}: {:?}", r.map(|r| r.body));
+        }
+    }
     assert!(fsck.status.success(), "fsck after the kills: {}{}", stdout(&fsck), stderr(&fsck));
     eprintln!("{} uploads acknowledged under load, each whole; {}", uploaded.len(), stdout(&fsck).trim());
     let last = acknowledged.last().unwrap();
