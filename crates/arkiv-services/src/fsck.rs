@@ -7,16 +7,18 @@
 
 use crate::repository::Repository;
 use anyhow::Result;
-use arkiv_model::validate;
+use arkiv_model::{validate, Status};
 use arkiv_storage::{Fixity, ScanFilter};
 use futures::StreamExt;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Severity {
-    /// Something is wrong: damaged or missing bytes, an invalid record.
+    /// Something is wrong: damaged or missing bytes, an invalid record
+    /// under review, live or withdrawn.
     Error,
-    /// Worth knowing, not damage: a file whose bytes were never imported.
+    /// Worth knowing, not damage: a file whose bytes were never imported,
+    /// a draft not yet complete.
     Notice,
 }
 
@@ -63,11 +65,16 @@ pub async fn fsck(repo: &Repository, progress: &mut dyn FnMut(u64)) -> Result<Fs
         report.records += 1;
         let id = record.id.unwrap_or_default();
         if let Err(problems) = validate(&record, &repo.types()) {
+            // A draft in its depositor's workarea is unfinished by design
+            // (the deposit form's first step makes one with an item type
+            // and nothing else); the workflow checks it whole when it is
+            // deposited. Its gaps are worth knowing, not damage.
+            let draft = record.status == Status::Inbox;
             for p in problems {
                 report.findings.push(Finding {
-                    severity: Severity::Error,
+                    severity: if draft { Severity::Notice } else { Severity::Error },
                     place: format!("record {id}"),
-                    problem: p.to_string(),
+                    problem: if draft { format!("an unfinished draft in the workarea: {p}") } else { p.to_string() },
                 });
             }
         }

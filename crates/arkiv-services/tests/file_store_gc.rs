@@ -65,6 +65,7 @@ both!(
     bytes_an_upload_is_about_to_name_survive_the_collector,
     the_quota_counts_removed_files_until_they_are_purged,
     fsck_reports_unreferenced_bytes,
+    fsck_tells_an_unfinished_draft_from_a_broken_live_record,
     the_hourly_jobs_clean_the_file_store_once_a_day,
 );
 
@@ -358,6 +359,31 @@ async fn the_quota_counts_removed_files_until_they_are_purged(fx: Fixture) {
     assert_eq!(draft_usage(&fx.repo, fx.depositor.id).await.unwrap().bytes, 0);
     fx.add(&fx.depositor, id, "c.pdf", &c).await.unwrap();
     assert!(fx.held(&c).await, "after the purge there is room again");
+}
+
+/// The deposit form's first step makes a draft with an item type and no
+/// title: a site with depositors mid-deposit must not have fsck errors. A
+/// live record without a title is one.
+async fn fsck_tells_an_unfinished_draft_from_a_broken_live_record(fx: Fixture) {
+    let flow = Workflow::new(&fx.repo, &fx.depositor);
+    let draft = flow.create("policy_paper").await.unwrap();
+    let report = fsck(&fx.repo, &mut |_| {}).await.unwrap();
+    assert_eq!(report.errors(), 0, "{:?}", report.findings);
+    let notice = report.findings.iter().find(|f| f.place == format!("record {draft}")).expect("the draft is named");
+    assert_eq!(notice.severity, Severity::Notice);
+    assert!(notice.problem.contains("unfinished draft") && notice.problem.contains("title"), "{}", notice.problem);
+
+    let live = flow.create("policy_paper").await.unwrap();
+    let (mut record, rev): (Record, i64) = fx.repo.store.get_record_with_revision(live).await.unwrap().unwrap();
+    record.status = Status::Archive;
+    let mut write = RecordWrite::new(record, "test");
+    write.expected_revision = Some(rev);
+    fx.repo.store.put_records(vec![write]).await.unwrap();
+    let report = fsck(&fx.repo, &mut |_| {}).await.unwrap();
+    let errors: Vec<_> = report.findings.iter().filter(|f| f.severity == Severity::Error).collect();
+    assert_eq!(errors.len(), 1, "{:?}", report.findings);
+    assert_eq!(errors[0].place, format!("record {live}"));
+    assert!(errors[0].problem.contains("needs a title"), "{}", errors[0].problem);
 }
 
 async fn fsck_reports_unreferenced_bytes(fx: Fixture) {
