@@ -122,6 +122,36 @@ fn insert_chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
 
 /// Ids as a JSON array, for `json_each(?)`: one bound parameter whatever
 /// the number of ids, and one prepared statement for every count.
+/// Makes a connection plan each statement once, when it is prepared, not
+/// again for the values bound to it (SQLite's query planner stability
+/// guarantee, `SQLITE_DBCONFIG_ENABLE_QPSG`).
+///
+/// Without it SQLite marks a statement to be prepared again whenever a new
+/// value is bound to a parameter the planner looked at: every `LIMIT $n`,
+/// and a parameter compared where a partial index's condition could match.
+/// sqlx binds every parameter on every run, so each run of such a cached
+/// statement was parsed and planned afresh (`sqlite3Reprepare`, about 5% of
+/// a first view of an abstract page). The plans do not depend on the
+/// values: pages are read in an index's order and `sqlite.rs`'s plan tests
+/// check them with the flag on.
+async fn plan_once(conn: &mut SqliteConnection) -> sqlx::Result<()> {
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: a valid open connection, locked for the call; the variadic
+    // arguments are the documented (int, int*) pair, a null int* allowed.
+    let rc = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            handle.as_raw_handle().as_ptr(),
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::ffi::c_int,
+            std::ptr::null_mut::<std::ffi::c_int>(),
+        )
+    };
+    if rc != libsqlite3_sys::SQLITE_OK {
+        return Err(sqlx::Error::Configuration(format!("SQLite refused SQLITE_DBCONFIG_ENABLE_QPSG ({rc})").into()));
+    }
+    Ok(())
+}
+
 fn id_list(ids: &[RecordId]) -> String {
     serde_json::to_string(ids).expect("integers serialize")
 }
@@ -147,9 +177,14 @@ impl SqliteStore {
             }
         }
         let path = Some(options.get_filename().to_path_buf()).filter(|p| p.as_os_str() != ":memory:");
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .after_connect(|conn, _| Box::pin(async move { plan_once(conn).await }))
+            .connect_with(options.clone())
+            .await?;
         MIGRATOR.run(&pool).await?;
         let mut writer = options.clone().pragma("cache_size", (-WRITER_CACHE_KIB).to_string()).connect().await?;
+        plan_once(&mut writer).await?;
         let wal_checkpoints = match path {
             Some(_) => Some(wal_checkpoints::install(&mut writer, options.connect().await?).await?),
             None => None,
