@@ -32,6 +32,7 @@ pub(super) async fn run(repo: Arc<Repository>, listen: &str) -> Result<ExitCode>
     );
     let jobs = tokio::spawn(arkiv_services::jobs::run_hourly(repo.clone()));
     let statistics = tokio::spawn(arkiv_services::usage::run_statistics(repo.clone()));
+    let citations = tokio::spawn(arkiv_services::citations::run(repo.clone()));
     // Full text by this very binary (see main), unless an extractor is found
     // beside it; stopping lets requests in flight and the search index's
     // current batch finish.
@@ -43,6 +44,7 @@ pub(super) async fn run(repo: Arc<Repository>, listen: &str) -> Result<ExitCode>
     .await;
     jobs.abort();
     statistics.abort();
+    citations.abort();
     // Another node takes the jobs at its next turn, not after the leases
     // expire.
     arkiv_services::leases::release_all(&repo_for_leases).await;

@@ -19,6 +19,8 @@ pub const JOBS: &str = "jobs";
 pub const HARVESTS: &str = "harvests";
 /// The lease of the statistics roll-up.
 pub const STATISTICS: &str = "statistics";
+/// The lease of the follower that renders citations ahead (`citations`).
+pub const CITATIONS: &str = "citations";
 
 /// This process's name as a holder: host, process id and a random part
 /// (a restarted process is a new holder, even with the same pid).
@@ -78,7 +80,7 @@ pub async fn run_leased<T>(repo: &Repository, name: &str, ttl: Duration, work: i
 /// next turn rather than after they expire (a node stopping cleanly: a
 /// rolling restart).
 pub async fn release_all(repo: &Repository) {
-    for name in [JOBS, HARVESTS, STATISTICS] {
+    for name in [JOBS, HARVESTS, STATISTICS, CITATIONS] {
         if let Err(e) = repo.store.release_lease(name, node_name()).await {
             tracing::warn!(lease = name, error = %e, "the lease could not be given up; it expires by itself");
         }

@@ -8,6 +8,7 @@ pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod backup;
+pub mod citations;
 pub mod clock;
 pub mod cluster;
 pub mod config;

@@ -6,10 +6,10 @@
 //! repository's configuration ([`open_stores`]), both held to the same test
 //! suites. Callers see it through narrow seams, grouped by what they need:
 //! [`Records`], [`ChangeFeed`], [`Browse`], [`OaiSets`], [`WorkQueues`],
-//! [`Meta`], [`FileRefs`], [`Usage`], [`Harvests`] and [`Leases`] (together [`RecordStore`]); [`accounts::Users`],
+//! [`Meta`], [`FileRefs`], [`Usage`], [`Harvests`], [`Leases`] and [`Citations`] (together [`RecordStore`]); [`accounts::Users`],
 //! [`accounts::Sessions`], [`accounts::RateLimits`], [`accounts::Outbox`]
 //! and [`accounts::CopyRequests`] (together [`AccountStore`]). Each seam is
-//! implemented once, in `queries.rs`, `file_refs.rs`, `usage.rs`, `harvest.rs`, `leases.rs` and `accounts/queries.rs`, over the
+//! implemented once, in `queries.rs`, `file_refs.rs`, `usage.rs`, `harvest.rs`, `leases.rs`, `citations.rs` and `accounts/queries.rs`, over the
 //! small `sql::Backend` trait that each database implements; the SQL is
 //! written once, in placeholders both read. [`FileStore`] keeps file bytes
 //! addressed by their SHA-256 through the `object_store` crate.
@@ -26,6 +26,7 @@
 pub mod accounts;
 pub mod backup;
 mod bulk_load;
+pub mod citations;
 pub mod file_refs;
 pub mod files;
 pub mod harvest;
@@ -53,6 +54,7 @@ pub use accounts::{
     open_stores, AccountStore, ApiTokenRow, ApiTokens, Claim, CopyRequest, CopyRequests, NewUser, Outbox,
     OutboxMessage, RateLimits, RatePolicy, SessionRow, Sessions, Users,
 };
+pub use citations::{Citations, StoredCitation};
 pub use file_refs::{FilePurge, FileRefs, NamedFile, RevisionFiles};
 pub use files::{FileStore, Fixity, StoredObject};
 pub use harvest::{HarvestConflict, HarvestOrigin, HarvestSourceRow, HarvestedEntry, Harvests};
@@ -216,6 +218,7 @@ pub trait RecordStore:
     + usage::Usage
     + Harvests
     + Leases
+    + Citations
 {
 }
 
@@ -230,7 +233,8 @@ impl<
             + backup::Backup
             + usage::Usage
             + Harvests
-            + Leases,
+            + Leases
+            + Citations,
     > RecordStore for T
 {
 }

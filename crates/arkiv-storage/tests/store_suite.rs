@@ -23,7 +23,8 @@ use arkiv_model::{
 };
 use arkiv_storage::files::{sha256_hex, FileStore, Fixity};
 use arkiv_storage::{
-    open_store, BrowseCursor, Change, RecordStore, RecordWrite, ScanFilter, StatusCounts, StoreError, WorkQuery,
+    open_store, BrowseCursor, Change, RecordStore, RecordWrite, ScanFilter, StatusCounts, StoreError, StoredCitation,
+    WorkQuery,
 };
 use futures::{StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -86,6 +87,7 @@ suite!(
     a_record_imported_as_withdrawn_is_an_oai_deleted_record,
     usage_is_counted_once_by_concurrent_roll_ups,
     harvest_progress_entries_conflicts_and_origins,
+    stored_citations_are_replaced_with_their_follower_position,
 );
 
 // ---------------------------------------------------------------------------
@@ -2090,4 +2092,35 @@ async fn harvest_progress_entries_conflicts_and_origins(store: Arc<dyn RecordSto
     assert_eq!(origins[0].base_url, "https://eprints.partner.example/cgi/oai2");
     assert_eq!(origins[0].identifier, "oai:partner:0");
     assert_eq!((origins[1].datestamp.as_str(), origins[1].prefix.as_str()), ("2026-12-02", "ep3"));
+}
+
+/// The citations a follower renders ahead: a record's row is replaced by
+/// its next rendering, and the follower's position lands with the rows it
+/// wrote (one transaction), so a follower that stops resumes where its
+/// rows end. PostgreSQL cannot store a NUL: refused with the record named,
+/// and nothing of the batch written.
+async fn stored_citations_are_replaced_with_their_follower_position(store: Arc<dyn RecordStore>) {
+    let cite = |id: RecordId, revision: i64, text: &str| StoredCitation {
+        record_id: id,
+        revision,
+        render_key: "1.0-abc".into(),
+        text: text.into(),
+        html: format!("<i>{text}</i>"),
+    };
+    assert_eq!(store.stored_citation(7).await.unwrap(), None);
+    assert_eq!(store.citations_position("citations_through").await.unwrap(), None);
+    store
+        .put_citations(&[cite(7, 1, "Nowak (2014)"), cite(8, 3, "Chen (2020)")], "citations_through", "k 10")
+        .await
+        .unwrap();
+    store.put_citations(&[cite(7, 2, "Nowak (2015)")], "citations_through", "k 12").await.unwrap();
+    assert_eq!(store.stored_citation(7).await.unwrap(), Some(cite(7, 2, "Nowak (2015)")));
+    assert_eq!(store.stored_citation(8).await.unwrap(), Some(cite(8, 3, "Chen (2020)")));
+    assert_eq!(store.citations_position("citations_through").await.unwrap().as_deref(), Some("k 12"));
+    store.put_citations(&[], "citations_through", "k 20").await.unwrap();
+    assert_eq!(store.citations_position("citations_through").await.unwrap().as_deref(), Some("k 20"));
+    if store.put_citations(&[cite(9, 1, "fine"), cite(7, 3, "bad\0")], "citations_through", "k 30").await.is_err() {
+        assert_eq!(store.stored_citation(9).await.unwrap(), None, "a refused batch writes nothing");
+        assert_eq!(store.citations_position("citations_through").await.unwrap().as_deref(), Some("k 20"));
+    }
 }

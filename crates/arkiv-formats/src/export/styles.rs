@@ -60,6 +60,13 @@ fn archived(style_id: &str) -> Option<ArchivedStyle> {
     ArchivedStyle::by_name(name)
 }
 
+/// The version of what [`render`] writes for a record: formatted citations
+/// kept as derived data (the abstract page's Cite box, rendered ahead by a
+/// follower) carry it in their render key, and one rendered by another
+/// version is rendered again. Bump it with any change to the output (the
+/// mapping to hayagriva, the mending of its output, a hayagriva upgrade).
+pub const RENDER_VERSION: u32 = 1;
+
 /// One record formatted in one style.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormattedCitation {

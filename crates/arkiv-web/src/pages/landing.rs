@@ -264,11 +264,43 @@ impl CiteCache {
     }
 }
 
+/// The style a page shows: the one asked for, or the first when none or an
+/// unknown one is asked for.
+fn picked_style(style: Option<&str>) -> Option<&'static styles::CitationStyle> {
+    styles::STYLES.iter().find(|s| Some(s.id) == style).or(styles::STYLES.first())
+}
+
+/// The citation the follower rendered ahead (`arkiv_services::citations`),
+/// when the page shows the default style and the stored one is of this
+/// revision and today's renderer: a first view then runs no CSL processor.
+pub async fn stored_citation(
+    state: &AppState,
+    record: &Record,
+    revision: i64,
+    style: Option<&str>,
+) -> Option<styles::FormattedCitation> {
+    if picked_style(style)?.id != arkiv_services::citations::default_style() {
+        return None;
+    }
+    let ctx = state.repo.export_context();
+    arkiv_services::citations::stored(&state.repo, &ctx, record.id?, revision).await
+}
+
 /// The Cite box in the style asked for (the first style when none or an
-/// unknown one is asked for).
-pub fn cite_box(ctx: &ExportContext, record: &Record, revision: i64, style: Option<&str>) -> CiteBox {
-    let picked = styles::STYLES.iter().find(|s| Some(s.id) == style).or(styles::STYLES.first());
-    let rendered = picked.and_then(|s| CITE_CACHE.get_or_render(s.id, record, revision, ctx));
+/// unknown one is asked for): `stored` when given, else rendered (or from
+/// the cache of recent renderings).
+pub fn cite_box(
+    ctx: &ExportContext,
+    record: &Record,
+    revision: i64,
+    style: Option<&str>,
+    stored: Option<styles::FormattedCitation>,
+) -> CiteBox {
+    let picked = picked_style(style);
+    let rendered = match stored {
+        Some(cited) => Some(Arc::new(cited)),
+        None => picked.and_then(|s| CITE_CACHE.get_or_render(s.id, record, revision, ctx)),
+    };
     CiteBox {
         styles: styles::STYLES
             .iter()
@@ -292,7 +324,13 @@ pub fn export_links(record: &Record) -> Vec<ExportLink> {
         .collect()
 }
 
-pub fn landing(state: &AppState, record: &Record, revision: i64, style: Option<&str>) -> Landing {
+pub fn landing(
+    state: &AppState,
+    record: &Record,
+    revision: i64,
+    style: Option<&str>,
+    stored: Option<styles::FormattedCitation>,
+) -> Landing {
     let ctx = state.repo.export_context();
     let id = record.id.unwrap_or(0);
     Landing {
@@ -301,7 +339,7 @@ pub fn landing(state: &AppState, record: &Record, revision: i64, style: Option<&
         exports: export_links(record),
         coins: arkiv_formats::export::coins::context_object(&ctx, record),
         unapi_id: unapi_id(&ctx, record),
-        cite: cite_box(&ctx, record, revision, style),
+        cite: cite_box(&ctx, record, revision, style, stored),
         linkset: format!("/{id}/linkset"),
     }
 }

@@ -91,7 +91,8 @@ async fn render_abstract_page(
         Visibility::Withdrawn => state.page(StatusCode::GONE, "tombstone.html", tombstone(state, &record, revision))?,
         Visibility::Public => {
             let versions = versions(state, &record).await?;
-            let mut ctx = abstract_ctx(state, &record, revision, style);
+            let cited = crate::pages::landing::stored_citation(state, &record, revision, style).await;
+            let mut ctx = abstract_ctx(state, &record, revision, style, cited);
             ctx.rows.extend(versions);
             if state.repo.config.statistics.enabled {
                 let months = state.repo.store.item_usage_by_month(id).await?;

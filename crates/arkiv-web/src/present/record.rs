@@ -67,7 +67,13 @@ pub(crate) struct AbstractPage {
     pub(crate) usage: Option<super::usage::UsageView>,
 }
 
-pub(crate) fn abstract_ctx(state: &AppState, record: &Record, revision: i64, style: Option<&str>) -> AbstractPage {
+pub(crate) fn abstract_ctx(
+    state: &AppState,
+    record: &Record,
+    revision: i64,
+    style: Option<&str>,
+    stored_citation: Option<arkiv_formats::export::styles::FormattedCitation>,
+) -> AbstractPage {
     let repo = &state.repo;
     let id = record.id.unwrap_or(0);
     let today = repo.today();
@@ -83,7 +89,7 @@ pub(crate) fn abstract_ctx(state: &AppState, record: &Record, revision: i64, sty
         documents,
         abstract_paragraphs: paragraphs(record.abstract_text.as_deref().unwrap_or("")),
         rows: rows(state, record),
-        landing: landing::landing(state, record, revision, style),
+        landing: landing::landing(state, record, revision, style, stored_citation),
         login_url: format!("/login?target={}", crate::present::query_value(&record_path(id))),
         actions: crate::pages::account::record_actions(record, revision),
         usage: None,
