@@ -10,7 +10,8 @@
 #    made once by `arkiv generate --count N --seed 1`): wall time, records/s,
 #    peak RSS (/usr/bin/time);
 # 2. `arkiv serve` on 127.0.0.1: the time until /ready answers 200 (the
-#    search index caught up with the load), then the server left to go idle;
+#    search index caught up with the load), and until the Cite box's
+#    citations are rendered ahead (/metrics), then the server left idle;
 # 3. wrk (BENCH_DURATION each, 10s by default; no Accept-Encoding, so no
 #    compression) against:
 #    - the search page and /api/search over a fixed list of queries (below:
@@ -132,6 +133,16 @@ for _ in $(seq 1 36000); do
 done
 ready=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 row "search index caught up after the load (start to /ready) | $ready s | < 60 s"
+# The Cite box's citations, rendered ahead by their follower (first views
+# read them): until it has caught up, first views render their own.
+for _ in $(seq 1 72000); do
+  lag=$(curl -s "$base/metrics" | awk '/^arkiv_change_feed_lag\{follower="citations"\}/ {print $2}')
+  [ "${lag:-1}" = 0 ] && break
+  kill -0 "$SERVER" 2>/dev/null || { tail -n 20 "$WORK/serve.log" >&2; exit 1; }
+  sleep 0.5
+done
+cited=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+row "citations rendered ahead after the load (start to a lag of 0) | $cited s | –"
 # /ready allows a small lag: wait until the server has gone idle.
 for _ in $(seq 1 900); do
   a=$(awk '{print $14 + $15}' "/proc/$SERVER/stat"); sleep 2; b=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")

@@ -87,6 +87,22 @@ pub async fn stored(
         .then_some(styles::FormattedCitation { text: row.text, html: row.html })
 }
 
+/// The last change the follower has rendered the citations of with
+/// today's render key (0 when it must start again): what `/metrics`
+/// reports its lag from.
+pub async fn position(repo: &Repository) -> Result<i64> {
+    position_under(repo, &render_key(&repo.export_context())).await
+}
+
+async fn position_under(repo: &Repository, key: &str) -> Result<i64> {
+    Ok(repo
+        .store
+        .citations_position(POSITION)
+        .await?
+        .and_then(|p| p.split_once(' ').filter(|(k, _)| *k == key).and_then(|(_, seq)| seq.parse().ok()))
+        .unwrap_or(0))
+}
+
 /// Renders the citations of every change after the follower's position,
 /// batch by batch, until it has caught up. Returns how many it wrote.
 pub async fn catch_up(repo: &Repository) -> Result<u64> {
@@ -101,12 +117,7 @@ pub async fn catch_up(repo: &Repository) -> Result<u64> {
 async fn step(repo: &Repository) -> Result<Option<u64>> {
     let ctx = repo.export_context();
     let key = render_key(&ctx);
-    let from = repo
-        .store
-        .citations_position(POSITION)
-        .await?
-        .and_then(|p| p.split_once(' ').filter(|(k, _)| *k == key).and_then(|(_, seq)| seq.parse().ok()))
-        .unwrap_or(0);
+    let from = position_under(repo, &key).await?;
     let changes = repo.store.changes_since(from, BATCH).await?;
     let Some(last) = changes.last().map(|c| c.seq) else { return Ok(None) };
     // A record's last change in the batch decides: live records get a

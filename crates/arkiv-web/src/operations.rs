@@ -112,7 +112,7 @@ impl Metrics {
             ),
             feed_lag: gauges(
                 "arkiv_change_feed_lag",
-                "Changes in the feed a follower of this node has not applied yet.",
+                "Changes in the feed a follower has not applied yet: this node's search index, the repository's citations rendered ahead.",
                 &["follower"],
             ),
             index_documents: gauge("arkiv_search_index_documents", "Records in this node's search index."),
@@ -274,10 +274,19 @@ async fn metrics(State(state): State<AppState>, ClientAddress(client): ClientAdd
     m.pool.with_label_values(&["open"]).set(i64::from(pool.open));
     m.pool.with_label_values(&["idle"]).set(i64::from(pool.idle));
     m.pool.with_label_values(&["max"]).set(i64::from(pool.max));
-    let (head, unsent) = tokio::join!(check(repo.store.last_change()), check(repo.accounts.unsent_count()));
-    if let (Some(index), Ok(head)) = (&state.search, head) {
+    let (head, unsent, cited) = tokio::join!(
+        check(repo.store.last_change()),
+        check(repo.accounts.unsent_count()),
+        check(arkiv_services::citations::position(repo))
+    );
+    if let (Some(index), Ok(head)) = (&state.search, &head) {
         m.feed_lag.with_label_values(&["search"]).set((head - index.indexed_seq()).max(0));
         m.index_documents.set(i64::try_from(index.num_docs()).unwrap_or(i64::MAX));
+    }
+    // The repository's one citation follower (on whichever node holds its
+    // lease): every node reports the same lag.
+    if let (Ok(head), Ok(cited)) = (&head, cited) {
+        m.feed_lag.with_label_values(&["citations"]).set((head - cited).max(0));
     }
     if let Ok(n) = unsent {
         m.mail_queue.set(i64::try_from(n).unwrap_or(i64::MAX));
