@@ -469,6 +469,12 @@ pub trait Meta: Send + Sync + 'static {
     /// Bytes the database takes on disk, where the backend can tell.
     async fn size_bytes(&self) -> Result<Option<u64>>;
 
+    /// Gives back the memory a long run of writes left in the writer's
+    /// caches (SQLite's writer keeps a page cache sized for imports): what
+    /// a background follower calls once it has written a backlog, so a
+    /// serving node does not keep an import's cache for good.
+    async fn release_write_cache(&self) -> Result<()>;
+
     /// One round trip to the database (`SELECT 1` on a reader): what a
     /// node's readiness check asks.
     async fn ping(&self) -> Result<()>;

@@ -747,6 +747,10 @@ impl<B: Backend> Meta for B {
         Backend::size_bytes(self).await
     }
 
+    async fn release_write_cache(&self) -> Result<()> {
+        Backend::release_write_cache(self).await
+    }
+
     async fn ping(&self) -> Result<()> {
         self.reader().await?.rows("SELECT 1", &[]).await?;
         Ok(())

@@ -267,6 +267,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Bytes the database takes on disk, where the backend can tell.
     async fn size_bytes(&self) -> Result<Option<u64>>;
 
+    /// Gives back the memory of caches a long run of writes filled (see
+    /// [`crate::Meta::release_write_cache`]). Nothing to do by default.
+    async fn release_write_cache(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// The reading pool (SQLite's single writer connection is not in it).
     fn pool_use(&self) -> crate::PoolUse;
 }

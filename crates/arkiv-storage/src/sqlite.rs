@@ -496,6 +496,16 @@ impl Backend for SqliteStore {
         }
     }
 
+    /// The writer's page cache ([`WRITER_CACHE_KIB`], sized for imports)
+    /// fills as a background follower writes a backlog (the citations
+    /// rendered ahead of a million records filled all 256 MiB, doubling the
+    /// server's resident memory); `shrink_memory` frees the pages it holds.
+    /// The next import warms it again.
+    async fn release_write_cache(&self) -> Result<()> {
+        sqlx::query("PRAGMA shrink_memory").execute(&mut *self.writer.lock().await).await?;
+        Ok(())
+    }
+
     async fn size_bytes(&self) -> Result<Option<u64>> {
         let Some(path) = &self.path else { return Ok(None) };
         let mut total = 0;
