@@ -120,8 +120,6 @@ fn insert_chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
     })
 }
 
-/// Ids as a JSON array, for `json_each(?)`: one bound parameter whatever
-/// the number of ids, and one prepared statement for every count.
 /// Makes a connection plan each statement once, when it is prepared, not
 /// again for the values bound to it (SQLite's query planner stability
 /// guarantee, `SQLITE_DBCONFIG_ENABLE_QPSG`).
@@ -152,6 +150,8 @@ async fn plan_once(conn: &mut SqliteConnection) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// Ids as a JSON array, for `json_each(?)`: one bound parameter whatever
+/// the number of ids, and one prepared statement for every count.
 fn id_list(ids: &[RecordId]) -> String {
     serde_json::to_string(ids).expect("integers serialize")
 }
@@ -497,10 +497,11 @@ impl Backend for SqliteStore {
     }
 
     /// The writer's page cache ([`WRITER_CACHE_KIB`], sized for imports)
-    /// fills as a background follower writes a backlog (the citations
-    /// rendered ahead of a million records filled all 256 MiB, doubling the
-    /// server's resident memory); `shrink_memory` frees the pages it holds.
-    /// The next import warms it again.
+    /// fills as a background follower writes a backlog (while the
+    /// citations of a million records were rendered ahead, the server's
+    /// RssAnon went from 211 to 394 MB); `shrink_memory` frees the pages it
+    /// holds (about 70 MB of that came back: see BENCHMARKS.md). The next
+    /// import warms it again.
     async fn release_write_cache(&self) -> Result<()> {
         sqlx::query("PRAGMA shrink_memory").execute(&mut *self.writer.lock().await).await?;
         Ok(())
