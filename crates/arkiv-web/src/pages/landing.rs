@@ -275,6 +275,7 @@ fn picked_style(style: Option<&str>) -> Option<&'static styles::CitationStyle> {
 /// revision and today's renderer: a first view then runs no CSL processor.
 pub async fn stored_citation(
     state: &AppState,
+    ctx: &ExportContext,
     record: &Record,
     revision: i64,
     style: Option<&str>,
@@ -282,8 +283,7 @@ pub async fn stored_citation(
     if picked_style(style)?.id != arkiv_services::citations::default_style() {
         return None;
     }
-    let ctx = state.repo.export_context();
-    arkiv_services::citations::stored(&state.repo, &ctx, record.id?, revision).await
+    arkiv_services::citations::stored(&state.repo, ctx, record.id?, revision).await
 }
 
 /// The Cite box in the style asked for (the first style when none or an
@@ -325,21 +325,20 @@ pub fn export_links(record: &Record) -> Vec<ExportLink> {
 }
 
 pub fn landing(
-    state: &AppState,
+    ctx: &ExportContext,
     record: &Record,
     revision: i64,
     style: Option<&str>,
     stored: Option<styles::FormattedCitation>,
 ) -> Landing {
-    let ctx = state.repo.export_context();
     let id = record.id.unwrap_or(0);
     Landing {
-        meta: meta_tags(&ctx, record),
-        jsonld: jsonld::html_script_body(record, &ctx),
+        meta: meta_tags(ctx, record),
+        jsonld: jsonld::html_script_body(record, ctx),
         exports: export_links(record),
-        coins: arkiv_formats::export::coins::context_object(&ctx, record),
-        unapi_id: unapi_id(&ctx, record),
-        cite: cite_box(&ctx, record, revision, style, stored),
+        coins: arkiv_formats::export::coins::context_object(ctx, record),
+        unapi_id: unapi_id(ctx, record),
+        cite: cite_box(ctx, record, revision, style, stored),
         linkset: format!("/{id}/linkset"),
     }
 }

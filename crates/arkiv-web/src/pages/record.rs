@@ -91,8 +91,11 @@ async fn render_abstract_page(
         Visibility::Withdrawn => state.page(StatusCode::GONE, "tombstone.html", tombstone(state, &record, revision))?,
         Visibility::Public => {
             let versions = versions(state, &record).await?;
-            let cited = crate::pages::landing::stored_citation(state, &record, revision, style).await;
-            let mut ctx = abstract_ctx(state, &record, revision, style, cited);
+            // What the exports, meta tags, citation and Signposting name:
+            // made once for the page.
+            let export = state.repo.export_context();
+            let cited = landing::stored_citation(state, &export, &record, revision, style).await;
+            let mut ctx = abstract_ctx(state, &export, &record, revision, style, cited);
             ctx.rows.extend(versions);
             if state.repo.config.statistics.enabled {
                 let months = state.repo.store.item_usage_by_month(id).await?;
@@ -101,7 +104,7 @@ async fn render_abstract_page(
             }
             let mut res = state.page(StatusCode::OK, "record.html", ctx)?;
             res.extensions_mut().insert(countable_view(state, &record, id));
-            let signposts = landing::signposts(&state.repo.export_context(), &record);
+            let signposts = landing::signposts(&export, &record);
             if let Some(links) = landing::link_header(&signposts) {
                 res.headers_mut().insert(header::LINK, links);
             }

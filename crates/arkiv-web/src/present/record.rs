@@ -9,6 +9,7 @@ use crate::present::{
     timestamp_label, value_path, CiteView,
 };
 use crate::AppState;
+use arkiv_formats::export::ExportContext;
 use arkiv_model::{BrowseView, Record};
 use arkiv_services::access::{restriction, Restriction};
 use serde::Serialize;
@@ -69,6 +70,7 @@ pub(crate) struct AbstractPage {
 
 pub(crate) fn abstract_ctx(
     state: &AppState,
+    export: &ExportContext,
     record: &Record,
     revision: i64,
     style: Option<&str>,
@@ -89,7 +91,7 @@ pub(crate) fn abstract_ctx(
         documents,
         abstract_paragraphs: paragraphs(record.abstract_text.as_deref().unwrap_or("")),
         rows: rows(state, record),
-        landing: landing::landing(state, record, revision, style, stored_citation),
+        landing: landing::landing(export, record, revision, style, stored_citation),
         login_url: format!("/login?target={}", crate::present::query_value(&record_path(id))),
         actions: crate::pages::account::record_actions(record, revision),
         usage: None,
