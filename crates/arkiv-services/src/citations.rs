@@ -1,7 +1,7 @@
 //! The abstract page's Cite box rendered ahead of its first view.
 //!
 //! A formatted citation is dear to render: hayagriva walks the whole CSL
-//! style (APA: about 0.6 ms), most of what a first view of an abstract page
+//! style (APA: about 0.7 ms), most of what a first view of an abstract page
 //! costs, and a crawler's visits are all first views. So a follower of the
 //! change feed renders each live record's citation in the default style
 //! (the first of `styles::STYLES`) as it is written, and keeps it in the
